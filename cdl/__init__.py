@@ -1,0 +1,126 @@
+"""cdl: categorical deep learning on JAX.
+
+Architectures are morphisms of the category Para, built from typed layers with
+``>>`` (sequential) and ``@`` (parallel) composition.
+"""
+
+from ._para import (
+    Compose as Compose,
+)
+from ._para import (
+    CompositionError as CompositionError,
+)
+from ._para import (
+    Para as Para,
+)
+from ._para import (
+    SpaceError as SpaceError,
+)
+from ._para import (
+    Tensor as Tensor,
+)
+from ._reparam import (
+    Reparam as Reparam,
+)
+from ._reparam import (
+    freeze as freeze,
+)
+from ._reparam import (
+    parameters as parameters,
+)
+from ._reparam import (
+    reparam as reparam,
+)
+from ._reparam import (
+    repeat as repeat,
+)
+from ._reparam import (
+    tie as tie,
+)
+from ._space import (
+    ProductSpace as ProductSpace,
+)
+from ._space import (
+    Space as Space,
+)
+from ._space import (
+    SpaceVar as SpaceVar,
+)
+from ._space import (
+    TensorSpace as TensorSpace,
+)
+from ._space import (
+    space_of as space_of,
+)
+from ._structure import (
+    Add as Add,
+)
+from ._structure import (
+    Copy as Copy,
+)
+from ._structure import (
+    Discard as Discard,
+)
+from ._structure import (
+    Fst as Fst,
+)
+from ._structure import (
+    Identity as Identity,
+)
+from ._structure import (
+    Snd as Snd,
+)
+from ._structure import (
+    Swap as Swap,
+)
+from .nn import (
+    Bias as Bias,
+)
+from .nn import (
+    Concat as Concat,
+)
+from .nn import (
+    Conv1d as Conv1d,
+)
+from .nn import (
+    Conv2d as Conv2d,
+)
+from .nn import (
+    Dropout as Dropout,
+)
+from .nn import (
+    Embedding as Embedding,
+)
+from .nn import (
+    Flatten as Flatten,
+)
+from .nn import (
+    Gelu as Gelu,
+)
+from .nn import (
+    LayerNorm as LayerNorm,
+)
+from .nn import (
+    Linear as Linear,
+)
+from .nn import (
+    LogSoftmax as LogSoftmax,
+)
+from .nn import (
+    Relu as Relu,
+)
+from .nn import (
+    Reshape as Reshape,
+)
+from .nn import (
+    Sigmoid as Sigmoid,
+)
+from .nn import (
+    Softmax as Softmax,
+)
+from .nn import (
+    Tanh as Tanh,
+)
+from .nn import (
+    inference_mode as inference_mode,
+)

@@ -1,0 +1,44 @@
+"""Every user-facing error text of cdl's core, in one place."""
+
+from typing import Final
+
+
+def composition_mismatch(left: str, right: str, out: object, inp: object) -> str:
+    """Text of a `CompositionError` raised by ``left >> right``."""
+    return (
+        f"{left} does not compose with {right}: "
+        f"output {out!r} of {left} != input {inp!r} of {right}."
+    )
+
+
+def call_mismatch(name: str, expected: object, given: object, why: str) -> str:
+    """Text of a `SpaceError` raised when a morphism is called on the wrong space."""
+    return f"{name} expects input {expected!r}, but was given {given!r} ({why})."
+
+
+def output_mismatch(name: str, expected: object, given: object, why: str) -> str:
+    """Text of a `SpaceError` raised when a morphism returns the wrong space."""
+    return f"{name} must return {expected!r}, but returned {given!r} ({why})."
+
+
+BATCH_HINT: Final = (
+    " It looks like a batch: cdl morphisms act on one example; "
+    "map them over the batch with `jax.vmap(model)(xs)`."
+)
+
+
+def needs_key(name: str) -> str:
+    """Text of the error raised when a stochastic morphism gets no key."""
+    return (
+        f"{name} is stochastic and needs a PRNG key: call it as "
+        f"`model(x, key=jax.random.key(0))`, or switch it off with "
+        f"`cdl.inference_mode(model)`."
+    )
+
+
+def reparam_mismatch(name: str, expected: object, given: object) -> str:
+    """Text of the error raised when a reparametrisation returns the wrong tree."""
+    return (
+        f"the reparametrisation of {name} must return parameters shaped like "
+        f"{expected}, but returned {given}."
+    )

@@ -1,0 +1,241 @@
+"""Reparametrisation 2-cells: changing, tying, sharing and freezing parameters.
+
+A 2-cell ``r: (P', f') ⇒ (P, f)`` of Para is a map of parameters ``r: P' → P`` with
+``f'(p', x) = f(r(p'), x)``. Weight tying and sharing are 2-cells that copy one
+parameter into several places; freezing is one that stops its gradient. In each
+case a parameter used several times is *one* leaf of the pytree, so its gradients
+add up and an optimiser updates it once.
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> cell = cdl.Linear(2, 2, key=jax.random.key(0))
+>>> unrolled = cdl.repeat(cell, 3)
+>>> len(jax.tree.leaves(unrolled)) == len(jax.tree.leaves(cell))
+True
+>>> x = jnp.ones(2)
+>>> bool(jnp.allclose(unrolled(x), cell(cell(cell(x)))))
+True
+"""
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import equinox as eqx
+import jax
+from jaxtyping import PRNGKeyArray
+
+from . import _messages
+from ._para import A, B, Compose, Para, apply
+from ._space import Space
+
+_P = TypeVar("_P")
+
+
+def parameters(f: Para[A, B]) -> Para[A, B]:
+    """The parameters of `f`: `f` with every non-array leaf replaced by None.
+
+    >>> import jax, cdl
+    >>> cdl.parameters(cdl.Linear(2, 3, key=jax.random.key(0))).weight.shape
+    (3, 2)
+    """
+    params: Para[A, B] = eqx.filter(f, eqx.is_array)
+    return params
+
+
+class Reparam(Para[A, B], Generic[A, B, _P]):
+    """The morphism `base` reparametrised along ``r: P' → P``.
+
+    Its parameters are `params`, a point of ``P'``; each call rebuilds `base` from
+    ``r(params)``, a tree shaped like ``cdl.parameters(base)``. Build one with
+    `reparam`, `tie`, `repeat` or `freeze`.
+
+    **Arguments:** `base`, the morphism; `r`, the map of parameters (hashable: a
+    function or a frozen dataclass); `params`, the new parameters.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> f = cdl.Bias(2)
+    >>> cdl.Reparam(f, lambda p: p, jnp.zeros(2))
+    Traceback (most recent call last):
+    ...
+    TypeError: the reparametrisation of Bias(2,) must return parameters shaped ...
+    """
+
+    params: _P
+    skeleton: Para[A, B]
+    r: Callable[[_P], Any] = eqx.field(static=True)
+
+    def __init__(self, base: Para[A, B], r: Callable[[_P], Any], params: _P) -> None:
+        self.skeleton = eqx.filter(base, eqx.is_array, inverse=True)
+        self.r = r
+        self.params = params
+        expected = jax.tree.structure(parameters(base))
+        given = jax.tree.structure(r(params))
+        if expected != given:  # type: ignore[operator]
+            raise TypeError(_messages.reparam_mismatch(base.label, expected, given))
+
+    def base(self) -> Para[A, B]:
+        """The base morphism with its parameters filled in from ``r(params)``."""
+        rebuilt: Para[A, B] = eqx.combine(self.r(self.params), self.skeleton)
+        return rebuilt
+
+    def signature(self) -> tuple[Space, Space]:
+        """That of the base morphism."""
+        return self.skeleton.signature()
+
+    def output_space(self, dom: Space) -> Space:
+        """That of the base morphism."""
+        return self.skeleton.output_space(dom)
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the base morphism needs a key."""
+        return self.skeleton.stochastic
+
+    @property
+    def label(self) -> str:
+        """The base morphism's label."""
+        return self.skeleton.label
+
+    def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> B:
+        """Rebuild the base morphism, then apply it."""
+        return apply(self.base(), x, key)
+
+
+def reparam(f: Para[A, B], r: Callable[[_P], Any], params: _P) -> Reparam[A, B, _P]:
+    """Reparametrise `f` along ``r: P' → P``, starting from new parameters `params`.
+
+    **Arguments:** `f`; `r`, mapping new parameters to a tree shaped like
+    ``cdl.parameters(f)``; `params`, the initial new parameters.
+
+    **Returns:** a morphism with the spaces of `f` whose parameters are `params`.
+
+    Here one scalar fills the whole bias:
+
+    >>> import equinox as eqx, jax.numpy as jnp, cdl
+    >>> f = cdl.Bias(3)
+    >>> spread = lambda s: eqx.tree_at(lambda b: b.bias, f, jnp.full(3, s))
+    >>> g = cdl.reparam(f, spread, jnp.array(2.0))
+    >>> g(jnp.zeros(3))
+    Array([2., 2., 2.], dtype=float32)
+    """
+    return Reparam(f, r, params)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tie:
+    source: Callable[[Any], Any]
+    targets: tuple[Callable[[Any], Any], ...]
+    via: Callable[[Any], Any]
+
+    def holes(self, params: Any) -> Any:
+        return eqx.tree_at(
+            lambda p: [t(p) for t in self.targets],
+            params,
+            replace=[None] * len(self.targets),
+        )
+
+    def __call__(self, holed: Any) -> Any:
+        value = self.via(self.source(holed))
+        return eqx.tree_at(
+            lambda p: [t(p) for t in self.targets],
+            holed,
+            replace=[value] * len(self.targets),
+            is_leaf=lambda node: node is None,
+        )
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+def tie(
+    f: Para[A, B],
+    source: Callable[[Para[A, B]], Any],
+    *targets: Callable[[Para[A, B]], Any],
+    via: Callable[[Any], Any] = _identity,
+) -> Reparam[A, B, Para[A, B]]:
+    """Tie the parameters at each of `targets` to ``via(source)``.
+
+    The targets stop being parameters; the source is one leaf used in several places,
+    so its gradient is the sum over all of them.
+
+    **Arguments:** `f`; `source` and `targets`, functions picking a parameter (or a
+    subtree of parameters) out of `f`, as for `equinox.tree_at`; `via`, applied to
+    the source before it is copied (e.g. `jnp.transpose`).
+
+    **Returns:** the tied morphism.
+
+    A tied autoencoder, whose decoder is the transpose of its encoder:
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> k1, k2 = jax.random.split(jax.random.key(0))
+    >>> ae = cdl.Linear(4, 2, use_bias=False, key=k1) >> cdl.Linear(
+    ...     2, 4, use_bias=False, key=k2)
+    >>> tied = cdl.tie(ae, lambda m: m.first.weight, lambda m: m.second.weight,
+    ...                via=jnp.transpose)
+    >>> w = tied.params.first.weight
+    >>> bool(jnp.allclose(tied(jnp.ones(4)), w.T @ (w @ jnp.ones(4))))
+    True
+    """
+    r = _Tie(source, targets, via)
+    return Reparam(f, r, r.holes(parameters(f)))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Repeat:
+    structure: Any
+    times: int
+
+    def __call__(self, params: Any) -> Any:
+        return jax.tree.unflatten(self.structure, jax.tree.leaves(params) * self.times)
+
+
+def repeat(cell: Para[A, A], times: int) -> Reparam[A, A, Para[A, A]]:
+    """``cell >> cell >> … >> cell`` (`times` copies) with one shared set of weights.
+
+    **Arguments:** `cell`, an endomorphism; `times`, at least 1.
+
+    **Returns:** the unrolled morphism, whose parameters are those of `cell`.
+
+    >>> import jax, cdl
+    >>> cdl.repeat(cdl.Linear(3, 3, key=jax.random.key(0)), 3).label
+    'Linear(3→3) >> Linear(3→3) >> Linear(3→3)'
+    """
+    if times < 1:
+        raise ValueError(f"repeat needs at least one copy, not {times}.")
+    chain: Para[A, A] = functools.reduce(Compose, [cell] * times)
+    r = _Repeat(jax.tree.structure(parameters(chain)), times)
+    return Reparam(chain, r, parameters(cell))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Freeze:
+    where: Callable[[Any], Any]
+
+    def __call__(self, params: Any) -> Any:
+        return eqx.tree_at(
+            self.where,
+            params,
+            replace_fn=lambda part: jax.tree.map(jax.lax.stop_gradient, part),
+        )
+
+
+def freeze(
+    f: Para[A, B], where: Callable[[Para[A, B]], Any] = _identity
+) -> Reparam[A, B, Para[A, B]]:
+    """Freeze the parameters of `f` at `where` (all of them by default).
+
+    No gradient flows to frozen parameters: they receive exactly zero.
+
+    **Arguments:** `f`; `where`, picking the parameters to freeze out of `f`.
+
+    **Returns:** the morphism with those parameters frozen.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> f = cdl.freeze(cdl.Linear(2, 1, key=jax.random.key(0)), lambda m: m.weight)
+    >>> g = jax.grad(lambda m: m(jnp.ones(2)).sum())(f)
+    >>> g.params.weight, g.params.bias
+    (Array([[0., 0.]], dtype=float32), Array([1.], dtype=float32))
+    """
+    return Reparam(f, _Freeze(where), parameters(f))

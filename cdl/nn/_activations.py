@@ -1,0 +1,98 @@
+"""Activations: parameterless, shape-polymorphic morphisms ``float[*s] → float[*s]``.
+
+They take no size: the shape flows through them when they are composed.
+
+>>> import jax, cdl
+>>> m = cdl.Linear(4, 8, key=jax.random.key(0)) >> cdl.Gelu()
+>>> m.cod
+float[8]
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._para import Para
+
+
+class Tanh(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Elementwise hyperbolic tangent.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Tanh()(jnp.zeros(2))
+    Array([0., 0.], dtype=float32)
+    """
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply tanh."""
+        return jnp.tanh(x)
+
+
+class Relu(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Elementwise rectifier ``max(x, 0)``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Relu()(jnp.array([-1.0, 2.0]))
+    Array([0., 2.], dtype=float32)
+    """
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply relu."""
+        return jax.nn.relu(x)
+
+
+class Sigmoid(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Elementwise logistic function.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Sigmoid()(jnp.zeros(1))
+    Array([0.5], dtype=float32)
+    """
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply the sigmoid."""
+        return jax.nn.sigmoid(x)
+
+
+class Gelu(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Elementwise Gaussian error linear unit (tanh approximation).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Gelu()(jnp.zeros(1))
+    Array([0.], dtype=float32)
+    """
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply gelu."""
+        return jax.nn.gelu(x)
+
+
+class Softmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Softmax along `axis` (the last by default).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Softmax()(jnp.zeros(4))
+    Array([0.25, 0.25, 0.25, 0.25], dtype=float32)
+    """
+
+    axis: int = eqx.field(static=True, default=-1)
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply softmax."""
+        return jax.nn.softmax(x, axis=self.axis)
+
+
+class LogSoftmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Log-softmax along `axis` (the last by default).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.LogSoftmax()(jnp.zeros(2))
+    Array([-0.6931472, -0.6931472], dtype=float32)
+    """
+
+    axis: int = eqx.field(static=True, default=-1)
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply log-softmax."""
+        return jax.nn.log_softmax(x, axis=self.axis)

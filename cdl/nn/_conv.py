@@ -1,0 +1,166 @@
+"""Convolutions: `Conv1d` and `Conv2d`, channels first, one example at a time."""
+
+import math
+
+import equinox as eqx
+import jax
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._para import Para
+from .._space import Dim, Space, TensorSpace
+
+
+def _init(
+    key: PRNGKeyArray, out_channels: int, in_channels: int, kernel: tuple[int, ...]
+) -> tuple[Array, Array]:
+    w_key, b_key = jax.random.split(key)
+    bound = 1 / math.sqrt(in_channels * math.prod(kernel))
+    shape = (out_channels, in_channels, *kernel)
+    weight = jax.random.uniform(w_key, shape, minval=-bound, maxval=bound)
+    bias = jax.random.uniform(b_key, (out_channels,), minval=-bound, maxval=bound)
+    return weight, bias
+
+
+def _convolve(
+    x: Array, weight: Array, bias: Array, stride: tuple[int, ...], padding: int
+) -> Array:
+    y = jax.lax.conv_general_dilated(
+        x[None],
+        weight,
+        window_strides=stride,
+        padding=[(padding, padding)] * len(stride),
+    )[0]
+    return y + bias.reshape((-1,) + (1,) * len(stride))
+
+
+def _output_space(
+    cod: Space, dom: Space, kernel: tuple[int, ...], stride: tuple[int, ...], pad: int
+) -> Space:
+    """Fill in the spatial output sizes that the input sizes determine."""
+    if not (isinstance(cod, TensorSpace) and isinstance(dom, TensorSpace)):
+        return cod
+    dims: list[Dim] = [cod.shape[0]]
+    for size, k, s, out in zip(
+        dom.shape[1:], kernel, stride, cod.shape[1:], strict=True
+    ):
+        dims.append((size + 2 * pad - k) // s + 1 if isinstance(size, int) else out)
+    return TensorSpace(cod.dtype, tuple(dims))
+
+
+class Conv1d(
+    Para[Float[Array, "in_channels length"], Float[Array, "out_channels out_length"]]
+):
+    """One-dimensional convolution over ``float[in_channels, length]``.
+
+    **Arguments:** `in_channels`, `out_channels`, `kernel_size`; keyword `stride`
+    (1), `padding` (0, on both sides) and `key`.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> conv = cdl.Conv1d(2, 4, 3, key=jax.random.key(0))
+    >>> conv(jnp.ones((2, 10))).shape
+    (4, 8)
+    """
+
+    weight: Float[Array, "out_channels in_channels kernel"]
+    bias: Float[Array, "out_channels"]
+    in_channels: int = eqx.field(static=True)
+    out_channels: int = eqx.field(static=True)
+    kernel_size: int = eqx.field(static=True)
+    stride: int = eqx.field(static=True)
+    padding: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        stride: int = 1,
+        padding: int = 0,
+        key: PRNGKeyArray,
+    ) -> None:
+        self.weight, self.bias = _init(key, out_channels, in_channels, (kernel_size,))
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    @property
+    def label(self) -> str:
+        """``Conv1d(in→out, k)``."""
+        return f"Conv1d({self.in_channels}→{self.out_channels}, {self.kernel_size})"
+
+    def output_space(self, dom: Space) -> Space:
+        """The output length follows from the input length."""
+        return _output_space(
+            super().output_space(dom),
+            dom,
+            (self.kernel_size,),
+            (self.stride,),
+            self.padding,
+        )
+
+    def __call__(
+        self, x: Float[Array, "in_channels length"]
+    ) -> Float[Array, "out_channels out_length"]:
+        """Convolve."""
+        return _convolve(x, self.weight, self.bias, (self.stride,), self.padding)
+
+
+class Conv2d(
+    Para[
+        Float[Array, "in_channels height width"],
+        Float[Array, "out_channels out_height out_width"],
+    ]
+):
+    """Two-dimensional convolution over ``float[in_channels, height, width]``.
+
+    **Arguments:** `in_channels`, `out_channels`, `kernel_size` (an int or a pair);
+    keyword `stride` (1), `padding` (0, on every side) and `key`.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> conv = cdl.Conv2d(1, 8, 3, padding=1, key=jax.random.key(0))
+    >>> conv(jnp.ones((1, 8, 8))).shape
+    (8, 8, 8)
+    """
+
+    weight: Float[Array, "out_channels in_channels kh kw"]
+    bias: Float[Array, "out_channels"]
+    in_channels: int = eqx.field(static=True)
+    out_channels: int = eqx.field(static=True)
+    kernel_size: tuple[int, int] = eqx.field(static=True)
+    stride: tuple[int, int] = eqx.field(static=True)
+    padding: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        *,
+        stride: int | tuple[int, int] = 1,
+        padding: int = 0,
+        key: PRNGKeyArray,
+    ) -> None:
+        kernel = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,) * 2
+        self.weight, self.bias = _init(key, out_channels, in_channels, kernel)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kernel
+        self.stride = stride if isinstance(stride, tuple) else (stride, stride)
+        self.padding = padding
+
+    @property
+    def label(self) -> str:
+        """``Conv2d(in→out, kh×kw)``."""
+        kh, kw = self.kernel_size
+        return f"Conv2d({self.in_channels}→{self.out_channels}, {kh}×{kw})"
+
+    def output_space(self, dom: Space) -> Space:
+        """The output height and width follow from the input's."""
+        return _output_space(
+            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+        )
+
+    def __call__(
+        self, x: Float[Array, "in_channels height width"]
+    ) -> Float[Array, "out_channels out_height out_width"]:
+        """Convolve."""
+        return _convolve(x, self.weight, self.bias, self.stride, self.padding)

@@ -1,0 +1,90 @@
+"""Affine layers: `Linear` and `Bias`."""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._para import Para
+
+
+class Linear(Para[Float[Array, "in_dim"], Float[Array, "out_dim"]]):
+    """The affine map ``x ↦ W x + b`` from ``float[in_dim]`` to ``float[out_dim]``.
+
+    **Arguments:**
+
+    - `in_dim`, `out_dim`: the sizes of the domain and codomain.
+    - `use_bias`: whether to add a learned bias (default True).
+    - `key`: PRNG key for the initial weights (uniform in ±1/√in_dim).
+
+    **Returns:** the layer, a morphism ``float[in_dim] → float[out_dim]``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> layer = cdl.Linear(784, 128, key=jax.random.key(0))
+    >>> layer, layer.weight.shape
+    (Linear(784→128), (128, 784))
+    >>> layer(jnp.ones(784)).shape
+    (128,)
+    """
+
+    weight: Float[Array, "out_dim in_dim"]
+    bias: Float[Array, "out_dim"] | None
+    in_dim: int = eqx.field(static=True)
+    out_dim: int = eqx.field(static=True)
+
+    def __init__(
+        self, in_dim: int, out_dim: int, *, use_bias: bool = True, key: PRNGKeyArray
+    ) -> None:
+        w_key, b_key = jax.random.split(key)
+        bound = 1 / math.sqrt(max(in_dim, 1))
+        self.weight = jax.random.uniform(
+            w_key, (out_dim, in_dim), minval=-bound, maxval=bound
+        )
+        self.bias = (
+            jax.random.uniform(b_key, (out_dim,), minval=-bound, maxval=bound)
+            if use_bias
+            else None
+        )
+        self.in_dim = in_dim
+        self.out_dim = out_dim
+
+    @property
+    def label(self) -> str:
+        """``Linear(in→out)``."""
+        return f"Linear({self.in_dim}→{self.out_dim})"
+
+    def __repr__(self) -> str:
+        return self.label
+
+    def __call__(self, x: Float[Array, "in_dim"]) -> Float[Array, "out_dim"]:
+        """Apply ``W x + b``."""
+        y = self.weight @ x
+        return y if self.bias is None else y + self.bias
+
+
+class Bias(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """Adds a learned offset: ``x ↦ x + b``, with `b` of shape `shape`.
+
+    **Arguments:** `shape`, the shape of the offset (an int or a tuple), and an
+    optional `init` value (zeros by default).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Bias(3)(jnp.ones(3))
+    Array([1., 1., 1.], dtype=float32)
+    """
+
+    bias: Float[Array, "*shape"]
+
+    def __init__(self, shape: int | tuple[int, ...], init: float = 0.0) -> None:
+        self.bias = jnp.full(shape if isinstance(shape, tuple) else (shape,), init)
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Add the offset."""
+        return x + self.bias
+
+    @property
+    def label(self) -> str:
+        """``Bias(shape)``."""
+        return f"Bias{tuple(self.bias.shape)}"

@@ -1,0 +1,36 @@
+"""Normalisation: `LayerNorm`."""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._para import Para
+
+
+class LayerNorm(Para[Float[Array, "*batch dim"], Float[Array, "*batch dim"]]):
+    """Normalises the last axis to zero mean and unit variance, then scales and shifts.
+
+    **Arguments:** `dim`, the size of the last axis; `eps` added to the variance.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> y = cdl.LayerNorm(4)(jnp.arange(4.0))
+    >>> float(y.mean()), round(float(y.std()), 3)
+    (0.0, 1.0)
+    """
+
+    weight: Float[Array, "dim"]
+    bias: Float[Array, "dim"]
+    dim: int = eqx.field(static=True)
+    eps: float = eqx.field(static=True)
+
+    def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        self.weight = jnp.ones(dim)
+        self.bias = jnp.zeros(dim)
+        self.dim = dim
+        self.eps = eps
+
+    def __call__(self, x: Float[Array, "*batch dim"]) -> Float[Array, "*batch dim"]:
+        """Normalise along the last axis."""
+        mean = x.mean(axis=-1, keepdims=True)
+        var = x.var(axis=-1, keepdims=True)
+        return (x - mean) / jnp.sqrt(var + self.eps) * self.weight + self.bias

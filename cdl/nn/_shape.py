@@ -1,0 +1,116 @@
+"""Structural layers that move entries around: `Flatten`, `Reshape`, `Concat`."""
+
+import math
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Shaped
+
+from .._para import Para
+from .._space import ProductSpace, Space, TensorSpace, known_size
+
+
+class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
+    """Flattens any array into a vector.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Flatten()(jnp.ones((2, 3))).shape
+    (6,)
+    """
+
+    def __call__(self, x: Shaped[Array, "*shape"]) -> Shaped[Array, " size"]:
+        """Return `x` as a vector."""
+        return jnp.ravel(x)
+
+    def output_space(self, dom: Space) -> Space:
+        """The vector's size is the product of the input's dimensions when known."""
+        cod = super().output_space(dom)
+        if isinstance(dom, TensorSpace) and isinstance(cod, TensorSpace):
+            size = known_size(dom)
+            if size is not None:
+                return TensorSpace(cod.dtype, (size,))
+        return cod
+
+
+class Reshape(Para[Shaped[Array, "*shape"], Shaped[Array, "*target"]]):
+    """Reshapes an array to `shape` (one entry may be -1).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Reshape(4, -1)(jnp.ones(8)).shape
+    (4, 2)
+    """
+
+    shape: tuple[int, ...] = eqx.field(static=True)
+
+    def __init__(self, *shape: int) -> None:
+        self.shape = shape
+
+    @property
+    def label(self) -> str:
+        """``Reshape(shape)``."""
+        return f"Reshape{self.shape}"
+
+    def __call__(self, x: Shaped[Array, "*shape"]) -> Shaped[Array, "*target"]:
+        """Return `x` reshaped."""
+        return jnp.reshape(x, self.shape)
+
+    def output_space(self, dom: Space) -> Space:
+        """The target shape, with -1 solved when the input size is known."""
+        cod = super().output_space(dom)
+        assert isinstance(cod, TensorSpace)
+        if -1 not in self.shape:
+            return TensorSpace(cod.dtype, self.shape)
+        size = known_size(dom) if isinstance(dom, TensorSpace) else None
+        if size is None:
+            return cod
+        rest = math.prod(d for d in self.shape if d != -1)
+        return TensorSpace(
+            cod.dtype, tuple(size // rest if d == -1 else d for d in self.shape)
+        )
+
+    def signature(self) -> tuple[Space, Space]:
+        """A fixed target shape when it has no -1."""
+        dom, cod = super().signature()
+        if -1 in self.shape:
+            return dom, cod
+        assert isinstance(cod, TensorSpace)
+        return dom, TensorSpace(cod.dtype, self.shape)
+
+
+class Concat(
+    Para[
+        tuple[Shaped[Array, "*left"], Shaped[Array, "*right"]], Shaped[Array, "*joined"]
+    ]
+):
+    """Concatenates a pair of arrays along `axis` (0 by default).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.Concat()((jnp.ones(2), jnp.zeros(3))).shape
+    (5,)
+    """
+
+    axis: int = eqx.field(static=True, default=0)
+
+    def __call__(
+        self, x: tuple[Shaped[Array, "*left"], Shaped[Array, "*right"]]
+    ) -> Shaped[Array, "*joined"]:
+        """Concatenate both components."""
+        return jnp.concatenate(x, axis=self.axis)
+
+    def output_space(self, dom: Space) -> Space:
+        """Sum the sizes along `axis` when both are known."""
+        cod = super().output_space(dom)
+        if not isinstance(dom, ProductSpace) or len(dom.factors) != 2:
+            return cod
+        left, right = dom.factors
+        if not (isinstance(left, TensorSpace) and isinstance(right, TensorSpace)):
+            return cod
+        if len(left.shape) != len(right.shape) or not left.shape:
+            return cod
+        axis = self.axis % len(left.shape)
+        a, b = left.shape[axis], right.shape[axis]
+        if not (isinstance(a, int) and isinstance(b, int)):
+            return cod
+        shape = list(left.shape)
+        shape[axis] = a + b
+        return TensorSpace(left.dtype, tuple(shape))
