@@ -42,3 +42,13 @@ def reparam_mismatch(name: str, expected: object, given: object) -> str:
         f"the reparametrisation of {name} must return parameters shaped like "
         f"{expected}, but returned {given}."
     )
+
+
+def annotation_mismatch(name: str, report: str) -> str:
+    """Text of a `SpaceError` raised when jaxtyping rejects a call of `name`."""
+    lines = [line.strip() for line in report.splitlines()]
+    found = [
+        line for line in lines if line.startswith(("Actual value", "Expected type"))
+    ]
+    summary = "; ".join(found) or (lines[0] if lines else report)
+    return f"{name} violates its own jaxtyping annotations: {summary}."

@@ -111,7 +111,11 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
             if _looks_batched(dom, given):
                 message += _messages.BATCH_HINT
             raise SpaceError(message) from None
-        out = inner(self, x, *args, **kwargs)
+        try:
+            out = inner(self, x, *args, **kwargs)
+        except jaxtyping.TypeCheckError as error:
+            detail = _messages.annotation_mismatch(self.label, str(error))
+            raise SpaceError(detail) from error
         expected = unifier.substitute(cod)
         returned = space_of(out)
         try:
@@ -189,7 +193,7 @@ class Para(eqx.Module, Generic[A, B]):
         """Domain and codomain, with variables fresh to this call."""
         dom, cod = _declared_spaces(type(self))
         sizes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        sizes = {k: v for k, v in sizes.items() if type(v) is int}
+        sizes = {k: v for k, v in sizes.items() if type(v) in (int, tuple)}
         both = rename(
             ProductSpace(
                 (space_from_annotation(dom, sizes), space_from_annotation(cod, sizes))

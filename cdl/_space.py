@@ -333,7 +333,7 @@ def space_from_annotation(annotation: object, sizes: Mapping[str, object]) -> Sp
 
     Named dimensions that are keys of `sizes` with an int value take that value, so a
     layer whose annotation says ``"in_dim"`` gets the size stored in its field
-    ``in_dim``.
+    ``in_dim``; a variadic ``"*shape"`` takes a tuple of ints the same way.
 
     >>> from jaxtyping import Array, Float, Int
     >>> space_from_annotation(tuple[Float[Array, "n"], Int[Array, ""]], {"n": 4})
@@ -361,7 +361,10 @@ def _parse_dims(dim_str: str, sizes: Mapping[str, object]) -> tuple[Dim, ...]:
         token = token.lstrip("#").removesuffix("=")
         variadic = token.startswith("*") or token == "..."
         name = token.lstrip("*")
-        if variadic:
+        known = sizes.get(name)
+        if variadic and isinstance(known, tuple) and all(type(d) is int for d in known):
+            dims.extend(known)
+        elif variadic:
             dims.append(SeqVar(name if name != "..." else "_"))
         elif name.lstrip("-").isdigit():
             dims.append(int(name))

@@ -76,9 +76,11 @@ class Bias(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     """
 
     bias: Float[Array, "*shape"]
+    shape: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, shape: int | tuple[int, ...], init: float = 0.0) -> None:
-        self.bias = jnp.full(shape if isinstance(shape, tuple) else (shape,), init)
+        self.shape = shape if isinstance(shape, tuple) else (shape,)
+        self.bias = jnp.full(self.shape, init)
 
     def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
         """Add the offset."""
@@ -87,4 +89,4 @@ class Bias(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     @property
     def label(self) -> str:
         """``Bias(shape)``."""
-        return f"Bias{tuple(self.bias.shape)}"
+        return f"Bias{self.shape}"

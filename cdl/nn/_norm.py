@@ -33,4 +33,7 @@ class LayerNorm(Para[Float[Array, "*batch dim"], Float[Array, "*batch dim"]]):
         """Normalise along the last axis."""
         mean = x.mean(axis=-1, keepdims=True)
         var = x.var(axis=-1, keepdims=True)
-        return (x - mean) / jnp.sqrt(var + self.eps) * self.weight + self.bias
+        lead = (1,) * (x.ndim - 1)
+        scale = self.weight.reshape(lead + (self.dim,))
+        shift = self.bias.reshape(lead + (self.dim,))
+        return (x - mean) / jnp.sqrt(var + self.eps) * scale + shift

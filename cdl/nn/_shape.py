@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Shaped
 
 from .._para import Para
-from .._space import ProductSpace, Space, TensorSpace, known_size
+from .._space import DimVar, ProductSpace, Space, TensorSpace, known_size, rename
 
 
 class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
@@ -32,7 +32,7 @@ class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
         return cod
 
 
-class Reshape(Para[Shaped[Array, "*shape"], Shaped[Array, "*target"]]):
+class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
     """Reshapes an array to `shape` (one entry may be -1).
 
     >>> import jax.numpy as jnp, cdl
@@ -40,41 +40,41 @@ class Reshape(Para[Shaped[Array, "*shape"], Shaped[Array, "*target"]]):
     (4, 2)
     """
 
-    shape: tuple[int, ...] = eqx.field(static=True)
+    target: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, *shape: int) -> None:
-        self.shape = shape
+        if sum(d == -1 for d in shape) > 1 or any(d < -1 for d in shape):
+            raise ValueError(f"Reshape{shape}: at most one -1 and no other negatives.")
+        self.target = shape
 
     @property
     def label(self) -> str:
         """``Reshape(shape)``."""
-        return f"Reshape{self.shape}"
+        return f"Reshape{self.target}"
 
-    def __call__(self, x: Shaped[Array, "*shape"]) -> Shaped[Array, "*target"]:
+    def __call__(self, x: Shaped[Array, "*dims"]) -> Shaped[Array, "*target"]:
         """Return `x` reshaped."""
-        return jnp.reshape(x, self.shape)
+        return jnp.reshape(x, self.target)
 
     def output_space(self, dom: Space) -> Space:
         """The target shape, with -1 solved when the input size is known."""
         cod = super().output_space(dom)
-        assert isinstance(cod, TensorSpace)
-        if -1 not in self.shape:
-            return TensorSpace(cod.dtype, self.shape)
         size = known_size(dom) if isinstance(dom, TensorSpace) else None
-        if size is None:
+        if -1 not in self.target or size is None or not isinstance(cod, TensorSpace):
             return cod
-        rest = math.prod(d for d in self.shape if d != -1)
-        return TensorSpace(
-            cod.dtype, tuple(size // rest if d == -1 else d for d in self.shape)
-        )
+        rest = math.prod(d for d in self.target if d != -1)
+        shape = tuple(size // rest if d == -1 else d for d in self.target)
+        return TensorSpace(cod.dtype, shape)
 
     def signature(self) -> tuple[Space, Space]:
-        """A fixed target shape when it has no -1."""
+        """The target shape, with a fresh dimension standing for a -1."""
         dom, cod = super().signature()
-        if -1 in self.shape:
+        if -1 not in self.target or not isinstance(cod, TensorSpace):
             return dom, cod
-        assert isinstance(cod, TensorSpace)
-        return dom, TensorSpace(cod.dtype, self.shape)
+        rest = rename(TensorSpace(cod.dtype, (DimVar("rest"),)))
+        assert isinstance(rest, TensorSpace)
+        shape = tuple(rest.shape[0] if d == -1 else d for d in cod.shape)
+        return dom, TensorSpace(cod.dtype, shape)
 
 
 class Concat(

@@ -1,0 +1,119 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cdl
+
+KEY = jax.random.key(0)
+
+
+def conv1d_reference(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int
+) -> np.ndarray:  # noqa: E501
+    x = np.pad(x, ((0, 0), (pad, pad)))
+    out_len = (x.shape[1] - w.shape[2]) // stride + 1
+    out = np.zeros((w.shape[0], out_len))
+    for o in range(w.shape[0]):
+        for t in range(out_len):
+            window = x[:, t * stride : t * stride + w.shape[2]]
+            out[o, t] = (window * w[o]).sum() + b[o]
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 2),
+    st.integers(0, 2), st.integers(0, 1000),
+)  # fmt: skip
+def test_conv1d_matches_direct_sum(
+    c_in: int, c_out: int, k: int, stride: int, pad: int, seed: int
+) -> None:
+    length = k + 5
+    conv = cdl.Conv1d(
+        c_in, c_out, k, stride=stride, padding=pad, key=jax.random.key(seed)
+    )
+    x = jax.random.normal(jax.random.key(seed + 1), (c_in, length))
+    expected = conv1d_reference(
+        np.asarray(x), np.asarray(conv.weight), np.asarray(conv.bias), stride, pad
+    )
+    np.testing.assert_allclose(conv(x), expected, rtol=1e-4, atol=1e-4)
+    assert conv.output_space(cdl.space_of(x)) == cdl.space_of(conv(x)).__class__(
+        conv.output_space(cdl.space_of(x)).dtype,  # type: ignore[union-attr]
+        expected.shape,
+    )
+
+
+def test_conv2d_spaces_flow_into_linear() -> None:
+    net = (
+        cdl.Reshape(1, 8, 8)
+        >> cdl.Conv2d(1, 4, 3, key=KEY)
+        >> cdl.Relu()
+        >> cdl.Conv2d(4, 2, 3, stride=2, padding=1, key=KEY)
+        >> cdl.Flatten()
+    )
+    assert repr(net.output_space(cdl.space_of(jnp.zeros(64)))) == "float[18]"
+    assert net(jnp.zeros(64)).shape == (18,)
+    assert (net >> cdl.Linear(18, 3, key=KEY))(jnp.zeros(64)).shape == (3,)
+
+
+def test_conv_rejects_wrong_channels() -> None:
+    with pytest.raises(cdl.CompositionError, match="Conv2d"):
+        cdl.Conv2d(1, 4, 3, key=KEY) >> cdl.Conv2d(3, 2, 3, key=KEY)
+    with pytest.raises(cdl.SpaceError, match="Conv1d"):
+        cdl.Conv1d(2, 2, 3, key=KEY)(jnp.zeros((3, 9)))
+
+
+def test_layer_norm_normalises_last_axis() -> None:
+    x = jax.random.normal(KEY, (5, 6)) * 3 + 1
+    y = cdl.LayerNorm(6)(x)
+    np.testing.assert_allclose(y.mean(-1), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(-1), 1, atol=1e-3)
+    with pytest.raises(cdl.SpaceError):
+        cdl.LayerNorm(6)(jnp.zeros(5))
+
+
+def test_embedding_and_int_inputs() -> None:
+    e = cdl.Embedding(10, 3, key=KEY)
+    np.testing.assert_array_equal(e(jnp.array(4)), e.table[4])
+    with pytest.raises(cdl.SpaceError, match="dtype"):
+        e(jnp.array(4.0))
+    model = e >> cdl.Linear(3, 2, key=KEY)
+    assert repr(model.dom) == "int[]"
+
+
+def test_reshape_flatten_concat_spaces() -> None:
+    assert repr((cdl.Reshape(2, -1) >> cdl.Flatten()).cod) == "any[size]"
+    assert (
+        repr(cdl.Reshape(4, -1).output_space(cdl.space_of(jnp.zeros(8)))) == "f32[4,2]"
+    )
+    pair = cdl.Linear(2, 3, key=KEY) @ cdl.Linear(2, 4, key=KEY)
+    joined = pair >> cdl.Concat()
+    assert repr(joined.output_space(joined.dom)) == "float[7]"
+    assert joined((jnp.ones(2), jnp.ones(2))).shape == (7,)
+    with pytest.raises(cdl.CompositionError):
+        joined >> cdl.Linear(6, 1, key=KEY)
+    assert (joined >> cdl.Linear(7, 1, key=KEY))((jnp.ones(2), jnp.ones(2))).shape == (
+        1,
+    )
+
+
+def test_activations_keep_shape_and_values() -> None:
+    x = jnp.linspace(-2, 2, 12).reshape(3, 4)
+    np.testing.assert_allclose(cdl.Tanh()(x), jnp.tanh(x))
+    np.testing.assert_allclose(cdl.Relu()(x), jnp.maximum(x, 0))
+    np.testing.assert_allclose(cdl.Sigmoid()(x), jax.nn.sigmoid(x))
+    np.testing.assert_allclose(cdl.Gelu()(x), jax.nn.gelu(x))
+    np.testing.assert_allclose(cdl.Softmax()(x).sum(-1), 1, rtol=1e-6)
+    np.testing.assert_allclose(jnp.exp(cdl.LogSoftmax()(x)).sum(-1), 1, rtol=1e-6)
+    with pytest.raises(cdl.SpaceError, match="dtype"):
+        cdl.Tanh()(jnp.arange(3))
+
+
+def test_bias_adds() -> None:
+    b = cdl.Bias((2, 2), init=1.5)
+    np.testing.assert_allclose(b(jnp.zeros((2, 2))), 1.5)
+    with pytest.raises(cdl.SpaceError):
+        b(jnp.zeros(2))

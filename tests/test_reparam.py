@@ -1,0 +1,112 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import cdl
+
+K1, K2, K3 = jax.random.split(jax.random.key(0), 3)
+
+
+def autoencoder() -> cdl.Compose:  # type: ignore[type-arg]
+    return cdl.Compose(
+        cdl.Linear(6, 3, use_bias=False, key=K1) >> cdl.Tanh(),
+        cdl.Linear(3, 6, use_bias=False, key=K2),
+    )
+
+
+def test_tied_autoencoder_gradient_is_the_sum_over_both_uses() -> None:
+    ae = autoencoder()
+    tied = cdl.tie(
+        ae, lambda m: m.first.first.weight, lambda m: m.second.weight, via=jnp.transpose
+    )
+    assert len(jax.tree.leaves(tied)) == 1
+    x = jax.random.normal(K3, (6,))
+
+    def loss(model: cdl.Para) -> jax.Array:  # type: ignore[type-arg]
+        return ((model(x) - x) ** 2).sum()
+
+    w = tied.params.first.first.weight
+    untied = eqx.tree_at(lambda m: m.second.weight, ae, w.T)
+    untied = eqx.tree_at(lambda m: m.first.first.weight, untied, w)
+    assert jnp.allclose(tied(x), untied(x))
+    g_untied = jax.grad(loss)(untied)
+    expected = g_untied.first.first.weight + g_untied.second.weight.T
+    g_tied = jax.grad(loss)(tied)
+    np.testing.assert_allclose(g_tied.params.first.first.weight, expected, rtol=1e-5)
+
+
+def test_cell_shared_across_three_steps() -> None:
+    cell = cdl.Linear(4, 4, key=K1) >> cdl.Tanh()
+    unrolled = cdl.repeat(cell, 3)
+    assert len(jax.tree.leaves(unrolled)) == len(jax.tree.leaves(cell)) == 2
+    x = jax.random.normal(K2, (4,))
+    assert jnp.allclose(unrolled(x), cell(cell(cell(x))))
+
+    def loss(model: cdl.Para) -> jax.Array:  # type: ignore[type-arg]
+        return model(x).sum()
+
+    copies = cell >> cell >> cell
+    g_copies = jax.grad(loss)(copies)
+    per_step = [g_copies.first.first, g_copies.first.second, g_copies.second]
+    total = jax.tree.map(lambda *gs: sum(gs), *per_step)
+    g_shared = jax.grad(loss)(unrolled)
+    for a, b in zip(
+        jax.tree.leaves(g_shared.params), jax.tree.leaves(total), strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+    opt = optax.sgd(0.1)
+    state = opt.init(eqx.filter(unrolled, eqx.is_array))
+    updates, _ = opt.update(g_shared, state)
+    stepped = eqx.apply_updates(unrolled, updates)
+    np.testing.assert_allclose(
+        stepped.params.first.weight,
+        cell.first.weight - 0.1 * total.first.weight,
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_repeat_needs_an_endomorphism() -> None:
+    with pytest.raises(cdl.CompositionError):
+        cdl.repeat(cdl.Linear(2, 3, key=K1), 2)
+    with pytest.raises(ValueError, match="at least one"):
+        cdl.repeat(cdl.Linear(2, 2, key=K1), 0)
+
+
+def test_frozen_parameters_get_no_gradient() -> None:
+    model = cdl.freeze(autoencoder(), lambda m: m.first)
+    x = jnp.ones(6)
+    g = jax.grad(lambda m: (m(x) ** 2).sum())(model)
+    assert jnp.all(g.params.first.first.weight == 0)
+    assert jnp.any(g.params.second.weight != 0)
+    fully = cdl.freeze(autoencoder())
+    g = jax.grad(lambda m: (m(x) ** 2).sum())(fully)
+    assert all(jnp.all(leaf == 0) for leaf in jax.tree.leaves(g))
+
+
+def test_reparam_keeps_spaces_and_checks_its_map() -> None:
+    f = cdl.Linear(3, 2, key=K1)
+    doubled = cdl.reparam(
+        f, lambda p: jax.tree.map(lambda a: 2 * a, p), cdl.parameters(f)
+    )
+    assert repr(doubled.dom) == "float[3]" and repr(doubled.cod) == "float[2]"
+    x = jnp.ones(3)
+    np.testing.assert_allclose(doubled(x), 2 * f(x), rtol=1e-6)
+    with pytest.raises(cdl.CompositionError):
+        doubled >> cdl.Linear(3, 1, key=K2)
+    with pytest.raises(TypeError, match="must return parameters shaped like"):
+        cdl.reparam(f, lambda p: p.weight, cdl.parameters(f))
+
+
+def test_reparam_serialises_and_jits(tmp_path: object) -> None:
+    tied = cdl.repeat(cdl.Linear(3, 3, key=K1), 2)
+    path = f"{tmp_path}/tied.eqx"
+    eqx.tree_serialise_leaves(path, tied)
+    blank = jax.tree.map(jnp.zeros_like, tied)
+    loaded = eqx.tree_deserialise_leaves(path, blank)
+    x = jnp.ones(3)
+    assert jnp.array_equal(eqx.filter_jit(lambda m, x: m(x))(loaded, x), tied(x))
