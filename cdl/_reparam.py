@@ -151,8 +151,8 @@ def _identity(x: Any) -> Any:
 
 def tie(
     f: Para[A, B],
-    source: Callable[[Para[A, B]], Any],
-    *targets: Callable[[Para[A, B]], Any],
+    source: Callable[[Any], Any],
+    *targets: Callable[[Any], Any],
     via: Callable[[Any], Any] = _identity,
 ) -> Reparam[A, B, Para[A, B]]:
     """Tie the parameters at each of `targets` to ``via(source)``.
@@ -222,7 +222,7 @@ class _Freeze:
 
 
 def freeze(
-    f: Para[A, B], where: Callable[[Para[A, B]], Any] = _identity
+    f: Para[A, B], where: Callable[[Any], Any] = _identity
 ) -> Reparam[A, B, Para[A, B]]:
     """Freeze the parameters of `f` at `where` (all of them by default).
 
