@@ -1,0 +1,544 @@
+"""Message passing as parametric coKleisli morphisms.
+
+The graph is a context every layer reads: a graph layer is a map
+``G × X → Y`` of the coKleisli category of the comonad ``G × −``, made parametric
+by its weights. cdl embeds it in Para as ``G × X → G × Y``, passing the graph
+along unchanged, so that ordinary ``>>`` is coKleisli composition: both layers
+read the same graph.
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> from cdl.graphs import Graph, GraphConv, OnNodes
+>>> k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+>>> g = Graph.from_edge_list([(0, 1), (1, 2), (2, 0)], 3, nodes=jnp.eye(3))
+>>> model = GraphConv(3, 8, key=k1) >> OnNodes(cdl.Relu()) >> GraphConv(8, 2, key=k2)
+>>> model.dom, model.cod
+((Graph × float[n,3]), (Graph × float[n,2]))
+>>> graph, h = model(g.inputs())
+>>> graph is g, h.shape
+(True, (3, 2))
+
+Composition is associative, and the lifted identity is a unit:
+
+>>> f, h2 = GraphConv(3, 3, key=k1), GraphConv(3, 3, key=k3)
+>>> a = ((f >> OnNodes(cdl.Tanh())) >> h2)(g.inputs())[1]
+>>> b = (f >> (OnNodes(cdl.Tanh()) >> h2))(g.inputs())[1]
+>>> c = (OnNodes(cdl.Identity()) >> f)(g.inputs())[1]
+>>> bool(jnp.allclose(a, b)), bool(jnp.allclose(c, f(g.inputs())[1]))
+(True, True)
+
+Layers that do not fit are refused when composed:
+
+>>> GraphConv(3, 8, key=k1) >> GraphConv(4, 2, key=k2)
+Traceback (most recent call last):
+...
+cdl._para.CompositionError: GraphConv(3→8, sum) does not compose with \
+GraphConv(4→2, sum): output (Graph × float[n,8]) of GraphConv(3→8, sum) != input \
+(Graph × float[n,4]) of GraphConv(4→2, sum).
+"""
+
+from typing import Any, Generic, TypeVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray, Shaped
+
+from .._para import CompositionError, Para, SpaceError, apply, split_key
+from .._space import (
+    DimVar,
+    DTypeVar,
+    Mismatch,
+    ProductSpace,
+    SeqVar,
+    Space,
+    SpaceVar,
+    TensorSpace,
+    Unifier,
+    rename,
+)
+from ..nn import Linear
+from . import _messages
+from ._graph import Graph
+from ._monoid import MIN_PLUS, AbstractAggregator, Semiring, Sum, _column
+
+X = TypeVar("X")
+Y = TypeVar("Y")
+
+
+def aggregate(
+    graph: Graph,
+    messages: Shaped[Array, " e *d"],
+    monoid: AbstractAggregator,
+    *,
+    empty: float | None = None,
+) -> Shaped[Array, " n *d"]:
+    """Fold the messages of the edges at their receivers.
+
+    **Arguments:**
+
+    - `graph`: the graph whose `receivers` say where each message goes.
+    - `messages`: one row per edge.
+    - `monoid`: the aggregation, e.g. `Sum()` or `Min()`.
+    - `empty`: a value for nodes that receive nothing (default: the monoid's
+      identity, which is ±∞ for max and min).
+
+    **Returns:** one row per node.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1), (2, 1)], 3)
+    >>> m = jnp.array([4.0, 2.0])
+    >>> cdl.graphs.aggregate(g, m, cdl.graphs.Min())
+    Array([inf,  2., inf], dtype=float32)
+    >>> cdl.graphs.aggregate(g, m, cdl.graphs.Min(), empty=0.0)
+    Array([0., 2., 0.], dtype=float32)
+    """
+    folded = monoid.segment(messages, graph.receivers, graph.num_nodes)
+    if empty is None or monoid.finite_identity:
+        return folded
+    received = _column(graph.in_degree > 0, folded)
+    return jnp.where(received, folded, jnp.asarray(empty, folded.dtype))
+
+
+def _rows(f: Para[Any, Any], xs: Array, key: PRNGKeyArray | None) -> Array:
+    """`f` applied to every row of `xs`, with a key of its own for each row."""
+    if key is None or not f.stochastic:
+        out: Array = jax.vmap(lambda x: apply(f, x, None))(xs)
+        return out
+    keys = jax.random.split(key, xs.shape[0])
+    mapped: Array = jax.vmap(lambda x, k: apply(f, x, k))(xs, keys)
+    return mapped
+
+
+def _vector_size(space: Space) -> int | None:
+    if isinstance(space, TensorSpace) and len(space.shape) == 1:
+        (size,) = space.shape
+        return size if isinstance(size, int) else None
+    return None
+
+
+def _lift(space: Space, rows: DimVar) -> Space:
+    """The space of tables with one row in `space` per node."""
+    if isinstance(space, TensorSpace):
+        return TensorSpace(space.dtype, (rows, *space.shape))
+    return TensorSpace(DTypeVar("dtype"), (rows, SeqVar("row")))
+
+
+def _unlift(space: Space) -> Space:
+    """The space of one row of a node table."""
+    if isinstance(space, TensorSpace) and space.shape:
+        return TensorSpace(space.dtype, space.shape[1:])
+    return SpaceVar("row")
+
+
+def _graph_pair(rows: Space, context: Space | None = None) -> ProductSpace:
+    return ProductSpace((context or SpaceVar("Graph"), rows))
+
+
+class MessagePassing(
+    Para[
+        tuple[Graph, Float[Array, " n in_dim"]],
+        tuple[Graph, Float[Array, " n out_dim"]],
+    ]
+):
+    """A message-passing layer: messages along edges, a monoid at nodes, an update.
+
+    For each edge ``u → v`` the `message` map sees ``[x_u ; x_v ; e_uv]`` (sender
+    features, receiver features, edge features, concatenated); the messages
+    arriving at ``v`` are folded by `aggregate`, and the `update` map sees
+    ``[x_v ; m_v]``. Nodes that receive nothing get 0 as their folded message.
+    All sizes are read off the two maps.
+
+    **Arguments:**
+
+    - `message`: a morphism ``float[2·in_dim + edge_dim] → float[message_dim]``.
+    - `update`: a morphism ``float[in_dim + message_dim] → float[out_dim]``.
+    - `aggregate`: the aggregation (default `Sum()`): `Mean()`, `Max()`, `Min()`…
+
+    **Returns:** the layer ``G × float[n, in_dim] → G × float[n, out_dim]``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> k1, k2 = jax.random.split(jax.random.key(0))
+    >>> layer = cdl.graphs.MessagePassing(
+    ...     cdl.Linear(2 * 4 + 1, 16, key=k1) >> cdl.Relu(),
+    ...     cdl.Linear(4 + 16, 4, key=k2),
+    ...     aggregate=cdl.graphs.Max(),
+    ... )
+    >>> layer
+    MessagePassing(4→4, edges 1, messages 16, max)
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1), (1, 0)], 2, edges=jnp.ones(2))
+    >>> layer((g, jnp.ones((2, 4))))[1].shape
+    (2, 4)
+    """
+
+    message: Para[Any, Any]
+    update: Para[Any, Any]
+    aggregate: AbstractAggregator
+    in_dim: int = eqx.field(static=True)
+    edge_dim: int = eqx.field(static=True)
+    message_dim: int = eqx.field(static=True)
+    out_dim: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        message: Para[Any, Any],
+        update: Para[Any, Any],
+        *,
+        aggregate: AbstractAggregator | None = None,
+    ) -> None:
+        self.message = message
+        self.update = update
+        self.aggregate = Sum() if aggregate is None else aggregate
+        sizes = []
+        for part, f in (("message", message), ("update", update)):
+            for space in f.signature():
+                size = _vector_size(space)
+                if size is None:
+                    raise CompositionError(
+                        _messages.unsized("MessagePassing", part, space)
+                    )
+                sizes.append(size)
+        k, m, u, o = sizes
+        in_dim = u - m
+        if in_dim < 1 or k < 2 * in_dim:
+            raise CompositionError(
+                _messages.split_mismatch(
+                    "MessagePassing",
+                    f"messages of size {m} leave {in_dim} node features for the "
+                    f"update's input of size {u}, but the message map takes {k} "
+                    f"(at least 2·{in_dim} are needed)",
+                )
+            )
+        self.in_dim, self.edge_dim, self.message_dim, self.out_dim = (
+            in_dim,
+            k - 2 * in_dim,
+            m,
+            o,
+        )
+
+    @property
+    def label(self) -> str:
+        """``MessagePassing(in→out, edges e, messages m, aggregation)``."""
+        return (
+            f"MessagePassing({self.in_dim}→{self.out_dim}, edges {self.edge_dim}, "
+            f"messages {self.message_dim}, {self.aggregate.label})"
+        )
+
+    def __repr__(self) -> str:
+        return self.label
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the message or update map needs a key."""
+        return self.message.stochastic or self.update.stochastic
+
+    def __call__(
+        self,
+        x: tuple[Graph, Float[Array, " n in_dim"]],
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> tuple[Graph, Float[Array, " n out_dim"]]:
+        """Send, fold and update once; the graph passes through unchanged."""
+        graph, h = x
+        parts = [h[graph.senders], h[graph.receivers]]
+        if self.edge_dim:
+            width = 0 if graph.edges is None else int(graph.edges.shape[1])
+            if width != self.edge_dim or graph.edges is None:
+                raise SpaceError(_messages.edge_width(self.label, self.edge_dim, width))
+            parts.append(graph.edges.astype(h.dtype))
+        k1, k2 = split_key(key, self.stochastic)
+        messages = _rows(self.message, jnp.concatenate(parts, axis=1), k1)
+        folded = aggregate(graph, messages, self.aggregate, empty=0.0)
+        return graph, _rows(self.update, jnp.concatenate([h, folded], axis=1), k2)
+
+
+class GraphConv(
+    Para[
+        tuple[Graph, Float[Array, " n in_dim"]],
+        tuple[Graph, Float[Array, " n out_dim"]],
+    ]
+):
+    """The graph convolution ``x'_v = W₁ x_v + W₂ ⊕_{u→v} x_u + b``.
+
+    With `Sum()` this is the layer of Morris et al. (GraphConv); with `Mean()` the
+    mean aggregator of GraphSAGE; any aggregation may be given. Nodes that receive
+    nothing fold to 0.
+
+    **Arguments:**
+
+    - `in_dim`, `out_dim`: feature sizes.
+    - `aggregate`: the aggregation (default `Sum()`).
+    - `key`: PRNG key for the weights.
+
+    **Returns:** the layer ``G × float[n, in_dim] → G × float[n, out_dim]``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> mean = cdl.graphs.Mean()
+    >>> conv = cdl.graphs.GraphConv(2, 3, aggregate=mean, key=jax.random.key(0))
+    >>> conv
+    GraphConv(2→3, mean)
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1)], 2)
+    >>> conv((g, jnp.ones((2, 2))))[1].shape
+    (2, 3)
+    """
+
+    root: Linear
+    neighbours: Linear
+    aggregate: AbstractAggregator
+    in_dim: int = eqx.field(static=True)
+    out_dim: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        *,
+        aggregate: AbstractAggregator | None = None,
+        key: PRNGKeyArray,
+    ) -> None:
+        k1, k2 = jax.random.split(key)
+        self.root = Linear(in_dim, out_dim, key=k1)
+        self.neighbours = Linear(in_dim, out_dim, use_bias=False, key=k2)
+        self.aggregate = Sum() if aggregate is None else aggregate
+        self.in_dim, self.out_dim = in_dim, out_dim
+
+    @property
+    def label(self) -> str:
+        """``GraphConv(in→out, aggregation)``."""
+        return f"GraphConv({self.in_dim}→{self.out_dim}, {self.aggregate.label})"
+
+    def __repr__(self) -> str:
+        return self.label
+
+    def __call__(
+        self, x: tuple[Graph, Float[Array, " n in_dim"]]
+    ) -> tuple[Graph, Float[Array, " n out_dim"]]:
+        """Fold the neighbours' features, then mix them with the node's own."""
+        graph, h = x
+        folded = aggregate(graph, h[graph.senders], self.aggregate, empty=0.0)
+        out = jax.vmap(self.root)(h) + jax.vmap(self.neighbours)(folded)
+        return graph, out
+
+
+class Propagate(
+    Para[tuple[Graph, Shaped[Array, " n *d"]], tuple[Graph, Shaped[Array, " n *d"]]]
+):
+    """One step of semiring message passing: ``x'_v = x_v ⊕ ⊕_{u→v} (w_uv ⊗ x_u)``.
+
+    The weights ``w`` are the first column of the graph's edge features. Over the
+    min-plus semiring this is one relaxation of Bellman-Ford; repeated
+    ``n - 1`` times from distances 0 at the source and ∞ elsewhere it gives the
+    shortest-path distances. Over `REAL` it multiplies by ``I + Aᵀ``.
+
+    **Arguments:**
+
+    - `semiring`: the semiring (default `MIN_PLUS`).
+    - `keep`: include the node's own value ``x_v`` in the fold (default True).
+
+    **Returns:** the parameter-free layer ``G × S[n, *d] → G × S[n, *d]``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> g = cdl.graphs.Graph.from_edge_list(
+    ...     [(0, 1), (1, 2), (0, 2)], 3, edges=jnp.array([1.0, 1.0, 5.0]))
+    >>> d = jnp.array([0.0, jnp.inf, jnp.inf])
+    >>> step = cdl.graphs.Propagate()
+    >>> (step >> step)((g, d))[1]
+    Array([0., 1., 2.], dtype=float32)
+    """
+
+    semiring: Semiring
+    keep: bool = eqx.field(static=True, default=True)
+
+    def __init__(self, semiring: Semiring | None = None, *, keep: bool = True) -> None:
+        self.semiring = MIN_PLUS if semiring is None else semiring
+        self.keep = keep
+
+    @property
+    def label(self) -> str:
+        """``Propagate(semiring)``."""
+        return f"Propagate({self.semiring.name})"
+
+    def __call__(
+        self, x: tuple[Graph, Shaped[Array, " n *d"]]
+    ) -> tuple[Graph, Shaped[Array, " n *d"]]:
+        """Relax every edge once."""
+        graph, h = x
+        if graph.edges is None:
+            raise SpaceError(_messages.no_weights(self.label))
+        s = self.semiring
+        sent = h[graph.senders]
+        weights = _column(graph.edges[:, 0].astype(h.dtype), sent)
+        folded = s.plus.segment(
+            s.times(weights, sent), graph.receivers, graph.num_nodes
+        )
+        return graph, s.plus.combine(h, folded) if self.keep else folded
+
+
+class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
+    """A morphism on one node's features, applied to every node: ``G × Xⁿ → G × Yⁿ``.
+
+    It reads nothing of the graph: the lifting of a map of the base category to
+    the coKleisli category.
+
+    **Arguments:** `f`, a morphism on one row of the node table.
+
+    **Returns:** the lifted morphism.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1)], 2)
+    >>> layer = cdl.graphs.OnNodes(cdl.Linear(3, 5, key=jax.random.key(0)))
+    >>> layer.dom, layer.cod
+    ((Graph × float[n,3]), (Graph × float[n,5]))
+    >>> layer((g, jnp.ones((2, 3))))[1].shape
+    (2, 5)
+    """
+
+    f: Para[Any, Any]
+
+    @property
+    def label(self) -> str:
+        """``OnNodes(f)``."""
+        return f"OnNodes({self.f.label})"
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether `f` needs a key."""
+        return self.f.stochastic
+
+    def signature(self) -> tuple[Space, Space]:
+        """`f`'s spaces with a node dimension in front, beside the graph."""
+        dom, cod = self.f.signature()
+        both = rename(ProductSpace((dom, cod)))
+        assert isinstance(both, ProductSpace)
+        rows, context = DimVar("n"), SpaceVar("Graph")
+        return (
+            _graph_pair(_lift(both.factors[0], rows), context),
+            _graph_pair(_lift(both.factors[1], rows), context),
+        )
+
+    def output_space(self, dom: Space) -> Space:
+        """Push one row of `dom` through `f`."""
+        expected, _ = self.signature()
+        unifier = Unifier()
+        unifier.unify(expected, dom)
+        dom = unifier.substitute(dom)
+        assert isinstance(dom, ProductSpace)
+        context, table = dom.factors
+        out = self.f.output_space(_unlift(table))
+        rows = table.shape[0] if isinstance(table, TensorSpace) else DimVar("n")
+        assert not isinstance(rows, SeqVar)
+        lifted = _lift(out, rows if isinstance(rows, DimVar) else DimVar("n"))
+        if isinstance(rows, int) and isinstance(lifted, TensorSpace):
+            lifted = TensorSpace(lifted.dtype, (rows, *lifted.shape[1:]))
+        return _graph_pair(lifted, context)
+
+    def __call__(
+        self, x: tuple[Graph, X], *, key: PRNGKeyArray | None = None
+    ) -> tuple[Graph, Y]:
+        """Apply `f` to each row of the node table."""
+        graph, h = x
+        out: Y = _rows(self.f, h, key)  # type: ignore[arg-type,assignment]
+        return graph, out
+
+
+class CoKleisli(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
+    """Lift a map that reads the graph, ``G × X → Y``, to ``G × X → G × Y``.
+
+    This is the embedding of the coKleisli category of ``G × −`` into Para: the
+    lifted map copies the graph, uses one copy and passes the other on.
+
+    **Arguments:** `f`, a morphism on pairs ``(graph, features)``.
+
+    **Returns:** the lifted morphism, composable with ``>>`` with other graph layers.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> from cdl.graphs import Graph
+    >>> Table = tuple[Graph, Float[Array, "n d"]]
+    >>> class Degree(cdl.Para[Table, Float[Array, "n 1"]]):
+    ...     def __call__(self, x: Table) -> Float[Array, "n 1"]:
+    ...         return x[0].in_degree[:, None].astype(x[1].dtype)
+    >>> g = Graph.from_edge_list([(0, 1), (2, 1)], 3)
+    >>> cdl.graphs.CoKleisli(Degree())((g, jnp.zeros((3, 2))))[1][:, 0]
+    Array([0., 2., 0.], dtype=float32)
+    """
+
+    f: Para[Any, Any]
+
+    @property
+    def label(self) -> str:
+        """``CoKleisli(f)``."""
+        return f"CoKleisli({self.f.label})"
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether `f` needs a key."""
+        return self.f.stochastic
+
+    def signature(self) -> tuple[Space, Space]:
+        """``G × X → G × Y`` from `f`'s ``G × X → Y``."""
+        dom, cod = self.f.signature()
+        if isinstance(dom, ProductSpace) and len(dom.factors) == 2:
+            return dom, ProductSpace((dom.factors[0], cod))
+        context, rows = SpaceVar("Graph"), SpaceVar("X")
+        unifier = Unifier()
+        try:
+            unifier.unify(dom, ProductSpace((context, rows)))
+        except Mismatch:
+            pass
+        return unifier.substitute(ProductSpace((context, rows))), ProductSpace(
+            (context, cod)
+        )
+
+    def output_space(self, dom: Space) -> Space:
+        """The graph's space beside `f`'s output."""
+        out = self.f.output_space(dom)
+        if isinstance(dom, ProductSpace) and len(dom.factors) == 2:
+            return ProductSpace((dom.factors[0], out))
+        return super().output_space(dom)
+
+    def __call__(
+        self, x: tuple[Graph, X], *, key: PRNGKeyArray | None = None
+    ) -> tuple[Graph, Y]:
+        """Run `f` and keep the graph."""
+        out: Y = apply(self.f, x, key)
+        return x[0], out
+
+
+class Readout(Para[tuple[Graph, Shaped[Array, " n *d"]], Shaped[Array, " g *d"]]):
+    """Fold the node features of each graph of a batch: ``G × X[n] → X[g]``.
+
+    It leaves the coKleisli category: what follows acts on one row per graph.
+    Rows of padding graphs are included (mask them with `Graph.graph_mask`);
+    graphs with no node fold to 0.
+
+    **Arguments:** `aggregate`, the aggregation (default `Sum()`).
+
+    **Returns:** the parameter-free readout.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1)], 2)
+    >>> b = cdl.graphs.batch([g, cdl.graphs.Graph.from_edge_list([], 1)])
+    >>> cdl.graphs.Readout(cdl.graphs.Max())((b, jnp.array([[1.0], [3.0], [2.0]])))
+    Array([[3.],
+           [2.]], dtype=float32)
+    """
+
+    aggregate: AbstractAggregator
+
+    def __init__(self, aggregate: AbstractAggregator | None = None) -> None:
+        self.aggregate = Sum() if aggregate is None else aggregate
+
+    @property
+    def label(self) -> str:
+        """``Readout(aggregation)``."""
+        return f"Readout({self.aggregate.label})"
+
+    def __call__(
+        self, x: tuple[Graph, Shaped[Array, " n *d"]]
+    ) -> Shaped[Array, " g *d"]:
+        """One row per graph."""
+        graph, h = x
+        folded = self.aggregate.segment(h, graph.node_graph, graph.num_graphs)
+        if self.aggregate.finite_identity:
+            return folded
+        return jnp.where(_column(graph.n_node > 0, folded), folded, 0)

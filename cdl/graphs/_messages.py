@@ -1,0 +1,116 @@
+"""Every user-facing error text of `cdl.graphs`, in one place."""
+
+
+def length_mismatch(what: str, count: int, other: str, other_count: int) -> str:
+    """Two arrays of a graph that must have one row per edge (or node) disagree."""
+    return f"Graph has {count} {what} but {other_count} {other}; they must match."
+
+
+def index_out_of_range(side: str, edge: int, node: int, num_nodes: int) -> str:
+    """An edge names a node the graph does not have."""
+    verb = "sends from" if side == "senders" else "receives at"
+    return (
+        f"Graph edge {edge} {verb} node {node}, but the graph has {num_nodes} nodes "
+        f"(indices 0..{num_nodes - 1})."
+    )
+
+
+def rows_mismatch(what: str, rows: int, expected: int, unit: str) -> str:
+    """A feature table has the wrong number of rows."""
+    return (
+        f"Graph {what} features have {rows} rows, but the graph has {expected} {unit}."
+    )
+
+
+def counts_mismatch(what: str, total: int, expected: int) -> str:
+    """The per-graph counts of a batch do not add up to the table's size."""
+    return (
+        f"Graph per-graph {what} counts add up to {total}, but the table has "
+        f"{expected} {what}."
+    )
+
+
+def negative_count(what: str, index: int, count: int) -> str:
+    """A per-graph count is negative."""
+    return f"Graph {index} of the batch has {count} {what}; counts must be >= 0."
+
+
+def crossing_edge(edge: int, graph: int, first: int, last: int, node: int) -> str:
+    """An edge of one graph of a batch touches a node of another graph."""
+    return (
+        f"Graph edge {edge} belongs to graph {graph} of the batch (nodes "
+        f"{first}..{last}), but touches node {node} of another graph."
+    )
+
+
+def not_integer(what: str, dtype: object) -> str:
+    """Edge indices must be integers."""
+    return f"Graph {what} must be an integer array, not {dtype}."
+
+
+def mixed_features(what: str) -> str:
+    """Graphs batched together must all have, or all lack, a feature table."""
+    return (
+        f"cannot batch graphs where some have {what} features and others do not; "
+        f"give every graph {what} features or none."
+    )
+
+
+def empty_batch() -> str:
+    """`batch` was given no graph."""
+    return "cannot batch an empty list of graphs; give at least one graph."
+
+
+def padding_too_small(what: str, have: int, asked: int) -> str:
+    """`pad` was asked for a size below the graph's own."""
+    return f"cannot pad a graph with {have} {what} to {asked} {what}; ask for more."
+
+
+def padding_needs_node(num_edges: int) -> str:
+    """Padding edges need a padding node to point at."""
+    return (
+        f"cannot add {num_edges} padding edges without a padding node: ask for more "
+        f"nodes than the graph has."
+    )
+
+
+def padding_needs_graph() -> str:
+    """Padding nodes need a padding graph to belong to."""
+    return (
+        "cannot add padding nodes or edges without a padding graph: ask for more "
+        "graphs than the batch has."
+    )
+
+
+def traced(what: str) -> str:
+    """An operation that reads sizes was called under a transformation."""
+    return f"{what} reads the sizes of the graphs and cannot run under jax.jit."
+
+
+def edge_width(layer: str, expected: int, given: int) -> str:
+    """A layer's messages expect edge features of another width."""
+    return (
+        f"{layer} expects edge features of width {expected}, but the graph has "
+        f"edge features of width {given}."
+    )
+
+
+def unsized(layer: str, part: str, space: object) -> str:
+    """A message-passing layer needs its parts to act on vectors of known size."""
+    return (
+        f"{layer} needs its {part} map to act on vectors of known size, but its "
+        f"{part} map has space {space!r}."
+    )
+
+
+def split_mismatch(layer: str, detail: str) -> str:
+    """The message and update maps of a layer do not fit together."""
+    return f"{layer}: the message and update maps do not fit together: {detail}."
+
+
+def no_weights(layer: str) -> str:
+    """Semiring propagation needs edge weights."""
+    return (
+        f"{layer} needs edge weights: build the graph with edge features "
+        f"(one column per weight)."
+    )
