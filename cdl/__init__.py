@@ -124,3 +124,14 @@ from .nn import (
 from .nn import (
     inference_mode as inference_mode,
 )
+from . import graphs as graphs
+from .graphs import (
+    CoKleisli as CoKleisli,
+    Graph as Graph,
+    GraphConv as GraphConv,
+    GraphError as GraphError,
+    MessagePassing as MessagePassing,
+    OnNodes as OnNodes,
+    Propagate as Propagate,
+    Readout as Readout,
+)
