@@ -101,7 +101,7 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(call)
     def checked(self: "Para[Any, Any]", x: object, *args: Any, **kwargs: Any) -> Any:
-        dom, cod = self.signature()
+        dom, cod = self._call_signature
         unifier = Unifier()
         given = space_of(x)
         try:
@@ -178,6 +178,11 @@ class Para(eqx.Module, Generic[A, B]):
     def stochastic(self) -> bool:
         """Whether the morphism draws random numbers and so needs ``key=``."""
         return False
+
+    @functools.cached_property
+    def _call_signature(self) -> tuple[Space, Space]:
+        """The signature that calls are checked against, computed once."""
+        return self.signature()
 
     @property
     def label(self) -> str:
@@ -274,10 +279,16 @@ class Compose(Para[A, C], Generic[A, B, C]):
     def __init__(self, first: Para[A, B], second: Para[B, C]) -> None:
         self.first = first
         self.second = second
-        self.signature()
+        self.signature()  # raises CompositionError now rather than at the first call
 
     def signature(self) -> tuple[Space, Space]:
         """Unify the middle object; the outer ends follow from the bindings."""
+        both = rename(ProductSpace(self._composite_signature))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    @functools.cached_property
+    def _composite_signature(self) -> tuple[Space, Space]:
         f_dom, f_cod = self.first.signature()
         g_dom, _ = self.second.signature()
         unifier = Unifier()
