@@ -135,3 +135,17 @@ from .graphs import (
     Propagate as Propagate,
     Readout as Readout,
 )
+from .equivariance import (
+    AbstractAction as AbstractAction,
+    DirectSum as DirectSum,
+    IndexAction as IndexAction,
+    Monoid as Monoid,
+    assert_equivariant as assert_equivariant,
+    check_action as check_action,
+    equivariance_error as equivariance_error,
+    image_action as image_action,
+    is_equivariant as is_equivariant,
+    permutation_action as permutation_action,
+    signal_action as signal_action,
+    trivial_action as trivial_action,
+)

@@ -1,0 +1,157 @@
+"""Equivariance measured: how far a morphism is from a homomorphism of algebras.
+
+A map ``f: X → Y`` between two algebras of the monad ``M × −`` is a homomorphism
+when ``f(g ▷ x) = g ▷ f(x)`` for every ``g`` and ``x``: that is equivariance. Since
+the action is determined by the generators, it is enough to check those. The
+relative error of that equation, over generators (or given elements) and random
+inputs, measures how far a map is from being equivariant; it is a test helper and
+also a metric on trained networks.
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> act = cdl.permutation_action(5, (3,))
+>>> float(cdl.equivariance_error(cdl.Relu(), act, act, key=jax.random.key(0)))
+0.0
+>>> linear = cdl.Linear(3, 3, key=jax.random.key(1))
+>>> cdl.is_equivariant(jax.vmap(linear), act, act, key=jax.random.key(0))
+True
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from . import _messages
+from ._action import AbstractAction, _relative
+
+
+@eqx.filter_jit
+def _errors(
+    f: Callable[[Any], Any],
+    act_in: AbstractAction,
+    act_out: AbstractAction,
+    xs: Any,
+    g: Array,
+) -> Array:
+    def one(x: Any) -> Array:
+        return _relative(f(act_in.act(g, x)), act_out.act(g, f(x)))
+
+    return jax.vmap(one)(xs)
+
+
+def equivariance_error(
+    f: Callable[[Any], Any],
+    act_in: AbstractAction,
+    act_out: AbstractAction,
+    *,
+    key: PRNGKeyArray,
+    samples: int = 8,
+    elements: Sequence[np.ndarray] | None = None,
+    inputs: Any = None,
+) -> Float[Array, ""]:
+    """The largest relative error of ``f(g ▷ x) = g ▷ f(x)``.
+
+    The error at one ``g`` and ``x`` is ``‖f(g▷x) − g▷f(x)‖ / max(‖f(g▷x)‖, ‖g▷f(x)‖)``
+    (zero when both sides vanish); this returns the largest over elements and inputs.
+
+    **Arguments:**
+
+    - `f`: any callable on single points (a `cdl.Para`, a function, a vmapped layer).
+    - `act_in`, `act_out`: actions of one monoid on the domain and codomain.
+    - `key`: PRNG key for the random inputs.
+    - `samples`: how many random inputs to draw.
+    - `elements`: the monoid elements to check (default: its generators; since
+      the generators generate, checking them suffices).
+    - `inputs`: a batch of inputs (leading axis) to use instead of random ones,
+      e.g. real data when measuring a trained network.
+
+    **Returns:** a float32 scalar, 0 for an exactly equivariant `f`.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> act = cdl.signal_action(cdl.Monoid.cyclic(6), 6)
+    >>> blur = lambda x: (x + jnp.roll(x, 1) + jnp.roll(x, -1)) / 3
+    >>> float(cdl.equivariance_error(blur, act, act, key=jax.random.key(0))) < 1e-6
+    True
+    >>> float(cdl.equivariance_error(jnp.cumsum, act, act, key=jax.random.key(0))) > 0.1
+    True
+    """
+    if act_in.monoid != act_out.monoid:
+        raise ValueError(
+            _messages.different_monoids(act_in.monoid.name, act_out.monoid.name)
+        )
+    monoid = act_in.monoid
+    gs = list(monoid.generators_array()) if elements is None else list(elements)
+    if not gs:
+        gs = [monoid.identity()]
+    if inputs is None:
+        inputs = jax.vmap(act_in.random_input)(jax.random.split(key, samples))
+    worst = jnp.zeros((), jnp.float32)
+    for g in gs:
+        errors = _errors(f, act_in, act_out, inputs, jnp.asarray(g))
+        worst = jnp.maximum(worst, jnp.max(errors).astype(jnp.float32))
+    return worst
+
+
+def is_equivariant(
+    f: Callable[[Any], Any],
+    act_in: AbstractAction,
+    act_out: AbstractAction,
+    *,
+    key: PRNGKeyArray,
+    tol: float = 1e-5,
+    samples: int = 8,
+    elements: Sequence[np.ndarray] | None = None,
+) -> bool:
+    """Whether `f` is equivariant up to relative error `tol` (see `equivariance_error`).
+
+    **Arguments:** as for `equivariance_error`, and `tol`.
+
+    **Returns:** a bool.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> act = cdl.permutation_action(4)
+    >>> cdl.is_equivariant(jnp.sort, act, act, key=jax.random.key(0))
+    False
+    >>> invariant = cdl.trivial_action(act.monoid)
+    >>> cdl.is_equivariant(jnp.sum, act, invariant, key=jax.random.key(0))
+    True
+    """
+    error = equivariance_error(
+        f, act_in, act_out, key=key, samples=samples, elements=elements
+    )
+    return bool(error < tol)
+
+
+def assert_equivariant(
+    f: Callable[[Any], Any],
+    act_in: AbstractAction,
+    act_out: AbstractAction,
+    *,
+    key: PRNGKeyArray,
+    tol: float = 1e-5,
+    samples: int = 8,
+    name: str | None = None,
+) -> None:
+    """Raise `AssertionError` with the measured error unless `f` is equivariant.
+
+    **Arguments:** as for `is_equivariant`; `name`, used in the message.
+
+    **Returns:** None.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> act = cdl.permutation_action(4)
+    >>> k = jax.random.key(0)
+    >>> cdl.assert_equivariant(jnp.cumsum, act, act, key=k, name="cumsum")
+    Traceback (most recent call last):
+    ...
+    AssertionError: cumsum is not equivariant: relative error ... exceeds the \
+tolerance 1e-05.
+    """
+    error = float(equivariance_error(f, act_in, act_out, key=key, samples=samples))
+    if not error < tol:
+        label = name if name is not None else getattr(f, "label", repr(f))
+        raise AssertionError(_messages.not_equivariant(label, error, tol))

@@ -1,0 +1,73 @@
+"""Every user-facing error text of `cdl.equivariance`, in one place."""
+
+
+def not_a_transformation(name: str, index: int, size: int, value: object) -> str:
+    """Text of the error for a generator that is not a map of ``{0, …, size−1}``."""
+    return (
+        f"generator {index} of {name} must be {size} indices in [-1, {size}), "
+        f"but is {value}."
+    )
+
+
+def too_many_elements(name: str, limit: int) -> str:
+    """Text of the error raised when a monoid is too large to enumerate."""
+    return (
+        f"{name} has more than {limit} elements: pass `elements=` explicitly or "
+        f"check it on its generators."
+    )
+
+
+def slot_mismatch(shape: tuple[int, ...], axes: tuple[int, ...], size: int) -> str:
+    """Text of the error for an action slot whose axes do not hold the monoid's set."""
+    sizes = "×".join(str(shape[a]) for a in axes)
+    return (
+        f"axes {axes} of shape {shape} hold {sizes} points, but the monoid acts on "
+        f"{size}: a slot must cover exactly the set the monoid transforms."
+    )
+
+
+def bad_slots(axes: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """Text of the error for slots that are not consecutive, disjoint axes."""
+    return (
+        f"slot axes {axes} of shape {shape} must be consecutive, in range and "
+        f"disjoint from the other slots."
+    )
+
+
+def different_monoids(left: str, right: str) -> str:
+    """Text of the error raised when two actions of different monoids are paired."""
+    return (
+        f"the actions must be of one monoid, but the input is acted on by {left} "
+        f"and the output by {right}."
+    )
+
+
+def not_an_action(name: str, law: str, error: float) -> str:
+    """Text of the error raised by `check_action` when a law fails."""
+    return f"{name} is not an action: the {law} law fails (relative error {error:.2e})."
+
+
+def not_a_group(name: str) -> str:
+    """Text of the error raised when an inverse is asked of a non-invertible element."""
+    return f"{name} is not a group: its elements have no inverses."
+
+
+def no_input_space(name: str) -> str:
+    """Text of the error raised when random inputs cannot be drawn for an action."""
+    return f"{name} does not say which space it acts on, so pass `inputs=` explicitly."
+
+
+def not_equivariant(name: str, error: float, tol: float) -> str:
+    """Text of the error raised by `assert_equivariant`."""
+    return (
+        f"{name} is not equivariant: relative error {error:.2e} exceeds the "
+        f"tolerance {tol:.0e}."
+    )
+
+
+def not_linear(name: str) -> str:
+    """Text of the error raised when a basis is solved for a non-linear action."""
+    return (
+        f"{name} is not linear, so no basis of equivariant linear maps can be solved "
+        f"for it."
+    )

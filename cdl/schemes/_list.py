@@ -1,0 +1,941 @@
+"""Recursion schemes on lists, each lowered to one `jax.lax.scan`.
+
+A list of `n` elements is stored as an array ``[n, *element_shape]`` (or a pytree of
+such arrays sharing the leading axis); a `PaddedList` adds a `length` so that lists of
+different lengths can be batched under `jax.vmap`. The list functor is
+``ListF(E, X) = 1 + E × X`` and a `ListAlgebra` is a map ``ListF(E, A) → A``: an
+initial carrier `nil` and a cell ``cons: E × A → A``.
+
+The list ``[x0, x1, x2]`` is the cons-list ``cons(x0, cons(x1, cons(x2, nil)))``, so
+`cata` meets the *last* element first, and `foldl` the first one. The universal
+property of `cata` holds: it is the one map that commutes with the constructors.
+
+>>> import jax.numpy as jnp, cdl
+>>> alg = cdl.ListAlgebra(jnp.float32(0.0), cdl.Add())
+>>> xs = jnp.array([1.0, 2.0, 3.0])
+>>> total = cdl.cata(alg)
+>>> bool(total(xs) == alg((xs[0], total(xs[1:]))))
+True
+>>> bool(cdl.cata(alg)(xs[:0]) == alg.nil)
+True
+"""
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Int
+
+from .._para import Para
+from .._space import (
+    DimVar,
+    Mismatch,
+    ProductSpace,
+    Space,
+    SpaceVar,
+    TensorSpace,
+    Unifier,
+    rename,
+    space_of,
+)
+from . import _messages
+
+_E = TypeVar("_E")
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+_S = TypeVar("_S")
+_L = TypeVar("_L")
+
+
+class PaddedList(eqx.Module):
+    """A list stored in a fixed-size array: the first `length` rows are the list.
+
+    Batches of lists of different lengths are `PaddedList`s with a batch axis in
+    front (see `batch_lists`); the schemes skip the padding rows.
+
+    **Arguments:** `values`, an array ``[capacity, *element_shape]`` (or a pytree of
+    such); `length`, an int scalar at most ``capacity``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> xs = cdl.PaddedList(jnp.array([1.0, 2.0, 0.0]), jnp.int32(2))
+    >>> cdl.cata(cdl.ListAlgebra(jnp.float32(0.0), cdl.Add()))(xs)
+    Array(3., dtype=float32)
+    """
+
+    values: Any
+    length: Int[Array, ""]
+
+    @property
+    def capacity(self) -> int:
+        """The number of rows, padding included."""
+        return _length("PaddedList", self.values)
+
+    def to_list(self) -> list[Any]:
+        """The elements as a Python list (outside `jax.jit` only)."""
+        n = int(self.length)
+        return [jax.tree.map(lambda v, i=i: v[i], self.values) for i in range(n)]
+
+
+class Suffix(eqx.Module):
+    """The rest of a list after some position: a view, not a copy.
+
+    `para` hands one to its cell: the original tail beside the folded result.
+
+    **Arguments:** `values`, the whole list's array; `start`, where the suffix
+    begins; `stop`, one past its last element.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> s = cdl.Suffix(jnp.arange(5.0), jnp.int32(3), jnp.int32(5))
+    >>> s.length, s[0]
+    (Array(2, dtype=int32), Array(3., dtype=float32))
+    """
+
+    values: Any
+    start: Int[Array, ""]
+    stop: Int[Array, ""]
+
+    @property
+    def length(self) -> Int[Array, ""]:
+        """How many elements the suffix holds."""
+        return self.stop - self.start
+
+    def __getitem__(self, i: Int[Array, ""] | int) -> Any:
+        """The `i`-th element of the suffix (clamped to the list, as in JAX)."""
+        return jax.tree.map(lambda v: v[self.start + i], self.values)
+
+
+def _length(scheme: str, xs: Any) -> int:
+    leaves = jax.tree.leaves(xs)
+    if not leaves or not all(getattr(v, "ndim", 0) >= 1 for v in leaves):
+        raise TypeError(_messages.not_a_list(scheme, space_of(xs)))
+    sizes = {v.shape[0] for v in leaves}
+    if len(sizes) != 1:
+        raise TypeError(_messages.not_a_list(scheme, space_of(xs)))
+    (n,) = sizes
+    return int(n)
+
+
+def _select(keep: Bool[Array, ""], new: _A, old: _A) -> _A:
+    out: _A = jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, old)
+    return out
+
+
+def _unpack(scheme: str, xs: Any) -> tuple[Any, Int[Array, ""] | None, int]:
+    if isinstance(xs, PaddedList):
+        return xs.values, xs.length, _length(scheme, xs.values)
+    return xs, None, _length(scheme, xs)
+
+
+def _list_space(element: Space) -> Space:
+    if isinstance(element, TensorSpace):
+        return TensorSpace(element.dtype, (DimVar("n"), *element.shape))
+    return SpaceVar("List")
+
+
+def _cell_parts(cell: Para[Any, Any]) -> tuple[Space, Space, Space]:
+    """Element, input carrier and output of a cell ``E × X → A``."""
+    dom, cod = cell.signature()
+    if isinstance(dom, ProductSpace) and len(dom.factors) == 2:
+        return dom.factors[0], dom.factors[1], cod
+    return SpaceVar("E"), SpaceVar("X"), cod
+
+
+class ListAlgebra(Para[tuple[_E, _A] | None, _A], Generic[_E, _A]):
+    """An algebra of the list functor ``1 + E × A → A``.
+
+    As a morphism it maps ``None`` (the empty list's layer) to `nil` and a pair
+    ``(element, carry)`` to ``cons((element, carry))``.
+
+    **Arguments:**
+
+    - `nil`: the carrier's initial value (an array or pytree; it may be a learned
+      parameter).
+    - `cons`: a `cdl.Para` on pairs ``(element, carry) -> carry``.
+
+    **Returns:** the algebra; fold a list with it using `cdl.cata` (last element
+    first) or `cdl.foldl` (first element first). Raises `TypeError` when `nil` is not
+    in the space that `cons` returns.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> gru = cdl.GRUCell(3, 4, key=jax.random.key(0))
+    >>> alg = cdl.ListAlgebra(jnp.zeros(4), gru)
+    >>> alg(None).shape, alg((jnp.ones(3), jnp.zeros(4))).shape
+    ((4,), (4,))
+    >>> cdl.ListAlgebra(jnp.zeros(5), gru)
+    Traceback (most recent call last):
+    ...
+    TypeError: ListAlgebra(GRUCell(3, 4)): the initial value nil lives in f32[5], \
+but the cell returns the carrier float[4] (dimension 4 is not 5).
+    """
+
+    nil: _A
+    cons: Para[tuple[_E, _A], _A]
+
+    def __check_init__(self) -> None:
+        _, carry, out = _cell_parts(self.cons)
+        unifier = Unifier()
+        try:
+            unifier.unify(carry, out)
+        except Mismatch:
+            raise TypeError(
+                _messages.cell_not_algebra(self.label, self.cons.label, carry, out)
+            ) from None
+        _check_nil(self.label, self.nil, unifier.substitute(out))
+
+    @property
+    def label(self) -> str:
+        """``ListAlgebra(<cell>)``."""
+        return f"ListAlgebra({self.cons.label})"
+
+    def signature(self) -> tuple[Space, Space]:
+        """``ListF(E, A) → A``."""
+        return SpaceVar("ListF"), _carrier(self.cons, self.nil)
+
+    def __call__(self, x: tuple[_E, _A] | None) -> _A:
+        """`nil` on ``None``, ``cons(x)`` on a pair."""
+        return self.nil if x is None else self.cons(x)
+
+
+def _carrier(cell: Para[Any, Any], nil: Any) -> Space:
+    """The carrier: the cell's codomain, or the space of `nil` where that is open."""
+    _, _, out = _cell_parts(cell)
+    return space_of(nil) if isinstance(out, SpaceVar) else out
+
+
+def _check_nil(label: str, nil: Any, carrier: Space) -> None:
+    given = space_of(nil)
+    try:
+        Unifier().unify(carrier, given)
+    except Mismatch as error:
+        raise TypeError(
+            _messages.carrier_mismatch(label, given, carrier, str(error))
+        ) from None
+
+
+class _ListScheme(Para[Any, _A], Generic[_A]):
+    """Shared signature of the list folds: ``E[n, ...] → A``."""
+
+    def _cell(self) -> Para[Any, Any]:
+        raise NotImplementedError
+
+    def _carrier(self) -> Space:
+        raise NotImplementedError
+
+    def signature(self) -> tuple[Space, Space]:
+        """A list of the cell's elements to the carrier."""
+        element, _, _ = _cell_parts(self._cell())
+        both = rename(ProductSpace((_list_space(element), self._carrier())))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    @property
+    def label(self) -> str:
+        """The scheme's name and its cell's label."""
+        return f"{type(self).__name__.lower()}({self._cell().label})"
+
+
+def _fold(
+    scheme: str,
+    xs: Any,
+    init: _B,
+    step: Callable[[Any, _B, Int[Array, ""]], _B],
+    reverse: bool,
+) -> _B:
+    values, length, n = _unpack(scheme, xs)
+
+    def body(carry: _B, item: tuple[Any, Int[Array, ""]]) -> tuple[_B, None]:
+        x, i = item
+        new = step(x, carry, i)
+        if length is not None:
+            new = _select(i < length, new, carry)
+        return new, None
+
+    out, _ = jax.lax.scan(body, init, (values, jnp.arange(n)), reverse=reverse)
+    return out
+
+
+class Cata(_ListScheme[_A], Generic[_E, _A]):
+    """The catamorphism of a `ListAlgebra`: the fold ``List(E) → A``.
+
+    Built by `cdl.cata`; see there.
+    """
+
+    algebra: ListAlgebra[_E, _A]
+
+    def _cell(self) -> Para[Any, Any]:
+        return self.algebra.cons
+
+    def _carrier(self) -> Space:
+        return _carrier(self.algebra.cons, self.algebra.nil)
+
+    def __call__(self, xs: Array | PaddedList) -> _A:
+        """Fold `xs`, last element first, with one `jax.lax.scan`."""
+        cons = self.algebra.cons
+        return _fold(
+            self.label, xs, self.algebra.nil, lambda x, a, i: cons((x, a)), True
+        )
+
+
+class FoldL(_ListScheme[_A], Generic[_E, _A]):
+    """The accumulating (left) fold of a `ListAlgebra`; built by `cdl.foldl`."""
+
+    algebra: ListAlgebra[_E, _A]
+
+    def _cell(self) -> Para[Any, Any]:
+        return self.algebra.cons
+
+    def _carrier(self) -> Space:
+        return _carrier(self.algebra.cons, self.algebra.nil)
+
+    def __call__(self, xs: Array | PaddedList) -> _A:
+        """Fold `xs`, first element first, with one `jax.lax.scan`."""
+        cons = self.algebra.cons
+        return _fold(
+            self.label, xs, self.algebra.nil, lambda x, a, i: cons((x, a)), False
+        )
+
+
+def cata_list(algebra: ListAlgebra[_E, _A]) -> Cata[_E, _A]:
+    """The list case of `cdl.cata` (see there)."""
+    return Cata(algebra)
+
+
+def foldl(algebra: ListAlgebra[_E, _A]) -> FoldL[_E, _A]:
+    """The accumulating fold: ``cons(x[n-1], … cons(x1, cons(x0, nil)))``.
+
+    This is `cata` of the *snoc*-list: it meets the first element first, as an RNN
+    reading a sequence left to right does. ``foldl(alg)(xs)`` equals
+    ``cata(alg)(xs[::-1])``.
+
+    **Arguments:** `algebra`, a `ListAlgebra`.
+
+    **Returns:** a `cdl.Para` from lists ``[n, *element_shape]`` to the carrier.
+
+    Reading digits most significant first:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> class Horner(cdl.Para[tuple[Float[Array, ""], Float[Array, ""]],
+    ...                       Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         digit, acc = x
+    ...         return 10 * acc + digit
+    >>> alg = cdl.ListAlgebra(jnp.float32(0.0), Horner())
+    >>> cdl.foldl(alg)(jnp.array([1.0, 2.0, 3.0]))
+    Array(123., dtype=float32)
+    >>> cdl.cata(alg)(jnp.array([1.0, 2.0, 3.0]))
+    Array(321., dtype=float32)
+    """
+    return FoldL(algebra)
+
+
+class ParaList(_ListScheme[_A], Generic[_A]):
+    """The paramorphism of a list; built by `cdl.para`."""
+
+    nil: _A
+    cons: Para[Any, _A]
+
+    def _cell(self) -> Para[Any, Any]:
+        return self.cons
+
+    def _carrier(self) -> Space:
+        return _carrier(self.cons, self.nil)
+
+    @property
+    def label(self) -> str:
+        """``para(<cell>)``."""
+        return f"para({self.cons.label})"
+
+    def __call__(self, xs: Array | PaddedList) -> _A:
+        """Fold `xs` from the end; the cell also sees the unfolded tail."""
+        values, length, n = _unpack(self.label, xs)
+        stop = jnp.int32(n) if length is None else length
+        return _fold(
+            self.label,
+            xs,
+            self.nil,
+            lambda x, a, i: self.cons((x, (Suffix(values, i + 1, stop), a))),
+            True,
+        )
+
+
+def para(nil: _A, cons: Para[tuple[_E, tuple[Suffix, _A]], _A]) -> ParaList[_A]:
+    """The paramorphism: a fold whose cell also sees the original tail.
+
+    The cell is called on ``(element, (tail, result_on_tail))``, where `tail` is a
+    `Suffix` (a view of the list after `element`, not a copy). One `jax.lax.scan`.
+
+    **Arguments:** `nil`, the result on the empty list; `cons`, the cell.
+
+    **Returns:** a `cdl.Para` from lists to the carrier.
+
+    Counting the elements greater than everything after them:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float, Int
+    >>> class Leaders(cdl.Para[tuple[Float[Array, ""], tuple[cdl.Suffix,
+    ...                        Int[Array, ""]]], Int[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         e, (tail, count) = x
+    ...         later = jnp.where(jnp.arange(4) >= tail.start, tail.values, -jnp.inf)
+    ...         return count + (e > later.max()).astype(jnp.int32)
+    >>> cdl.para(jnp.int32(0), Leaders())(jnp.array([4.0, 1.0, 3.0, 2.0]))
+    Array(3, dtype=int32)
+    """
+    return ParaList(nil, cons)
+
+
+class Histo(_ListScheme[_A], Generic[_A]):
+    """The histomorphism of a list; built by `cdl.histo`."""
+
+    nil: _A
+    cons: Para[Any, _A]
+    depth: int = eqx.field(static=True)
+
+    def _cell(self) -> Para[Any, Any]:
+        return self.cons
+
+    def _carrier(self) -> Space:
+        return _carrier(self.cons, self.nil)
+
+    @property
+    def label(self) -> str:
+        """``histo(<cell>, depth)``."""
+        return f"histo({self.cons.label}, {self.depth})"
+
+    def __call__(self, xs: Array | PaddedList) -> _A:
+        """Fold `xs` from the end, keeping the last `depth` results."""
+        history = (self.nil,) * self.depth
+
+        def step(x: Any, hist: tuple[_A, ...], i: Int[Array, ""]) -> tuple[_A, ...]:
+            return (self.cons((x, hist)), *hist[:-1])
+
+        return _fold(self.label, xs, history, step, True)[0]
+
+
+def histo(nil: _A, cons: Para[tuple[_E, tuple[_A, ...]], _A], depth: int) -> Histo[_A]:
+    """The histomorphism, with a look-back of `depth` earlier results.
+
+    The cell is called on ``(element, (r1, r2, …, r_depth))`` where ``r1`` is the
+    result on the tail, ``r2`` on the tail's tail, and so on; past the end of the list
+    they are `nil`. The history is a tuple of carries in one `jax.lax.scan`.
+
+    **Arguments:** `nil`; `cons`, the cell; `depth`, at least 1.
+
+    **Returns:** a `cdl.Para` from lists to the carrier.
+
+    A list of length `n` folds to the Fibonacci number ``F(n + 1)``:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> class Fib(cdl.Para[tuple[Float[Array, ""], tuple[Float[Array, ""],
+    ...                    Float[Array, ""]]], Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         _, (a, b) = x
+    ...         return a + jnp.maximum(b, 1.0)
+    >>> cdl.histo(jnp.float32(0.0), Fib(), depth=2)(jnp.zeros(10))
+    Array(89., dtype=float32)
+    """
+    if depth < 1:
+        raise ValueError(_messages.bad_size("histo's look-back", depth))
+    return Histo(nil, cons, depth)
+
+
+class Zygo(_ListScheme[_A], Generic[_E, _A, _B]):
+    """The zygomorphism of a list; built by `cdl.zygo`."""
+
+    helper: ListAlgebra[_E, _B]
+    nil: _A
+    cons: Para[Any, _A]
+
+    def _cell(self) -> Para[Any, Any]:
+        return self.cons
+
+    def _carrier(self) -> Space:
+        return _carrier(self.cons, self.nil)
+
+    @property
+    def label(self) -> str:
+        """``zygo(<helper>, <cell>)``."""
+        return f"zygo({self.helper.cons.label}, {self.cons.label})"
+
+    def __call__(self, xs: Array | PaddedList) -> _A:
+        """Fold `xs` from the end, running the helper alongside."""
+
+        def step(x: Any, carry: tuple[_B, _A], i: Int[Array, ""]) -> tuple[_B, _A]:
+            return self.helper.cons((x, carry[0])), self.cons((x, carry))
+
+        init = (self.helper.nil, self.nil)
+        return _fold(self.label, xs, init, step, True)[1]
+
+
+def zygo(
+    helper: ListAlgebra[_E, _B], nil: _A, cons: Para[tuple[_E, tuple[_B, _A]], _A]
+) -> Zygo[_E, _A, _B]:
+    """The zygomorphism: a fold whose cell also sees a helper fold of the tail.
+
+    The cell is called on ``(element, (helper_result, result))``, both on the tail.
+    Helper and main fold run in the same `jax.lax.scan`.
+
+    **Arguments:** `helper`, a `ListAlgebra`; `nil` and `cons`, the main algebra.
+
+    **Returns:** a `cdl.Para` from lists to the main carrier.
+
+    The alternating sum ``x0 - x1 + x2 - …``, with the parity of the tail as helper:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> class Flip(cdl.Para[tuple[Float[Array, ""], Float[Array, ""]],
+    ...                     Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return 1.0 - x[1]
+    >>> class Alt(cdl.Para[tuple[Float[Array, ""], tuple[Float[Array, ""],
+    ...                    Float[Array, ""]]], Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         e, (odd, acc) = x
+    ...         return jnp.where(odd > 0.5, -1.0, 1.0) * e + acc
+    >>> parity = cdl.ListAlgebra(jnp.float32(0.0), Flip())
+    >>> cdl.zygo(parity, jnp.float32(0.0), Alt())(jnp.array([5.0, 3.0, 1.0]))
+    Array(3., dtype=float32)
+    """
+    return Zygo(helper, nil, cons)
+
+
+class Mutu(Para[Any, tuple[_A, _B]], Generic[_A, _B]):
+    """Mutual recursion of two list folds; built by `cdl.mutu`."""
+
+    nils: tuple[_A, _B]
+    first: Para[Any, _A]
+    second: Para[Any, _B]
+
+    def signature(self) -> tuple[Space, Space]:
+        """A list of the cells' elements to the pair of carriers."""
+        element, _, _ = _cell_parts(self.first)
+        both = rename(ProductSpace((_list_space(element), space_of(self.nils))))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    @property
+    def label(self) -> str:
+        """``mutu(<first>, <second>)``."""
+        return f"mutu({self.first.label}, {self.second.label})"
+
+    def __call__(self, xs: Array | PaddedList) -> tuple[_A, _B]:
+        """Fold `xs` from the end with both cells, each seeing both results."""
+
+        def step(x: Any, carry: tuple[_A, _B], i: Int[Array, ""]) -> tuple[_A, _B]:
+            return self.first((x, carry)), self.second((x, carry))
+
+        return _fold(self.label, xs, self.nils, step, True)
+
+
+def mutu(
+    nils: tuple[_A, _B],
+    first: Para[tuple[_E, tuple[_A, _B]], _A],
+    second: Para[tuple[_E, tuple[_A, _B]], _B],
+) -> Mutu[_A, _B]:
+    """Mutumorphism: two folds defined in terms of each other, in one scan.
+
+    Both cells are called on ``(element, (first_result, second_result))`` on the tail.
+
+    **Arguments:** `nils`, the two results on the empty list; `first`, `second`.
+
+    **Returns:** a `cdl.Para` from lists to the pair of results.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> Pair = tuple[Float[Array, ""], tuple[Float[Array, ""], Float[Array, ""]]]
+    >>> class IsEven(cdl.Para[Pair, Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return x[1][1]
+    >>> class IsOdd(cdl.Para[Pair, Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return x[1][0]
+    >>> parity = cdl.mutu((jnp.float32(1.0), jnp.float32(0.0)), IsEven(), IsOdd())
+    >>> parity(jnp.zeros(3))
+    (Array(0., dtype=float32), Array(1., dtype=float32))
+    """
+    return Mutu(nils, first, second)
+
+
+class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E, _S]):
+    """A coalgebra of the list functor ``S → 1 + E × S``, with a stop condition.
+
+    **Arguments:** `step`, a `cdl.Para` ``S → (E, S)`` giving the next element and
+    seed; `stop`, a function (or `cdl.Para`) ``S → bool[]``; when it holds, the list
+    ends there.
+
+    **Returns:** the coalgebra; unfold with `cdl.ana` (or `cdl.hylo`). As a morphism
+    it maps a seed to ``(stop, (element, next_seed))``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> down = cdl.ListCoalgebra(cdl.Copy() >> (cdl.Identity() @ cdl.Bias((), -1.0)),
+    ...                          lambda s: s <= 0)
+    >>> down(jnp.float32(3.0))
+    (Array(False, dtype=bool), (Array(3., dtype=float32), Array(2., dtype=float32)))
+    """
+
+    step: Para[_S, tuple[_E, _S]]
+    stop: Callable[[_S], Bool[Array, ""]]
+
+    def signature(self) -> tuple[Space, Space]:
+        """``S → (bool × (E × S))`` from the step's spaces."""
+        dom, cod = self.step.signature()
+        return dom, ProductSpace((TensorSpace(frozenset({"bool"}), ()), cod))
+
+    @property
+    def label(self) -> str:
+        """``ListCoalgebra(<step>)``."""
+        return f"ListCoalgebra({self.step.label})"
+
+    def __call__(self, seed: _S) -> tuple[Bool[Array, ""], tuple[_E, _S]]:
+        """One layer of the unfold: whether to stop, else element and next seed."""
+        return jnp.asarray(self.stop(seed)), self.step(seed)
+
+
+def _emit(
+    coalgebra: ListCoalgebra[_E, _S], seed: _S, max_size: int
+) -> tuple[Any, Int[Array, ""], _S]:
+    """Run the coalgebra `max_size` times: the elements, their count, last seed."""
+
+    def body(
+        carry: tuple[_S, Bool[Array, ""]], _: None
+    ) -> tuple[tuple[_S, Bool[Array, ""]], tuple[_E, Bool[Array, ""]]]:
+        s, done = carry
+        stop, (e, nxt) = coalgebra(s)
+        done = done | stop
+        e = _select(done, jax.tree.map(jnp.zeros_like, e), e)
+        return (_select(done, s, nxt), done), (e, ~done)
+
+    (last, _), (elements, alive) = jax.lax.scan(
+        body, (seed, jnp.bool_(False)), None, length=max_size
+    )
+    return elements, alive.sum(dtype=jnp.int32), last
+
+
+class Ana(Para[_S, PaddedList], Generic[_E, _S]):
+    """The anamorphism of a `ListCoalgebra`; built by `cdl.ana`."""
+
+    coalgebra: ListCoalgebra[_E, _S]
+    max_size: int = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to padded lists (unchecked pytrees)."""
+        return self.coalgebra.signature()[0], SpaceVar("PaddedList")
+
+    @property
+    def label(self) -> str:
+        """``ana(<step>, max_size)``."""
+        return f"ana({self.coalgebra.step.label}, {self.max_size})"
+
+    def __call__(self, seed: _S) -> PaddedList:
+        """Unfold `seed` into at most `max_size` elements."""
+        elements, length, _ = _emit(self.coalgebra, seed, self.max_size)
+        return PaddedList(elements, length)
+
+
+def ana(coalgebra: ListCoalgebra[_E, _S], max_size: int) -> Ana[_E, _S]:
+    """The anamorphism: unfold a seed into a list, in one `jax.lax.scan`.
+
+    The first element produced is the head (row 0). Unfolding stops when the
+    coalgebra's `stop` holds or after `max_size` elements, whichever comes first.
+
+    **Arguments:** `coalgebra`, a `ListCoalgebra`; `max_size`, at least 1.
+
+    **Returns:** a `cdl.Para` from seeds to `PaddedList`s of capacity `max_size`.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> down = cdl.ListCoalgebra(cdl.Copy() >> (cdl.Identity() @ cdl.Bias((), -1.0)),
+    ...                          lambda s: s <= 0)
+    >>> out = cdl.ana(down, max_size=5)(jnp.float32(3.0))
+    >>> out.values, out.length
+    (Array([3., 2., 1., 0., 0.], dtype=float32), Array(3, dtype=int32))
+    """
+    if max_size < 1:
+        raise ValueError(_messages.bad_size("ana", max_size))
+    return Ana(coalgebra, max_size)
+
+
+class Hylo(Para[_S, _A], Generic[_E, _S, _A]):
+    """The hylomorphism ``cata(algebra) ∘ ana(coalgebra)``; built by `cdl.hylo`."""
+
+    algebra: ListAlgebra[_E, _A]
+    coalgebra: ListCoalgebra[_E, _S]
+    max_size: int = eqx.field(static=True)
+    accumulate: bool = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to the algebra's carrier."""
+        return self.coalgebra.signature()[0], _carrier(
+            self.algebra.cons, self.algebra.nil
+        )
+
+    @property
+    def label(self) -> str:
+        """``hylo(<cell>, <step>)``."""
+        return f"hylo({self.algebra.cons.label}, {self.coalgebra.step.label})"
+
+    def __call__(self, seed: _S) -> _A:
+        """Unfold and fold without handing the list to anyone."""
+        cons = self.algebra.cons
+        if self.accumulate:
+
+            def body(
+                carry: tuple[_S, _A, Bool[Array, ""]], _: None
+            ) -> tuple[tuple[_S, _A, Bool[Array, ""]], None]:
+                s, acc, done = carry
+                stop, (e, nxt) = self.coalgebra(s)
+                done = done | stop
+                new = (nxt, cons((e, acc)), done)
+                return _select(done, carry, new), None
+
+            init = (seed, self.algebra.nil, jnp.bool_(False))
+            (_, out, _), _ = jax.lax.scan(body, init, None, length=self.max_size)
+            return out
+        elements, length, _ = _emit(self.coalgebra, seed, self.max_size)
+        return Cata(self.algebra)(PaddedList(elements, length))
+
+
+def hylo(
+    algebra: ListAlgebra[_E, _A],
+    coalgebra: ListCoalgebra[_E, _S],
+    max_size: int,
+    *,
+    accumulate: bool = False,
+) -> Hylo[_E, _S, _A]:
+    """The hylomorphism: unfold a seed, then fold the list, never exposing it.
+
+    A right fold (``accumulate=False``, the default) consumes the *last* element
+    produced first, so the elements are its stack: one unfold scan, then one fold
+    scan over them. An accumulating consumer (``accumulate=True``, i.e. ``foldl``
+    of the unfolded list) fuses into a single scan with constant memory.
+
+    **Arguments:** `algebra`, a `ListAlgebra`; `coalgebra`, a `ListCoalgebra`;
+    `max_size`, the most elements unfolded; `accumulate`, see above.
+
+    **Returns:** a `cdl.Para` from seeds to the carrier.
+
+    The factorial as the product of the countdown ``n, n-1, …, 1``:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> class Mul(cdl.Para[tuple[Float[Array, ""], Float[Array, ""]],
+    ...                    Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return x[0] * x[1]
+    >>> down = cdl.ListCoalgebra(cdl.Copy() >> (cdl.Identity() @ cdl.Bias((), -1.0)),
+    ...                          lambda s: s <= 0)
+    >>> times = cdl.ListAlgebra(jnp.float32(1.0), Mul())
+    >>> cdl.hylo(times, down, max_size=10)(jnp.float32(5.0))
+    Array(120., dtype=float32)
+    >>> cdl.hylo(times, down, max_size=10, accumulate=True)(jnp.float32(5.0))
+    Array(120., dtype=float32)
+    """
+    if max_size < 1:
+        raise ValueError(_messages.bad_size("hylo", max_size))
+    return Hylo(algebra, coalgebra, max_size, accumulate)
+
+
+class Apo(Para[_S, PaddedList], Generic[_E, _S]):
+    """The apomorphism of a list; built by `cdl.apo`."""
+
+    coalgebra: ListCoalgebra[_E, _S]
+    finish: Callable[[_S], Bool[Array, ""]]
+    tail: Callable[[_S], PaddedList]
+    max_size: int = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to padded lists (unchecked pytrees)."""
+        return self.coalgebra.signature()[0], SpaceVar("PaddedList")
+
+    @property
+    def label(self) -> str:
+        """``apo(<step>, max_size)``."""
+        return f"apo({self.coalgebra.step.label}, {self.max_size})"
+
+    def __call__(self, seed: _S) -> PaddedList:
+        """Unfold until `stop` or `finish`; on `finish`, append ``tail(seed)``."""
+        stop_at = self.coalgebra.stop
+
+        def stop(s: _S) -> Bool[Array, ""]:
+            return jnp.asarray(stop_at(s)) | jnp.asarray(self.finish(s))
+
+        coalgebra = ListCoalgebra(self.coalgebra.step, stop)
+        elements, count, last = _emit(coalgebra, seed, self.max_size)
+        finished = jnp.asarray(self.finish(last)) & ~jnp.asarray(stop_at(last))
+        rest = self.tail(last)
+        rest_length = jnp.where(finished, rest.length, 0)
+
+        def splice(out: Array, extra: Array) -> Array:
+            room = jnp.concatenate([out, jnp.zeros_like(out)])
+            # Rows of `extra` past `rest_length` must not overwrite anything: they
+            # land beyond the spliced tail and are cut off or masked by `length`.
+            spliced = jax.lax.dynamic_update_slice_in_dim(room, extra, count, axis=0)
+            return jnp.where(finished, spliced, room)[: self.max_size]
+
+        values = jax.tree.map(splice, elements, rest.values)
+        length = jnp.minimum(count + rest_length, self.max_size)
+        return PaddedList(values, length)
+
+
+def apo(
+    coalgebra: ListCoalgebra[_E, _S],
+    finish: Callable[[_S], Bool[Array, ""]],
+    tail: Callable[[_S], PaddedList],
+    max_size: int,
+) -> Apo[_E, _S]:
+    """The apomorphism: an unfold that may end early by handing over a whole tail.
+
+    From each seed the coalgebra either stops (the list ends), or, when
+    ``finish(seed)`` holds, the rest of the list is ``tail(seed)`` in one go (the
+    ``Left`` branch of ``S → 1 + E × (List(E) + S)``), or it emits an element and a
+    next seed. One scan, then one splice of the tail.
+
+    **Arguments:** `coalgebra`, a `ListCoalgebra`; `finish` and `tail`, functions of
+    the seed (`tail` returns a `PaddedList` of capacity at most `max_size`);
+    `max_size`.
+
+    **Returns:** a `cdl.Para` from seeds to `PaddedList`s.
+
+    Inserting 2.5 into a sorted list, copying the rest once past the insertion
+    point (the seed is the list and a position):
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float, Int
+    >>> xs = jnp.array([1.0, 2.0, 3.0, 4.0])
+    >>> class Emit(cdl.Para[Int[Array, ""], tuple[Float[Array, ""], Int[Array, ""]]]):
+    ...     def __call__(self, i):
+    ...         return jnp.where(i == 2, 2.5, xs[i - (i > 2)]), i + 1
+    >>> coalg = cdl.ListCoalgebra(Emit(), lambda i: i > 4)
+    >>> tail = lambda i: cdl.PaddedList(jnp.roll(xs, 2 - i), jnp.int32(6) - i)
+    >>> cdl.apo(coalg, lambda i: i == 3, tail, max_size=6)(jnp.int32(0)).to_list()
+    [Array(1., ...), Array(2., ...), Array(2.5, ...), Array(3., ...), Array(4., ...)]
+    """
+    if max_size < 1:
+        raise ValueError(_messages.bad_size("apo", max_size))
+    return Apo(coalgebra, finish, tail, max_size)
+
+
+class Futu(Para[_S, PaddedList], Generic[_S]):
+    """The futumorphism of a list; built by `cdl.futu`."""
+
+    step: Para[_S, Any]
+    stop: Callable[[_S], Bool[Array, ""]]
+    max_size: int = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to padded lists (unchecked pytrees)."""
+        return self.step.signature()[0], SpaceVar("PaddedList")
+
+    @property
+    def label(self) -> str:
+        """``futu(<step>, max_size)``."""
+        return f"futu({self.step.label}, {self.max_size})"
+
+    def __call__(self, seed: _S) -> PaddedList:
+        """Unfold, each step emitting a block of up to `width` elements."""
+        template = jax.eval_shape(self.step, seed)[1]
+        width = _length(self.label, template)
+        room = jax.tree.map(
+            lambda b: jnp.zeros((self.max_size + width, *b.shape[1:]), b.dtype),
+            template,
+        )
+
+        def body(
+            carry: tuple[_S, Any, Int[Array, ""], Bool[Array, ""]], _: None
+        ) -> tuple[tuple[_S, Any, Int[Array, ""], Bool[Array, ""]], None]:
+            s, out, pos, done = carry
+            count, block, nxt = self.step(s)
+            done = done | jnp.asarray(self.stop(s)) | (pos >= self.max_size)
+            written = jax.tree.map(
+                lambda o, b: jax.lax.dynamic_update_slice_in_dim(o, b, pos, axis=0),
+                out,
+                block,
+            )
+            grown = pos + jnp.clip(count, 0, width)
+            new = (nxt, written, grown, done)
+            return _select(done, (s, out, pos, done), new), None
+
+        init = (seed, room, jnp.int32(0), jnp.bool_(False))
+        (_, out, pos, _), _ = jax.lax.scan(body, init, None, length=self.max_size)
+        values = jax.tree.map(lambda o: o[: self.max_size], out)
+        return PaddedList(values, jnp.minimum(pos, self.max_size))
+
+
+def futu(
+    step: Para[_S, tuple[Int[Array, ""], _L, _S]],
+    stop: Callable[[_S], Bool[Array, ""]],
+    max_size: int,
+) -> Futu[_S]:
+    """The futumorphism: an unfold whose steps may emit several elements at once.
+
+    ``step(seed)`` returns ``(count, block, next_seed)``: `block` is an array
+    ``[width, *element_shape]`` whose first `count` rows are emitted (the
+    ``Free(ListF)`` layers the coalgebra builds ahead). Unfolding ends when ``stop``
+    holds or `max_size` elements are out. One `jax.lax.scan`.
+
+    **Arguments:** `step`, a `cdl.Para`; `stop`, a function of the seed; `max_size`.
+
+    **Returns:** a `cdl.Para` from seeds to `PaddedList`s.
+
+    Run-length decoding of ``(value, count)`` pairs:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Int
+    >>> pairs = jnp.array([[7, 2], [5, 1], [9, 3]])
+    >>> class Expand(cdl.Para[Int[Array, ""], tuple[Int[Array, ""], Int[Array, "3"],
+    ...                                               Int[Array, ""]]]):
+    ...     def __call__(self, i):
+    ...         value, count = pairs[i]
+    ...         return count, jnp.full(3, value), i + 1
+    >>> out = cdl.futu(Expand(), lambda i: i >= 3, max_size=8)(jnp.int32(0))
+    >>> out.values[: out.length]
+    Array([7, 7, 5, 9, 9, 9], dtype=int32)
+    """
+    if max_size < 1:
+        raise ValueError(_messages.bad_size("futu", max_size))
+    return Futu(step, stop, max_size)
+
+
+def batch_lists(lists: list[Any], *, pad: bool = False) -> Any:
+    """Stack lists (Python sequences of elements) into one batched array.
+
+    **Arguments:** `lists`, the lists; `pad`, whether lists of different lengths
+    may be padded (with zeros) and masked.
+
+    **Returns:** an array ``[batch, n, *element_shape]`` when all lengths agree and
+    `pad` is off; a `PaddedList` with a batch axis when `pad` is on. Raises
+    `ValueError` for a ragged batch without `pad`.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> batch = cdl.batch_lists([[1.0, 2.0], [3.0]], pad=True)
+    >>> total = cdl.cata(cdl.ListAlgebra(jnp.float32(0.0), cdl.Add()))
+    >>> jax.vmap(total)(batch)
+    Array([3., 3.], dtype=float32)
+    >>> cdl.batch_lists([[1.0, 2.0], [3.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: the lists have different lengths [2, 1] and no mask was asked for: \
+pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
+    """
+    lengths = [len(xs) for xs in lists]
+    if not pad:
+        if len(set(lengths)) > 1:
+            raise ValueError(_messages.ragged(lengths))
+        return jnp.asarray(np.asarray(lists))
+    capacity = max(lengths, default=0)
+    arrays = [np.asarray(xs) for xs in lists]
+    filled = [a for a in arrays if a.shape[:1] != (0,)]
+    shape = filled[0].shape[1:] if filled else ()
+    dtype = filled[0].dtype if filled else np.dtype(np.float32)
+    rows = []
+    for arr in arrays:
+        arr = arr.reshape(len(arr), *shape).astype(dtype)
+        padding = np.zeros((capacity - arr.shape[0], *shape), dtype)
+        rows.append(np.concatenate([arr, padding]))
+    return PaddedList(
+        jnp.asarray(np.stack(rows)), jnp.asarray(np.array(lengths, np.int32))
+    )

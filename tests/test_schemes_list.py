@@ -1,0 +1,350 @@
+"""List schemes against a plain-Python reference recursion, on random lists."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jax.test_util import check_grads
+from jaxtyping import Array, Float, Int
+
+import cdl
+
+Vec = Float[Array, "3"]
+Scalar = Float[Array, ""]
+Index = Int[Array, ""]
+
+
+class Affine(cdl.Para[tuple[Vec, Vec], Vec]):
+    """``cons(e, a) = tanh(W e + s * a)``: a nonlinear cell, so order matters."""
+
+    w: Float[Array, "3 3"]
+    s: Scalar
+
+    def __call__(self, x: tuple[Vec, Vec]) -> Vec:
+        e, a = x
+        return jnp.tanh(self.w @ e + self.s * a)
+
+
+class Linear2(cdl.Para[tuple[Vec, Vec], Vec]):
+    """``cons(e, a) = P e + m a``: linear, for fusion."""
+
+    p: Float[Array, "3 3"]
+    m: Scalar
+
+    def __call__(self, x: tuple[Vec, Vec]) -> Vec:
+        e, a = x
+        return self.p @ e + self.m * a
+
+
+def ref_cata(nil, cons, xs):
+    acc = nil
+    for x in reversed(list(xs)):
+        acc = cons((x, acc))
+    return acc
+
+
+def ref_foldl(nil, cons, xs):
+    acc = nil
+    for x in xs:
+        acc = cons((x, acc))
+    return acc
+
+
+lists = st.integers(0, 8).flatmap(
+    lambda n: st.lists(
+        st.lists(st.floats(-2, 2, width=32), min_size=3, max_size=3),
+        min_size=n,
+        max_size=n,
+    )
+)
+seeds = st.integers(0, 2**16)
+
+
+def make(seed: int) -> tuple[Array, Affine]:
+    k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
+    cell = Affine(jax.random.normal(k1, (3, 3)), jax.random.uniform(k2))
+    return jax.random.normal(k3, (3,)), cell
+
+
+def as_array(xs: list[list[float]]) -> Array:
+    return jnp.asarray(np.asarray(xs, np.float32).reshape(len(xs), 3))
+
+
+@settings(max_examples=12, deadline=None)
+@given(lists, seeds)
+def test_cata_is_the_right_fold(xs, seed):
+    nil, cell = make(seed)
+    arr = as_array(xs)
+    got = cdl.cata(cdl.ListAlgebra(nil, cell))(arr)
+    np.testing.assert_allclose(got, ref_cata(nil, cell, arr), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=12, deadline=None)
+@given(lists, seeds)
+def test_cata_universal_property(xs, seed):
+    # cata(alg) ∘ in = alg ∘ ListF(cata(alg)): on nil and on every cons.
+    nil, cell = make(seed)
+    alg = cdl.ListAlgebra(nil, cell)
+    fold = cdl.cata(alg)
+    arr = as_array(xs)
+    if len(xs) == 0:
+        np.testing.assert_allclose(fold(arr), alg(None))
+    else:
+        np.testing.assert_allclose(
+            fold(arr), alg((arr[0], fold(arr[1:]))), rtol=1e-5, atol=1e-5
+        )
+
+
+@settings(max_examples=12, deadline=None)
+@given(lists, seeds)
+def test_foldl_is_the_left_fold_and_cata_of_the_reverse(xs, seed):
+    nil, cell = make(seed)
+    alg = cdl.ListAlgebra(nil, cell)
+    arr = as_array(xs)
+    got = cdl.foldl(alg)(arr)
+    np.testing.assert_allclose(got, ref_foldl(nil, cell, arr), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, cdl.cata(alg)(arr[::-1]), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=12, deadline=None)
+@given(lists, seeds)
+def test_cata_fusion(xs, seed):
+    # h: A -> B with h . cons1 = cons2 . (id x h) and h(nil1) = nil2
+    # gives h . cata(alg1) = cata(alg2). Here h(a) = Q a, cons1 = P e + m a,
+    # cons2 = Q P e + m b.
+    k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
+    p, q = jax.random.normal(k1, (3, 3)), jax.random.normal(k2, (3, 3))
+    nil = jax.random.normal(k3, (3,))
+    m = jnp.float32(0.7)
+    alg1 = cdl.ListAlgebra(nil, Linear2(p, m))
+    alg2 = cdl.ListAlgebra(q @ nil, Linear2(q @ p, m))
+    arr = as_array(xs)
+    np.testing.assert_allclose(
+        q @ cdl.cata(alg1)(arr), cdl.cata(alg2)(arr), rtol=1e-4, atol=1e-4
+    )
+
+
+class Countdown(cdl.Para[Scalar, tuple[Scalar, Scalar]]):
+    def __call__(self, s: Scalar) -> tuple[Scalar, Scalar]:
+        return jnp.sin(s) * s, s - 1
+
+
+class Mix(cdl.Para[tuple[Scalar, Scalar], Scalar]):
+    def __call__(self, x: tuple[Scalar, Scalar]) -> Scalar:
+        e, a = x
+        return jnp.tanh(e - 0.5 * a)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 9), st.integers(1, 12))
+def test_ana_cata_duality_and_hylo(start, max_size):
+    coalg = cdl.ListCoalgebra(Countdown(), lambda s: s <= 0)
+    unfolded = cdl.ana(coalg, max_size)(jnp.float32(start))
+    # Plain-Python unfold.
+    ref, s = [], float(start)
+    while s > 0 and len(ref) < max_size:
+        ref.append(np.sin(np.float32(s)) * np.float32(s))
+        s -= 1
+    assert int(unfolded.length) == len(ref)
+    np.testing.assert_allclose(unfolded.to_list(), ref, rtol=1e-5, atol=1e-6)
+    alg = cdl.ListAlgebra(jnp.float32(0.3), Mix())
+    expected = ref_cata(jnp.float32(0.3), Mix(), [jnp.float32(r) for r in ref])
+    np.testing.assert_allclose(cdl.cata(alg)(unfolded), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        cdl.hylo(alg, coalg, max_size)(jnp.float32(start)), expected, rtol=1e-5
+    )
+    left = ref_foldl(jnp.float32(0.3), Mix(), [jnp.float32(r) for r in ref])
+    np.testing.assert_allclose(
+        cdl.hylo(alg, coalg, max_size, accumulate=True)(jnp.float32(start)),
+        left,
+        rtol=1e-5,
+    )
+
+
+class Take(eqx.Module):
+    xs: Array
+
+    def __call__(self, i):
+        return self.xs[i], i + 1
+
+
+@settings(max_examples=10, deadline=None)
+@given(lists)
+def test_ana_of_the_destructor_rebuilds_the_list(xs):
+    # ana(out) = id: unfolding a list by taking its head gives the list back.
+    arr = as_array(xs)
+    if len(xs) == 0:
+        return
+
+    class Out(cdl.Para[Scalar, tuple[Vec, Scalar]]):
+        def __call__(self, i):
+            return arr[i.astype(jnp.int32)], i + 1
+
+    coalg = cdl.ListCoalgebra(Out(), lambda i: i >= len(xs))
+    rebuilt = cdl.ana(coalg, len(xs) + 2)(jnp.float32(0))
+    assert int(rebuilt.length) == len(xs)
+    np.testing.assert_array_equal(rebuilt.values[: len(xs)], arr)
+
+
+class Para3(cdl.Para[tuple[Scalar, tuple[cdl.Suffix, Scalar]], Scalar]):
+    def __call__(self, x):
+        e, (tail, acc) = x
+        return acc * 0.5 + e * tail.length + jnp.where(tail.length > 0, tail[0], 0.0)
+
+
+class Hist(cdl.Para[tuple[Scalar, tuple[Scalar, Scalar, Scalar]], Scalar]):
+    def __call__(self, x):
+        e, (a, b, c) = x
+        return jnp.tanh(e + 0.5 * a - 0.3 * b + 0.2 * c)
+
+
+class Zyg(cdl.Para[tuple[Scalar, tuple[Scalar, Scalar]], Scalar]):
+    def __call__(self, x):
+        e, (b, a) = x
+        return a + e * b
+
+
+class Helper(cdl.Para[tuple[Scalar, Scalar], Scalar]):
+    def __call__(self, x):
+        return x[0] + x[1] ** 2 * 0.1
+
+
+scalars = st.lists(st.floats(-2, 2, width=32), min_size=0, max_size=10)
+
+
+@settings(max_examples=12, deadline=None)
+@given(scalars)
+def test_para_histo_zygo_mutu_match_the_reference(xs):
+    arr = jnp.asarray(np.asarray(xs, np.float32))
+    n = len(xs)
+    # para: the cell sees the original tail.
+    ref = jnp.float32(1.0)
+    for i in reversed(range(n)):
+        rest = n - i - 1
+        nxt = arr[i + 1] if rest > 0 else 0.0
+        ref = ref * 0.5 + arr[i] * rest + nxt
+    if n > 0:  # the cell reads the tail's head, which an empty array lacks
+        np.testing.assert_allclose(
+            cdl.para(jnp.float32(1.0), Para3())(arr), ref, rtol=1e-5, atol=1e-5
+        )
+    # histo: results on the last three tails.
+    results = [jnp.float32(0.2)]  # results[k] = result on the last k elements
+    for i in reversed(range(n)):
+        hist = [
+            results[len(results) - 1 - j]
+            if len(results) - 1 - j >= 0
+            else jnp.float32(0.2)
+            for j in range(3)
+        ]
+        results.append(Hist()((arr[i], tuple(hist))))
+    np.testing.assert_allclose(
+        cdl.histo(jnp.float32(0.2), Hist(), depth=3)(arr),
+        results[-1],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    # zygo and mutu: the helper's result on the tail.
+    helper = cdl.ListAlgebra(jnp.float32(0.5), Helper())
+    b, a = jnp.float32(0.5), jnp.float32(0.0)
+    for x in reversed(list(arr)):
+        b, a = Helper()((x, b)), Zyg()((x, (b, a)))
+    np.testing.assert_allclose(
+        cdl.zygo(helper, jnp.float32(0.0), Zyg())(arr), a, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_padded_batches_fold_like_each_list():
+    nil, cell = make(3)
+    alg = cdl.ListAlgebra(nil, cell)
+    rows = [
+        np.random.default_rng(i).normal(size=(n, 3)) for i, n in enumerate([4, 1, 0, 6])
+    ]
+    batch = cdl.batch_lists([r.tolist() if len(r) else [] for r in rows], pad=True)
+    for fold in (cdl.cata(alg), cdl.foldl(alg)):
+        got = jax.jit(jax.vmap(fold))(batch)
+        for row, out in zip(rows, got, strict=True):
+            np.testing.assert_allclose(
+                out,
+                fold(jnp.asarray(row, jnp.float32).reshape(-1, 3)),
+                rtol=1e-5,
+                atol=1e-5,
+            )
+
+
+def test_ragged_batch_without_mask_is_rejected():
+    with pytest.raises(ValueError, match="different lengths \\[2, 1\\]"):
+        cdl.batch_lists([[1.0, 2.0], [3.0]])
+
+
+def test_nil_outside_the_carrier_is_rejected():
+    cell = cdl.GRUCell(3, 4, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="nil lives in f32\\[5\\]"):
+        cdl.ListAlgebra(jnp.zeros(5), cell)
+
+
+def test_wrong_element_space_names_the_scheme():
+    fold = cdl.cata(
+        cdl.ListAlgebra(jnp.zeros(4), cdl.GRUCell(3, 4, key=jax.random.key(0)))
+    )
+    with pytest.raises(
+        cdl.SpaceError, match="cata\\(GRUCell\\(3, 4\\)\\) expects input float\\[n,3\\]"
+    ):
+        fold(jnp.zeros((5, 2)))
+
+
+@pytest.mark.parametrize("cell_type", [cdl.ElmanCell, cdl.GRUCell])
+def test_gradients_match_finite_differences(cell_type):
+    cell = cell_type(2, 3, key=jax.random.key(0))
+    xs = jax.random.normal(jax.random.key(1), (5, 2))
+
+    def loss(w_h, nil):
+        alg = cdl.ListAlgebra(nil, eqx.tree_at(lambda c: c.w_h, cell, w_h))
+        return cdl.cata(alg)(xs).sum()
+
+    jax.config.update("jax_enable_x64", False)
+    check_grads(
+        loss, (cell.w_h, jnp.full(3, 0.1)), order=1, modes=["rev"], atol=2e-2, rtol=2e-2
+    )
+
+
+def test_weights_are_shared_across_steps():
+    cell = cdl.ElmanCell(2, 3, key=jax.random.key(0))
+    fold = cdl.foldl(cdl.ListAlgebra(jnp.zeros(3), cell))
+    assert len(jax.tree.leaves(fold)) == len(jax.tree.leaves(cell)) + 1
+    grads = jax.grad(lambda f: f(jnp.ones((4, 2))).sum())(fold)
+    assert grads.algebra.cons.w_h.shape == (3, 3)
+
+
+def test_lstm_carrier_is_a_pair():
+    cell = cdl.LSTMCell(2, 3, key=jax.random.key(0))
+    alg = cdl.ListAlgebra((jnp.zeros(3), jnp.zeros(3)), cell)
+    xs = jnp.ones((4, 2))
+    h, c = cdl.foldl(alg)(xs)
+    ref = ref_foldl((jnp.zeros(3), jnp.zeros(3)), cell, xs)
+    np.testing.assert_allclose(h, ref[0], rtol=1e-5)
+    np.testing.assert_allclose(c, ref[1], rtol=1e-5)
+
+
+def test_futu_and_apo_match_the_reference():
+    pairs = jnp.array([[7, 2], [5, 0], [9, 3], [1, 1]])
+
+    class Expand(cdl.Para[Index, tuple[Index, Int[Array, "3"], Index]]):
+        def __call__(self, i):
+            value, count = pairs[i]
+            return count, jnp.full(3, value), i + 1
+
+    out = cdl.futu(Expand(), lambda i: i >= 4, max_size=5)(jnp.int32(0))
+    assert out.to_list() == [7, 7, 9, 9, 9]
+    xs = jnp.arange(6.0)
+
+    class Step(cdl.Para[Index, tuple[Scalar, Index]]):
+        def __call__(self, i):
+            return -xs[i], i + 1
+
+    coalg = cdl.ListCoalgebra(Step(), lambda i: i >= 6)
+    tail = lambda i: cdl.PaddedList(jnp.roll(xs, -i), 6 - i)  # noqa: E731
+    got = cdl.apo(coalg, lambda i: i == 2, tail, max_size=6)(jnp.int32(0))
+    assert [float(v) for v in got.to_list()] == [-0.0, -1.0, 2.0, 3.0, 4.0, 5.0]
