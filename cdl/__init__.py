@@ -149,3 +149,23 @@ from .equivariance import (
     signal_action as signal_action,
     trivial_action as trivial_action,
 )
+from .schemes import (
+    ElmanCell as ElmanCell,
+    GRUCell as GRUCell,
+    ListAlgebra as ListAlgebra,
+    ListCoalgebra as ListCoalgebra,
+    LSTMCell as LSTMCell,
+    PaddedList as PaddedList,
+    Suffix as Suffix,
+    ana as ana,
+    apo as apo,
+    batch_lists as batch_lists,
+    cata as cata,
+    foldl as foldl,
+    futu as futu,
+    histo as histo,
+    hylo as hylo,
+    mutu as mutu,
+    para as para,
+    zygo as zygo,
+)
