@@ -1,0 +1,34 @@
+"""Learning as composition: lenses, derivatives, losses, optimisers, learners."""
+
+from ._lens import AbstractLens as AbstractLens
+from ._lens import ComposeLens as ComposeLens
+from ._lens import Lens as Lens
+from ._lens import TensorLens as TensorLens
+from ._lens import at as at
+from ._lens import first as first
+from ._lens import second as second
+from ._loss import AbstractLoss as AbstractLoss
+from ._loss import AdversarialCost as AdversarialCost
+from ._loss import BinaryCrossEntropy as BinaryCrossEntropy
+from ._loss import MeanSquaredError as MeanSquaredError
+from ._loss import SoftmaxCrossEntropy as SoftmaxCrossEntropy
+from ._optimiser import SGD as SGD
+from ._optimiser import AbstractOptimiser as AbstractOptimiser
+from ._optimiser import AdaGrad as AdaGrad
+from ._optimiser import Adam as Adam
+from ._optimiser import AdamState as AdamState
+from ._optimiser import Momentum as Momentum
+from ._optimiser import Nesterov as Nesterov
+from ._optimiser import OptaxOptimiser as OptaxOptimiser
+from ._optimiser import RMSProp as RMSProp
+from ._optimiser import from_optax as from_optax
+from ._para_lens import AbstractParaLens as AbstractParaLens
+from ._para_lens import AbstractTangentMap as AbstractTangentMap
+from ._para_lens import ComposeParaLens as ComposeParaLens
+from ._para_lens import ComposeTangentMap as ComposeTangentMap
+from ._para_lens import ForwardDerivative as ForwardDerivative
+from ._para_lens import ReverseDerivative as ReverseDerivative
+from ._para_lens import TensorParaLens as TensorParaLens
+from ._para_lens import forward_derivative as forward_derivative
+from ._para_lens import reverse_derivative as reverse_derivative
+from ._para_lens import split_parameters as split_parameters

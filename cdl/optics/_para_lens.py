@@ -1,0 +1,387 @@
+"""Parametric lenses, the category Para(Lens), in which gradient-based learning happens.
+
+A parametric lens ``(P, P') × (A, A') → (B, B')`` reads ``get(p, a): B`` forwards and
+sends a change ``b'`` back to changes of both its parameters and its input,
+``put(p, a, b') = (p', a')``. Composition pairs the parameters up, as in Para:
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> from cdl.optics import reverse_derivative
+>>> k1, k2 = jax.random.split(jax.random.key(0))
+>>> f, g = cdl.Linear(3, 4, key=k1), cdl.Tanh() >> cdl.Linear(4, 2, key=k2)
+>>> lens = reverse_derivative(f) >> reverse_derivative(g)
+>>> p = (cdl.parameters(f), cdl.parameters(g))
+>>> x, dy = jnp.ones(3), jnp.ones(2)
+>>> bool(jnp.allclose(lens.get(p, x), (f >> g)(x)))
+True
+
+The backward pass is stored as an optic's residual, so `put` never recomputes the
+forward pass: `forward` returns the output and the residual, `backward` consumes it.
+
+>>> y, residual = lens.forward(p, x)
+>>> (dp_f, dp_g), dx = lens.backward(residual, dy)
+>>> dx.shape, dp_f.weight.shape
+((3,), (4, 3))
+"""
+
+import abc
+from typing import Any, Generic, TypeVar
+
+import equinox as eqx
+import jax
+from jaxtyping import PRNGKeyArray
+
+from .._para import Para, apply, split_key
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+_C = TypeVar("_C")
+_D = TypeVar("_D")
+
+
+class AbstractParaLens(eqx.Module, Generic[_A, _B]):
+    """A parametric lens ``A → B``: `forward` with a residual, `backward` from it.
+
+    Subclasses define `forward` and `backward`; `get`, `put`, ``>>`` and ``@`` follow.
+    Parameters are passed in, not stored: a lens is the map, ``p`` a point of ``P``.
+
+    **Arguments:** those of the subclass.
+
+    **Returns:** a parametric lens (an immutable Equinox module).
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics import reverse_derivative
+    >>> import cdl
+    >>> lens = reverse_derivative(cdl.Bias(2))
+    >>> p = cdl.parameters(cdl.Bias(2))
+    >>> dp, dx = lens.put(p, jnp.ones(2), jnp.array([1.0, 2.0]))
+    >>> dx
+    Array([1., 2.], dtype=float32)
+    """
+
+    @abc.abstractmethod
+    def forward(
+        self, p: Any, a: _A, *, key: PRNGKeyArray | None = None
+    ) -> tuple[_B, Any]:
+        """The output ``get(p, a)`` and the residual the backward pass needs."""
+
+    @abc.abstractmethod
+    def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
+        """The changes ``(p', a')`` of parameters and input, given ``b'``."""
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether `forward` draws random numbers and so needs ``key=``."""
+        return False
+
+    def get(self, p: Any, a: _A, *, key: PRNGKeyArray | None = None) -> _B:
+        """The forward map ``P × A → B``."""
+        return self.forward(p, a, key=key)[0]
+
+    def put(
+        self, p: Any, a: _A, db: Any, *, key: PRNGKeyArray | None = None
+    ) -> tuple[Any, Any]:
+        """The backward map ``P × A × B' → P' × A'``."""
+        return self.backward(self.forward(p, a, key=key)[1], db)
+
+    def then(self, other: "AbstractParaLens[_B, _C]") -> "AbstractParaLens[_A, _C]":
+        """The composite ``self >> other``, with parameters ``(p, q)``."""
+        return ComposeParaLens(self, other)
+
+    def tensor(
+        self, other: "AbstractParaLens[_C, _D]"
+    ) -> "AbstractParaLens[tuple[_A, _C], tuple[_B, _D]]":
+        """The parallel composite ``self @ other`` on pairs, parameters ``(p, q)``."""
+        return TensorParaLens(self, other)
+
+    def __rshift__(
+        self, other: "AbstractParaLens[_B, _C]"
+    ) -> "AbstractParaLens[_A, _C]":
+        return self.then(other)
+
+    def __matmul__(
+        self, other: "AbstractParaLens[_C, _D]"
+    ) -> "AbstractParaLens[tuple[_A, _C], tuple[_B, _D]]":
+        return self.tensor(other)
+
+
+class ComposeParaLens(AbstractParaLens[_A, _C], Generic[_A, _B, _C]):
+    """The composite ``first >> second`` in Para(Lens); parameters are pairs.
+
+    **Arguments:** `first: A → B`, `second: B → C`.
+
+    **Returns:** the lens ``A → C`` with parameters ``(p, q)``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import ComposeParaLens, reverse_derivative
+    >>> lens = ComposeParaLens(reverse_derivative(cdl.Bias(1)),
+    ...                        reverse_derivative(cdl.Bias(1)))
+    >>> p = cdl.parameters(cdl.Bias(1, init=1.0))
+    >>> lens.get((p, p), jnp.zeros(1))
+    Array([2.], dtype=float32)
+    """
+
+    first: AbstractParaLens[_A, _B]
+    second: AbstractParaLens[_B, _C]
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether either factor needs a key."""
+        return self.first.stochastic or self.second.stochastic
+
+    def forward(
+        self, p: Any, a: _A, *, key: PRNGKeyArray | None = None
+    ) -> tuple[_C, Any]:
+        """Run `first` on ``p[0]``, then `second` on ``p[1]``; keep both residuals."""
+        k1, k2 = split_key(key, self.stochastic)
+        b, r1 = self.first.forward(p[0], a, key=k1)
+        c, r2 = self.second.forward(p[1], b, key=k2)
+        return c, (r1, r2)
+
+    def backward(self, residual: Any, dc: Any) -> tuple[Any, Any]:
+        """Back through `second`, then `first`."""
+        r1, r2 = residual
+        dq, db = self.second.backward(r2, dc)
+        dp, da = self.first.backward(r1, db)
+        return (dp, dq), da
+
+
+class TensorParaLens(
+    AbstractParaLens[tuple[_A, _C], tuple[_B, _D]], Generic[_A, _B, _C, _D]
+):
+    """The parallel composite ``left @ right`` in Para(Lens).
+
+    **Arguments:** `left: A → B`, `right: C → D`.
+
+    **Returns:** the lens ``A × C → B × D`` with parameters ``(p, q)``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import TensorParaLens, reverse_derivative
+    >>> lens = TensorParaLens(reverse_derivative(cdl.Bias(1)),
+    ...                       reverse_derivative(cdl.Tanh()))
+    >>> p = (cdl.parameters(cdl.Bias(1)), cdl.parameters(cdl.Tanh()))
+    >>> lens.get(p, (jnp.ones(1), jnp.zeros(1)))
+    (Array([1.], dtype=float32), Array([0.], dtype=float32))
+    """
+
+    left: AbstractParaLens[_A, _B]
+    right: AbstractParaLens[_C, _D]
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether either side needs a key."""
+        return self.left.stochastic or self.right.stochastic
+
+    def forward(
+        self, p: Any, a: tuple[_A, _C], *, key: PRNGKeyArray | None = None
+    ) -> tuple[tuple[_B, _D], Any]:
+        """Each side on its component."""
+        k1, k2 = split_key(key, self.stochastic)
+        b, r1 = self.left.forward(p[0], a[0], key=k1)
+        d, r2 = self.right.forward(p[1], a[1], key=k2)
+        return (b, d), (r1, r2)
+
+    def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
+        """Each side back on its component."""
+        dp, da = self.left.backward(residual[0], db[0])
+        dq, dc = self.right.backward(residual[1], db[1])
+        return (dp, dq), (da, dc)
+
+
+def split_parameters(f: Para[Any, Any]) -> tuple[Any, Para[Any, Any]]:
+    """Split a morphism into its trainable parameters and the rest.
+
+    **Arguments:** `f`, a Para morphism.
+
+    **Returns:** ``(params, skeleton)``: the floating-point arrays of `f` (None
+    elsewhere) and `f` without them; ``equinox.combine`` joins them again.
+
+    >>> import jax, cdl
+    >>> from cdl.optics import split_parameters
+    >>> params, skeleton = split_parameters(cdl.Linear(2, 1, key=jax.random.key(0)))
+    >>> params.weight.shape, skeleton.weight
+    ((1, 2), None)
+    """
+    params, skeleton = eqx.partition(f, eqx.is_inexact_array)
+    return params, skeleton
+
+
+class ReverseDerivative(AbstractParaLens[_A, _B]):
+    """The reverse derivative ``R(f)`` of a Para morphism: a parametric lens.
+
+    `get` is `f` and `put` its vector-Jacobian product (from `jax.vjp`), with
+    respect to both the parameters and the input. With ``batched=True`` the lens
+    acts on a batch (leading axis) and `put` sums the parameter changes over it.
+
+    **Arguments:** `f`, the morphism; `batched`, whether to map over a batch.
+
+    **Returns:** the lens; its parameters are ``split_parameters(f)[0]``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import ReverseDerivative
+    >>> lens = ReverseDerivative(cdl.Tanh())
+    >>> lens.put(None, jnp.zeros(2), jnp.ones(2))[1]
+    Array([1., 1.], dtype=float32)
+    """
+
+    skeleton: Para[_A, _B]
+    batched: bool = eqx.field(static=True)
+
+    def __init__(self, f: Para[_A, _B], batched: bool = False) -> None:
+        self.skeleton = split_parameters(f)[1]
+        self.batched = batched
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the morphism needs a key."""
+        return self.skeleton.stochastic
+
+    def morphism(self, p: Any) -> Para[_A, _B]:
+        """The morphism with parameters `p` filled in."""
+        f: Para[_A, _B] = eqx.combine(p, self.skeleton)
+        return f
+
+    def _map(self, p: Any, a: _A, key: PRNGKeyArray | None) -> _B:
+        f = self.morphism(p)
+        if not self.batched:
+            return apply(f, a, key)
+        if key is None or not self.stochastic:
+            out: _B = jax.vmap(lambda x: apply(f, x, None))(a)
+            return out
+        n = jax.tree.leaves(a)[0].shape[0]
+        keys = jax.random.split(key, n)
+        out = jax.vmap(lambda x, k: apply(f, x, k))(a, keys)
+        return out
+
+    def forward(
+        self, p: Any, a: _A, *, key: PRNGKeyArray | None = None
+    ) -> tuple[_B, Any]:
+        """Run the morphism, keeping its `jax.vjp` as the residual."""
+        out, pullback = jax.vjp(lambda q, x: self._map(q, x, key), p, a)
+        return out, pullback
+
+    def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
+        """Pull `db` back to parameters and input."""
+        dp, da = residual(db)
+        return dp, da
+
+
+def reverse_derivative(
+    f: Para[_A, _B], *, batched: bool = False
+) -> ReverseDerivative[_A, _B]:
+    """The reverse-derivative functor ``R: Para → Para(Lens)`` on one morphism.
+
+    It is a functor: ``R(f >> g)`` and ``R(f) >> R(g)`` agree on every input.
+
+    **Arguments:** `f`; `batched`, to act on a batch along the leading axis.
+
+    **Returns:** the lens ``R(f)``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> from cdl.optics import reverse_derivative
+    >>> f = cdl.Linear(2, 1, key=jax.random.key(0))
+    >>> dp, dx = reverse_derivative(f).put(cdl.parameters(f), jnp.ones(2), jnp.ones(1))
+    >>> bool(jnp.allclose(dx, f.weight[0])), dp.bias
+    (True, Array([1.], dtype=float32))
+    """
+    return ReverseDerivative(f, batched)
+
+
+class AbstractTangentMap(eqx.Module, Generic[_A, _B]):
+    """A map with its forward derivative: ``(p, a, ṗ, ȧ) ↦ (b, ḃ)``.
+
+    This is the generalised-AD view in forward mode: tangents are pushed forwards
+    alongside the values, and composites push them through each factor in turn.
+
+    **Arguments:** those of the subclass.
+
+    **Returns:** a tangent map with ``>>`` (`then`).
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> from cdl.optics import forward_derivative
+    >>> d = forward_derivative(cdl.Tanh()) >> forward_derivative(cdl.Tanh())
+    >>> d.push((None, None), jnp.zeros(1), (None, None), jnp.ones(1))
+    (Array([0.], dtype=float32), Array([1.], dtype=float32))
+    """
+
+    @abc.abstractmethod
+    def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_B, Any]:
+        """The value and its tangent, given tangents of parameters and input."""
+
+    def then(self, other: "AbstractTangentMap[_B, _C]") -> "AbstractTangentMap[_A, _C]":
+        """The composite ``self >> other``, with parameters ``(p, q)``."""
+        return ComposeTangentMap(self, other)
+
+    def __rshift__(
+        self, other: "AbstractTangentMap[_B, _C]"
+    ) -> "AbstractTangentMap[_A, _C]":
+        return self.then(other)
+
+
+class ComposeTangentMap(AbstractTangentMap[_A, _C], Generic[_A, _B, _C]):
+    """The composite ``first >> second`` of two tangent maps.
+
+    **Arguments:** `first: A → B`, `second: B → C`.
+
+    **Returns:** the tangent map ``A → C`` with parameters ``(p, q)``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import ComposeTangentMap, forward_derivative
+    >>> d = ComposeTangentMap(forward_derivative(cdl.Tanh()),
+    ...                       forward_derivative(cdl.Tanh()))
+    >>> d.push((None, None), jnp.zeros(1), (None, None), jnp.ones(1))[1]
+    Array([1.], dtype=float32)
+    """
+
+    first: AbstractTangentMap[_A, _B]
+    second: AbstractTangentMap[_B, _C]
+
+    def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_C, Any]:
+        """Push through `first`, then `second`."""
+        b, db = self.first.push(p[0], a, dp[0], da)
+        return self.second.push(p[1], b, dp[1], db)
+
+
+class ForwardDerivative(AbstractTangentMap[_A, _B]):
+    """The forward derivative of a Para morphism, from `jax.jvp`.
+
+    **Arguments:** `f`, a deterministic Para morphism.
+
+    **Returns:** the tangent map of `f`; its parameters are those of `f`.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import ForwardDerivative
+    >>> ForwardDerivative(cdl.Bias(1)).push(
+    ...     cdl.parameters(cdl.Bias(1)), jnp.ones(1), cdl.parameters(cdl.Bias(1)),
+    ...     jnp.ones(1))
+    (Array([1.], dtype=float32), Array([1.], dtype=float32))
+    """
+
+    skeleton: Para[_A, _B]
+
+    def __init__(self, f: Para[_A, _B]) -> None:
+        self.skeleton = split_parameters(f)[1]
+
+    def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_B, Any]:
+        """`jax.jvp` of the morphism in parameters and input together."""
+
+        def run(q: Any, x: _A) -> _B:
+            f: Para[_A, _B] = eqx.combine(q, self.skeleton)
+            return f(x)
+
+        out, tangent = jax.jvp(run, (p, a), (dp, da))
+        return out, tangent
+
+
+def forward_derivative(f: Para[_A, _B]) -> ForwardDerivative[_A, _B]:
+    """The forward-derivative functor on one morphism: ``D(f)``, from `jax.jvp`.
+
+    **Arguments:** `f`, a deterministic Para morphism.
+
+    **Returns:** its tangent map; ``D(f >> g)`` agrees with ``D(f) >> D(g)``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import forward_derivative
+    >>> forward_derivative(cdl.Tanh()).push(None, jnp.zeros(1), None, jnp.full(1, 2.0))
+    (Array([0.], dtype=float32), Array([2.], dtype=float32))
+    """
+    return ForwardDerivative(f)
