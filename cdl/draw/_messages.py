@@ -1,0 +1,14 @@
+"""Every user-facing error text of `cdl.draw`, in one place."""
+
+
+def not_a_morphism(given: object) -> str:
+    """Text of the error raised when something other than a `cdl.Para` is drawn."""
+    return (
+        f"cdl.draw draws a cdl.Para morphism (built with >>, @, layers and structure "
+        f"maps), but was given {type(given).__name__}."
+    )
+
+
+def unknown_format(path: object, formats: object) -> str:
+    """Text of the error raised for a file suffix no renderer writes."""
+    return f"cannot write a diagram to {path}: the suffix must be one of {formats}."
