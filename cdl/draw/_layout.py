@@ -440,7 +440,12 @@ def _fold(morphism: Para[Any, Any], dom: Space) -> Block:
         max(inner.width + 28, nil_x + nil_w, text_width(repr(element)) + element_x),
         bottom,
         ((element_x, dom),),
-        inner.outs,
+        tuple(
+            (x, space)
+            for (x, _), space in zip(
+                inner.outs, wires(_output(morphism, dom)), strict=False
+            )
+        ),
         tuple(items),
     )
     return frame(morphism.label.split("(")[0], block)
