@@ -135,20 +135,6 @@ from .graphs import (
     Propagate as Propagate,
     Readout as Readout,
 )
-from .equivariance import (
-    AbstractAction as AbstractAction,
-    DirectSum as DirectSum,
-    IndexAction as IndexAction,
-    Monoid as Monoid,
-    assert_equivariant as assert_equivariant,
-    check_action as check_action,
-    equivariance_error as equivariance_error,
-    image_action as image_action,
-    is_equivariant as is_equivariant,
-    permutation_action as permutation_action,
-    signal_action as signal_action,
-    trivial_action as trivial_action,
-)
 from .schemes import (
     ElmanCell as ElmanCell,
     GRUCell as GRUCell,
@@ -203,4 +189,22 @@ from .schemes import (
     mutu as mutu,
     para as para,
     zygo as zygo,
+)
+from .equivariance import (
+    AbstractAction as AbstractAction,
+    Basis as Basis,
+    DirectSum as DirectSum,
+    EquivariantLinear as EquivariantLinear,
+    IndexAction as IndexAction,
+    Monoid as Monoid,
+    assert_equivariant as assert_equivariant,
+    check_action as check_action,
+    equivariance_error as equivariance_error,
+    equivariant_basis as equivariant_basis,
+    image_action as image_action,
+    invariant_basis as invariant_basis,
+    is_equivariant as is_equivariant,
+    permutation_action as permutation_action,
+    signal_action as signal_action,
+    trivial_action as trivial_action,
 )

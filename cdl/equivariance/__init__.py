@@ -2,36 +2,28 @@
 
 from ._action import (
     AbstractAction as AbstractAction,
-)
-from ._action import (
     DirectSum as DirectSum,
-)
-from ._action import (
     IndexAction as IndexAction,
-)
-from ._action import (
     check_action as check_action,
-)
-from ._action import (
     image_action as image_action,
-)
-from ._action import (
     permutation_action as permutation_action,
-)
-from ._action import (
     signal_action as signal_action,
-)
-from ._action import (
     trivial_action as trivial_action,
+)
+from ._basis import (
+    Basis as Basis,
+    equivariant_basis as equivariant_basis,
+    invariant_basis as invariant_basis,
 )
 from ._check import (
     assert_equivariant as assert_equivariant,
-)
-from ._check import (
     equivariance_error as equivariance_error,
-)
-from ._check import (
     is_equivariant as is_equivariant,
+)
+from ._linear import (
+    Coefficients as Coefficients,
+    DenseMap as DenseMap,
+    EquivariantLinear as EquivariantLinear,
 )
 from ._monoid import (
     Monoid as Monoid,

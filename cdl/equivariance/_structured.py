@@ -1,0 +1,216 @@
+"""Fast applications of derived equivariant maps, where a structured operation exists.
+
+A derived layer's weight is ``Σ_k θ_k ⊗ B_k``. Building that dense matrix costs as
+much as an unconstrained layer; for the common actions a structured operation does
+the same job with far fewer operations:
+
+- ``C_n`` (or the translations ``C_h × C_w``) on signals or images: a circular
+  convolution whose kernel is read off the first row of orbits;
+- ``S_n`` on tensors of any order: a sum, over set partitions of the index
+  positions, of einsums that take diagonals, sum out and broadcast (the basis of
+  Maron et al.), after a Möbius transform of the orbit coefficients.
+
+Each returns ``None`` when it does not apply; the layer then uses the dense weight.
+"""
+
+import dataclasses
+import string
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array
+
+from ._action import AbstractAction, IndexAction
+from ._basis import Basis
+from ._monoid import Monoid, partitions
+
+Apply = Callable[[Array, Any], Any]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CircularConv:
+    """``x ↦ θ ⋆ x`` by wrap padding and a convolution, channels first."""
+
+    act_in: IndexAction
+    act_out: IndexAction
+    spatial: tuple[int, ...]
+    first_row: np.ndarray
+
+    def __call__(self, coeffs: Array, x: Array) -> Array:
+        """Apply the circulant map with orbit coefficients `coeffs` to `x`."""
+        k = len(self.spatial)
+        x = _channels_first(self.act_in, x)
+        kernel = coeffs[jnp.asarray(self.first_row)]
+        kernel = kernel.reshape(self.spatial + kernel.shape[1:])
+        kernel = jnp.moveaxis(kernel, (k, k + 1), (0, 1))
+        padded = jnp.pad(x, [(0, 0)] + [(0, s - 1) for s in self.spatial], mode="wrap")
+        y = jax.lax.conv_general_dilated(
+            padded[None], kernel, (1,) * k, "VALID", precision="highest"
+        )[0]
+        return _from_channels_first(self.act_out, y)
+
+
+def _channels_first(act: IndexAction, x: Array) -> Array:
+    (slot,) = act.slots
+    free = tuple(a for a in range(len(act.shape)) if a not in slot)
+    x = jnp.transpose(x, free + slot)
+    return x.reshape((-1,) + x.shape[len(free) :])
+
+
+def _from_channels_first(act: IndexAction, y: Array) -> Array:
+    (slot,) = act.slots
+    free = tuple(a for a in range(len(act.shape)) if a not in slot)
+    order = free + slot
+    y = y.reshape(tuple(act.shape[a] for a in order))
+    return jnp.transpose(y, tuple(np.argsort(order).tolist()))
+
+
+def _translation_sizes(monoid: Monoid, act: IndexAction) -> tuple[int, ...] | None:
+    if len(act.slots) != 1:
+        return None
+    sizes = tuple(act.shape[a] for a in act.slots[0])
+    if len(sizes) == 1 and monoid == Monoid.cyclic(sizes[0]):
+        return sizes
+    if len(sizes) == 2 and monoid == Monoid.translations(*sizes):
+        return sizes
+    return None
+
+
+def circular_conv(
+    act_in: AbstractAction, act_out: AbstractAction, basis: Basis
+) -> CircularConv | None:
+    """The convolution for cyclic translations of one signal or image, if it applies."""
+    if not (isinstance(act_in, IndexAction) and isinstance(act_out, IndexAction)):
+        return None
+    if basis.orbits is None:
+        return None
+    sizes = _translation_sizes(act_in.monoid, act_in)
+    if sizes is None or sizes != _translation_sizes(act_out.monoid, act_out):
+        return None
+    return CircularConv(act_in, act_out, sizes, basis.orbits[0])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PartitionMaps:
+    """``x ↦ Σ_π A_π(x) φ_π``: each ``A_π`` an einsum of diagonals, sums, broadcasts."""
+
+    act_in: IndexAction
+    act_out: IndexAction
+    n: int
+    specs: tuple[str, ...]
+    extras: tuple[tuple[str, ...], ...]
+    mobius: np.ndarray
+
+    def __call__(self, coeffs: Array, x: Array) -> Array:
+        """Apply the map with orbit coefficients `coeffs` to `x`."""
+        points_in, features_in = self.act_in.canonical_shape()
+        k = len(self.act_in.slots)
+        xc = self.act_in.to_canonical(x).reshape((self.n,) * k + (features_in,))
+        phi = jnp.tensordot(jnp.asarray(self.mobius, coeffs.dtype), coeffs, 1)
+        eye = jnp.eye(self.n, dtype=x.dtype)
+        ones = jnp.ones(self.n, dtype=x.dtype)
+        total = None
+        for index, (spec, extras) in enumerate(
+            zip(self.specs, self.extras, strict=True)
+        ):
+            operands = [xc, phi[index]] + [eye if e == "eye" else ones for e in extras]
+            term = jnp.einsum(spec, *operands, precision="highest")
+            total = term if total is None else total + term
+        assert total is not None
+        points_out, features_out = self.act_out.canonical_shape()
+        out: Array = self.act_out.from_canonical(
+            total.reshape(points_out, features_out)
+        )
+        return out
+
+
+def _is_symmetric_tensor(act: AbstractAction) -> int | None:
+    if not isinstance(act, IndexAction):
+        return None
+    n = act.monoid.size
+    if act.monoid != Monoid.symmetric(n):
+        return None
+    if any(len(s) != 1 for s in act.slots):
+        return None
+    return n
+
+
+def partition_maps(
+    act_in: AbstractAction, act_out: AbstractAction, basis: Basis
+) -> PartitionMaps | None:
+    """The partition einsums for ``S_n`` acting on tensors, if they apply."""
+    n = _is_symmetric_tensor(act_in)
+    if n is None or n != _is_symmetric_tensor(act_out) or basis.orbits is None:
+        return None
+    assert isinstance(act_in, IndexAction) and isinstance(act_out, IndexAction)
+    k, m = len(act_in.slots), len(act_out.slots)
+    if k + m > 8:
+        return None
+    # Output positions are 0..m-1, input positions m..m+k-1.
+    found = [p for p in partitions(list(range(m + k))) if len(p) <= n]
+    if len(found) != basis.size:
+        return None
+    labels = []
+    for blocks in found:
+        value = {pos: b for b, block in enumerate(blocks) for pos in block}
+        out = np.ravel_multi_index([value[i] for i in range(m)], (n,) * m) if m else 0
+        inp = (
+            np.ravel_multi_index([value[m + j] for j in range(k)], (n,) * k) if k else 0
+        )
+        labels.append(int(basis.orbits[out, inp]))
+    # Exact patterns E_σ (the orbits) against "at least" patterns A_π (einsums):
+    # A_π = Σ_{σ coarser than π} E_σ, so θ = Z φ with Z[σ, π] = [π refines σ].
+    zeta = np.array(
+        [[_refines(pi, sigma) for pi in found] for sigma in found], dtype=np.float64
+    )
+    select = np.zeros((len(found), basis.size))
+    select[np.arange(len(found)), labels] = 1.0
+    mobius = np.round(np.linalg.inv(zeta)) @ select
+    specs, extras = zip(*(_einsum(blocks, k, m) for blocks in found), strict=True)
+    return PartitionMaps(act_in, act_out, n, tuple(specs), tuple(extras), mobius)
+
+
+def _refines(fine: list[list[int]], coarse: list[list[int]]) -> bool:
+    return all(any(set(b) <= set(c) for c in coarse) for b in fine)
+
+
+def _einsum(blocks: list[list[int]], k: int, m: int) -> tuple[str, tuple[str, ...]]:
+    letters = iter(string.ascii_lowercase)
+    position: dict[int, str] = {}
+    extra_specs: list[str] = []
+    extras: list[str] = []
+    for block in blocks:
+        letter = next(letters)
+        outs = [p for p in block if p < m]
+        has_input = any(p >= m for p in block)
+        for p in block:
+            if p >= m:
+                position[p] = letter
+        for i, p in enumerate(outs):
+            if i == 0:
+                position[p] = letter
+            else:
+                position[p] = next(letters)
+                extra_specs.append(letter + position[p])
+                extras.append("eye")
+        if not has_input:
+            extra_specs.append(letter)
+            extras.append("ones")
+    x_spec = "".join(position[m + j] for j in range(k)) + "X"
+    out_spec = "".join(position[i] for i in range(m)) + "Y"
+    spec = ",".join([x_spec, "YX", *extra_specs]) + "->" + out_spec
+    return spec, tuple(extras)
+
+
+def structured(
+    act_in: AbstractAction, act_out: AbstractAction, basis: Basis
+) -> Apply | None:
+    """The fastest structured application that applies, or ``None``."""
+    for build in (circular_conv, partition_maps):
+        found = build(act_in, act_out, basis)
+        if found is not None:
+            return found
+    return None
