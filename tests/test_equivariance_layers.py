@@ -1,0 +1,273 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cdl
+from cdl.equivariance._basis import _null_space_basis
+
+KEY = jax.random.key(0)
+
+
+def _bell(k: int) -> int:
+    return [1, 1, 2, 5, 15, 52][k]
+
+
+@pytest.mark.parametrize(
+    ("act_in", "act_out", "expected"),
+    [
+        # C_n on R^n: circulant matrices.
+        (cdl.signal_action(cdl.Monoid.cyclic(7), 7), None, 7),
+        # S_n on R^n: λI + γ11ᵀ.
+        (cdl.permutation_action(6), None, 2),
+        # S_n on R^{n×n} → R^{n×n}: Bell(4) = 15.
+        (cdl.permutation_action(5, order=2), None, 15),
+        (cdl.permutation_action(5), cdl.permutation_action(5, order=2), 5),
+        (cdl.permutation_action(5, order=2), cdl.permutation_action(5), 5),
+        (cdl.permutation_action(4), cdl.trivial_action(cdl.Monoid.symmetric(4)), 1),
+        # Fewer points than index positions: only partitions into at most n blocks.
+        (cdl.permutation_action(3, order=2), None, 14),
+        # Translations of a torus: 2-D circular convolutions.
+        (cdl.image_action(cdl.Monoid.translations(3, 4), 3, 4, 1), None, 12),
+        # Shifts with zero fill: lower-triangular Toeplitz (causal convolutions).
+        (cdl.signal_action(cdl.Monoid.shifts(6), 6), None, 6),
+        # All truncations: diagonal maps; one truncation: two diagonal blocks.
+        (cdl.signal_action(cdl.Monoid.truncations(6), 6), None, 6),
+        (cdl.signal_action(cdl.Monoid.truncations(6, [2]), 6), None, 2 * 2 + 4 * 4),
+        # An idempotent projection keeping the even coordinates.
+        (cdl.signal_action(cdl.Monoid.projections(5, [[0, 2, 4]]), 5), None, 9 + 4),
+    ],
+)
+def test_parameter_counts_match_theory(
+    act_in: cdl.IndexAction, act_out: cdl.IndexAction | None, expected: int
+) -> None:
+    out = act_in if act_out is None else act_out
+    assert cdl.equivariant_basis(act_in, out).size == expected
+
+
+def test_symmetric_counts_are_bell_numbers() -> None:
+    for k in range(3):
+        for m in range(3):
+            if k + m == 0:
+                continue
+            a = cdl.permutation_action(5, order=k)
+            b = cdl.permutation_action(5, order=m)
+            assert cdl.equivariant_basis(a, b).size == _bell(k + m)
+
+
+def test_s_n_on_r_n_gives_identity_and_all_ones() -> None:
+    n = 4
+    basis = cdl.equivariant_basis(cdl.permutation_action(n), cdl.permutation_action(n))
+    mats = basis.matrices()
+    assert np.array_equal(mats[0] + mats[1], np.ones((n, n)))
+    assert np.array_equal(mats[0], np.eye(n))
+
+
+def test_cyclic_basis_is_circulant() -> None:
+    n = 5
+    act = cdl.signal_action(cdl.Monoid.cyclic(n), n)
+    for m in cdl.equivariant_basis(act, act).matrices():
+        first = m[0]
+        for i in range(n):
+            assert np.array_equal(m[i], np.roll(first, i))
+
+
+group_actions = st.one_of(
+    st.tuples(st.integers(2, 5), st.integers(1, 2)).map(
+        lambda nk: cdl.permutation_action(nk[0], order=nk[1])
+    ),
+    st.integers(2, 6).map(lambda n: cdl.signal_action(cdl.Monoid.dihedral(n), n)),
+    st.integers(2, 3).map(
+        lambda s: cdl.image_action(cdl.Monoid.image_dihedral(s), s, s, 1)
+    ),
+    st.integers(2, 6).map(lambda n: cdl.signal_action(cdl.Monoid.reflection(n), n)),
+    st.integers(2, 6).map(
+        lambda n: cdl.permutation_action(n, monoid=cdl.Monoid.cyclic(n))
+    ),
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(group_actions)
+def test_orbit_basis_spans_the_null_space(act: cdl.IndexAction) -> None:
+    gens = act.monoid.generators_array()
+    p, _ = act.canonical_shape()
+    mats = [act.slot_matrix(g) for g in gens]
+    dense = _null_space_basis(mats, mats, p, p)
+    orbits = cdl.equivariant_basis(act, act)
+    assert orbits.orbits is not None
+    assert orbits.size == dense.size
+    for b in orbits.matrices():
+        for r in mats:
+            assert np.allclose(b @ r, r @ b)
+
+
+monoid_actions = st.one_of(
+    st.integers(2, 6).map(lambda n: cdl.signal_action(cdl.Monoid.shifts(n), n)),
+    st.integers(2, 6).map(lambda n: cdl.signal_action(cdl.Monoid.truncations(n), n)),
+    st.tuples(st.integers(3, 6), st.integers(1, 2)).map(
+        lambda nk: cdl.signal_action(cdl.Monoid.truncations(nk[0], [nk[1]]), nk[0])
+    ),
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(monoid_actions)
+def test_monoid_bases_satisfy_the_constraint(act: cdl.IndexAction) -> None:
+    basis = cdl.equivariant_basis(act, act)
+    assert basis.dense is not None
+    mats = [act.slot_matrix(g) for g in act.monoid.generators_array()]
+    flat = basis.matrices().reshape(basis.size, -1)
+    assert np.linalg.matrix_rank(flat) == basis.size
+    for b in basis.matrices():
+        for r in mats:
+            assert np.allclose(b @ r, r @ b, atol=1e-9)
+
+
+layer_pairs = st.sampled_from(
+    [
+        (cdl.permutation_action(4, (2,)), cdl.permutation_action(4, (3,))),
+        (
+            cdl.permutation_action(4, (2,), order=2),
+            cdl.permutation_action(4, (2,), order=2),
+        ),
+        (
+            cdl.permutation_action(4, (2,)),
+            cdl.trivial_action(cdl.Monoid.symmetric(4), (3,)),
+        ),
+        (
+            cdl.signal_action(cdl.Monoid.cyclic(6), 6, 2),
+            cdl.signal_action(cdl.Monoid.cyclic(6), 6, 3),
+        ),
+        (
+            cdl.image_action(cdl.Monoid.translations(3, 4), 3, 4, 2),
+            cdl.image_action(cdl.Monoid.translations(3, 4), 3, 4, 1),
+        ),
+        (
+            cdl.image_action(cdl.Monoid.image_dihedral(3), 3, 3, 1),
+            cdl.image_action(cdl.Monoid.image_dihedral(3), 3, 3, 2),
+        ),
+        (
+            cdl.signal_action(cdl.Monoid.shifts(5), 5, 2),
+            cdl.signal_action(cdl.Monoid.shifts(5), 5, 2),
+        ),
+        (
+            cdl.DirectSum(
+                cdl.permutation_action(3, (2,)), cdl.permutation_action(3, order=2)
+            ),
+            cdl.permutation_action(3, (2,)),
+        ),
+    ]
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(layer_pairs, st.integers(0, 2**16))
+def test_derived_layers_are_equivariant_and_agree_with_their_base(
+    pair: tuple[cdl.AbstractAction, cdl.AbstractAction], seed: int
+) -> None:
+    act_in, act_out = pair
+    key = jax.random.key(seed)
+    layer = cdl.EquivariantLinear(act_in, act_out, key=key)
+    assert (
+        float(cdl.equivariance_error(layer, act_in, act_out, key=key, samples=4)) < 1e-5
+    )
+    x = act_in.random_input(jax.random.fold_in(key, 1))
+    fast, dense = layer(x), layer.base()(x)
+    assert jnp.allclose(fast, dense, atol=1e-5, rtol=1e-5)
+
+
+def test_structured_operations_are_chosen() -> None:
+    s = cdl.permutation_action(5, (2,))
+    c = cdl.signal_action(cdl.Monoid.cyclic(6), 6, 2)
+    d = cdl.image_action(cdl.Monoid.image_dihedral(3), 3, 3, 1)
+    assert type(cdl.EquivariantLinear(s, s, key=KEY).fast).__name__ == "PartitionMaps"
+    assert type(cdl.EquivariantLinear(c, c, key=KEY).fast).__name__ == "CircularConv"
+    assert cdl.EquivariantLinear(d, d, key=KEY).fast is None
+    assert cdl.EquivariantLinear(s, s, key=KEY, structured=False).fast is None
+
+
+def test_cyclic_layer_is_a_circular_convolution() -> None:
+    n, c_in, c_out = 8, 2, 3
+    act_in = cdl.signal_action(cdl.Monoid.cyclic(n), n, c_in)
+    act_out = cdl.signal_action(cdl.Monoid.cyclic(n), n, c_out)
+    layer = cdl.EquivariantLinear(act_in, act_out, key=KEY, use_bias=False)
+    x = jax.random.normal(KEY, (c_in, n))
+    kernel = layer.params.weight  # [n, c_out, c_in], orbit k is the offset k
+    expected = sum(
+        jnp.einsum("oi,in->on", kernel[k], jnp.roll(x, -k, axis=1)) for k in range(n)
+    )
+    assert jnp.allclose(layer(x), expected, atol=1e-5)
+
+
+def test_permutation_layer_is_a_deepsets_layer() -> None:
+    n, d = 6, 3
+    act = cdl.permutation_action(n, (d,))
+    layer = cdl.EquivariantLinear(act, act, key=KEY)
+    x = jax.random.normal(KEY, (n, d))
+    w = layer.params.weight  # [2, d, d]: diagonal orbit, off-diagonal orbit
+    b = layer.params.bias
+    assert b is not None and b.shape == (1, d)
+    own, others = w[0], w[1]
+    expected = x @ (own - others).T + jnp.sum(x, 0, keepdims=True) @ others.T + b
+    assert jnp.allclose(layer(x), expected, atol=1e-5)
+
+
+def test_parameters_are_the_coefficients_and_gradients_flow() -> None:
+    act = cdl.permutation_action(4, (2,), order=2)
+    layer = cdl.EquivariantLinear(act, act, key=KEY)
+    assert isinstance(layer, cdl.Reparam)
+    leaves = jax.tree.leaves(eqx.filter(layer, eqx.is_array))
+    assert sum(leaf.size for leaf in leaves) == 15 * 2 * 2 + 2 * 2
+    x = act.random_input(KEY)
+    grads = jax.grad(lambda m: jnp.sum(m(x) ** 2))(layer)
+    assert grads.params.weight.shape == (15, 2, 2)
+    assert float(jnp.abs(grads.params.weight).sum()) > 0
+
+
+def test_invariant_biases() -> None:
+    assert cdl.invariant_basis(cdl.permutation_action(4)).size == 1
+    assert cdl.invariant_basis(cdl.permutation_action(4, order=2)).size == 2
+    # No nonzero vector is fixed by a shift with zero fill.
+    act = cdl.signal_action(cdl.Monoid.shifts(4), 4)
+    assert cdl.EquivariantLinear(act, act, key=KEY).params.bias is None
+
+
+def test_layers_compose_with_the_core() -> None:
+    act = cdl.permutation_action(5, (3,))
+    hidden = cdl.permutation_action(5, (4,))
+    pooled = cdl.trivial_action(act.monoid, (4,))
+    k1, k2 = jax.random.split(KEY)
+    model = (
+        cdl.EquivariantLinear(act, hidden, key=k1)
+        >> cdl.Relu()
+        >> cdl.EquivariantLinear(hidden, pooled, key=k2)
+    )
+    assert model.dom == act_space(act) and model.cod == act_space(pooled)
+    assert cdl.is_equivariant(model, act, pooled, key=KEY)
+    with pytest.raises(cdl.CompositionError):
+        cdl.EquivariantLinear(act, act, key=k1) >> cdl.EquivariantLinear(
+            hidden, hidden, key=k2
+        )
+
+
+def act_space(act: cdl.AbstractAction) -> cdl.Space:
+    return cdl.space_of(jax.eval_shape(act.random_input, KEY))
+
+
+def test_different_monoids_are_refused() -> None:
+    with pytest.raises(ValueError, match="must be of one monoid"):
+        cdl.EquivariantLinear(
+            cdl.permutation_action(3),
+            cdl.signal_action(cdl.Monoid.cyclic(3), 3),
+            key=KEY,
+        )
+
+
+def test_s6_basis_shape() -> None:
+    act = cdl.permutation_action(6, order=2)
+    basis = cdl.equivariant_basis(act, act)
+    assert basis.matrices().reshape(basis.size, -1).T.shape == (1296, 15)
