@@ -1,34 +1,61 @@
 """Learning as composition: lenses, derivatives, losses, optimisers, learners."""
 
-from ._lens import AbstractLens as AbstractLens
-from ._lens import ComposeLens as ComposeLens
-from ._lens import Lens as Lens
-from ._lens import TensorLens as TensorLens
-from ._lens import at as at
-from ._lens import first as first
-from ._lens import second as second
-from ._loss import AbstractLoss as AbstractLoss
-from ._loss import AdversarialCost as AdversarialCost
-from ._loss import BinaryCrossEntropy as BinaryCrossEntropy
-from ._loss import MeanSquaredError as MeanSquaredError
-from ._loss import SoftmaxCrossEntropy as SoftmaxCrossEntropy
-from ._optimiser import SGD as SGD
-from ._optimiser import AbstractOptimiser as AbstractOptimiser
-from ._optimiser import AdaGrad as AdaGrad
-from ._optimiser import Adam as Adam
-from ._optimiser import AdamState as AdamState
-from ._optimiser import Momentum as Momentum
-from ._optimiser import Nesterov as Nesterov
-from ._optimiser import OptaxOptimiser as OptaxOptimiser
-from ._optimiser import RMSProp as RMSProp
-from ._optimiser import from_optax as from_optax
-from ._para_lens import AbstractParaLens as AbstractParaLens
-from ._para_lens import AbstractTangentMap as AbstractTangentMap
-from ._para_lens import ComposeParaLens as ComposeParaLens
-from ._para_lens import ComposeTangentMap as ComposeTangentMap
-from ._para_lens import ForwardDerivative as ForwardDerivative
-from ._para_lens import ReverseDerivative as ReverseDerivative
-from ._para_lens import TensorParaLens as TensorParaLens
-from ._para_lens import forward_derivative as forward_derivative
-from ._para_lens import reverse_derivative as reverse_derivative
-from ._para_lens import split_parameters as split_parameters
+from ._checkpoint import (
+    Checkpoint as Checkpoint,
+    has_checkpoint as has_checkpoint,
+    load_checkpoint as load_checkpoint,
+    save_checkpoint as save_checkpoint,
+)
+from ._fit import (
+    DataError as DataError,
+    FitResult as FitResult,
+    check_data as check_data,
+    fit as fit,
+)
+from ._learner import (
+    Learner as Learner,
+    TrainState as TrainState,
+    accuracy as accuracy,
+    data_parallel as data_parallel,
+)
+from ._lens import (
+    AbstractLens as AbstractLens,
+    ComposeLens as ComposeLens,
+    Lens as Lens,
+    TensorLens as TensorLens,
+    at as at,
+    first as first,
+    second as second,
+)
+from ._loss import (
+    AbstractLoss as AbstractLoss,
+    AdversarialCost as AdversarialCost,
+    BinaryCrossEntropy as BinaryCrossEntropy,
+    MeanSquaredError as MeanSquaredError,
+    SoftmaxCrossEntropy as SoftmaxCrossEntropy,
+)
+from ._meta import MetaLearner as MetaLearner, unroll as unroll
+from ._optimiser import (
+    SGD as SGD,
+    AbstractOptimiser as AbstractOptimiser,
+    AdaGrad as AdaGrad,
+    Adam as Adam,
+    AdamState as AdamState,
+    Momentum as Momentum,
+    Nesterov as Nesterov,
+    OptaxOptimiser as OptaxOptimiser,
+    RMSProp as RMSProp,
+    from_optax as from_optax,
+)
+from ._para_lens import (
+    AbstractParaLens as AbstractParaLens,
+    AbstractTangentMap as AbstractTangentMap,
+    ComposeParaLens as ComposeParaLens,
+    ComposeTangentMap as ComposeTangentMap,
+    ForwardDerivative as ForwardDerivative,
+    ReverseDerivative as ReverseDerivative,
+    TensorParaLens as TensorParaLens,
+    forward_derivative as forward_derivative,
+    reverse_derivative as reverse_derivative,
+    split_parameters as split_parameters,
+)
