@@ -1,16 +1,24 @@
 """Affine layers: `Linear` and `Bias`."""
 
 import math
+from typing import Any, Generic
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
+from typing_extensions import TypeVar
 
 from .._para import Para
 
+# Static sizes of a `Linear`, for the mypy plugin: ``Linear[784, 128]``.
+_InDim = TypeVar("_InDim", default=Any)
+_OutDim = TypeVar("_OutDim", default=Any)
 
-class Linear(Para[Float[Array, "in_dim"], Float[Array, "out_dim"]]):
+
+class Linear(
+    Para[Float[Array, "in_dim"], Float[Array, "out_dim"]], Generic[_InDim, _OutDim]
+):
     """The affine map ``x ↦ W x + b`` from ``float[in_dim]`` to ``float[out_dim]``.
 
     **Arguments:**

@@ -1,0 +1,31 @@
+"""Every text the mypy plugin shows its users, in one place."""
+
+from typing import Final
+
+from mypy.errorcodes import ErrorCode
+
+SHAPE: Final = ErrorCode("shape", "Array shapes do not agree", "cdl")
+
+BATCH_HINT: Final = (
+    "; it looks like a batch: map the morphism over it with jax.vmap(...)"
+)
+
+
+def composition(left: str, out: str, right: str, inp: str, why: str) -> str:
+    """``f >> g`` where the output of `f` is not the input of `g`."""
+    return f"output {out} of {left} != input {inp} of {right} ({why})"
+
+
+def call(label: str, expected: str, given: str, why: str) -> str:
+    """A morphism applied to an array outside its domain."""
+    return f"{label} expects input {expected}, but is given {given} ({why})"
+
+
+def op(name: str, why: str) -> str:
+    """A jax operation whose operand shapes do not agree."""
+    return f"{name}: {why}"
+
+
+def argument(given: str, expected: str) -> str:
+    """A non-array argument of a morphism that mypy itself rejects."""
+    return f'Argument 1 has incompatible type "{given}"; expected "{expected}"'

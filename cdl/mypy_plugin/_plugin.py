@@ -1,0 +1,1194 @@
+"""cdl's mypy plugin: array shapes as types, checked through ``>>``, ``@`` and jax ops.
+
+How shapes are carried: the stubs in ``typeshed_ext/`` make ``jax.Array`` generic in a
+variadic shape. The plugin reads ``Float[Array, "b 784"]`` as ``Array[b, 784]``: a
+known size is a ``Literal`` int, anything else is ``Any`` to mypy (so no annotation
+ever rejects a correct program), with the dimension's name kept in a tag the plugin
+reads back. Morphisms are ``Para[dom, cod]``; generic layers (``Linear[784, 128]``)
+bind the named dimensions of their declared spaces to their type arguments.
+"""
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from mypy.checker import TypeChecker
+from mypy.errorcodes import ARG_TYPE
+from mypy.maptype import map_instance_to_supertype
+from mypy.messages import format_type_bare
+from mypy.nodes import (
+    ARG_POS,
+    CallExpr,
+    Context,
+    Decorator,
+    Expression,
+    FuncDef,
+    IndexExpr,
+    IntExpr,
+    ListExpr,
+    MemberExpr,
+    NameExpr,
+    OpExpr,
+    OverloadedFuncDef,
+    RefExpr,
+    StrExpr,
+    TupleExpr,
+    TypeInfo,
+    UnaryExpr,
+    Var,
+)
+from mypy.options import Options
+from mypy.plugin import (
+    AnalyzeTypeContext,
+    AttributeContext,
+    CheckerPluginInterface,
+    ClassDefContext,
+    FunctionContext,
+    MethodContext,
+    MethodSigContext,
+    Plugin,
+)
+from mypy.subtypes import is_subtype
+from mypy.types import (
+    AnyType,
+    CallableType,
+    Instance,
+    LiteralType,
+    ProperType,
+    RawExpressionType,
+    TupleType,
+    Type,
+    TypeOfAny,
+    TypeVarType,
+    UnboundType,
+    UninhabitedType,
+    UnpackType,
+    get_proper_type,
+)
+from mypy.typevars import fill_typevars
+
+from . import _messages
+from ._shapes import (
+    Arr,
+    Dim,
+    Mismatch,
+    Opaque,
+    Space,
+    SpaceVar,
+    Star,
+    Sym,
+    Tup,
+    Unifier,
+    Var as DimVar,
+    broadcast,
+    concatenate,
+    einsum,
+    matmul,
+    render,
+    reshape,
+    stack,
+)
+
+ARRAY: Final = "jax._src.basearray.Array"
+PARA: Final = "cdl._para.Para"
+TAG: Final = "cdl:"
+JAXTYPING_DTYPES: Final = frozenset(
+    {
+        "BFloat16",
+        "Bool",
+        "Complex",
+        "Complex64",
+        "Complex128",
+        "Float",
+        "Float16",
+        "Float32",
+        "Float64",
+        "Inexact",
+        "Int",
+        "Int8",
+        "Int16",
+        "Int32",
+        "Int64",
+        "Integer",
+        "Key",
+        "Num",
+        "Real",
+        "Shaped",
+        "UInt",
+        "UInt8",
+        "UInt16",
+        "UInt32",
+        "UInt64",
+    }
+)
+_fresh: Final = itertools.count(1)
+
+
+# -- tags: names of dimensions kept inside the `Any` that mypy compares --------------
+
+
+def _tagged(kind: str, name: str) -> AnyType:
+    return AnyType(
+        TypeOfAny.from_unimported_type, missing_import_name=TAG + kind + name
+    )
+
+
+def _tag(t: ProperType) -> tuple[str, str] | None:
+    if isinstance(t, AnyType):
+        name = t.missing_import_name
+        if name and name.startswith(TAG):
+            kind, _, rest = name[len(TAG) :].partition(":")
+            return kind, rest
+    return None
+
+
+# -- reading jaxtyping annotations ---------------------------------------------------
+
+
+def parse_dims(text: str) -> list[Dim] | None:
+    """Jaxtyping's dimension string as plugin dimensions (None: not understood)."""
+    dims: list[Dim] = []
+    for token in text.split():
+        if token == "...":
+            dims.append(Star(None))
+        elif token.startswith("*"):
+            name = token[1:]
+            dims.append(Star(name if name.isidentifier() else None))
+        elif token.isdigit():
+            dims.append(int(token))
+        elif token.isidentifier() and token != "_":
+            dims.append(Sym(token))
+        else:
+            dims.append(None)
+    if sum(isinstance(d, Star) for d in dims) > 1:
+        return None
+    return dims
+
+
+class Shapes:
+    """Conversions between mypy types and plugin spaces, given the array class."""
+
+    def __init__(
+        self, array: TypeInfo, tuple_type: Instance, int_type: Instance
+    ) -> None:
+        self.array = array
+        self.tuple = tuple_type
+        self.int_type = int_type
+
+    def dim_type(self, d: Dim) -> Type:
+        """One dimension as a type argument of ``Array``."""
+        if isinstance(d, bool) or d is None:
+            return AnyType(TypeOfAny.special_form)
+        if isinstance(d, int):
+            return LiteralType(d, self.int_type)
+        if isinstance(d, Star):
+            inner = (
+                _tagged("star:", d.name) if d.name else AnyType(TypeOfAny.special_form)
+            )
+            return UnpackType(Instance(self.tuple.type, [inner]))
+        return _tagged("dim:", d.name)
+
+    def array_type(self, dims: Sequence[Dim]) -> Instance:
+        """``Array`` with the given dimensions."""
+        return Instance(self.array, [self.dim_type(d) for d in dims])
+
+    def type_of(self, space: Space) -> Type:
+        """The mypy type standing for `space`."""
+        if isinstance(space, Arr):
+            return self.array_type(space.dims)
+        if isinstance(space, Tup):
+            return TupleType([self.type_of(s) for s in space.items], self.tuple)
+        if isinstance(space, SpaceVar):
+            return _tagged("space:", space.name)
+        return (
+            space.origin
+            if isinstance(space.origin, Type)
+            else AnyType(TypeOfAny.special_form)
+        )
+
+
+def dims_of_args(
+    args: Sequence[Type], rename: Callable[[str], str] | None
+) -> list[Dim]:
+    """Dimensions from the type arguments of ``Array`` (`rename`: read as variables)."""
+    dims: list[Dim] = []
+    for arg in args:
+        t = get_proper_type(arg)
+        if isinstance(t, UnpackType):
+            inner = get_proper_type(t.type)
+            if isinstance(inner, TupleType):
+                dims.extend(dims_of_args(inner.items, rename))
+            elif isinstance(inner, Instance) and inner.args:
+                tag = _tag(get_proper_type(inner.args[0]))
+                if tag and tag[0] == "star" and rename:
+                    dims.append(Star(rename(tag[1]), var=True))
+                else:
+                    dims.append(Star(tag[1] if tag else None))
+            else:
+                dims.append(Star(None))
+        elif isinstance(t, LiteralType) and type(t.value) is int:
+            dims.append(t.value)
+        elif isinstance(t, Instance) and t.last_known_value is not None:
+            value = t.last_known_value.value
+            dims.append(value if type(value) is int else None)
+        else:
+            tag = _tag(t)
+            if tag and tag[0] == "dim":
+                dims.append(DimVar(rename(tag[1])) if rename else Sym(tag[1]))
+            else:
+                dims.append(None)
+    return dims
+
+
+def space_of(
+    typ: Type,
+    rename: Callable[[str], str] | None = None,
+    tvars: dict[str, Space] | None = None,
+) -> Space:
+    """The space a mypy type describes (`rename`: tags become fresh variables)."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY:
+        return Arr(tuple(dims_of_args(t.args, rename)))
+    if isinstance(t, TupleType):
+        return Tup(tuple(space_of(i, rename, tvars) for i in t.items))
+    if isinstance(t, TypeVarType) and tvars is not None and t.name in tvars:
+        return tvars[t.name]
+    tag = _tag(t)
+    if tag and tag[0] == "space" and rename:
+        return SpaceVar(rename(tag[1]))
+    return Opaque(typ)
+
+
+def _renamer() -> Callable[[str], str]:
+    suffix = f"'{next(_fresh)}"
+    return lambda name: name + suffix
+
+
+# -- constant folding of size arguments ---------------------------------------------
+
+
+def fold(expr: Expression) -> int | None:
+    """The value of an int expression built from literals and ``Final`` names."""
+    if isinstance(expr, IntExpr):
+        return expr.value
+    if isinstance(expr, NameExpr | MemberExpr):
+        node = expr.node
+        if isinstance(node, Var) and type(node.final_value) is int:
+            return node.final_value
+        return None
+    if isinstance(expr, UnaryExpr) and expr.op == "-":
+        value = fold(expr.expr)
+        return None if value is None else -value
+    if isinstance(expr, OpExpr):
+        left, right = fold(expr.left), fold(expr.right)
+        if left is None or right is None:
+            return None
+        if expr.op == "+":
+            return left + right
+        if expr.op == "-":
+            return left - right
+        if expr.op == "*":
+            return left * right
+        if expr.op == "//" and right:
+            return left // right
+        if expr.op == "%" and right:
+            return left % right
+        if expr.op == "**" and 0 <= right < 64:
+            return int(left**right)
+    return None
+
+
+def fold_shape(expr: Expression) -> list[int | None] | None:
+    """A shape given as an int or a tuple/list of ints (None when not literal)."""
+    if isinstance(expr, TupleExpr | ListExpr):
+        return [fold(item) for item in expr.items]
+    value = fold(expr)
+    return None if value is None else [value]
+
+
+# -- labels of morphisms, for messages ---------------------------------------------
+
+
+def label(expr: Expression, typ: ProperType) -> str:
+    """A short readable name for the morphism `expr` of type `typ`."""
+    if isinstance(expr, OpExpr) and expr.op in (">>", "@"):
+        text = (
+            f"{label(expr.left, _unknown())} {expr.op} {label(expr.right, _unknown())}"
+        )
+        return f"({text})" if expr.op == "@" else text
+    if isinstance(expr, CallExpr) and isinstance(expr.callee, RefExpr):
+        name = expr.callee.name
+        sizes = [fold(a) for a in expr.args[:3] if fold(a) is not None]
+        if name.endswith("Linear") and len(sizes) == 2:
+            return f"{name}({sizes[0]}→{sizes[1]})"
+        if isinstance(typ, Instance) and not _is_layer_generic(typ.type):
+            return f"{name}()"
+        return f"{name}({', '.join(str(s) for s in sizes)})"
+    if isinstance(expr, NameExpr):
+        return expr.name
+    if isinstance(expr, MemberExpr):
+        return expr.name
+    return "the morphism"
+
+
+def _unknown() -> ProperType:
+    return AnyType(TypeOfAny.special_form)
+
+
+def _is_layer_generic(info: TypeInfo) -> bool:
+    return bool(_dim_params(info))
+
+
+def _init_names(info: TypeInfo) -> list[str]:
+    node = info.get_method("__init__")
+    if isinstance(node, Decorator):
+        node = node.func
+    if isinstance(node, OverloadedFuncDef) and node.items:
+        first = node.items[0]
+        node = first.func if isinstance(first, Decorator) else first
+    if isinstance(node, FuncDef):
+        return [n for n in node.arg_names if n]
+    return []
+
+
+def _para_base(info: TypeInfo, para: TypeInfo) -> Instance | None:
+    if not info.has_base(PARA):
+        return None
+    own = fill_typevars(info)
+    if not isinstance(own, Instance):
+        return None
+    return map_instance_to_supertype(own, para)
+
+
+def _names_in(typ: Type, out: list[str]) -> None:
+    t = get_proper_type(typ)
+    if isinstance(t, Instance):
+        for a in t.args:
+            _names_in(a, out)
+    elif isinstance(t, TupleType):
+        for a in t.items:
+            _names_in(a, out)
+    elif isinstance(t, UnpackType):
+        _names_in(t.type, out)
+    else:
+        tag = _tag(t)
+        if tag and tag[0] == "dim" and tag[1] not in out:
+            out.append(tag[1])
+
+
+def _tvar_names(typ: Type, out: set[str]) -> None:
+    t = get_proper_type(typ)
+    if isinstance(t, TypeVarType):
+        out.add(t.name)
+    elif isinstance(t, Instance):
+        for a in t.args:
+            _tvar_names(a, out)
+    elif isinstance(t, TupleType):
+        for a in t.items:
+            _tvar_names(a, out)
+    elif isinstance(t, UnpackType):
+        _tvar_names(t.type, out)
+
+
+_DIM_PARAMS: dict[str, list[str]] = {}
+
+
+def _dim_params(info: TypeInfo) -> list[str]:
+    """Names of the dimensions that the class's type parameters stand for, in order.
+
+    A generic `Para` subclass whose type variables do not occur in its declared
+    spaces binds them, in order, to the named dimensions of those spaces that are
+    also ``__init__`` parameters (``Linear[784, 128]``: in_dim, out_dim).
+    """
+    if info.fullname in _DIM_PARAMS:
+        return _DIM_PARAMS[info.fullname]
+    names: list[str] = []
+    para = next((b for b in info.mro if b.fullname == PARA), None)
+    tvars = info.defn.type_vars
+    base = _para_base(info, para) if para is not None else None
+    if base is not None and tvars:
+        used: set[str] = set()
+        _tvar_names(base, used)
+        if not any(tv.name in used for tv in tvars):
+            found: list[str] = []
+            for arg in base.args:
+                _names_in(arg, found)
+            init = set(_init_names(info))
+            names = [n for n in found if n in init][: len(tvars)]
+            if len(names) != len(tvars):
+                names = []
+    _DIM_PARAMS[info.fullname] = names
+    return names
+
+
+def signature(typ: ProperType, para: TypeInfo) -> tuple[Space, Space] | None:
+    """Domain and codomain of a morphism type, with fresh variables."""
+    if not isinstance(typ, Instance) or not typ.type.has_base(PARA):
+        return None
+    info = typ.type
+    rename = _renamer()
+    dim_names = _dim_params(info)
+    bound: dict[str, Dim] = {}
+    tvars: dict[str, Space] = {}
+    for tv, arg in zip(info.defn.type_vars, typ.args, strict=False):
+        if dim_names:
+            continue
+        a = get_proper_type(arg)
+        if isinstance(a, UninhabitedType) or (isinstance(a, AnyType) and not _tag(a)):
+            tvars[tv.name] = SpaceVar(rename(tv.name))
+        else:
+            tvars[tv.name] = space_of(a, rename, tvars)
+    for name, arg in zip(dim_names, typ.args, strict=False):
+        dims = dims_of_args([arg], rename)
+        bound[rename(name)] = dims[0] if dims else None
+    base = _para_base(info, para)
+    if base is None or len(base.args) != 2:
+        return None
+    dom, cod = (space_of(a, rename, tvars) for a in base.args)
+    u = Unifier()
+    for name, value in bound.items():
+        if value is not None:
+            u.dims[name] = value
+    return u.resolve(dom), u.resolve(cod)
+
+
+# -- the plugin ----------------------------------------------------------------------
+
+ELEMENTWISE_METHODS: Final = frozenset(
+    f"__{n}__"
+    for n in (
+        "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod "
+        "pow rpow lt le gt ge and rand or ror xor rxor"
+    ).split()
+)
+MORPHISM_METHODS: Final = frozenset(
+    {"__rshift__", "__matmul__", "then", "tensor", "__call__"}
+)
+UNARY_METHODS: Final = frozenset({"__neg__", "__pos__", "__abs__", "__invert__"})
+UNARY_FUNCTIONS: Final = frozenset(
+    [
+        f"jax.numpy.{n}"
+        for n in (
+            "tanh exp log log1p expm1 sin cos tan sqrt abs absolute negative square "
+            "sign floor ceil round exp2 log2 log10 reciprocal arctan arcsin arccos "
+            "sinh cosh arctanh logical_not isnan isfinite"
+        ).split()
+    ]
+    + [
+        f"jax._src.nn.functions.{n}"
+        for n in (
+            "relu relu6 gelu sigmoid silu swish elu celu selu softplus soft_sign "
+            "leaky_relu hard_tanh hard_sigmoid log_sigmoid softmax log_softmax "
+            "standardize glu mish squareplus sparse_plus"
+        ).split()
+    ]
+)
+BINARY_FUNCTIONS: Final = frozenset(
+    f"jax.numpy.{n}"
+    for n in (
+        "add subtract multiply divide true_divide maximum minimum power "
+        "greater less greater_equal less_equal equal not_equal"
+    ).split()
+)
+
+
+class CdlPlugin(Plugin):
+    """Shape checks for cdl morphisms and the jax operations in their bodies."""
+
+    def _info(self, fullname: str) -> TypeInfo | None:
+        node = self.lookup_fully_qualified(fullname)
+        return (
+            node.node if node is not None and isinstance(node.node, TypeInfo) else None
+        )
+
+    def _shapes(self) -> Shapes | None:
+        array, tup, integer = (
+            self._info(ARRAY),
+            self._info("builtins.tuple"),
+            self._info("builtins.int"),
+        )
+        if array is None or tup is None or integer is None:
+            return None
+        return Shapes(
+            array,
+            Instance(tup, [AnyType(TypeOfAny.special_form)]),
+            Instance(integer, []),
+        )
+
+    def _para(self, fullname: str) -> TypeInfo | None:
+        info = self._info(fullname)
+        return info if info is not None and info.has_base(PARA) else None
+
+    # hooks ------------------------------------------------------------------------
+
+    def get_type_analyze_hook(
+        self, fullname: str
+    ) -> Callable[[AnalyzeTypeContext], Type] | None:
+        """Jaxtyping's ``Float[Array, "b 784"]`` becomes ``Array[b, 784]``."""
+        if fullname in ("typing.Annotated", "typing_extensions.Annotated"):
+            return self._analyze_jaxtyping
+        return None
+
+    def _analyze_jaxtyping(self, ctx: AnalyzeTypeContext) -> Type:
+        name = ctx.type.name.rsplit(".", 1)[-1]
+        args = ctx.type.args
+        if name not in JAXTYPING_DTYPES or len(args) != 2:
+            return _analyze_plain(ctx)
+        spec = args[1]
+        base = ctx.api.analyze_type(args[0])
+        text: object = None
+        if isinstance(spec, RawExpressionType):
+            text = spec.literal_value
+        elif isinstance(spec, UnboundType):
+            text = spec.original_str_expr
+        proper = get_proper_type(base)
+        if not isinstance(text, str) or not isinstance(proper, Instance):
+            return base
+        if proper.type.fullname != ARRAY:
+            return base
+        dims = parse_dims(text)
+        if dims is None:
+            return base
+        integer = ctx.api.named_type("builtins.int", [])
+        tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
+        return Shapes(proper.type, tup, integer).array_type(dims)
+
+    def get_base_class_hook(
+        self, fullname: str
+    ) -> Callable[[ClassDefContext], None] | None:
+        """Shapes in the declared spaces of a `Para` subclass.
+
+        mypy drops the metadata of ``Annotated`` in base classes, so the plugin
+        reads the jaxtyping strings from the class statement itself.
+        """
+        return _shape_para_base if fullname == PARA else None
+
+    def get_function_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionContext], Type] | None:
+        """Constructors of generic morphisms and shape-aware jax functions."""
+        if fullname in FUNCTION_RULES:
+            return lambda ctx: FUNCTION_RULES[fullname](self, ctx)
+        if fullname in UNARY_FUNCTIONS:
+            return _same_as_first
+        if fullname in BINARY_FUNCTIONS:
+            return lambda ctx: self._broadcast_fn(ctx, fullname)
+        if fullname.startswith(("builtins.", "typing.", "jax.", "numpy.")):
+            return None
+        info = self._para(fullname)
+        if info is not None and info.defn.type_vars:
+            return lambda ctx: self._construct(ctx, info)
+        return None
+
+    def get_method_signature_hook(
+        self, fullname: str
+    ) -> Callable[[MethodSigContext], CallableType] | None:
+        """Let the plugin, not mypy's invariance, judge what a morphism accepts."""
+        cls, _, method = fullname.rpartition(".")
+        if method in MORPHISM_METHODS and self._para(cls) is not None:
+            return _relax_first
+        return None
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        """Composition, application of morphisms, and shape rules of array methods."""
+        cls, _, method = fullname.rpartition(".")
+        if method in MORPHISM_METHODS and self._para(cls) is not None:
+            if method in ("__rshift__", "then"):
+                return self._then
+            if method in ("__matmul__", "tensor"):
+                return self._tensor
+            return self._apply
+        if cls == ARRAY:
+            if method == "__matmul__":
+                return lambda ctx: self._array_matmul(ctx, reverse=False)
+            if method == "__rmatmul__":
+                return lambda ctx: self._array_matmul(ctx, reverse=True)
+            if method in ELEMENTWISE_METHODS:
+                return self._array_broadcast
+            if method in UNARY_METHODS:
+                return _same_as_object
+            if method == "reshape":
+                return self._array_reshape
+            if method == "transpose":
+                return self._array_transpose
+        return None
+
+    def get_attribute_hook(
+        self, fullname: str
+    ) -> Callable[[AttributeContext], Type] | None:
+        """``x.T`` reverses the shape of `x`."""
+        if fullname == ARRAY + ".T":
+            return self._array_t
+        return None
+
+    # morphisms --------------------------------------------------------------------
+
+    def _construct(self, ctx: FunctionContext, info: TypeInfo) -> Type:
+        ret = get_proper_type(ctx.default_return_type)
+        if not isinstance(ret, Instance) or ret.type is not info:
+            return ctx.default_return_type
+        names = _dim_params(info)
+        if names:
+            shapes = self._shapes()
+            if shapes is None:
+                return ctx.default_return_type
+            given: dict[str, int | None] = {}
+            for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+                if formal in names and len(exprs) == 1:
+                    given[formal] = fold(exprs[0])
+            args = [shapes.dim_type(given.get(n)) for n in names]
+            return ret.copy_modified(args=args)
+        args = [
+            AnyType(TypeOfAny.special_form)
+            if isinstance(get_proper_type(a), UninhabitedType)
+            else a
+            for a in ret.args
+        ]
+        return ret.copy_modified(args=args)
+
+    def _morphism(self, ctx: MethodContext, typ: Type) -> tuple[Space, Space] | None:
+        para = self._info(PARA)
+        return None if para is None else signature(get_proper_type(typ), para)
+
+    def _result(self, ctx: MethodContext, dom: Space, cod: Space) -> Type:
+        shapes, para = self._shapes(), self._info(PARA)
+        if shapes is None or para is None:
+            return ctx.default_return_type
+        return Instance(para, [shapes.type_of(dom), shapes.type_of(cod)])
+
+    def _then(self, ctx: MethodContext) -> Type:
+        if not ctx.arg_types or not ctx.arg_types[0]:
+            return ctx.default_return_type
+        left = self._morphism(ctx, ctx.type)
+        right_type = get_proper_type(ctx.arg_types[0][0])
+        right = self._morphism(ctx, right_type)
+        if left is None or right is None:
+            return ctx.default_return_type
+        u = Unifier()
+        try:
+            u.unify(left[1], right[0])
+        except Mismatch as why:
+            exprs = _operands(ctx)
+            ctx.api.fail(
+                _messages.composition(
+                    label(exprs[0], ctx.type) if exprs else "the left map",
+                    render(u.resolve(left[1])),
+                    label(exprs[1], right_type) if exprs else "the right map",
+                    render(u.resolve(right[0])),
+                    str(why),
+                ),
+                ctx.context,
+                code=_messages.SHAPE,
+            )
+            return AnyType(TypeOfAny.from_error)
+        return self._result(ctx, u.resolve(left[0]), u.resolve(right[1]))
+
+    def _tensor(self, ctx: MethodContext) -> Type:
+        if not ctx.arg_types or not ctx.arg_types[0]:
+            return ctx.default_return_type
+        right_type = get_proper_type(ctx.arg_types[0][0])
+        left, right = self._morphism(ctx, ctx.type), self._morphism(ctx, right_type)
+        if left is None or right is None:
+            return ctx.default_return_type
+        return self._result(ctx, Tup((left[0], right[0])), Tup((left[1], right[1])))
+
+    def _apply(self, ctx: MethodContext) -> Type:
+        sig = self._morphism(ctx, ctx.type)
+        if sig is None or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+            return ctx.default_return_type
+        given_type = ctx.arg_types[0][0]
+        given = space_of(given_type)
+        dom, cod = sig
+        if isinstance(dom, Opaque) or isinstance(given, Opaque):
+            expected = dom.origin if isinstance(dom, Opaque) else None
+            if isinstance(expected, Type) and not _accepts(ctx, expected, given_type):
+                return AnyType(TypeOfAny.from_error)
+            return (
+                ctx.default_return_type
+                if isinstance(cod, Opaque)
+                else (self._shape_type(cod))
+            )
+        u = Unifier()
+        try:
+            u.unify(dom, given)
+        except Mismatch as why:
+            exprs = ctx.args[0] if ctx.args else []
+            callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
+            name = label(callee, ctx.type) if callee is not None else "the morphism"
+            text = _messages.call(name, render(u.resolve(dom)), render(given), str(why))
+            if exprs and _looks_batched(dom, given):
+                text += _messages.BATCH_HINT
+            ctx.api.fail(text, ctx.context, code=_messages.SHAPE)
+            return AnyType(TypeOfAny.from_error)
+        return self._shape_type(u.resolve(cod))
+
+    def _shape_type(self, space: Space) -> Type:
+        shapes = self._shapes()
+        if shapes is None:
+            return AnyType(TypeOfAny.special_form)
+        return shapes.type_of(_forget_vars(space))
+
+    # arrays -----------------------------------------------------------------------
+
+    def _fail(
+        self, api: CheckerPluginInterface, ctx: Context, name: str, why: str
+    ) -> Type:
+        api.fail(_messages.op(name, why), ctx, code=_messages.SHAPE)
+        return AnyType(TypeOfAny.from_error)
+
+    def _array(self, dims: Sequence[Dim] | None, default: Type) -> Type:
+        shapes = self._shapes()
+        if dims is None or shapes is None:
+            return default
+        return shapes.array_type(dims)
+
+    def _array_matmul(self, ctx: MethodContext, *, reverse: bool) -> Type:
+        this = _dims(ctx.type)
+        other = (
+            _dims(ctx.arg_types[0][0]) if ctx.arg_types and ctx.arg_types[0] else None
+        )
+        if this is None or other is None:
+            return ctx.default_return_type
+        left, right = (other, this) if reverse else (this, other)
+        try:
+            return self._array(matmul(left, right), ctx.default_return_type)
+        except Mismatch as why:
+            return self._fail(ctx.api, ctx.context, "matmul", _pair(left, right, why))
+
+    def _array_broadcast(self, ctx: MethodContext) -> Type:
+        this = _dims(ctx.type)
+        if this is None or not ctx.arg_types or not ctx.arg_types[0]:
+            return ctx.default_return_type
+        other = _operand_dims(ctx.arg_types[0][0])
+        if other is None:
+            return ctx.default_return_type
+        try:
+            return self._array(broadcast(this, other), ctx.default_return_type)
+        except Mismatch as why:
+            return self._fail(ctx.api, ctx.context, "broadcast", str(why))
+
+    def _broadcast_fn(self, ctx: FunctionContext, fullname: str) -> Type:
+        shapes = [_operand_dims(ts[0]) for ts in ctx.arg_types[:2] if len(ts) == 1]
+        if len(shapes) != 2 or shapes[0] is None or shapes[1] is None:
+            return ctx.default_return_type
+        try:
+            return self._array(broadcast(shapes[0], shapes[1]), ctx.default_return_type)
+        except Mismatch as why:
+            name = fullname.rsplit(".", 1)[-1]
+            return self._fail(ctx.api, ctx.context, name, str(why))
+
+    def _array_reshape(self, ctx: MethodContext) -> Type:
+        this = _dims(ctx.type)
+        exprs = [e for group in ctx.args for e in group]
+        kinds = [k for group in ctx.arg_kinds for k in group]
+        names = [n for group in ctx.arg_names for n in group]
+        positional = [
+            e
+            for e, k, n in zip(exprs, kinds, names, strict=False)
+            if k == ARG_POS and n is None
+        ]
+        if this is None or not positional:
+            return ctx.default_return_type
+        target = (
+            fold_shape(positional[0])
+            if len(positional) == 1
+            else [fold(e) for e in positional]
+        )
+        return self._reshape(
+            ctx.api, ctx.context, this, target, ctx.default_return_type
+        )
+
+    def _reshape(
+        self,
+        api: CheckerPluginInterface,
+        context: Context,
+        this: Sequence[Dim],
+        target: list[int | None] | None,
+        default: Type,
+    ) -> Type:
+        if target is None:
+            return default
+        try:
+            return self._array(reshape(this, target), default)
+        except Mismatch as why:
+            return self._fail(api, context, "reshape", str(why))
+
+    def _array_transpose(self, ctx: MethodContext) -> Type:
+        this = _dims(ctx.type)
+        exprs = [e for group in ctx.args for e in group]
+        if this is None or _star(this):
+            return ctx.default_return_type
+        if not exprs:
+            return self._array(tuple(reversed(this)), ctx.default_return_type)
+        axes = fold_shape(exprs[0]) if len(exprs) == 1 else [fold(e) for e in exprs]
+        return self._permute(ctx.api, ctx.context, this, axes, ctx.default_return_type)
+
+    def _permute(
+        self,
+        api: CheckerPluginInterface,
+        context: Context,
+        this: Sequence[Dim],
+        axes: list[int | None] | None,
+        default: Type,
+    ) -> Type:
+        if axes is None or any(a is None for a in axes):
+            return default
+        rank = len(this)
+        wanted = sorted(a % rank if rank else 0 for a in axes if a is not None)
+        if len(axes) != rank or wanted != list(range(rank)):
+            return self._fail(
+                api, context, "transpose", f"axes {tuple(axes)} for rank {rank}"
+            )
+        return self._array(tuple(this[a] for a in axes if a is not None), default)
+
+    def _array_t(self, ctx: AttributeContext) -> Type:
+        this = _dims(ctx.type)
+        if this is None or _star(this):
+            return ctx.default_attr_type
+        return self._array(tuple(reversed(this)), ctx.default_attr_type)
+
+    # jax functions ----------------------------------------------------------------
+
+    def _fn_matmul(self, ctx: FunctionContext) -> Type:
+        dims = [_dims(ts[0]) if len(ts) == 1 else None for ts in ctx.arg_types[:2]]
+        if len(dims) != 2 or dims[0] is None or dims[1] is None:
+            return ctx.default_return_type
+        name = _callee_name(ctx.context)
+        if name == "dot" and (len(dims[0]) > 2 or len(dims[1]) > 2):
+            return ctx.default_return_type
+        try:
+            return self._array(matmul(dims[0], dims[1]), ctx.default_return_type)
+        except Mismatch as why:
+            return self._fail(ctx.api, ctx.context, name, _pair(dims[0], dims[1], why))
+
+    def _fn_join(self, ctx: FunctionContext) -> Type:
+        name = _callee_name(ctx.context)
+        parts = _sequence_dims(ctx)
+        axis = _keyword_int(ctx, "axis", 0)
+        if parts is None or axis is None:
+            return ctx.default_return_type
+        rule = concatenate if name in ("concatenate", "concat") else stack
+        try:
+            return self._array(rule(parts, axis), ctx.default_return_type)
+        except Mismatch as why:
+            return self._fail(ctx.api, ctx.context, name, str(why))
+
+    def _fn_reshape(self, ctx: FunctionContext) -> Type:
+        if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+            return ctx.default_return_type
+        this = _dims(ctx.arg_types[0][0])
+        if this is None:
+            return ctx.default_return_type
+        return self._reshape(
+            ctx.api,
+            ctx.context,
+            this,
+            fold_shape(ctx.args[1][0]),
+            ctx.default_return_type,
+        )
+
+    def _fn_transpose(self, ctx: FunctionContext) -> Type:
+        if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+            return ctx.default_return_type
+        this = _dims(ctx.arg_types[0][0])
+        if this is None or _star(this):
+            return ctx.default_return_type
+        if len(ctx.args) < 2 or not ctx.args[1]:
+            return self._array(tuple(reversed(this)), ctx.default_return_type)
+        axes = fold_shape(ctx.args[1][0])
+        return self._permute(ctx.api, ctx.context, this, axes, ctx.default_return_type)
+
+    def _fn_einsum(self, ctx: FunctionContext) -> Type:
+        exprs = [e for group in ctx.args for e in group]
+        types = [t for group in ctx.arg_types for t in group]
+        kinds = [k for group in ctx.arg_kinds for k in group]
+        if not exprs or not isinstance(exprs[0], StrExpr):
+            return ctx.default_return_type
+        if any(k != ARG_POS for k in kinds[: len(exprs)]):
+            return ctx.default_return_type
+        operands = [_dims(t) for t, e in zip(types[1:], exprs[1:], strict=False)]
+        names = [n for group in ctx.arg_names for n in group]
+        operands = [d for d, n in zip(operands, names[1:], strict=False) if n is None]
+        if any(d is None for d in operands):
+            return ctx.default_return_type
+        try:
+            out = einsum(exprs[0].value, [d for d in operands if d is not None])
+        except Mismatch as why:
+            return self._fail(ctx.api, ctx.context, "einsum", str(why))
+        return self._array(out, ctx.default_return_type)
+
+    def _fn_filled(self, ctx: FunctionContext) -> Type:
+        if not ctx.args or len(ctx.args[0]) != 1:
+            return ctx.default_return_type
+        return self._array(fold_shape(ctx.args[0][0]), ctx.default_return_type)
+
+    def _fn_random(self, ctx: FunctionContext) -> Type:
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+            if formal == "shape" and len(exprs) == 1:
+                return self._array(fold_shape(exprs[0]), ctx.default_return_type)
+        return self._array((), ctx.default_return_type)
+
+    def _fn_vmap(self, ctx: FunctionContext) -> Type:
+        if len(ctx.arg_types) < 1 or len(ctx.arg_types[0]) != 1:
+            return ctx.default_return_type
+        for formal, exprs in zip(ctx.callee_arg_names[1:], ctx.args[1:], strict=False):
+            if (
+                exprs
+                and not (formal in ("in_axes", "out_axes") and fold(exprs[0]) == 0)
+                and formal not in ("axis_name", "axis_size")
+            ):
+                return AnyType(TypeOfAny.special_form)
+        fun = get_proper_type(ctx.arg_types[0][0])
+        sig = None
+        para = self._info(PARA)
+        if isinstance(fun, Instance) and para is not None:
+            sig = signature(fun, para)
+            call = fun.type.get_method("__call__")
+            if sig is None or call is None:
+                return AnyType(TypeOfAny.special_form)
+            dom, cod = sig
+            if not isinstance(dom, Arr):
+                return AnyType(TypeOfAny.special_form)
+            fallback = self._info("builtins.function")
+            if fallback is None:
+                return AnyType(TypeOfAny.special_form)
+            return CallableType(
+                [self._shape_type(_batched(dom))],
+                [ARG_POS],
+                ["x"],
+                self._shape_type(_batched(cod))
+                if isinstance(cod, Arr)
+                else (AnyType(TypeOfAny.special_form)),
+                Instance(fallback, []),
+            )
+        if isinstance(fun, CallableType):
+            return fun.copy_modified(
+                arg_types=[self._batched_type(t) for t in fun.arg_types],
+                ret_type=self._batched_type(fun.ret_type),
+            )
+        return ctx.default_return_type
+
+    def _batched_type(self, typ: Type) -> Type:
+        t = get_proper_type(typ)
+        if isinstance(t, Instance) and t.type.fullname == ARRAY:
+            space = space_of(t)
+            assert isinstance(space, Arr)
+            return self._shape_type(_batched(space))
+        if isinstance(t, TupleType):
+            return t.copy_modified(items=[self._batched_type(i) for i in t.items])
+        return AnyType(TypeOfAny.special_form)
+
+
+def _batched(space: Arr) -> Arr:
+    return Arr((None, *space.dims))
+
+
+FUNCTION_RULES: Final[dict[str, Callable[[CdlPlugin, FunctionContext], Type]]] = {
+    "jax.numpy.matmul": CdlPlugin._fn_matmul,
+    "jax.numpy.dot": CdlPlugin._fn_matmul,
+    "jax.numpy.concatenate": CdlPlugin._fn_join,
+    "jax.numpy.concat": CdlPlugin._fn_join,
+    "jax.numpy.stack": CdlPlugin._fn_join,
+    "jax.numpy.reshape": CdlPlugin._fn_reshape,
+    "jax.numpy.transpose": CdlPlugin._fn_transpose,
+    "jax.numpy.einsum": CdlPlugin._fn_einsum,
+    "jax.numpy.zeros": CdlPlugin._fn_filled,
+    "jax.numpy.ones": CdlPlugin._fn_filled,
+    "jax.numpy.empty": CdlPlugin._fn_filled,
+    "jax._src.random.normal": CdlPlugin._fn_random,
+    "jax._src.random.uniform": CdlPlugin._fn_random,
+    "jax._src.api.vmap": CdlPlugin._fn_vmap,
+}
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _shape_para_base(ctx: ClassDefContext) -> None:
+    expr, info = ctx.reason, ctx.cls.info
+    if not isinstance(expr, IndexExpr) or not isinstance(expr.index, TupleExpr):
+        return
+    integer = ctx.api.named_type("builtins.int", [])
+    shapes = Shapes(
+        integer.type,
+        ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)]),
+        integer,
+    )
+    for k, base in enumerate(info.bases):
+        if base.type.fullname == PARA and len(base.args) == len(expr.index.items):
+            args = [
+                _shape_expr(e, a, shapes)
+                for e, a in zip(expr.index.items, base.args, strict=True)
+            ]
+            info.bases[k] = base.copy_modified(args=args)
+
+
+def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
+    """`analyzed` with the shapes that the jaxtyping strings in `expr` give."""
+    t = get_proper_type(analyzed)
+    if not isinstance(expr, IndexExpr) or not isinstance(expr.base, RefExpr):
+        return analyzed
+    items = expr.index.items if isinstance(expr.index, TupleExpr) else [expr.index]
+    if isinstance(t, TupleType) and len(items) == len(t.items):
+        return t.copy_modified(
+            items=[
+                _shape_expr(e, i, shapes) for e, i in zip(items, t.items, strict=True)
+            ]
+        )
+    if (
+        expr.base.name in JAXTYPING_DTYPES
+        and len(items) == 2
+        and isinstance(items[1], StrExpr)
+        and isinstance(t, Instance)
+        and t.type.fullname == ARRAY
+    ):
+        dims = parse_dims(items[1].value)
+        if dims is not None:
+            return Instance(t.type, [shapes.dim_type(d) for d in dims])
+    return analyzed
+
+
+def _analyze_plain(ctx: AnalyzeTypeContext) -> Type:
+    if not ctx.type.args:
+        return ctx.api.analyze_type(ctx.type)
+    return ctx.api.analyze_type(ctx.type.args[0])
+
+
+def _relax_first(ctx: MethodSigContext) -> CallableType:
+    sig = ctx.default_signature
+    if not sig.arg_types or sig.arg_kinds[0] != ARG_POS:
+        return sig
+    return sig.copy_modified(
+        arg_types=[AnyType(TypeOfAny.special_form), *sig.arg_types[1:]]
+    )
+
+
+def _accepts(ctx: MethodContext, expected: Type, given: Type) -> bool:
+    """Mypy's own check of an argument that the plugin does not model."""
+    if is_subtype(given, expected):
+        return True
+    options = ctx.api.options if isinstance(ctx.api, TypeChecker) else Options()
+    ctx.api.fail(
+        _messages.argument(
+            format_type_bare(given, options), format_type_bare(expected, options)
+        ),
+        ctx.context,
+        code=ARG_TYPE,
+    )
+    return False
+
+
+def _operands(ctx: MethodContext) -> tuple[Expression, Expression] | None:
+    node = ctx.context
+    if isinstance(node, OpExpr):
+        return node.left, node.right
+    if isinstance(node, CallExpr) and isinstance(node.callee, MemberExpr) and node.args:
+        return node.callee.expr, node.args[0]
+    return None
+
+
+def _looks_batched(dom: Space, given: Space) -> bool:
+    if not (isinstance(dom, Arr) and isinstance(given, Arr)) or not given.dims:
+        return False
+    try:
+        Unifier().unify(dom, Arr(given.dims[1:]))
+    except Mismatch:
+        return False
+    return True
+
+
+def _forget_vars(space: Space) -> Space:
+    """Unbound dimension variables of a result keep their name, as symbols."""
+    if isinstance(space, Arr):
+        return Arr(
+            tuple(
+                Sym(d.name.split("'", 1)[0])
+                if isinstance(d, DimVar)
+                else Star(None)
+                if isinstance(d, Star) and d.var
+                else d
+                for d in space.dims
+            )
+        )
+    if isinstance(space, Tup):
+        return Tup(tuple(_forget_vars(s) for s in space.items))
+    if isinstance(space, SpaceVar):
+        return Opaque(None)
+    return space
+
+
+def _dims(typ: Type) -> tuple[Dim, ...] | None:
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY:
+        return tuple(dims_of_args(t.args, None))
+    return None
+
+
+def _operand_dims(typ: Type) -> tuple[Dim, ...] | None:
+    """Shape of an operand of an elementwise op: Python numbers are scalars."""
+    t = get_proper_type(typ)
+    if isinstance(t, LiteralType) or (
+        isinstance(t, Instance)
+        and t.type.fullname in ("builtins.int", "builtins.float", "builtins.bool")
+    ):
+        return ()
+    return _dims(t)
+
+
+def _star(dims: Sequence[Dim]) -> bool:
+    return any(isinstance(d, Star) for d in dims)
+
+
+def _pair(left: Sequence[Dim], right: Sequence[Dim], why: Mismatch) -> str:
+    return f"{render(Arr(tuple(left)))} @ {render(Arr(tuple(right)))}: {why}"
+
+
+def _callee_name(node: Context) -> str:
+    if isinstance(node, CallExpr) and isinstance(node.callee, RefExpr):
+        return node.callee.name
+    return "op"
+
+
+def _sequence_dims(ctx: FunctionContext) -> list[tuple[Dim, ...]] | None:
+    if not ctx.args or len(ctx.args[0]) != 1:
+        return None
+    expr = ctx.args[0][0]
+    if not isinstance(expr, TupleExpr | ListExpr):
+        return None
+    typ = get_proper_type(ctx.arg_types[0][0])
+    items: list[Type]
+    if isinstance(typ, TupleType):
+        items = list(typ.items)
+    elif isinstance(ctx.api, TypeChecker):
+        items = [ctx.api.expr_checker.accept(e) for e in expr.items]
+    else:
+        return None
+    out = []
+    for item in items:
+        dims = _dims(item)
+        if dims is None:
+            return None
+        out.append(dims)
+    return out
+
+
+def _keyword_int(ctx: FunctionContext, name: str, default: int) -> int | None:
+    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+        if formal == name and exprs:
+            return fold(exprs[0])
+    return default
+
+
+def _same_as_first(ctx: FunctionContext) -> Type:
+    if ctx.arg_types and len(ctx.arg_types[0]) == 1:
+        first = get_proper_type(ctx.arg_types[0][0])
+        if isinstance(first, Instance) and first.type.fullname == ARRAY:
+            return first
+    return ctx.default_return_type
+
+
+def _same_as_object(ctx: MethodContext) -> Type:
+    t = get_proper_type(ctx.type)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY:
+        return t
+    return ctx.default_return_type

@@ -1,0 +1,449 @@
+"""Shapes as the plugin sees them, with unification and the shape rules of jax ops.
+
+A space is an array shape (`Arr`), a pair or tuple of spaces (`Tup`), a space variable
+(`SpaceVar`, the ``A`` of ``Identity[A]``) or `Opaque` (anything the plugin does not
+model, e.g. a user's pytree). A dimension is a known size (`int`), `None` (unknown),
+a named dimension (`Sym`), a dimension variable (`Var`), or a variadic run (`Star`).
+
+Only two known sizes that differ make a mismatch: named dimensions are never
+compared with each other or with sizes, since jaxtyping lets distinct names be equal.
+
+>>> u = Unifier()
+>>> u.unify(Arr((Var("n"), 3)), Arr((2, 3)))
+>>> u.resolve(Arr((Var("n"),)))
+Arr(dims=(2,))
+>>> u.unify(Arr((Var("n"),)), Arr((5,)))
+Traceback (most recent call last):
+...
+cdl.mypy_plugin._shapes.Mismatch: dimension 2 != 5
+"""
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import TypeAlias
+
+
+class Mismatch(Exception):
+    """Two shapes cannot agree: the text says where."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Sym:
+    """A named dimension of an annotation: equal only to itself for sure."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Var:
+    """A dimension variable of a morphism's signature, bound by unification."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Star:
+    """A variadic run of dimensions; `var` when unification may bind it."""
+
+    name: str | None
+    var: bool = False
+
+
+Dim: TypeAlias = int | Sym | Var | Star | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Arr:
+    """An array space: its dimensions, with at most one `Star`."""
+
+    dims: tuple[Dim, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Tup:
+    """A product of spaces: a Python tuple of values."""
+
+    items: tuple["Space", ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SpaceVar:
+    """A space variable of a structural map's signature."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Opaque:
+    """A space the plugin does not model; it agrees with every space."""
+
+    origin: object = dataclasses.field(default=None, compare=False)
+
+
+Space: TypeAlias = Arr | Tup | SpaceVar | Opaque
+
+
+def base_name(name: str) -> str:
+    """A variable's name without the suffix that made it fresh."""
+    return name.split("'", 1)[0]
+
+
+def render_dim(dim: Dim) -> str:
+    """How a dimension is written in messages."""
+    if isinstance(dim, bool) or dim is None:
+        return "?"
+    if isinstance(dim, int):
+        return str(dim)
+    if isinstance(dim, Star):
+        return "*" + base_name(dim.name) if dim.name else "..."
+    return base_name(dim.name)
+
+
+def render(space: Space) -> str:
+    """How a space is written in messages, e.g. ``f32[32,784]``.
+
+    >>> render(Tup((Arr((3,)), Arr((None, 4)))))
+    '(f32[3], f32[?,4])'
+    """
+    if isinstance(space, Arr):
+        return "f32[" + ",".join(render_dim(d) for d in space.dims) + "]"
+    if isinstance(space, Tup):
+        return "(" + ", ".join(render(s) for s in space.items) + ")"
+    if isinstance(space, SpaceVar):
+        return base_name(space.name)
+    return "?"
+
+
+def _star_index(dims: Sequence[Dim]) -> int | None:
+    for i, d in enumerate(dims):
+        if isinstance(d, Star):
+            return i
+    return None
+
+
+class Unifier:
+    """Binds variables so that spaces agree; raises `Mismatch` when they cannot."""
+
+    def __init__(self) -> None:
+        self.dims: dict[str, Dim] = {}
+        self.stars: dict[str, tuple[Dim, ...]] = {}
+        self.spaces: dict[str, Space] = {}
+
+    def dim(self, d: Dim) -> Dim:
+        """`d` with its variable bindings followed."""
+        seen = 0
+        while isinstance(d, Var) and d.name in self.dims and seen < 64:
+            d = self.dims[d.name]
+            seen += 1
+        return d
+
+    def dims_of(self, dims: Sequence[Dim]) -> tuple[Dim, ...]:
+        """Dimensions with bindings substituted and bound runs spliced in."""
+        out: list[Dim] = []
+        for d in dims:
+            if isinstance(d, Star) and d.var and d.name in self.stars:
+                out.extend(self.dims_of(self.stars[d.name]))
+            else:
+                out.append(self.dim(d))
+        return tuple(out)
+
+    def resolve(self, space: Space) -> Space:
+        """`space` with every bound variable replaced."""
+        if isinstance(space, Arr):
+            return Arr(self.dims_of(space.dims))
+        if isinstance(space, Tup):
+            return Tup(tuple(self.resolve(s) for s in space.items))
+        if isinstance(space, SpaceVar) and space.name in self.spaces:
+            return self.resolve(self.spaces[space.name])
+        return space
+
+    def unify_dim(self, a: Dim, b: Dim) -> None:
+        """Make two single dimensions agree."""
+        a, b = self.dim(a), self.dim(b)
+        if a == b:
+            return
+        if isinstance(a, Var):
+            self.dims[a.name] = b
+        elif isinstance(b, Var):
+            self.dims[b.name] = a
+        elif isinstance(a, int) and isinstance(b, int):
+            raise Mismatch(f"dimension {a} != {b}")
+
+    def unify_dims(self, left: Sequence[Dim], right: Sequence[Dim]) -> None:
+        """Make two shapes agree, matching a variadic run against the rest."""
+        left, right = self.dims_of(left), self.dims_of(right)
+        i, j = _star_index(left), _star_index(right)
+        if i is None and j is None:
+            if len(left) != len(right):
+                raise Mismatch(f"rank {len(left)} != {len(right)}")
+            for a, b in zip(left, right, strict=True):
+                self.unify_dim(a, b)
+            return
+        if i is None:
+            self.unify_dims(right, left)
+            return
+        prefix, suffix = left[:i], left[i + 1 :]
+        star = left[i]
+        assert isinstance(star, Star)
+        fixed = [d for d in right if not isinstance(d, Star)]
+        if j is None and len(fixed) < len(prefix) + len(suffix):
+            raise Mismatch(f"rank {len(right)} < {len(prefix) + len(suffix)}")
+        head = min(len(prefix), j if j is not None else len(right))
+        for a, b in zip(prefix[:head], right[:head], strict=True):
+            self.unify_dim(a, b)
+        r_tail = len(right) - 1 - j if j is not None else len(right)
+        tail = min(len(suffix), r_tail)
+        for a, b in zip(
+            suffix[len(suffix) - tail :], right[len(right) - tail :], strict=True
+        ):
+            self.unify_dim(a, b)
+        if head == len(prefix) and tail == len(suffix):
+            middle = right[head : len(right) - tail]
+            if star.var and star.name is not None and star not in middle:
+                self.stars[star.name] = middle
+        elif j is not None:
+            other = right[j]
+            assert isinstance(other, Star)
+            rest = left[head : len(left) - tail]
+            if (
+                head == j
+                and tail == r_tail
+                and other.var
+                and other.name is not None
+                and other not in rest
+            ):
+                self.stars[other.name] = rest
+
+    def unify(self, a: Space, b: Space) -> None:
+        """Make two spaces agree, binding variables; raise `Mismatch` if they cannot."""
+        a, b = self.resolve(a), self.resolve(b)
+        if isinstance(a, Opaque) or isinstance(b, Opaque) or a == b:
+            return
+        if isinstance(a, SpaceVar):
+            self.spaces[a.name] = b
+        elif isinstance(b, SpaceVar):
+            self.spaces[b.name] = a
+        elif isinstance(a, Arr) and isinstance(b, Arr):
+            self.unify_dims(a.dims, b.dims)
+        elif isinstance(a, Tup) and isinstance(b, Tup):
+            if len(a.items) != len(b.items):
+                raise Mismatch(f"{len(a.items)} components != {len(b.items)}")
+            for x, y in zip(a.items, b.items, strict=True):
+                self.unify(x, y)
+        else:
+            raise Mismatch("an array is not a tuple")
+
+
+def known_size(dims: Sequence[Dim]) -> int | None:
+    """The number of entries when every dimension is a known size."""
+    if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return math.prod(d for d in dims if isinstance(d, int))
+    return None
+
+
+def broadcast(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...]:
+    """Numpy broadcasting of two shapes; `Mismatch` on two sizes that differ.
+
+    >>> broadcast((32, 1), (10,))
+    (32, 10)
+    >>> broadcast((3,), (4,))
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: cannot broadcast f32[3] with f32[4]
+    """
+    if _star_index(left) is not None or _star_index(right) is not None:
+        return (Star(None),)
+    out: list[Dim] = []
+    for k in range(1, max(len(left), len(right)) + 1):
+        a = left[-k] if k <= len(left) else 1
+        b = right[-k] if k <= len(right) else 1
+        if a == 1:
+            out.append(b)
+        elif b == 1 or a == b:
+            out.append(a)
+        elif isinstance(a, int) and isinstance(b, int):
+            raise Mismatch(
+                f"cannot broadcast {render(Arr(tuple(left)))} "
+                f"with {render(Arr(tuple(right)))}"
+            )
+        else:
+            out.append(a if isinstance(a, int) else b if isinstance(b, int) else None)
+    return tuple(reversed(out))
+
+
+def matmul(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...] | None:
+    """Shape of ``left @ right``; None when a rank is unknown.
+
+    >>> matmul((32, 784), (784, 128))
+    (32, 128)
+    >>> matmul((784,), (10, 784))
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: contracted dimension 784 != 10
+    """
+    if _star_index(left) is not None or _star_index(right) is not None:
+        if left and right and not isinstance(left[-1], Star):
+            r_inner = right[-2] if len(right) >= 2 else None
+            if not isinstance(r_inner, Star) and _star_index(right[-2:]) is None:
+                _contract(left[-1], r_inner)
+        return None
+    if not left or not right:
+        raise Mismatch("matmul of a scalar")
+    a = list(left) if len(left) > 1 else [1, left[0]]
+    b = list(right) if len(right) > 1 else [right[0], 1]
+    _contract(a[-1], b[-2])
+    batch = broadcast(a[:-2], b[:-2])
+    out = [*batch, a[-2], b[-1]]
+    if len(right) == 1:
+        out.pop()
+    if len(left) == 1:
+        out.pop(-1 if len(right) == 1 else -2)
+    return tuple(out)
+
+
+def _contract(a: Dim, b: Dim) -> None:
+    if isinstance(a, int) and isinstance(b, int) and a != b:
+        raise Mismatch(f"contracted dimension {a} != {b}")
+
+
+def reshape(dims: Sequence[Dim], target: Sequence[int | None]) -> tuple[Dim, ...]:
+    """Shape after reshaping to `target` (one -1 allowed; None: unknown entry).
+
+    >>> reshape((4, 6), (3, -1))
+    (3, 8)
+    >>> reshape((4, 6), (5, 5))
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: cannot reshape f32[4,6] (24 entries) to f32[5,5]
+    """
+    size = known_size(dims)
+    out: list[Dim] = [None if d == -1 else d for d in target]
+    if size is None or any(d is None for d in target):
+        return tuple(out)
+    rest = math.prod(d for d in target if d is not None and d != -1)
+    shown = "f32[" + ",".join(str(d) for d in target) + "]"
+    if -1 in target:
+        if rest == 0 or size % rest:
+            raise Mismatch(
+                f"cannot reshape {render(Arr(tuple(dims)))} ({size} entries) to {shown}"
+            )
+        return tuple(size // rest if d == -1 else d for d in target)
+    if rest != size:
+        raise Mismatch(
+            f"cannot reshape {render(Arr(tuple(dims)))} ({size} entries) to {shown}"
+        )
+    return tuple(out)
+
+
+def concatenate(shapes: Sequence[Sequence[Dim]], axis: int) -> tuple[Dim, ...] | None:
+    """Shape of arrays joined along an existing `axis`; None when unknown.
+
+    >>> concatenate([(2, 3), (5, 3)], 0)
+    (7, 3)
+    >>> concatenate([(2, 3), (2, 4)], 0)
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: axis 1: 3 != 4
+    """
+    if not shapes or any(_star_index(s) is not None for s in shapes):
+        return None
+    rank = len(shapes[0])
+    if any(len(s) != rank for s in shapes):
+        raise Mismatch(
+            "ranks differ: " + ", ".join(render(Arr(tuple(s))) for s in shapes)
+        )
+    if not -rank <= axis < rank:
+        raise Mismatch(f"axis {axis} is out of range for rank {rank}")
+    axis %= rank
+    out: list[Dim] = []
+    for k in range(rank):
+        column = [s[k] for s in shapes]
+        if k == axis:
+            known = [d for d in column if isinstance(d, int)]
+            out.append(sum(known) if len(known) == len(column) else None)
+        else:
+            out.append(_agree(column, k))
+    return tuple(out)
+
+
+def _agree(column: Sequence[Dim], k: int) -> Dim:
+    known = [d for d in column if isinstance(d, int)]
+    for d in known[1:]:
+        if d != known[0]:
+            raise Mismatch(f"axis {k}: {known[0]} != {d}")
+    if known:
+        return known[0]
+    names = set(column)
+    return column[0] if len(names) == 1 else None
+
+
+def stack(shapes: Sequence[Sequence[Dim]], axis: int) -> tuple[Dim, ...] | None:
+    """Shape of arrays stacked along a new `axis`; None when unknown.
+
+    >>> stack([(3,), (3,)], 0)
+    (2, 3)
+    """
+    if not shapes or any(_star_index(s) is not None for s in shapes):
+        return None
+    rank = len(shapes[0])
+    if any(len(s) != rank for s in shapes):
+        raise Mismatch(
+            "shapes differ: " + ", ".join(render(Arr(tuple(s))) for s in shapes)
+        )
+    if not -rank - 1 <= axis <= rank:
+        raise Mismatch(f"axis {axis} is out of range for rank {rank + 1}")
+    axis %= rank + 1
+    out = [_agree([s[k] for s in shapes], k) for k in range(rank)]
+    out.insert(axis, len(shapes))
+    return tuple(out)
+
+
+def einsum(spec: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...] | None:
+    """Output shape of an einsum; `Mismatch` when one index has two sizes.
+
+    >>> einsum("bi,ij->bj", [(32, 784), (784, 10)])
+    (32, 10)
+    >>> einsum("ij,jk->ik", [(2, 3), (4, 5)])
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: index 'j' is 3 in operand 1 and 4 in operand 2
+    """
+    spec = spec.replace(" ", "")
+    if "." in spec or any(_star_index(s) is not None for s in shapes):
+        return None
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise Mismatch(f"{len(terms)} index groups for {len(shapes)} operands")
+    sizes: dict[str, tuple[Dim, int]] = {}
+    for n, (term, shape) in enumerate(zip(terms, shapes, strict=True), start=1):
+        if len(term) != len(shape):
+            raise Mismatch(
+                f"operand {n} has rank {len(shape)} but '{term}' names {len(term)}"
+            )
+        for letter, d in zip(term, shape, strict=True):
+            if letter not in sizes or (sizes[letter][0] is None and isinstance(d, int)):
+                sizes[letter] = (d, n)
+                continue
+            seen, where = sizes[letter]
+            if (
+                isinstance(seen, int)
+                and isinstance(d, int)
+                and seen != d
+                and 1
+                not in (
+                    seen,
+                    d,
+                )
+            ):
+                raise Mismatch(
+                    f"index '{letter}' is {seen} in operand {where} and {d} in "
+                    f"operand {n}"
+                )
+    if not arrow:
+        counts = {c: inputs.count(c) for c in sizes}
+        output = "".join(sorted(c for c, k in counts.items() if k == 1))
+    if any(c not in sizes for c in output):
+        raise Mismatch(f"output index not among the inputs in '{spec}'")
+    return tuple(sizes[c][0] for c in output)
