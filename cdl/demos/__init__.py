@@ -1,0 +1,18 @@
+"""Demonstrations of cdl: small, complete experiments, run by ``cdl demo``."""
+
+from ._addition import (
+    AdditionReport as AdditionReport,
+    AttentionAdder as AttentionAdder,
+    AttentionBlock as AttentionBlock,
+    CarryCell as CarryCell,
+    FoldAdder as FoldAdder,
+    Scores as Scores,
+    TopDigit as TopDigit,
+    addition_data as addition_data,
+    as_int as as_int,
+    count_parameters as count_parameters,
+    plot as plot,
+    run_addition as run_addition,
+    score as score,
+    train as train,
+)

@@ -1,0 +1,32 @@
+"""Every user-facing error text of cdl's demos, in one place."""
+
+
+def bad_data(batch: int, digits: int) -> str:
+    """Text of the error raised for an empty batch of sums."""
+    return (
+        f"addition data needs at least one sum of at least one digit, "
+        f"not batch={batch}, digits={digits}."
+    )
+
+
+def bad_run(steps: int, eval_size: int, lengths: tuple[int, ...]) -> str:
+    """Text of the error raised for a run with nothing to train or measure."""
+    return (
+        f"the addition demo needs steps >= 1, eval_size >= 1 and positive lengths, "
+        f"not steps={steps}, eval_size={eval_size}, lengths={list(lengths)}."
+    )
+
+
+def bad_heads(dim: int, heads: int) -> str:
+    """Text of the error raised when the heads do not divide the width."""
+    return (
+        f"AttentionBlock needs heads dividing dim, but {heads} does not divide {dim}."
+    )
+
+
+def too_long(name: str, digits: int, most: int) -> str:
+    """Text of the error raised when a fixed-size model gets too long an input."""
+    return (
+        f"{name} reads numbers of at most {most} digits (its table of place values "
+        f"has {most + 1} rows), but was given {digits} digits."
+    )
