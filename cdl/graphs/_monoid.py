@@ -96,7 +96,8 @@ class AbstractMonoid(AbstractAggregator):
     @property
     def finite_identity(self) -> bool:
         """Whether e is finite (it is not for max and min)."""
-        return bool(jnp.isfinite(self.identity(jnp.dtype(jnp.float32))))
+        with jax.ensure_compile_time_eval():
+            return bool(jnp.isfinite(self.identity(jnp.dtype(jnp.float32))))
 
     def reduce(self, data: Shaped[Array, " k *d"]) -> Shaped[Array, " *d"]:
         """Fold all rows of `data` into one.
