@@ -1,7 +1,21 @@
 """Recursion schemes over polynomial functors, lowered to `jax.lax.scan`."""
 
+from ._automata import (
+    DecoderCell as DecoderCell,
+    FiniteMealyCell as FiniteMealyCell,
+    Mealy as Mealy,
+    Moore as Moore,
+    encoder_decoder as encoder_decoder,
+    unfold as unfold,
+)
 from ._cata import cata as cata
-from ._cells import ElmanCell as ElmanCell, GRUCell as GRUCell, LSTMCell as LSTMCell
+from ._cells import (
+    ElmanCell as ElmanCell,
+    GRUCell as GRUCell,
+    LSTMCell as LSTMCell,
+    TreeLSTMCell as TreeLSTMCell,
+    TreeRNNCell as TreeRNNCell,
+)
 from ._functor import (
     Constructor as Constructor,
     Functor as Functor,

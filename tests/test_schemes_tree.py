@@ -1,0 +1,230 @@
+"""Tree folds against a plain-Python reference recursion, on random trees."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from jax.test_util import check_grads
+from jaxtyping import Array, Float
+
+import cdl
+
+H = 4
+Vec = Float[Array, "4"]
+
+
+class Leaf(cdl.Para[tuple[Float[Array, ""], tuple[()]], Vec]):
+    w: Vec
+
+    def __call__(self, x):
+        return jnp.tanh(self.w * x[0])
+
+
+class Node(cdl.Para[tuple[Float[Array, "0"], tuple[Vec, Vec]], Vec]):
+    a: Float[Array, "4 4"]
+    b: Float[Array, "4 4"]
+
+    def __call__(self, x):
+        _, (left, right) = x
+        return jnp.tanh(self.a @ left + self.b @ right)
+
+
+def tree_algebra(seed: int) -> cdl.Algebra:
+    k = jax.random.split(jax.random.key(seed), 3)
+    return cdl.Algebra(
+        cdl.TreeF,
+        Leaf=Leaf(jax.random.normal(k[0], (H,))),
+        Node=Node(
+            0.6 * jax.random.normal(k[1], (H, H)), 0.6 * jax.random.normal(k[2], (H, H))
+        ),
+    )
+
+
+def to_layer(t):
+    if isinstance(t, tuple):
+        return cdl.Layer("Node", None, (to_layer(t[0]), to_layer(t[1])))
+    return cdl.Layer("Leaf", jnp.float32(t), ())
+
+
+def ref_cata(alg, term):
+    """cata = alg . fmap(cata) . out, by plain recursion."""
+    return alg(alg.functor.fmap(lambda t: ref_cata(alg, t), term))
+
+
+def shapes(draw, n):
+    if n == 1:
+        return draw(st.floats(-2, 2, width=32))
+    k = draw(st.integers(1, n - 1))
+    return (shapes(draw, k), shapes(draw, n - k))
+
+
+@st.composite
+def trees(draw, max_leaves=12):
+    return shapes(draw, draw(st.integers(1, max_leaves)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(trees(), st.sampled_from(["levels", "nodes"]), st.integers(0, 100))
+def test_cata_matches_the_reference(tree, strategy, seed):
+    alg = tree_algebra(seed)
+    table = cdl.tree_table(cdl.TreeF, tree, strategy=strategy)
+    expected = ref_cata(alg, to_layer(tree))
+    np.testing.assert_allclose(cdl.cata(alg)(table), expected, rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(trees(6), min_size=1, max_size=5))
+def test_forest_folds_every_tree(forest):
+    alg = tree_algebra(0)
+    table = cdl.tree_table(cdl.TreeF, forest, forest=True)
+    got = jax.jit(lambda t: cdl.cata(alg)(t))(table)
+    assert got.shape == (len(forest), H)
+    for out, tree in zip(got, forest, strict=True):
+        np.testing.assert_allclose(
+            out, ref_cata(alg, to_layer(tree)), rtol=1e-5, atol=1e-5
+        )
+
+
+@settings(max_examples=8, deadline=None)
+@given(trees(10), st.sampled_from(["levels", "nodes"]))
+def test_gradient_rule_matches_autodiff_of_the_reference(tree, strategy):
+    alg = tree_algebra(1)
+    table = cdl.tree_table(cdl.TreeF, tree, strategy=strategy)
+    weights = jnp.arange(H, dtype=jnp.float32)
+    got = jax.grad(lambda a: cdl.cata(a)(table) @ weights)(alg)
+    expected = jax.grad(lambda a: ref_cata(a, to_layer(tree)) @ weights)(alg)
+    for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_matches_finite_differences_for_payloads_and_weights():
+    alg = tree_algebra(2)
+    table = cdl.tree_table(cdl.TreeF, ((0.5, -1.0), (0.3, (1.2, 0.7))))
+
+    def loss(a, leaves):
+        t = cdl.NodeTable(
+            table.functor,
+            table.size,
+            table.depth,
+            {**table.payloads, "Leaf": leaves},
+            table.bands,
+            table.roots,
+        )
+        return cdl.cata(cdl.Algebra(cdl.TreeF, Leaf=Leaf(a), Node=alg.cells["Node"]))(
+            t
+        ).sum()
+
+    check_grads(
+        loss,
+        (alg.cells["Leaf"].w, table.payloads["Leaf"]),
+        order=1,
+        modes=["rev"],
+        atol=2e-2,
+        rtol=2e-2,
+    )
+
+
+def test_user_declared_functor_with_tree_lstm_cells():
+    expr = cdl.polynomial("ExprF", Num="a", Neg="x", Op="a x x")
+    k = jax.random.split(jax.random.key(0), 3)
+    alg = cdl.Algebra(
+        expr,
+        Num=cdl.TreeLSTMCell(1, 5, arity=0, key=k[0]),
+        Neg=cdl.TreeLSTMCell(0, 5, arity=1, key=k[1]),
+        Op=cdl.TreeLSTMCell(2, 5, arity=2, key=k[2]),
+    )
+
+    def num(v):
+        return cdl.Layer("Num", jnp.array([v], jnp.float32), ())
+
+    plus = jnp.array([1.0, 0.0])
+    term = cdl.Layer(
+        "Op",
+        plus,
+        (
+            num(1.0),
+            cdl.Layer(
+                "Neg", None, (cdl.Layer("Op", plus[::-1], (num(2.0), num(3.0))),)
+            ),
+        ),
+    )
+    table = cdl.tree_table(expr, term)
+    h, c = cdl.cata(alg)(table)
+    h_ref, c_ref = ref_cata(alg, term)
+    np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(c, c_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_rose_trees_get_stacked_children_and_a_mask():
+    rose = cdl.RoseF(3)
+
+    class Sum(
+        cdl.Para[
+            tuple[Float[Array, ""], tuple[Float[Array, "3"], object]], Float[Array, ""]
+        ]
+    ):
+        def __call__(self, x):
+            payload, (kids, mask) = x
+            return payload + jnp.where(mask, kids, 0.0).sum()
+
+    def node(v, *kids):
+        return cdl.Layer("Node", jnp.float32(v), kids)
+
+    term = node(1, node(2), node(3, node(4), node(5), node(6)), node(7))
+    alg = cdl.Algebra(rose, carrier=jnp.float32(0), Node=Sum())
+    table = cdl.tree_table(rose, term)
+    assert float(cdl.cata(alg)(table)) == 28.0
+    assert float(ref_cata(alg, term)) == 28.0
+
+
+def test_malformed_tables_are_rejected():
+    leaf = np.ones(2)
+    with pytest.raises(ValueError, match="cycle through node"):
+        cdl.NodeTable.from_arrays(
+            cdl.TreeF, [1, 0, 1], [[2, 1], [-1, -1], [0, 1]], {"Leaf": np.ones(1)}, 2
+        )
+    with pytest.raises(ValueError, match="node 2 has child 7, outside the table of 3"):
+        cdl.NodeTable.from_arrays(
+            cdl.TreeF, [0, 0, 1], [[-1, -1], [-1, -1], [0, 7]], {"Leaf": leaf}, 2
+        )
+    with pytest.raises(ValueError, match="TreeF.Node takes 2 recursive field"):
+        cdl.NodeTable.from_arrays(
+            cdl.TreeF, [0, 0, 1], [[-1, -1], [-1, -1], [0, -1]], {"Leaf": leaf}, 2
+        )
+    with pytest.raises(ValueError, match="depth 3, more than the declared bound 2"):
+        cdl.tree_table(cdl.TreeF, (1.0, (2.0, (3.0, 4.0))), max_depth=2)
+    with pytest.raises(ValueError, match="strategy must be"):
+        cdl.tree_table(cdl.TreeF, (1.0, 2.0), strategy="fast")
+
+
+def test_a_term_that_contains_itself_is_rejected():
+    children: list = []
+    term = cdl.Layer("Node", None, children)  # a list, so it can be filled later
+    children.extend([term, cdl.Layer("Leaf", 1.0, ())])
+    with pytest.raises(ValueError, match="contains itself"):
+        cdl.tree_table(cdl.TreeF, term)
+
+
+def test_an_algebra_of_another_functor_is_rejected():
+    nat = cdl.tree_table(
+        cdl.NatF, cdl.Layer("Succ", None, (cdl.Layer("Zero", None, ()),))
+    )
+    with pytest.raises(
+        TypeError, match="the algebra is one of TreeF, but the data is a NatF"
+    ):
+        cdl.cata(tree_algebra(0))(nat)
+
+
+def test_degenerate_trees_use_few_scans():
+    # A list-like tree of 200 nodes: one band for the leaves, one scan for the spine.
+    t = 0.0
+    for i in range(100):
+        t = (float(i), t)
+    table = cdl.tree_table(cdl.TreeF, t)
+    assert table.depth == 100
+    assert len(table.bands) <= 3
+    alg = tree_algebra(0)
+    np.testing.assert_allclose(
+        cdl.cata(alg)(table), ref_cata(alg, to_layer(t)), rtol=1e-4, atol=1e-5
+    )
