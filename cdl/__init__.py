@@ -128,6 +128,7 @@ from . import graphs as graphs
 from .graphs import (
     CoKleisli as CoKleisli,
     Graph as Graph,
+    GraphAction as GraphAction,
     GraphConv as GraphConv,
     GraphError as GraphError,
     MessagePassing as MessagePassing,
