@@ -1,20 +1,49 @@
 """Recursion schemes over polynomial functors, lowered to `jax.lax.scan`."""
 
+from ._automata import (
+    DecoderCell as DecoderCell,
+    FiniteMealyCell as FiniteMealyCell,
+    Mealy as Mealy,
+    Moore as Moore,
+    encoder_decoder as encoder_decoder,
+    unfold as unfold,
+)
 from ._cata import cata as cata
-from ._cells import ElmanCell as ElmanCell
-from ._cells import GRUCell as GRUCell
-from ._cells import LSTMCell as LSTMCell
-from ._list import ListAlgebra as ListAlgebra
-from ._list import ListCoalgebra as ListCoalgebra
-from ._list import PaddedList as PaddedList
-from ._list import Suffix as Suffix
-from ._list import ana as ana
-from ._list import apo as apo
-from ._list import batch_lists as batch_lists
-from ._list import foldl as foldl
-from ._list import futu as futu
-from ._list import histo as histo
-from ._list import hylo as hylo
-from ._list import mutu as mutu
-from ._list import para as para
-from ._list import zygo as zygo
+from ._cells import (
+    ElmanCell as ElmanCell,
+    GRUCell as GRUCell,
+    LSTMCell as LSTMCell,
+    TreeLSTMCell as TreeLSTMCell,
+    TreeRNNCell as TreeRNNCell,
+)
+from ._functor import (
+    Constructor as Constructor,
+    Functor as Functor,
+    Layer as Layer,
+    ListF as ListF,
+    MealyF as MealyF,
+    MooreF as MooreF,
+    NatF as NatF,
+    NonEmptyF as NonEmptyF,
+    RoseF as RoseF,
+    StreamF as StreamF,
+    TreeF as TreeF,
+    polynomial as polynomial,
+)
+from ._list import (
+    ListAlgebra as ListAlgebra,
+    ListCoalgebra as ListCoalgebra,
+    PaddedList as PaddedList,
+    Suffix as Suffix,
+    ana as ana,
+    apo as apo,
+    batch_lists as batch_lists,
+    foldl as foldl,
+    futu as futu,
+    histo as histo,
+    hylo as hylo,
+    mutu as mutu,
+    para as para,
+    zygo as zygo,
+)
+from ._tree import Algebra as Algebra, NodeTable as NodeTable, tree_table as tree_table

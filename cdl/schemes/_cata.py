@@ -1,15 +1,28 @@
 """`cata`, generic over the functor: it dispatches on the kind of algebra."""
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from ._list import Cata, ListAlgebra
+from ._tree import Algebra, TreeCata
 
 _E = TypeVar("_E")
 _A = TypeVar("_A")
 
 
-def cata(algebra: ListAlgebra[_E, _A]) -> Cata[_E, _A]:
+@overload
+def cata(algebra: ListAlgebra[_E, _A]) -> Cata[_E, _A]: ...
+
+
+@overload
+def cata(algebra: Algebra[_A]) -> TreeCata[_A]: ...
+
+
+def cata(algebra: ListAlgebra[_E, _A] | Algebra[_A]) -> Cata[_E, _A] | TreeCata[_A]:
     """The catamorphism of `algebra`: the unique algebra map out of the initial one.
+
+    For an `Algebra` of any polynomial functor the result folds a `cdl.NodeTable`
+    (a tree or a forest) level by level: all nodes of one height at once, one
+    carrier per root, with a gradient rule linear in the number of nodes.
 
     For a `ListAlgebra` the result folds a list stored as an array
     ``[n, *element_shape]`` (a pytree of such, or a `cdl.PaddedList`) with one
@@ -33,11 +46,13 @@ def cata(algebra: ListAlgebra[_E, _A]) -> Cata[_E, _A]:
     >>> classifier(jnp.ones((7, 32))).shape
     (10,)
     """
-    folded: Cata[_E, _A] = _dispatch(algebra)
+    folded: Cata[_E, _A] | TreeCata[_A] = _dispatch(algebra)
     return folded
 
 
 def _dispatch(algebra: Any) -> Any:
     if isinstance(algebra, ListAlgebra):
         return Cata(algebra)
+    if isinstance(algebra, Algebra):
+        return TreeCata(algebra)
     raise TypeError(f"cata needs an algebra of a base functor, not {algebra!r}.")

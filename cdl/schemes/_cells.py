@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._para import Para
+from .._space import _FLOAT, ProductSpace, Space, TensorSpace
 
 _In = Float[Array, "in_dim"]
 _Hidden = Float[Array, "hidden"]
@@ -149,3 +150,116 @@ class LSTMCell(Para[tuple[_In, _HC], _HC]):
         i, f, o, g = jnp.split(self.w_in @ e + self.w_h @ h + self.bias, 4)
         c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
         return jax.nn.sigmoid(o) * jnp.tanh(c), c
+
+
+def _tree_signature(in_dim: int, carrier: Space, arity: int) -> tuple[Space, Space]:
+    children = ProductSpace((carrier,) * arity)
+    return ProductSpace((TensorSpace(_FLOAT, (in_dim,)), children)), carrier
+
+
+class TreeRNNCell(Para[tuple[_In, tuple[_Hidden, ...]], _Hidden]):
+    """A recursive (tree) network's cell ``h = tanh(W x + Σ_j U_j h_j + b)``.
+
+    With ``arity=2`` it is the ``Node`` cell of a binary tree algebra, with
+    ``arity=0`` a ``Leaf`` cell (Socher et al.'s recursive networks).
+
+    **Arguments:** `in_dim`, the payload's size (0 for constructors without one);
+    `hidden`; `arity`, the number of children; a PRNG `key`.
+
+    **Returns:** a morphism ``float[in_dim] × float[hidden]^arity → float[hidden]``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> cell = cdl.TreeRNNCell(0, 4, arity=2, key=jax.random.key(0))
+    >>> cell.dom
+    (float[0] × (float[4] × float[4]))
+    """
+
+    w_in: Float[Array, "hidden in_dim"]
+    w_children: Float[Array, "arity hidden hidden"]
+    bias: Float[Array, "hidden"]
+    in_dim: int = eqx.field(static=True)
+    hidden: int = eqx.field(static=True)
+    arity: int = eqx.field(static=True)
+
+    def __init__(
+        self, in_dim: int, hidden: int, *, arity: int = 2, key: PRNGKeyArray
+    ) -> None:
+        k1, k2 = jax.random.split(key)
+        self.w_in = _uniform(k1, (hidden, in_dim), in_dim + arity * hidden)
+        self.w_children = _uniform(k2, (arity, hidden, hidden), in_dim + arity * hidden)
+        self.bias = jnp.zeros(hidden)
+        self.in_dim, self.hidden, self.arity = in_dim, hidden, arity
+
+    def signature(self) -> tuple[Space, Space]:
+        """``float[in_dim] × float[hidden]^arity → float[hidden]``."""
+        return _tree_signature(
+            self.in_dim, TensorSpace(_FLOAT, (self.hidden,)), self.arity
+        )
+
+    def __call__(self, x: tuple[_In, tuple[_Hidden, ...]]) -> _Hidden:
+        """Combine the payload and the children's states."""
+        payload, children = x
+        total = self.w_in @ payload + self.bias
+        for j, h in enumerate(children):
+            total = total + self.w_children[j] @ h
+        return jnp.tanh(total)
+
+
+class TreeLSTMCell(Para[tuple[_In, tuple[_HC, ...]], _HC]):
+    """The N-ary Tree-LSTM cell (Tai, Socher and Manning, 2015); carrier ``(h, c)``.
+
+    ``i, o, u`` from ``W x + Σ_j U_j h_j + b``; one forget gate per child,
+    ``f_k = σ(W_f x + Σ_j U_{kj} h_j + b_f)``; ``c = i ⊙ u + Σ_k f_k ⊙ c_k``,
+    ``h = o ⊙ tanh(c)``. With ``arity=0`` it is the leaf cell.
+
+    **Arguments:** `in_dim` (0 for constructors without a payload), `hidden`,
+    `arity`, and a PRNG `key`.
+
+    **Returns:** a morphism ``float[in_dim] × (float[hidden]²)^arity →
+    float[hidden]²``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> leaf = cdl.TreeLSTMCell(3, 4, arity=0, key=jax.random.key(0))
+    >>> node = cdl.TreeLSTMCell(2, 4, arity=2, key=jax.random.key(1))
+    >>> hc = leaf((jnp.ones(3), ()))
+    >>> [a.shape for a in node((jnp.ones(2), (hc, hc)))]
+    [(4,), (4,)]
+    """
+
+    w_in: Float[Array, "gates in_dim"]
+    w_children: Float[Array, "arity gates hidden"]
+    bias: Float[Array, "gates"]
+    in_dim: int = eqx.field(static=True)
+    hidden: int = eqx.field(static=True)
+    arity: int = eqx.field(static=True)
+    gates: int = eqx.field(static=True)
+
+    def __init__(
+        self, in_dim: int, hidden: int, *, arity: int = 2, key: PRNGKeyArray
+    ) -> None:
+        k1, k2 = jax.random.split(key)
+        gates = (3 + arity) * hidden
+        fan_in = in_dim + arity * hidden
+        self.w_in = _uniform(k1, (gates, in_dim), fan_in)
+        self.w_children = _uniform(k2, (arity, gates, hidden), fan_in)
+        self.bias = jnp.zeros(gates).at[3 * hidden :].set(1.0)
+        self.in_dim, self.hidden, self.arity, self.gates = in_dim, hidden, arity, gates
+
+    def signature(self) -> tuple[Space, Space]:
+        """``float[in_dim] × (float[hidden]²)^arity → float[hidden]²``."""
+        h = TensorSpace(_FLOAT, (self.hidden,))
+        return _tree_signature(self.in_dim, ProductSpace((h, h)), self.arity)
+
+    def __call__(self, x: tuple[_In, tuple[_HC, ...]]) -> _HC:
+        """Combine the payload and the children's ``(h, c)``."""
+        payload, children = x
+        z = self.w_in @ payload + self.bias
+        for j, (h, _) in enumerate(children):
+            z = z + self.w_children[j] @ h
+        n = self.hidden
+        i, o, u = jax.nn.sigmoid(z[:n]), jax.nn.sigmoid(z[n : 2 * n]), z[2 * n : 3 * n]
+        c = i * jnp.tanh(u)
+        for k, (_, c_k) in enumerate(children):
+            f_k = jax.nn.sigmoid(z[(3 + k) * n : (4 + k) * n])
+            c = c + f_k * c_k
+        return o * jnp.tanh(c), c

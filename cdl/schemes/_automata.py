@@ -1,0 +1,318 @@
+"""Coalgebras that run on input streams: unfolding decoders, Mealy and Moore machines.
+
+A coalgebra ``S → O × S`` of the stream functor unfolds a seed into a stream of
+outputs (`unfold`); a Mealy machine is a coalgebra ``S → (O × S)^I`` of `MealyF`, a
+Moore machine one ``S → O × S^I`` of `MooreF`: fed an input sequence, each produces
+one output per input, in one `jax.lax.scan`. A deterministic machine is the special
+case where the cell is a function; a learned one has parameters.
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> m = cdl.FiniteMealyCell(2, 2, 2, key=jax.random.key(0))
+>>> machine = cdl.Mealy(m, m.start())
+>>> machine(jnp.array([0, 1, 1])).shape
+(3, 2)
+"""
+
+from typing import Any, Generic, TypeVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int, PRNGKeyArray
+
+from .._para import Compose, Para
+from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
+from . import _messages
+from ._list import ListAlgebra, foldl
+
+_I = TypeVar("_I")
+_O = TypeVar("_O")
+_S = TypeVar("_S")
+_E = TypeVar("_E")
+_A = TypeVar("_A")
+
+
+def _stream_space(element: Space) -> Space:
+    if isinstance(element, TensorSpace):
+        return TensorSpace(element.dtype, (DimVar("n"), *element.shape))
+    return SpaceVar("Stream")
+
+
+class Unfold(Para[_S, Any], Generic[_S, _O]):
+    """The anamorphism of a stream coalgebra, cut at `length`; built by `unfold`."""
+
+    coalgebra: Para[_S, tuple[_O, _S]]
+    length: int = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to ``O[length, ...]``."""
+        dom, cod = self.coalgebra.signature()
+        out = cod.factors[0] if isinstance(cod, ProductSpace) else SpaceVar("O")
+        stream = _stream_space(out)
+        if isinstance(stream, TensorSpace):
+            stream = TensorSpace(stream.dtype, (self.length, *stream.shape[1:]))
+        both = rename(ProductSpace((dom, stream)))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    @property
+    def label(self) -> str:
+        """``unfold(<coalgebra>, length)``."""
+        return f"unfold({self.coalgebra.label}, {self.length})"
+
+    def __call__(self, seed: _S) -> Any:
+        """The first `length` outputs of the stream unfolded from `seed`."""
+
+        def body(s: _S, _: None) -> tuple[_S, _O]:
+            o, nxt = self.coalgebra(s)
+            return nxt, o
+
+        _, outputs = jax.lax.scan(body, seed, None, length=self.length)
+        return outputs
+
+
+def unfold(coalgebra: Para[_S, tuple[_O, _S]], length: int) -> Unfold[_S, _O]:
+    """Unfold a seed with a stream coalgebra ``S → O × S``: an unfolding RNN.
+
+    **Arguments:** `coalgebra`, a `cdl.Para` from a state to an output and the next
+    state (e.g. `DecoderCell`); `length`, how many outputs to take.
+
+    **Returns:** a `cdl.Para` from seeds to ``[length, *output_shape]`` arrays.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> decoder = cdl.unfold(cdl.DecoderCell(4, 3, key=jax.random.key(0)), 5)
+    >>> decoder.dom, decoder.cod
+    (float[4], float[5,3])
+    """
+    if length < 1:
+        raise ValueError(_messages.bad_size("unfold", length))
+    return Unfold(coalgebra, length)
+
+
+_Hidden = Float[Array, "hidden"]
+_Out = Float[Array, "out_dim"]
+_States = Float[Array, "n_states"]
+_Outputs = Float[Array, "n_outputs"]
+
+
+class DecoderCell(Para[_Hidden, tuple[_Out, _Hidden]]):
+    """An unfolding decoder's cell, a stream coalgebra ``h ↦ (V h' + c, h')``.
+
+    The next state is ``h' = tanh(W h + b)``.
+
+    **Arguments:** `hidden`, `out_dim`, and a PRNG `key`.
+
+    **Returns:** a morphism ``float[hidden] → float[out_dim] × float[hidden]``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> o, h = cdl.DecoderCell(4, 3, key=jax.random.key(0))(jnp.ones(4))
+    >>> o.shape, h.shape
+    ((3,), (4,))
+    """
+
+    w: Float[Array, "hidden hidden"]
+    b: Float[Array, "hidden"]
+    v: Float[Array, "out_dim hidden"]
+    c: Float[Array, "out_dim"]
+    hidden: int = eqx.field(static=True)
+    out_dim: int = eqx.field(static=True)
+
+    def __init__(self, hidden: int, out_dim: int, *, key: PRNGKeyArray) -> None:
+        k1, k2 = jax.random.split(key)
+        bound = 1 / hidden**0.5
+        self.w = jax.random.uniform(k1, (hidden, hidden), minval=-bound, maxval=bound)
+        self.v = jax.random.uniform(k2, (out_dim, hidden), minval=-bound, maxval=bound)
+        self.b = jnp.zeros(hidden)
+        self.c = jnp.zeros(out_dim)
+        self.hidden, self.out_dim = hidden, out_dim
+
+    def __call__(
+        self, h: Float[Array, "hidden"]
+    ) -> tuple[Float[Array, "out_dim"], Float[Array, "hidden"]]:
+        """One output and the next state."""
+        nxt = jnp.tanh(self.w @ h + self.b)
+        return self.v @ nxt + self.c, nxt
+
+
+def encoder_decoder(
+    encoder: ListAlgebra[_E, _A],
+    decoder: Para[_A, tuple[_O, _A]],
+    length: int,
+) -> Para[Any, Any]:
+    """An encoder–decoder: fold the input into a code, then unfold the code.
+
+    This is ``foldl(encoder) >> unfold(decoder, length)``: a catamorphism followed
+    by an anamorphism through the carrier (a *metamorphism*), each one scan.
+
+    **Arguments:** `encoder`, a `ListAlgebra` (e.g. a GRU's); `decoder`, a stream
+    coalgebra on the same carrier; `length`, the number of outputs.
+
+    **Returns:** a `cdl.Para` from input lists to output arrays.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> enc = cdl.ListAlgebra(jnp.zeros(8), cdl.GRUCell(2, 8, key=jax.random.key(0)))
+    >>> dec = cdl.DecoderCell(8, 2, key=jax.random.key(1))
+    >>> seq2seq = cdl.encoder_decoder(enc, dec, 4)
+    >>> seq2seq(jnp.ones((6, 2))).shape
+    (4, 2)
+    """
+    return Compose(foldl(encoder), unfold(decoder, length))
+
+
+class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
+    """A Mealy machine: a coalgebra ``S → (O × S)^I`` run on an input sequence.
+
+    The cell maps ``(input, state)`` to ``(output, next_state)``, the curried form of
+    the coalgebra. Calling the machine on inputs ``[n, ...]`` returns the outputs
+    ``[n, ...]``, one per input, in one `jax.lax.scan`.
+
+    **Arguments:** `cell`, a `cdl.Para` ``I × S → O × S``; `init`, the start state
+    (it may be a learned parameter).
+
+    **Returns:** a `cdl.Para` from input sequences to output sequences.
+
+    A parity transducer (a deterministic two-state machine):
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Int
+    >>> class Xor(cdl.Para[tuple[Int[Array, ""], Int[Array, ""]],
+    ...                    tuple[Int[Array, ""], Int[Array, ""]]]):
+    ...     def __call__(self, x):
+    ...         s = x[0] ^ x[1]
+    ...         return s, s
+    >>> cdl.Mealy(Xor(), jnp.int32(0))(jnp.array([1, 0, 1, 1]))
+    Array([1, 1, 0, 1], dtype=int32)
+    """
+
+    cell: Para[tuple[_I, _S], tuple[_O, _S]]
+    init: _S
+
+    def signature(self) -> tuple[Space, Space]:
+        """Input sequences ``I[n, ...]`` to output sequences ``O[n, ...]``."""
+        dom, cod = self.cell.signature()
+        i = dom.factors[0] if isinstance(dom, ProductSpace) else SpaceVar("I")
+        o = cod.factors[0] if isinstance(cod, ProductSpace) else SpaceVar("O")
+        both = rename(ProductSpace((_stream_space(i), _stream_space(o))))
+        assert isinstance(both, ProductSpace)
+        dom_s, cod_s = both.factors
+        if isinstance(dom_s, TensorSpace) and isinstance(cod_s, TensorSpace):
+            cod_s = TensorSpace(cod_s.dtype, (dom_s.shape[0], *cod_s.shape[1:]))
+        return dom_s, cod_s
+
+    @property
+    def label(self) -> str:
+        """``Mealy(<cell>)``."""
+        return f"Mealy({self.cell.label})"
+
+    def __call__(self, inputs: Any) -> Any:
+        """Run the machine from `init` over `inputs`; one output per input."""
+
+        def body(s: _S, i: _I) -> tuple[_S, _O]:
+            o, nxt = self.cell((i, s))
+            return nxt, o
+
+        _, outputs = jax.lax.scan(body, self.init, inputs)
+        return outputs
+
+
+class Moore(Para[Any, Any], Generic[_I, _O, _S]):
+    """A Moore machine: a coalgebra ``S → O × S^I`` run on an input sequence.
+
+    After each input the state moves by `transition` and the machine emits
+    ``output(state)``: the output depends on the state only.
+
+    **Arguments:** `output`, a `cdl.Para` ``S → O``; `transition`, a `cdl.Para`
+    ``I × S → S``; `init`, the start state.
+
+    **Returns:** a `cdl.Para` from input sequences ``[n, ...]`` to outputs.
+
+    A counter modulo 3 that outputs whether it is at zero:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Int, Bool
+    >>> class Step(cdl.Para[tuple[Int[Array, ""], Int[Array, ""]], Int[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return (x[1] + x[0]) % 3
+    >>> class AtZero(cdl.Para[Int[Array, ""], Bool[Array, ""]]):
+    ...     def __call__(self, s):
+    ...         return s == 0
+    >>> cdl.Moore(AtZero(), Step(), jnp.int32(0))(jnp.array([1, 1, 1, 2]))
+    Array([False, False,  True, False], dtype=bool)
+    """
+
+    output: Para[_S, _O]
+    transition: Para[tuple[_I, _S], _S]
+    init: _S
+
+    def signature(self) -> tuple[Space, Space]:
+        """Input sequences to output sequences."""
+        dom, _ = self.transition.signature()
+        _, o = self.output.signature()
+        i = dom.factors[0] if isinstance(dom, ProductSpace) else SpaceVar("I")
+        both = rename(ProductSpace((_stream_space(i), _stream_space(o))))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    @property
+    def label(self) -> str:
+        """``Moore(<output>, <transition>)``."""
+        return f"Moore({self.output.label}, {self.transition.label})"
+
+    def __call__(self, inputs: Any) -> Any:
+        """Run the machine from `init`; one output per input."""
+
+        def body(s: _S, i: _I) -> tuple[_S, _O]:
+            nxt = self.transition((i, s))
+            return nxt, self.output(nxt)
+
+        _, outputs = jax.lax.scan(body, self.init, inputs)
+        return outputs
+
+
+class FiniteMealyCell(Para[tuple[Int[Array, ""], _States], tuple[_Outputs, _States]]):
+    """A learnable finite Mealy machine's cell: a state is a distribution over states.
+
+    For input `i`, the next state is ``s P_i`` with ``P_i = softmax(T_i)`` a
+    stochastic matrix, and the output distribution ``Σ_s s_s softmax(E_{i,s})``.
+    Stochastic matrices keep the state a distribution at every step, so a machine
+    learned on short inputs runs on inputs of any length; once its transitions are
+    sharp it is a deterministic automaton.
+
+    **Arguments:** `n_states`, `n_inputs`, `n_outputs`, and a PRNG `key`.
+
+    **Returns:** a morphism ``int[] × float[n_states] → float[n_outputs] ×
+    float[n_states]`` (outputs are probabilities).
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> cell = cdl.FiniteMealyCell(3, 2, 2, key=jax.random.key(0))
+    >>> o, s = cell((jnp.int32(1), cell.start()))
+    >>> float(o.sum()), float(s.sum())
+    (1.0, 1.0)
+    """
+
+    transitions: Float[Array, "n_inputs n_states n_states"]
+    emissions: Float[Array, "n_inputs n_states n_outputs"]
+    n_states: int = eqx.field(static=True)
+    n_inputs: int = eqx.field(static=True)
+    n_outputs: int = eqx.field(static=True)
+
+    def __init__(
+        self, n_states: int, n_inputs: int, n_outputs: int, *, key: PRNGKeyArray
+    ) -> None:
+        k1, k2 = jax.random.split(key)
+        self.transitions = jax.random.normal(k1, (n_inputs, n_states, n_states))
+        self.emissions = jax.random.normal(k2, (n_inputs, n_states, n_outputs))
+        self.n_states, self.n_inputs, self.n_outputs = n_states, n_inputs, n_outputs
+
+    def start(self) -> Float[Array, "n_states"]:
+        """The start state: all mass on state 0."""
+        return jnp.zeros(self.n_states).at[0].set(1.0)
+
+    def __call__(
+        self, x: tuple[Int[Array, ""], Float[Array, "n_states"]]
+    ) -> tuple[Float[Array, "n_outputs"], Float[Array, "n_states"]]:
+        """Emit the output distribution and move the state distribution."""
+        i, s = x
+        p = jax.nn.softmax(self.transitions[i], axis=-1)
+        e = jax.nn.softmax(self.emissions[i], axis=-1)
+        return s @ e, s @ p

@@ -1,0 +1,221 @@
+"""Polynomial base functors as values: constructors with payload and recursive fields.
+
+A polynomial functor is a sum of constructors ``F(X) = Σ_c P_c × X^{k_c}``: each
+constructor `c` carries an optional payload (a pytree of arrays) and `k_c` recursive
+fields. One layer of ``F(X)`` is a `Layer`; `fmap` acts on its recursive fields only,
+and is derived from the declaration. The functor laws hold:
+
+>>> import cdl
+>>> layer = cdl.Layer("Node", 7, (1, 2))
+>>> cdl.TreeF.fmap(lambda x: x, layer) == layer
+True
+>>> f, g = (lambda x: x + 1), (lambda x: 2 * x)
+>>> cdl.TreeF.fmap(lambda x: g(f(x)), layer) == cdl.TreeF.fmap(
+...     g, cdl.TreeF.fmap(f, layer))
+True
+"""
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from . import _messages
+
+_X = TypeVar("_X")
+_Y = TypeVar("_Y")
+
+
+class Layer(NamedTuple, Generic[_X]):
+    """One layer of ``F(X)``: a constructor's name, its payload and its children.
+
+    **Arguments:** `constructor`, the constructor's name; `payload`, its
+    non-recursive field (``None`` for none); `children`, a tuple of `X`s.
+
+    >>> import cdl
+    >>> cdl.Layer("Cons", 1.0, ("rest",)).children
+    ('rest',)
+    """
+
+    constructor: str
+    payload: Any
+    children: tuple[_X, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Constructor:
+    """A constructor of a polynomial functor.
+
+    **Arguments:** `name`; `payload`, whether it carries a non-recursive field;
+    `arity`, its number of recursive fields; `variadic`, whether it holds *up to*
+    `arity` children (a rose tree's node) rather than exactly `arity`.
+
+    >>> import cdl
+    >>> cdl.Constructor("Node", payload=False, arity=2)
+    Node(x x)
+    """
+
+    name: str
+    payload: bool
+    arity: int
+    variadic: bool = False
+
+    def __repr__(self) -> str:
+        fields = (["a"] if self.payload else []) + (
+            [f"x*{self.arity}"] if self.variadic else ["x"] * self.arity
+        )
+        return f"{self.name}({' '.join(fields)})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Functor:
+    """A polynomial functor: a name and a tuple of constructors.
+
+    Declare your own with `polynomial`. The library's functors are `ListF`,
+    `NonEmptyF`, `TreeF`, `StreamF`, `NatF`, ``RoseF(k)``, ``MealyF(i)`` and
+    ``MooreF(i)``.
+
+    **Arguments:** `name`, `constructors`.
+
+    >>> import cdl
+    >>> cdl.TreeF
+    TreeF = Leaf(a) | Node(x x)
+    """
+
+    name: str
+    constructors: tuple[Constructor, ...]
+
+    def __repr__(self) -> str:
+        return f"{self.name} = " + " | ".join(repr(c) for c in self.constructors)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The constructors' names, in order (their index is the node tag)."""
+        return tuple(c.name for c in self.constructors)
+
+    def constructor(self, name: str) -> Constructor:
+        """The constructor called `name`; raises `KeyError` naming the known ones."""
+        for c in self.constructors:
+            if c.name == name:
+                return c
+        raise KeyError(_messages.unknown_constructor(self.name, name, self.names))
+
+    def tag(self, name: str) -> int:
+        """The index of the constructor called `name`."""
+        return self.names.index(self.constructor(name).name)
+
+    def check(self, layer: Layer[Any]) -> None:
+        """Raise `ValueError` unless `layer` is a layer of this functor."""
+        c = self.constructor(layer.constructor)
+        n = len(layer.children)
+        if n > c.arity or (n != c.arity and not c.variadic):
+            raise ValueError(_messages.wrong_arity(self.name, c.name, c.arity, n))
+
+    def fmap(self, f: Callable[[_X], _Y], layer: Layer[_X]) -> Layer[_Y]:
+        """Apply `f` to every recursive field of `layer`; the payload is kept.
+
+        **Arguments:** `f`, a function ``X → Y``; `layer`, a layer of ``F(X)``.
+
+        **Returns:** the layer of ``F(Y)``.
+
+        >>> import cdl
+        >>> cdl.ListF.fmap(len, cdl.Layer("Cons", 1, ("abc",)))
+        Layer(constructor='Cons', payload=1, children=(3,))
+        """
+        self.check(layer)
+        return Layer(layer.constructor, layer.payload, tuple(map(f, layer.children)))
+
+
+def polynomial(name: str, **constructors: str) -> Functor:
+    """Declare a polynomial functor from its constructors' fields.
+
+    Each constructor is given as a string of fields: ``a`` for the payload (at most
+    one; use a pytree for several values), ``x`` for each recursive field, ``x*k`` for
+    up to `k` children.
+
+    **Arguments:** `name`; one keyword per constructor, in order.
+
+    **Returns:** the `Functor`, with `fmap` derived.
+
+    >>> import cdl
+    >>> expr = cdl.polynomial("ExprF", Num="a", Op="a x x")
+    >>> expr
+    ExprF = Num(a) | Op(a x x)
+    >>> expr.fmap(str, cdl.Layer("Op", "+", (1, 2)))
+    Layer(constructor='Op', payload='+', children=('1', '2'))
+    """
+    out = []
+    for cname, spec in constructors.items():
+        fields = spec.split()
+        payload = fields.count("a")
+        recursive = [f for f in fields if f != "a"]
+        variadic = [f for f in recursive if f.startswith("x*")]
+        if payload > 1 or any(f != "x" for f in recursive if f not in variadic):
+            raise ValueError(
+                f"constructor {cname} of {name}: fields are 'a' (once), 'x' or "
+                f"'x*k', not {spec!r}."
+            )
+        if variadic:
+            if len(recursive) != 1:
+                raise ValueError(
+                    f"constructor {cname} of {name}: 'x*k' must be its only "
+                    f"recursive field, not {spec!r}."
+                )
+            arity = int(variadic[0][2:])
+        else:
+            arity = len(recursive)
+        out.append(Constructor(cname, payload == 1, arity, bool(variadic)))
+    return Functor(name, tuple(out))
+
+
+ListF = polynomial("ListF", Nil="", Cons="a x")
+"""The list functor ``1 + A × X``."""
+NonEmptyF = polynomial("NonEmptyF", Last="a", Cons="a x")
+"""The non-empty list functor ``A + A × X``."""
+TreeF = polynomial("TreeF", Leaf="a", Node="x x")
+"""The binary tree functor ``A + X²``."""
+StreamF = polynomial("StreamF", Cons="a x")
+"""The stream functor ``A × X`` (its final coalgebra is the streams)."""
+NatF = polynomial("NatF", Zero="", Succ="x")
+"""The natural-number functor ``1 + X``."""
+
+
+def RoseF(max_children: int) -> Functor:  # noqa: N802
+    """The rose-tree functor ``A × List(X)``, with at most `max_children` children.
+
+    **Arguments:** `max_children`, the largest number of children of a node.
+
+    **Returns:** the functor, one variadic constructor ``Node``.
+
+    >>> import cdl
+    >>> cdl.RoseF(3)
+    RoseF = Node(a x*3)
+    """
+    return polynomial("RoseF", Node=f"a x*{max_children}")
+
+
+def MealyF(n_inputs: int) -> Functor:  # noqa: N802
+    """The Mealy functor ``(O × X)^I ≅ O^I × X^I`` for a finite input alphabet.
+
+    **Arguments:** `n_inputs`, the size of the input alphabet `I`.
+
+    **Returns:** the functor; its payload is the output for each input.
+
+    >>> import cdl
+    >>> cdl.MealyF(2)
+    MealyF = Step(a x x)
+    """
+    return polynomial("MealyF", Step="a" + " x" * n_inputs)
+
+
+def MooreF(n_inputs: int) -> Functor:  # noqa: N802
+    """The Moore functor ``O × X^I`` for a finite input alphabet.
+
+    **Arguments:** `n_inputs`, the size of the input alphabet `I`.
+
+    **Returns:** the functor; its payload is the state's output.
+
+    >>> import cdl
+    >>> cdl.MooreF(3)
+    MooreF = State(a x x x)
+    """
+    return polynomial("MooreF", State="a" + " x" * n_inputs)
