@@ -15,6 +15,11 @@ from ._basis import (
     equivariant_basis as equivariant_basis,
     invariant_basis as invariant_basis,
 )
+from ._blocks import (
+    Pointwise as Pointwise,
+    Pool as Pool,
+    equivariant_mlp as equivariant_mlp,
+)
 from ._check import (
     assert_equivariant as assert_equivariant,
     equivariance_error as equivariance_error,

@@ -71,3 +71,20 @@ def not_linear(name: str) -> str:
         f"{name} is not linear, so no basis of equivariant linear maps can be solved "
         f"for it."
     )
+
+
+def not_pointwise(name: str, action: str) -> str:
+    """Text of the error for a pointwise function on an action that mixes entries."""
+    return (
+        f"{name} applied entry by entry need not commute with {action}: only "
+        f"actions that reindex entries (IndexAction) are preserved by every "
+        f"pointwise function."
+    )
+
+
+def zero_not_fixed(name: str, action: str) -> str:
+    """Text of the error for a pointwise function moving 0 under a zero-fill action."""
+    return (
+        f"{name} does not commute with {action}: the monoid writes zeros, so the "
+        f"function must send 0 to 0 (use relu or tanh, or subtract its value at 0)."
+    )

@@ -1,0 +1,172 @@
+"""Nonlinear equivariant blocks: pointwise nonlinearities, invariant pooling, networks.
+
+A permutation representation moves entries around without mixing them, so any
+function applied entry by entry commutes with it; when the monoid also writes
+zeros (a shift with zero fill) the function must send 0 to 0. Summing, averaging
+or taking the maximum over the moved points forgets where they were, which makes
+an invariant. With derived linear layers these compose with ``>>`` into whole
+equivariant or invariant networks:
+
+>>> import jax, cdl
+>>> act = cdl.permutation_action(6, (2,))
+>>> hidden = cdl.permutation_action(6, (8,))
+>>> net = equivariant_mlp([act, hidden], key=jax.random.key(0))
+>>> model = net >> Pool(hidden, "max")
+>>> model.cod
+float[8]
+>>> invariant = cdl.trivial_action(act.monoid, (8,))
+>>> cdl.is_equivariant(model, act, invariant, key=jax.random.key(1))
+True
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._para import Para
+from .._space import DType, Space, TensorSpace
+from ..nn import Relu
+from . import _messages
+from ._action import AbstractAction, IndexAction, trivial_action
+from ._linear import EquivariantLinear
+
+
+def _float_kind() -> DType:
+    dom = Relu().dom
+    assert isinstance(dom, TensorSpace)
+    return dom.dtype
+
+
+_FLOAT: Final = _float_kind()
+_REDUCE: dict[str, Callable[..., Array]] = {
+    "sum": jnp.sum,
+    "mean": jnp.mean,
+    "max": jnp.max,
+}
+
+
+class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+    """A function applied entry by entry, checked to commute with an action.
+
+    The action must reindex entries (an `IndexAction`); if it also writes zeros,
+    the function must send 0 to 0.
+
+    **Arguments:** `act`, the action; `fn`, the scalar function (vectorised).
+
+    **Returns:** the morphism ``x ↦ fn(x)`` on the space of `act`.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> shifts = cdl.signal_action(cdl.Monoid.shifts(4), 4)
+    >>> Pointwise(shifts, jnp.tanh)(jnp.zeros(4))
+    Array([0., 0., 0., 0.], dtype=float32)
+    >>> Pointwise(shifts, jax.nn.sigmoid)
+    Traceback (most recent call last):
+    ...
+    ValueError: sigmoid does not commute with Shift4 on float[4] (0): ...
+    """
+
+    fn: Callable[[Array], Array] = eqx.field(static=True)
+    act: AbstractAction = eqx.field(static=True)
+
+    def __init__(self, act: AbstractAction, fn: Callable[[Array], Array]) -> None:
+        name = getattr(fn, "__name__", repr(fn))
+        if not isinstance(act, IndexAction):
+            raise ValueError(_messages.not_pointwise(name, act.label))
+        if not act.monoid.is_group and float(fn(jnp.zeros(()))) != 0.0:
+            raise ValueError(_messages.zero_not_fixed(name, act.label))
+        self.fn = fn
+        self.act = act
+
+    @property
+    def label(self) -> str:
+        """``Pointwise(fn)``."""
+        return f"Pointwise({getattr(self.fn, '__name__', 'fn')})"
+
+    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
+        """Apply `fn` to every entry."""
+        return self.fn(x)
+
+
+class Pool(Para[Any, Any]):
+    """Invariant pooling: reduce over every point the monoid moves.
+
+    **Arguments:** `act`, an `IndexAction`; `reduce`, one of ``"sum"``,
+    ``"mean"``, ``"max"``.
+
+    **Returns:** the morphism from the space of `act` to the features, invariant
+    (equivariant into `act_out`, the trivial action).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> pool = Pool(cdl.permutation_action(3, (2,)), "sum")
+    >>> pool(jnp.arange(6.0).reshape(3, 2))
+    Array([6., 9.], dtype=float32)
+    >>> pool.act_out.label
+    'S3 on float[2] trivially'
+    """
+
+    act: IndexAction = eqx.field(static=True)
+    reduce: Literal["sum", "mean", "max"] = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """From the space of `act` to the features."""
+        dom = TensorSpace(_FLOAT, self.act.shape)
+        return dom, TensorSpace(_FLOAT, self._features())
+
+    def _axes(self) -> tuple[int, ...]:
+        return tuple(a for s in self.act.slots for a in s)
+
+    def _features(self) -> tuple[int, ...]:
+        axes = self._axes()
+        return tuple(s for a, s in enumerate(self.act.shape) if a not in axes)
+
+    @property
+    def act_out(self) -> IndexAction:
+        """The trivial action on the pooled features."""
+        return trivial_action(self.act.monoid, self._features())
+
+    @property
+    def label(self) -> str:
+        """``Pool(reduce)``."""
+        return f"Pool({self.reduce})"
+
+    def __call__(self, x: Array) -> Array:
+        """Reduce over the moved axes."""
+        return _REDUCE[self.reduce](x, axis=self._axes())
+
+
+def equivariant_mlp(
+    actions: Sequence[AbstractAction],
+    *,
+    key: PRNGKeyArray,
+    activation: Para[Any, Any] | None = None,
+    use_bias: bool = True,
+) -> Para[Any, Any]:
+    """Derived linear layers between successive actions, with activations between.
+
+    **Arguments:** `actions`, at least two, all of one monoid; `key`; `activation`,
+    a pointwise morphism (default `cdl.Relu`); `use_bias`.
+
+    **Returns:** ``L_1 >> σ >> L_2 >> … >> L_k`` (no activation after the last).
+
+    >>> import jax, cdl
+    >>> c = cdl.Monoid.cyclic(8)
+    >>> acts = [cdl.signal_action(c, 8, 1), cdl.signal_action(c, 8, 4)]
+    >>> print(equivariant_mlp(acts + acts[:1], key=jax.random.key(0)).label)
+    EquivariantLinear(C8: f32[1,8]→f32[4,8]) >> Relu() >> \
+EquivariantLinear(C8: f32[4,8]→f32[1,8])
+    """
+    sigma: Para[Any, Any] = Relu() if activation is None else activation
+    keys = jax.random.split(key, max(len(actions) - 1, 1))
+    layers: list[Para[Any, Any]] = []
+    for i, (a, b) in enumerate(zip(actions[:-1], actions[1:], strict=True)):
+        if layers:
+            layers.append(sigma)
+        layers.append(EquivariantLinear(a, b, key=keys[i], use_bias=use_bias))
+    model = layers[0]
+    for layer in layers[1:]:
+        model = model >> layer
+    return model
