@@ -24,8 +24,3 @@ def call(label: str, expected: str, given: str, why: str) -> str:
 def op(name: str, why: str) -> str:
     """A jax operation whose operand shapes do not agree."""
     return f"{name}: {why}"
-
-
-def argument(given: str, expected: str) -> str:
-    """A non-array argument of a morphism that mypy itself rejects."""
-    return f'Argument 1 has incompatible type "{given}"; expected "{expected}"'

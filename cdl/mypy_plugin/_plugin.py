@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from mypy.checker import TypeChecker
-from mypy.errorcodes import ARG_TYPE
+from mypy.expandtype import expand_type
 from mypy.maptype import map_instance_to_supertype
-from mypy.messages import format_type_bare
 from mypy.nodes import (
     ARG_POS,
     CallExpr,
@@ -30,28 +29,27 @@ from mypy.nodes import (
     NameExpr,
     OpExpr,
     OverloadedFuncDef,
-    RefExpr,
     StrExpr,
     TupleExpr,
     TypeInfo,
     UnaryExpr,
     Var,
 )
-from mypy.options import Options
 from mypy.plugin import (
     AnalyzeTypeContext,
     AttributeContext,
     CheckerPluginInterface,
     ClassDefContext,
     FunctionContext,
+    FunctionSigContext,
     MethodContext,
     MethodSigContext,
     Plugin,
 )
-from mypy.subtypes import is_subtype
 from mypy.types import (
     AnyType,
     CallableType,
+    FunctionLike,
     Instance,
     LiteralType,
     ProperType,
@@ -316,7 +314,7 @@ def label(expr: Expression, typ: ProperType) -> str:
             f"{label(expr.left, _unknown())} {expr.op} {label(expr.right, _unknown())}"
         )
         return f"({text})" if expr.op == "@" else text
-    if isinstance(expr, CallExpr) and isinstance(expr.callee, RefExpr):
+    if isinstance(expr, CallExpr) and isinstance(expr.callee, NameExpr | MemberExpr):
         name = expr.callee.name
         sizes = [fold(a) for a in expr.args[:3] if fold(a) is not None]
         if name.endswith("Linear") and len(sizes) == 2:
@@ -454,6 +452,9 @@ def signature(typ: ProperType, para: TypeInfo) -> tuple[Space, Space] | None:
 
 # -- the plugin ----------------------------------------------------------------------
 
+ERASED_TYPE_VARIABLES: Final = {
+    "jax._src.lax.control_flow.loops.scan": frozenset({"X", "Y"}),
+}
 ELEMENTWISE_METHODS: Final = frozenset(
     f"__{n}__"
     for n in (
@@ -580,14 +581,40 @@ class CdlPlugin(Plugin):
             return lambda ctx: self._construct(ctx, info)
         return None
 
+    def get_function_signature_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        """Shape-changing generic functions: their stacked type variables are erased.
+
+        ``lax.scan`` stacks what its body returns, so the body's ``Y`` and the
+        result's ``Y`` differ by a leading axis, which mypy's ``Y`` cannot say.
+        """
+        if fullname in ERASED_TYPE_VARIABLES:
+            names = ERASED_TYPE_VARIABLES[fullname]
+            return lambda ctx: _erase(ctx.default_signature, names)
+        return None
+
     def get_method_signature_hook(
         self, fullname: str
-    ) -> Callable[[MethodSigContext], CallableType] | None:
+    ) -> Callable[[MethodSigContext], FunctionLike] | None:
         """Let the plugin, not mypy's invariance, judge what a morphism accepts."""
         cls, _, method = fullname.rpartition(".")
         if method in MORPHISM_METHODS and self._para(cls) is not None:
-            return _relax_first
+            return self._relax_first
         return None
+
+    def _relax_first(self, ctx: MethodSigContext) -> FunctionLike:
+        sig = ctx.default_signature
+        if not sig.arg_types or sig.arg_kinds[0] != ARG_POS:
+            return sig
+        if isinstance(ctx.context, CallExpr) and _callee_method(ctx.context) is None:
+            para = self._info(PARA)
+            morphism = signature(ctx.type, para) if para is not None else None
+            if morphism is None or not _modelled(morphism[0]):
+                return sig
+        return sig.copy_modified(
+            arg_types=[AnyType(TypeOfAny.special_form), *sig.arg_types[1:]]
+        )
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         """Composition, application of morphisms, and shape rules of array methods."""
@@ -699,15 +726,8 @@ class CdlPlugin(Plugin):
         given_type = ctx.arg_types[0][0]
         given = space_of(given_type)
         dom, cod = sig
-        if isinstance(dom, Opaque) or isinstance(given, Opaque):
-            expected = dom.origin if isinstance(dom, Opaque) else None
-            if isinstance(expected, Type) and not _accepts(ctx, expected, given_type):
-                return AnyType(TypeOfAny.from_error)
-            return (
-                ctx.default_return_type
-                if isinstance(cod, Opaque)
-                else (self._shape_type(cod))
-            )
+        if not _modelled(dom):
+            return ctx.default_return_type
         u = Unifier()
         try:
             u.unify(dom, given)
@@ -1026,7 +1046,9 @@ def _shape_para_base(ctx: ClassDefContext) -> None:
 def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
     """`analyzed` with the shapes that the jaxtyping strings in `expr` give."""
     t = get_proper_type(analyzed)
-    if not isinstance(expr, IndexExpr) or not isinstance(expr.base, RefExpr):
+    if not isinstance(expr, IndexExpr) or not isinstance(
+        expr.base, NameExpr | MemberExpr
+    ):
         return analyzed
     items = expr.index.items if isinstance(expr.index, TupleExpr) else [expr.index]
     if isinstance(t, TupleType) and len(items) == len(t.items):
@@ -1054,28 +1076,33 @@ def _analyze_plain(ctx: AnalyzeTypeContext) -> Type:
     return ctx.api.analyze_type(ctx.type.args[0])
 
 
-def _relax_first(ctx: MethodSigContext) -> CallableType:
-    sig = ctx.default_signature
-    if not sig.arg_types or sig.arg_kinds[0] != ARG_POS:
+def _erase(sig: CallableType, names: frozenset[str]) -> CallableType:
+    erased = {
+        tv.id: AnyType(TypeOfAny.special_form)
+        for tv in sig.variables
+        if tv.name in names
+    }
+    if not erased:
         return sig
-    return sig.copy_modified(
-        arg_types=[AnyType(TypeOfAny.special_form), *sig.arg_types[1:]]
+    out = expand_type(sig, erased)
+    assert isinstance(out, CallableType)
+    return out.copy_modified(
+        variables=[tv for tv in sig.variables if tv.id not in erased]
     )
 
 
-def _accepts(ctx: MethodContext, expected: Type, given: Type) -> bool:
-    """Mypy's own check of an argument that the plugin does not model."""
-    if is_subtype(given, expected):
-        return True
-    options = ctx.api.options if isinstance(ctx.api, TypeChecker) else Options()
-    ctx.api.fail(
-        _messages.argument(
-            format_type_bare(given, options), format_type_bare(expected, options)
-        ),
-        ctx.context,
-        code=ARG_TYPE,
-    )
-    return False
+def _callee_method(call: CallExpr) -> str | None:
+    """The method name when `call` is ``obj.then(...)``-like, None for ``f(x)``."""
+    if isinstance(call.callee, MemberExpr) and call.callee.name in ("then", "tensor"):
+        return call.callee.name
+    return None
+
+
+def _modelled(space: Space) -> bool:
+    """Whether the plugin checks every part of `space` itself."""
+    if isinstance(space, Tup):
+        return all(_modelled(s) for s in space.items)
+    return not isinstance(space, Opaque)
 
 
 def _operands(ctx: MethodContext) -> tuple[Expression, Expression] | None:
@@ -1144,7 +1171,7 @@ def _pair(left: Sequence[Dim], right: Sequence[Dim], why: Mismatch) -> str:
 
 
 def _callee_name(node: Context) -> str:
-    if isinstance(node, CallExpr) and isinstance(node.callee, RefExpr):
+    if isinstance(node, CallExpr) and isinstance(node.callee, NameExpr | MemberExpr):
         return node.callee.name
     return "op"
 
