@@ -27,7 +27,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float, Int, PRNGKeyArray
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from .._para import Para
@@ -157,7 +157,6 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         ) from None
 
 
-@eqx.filter_jit
 def _run_epoch(
     learner: Learner,
     state: TrainState,
@@ -183,7 +182,6 @@ def _run_epoch(
     return jax.lax.scan(body, state, (jnp.arange(batches), order))
 
 
-@eqx.filter_jit
 def _evaluate(
     learner: Learner,
     state: TrainState,
@@ -196,6 +194,35 @@ def _evaluate(
     values = {"loss": inference.evaluate(state, xs, ys)}
     values.update({name: metric(model, xs, ys) for name, metric in metrics.items()})
     return values
+
+
+@eqx.filter_jit
+def _run_epochs(
+    learner: Learner,
+    state: TrainState,
+    data: tuple[Array, Array],
+    key: PRNGKeyArray,
+    epochs: Int[Array, " count"],
+    batch_size: int,
+    metrics: Mapping[str, Metric],
+    validation: tuple[Array, Array] | None,
+) -> tuple[TrainState, dict[str, Float[Array, " count"]]]:
+    def one(
+        state: TrainState, epoch: Int[Array, ""]
+    ) -> tuple[TrainState, dict[str, Float[Array, ""]]]:
+        state, losses = _run_epoch(
+            learner, state, *data, jax.random.fold_in(key, epoch), batch_size
+        )
+        values = {"loss": jnp.mean(losses)}
+        if metrics:
+            train = _evaluate(learner, state, *data, metrics)
+            values.update({k: v for k, v in train.items() if k != "loss"})
+        if validation is not None:
+            val = _evaluate(learner, state, *validation, metrics)
+            values.update({f"val_{k}": v for k, v in val.items()})
+        return state, values
+
+    return jax.lax.scan(one, state, epochs)
 
 
 def fit(
@@ -211,6 +238,7 @@ def fit(
     validation: tuple[Any, Any] | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    epochs_per_call: int = 1,
 ) -> FitResult:
     """Train `learner` for `epochs` epochs of shuffled batches.
 
@@ -226,6 +254,9 @@ def fit(
       (its key and state win over `start` and `key`), and it is saved after every
       epoch.
     - `progress`: show a progress bar (rich) with the latest metrics.
+    - `epochs_per_call`: how many epochs run in one compiled call (a scan over
+      epochs); the bar, the metrics' transfer and checkpoints happen between
+      calls. Raise it when epochs are short and the host's overhead shows.
 
     **Returns:** a `FitResult`; raises `DataError` on unusable data.
     """
@@ -255,23 +286,24 @@ def fit(
         transient=False,
     ) as bar:
         task = bar.add_task(learner.label, total=epochs, completed=done, status="")
-        for epoch in range(done, epochs):
-            state, losses = _run_epoch(
-                learner, state, xs, ys, jax.random.fold_in(key, epoch), batch_size
+        for first in range(done, epochs, max(epochs_per_call, 1)):
+            count = min(max(epochs_per_call, 1), epochs - first)
+            state, values = _run_epochs(
+                learner,
+                state,
+                (xs, ys),
+                key,
+                jnp.arange(first, first + count),
+                batch_size,
+                metrics,
+                validation,
             )
-            values = {"loss": float(jnp.mean(losses))}
-            if metrics:
-                train = _evaluate(learner, state, xs, ys, metrics)
-                values.update({k: float(v) for k, v in train.items() if k != "loss"})
-            if validation is not None:
-                val = _evaluate(learner, state, *validation, metrics)
-                values.update({f"val_{k}": float(v) for k, v in val.items()})
-            for name, value in values.items():
-                history.setdefault(name, []).append(value)
+            for name, column in values.items():
+                history.setdefault(name, []).extend(np.asarray(column).tolist())
             if checkpoint is not None:
                 save_checkpoint(
-                    checkpoint, state, key=key, epoch=epoch + 1, history=history
+                    checkpoint, state, key=key, epoch=first + count, history=history
                 )
-            status = "  ".join(f"{k} {v:.4f}" for k, v in values.items())
-            bar.update(task, advance=1, status=status)
+            status = "  ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
+            bar.update(task, advance=count, status=status)
     return FitResult(state, learner.model_at(state), history)
