@@ -493,9 +493,7 @@ class AdditionReport:
         table.add_column("n", justify="right")
         for scores in (self.fold, self.baseline):
             table.add_column(
-                f"{scores.name}\n{scores.parameters:,} params, "
-                f"{scores.seconds:.0f} s to train",
-                justify="right",
+                f"{scores.name}\n{scores.parameters:,} params", justify="right"
             )
         for i, n in enumerate(self.lengths):
             table.add_row(

@@ -1,0 +1,351 @@
+"""The ``cdl`` command line: the addition demo, string diagrams, and shape checking.
+
+    cdl demo addition          train a fold and a baseline; print the table; plot
+    cdl draw MODEL OUTPUT      draw a model as a string diagram (SVG, PNG or PDF)
+    cdl check FILES...         run mypy with cdl's plugin and stubs
+
+Bad arguments print one line on stderr and exit with status 2.
+
+>>> main(["draw", "no_such_file.py:model", "out.svg"])
+2
+"""
+
+import importlib
+import os
+import runpy
+import site
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+from rich.console import Console
+
+HELP: Final = (
+    "cdl: categorical deep learning on JAX.\n\n"
+    "Architectures are typed morphisms composed with >> and @; folds, lenses and "
+    "equivariant layers are built from them. These commands run the addition demo, "
+    "draw models as string diagrams and check shapes statically with mypy."
+)
+
+app = typer.Typer(
+    name="cdl",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+demo_app = typer.Typer(
+    help="Run a demonstration of cdl.", no_args_is_help=True, add_completion=False
+)
+app.add_typer(demo_app, name="demo")
+
+
+class CliError(typer.BadParameter):
+    """An error in the arguments of a command: printed as one line, status 2."""
+
+    def format_message(self) -> str:
+        """The message alone, without click's prefix."""
+        return self.message
+
+
+# Every error text of the command line, in one place.
+
+
+def _bad_lengths(text: str) -> str:
+    return f"--lengths must be positive integers separated by commas, not {text!r}."
+
+
+def _bad_suffix(option: str, path: Path) -> str:
+    found = path.suffix or path.name
+    return f"{option} must end in .svg, .png or .pdf, not {found!r}."
+
+
+def _bad_spec(spec: str) -> str:
+    return f"MODEL must be FILE.py:NAME or MODULE:NAME, not {spec!r}."
+
+
+def _no_file(source: str, spec: str) -> str:
+    return f"no such file {source!r} (from MODEL {spec!r})."
+
+
+def _no_module(source: str, error: ImportError) -> str:
+    return f"cannot import {source!r}: {error}."
+
+
+def _no_name(source: str, name: str) -> str:
+    return f"{source} defines no {name!r}."
+
+
+def _not_para(spec: str, value: object) -> str:
+    return (
+        f"{spec} is a {type(value).__name__}, not a cdl.Para morphism "
+        f"(or a function returning one)."
+    )
+
+
+def _lengths(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CliError(_bad_lengths(text)) from None
+    if not values or min(values) < 1:
+        raise CliError(_bad_lengths(text))
+    return values
+
+
+def _suffix_checked(path: Path | None, option: str) -> Path | None:
+    if path is not None and path.suffix.lower() not in (".svg", ".png", ".pdf"):
+        raise CliError(_bad_suffix(option, path))
+    return path
+
+
+@demo_app.command("addition")
+def addition(
+    steps: Annotated[
+        int, typer.Option(min=1, help="Training steps of each model.")
+    ] = 1500,
+    lengths: Annotated[
+        str, typer.Option(help="Numbers of digits to evaluate, comma-separated.")
+    ] = "8,16,32,64,128",
+    eval_size: Annotated[
+        int, typer.Option(min=1, help="Held-out sums per length.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the data and the weights.")] = 0,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Where to save the accuracy plot (.png, .svg, .pdf)."),
+    ] = Path("addition.png"),
+    diagram: Annotated[
+        Path | None,
+        typer.Option(help="Where to save the string diagram of the fold model."),
+    ] = Path("addition-model.svg"),
+) -> None:
+    """Learn long addition as a fold, and watch a transformer fail to generalise.
+
+    A small cell with a learned state is folded over digit pairs with cdl.cata,
+    from the least significant digit; a transformer of place-value embeddings sees
+    the same sums of at most 8 digits. Both are scored on 8- to 128-digit sums.
+    """
+    from .demos import plot as save_plot, run_addition
+    from .draw import draw
+
+    wanted = _lengths(lengths)
+    _suffix_checked(plot, "--plot")
+    _suffix_checked(diagram, "--diagram")
+    console = Console()
+    console.print(
+        f"[bold]Learning to add[/bold]: {steps} steps of batches of 128 sums of at "
+        f"most 8 digits; scoring {eval_size} sums at each of {wanted} digits."
+    )
+    start = time.perf_counter()
+    report = run_addition(
+        steps=steps, lengths=wanted, eval_size=eval_size, seed=seed, console=console
+    )
+    console.print(report.table())
+    total = time.perf_counter() - start
+    console.print(
+        f"training: fold {report.fold.seconds:.1f} s, transformer "
+        f"{report.baseline.seconds:.1f} s; whole run {total:.1f} s"
+    )
+    if plot is not None:
+        console.print(f"plot written to {save_plot(report, plot)}")
+    if diagram is not None and report.fold.model is not None:
+        model: Any = report.fold.model
+        draw(model.network(8), diagram)
+        console.print(f"diagram of the fold written to {diagram}")
+
+
+def _load_model(spec: str) -> Any:
+    """The morphism named by ``file.py:name`` or ``package.module:name``."""
+    from ._para import Para
+
+    source, _, name = spec.rpartition(":")
+    if not source or not name:
+        raise CliError(_bad_spec(spec))
+    if source.endswith(".py"):
+        if not Path(source).is_file():
+            raise CliError(_no_file(source, spec))
+        namespace = runpy.run_path(source)
+    else:
+        try:
+            namespace = vars(importlib.import_module(source))
+        except ImportError as error:
+            raise CliError(_no_module(source, error)) from None
+    if name not in namespace:
+        raise CliError(_no_name(source, name))
+    value = namespace[name]
+    if callable(value) and not isinstance(value, Para):
+        value = value()
+    if not isinstance(value, Para):
+        raise CliError(_not_para(spec, value))
+    return value
+
+
+@app.command("draw")
+def draw_command(
+    model: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL",
+            help="FILE.py:NAME or MODULE:NAME: a cdl.Para, or a function of no "
+            "arguments returning one.",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUTPUT", help="The picture to write: .svg, .png or .pdf."
+        ),
+    ],
+) -> None:
+    """Draw a model as a string diagram: boxes are layers, wires their spaces."""
+    from .draw import draw
+
+    _suffix_checked(output, "OUTPUT")
+    diagram = draw(_load_model(model), output)
+    width, height = diagram.size
+    Console().print(
+        f"{output}: {len(diagram.boxes())} boxes, {width:g}×{height:g} pixels"
+    )
+
+
+def mypy_config(strict: bool) -> str:
+    """A mypy configuration enabling cdl's plugin and its shape-aware jax stubs.
+
+    **Arguments:** `strict`, whether to turn on mypy's ``--strict`` checks too.
+
+    **Returns:** the text of an ini file.
+
+    >>> print(mypy_config(False).splitlines()[0])
+    [mypy]
+    >>> "cdl.mypy_plugin" in mypy_config(True)
+    True
+    """
+    lines = [
+        "[mypy]",
+        f"python_version = {sys.version_info.major}.{sys.version_info.minor}",
+        f"strict = {strict}",
+        "plugins = " + ", ".join(_plugins()),
+    ]
+    paths = [str(p) for p in (stub_path(), _source_root()) if p is not None]
+    if paths:
+        lines.append(f"mypy_path = {os.pathsep.join(paths)}")
+    lines += [
+        "",
+        "[mypy-sklearn.*,networkx.*,optax.*,matplotlib.*]",
+        "ignore_missing_imports = True",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _plugins() -> list[str]:
+    plugins = ["cdl.mypy_plugin"]
+    try:
+        importlib.import_module("returns.contrib.mypy.returns_plugin")
+    except ImportError:
+        return plugins
+    return ["returns.contrib.mypy.returns_plugin", *plugins]
+
+
+def _source_root() -> Path | None:
+    """The folder holding the cdl package, when mypy would not find it alone.
+
+    An editable install imports cdl through a finder hook that mypy cannot follow;
+    a regular install lies in site-packages, where mypy looks anyway.
+    """
+    root = Path(__file__).resolve().parent.parent
+    installed = {Path(p).resolve() for p in site.getsitepackages()}
+    return None if root in installed else root
+
+
+def stub_path() -> Path | None:
+    """Where cdl's jax stubs are: beside the package, or in the installed data.
+
+    **Returns:** the directory holding ``jax/__init__.pyi``, or None.
+
+    >>> (stub_path() / "jax" / "__init__.pyi").is_file()
+    True
+    """
+    package = Path(__file__).resolve().parent
+    candidates = [
+        package.parent / "typeshed_ext",
+        Path(sys.prefix) / "share" / "cdl" / "typeshed_ext",
+    ]
+    for candidate in candidates:
+        if (candidate / "jax" / "__init__.pyi").is_file():
+            return candidate
+    return None
+
+
+@app.command("check")
+def check(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True,
+            metavar="FILES",
+            help="Python files or directories to check.",
+            show_default=False,
+        ),
+    ],
+    strict: Annotated[
+        bool, typer.Option(help="Also apply mypy's --strict checks.")
+    ] = False,
+    show_config: Annotated[
+        bool, typer.Option(help="Print the mypy configuration used, then check.")
+    ] = False,
+) -> None:
+    """Check FILES with mypy, cdl's plugin and its jax stubs: shape bugs as errors.
+
+    For code whose mypy is not configured for cdl. To configure mypy yourself,
+    see the configuration printed by --show-config.
+    """
+    from mypy import api
+
+    config = mypy_config(strict)
+    if show_config:
+        Console().print(config, markup=False, highlight=False)
+    with tempfile.TemporaryDirectory(prefix="cdl-check-") as folder:
+        ini = Path(folder) / "mypy.ini"
+        ini.write_text(config, encoding="utf-8")
+        out, err, status = api.run(
+            ["--config-file", str(ini), *(str(f) for f in files)]
+        )
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    raise typer.Exit(status)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``cdl`` command line; return its exit status.
+
+    **Arguments:** `argv`, the arguments (default: ``sys.argv[1:]``).
+
+    **Returns:** 0 on success, 1 when ``cdl check`` finds errors, 2 for bad
+    arguments (reported in one line on stderr).
+
+    >>> main(["demo", "addition", "--steps", "0"])
+    2
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="cdl", standalone_mode=False)
+    except typer.Abort:
+        print("cdl: aborted.", file=sys.stderr)
+        return 1
+    except typer.TyperException as error:
+        described = getattr(error, "format_message", None)
+        text = " ".join((described() if described else str(error)).split())
+        if text:
+            print(f"cdl: error: {text}", file=sys.stderr)
+        return int(getattr(error, "exit_code", 2))
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
