@@ -32,13 +32,11 @@ from cdl.optics import (  # noqa: E402
 )
 
 
-def learning_rate(learner: Learner) -> jax.Array:
+def learning_rate(learner: Learner) -> float | jax.Array:
     """Where the hyperparameter sits in the learner: its SGD's learning rate."""
     optimiser = learner.optimiser
     assert isinstance(optimiser, SGD)
-    rate = optimiser.learning_rate
-    assert isinstance(rate, jax.Array)
-    return rate
+    return optimiser.learning_rate
 
 
 def main(
