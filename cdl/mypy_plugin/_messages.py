@@ -11,14 +11,14 @@ BATCH_HINT: Final = (
 )
 
 
-def composition(left: str, out: str, right: str, inp: str, why: str) -> str:
+def composition(left: str, out: str, right: str, inp: str) -> str:
     """``f >> g`` where the output of `f` is not the input of `g`."""
-    return f"output {out} of {left} != input {inp} of {right} ({why})"
+    return f"output {out} of {left} != input {inp} of {right}"
 
 
-def call(label: str, expected: str, given: str, why: str) -> str:
+def call(label: str, expected: str, given: str) -> str:
     """A morphism applied to an array outside its domain."""
-    return f"{label} expects input {expected}, but is given {given} ({why})"
+    return f"{label} expects input {expected}, but is given {given}"
 
 
 def op(name: str, why: str) -> str:

@@ -476,7 +476,8 @@ UNARY_FUNCTIONS: Final = frozenset(
         ).split()
     ]
     + [
-        f"jax._src.nn.functions.{n}"
+        f"{module}.{n}"
+        for module in ("jax.nn", "jax._src.nn.functions")
         for n in (
             "relu relu6 gelu sigmoid silu swish elu celu selu softplus soft_sign "
             "leaky_relu hard_tanh hard_sigmoid log_sigmoid softmax log_softmax "
@@ -694,20 +695,19 @@ class CdlPlugin(Plugin):
         u = Unifier()
         try:
             u.unify(left[1], right[0])
-        except Mismatch as why:
+        except Mismatch:
             exprs = _operands(ctx)
-            ctx.api.fail(
+            report(
+                ctx.api,
                 _messages.composition(
                     label(exprs[0], ctx.type) if exprs else "the left map",
                     render(u.resolve(left[1])),
                     label(exprs[1], right_type) if exprs else "the right map",
                     render(u.resolve(right[0])),
-                    str(why),
                 ),
-                ctx.context,
-                code=_messages.SHAPE,
+                exprs[1] if exprs else ctx.context,
             )
-            return AnyType(TypeOfAny.from_error)
+            return self._result(ctx, Opaque(), Opaque())
         return self._result(ctx, u.resolve(left[0]), u.resolve(right[1]))
 
     def _tensor(self, ctx: MethodContext) -> Type:
@@ -731,15 +731,15 @@ class CdlPlugin(Plugin):
         u = Unifier()
         try:
             u.unify(dom, given)
-        except Mismatch as why:
+        except Mismatch:
             exprs = ctx.args[0] if ctx.args else []
             callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
             name = label(callee, ctx.type) if callee is not None else "the morphism"
-            text = _messages.call(name, render(u.resolve(dom)), render(given), str(why))
+            text = _messages.call(name, render(u.resolve(dom)), render(given))
             if exprs and _looks_batched(dom, given):
                 text += _messages.BATCH_HINT
-            ctx.api.fail(text, ctx.context, code=_messages.SHAPE)
-            return AnyType(TypeOfAny.from_error)
+            report(ctx.api, text, ctx.context)
+            return self._shape_type(_forget_vars(cod))
         return self._shape_type(u.resolve(cod))
 
     def _shape_type(self, space: Space) -> Type:
@@ -753,8 +753,8 @@ class CdlPlugin(Plugin):
     def _fail(
         self, api: CheckerPluginInterface, ctx: Context, name: str, why: str
     ) -> Type:
-        api.fail(_messages.op(name, why), ctx, code=_messages.SHAPE)
-        return AnyType(TypeOfAny.from_error)
+        report(api, _messages.op(name, why), ctx)
+        return self._array([Star(None)], AnyType(TypeOfAny.special_form))
 
     def _array(self, dims: Sequence[Dim] | None, default: Type) -> Type:
         shapes = self._shapes()
@@ -996,7 +996,20 @@ class CdlPlugin(Plugin):
             return self._shape_type(_batched(space))
         if isinstance(t, TupleType):
             return t.copy_modified(items=[self._batched_type(i) for i in t.items])
-        return AnyType(TypeOfAny.special_form)
+        return typ
+
+    def _fn_scan(self, ctx: FunctionContext) -> Type:
+        """``lax.scan``: the body's outputs, stacked along a new leading axis."""
+        ret = get_proper_type(ctx.default_return_type)
+        body = get_proper_type(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
+        if not isinstance(ret, TupleType) or len(ret.items) != 2:
+            return ctx.default_return_type
+        if not isinstance(body, CallableType):
+            return ctx.default_return_type
+        out = get_proper_type(body.ret_type)
+        if not isinstance(out, TupleType) or len(out.items) != 2:
+            return ctx.default_return_type
+        return ret.copy_modified(items=[ret.items[0], self._batched_type(out.items[1])])
 
 
 def _batched(space: Arr) -> Arr:
@@ -1015,9 +1028,12 @@ FUNCTION_RULES: Final[dict[str, Callable[[CdlPlugin, FunctionContext], Type]]] =
     "jax.numpy.zeros": CdlPlugin._fn_filled,
     "jax.numpy.ones": CdlPlugin._fn_filled,
     "jax.numpy.empty": CdlPlugin._fn_filled,
-    "jax._src.random.normal": CdlPlugin._fn_random,
-    "jax._src.random.uniform": CdlPlugin._fn_random,
+    "jax.random.normal": CdlPlugin._fn_random,
+    "jax.random.uniform": CdlPlugin._fn_random,
+    "jax._src.random.core.normal": CdlPlugin._fn_random,
+    "jax._src.random.core.uniform": CdlPlugin._fn_random,
     "jax._src.api.vmap": CdlPlugin._fn_vmap,
+    "jax._src.lax.control_flow.loops.scan": CdlPlugin._fn_scan,
 }
 
 
@@ -1068,6 +1084,25 @@ def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
         if dims is not None:
             return Instance(t.type, [shapes.dim_type(d) for d in dims])
     return analyzed
+
+
+def report(api: CheckerPluginInterface, message: str, context: Context) -> None:
+    """Report a shape error, also from inside mypy's trial of an operator.
+
+    For ``a + b`` mypy tries ``a.__add__(b)``, then ``b.__radd__(a)``, keeping
+    errors aside; when both fail it keeps the first errors but makes the result
+    ``Any``, so a correct line after it would be flagged ("Returning Any"). A shape
+    error does not depend on which method mypy tries, so it is reported directly.
+    """
+    errors = api.msg.errors if isinstance(api, TypeChecker) else None
+    if errors is None:
+        api.fail(message, context, code=_messages.SHAPE)
+        return
+    watchers, errors._watchers = errors._watchers, []
+    try:
+        api.fail(message, context, code=_messages.SHAPE)
+    finally:
+        errors._watchers = watchers
 
 
 def _analyze_plain(ctx: AnalyzeTypeContext) -> Type:
