@@ -57,6 +57,12 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
         loss, pullback = jax.vjp(self.value, p, a)
         return loss, pullback
 
+    def get(
+        self, p: Any, a: Any, *, key: PRNGKeyArray | None = None
+    ) -> Float[Array, ""]:
+        """The loss alone."""
+        return self.value(p, a)
+
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
         """Changes of labels and predictions for a change `db` of the loss."""
         dy, da = residual(db)
@@ -171,6 +177,13 @@ class AdversarialCost(AbstractParaLens[Any, Float[Array, ""]]):
         labels = jnp.full(logits.shape, self.target, logits.dtype)
         loss, r2 = self.loss.forward(labels, logits)
         return loss, (r1, r2)
+
+    def get(
+        self, p: Any, a: Any, *, key: PRNGKeyArray | None = None
+    ) -> Float[Array, ""]:
+        """The critic's judgement of `a` alone."""
+        logits = self.critic.get(p, a, key=key)
+        return self.loss.get(jnp.full(logits.shape, self.target, logits.dtype), logits)
 
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
         """Back through the loss, then the critic."""

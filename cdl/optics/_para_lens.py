@@ -137,6 +137,11 @@ class ComposeParaLens(AbstractParaLens[_A, _C], Generic[_A, _B, _C]):
         c, r2 = self.second.forward(p[1], b, key=k2)
         return c, (r1, r2)
 
+    def get(self, p: Any, a: _A, *, key: PRNGKeyArray | None = None) -> _C:
+        """`first`, then `second`, keeping no residuals."""
+        k1, k2 = split_key(key, self.stochastic)
+        return self.second.get(p[1], self.first.get(p[0], a, key=k1), key=k2)
+
     def backward(self, residual: Any, dc: Any) -> tuple[Any, Any]:
         """Back through `second`, then `first`."""
         r1, r2 = residual
@@ -179,6 +184,13 @@ class TensorParaLens(
         b, r1 = self.left.forward(p[0], a[0], key=k1)
         d, r2 = self.right.forward(p[1], a[1], key=k2)
         return (b, d), (r1, r2)
+
+    def get(
+        self, p: Any, a: tuple[_A, _C], *, key: PRNGKeyArray | None = None
+    ) -> tuple[_B, _D]:
+        """Each side on its component, keeping no residuals."""
+        k1, k2 = split_key(key, self.stochastic)
+        return self.left.get(p[0], a[0], key=k1), self.right.get(p[1], a[1], key=k2)
 
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
         """Each side back on its component."""
@@ -258,6 +270,10 @@ class ReverseDerivative(AbstractParaLens[_A, _B]):
         """Run the morphism, keeping its `jax.vjp` as the residual."""
         out, pullback = jax.vjp(lambda q, x: self._map(q, x, key), p, a)
         return out, pullback
+
+    def get(self, p: Any, a: _A, *, key: PRNGKeyArray | None = None) -> _B:
+        """Run the morphism alone."""
+        return self._map(p, a, key)
 
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
         """Pull `db` back to parameters and input."""
