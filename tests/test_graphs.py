@@ -466,3 +466,8 @@ def test_cokleisli_lifts_a_map_that_reads_the_graph() -> None:
     assert isinstance(dom, cdl.ProductSpace) and isinstance(cod, cdl.ProductSpace)
     assert repr(cod.factors[1]) == "float[n,3]"
     assert cod.factors[0] == dom.factors[0]  # the same graph comes out
+
+
+def test_inputs_needs_node_features() -> None:
+    with pytest.raises(GraphError, match="Graph with 3 nodes has no node features"):
+        Graph.from_edge_list([(0, 1)], 3).inputs()

@@ -399,9 +399,7 @@ class Graph(eqx.Module):
         (2, 1)
         """
         if self.nodes is None:
-            raise GraphError(
-                _messages.rows_mismatch("node", 0, self.num_nodes, "nodes")
-            )
+            raise GraphError(_messages.no_node_features(self.num_nodes))
         return self, self.nodes
 
     def permute(self, perm: ArrayLike) -> "Graph":

@@ -45,6 +45,7 @@ from jaxtyping import Array, Float, PRNGKeyArray, Shaped
 
 from .._para import CompositionError, Para, SpaceError, apply, split_key
 from .._space import (
+    Dim,
     DimVar,
     DTypeVar,
     Mismatch,
@@ -116,7 +117,7 @@ def _vector_size(space: Space) -> int | None:
     return None
 
 
-def _lift(space: Space, rows: DimVar) -> Space:
+def _lift(space: Space, rows: Dim) -> Space:
     """The space of tables with one row in `space` per node."""
     if isinstance(space, TensorSpace):
         return TensorSpace(space.dtype, (rows, *space.shape))
@@ -423,13 +424,10 @@ class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
         dom = unifier.substitute(dom)
         assert isinstance(dom, ProductSpace)
         context, table = dom.factors
-        out = self.f.output_space(_unlift(table))
-        rows = table.shape[0] if isinstance(table, TensorSpace) else DimVar("n")
-        assert not isinstance(rows, SeqVar)
-        lifted = _lift(out, rows if isinstance(rows, DimVar) else DimVar("n"))
-        if isinstance(rows, int) and isinstance(lifted, TensorSpace):
-            lifted = TensorSpace(lifted.dtype, (rows, *lifted.shape[1:]))
-        return _graph_pair(lifted, context)
+        rows: Dim = DimVar("n")
+        if isinstance(table, TensorSpace) and table.shape:
+            rows = table.shape[0]
+        return _graph_pair(_lift(self.f.output_space(_unlift(table)), rows), context)
 
     def __call__(
         self, x: tuple[Graph, X], *, key: PRNGKeyArray | None = None

@@ -22,6 +22,14 @@ def rows_mismatch(what: str, rows: int, expected: int, unit: str) -> str:
     )
 
 
+def no_node_features(num_nodes: int) -> str:
+    """`Graph.inputs` was called on a graph without node features."""
+    return (
+        f"Graph with {num_nodes} nodes has no node features: build it with "
+        f"`nodes=...`, or call the layer on `(graph, features)` directly."
+    )
+
+
 def counts_mismatch(what: str, total: int, expected: int) -> str:
     """The per-graph counts of a batch do not add up to the table's size."""
     return (

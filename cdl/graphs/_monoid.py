@@ -62,7 +62,8 @@ class AbstractAggregator(eqx.Module):
         **Arguments:** `data`, one row per element; `segment_ids`, the segment of
         each row; `num_segments`, the number of segments (rows of the result).
 
-        **Returns:** one row per segment; empty segments get `empty_value`.
+        **Returns:** one row per segment; a segment with no row gets the fold of
+        nothing (the identity of a monoid, 0 for the mean).
         """
 
     @property
