@@ -31,7 +31,7 @@ from cdl.optics import (
     split_parameters,
 )
 
-SETTINGS = settings(max_examples=15, deadline=None)
+SETTINGS = settings(max_examples=10, deadline=None)
 
 
 def close(a: object, b: object, tol: float = 1e-6) -> bool:
@@ -136,6 +136,24 @@ def test_reverse_derivative_is_a_functor(case: tuple) -> None:
     dp_parts, dx_parts = composed.put((pf, pg), x, dy)
     assert close(dx_whole, dx_parts)
     assert close(dp_whole, dp_parts)  # same leaves, in the same order
+
+
+@SETTINGS
+@given(mlps())
+def test_reverse_derivative_preserves_the_tensor(case: tuple) -> None:
+    f, g, out, x = case
+    y = jnp.cos(jnp.arange(out, dtype=jnp.float32))
+    pf, pg = split_parameters(f)[0], split_parameters(g)[0]
+    whole = reverse_derivative(f @ g)
+    parts = reverse_derivative(f) @ reverse_derivative(g)
+    p_whole = split_parameters(f @ g)[0]
+    x2 = (x, jnp.sin(jnp.arange(g.in_dim, dtype=jnp.float32)))
+    dz = (jnp.ones_like(f(x)), y)
+    assert close(whole.get(p_whole, x2), parts.get((pf, pg), x2))
+    dp_whole, dx_whole = whole.put(p_whole, x2, dz)
+    dp_parts, dx_parts = parts.put((pf, pg), x2, dz)
+    assert close(dx_whole, dx_parts)
+    assert close(dp_whole, dp_parts)
 
 
 @SETTINGS

@@ -193,6 +193,8 @@ def test_bad_data_is_refused_with_a_clear_error() -> None:
         bad_fit(jnp.zeros((8, 5)), ys)
     with pytest.raises(DataError, match=r"loss cannot take labels float32\[3\]"):
         bad_fit(xs, jnp.zeros((8, 3)))
+    with pytest.raises(DataError, match=r"label 3 of example 2 .* lie in 0..2"):
+        bad_fit(xs, ys.at[2].set(3))
 
 
 def test_stochastic_model_without_key_is_an_error() -> None:

@@ -36,6 +36,7 @@ from ..nn import inference_mode
 from . import _messages
 from ._checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from ._learner import Learner, TrainState
+from ._loss import SoftmaxCrossEntropy
 
 # Two steps per loop iteration: on CPU this trims the loop's own cost, which
 # dominates when a step is tiny (batch size 1), and it barely grows compile time.
@@ -95,8 +96,8 @@ def check_data(
     """Check a dataset before training; raise `DataError` naming what is wrong.
 
     It checks that there are examples, as many labels as inputs, a batch size that
-    fits, no NaN or infinity, inputs in the model's domain, and labels the loss can
-    compare with the model's outputs.
+    fits, no NaN or infinity, inputs in the model's domain, labels the loss can
+    compare with the model's outputs, and class labels within the model's classes.
 
     **Arguments:** `learner`, `state`, `xs`, `ys`, `batch_size`.
 
@@ -158,6 +159,19 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
                 str(error).splitlines()[0],
             )
         ) from None
+    if isinstance(learner.loss, SoftmaxCrossEntropy) and np.issubdtype(
+        ys_host.dtype, np.integer
+    ):
+        outputs = jax.eval_shape(
+            lambda x: learner.model.get(state.params, x, key=probe), xs_host[:batch]
+        )
+        classes = outputs.shape[-1]
+        outside = (ys_host < 0) | (ys_host >= classes)
+        if outside.any():
+            index = int(np.argmax(outside))
+            raise DataError(
+                _messages.label_out_of_range(name, int(ys_host[index]), index, classes)
+            )
 
 
 def _run_epoch(
@@ -209,7 +223,7 @@ def _run_epochs(
     batch_size: int,
     metrics: Mapping[str, Metric],
     validation: tuple[Array, Array] | None,
-) -> tuple[TrainState, dict[str, Float[Array, " count"]]]:
+) -> tuple[TrainState, dict[str, Array]]:
     def one(
         state: TrainState, epoch: Int[Array, ""]
     ) -> tuple[TrainState, dict[str, Float[Array, ""]]]:
@@ -288,7 +302,9 @@ def fit(
         disable=not progress,
         transient=False,
     ) as bar:
-        task = bar.add_task(learner.label, total=epochs, completed=done, status="")
+        label = learner.label
+        label = label if len(label) <= 32 else label[:31] + "…"
+        task = bar.add_task(label, total=epochs, completed=done, status="")
         for first in range(done, epochs, max(epochs_per_call, 1)):
             count = min(max(epochs_per_call, 1), epochs - first)
             state, values = _run_epochs(

@@ -46,6 +46,14 @@ def bad_labels(name: str, labels: object, outputs: object, why: str) -> str:
     )
 
 
+def label_out_of_range(name: str, label: int, index: int, classes: int) -> str:
+    """Text of the error raised when a class label names no output of the model."""
+    return (
+        f"fit({name}): label {label} of example {index} is not a class of the "
+        f"model's {classes} outputs: labels must lie in 0..{classes - 1}."
+    )
+
+
 def indivisible_batch(name: str, batch_size: int, devices: int) -> str:
     """Text of the error raised when a batch cannot be split across devices."""
     return (
