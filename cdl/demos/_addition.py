@@ -407,6 +407,11 @@ def train(
     return model
 
 
+@eqx.filter_jit
+def _predict(model: Para[Any, Any], pairs: Array) -> Array:
+    return jnp.argmax(jax.vmap(model)(pairs), axis=-1)
+
+
 def score(
     model: Para[Any, Any], pairs: np.ndarray, sums: np.ndarray, *, chunk: int = 250
 ) -> tuple[float, float]:
@@ -424,10 +429,9 @@ def score(
     >>> 0.0 <= exact <= digits <= 1.0
     True
     """
-    predict = eqx.filter_jit(lambda m, x: jnp.argmax(jax.vmap(m)(x), axis=-1))
     guesses = np.concatenate(
         [
-            np.asarray(predict(model, jnp.asarray(pairs[i : i + chunk])))
+            np.asarray(_predict(model, jnp.asarray(pairs[i : i + chunk])))
             for i in range(0, len(pairs), chunk)
         ]
     )
