@@ -7,20 +7,17 @@ and checked by a single mypy run with the repository's ``mypy.ini``: the same ex
 messages are asserted, in a fraction of the time.
 """
 
-import hashlib
 import pathlib
 import re
-import tempfile
-from typing import Any
 
 import pytest
 import yaml
-from mypy import api
+
+from cdl.mypy_plugin._run import Message, check
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "typesafety" / "shapes").glob("*.yml"))
 MARK = re.compile(r"#\s*([EN]):\s*")
-LINE = re.compile(r"^(?:.*/)?(case_\w+)\.py:(\d+): (error|note): (.*)$")
 
 
 def _load() -> list[tuple[str, str]]:
@@ -45,54 +42,20 @@ def expected(source: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def _cache_dir() -> pathlib.Path:
-    """A mypy cache keyed by the plugin's and stubs' sources.
-
-    mypy invalidates its cache when a plugin's entry module changes, not when its
-    other modules do, so the key covers all of them.
-    """
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "cdl" / "mypy_plugin").glob("*.py")) + sorted(
-        (ROOT / "typeshed_ext").rglob("*.pyi")
-    ):
-        digest.update(path.read_bytes())
-    return pathlib.Path(tempfile.gettempdir()) / f"cdl-shapes-{digest.hexdigest()[:16]}"
-
-
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Any]]:
-    """Run mypy once over every case; group its messages by case."""
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Message]]:
+    """Run mypy once over every case; its messages by case."""
     folder = tmp_path_factory.mktemp("shape_cases")
     files = []
     for name, source in ALL:
         path = folder / f"case_{name}.py"
         path.write_text(source)
-        files.append(str(path))
-    stdout, stderr, _ = api.run(
-        [
-            "--config-file",
-            str(ROOT / "mypy.ini"),
-            "--cache-dir",
-            str(_cache_dir()),
-            "--no-error-summary",
-            "--hide-error-context",
-            "--no-pretty",
-            "--show-traceback",
-            *files,
-        ]
-    )
-    assert "INTERNAL ERROR" not in stdout + stderr, stdout + stderr
-    grouped: dict[str, list[Any]] = {name: [] for name, _ in ALL}
-    for line in stdout.splitlines():
-        match = LINE.match(line)
-        if match and match.group(1)[len("case_") :] in grouped:
-            name, number, severity, message = match.groups()
-            grouped[name[len("case_") :]].append((int(number), severity, message))
-    return grouped
+        files.append(path)
+    return {stem[len("case_") :]: found for stem, found in check(files).items()}
 
 
 @pytest.mark.parametrize(("name", "source"), ALL, ids=[name for name, _ in ALL])
-def test_case(name: str, source: str, reports: dict[str, list[Any]]) -> None:
+def test_case(name: str, source: str, reports: dict[str, list[Message]]) -> None:
     assert sorted(reports[name]) == sorted(expected(source))
 
 
