@@ -17,8 +17,7 @@ import re
 import tempfile
 
 import jax
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cdl.mypy_plugin._run import Message, check
 
