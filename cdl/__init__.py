@@ -232,3 +232,7 @@ from .optics import (
     reverse_derivative as reverse_derivative,
     save_checkpoint as save_checkpoint,
 )
+from .draw import (
+    Diagram as Diagram,
+    draw as draw,
+)
