@@ -179,27 +179,6 @@ from .schemes import (
     unfold as unfold,
     zygo as zygo,
 )
-from .equivariance import (
-    AbstractAction as AbstractAction,
-    Basis as Basis,
-    DirectSum as DirectSum,
-    EquivariantLinear as EquivariantLinear,
-    IndexAction as IndexAction,
-    Monoid as Monoid,
-    Pointwise as Pointwise,
-    Pool as Pool,
-    assert_equivariant as assert_equivariant,
-    check_action as check_action,
-    equivariance_error as equivariance_error,
-    equivariant_basis as equivariant_basis,
-    equivariant_mlp as equivariant_mlp,
-    image_action as image_action,
-    invariant_basis as invariant_basis,
-    is_equivariant as is_equivariant,
-    permutation_action as permutation_action,
-    signal_action as signal_action,
-    trivial_action as trivial_action,
-)
 from . import optics as optics
 from .optics import (
     SGD as SGD,
@@ -235,4 +214,25 @@ from .optics import (
 from .draw import (
     Diagram as Diagram,
     draw as draw,
+)
+from .equivariance import (
+    AbstractAction as AbstractAction,
+    Basis as Basis,
+    DirectSum as DirectSum,
+    EquivariantLinear as EquivariantLinear,
+    IndexAction as IndexAction,
+    Monoid as Monoid,
+    Pointwise as Pointwise,
+    Pool as Pool,
+    assert_equivariant as assert_equivariant,
+    check_action as check_action,
+    equivariance_error as equivariance_error,
+    equivariant_basis as equivariant_basis,
+    equivariant_mlp as equivariant_mlp,
+    image_action as image_action,
+    invariant_basis as invariant_basis,
+    is_equivariant as is_equivariant,
+    permutation_action as permutation_action,
+    signal_action as signal_action,
+    trivial_action as trivial_action,
 )

@@ -47,9 +47,7 @@ class CircularConv:
         kernel = kernel.reshape(self.spatial + kernel.shape[1:])
         kernel = jnp.moveaxis(kernel, (k, k + 1), (0, 1))
         padded = jnp.pad(x, [(0, 0)] + [(0, s - 1) for s in self.spatial], mode="wrap")
-        y = jax.lax.conv_general_dilated(
-            padded[None], kernel, (1,) * k, "VALID", precision="highest"
-        )[0]
+        y = jax.lax.conv_general_dilated(padded[None], kernel, (1,) * k, "VALID")[0]
         return _from_channels_first(self.act_out, y)
 
 
@@ -93,6 +91,38 @@ def circular_conv(
     return CircularConv(act_in, act_out, sizes, basis.orbits[0])
 
 
+@dataclasses.dataclass(frozen=True)
+class Term:
+    """One ``A_π``: reduce the input, mix the features, place into the output.
+
+    Reducing first (diagonals and sums over the input-only blocks) and placing last
+    (broadcasts and diagonals of the output-only blocks) keeps the feature mixing
+    as small as the pattern allows: a DeepSets layer mixes the set's sum once.
+    """
+
+    reduce: str
+    mix: str
+    place: str
+    eyes: int
+    broadcast: tuple[int, ...]
+
+
+def _apply_spec(spec: str, operand: Array, *extras: Array) -> Array:
+    inputs, output = spec.split("->")
+    if not extras and inputs == output:
+        return operand
+    return jnp.einsum(spec, operand, *extras)
+
+
+def _broadcast(x: Array, axes: tuple[int, ...], n: int) -> Array:
+    """Insert each of `axes` (positions in the result) of size `n` by broadcasting."""
+    if not axes:
+        return x
+    x = jnp.expand_dims(x, axes)
+    shape = tuple(n if a in axes else s for a, s in enumerate(x.shape))
+    return jnp.broadcast_to(x, shape)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class PartitionMaps:
     """``x ↦ Σ_π A_π(x) φ_π``: each ``A_π`` an einsum of diagonals, sums, broadcasts."""
@@ -100,25 +130,23 @@ class PartitionMaps:
     act_in: IndexAction
     act_out: IndexAction
     n: int
-    specs: tuple[str, ...]
-    extras: tuple[tuple[str, ...], ...]
+    terms: tuple[Term, ...]
     mobius: np.ndarray
 
     def __call__(self, coeffs: Array, x: Array) -> Array:
         """Apply the map with orbit coefficients `coeffs` to `x`."""
-        points_in, features_in = self.act_in.canonical_shape()
+        _, features_in = self.act_in.canonical_shape()
         k = len(self.act_in.slots)
         xc = self.act_in.to_canonical(x).reshape((self.n,) * k + (features_in,))
         phi = jnp.tensordot(jnp.asarray(self.mobius, coeffs.dtype), coeffs, 1)
         eye = jnp.eye(self.n, dtype=x.dtype)
-        ones = jnp.ones(self.n, dtype=x.dtype)
         total = None
-        for index, (spec, extras) in enumerate(
-            zip(self.specs, self.extras, strict=True)
-        ):
-            operands = [xc, phi[index]] + [eye if e == "eye" else ones for e in extras]
-            term = jnp.einsum(spec, *operands, precision="highest")
-            total = term if total is None else total + term
+        for index, term in enumerate(self.terms):
+            reduced = _apply_spec(term.reduce, xc)
+            mixed = jnp.einsum(term.mix, reduced, phi[index])
+            placed = _apply_spec(term.place, mixed, *[eye] * term.eyes)
+            placed = _broadcast(placed, term.broadcast, self.n)
+            total = placed if total is None else total + placed
         assert total is not None
         points_out, features_out = self.act_out.canonical_shape()
         out: Array = self.act_out.from_canonical(
@@ -169,19 +197,21 @@ def partition_maps(
     select = np.zeros((len(found), basis.size))
     select[np.arange(len(found)), labels] = 1.0
     mobius = np.round(np.linalg.inv(zeta)) @ select
-    specs, extras = zip(*(_einsum(blocks, k, m) for blocks in found), strict=True)
-    return PartitionMaps(act_in, act_out, n, tuple(specs), tuple(extras), mobius)
+    terms = tuple(_term(blocks, k, m) for blocks in found)
+    return PartitionMaps(act_in, act_out, n, terms, mobius)
 
 
 def _refines(fine: list[list[int]], coarse: list[list[int]]) -> bool:
     return all(any(set(b) <= set(c) for c in coarse) for b in fine)
 
 
-def _einsum(blocks: list[list[int]], k: int, m: int) -> tuple[str, tuple[str, ...]]:
+def _term(blocks: list[list[int]], k: int, m: int) -> Term:
+    """The three einsums of ``A_π`` (outputs are positions ``< m``)."""
     letters = iter(string.ascii_lowercase)
     position: dict[int, str] = {}
+    kept: list[str] = []
     extra_specs: list[str] = []
-    extras: list[str] = []
+    spread: list[str] = []
     for block in blocks:
         letter = next(letters)
         outs = [p for p in block if p < m]
@@ -189,20 +219,30 @@ def _einsum(blocks: list[list[int]], k: int, m: int) -> tuple[str, tuple[str, ..
         for p in block:
             if p >= m:
                 position[p] = letter
+        if has_input and outs:
+            kept.append(letter)
         for i, p in enumerate(outs):
             if i == 0:
                 position[p] = letter
             else:
                 position[p] = next(letters)
                 extra_specs.append(letter + position[p])
-                extras.append("eye")
-        if not has_input:
-            extra_specs.append(letter)
-            extras.append("ones")
+        if len(outs) == 1 and not has_input:
+            spread.append(letter)
     x_spec = "".join(position[m + j] for j in range(k)) + "X"
-    out_spec = "".join(position[i] for i in range(m)) + "Y"
-    spec = ",".join([x_spec, "YX", *extra_specs]) + "->" + out_spec
-    return spec, tuple(extras)
+    kept_spec = "".join(kept)
+    # A block holding one output and no input is broadcast last; the outputs of
+    # one block are tied to its first by identity matrices (a diagonal).
+    out_letters = [position[i] for i in range(m)]
+    placed = "".join(c for c in out_letters if c not in spread) + "Y"
+    broadcast = tuple(i for i, c in enumerate(out_letters) if c in spread)
+    return Term(
+        reduce=f"{x_spec}->{kept_spec}X",
+        mix=f"{kept_spec}X,YX->{kept_spec}Y",
+        place=",".join([kept_spec + "Y", *extra_specs]) + "->" + placed,
+        eyes=len(extra_specs),
+        broadcast=broadcast,
+    )
 
 
 def structured(
