@@ -46,8 +46,8 @@ def random_graph(n: int, degree: float, rng: np.random.Generator) -> Graph:
     return Graph(senders, receivers, num_nodes=n, edges=w)
 
 
-def bellman_ford(graph: Graph, steps: int) -> Float[Array, "steps n"]:
-    """Distances from node 0 of each graph after 0, 1, …, `steps` relaxations."""
+def bellman_ford(graph: Graph, steps: int) -> Float[Array, "t n"]:
+    """Distances from node 0 of each graph after 0, 1, …, `steps` relaxations (rows)."""
     start = jnp.where(
         graph.node_offsets[graph.node_graph] == jnp.arange(graph.num_nodes),
         0.0,
