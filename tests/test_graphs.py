@@ -471,3 +471,26 @@ def test_cokleisli_lifts_a_map_that_reads_the_graph() -> None:
 def test_inputs_needs_node_features() -> None:
     with pytest.raises(GraphError, match="Graph with 3 nodes has no node features"):
         Graph.from_edge_list([(0, 1)], 3).inputs()
+
+
+def test_graph_attention_matches_a_loop_over_nodes() -> None:
+    g = random_graph(4, 6, 15)
+    assert g.nodes is not None
+    gat = cdl.graphs.GraphAttention(3, 4, key=jax.random.key(1))
+    out = np.asarray(gat(g.inputs())[1])
+    z = np.asarray(g.nodes @ gat.linear.weight.T)
+    a, c = np.asarray(gat.source_score), np.asarray(gat.target_score)
+    s_, r_ = np.asarray(g.senders), np.asarray(g.receivers)
+    for v in range(6):
+        incoming = s_[r_ == v]
+        expected = np.asarray(gat.bias).copy()
+        if incoming.size:
+            scores = z[incoming] @ a + z[v] @ c
+            scores = np.where(scores > 0, scores, 0.2 * scores)
+            alpha = np.exp(scores - scores.max())
+            alpha /= alpha.sum()
+            expected += alpha @ z[incoming]
+        np.testing.assert_allclose(out[v], expected, rtol=1e-4, atol=1e-5)
+    weights = cdl.graphs.segment_softmax(jnp.asarray(np.arange(15.0)), g.receivers, 6)
+    totals = jax.ops.segment_sum(weights, g.receivers, 6)
+    assert jnp.allclose(totals, (g.in_degree > 0).astype(jnp.float32), atol=1e-6)

@@ -55,6 +55,11 @@ for name, monoid in AGGREGATIONS.items():
         0,
         4,
     )
+LAYERS["graph attention"] = (
+    features(cdl.graphs.GraphAttention(D, 4, key=k[3])),
+    0,
+    4,
+)
 for semiring in (cdl.graphs.MIN_PLUS, cdl.graphs.MAX_PLUS, cdl.graphs.REAL):
     LAYERS[f"propagate, {semiring.name}"] = (features(Propagate(semiring)), 1, D)
 LAYERS["on nodes"] = (features(OnNodes(mlp(D, 2, 3))), 0, 2)

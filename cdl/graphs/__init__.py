@@ -16,12 +16,14 @@ from ._graph import (
 )
 from ._layers import (
     CoKleisli as CoKleisli,
+    GraphAttention as GraphAttention,
     GraphConv as GraphConv,
     MessagePassing as MessagePassing,
     OnNodes as OnNodes,
     Propagate as Propagate,
     Readout as Readout,
     aggregate as aggregate,
+    segment_softmax as segment_softmax,
 )
 from ._monoid import (
     LOG as LOG,

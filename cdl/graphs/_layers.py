@@ -41,7 +41,7 @@ from typing import Any, Generic, TypeVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray, Shaped
+from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
 from .._para import CompositionError, Para, SpaceError, apply, split_key
 from .._space import (
@@ -98,6 +98,29 @@ def aggregate(
         return folded
     received = _column(graph.in_degree > 0, folded)
     return jnp.where(received, folded, jnp.asarray(empty, folded.dtype))
+
+
+def segment_softmax(
+    logits: Float[Array, " e *d"], segment_ids: Int[Array, " e"], num_segments: int
+) -> Float[Array, " e *d"]:
+    """Softmax over the rows of each segment: attention weights of incoming edges.
+
+    **Arguments:** `logits`, one row per edge; `segment_ids`, the receiver of each
+    edge; `num_segments`, the number of nodes.
+
+    **Returns:** weights of the shape of `logits` that sum to 1 over each segment.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> ids = jnp.array([0, 0, 1])
+    >>> w = cdl.graphs.segment_softmax(jnp.array([0.0, jnp.log(3.0), 5.0]), ids, 2)
+    >>> w.round(4)
+    Array([0.25, 0.75, 1.  ], dtype=float32)
+    """
+    top = jax.ops.segment_max(logits, segment_ids, num_segments)
+    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0.0))
+    weights = jnp.exp(logits - top[segment_ids])
+    total = jax.ops.segment_sum(weights, segment_ids, num_segments)
+    return weights / total[segment_ids]
 
 
 def _rows(f: Para[Any, Any], xs: Array, key: PRNGKeyArray | None) -> Array:
@@ -318,6 +341,83 @@ class GraphConv(
         folded = aggregate(graph, h[graph.senders], self.aggregate, empty=0.0)
         out = jax.vmap(self.root)(h) + jax.vmap(self.neighbours)(folded)
         return graph, out
+
+
+class GraphAttention(
+    Para[
+        tuple[Graph, Float[Array, " n in_dim"]],
+        tuple[Graph, Float[Array, " n out_dim"]],
+    ]
+):
+    """Graph attention: ``x'_v = b + Σ_{u→v} α_uv W x_u``, α a softmax over ``u``.
+
+    The scores are ``LeakyReLU(aᵀ W x_u + cᵀ W x_v)`` (GAT, one head), normalised
+    over the edges arriving at each node by `segment_softmax`. A node that
+    receives nothing gets ``b``.
+
+    **Arguments:** `in_dim`, `out_dim`; `negative_slope` of the LeakyReLU
+    (default 0.2); `key`.
+
+    **Returns:** the layer ``G × float[n, in_dim] → G × float[n, out_dim]``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> gat = cdl.graphs.GraphAttention(3, 4, key=jax.random.key(0))
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1), (2, 1)], 3)
+    >>> gat, gat((g, jnp.ones((3, 3))))[1].shape
+    (GraphAttention(3→4), (3, 4))
+    """
+
+    linear: Linear
+    source_score: Float[Array, " out_dim"]
+    target_score: Float[Array, " out_dim"]
+    bias: Float[Array, " out_dim"]
+    in_dim: int = eqx.field(static=True)
+    out_dim: int = eqx.field(static=True)
+    negative_slope: float = eqx.field(static=True)
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        *,
+        negative_slope: float = 0.2,
+        key: PRNGKeyArray,
+    ) -> None:
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.linear = Linear(in_dim, out_dim, use_bias=False, key=k1)
+        bound = 1 / max(out_dim, 1) ** 0.5
+        self.source_score = jax.random.uniform(
+            k2, (out_dim,), minval=-bound, maxval=bound
+        )
+        self.target_score = jax.random.uniform(
+            k3, (out_dim,), minval=-bound, maxval=bound
+        )
+        self.bias = jnp.zeros(out_dim)
+        self.in_dim, self.out_dim = in_dim, out_dim
+        self.negative_slope = negative_slope
+
+    @property
+    def label(self) -> str:
+        """``GraphAttention(in→out)``."""
+        return f"GraphAttention({self.in_dim}→{self.out_dim})"
+
+    def __repr__(self) -> str:
+        return self.label
+
+    def __call__(
+        self, x: tuple[Graph, Float[Array, " n in_dim"]]
+    ) -> tuple[Graph, Float[Array, " n out_dim"]]:
+        """Score the incoming edges, normalise, and sum the weighted messages."""
+        graph, h = x
+        z = jax.vmap(self.linear)(h)
+        scores = (z @ self.source_score)[graph.senders] + (z @ self.target_score)[
+            graph.receivers
+        ]
+        scores = jax.nn.leaky_relu(scores, self.negative_slope)
+        alpha = segment_softmax(scores, graph.receivers, graph.num_nodes)
+        sent = alpha[:, None] * z[graph.senders]
+        folded = jax.ops.segment_sum(sent, graph.receivers, graph.num_nodes)
+        return graph, folded + self.bias[None]
 
 
 class Propagate(
