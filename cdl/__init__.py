@@ -129,6 +129,7 @@ from .graphs import (
     CoKleisli as CoKleisli,
     Graph as Graph,
     GraphAction as GraphAction,
+    GraphAttention as GraphAttention,
     GraphConv as GraphConv,
     GraphError as GraphError,
     MessagePassing as MessagePassing,
