@@ -1009,7 +1009,10 @@ class CdlPlugin(Plugin):
         out = get_proper_type(body.ret_type)
         if not isinstance(out, TupleType) or len(out.items) != 2:
             return ctx.default_return_type
-        return ret.copy_modified(items=[ret.items[0], self._batched_type(out.items[1])])
+        stacked = get_proper_type(out.items[1])
+        if not isinstance(stacked, Instance) or stacked.type.fullname != ARRAY:
+            return ctx.default_return_type
+        return ret.copy_modified(items=[ret.items[0], self._batched_type(stacked)])
 
 
 def _batched(space: Arr) -> Arr:
