@@ -431,6 +431,20 @@ def _carrier_template(algebra: Algebra[Any], table: NodeTable) -> Any:
     )
 
 
+def _compute(
+    algebra: Algebra[Any], name: str, pay: Any, kids: Any, child: Array, size: int
+) -> Any:
+    """Run one constructor's cell on gathered payload rows and children."""
+    c = algebra.functor.constructor(name)
+    if c.variadic:
+        children: Any = (kids, child < size)
+    else:
+        children = tuple(
+            jax.tree.map(lambda t, j=j: t[:, j], kids) for j in range(c.arity)
+        )
+    return jax.vmap(algebra.cells[name])((pay, children))
+
+
 def _apply(
     algebra: Algebra[Any],
     name: str,
@@ -440,16 +454,9 @@ def _apply(
     slot: Array,
     size: int,
 ) -> Any:
-    c = algebra.functor.constructor(name)
     pay = jax.tree.map(lambda p: p[slot], payloads[name])
     kids = jax.tree.map(lambda b: b[child], buf)
-    if c.variadic:
-        children: Any = (kids, child < size)
-    else:
-        children = tuple(
-            jax.tree.map(lambda t, j=j: t[:, j], kids) for j in range(c.arity)
-        )
-    return jax.vmap(algebra.cells[name])((pay, children))
+    return _compute(algebra, name, pay, kids, child, size)
 
 
 def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
@@ -508,23 +515,34 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
                     ct,
                 )
 
+                rows = jax.tree.map(
+                    lambda q, sl=slot: q[sl], eqx.combine(pd, pay_static)[name]
+                )
+                rows_d, rows_s = eqx.partition(rows, eqx.is_inexact_array)
+                kids = jax.tree.map(lambda b, ch=child: b[ch], buf)
+
                 def local(
                     p: Any,
-                    pd: Any,
-                    kids_buf: Any,
+                    rows_d: Any,
+                    kids: Any,
                     name: str = name,
                     child: Array = child,
-                    slot: Array = slot,
+                    rows_s: Any = rows_s,
                 ) -> Any:
                     alg = eqx.combine(p, static)
-                    payloads = eqx.combine(pd, pay_static)
-                    return _apply(alg, name, payloads, kids_buf, child, slot, size)
+                    pay = eqx.combine(rows_d, rows_s)
+                    return _compute(alg, name, pay, kids, child, size)
 
-                _, vjp = jax.vjp(local, p, pd, buf)
-                dpi, dpdi, dbuf = vjp(g_c)
+                _, vjp = jax.vjp(local, p, rows_d, kids)
+                dpi, drows, dkids = vjp(g_c)
                 dp = jax.tree.map(jnp.add, dp, dpi)
-                dpd = jax.tree.map(jnp.add, dpd, dpdi)
-                ct = jax.tree.map(jnp.add, ct, dbuf)
+                dpd = {
+                    **dpd,
+                    name: jax.tree.map(
+                        lambda acc, d, sl=slot: acc.at[sl].add(d), dpd[name], drows
+                    ),
+                }
+                ct = jax.tree.map(lambda t, d, ch=child: t.at[ch].add(d), ct, dkids)
             return ct, dp, dpd
 
         carry = (ct, dp, dpd)

@@ -1,0 +1,374 @@
+"""Recursion schemes against hand-written JAX: list folds, tree folds, para/histo/zygo.
+
+Prints, in one run, the ratio of cdl's time to the hand-written equivalent (medians of
+several runs, after compiling), then one ``target:`` line per goal of the issue.
+
+    python benchmarks/schemes.py            # full sizes
+    python benchmarks/schemes.py --quick    # small sizes, a smoke test
+"""
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import cdl
+
+HIDDEN, INPUTS, BATCH = 64, 32, 128
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> float:
+    """Median wall time of `fn` in seconds (after one warm-up call)."""
+    jax.block_until_ready(fn())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def compile_time(fn: Any, *args: Any) -> float:
+    start = time.perf_counter()
+    jax.jit(fn).lower(*args).compile()
+    return time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+def gru_step(cell: cdl.GRUCell, x: jax.Array, h: jax.Array) -> jax.Array:
+    """The GRU update written out by hand on a batch: x [B, I], h [B, H]."""
+    gi = x @ cell.w_in.T + cell.b_in
+    gh = h @ cell.w_h.T + cell.b_h
+    i_r, i_z, i_n = jnp.split(gi, 3, axis=-1)
+    h_r, h_z, h_n = jnp.split(gh, 3, axis=-1)
+    r = jax.nn.sigmoid(i_r + h_r)
+    z = jax.nn.sigmoid(i_z + h_z)
+    n = jnp.tanh(i_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+def hand_rnn(cell: cdl.GRUCell, xs: jax.Array) -> jax.Array:
+    """Hand-written scan over time, the batch carried along: xs [B, T, I]."""
+    h0 = jnp.zeros((xs.shape[0], HIDDEN))
+    h, _ = jax.lax.scan(
+        lambda h, x: (gru_step(cell, x, h), None), h0, jnp.swapaxes(xs, 0, 1)
+    )
+    return h
+
+
+def cdl_rnn(cell: cdl.GRUCell, xs: jax.Array) -> jax.Array:
+    return jax.vmap(cdl.foldl(cdl.ListAlgebra(jnp.zeros(HIDDEN), cell)))(xs)
+
+
+def bench_lists(lengths: list[int], repeats: int) -> dict[str, float]:
+    cell = cdl.GRUCell(INPUTS, HIDDEN, key=jax.random.key(0))
+    fwd_ratios, grad_ratios, compiles = [], [], []
+    print(f"GRU fold, hidden {HIDDEN}, inputs {INPUTS}, batch {BATCH}")
+    print(f"{'length':>7} {'hand fwd':>10} {'cdl fwd':>10} {'ratio':>6} "
+          f"{'hand grad':>10} {'cdl grad':>10} {'ratio':>6} {'compile':>8}")  # fmt: skip
+    for n in lengths:
+        xs = jax.random.normal(jax.random.key(n), (BATCH, n, INPUTS))
+
+        def loss(c: cdl.GRUCell, xs: jax.Array, f: Any) -> jax.Array:
+            return f(c, xs).sum()
+
+        hand_f = jax.jit(hand_rnn)
+        cdl_f = eqx.filter_jit(cdl_rnn)
+        hand_g = jax.jit(jax.grad(lambda c, x: loss(c, x, hand_rnn)))
+        cdl_g = eqx.filter_jit(jax.grad(lambda c, x: loss(c, x, cdl_rnn)))
+        t_hand_f = timed(lambda: hand_f(cell, xs), repeats)
+        t_cdl_f = timed(lambda: cdl_f(cell, xs), repeats)
+        t_hand_g = timed(lambda: hand_g(cell, xs), repeats)
+        t_cdl_g = timed(lambda: cdl_g(cell, xs), repeats)
+        t_compile = compile_time(jax.grad(lambda c, x: loss(c, x, cdl_rnn)), cell, xs)
+        fwd_ratios.append(t_cdl_f / t_hand_f)
+        grad_ratios.append(t_cdl_g / t_hand_g)
+        compiles.append(t_compile)
+        print(f"{n:>7} {t_hand_f * 1e3:>8.2f}ms {t_cdl_f * 1e3:>8.2f}ms "
+              f"{fwd_ratios[-1]:>6.2f} {t_hand_g * 1e3:>8.2f}ms {t_cdl_g * 1e3:>8.2f}ms "
+              f"{grad_ratios[-1]:>6.2f} {t_compile:>7.2f}s")  # fmt: skip
+    return {
+        "list_forward": max(fwd_ratios),
+        "list_grad": max(grad_ratios),
+        "list_compile_growth": compiles[-1] / compiles[0],
+    }
+
+
+# ----------------------------------------------------------------------------- trees
+
+
+def balanced(n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
+    """Post-order tags and children of a complete-as-possible binary tree."""
+    return _build(lambda lo, hi: (lo + hi) // 2, n_leaves)
+
+
+def random_tree(n_leaves: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return _build(lambda lo, hi: int(rng.integers(lo + 1, hi)), n_leaves)
+
+
+def degenerate(n_leaves: int) -> tuple[np.ndarray, np.ndarray]:
+    return _build(lambda lo, hi: lo + 1, n_leaves)
+
+
+def _build(split: Callable[[int, int], int], n_leaves: int) -> tuple[np.ndarray, ...]:
+    """Nodes in post-order (children first) for leaves ``[lo, hi)``, iteratively."""
+    tags: list[int] = []
+    kids: list[tuple[int, int]] = []
+    stack: list[tuple[int, int, int]] = [(0, n_leaves, 0)]
+    results: list[int] = []
+    while stack:
+        lo, hi, state = stack.pop()
+        if hi - lo == 1:
+            tags.append(0)
+            kids.append((-1, -1))
+            results.append(len(tags) - 1)
+        elif state == 0:
+            mid = split(lo, hi)
+            stack.append((lo, hi, 1))
+            stack.append((mid, hi, 0))
+            stack.append((lo, mid, 0))
+        else:
+            right, left = results.pop(), results.pop()
+            tags.append(1)
+            kids.append((left, right))
+            results.append(len(tags) - 1)
+    return np.asarray(tags), np.asarray(kids)
+
+
+def tree_algebra() -> cdl.Algebra[Any]:
+    k1, k2 = jax.random.split(jax.random.key(1))
+    return cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeRNNCell(1, HIDDEN, arity=0, key=k1),
+        Node=cdl.TreeRNNCell(0, HIDDEN, arity=2, key=k2),
+    )
+
+
+def _node_fn(params: tuple[jax.Array, ...], x: jax.Array, left: jax.Array,
+             right: jax.Array, tag: jax.Array) -> jax.Array:  # fmt: skip
+    w_leaf, b_leaf, w_l, w_r, b_node = params
+    return jax.lax.cond(
+        tag == 0,
+        lambda: jnp.tanh(w_leaf @ x + b_leaf),
+        lambda: jnp.tanh(w_l @ left + w_r @ right + b_node),
+    )
+
+
+def hand_tree(params: tuple[jax.Array, ...], payload: jax.Array, tags: jax.Array,
+              kids: jax.Array, root: jax.Array) -> jax.Array:  # fmt: skip
+    """Node-by-node scan over a post-order table, with a hand-written VJP."""
+    n = tags.shape[0]
+
+    def forward(params: tuple[jax.Array, ...], payload: jax.Array) -> jax.Array:
+        def step(buf: jax.Array, i: jax.Array) -> tuple[jax.Array, None]:
+            left, right = (
+                buf[jnp.maximum(kids[i, 0], 0)],
+                buf[jnp.maximum(kids[i, 1], 0)],
+            )
+            h = _node_fn(params, payload[i], left, right, tags[i])
+            return buf.at[i].set(h), None
+
+        buf, _ = jax.lax.scan(step, jnp.zeros((n, HIDDEN)), jnp.arange(n))
+        return buf
+
+    @jax.custom_vjp
+    def run(params: tuple[jax.Array, ...], payload: jax.Array) -> jax.Array:
+        return forward(params, payload)[root]
+
+    def run_fwd(params: tuple[jax.Array, ...], payload: jax.Array) -> Any:
+        buf = forward(params, payload)
+        return buf[root], (params, payload, buf)
+
+    def run_bwd(res: Any, g: jax.Array) -> Any:
+        params, payload, buf = res
+        ct = jnp.zeros_like(buf).at[root].set(g)
+
+        def step(carry: Any, i: jax.Array) -> tuple[Any, None]:
+            ct, dp, dx = carry
+            li, ri = jnp.maximum(kids[i, 0], 0), jnp.maximum(kids[i, 1], 0)
+            _, vjp = jax.vjp(
+                lambda p, x, lv, rv: _node_fn(p, x, lv, rv, tags[i]),
+                params, payload[i], buf[li], buf[ri],
+            )  # fmt: skip
+            dpi, dxi, dl, dr = vjp(ct[i])
+            dp = jax.tree.map(jnp.add, dp, dpi)
+            ct = ct.at[li].add(dl).at[ri].add(dr)
+            return (ct, dp, dx.at[i].set(dxi)), None
+
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        (_, dp, dx), _ = jax.lax.scan(
+            step, (ct, zeros, jnp.zeros_like(payload)), jnp.arange(n), reverse=True
+        )
+        return dp, dx
+
+    run.defvjp(run_fwd, run_bwd)
+    return run(params, payload)
+
+
+def hand_params(alg: cdl.Algebra[Any]) -> tuple[jax.Array, ...]:
+    leaf, node = alg.cells["Leaf"], alg.cells["Node"]
+    assert isinstance(leaf, cdl.TreeRNNCell) and isinstance(node, cdl.TreeRNNCell)
+    return (leaf.w_in, leaf.bias, node.w_children[0], node.w_children[1], node.bias)
+
+
+def bench_trees(sizes: list[int], repeats: int) -> dict[str, float]:
+    alg = tree_algebra()
+    params = hand_params(alg)
+    out: dict[str, float] = {}
+    print(f"\nTree-RNN fold, hidden {HIDDEN}: cdl level by level vs hand-written "
+          f"node-by-node scan with its own VJP")  # fmt: skip
+    print(f"{'shape':>10} {'nodes':>7} {'depth':>6} {'hand fwd':>10} {'cdl fwd':>10} "
+          f"{'speedup':>7} {'hand step':>10} {'cdl step':>10} {'speedup':>7}")  # fmt: skip
+    for shape in ("balanced", "random", "degenerate"):
+        for n_nodes in sizes:
+            leaves = (n_nodes + 1) // 2
+            tags, kids = {
+                "balanced": lambda: balanced(leaves),
+                "random": lambda: random_tree(leaves, 0),
+                "degenerate": lambda: degenerate(leaves),
+            }[shape]()
+            n = len(tags)
+            values = np.random.default_rng(0).normal(size=(n, 1)).astype(np.float32)
+            table = cdl.NodeTable.from_arrays(
+                cdl.TreeF, tags, kids, {"Leaf": values[tags == 0]}, n - 1
+            )
+            payload, tags_j, kids_j = (
+                jnp.asarray(values),
+                jnp.asarray(tags),
+                jnp.asarray(kids),
+            )
+            root = jnp.int32(n - 1)
+
+            def cdl_loss(a: cdl.Algebra[Any], t: cdl.NodeTable) -> jax.Array:
+                return cdl.cata(a)(t).sum()
+
+            def hand_loss(p: tuple[jax.Array, ...]) -> jax.Array:
+                return hand_tree(p, payload, tags_j, kids_j, root).sum()
+
+            cdl_f = eqx.filter_jit(cdl_loss)
+            cdl_g = eqx.filter_jit(jax.grad(cdl_loss))
+            hand_f = jax.jit(hand_loss)
+            hand_g = jax.jit(jax.grad(hand_loss))
+            np.testing.assert_allclose(cdl_f(alg, table), hand_f(params), rtol=1e-3)
+            t_hf = timed(lambda: hand_f(params), repeats)
+            t_cf = timed(lambda: cdl_f(alg, table), repeats)
+            t_hg = timed(lambda: hand_g(params), repeats)
+            t_cg = timed(lambda: cdl_g(alg, table), repeats)
+            print(f"{shape:>10} {n:>7} {table.depth:>6} {t_hf * 1e3:>8.2f}ms "
+                  f"{t_cf * 1e3:>8.2f}ms {t_hf / t_cf:>7.2f} {t_hg * 1e3:>8.2f}ms "
+                  f"{t_cg * 1e3:>8.2f}ms {t_hg / t_cg:>7.2f}")  # fmt: skip
+            out[f"{shape}_{n_nodes}_fwd"] = t_hf / t_cf
+            out[f"{shape}_{n_nodes}_step"] = t_hg / t_cg
+    return out
+
+
+# ------------------------------------------------------------ para, histo and zygo
+
+
+def bench_other_schemes(length: int, repeats: int) -> dict[str, float]:
+    from jaxtyping import Array, Float
+
+    Vec = Float[Array, "64"]
+
+    class Mix(cdl.Para[tuple[Vec, tuple[Vec, Vec]], Vec]):
+        def __call__(self, x: tuple[Vec, tuple[Vec, Vec]]) -> Vec:
+            e, (a, b) = x
+            return jnp.tanh(e + 0.5 * a - 0.25 * b)
+
+    class Step(cdl.Para[tuple[Vec, Vec], Vec]):
+        def __call__(self, x: tuple[Vec, Vec]) -> Vec:
+            return jnp.tanh(x[0] + 0.5 * x[1])
+
+    class ParaCell(cdl.Para[tuple[Vec, tuple[cdl.Suffix, Vec]], Vec]):
+        def __call__(self, x: tuple[Vec, tuple[cdl.Suffix, Vec]]) -> Vec:
+            e, (tail, a) = x
+            return jnp.tanh(e + 0.5 * a + 0.01 * tail.length)
+
+    xs = jax.random.normal(jax.random.key(0), (BATCH, length, HIDDEN))
+    nil = jnp.zeros(HIDDEN)
+
+    def scan_hand(
+        step: Callable[..., Any], init: Any, pick: Callable[[Any], Any]
+    ) -> Any:
+        def run(xs: jax.Array) -> jax.Array:
+            idx = jnp.arange(length)
+            carry, _ = jax.lax.scan(
+                lambda c, xi: (step(c, *xi), None), init, (jnp.swapaxes(xs, 0, 1), idx),
+                reverse=True,
+            )  # fmt: skip
+            return pick(carry)
+
+        return run
+
+    b0 = jnp.zeros((BATCH, HIDDEN))
+    hands = {
+        "para": scan_hand(
+            lambda a, x, i: jnp.tanh(x + 0.5 * a + 0.01 * (length - i - 1)), b0, lambda c: c
+        ),
+        "histo": scan_hand(
+            lambda c, x, i: (jnp.tanh(x + 0.5 * c[0] - 0.25 * c[1]), c[0]),
+            (b0, b0), lambda c: c[0],
+        ),
+        "zygo": scan_hand(
+            lambda c, x, i: (jnp.tanh(x + 0.5 * c[0]), jnp.tanh(x + 0.5 * c[0] - 0.25 * c[1])),
+            (b0, b0), lambda c: c[1],
+        ),
+    }  # fmt: skip
+    schemes = {
+        "para": cdl.para(nil, ParaCell()),
+        "histo": cdl.histo(nil, Mix(), depth=2),
+        "zygo": cdl.zygo(cdl.ListAlgebra(nil, Step()), nil, Mix()),
+    }
+    out = {}
+    print(f"\npara / histo / zygo on lists of {length}, batch {BATCH}, width {HIDDEN}")
+    for name, scheme in schemes.items():
+        hand = jax.jit(hands[name])
+        mine = eqx.filter_jit(lambda s, xs: jax.vmap(s)(xs))
+        np.testing.assert_allclose(mine(scheme, xs), hand(xs), rtol=1e-4, atol=1e-5)
+        t_hand = timed(lambda: hand(xs), repeats)
+        t_cdl = timed(lambda: mine(scheme, xs), repeats)
+        out[name] = t_cdl / t_hand
+        print(f"{name:>6}: hand {t_hand * 1e3:.2f} ms, cdl {t_cdl * 1e3:.2f} ms, "
+              f"ratio {t_cdl / t_hand:.2f}")  # fmt: skip
+    return out
+
+
+def target(name: str, measured: float, goal: str) -> None:
+    value = float(goal.lstrip("<>="))
+    met = measured <= value if goal.startswith("<") else measured >= value
+    print(
+        f"target: {name} measured={measured:.2f} goal={goal} {'met' if met else 'missed'}"
+    )
+
+
+def main(quick: bool = False) -> None:
+    repeats = 3 if quick else 5
+    lists = bench_lists([10, 100] if quick else [10, 100, 1000, 10000], repeats)
+    big = 1000 if quick else 100_000
+    trees = bench_trees([big] if quick else [1000, 10_000, 100_000], repeats)
+    others = bench_other_schemes(100 if quick else 1000, repeats)
+    print()
+    target("cata_list_forward_ratio", lists["list_forward"], "<=1.10")
+    target("cata_list_grad_ratio", lists["list_grad"], "<=1.10")
+    target("cata_list_compile_growth", lists["list_compile_growth"], "<=1.50")
+    target("tree_step_speedup_balanced", trees[f"balanced_{big}_step"], ">=3.0")
+    target("tree_forward_speedup_balanced", trees[f"balanced_{big}_fwd"], ">=1.5")
+    slowest = min(v for k, v in trees.items() if k.startswith("degenerate"))
+    target("tree_degenerate_slowdown", 1 / slowest, "<=1.20")
+    for name in ("para", "histo", "zygo"):
+        target(f"{name}_list_ratio", others[name], "<=1.20")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    main(parser.parse_args().quick)
