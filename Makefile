@@ -28,4 +28,5 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/python examples/linear_regression.py
+	$(BIN)/cdl demo addition --plot docs/images/addition.png \
+		--diagram docs/images/addition-model.svg

@@ -7,7 +7,5 @@
 ['Linear(4→8)', 'Relu()', 'Linear(8→2)']
 """
 
-from ._draw import Diagram as Diagram
-from ._draw import draw as draw
-from ._layout import Block as Block
-from ._layout import layout as layout
+from ._draw import Diagram as Diagram, draw as draw
+from ._layout import Block as Block, layout as layout

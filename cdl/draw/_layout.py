@@ -104,7 +104,7 @@ class Curve:
 
 @dataclasses.dataclass(frozen=True)
 class Text:
-    """A piece of text; `anchor` is ``"start"`` or ``"middle"``."""
+    """A piece of text; `anchor` is ``"start"``, ``"middle"`` or ``"end"``."""
 
     x: float
     y: float
@@ -119,7 +119,12 @@ class Text:
     def right(self) -> float:
         """The rightmost x it covers (estimated)."""
         width = text_width(self.text, self.size)
-        return self.x + (width if self.anchor == "start" else width / 2)
+        return self.x + {"start": width, "middle": width / 2, "end": 0.0}[self.anchor]
+
+    def left(self) -> float:
+        """The leftmost x it covers (estimated)."""
+        width = text_width(self.text, self.size)
+        return self.x - {"start": 0.0, "middle": width / 2, "end": width}[self.anchor]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,11 +326,13 @@ def stack(top: Block, bottom: Block) -> Block:
     for i, ((x0, space), (x1, _)) in enumerate(joins):
         start, end = (x0 + top_x, top.height), (x1 + bottom_x, bottom_y)
         items.append(Curve(start, end))
-        stagger = (i % 2) * 11.0 - (5.5 if len(joins) > 1 else 0.0)
-        items.append(
-            Text((start[0] + end[0]) / 2 + 5, top.height + GAP / 2 + 3.5 + stagger,
-                 repr(space))
-        )  # fmt: skip
+        x, y = (start[0] + end[0]) / 2, top.height + GAP / 2 + 3.5
+        if i == 0 and len(joins) > 1:
+            # the leftmost wire is labelled on its left, clear of its neighbours
+            items.append(Text(x - 5, y, repr(space), anchor="end"))
+        else:
+            stagger = ((i - 1) % 2) * 11.0 - 5.5 if len(joins) > 2 else 0.0
+            items.append(Text(x + 5, y + stagger, repr(space)))
     width = max(top.width + top_x, bottom.width + bottom_x)
     return Block(
         width,

@@ -43,7 +43,10 @@ def canvas(block: Block) -> tuple[float, float, tuple[Item, ...]]:
     for x, space in block.outs:
         items.append(Curve((x + MARGIN, bottom), (x + MARGIN, bottom + STUB)))
         items.append(Text(x + MARGIN + 5, bottom + STUB / 2 + 3.5, repr(space)))
-    width = max([block.width + MARGIN] + [item.right() for item in items]) + MARGIN
+    overhang = max([0.0] + [MARGIN - i.left() for i in items if isinstance(i, Text)])
+    if overhang:
+        items = [item.moved(overhang, 0.0) for item in items]
+    width = max([block.width + MARGIN + overhang] + [i.right() for i in items]) + MARGIN
     return round(width, 1), bottom + STUB + MARGIN, tuple(items)
 
 
@@ -194,7 +197,7 @@ def save_image(block: Block, path: Path, dpi: float = 150.0) -> None:
                 item.x,
                 item.y if item.size >= FONT else item.y - 3.5,
                 item.text,
-                ha="left" if item.anchor == "start" else "center",
+                ha={"start": "left", "middle": "center", "end": "right"}[item.anchor],
                 va="center",
                 fontsize=item.size * points_per_px,
                 color=INK if item.size >= FONT else WIRE_INK,
