@@ -194,6 +194,8 @@ def test_structured_operations_are_chosen() -> None:
     d = cdl.image_action(cdl.Monoid.image_dihedral(3), 3, 3, 1)
     assert type(cdl.EquivariantLinear(s, s, key=KEY).fast).__name__ == "PartitionMaps"
     assert type(cdl.EquivariantLinear(c, c, key=KEY).fast).__name__ == "CircularConv"
+    z = cdl.signal_action(cdl.Monoid.shifts(5), 5, 2)
+    assert type(cdl.EquivariantLinear(z, z, key=KEY).fast).__name__ == "CausalConv"
     assert cdl.EquivariantLinear(d, d, key=KEY).fast is None
     assert cdl.EquivariantLinear(s, s, key=KEY, structured=False).fast is None
 

@@ -6,6 +6,8 @@ the same job with far fewer operations:
 
 - ``C_n`` (or the translations ``C_h × C_w``) on signals or images: a circular
   convolution whose kernel is read off the first row of orbits;
+- shifts with zero fill on a signal: a causal convolution, whose taps are read off
+  the last row of the basis;
 - ``S_n`` on tensors of any order: a sum, over set partitions of the index
   positions, of einsums that take diagonals, sum out and broadcast (the basis of
   Maron et al.), after a Möbius transform of the orbit coefficients.
@@ -89,6 +91,47 @@ def circular_conv(
     if sizes is None or sizes != _translation_sizes(act_out.monoid, act_out):
         return None
     return CircularConv(act_in, act_out, sizes, basis.orbits[0])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CausalConv:
+    """``y[t] = Σ_k a_k x[t−k]`` by left zero padding and a convolution."""
+
+    act_in: IndexAction
+    act_out: IndexAction
+    taps: np.ndarray
+
+    def __call__(self, coeffs: Array, x: Array) -> Array:
+        """Apply the causal map with basis coefficients `coeffs` to `x`."""
+        n = self.taps.shape[0]
+        x = _channels_first(self.act_in, x)
+        kernel = jnp.tensordot(jnp.asarray(self.taps, coeffs.dtype), coeffs, 1)
+        rhs = jnp.moveaxis(kernel[::-1], 0, -1)
+        padded = jnp.pad(x, ((0, 0), (n - 1, 0)))
+        y = jax.lax.conv_general_dilated(padded[None], rhs, (1,), "VALID")[0]
+        return _from_channels_first(self.act_out, y)
+
+
+def causal_conv(
+    act_in: AbstractAction, act_out: AbstractAction, basis: Basis
+) -> CausalConv | None:
+    """The causal convolution for shifts with zero fill of one signal, if it applies."""
+    if not (isinstance(act_in, IndexAction) and isinstance(act_out, IndexAction)):
+        return None
+    n = act_in.monoid.size
+    if act_in.monoid != Monoid.shifts(n) or basis.dense is None:
+        return None
+    for act in (act_in, act_out):
+        if len(act.slots) != 1 or len(act.slots[0]) != 1:
+            return None
+    # a_k = W[n−1, n−1−k]; check that every basis map is the Toeplitz map of its taps.
+    mats = basis.matrices()
+    taps = mats[:, n - 1, ::-1].T
+    for b, m in enumerate(mats):
+        toeplitz = sum(taps[k, b] * np.eye(n, k=-k) for k in range(n))
+        if not np.allclose(m, toeplitz):
+            return None
+    return CausalConv(act_in, act_out, np.ascontiguousarray(taps))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +292,7 @@ def structured(
     act_in: AbstractAction, act_out: AbstractAction, basis: Basis
 ) -> Apply | None:
     """The fastest structured application that applies, or ``None``."""
-    for build in (circular_conv, partition_maps):
+    for build in (circular_conv, causal_conv, partition_maps):
         found = build(act_in, act_out, basis)
         if found is not None:
             return found
