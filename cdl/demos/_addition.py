@@ -532,7 +532,8 @@ def plot(report: AdditionReport, path: str | Path) -> Path:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for scores, style in ((report.fold, "o-"), (report.baseline, "s--")):
-        axes.plot(report.lengths, scores.exact, style, label=scores.name)
+        label = f"{scores.name}, {scores.parameters:,} params"
+        axes.plot(report.lengths, scores.exact, style, label=label)
     axes.set_xscale("log", base=2)
     axes.set_xticks(report.lengths, [str(n) for n in report.lengths])
     axes.set_ylim(-0.03, 1.03)
