@@ -71,6 +71,7 @@ def train(
         key=data_key,
         progress=False,
         epochs_per_call=epochs,
+        unroll=2,
     )
     seconds = time.perf_counter() - start
     return float(accuracy(result.model, xs, labels)), seconds

@@ -21,7 +21,7 @@ True
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -38,9 +38,6 @@ from ._checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from ._learner import Learner, TrainState
 from ._loss import SoftmaxCrossEntropy
 
-# Two steps per loop iteration: on CPU this trims the loop's own cost, which
-# dominates when a step is tiny (batch size 1), and it barely grows compile time.
-_UNROLL: Final = 2
 Metric = Callable[[Para[Any, Any], Any, Any], Float[Array, ""]]
 
 
@@ -181,22 +178,26 @@ def _run_epoch(
     ys: Array,
     key: PRNGKeyArray,
     batch_size: int,
+    unroll: int,
 ) -> tuple[TrainState, Float[Array, " batches"]]:
     n = xs.shape[0]
     batches = n // batch_size
     shuffle_key, step_key = jax.random.split(key)
     order = jax.random.permutation(shuffle_key, n)[: batches * batch_size]
-    order = order.reshape(batches, batch_size)
+    # One gather per epoch; the scan then reads contiguous batches.
+    shuffled = jax.tree.map(
+        lambda a: a[order].reshape(batches, batch_size, *a.shape[1:]), (xs, ys)
+    )
     stochastic = learner.model.stochastic
 
     def body(
-        state: TrainState, scanned: tuple[Array, Array]
+        state: TrainState, scanned: tuple[Array, tuple[Array, Array]]
     ) -> tuple[TrainState, Float[Array, ""]]:
-        i, index = scanned
+        i, (x, y) = scanned
         k = jax.random.fold_in(step_key, i) if stochastic else None
-        return learner.step(state, xs[index], ys[index], key=k)
+        return learner.step(state, x, y, key=k)
 
-    return jax.lax.scan(body, state, (jnp.arange(batches), order), unroll=_UNROLL)
+    return jax.lax.scan(body, state, (jnp.arange(batches), shuffled), unroll=unroll)
 
 
 def _evaluate(
@@ -221,6 +222,7 @@ def _run_epochs(
     key: PRNGKeyArray,
     epochs: Int[Array, " count"],
     batch_size: int,
+    unroll: int,
     metrics: Mapping[str, Metric],
     validation: tuple[Array, Array] | None,
 ) -> tuple[TrainState, dict[str, Array]]:
@@ -228,7 +230,7 @@ def _run_epochs(
         state: TrainState, epoch: Int[Array, ""]
     ) -> tuple[TrainState, dict[str, Float[Array, ""]]]:
         state, losses = _run_epoch(
-            learner, state, *data, jax.random.fold_in(key, epoch), batch_size
+            learner, state, *data, jax.random.fold_in(key, epoch), batch_size, unroll
         )
         values = {"loss": jnp.mean(losses)}
         if metrics:
@@ -256,6 +258,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     progress: bool = True,
     epochs_per_call: int = 1,
+    unroll: int = 1,
 ) -> FitResult:
     """Train `learner` for `epochs` epochs of shuffled batches.
 
@@ -274,6 +277,9 @@ def fit(
     - `epochs_per_call`: how many epochs run in one compiled call (a scan over
       epochs); the bar, the metrics' transfer and checkpoints happen between
       calls. Raise it when epochs are short and the host's overhead shows.
+    - `unroll`: training steps per iteration of the compiled loop over batches;
+      2 trims the loop's own cost when steps are tiny (batch size 1), at some
+      compile time.
 
     **Returns:** a `FitResult`; raises `DataError` on unusable data.
     """
@@ -314,6 +320,7 @@ def fit(
                 key,
                 jnp.arange(first, first + count),
                 batch_size,
+                unroll,
                 metrics,
                 validation,
             )
