@@ -6,6 +6,9 @@ from mypy.errorcodes import ErrorCode
 
 SHAPE: Final = ErrorCode("shape", "Array shapes do not agree", "cdl")
 
+ANNOTATED_ARGUMENTS: Final = (
+    "Annotated[...] must have exactly one type argument and at least one annotation"
+)
 BATCH_HINT: Final = (
     "; it looks like a batch: map the morphism over it with jax.vmap(...)"
 )

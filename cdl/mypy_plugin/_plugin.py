@@ -10,7 +10,7 @@ bind the named dimensions of their declared spaces to their type arguments.
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, TypeVar
 
 from mypy.checker import TypeChecker
 from mypy.expandtype import expand_type
@@ -120,6 +120,8 @@ JAXTYPING_DTYPES: Final = frozenset(
     }
 )
 _fresh: Final = itertools.count(1)
+_Ctx = TypeVar("_Ctx")
+_Out = TypeVar("_Out")
 
 
 # -- tags: names of dimensions kept inside the `Any` that mypy compares --------------
@@ -523,7 +525,7 @@ class CdlPlugin(Plugin):
 
     # hooks ------------------------------------------------------------------------
 
-    def get_type_analyze_hook(
+    def _analyze_hook(
         self, fullname: str
     ) -> Callable[[AnalyzeTypeContext], Type] | None:
         """Jaxtyping's ``Float[Array, "b 784"]`` becomes ``Array[b, 784]``."""
@@ -555,7 +557,7 @@ class CdlPlugin(Plugin):
         tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
         return Shapes(proper.type, tup, integer).array_type(dims)
 
-    def get_base_class_hook(
+    def _base_class_hook(
         self, fullname: str
     ) -> Callable[[ClassDefContext], None] | None:
         """Shapes in the declared spaces of a `Para` subclass.
@@ -565,9 +567,7 @@ class CdlPlugin(Plugin):
         """
         return _shape_para_base if fullname == PARA else None
 
-    def get_function_hook(
-        self, fullname: str
-    ) -> Callable[[FunctionContext], Type] | None:
+    def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         """Constructors of generic morphisms and shape-aware jax functions."""
         if fullname in FUNCTION_RULES:
             return lambda ctx: FUNCTION_RULES[fullname](self, ctx)
@@ -582,7 +582,7 @@ class CdlPlugin(Plugin):
             return lambda ctx: self._construct(ctx, info)
         return None
 
-    def get_function_signature_hook(
+    def _function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
         """Shape-changing generic functions: their stacked type variables are erased.
@@ -595,7 +595,7 @@ class CdlPlugin(Plugin):
             return lambda ctx: _erase(ctx.default_signature, names)
         return None
 
-    def get_method_signature_hook(
+    def _method_signature_hook(
         self, fullname: str
     ) -> Callable[[MethodSigContext], FunctionLike] | None:
         """Let the plugin, not mypy's invariance, judge what a morphism accepts."""
@@ -617,7 +617,7 @@ class CdlPlugin(Plugin):
             arg_types=[AnyType(TypeOfAny.special_form), *sig.arg_types[1:]]
         )
 
-    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+    def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         """Composition, application of morphisms, and shape rules of array methods."""
         cls, _, method = fullname.rpartition(".")
         if method in MORPHISM_METHODS and self._para(cls) is not None:
@@ -641,13 +641,59 @@ class CdlPlugin(Plugin):
                 return self._array_transpose
         return None
 
-    def get_attribute_hook(
+    def _attribute_hook(
         self, fullname: str
     ) -> Callable[[AttributeContext], Type] | None:
         """``x.T`` reverses the shape of `x`."""
         if fullname == ARRAY + ".T":
             return self._array_t
         return None
+
+    # the hooks mypy calls: a failure inside the plugin never stops mypy ---------
+
+    def get_type_analyze_hook(
+        self, fullname: str
+    ) -> Callable[[AnalyzeTypeContext], Type] | None:
+        """See `_analyze_hook`."""
+        return _guard(self._analyze_hook(fullname), _analyze_plain)
+
+    def get_base_class_hook(
+        self, fullname: str
+    ) -> Callable[[ClassDefContext], None] | None:
+        """See `_base_class_hook`."""
+        return _guard(self._base_class_hook(fullname), lambda ctx: None)
+
+    def get_function_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionContext], Type] | None:
+        """See `_function_hook`."""
+        return _guard(self._function_hook(fullname), _default_return)
+
+    def get_function_signature_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        """See `_function_signature_hook`."""
+        return _guard(
+            self._function_signature_hook(fullname), lambda ctx: ctx.default_signature
+        )
+
+    def get_method_signature_hook(
+        self, fullname: str
+    ) -> Callable[[MethodSigContext], FunctionLike] | None:
+        """See `_method_signature_hook`."""
+        return _guard(
+            self._method_signature_hook(fullname), lambda ctx: ctx.default_signature
+        )
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        """See `_method_hook`."""
+        return _guard(self._method_hook(fullname), _default_return)
+
+    def get_attribute_hook(
+        self, fullname: str
+    ) -> Callable[[AttributeContext], Type] | None:
+        """See `_attribute_hook`."""
+        return _guard(self._attribute_hook(fullname), lambda ctx: ctx.default_attr_type)
 
     # morphisms --------------------------------------------------------------------
 
@@ -1089,6 +1135,27 @@ def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
     return analyzed
 
 
+def _guard(
+    hook: Callable[[_Ctx], _Out] | None, fallback: Callable[[_Ctx], _Out]
+) -> Callable[[_Ctx], _Out] | None:
+    """`hook`, falling back to mypy's own answer if the plugin fails on a program."""
+    if hook is None:
+        return None
+    checked = hook
+
+    def run(ctx: _Ctx) -> _Out:
+        try:
+            return checked(ctx)
+        except Exception:  # a plugin bug must not stop type checking
+            return fallback(ctx)
+
+    return run
+
+
+def _default_return(ctx: FunctionContext | MethodContext) -> Type:
+    return ctx.default_return_type
+
+
 def report(api: CheckerPluginInterface, message: str, context: Context) -> None:
     """Report a shape error, also from inside mypy's trial of an operator.
 
@@ -1109,8 +1176,10 @@ def report(api: CheckerPluginInterface, message: str, context: Context) -> None:
 
 
 def _analyze_plain(ctx: AnalyzeTypeContext) -> Type:
-    if not ctx.type.args:
-        return ctx.api.analyze_type(ctx.type)
+    """What mypy itself makes of ``Annotated[T, ...]``: `T`."""
+    if len(ctx.type.args) < 2:
+        ctx.api.fail(_messages.ANNOTATED_ARGUMENTS, ctx.context)
+        return AnyType(TypeOfAny.from_error)
     return ctx.api.analyze_type(ctx.type.args[0])
 
 

@@ -12,8 +12,8 @@ from typing_extensions import TypeVar
 from .._para import Para
 
 # Static sizes of a `Linear`, for the mypy plugin: ``Linear[784, 128]``.
-_InDim = TypeVar("_InDim", default=Any)
-_OutDim = TypeVar("_OutDim", default=Any)
+_InDim = TypeVar("_InDim", covariant=True, default=Any)
+_OutDim = TypeVar("_OutDim", covariant=True, default=Any)
 
 
 class Linear(
