@@ -60,12 +60,17 @@ def test_step_is_the_hand_written_equinox_optax_step() -> None:
         logits = jax.vmap(m)(xs)
         return optax.softmax_cross_entropy_with_integer_labels(logits, ys).mean()
 
-    reference = model
-    for _ in range(5):
-        state, loss = jax.jit(learner.step)(state, xs, ys)
-        ref_loss, grads = eqx.filter_value_and_grad(loss_fn)(reference)
+    @eqx.filter_jit
+    def reference_step(m: cdl.Para, opt_state: optax.OptState) -> tuple:
+        ref_loss, grads = eqx.filter_value_and_grad(loss_fn)(m)
         updates, opt_state = tx.update(grads, opt_state)
-        reference = eqx.apply_updates(reference, updates)
+        return eqx.apply_updates(m, updates), opt_state, ref_loss
+
+    reference = model
+    step = jax.jit(learner.step)
+    for _ in range(5):
+        state, loss = step(state, xs, ys)
+        reference, opt_state, ref_loss = reference_step(reference, opt_state)
         assert np.allclose(loss, ref_loss, atol=1e-6)
     trained = learner.model_at(state)
     for a, b in zip(jax.tree.leaves(trained), jax.tree.leaves(reference), strict=True):
@@ -116,6 +121,31 @@ def test_resume_continues_bit_for_bit(tmp_path: Path, dropout: float) -> None:
         jax.tree.leaves(resumed.state), jax.tree.leaves(straight.state), strict=True
     ):
         assert np.array_equal(a, b)
+
+
+def test_several_epochs_per_call_train_as_one_per_call() -> None:
+    xs, ys = blobs(40)
+    model = mlp(4)
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.01))
+    kwargs = dict(epochs=5, batch_size=8, key=jax.random.key(3), progress=False)
+    one = fit(learner, model, xs, ys, metrics={"accuracy": accuracy}, **kwargs)
+    chunked = fit(
+        learner,
+        model,
+        xs,
+        ys,
+        metrics={"accuracy": accuracy},
+        epochs_per_call=2,
+        unroll=2,
+        **kwargs,
+    )
+    assert chunked.history.keys() == one.history.keys()
+    for name in one.history:
+        assert np.allclose(chunked.history[name], one.history[name], atol=1e-6)
+    for a, b in zip(
+        jax.tree.leaves(chunked.state), jax.tree.leaves(one.state), strict=True
+    ):
+        assert np.allclose(a, b, atol=1e-6)
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ class Momentum(AbstractOptimiser):
         return trace, _tree_map(lambda d: -self.learning_rate * d, direction)
 
 
-def Nesterov(learning_rate: Scalar, momentum: Scalar = 0.9) -> Momentum:  # noqa: N802
+def Nesterov(learning_rate: Scalar, momentum: Scalar = 0.9) -> Momentum:
     """Nesterov's accelerated gradient (optax's ``sgd(..., nesterov=True)``).
 
     **Arguments:** `learning_rate` η; `momentum` β (0.9).
