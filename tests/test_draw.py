@@ -53,6 +53,17 @@ def fold() -> cdl.Para[Any, Any]:
     )
 
 
+def tree_fold() -> cdl.Para[Any, Any]:
+    expr = cdl.polynomial("ExprF", Num="a", Op="a x x")
+    k1, k2 = keys(2)
+    algebra = cdl.Algebra(
+        expr,
+        Num=cdl.TreeLSTMCell(10, 16, arity=0, key=k1),
+        Op=cdl.TreeLSTMCell(3, 16, arity=2, key=k2),
+    )
+    return cdl.cata(algebra)
+
+
 def wiring() -> cdl.Para[Any, Any]:
     k1, k2 = keys(2)
     pair = cdl.Linear(2, 3, key=k1) @ cdl.Linear(4, 3, key=k2)
@@ -64,6 +75,7 @@ PICTURES = {
     "residual": residual,
     "tied": tied,
     "fold": fold,
+    "tree_fold": tree_fold,
     "wiring": wiring,
 }
 
@@ -137,6 +149,20 @@ def test_fold_frames_its_cell_with_nil_and_a_loop() -> None:
     assert len(loops) == 1
     svg = diagram.svg()
     assert ">float[n,3]<" in svg and ">float[3]<" in svg and ">float[8]<" in svg
+
+
+def test_tree_fold_frames_one_cell_per_constructor() -> None:
+    diagram = cdl.draw(tree_fold())
+    assert [label.split(":")[0] for label in diagram.boxes()] == ["Num", "Op"]
+    items = diagram.block.items
+    (frame,) = [i for i in items if isinstance(i, Box) and i.kind == "frame"]
+    assert frame.label == "cata"
+    case, merge = sorted((i for i in items if isinstance(i, Dot)), key=lambda d: d.y)
+    cells = [i for i in items if isinstance(i, Box) and i.kind == "box"]
+    assert all(case.y < c.y and c.y + c.h < merge.y for c in cells)
+    loops = [i for i in items if isinstance(i, Curve) and i.dashed]
+    assert len(loops) == 1 and loops[0].right() > max(c.right() for c in cells)
+    assert loops[0].right() < frame.right()
 
 
 def test_unknown_morphisms_are_labelled_boxes() -> None:

@@ -6,9 +6,9 @@ the bottom edge, one port per wire. ``f >> g`` stacks blocks, joining the output
 one to the inputs of the next by wires labelled with their spaces; ``f @ g`` puts
 them side by side. Structure maps are drawn as wiring (copy is a fork, swap a
 crossing, projections and discard end a wire in a dot, add a ⊕ node),
-reparametrisations as a dashed frame around the morphism they change, and list
+reparametrisations as a dashed frame around the morphism they change, list
 folds as a frame around their algebra's cell, with its initial value and its
-loop.
+loop, and folds of other functors as a frame around one cell per constructor.
 
 >>> import jax, cdl
 >>> f = cdl.Linear(3, 3, key=jax.random.key(0))
@@ -472,6 +472,54 @@ DRAWERS: Final[dict[type, Callable[[Para[Any, Any], Space], Block]]] = {
 }
 
 
+def _tree_fold(morphism: Para[Any, Any], dom: Space) -> Block:
+    """A fold of a polynomial functor: one cell per constructor, cased and merged."""
+    cells: dict[str, Para[Any, Any]] = getattr(morphism, "algebra").cells  # noqa: B009
+    row: Block | None = None
+    for name, cell in cells.items():
+        label = f"{name}: {cell.label}"
+        width = max(text_width(label) + 2 * PAD, MIN_W)
+        box = Block(
+            width,
+            BOX_H,
+            ((width / 2, dom),),
+            ((width / 2, dom),),
+            (Box(0.0, 0.0, width, BOX_H, label),
+             Text(width / 2, BOX_H / 2, label, FONT, "middle")),
+        )  # fmt: skip
+        row = box if row is None else beside(row, box)
+    assert row is not None
+    centre, case_y, top = row.width / 2, 10.0, 10.0 + 0.75 * GAP
+    merge_y = top + row.height + 0.75 * GAP
+    bend = (row.width / 2 + 24) / 0.75
+    out = _output(morphism, dom)
+    items: list[Item] = [Curve((centre, 0.0), (centre, case_y)), Dot(centre, case_y)]
+    items += row.moved(0.0, top)
+    for x, _ in row.ins:
+        items.append(Curve((centre, case_y), (x, top)))
+    for x, _ in row.outs:
+        items.append(Curve((x, top + row.height), (centre, merge_y)))
+    height = merge_y + 10.0
+    items += [
+        Dot(centre, merge_y),
+        Curve((centre, merge_y), (centre, height)),
+        Curve((centre, merge_y), (centre, case_y), True, bend),
+    ]
+    block = Block(
+        row.width + 30, height, ((centre, dom),), ((centre, out),), tuple(items)
+    )
+    return frame(morphism.label.split("(")[0], block)
+
+
+def _is_tree_fold(morphism: Para[Any, Any]) -> bool:
+    cells = getattr(getattr(morphism, "algebra", None), "cells", None)
+    return (
+        isinstance(cells, dict)
+        and bool(cells)
+        and all(isinstance(c, Para) for c in cells.values())
+    )
+
+
 def _is_list_fold(morphism: Para[Any, Any]) -> bool:
     cons = getattr(getattr(morphism, "algebra", None), "cons", None)
     return isinstance(cons, Para)
@@ -497,4 +545,6 @@ def layout(morphism: Para[Any, Any], dom: Space) -> Block:
             return drawer(morphism, dom)
     if _is_list_fold(morphism):
         return _fold(morphism, dom)
+    if _is_tree_fold(morphism):
+        return _tree_fold(morphism, dom)
     return _box(morphism, dom)
