@@ -282,6 +282,16 @@ def fit(
       compile time.
 
     **Returns:** a `FitResult`; raises `DataError` on unusable data.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> from cdl.optics import Learner, MeanSquaredError, SGD, fit
+    >>> xs = jnp.linspace(-1, 1, 32)[:, None]
+    >>> model = cdl.Linear(1, 1, key=jax.random.key(0))
+    >>> learner = Learner(model, MeanSquaredError(), SGD(0.1))
+    >>> result = fit(learner, model, xs, 2 * xs, epochs=20, batch_size=8,
+    ...              key=jax.random.key(1), progress=False, epochs_per_call=20)
+    >>> len(result.history["loss"]), round(float(result.model.weight[0, 0]), 2)
+    (20, 2.0)
     """
     metrics = dict(metrics or {})
     state = start if isinstance(start, TrainState) else learner.init(start)
