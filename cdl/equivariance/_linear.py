@@ -104,6 +104,8 @@ class Coefficients(eqx.Module):
 
     **Arguments:** `weight` ``[k, F_out, F_in]``; `bias` ``[k_b, F_out]`` or None.
 
+    **Returns:** the pytree of coefficients (the ``params`` of `EquivariantLinear`).
+
     >>> import jax.numpy as jnp
     >>> Coefficients(jnp.zeros((2, 1, 1)), None).weight.shape
     (2, 1, 1)

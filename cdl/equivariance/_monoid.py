@@ -166,7 +166,7 @@ class Monoid:
         >>> sorted(g.tolist())
         [0, 1, 2, 3, 4]
         """
-        if self.name == f"S{self.size}" and length is None:
+        if length is None and self == Monoid.symmetric(self.size):
             return rng.permutation(self.size)
         gens = self.generators_array()
         element = self.identity()

@@ -45,7 +45,8 @@ class CircularConv:
         """Apply the circulant map with orbit coefficients `coeffs` to `x`."""
         k = len(self.spatial)
         x = _channels_first(self.act_in, x)
-        kernel = coeffs[jnp.asarray(self.first_row)]
+        identity = np.array_equal(self.first_row, np.arange(self.first_row.size))
+        kernel = coeffs if identity else coeffs[jnp.asarray(self.first_row)]
         kernel = kernel.reshape(self.spatial + kernel.shape[1:])
         kernel = jnp.moveaxis(kernel, (k, k + 1), (0, 1))
         padded = jnp.pad(x, [(0, 0)] + [(0, s - 1) for s in self.spatial], mode="wrap")
