@@ -995,44 +995,59 @@ class CdlPlugin(Plugin):
         return self._array((), ctx.default_return_type)
 
     def _fn_vmap(self, ctx: FunctionContext) -> Type:
-        if len(ctx.arg_types) < 1 or len(ctx.arg_types[0]) != 1:
+        """``jax.vmap(f)``: `f` with a leading batch axis on its arrays.
+
+        With other ``in_axes``/``out_axes`` than 0 the result takes anything and
+        returns arrays of any shape; a morphism the plugin does not model keeps
+        mypy's own type.
+        """
+        if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
             return ctx.default_return_type
+        batched = True
         for formal, exprs in zip(ctx.callee_arg_names[1:], ctx.args[1:], strict=False):
-            if (
-                exprs
-                and not (formal in ("in_axes", "out_axes") and fold(exprs[0]) == 0)
-                and formal not in ("axis_name", "axis_size")
-            ):
-                return AnyType(TypeOfAny.special_form)
+            if exprs and formal in ("in_axes", "out_axes") and fold(exprs[0]) != 0:
+                batched = False
         fun = get_proper_type(ctx.arg_types[0][0])
-        sig = None
         para = self._info(PARA)
-        if isinstance(fun, Instance) and para is not None:
+        fallback = self._info("builtins.function")
+        if isinstance(fun, Instance) and para is not None and fallback is not None:
             sig = signature(fun, para)
-            call = fun.type.get_method("__call__")
-            if sig is None or call is None:
-                return AnyType(TypeOfAny.special_form)
+            if sig is None or not isinstance(sig[0], Arr):
+                return ctx.default_return_type
             dom, cod = sig
-            if not isinstance(dom, Arr):
-                return AnyType(TypeOfAny.special_form)
-            fallback = self._info("builtins.function")
-            if fallback is None:
-                return AnyType(TypeOfAny.special_form)
+            given: Type = (
+                self._shape_type(_batched(dom))
+                if batched
+                else AnyType(TypeOfAny.special_form)
+            )
+            out = self._shape_type(cod)
             return CallableType(
-                [self._shape_type(_batched(dom))],
+                [given],
                 [ARG_POS],
                 ["x"],
-                self._shape_type(_batched(cod))
-                if isinstance(cod, Arr)
-                else (AnyType(TypeOfAny.special_form)),
+                self._batched_type(out) if batched else self._erased_type(out),
                 Instance(fallback, []),
             )
         if isinstance(fun, CallableType):
+            if not batched:
+                return fun.copy_modified(
+                    arg_types=[AnyType(TypeOfAny.special_form) for _ in fun.arg_types],
+                    ret_type=self._erased_type(fun.ret_type),
+                )
             return fun.copy_modified(
                 arg_types=[self._batched_type(t) for t in fun.arg_types],
                 ret_type=self._batched_type(fun.ret_type),
             )
         return ctx.default_return_type
+
+    def _erased_type(self, typ: Type) -> Type:
+        """`typ` with every array's shape forgotten."""
+        t = get_proper_type(typ)
+        if isinstance(t, Instance) and t.type.fullname == ARRAY:
+            return self._shape_type(Arr((Star(None),)))
+        if isinstance(t, TupleType):
+            return t.copy_modified(items=[self._erased_type(i) for i in t.items])
+        return typ
 
     def _batched_type(self, typ: Type) -> Type:
         t = get_proper_type(typ)
@@ -1082,6 +1097,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[CdlPlugin, FunctionContext], Type]]] =
     "jax._src.random.core.normal": CdlPlugin._fn_random,
     "jax._src.random.core.uniform": CdlPlugin._fn_random,
     "jax._src.api.vmap": CdlPlugin._fn_vmap,
+    "equinox._vmap_pmap.filter_vmap": CdlPlugin._fn_vmap,
     "jax._src.lax.control_flow.loops.scan": CdlPlugin._fn_scan,
 }
 
