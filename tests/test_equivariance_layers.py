@@ -281,3 +281,24 @@ def test_s6_basis_shape() -> None:
     act = cdl.permutation_action(6, order=2)
     basis = cdl.equivariant_basis(act, act)
     assert basis.matrices().reshape(basis.size, -1).T.shape == (1296, 15)
+
+
+def test_wrong_inputs_raise_space_errors() -> None:
+    act = cdl.permutation_action(4, (2,))
+    layer = cdl.EquivariantLinear(act, act, key=KEY)
+    with pytest.raises(cdl.SpaceError, match=r"EquivariantLinear\(S4: f32\[4,2\]"):
+        layer(jnp.zeros((5, 2)))
+
+
+def test_sums_and_products_of_actions_are_actions() -> None:
+    v = cdl.permutation_action(3, (2,))
+    cdl.check_action(cdl.DirectSum(v, v.tensor(v)), key=KEY, samples=2)
+    cdl.check_action(v.tensor(cdl.permutation_action(3)), key=KEY, samples=2)
+
+
+def test_coefficient_count_is_basis_size_times_feature_blocks() -> None:
+    a = cdl.permutation_action(4, (3,), order=2)
+    b = cdl.permutation_action(4, (5,))
+    layer = cdl.EquivariantLinear(a, b, key=KEY)
+    assert layer.params.weight.shape == (5, 5, 3)
+    assert layer.params.bias is not None and layer.params.bias.shape == (1, 5)
