@@ -222,6 +222,7 @@ from .equivariance import (
     DirectSum as DirectSum,
     EquivariantLinear as EquivariantLinear,
     IndexAction as IndexAction,
+    MatrixAction as MatrixAction,
     Monoid as Monoid,
     Pointwise as Pointwise,
     Pool as Pool,

@@ -302,3 +302,36 @@ def test_coefficient_count_is_basis_size_times_feature_blocks() -> None:
     layer = cdl.EquivariantLinear(a, b, key=KEY)
     assert layer.params.weight.shape == (5, 5, 3)
     assert layer.params.bias is not None and layer.params.bias.shape == (1, 5)
+
+
+TURN = np.array([[0.0, -1.0], [1.0, 0.0]])
+FLIP = np.array([[1.0, 0.0], [0.0, -1.0]])
+
+
+def test_matrix_representations() -> None:
+    rotations = cdl.MatrixAction(cdl.Monoid.cyclic(4), [TURN])
+    cdl.check_action(rotations, key=KEY, samples=2)
+    # Maps of the plane commuting with the quarter turn: aI + bJ (complex numbers).
+    assert cdl.equivariant_basis(rotations, rotations).size == 2
+    # Adding the mirror leaves only the scalars.
+    dihedral = cdl.MatrixAction(cdl.Monoid.dihedral(4), [TURN, FLIP])
+    assert cdl.equivariant_basis(dihedral, dihedral).size == 1
+    # The sign of S_4 (both generators are odd): every point and every pair of
+    # points has a transposition fixing it, so no linear map from V or V ⊗ V to
+    # the sign representation is equivariant.
+    sign = cdl.MatrixAction(cdl.Monoid.symmetric(4), [[[-1.0]], [[-1.0]]])
+    assert cdl.equivariant_basis(cdl.permutation_action(4), sign).size == 0
+    pairs = cdl.permutation_action(4, order=2)
+    assert cdl.equivariant_basis(pairs, sign).size == 0
+    # The trivial representation by 1×1 matrices receives the sum: one map.
+    one = cdl.MatrixAction(cdl.Monoid.symmetric(4), [[[1.0]], [[1.0]]])
+    assert cdl.equivariant_basis(cdl.permutation_action(4), one).size == 1
+    layer = cdl.EquivariantLinear(rotations, rotations, key=KEY)
+    assert cdl.is_equivariant(layer, rotations, rotations, key=KEY)
+
+
+def test_matrices_must_respect_the_relations() -> None:
+    with pytest.raises(ValueError, match="do not define a representation of C3"):
+        cdl.MatrixAction(cdl.Monoid.cyclic(3), [TURN])
+    with pytest.raises(ValueError, match="one matrix per generator, not 1"):
+        cdl.MatrixAction(cdl.Monoid.dihedral(4), [TURN])

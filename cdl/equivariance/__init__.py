@@ -4,6 +4,7 @@ from ._action import (
     AbstractAction as AbstractAction,
     DirectSum as DirectSum,
     IndexAction as IndexAction,
+    MatrixAction as MatrixAction,
     check_action as check_action,
     image_action as image_action,
     permutation_action as permutation_action,

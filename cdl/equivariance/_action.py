@@ -324,6 +324,77 @@ class DirectSum(AbstractAction):
         return np.concatenate(parts)
 
 
+class MatrixAction(AbstractAction):
+    """A linear representation: each generator of `monoid` acts by a given matrix.
+
+    The matrix of any element is found by closing the generators under the product
+    (so the monoid must be small enough to enumerate); acting looks the element
+    up in that table, which also works on traced elements under `jax.jit`. The
+    basis of maps between such actions is solved by the dense null-space method,
+    as EMLP does for matrix groups.
+
+    **Arguments:** `monoid`; `matrices`, one ``d × d`` matrix per generator, in
+    the order of ``monoid.generators``.
+
+    **Returns:** the action on ``float[d]``; the homomorphism property
+    ``ρ(g·h) = ρ(g) ρ(h)`` is checked on the generators when it is built.
+
+    Quarter turns of the plane, as a representation of ``C_4``:
+
+    >>> import numpy as np, jax.numpy as jnp
+    >>> turn = [[0.0, -1.0], [1.0, 0.0]]
+    >>> act = MatrixAction(Monoid.cyclic(4), [turn])
+    >>> act.act(act.monoid.generators_array()[0], jnp.array([1.0, 0.0]))
+    Array([0., 1.], dtype=float32)
+    """
+
+    monoid: Monoid = eqx.field(static=True)
+    dim: int = eqx.field(static=True)
+    elements: tuple[tuple[int, ...], ...] = eqx.field(static=True)
+    images: tuple[tuple[float, ...], ...] = eqx.field(static=True)
+
+    def __init__(self, monoid: Monoid, matrices: Sequence[Any]) -> None:
+        gens = [np.asarray(m, dtype=np.float64) for m in matrices]
+        if len(gens) != len(monoid.generators) or not gens:
+            raise ValueError(_messages.matrix_count(monoid.name, len(gens)))
+        dim = gens[0].shape[0]
+        table = {tuple(range(monoid.size)): np.eye(dim)}
+        frontier = [monoid.identity()]
+        while frontier:
+            following = []
+            for x in frontier:
+                for g, rho in zip(monoid.generators_array(), gens, strict=True):
+                    y = monoid.multiply(x, g)
+                    key = tuple(int(i) for i in y)
+                    image = table[tuple(int(i) for i in x)] @ rho
+                    if key not in table:
+                        table[key] = image
+                        following.append(y)
+                    elif not np.allclose(table[key], image):
+                        raise ValueError(_messages.not_a_representation(monoid.name))
+            frontier = following
+        self.monoid = monoid
+        self.dim = dim
+        self.elements = tuple(table)
+        self.images = tuple(tuple(m.ravel().tolist()) for m in table.values())
+
+    @property
+    def label(self) -> str:
+        """``M on float[d] by matrices``."""
+        return f"{self.monoid.name} on float[{self.dim}] by matrices"
+
+    def act(self, g: Any, x: Any) -> Any:
+        """Multiply `x` by the matrix of `g`, looked up in the table of elements."""
+        table = jnp.asarray(np.array(self.elements))
+        index = jnp.argmax(jnp.all(table == jnp.asarray(g)[None, :], axis=1))
+        images = jnp.asarray(np.array(self.images, dtype=np.float32))
+        return images[index].reshape(self.dim, self.dim) @ x
+
+    def random_input(self, key: PRNGKeyArray) -> Array:
+        """Standard normal entries of shape ``(d,)``."""
+        return jax.random.normal(key, (self.dim,))
+
+
 def permutation_action(
     n: int,
     features: Sequence[int] = (),

@@ -88,3 +88,16 @@ def zero_not_fixed(name: str, action: str) -> str:
         f"{name} does not commute with {action}: the monoid writes zeros, so the "
         f"function must send 0 to 0 (use relu or tanh, or subtract its value at 0)."
     )
+
+
+def matrix_count(name: str, given: int) -> str:
+    """Text of the error for a representation with the wrong number of matrices."""
+    return f"a representation of {name} needs one matrix per generator, not {given}."
+
+
+def not_a_representation(name: str) -> str:
+    """Text of the error for matrices that do not respect the monoid's relations."""
+    return (
+        f"the matrices do not define a representation of {name}: two words for the "
+        f"same element give different matrices."
+    )
