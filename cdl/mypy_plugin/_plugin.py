@@ -390,35 +390,47 @@ def _tvar_names(typ: Type, out: set[str]) -> None:
         _tvar_names(t.type, out)
 
 
-_DIM_PARAMS: dict[str, list[str]] = {}
-
-
 def _dim_params(info: TypeInfo) -> list[str]:
     """Names of the dimensions that the class's type parameters stand for, in order.
+
+    Recorded by `_shape_para_base` when the class is analysed (and kept in mypy's
+    cache with the class).
+    """
+    names = info.metadata.get("cdl", {}).get("dims", [])
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def _find_dim_params(info: TypeInfo, base: Instance) -> list[str]:
+    """The named dimensions a generic layer's type parameters stand for.
 
     A generic `Para` subclass whose type variables do not occur in its declared
     spaces binds them, in order, to the named dimensions of those spaces that are
     also ``__init__`` parameters (``Linear[784, 128]``: in_dim, out_dim).
     """
-    if info.fullname in _DIM_PARAMS:
-        return _DIM_PARAMS[info.fullname]
-    names: list[str] = []
-    para = next((b for b in info.mro if b.fullname == PARA), None)
     tvars = info.defn.type_vars
-    base = _para_base(info, para) if para is not None else None
-    if base is not None and tvars:
-        used: set[str] = set()
-        _tvar_names(base, used)
-        if not any(tv.name in used for tv in tvars):
-            found: list[str] = []
-            for arg in base.args:
-                _names_in(arg, found)
-            init = set(_init_names(info))
-            names = [n for n in found if n in init][: len(tvars)]
-            if len(names) != len(tvars):
-                names = []
-    _DIM_PARAMS[info.fullname] = names
-    return names
+    used: set[str] = set()
+    _tvar_names(base, used)
+    if not tvars or any(tv.name in used for tv in tvars):
+        return []
+    found: list[str] = []
+    for arg in base.args:
+        _names_in(arg, found)
+    init = set(_init_names(info))
+    names = [n for n in found if n in init][: len(tvars)]
+    return names if len(names) == len(tvars) else []
+
+
+def _bind_dims(typ: Type, tvars: dict[str, TypeVarType]) -> Type:
+    """`typ` with the named dimensions in `tvars` replaced by those type variables."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance):
+        return t.copy_modified(args=[_bind_dims(a, tvars) for a in t.args])
+    if isinstance(t, TupleType):
+        return t.copy_modified(items=[_bind_dims(i, tvars) for i in t.items])
+    tag = _tag(t)
+    if tag and tag[0] == "dim" and tag[1] in tvars:
+        return tvars[tag[1]]
+    return typ
 
 
 def signature(typ: ProperType, para: TypeInfo) -> tuple[Space, Space] | None:
@@ -427,29 +439,24 @@ def signature(typ: ProperType, para: TypeInfo) -> tuple[Space, Space] | None:
         return None
     info = typ.type
     rename = _renamer()
-    dim_names = _dim_params(info)
-    bound: dict[str, Dim] = {}
+    if _dim_params(info):
+        base = map_instance_to_supertype(typ, para)
+        if len(base.args) != 2:
+            return None
+        dom, cod = (space_of(a, rename) for a in base.args)
+        return dom, cod
     tvars: dict[str, Space] = {}
     for tv, arg in zip(info.defn.type_vars, typ.args, strict=False):
-        if dim_names:
-            continue
         a = get_proper_type(arg)
         if isinstance(a, UninhabitedType) or (isinstance(a, AnyType) and not _tag(a)):
             tvars[tv.name] = SpaceVar(rename(tv.name))
         else:
             tvars[tv.name] = space_of(a, rename, tvars)
-    for name, arg in zip(dim_names, typ.args, strict=False):
-        dims = dims_of_args([arg], rename)
-        bound[rename(name)] = dims[0] if dims else None
-    base = _para_base(info, para)
-    if base is None or len(base.args) != 2:
+    own = _para_base(info, para)
+    if own is None or len(own.args) != 2:
         return None
-    dom, cod = (space_of(a, rename, tvars) for a in base.args)
-    u = Unifier()
-    for name, value in bound.items():
-        if value is not None:
-            u.dims[name] = value
-    return u.resolve(dom), u.resolve(cod)
+    dom, cod = (space_of(a, rename, tvars) for a in own.args)
+    return dom, cod
 
 
 # -- the plugin ----------------------------------------------------------------------
@@ -1012,9 +1019,11 @@ class CdlPlugin(Plugin):
         fallback = self._info("builtins.function")
         if isinstance(fun, Instance) and para is not None and fallback is not None:
             sig = signature(fun, para)
-            if sig is None or not isinstance(sig[0], Arr):
+            if sig is None:
                 return ctx.default_return_type
             dom, cod = sig
+            if not isinstance(dom, Arr):
+                return ctx.default_return_type
             given: Type = (
                 self._shape_type(_batched(dom))
                 if batched
@@ -1121,7 +1130,19 @@ def _shape_para_base(ctx: ClassDefContext) -> None:
                 _shape_expr(e, a, shapes)
                 for e, a in zip(expr.index.items, base.args, strict=True)
             ]
-            info.bases[k] = base.copy_modified(args=args)
+            shaped = base.copy_modified(args=args)
+            names = _find_dim_params(info, shaped)
+            if names:
+                tvars = {
+                    n: tv
+                    for n, tv in zip(names, info.defn.type_vars, strict=True)
+                    if isinstance(tv, TypeVarType)
+                }
+                shaped = shaped.copy_modified(
+                    args=[_bind_dims(a, tvars) for a in shaped.args]
+                )
+                info.metadata["cdl"] = {"dims": names}
+            info.bases[k] = shaped
 
 
 def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:

@@ -1,13 +1,19 @@
 """Convolutions: `Conv1d` and `Conv2d`, channels first, one example at a time."""
 
 import math
+from typing import Any, Generic
 
 import equinox as eqx
 import jax
 from jaxtyping import Array, Float, PRNGKeyArray
+from typing_extensions import TypeVar
 
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
+
+# Static channel counts, for the mypy plugin: ``Conv2d[1, 8]``.
+_InChannels = TypeVar("_InChannels", covariant=True, default=Any)
+_OutChannels = TypeVar("_OutChannels", covariant=True, default=Any)
 
 
 def _init(
@@ -48,7 +54,8 @@ def _output_space(
 
 
 class Conv1d(
-    Para[Float[Array, "in_channels length"], Float[Array, "out_channels out_length"]]
+    Para[Float[Array, "in_channels length"], Float[Array, "out_channels out_length"]],
+    Generic[_InChannels, _OutChannels],
 ):
     """One-dimensional convolution over ``float[in_channels, length]``.
 
@@ -109,7 +116,8 @@ class Conv2d(
     Para[
         Float[Array, "in_channels height width"],
         Float[Array, "out_channels out_height out_width"],
-    ]
+    ],
+    Generic[_InChannels, _OutChannels],
 ):
     """Two-dimensional convolution over ``float[in_channels, height, width]``.
 

@@ -1,13 +1,19 @@
 """Lookup tables: `Embedding`."""
 
+from typing import Any, Generic
+
 import equinox as eqx
 import jax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
+from typing_extensions import TypeVar
 
 from .._para import Para
 
+# The static vector size, for the mypy plugin: ``Embedding[64]``.
+_Dim = TypeVar("_Dim", covariant=True, default=Any)
 
-class Embedding(Para[Int[Array, ""], Float[Array, "dim"]]):
+
+class Embedding(Para[Int[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
     """A table of `num` learned vectors of size `dim`, indexed by an integer.
 
     **Arguments:** `num`, the number of rows; `dim`, the vector size; `key`.

@@ -1,13 +1,21 @@
 """Normalisation: `LayerNorm`."""
 
+from typing import Any, Generic
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
+from typing_extensions import TypeVar
 
 from .._para import Para
 
+# The static width, for the mypy plugin: ``LayerNorm[64]``.
+_Dim = TypeVar("_Dim", covariant=True, default=Any)
 
-class LayerNorm(Para[Float[Array, "*batch dim"], Float[Array, "*batch dim"]]):
+
+class LayerNorm(
+    Para[Float[Array, "*batch dim"], Float[Array, "*batch dim"]], Generic[_Dim]
+):
     """Normalises the last axis to zero mean and unit variance, then scales and shifts.
 
     **Arguments:** `dim`, the size of the last axis; `eps` added to the variance.
