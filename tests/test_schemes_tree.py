@@ -1,5 +1,6 @@
 """Tree folds against a plain-Python reference recursion, on random trees."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -103,14 +104,7 @@ def test_gradient_matches_finite_differences_for_payloads_and_weights():
     table = cdl.tree_table(cdl.TreeF, ((0.5, -1.0), (0.3, (1.2, 0.7))))
 
     def loss(a, leaves):
-        t = cdl.NodeTable(
-            table.functor,
-            table.size,
-            table.depth,
-            {**table.payloads, "Leaf": leaves},
-            table.bands,
-            table.roots,
-        )
+        t = eqx.tree_at(lambda t: t.payloads["Leaf"], table, leaves)
         return cdl.cata(cdl.Algebra(cdl.TreeF, Leaf=Leaf(a), Node=alg.cells["Node"]))(
             t
         ).sum()

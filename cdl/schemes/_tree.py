@@ -42,7 +42,9 @@ from ._functor import Functor, Layer
 
 _A = TypeVar("_A")
 
-_Level = dict[str, tuple[Array, Array, Array]]
+_Level = dict[str, tuple[Array, Array, Array, Array]]
+"""Per constructor: block starts and node counts ``[L]``, children ``[L, W, k]``
+(buffer rows; ``capacity`` marks none) and payload rows ``[L, W]``."""
 
 
 class NodeTable(eqx.Module):
@@ -64,9 +66,11 @@ class NodeTable(eqx.Module):
     functor: Functor = eqx.field(static=True)
     size: int = eqx.field(static=True)
     depth: int = eqx.field(static=True)
+    capacity: int = eqx.field(static=True)
     payloads: dict[str, Array]
     bands: tuple[_Level, ...]
     roots: Int[Array, "*r"]
+    """Rows of the results buffer holding the roots (not node indices)."""
 
     @staticmethod
     def from_arrays(
@@ -156,8 +160,16 @@ def _heights(kids: np.ndarray) -> np.ndarray:
     return heights
 
 
-def _pow2(w: int) -> int:
-    return 0 if w == 0 else 1 << (w - 1).bit_length()
+def _padded(w: int) -> int:
+    """`w` rounded up to a multiple of an eighth of the next power of two.
+
+    Levels of similar widths then share shapes (and compiled code) while padding
+    wastes at most an eighth of the work.
+    """
+    if w <= 8:
+        return w
+    grain = (1 << (w - 1).bit_length()) // 8
+    return -(-w // grain) * grain
 
 
 def _build(
@@ -217,35 +229,59 @@ def _build(
         if strategy == "nodes":
             keys.append(tuple(1 if counts[t] else 0 for t in range(len(names))))
         else:
-            keys.append(tuple(_pow2(len(m)) for m in members[level]))
+            keys.append(tuple(_padded(len(m)) for m in members[level]))
+    # Runs of levels with the same padded widths form a band (one scan). Each
+    # (level, constructor) owns a contiguous block of rows of the results buffer,
+    # so a level is written, and its cotangents read, as one slice.
+    spans: list[tuple[int, int]] = []
+    lo = 0
+    while lo < n_levels:
+        hi = lo
+        while hi < n_levels and keys[hi] == keys[lo]:
+            hi += 1
+        spans.append((lo, hi))
+        lo = hi
+    position = np.zeros(n, np.int64)
+    block_start: dict[tuple[int, int], int] = {}
+    cursor = 0
+    for lo, hi in spans:
+        for level in range(lo, hi):
+            for t in range(len(names)):
+                w = keys[lo][t]
+                if w == 0:
+                    continue
+                block_start[level, t] = cursor
+                nodes = members[level][t]
+                position[nodes] = cursor + np.arange(len(nodes))
+                cursor += w
+    capacity = cursor
     bands: list[_Level] = []
-    start = 0
-    while start < n_levels:
-        stop = start
-        while stop < n_levels and keys[stop] == keys[start]:
-            stop += 1
+    for lo, hi in spans:
         band: _Level = {}
         for t, c in enumerate(functor.constructors):
-            w = keys[start][t]
+            w = keys[lo][t]
             if w == 0:
                 continue
             k = max(c.arity, 1)
-            idx = np.full((stop - start, w), n, np.int32)
-            ch = np.full((stop - start, w, k), n, np.int32)
-            sl = np.full((stop - start, w), counts[t], np.int32)
-            for row, level in enumerate(range(start, stop)):
+            starts = np.zeros(hi - lo, np.int32)
+            filled = np.zeros(hi - lo, np.int32)
+            ch = np.full((hi - lo, w, k), capacity, np.int32)
+            sl = np.full((hi - lo, w), counts[t], np.int32)
+            for row, level in enumerate(range(lo, hi)):
                 nodes = members[level][t]
-                idx[row, : len(nodes)] = nodes
+                starts[row] = block_start[level, t]
+                filled[row] = len(nodes)
                 sl[row, : len(nodes)] = slot[nodes]
                 if c.arity and nodes:
                     got = kids[nodes][:, : min(width, c.arity)]
-                    ch[row, : len(nodes), : got.shape[1]] = np.where(got < 0, n, got)
-            band[c.name] = (jnp.asarray(idx), jnp.asarray(ch), jnp.asarray(sl))
+                    mapped = np.where(got < 0, capacity, position[np.maximum(got, 0)])
+                    ch[row, : len(nodes), : got.shape[1]] = mapped
+            band[c.name] = tuple(jnp.asarray(a) for a in (starts, filled, ch, sl))  # type: ignore[assignment]
         bands.append(band)
-        start = stop
+    roots = position[np.asarray(roots, np.int64)]
     root_arr = jnp.asarray(np.asarray(roots, np.int32))
     depth = int(heights.max(initial=0))
-    return NodeTable(functor, n, depth, stored, tuple(bands), root_arr)
+    return NodeTable(functor, n, depth, capacity, stored, tuple(bands), root_arr)
 
 
 def tree_table(
@@ -270,8 +306,8 @@ def tree_table(
     children, or a depth over `max_depth`.
 
     >>> import cdl
-    >>> cdl.tree_table(cdl.TreeF, [(1.0, 2.0), 3.0], forest=True).roots
-    Array([2, 3], dtype=int32)
+    >>> cdl.tree_table(cdl.TreeF, [(1.0, 2.0), 3.0], forest=True).roots.shape
+    (2,)
     >>> cdl.tree_table(cdl.TreeF, ((1.0, 2.0), 3.0), max_depth=1)
     Traceback (most recent call last):
     ...
@@ -460,16 +496,22 @@ def _apply(
 
 
 def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
-    size = table.size
+    size = table.capacity
     template = _carrier_template(algebra, table)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
 
     def level_forward(alg: Algebra[Any], payloads: Any, buf: Any, level: _Level) -> Any:
         out = buf
-        for name, (idx, child, slot) in level.items():
+        for name, (start, _, child, slot) in level.items():
             value = _apply(alg, name, payloads, buf, child, slot, size)
-            out = jax.tree.map(lambda b, v, idx=idx: b.at[idx].set(v), out, value)
+            out = jax.tree.map(
+                lambda b, v, at=start: jax.lax.dynamic_update_slice_in_dim(
+                    b, v.astype(b.dtype), at, axis=0
+                ),
+                out,
+                value,
+            )
         return out
 
     def forward(p: Any, pd: Any) -> Any:
@@ -506,15 +548,17 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
 
         def level_backward(carry: Any, level: _Level) -> Any:
             ct, dp, dpd = carry
-            for name, (idx, child, slot) in level.items():
-                valid = idx < size
+            for name, (start, count, child, slot) in level.items():
+                width = child.shape[0]
+                valid = jnp.arange(width) < count
                 g_c = jax.tree.map(
-                    lambda t, v=valid, i=idx: jnp.where(
-                        v.reshape(-1, *[1] * (t.ndim - 1)), t[i], 0
+                    lambda t, v=valid, at=start, w=width: jnp.where(
+                        v.reshape(-1, *[1] * (t.ndim - 1)),
+                        jax.lax.dynamic_slice_in_dim(t, at, w, axis=0),
+                        0,
                     ),
                     ct,
                 )
-
                 rows = jax.tree.map(
                     lambda q, sl=slot: q[sl], eqx.combine(pd, pay_static)[name]
                 )
@@ -542,7 +586,19 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
                         lambda acc, d, sl=slot: acc.at[sl].add(d), dpd[name], drows
                     ),
                 }
-                ct = jax.tree.map(lambda t, d, ch=child: t.at[ch].add(d), ct, dkids)
+                # Every use of the rows read from `ct` must come before `ct` is
+                # updated in place, or XLA copies the whole buffer at each level:
+                # a zero-weighted sum of the other results orders them first.
+                after = sum(
+                    (jnp.sum(x) for x in jax.tree.leaves((dp, drows))), jnp.float32(0)
+                )
+                ct = jax.tree.map(
+                    lambda t, d, ch=child, a=after: t.at[ch].add(
+                        d + 0 * a.astype(d.dtype)
+                    ),
+                    ct,
+                    dkids,
+                )
             return ct, dp, dpd
 
         carry = (ct, dp, dpd)
