@@ -84,6 +84,42 @@ def test_lens_laws(name: str, data: st.DataObject) -> None:
     assert close(lens.put(lens.put(s, a1), a2), lens.put(s, a2), 0)  # put-put
 
 
+@st.composite
+def nested_sources(draw: st.DrawFn, depth: int = 3) -> object:
+    if depth == 0 or draw(st.booleans()):
+        return jnp.array(draw(floats))
+    return (draw(nested_sources(depth - 1)), draw(nested_sources(depth - 1)))
+
+
+@st.composite
+def focused_lenses(draw: st.DrawFn) -> tuple[object, object, object, object]:
+    """A random source, a random lawful composite focusing inside it, two views."""
+    s = draw(nested_sources())
+    lens, node = None, s
+    while isinstance(node, tuple):
+        if draw(st.booleans()) and lens is not None:
+            break
+        side = draw(st.sampled_from([0, 1]))
+        step = first() if side == 0 else second()
+        lens = step if lens is None else lens >> step
+        node = node[side]
+    if lens is None:
+        lens = at(lambda t: t)
+    if draw(st.booleans()):
+        lens = lens >> at(lambda t: t)  # the identity, as a lens
+    views = [jax.tree.map(lambda _: jnp.array(draw(floats)), node) for _ in range(2)]
+    return lens, s, views[0], views[1]
+
+
+@SETTINGS
+@given(focused_lenses())
+def test_random_composites_of_lawful_lenses_are_lawful(case: tuple) -> None:
+    lens, s, a1, a2 = case
+    assert close(lens.put(s, lens.get(s)), s, 0)  # get-put
+    assert close(lens.get(lens.put(s, a1)), a1, 0)  # put-get
+    assert close(lens.put(lens.put(s, a1), a2), lens.put(s, a2), 0)  # put-put
+
+
 def test_tensor_of_lawful_lenses_is_lawful() -> None:
     lens = first() @ second()
     s = ((jnp.array(1.0), jnp.array(2.0)), (jnp.array(3.0), jnp.array(4.0)))
