@@ -11,7 +11,7 @@ import pathlib
 import re
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from cdl.mypy_plugin._run import Message, check
 
