@@ -21,6 +21,7 @@ import abc
 import dataclasses
 import functools
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
@@ -72,6 +73,27 @@ class SpaceError(TypeError):
     cdl._para.SpaceError: Linear(3→2) expects input float[3], but was given f32[4] \
 (dimension 3 is not 4).
     """
+
+
+_memo: dict[tuple[int, str], tuple[weakref.ref[Any], tuple[Space, Space]]] = {}
+
+
+def _remembered(
+    owner: object, what: str, compute: Callable[[], tuple[Space, Space]]
+) -> tuple[Space, Space]:
+    """`compute()`, once per live `owner`; nothing is stored on the module itself.
+
+    A morphism's spaces depend only on its static structure, and modules are
+    immutable, so the result can be kept while `owner` lives. Keeping it on the
+    instance would change its pytree structure.
+    """
+    key = (id(owner), what)
+    entry = _memo.get(key)
+    if entry is not None and entry[0]() is owner:
+        return entry[1]
+    value = compute()
+    _memo[key] = (weakref.ref(owner, lambda _: _memo.pop(key, None)), value)
+    return value
 
 
 def _declared_spaces(cls: type) -> tuple[object, object]:
@@ -179,10 +201,10 @@ class Para(eqx.Module, Generic[A, B]):
         """Whether the morphism draws random numbers and so needs ``key=``."""
         return False
 
-    @functools.cached_property
+    @property
     def _call_signature(self) -> tuple[Space, Space]:
         """The signature that calls are checked against, computed once."""
-        return self.signature()
+        return _remembered(self, "call", self.signature)
 
     @property
     def label(self) -> str:
@@ -287,8 +309,11 @@ class Compose(Para[A, C], Generic[A, B, C]):
         assert isinstance(both, ProductSpace)
         return both.factors[0], both.factors[1]
 
-    @functools.cached_property
+    @property
     def _composite_signature(self) -> tuple[Space, Space]:
+        return _remembered(self, "composite", self._unify_factors)
+
+    def _unify_factors(self) -> tuple[Space, Space]:
         f_dom, f_cod = self.first.signature()
         g_dom, _ = self.second.signature()
         unifier = Unifier()

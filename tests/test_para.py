@@ -181,3 +181,12 @@ def test_dropout_keys_through_composites() -> None:
     assert not jnp.allclose(a, b)
     frozen = cdl.inference_mode(model)
     assert jnp.allclose(frozen(x), model.first.first(x))
+
+
+def test_calling_a_morphism_leaves_its_pytree_unchanged() -> None:
+    model = mlp(3, 4, 2)
+    grads = jax.grad(lambda m: m(jnp.ones(3)).sum())(model)
+    before = jax.tree.structure(model)
+    model(jnp.ones(3))
+    assert jax.tree.structure(model) == before == jax.tree.structure(grads)
+    eqx.apply_updates(model, grads)
