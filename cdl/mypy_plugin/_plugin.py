@@ -81,6 +81,7 @@ from ._shapes import (
     broadcast,
     concatenate,
     einsum,
+    known_size,
     matmul,
     render,
     reshape,
@@ -89,6 +90,7 @@ from ._shapes import (
 
 ARRAY: Final = "jax._src.basearray.Array"
 PARA: Final = "cdl._para.Para"
+FLATTEN: Final = "cdl.nn._shape.Flatten"
 TAG: Final = "cdl:"
 JAXTYPING_DTYPES: Final = frozenset(
     {
@@ -761,7 +763,8 @@ class CdlPlugin(Plugin):
                 exprs[1] if exprs else ctx.context,
             )
             return self._result(ctx, Opaque(), Opaque())
-        return self._result(ctx, u.resolve(left[0]), u.resolve(right[1]))
+        cod = _output(right_type, u.resolve(right[0]), u.resolve(right[1]))
+        return self._result(ctx, u.resolve(left[0]), cod)
 
     def _tensor(self, ctx: MethodContext) -> Type:
         if not ctx.arg_types or not ctx.arg_types[0]:
@@ -793,7 +796,7 @@ class CdlPlugin(Plugin):
                 text += _messages.BATCH_HINT
             report(ctx.api, text, ctx.context)
             return self._shape_type(_forget_vars(cod))
-        return self._shape_type(u.resolve(cod))
+        return self._shape_type(_output(ctx.type, u.resolve(dom), u.resolve(cod)))
 
     def _shape_type(self, space: Space) -> Type:
         shapes = self._shapes()
@@ -1083,6 +1086,16 @@ class CdlPlugin(Plugin):
         if not isinstance(stacked, Instance) or stacked.type.fullname != ARRAY:
             return ctx.default_return_type
         return ret.copy_modified(items=[ret.items[0], self._batched_type(stacked)])
+
+
+def _output(morphism: ProperType, dom: Space, cod: Space) -> Space:
+    """The codomain, with what a layer computes from its input's sizes filled in."""
+    if not isinstance(morphism, Instance) or not isinstance(dom, Arr):
+        return cod
+    if morphism.type.fullname == FLATTEN:
+        size = known_size(dom.dims)
+        return cod if size is None else Arr((size,))
+    return cod
 
 
 def _batched(space: Arr) -> Arr:
