@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,9 +14,11 @@ from rich.console import Console
 
 import cdl
 from cdl.demos import (
+    AdditionReport,
     AttentionAdder,
     CarryCell,
     FoldAdder,
+    Scores,
     addition_data,
     as_int,
     count_parameters,
@@ -61,7 +64,7 @@ def test_fold_model_is_a_cata_over_the_cell() -> None:
     assert fold.label == "cata(CarryCell(8, 16))"
     assert fold.algebra.cons is model.cell  # type: ignore[attr-defined]
     x = jnp.asarray(addition_data(np.random.default_rng(0), 1, 5)[0][0])
-    assert jnp.allclose(model(x), network(x))
+    assert jnp.allclose(eqx.filter_jit(model)(x), eqx.filter_jit(network)(x))
 
 
 def test_fold_consumes_least_significant_digit_first() -> None:
@@ -83,14 +86,14 @@ def test_fold_consumes_least_significant_digit_first() -> None:
 def test_one_set_of_weights_reads_any_length() -> None:
     model = FoldAdder(4, 8, key=jax.random.key(0))
     for n in (1, 3, 50):
-        assert model(jnp.zeros((n, 2), jnp.int32)).shape == (n + 1, 10)
+        assert jax.eval_shape(model, jnp.zeros((n, 2), jnp.int32)).shape == (n + 1, 10)
 
 
 def test_baseline_rejects_numbers_longer_than_its_table() -> None:
     model = AttentionAdder(8, 1, 2, 6, key=jax.random.key(0))
-    assert model(jnp.zeros((6, 2), jnp.int32)).shape == (7, 10)
+    assert jax.eval_shape(model, jnp.zeros((6, 2), jnp.int32)).shape == (7, 10)
     with pytest.raises(ValueError, match="at most 6 digits .* given 7 digits"):
-        model(jnp.zeros((7, 2), jnp.int32))
+        jax.eval_shape(model, jnp.zeros((7, 2), jnp.int32))
     with pytest.raises(ValueError, match="3 does not divide 8"):
         AttentionAdder(8, 1, 3, 6, key=jax.random.key(0))
 
@@ -124,33 +127,23 @@ def test_trained_fold_generalises_from_4_to_32_digits() -> None:
     assert jax.tree.structure(trained) == jax.tree.structure(model)
 
 
-def test_small_run_reports_plots_and_prints(tmp_path: Path) -> None:
-    out = io.StringIO()
-    report = run_addition(
-        steps=100,
-        train_digits=3,
-        lengths=(3, 12),
-        eval_size=100,
-        state=8,
-        width=32,
-        baseline_dim=16,
-        console=Console(file=out, width=100),
-    )
-    assert report.lengths == (3, 12)
-    for scores in (report.fold, report.baseline):
-        assert len(scores.exact) == len(scores.digits) == 2
-        assert all(
-            0 <= e <= d <= 1 for e, d in zip(scores.exact, scores.digits, strict=True)
-        )
-    # the transformer's place-value table stops at the longest evaluated length
-    assert isinstance(report.baseline.model, AttentionAdder)
-    assert report.baseline.model.max_digits == 12
-    assert report.fold.parameters < report.baseline.parameters
-    assert "100/100 steps" in out.getvalue()
-    text = io.StringIO()
-    Console(file=text, width=100).print(report.table())
-    assert f"{report.fold.exact[1]:6.1%}".strip() in text.getvalue()
-    picture = plot(report, tmp_path / "accuracy.png")
-    assert picture.read_bytes()[:4] == b"\x89PNG"
+def test_run_rejects_empty_settings() -> None:
     with pytest.raises(ValueError, match="steps=0"):
         run_addition(steps=0)
+    with pytest.raises(ValueError, match=r"lengths=\[3, 0\]"):
+        run_addition(lengths=(3, 0))
+
+
+def test_plot_and_table_show_every_length(tmp_path: Path) -> None:
+    fold = Scores("fold", (1.0, 1.0, 0.99), (1.0, 1.0, 1.0), 10, 1.0)
+    base = Scores("attention", (0.97, 0.0, 0.0), (0.99, 0.7, 0.5), 20, 2.0)
+    report = AdditionReport((8, 64, 128), fold, base, 8)
+    text = io.StringIO()
+    Console(file=text, width=100).print(report.table())
+    rows = [line for line in text.getvalue().splitlines() if "%" in line]
+    assert len(rows) == 3
+    assert "99.0% (100.0%)" in rows[2] and "0.0% (50.0%)" in rows[2]
+    assert "10 params" in text.getvalue() and "20 params" in text.getvalue()
+    picture = plot(report, tmp_path / "accuracy.png")
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    assert plot(report, tmp_path / "accuracy.svg").read_text().count("<svg") == 1

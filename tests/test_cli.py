@@ -164,7 +164,7 @@ def test_demo_addition_prints_the_table_and_writes_both_pictures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plot, diagram = tmp_path / "acc.png", tmp_path / "fold.svg"
-    args = ["demo", "addition", "--steps", "3", "--lengths", "2,3", "--eval-size", "4"]
+    args = ["demo", "addition", "--steps", "3", "--lengths", "3", "--eval-size", "4"]
     code, out, err = run(
         [*args, "--plot", str(plot), "--diagram", str(diagram)], capsys
     )

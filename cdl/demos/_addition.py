@@ -486,9 +486,9 @@ class AdditionReport:
         ...                    Scores("mlp", (0.5,), (0.9,), 20, 2.0), 8)
         >>> import io
         >>> out = io.StringIO()
-        >>> Console(file=out, width=100).print(r.table())
-        >>> print(out.getvalue().splitlines()[0].strip())
-        Exact-match accuracy (per-digit accuracy) on n-digit sums
+        >>> Console(file=out, width=60).print(r.table())
+        >>> print(out.getvalue().splitlines()[-3].strip())
+        │ 8 │ 100.0% (100.0%) │  50.0% (90.0%) │
         """
         table = Table(
             title="Exact-match accuracy (per-digit accuracy) on n-digit sums",
