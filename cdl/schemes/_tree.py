@@ -543,7 +543,7 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
         ct = jax.tree.map(
             lambda b, gi: jnp.zeros_like(b).at[table.roots].add(gi), buf, g
         )
-        dp = jax.tree.map(jnp.zeros_like, p)
+        dp = {name: jax.tree.map(jnp.zeros_like, c) for name, c in p.cells.items()}
         dpd = jax.tree.map(jnp.zeros_like, pd)
 
         def level_backward(carry: Any, level: _Level) -> Any:
@@ -566,31 +566,34 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
                 kids = jax.tree.map(lambda b, ch=child: b[ch], buf)
 
                 def local(
-                    p: Any,
+                    cp: Any,
                     rows_d: Any,
                     kids: Any,
                     name: str = name,
                     child: Array = child,
                     rows_s: Any = rows_s,
                 ) -> Any:
-                    alg = eqx.combine(p, static)
+                    cells = {**static.cells, name: eqx.combine(cp, static.cells[name])}
+                    alg = eqx.tree_at(lambda a: a.cells, static, cells)
                     pay = eqx.combine(rows_d, rows_s)
                     return _compute(alg, name, pay, kids, child, size)
 
-                _, vjp = jax.vjp(local, p, rows_d, kids)
-                dpi, drows, dkids = vjp(g_c)
-                dp = jax.tree.map(jnp.add, dp, dpi)
-                dpd = {
-                    **dpd,
-                    name: jax.tree.map(
-                        lambda acc, d, sl=slot: acc.at[sl].add(d), dpd[name], drows
-                    ),
-                }
+                _, vjp = jax.vjp(local, p.cells[name], rows_d, kids)
+                dcell, drows, dkids = vjp(g_c)
+                dp = {**dp, name: jax.tree.map(jnp.add, dp[name], dcell)}
+                if any(x.size for x in jax.tree.leaves(drows)):
+                    dpd = {
+                        **dpd,
+                        name: jax.tree.map(
+                            lambda acc, d, sl=slot: acc.at[sl].add(d), dpd[name], drows
+                        ),
+                    }
                 # Every use of the rows read from `ct` must come before `ct` is
                 # updated in place, or XLA copies the whole buffer at each level:
                 # a zero-weighted sum of the other results orders them first.
                 after = sum(
-                    (jnp.sum(x) for x in jax.tree.leaves((dp, drows))), jnp.float32(0)
+                    (jnp.sum(x) for x in jax.tree.leaves((dp[name], drows))),
+                    jnp.float32(0),
                 )
                 ct = jax.tree.map(
                     lambda t, d, ch=child, a=after: t.at[ch].add(
@@ -613,7 +616,10 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
                     band,
                     reverse=True,
                 )
-        _, dp, dpd = carry
+        _, dcells, dpd = carry
+        dp = eqx.tree_at(
+            lambda a: a.cells, jax.tree.map(jnp.zeros_like, p), dict(dcells)
+        )
         return dp, dpd
 
     run.defvjp(run_fwd, run_bwd)
