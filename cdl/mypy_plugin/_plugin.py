@@ -91,6 +91,8 @@ from ._shapes import (
 ARRAY: Final = "jax._src.basearray.Array"
 PARA: Final = "cdl._para.Para"
 FLATTEN: Final = "cdl.nn._shape.Flatten"
+COMPOSE: Final = "cdl._para.Compose"
+TENSOR: Final = "cdl._para.Tensor"
 TAG: Final = "cdl:"
 JAXTYPING_DTYPES: Final = frozenset(
     {
@@ -733,11 +735,12 @@ class CdlPlugin(Plugin):
         para = self._info(PARA)
         return None if para is None else signature(get_proper_type(typ), para)
 
-    def _result(self, ctx: MethodContext, dom: Space, cod: Space) -> Type:
-        shapes, para = self._shapes(), self._info(PARA)
-        if shapes is None or para is None:
+    def _result(self, ctx: MethodContext, cls: str, spaces: Sequence[Space]) -> Type:
+        """An instance of the composite class `cls` (``Compose``, ``Tensor``)."""
+        shapes, info = self._shapes(), self._info(cls)
+        if shapes is None or info is None:
             return ctx.default_return_type
-        return Instance(para, [shapes.type_of(dom), shapes.type_of(cod)])
+        return Instance(info, [shapes.type_of(s) for s in spaces])
 
     def _then(self, ctx: MethodContext) -> Type:
         if not ctx.arg_types or not ctx.arg_types[0]:
@@ -762,9 +765,10 @@ class CdlPlugin(Plugin):
                 ),
                 exprs[1] if exprs else ctx.context,
             )
-            return self._result(ctx, Opaque(), Opaque())
-        cod = _output(right_type, u.resolve(right[0]), u.resolve(right[1]))
-        return self._result(ctx, u.resolve(left[0]), cod)
+            return self._result(ctx, COMPOSE, [Opaque(), Opaque(), Opaque()])
+        middle = u.resolve(right[0])
+        cod = _output(right_type, middle, u.resolve(right[1]))
+        return self._result(ctx, COMPOSE, [u.resolve(left[0]), middle, cod])
 
     def _tensor(self, ctx: MethodContext) -> Type:
         if not ctx.arg_types or not ctx.arg_types[0]:
@@ -773,7 +777,7 @@ class CdlPlugin(Plugin):
         left, right = self._morphism(ctx, ctx.type), self._morphism(ctx, right_type)
         if left is None or right is None:
             return ctx.default_return_type
-        return self._result(ctx, Tup((left[0], right[0])), Tup((left[1], right[1])))
+        return self._result(ctx, TENSOR, [left[0], left[1], right[0], right[1]])
 
     def _apply(self, ctx: MethodContext) -> Type:
         sig = self._morphism(ctx, ctx.type)
