@@ -387,24 +387,22 @@ def train(
     True
     """
     optimiser = optax.adam(learning_rate)
-    opt_state = optimiser.init(eqx.filter(model, eqx.is_array))
+    params, static = eqx.partition(model, eqx.is_array)
+    opt_state = optimiser.init(params)
 
-    @eqx.filter_jit
-    def step(
-        model: Para[Any, Any], opt_state: Any, pairs: Array, sums: Array
-    ) -> tuple[Para[Any, Any], Any]:
-        grads = eqx.filter_grad(_loss)(model, pairs, sums)
-        updates, opt_state = optimiser.update(
-            grads, opt_state, eqx.filter(model, eqx.is_array)
-        )
-        return eqx.apply_updates(model, updates), opt_state
+    @jax.jit
+    def step(params: Any, opt_state: Any, pairs: Array, sums: Array) -> Any:
+        grads = jax.grad(lambda p: _loss(eqx.combine(p, static), pairs, sums))(params)
+        updates, opt_state = optimiser.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
 
     for done in range(1, steps + 1):
         pairs, sums = next(batches)
-        model, opt_state = step(model, opt_state, jnp.asarray(pairs), jnp.asarray(sums))
+        params, opt_state = step(params, opt_state, pairs, sums)
         if progress is not None:
             progress(done)
-    return model
+    trained: Para[Any, Any] = eqx.combine(params, static)
+    return trained
 
 
 @eqx.filter_jit
