@@ -33,7 +33,7 @@ def test_deepsets_learns_an_invariant_function() -> None:
 
 def test_cyclic_cnn_is_a_circular_convolution() -> None:
     result = load("cyclic_cnn").main(length=12, channels=3, steps=60)
-    assert result["difference"] < 1e-5
+    assert result["difference"] < 1e-5 and result["dense_difference"] < 1e-5
     assert result["equivariance_error"] < 1e-5 and result["invariance_error"] < 1e-5
     assert result["parameters"] == 12 * 3
     assert result["dense_parameters"] == 12 * 3 * 12
