@@ -14,7 +14,7 @@ KEY = jax.random.key(0)
 
 
 def _bell(k: int) -> int:
-    return [1, 1, 2, 5, 15, 52][k]
+    return [1, 1, 2, 5, 15, 52, 203][k]
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,11 @@ def test_symmetric_counts_are_bell_numbers() -> None:
             a = cdl.permutation_action(5, order=k)
             b = cdl.permutation_action(5, order=m)
             assert cdl.equivariant_basis(a, b).size == _bell(k + m)
+    cubes = cdl.permutation_action(6, order=3)
+    assert cdl.equivariant_basis(cubes, cubes).size == 203  # Bell(6)
+    # With 5 points the one partition of 6 positions into 6 blocks has no orbit.
+    small = cdl.permutation_action(5, order=3)
+    assert cdl.equivariant_basis(small, small).size == 202
 
 
 def test_s_n_on_r_n_gives_identity_and_all_ones() -> None:
