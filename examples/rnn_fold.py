@@ -8,6 +8,8 @@ over the rows, the cell's weights shared across every step and the initial state
 Run: ``python examples/rnn_fold.py``.
 """
 
+from typing import Any, TypeAlias
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -17,6 +19,8 @@ from jaxtyping import Array, Float, Int
 from sklearn.datasets import load_digits
 
 import cdl
+
+Model: TypeAlias = cdl.Para[Float[Array, "n 8"], Float[Array, "10"]]
 
 
 def load(n_train: int) -> tuple[Array, Array, Array, Array]:
@@ -34,7 +38,7 @@ def load(n_train: int) -> tuple[Array, Array, Array, Array]:
     )
 
 
-def build(hidden: int, key: Array) -> cdl.Para[Float[Array, "n 8"], Float[Array, "10"]]:
+def build(hidden: int, key: Array) -> Model:
     """``cata`` of a GRU algebra, then a linear readout."""
     k1, k2 = jax.random.split(key)
     algebra = cdl.ListAlgebra(jnp.zeros(hidden), cdl.GRUCell(8, hidden, key=k1))
@@ -42,7 +46,7 @@ def build(hidden: int, key: Array) -> cdl.Para[Float[Array, "n 8"], Float[Array,
 
 
 def accuracy(
-    model: cdl.Para[Float[Array, "n 8"], Float[Array, "10"]],
+    model: Model,
     xs: Float[Array, "b n 8"],
     ys: Int[Array, " b"],
 ) -> float:
@@ -59,10 +63,13 @@ def main(epochs: int = 30, hidden: int = 64, n_train: int = 1400) -> float:
     state = optimiser.init(eqx.filter(model, eqx.is_array))
 
     @eqx.filter_jit
-    def step(model, state, xs, ys):  # type: ignore[no-untyped-def]
-        def loss(m):  # type: ignore[no-untyped-def]
+    def step(
+        model: Model, state: Any, xs: Array, ys: Array
+    ) -> tuple[Model, Any, Array]:
+        def loss(m: Model) -> Array:
             logits = jax.vmap(m)(xs)
-            return optax.softmax_cross_entropy_with_integer_labels(logits, ys).mean()
+            value: Array = optax.softmax_cross_entropy_with_integer_labels(logits, ys)
+            return value.mean()
 
         value, grads = eqx.filter_value_and_grad(loss)(model)
         updates, state = optimiser.update(grads, state, eqx.filter(model, eqx.is_array))

@@ -101,8 +101,8 @@ def main(
         model: Evaluator, state: Any, table: cdl.NodeTable, ys: Array
     ) -> tuple[Evaluator, Any, Array]:
         def loss(m: Evaluator) -> Array:
-            logits = m(table)
-            return optax.softmax_cross_entropy_with_integer_labels(logits, ys).mean()
+            value: Array = optax.softmax_cross_entropy_with_integer_labels(m(table), ys)
+            return value.mean()
 
         value, grads = eqx.filter_value_and_grad(loss)(model)
         updates, state = optimiser.update(grads, state, eqx.filter(model, eqx.is_array))
