@@ -92,6 +92,7 @@ ARRAY: Final = "jax._src.basearray.Array"
 PARA: Final = "cdl._para.Para"
 FLATTEN: Final = "cdl.nn._shape.Flatten"
 COMPOSE: Final = "cdl._para.Compose"
+BINARY_UFUNC_CALL: Final = "jax.numpy.BinaryUfunc.__call__"
 TENSOR: Final = "cdl._para.Tensor"
 TAG: Final = "cdl:"
 JAXTYPING_DTYPES: Final = frozenset(
@@ -323,6 +324,10 @@ def label(expr: Expression, typ: ProperType) -> str:
     if isinstance(expr, CallExpr) and isinstance(expr.callee, NameExpr | MemberExpr):
         name = expr.callee.name
         sizes = [fold(a) for a in expr.args[:3] if fold(a) is not None]
+        if isinstance(typ, Instance) and _dim_params(typ.type):
+            known = [_literal(a) for a in typ.args]
+            if all(k is not None for k in known) and len(known) >= len(sizes):
+                sizes = known
         if name.endswith("Linear") and len(sizes) == 2:
             return f"{name}({sizes[0]}→{sizes[1]})"
         if isinstance(typ, Instance) and not _is_layer_generic(typ.type):
@@ -637,6 +642,8 @@ class CdlPlugin(Plugin):
             if method in ("__matmul__", "tensor"):
                 return self._tensor
             return self._apply
+        if fullname == BINARY_UFUNC_CALL:
+            return lambda ctx: self._broadcast_fn(ctx, _callee_name(ctx.context))
         if cls == ARRAY:
             if method == "__matmul__":
                 return lambda ctx: self._array_matmul(ctx, reverse=False)
@@ -718,9 +725,12 @@ class CdlPlugin(Plugin):
             if shapes is None:
                 return ctx.default_return_type
             given: dict[str, int | None] = {}
-            for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+            for formal, exprs, types in zip(
+                ctx.callee_arg_names, ctx.args, ctx.arg_types, strict=False
+            ):
                 if formal in names and len(exprs) == 1:
-                    given[formal] = fold(exprs[0])
+                    value = fold(exprs[0])
+                    given[formal] = value if value is not None else _literal(types[0])
             args = [shapes.dim_type(given.get(n)) for n in names]
             return ret.copy_modified(args=args)
         args = [
@@ -847,7 +857,9 @@ class CdlPlugin(Plugin):
         except Mismatch as why:
             return self._fail(ctx.api, ctx.context, "broadcast", str(why))
 
-    def _broadcast_fn(self, ctx: FunctionContext, fullname: str) -> Type:
+    def _broadcast_fn(
+        self, ctx: FunctionContext | MethodContext, fullname: str
+    ) -> Type:
         shapes = [_operand_dims(ts[0]) for ts in ctx.arg_types[:2] if len(ts) == 1]
         if len(shapes) != 2 or shapes[0] is None or shapes[1] is None:
             return ctx.default_return_type
@@ -1321,6 +1333,16 @@ def _operand_dims(typ: Type) -> tuple[Dim, ...] | None:
     ):
         return ()
     return _dims(t)
+
+
+def _literal(typ: Type) -> int | None:
+    """The int that ``Literal[32]`` (or an int known to be 32) stands for."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.last_known_value is not None:
+        t = t.last_known_value
+    if isinstance(t, LiteralType) and type(t.value) is int:
+        return t.value
+    return None
 
 
 def _star(dims: Sequence[Dim]) -> bool:
