@@ -26,7 +26,9 @@ def _baseline_config(folder: pathlib.Path) -> pathlib.Path:
     lines = []
     for line in (ROOT / "mypy.ini").read_text().splitlines():
         if line.startswith("plugins"):
-            line = line.replace(", cdl.mypy_plugin", "")
+            kept = [p.strip() for p in line.split("=", 1)[1].split(",")]
+            kept = [p for p in kept if "mypy_plugin" not in p]
+            line = "plugins = " + ", ".join(kept)
         if line.startswith("mypy_path"):
             continue
         lines.append(line)
