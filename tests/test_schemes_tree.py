@@ -65,7 +65,7 @@ def trees(draw, max_leaves=12):
     return shapes(draw, draw(st.integers(1, max_leaves)))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(trees(), st.sampled_from(["levels", "nodes"]), st.integers(0, 100))
 def test_cata_matches_the_reference(tree, strategy, seed):
     alg = tree_algebra(seed)

@@ -245,15 +245,21 @@ def _fold(
     reverse: bool,
 ) -> _B:
     values, length, n = _unpack(scheme, xs)
+    # The position is counted in the carry rather than scanned over, so that no
+    # array of length n is baked into the program.
+    delta = -1 if reverse else 1
 
-    def body(carry: _B, item: tuple[Any, Int[Array, ""]]) -> tuple[_B, None]:
-        x, i = item
-        new = step(x, carry, i)
+    def body(
+        carry: tuple[_B, Int[Array, ""]], x: Any
+    ) -> tuple[tuple[_B, Int[Array, ""]], None]:
+        acc, i = carry
+        new = step(x, acc, i)
         if length is not None:
-            new = _select(i < length, new, carry)
-        return new, None
+            new = _select(i < length, new, acc)
+        return (new, i + delta), None
 
-    out, _ = jax.lax.scan(body, init, (values, jnp.arange(n)), reverse=reverse)
+    start = jnp.int32(n - 1 if reverse else 0)
+    (out, _), _ = jax.lax.scan(body, (init, start), values, reverse=reverse)
     return out
 
 
