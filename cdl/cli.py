@@ -230,12 +230,16 @@ def mypy_config(strict: bool) -> str:
         "[mypy]",
         f"python_version = {sys.version_info.major}.{sys.version_info.minor}",
         f"strict = {strict}",
+        "allow_redefinition = True",
         "plugins = " + ", ".join(_plugins()),
     ]
     paths = [str(p) for p in (stub_path(), _source_root()) if p is not None]
     if paths:
         lines.append(f"mypy_path = {os.pathsep.join(paths)}")
     lines += [
+        "",
+        "[mypy-cdl.*]",
+        "ignore_errors = True",
         "",
         "[mypy-sklearn.*,networkx.*,optax.*,matplotlib.*]",
         "ignore_missing_imports = True",

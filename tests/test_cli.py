@@ -158,6 +158,8 @@ def test_generated_config_names_the_plugin_and_the_stubs() -> None:
     assert stubs is not None and str(stubs) in config
     assert (stubs / "jax" / "__init__.pyi").is_file()
     assert "strict = False" in mypy_config(strict=False)
+    # errors inside cdl itself are not the user's: only their files are reported
+    assert "[mypy-cdl.*]\nignore_errors = True" in config
 
 
 def test_demo_addition_prints_the_table_and_writes_both_pictures(
