@@ -15,11 +15,15 @@ import dataclasses
 import pathlib
 import re
 import tempfile
+from collections.abc import Callable
 
 import jax
+import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from cdl.mypy_plugin import _shapes as shape_rules
 from cdl.mypy_plugin._run import Message, check
+from cdl.mypy_plugin._shapes import Arr, Dim, Mismatch, Unifier
 
 HEADER = "import jax\nimport jax.numpy as jnp\nimport cdl\n\nk = jax.random.key(0)\n"
 ACTIVATIONS = ["Tanh", "Relu", "Gelu", "Sigmoid", "Identity"]
@@ -148,3 +152,76 @@ def test_static_shapes_agree_with_run_time(
 def test_a_bug_in_a_chain_is_caught_at_run_time_too() -> None:
     source = HEADER + "model = cdl.Linear(3, 4, key=k) >> cdl.Linear(5, 2, key=k)\n"
     assert isinstance(_run(source + "reveal_type(model(jnp.ones(3)))\n"), TypeError)
+
+
+# The plugin's shape rules against numpy's, on random shapes (no mypy involved).
+
+shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
+matrices = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
+
+
+def _numpy(fn: Callable[[], np.ndarray]) -> tuple[int, ...] | None:
+    try:
+        return tuple(fn().shape)
+    except ValueError:
+        return None
+
+
+def _rule(fn: Callable[[], tuple[Dim, ...] | None]) -> tuple[Dim, ...] | None:
+    try:
+        return fn()
+    except Mismatch:
+        return None
+
+
+@given(shapes, shapes)
+def test_broadcast_is_numpys(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    expected = _numpy(lambda: np.zeros(a) + np.zeros(b))
+    assert _rule(lambda: shape_rules.broadcast(a, b)) == expected
+
+
+@given(matrices, matrices)
+def test_matmul_is_numpys(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    expected = _numpy(lambda: np.zeros(a) @ np.zeros(b))
+    assert _rule(lambda: shape_rules.matmul(a, b)) == expected
+
+
+@given(matrices, st.lists(st.sampled_from([-1, 1, 2, 3, 4, 6, 8]), max_size=3))
+def test_reshape_is_numpys(a: tuple[int, ...], target: list[int]) -> None:
+    if target.count(-1) > 1:
+        return
+    expected = _numpy(lambda: np.zeros(a).reshape(target))
+    assert _rule(lambda: shape_rules.reshape(a, list(target))) == expected
+
+
+@given(st.lists(matrices, min_size=1, max_size=3), st.integers(-3, 2))
+def test_concatenate_and_stack_are_numpys(
+    parts: list[tuple[int, ...]], axis: int
+) -> None:
+    arrays = [np.zeros(p) for p in parts]
+    assert _rule(lambda: shape_rules.concatenate(parts, axis)) == _numpy(
+        lambda: np.concatenate(arrays, axis=axis)
+    )
+    assert _rule(lambda: shape_rules.stack(parts, axis)) == _numpy(
+        lambda: np.stack(arrays, axis=axis)
+    )
+
+
+@given(st.lists(st.integers(2, 4), min_size=3, max_size=3), st.booleans())
+def test_einsum_is_numpys(sizes: list[int], broken: bool) -> None:
+    i, j, k = sizes
+    a, b = (i, j), (j + 1 if broken else j, k)
+    expected = _numpy(lambda: np.einsum("ij,jk->ik", np.zeros(a), np.zeros(b)))
+    assert _rule(lambda: shape_rules.einsum("ij,jk->ik", [a, b])) == expected
+
+
+@given(shapes, shapes)
+def test_unification_is_symmetric(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    def agrees(x: tuple[int, ...], y: tuple[int, ...]) -> bool:
+        try:
+            Unifier().unify(Arr(x), Arr(y))
+        except Mismatch:
+            return False
+        return True
+
+    assert agrees(a, b) == agrees(b, a) == (a == b)
