@@ -80,7 +80,9 @@ def operations(draw: st.DrawFn) -> Program:
     size = st.integers(1, 6)
     a, b, c = draw(size), draw(size), draw(size)
     d = draw(st.sampled_from([b, b, draw(size)]))
-    kind = draw(st.sampled_from(["matmul", "add", "concat", "reshape", "einsum"]))
+    kind = draw(
+        st.sampled_from(["matmul", "add", "concat", "reshape", "einsum", "reduce"])
+    )
     if kind == "matmul":
         expr = f"jnp.zeros(({a}, {b})) @ jnp.zeros(({d}, {c}))"
     elif kind == "add":
@@ -90,6 +92,10 @@ def operations(draw: st.DrawFn) -> Program:
     elif kind == "reshape":
         target = draw(st.sampled_from([(a * b,), (b, a), (-1,), (d, -1), (a, d)]))
         expr = f"jnp.zeros(({a}, {b})).reshape({target})"
+    elif kind == "reduce":
+        axis = draw(st.sampled_from(["0", "1", "-1", "None", "(0, 1)"]))
+        keep = draw(st.booleans())
+        expr = f"jnp.zeros(({a}, {b})).sum(axis={axis}, keepdims={keep})"
     else:
         expr = f'jnp.einsum("ij,jk->ik", jnp.zeros(({a}, {b})), jnp.zeros(({d}, {c})))'
     program = _lines([f"y = {expr}", "reveal_type(y)"])

@@ -503,6 +503,9 @@ UNARY_FUNCTIONS: Final = frozenset(
         ).split()
     ]
 )
+REDUCTIONS: Final = frozenset(
+    "sum mean max min prod var std any all amax amin nansum nanmean".split()
+)
 BINARY_FUNCTIONS: Final = frozenset(
     f"jax.numpy.{n}"
     for n in (
@@ -587,6 +590,8 @@ class CdlPlugin(Plugin):
         """Constructors of generic morphisms and shape-aware jax functions."""
         if fullname in FUNCTION_RULES:
             return lambda ctx: FUNCTION_RULES[fullname](self, ctx)
+        if fullname.startswith("jax.numpy.") and fullname[10:] in REDUCTIONS:
+            return self._reduce_fn
         if fullname in UNARY_FUNCTIONS:
             return _same_as_first
         if fullname in BINARY_FUNCTIONS:
@@ -655,6 +660,8 @@ class CdlPlugin(Plugin):
                 return _same_as_object
             if method == "reshape":
                 return self._array_reshape
+            if method in REDUCTIONS:
+                return lambda ctx: self._reduce(ctx, _dims(ctx.type), 0)
             if method == "transpose":
                 return self._array_transpose
         return None
@@ -868,6 +875,59 @@ class CdlPlugin(Plugin):
         except Mismatch as why:
             name = fullname.rsplit(".", 1)[-1]
             return self._fail(ctx.api, ctx.context, name, str(why))
+
+    def _reduce_fn(self, ctx: FunctionContext) -> Type:
+        if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+            return ctx.default_return_type
+        return self._reduce(ctx, _dims(ctx.arg_types[0][0]), 1)
+
+    def _reduce(
+        self,
+        ctx: FunctionContext | MethodContext,
+        dims: tuple[Dim, ...] | None,
+        first: int,
+    ) -> Type:
+        """``x.sum(axis=…, keepdims=…)`` and the like: the axes reduced away."""
+        if dims is None or _star(dims):
+            return ctx.default_return_type
+        axes: list[int | None] | None = None
+        keep = False
+        for formal, exprs in zip(
+            ctx.callee_arg_names[first:], ctx.args[first:], strict=False
+        ):
+            if not exprs:
+                continue
+            if formal == "axis":
+                value = exprs[0]
+                if isinstance(value, NameExpr) and value.fullname == "builtins.None":
+                    continue
+                axes = fold_shape(value)
+                if axes is None or any(a is None for a in axes):
+                    return ctx.default_return_type
+            elif formal == "keepdims":
+                flag = exprs[0]
+                if not isinstance(flag, NameExpr) or flag.fullname not in (
+                    "builtins.True",
+                    "builtins.False",
+                ):
+                    return ctx.default_return_type
+                keep = flag.fullname == "builtins.True"
+            elif formal not in ("dtype", "out", "where", "initial", "ddof"):
+                return ctx.default_return_type
+        rank = len(dims)
+        if axes is None:
+            chosen = set(range(rank))
+        else:
+            known = [a for a in axes if a is not None]
+            if any(not -rank <= a < rank for a in known):
+                return ctx.default_return_type
+            chosen = {a % rank for a in known}
+        out = (
+            [1 if k in chosen else d for k, d in enumerate(dims)]
+            if keep
+            else [d for k, d in enumerate(dims) if k not in chosen]
+        )
+        return self._array(out, ctx.default_return_type)
 
     def _array_reshape(self, ctx: MethodContext) -> Type:
         this = _dims(ctx.type)
