@@ -565,7 +565,7 @@ def run_addition(
     batch: int = 128,
     state: int = 16,
     width: int = 64,
-    baseline_dim: int = 64,
+    baseline_dim: int = 32,
     seed: int = 0,
     console: Console | None = None,
 ) -> AdditionReport:
@@ -601,7 +601,7 @@ def run_addition(
     schedules: dict[str, float | optax.Schedule] = {
         FOLD_NAME: 3e-3,
         BASELINE_NAME: optax.warmup_cosine_decay_schedule(
-            0.0, 2e-3, min(100, steps // 2), steps
+            0.0, 5e-3, min(100, steps // 2), steps
         ),
     }
 
