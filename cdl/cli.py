@@ -223,7 +223,7 @@ def mypy_config(strict: bool) -> str:
 
     >>> print(mypy_config(False).splitlines()[0])
     [mypy]
-    >>> "cdl.mypy_plugin" in mypy_config(True)
+    >>> "cdl_shape_plugin.py" in mypy_config(True)
     True
     """
     lines = [
@@ -248,7 +248,9 @@ def mypy_config(strict: bool) -> str:
 
 
 def _plugins() -> list[str]:
-    plugins = ["cdl.mypy_plugin"]
+    # Named by file, the plugin loads without importing cdl, jax and equinox.
+    entry = Path(__file__).resolve().parent / "mypy_plugin" / "cdl_shape_plugin.py"
+    plugins = [str(entry) if entry.is_file() else "cdl.mypy_plugin"]
     try:
         importlib.import_module("returns.contrib.mypy.returns_plugin")
     except ImportError:

@@ -153,7 +153,7 @@ def test_check_reports_a_shape_bug_outside_the_repository(
 def test_generated_config_names_the_plugin_and_the_stubs() -> None:
     config = mypy_config(strict=True)
     assert "strict = True" in config
-    assert "cdl.mypy_plugin" in config
+    assert "cdl/mypy_plugin/cdl_shape_plugin.py" in config
     stubs = stub_path()
     assert stubs is not None and str(stubs) in config
     assert (stubs / "jax" / "__init__.pyi").is_file()
