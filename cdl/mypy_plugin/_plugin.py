@@ -194,7 +194,9 @@ class Shapes:
         return _tagged("dim:", d.name)
 
     def array_type(self, dims: Sequence[Dim]) -> Instance:
-        """``Array`` with the given dimensions."""
+        """``Array`` with the given dimensions (any shape if they are not valid)."""
+        if sum(isinstance(d, Star) for d in dims) > 1:
+            dims = [Star(None)]
         return Instance(self.array, [self.dim_type(d) for d in dims])
 
     def type_of(self, space: Space) -> Type:
