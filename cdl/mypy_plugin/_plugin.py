@@ -29,6 +29,7 @@ from mypy.nodes import (
     NameExpr,
     OpExpr,
     OverloadedFuncDef,
+    SliceExpr,
     StrExpr,
     TupleExpr,
     TypeInfo,
@@ -678,6 +679,8 @@ class CdlPlugin(Plugin):
                 return _same_as_object
             if method == "reshape":
                 return self._array_reshape
+            if method == "__getitem__":
+                return self._array_index
             if method in REDUCTIONS:
                 return lambda ctx: self._reduce(ctx, _dims(ctx.type), 0)
             if method == "transpose":
@@ -893,6 +896,35 @@ class CdlPlugin(Plugin):
         except Mismatch as why:
             name = fullname.rsplit(".", 1)[-1]
             return self._fail(ctx.api, ctx.context, name, str(why))
+
+    def _array_index(self, ctx: MethodContext) -> Type:
+        """``x[i]``, ``x[:, 0]``, ``x[None]``: integers drop an axis, slices keep it."""
+        dims = _dims(ctx.type)
+        if dims is None or _star(dims) or not ctx.args or len(ctx.args[0]) != 1:
+            return ctx.default_return_type
+        index = ctx.args[0][0]
+        items = index.items if isinstance(index, TupleExpr) else [index]
+        whole = get_proper_type(ctx.arg_types[0][0])
+        if isinstance(index, TupleExpr):
+            if not isinstance(whole, TupleType) or len(whole.items) != len(items):
+                return ctx.default_return_type
+            types = list(whole.items)
+        else:
+            types = [whole]
+        out: list[Dim] = []
+        rest = list(dims)
+        for item, typ in zip(items, types, strict=True):
+            if isinstance(item, NameExpr) and item.fullname == "builtins.None":
+                out.append(1)
+            elif not rest:
+                return ctx.default_return_type
+            elif isinstance(item, SliceExpr):
+                out.append(_sliced(rest.pop(0), item))
+            elif _is_int(typ):
+                rest.pop(0)
+            else:
+                return ctx.default_return_type
+        return self._array([*out, *rest], ctx.default_return_type)
 
     def _reduce_fn(self, ctx: FunctionContext) -> Type:
         if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
@@ -1421,6 +1453,28 @@ def _literal(typ: Type) -> int | None:
     if isinstance(t, LiteralType) and type(t.value) is int:
         return t.value
     return None
+
+
+def _is_int(typ: Type) -> bool:
+    t = get_proper_type(typ)
+    if isinstance(t, LiteralType):
+        return type(t.value) is int
+    return isinstance(t, Instance) and t.type.fullname == "builtins.int"
+
+
+def _sliced(dim: Dim, item: SliceExpr) -> Dim:
+    """The length of ``dim`` after the slice `item` (None when unknown)."""
+    parts = [item.begin_index, item.end_index, item.stride]
+    if all(p is None for p in parts):
+        return dim
+    values = [None if p is None else fold(p) for p in parts]
+    if not isinstance(dim, int) or any(
+        v is None and p is not None for v, p in zip(values, parts, strict=True)
+    ):
+        return None
+    if values[2] == 0:
+        return None
+    return len(range(dim)[slice(values[0], values[1], values[2])])
 
 
 def _star(dims: Sequence[Dim]) -> bool:
