@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
@@ -137,6 +138,14 @@ def test_reparametrisation_is_a_frame_around_its_base() -> None:
         cdl.freeze(cdl.Linear(2, 2, key=keys(1)[0])),
     )]  # fmt: skip
     assert [t.label for t in titles if isinstance(t, Box)] == ["repeat ×3", "freeze"]
+    bias = cdl.Bias(3)
+
+    def spread(s: jax.Array) -> Any:
+        return eqx.tree_at(lambda b: b.bias, bias, jnp.full(3, s))
+
+    for r, title in ((spread, "reparam: spread"), (lambda s: spread(s), "reparam")):
+        box = cdl.draw(cdl.reparam(bias, r, jnp.array(1.0))).block.items[0]
+        assert isinstance(box, Box) and box.label == title
 
 
 def test_fold_frames_its_cell_with_nil_and_a_loop() -> None:

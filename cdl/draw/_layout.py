@@ -404,7 +404,8 @@ def _reparam_title(morphism: Reparam[Any, Any, Any]) -> str:
         return f"repeat ×{morphism.r.times}"  # type: ignore[attr-defined]
     if kind in ("tie", "freeze"):
         return kind
-    return f"reparam: {getattr(morphism.r, '__name__', kind)}"
+    name = getattr(morphism.r, "__name__", "")
+    return f"reparam: {name}" if name.isidentifier() else "reparam"
 
 
 def _reparam(morphism: Para[Any, Any], dom: Space) -> Block:
