@@ -20,7 +20,7 @@ import cdl
 
 SIZES = (784, 512, 512, 512, 10)
 BATCH = 128
-REPEATS = 15
+REPEATS = 21
 CALLS = 20
 
 
@@ -98,10 +98,14 @@ def main() -> None:
         "filter_jit": {n: [] for n in models},
         "jit": {n: [] for n in models},
     }
-    for _ in range(REPEATS):
-        for name in models:
-            results["filter_jit"][name].append(time_calls(filter_steps[name]))
-            results["jit"][name].append(time_calls(raw_steps[name]))
+    paired: dict[str, list[float]] = {"filter_jit": [], "jit": []}
+    for repeat in range(REPEATS):
+        order = list(models) if repeat % 2 == 0 else list(models)[::-1]
+        for mode, steps in (("filter_jit", filter_steps), ("jit", raw_steps)):
+            times = {name: time_calls(steps[name]) for name in order}
+            for name, t in times.items():
+                results[mode][name].append(t)
+            paired[mode].append(times["cdl"] / times["equinox"])
 
     compiles: dict[str, list[float]] = {n: [] for n in models}
     for _ in range(3):
@@ -109,10 +113,11 @@ def main() -> None:
             compiles[name].append(compile_time(model, x, y))
 
     print(f"4-layer MLP {SIZES}, batch {BATCH}, forward+backward, median of {REPEATS}")
+    print("  (ratio: median over repeats of cdl/equinox timed back to back)")
     ratios = {}
     for mode, per_model in results.items():
         med = {n: statistics.median(ts) for n, ts in per_model.items()}
-        ratios[mode] = med["cdl"] / med["equinox"]
+        ratios[mode] = statistics.median(paired[mode])
         print(
             f"  {mode:>10}: cdl {med['cdl'] * 1e3:.3f} ms, "
             f"equinox {med['equinox'] * 1e3:.3f} ms, ratio {ratios[mode]:.3f}"
