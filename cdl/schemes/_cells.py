@@ -199,7 +199,7 @@ class TreeRNNCell(Para[tuple[_In, tuple[_Hidden, ...]], _Hidden]):
     def __call__(self, x: tuple[_In, tuple[_Hidden, ...]]) -> _Hidden:
         """Combine the payload and the children's states."""
         payload, children = x
-        total = self.w_in @ payload + self.bias
+        total = self.bias if self.in_dim == 0 else self.w_in @ payload + self.bias
         for j, h in enumerate(children):
             total = total + self.w_children[j] @ h
         return jnp.tanh(total)
@@ -253,7 +253,7 @@ class TreeLSTMCell(Para[tuple[_In, tuple[_HC, ...]], _HC]):
     def __call__(self, x: tuple[_In, tuple[_HC, ...]]) -> _HC:
         """Combine the payload and the children's ``(h, c)``."""
         payload, children = x
-        z = self.w_in @ payload + self.bias
+        z = self.bias if self.in_dim == 0 else self.w_in @ payload + self.bias
         for j, (h, _) in enumerate(children):
             z = z + self.w_children[j] @ h
         n = self.hidden
