@@ -443,6 +443,9 @@ class Scores:
 
     **Arguments:** `name`; `exact` and `digits`, exact-match and per-digit
     accuracies, one per length; `parameters`; `seconds`; `model`, the trained model.
+
+    >>> Scores("fold", (1.0, 0.5), (1.0, 0.9), 4244, 2.2).exact
+    (1.0, 0.5)
     """
 
     name: str

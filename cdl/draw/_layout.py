@@ -149,7 +149,17 @@ Item = Box | Curve | Text | Dot
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    """A laid-out morphism: its size, its ports (x, space) and its drawing."""
+    """A laid-out morphism: its size, its ports and its drawing, origin at top left.
+
+    **Arguments:** `width` and `height`; `ins` and `outs`, one ``(x, space)`` per
+    wire on the top and bottom edges; `items`, the boxes, wires, nodes and texts.
+
+    >>> from .._space import space_of
+    >>> import jax.numpy as jnp, cdl
+    >>> block = layout(cdl.Copy(), space_of(jnp.zeros(2)))
+    >>> [x for x, _ in block.ins], [x for x, _ in block.outs]
+    ([28.0], [14.0, 42.0])
+    """
 
     width: float
     height: float
