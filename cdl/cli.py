@@ -31,7 +31,7 @@ HELP: Final = (
     "draw models as string diagrams and check shapes statically with mypy."
 )
 
-app = typer.Typer(
+_app = typer.Typer(
     name="cdl",
     help=HELP,
     no_args_is_help=True,
@@ -39,13 +39,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-demo_app = typer.Typer(
+_demo_app = typer.Typer(
     help="Run a demonstration of cdl.", no_args_is_help=True, add_completion=False
 )
-app.add_typer(demo_app, name="demo")
+_app.add_typer(_demo_app, name="demo")
 
 
-class CliError(typer.BadParameter):
+class _CliError(typer.BadParameter):
     """An error in the arguments of a command: printed as one line, status 2."""
 
     def format_message(self) -> str:
@@ -92,20 +92,20 @@ def _lengths(text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise CliError(_bad_lengths(text)) from None
+        raise _CliError(_bad_lengths(text)) from None
     if not values or min(values) < 1:
-        raise CliError(_bad_lengths(text))
+        raise _CliError(_bad_lengths(text))
     return values
 
 
 def _suffix_checked(path: Path | None, option: str) -> Path | None:
     if path is not None and path.suffix.lower() not in (".svg", ".png", ".pdf"):
-        raise CliError(_bad_suffix(option, path))
+        raise _CliError(_bad_suffix(option, path))
     return path
 
 
-@demo_app.command("addition")
-def addition(
+@_demo_app.command("addition")
+def _addition(
     steps: Annotated[
         int, typer.Option(min=1, help="Training steps of each model.")
     ] = 1500,
@@ -166,28 +166,28 @@ def _load_model(spec: str) -> Any:
 
     source, _, name = spec.rpartition(":")
     if not source or not name:
-        raise CliError(_bad_spec(spec))
+        raise _CliError(_bad_spec(spec))
     if source.endswith(".py"):
         if not Path(source).is_file():
-            raise CliError(_no_file(source, spec))
+            raise _CliError(_no_file(source, spec))
         namespace = runpy.run_path(source)
     else:
         try:
             namespace = vars(importlib.import_module(source))
         except ImportError as error:
-            raise CliError(_no_module(source, error)) from None
+            raise _CliError(_no_module(source, error)) from None
     if name not in namespace:
-        raise CliError(_no_name(source, name))
+        raise _CliError(_no_name(source, name))
     value = namespace[name]
     if callable(value) and not isinstance(value, Para):
         value = value()
     if not isinstance(value, Para):
-        raise CliError(_not_para(spec, value))
+        raise _CliError(_not_para(spec, value))
     return value
 
 
-@app.command("draw")
-def draw_command(
+@_app.command("draw")
+def _draw(
     model: Annotated[
         str,
         typer.Argument(
@@ -288,8 +288,8 @@ def stub_path() -> Path | None:
     return None
 
 
-@app.command("check")
-def check(
+@_app.command("check")
+def _check(
     files: Annotated[
         list[Path],
         typer.Argument(
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="cdl", standalone_mode=False)
+        result = _app(args=args, prog_name="cdl", standalone_mode=False)
     except typer.Abort:
         print("cdl: aborted.", file=sys.stderr)
         return 1
