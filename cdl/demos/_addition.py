@@ -348,6 +348,10 @@ class AttentionAdder(Para[Int[Array, "n 2"], Float[Array, "n+1 10"]]):
 def count_parameters(model: Para[Any, Any]) -> int:
     """The number of scalar parameters of `model`.
 
+    **Arguments:** `model`, any `cdl.Para`.
+
+    **Returns:** the total size of its array leaves.
+
     >>> import jax
     >>> count_parameters(Linear(3, 2, key=jax.random.key(0)))
     8
