@@ -1,6 +1,6 @@
 """Type-level tests of cdl's shape checking: mypy's exact output on many programs.
 
-The cases live in ``typesafety/shapes/*.yml`` in the format of pytest-mypy-plugins
+The cases live in ``typesafety/*/*.yml`` in the format of pytest-mypy-plugins
 (``case``, ``main``, inline ``# E: …`` / ``# N: …`` comments on the line they are
 about). Instead of one mypy process per case, all cases are written out as modules
 and checked by a single mypy run with the repository's ``mypy.ini``: the same exact
@@ -16,7 +16,7 @@ import yaml  # type: ignore[import-untyped]
 from cdl.mypy_plugin._run import Message, check
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CASES = sorted((ROOT / "typesafety" / "shapes").glob("*.yml"))
+CASES = sorted((ROOT / "typesafety").glob("*/*.yml"))
 MARK = re.compile(r"#\s*([EN]):\s*")
 
 
