@@ -4,127 +4,64 @@ Architectures are morphisms of the category Para, built from typed layers with
 ``>>`` (sequential) and ``@`` (parallel) composition.
 """
 
+from . import graphs as graphs, optics as optics
 from ._para import (
     Compose as Compose,
-)
-from ._para import (
     CompositionError as CompositionError,
-)
-from ._para import (
     Para as Para,
-)
-from ._para import (
     SpaceError as SpaceError,
-)
-from ._para import (
     Tensor as Tensor,
 )
 from ._reparam import (
     Reparam as Reparam,
-)
-from ._reparam import (
     freeze as freeze,
-)
-from ._reparam import (
     parameters as parameters,
-)
-from ._reparam import (
     reparam as reparam,
-)
-from ._reparam import (
     repeat as repeat,
-)
-from ._reparam import (
     tie as tie,
 )
 from ._space import (
     ProductSpace as ProductSpace,
-)
-from ._space import (
     Space as Space,
-)
-from ._space import (
     SpaceVar as SpaceVar,
-)
-from ._space import (
     TensorSpace as TensorSpace,
-)
-from ._space import (
     space_of as space_of,
 )
 from ._structure import (
     Add as Add,
-)
-from ._structure import (
     Copy as Copy,
-)
-from ._structure import (
     Discard as Discard,
-)
-from ._structure import (
     Fst as Fst,
-)
-from ._structure import (
     Identity as Identity,
-)
-from ._structure import (
     Snd as Snd,
-)
-from ._structure import (
     Swap as Swap,
 )
-from .nn import (
-    Bias as Bias,
+from .draw import (
+    Diagram as Diagram,
+    draw as draw,
 )
-from .nn import (
-    Concat as Concat,
+from .equivariance import (
+    AbstractAction as AbstractAction,
+    Basis as Basis,
+    DirectSum as DirectSum,
+    EquivariantLinear as EquivariantLinear,
+    IndexAction as IndexAction,
+    MatrixAction as MatrixAction,
+    Monoid as Monoid,
+    Pointwise as Pointwise,
+    Pool as Pool,
+    assert_equivariant as assert_equivariant,
+    check_action as check_action,
+    equivariance_error as equivariance_error,
+    equivariant_basis as equivariant_basis,
+    equivariant_mlp as equivariant_mlp,
+    image_action as image_action,
+    invariant_basis as invariant_basis,
+    is_equivariant as is_equivariant,
+    permutation_action as permutation_action,
+    signal_action as signal_action,
+    trivial_action as trivial_action,
 )
-from .nn import (
-    Conv1d as Conv1d,
-)
-from .nn import (
-    Conv2d as Conv2d,
-)
-from .nn import (
-    Dropout as Dropout,
-)
-from .nn import (
-    Embedding as Embedding,
-)
-from .nn import (
-    Flatten as Flatten,
-)
-from .nn import (
-    Gelu as Gelu,
-)
-from .nn import (
-    LayerNorm as LayerNorm,
-)
-from .nn import (
-    Linear as Linear,
-)
-from .nn import (
-    LogSoftmax as LogSoftmax,
-)
-from .nn import (
-    Relu as Relu,
-)
-from .nn import (
-    Reshape as Reshape,
-)
-from .nn import (
-    Sigmoid as Sigmoid,
-)
-from .nn import (
-    Softmax as Softmax,
-)
-from .nn import (
-    Tanh as Tanh,
-)
-from .nn import (
-    inference_mode as inference_mode,
-)
-from . import graphs as graphs
 from .graphs import (
     CoKleisli as CoKleisli,
     Graph as Graph,
@@ -136,6 +73,56 @@ from .graphs import (
     OnNodes as OnNodes,
     Propagate as Propagate,
     Readout as Readout,
+)
+from .nn import (
+    Bias as Bias,
+    Concat as Concat,
+    Conv1d as Conv1d,
+    Conv2d as Conv2d,
+    Dropout as Dropout,
+    Embedding as Embedding,
+    Flatten as Flatten,
+    Gelu as Gelu,
+    LayerNorm as LayerNorm,
+    Linear as Linear,
+    LogSoftmax as LogSoftmax,
+    Relu as Relu,
+    Reshape as Reshape,
+    Sigmoid as Sigmoid,
+    Softmax as Softmax,
+    Tanh as Tanh,
+    inference_mode as inference_mode,
+)
+from .optics import (
+    SGD as SGD,
+    AbstractLens as AbstractLens,
+    AbstractLoss as AbstractLoss,
+    AbstractOptimiser as AbstractOptimiser,
+    AbstractParaLens as AbstractParaLens,
+    AbstractTangentMap as AbstractTangentMap,
+    AdaGrad as AdaGrad,
+    Adam as Adam,
+    AdversarialCost as AdversarialCost,
+    BinaryCrossEntropy as BinaryCrossEntropy,
+    DataError as DataError,
+    FitResult as FitResult,
+    Learner as Learner,
+    Lens as Lens,
+    MeanSquaredError as MeanSquaredError,
+    MetaLearner as MetaLearner,
+    Momentum as Momentum,
+    Nesterov as Nesterov,
+    RMSProp as RMSProp,
+    SoftmaxCrossEntropy as SoftmaxCrossEntropy,
+    TrainState as TrainState,
+    accuracy as accuracy,
+    data_parallel as data_parallel,
+    fit as fit,
+    forward_derivative as forward_derivative,
+    from_optax as from_optax,
+    load_checkpoint as load_checkpoint,
+    reverse_derivative as reverse_derivative,
+    save_checkpoint as save_checkpoint,
 )
 from .schemes import (
     Algebra as Algebra,
@@ -179,62 +166,4 @@ from .schemes import (
     tree_table as tree_table,
     unfold as unfold,
     zygo as zygo,
-)
-from . import optics as optics
-from .optics import (
-    SGD as SGD,
-    AbstractLens as AbstractLens,
-    AbstractLoss as AbstractLoss,
-    AbstractOptimiser as AbstractOptimiser,
-    AbstractParaLens as AbstractParaLens,
-    AbstractTangentMap as AbstractTangentMap,
-    AdaGrad as AdaGrad,
-    Adam as Adam,
-    AdversarialCost as AdversarialCost,
-    BinaryCrossEntropy as BinaryCrossEntropy,
-    DataError as DataError,
-    FitResult as FitResult,
-    Learner as Learner,
-    Lens as Lens,
-    MeanSquaredError as MeanSquaredError,
-    MetaLearner as MetaLearner,
-    Momentum as Momentum,
-    Nesterov as Nesterov,
-    RMSProp as RMSProp,
-    SoftmaxCrossEntropy as SoftmaxCrossEntropy,
-    TrainState as TrainState,
-    accuracy as accuracy,
-    data_parallel as data_parallel,
-    fit as fit,
-    forward_derivative as forward_derivative,
-    from_optax as from_optax,
-    load_checkpoint as load_checkpoint,
-    reverse_derivative as reverse_derivative,
-    save_checkpoint as save_checkpoint,
-)
-from .draw import (
-    Diagram as Diagram,
-    draw as draw,
-)
-from .equivariance import (
-    AbstractAction as AbstractAction,
-    Basis as Basis,
-    DirectSum as DirectSum,
-    EquivariantLinear as EquivariantLinear,
-    IndexAction as IndexAction,
-    MatrixAction as MatrixAction,
-    Monoid as Monoid,
-    Pointwise as Pointwise,
-    Pool as Pool,
-    assert_equivariant as assert_equivariant,
-    check_action as check_action,
-    equivariance_error as equivariance_error,
-    equivariant_basis as equivariant_basis,
-    equivariant_mlp as equivariant_mlp,
-    image_action as image_action,
-    invariant_basis as invariant_basis,
-    is_equivariant as is_equivariant,
-    permutation_action as permutation_action,
-    signal_action as signal_action,
-    trivial_action as trivial_action,
 )
