@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest bench install
+.PHONY: test demo lint typecheck pytest install
 
 install: $(STAMP)
 
@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cdl examples tests benchmarks
-	$(BIN)/ruff format --check cdl examples tests benchmarks
+	$(BIN)/ruff check cdl examples tests benchmarks scripts typesafety
+	$(BIN)/ruff format --check cdl examples tests benchmarks scripts typesafety
 
 typecheck: $(STAMP)
 	$(BIN)/mypy cdl examples
