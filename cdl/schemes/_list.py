@@ -20,6 +20,7 @@ True
 True
 """
 
+import abc
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -218,16 +219,18 @@ def _check_nil(label: str, nil: Any, carrier: Space) -> None:
 class _ListScheme(Para[Any, _A], Generic[_A]):
     """Shared signature of the list folds: ``E[n, ...] → A``."""
 
-    def _cell(self) -> Para[Any, Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        """The cell folded over the list and the carrier's initial value."""
 
-    def _carrier(self) -> Space:
-        raise NotImplementedError
+    def _cell(self) -> Para[Any, Any]:
+        return self._cell_and_nil()[0]
 
     def signature(self) -> tuple[Space, Space]:
         """A list of the cell's elements to the carrier."""
-        element, _, _ = _cell_parts(self._cell())
-        both = rename(ProductSpace((_list_space(element), self._carrier())))
+        cell, nil = self._cell_and_nil()
+        element, _, _ = _cell_parts(cell)
+        both = rename(ProductSpace((_list_space(element), _carrier(cell, nil))))
         assert isinstance(both, ProductSpace)
         return both.factors[0], both.factors[1]
 
@@ -271,11 +274,8 @@ class Cata(_ListScheme[_A], Generic[_E, _A]):
 
     algebra: ListAlgebra[_E, _A]
 
-    def _cell(self) -> Para[Any, Any]:
-        return self.algebra.cons
-
-    def _carrier(self) -> Space:
-        return _carrier(self.algebra.cons, self.algebra.nil)
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        return self.algebra.cons, self.algebra.nil
 
     def __call__(self, xs: Array | PaddedList) -> _A:
         """Fold `xs`, last element first, with one `jax.lax.scan`."""
@@ -290,11 +290,8 @@ class FoldL(_ListScheme[_A], Generic[_E, _A]):
 
     algebra: ListAlgebra[_E, _A]
 
-    def _cell(self) -> Para[Any, Any]:
-        return self.algebra.cons
-
-    def _carrier(self) -> Space:
-        return _carrier(self.algebra.cons, self.algebra.nil)
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        return self.algebra.cons, self.algebra.nil
 
     def __call__(self, xs: Array | PaddedList) -> _A:
         """Fold `xs`, first element first, with one `jax.lax.scan`."""
@@ -344,11 +341,8 @@ class ParaList(_ListScheme[_A], Generic[_A]):
     nil: _A
     cons: Para[Any, _A]
 
-    def _cell(self) -> Para[Any, Any]:
-        return self.cons
-
-    def _carrier(self) -> Space:
-        return _carrier(self.cons, self.nil)
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        return self.cons, self.nil
 
     @property
     def label(self) -> str:
@@ -401,11 +395,8 @@ class Histo(_ListScheme[_A], Generic[_A]):
     cons: Para[Any, _A]
     depth: int = eqx.field(static=True)
 
-    def _cell(self) -> Para[Any, Any]:
-        return self.cons
-
-    def _carrier(self) -> Space:
-        return _carrier(self.cons, self.nil)
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        return self.cons, self.nil
 
     @property
     def label(self) -> str:
@@ -457,11 +448,8 @@ class Zygo(_ListScheme[_A], Generic[_E, _A, _B]):
     nil: _A
     cons: Para[Any, _A]
 
-    def _cell(self) -> Para[Any, Any]:
-        return self.cons
-
-    def _carrier(self) -> Space:
-        return _carrier(self.cons, self.nil)
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        return self.cons, self.nil
 
     @property
     def label(self) -> str:
