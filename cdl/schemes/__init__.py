@@ -40,10 +40,19 @@ from ._list import (
     batch_lists as batch_lists,
     foldl as foldl,
     futu as futu,
-    histo as histo,
     hylo as hylo,
+)
+from ._tree import (
+    Algebra as Algebra,
+    NodeTable as NodeTable,
+    Rows as Rows,
+    Subtree as Subtree,
+    tree_table as tree_table,
+)
+from ._tree_folds import (
+    History as History,
+    histo as histo,
     mutu as mutu,
     para as para,
     zygo as zygo,
 )
-from ._tree import Algebra as Algebra, NodeTable as NodeTable, tree_table as tree_table

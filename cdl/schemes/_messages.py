@@ -93,9 +93,144 @@ def wrong_functor(scheme: str, algebra: str, table: str) -> str:
     return f"{scheme}: the algebra is one of {algebra}, but the data is a {table}."
 
 
+def not_a_table(scheme: str, given: object) -> str:
+    """Text of the error raised when a tree scheme gets something not a table."""
+    return (
+        f"{scheme} folds a `cdl.NodeTable` (built by `cdl.tree_table`), but was "
+        f"given {type(given).__name__}."
+    )
+
+
+def not_an_algebra(scheme: str, given: object) -> str:
+    """Text of the error raised when a tree scheme is given something else."""
+    return f"{scheme} over node tables needs a cdl.Algebra, not {type(given).__name__}."
+
+
+def algebras_disagree(scheme: str, first: str, second: str) -> str:
+    """Text of the error raised by two algebras of different functors combined."""
+    return f"{scheme} needs two algebras of one functor, not of {first} and {second}."
+
+
 def missing_cell(functor: str, missing: object) -> str:
     """Text of the error raised by an algebra without a cell for some constructor."""
     return f"an algebra of {functor} needs one cell per constructor; missing {missing}."
 
 
 UNKNOWN_STRATEGY: Final = "strategy must be 'auto', 'levels' or 'nodes', not {!r}."
+
+
+def bad_step(functor: str, given: object) -> str:
+    """Text of the error raised by a coalgebra step with the wrong output."""
+    return (
+        f"a coalgebra step of {functor} returns (tag, payloads, seeds) or (tag, "
+        f"payloads, seeds, count), not {type(given).__name__}."
+    )
+
+
+def bad_futu_step(functor: str, given: object) -> str:
+    """Text of the error raised by a futu step with the wrong output."""
+    return (
+        f"a futu step of {functor} returns (top, below, ahead): a layer, the "
+        f"children's layers stacked, and which of them to use; not "
+        f"{type(given).__name__}."
+    )
+
+
+def bad_payloads(functor: str, given: object) -> str:
+    """Text of the error raised by a step whose payloads are not a dict."""
+    return (
+        f"a coalgebra step of {functor} gives its payloads as a dict from "
+        f"constructor names to values, not {type(given).__name__}."
+    )
+
+
+def missing_payloads(functor: str, missing: object) -> str:
+    """Text of the error raised by a step without a payload some constructor needs."""
+    return (
+        f"a coalgebra step of {functor} gives one payload per constructor that "
+        f"has one (any value of the right shape for those not chosen); missing "
+        f"{missing}."
+    )
+
+
+def bad_seeds(functor: str, k: int, seed: object, given: object) -> str:
+    """Text of the error raised by child seeds of the wrong shape."""
+    return (
+        f"a coalgebra step of {functor} stacks its children's seeds along a first "
+        f"axis of length {k} (the largest arity), each shaped like the seed "
+        f"{seed}; it gave {given}."
+    )
+
+
+def tag_out_of_range(functor: str, names: tuple[str, ...]) -> str:
+    """Text of the run-time error raised by a constructor tag out of range."""
+    return (
+        f"a coalgebra step of {functor} returned a constructor tag outside "
+        f"0..{len(names) - 1} (its constructors are {names})."
+    )
+
+
+def cut_off(deep: bool, depth: int, width: int) -> str:
+    """Text of the error raised when converting a cut-off unfold."""
+    why = f"deeper than {depth} levels" if deep else f"wider than {width} nodes"
+    return (
+        f"the unfold was cut off (the structure is {why}): raise max_depth or "
+        f"max_width."
+    )
+
+
+def cut_off_fold(functor: str, depth: int, width: int) -> str:
+    """Text of the run-time error raised when folding a cut-off unfold."""
+    return (
+        f"the {functor} structure was cut off by max_depth={depth} or "
+        f"max_width={width}, so its fold would miss branches: raise the bounds."
+    )
+
+
+def batched_unfold(batch: object) -> str:
+    """Text of the error raised when converting a batch of unfolds at once."""
+    return (
+        f"this holds a batch {batch} of structures; convert one at a time "
+        f"(`jax.tree.map(lambda x: x[i], tree)`)."
+    )
+
+
+def no_carrier(functor: str) -> str:
+    """Text of the error raised when an algebra's carrier cannot be inferred."""
+    return (
+        f"an algebra of {functor} has no nullary constructor to read its carrier "
+        f"from: pass `carrier=` an example value."
+    )
+
+
+def list_needs_size(scheme: str) -> str:
+    """Text of the error raised by a list scheme called without its bounds."""
+    return (
+        f"{scheme} of a `cdl.ListCoalgebra` takes the arguments of the list version "
+        f"(a maximum size); a `cdl.Coalgebra` takes max_depth= and max_width=."
+    )
+
+
+def tree_needs_sizes(scheme: str) -> str:
+    """Text of the error raised by a general unfold without its bounds."""
+    return (
+        f"{scheme} of a `cdl.Coalgebra` needs max_depth= and max_width=, the "
+        f"static bounds of the levels it grows."
+    )
+
+
+def mixed_hylo(algebra: object, coalgebra: object) -> str:
+    """Text of the error raised by a hylo of a list algebra and a general coalgebra."""
+    return (
+        f"hylo pairs a `cdl.Algebra` with a `cdl.Coalgebra` (or a `ListAlgebra` "
+        f"with a `ListCoalgebra`), not {type(algebra).__name__} with "
+        f"{type(coalgebra).__name__}."
+    )
+
+
+def apo_needs_source(given: object) -> str:
+    """Text of the error raised by a general apo without a source structure."""
+    return (
+        f"apo of a `cdl.Coalgebra` copies finished subtrees from a source "
+        f"`cdl.Unfolded`, given after `tail`; not {type(given).__name__}."
+    )

@@ -71,6 +71,8 @@ class NodeTable(eqx.Module):
     bands: tuple[_Level, ...]
     roots: Int[Array, "*r"]
     """Rows of the results buffer holding the roots (not node indices)."""
+    rows: "Rows"
+    """What each row of the results buffer holds: constructor, children, sizes."""
 
     @staticmethod
     def from_arrays(
@@ -131,6 +133,29 @@ class NodeTable(eqx.Module):
     def __check_init__(self) -> None:
         if not isinstance(self.functor, Functor):
             raise TypeError(f"a NodeTable needs a Functor, not {self.functor!r}.")
+
+
+class Rows(eqx.Module):
+    """Per row of a `NodeTable`'s results buffer: the node stored there.
+
+    Row ``capacity`` (the last) stands for "no node": its tag is -1.
+
+    **Arguments:** `tags`, `slots` (payload row), `children` (rows of the
+    children, ``capacity`` for none), `heights`, `sizes` (nodes below and at the
+    row, a shared node counted once per use); all ``[capacity + 1, ...]``.
+
+    >>> import cdl
+    >>> t = cdl.tree_table(cdl.TreeF, (1.0, (2.0, 3.0)))
+    >>> root = int(t.roots)
+    >>> int(t.rows.sizes[root]), int(t.rows.heights[root])
+    (5, 2)
+    """
+
+    tags: Int[Array, " rows"]
+    slots: Int[Array, " rows"]
+    children: Int[Array, "rows k"]
+    heights: Int[Array, " rows"]
+    sizes: Int[Array, " rows"]
 
 
 def _heights(kids: np.ndarray) -> np.ndarray:
@@ -281,7 +306,42 @@ def _build(
     roots = position[np.asarray(roots, np.int64)]
     root_arr = jnp.asarray(np.asarray(roots, np.int32))
     depth = int(heights.max(initial=0))
-    return NodeTable(functor, n, depth, capacity, stored, tuple(bands), root_arr)
+    rows = _rows_of(tags, kids, heights, slot, position, capacity)
+    return NodeTable(functor, n, depth, capacity, stored, tuple(bands), root_arr, rows)
+
+
+def _rows_of(
+    tags: np.ndarray,
+    kids: np.ndarray,
+    heights: np.ndarray,
+    slot: np.ndarray,
+    position: np.ndarray,
+    capacity: int,
+) -> Rows:
+    n = len(tags)
+    sizes = np.ones(n, np.int64)
+    for node in np.argsort(heights, kind="stable"):
+        sizes[node] += sum(sizes[c] for c in kids[node] if c != -1)
+    k = max(kids.shape[1] if kids.ndim == 2 else 0, 1)
+    out_tags = np.full(capacity + 1, -1, np.int32)
+    out_slots = np.zeros(capacity + 1, np.int32)
+    out_kids = np.full((capacity + 1, k), capacity, np.int32)
+    out_heights = np.zeros(capacity + 1, np.int32)
+    out_sizes = np.zeros(capacity + 1, np.int32)
+    out_tags[position] = tags
+    out_slots[position] = slot
+    if n and kids.shape[1]:
+        out_kids[position, : kids.shape[1]] = np.where(
+            kids < 0, capacity, position[np.maximum(kids, 0)]
+        )
+    out_heights[position] = heights
+    out_sizes[position] = sizes
+    return Rows(
+        *(
+            jnp.asarray(a)
+            for a in (out_tags, out_slots, out_kids, out_heights, out_sizes)
+        )
+    )
 
 
 def tree_table(
@@ -467,18 +527,88 @@ def _carrier_template(algebra: Algebra[Any], table: NodeTable) -> Any:
     )
 
 
-def _compute(
-    algebra: Algebra[Any], name: str, pay: Any, kids: Any, child: Array, size: int
-) -> Any:
-    """Run one constructor's cell on gathered payload rows and children."""
-    c = algebra.functor.constructor(name)
-    if c.variadic:
-        children: Any = (kids, child < size)
-    else:
-        children = tuple(
-            jax.tree.map(lambda t, j=j: t[:, j], kids) for j in range(c.arity)
+class Subtree(eqx.Module):
+    """A view of a node of a `NodeTable` (or of several, with `row` an array).
+
+    `cdl.para` over a table hands each cell its children as ``(Subtree, result)``
+    pairs. A view reads the structure, not a copy of it; its payloads come
+    without gradient (the gradient with respect to a node's payload flows through
+    that node's own cell).
+
+    **Arguments:** `table`; `row`, rows of its results buffer.
+
+    >>> import cdl
+    >>> t = cdl.tree_table(cdl.TreeF, (1.0, (2.0, 3.0)))
+    >>> root = cdl.Subtree(t, t.roots)
+    >>> right = root.child(1)
+    >>> int(right.size), bool(right.is_("Node")), float(right.child(0).payload("Leaf"))
+    (3, True, 2.0)
+    """
+
+    table: NodeTable
+    row: Int[Array, "*rows"]
+
+    @property
+    def tag(self) -> Int[Array, "*rows"]:
+        """The constructor's index in ``functor.names`` (-1 where there is no node)."""
+        return self.table.rows.tags[self.row]
+
+    def is_(self, name: str) -> Array:
+        """Whether the node was built by the constructor called `name`."""
+        return self.tag == self.table.functor.tag(name)
+
+    @property
+    def height(self) -> Int[Array, "*rows"]:
+        """The node's height (0 for a node without children)."""
+        return self.table.rows.heights[self.row]
+
+    @property
+    def size(self) -> Int[Array, "*rows"]:
+        """The number of nodes in the subtree (0 where there is no node)."""
+        return self.table.rows.sizes[self.row]
+
+    def payload(self, name: str) -> Any:
+        """The payload, read as if the node were built by `name` (check `is_`)."""
+        rows = self.table.rows.slots[self.row]
+        return jax.lax.stop_gradient(
+            jax.tree.map(lambda p: p[rows], self.table.payloads[name])
         )
-    return jax.vmap(algebra.cells[name])((pay, children))
+
+    def child(self, j: int) -> "Subtree":
+        """The `j`-th child; where there is none, a view with tag -1."""
+        return Subtree(self.table, self.table.rows.children[self.row, j])
+
+
+def _compute(
+    algebra: Algebra[Any],
+    name: str,
+    pay: Any,
+    kids: Any,
+    child: Array,
+    size: int,
+    subtrees: NodeTable | None = None,
+) -> Any:
+    """Run one constructor's cell on gathered payload rows and children.
+
+    With `subtrees`, each child comes as a pair ``(Subtree, carrier)``.
+    """
+    c = algebra.functor.constructor(name)
+    cell = algebra.cells[name]
+
+    def run(pay: Any, kids: Any, rows: Array) -> Any:
+        if c.variadic:
+            stacked = kids if subtrees is None else (Subtree(subtrees, rows), kids)
+            return cell((pay, (stacked, rows < size)))
+        children = tuple(
+            jax.tree.map(lambda t, j=j: t[j], kids) for j in range(c.arity)
+        )
+        if subtrees is not None:
+            children = tuple(
+                (Subtree(subtrees, rows[j]), x) for j, x in enumerate(children)
+            )
+        return cell((pay, children))
+
+    return jax.vmap(run)(pay, kids, child)
 
 
 def _apply(
@@ -489,10 +619,11 @@ def _apply(
     child: Array,
     slot: Array,
     size: int,
+    subtrees: NodeTable | None,
 ) -> Any:
     pay = jax.tree.map(lambda p: _rows(p, slot), payloads[name])
     kids = jax.tree.map(lambda b: _rows(b, child), buf)
-    return _compute(algebra, name, pay, kids, child, size)
+    return _compute(algebra, name, pay, kids, child, size, subtrees)
 
 
 def _rows(table: Array, index: Array) -> Array:
@@ -510,8 +641,12 @@ def _rows(table: Array, index: Array) -> Array:
     return table[index]
 
 
-def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
+def _evaluate(
+    algebra: Algebra[Any], table: NodeTable, *, subtrees: bool = False
+) -> Any:
+    """Fold every tree of `table` with `algebra`; with `subtrees`, as a para."""
     size = table.capacity
+    views = table if subtrees else None
     template = _carrier_template(algebra, table)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
@@ -519,7 +654,7 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
     def level_forward(alg: Algebra[Any], payloads: Any, buf: Any, level: _Level) -> Any:
         out = buf
         for name, (start, _, child, slot) in level.items():
-            value = _apply(alg, name, payloads, buf, child, slot, size)
+            value = _apply(alg, name, payloads, buf, child, slot, size, views)
             out = jax.tree.map(
                 lambda b, v, at=start: jax.lax.dynamic_update_slice_in_dim(
                     b, v.astype(b.dtype), at, axis=0
@@ -591,7 +726,7 @@ def _evaluate(algebra: Algebra[Any], table: NodeTable) -> Any:
                     cells = {**static.cells, name: eqx.combine(cp, static.cells[name])}
                     alg = eqx.tree_at(lambda a: a.cells, static, cells)
                     pay = eqx.combine(rows_d, rows_s)
-                    return _compute(alg, name, pay, kids, child, size)
+                    return _compute(alg, name, pay, kids, child, size, views)
 
                 _, vjp = jax.vjp(local, p.cells[name], rows_d, kids)
                 dcell, drows, dkids = vjp(g_c)
