@@ -447,8 +447,9 @@ def histo(nil: Any, cons: Any = None, depth: int | None = None) -> Any:
     `depth` tails (see `cdl.schemes._list.histo`). Over node tables,
     ``histo(algebra, depth)``: each cell sees its children as `cdl.History` values,
     the child's result and its descendants' down to `depth` generations below the
-    node (``depth=1`` is `cdl.cata`). A history costs ``k^(depth-1)`` carriers per
-    node for `k` children, so keep `depth` small.
+    node (with ``depth=1``, only the children's own results, as in `cdl.cata`).
+    A history costs ``k^(depth-1)`` carriers per node for `k` children, so keep
+    `depth` small.
 
     **Arguments:** `nil` and `cons`, or a `cdl.Algebra`; `depth`, at least 1.
 
