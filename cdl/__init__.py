@@ -126,6 +126,7 @@ from .optics import (
 )
 from .schemes import (
     Algebra as Algebra,
+    Coalgebra as Coalgebra,
     Constructor as Constructor,
     DecoderCell as DecoderCell,
     ElmanCell as ElmanCell,
@@ -153,6 +154,7 @@ from .schemes import (
     TreeF as TreeF,
     TreeLSTMCell as TreeLSTMCell,
     TreeRNNCell as TreeRNNCell,
+    Unfolded as Unfolded,
     ana as ana,
     apo as apo,
     batch_lists as batch_lists,

@@ -35,12 +35,8 @@ from ._list import (
     ListCoalgebra as ListCoalgebra,
     PaddedList as PaddedList,
     Suffix as Suffix,
-    ana as ana,
-    apo as apo,
     batch_lists as batch_lists,
     foldl as foldl,
-    futu as futu,
-    hylo as hylo,
 )
 from ._tree import (
     Algebra as Algebra,
@@ -55,4 +51,12 @@ from ._tree_folds import (
     mutu as mutu,
     para as para,
     zygo as zygo,
+)
+from ._unfold import (
+    Coalgebra as Coalgebra,
+    Unfolded as Unfolded,
+    ana as ana,
+    apo as apo,
+    futu as futu,
+    hylo as hylo,
 )

@@ -797,6 +797,10 @@ class TreeCata(Para[NodeTable, _A], Generic[_A]):
 
     def __call__(self, table: NodeTable) -> _A:
         """Fold every tree of `table`; one carrier per root."""
+        from ._unfold import Unfolded, fold
+
+        if isinstance(table, Unfolded):
+            return fold(self.algebra, table)
         if table.functor != self.algebra.functor:
             raise TypeError(
                 _messages.wrong_functor(

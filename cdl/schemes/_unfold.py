@@ -1,0 +1,927 @@
+"""Unfolds of any polynomial functor, level by level, inside `jax.jit`.
+
+A `Coalgebra` grows one layer of ``F(S)`` from a seed: a constructor tag, the
+payloads, and the seeds of the children. `ana` runs it on a whole *frontier* of
+seeds at once (one level of the structure, the step `vmap`ped over it), compacts the
+children's seeds into the next frontier, and goes one level deeper: one
+`jax.lax.scan` over depth, with static bounds on the depth and the width of a level.
+The result is an `Unfolded`, stored breadth first; `cdl.cata` folds it back with one
+reverse scan, and `hylo` does both without handing the structure out.
+
+Unfolding and folding are dual: folding the unfold is the hylomorphism, and both
+agree with the plain recursion ``cata(alg)(ana(coalg)(s)) = alg(fmap(…)(coalg(s)))``.
+
+>>> import jax.numpy as jnp, cdl
+>>> from jaxtyping import Array, Float
+>>> def split(n):  # the call tree of the Fibonacci recursion
+...     tag = jnp.where(n < 2, 0, 1)  # Leaf or Node
+...     return tag, {"Leaf": n.astype(float)}, jnp.stack([n - 1, n - 2])
+>>> class Leaf(cdl.Para[tuple[Float[Array, ""], tuple[()]], Float[Array, ""]]):
+...     def __call__(self, x):
+...         return x[0]
+>>> class Add(cdl.Para[tuple[Float[Array, "0"], tuple[Float[Array, ""],
+...                    Float[Array, ""]]], Float[Array, ""]]):
+...     def __call__(self, x):
+...         return x[1][0] + x[1][1]
+>>> fib = cdl.Coalgebra(cdl.TreeF, split)
+>>> add = cdl.Algebra(cdl.TreeF, Leaf=Leaf(), Node=Add())
+>>> tree = cdl.ana(fib, max_depth=10, max_width=64)(jnp.int32(10))
+>>> cdl.cata(add)(tree), cdl.hylo(add, fib, max_depth=10, max_width=64)(jnp.int32(10))
+(Array(55., dtype=float32), Array(55., dtype=float32))
+"""
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Int
+
+from .._para import Para
+from .._space import Space, SpaceVar
+from . import _list, _messages
+from ._functor import Functor, Layer
+from ._list import ListCoalgebra, PaddedList
+from ._tree import Algebra, NodeTable, tree_table
+
+_A = TypeVar("_A")
+_E = TypeVar("_E")
+_S = TypeVar("_S")
+_L = TypeVar("_L")
+
+_Sprout = tuple[Array, dict[str, Any], Any, Array]
+"""One layer, normalised: tag, payloads, children (seeds ``[k, ...]``), count."""
+
+
+class Coalgebra(Para[_S, Any], Generic[_S]):
+    """A coalgebra ``S → F(S)`` of a polynomial functor, written as one array step.
+
+    ``step(seed)`` returns ``(tag, payloads, seeds)`` or ``(tag, payloads, seeds,
+    count)``, arrays that `jax.vmap` can batch:
+
+    - `tag`: an int scalar, the constructor's index in ``functor.names``;
+    - `payloads`: a dict with one entry per constructor that has a payload (only
+      the chosen constructor's entry is kept, the others may be anything of the
+      right shape);
+    - `seeds`: the children's seeds stacked along a new first axis of length `k`,
+      the largest arity of the functor (a pytree of such arrays); a constructor
+      of arity `a` uses the first `a`;
+    - `count`: for a variadic constructor, how many children it has (clamped to
+      its arity; all of them when left out).
+
+    A branch stops at a constructor with no recursive field.
+
+    **Arguments:** `functor`; `step`, a `cdl.Para` or a function of one seed.
+
+    **Returns:** the coalgebra; unfold with `cdl.ana`, or `cdl.hylo`.
+
+    A balanced binary tree of a given height:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> def grow(h):
+    ...     tag = jnp.where(h == 0, 0, 1)  # Leaf or Node
+    ...     return tag, {"Leaf": jnp.float32(1.0)}, jnp.stack([h - 1, h - 1])
+    >>> tree = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=4, max_width=8)(
+    ...     jnp.int32(3))
+    >>> tree.valid.sum(axis=1), tree.truncated
+    (Array([1, 2, 4, 8], dtype=int32), Array(False, dtype=bool))
+
+    A rose tree: the node `n` has ``min(n, 3)`` children ``n-1``, ``n-2``, …:
+
+    >>> def count_down(n):
+    ...     return 0, {"Node": n}, jnp.stack([n - 1, n - 2, n - 3]), jnp.minimum(n, 3)
+    >>> rose = cdl.ana(cdl.Coalgebra(cdl.RoseF(3), count_down), max_depth=4,
+    ...                max_width=8)(jnp.int32(3))
+    >>> rose.payloads["Node"]
+    Array([[3, 0, 0, 0, 0, 0, 0, 0],
+           [2, 1, 0, 0, 0, 0, 0, 0],
+           [1, 0, 0, 0, 0, 0, 0, 0],
+           [0, 0, 0, 0, 0, 0, 0, 0]], dtype=int32)
+    >>> rose.valid.sum(axis=1)
+    Array([1, 3, 3, 1], dtype=int32)
+    """
+
+    functor: Functor = eqx.field(static=True)
+    step: Callable[[_S], Any]
+
+    def signature(self) -> tuple[Space, Space]:
+        """``S → F(S)``; `S` is left open (unchecked pytrees)."""
+        return SpaceVar("S"), SpaceVar(self.functor.name)
+
+    @property
+    def label(self) -> str:
+        """``Coalgebra(F; step)``."""
+        step = self.step.label if isinstance(self.step, Para) else "step"
+        return f"Coalgebra({self.functor.name}; {step})"
+
+    def __call__(self, seed: _S) -> Any:
+        """The step's output on `seed`, as the step returns it."""
+        return self.step(seed)
+
+
+class Unfolded(eqx.Module):
+    """A structure grown under `jax.jit`, stored breadth first by depth.
+
+    Level `d` holds up to `max_width` nodes, in order; node `i` of level `d` has
+    the *flat index* ``d * max_width + i`` (the root is 0). The arrays:
+
+    - `tags` ``[D, W]``: constructor indices; `valid` ``[D, W]``: which slots hold
+      a node;
+    - `payloads`: for each constructor with a payload, ``[D, W, ...]`` (zero where
+      a slot holds another constructor);
+    - `children` ``[D, W, k]``: positions in the next level, ``-1`` for none;
+    - `too_deep`, `too_wide`: whether a node at the last level had children, or a
+      level more than `max_width` nodes. The unfold is then **cut off**: the
+      missing children are ``-1``. `truncated` is their disjunction; folding a
+      truncated structure raises, and so do `to_terms` and `to_table`.
+
+    Under `jax.vmap` every field gains a batch axis in front.
+
+    **Arguments:** built by `cdl.ana`, `cdl.apo` and `cdl.futu`.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> def grow(h):
+    ...     return jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 1, h - 1])
+    >>> tree = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=2, max_width=2)(
+    ...     jnp.int32(2))
+    >>> tree.truncated, tree.too_deep, tree.too_wide
+    (Array(True, dtype=bool), Array(True, dtype=bool), Array(False, dtype=bool))
+    """
+
+    functor: Functor = eqx.field(static=True)
+    tags: Int[Array, "*b D W"]
+    valid: Bool[Array, "*b D W"]
+    payloads: dict[str, Array]
+    children: Int[Array, "*b D W k"]
+    too_deep: Bool[Array, "*b"]
+    too_wide: Bool[Array, "*b"]
+
+    @property
+    def truncated(self) -> Bool[Array, "*b"]:
+        """Whether the unfold was cut off by `max_depth` or `max_width`."""
+        return self.too_deep | self.too_wide
+
+    @property
+    def max_depth(self) -> int:
+        """The number of levels, `D`."""
+        return int(self.tags.shape[-2])
+
+    @property
+    def max_width(self) -> int:
+        """The number of slots of a level, `W`."""
+        return int(self.tags.shape[-1])
+
+    def at(self, node: Int[Array, ""]) -> _Sprout:
+        """The layer at flat index `node`, in the form a `Coalgebra` step returns.
+
+        The children are flat indices too, so ``Coalgebra(functor, tree.at)``
+        unfolds the tree again from ``0``; `cdl.apo` copies subtrees with it.
+
+        **Arguments:** `node`, a flat index (``depth * max_width + position``).
+
+        **Returns:** ``(tag, payloads, children, count)``.
+
+        >>> import jax.numpy as jnp, cdl
+        >>> def grow(h):
+        ...     return jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 1, h - 1])
+        >>> tree = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3,
+        ...                max_width=4)(jnp.int32(2))
+        >>> tag, _, kids, count = tree.at(jnp.int32(0))
+        >>> tag, kids, count
+        (Array(1, dtype=int32), Array([4, 5], dtype=int32), Array(2, dtype=int32))
+        """
+        width = self.max_width
+        depth, pos = node // width, node % width
+        kids = self.children[depth, pos]
+        flat = jnp.where(kids >= 0, (depth + 1) * width + kids, -1)
+        payloads = jax.tree.map(lambda p: p[depth, pos], self.payloads)
+        return self.tags[depth, pos], payloads, flat, (kids >= 0).sum(dtype=jnp.int32)
+
+    def to_terms(self) -> Layer[Any]:
+        """The structure as nested `cdl.Layer` terms (outside `jax.jit` only).
+
+        **Returns:** the root's layer; payloads are NumPy arrays, ``None`` for a
+        constructor without one. Raises `ValueError` if the unfold was cut off.
+
+        >>> import jax.numpy as jnp, cdl
+        >>> def grow(h):
+        ...     return jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 1, h - 1])
+        >>> tree = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=2,
+        ...                max_width=2)(jnp.int32(1))
+        >>> tree.to_terms()
+        Layer(constructor='Node', payload=None, children=(Layer(constructor='Leaf', \
+payload=np.int32(0), children=()), Layer(constructor='Leaf', \
+payload=np.int32(0), children=())))
+        """
+        if self.tags.ndim != 2:
+            raise ValueError(_messages.batched_unfold(self.tags.shape[:-2]))
+        if bool(self.truncated):
+            raise ValueError(
+                _messages.cut_off(bool(self.too_deep), self.max_depth, self.max_width)
+            )
+        tags, kids = np.asarray(self.tags), np.asarray(self.children)
+        payloads = jax.tree.map(np.asarray, self.payloads)
+        names = self.functor.names
+
+        def term(depth: int, pos: int) -> Layer[Any]:
+            name = names[tags[depth, pos]]
+            c = self.functor.constructor(name)
+            count = int((kids[depth, pos] >= 0).sum())
+            children = tuple(
+                term(depth + 1, int(kids[depth, pos, j])) for j in range(count)
+            )
+            payload = None
+            if c.payload:
+                payload = jax.tree.map(lambda p: p[depth, pos], payloads[name])
+            return Layer(name, payload, children)
+
+        return term(0, 0)
+
+    def to_table(self) -> NodeTable:
+        """The structure as a `cdl.NodeTable` (outside `jax.jit` only).
+
+        **Returns:** ``cdl.tree_table(functor, self.to_terms())``.
+
+        >>> import jax.numpy as jnp, cdl
+        >>> def grow(h):
+        ...     return jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 1, h - 1])
+        >>> cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=4, max_width=8)(
+        ...     jnp.int32(3)).to_table().size
+        15
+        """
+        return tree_table(self.functor, self.to_terms())
+
+
+def _arities(functor: Functor) -> tuple[Array, Array, int]:
+    arity = jnp.array([c.arity for c in functor.constructors], jnp.int32)
+    variadic = jnp.array([c.variadic for c in functor.constructors])
+    return arity, variadic, max((c.arity for c in functor.constructors), default=0)
+
+
+def _sprout(functor: Functor, out: Any) -> _Sprout:
+    """Normalise a step's output ``(tag, payloads, seeds[, count])``."""
+    if not isinstance(out, tuple) or len(out) not in (3, 4):
+        raise TypeError(_messages.bad_step(functor.name, out))
+    tag, payloads, seeds = out[:3]
+    tag = jnp.asarray(tag, jnp.int32)
+    if not isinstance(payloads, dict):
+        raise TypeError(_messages.bad_payloads(functor.name, payloads))
+    wanted = [c.name for c in functor.constructors if c.payload]
+    missing = [name for name in wanted if name not in payloads]
+    if missing:
+        raise TypeError(_messages.missing_payloads(functor.name, missing))
+    payloads = {name: jax.tree.map(jnp.asarray, payloads[name]) for name in wanted}
+    arity, variadic, _ = _arities(functor)
+    safe = jnp.clip(tag, 0, len(functor.constructors) - 1)
+    if len(out) == 4:
+        given = jnp.clip(jnp.asarray(out[3], jnp.int32), 0, arity[safe])
+        count = jnp.where(variadic[safe], given, arity[safe])
+    else:
+        count = arity[safe]
+    return tag, payloads, seeds, count
+
+
+def _grow(
+    functor: Functor,
+    expand: Callable[[Any], _Sprout],
+    root: Any,
+    max_depth: int,
+    max_width: int,
+) -> Unfolded:
+    """Unfold from the item `root`, level by level, with one scan over depth.
+
+    `expand` maps one frontier item to its layer, whose children are items again;
+    it is `vmap`ped over the frontier.
+    """
+    arity, variadic, k = _arities(functor)
+    n_cons = len(functor.constructors)
+    width = max_width
+    frontier = jax.tree.map(
+        lambda x: jnp.broadcast_to(jnp.asarray(x), (width, *jnp.shape(x))), root
+    )
+
+    def level(carry: Any, depth: Array) -> tuple[Any, Any]:
+        items, n, too_wide = carry
+        valid = jnp.arange(width) < n
+        tag, payloads, kids, count = jax.vmap(expand)(items)
+        _check_children(functor, items, kids, k)
+        tag = eqx.error_if(
+            tag,
+            valid & ((tag < 0) | (tag >= n_cons)),
+            _messages.tag_out_of_range(functor.name, functor.names),
+        )
+        safe = jnp.clip(tag, 0, n_cons - 1)
+        count = jnp.where(valid, jnp.clip(count, 0, arity[safe]), 0)
+        exists = (jnp.arange(k)[None, :] < count[:, None]).reshape(-1)
+        total = exists.sum(dtype=jnp.int32)
+        position = jnp.cumsum(exists, dtype=jnp.int32) - 1
+        last = depth == max_depth - 1
+        keep = exists & (position < width) & ~last
+        index = jnp.where(keep, position, -1).reshape(width, k)
+        dest = jnp.where(keep, position, width)
+        flat = jax.tree.map(lambda x: x.reshape(width * k, *x.shape[2:]), kids)
+        nxt = jax.tree.map(
+            lambda new, old: (
+                jnp.broadcast_to(old[0], old.shape)
+                .at[dest]
+                .set(new.astype(old.dtype), mode="drop")
+            ),
+            flat,
+            items,
+        )
+        mine = {c.name: valid & (safe == t) for t, c in enumerate(functor.constructors)}
+        payloads = {
+            name: jax.tree.map(
+                lambda p, m=mine[name]: jnp.where(_expand_to(m, p), p, 0), tree
+            )
+            for name, tree in payloads.items()
+        }
+        grown = jnp.where(last, 0, jnp.minimum(total, width))
+        too_wide = too_wide | ((total > width) & ~last)
+        out = (jnp.where(valid, safe, 0), valid, payloads, index, last & (total > 0))
+        return (nxt, grown, too_wide), out
+
+    init = (frontier, jnp.int32(1), jnp.bool_(False))
+    (_, _, too_wide), (tags, valid, payloads, children, deep) = jax.lax.scan(
+        level, init, jnp.arange(max_depth)
+    )
+    return Unfolded(functor, tags, valid, payloads, children, deep.any(), too_wide)
+
+
+def _expand_to(mask: Array, x: Array) -> Array:
+    return mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim))
+
+
+def _check_children(functor: Functor, items: Any, kids: Any, k: int) -> None:
+    """Raise `TypeError` unless `kids` holds `k` items shaped like an item."""
+
+    def fits(item: Array, kid: Array) -> bool:
+        return kid.shape[:2] == (item.shape[0], k) and kid.shape[2:] == item.shape[1:]
+
+    try:
+        ok = all(jax.tree.leaves(jax.tree.map(fits, items, kids)))
+    except ValueError:
+        ok = False
+    if not ok:
+        given = jax.tree.map(lambda c: c.shape[1:], kids)
+        seed = jax.tree.map(lambda i: i.shape[1:], items)
+        raise TypeError(_messages.bad_seeds(functor.name, k, seed, given))
+
+
+def _check_sizes(scheme: str, max_depth: int, max_width: int) -> None:
+    if max_depth < 1:
+        raise ValueError(_messages.bad_size(f"{scheme}'s depth", max_depth))
+    if max_width < 1:
+        raise ValueError(_messages.bad_size(f"{scheme}'s width", max_width))
+
+
+def _carrier(algebra: Algebra[Any], tree: Unfolded) -> Any:
+    if algebra.carrier is not None:
+        return eqx.filter_eval_shape(lambda c: c, algebra.carrier)
+    for c in algebra.functor.constructors:
+        if c.arity == 0:
+            payload = jnp.zeros(0)
+            if c.payload:
+                payload = jax.tree.map(lambda p: p[0, 0], tree.payloads[c.name])
+            cell = algebra.cells[c.name]
+            return eqx.filter_eval_shape(lambda x, cell=cell: cell(x), (payload, ()))
+    raise ValueError(_messages.no_carrier(algebra.functor.name))
+
+
+def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
+    """Fold an `Unfolded` with `algebra`: one reverse scan over its levels.
+
+    Each level runs every constructor's cell on the whole level (`vmap`) and keeps
+    each node's own result, so the scan carries only one level's results and
+    plain autodiff through it is linear in the size. Used by `cdl.cata`.
+
+    **Arguments:** `algebra`, an `Algebra` of the tree's functor; `tree`.
+
+    **Returns:** the carrier at the root. Raises `TypeError` for an algebra of
+    another functor, and (at run time, also under `jax.jit`) if `tree` was cut off.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> class Zero(cdl.Para[tuple[Float[Array, "0"], tuple[()]], Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return jnp.float32(0.0)
+    >>> class Succ(cdl.Para[tuple[Float[Array, "0"], tuple[Float[Array, ""]]],
+    ...                     Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return x[1][0] + 1
+    >>> down = cdl.Coalgebra(cdl.NatF, lambda n: (jnp.where(n == 0, 0, 1), {},
+    ...                                           (n - 1)[None]))
+    >>> nat = cdl.ana(down, max_depth=8, max_width=1)(jnp.int32(5))
+    >>> cdl.cata(cdl.Algebra(cdl.NatF, Zero=Zero(), Succ=Succ()))(nat)
+    Array(5., dtype=float32)
+    """
+    functor = algebra.functor
+    if tree.functor != functor:
+        raise TypeError(
+            _messages.wrong_functor(
+                f"cata({algebra.label})", functor.name, f"{tree.functor.name} tree"
+            )
+        )
+    template = _carrier(algebra, tree)
+    width = tree.max_width
+
+    def level(below: Any, xs: Any) -> tuple[Any, None]:
+        tags, valid, payloads, kids = xs
+        gathered = jax.tree.map(lambda r: r[jnp.maximum(kids, 0)], below)
+        out = jax.tree.map(lambda r: jnp.zeros_like(r), below)
+        for t, c in enumerate(functor.constructors):
+            pay = payloads[c.name] if c.payload else jnp.zeros((width, 0))
+            children: Any
+            if c.variadic:
+                children = (
+                    jax.tree.map(lambda g, a=c.arity: g[:, :a], gathered),
+                    kids[:, : c.arity] >= 0,
+                )
+            else:
+                children = tuple(
+                    jax.tree.map(lambda g, j=j: g[:, j], gathered)
+                    for j in range(c.arity)
+                )
+            value = jax.vmap(algebra.cells[c.name])((pay, children))
+            pick = valid & (tags == t)
+            out = jax.tree.map(
+                lambda v, o, p=pick: jnp.where(_expand_to(p, o), v.astype(o.dtype), o),
+                value,
+                out,
+            )
+        return out, None
+
+    init = jax.tree.map(lambda s: jnp.zeros((width, *s.shape), s.dtype), template)
+    top, _ = jax.lax.scan(
+        level,
+        init,
+        (tree.tags, tree.valid, tree.payloads, tree.children),
+        reverse=True,
+    )
+    root = jax.tree.map(lambda r: r[0], top)
+    result: _A = eqx.error_if(
+        root,
+        tree.truncated,
+        _messages.cut_off_fold(functor.name, tree.max_depth, tree.max_width),
+    )
+    return result
+
+
+class TreeAna(Para[_S, Unfolded], Generic[_S]):
+    """The anamorphism of a `Coalgebra`; built by `cdl.ana`."""
+
+    coalgebra: Coalgebra[_S]
+    max_depth: int = eqx.field(static=True)
+    max_width: int = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to `Unfolded` structures (unchecked pytrees)."""
+        return SpaceVar("S"), SpaceVar("Unfolded")
+
+    @property
+    def label(self) -> str:
+        """``ana(<coalgebra>, max_depth, max_width)``."""
+        return f"ana({self.coalgebra.label}, {self.max_depth}, {self.max_width})"
+
+    def __call__(self, seed: _S) -> Unfolded:
+        """Unfold `seed`, level by level."""
+        functor = self.coalgebra.functor
+        return _grow(
+            functor,
+            lambda s: _sprout(functor, self.coalgebra(s)),
+            seed,
+            self.max_depth,
+            self.max_width,
+        )
+
+
+class TreeHylo(Para[_S, _A], Generic[_S, _A]):
+    """The hylomorphism of an `Algebra` and a `Coalgebra`; built by `cdl.hylo`."""
+
+    algebra: Algebra[_A]
+    coalgebra: Coalgebra[_S]
+    max_depth: int = eqx.field(static=True)
+    max_width: int = eqx.field(static=True)
+
+    def __check_init__(self) -> None:
+        if self.algebra.functor != self.coalgebra.functor:
+            raise TypeError(
+                _messages.wrong_functor(
+                    "hylo",
+                    self.algebra.functor.name,
+                    f"coalgebra of {self.coalgebra.functor.name}",
+                )
+            )
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to carriers (unchecked pytrees)."""
+        return SpaceVar("S"), SpaceVar("A")
+
+    @property
+    def label(self) -> str:
+        """``hylo(<algebra>, <coalgebra>)``."""
+        return f"hylo({self.algebra.label}, {self.coalgebra.label})"
+
+    def __call__(self, seed: _S) -> _A:
+        """Unfold `seed` and fold the result; raises if the unfold was cut off."""
+        ana = TreeAna(self.coalgebra, self.max_depth, self.max_width)
+        return fold(self.algebra, ana(seed))
+
+
+class TreeApo(Para[_S, Unfolded], Generic[_S]):
+    """The apomorphism of a `Coalgebra`; built by `cdl.apo`."""
+
+    coalgebra: Coalgebra[_S]
+    finish: Callable[[_S], Bool[Array, ""]]
+    tail: Callable[[_S], Int[Array, ""]]
+    source: Unfolded
+    max_depth: int = eqx.field(static=True)
+    max_width: int = eqx.field(static=True)
+
+    def __check_init__(self) -> None:
+        if self.source.functor != self.coalgebra.functor:
+            raise TypeError(
+                _messages.wrong_functor(
+                    "apo",
+                    self.coalgebra.functor.name,
+                    f"source of {self.source.functor.name}",
+                )
+            )
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to `Unfolded` structures (unchecked pytrees)."""
+        return SpaceVar("S"), SpaceVar("Unfolded")
+
+    @property
+    def label(self) -> str:
+        """``apo(<coalgebra>, max_depth, max_width)``."""
+        return f"apo({self.coalgebra.label}, {self.max_depth}, {self.max_width})"
+
+    def __call__(self, seed: _S) -> Unfolded:
+        """Unfold `seed`; a finished seed becomes a copy of a `source` subtree."""
+        functor = self.coalgebra.functor
+        _, _, k = _arities(functor)
+
+        def expand(item: tuple[_S, Array]) -> _Sprout:
+            s, node = item
+            tag, payloads, seeds, count = _sprout(functor, self.coalgebra(s))
+            node = jnp.where(
+                node >= 0,
+                node,
+                jnp.where(jnp.asarray(self.finish(s)), self.tail(s), -1),
+            )
+            copying = node >= 0
+            c_tag, c_payloads, c_kids, c_count = self.source.at(jnp.maximum(node, 0))
+            same = jax.tree.map(lambda x: jnp.broadcast_to(x, (k, *jnp.shape(x))), s)
+            kid_seeds = jax.tree.map(
+                lambda a, b: jnp.where(copying, a, b.astype(a.dtype)), same, seeds
+            )
+            return (
+                jnp.where(copying, c_tag, tag),
+                jax.tree.map(
+                    lambda a, b: jnp.where(copying, a, b), c_payloads, payloads
+                ),
+                (kid_seeds, jnp.where(copying, c_kids, -1)),
+                jnp.where(copying, c_count, count),
+            )
+
+        return _grow(
+            functor, expand, (seed, jnp.int32(-1)), self.max_depth, self.max_width
+        )
+
+
+class TreeFutu(Para[_S, Unfolded], Generic[_S]):
+    """The futumorphism of a `Coalgebra`; built by `cdl.futu`."""
+
+    coalgebra: Coalgebra[_S]
+    max_depth: int = eqx.field(static=True)
+    max_width: int = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to `Unfolded` structures (unchecked pytrees)."""
+        return SpaceVar("S"), SpaceVar("Unfolded")
+
+    @property
+    def label(self) -> str:
+        """``futu(<coalgebra>, max_depth, max_width)``."""
+        return f"futu({self.coalgebra.label}, {self.max_depth}, {self.max_width})"
+
+    def __call__(self, seed: _S) -> Unfolded:
+        """Unfold `seed`; a child given as a layer is placed without a step."""
+        functor = self.coalgebra.functor
+        _, _, k = _arities(functor)
+
+        def step(s: _S) -> tuple[_Sprout, _Sprout, Array]:
+            out = self.coalgebra(s)
+            if not isinstance(out, tuple) or len(out) != 3:
+                raise TypeError(_messages.bad_futu_step(functor.name, out))
+            top, below, ahead = out
+            return (
+                _sprout(functor, top),
+                jax.vmap(lambda x: _sprout(functor, x))(below),
+                jnp.broadcast_to(jnp.asarray(ahead, bool), (k,)),
+            )
+
+        template = jax.eval_shape(step, seed)[0]
+        blank = jax.tree.map(lambda t: jnp.zeros(t.shape, t.dtype), template)
+
+        def expand(item: tuple[Array, _S, _Sprout]) -> _Sprout:
+            pending, s, layer = item
+            top, below, ahead = step(s)
+            tag, payloads, seeds, count = jax.tree.map(
+                lambda a, b: jnp.where(pending, a, b), layer, top
+            )
+            kid_layers = jax.tree.map(
+                lambda b, t: jnp.where(_expand_to(ahead, b), b, t[None]),
+                below,
+                blank,
+            )
+            kids = (ahead & ~pending, seeds, kid_layers)
+            return tag, payloads, kids, count
+
+        return _grow(
+            functor,
+            expand,
+            (jnp.bool_(False), seed, blank),
+            self.max_depth,
+            self.max_width,
+        )
+
+
+@overload
+def ana(coalgebra: ListCoalgebra[_E, _S], max_size: int) -> _list.Ana[_E, _S]: ...
+
+
+@overload
+def ana(coalgebra: Coalgebra[_S], *, max_depth: int, max_width: int) -> TreeAna[_S]: ...
+
+
+def ana(
+    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
+    max_size: int | None = None,
+    *,
+    max_depth: int | None = None,
+    max_width: int | None = None,
+) -> _list.Ana[_E, _S] | TreeAna[_S]:
+    """The anamorphism: unfold a seed into a recursive structure.
+
+    For a `cdl.ListCoalgebra`, see the list version: one scan, at most `max_size`
+    elements, a `cdl.PaddedList` out. For a `Coalgebra` of any polynomial functor
+    the unfold runs level by level: at each depth the step is `vmap`ped over the
+    frontier of seeds (`max_width` slots), the children's seeds are compacted into
+    the next frontier, for `max_depth` levels, in one `jax.lax.scan`. A branch
+    stops at a constructor without recursive fields; if a level overflows or the
+    last level still has children, the result's `truncated` flag is set.
+
+    **Arguments:** `coalgebra`; `max_size` (lists), or `max_depth` and
+    `max_width` (both at least 1).
+
+    **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s or `Unfolded`s.
+
+    A complete binary tree of height 2, and its breadth-first arrays:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> def grow(h):
+    ...     return jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 1, h - 1])
+    >>> tree = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3, max_width=4)(
+    ...     jnp.int32(2))
+    >>> tree.tags
+    Array([[1, 0, 0, 0],
+           [1, 1, 0, 0],
+           [0, 0, 0, 0]], dtype=int32)
+    >>> tree.children[1]
+    Array([[ 0,  1],
+           [ 2,  3],
+           [-1, -1],
+           [-1, -1]], dtype=int32)
+    """
+    if isinstance(coalgebra, Coalgebra):
+        depth, width = _sizes("ana", max_depth, max_width)
+        return TreeAna(coalgebra, depth, width)
+    if max_size is None:
+        raise TypeError(_messages.list_needs_size("ana"))
+    return _list.ana(coalgebra, max_size)
+
+
+def _sizes(
+    scheme: str, max_depth: int | None, max_width: int | None
+) -> tuple[int, int]:
+    if max_depth is None or max_width is None:
+        raise TypeError(_messages.tree_needs_sizes(scheme))
+    _check_sizes(scheme, max_depth, max_width)
+    return max_depth, max_width
+
+
+@overload
+def hylo(
+    algebra: _list.ListAlgebra[_E, _A],
+    coalgebra: ListCoalgebra[_E, _S],
+    max_size: int,
+    *,
+    accumulate: bool = False,
+) -> _list.Hylo[_E, _S, _A]: ...
+
+
+@overload
+def hylo(
+    algebra: Algebra[_A],
+    coalgebra: Coalgebra[_S],
+    *,
+    max_depth: int,
+    max_width: int,
+) -> TreeHylo[_S, _A]: ...
+
+
+def hylo(
+    algebra: _list.ListAlgebra[_E, _A] | Algebra[_A],
+    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
+    max_size: int | None = None,
+    *,
+    accumulate: bool = False,
+    max_depth: int | None = None,
+    max_width: int | None = None,
+) -> _list.Hylo[_E, _S, _A] | TreeHylo[_S, _A]:
+    """The hylomorphism ``cata(algebra) ∘ ana(coalgebra)``, never exposing the middle.
+
+    For lists see the list version (`max_size`, `accumulate`). For an `Algebra`
+    and a `Coalgebra` of one polynomial functor: the level-by-level unfold, then
+    the level-by-level fold, inside one call; the result is the carrier at the
+    root. Since the structure is not returned, a cut-off unfold raises (also under
+    `jax.jit`): raise `max_depth` or `max_width` then.
+
+    **Arguments:** `algebra`; `coalgebra`; `max_size` (lists), or `max_depth` and
+    `max_width`.
+
+    **Returns:** a `cdl.Para` from seeds to the carrier. Raises `TypeError` for an
+    algebra and a coalgebra of different functors.
+
+    The depth of a rose tree (every node `n` has ``min(n, 3)`` children):
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float, Bool
+    >>> class Depth(cdl.Para[tuple[Float[Array, ""], tuple[Float[Array, "3"],
+    ...                      Bool[Array, "3"]]], Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         _, (kids, mask) = x
+    ...         return 1 + jnp.where(mask, kids, 0.0).max()
+    >>> def count_down(n):
+    ...     return 0, {"Node": n.astype(float)}, jnp.stack([n - 1, n - 2, n - 3]), n
+    >>> rose = cdl.RoseF(3)
+    >>> depth = cdl.hylo(cdl.Algebra(rose, carrier=jnp.float32(0), Node=Depth()),
+    ...                  cdl.Coalgebra(rose, count_down), max_depth=8, max_width=64)
+    >>> depth(jnp.int32(5))
+    Array(6., dtype=float32)
+    """
+    if isinstance(coalgebra, Coalgebra):
+        if not isinstance(algebra, Algebra):
+            raise TypeError(_messages.mixed_hylo(algebra, coalgebra))
+        depth, width = _sizes("hylo", max_depth, max_width)
+        return TreeHylo(algebra, coalgebra, depth, width)
+    if max_size is None or not isinstance(algebra, _list.ListAlgebra):
+        raise TypeError(_messages.list_needs_size("hylo"))
+    return _list.hylo(algebra, coalgebra, max_size, accumulate=accumulate)
+
+
+@overload
+def apo(
+    coalgebra: ListCoalgebra[_E, _S],
+    finish: Callable[[_S], Bool[Array, ""]],
+    tail: Callable[[_S], PaddedList],
+    max_size: int,
+) -> _list.Apo[_E, _S]: ...
+
+
+@overload
+def apo(
+    coalgebra: Coalgebra[_S],
+    finish: Callable[[_S], Bool[Array, ""]],
+    tail: Callable[[_S], Int[Array, ""]],
+    source: Unfolded,
+    /,
+    *,
+    max_depth: int,
+    max_width: int,
+) -> TreeApo[_S]: ...
+
+
+def apo(
+    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
+    finish: Callable[[_S], Bool[Array, ""]],
+    tail: Callable[[_S], Any],
+    max_size: int | Unfolded | None = None,
+    *,
+    max_depth: int | None = None,
+    max_width: int | None = None,
+) -> _list.Apo[_E, _S] | TreeApo[_S]:
+    """The apomorphism: an unfold whose branches may end in a finished structure.
+
+    For lists see the list version. For a `Coalgebra` of any polynomial functor
+    the finished structures are subtrees of a given `source` (an `Unfolded`), and
+    the scheme copies them: a seed for which ``finish(seed)`` holds becomes a copy
+    of the subtree of `source` at flat index ``tail(seed)`` (see `Unfolded.at`),
+    laid out level by level like the rest, without calling the step on it. This
+    is the ``Left`` of ``S → F(T + S)`` with `T` the subtrees of `source`; copying
+    what is left of an existing tree is what insertion into a search tree needs.
+
+    **Arguments:** `coalgebra`; `finish` and `tail`, functions of a seed; `source`
+    (given by position, in the place of the list version's `max_size`), an
+    `Unfolded` of the same functor; `max_depth`, `max_width`.
+
+    **Returns:** a `cdl.Para` from seeds to `Unfolded`s.
+
+    Inserting 5 into a search tree: the path to the new leaf is unfolded, the
+    subtrees beside it are copied (a seed is a node of the old tree and whether
+    to copy it):
+
+    >>> import jax.numpy as jnp, cdl
+    >>> bst = cdl.polynomial("BST", Tip="", Bin="a x x")
+    >>> def build(lo_hi):  # a balanced tree of the keys lo..hi-1, times 2
+    ...     lo, hi = lo_hi[0], lo_hi[1]
+    ...     mid = (lo + hi) // 2
+    ...     seeds = jnp.stack([jnp.stack([lo, mid]), jnp.stack([mid + 1, hi])])
+    ...     return jnp.where(lo < hi, 1, 0), {"Bin": 2 * mid}, seeds
+    >>> old = cdl.ana(cdl.Coalgebra(bst, build), max_depth=4, max_width=8)(
+    ...     jnp.array([0, 3]))
+    >>> def insert(seed):
+    ...     tag, payloads, kids, _ = old.at(seed[0])
+    ...     left = jnp.stack([kids[0], (5 > payloads["Bin"]).astype(jnp.int32)])
+    ...     right = jnp.stack([kids[1], (5 < payloads["Bin"]).astype(jnp.int32)])
+    ...     at_tip = tag == 0
+    ...     tip = jnp.stack([seed[0], jnp.int32(1)])
+    ...     seeds = jnp.where(at_tip, jnp.stack([tip, tip]), jnp.stack([left, right]))
+    ...     return 1, {"Bin": jnp.where(at_tip, 5, payloads["Bin"])}, seeds
+    >>> new = cdl.apo(cdl.Coalgebra(bst, insert), lambda s: s[1] == 1,
+    ...               lambda s: s[0], old, max_depth=5, max_width=8)(jnp.array([0, 0]))
+    >>> def keys(t):
+    ...     return [] if t.constructor == "Tip" else (
+    ...         keys(t.children[0]) + [int(t.payload)] + keys(t.children[1]))
+    >>> keys(old.to_terms()), keys(new.to_terms())
+    ([0, 2, 4], [0, 2, 4, 5])
+    """
+    if isinstance(coalgebra, Coalgebra):
+        if not isinstance(max_size, Unfolded):
+            raise TypeError(_messages.apo_needs_source(max_size))
+        depth, width = _sizes("apo", max_depth, max_width)
+        return TreeApo(coalgebra, finish, tail, max_size, depth, width)
+    if not isinstance(max_size, int):
+        raise TypeError(_messages.list_needs_size("apo"))
+    return _list.apo(coalgebra, finish, tail, max_size)
+
+
+@overload
+def futu(
+    step: Para[_S, tuple[Int[Array, ""], _L, _S]],
+    stop: Callable[[_S], Bool[Array, ""]],
+    max_size: int,
+) -> _list.Futu[_S]: ...
+
+
+@overload
+def futu(step: Coalgebra[_S], *, max_depth: int, max_width: int) -> TreeFutu[_S]: ...
+
+
+def futu(
+    step: Para[Any, Any],
+    stop: Callable[[_S], Bool[Array, ""]] | None = None,
+    max_size: int | None = None,
+    *,
+    max_depth: int | None = None,
+    max_width: int | None = None,
+) -> _list.Futu[_S] | TreeFutu[_S]:
+    """The futumorphism: an unfold whose steps may build several levels at once.
+
+    For lists see the list version (`step`, `stop`, `max_size`). For a
+    `Coalgebra` of any polynomial functor, its step returns ``(top, below,
+    ahead)``: `top` is a layer ``(tag, payloads, seeds[, count])`` as for
+    `cdl.ana`; `below` holds `k` more such layers stacked along a first axis;
+    `ahead` ``bool[k]`` says which children are given as the layer ``below[j]``
+    (whose own children are then seeds) rather than as the seed ``seeds[j]``. A
+    look-ahead of two levels, ``S → F(S + F(S))``: the given layers are placed at
+    the next level without calling the step on them.
+
+    **Arguments:** `step`, a `Coalgebra` here; `max_depth`, `max_width`.
+
+    **Returns:** a `cdl.Para` from seeds to `Unfolded`s.
+
+    A complete binary tree grown two levels per step:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> def two(h):
+    ...     node = (jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 2, h - 2]))
+    ...     below = (jnp.where(h > 1, 1, 0) * jnp.ones(2, jnp.int32),
+    ...              {"Leaf": jnp.stack([h - 1, h - 1])},
+    ...              jnp.broadcast_to(h - 2, (2, 2)))
+    ...     return node, below, jnp.broadcast_to(h > 0, (2,))
+    >>> tree = cdl.futu(cdl.Coalgebra(cdl.TreeF, two), max_depth=4, max_width=8)(
+    ...     jnp.int32(3))
+    >>> tree.valid.sum(axis=1)
+    Array([1, 2, 4, 8], dtype=int32)
+    """
+    if isinstance(step, Coalgebra):
+        depth, width = _sizes("futu", max_depth, max_width)
+        return TreeFutu(step, depth, width)
+    if stop is None or max_size is None:
+        raise TypeError(_messages.list_needs_size("futu"))
+    return _list.futu(step, stop, max_size)
