@@ -30,6 +30,7 @@ from ._functor import (
     TreeF as TreeF,
     polynomial as polynomial,
 )
+from ._hoist import chrono as chrono, postpro as postpro, prepro as prepro
 from ._list import (
     ListAlgebra as ListAlgebra,
     ListCoalgebra as ListCoalgebra,
