@@ -24,6 +24,24 @@ def call(label: str, expected: str, given: str) -> str:
     return f"{label} expects input {expected}, but is given {given}"
 
 
+def fold(label: str, element: str, expected: str, given: str) -> str:
+    """A fold of lists applied to a list of other elements (or to no list)."""
+    return f"{label} folds lists of {element} (arrays {expected}), but is given {given}"
+
+
+def nil_outside_carrier(algebra: str, carrier: str, nil: str) -> str:
+    """``ListAlgebra(nil, cons)`` where `nil` is not in the carrier of `cons`."""
+    return f"{algebra} expects nil in the carrier {carrier}, but is given {nil}"
+
+
+def cell_not_algebra(algebra: str, out: str, carrier: str) -> str:
+    """A list cell ``E × X → A`` whose output `A` is not its carrier `X`."""
+    return (
+        f"{algebra}: output {out} of the cell != its carrier input {carrier}, so it "
+        "cannot be fed back"
+    )
+
+
 def op(name: str, why: str) -> str:
     """A jax operation whose operand shapes do not agree."""
     return f"{name}: {why}"

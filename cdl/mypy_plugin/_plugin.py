@@ -20,6 +20,7 @@ from mypy.nodes import (
     CallExpr,
     Context,
     Decorator,
+    EllipsisExpr,
     Expression,
     FuncDef,
     IndexExpr,
@@ -61,6 +62,7 @@ from mypy.types import (
     TypeVarType,
     UnboundType,
     UninhabitedType,
+    UnionType,
     UnpackType,
     get_proper_type,
 )
@@ -95,6 +97,13 @@ FLATTEN: Final = "cdl.nn._shape.Flatten"
 COMPOSE: Final = "cdl._para.Compose"
 BINARY_UFUNC_CALL: Final = "jax.numpy.BinaryUfunc.__call__"
 TENSOR: Final = "cdl._para.Tensor"
+LIST_ALGEBRA: Final = "cdl.schemes._list.ListAlgebra"
+PADDED_LIST: Final = "cdl.schemes._list.PaddedList"
+# Folds of lists whose first type argument is the element space: a fold of a list of
+# ``f32[3]`` takes an array ``f32[n,3]``.
+LIST_FOLDS: Final = frozenset(
+    f"cdl.schemes._list.{name}" for name in ("Cata", "FoldL", "Zygo")
+)
 TAG: Final = "cdl:"
 JAXTYPING_DTYPES: Final = frozenset(
     {
@@ -326,6 +335,10 @@ def label(expr: Expression, typ: ProperType) -> str:
         return f"({text})" if expr.op == "@" else text
     if isinstance(expr, CallExpr) and isinstance(expr.callee, NameExpr | MemberExpr):
         name = expr.callee.name
+        if expr.callee.fullname == LIST_ALGEBRA and len(expr.args) == 2:
+            return f"{name}({label(expr.args[1], _unknown())})"
+        if isinstance(expr.callee.node, FuncDef | OverloadedFuncDef | Decorator):
+            return f"{name}({', '.join(label(a, _unknown()) for a in expr.args)})"
         sizes = [fold(a) for a in expr.args[:3] if fold(a) is not None]
         if isinstance(typ, Instance) and _dim_params(typ.type):
             known = [_literal(a) for a in typ.args]
@@ -468,7 +481,17 @@ def signature(typ: ProperType, para: TypeInfo) -> tuple[Space, Space] | None:
     if own is None or len(own.args) != 2:
         return None
     dom, cod = (space_of(a, rename, tvars) for a in own.args)
+    element = list_element(typ, rename)
+    if isinstance(element, Arr):
+        dom = Arr((DimVar(rename("n")), *element.dims))
     return dom, cod
+
+
+def list_element(typ: ProperType, rename: Callable[[str], str]) -> Space | None:
+    """The element space of a fold of lists (`Cata`, `FoldL`, `Zygo`), else None."""
+    if not isinstance(typ, Instance) or typ.type.fullname not in LIST_FOLDS:
+        return None
+    return space_of(typ.args[0], rename) if typ.args else None
 
 
 # -- the plugin ----------------------------------------------------------------------
@@ -633,13 +656,65 @@ class CdlPlugin(Plugin):
         if fullname in ERASED_TYPE_VARIABLES:
             names = ERASED_TYPE_VARIABLES[fullname]
             return lambda ctx: _erase(ctx.default_signature, names)
+        if fullname == LIST_ALGEBRA:
+            return self._list_algebra
         return None
+
+    def _list_algebra(self, ctx: FunctionSigContext) -> FunctionLike:
+        """``ListAlgebra(nil, cons)``: `nil` must lie in the carrier of the cell.
+
+        Where the plugin models both spaces it compares them itself: a wrong `nil`
+        is one ``[shape]`` error naming both spaces, and the carrier is taken from
+        the cell alone (not mypy's "Cannot infer value of type parameter").
+        """
+        sig = ctx.default_signature
+        para = self._info(PARA)
+        formals = dict(zip(sig.arg_names, ctx.args, strict=False))
+        nil_args, cons_args = formals.get("nil", []), formals.get("cons", [])
+        if para is None or len(nil_args) != 1 or len(cons_args) != 1:
+            return sig
+        if not isinstance(ctx.api, TypeChecker):
+            return sig
+        with ctx.api.msg.filter_errors():
+            nil_type = ctx.api.expr_checker.accept(nil_args[0])
+            cons_type = get_proper_type(ctx.api.expr_checker.accept(cons_args[0]))
+        cell = signature(cons_type, para)
+        nil = space_of(nil_type)
+        if cell is None or not (_modelled(cell[1]) and _modelled(nil)):
+            return sig
+        dom, carrier = cell
+        state = dom.items[1] if isinstance(dom, Tup) and len(dom.items) == 2 else None
+        algebra = f"ListAlgebra({label(cons_args[0], cons_type)})"
+        u = Unifier()
+        try:
+            if state is not None and _modelled(state):
+                u.unify(state, carrier)
+        except Mismatch:
+            assert state is not None
+            text = _messages.cell_not_algebra(
+                algebra, render(u.resolve(carrier)), render(u.resolve(state))
+            )
+            report(ctx.api, text, ctx.context)
+            return _relax(sig, {"nil", "cons"})
+        try:
+            u.unify(carrier, nil)
+        except Mismatch:
+            text = _messages.nil_outside_carrier(
+                algebra, render(u.resolve(carrier)), render(nil)
+            )
+            report(ctx.api, text, ctx.context)
+            return _relax(sig, {"nil"})
+        return sig
 
     def _method_signature_hook(
         self, fullname: str
     ) -> Callable[[MethodSigContext], FunctionLike] | None:
         """Let the plugin, not mypy's invariance, judge what a morphism accepts."""
         cls, _, method = fullname.rpartition(".")
+        if method == "__call__" and cls in LIST_FOLDS:
+            return (
+                None  # mypy checks the kind (array or PaddedList), the plugin the shape
+            )
         if method in MORPHISM_METHODS and self._para(cls) is not None:
             return self._relax_first
         return None
@@ -833,7 +908,11 @@ class CdlPlugin(Plugin):
             exprs = ctx.args[0] if ctx.args else []
             callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
             name = label(callee, ctx.type) if callee is not None else "the morphism"
-            text = _messages.call(name, render(u.resolve(dom)), render(given))
+            element = list_element(get_proper_type(ctx.type), _renamer())
+            if isinstance(element, Arr):
+                text = _messages.fold(name, render(element), render(dom), render(given))
+            else:
+                text = _messages.call(name, render(dom), render(given))
             if exprs and _looks_batched(dom, given):
                 text += _messages.BATCH_HINT
             report(ctx.api, text, ctx.context)
@@ -1158,6 +1237,9 @@ class CdlPlugin(Plugin):
                 if batched
                 else AnyType(TypeOfAny.special_form)
             )
+            padded = self._info(PADDED_LIST)
+            if fun.type.fullname in LIST_FOLDS and batched and padded is not None:
+                given = UnionType.make_union([given, Instance(padded, [])])
             out = self._shape_type(cod)
             return CallableType(
                 [given],
@@ -1292,6 +1374,14 @@ def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
     ):
         return analyzed
     items = expr.index.items if isinstance(expr.index, TupleExpr) else [expr.index]
+    if (
+        isinstance(t, Instance)
+        and t.type.fullname == "builtins.tuple"
+        and len(items) == 2
+        and isinstance(items[1], EllipsisExpr)
+        and len(t.args) == 1
+    ):
+        return t.copy_modified(args=[_shape_expr(items[0], t.args[0], shapes)])
     if isinstance(t, TupleType) and len(items) == len(t.items):
         return t.copy_modified(
             items=[
@@ -1357,6 +1447,16 @@ def _analyze_plain(ctx: AnalyzeTypeContext) -> Type:
         ctx.api.fail(_messages.ANNOTATED_ARGUMENTS, ctx.context)
         return AnyType(TypeOfAny.from_error)
     return ctx.api.analyze_type(ctx.type.args[0])
+
+
+def _relax(sig: CallableType, names: set[str]) -> CallableType:
+    """`sig` with the parameters called `names` taking anything."""
+    return sig.copy_modified(
+        arg_types=[
+            AnyType(TypeOfAny.special_form) if name in names else t
+            for name, t in zip(sig.arg_names, sig.arg_types, strict=True)
+        ]
+    )
 
 
 def _erase(sig: CallableType, names: frozenset[str]) -> CallableType:

@@ -15,11 +15,13 @@ True
 """
 
 import math
+from typing import Any, Generic
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
+from typing_extensions import TypeVar
 
 from .._para import Para
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace
@@ -28,13 +30,24 @@ _In = Float[Array, "in_dim"]
 _Hidden = Float[Array, "hidden"]
 _HC = tuple[_Hidden, _Hidden]
 
+# Static sizes of a cell, for the mypy plugin: ``GRUCell[3, 4]`` is a morphism
+# ``f32[3] × f32[4] → f32[4]``. The base classes spell the jaxtyping annotations out
+# rather than use the aliases above: mypy erases the shape of an aliased annotation.
+_InDim = TypeVar("_InDim", covariant=True, default=Any)
+_HiddenDim = TypeVar("_HiddenDim", covariant=True, default=Any)
+
 
 def _uniform(key: PRNGKeyArray, shape: tuple[int, ...], fan_in: int) -> Array:
     bound = 1 / math.sqrt(max(fan_in, 1))
     return jax.random.uniform(key, shape, minval=-bound, maxval=bound)
 
 
-class ElmanCell(Para[tuple[_In, _Hidden], _Hidden]):
+class ElmanCell(
+    Para[
+        tuple[Float[Array, " in_dim"], Float[Array, " hidden"]], Float[Array, " hidden"]
+    ],
+    Generic[_InDim, _HiddenDim],
+):
     """The Elman cell ``h' = tanh(W x + U h + b)``, a list algebra's ``cons``.
 
     **Arguments:** `in_dim`, `hidden`, and a PRNG `key`.
@@ -66,7 +79,12 @@ class ElmanCell(Para[tuple[_In, _Hidden], _Hidden]):
         return jnp.tanh(self.w_in @ e + self.w_h @ h + self.bias)
 
 
-class GRUCell(Para[tuple[_In, _Hidden], _Hidden]):
+class GRUCell(
+    Para[
+        tuple[Float[Array, " in_dim"], Float[Array, " hidden"]], Float[Array, " hidden"]
+    ],
+    Generic[_InDim, _HiddenDim],
+):
     """The gated recurrent unit (Cho et al., 2014) as a list algebra's ``cons``.
 
     ``r = σ(W_r x + U_r h + b_r)``, ``z = σ(W_z x + U_z h + b_z)``,
@@ -111,7 +129,16 @@ class GRUCell(Para[tuple[_In, _Hidden], _Hidden]):
         return (1 - z) * n + z * h
 
 
-class LSTMCell(Para[tuple[_In, _HC], _HC]):
+class LSTMCell(
+    Para[
+        tuple[
+            Float[Array, " in_dim"],
+            tuple[Float[Array, " hidden"], Float[Array, " hidden"]],
+        ],
+        tuple[Float[Array, " hidden"], Float[Array, " hidden"]],
+    ],
+    Generic[_InDim, _HiddenDim],
+):
     """The long short-term memory cell; its carrier is the pair ``(h, c)``.
 
     Gates ``i, f, o = σ(·)``, candidate ``g = tanh(·)`` from ``W x + U h + b``;
@@ -157,7 +184,13 @@ def _tree_signature(in_dim: int, carrier: Space, arity: int) -> tuple[Space, Spa
     return ProductSpace((TensorSpace(_FLOAT, (in_dim,)), children)), carrier
 
 
-class TreeRNNCell(Para[tuple[_In, tuple[_Hidden, ...]], _Hidden]):
+class TreeRNNCell(
+    Para[
+        tuple[Float[Array, " in_dim"], tuple[Float[Array, " hidden"], ...]],
+        Float[Array, " hidden"],
+    ],
+    Generic[_InDim, _HiddenDim],
+):
     """A recursive (tree) network's cell ``h = tanh(W x + Σ_j U_j h_j + b)``.
 
     With ``arity=2`` it is the ``Node`` cell of a binary tree algebra, with
@@ -205,7 +238,16 @@ class TreeRNNCell(Para[tuple[_In, tuple[_Hidden, ...]], _Hidden]):
         return jnp.tanh(total)
 
 
-class TreeLSTMCell(Para[tuple[_In, tuple[_HC, ...]], _HC]):
+class TreeLSTMCell(
+    Para[
+        tuple[
+            Float[Array, " in_dim"],
+            tuple[tuple[Float[Array, " hidden"], Float[Array, " hidden"]], ...],
+        ],
+        tuple[Float[Array, " hidden"], Float[Array, " hidden"]],
+    ],
+    Generic[_InDim, _HiddenDim],
+):
     """The N-ary Tree-LSTM cell (Tai, Socher and Manning, 2015); carrier ``(h, c)``.
 
     ``i, o, u`` from ``W x + Σ_j U_j h_j + b``; one forget gate per child,
