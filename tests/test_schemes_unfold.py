@@ -324,7 +324,7 @@ def test_truncation_is_flagged(term, depth, width):
         with pytest.raises(ValueError, match="cut off"):
             tree.to_terms()
         alg = cdl.Algebra(cdl.TreeF, Leaf=Id(), Node=Sum())
-        with pytest.raises(Exception, match="was cut off by max_depth"):
+        with pytest.raises(eqx.EquinoxRuntimeError, match="was cut off by max_depth"):
             cdl.hylo(alg, coalg, max_depth=depth, max_width=width)(jnp.int32(0))
 
 
@@ -583,7 +583,7 @@ def test_bounds_must_be_positive_and_given():
 def test_a_tag_out_of_range_is_an_error_under_jit():
     coalg = cdl.Coalgebra(cdl.TreeF, lambda h: (h, {"Leaf": h}, jnp.stack([h, h])))
     run = eqx.filter_jit(cdl.ana(coalg, max_depth=3, max_width=4))
-    with pytest.raises(Exception, match="tag outside 0..1"):
+    with pytest.raises(eqx.EquinoxRuntimeError, match="tag outside 0..1"):
         jax.block_until_ready(run(jnp.int32(5)))
 
 
@@ -641,3 +641,8 @@ def test_list_unfolds_keep_their_behaviour():
     assert int(out.length) == 3
     with pytest.raises(TypeError, match="takes the arguments of the list version"):
         cdl.ana(down)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="takes the arguments of the list version"):
+        cdl.ana(down, max_depth=3, max_width=2)  # type: ignore[call-overload]
+    coalg = cdl.Coalgebra(cdl.TreeF, grow_tree)
+    with pytest.raises(TypeError, match="needs max_depth= and max_width="):
+        cdl.ana(coalg, 5, max_depth=3, max_width=2)  # type: ignore[call-overload]

@@ -106,6 +106,10 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
     functor: Functor = eqx.field(static=True)
     step: Callable[[_S], Any]
 
+    def __check_init__(self) -> None:
+        if not isinstance(self.functor, Functor):
+            raise TypeError(f"a Coalgebra needs a Functor, not {self.functor!r}.")
+
     def signature(self) -> tuple[Space, Space]:
         """``S → F(S)``; `S` is left open (unchecked pytrees)."""
         return SpaceVar("S"), SpaceVar(self.functor.name)
@@ -673,7 +677,10 @@ def ana(
     frontier of seeds (`max_width` slots), the children's seeds are compacted into
     the next frontier, for `max_depth` levels, in one `jax.lax.scan`. A branch
     stops at a constructor without recursive fields; if a level overflows or the
-    last level still has children, the result's `truncated` flag is set.
+    last level still has children, the result's `truncated` flag is set. The step
+    runs on every slot of every level, ``max_depth * max_width`` calls (and the
+    fold runs every cell on every slot): choose `max_width` close to the widest
+    level.
 
     **Arguments:** `coalgebra`; `max_size` (lists), or `max_depth` and
     `max_width` (both at least 1).
@@ -698,17 +705,17 @@ def ana(
            [-1, -1]], dtype=int32)
     """
     if isinstance(coalgebra, Coalgebra):
-        depth, width = _sizes("ana", max_depth, max_width)
+        depth, width = _sizes("ana", max_depth, max_width, max_size)
         return TreeAna(coalgebra, depth, width)
-    if max_size is None:
+    if max_size is None or max_depth is not None or max_width is not None:
         raise TypeError(_messages.list_needs_size("ana"))
     return _list.ana(coalgebra, max_size)
 
 
 def _sizes(
-    scheme: str, max_depth: int | None, max_width: int | None
+    scheme: str, max_depth: int | None, max_width: int | None, extra: object = None
 ) -> tuple[int, int]:
-    if max_depth is None or max_width is None:
+    if max_depth is None or max_width is None or extra is not None:
         raise TypeError(_messages.tree_needs_sizes(scheme))
     _check_sizes(scheme, max_depth, max_width)
     return max_depth, max_width
@@ -777,9 +784,11 @@ def hylo(
     if isinstance(coalgebra, Coalgebra):
         if not isinstance(algebra, Algebra):
             raise TypeError(_messages.mixed_hylo(algebra, coalgebra))
-        depth, width = _sizes("hylo", max_depth, max_width)
+        depth, width = _sizes("hylo", max_depth, max_width, max_size)
         return TreeHylo(algebra, coalgebra, depth, width)
-    if max_size is None or not isinstance(algebra, _list.ListAlgebra):
+    if max_size is None or max_depth is not None or max_width is not None:
+        raise TypeError(_messages.list_needs_size("hylo"))
+    if not isinstance(algebra, _list.ListAlgebra):
         raise TypeError(_messages.list_needs_size("hylo"))
     return _list.hylo(algebra, coalgebra, max_size, accumulate=accumulate)
 
@@ -865,7 +874,7 @@ def apo(
             raise TypeError(_messages.apo_needs_source(max_size))
         depth, width = _sizes("apo", max_depth, max_width)
         return TreeApo(coalgebra, finish, tail, max_size, depth, width)
-    if not isinstance(max_size, int):
+    if not isinstance(max_size, int) or max_depth is not None:
         raise TypeError(_messages.list_needs_size("apo"))
     return _list.apo(coalgebra, finish, tail, max_size)
 
@@ -920,8 +929,8 @@ def futu(
     Array([1, 2, 4, 8], dtype=int32)
     """
     if isinstance(step, Coalgebra):
-        depth, width = _sizes("futu", max_depth, max_width)
+        depth, width = _sizes("futu", max_depth, max_width, stop or max_size)
         return TreeFutu(step, depth, width)
-    if stop is None or max_size is None:
+    if stop is None or max_size is None or max_depth is not None:
         raise TypeError(_messages.list_needs_size("futu"))
     return _list.futu(step, stop, max_size)
