@@ -42,6 +42,16 @@ def cell_not_algebra(algebra: str, out: str, carrier: str) -> str:
     )
 
 
+def cells_disagree(
+    functor: str, first: tuple[str, str], second: tuple[str, str]
+) -> str:
+    """``Algebra(F, **cells)`` whose cells return different carriers."""
+    return (
+        f"Algebra({functor}): carrier {second[1]} of {second[0]} != carrier "
+        f"{first[1]} of {first[0]}; the cells of an algebra share one carrier"
+    )
+
+
 def op(name: str, why: str) -> str:
     """A jax operation whose operand shapes do not agree."""
     return f"{name}: {why}"

@@ -98,6 +98,7 @@ COMPOSE: Final = "cdl._para.Compose"
 BINARY_UFUNC_CALL: Final = "jax.numpy.BinaryUfunc.__call__"
 TENSOR: Final = "cdl._para.Tensor"
 LIST_ALGEBRA: Final = "cdl.schemes._list.ListAlgebra"
+TREE_ALGEBRA: Final = "cdl.schemes._tree.Algebra"
 PADDED_LIST: Final = "cdl.schemes._list.PaddedList"
 # Folds of lists whose first type argument is the element space: a fold of a list of
 # ``f32[3]`` takes an array ``f32[n,3]``.
@@ -658,7 +659,56 @@ class CdlPlugin(Plugin):
             return lambda ctx: _erase(ctx.default_signature, names)
         if fullname == LIST_ALGEBRA:
             return self._list_algebra
+        if fullname == TREE_ALGEBRA:
+            return self._tree_algebra
         return None
+
+    def _types_of(
+        self, ctx: FunctionSigContext, exprs: Sequence[Expression]
+    ) -> list[ProperType] | None:
+        """The types of argument expressions, found without reporting anything."""
+        if not isinstance(ctx.api, TypeChecker):
+            return None
+        with ctx.api.msg.filter_errors():
+            return [get_proper_type(ctx.api.expr_checker.accept(e)) for e in exprs]
+
+    def _tree_algebra(self, ctx: FunctionSigContext) -> FunctionLike:
+        """``Algebra(functor, **cells)``: the cells must share one carrier.
+
+        Where two cells' carriers are modelled and differ, that is one ``[shape]``
+        error naming both constructors (not mypy's "Cannot infer value of type
+        parameter").
+        """
+        sig = ctx.default_signature
+        para = self._info(PARA)
+        formals = dict(zip(sig.arg_names, ctx.args, strict=False))
+        cells = formals.get("cells", [])
+        types = self._types_of(ctx, cells)
+        if para is None or types is None or not isinstance(ctx.context, CallExpr):
+            return sig
+        names = dict(zip(map(id, ctx.context.args), ctx.context.arg_names, strict=True))
+        seen: tuple[str, Space] | None = None
+        u = Unifier()
+        for expr, typ in zip(cells, types, strict=True):
+            cell = signature(typ, para)
+            if cell is None or not _modelled(cell[1]):
+                continue
+            name = names.get(id(expr)) or label(expr, typ)
+            if seen is None:
+                seen = name, cell[1]
+                continue
+            try:
+                u.unify(seen[1], cell[1])
+            except Mismatch:
+                functor = formals.get("functor", [])
+                text = _messages.cells_disagree(
+                    label(functor[0], _unknown()) if functor else "?",
+                    (seen[0], render(u.resolve(seen[1]))),
+                    (name, render(u.resolve(cell[1]))),
+                )
+                report(ctx.api, text, ctx.context)
+                return _relax(sig, {"cells"})
+        return sig
 
     def _list_algebra(self, ctx: FunctionSigContext) -> FunctionLike:
         """``ListAlgebra(nil, cons)``: `nil` must lie in the carrier of the cell.
@@ -673,11 +723,10 @@ class CdlPlugin(Plugin):
         nil_args, cons_args = formals.get("nil", []), formals.get("cons", [])
         if para is None or len(nil_args) != 1 or len(cons_args) != 1:
             return sig
-        if not isinstance(ctx.api, TypeChecker):
+        types = self._types_of(ctx, [nil_args[0], cons_args[0]])
+        if types is None:
             return sig
-        with ctx.api.msg.filter_errors():
-            nil_type = ctx.api.expr_checker.accept(nil_args[0])
-            cons_type = get_proper_type(ctx.api.expr_checker.accept(cons_args[0]))
+        nil_type, cons_type = types
         cell = signature(cons_type, para)
         nil = space_of(nil_type)
         if cell is None or not (_modelled(cell[1]) and _modelled(nil)):
