@@ -112,7 +112,11 @@ def terms(draw, functor, max_nodes=20, max_depth=6):
             n = draw(st.integers(0, min(c.arity, max(budget[0], 0))))
             if depth >= max_depth:
                 n = 0
-        payload = jnp.float32(draw(st.floats(-2, 2, width=32))) if c.payload else None
+        payload = (
+            jnp.float32(draw(st.floats(-2, 2, width=32, allow_subnormal=False)))
+            if c.payload
+            else None
+        )
         return cdl.Layer(c.name, payload, tuple(grow(depth + 1) for _ in range(n)))
 
     return grow(0)
