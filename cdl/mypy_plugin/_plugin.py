@@ -4,8 +4,11 @@ How shapes are carried: the stubs in ``typeshed_ext/`` make ``jax.Array`` generi
 variadic shape. The plugin reads ``Float[Array, "b 784"]`` as ``Array[b, 784]``: a
 known size is a ``Literal`` int, anything else is ``Any`` to mypy (so no annotation
 ever rejects a correct program), with the dimension's name kept in a tag the plugin
-reads back. Morphisms are ``Para[dom, cod]``; generic layers (``Linear[784, 128]``)
-bind the named dimensions of their declared spaces to their type arguments.
+reads back. Morphisms are ``Para[dom, cod]``; generic layers (``Linear[784, 128]``,
+``GRUCell[3, 4]``) bind the named dimensions of their declared spaces to their type
+arguments. A fold of lists with elements `E` (``Cata[E, A]``) takes arrays
+``[n, *E]``; ``ListAlgebra(nil, cons)`` and ``Algebra(F, **cells)`` must have one
+carrier.
 """
 
 import itertools
@@ -683,8 +686,10 @@ class CdlPlugin(Plugin):
         para = self._info(PARA)
         formals = dict(zip(sig.arg_names, ctx.args, strict=False))
         cells = formals.get("cells", [])
+        if para is None or len(cells) < 2 or not isinstance(ctx.context, CallExpr):
+            return sig
         types = self._types_of(ctx, cells)
-        if para is None or types is None or not isinstance(ctx.context, CallExpr):
+        if types is None:
             return sig
         names = dict(zip(map(id, ctx.context.args), ctx.context.arg_names, strict=True))
         seen: tuple[str, Space] | None = None
@@ -735,16 +740,15 @@ class CdlPlugin(Plugin):
         state = dom.items[1] if isinstance(dom, Tup) and len(dom.items) == 2 else None
         algebra = f"ListAlgebra({label(cons_args[0], cons_type)})"
         u = Unifier()
-        try:
-            if state is not None and _modelled(state):
+        if state is not None and _modelled(state):
+            try:
                 u.unify(state, carrier)
-        except Mismatch:
-            assert state is not None
-            text = _messages.cell_not_algebra(
-                algebra, render(u.resolve(carrier)), render(u.resolve(state))
-            )
-            report(ctx.api, text, ctx.context)
-            return _relax(sig, {"nil", "cons"})
+            except Mismatch:
+                text = _messages.cell_not_algebra(
+                    algebra, render(u.resolve(carrier)), render(u.resolve(state))
+                )
+                report(ctx.api, text, ctx.context)
+                return _relax(sig, {"nil", "cons"})
         try:
             u.unify(carrier, nil)
         except Mismatch:
@@ -761,9 +765,8 @@ class CdlPlugin(Plugin):
         """Let the plugin, not mypy's invariance, judge what a morphism accepts."""
         cls, _, method = fullname.rpartition(".")
         if method == "__call__" and cls in LIST_FOLDS:
-            return (
-                None  # mypy checks the kind (array or PaddedList), the plugin the shape
-            )
+            # mypy checks the kind of list (array or PaddedList), the plugin its shape.
+            return None
         if method in MORPHISM_METHODS and self._para(cls) is not None:
             return self._relax_first
         return None
