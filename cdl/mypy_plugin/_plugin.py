@@ -33,6 +33,7 @@ from mypy.nodes import (
     NameExpr,
     OpExpr,
     OverloadedFuncDef,
+    RefExpr,
     SliceExpr,
     StrExpr,
     TupleExpr,
@@ -342,7 +343,12 @@ def label(expr: Expression, typ: ProperType) -> str:
         if expr.callee.fullname == LIST_ALGEBRA and len(expr.args) == 2:
             return f"{name}({label(expr.args[1], _unknown())})"
         if isinstance(expr.callee.node, FuncDef | OverloadedFuncDef | Decorator):
-            return f"{name}({', '.join(label(a, _unknown()) for a in expr.args)})"
+            parts = [
+                label(a, _unknown()) if isinstance(a, RefExpr | CallExpr) else "…"
+                for a, kind in zip(expr.args, expr.arg_kinds, strict=True)
+                if kind == ARG_POS
+            ]
+            return f"{name}({', '.join(parts)})"
         sizes = [fold(a) for a in expr.args[:3] if fold(a) is not None]
         if isinstance(typ, Instance) and _dim_params(typ.type):
             known = [_literal(a) for a in typ.args]
