@@ -310,7 +310,7 @@ def test_cata_fusion(term):
     np.testing.assert_allclose(jnp.exp(total), product, rtol=1e-4)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(
     terms(cdl.TreeF, max_nodes=30, max_depth=9), st.integers(1, 8), st.integers(1, 8)
 )
@@ -330,6 +330,27 @@ def test_truncation_is_flagged(term, depth, width):
         alg = cdl.Algebra(cdl.TreeF, Leaf=Id(), Node=Sum())
         with pytest.raises(eqx.EquinoxRuntimeError, match="was cut off by max_depth"):
             cdl.hylo(alg, coalg, max_depth=depth, max_width=width)(jnp.int32(0))
+
+
+@settings(max_examples=4, deadline=None)
+@given(terms(cdl.TreeF, max_nodes=24, max_depth=7), st.data())
+def test_one_width_per_level(term, data):
+    widths = tuple(shape_of(term))
+    table = encode(cdl.TreeF, term)
+    coalg = cdl.Coalgebra(cdl.TreeF, table_step(cdl.TreeF, table))
+    tree = cdl.ana(coalg, max_depth=len(widths), max_width=widths)(jnp.int32(0))
+    assert tree.widths == widths and not bool(tree.truncated)
+    same(tree.to_terms(), term)
+    alg = algebra("tree", 5)
+    np.testing.assert_allclose(
+        cdl.cata(alg)(tree), ref_cata(alg, term), rtol=1e-5, atol=1e-5
+    )
+    wide = [d for d, w in enumerate(widths) if w > 1]
+    if wide:
+        d = data.draw(st.sampled_from(wide))
+        narrow = widths[:d] + (widths[d] - 1,) + widths[d + 1 :]
+        cut = cdl.ana(coalg, max_depth=len(widths), max_width=narrow)(jnp.int32(0))
+        assert bool(cut.too_wide)
 
 
 def from_tuples(t):
@@ -580,6 +601,8 @@ def test_bounds_must_be_positive_and_given():
         cdl.hylo(algebra("tree", 0), coalg, max_depth=3, max_width=0)
     with pytest.raises(TypeError, match="needs max_depth= and max_width="):
         cdl.futu(coalg, max_depth=3)  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="one width per level: 3 for max_depth=3"):
+        cdl.ana(coalg, max_depth=3, max_width=(1, 2))
     with pytest.raises(TypeError, match="copies finished subtrees from a source"):
         cdl.apo(coalg, lambda s: False, lambda s: 0, 5, max_depth=3, max_width=4)
 

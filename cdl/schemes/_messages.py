@@ -234,3 +234,11 @@ def apo_needs_source(given: object) -> str:
         f"apo of a `cdl.Coalgebra` copies finished subtrees from a source "
         f"`cdl.Unfolded`, given after `tail`; not {type(given).__name__}."
     )
+
+
+def widths_per_level(scheme: str, depth: int, given: int) -> str:
+    """Text of the error raised by a list of level widths of the wrong length."""
+    return (
+        f"{scheme} takes max_width as one int, or one width per level: {depth} "
+        f"for max_depth={depth}, not {given}."
+    )

@@ -30,7 +30,7 @@ agree with the plain recursion ``cata(alg)(ana(coalg)(s)) = alg(fmap(…)(coalg(
 (Array(55., dtype=float32), Array(55., dtype=float32))
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import equinox as eqx
@@ -53,6 +53,9 @@ _L = TypeVar("_L")
 
 _Sprout = tuple[Array, dict[str, Any], Any, Array]
 """One layer, normalised: tag, payloads, children (seeds ``[k, ...]``), count."""
+
+Widths = int | Sequence[int]
+"""The width of every level (an int), or of each level (one int per level)."""
 
 
 class Coalgebra(Para[_S, Any], Generic[_S]):
@@ -128,8 +131,9 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
 class Unfolded(eqx.Module):
     """A structure grown under `jax.jit`, stored breadth first by depth.
 
-    Level `d` holds up to `max_width` nodes, in order; node `i` of level `d` has
-    the *flat index* ``d * max_width + i`` (the root is 0). The arrays:
+    Level `d` holds up to ``widths[d]`` nodes, in order (the arrays are padded to
+    the largest, `max_width`); node `i` of level `d` has the *flat index*
+    ``d * max_width + i`` (the root is 0). The arrays:
 
     - `tags` ``[D, W]``: constructor indices; `valid` ``[D, W]``: which slots hold
       a node;
@@ -137,7 +141,7 @@ class Unfolded(eqx.Module):
       a slot holds another constructor);
     - `children` ``[D, W, k]``: positions in the next level, ``-1`` for none;
     - `too_deep`, `too_wide`: whether a node at the last level had children, or a
-      level more than `max_width` nodes. The unfold is then **cut off**: the
+      level more nodes than its width. The unfold is then **cut off**: the
       missing children are ``-1``. `truncated` is their disjunction; folding a
       truncated structure raises, and so do `to_terms` and `to_table`.
 
@@ -155,6 +159,7 @@ class Unfolded(eqx.Module):
     """
 
     functor: Functor = eqx.field(static=True)
+    widths: tuple[int, ...] = eqx.field(static=True)
     tags: Int[Array, "*b D W"]
     valid: Bool[Array, "*b D W"]
     payloads: dict[str, Array]
@@ -291,23 +296,21 @@ def _grow(
     functor: Functor,
     expand: Callable[[Any], _Sprout],
     root: Any,
-    max_depth: int,
-    max_width: int,
+    widths: tuple[int, ...],
 ) -> Unfolded:
-    """Unfold from the item `root`, level by level, with one scan over depth.
+    """Unfold from the item `root`, level by level.
 
     `expand` maps one frontier item to its layer, whose children are items again;
-    it is `vmap`ped over the frontier.
+    it is `vmap`ped over the frontier. Runs of levels of one width share a
+    `jax.lax.scan`; the others are traced one by one.
     """
     arity, variadic, k = _arities(functor)
     n_cons = len(functor.constructors)
-    width = max_width
-    frontier = jax.tree.map(
-        lambda x: jnp.broadcast_to(jnp.asarray(x), (width, *jnp.shape(x))), root
-    )
+    wide = max(widths)
 
-    def level(carry: Any, depth: Array) -> tuple[Any, Any]:
+    def level(carry: Any, depth: Array, width: int, after: int) -> tuple[Any, Any]:
         items, n, too_wide = carry
+        stop = depth == len(widths) - 1
         valid = jnp.arange(width) < n
         tag, payloads, kids, count = jax.vmap(expand)(items)
         _check_children(functor, items, kids, k)
@@ -321,14 +324,13 @@ def _grow(
         exists = (jnp.arange(k)[None, :] < count[:, None]).reshape(-1)
         total = exists.sum(dtype=jnp.int32)
         position = jnp.cumsum(exists, dtype=jnp.int32) - 1
-        last = depth == max_depth - 1
-        keep = exists & (position < width) & ~last
+        keep = exists & (position < after) & ~stop
         index = jnp.where(keep, position, -1).reshape(width, k)
-        dest = jnp.where(keep, position, width)
+        dest = jnp.where(keep, position, after)
         flat = jax.tree.map(lambda x: x.reshape(width * k, *x.shape[2:]), kids)
         nxt = jax.tree.map(
             lambda new, old: (
-                jnp.broadcast_to(old[0], old.shape)
+                jnp.broadcast_to(old[0], (after, *old.shape[1:]))
                 .at[dest]
                 .set(new.astype(old.dtype), mode="drop")
             ),
@@ -342,16 +344,67 @@ def _grow(
             )
             for name, tree in payloads.items()
         }
-        grown = jnp.where(last, 0, jnp.minimum(total, width))
-        too_wide = too_wide | ((total > width) & ~last)
-        out = (jnp.where(valid, safe, 0), valid, payloads, index, last & (total > 0))
+        too_wide = too_wide | ((total > after) & ~stop)
+        out = (jnp.where(valid, safe, 0), valid, payloads, index, stop & (total > 0))
+        grown = jnp.where(stop, 0, jnp.minimum(total, after))
         return (nxt, grown, too_wide), out
 
-    init = (frontier, jnp.int32(1), jnp.bool_(False))
-    (_, _, too_wide), (tags, valid, payloads, children, deep) = jax.lax.scan(
-        level, init, jnp.arange(max_depth)
+    carry = (
+        jax.tree.map(
+            lambda x: jnp.broadcast_to(jnp.asarray(x), (widths[0], *jnp.shape(x))),
+            root,
+        ),
+        jnp.int32(1),
+        jnp.bool_(False),
     )
-    return Unfolded(functor, tags, valid, payloads, children, deep.any(), too_wide)
+    pieces = []
+    for lo, hi in _bands(widths):
+        width, after = widths[lo], (*widths, widths[-1])[lo + 1]
+        if hi - lo == 1:
+            carry, out = level(carry, jnp.int32(lo), width, after)
+            out = jax.tree.map(lambda x: x[None], out)
+        else:
+
+            def body(c: Any, d: Array, w: int = width, a: int = after) -> Any:
+                return level(c, d, w, a)
+
+            carry, out = jax.lax.scan(body, carry, jnp.arange(lo, hi))
+        tags, valid, payloads, index, deep = out
+        pieces.append(
+            (
+                _pad(tags, wide, 0),
+                _pad(valid, wide, False),
+                jax.tree.map(lambda p: _pad(p, wide, 0), payloads),
+                _pad(index, wide, -1),
+                deep,
+            )
+        )
+    tags, valid, payloads, children, deep = jax.tree.map(
+        lambda *xs: jnp.concatenate(xs), *pieces
+    )
+    return Unfolded(
+        functor, widths, tags, valid, payloads, children, deep.any(), carry[2]
+    )
+
+
+def _bands(widths: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Runs of levels whose own width and next level's width agree."""
+    pairs = list(zip(widths, (*widths[1:], widths[-1]), strict=True))
+    bands, lo = [], 0
+    for d in range(1, len(pairs) + 1):
+        if d == len(pairs) or pairs[d] != pairs[lo]:
+            bands.append((lo, d))
+            lo = d
+    return bands
+
+
+def _pad(x: Array, wide: int, fill: Any) -> Array:
+    """Pad axis 1 of `x` to `wide` with `fill`."""
+    extra = wide - x.shape[1]
+    if not extra:
+        return x
+    padding = jnp.full((x.shape[0], extra, *x.shape[2:]), fill, x.dtype)
+    return jnp.concatenate([x, padding], axis=1)
 
 
 def _expand_to(mask: Array, x: Array) -> Array:
@@ -372,13 +425,6 @@ def _check_children(functor: Functor, items: Any, kids: Any, k: int) -> None:
         given = jax.tree.map(lambda c: c.shape[1:], kids)
         seed = jax.tree.map(lambda i: i.shape[1:], items)
         raise TypeError(_messages.bad_seeds(functor.name, k, seed, given))
-
-
-def _check_sizes(scheme: str, max_depth: int, max_width: int) -> None:
-    if max_depth < 1:
-        raise ValueError(_messages.bad_size(f"{scheme}'s depth", max_depth))
-    if max_width < 1:
-        raise ValueError(_messages.bad_size(f"{scheme}'s width", max_width))
 
 
 def _carrier(algebra: Algebra[Any], tree: Unfolded) -> Any:
@@ -429,12 +475,12 @@ def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
             )
         )
     template = _carrier(algebra, tree)
-    width = tree.max_width
 
-    def level(below: Any, xs: Any) -> tuple[Any, None]:
+    def level(below: Any, xs: Any) -> Any:
         tags, valid, payloads, kids = xs
+        width = tags.shape[0]
         gathered = jax.tree.map(lambda r: r[jnp.maximum(kids, 0)], below)
-        out = jax.tree.map(lambda r: jnp.zeros_like(r), below)
+        out = jax.tree.map(lambda s: jnp.zeros((width, *s.shape), s.dtype), template)
         for t, c in enumerate(functor.constructors):
             pay = payloads[c.name] if c.payload else jnp.zeros((width, 0))
             children: Any
@@ -455,15 +501,21 @@ def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
                 value,
                 out,
             )
-        return out, None
+        return out
 
-    init = jax.tree.map(lambda s: jnp.zeros((width, *s.shape), s.dtype), template)
-    top, _ = jax.lax.scan(
-        level,
-        init,
-        (tree.tags, tree.valid, tree.payloads, tree.children),
-        reverse=True,
+    top = jax.tree.map(
+        lambda s: jnp.zeros((tree.widths[-1], *s.shape), s.dtype), template
     )
+    stored = (tree.tags, tree.valid, tree.payloads, tree.children)
+    for lo, hi in reversed(_bands(tree.widths)):
+        width = tree.widths[lo]
+        xs = jax.tree.map(lambda x, a=lo, b=hi, w=width: x[a:b, :w], stored)
+        if hi - lo == 1:
+            top = level(top, jax.tree.map(lambda x: x[0], xs))
+        else:
+            top, _ = jax.lax.scan(
+                lambda b, x: (level(b, x), None), top, xs, reverse=True
+            )
     root = jax.tree.map(lambda r: r[0], top)
     result: _A = eqx.error_if(
         root,
@@ -477,8 +529,7 @@ class TreeAna(Para[_S, Unfolded], Generic[_S]):
     """The anamorphism of a `Coalgebra`; built by `cdl.ana`."""
 
     coalgebra: Coalgebra[_S]
-    max_depth: int = eqx.field(static=True)
-    max_width: int = eqx.field(static=True)
+    widths: tuple[int, ...] = eqx.field(static=True)
 
     def signature(self) -> tuple[Space, Space]:
         """Seeds to `Unfolded` structures (unchecked pytrees)."""
@@ -486,18 +537,14 @@ class TreeAna(Para[_S, Unfolded], Generic[_S]):
 
     @property
     def label(self) -> str:
-        """``ana(<coalgebra>, max_depth, max_width)``."""
-        return f"ana({self.coalgebra.label}, {self.max_depth}, {self.max_width})"
+        """``ana(<coalgebra>, <widths>)``."""
+        return f"ana({self.coalgebra.label}, {_describe(self.widths)})"
 
     def __call__(self, seed: _S) -> Unfolded:
         """Unfold `seed`, level by level."""
         functor = self.coalgebra.functor
         return _grow(
-            functor,
-            lambda s: _sprout(functor, self.coalgebra(s)),
-            seed,
-            self.max_depth,
-            self.max_width,
+            functor, lambda s: _sprout(functor, self.coalgebra(s)), seed, self.widths
         )
 
 
@@ -506,8 +553,7 @@ class TreeHylo(Para[_S, _A], Generic[_S, _A]):
 
     algebra: Algebra[_A]
     coalgebra: Coalgebra[_S]
-    max_depth: int = eqx.field(static=True)
-    max_width: int = eqx.field(static=True)
+    widths: tuple[int, ...] = eqx.field(static=True)
 
     def __check_init__(self) -> None:
         if self.algebra.functor != self.coalgebra.functor:
@@ -530,7 +576,7 @@ class TreeHylo(Para[_S, _A], Generic[_S, _A]):
 
     def __call__(self, seed: _S) -> _A:
         """Unfold `seed` and fold the result; raises if the unfold was cut off."""
-        ana = TreeAna(self.coalgebra, self.max_depth, self.max_width)
+        ana = TreeAna(self.coalgebra, self.widths)
         return fold(self.algebra, ana(seed))
 
 
@@ -541,8 +587,7 @@ class TreeApo(Para[_S, Unfolded], Generic[_S]):
     finish: Callable[[_S], Bool[Array, ""]]
     tail: Callable[[_S], Int[Array, ""]]
     source: Unfolded
-    max_depth: int = eqx.field(static=True)
-    max_width: int = eqx.field(static=True)
+    widths: tuple[int, ...] = eqx.field(static=True)
 
     def __check_init__(self) -> None:
         if self.source.functor != self.coalgebra.functor:
@@ -560,8 +605,8 @@ class TreeApo(Para[_S, Unfolded], Generic[_S]):
 
     @property
     def label(self) -> str:
-        """``apo(<coalgebra>, max_depth, max_width)``."""
-        return f"apo({self.coalgebra.label}, {self.max_depth}, {self.max_width})"
+        """``apo(<coalgebra>, <widths>)``."""
+        return f"apo({self.coalgebra.label}, {_describe(self.widths)})"
 
     def __call__(self, seed: _S) -> Unfolded:
         """Unfold `seed`; a finished seed becomes a copy of a `source` subtree."""
@@ -591,17 +636,14 @@ class TreeApo(Para[_S, Unfolded], Generic[_S]):
                 jnp.where(copying, c_count, count),
             )
 
-        return _grow(
-            functor, expand, (seed, jnp.int32(-1)), self.max_depth, self.max_width
-        )
+        return _grow(functor, expand, (seed, jnp.int32(-1)), self.widths)
 
 
 class TreeFutu(Para[_S, Unfolded], Generic[_S]):
     """The futumorphism of a `Coalgebra`; built by `cdl.futu`."""
 
     coalgebra: Coalgebra[_S]
-    max_depth: int = eqx.field(static=True)
-    max_width: int = eqx.field(static=True)
+    widths: tuple[int, ...] = eqx.field(static=True)
 
     def signature(self) -> tuple[Space, Space]:
         """Seeds to `Unfolded` structures (unchecked pytrees)."""
@@ -609,8 +651,8 @@ class TreeFutu(Para[_S, Unfolded], Generic[_S]):
 
     @property
     def label(self) -> str:
-        """``futu(<coalgebra>, max_depth, max_width)``."""
-        return f"futu({self.coalgebra.label}, {self.max_depth}, {self.max_width})"
+        """``futu(<coalgebra>, <widths>)``."""
+        return f"futu({self.coalgebra.label}, {_describe(self.widths)})"
 
     def __call__(self, seed: _S) -> Unfolded:
         """Unfold `seed`; a child given as a layer is placed without a step."""
@@ -645,13 +687,7 @@ class TreeFutu(Para[_S, Unfolded], Generic[_S]):
             kids = (ahead & ~pending, seeds, kid_layers)
             return tag, payloads, kids, count
 
-        return _grow(
-            functor,
-            expand,
-            (jnp.bool_(False), seed, blank),
-            self.max_depth,
-            self.max_width,
-        )
+        return _grow(functor, expand, (jnp.bool_(False), seed, blank), self.widths)
 
 
 @overload
@@ -659,7 +695,9 @@ def ana(coalgebra: ListCoalgebra[_E, _S], max_size: int) -> _list.Ana[_E, _S]: .
 
 
 @overload
-def ana(coalgebra: Coalgebra[_S], *, max_depth: int, max_width: int) -> TreeAna[_S]: ...
+def ana(
+    coalgebra: Coalgebra[_S], *, max_depth: int, max_width: Widths
+) -> TreeAna[_S]: ...
 
 
 def ana(
@@ -667,7 +705,7 @@ def ana(
     max_size: int | None = None,
     *,
     max_depth: int | None = None,
-    max_width: int | None = None,
+    max_width: Widths | None = None,
 ) -> _list.Ana[_E, _S] | TreeAna[_S]:
     """The anamorphism: unfold a seed into a recursive structure.
 
@@ -678,12 +716,14 @@ def ana(
     the next frontier, for `max_depth` levels, in one `jax.lax.scan`. A branch
     stops at a constructor without recursive fields; if a level overflows or the
     last level still has children, the result's `truncated` flag is set. The step
-    runs on every slot of every level, ``max_depth * max_width`` calls (and the
-    fold runs every cell on every slot): choose `max_width` close to the widest
-    level.
+    runs on every slot of every level (and the fold runs every cell on every
+    slot), so the cost is the sum of the widths: give `max_width` as one width per
+    level where levels differ (a balanced tree doubles), as one int otherwise.
+    Runs of levels of one width share a `jax.lax.scan`; the others are traced one
+    by one.
 
     **Arguments:** `coalgebra`; `max_size` (lists), or `max_depth` and
-    `max_width` (both at least 1).
+    `max_width` (an int, or a sequence of `max_depth` ints; all at least 1).
 
     **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s or `Unfolded`s.
 
@@ -703,22 +743,43 @@ def ana(
            [ 2,  3],
            [-1, -1],
            [-1, -1]], dtype=int32)
+
+    With one width per level, a level costs only its own width:
+
+    >>> exact = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3,
+    ...                 max_width=(1, 2, 4))(jnp.int32(2))
+    >>> exact.widths, bool((exact.tags == tree.tags).all())
+    ((1, 2, 4), True)
     """
     if isinstance(coalgebra, Coalgebra):
-        depth, width = _sizes("ana", max_depth, max_width, max_size)
-        return TreeAna(coalgebra, depth, width)
+        return TreeAna(coalgebra, _widths("ana", max_depth, max_width, max_size))
     if max_size is None or max_depth is not None or max_width is not None:
         raise TypeError(_messages.list_needs_size("ana"))
     return _list.ana(coalgebra, max_size)
 
 
-def _sizes(
-    scheme: str, max_depth: int | None, max_width: int | None, extra: object = None
-) -> tuple[int, int]:
+def _widths(
+    scheme: str, max_depth: int | None, max_width: Widths | None, extra: object = None
+) -> tuple[int, ...]:
     if max_depth is None or max_width is None or extra is not None:
         raise TypeError(_messages.tree_needs_sizes(scheme))
-    _check_sizes(scheme, max_depth, max_width)
-    return max_depth, max_width
+    if max_depth < 1:
+        raise ValueError(_messages.bad_size(f"{scheme}'s depth", max_depth))
+    widths = (
+        (max_width,) * max_depth if isinstance(max_width, int) else tuple(max_width)
+    )
+    if len(widths) != max_depth:
+        raise ValueError(_messages.widths_per_level(scheme, max_depth, len(widths)))
+    for w in widths:
+        if w < 1:
+            raise ValueError(_messages.bad_size(f"{scheme}'s width", w))
+    return widths
+
+
+def _describe(widths: tuple[int, ...]) -> str:
+    if len(set(widths)) == 1:
+        return f"max_depth={len(widths)}, max_width={widths[0]}"
+    return f"max_width={widths}"
 
 
 @overload
@@ -737,7 +798,7 @@ def hylo(
     coalgebra: Coalgebra[_S],
     *,
     max_depth: int,
-    max_width: int,
+    max_width: Widths,
 ) -> TreeHylo[_S, _A]: ...
 
 
@@ -748,7 +809,7 @@ def hylo(
     *,
     accumulate: bool = False,
     max_depth: int | None = None,
-    max_width: int | None = None,
+    max_width: Widths | None = None,
 ) -> _list.Hylo[_E, _S, _A] | TreeHylo[_S, _A]:
     """The hylomorphism ``cata(algebra) ∘ ana(coalgebra)``, never exposing the middle.
 
@@ -784,8 +845,8 @@ def hylo(
     if isinstance(coalgebra, Coalgebra):
         if not isinstance(algebra, Algebra):
             raise TypeError(_messages.mixed_hylo(algebra, coalgebra))
-        depth, width = _sizes("hylo", max_depth, max_width, max_size)
-        return TreeHylo(algebra, coalgebra, depth, width)
+        widths = _widths("hylo", max_depth, max_width, max_size)
+        return TreeHylo(algebra, coalgebra, widths)
     if max_size is None or max_depth is not None or max_width is not None:
         raise TypeError(_messages.list_needs_size("hylo"))
     if not isinstance(algebra, _list.ListAlgebra):
@@ -811,7 +872,7 @@ def apo(
     /,
     *,
     max_depth: int,
-    max_width: int,
+    max_width: Widths,
 ) -> TreeApo[_S]: ...
 
 
@@ -822,7 +883,7 @@ def apo(
     max_size: int | Unfolded | None = None,
     *,
     max_depth: int | None = None,
-    max_width: int | None = None,
+    max_width: Widths | None = None,
 ) -> _list.Apo[_E, _S] | TreeApo[_S]:
     """The apomorphism: an unfold whose branches may end in a finished structure.
 
@@ -872,8 +933,8 @@ def apo(
     if isinstance(coalgebra, Coalgebra):
         if not isinstance(max_size, Unfolded):
             raise TypeError(_messages.apo_needs_source(max_size))
-        depth, width = _sizes("apo", max_depth, max_width)
-        return TreeApo(coalgebra, finish, tail, max_size, depth, width)
+        widths = _widths("apo", max_depth, max_width)
+        return TreeApo(coalgebra, finish, tail, max_size, widths)
     if not isinstance(max_size, int) or max_depth is not None:
         raise TypeError(_messages.list_needs_size("apo"))
     return _list.apo(coalgebra, finish, tail, max_size)
@@ -888,7 +949,7 @@ def futu(
 
 
 @overload
-def futu(step: Coalgebra[_S], *, max_depth: int, max_width: int) -> TreeFutu[_S]: ...
+def futu(step: Coalgebra[_S], *, max_depth: int, max_width: Widths) -> TreeFutu[_S]: ...
 
 
 def futu(
@@ -897,7 +958,7 @@ def futu(
     max_size: int | None = None,
     *,
     max_depth: int | None = None,
-    max_width: int | None = None,
+    max_width: Widths | None = None,
 ) -> _list.Futu[_S] | TreeFutu[_S]:
     """The futumorphism: an unfold whose steps may build several levels at once.
 
@@ -929,8 +990,7 @@ def futu(
     Array([1, 2, 4, 8], dtype=int32)
     """
     if isinstance(step, Coalgebra):
-        depth, width = _sizes("futu", max_depth, max_width, stop or max_size)
-        return TreeFutu(step, depth, width)
+        return TreeFutu(step, _widths("futu", max_depth, max_width, stop or max_size))
     if stop is None or max_size is None or max_depth is not None:
         raise TypeError(_messages.list_needs_size("futu"))
     return _list.futu(step, stop, max_size)
