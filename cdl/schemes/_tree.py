@@ -26,11 +26,12 @@ The fold agrees with the recursion it replaces:
 Array(5., dtype=float32)
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import equinox as eqx
 import jax
+import jax.extend.core as jcore
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Int
@@ -38,7 +39,7 @@ from jaxtyping import Array, Int
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
-from ._functor import Functor, Layer
+from ._functor import Constructor, Functor, Layer
 
 _A = TypeVar("_A")
 
@@ -579,6 +580,24 @@ class Subtree(eqx.Module):
         return Subtree(self.table, self.table.rows.children[self.row, j])
 
 
+def _cell_input(
+    c: Constructor, pay: Any, kids: Any, rows: Array, size: int, subtrees: Any
+) -> Any:
+    """A node's cell input ``(payload, children)`` from its payload and children.
+
+    With `subtrees`, each child comes as a pair ``(Subtree, carrier)``.
+    """
+    if c.variadic:
+        stacked = kids if subtrees is None else (Subtree(subtrees, rows), kids)
+        return pay, (stacked, rows < size)
+    children = tuple(jax.tree.map(lambda t, j=j: t[j], kids) for j in range(c.arity))
+    if subtrees is not None:
+        children = tuple(
+            (Subtree(subtrees, rows[j]), x) for j, x in enumerate(children)
+        )
+    return pay, children
+
+
 def _compute(
     algebra: Algebra[Any],
     name: str,
@@ -596,17 +615,7 @@ def _compute(
     cell = algebra.cells[name]
 
     def run(pay: Any, kids: Any, rows: Array) -> Any:
-        if c.variadic:
-            stacked = kids if subtrees is None else (Subtree(subtrees, rows), kids)
-            return cell((pay, (stacked, rows < size)))
-        children = tuple(
-            jax.tree.map(lambda t, j=j: t[j], kids) for j in range(c.arity)
-        )
-        if subtrees is not None:
-            children = tuple(
-                (Subtree(subtrees, rows[j]), x) for j, x in enumerate(children)
-            )
-        return cell((pay, children))
+        return cell(_cell_input(c, pay, kids, rows, size, subtrees))
 
     return jax.vmap(run)(pay, kids, child)
 
@@ -641,6 +650,119 @@ def _rows(table: Array, index: Array) -> Array:
     return table[index]
 
 
+_Hoist = Callable[[Any], list[Array]]
+_Body = Callable[[list[Array], Any], Any]
+
+
+class _Hoisted(Para[Any, Any]):
+    """A cell whose work on its parameters alone is done once, before the fold.
+
+    **Arguments:** `residuals`, what that work produced; `body`, the rest of the
+    cell, a function of the residuals and the cell's input (see `_split`).
+    """
+
+    residuals: list[Array]
+    body: _Body = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Layers to carriers (unchecked pytrees)."""
+        return SpaceVar("F(A)"), SpaceVar("A")
+
+    def __call__(self, x: Any) -> Any:
+        """The cell on one input."""
+        return self.body(self.residuals, x)
+
+
+def _split(cell: Para[Any, Any], example: Any) -> tuple[_Hoist, _Body]:
+    """Split ``cell(x)`` into ``body(hoist(params), x)``; `params`, the cell's arrays.
+
+    `hoist` holds the operations that read the parameters alone (slices of
+    stacked weights, transposes, casts). A fold calling the cell at every step of
+    a scan would redo them at every step: XLA does not move slices out of its
+    loops. Operations that enlarge their operands (broadcasts) stay in `body`,
+    where XLA fuses them. `example` gives the shapes of `x`.
+    """
+    fixed, rest = eqx.partition(cell, eqx.is_inexact_array)
+    fixed_leaves, fixed_def = jax.tree.flatten(fixed)
+    x_def = jax.tree.structure(example)
+    n = len(fixed_leaves)
+
+    def flat(*leaves: Array) -> Any:
+        f = jax.tree.unflatten(fixed_def, leaves[:n])
+        return eqx.combine(f, rest)(jax.tree.unflatten(x_def, leaves[n:]))
+
+    avals = [*jax.eval_shape(lambda: fixed_leaves), *jax.tree.leaves(example)]
+    closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*avals)
+    jaxpr = closed.jaxpr
+    known = set(jaxpr.invars[:n])
+    free = set(jaxpr.constvars)
+    hoisted, kept = [], []
+    for eqn in jaxpr.eqns:
+        ins = [v for v in eqn.invars if isinstance(v, jcore.Var)]
+        if (
+            any(v in known for v in ins)
+            and all(v in known or v in free for v in ins)
+            and not eqn.effects
+            and _size(eqn.outvars) <= _size(ins)
+        ):
+            hoisted.append(eqn)
+            known.update(eqn.outvars)
+        else:
+            kept.append(eqn)
+    if not hoisted:
+        return (
+            jax.tree.leaves,
+            lambda r, x: eqx.combine(jax.tree.unflatten(fixed_def, r), rest)(x),
+        )
+    used = [v for e in kept for v in e.invars] + list(jaxpr.outvars)
+    residuals = list(dict.fromkeys(v for v in used if v in known))
+    first = jcore.Jaxpr(jaxpr.constvars, jaxpr.invars[:n], residuals, hoisted)
+    second = jcore.Jaxpr(
+        jaxpr.constvars,
+        [*residuals, *jaxpr.invars[n:]],
+        jaxpr.outvars,
+        kept,
+        jaxpr.effects,
+    )
+    hoist_fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(first, closed.consts))
+    body_fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(second, closed.consts))
+    out_def = jax.tree.structure(out_shape)
+
+    def hoist(f: Any) -> list[Array]:
+        return list(hoist_fn(*jax.tree.leaves(f)))
+
+    def body(r: list[Array], x: Any) -> Any:
+        return jax.tree.unflatten(out_def, body_fn(*r, *jax.tree.leaves(x)))
+
+    return hoist, body
+
+
+def _size(atoms: Sequence[Any]) -> int:
+    return sum(int(np.prod(a.aval.shape)) for a in atoms)
+
+
+def _example(
+    algebra: Algebra[Any],
+    name: str,
+    table: NodeTable,
+    template: Any,
+    child: Array,
+    views: NodeTable | None,
+) -> Any:
+    """The shapes of one node's cell input, for constructor `name`."""
+    c = algebra.functor.constructor(name)
+
+    def one() -> Any:
+        rows = child.reshape(-1, child.shape[-1])[0]
+        pay = jax.tree.map(lambda q: q[0], table.payloads[name])
+        kids = jax.tree.map(
+            lambda t: jnp.zeros((len(rows), *t.shape), t.dtype), template
+        )
+        return _cell_input(c, pay, kids, rows, table.capacity, views)
+
+    return jax.eval_shape(one)
+
+
 def _evaluate(
     algebra: Algebra[Any], table: NodeTable, *, subtrees: bool = False
 ) -> Any:
@@ -650,6 +772,19 @@ def _evaluate(
     template = _carrier_template(algebra, table)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
+    splits: dict[str, tuple[_Hoist, _Body]] = {}
+    for band in table.bands:
+        for name, (_, _, child, _) in band.items():
+            if name not in splits:
+                example = _example(algebra, name, table, template, child, views)
+                splits[name] = _split(algebra.cells[name], example)
+
+    def hoisted(residuals: dict[str, list[Array]]) -> Algebra[Any]:
+        cells = {n: _Hoisted(r, splits[n][1]) for n, r in residuals.items()}
+        out: Algebra[Any] = eqx.tree_at(
+            lambda a: a.cells, static, {**static.cells, **cells}
+        )
+        return out
 
     def level_forward(alg: Algebra[Any], payloads: Any, buf: Any, level: _Level) -> Any:
         out = buf
@@ -665,7 +800,7 @@ def _evaluate(
         return out
 
     def forward(p: Any, pd: Any) -> Any:
-        alg = eqx.combine(p, static)
+        alg = hoisted({n: s[0](p.cells[n]) for n, s in splits.items()})
         payloads = eqx.combine(pd, pay_static)
         buf = jax.tree.map(lambda t: jnp.zeros((size + 1, *t.shape), t.dtype), template)
         for band in table.bands:
@@ -693,15 +828,24 @@ def _evaluate(
         ct = jax.tree.map(
             lambda b, gi: jnp.zeros_like(b).at[table.roots].add(gi), buf, g
         )
-        dp = {name: jax.tree.map(jnp.zeros_like, c) for name, c in p.cells.items()}
+        # The gradient flows to each cell's residuals, then once through its hoist.
+        fixed, hoist_vjp, loose = {}, {}, {}
+        for name, (hoist, _) in splits.items():
+            fixed[name], hoist_vjp[name], loose[name] = jax.vjp(
+                lambda cp, h=hoist: eqx.partition(h(cp), eqx.is_inexact_array),
+                p.cells[name],
+                has_aux=True,
+            )
+        dres = jax.tree.map(jnp.zeros_like, fixed)
         dpd = jax.tree.map(jnp.zeros_like, pd)
 
-        def level_backward(carry: Any, level: _Level) -> Any:
-            ct, dp, dpd = carry
-            for name, (start, count, child, slot) in level.items():
+        def read(ct: Any, level: _Level) -> dict[str, Any]:
+            """The cotangents of a level's rows (zero on padding)."""
+            out = {}
+            for name, (start, count, child, _) in level.items():
                 width = child.shape[0]
                 valid = jnp.arange(width) < count
-                g_c = jax.tree.map(
+                out[name] = jax.tree.map(
                     lambda t, v=valid, at=start, w=width: jnp.where(
                         v.reshape(-1, *[1] * (t.ndim - 1)),
                         jax.lax.dynamic_slice_in_dim(t, at, w, axis=0),
@@ -709,6 +853,11 @@ def _evaluate(
                     ),
                     ct,
                 )
+            return out
+
+        def level_backward(carry: Any, level: _Level, g: Any, ordered: bool) -> Any:
+            ct, dres, dpd = carry
+            for name, (_, _, child, slot) in level.items():
                 rows = jax.tree.map(
                     lambda q, sl=slot: _rows(q, sl), eqx.combine(pd, pay_static)[name]
                 )
@@ -716,21 +865,20 @@ def _evaluate(
                 kids = jax.tree.map(lambda b, ch=child: _rows(b, ch), buf)
 
                 def local(
-                    cp: Any,
+                    fixed: Any,
                     rows_d: Any,
                     kids: Any,
                     name: str = name,
                     child: Array = child,
                     rows_s: Any = rows_s,
                 ) -> Any:
-                    cells = {**static.cells, name: eqx.combine(cp, static.cells[name])}
-                    alg = eqx.tree_at(lambda a: a.cells, static, cells)
+                    alg = hoisted({name: eqx.combine(fixed, loose[name])})
                     pay = eqx.combine(rows_d, rows_s)
                     return _compute(alg, name, pay, kids, child, size, views)
 
-                _, vjp = jax.vjp(local, p.cells[name], rows_d, kids)
-                dcell, drows, dkids = vjp(g_c)
-                dp = {**dp, name: jax.tree.map(jnp.add, dp[name], dcell)}
+                _, vjp = jax.vjp(local, fixed[name], rows_d, kids)
+                dfixed, drows, dkids = vjp(g[name])
+                dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dfixed)}
                 if any(x.size for x in jax.tree.leaves(drows)):
                     dpd = {
                         **dpd,
@@ -738,38 +886,48 @@ def _evaluate(
                             lambda acc, d, sl=slot: acc.at[sl].add(d), dpd[name], drows
                         ),
                     }
-                # Every use of the rows read from `ct` must come before `ct` is
-                # updated in place, or XLA copies the whole buffer at each level:
-                # a zero-weighted sum of the other results orders them first.
-                after = sum(
-                    (jnp.sum(x) for x in jax.tree.leaves((dp[name], drows))),
-                    jnp.float32(0),
-                )
-                ct = jax.tree.map(
-                    lambda t, d, ch=child, a=after: t.at[ch].add(
-                        d + 0 * a.astype(d.dtype)
-                    ),
-                    ct,
-                    dkids,
-                )
-            return ct, dp, dpd
+                if ordered:
+                    # Every use of the rows read from `ct` must come before `ct` is
+                    # updated in place, or XLA copies the whole buffer: a
+                    # zero-weighted sum of the other results orders them first.
+                    after = sum(
+                        (jnp.sum(x) for x in jax.tree.leaves((dres[name], drows))),
+                        jnp.float32(0),
+                    )
+                    dkids = jax.tree.map(
+                        lambda d, a=after: d + 0 * a.astype(d.dtype), dkids
+                    )
+                ct = jax.tree.map(lambda t, d, ch=child: t.at[ch].add(d), ct, dkids)
+            return ct, dres, dpd
 
-        carry = (ct, dp, dpd)
+        carry = (ct, dres, dpd)
         for band in reversed(table.bands):
-            levels = _levels(band)
-            if levels == 1:
-                carry = level_backward(carry, jax.tree.map(lambda a: a[0], band))
-            else:
-                carry, _ = jax.lax.scan(
-                    lambda c, lv: (level_backward(c, lv), None),
-                    carry,
-                    band,
-                    reverse=True,
-                )
-        _, dcells, dpd = carry
-        dp = eqx.tree_at(
-            lambda a: a.cells, jax.tree.map(jnp.zeros_like, p), dict(dcells)
-        )
+            last = jax.tree.map(lambda a: a[-1], band)
+            if _levels(band) == 1:
+                carry = level_backward(carry, last, read(carry[0], last), True)
+                continue
+            # Inside a scan, each step reads the next level's cotangents once its
+            # own are added in, and hands them over in the carry: read at the
+            # start of a step, they would be fused into every use, some placed
+            # after the update, and XLA would copy `ct` at every step.
+            earlier = jax.tree.map(lambda a: jnp.concatenate([a[:1], a[:-1]]), band)
+
+            def step(c: Any, xs: tuple[_Level, _Level]) -> tuple[Any, None]:
+                level, below = xs
+                done = level_backward(c[:3], level, c[3], False)
+                return (*done, read(done[0], below)), None
+
+            out, _ = jax.lax.scan(
+                step, (*carry, read(carry[0], last)), (band, earlier), reverse=True
+            )
+            carry = out[:3]
+        _, dres, dpd = carry
+        dcells = {
+            name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
+        }
+        for name, vjp in hoist_vjp.items():
+            (dcells[name],) = vjp(dres[name])
+        dp = eqx.tree_at(lambda a: a.cells, jax.tree.map(jnp.zeros_like, p), dcells)
         return dp, dpd
 
     run.defvjp(run_fwd, run_bwd)
