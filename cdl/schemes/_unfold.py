@@ -3,10 +3,11 @@
 A `Coalgebra` grows one layer of ``F(S)`` from a seed: a constructor tag, the
 payloads, and the seeds of the children. `ana` runs it on a whole *frontier* of
 seeds at once (one level of the structure, the step `vmap`ped over it), compacts the
-children's seeds into the next frontier, and goes one level deeper: one
-`jax.lax.scan` over depth, with static bounds on the depth and the width of a level.
-The result is an `Unfolded`, stored breadth first; `cdl.cata` folds it back with one
-reverse scan, and `hylo` does both without handing the structure out.
+children's seeds into the next frontier, and goes one level deeper, within static
+bounds on the depth and on the width of each level; levels of one width share a
+`jax.lax.scan`. The result is an `Unfolded`, stored breadth first; `cdl.cata` folds
+it back level by level in reverse, and `hylo` does both without handing the
+structure out.
 
 Unfolding and folding are dual: folding the unfold is the hylomorphism, and both
 agree with the plain recursion ``cata(alg)(ana(coalg)(s)) = alg(fmap(…)(coalg(s)))``.
@@ -304,7 +305,7 @@ def _grow(
     it is `vmap`ped over the frontier. Runs of levels of one width share a
     `jax.lax.scan`; the others are traced one by one.
     """
-    arity, variadic, k = _arities(functor)
+    arity, _, k = _arities(functor)
     n_cons = len(functor.constructors)
     wide = max(widths)
 
@@ -441,11 +442,12 @@ def _carrier(algebra: Algebra[Any], tree: Unfolded) -> Any:
 
 
 def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
-    """Fold an `Unfolded` with `algebra`: one reverse scan over its levels.
+    """Fold an `Unfolded` with `algebra`, level by level from the deepest.
 
     Each level runs every constructor's cell on the whole level (`vmap`) and keeps
-    each node's own result, so the scan carries only one level's results and
-    plain autodiff through it is linear in the size. Used by `cdl.cata`.
+    each node's own result; levels of one width share a reverse `jax.lax.scan`
+    that carries only one level's results, so plain autodiff through it is linear
+    in the size. Used by `cdl.cata`.
 
     **Arguments:** `algebra`, an `Algebra` of the tree's functor; `tree`.
 
