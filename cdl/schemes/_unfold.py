@@ -893,8 +893,9 @@ def apo(
     the finished structures are subtrees of a given `source` (an `Unfolded`), and
     the scheme copies them: a seed for which ``finish(seed)`` holds becomes a copy
     of the subtree of `source` at flat index ``tail(seed)`` (see `Unfolded.at`),
-    laid out level by level like the rest, without calling the step on it. This
-    is the ``Left`` of ``S → F(T + S)`` with `T` the subtrees of `source`; copying
+    laid out level by level like the rest; the step's output is not used for the
+    copied nodes (it is still computed on their slots, as on every slot). This is
+    the ``Left`` of ``S → F(T + S)`` with `T` the subtrees of `source`; copying
     what is left of an existing tree is what insertion into a search tree needs.
 
     **Arguments:** `coalgebra`; `finish` and `tail`, functions of a seed; `source`
@@ -971,7 +972,8 @@ def futu(
     `ahead` ``bool[k]`` says which children are given as the layer ``below[j]``
     (whose own children are then seeds) rather than as the seed ``seeds[j]``. A
     look-ahead of two levels, ``S → F(S + F(S))``: the given layers are placed at
-    the next level without calling the step on them.
+    the next level as they are, the step's output on their slots unused. Deeper
+    look-ahead: carry what is pending in the seeds.
 
     **Arguments:** `step`, a `Coalgebra` here; `max_depth`, `max_width`.
 
