@@ -27,7 +27,7 @@ Array(5., dtype=float32)
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import equinox as eqx
 import jax
@@ -40,6 +40,9 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Constructor, Functor, Layer
+
+if TYPE_CHECKING:
+    from ._unfold import Unfolded
 
 _A = TypeVar("_A")
 
@@ -939,8 +942,12 @@ def _levels(band: _Level) -> int:
     return int(first[0].shape[0])
 
 
-class TreeCata(Para[NodeTable, _A], Generic[_A]):
-    """The catamorphism of an `Algebra` over node tables; built by `cdl.cata`."""
+class TreeCata(Para["NodeTable | Unfolded", _A], Generic[_A]):
+    """The catamorphism of an `Algebra`; built by `cdl.cata`.
+
+    It folds a `NodeTable` (level by level, with its own gradient rule) or an
+    `cdl.Unfolded` built under `jax.jit` by `cdl.ana` (one reverse scan over depth).
+    """
 
     algebra: Algebra[_A]
 
@@ -953,7 +960,7 @@ class TreeCata(Para[NodeTable, _A], Generic[_A]):
         """``cata(<algebra>)``."""
         return f"cata({self.algebra.label})"
 
-    def __call__(self, table: NodeTable) -> _A:
+    def __call__(self, table: "NodeTable | Unfolded") -> _A:
         """Fold every tree of `table`; one carrier per root."""
         from ._unfold import Unfolded, fold
 
