@@ -718,7 +718,9 @@ def _split(cell: Para[Any, Any], example: Any) -> tuple[_Hoist, _Body]:
             lambda r, x: eqx.combine(jax.tree.unflatten(fixed_def, r), rest)(x),
         )
     used = [v for e in kept for v in e.invars] + list(jaxpr.outvars)
-    residuals = list(dict.fromkeys(v for v in used if v in known))
+    residuals = list(
+        dict.fromkeys(v for v in used if isinstance(v, jcore.Var) and v in known)
+    )
     first = jcore.Jaxpr(jaxpr.constvars, jaxpr.invars[:n], residuals, hoisted)
     second = jcore.Jaxpr(
         jaxpr.constvars,
