@@ -944,7 +944,7 @@ def _levels(band: _Level) -> int:
     return int(first[0].shape[0])
 
 
-class TreeCata(Para["NodeTable | Unfolded", _A], Generic[_A]):
+class TreeCata(Para[NodeTable, _A], Generic[_A]):
     """The catamorphism of an `Algebra`; built by `cdl.cata`.
 
     It folds a `NodeTable` (level by level, with its own gradient rule) or an
