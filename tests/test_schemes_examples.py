@@ -4,6 +4,8 @@ import importlib.util
 import pathlib
 import sys
 
+import jax
+
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 
 
@@ -29,3 +31,13 @@ def test_tree_eval_reports_accuracy_by_depth():
     by_depth = load("tree_eval").main(steps=1, hidden=16, batch=32, test_per_depth=4)
     assert sorted(by_depth) == list(range(1, 9))
     assert all(0.0 <= a <= 1.0 for a in by_depth.values())
+
+
+def test_divide_conquer_hylo_learns_the_maximum_and_extrapolates():
+    example = load("divide_conquer")
+    errors = example.main(steps=600, hidden=16, test_lengths=(8, 32))
+    # Far below the best constant guess (about 0.22), at the training length and
+    # at twice the training depth.
+    assert errors[8] < 0.08
+    assert errors[32] < 0.12
+    assert example.constant_error(jax.random.key(0), 32, 512) > 0.15
