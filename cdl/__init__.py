@@ -170,6 +170,7 @@ from .schemes import (
     polynomial as polynomial,
     postpro as postpro,
     prepro as prepro,
+    read_brackets as read_brackets,
     tree_table as tree_table,
     unfold as unfold,
     zygo as zygo,

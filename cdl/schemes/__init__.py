@@ -8,6 +8,7 @@ from ._automata import (
     encoder_decoder as encoder_decoder,
     unfold as unfold,
 )
+from ._brackets import read_brackets as read_brackets
 from ._cata import cata as cata
 from ._cells import (
     ElmanCell as ElmanCell,
