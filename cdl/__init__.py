@@ -173,5 +173,6 @@ from .schemes import (
     read_brackets as read_brackets,
     tree_table as tree_table,
     unfold as unfold,
+    upwards as upwards,
     zygo as zygo,
 )

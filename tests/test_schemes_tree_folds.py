@@ -358,3 +358,78 @@ def test_tree_folds_reject_wrong_input():
     table = cdl.tree_table(cdl.NatF, cdl.Layer("Zero", None, ()))
     with pytest.raises(TypeError, match="one of TreeF, but the data is a NatF"):
         cdl.para(alg)(table)
+
+
+# upwards: the fold of every node's subtree, in node order.
+
+
+def post_order(term):
+    """The subterms in tree_table's node order: children first, left to right."""
+    out = []
+    for c in term.children:
+        out.extend(post_order(c))
+    return [*out, term]
+
+
+def ref_cata(alg, term):
+    return alg(alg.functor.fmap(lambda t: ref_cata(alg, t), term))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(trees(8), min_size=1, max_size=3), st.integers(0, 50))
+def test_upwards_folds_every_subtree_in_node_order(forest, seed):
+    w, a, b = weights(seed)
+    alg = cdl.Algebra(cdl.TreeF, Leaf=LeafCell(w), Node=NodeCell(a, b))
+    table = cdl.tree_table(cdl.TreeF, forest, forest=True)
+    terms = [s for t in forest for s in post_order(tree_term(t))]
+    got = jax.jit(lambda t: cdl.upwards(alg)(t))(table)
+    assert got.shape == (table.size, H)
+    expected = jnp.stack([ref_cata(alg, s) for s in terms])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    roots = cdl.cata(alg)(table)
+    np.testing.assert_allclose(got[table.size - 1], roots[-1], rtol=1e-6)
+
+
+def test_upwards_gradient_of_a_loss_on_every_node():
+    tree = ((0.5, -1.0), (0.3, (1.2, 0.7)))
+    w, a, b = weights(6)
+    alg = cdl.Algebra(cdl.TreeF, Leaf=LeafCell(w), Node=NodeCell(a, b))
+    table = cdl.tree_table(cdl.TreeF, tree)
+    targets = jnp.linspace(-1, 1, table.size * H).reshape(table.size, H)
+
+    def ours(al):
+        return ((cdl.upwards(al)(table) - targets) ** 2).sum()
+
+    def reference(al):
+        out = jnp.stack([ref_cata(al, s) for s in post_order(tree_term(tree))])
+        return ((out - targets) ** 2).sum()
+
+    got, expected = jax.grad(ours)(alg), jax.grad(reference)(alg)
+    for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_bracket_labels_line_up_with_upwards():
+    text = "(3 (2 It) (4 (2 's) (3 great)))\n(1 (1 so) (0 bad))"
+    vocab = {"It": 1.0, "'s": 2.0, "great": 3.0, "so": 4.0, "bad": 5.0}
+    terms, labels = cdl.read_brackets(
+        text, lambda w: jnp.float32(vocab[w]), forest=True, labels=True
+    )
+    table = cdl.tree_table(cdl.TreeF, terms, forest=True)
+
+    class Word(cdl.Para[tuple[Float[Array, ""], tuple[()]], Float[Array, ""]]):
+        def __call__(self, x):
+            return x[0]
+
+    class Join(
+        cdl.Para[
+            tuple[Float[Array, "0"], tuple[Float[Array, ""], Float[Array, ""]]],
+            Float[Array, ""],
+        ]
+    ):
+        def __call__(self, x):
+            return 10 * x[1][0] + x[1][1]
+
+    spans = cdl.upwards(cdl.Algebra(cdl.TreeF, Leaf=Word(), Node=Join()))(table)
+    assert labels == ["2", "2", "3", "4", "3", "1", "0", "1"]
+    np.testing.assert_allclose(spans, [1, 2, 3, 23, 10 * 1 + 23, 4, 5, 45])

@@ -52,6 +52,7 @@ from ._tree_folds import (
     histo as histo,
     mutu as mutu,
     para as para,
+    upwards as upwards,
     zygo as zygo,
 )
 from ._unfold import (

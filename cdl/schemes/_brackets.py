@@ -61,6 +61,7 @@ def read_brackets(
     phrase: Callable[[str], Any] | None = None,
     functor: Functor = TreeF,
     forest: bool = False,
+    labels: bool = False,
 ) -> Any:
     """Read a bracketed parse tree (or several) as terms of `functor`.
 
@@ -75,11 +76,15 @@ def read_brackets(
       children, and one child is collapsed into it), or a functor with a single
       variadic constructor with a payload.
     - `forest`: read every tree of `text` and return a list.
+    - `labels`: also return every node's label (``None`` for a bare word), in the
+      order in which `cdl.tree_table` stores the nodes (children before parents,
+      left to right, tree after tree): the targets of a per-node loss on
+      `cdl.upwards`. A collapsed chain keeps its outermost label.
 
     **Returns:** a `cdl.Layer` term (a list with `forest`), ready for
-    `cdl.tree_table`. Raises `ValueError` for unbalanced brackets, an empty
-    phrase, a phrase with more children than the functor allows, or several trees
-    without `forest`.
+    `cdl.tree_table`; with `labels`, the pair ``(terms, labels)``. Raises
+    `ValueError` for unbalanced brackets, an empty phrase, a phrase with more
+    children than the functor allows, or several trees without `forest`.
 
     >>> import numpy as np, cdl
     >>> vocab = {"It": 0, "'s": 1, "great": 2}
@@ -87,6 +92,8 @@ def read_brackets(
     ...                          lambda w: np.float32(vocab[w]))
     >>> cdl.tree_table(cdl.TreeF, term).size
     5
+    >>> cdl.read_brackets("(3 (2 It) (4 (2 's) (3 great)))", str, labels=True)[1]
+    ['2', '2', '3', '4', '3']
     >>> cdl.read_brackets("(S (A a) (B b) (C c))", lambda w: 0.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -97,25 +104,35 @@ def read_brackets(
         raise ValueError(
             f"the text holds {len(tops)} trees: pass forest=True to read them all."
         )
+    found: list[str | None] = []
     if functor == TreeF:
-        terms = [_binary(t, word) for t in tops]
+        terms = [_binary(t, word, found, None) for t in tops]
     else:
-        terms = [_rose(t, word, phrase, functor) for t in tops]
-    return terms if forest else terms[0]
+        terms = [_rose(t, word, phrase, functor, found) for t in tops]
+    out = terms if forest else terms[0]
+    return (out, found) if labels else out
 
 
-def _binary(tree: "_Phrase | str", word: Callable[[str], Any]) -> Layer[Any]:
+def _binary(
+    tree: "_Phrase | str",
+    word: Callable[[str], Any],
+    found: list[str | None],
+    above: str | None,
+) -> Layer[Any]:
     if isinstance(tree, str):
+        found.append(above)
         return Layer("Leaf", word(tree), ())
+    label = tree.label if above is None else above
     if len(tree.children) == 1:
-        return _binary(tree.children[0], word)
+        return _binary(tree.children[0], word, found, label)
     if len(tree.children) > 2:
         raise ValueError(
             f"the phrase {tree.label!r} at character {tree.at} has "
             f"{len(tree.children)} children, but a TreeF node takes 2: binarise the "
             f"tree first, or read it as a rose tree."
         )
-    left, right = (_binary(c, word) for c in tree.children)
+    left, right = (_binary(c, word, found, None) for c in tree.children)
+    found.append(label)
     return Layer("Node", None, (left, right))
 
 
@@ -124,6 +141,7 @@ def _rose(
     word: Callable[[str], Any],
     phrase: Callable[[str], Any] | None,
     functor: Functor,
+    found: list[str | None],
 ) -> Layer[Any]:
     (c,) = functor.constructors if len(functor.constructors) == 1 else (None,)
     if c is None or not c.variadic or not c.payload:
@@ -132,8 +150,10 @@ def _rose(
             f"with a payload (like RoseF(k)), not {functor!r}."
         )
     if isinstance(tree, str):
+        found.append(None)
         return Layer(c.name, word(tree), ())
     if len(tree.children) == 1 and isinstance(tree.children[0], str):
+        found.append(tree.label)
         return Layer(c.name, word(tree.children[0]), ())
     if phrase is None:
         raise ValueError(
@@ -145,5 +165,6 @@ def _rose(
             f"the phrase {tree.label!r} at character {tree.at} has "
             f"{len(tree.children)} children, more than {functor.name}'s {c.arity}."
         )
-    kids = tuple(_rose(k, word, phrase, functor) for k in tree.children)
+    kids = tuple(_rose(k, word, phrase, functor, found) for k in tree.children)
+    found.append(tree.label)
     return Layer(c.name, phrase(tree.label), kids)

@@ -77,6 +77,8 @@ class NodeTable(eqx.Module):
     """Rows of the results buffer holding the roots (not node indices)."""
     rows: "Rows"
     """What each row of the results buffer holds: constructor, children, sizes."""
+    nodes: Int[Array, " n"]
+    """The row of the results buffer holding each node, in node order."""
 
     @staticmethod
     def from_arrays(
@@ -311,7 +313,10 @@ def _build(
     root_arr = jnp.asarray(np.asarray(roots, np.int32))
     depth = int(heights.max(initial=0))
     rows = _rows_of(tags, kids, heights, slot, position, capacity)
-    return NodeTable(functor, n, depth, capacity, stored, tuple(bands), root_arr, rows)
+    nodes = jnp.asarray(position.astype(np.int32))
+    return NodeTable(
+        functor, n, depth, capacity, stored, tuple(bands), root_arr, rows, nodes
+    )
 
 
 def _rows_of(
@@ -769,10 +774,18 @@ def _example(
 
 
 def _evaluate(
-    algebra: Algebra[Any], table: NodeTable, *, subtrees: bool = False
+    algebra: Algebra[Any],
+    table: NodeTable,
+    *,
+    subtrees: bool = False,
+    every_node: bool = False,
 ) -> Any:
-    """Fold every tree of `table` with `algebra`; with `subtrees`, as a para."""
+    """Fold every tree of `table` with `algebra`; with `subtrees`, as a para.
+
+    The result is the carrier at every root, or with `every_node` at every node.
+    """
     size = table.capacity
+    out_rows = table.nodes if every_node else table.roots
     views = table if subtrees else None
     template = _carrier_template(algebra, table)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
@@ -822,17 +835,15 @@ def _evaluate(
 
     @jax.custom_vjp
     def run(p: Any, pd: Any) -> Any:
-        return jax.tree.map(lambda b: b[table.roots], forward(p, pd))
+        return jax.tree.map(lambda b: b[out_rows], forward(p, pd))
 
     def run_fwd(p: Any, pd: Any) -> tuple[Any, Any]:
         buf = forward(p, pd)
-        return jax.tree.map(lambda b: b[table.roots], buf), (p, pd, buf)
+        return jax.tree.map(lambda b: b[out_rows], buf), (p, pd, buf)
 
     def run_bwd(res: Any, g: Any) -> tuple[Any, Any]:
         p, pd, buf = res
-        ct = jax.tree.map(
-            lambda b, gi: jnp.zeros_like(b).at[table.roots].add(gi), buf, g
-        )
+        ct = jax.tree.map(lambda b, gi: jnp.zeros_like(b).at[out_rows].add(gi), buf, g)
         # The gradient flows to each cell's residuals, then once through its hoist.
         fixed, hoist_vjp, loose = {}, {}, {}
         for name, (hoist, _) in splits.items():

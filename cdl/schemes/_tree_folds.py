@@ -83,6 +83,54 @@ class TreePara(_TreeFold[_A], Generic[_A]):
         return out
 
 
+class Upwards(_TreeFold[_A], Generic[_A]):
+    """The upwards accumulation of an `Algebra`; built by `cdl.upwards`."""
+
+    algebra: Algebra[_A]
+
+    @property
+    def label(self) -> str:
+        """``upwards(<algebra>)``."""
+        return f"upwards({self.algebra.label})"
+
+    def __call__(self, table: NodeTable) -> _A:
+        """The fold of every node's subtree, stacked in node order."""
+        _check_table(self.label, self.algebra.functor, table)
+        out: _A = _evaluate(self.algebra, table, every_node=True)
+        return out
+
+
+def upwards(algebra: Algebra[_A]) -> Upwards[_A]:
+    """The upwards accumulation: every node labelled with the fold of its subtree.
+
+    Where ``cdl.cata(algebra)`` returns the carrier at each root,
+    ``upwards(algebra)`` returns it at every node, stacked along a first axis in
+    the table's node order (for `cdl.tree_table`: children before parents, left
+    to right, tree after tree; `cdl.read_brackets(..., labels=True)` lists its
+    labels in that order). It is the same level-by-level pass, with the same
+    gradient rule: a loss on every node (a sentiment label on every phrase, say)
+    costs no more than one on the roots.
+
+    **Arguments:** `algebra`, a `cdl.Algebra`.
+
+    **Returns:** a `cdl.Para` from node tables to stacked carriers ``[n, ...]``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from jaxtyping import Array, Float
+    >>> class Leaf(cdl.Para[tuple[Float[Array, ""], tuple[()]], Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return x[0]
+    >>> class Add(cdl.Para[tuple[Float[Array, "0"], tuple[Float[Array, ""],
+    ...           Float[Array, ""]]], Float[Array, ""]]):
+    ...     def __call__(self, x):
+    ...         return x[1][0] + x[1][1]
+    >>> total = cdl.Algebra(cdl.TreeF, Leaf=Leaf(), Node=Add())
+    >>> cdl.upwards(total)(cdl.tree_table(cdl.TreeF, ((1.0, 2.0), 4.0)))
+    Array([1., 2., 3., 4., 7.], dtype=float32)
+    """
+    return Upwards(algebra)
+
+
 class _Pair(Para[Any, Any]):
     """One constructor's cells of two algebras, run side by side on pairs.
 
