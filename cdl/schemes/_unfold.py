@@ -470,12 +470,7 @@ def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
     Array(5., dtype=float32)
     """
     functor = algebra.functor
-    if tree.functor != functor:
-        raise TypeError(
-            _messages.wrong_functor(
-                f"cata({algebra.label})", functor.name, f"{tree.functor.name} tree"
-            )
-        )
+    _same_functor(f"cata({algebra.label})", functor, tree.functor, "tree")
     template = _carrier(algebra, tree)
 
     def level(below: Any, xs: Any) -> Any:
@@ -527,6 +522,14 @@ def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
     return result
 
 
+def _same_functor(scheme: str, expected: Functor, given: Functor, what: str) -> None:
+    """Raise `TypeError` unless `given` (the functor of `what`) is `expected`."""
+    if given != expected:
+        raise TypeError(
+            _messages.wrong_functor(scheme, expected.name, f"{what} of {given.name}")
+        )
+
+
 class TreeAna(Para[_S, Unfolded], Generic[_S]):
     """The anamorphism of a `Coalgebra`; built by `cdl.ana`."""
 
@@ -558,14 +561,7 @@ class TreeHylo(Para[_S, _A], Generic[_S, _A]):
     widths: tuple[int, ...] = eqx.field(static=True)
 
     def __check_init__(self) -> None:
-        if self.algebra.functor != self.coalgebra.functor:
-            raise TypeError(
-                _messages.wrong_functor(
-                    "hylo",
-                    self.algebra.functor.name,
-                    f"coalgebra of {self.coalgebra.functor.name}",
-                )
-            )
+        _same_functor("hylo", self.algebra.functor, self.coalgebra.functor, "coalgebra")
 
     def signature(self) -> tuple[Space, Space]:
         """Seeds to carriers (unchecked pytrees)."""
@@ -592,14 +588,7 @@ class TreeApo(Para[_S, Unfolded], Generic[_S]):
     widths: tuple[int, ...] = eqx.field(static=True)
 
     def __check_init__(self) -> None:
-        if self.source.functor != self.coalgebra.functor:
-            raise TypeError(
-                _messages.wrong_functor(
-                    "apo",
-                    self.coalgebra.functor.name,
-                    f"source of {self.source.functor.name}",
-                )
-            )
+        _same_functor("apo", self.coalgebra.functor, self.source.functor, "source")
 
     def signature(self) -> tuple[Space, Space]:
         """Seeds to `Unfolded` structures (unchecked pytrees)."""
