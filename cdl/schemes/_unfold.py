@@ -530,8 +530,8 @@ def _same_functor(scheme: str, expected: Functor, given: Functor, what: str) -> 
         )
 
 
-class TreeAna(Para[_S, Unfolded], Generic[_S]):
-    """The anamorphism of a `Coalgebra`; built by `cdl.ana`."""
+class _TreeUnfold(Para[_S, Unfolded], Generic[_S]):
+    """An unfold of a `Coalgebra` into an `Unfolded`, with one width per level."""
 
     coalgebra: Coalgebra[_S]
     widths: tuple[int, ...] = eqx.field(static=True)
@@ -542,8 +542,13 @@ class TreeAna(Para[_S, Unfolded], Generic[_S]):
 
     @property
     def label(self) -> str:
-        """``ana(<coalgebra>, <widths>)``."""
-        return f"ana({self.coalgebra.label}, {_describe(self.widths)})"
+        """``<scheme>(<coalgebra>, <widths>)``."""
+        scheme = type(self).__name__.removeprefix("Tree").lower()
+        return f"{scheme}({self.coalgebra.label}, {_describe(self.widths)})"
+
+
+class TreeAna(_TreeUnfold[_S], Generic[_S]):
+    """The anamorphism of a `Coalgebra`; built by `cdl.ana`."""
 
     def __call__(self, seed: _S) -> Unfolded:
         """Unfold `seed`, level by level."""
@@ -578,26 +583,15 @@ class TreeHylo(Para[_S, _A], Generic[_S, _A]):
         return fold(self.algebra, ana(seed))
 
 
-class TreeApo(Para[_S, Unfolded], Generic[_S]):
+class TreeApo(_TreeUnfold[_S], Generic[_S]):
     """The apomorphism of a `Coalgebra`; built by `cdl.apo`."""
 
-    coalgebra: Coalgebra[_S]
     finish: Callable[[_S], Bool[Array, ""]]
     tail: Callable[[_S], Int[Array, ""]]
     source: Unfolded
-    widths: tuple[int, ...] = eqx.field(static=True)
 
     def __check_init__(self) -> None:
         _same_functor("apo", self.coalgebra.functor, self.source.functor, "source")
-
-    def signature(self) -> tuple[Space, Space]:
-        """Seeds to `Unfolded` structures (unchecked pytrees)."""
-        return SpaceVar("S"), SpaceVar("Unfolded")
-
-    @property
-    def label(self) -> str:
-        """``apo(<coalgebra>, <widths>)``."""
-        return f"apo({self.coalgebra.label}, {_describe(self.widths)})"
 
     def __call__(self, seed: _S) -> Unfolded:
         """Unfold `seed`; a finished seed becomes a copy of a `source` subtree."""
@@ -630,20 +624,8 @@ class TreeApo(Para[_S, Unfolded], Generic[_S]):
         return _grow(functor, expand, (seed, jnp.int32(-1)), self.widths)
 
 
-class TreeFutu(Para[_S, Unfolded], Generic[_S]):
+class TreeFutu(_TreeUnfold[_S], Generic[_S]):
     """The futumorphism of a `Coalgebra`; built by `cdl.futu`."""
-
-    coalgebra: Coalgebra[_S]
-    widths: tuple[int, ...] = eqx.field(static=True)
-
-    def signature(self) -> tuple[Space, Space]:
-        """Seeds to `Unfolded` structures (unchecked pytrees)."""
-        return SpaceVar("S"), SpaceVar("Unfolded")
-
-    @property
-    def label(self) -> str:
-        """``futu(<coalgebra>, <widths>)``."""
-        return f"futu({self.coalgebra.label}, {_describe(self.widths)})"
 
     def __call__(self, seed: _S) -> Unfolded:
         """Unfold `seed`; a child given as a layer is placed without a step."""
@@ -926,7 +908,7 @@ def apo(
         if not isinstance(max_size, Unfolded):
             raise TypeError(_messages.apo_needs_source(max_size))
         widths = _widths("apo", max_depth, max_width)
-        return TreeApo(coalgebra, finish, tail, max_size, widths)
+        return TreeApo(coalgebra, widths, finish, tail, max_size)
     if not isinstance(max_size, int) or max_depth is not None:
         raise TypeError(_messages.list_needs_size("apo"))
     return _list.apo(coalgebra, finish, tail, max_size)
