@@ -208,6 +208,8 @@ def test_an_algebra_of_another_functor_is_rejected():
         TypeError, match="the algebra is one of TreeF, but the data is a NatF"
     ):
         cdl.cata(tree_algebra(0))(nat)
+    with pytest.raises(TypeError, match="folds a `cdl.NodeTable`.*given ArrayImpl"):
+        cdl.cata(tree_algebra(0))(jnp.ones((3, 4)))
 
 
 def test_degenerate_trees_use_few_scans():

@@ -955,6 +955,16 @@ def _levels(band: _Level) -> int:
     return int(first[0].shape[0])
 
 
+def check_table(scheme: str, functor: Functor, table: Any) -> None:
+    """Raise `TypeError` unless `table` is a `NodeTable` of `functor`."""
+    if not isinstance(table, NodeTable):
+        raise TypeError(_messages.not_a_table(scheme, table))
+    if table.functor != functor:
+        raise TypeError(
+            _messages.wrong_functor(scheme, functor.name, table.functor.name)
+        )
+
+
 class TreeCata(Para[NodeTable, _A], Generic[_A]):
     """The catamorphism of an `Algebra`; built by `cdl.cata`.
 
@@ -979,11 +989,6 @@ class TreeCata(Para[NodeTable, _A], Generic[_A]):
 
         if isinstance(table, Unfolded):
             return fold(self.algebra, table)
-        if table.functor != self.algebra.functor:
-            raise TypeError(
-                _messages.wrong_functor(
-                    self.label, self.algebra.functor.name, table.functor.name
-                )
-            )
+        check_table(self.label, self.algebra.functor, table)
         out: _A = _evaluate(self.algebra, table)
         return out

@@ -34,20 +34,11 @@ from .._space import Space, SpaceVar
 from . import _list, _messages
 from ._functor import Functor
 from ._list import Histo, ListAlgebra, Mutu, ParaList, Suffix, Zygo
-from ._tree import Algebra, NodeTable, _evaluate
+from ._tree import Algebra, NodeTable, _evaluate, check_table
 
 _E = TypeVar("_E")
 _A = TypeVar("_A")
 _B = TypeVar("_B")
-
-
-def _check_table(label: str, functor: Functor, table: NodeTable) -> None:
-    if not isinstance(table, NodeTable):
-        raise TypeError(_messages.not_a_table(label, table))
-    if table.functor != functor:
-        raise TypeError(
-            _messages.wrong_functor(label, functor.name, table.functor.name)
-        )
 
 
 def _same_functor(scheme: str, first: Algebra[Any], second: Algebra[Any]) -> Functor:
@@ -78,7 +69,7 @@ class TreePara(_TreeFold[_A], Generic[_A]):
 
     def __call__(self, table: NodeTable) -> _A:
         """Fold `table`; each cell sees ``(Subtree, result)`` per child."""
-        _check_table(self.label, self.algebra.functor, table)
+        check_table(self.label, self.algebra.functor, table)
         out: _A = _evaluate(self.algebra, table, subtrees=True)
         return out
 
@@ -95,7 +86,7 @@ class Upwards(_TreeFold[_A], Generic[_A]):
 
     def __call__(self, table: NodeTable) -> _A:
         """The fold of every node's subtree, stacked in node order."""
-        _check_table(self.label, self.algebra.functor, table)
+        check_table(self.label, self.algebra.functor, table)
         out: _A = _evaluate(self.algebra, table, every_node=True)
         return out
 
@@ -185,7 +176,7 @@ class TreeZygo(_TreeFold[_A], Generic[_A, _B]):
 
     def __call__(self, table: NodeTable) -> _A:
         """Fold `table` with both algebras; the main result."""
-        _check_table(self.label, self.algebra.functor, table)
+        check_table(self.label, self.algebra.functor, table)
         _, out = _evaluate(_paired(self.helper, self.algebra, False), table)
         result: _A = out
         return result
@@ -204,7 +195,7 @@ class TreeMutu(_TreeFold[tuple[_A, _B]], Generic[_A, _B]):
 
     def __call__(self, table: NodeTable) -> tuple[_A, _B]:
         """Fold `table` with both algebras, each seeing both results."""
-        _check_table(self.label, self.first.functor, table)
+        check_table(self.label, self.first.functor, table)
         out: tuple[_A, _B] = _evaluate(_paired(self.first, self.second, True), table)
         return out
 
@@ -309,7 +300,7 @@ class TreeHisto(_TreeFold[_A], Generic[_A]):
     def __call__(self, table: NodeTable) -> _A:
         """Fold `table`; each cell sees its children's `History`."""
         functor = self.algebra.functor
-        _check_table(self.label, functor, table)
+        check_table(self.label, functor, table)
         width = max(c.arity for c in functor.constructors)
         cells = {
             c.name: _Remember(
