@@ -1,0 +1,96 @@
+"""Every user-facing error text of `cdl.games`, in one place."""
+
+
+def no_players(arena: str) -> str:
+    """Text of the error raised when an arena holds no player."""
+    return (
+        f"Game({arena}): the arena holds no player: wrap the models that learn in "
+        f"`cdl.games.Player(name, model, optimiser)` before wiring them."
+    )
+
+
+def missing_losses(names: list[str]) -> str:
+    """Text of the error raised when players of the arena have no loss."""
+    return (
+        f"Game: no loss was given for player(s) {', '.join(map(repr, names))}: "
+        f"give `losses` one entry per player of the arena."
+    )
+
+
+def unknown_losses(names: list[str], players: list[str]) -> str:
+    """Text of the error raised when losses name players the arena lacks."""
+    return (
+        f"Game: losses were given for {', '.join(map(repr, names))}, which the arena "
+        f"does not hold; its players are {', '.join(map(repr, players))}."
+    )
+
+
+def clashing_player(name: str, first: str, second: str) -> str:
+    """Text of the error raised when one name is used for two different players."""
+    return (
+        f"Game: the name {name!r} is used by two different players, {first} and "
+        f"{second}: each occurrence of a player must be the same model and optimiser "
+        f"(it shares its parameters); give different players different names."
+    )
+
+
+def bad_play(play: object) -> str:
+    """Text of the error raised for an unknown way of playing."""
+    return (
+        f"Game: play must be 'simultaneous' or 'alternating', but was given {play!r}."
+    )
+
+
+def bad_order(order: list[str], players: list[str]) -> str:
+    """Text of the error raised when the order of turns is not the players."""
+    return (
+        f"Game: the order of turns {order} must name each player once; "
+        f"its players are {players}."
+    )
+
+
+def needs_inputs(arena: str, dom: object) -> str:
+    """Text of the error raised when an arena that reads data was given none."""
+    return (
+        f"Game({arena}): the arena reads inputs from {dom!r}: pass them to "
+        f"`step`/`losses_at` (only an arena of `Move`s plays without inputs)."
+    )
+
+
+def unknown_player(name: object, players: list[str]) -> str:
+    """Text of the error raised when a player is looked up by a name not in a game."""
+    return f"Game: no player is named {name!r}; its players are {players}."
+
+
+def bad_alpha(alpha: object, players: int) -> str:
+    """Text of the error raised when LOLA's look-ahead rates do not fit the game."""
+    return (
+        f"LOLA: alpha must be one number or one per player ({players}), "
+        f"but was given {alpha!r}."
+    )
+
+
+def bad_name(name: object) -> str:
+    """Text of the error raised when a player's name is not a non-empty string."""
+    return f"Player: the name must be a non-empty string, but was given {name!r}."
+
+
+def not_a_morphism(what: str, value: object) -> str:
+    """Text of the error raised when something other than a Para morphism is given."""
+    return f"{what} must be a cdl.Para morphism, but was given {type(value).__name__}."
+
+
+def not_an_optimiser(name: str, value: object) -> str:
+    """Text of the error raised when a player's optimiser is not an optimiser lens."""
+    return (
+        f"Player({name!r}): the optimiser must be a cdl optimiser lens (e.g. "
+        f"`cdl.SGD(0.1)`, or `cdl.optics.from_optax(...)`), but was given "
+        f"{type(value).__name__}."
+    )
+
+
+def bad_steps(steps: object) -> str:
+    """Text of the error raised for a number of best-response steps below one."""
+    return (
+        f"best_response_gains: steps must be a positive int, but was given {steps!r}."
+    )
