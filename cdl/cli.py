@@ -11,18 +11,19 @@ Bad arguments print one line on stderr and exit with status 2.
 """
 
 import importlib
-import os
 import runpy
-import site
+import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 import typer
-from rich.console import Console
+
+from ._check import NO_FILES, mypy_arguments, mypy_config, stub_path
+
+__all__ = ["main", "mypy_config", "stub_path"]
 
 HELP: Final = (
     "cdl: categorical deep learning on JAX.\n\n"
@@ -131,6 +132,8 @@ def _addition(
     from the least significant digit; a transformer of place-value embeddings sees
     the same sums of at most 8 digits. Both are scored on 8- to 128-digit sums.
     """
+    from rich.console import Console
+
     from .demos import plot as save_plot, run_addition
     from .draw import draw
 
@@ -204,6 +207,8 @@ def _draw(
     ],
 ) -> None:
     """Draw a model as a string diagram: boxes are layers, wires their spaces."""
+    from rich.console import Console
+
     from .draw import draw
 
     _suffix_checked(output, "OUTPUT")
@@ -214,96 +219,23 @@ def _draw(
     )
 
 
-def mypy_config(strict: bool) -> str:
-    """A mypy configuration enabling cdl's plugin and its shape-aware jax stubs.
-
-    **Arguments:** `strict`, whether to turn on mypy's ``--strict`` checks too.
-
-    **Returns:** the text of an ini file.
-
-    >>> print(mypy_config(False).splitlines()[0])
-    [mypy]
-    >>> "cdl_shape_plugin.py" in mypy_config(True)
-    True
-    """
-    lines = [
-        "[mypy]",
-        f"python_version = {sys.version_info.major}.{sys.version_info.minor}",
-        f"strict = {strict}",
-        "allow_redefinition = True",
-        "plugins = " + ", ".join(_plugins()),
-    ]
-    paths = [str(p) for p in (stub_path(), _source_root()) if p is not None]
-    if paths:
-        lines.append(f"mypy_path = {os.pathsep.join(paths)}")
-    lines += [
-        "",
-        "[mypy-cdl.*]",
-        "ignore_errors = True",
-        "",
-        "[mypy-sklearn.*,networkx.*,optax.*,matplotlib.*]",
-        "ignore_missing_imports = True",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _plugins() -> list[str]:
-    # Named by file, the plugin loads without importing cdl, jax and equinox.
-    entry = Path(__file__).resolve().parent / "mypy_plugin" / "cdl_shape_plugin.py"
-    plugins = [str(entry) if entry.is_file() else "cdl.mypy_plugin"]
-    try:
-        importlib.import_module("returns.contrib.mypy.returns_plugin")
-    except ImportError:
-        return plugins
-    return ["returns.contrib.mypy.returns_plugin", *plugins]
-
-
-def _source_root() -> Path | None:
-    """The folder holding the cdl package, when mypy would not find it alone.
-
-    An editable install imports cdl through a finder hook that mypy cannot follow;
-    a regular install lies in site-packages, where mypy looks anyway.
-    """
-    root = Path(__file__).resolve().parent.parent
-    installed = {Path(p).resolve() for p in site.getsitepackages()}
-    return None if root in installed else root
-
-
-def stub_path() -> Path | None:
-    """Where cdl's jax stubs are: beside the package, or in the installed data.
-
-    **Returns:** the directory holding ``jax/__init__.pyi``, or None.
-
-    >>> (stub_path() / "jax" / "__init__.pyi").is_file()
-    True
-    """
-    package = Path(__file__).resolve().parent
-    candidates = [
-        package.parent / "typeshed_ext",
-        Path(sys.prefix) / "share" / "cdl" / "typeshed_ext",
-    ]
-    for candidate in candidates:
-        if (candidate / "jax" / "__init__.pyi").is_file():
-            return candidate
-    return None
-
-
 @_app.command("check")
 def _check(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             exists=True,
             metavar="FILES",
             help="Python files or directories to check.",
             show_default=False,
         ),
-    ],
+    ] = None,
     strict: Annotated[
         bool, typer.Option(help="Also apply mypy's --strict checks.")
     ] = False,
     show_config: Annotated[
-        bool, typer.Option(help="Print the mypy configuration used, then check.")
+        bool,
+        typer.Option(help="Print the mypy configuration used, then check FILES."),
     ] = False,
 ) -> None:
     """Check FILES with mypy, cdl's plugin and its jax stubs: shape bugs as errors.
@@ -311,20 +243,26 @@ def _check(
     For code whose mypy is not configured for cdl. To configure mypy yourself,
     see the configuration printed by --show-config.
     """
-    from mypy import api
-
-    config = mypy_config(strict)
     if show_config:
-        Console().print(config, markup=False, highlight=False)
-    with tempfile.TemporaryDirectory(prefix="cdl-check-") as folder:
-        ini = Path(folder) / "mypy.ini"
-        ini.write_text(config, encoding="utf-8")
-        out, err, status = api.run(
-            ["--config-file", str(ini), *(str(f) for f in files)]
-        )
-    sys.stdout.write(out)
-    sys.stderr.write(err)
-    raise typer.Exit(status)
+        sys.stdout.write(mypy_config(strict))
+        if not files:
+            return
+    if not files:
+        raise _CliError(NO_FILES)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            *mypy_arguments([str(f) for f in files], strict),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    raise typer.Exit(done.returncode)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
