@@ -74,8 +74,8 @@ def players_of(arena: Para[Any, Any]) -> tuple[Player[Any, Any], ...]:
 
 
 def _same_structure(a: object, b: object) -> bool:
-    same: bool = jax.tree.structure(a) == jax.tree.structure(b)
-    return same
+    left: Any = jax.tree.structure(a)
+    return bool(left == jax.tree.structure(b))
 
 
 def _unit_input(space: Space) -> Any:
@@ -95,7 +95,7 @@ class GameState(eqx.Module):
     order (`Game.names`); `rule_state`, the update rule's state (one entry per
     player); `step`, an int32 scalar.
 
-    **Returns:** the state, a pytree (serialise it with Equinox or `save_checkpoint`).
+    **Returns:** the state, a pytree (serialise it with ``equinox.tree_serialise_leaves``).
 
     >>> import cdl
     >>> from cdl.games import Game, Move, Player
