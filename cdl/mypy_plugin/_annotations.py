@@ -1,0 +1,243 @@
+"""Jaxtyping annotations read as shaped array types.
+
+``Float[Array, "b 784"]`` becomes ``Array[b, 784]``; the declared spaces of a `Para`
+subclass (``Para[Float[Array, "in_dim"], Float[Array, "out_dim"]]``) keep their
+shapes, and a generic layer's type parameters stand for the named dimensions that its
+``__init__`` takes (``Linear[784, 128]``).
+"""
+
+from mypy.nodes import (
+    Decorator,
+    EllipsisExpr,
+    Expression,
+    FuncDef,
+    IndexExpr,
+    MemberExpr,
+    NameExpr,
+    OverloadedFuncDef,
+    StrExpr,
+    TupleExpr,
+    TypeInfo,
+)
+from mypy.plugin import AnalyzeTypeContext, ClassDefContext
+from mypy.types import (
+    AnyType,
+    Instance,
+    RawExpressionType,
+    TupleType,
+    Type,
+    TypeOfAny,
+    TypeVarType,
+    UnboundType,
+    UnpackType,
+    get_proper_type,
+)
+
+from . import _messages
+from ._names import JAXTYPING_DTYPES
+from ._shapes import Dim, Star, Sym
+from ._types import ARRAY_CLASS, Shapes, tag_of
+
+
+def parse_dims(text: str) -> list[Dim] | None:
+    """Jaxtyping's dimension string as plugin dimensions (None: not understood)."""
+    dims: list[Dim] = []
+    for token in text.split():
+        if token == "...":
+            dims.append(Star(None))
+        elif token.startswith("*"):
+            name = token[1:]
+            dims.append(Star(name if name.isidentifier() else None))
+        elif token.isdigit():
+            dims.append(int(token))
+        elif token.isidentifier() and token != "_":
+            dims.append(Sym(token))
+        else:
+            dims.append(None)
+    if sum(isinstance(d, Star) for d in dims) > 1:
+        return None
+    return dims
+
+
+def analyze_jaxtyping(ctx: AnalyzeTypeContext) -> Type:
+    name = ctx.type.name.rsplit(".", 1)[-1]
+    args = ctx.type.args
+    if name not in JAXTYPING_DTYPES or len(args) != 2:
+        return analyze_plain(ctx)
+    spec = args[1]
+    base = ctx.api.analyze_type(args[0])
+    text: object = None
+    if isinstance(spec, RawExpressionType):
+        text = spec.literal_value
+    elif isinstance(spec, UnboundType):
+        text = spec.original_str_expr
+    proper = get_proper_type(base)
+    if not isinstance(text, str) or not isinstance(proper, Instance):
+        return base
+    if proper.type.fullname != ARRAY_CLASS:
+        return base
+    dims = parse_dims(text)
+    if dims is None:
+        return base
+    integer = ctx.api.named_type("builtins.int", [])
+    tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
+    return Shapes(proper.type, tup, integer).array_type(dims)
+
+
+def analyze_plain(ctx: AnalyzeTypeContext) -> Type:
+    """What mypy itself makes of ``Annotated[T, ...]``: `T`."""
+    if len(ctx.type.args) < 2:
+        ctx.api.fail(_messages.ANNOTATED_ARGUMENTS, ctx.context)
+        return AnyType(TypeOfAny.from_error)
+    return ctx.api.analyze_type(ctx.type.args[0])
+
+
+def shape_para_base(para: str, ctx: ClassDefContext) -> None:
+    expr, info = ctx.reason, ctx.cls.info
+    if not isinstance(expr, IndexExpr) or not isinstance(expr.index, TupleExpr):
+        return
+    integer = ctx.api.named_type("builtins.int", [])
+    shapes = Shapes(
+        integer.type,
+        ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)]),
+        integer,
+    )
+    for k, base in enumerate(info.bases):
+        if base.type.fullname == para and len(base.args) == len(expr.index.items):
+            args = [
+                _shape_expr(e, a, shapes)
+                for e, a in zip(expr.index.items, base.args, strict=True)
+            ]
+            shaped = base.copy_modified(args=args)
+            names = _finddim_params(info, shaped)
+            if names:
+                tvars = {
+                    n: tv
+                    for n, tv in zip(names, info.defn.type_vars, strict=True)
+                    if isinstance(tv, TypeVarType)
+                }
+                shaped = shaped.copy_modified(
+                    args=[_bind_dims(a, tvars) for a in shaped.args]
+                )
+                info.metadata["cdl"] = {"dims": names}
+            info.bases[k] = shaped
+
+
+def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
+    """`analyzed` with the shapes that the jaxtyping strings in `expr` give."""
+    t = get_proper_type(analyzed)
+    if not isinstance(expr, IndexExpr) or not isinstance(
+        expr.base, NameExpr | MemberExpr
+    ):
+        return analyzed
+    items = expr.index.items if isinstance(expr.index, TupleExpr) else [expr.index]
+    if (
+        isinstance(t, Instance)
+        and t.type.fullname == "builtins.tuple"
+        and len(items) == 2
+        and isinstance(items[1], EllipsisExpr)
+        and len(t.args) == 1
+    ):
+        return t.copy_modified(args=[_shape_expr(items[0], t.args[0], shapes)])
+    if isinstance(t, TupleType) and len(items) == len(t.items):
+        return t.copy_modified(
+            items=[
+                _shape_expr(e, i, shapes) for e, i in zip(items, t.items, strict=True)
+            ]
+        )
+    if (
+        expr.base.name in JAXTYPING_DTYPES
+        and len(items) == 2
+        and isinstance(items[1], StrExpr)
+        and isinstance(t, Instance)
+        and t.type.fullname == ARRAY_CLASS
+    ):
+        dims = parse_dims(items[1].value)
+        if dims is not None:
+            return Instance(t.type, [shapes.dim_type(d) for d in dims])
+    return analyzed
+
+
+def _init_names(info: TypeInfo) -> list[str]:
+    node = info.get_method("__init__")
+    if isinstance(node, Decorator):
+        node = node.func
+    if isinstance(node, OverloadedFuncDef) and node.items:
+        first = node.items[0]
+        node = first.func if isinstance(first, Decorator) else first
+    if isinstance(node, FuncDef):
+        return [n for n in node.arg_names if n]
+    return []
+
+
+def _names_in(typ: Type, out: list[str]) -> None:
+    t = get_proper_type(typ)
+    if isinstance(t, Instance):
+        for a in t.args:
+            _names_in(a, out)
+    elif isinstance(t, TupleType):
+        for a in t.items:
+            _names_in(a, out)
+    elif isinstance(t, UnpackType):
+        _names_in(t.type, out)
+    else:
+        tag = tag_of(t)
+        if tag and tag[0] == "dim" and tag[1] not in out:
+            out.append(tag[1])
+
+
+def _tvar_names(typ: Type, out: set[str]) -> None:
+    t = get_proper_type(typ)
+    if isinstance(t, TypeVarType):
+        out.add(t.name)
+    elif isinstance(t, Instance):
+        for a in t.args:
+            _tvar_names(a, out)
+    elif isinstance(t, TupleType):
+        for a in t.items:
+            _tvar_names(a, out)
+    elif isinstance(t, UnpackType):
+        _tvar_names(t.type, out)
+
+
+def dim_params(info: TypeInfo) -> list[str]:
+    """Names of the dimensions that the class's type parameters stand for, in order.
+
+    Recorded by `_shape_para_base` when the class is analysed (and kept in mypy's
+    cache with the class).
+    """
+    names = info.metadata.get("cdl", {}).get("dims", [])
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def _finddim_params(info: TypeInfo, base: Instance) -> list[str]:
+    """The named dimensions a generic layer's type parameters stand for.
+
+    A generic `Para` subclass whose type variables do not occur in its declared
+    spaces binds them, in order, to the named dimensions of those spaces that are
+    also ``__init__`` parameters (``Linear[784, 128]``: in_dim, out_dim).
+    """
+    tvars = info.defn.type_vars
+    used: set[str] = set()
+    _tvar_names(base, used)
+    if not tvars or any(tv.name in used for tv in tvars):
+        return []
+    found: list[str] = []
+    for arg in base.args:
+        _names_in(arg, found)
+    init = set(_init_names(info))
+    names = [n for n in found if n in init][: len(tvars)]
+    return names if len(names) == len(tvars) else []
+
+
+def _bind_dims(typ: Type, tvars: dict[str, TypeVarType]) -> Type:
+    """`typ` with the named dimensions in `tvars` replaced by those type variables."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance):
+        return t.copy_modified(args=[_bind_dims(a, tvars) for a in t.args])
+    if isinstance(t, TupleType):
+        return t.copy_modified(items=[_bind_dims(i, tvars) for i in t.items])
+    tag = tag_of(t)
+    if tag and tag[0] == "dim" and tag[1] in tvars:
+        return tvars[tag[1]]
+    return typ

@@ -1,0 +1,549 @@
+"""Shape rules of jax operations: array methods, ``jax.numpy``, ``vmap``, ``scan``.
+
+Each rule computes the result's shape from its operands' with the rules of
+`._shapes`, reports a ``[shape]`` error when they cannot agree, and otherwise leaves
+mypy's own answer where it models nothing.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from mypy.checker import TypeChecker
+from mypy.expandtype import expand_type
+from mypy.nodes import (
+    ARG_POS,
+    Context,
+    ListExpr,
+    NameExpr,
+    SliceExpr,
+    StrExpr,
+    TupleExpr,
+)
+from mypy.plugin import (
+    AttributeContext,
+    CheckerPluginInterface,
+    FunctionContext,
+    MethodContext,
+)
+from mypy.types import (
+    AnyType,
+    CallableType,
+    Instance,
+    TupleType,
+    Type,
+    TypeOfAny,
+    UnionType,
+    get_proper_type,
+)
+
+from ._morphisms import signature
+from ._names import PADDED_LIST, PARA
+from ._shapes import (
+    Arr,
+    Dim,
+    Mismatch,
+    Star,
+    broadcast,
+    concatenate,
+    einsum,
+    matmul,
+    render,
+    reshape,
+    stack,
+)
+from ._types import (
+    ARRAY_CLASS,
+    Env,
+    array_dims,
+    callee_name,
+    fold,
+    fold_shape,
+    is_int,
+    operand_dims,
+    space_of,
+    star,
+)
+
+
+def array_matmul(env: Env, ctx: MethodContext, *, reverse: bool) -> Type:
+    this = array_dims(ctx.type)
+    given = ctx.arg_types[0] if ctx.arg_types else []
+    other = array_dims(given[0]) if given else None
+    if this is None or other is None:
+        return ctx.default_return_type
+    left, right = (other, this) if reverse else (this, other)
+    try:
+        return env.array(matmul(left, right), ctx.default_return_type)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, "matmul", _pair(left, right, why))
+
+
+def array_broadcast(env: Env, ctx: MethodContext) -> Type:
+    this = array_dims(ctx.type)
+    if this is None or not ctx.arg_types or not ctx.arg_types[0]:
+        return ctx.default_return_type
+    other = operand_dims(ctx.arg_types[0][0])
+    if other is None:
+        return ctx.default_return_type
+    try:
+        return env.array(broadcast(this, other), ctx.default_return_type)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, "broadcast", str(why))
+
+
+def broadcast_fn(env: Env, ctx: FunctionContext | MethodContext, fullname: str) -> Type:
+    shapes = [operand_dims(ts[0]) for ts in ctx.arg_types[:2] if len(ts) == 1]
+    if len(shapes) != 2 or shapes[0] is None or shapes[1] is None:
+        return ctx.default_return_type
+    try:
+        return env.array(broadcast(shapes[0], shapes[1]), ctx.default_return_type)
+    except Mismatch as why:
+        name = fullname.rsplit(".", 1)[-1]
+        return env.fail(ctx.api, ctx.context, name, str(why))
+
+
+def array_index(env: Env, ctx: MethodContext) -> Type:
+    """``x[i]``, ``x[:, 0]``, ``x[None]``: integers drop an axis, slices keep it."""
+    dims = array_dims(ctx.type)
+    if dims is None or star(dims) or not ctx.args or len(ctx.args[0]) != 1:
+        return ctx.default_return_type
+    index = ctx.args[0][0]
+    items = index.items if isinstance(index, TupleExpr) else [index]
+    whole = get_proper_type(ctx.arg_types[0][0])
+    if isinstance(index, TupleExpr):
+        if not isinstance(whole, TupleType) or len(whole.items) != len(items):
+            return ctx.default_return_type
+        types = list(whole.items)
+    else:
+        types = [whole]
+    out: list[Dim] = []
+    rest = list(dims)
+    for item, typ in zip(items, types, strict=True):
+        if isinstance(item, NameExpr) and item.fullname == "builtins.None":
+            out.append(1)
+        elif not rest:
+            return ctx.default_return_type
+        elif isinstance(item, SliceExpr):
+            out.append(_sliced(rest.pop(0), item))
+        elif is_int(typ):
+            rest.pop(0)
+        else:
+            return ctx.default_return_type
+    return env.array([*out, *rest], ctx.default_return_type)
+
+
+def reduce_fn(env: Env, ctx: FunctionContext) -> Type:
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    return reduce(env, ctx, array_dims(ctx.arg_types[0][0]), 1)
+
+
+def reduce(
+    env: Env,
+    ctx: FunctionContext | MethodContext,
+    dims: tuple[Dim, ...] | None,
+    first: int,
+) -> Type:
+    """``x.sum(axis=…, keepdims=…)`` and the like: the axes reduced away."""
+    if dims is None or star(dims):
+        return ctx.default_return_type
+    axes: list[int | None] | None = None
+    keep = False
+    for formal, exprs in zip(
+        ctx.callee_arg_names[first:], ctx.args[first:], strict=False
+    ):
+        if not exprs:
+            continue
+        if formal == "axis":
+            value = exprs[0]
+            if isinstance(value, NameExpr) and value.fullname == "builtins.None":
+                continue
+            axes = fold_shape(value)
+            if axes is None or any(a is None for a in axes):
+                return ctx.default_return_type
+        elif formal == "keepdims":
+            flag = exprs[0]
+            if not isinstance(flag, NameExpr) or flag.fullname not in (
+                "builtins.True",
+                "builtins.False",
+            ):
+                return ctx.default_return_type
+            keep = flag.fullname == "builtins.True"
+        elif formal not in ("dtype", "out", "where", "initial", "ddof"):
+            return ctx.default_return_type
+    rank = len(dims)
+    if axes is None:
+        chosen = set(range(rank))
+    else:
+        known = [a for a in axes if a is not None]
+        if any(not -rank <= a < rank for a in known):
+            return ctx.default_return_type
+        chosen = {a % rank for a in known}
+    out = (
+        [1 if k in chosen else d for k, d in enumerate(dims)]
+        if keep
+        else [d for k, d in enumerate(dims) if k not in chosen]
+    )
+    return env.array(out, ctx.default_return_type)
+
+
+def array_reshape(env: Env, ctx: MethodContext) -> Type:
+    this = array_dims(ctx.type)
+    exprs = [e for group in ctx.args for e in group]
+    kinds = [k for group in ctx.arg_kinds for k in group]
+    names = [n for group in ctx.arg_names for n in group]
+    positional = [
+        e
+        for e, k, n in zip(exprs, kinds, names, strict=False)
+        if k == ARG_POS and n is None
+    ]
+    if this is None or not positional:
+        return ctx.default_return_type
+    target = (
+        fold_shape(positional[0])
+        if len(positional) == 1
+        else [fold(e) for e in positional]
+    )
+    return reshaped(env, ctx.api, ctx.context, this, target, ctx.default_return_type)
+
+
+def reshaped(
+    env: Env,
+    api: CheckerPluginInterface,
+    context: Context,
+    this: Sequence[Dim],
+    target: list[int | None] | None,
+    default: Type,
+) -> Type:
+    if target is None:
+        return default
+    try:
+        return env.array(reshape(this, target), default)
+    except Mismatch as why:
+        return env.fail(api, context, "reshape", str(why))
+
+
+def array_transpose(env: Env, ctx: MethodContext) -> Type:
+    this = array_dims(ctx.type)
+    exprs = [e for group in ctx.args for e in group]
+    if this is None or star(this):
+        return ctx.default_return_type
+    if not exprs:
+        return env.array(tuple(reversed(this)), ctx.default_return_type)
+    axes = fold_shape(exprs[0]) if len(exprs) == 1 else [fold(e) for e in exprs]
+    return permute(env, ctx.api, ctx.context, this, axes, ctx.default_return_type)
+
+
+def permute(
+    env: Env,
+    api: CheckerPluginInterface,
+    context: Context,
+    this: Sequence[Dim],
+    axes: list[int | None] | None,
+    default: Type,
+) -> Type:
+    if axes is None or any(a is None for a in axes):
+        return default
+    rank = len(this)
+    wanted = sorted(a % rank if rank else 0 for a in axes if a is not None)
+    if len(axes) != rank or wanted != list(range(rank)):
+        return env.fail(
+            api, context, "transpose", f"axes {tuple(axes)} for rank {rank}"
+        )
+    return env.array(tuple(this[a] for a in axes if a is not None), default)
+
+
+def array_t(env: Env, ctx: AttributeContext) -> Type:
+    this = array_dims(ctx.type)
+    if this is None or star(this):
+        return ctx.default_attr_type
+    return env.array(tuple(reversed(this)), ctx.default_attr_type)
+
+
+# jax functions ----------------------------------------------------------------
+
+
+def fn_matmul(env: Env, ctx: FunctionContext) -> Type:
+    dims = [array_dims(ts[0]) if len(ts) == 1 else None for ts in ctx.arg_types[:2]]
+    if len(dims) != 2 or dims[0] is None or dims[1] is None:
+        return ctx.default_return_type
+    name = callee_name(ctx.context)
+    if name == "dot" and (len(dims[0]) > 2 or len(dims[1]) > 2):
+        return ctx.default_return_type
+    try:
+        return env.array(matmul(dims[0], dims[1]), ctx.default_return_type)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, name, _pair(dims[0], dims[1], why))
+
+
+def fn_join(env: Env, ctx: FunctionContext) -> Type:
+    name = callee_name(ctx.context)
+    parts = _sequence_dims(ctx)
+    axis = _keyword_int(ctx, "axis", 0)
+    if parts is None or axis is None:
+        return ctx.default_return_type
+    rule = concatenate if name in ("concatenate", "concat") else stack
+    try:
+        return env.array(rule(parts, axis), ctx.default_return_type)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, name, str(why))
+
+
+def fn_reshape(env: Env, ctx: FunctionContext) -> Type:
+    if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    if this is None:
+        return ctx.default_return_type
+    return reshaped(
+        env,
+        ctx.api,
+        ctx.context,
+        this,
+        fold_shape(ctx.args[1][0]),
+        ctx.default_return_type,
+    )
+
+
+def fn_transpose(env: Env, ctx: FunctionContext) -> Type:
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    if this is None or star(this):
+        return ctx.default_return_type
+    if len(ctx.args) < 2 or not ctx.args[1]:
+        return env.array(tuple(reversed(this)), ctx.default_return_type)
+    axes = fold_shape(ctx.args[1][0])
+    return permute(env, ctx.api, ctx.context, this, axes, ctx.default_return_type)
+
+
+def fn_einsum(env: Env, ctx: FunctionContext) -> Type:
+    exprs = [e for group in ctx.args for e in group]
+    types = [t for group in ctx.arg_types for t in group]
+    kinds = [k for group in ctx.arg_kinds for k in group]
+    if not exprs or not isinstance(exprs[0], StrExpr):
+        return ctx.default_return_type
+    if any(k != ARG_POS for k in kinds[: len(exprs)]):
+        return ctx.default_return_type
+    operands = [array_dims(t) for t, e in zip(types[1:], exprs[1:], strict=False)]
+    names = [n for group in ctx.arg_names for n in group]
+    operands = [d for d, n in zip(operands, names[1:], strict=False) if n is None]
+    if any(d is None for d in operands):
+        return ctx.default_return_type
+    try:
+        out = einsum(exprs[0].value, [d for d in operands if d is not None])
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, "einsum", str(why))
+    return env.array(out, ctx.default_return_type)
+
+
+def fn_filled(env: Env, ctx: FunctionContext) -> Type:
+    if not ctx.args or len(ctx.args[0]) != 1:
+        return ctx.default_return_type
+    return env.array(fold_shape(ctx.args[0][0]), ctx.default_return_type)
+
+
+def fn_random(env: Env, ctx: FunctionContext) -> Type:
+    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+        if formal == "shape" and len(exprs) == 1:
+            return env.array(fold_shape(exprs[0]), ctx.default_return_type)
+    return env.array((), ctx.default_return_type)
+
+
+def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
+    """``jax.vmap(f)``: `f` with a leading batch axis on its arrays.
+
+    With other ``in_axes``/``out_axes`` than 0 the result takes anything and
+    returns arrays of any shape; a morphism the plugin does not model keeps
+    mypy's own type.
+    """
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    batched = True
+    for formal, exprs in zip(ctx.callee_arg_names[1:], ctx.args[1:], strict=False):
+        if exprs and formal in ("in_axes", "out_axes") and fold(exprs[0]) != 0:
+            batched = False
+    fun = get_proper_type(ctx.arg_types[0][0])
+    para = env.info(PARA)
+    fallback = env.info("builtins.function")
+    if isinstance(fun, Instance) and para is not None and fallback is not None:
+        sig = signature(env, fun, para)
+        if sig is None:
+            return ctx.default_return_type
+        dom, cod = sig
+        if not isinstance(dom, Arr):
+            return ctx.default_return_type
+        given: Type = (
+            env.shape_type(_batched(dom))
+            if batched
+            else AnyType(TypeOfAny.special_form)
+        )
+        padded = env.info(PADDED_LIST)
+        if (
+            fun.type.fullname in env.names.list_folds()
+            and batched
+            and padded is not None
+        ):
+            given = UnionType.make_union([given, Instance(padded, [])])
+        out = env.shape_type(cod)
+        return CallableType(
+            [given],
+            [ARG_POS],
+            ["x"],
+            batched_type(env, out) if batched else erased_type(env, out),
+            Instance(fallback, []),
+        )
+    if isinstance(fun, CallableType):
+        if not batched:
+            return fun.copy_modified(
+                arg_types=[AnyType(TypeOfAny.special_form) for _ in fun.arg_types],
+                ret_type=erased_type(env, fun.ret_type),
+            )
+        return fun.copy_modified(
+            arg_types=[batched_type(env, t) for t in fun.arg_types],
+            ret_type=batched_type(env, fun.ret_type),
+        )
+    return ctx.default_return_type
+
+
+def erased_type(env: Env, typ: Type) -> Type:
+    """`typ` with every array's shape forgotten."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
+        return env.shape_type(Arr((Star(None),)))
+    if isinstance(t, TupleType):
+        return t.copy_modified(items=[erased_type(env, i) for i in t.items])
+    return typ
+
+
+def batched_type(env: Env, typ: Type) -> Type:
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
+        space = space_of(t)
+        assert isinstance(space, Arr)
+        return env.shape_type(_batched(space))
+    if isinstance(t, TupleType):
+        return t.copy_modified(items=[batched_type(env, i) for i in t.items])
+    return typ
+
+
+def fn_scan(env: Env, ctx: FunctionContext) -> Type:
+    """``lax.scan``: the body's outputs, stacked along a new leading axis."""
+    ret = get_proper_type(ctx.default_return_type)
+    body = get_proper_type(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
+    if not isinstance(ret, TupleType) or len(ret.items) != 2:
+        return ctx.default_return_type
+    if not isinstance(body, CallableType):
+        return ctx.default_return_type
+    out = get_proper_type(body.ret_type)
+    if not isinstance(out, TupleType) or len(out.items) != 2:
+        return ctx.default_return_type
+    stacked = get_proper_type(out.items[1])
+    if not isinstance(stacked, Instance) or stacked.type.fullname != ARRAY_CLASS:
+        return ctx.default_return_type
+    return ret.copy_modified(items=[ret.items[0], batched_type(env, stacked)])
+
+
+def _batched(space: Arr) -> Arr:
+    return Arr((None, *space.dims))
+
+
+def erase(sig: CallableType, names: frozenset[str]) -> CallableType:
+    erased = {
+        tv.id: AnyType(TypeOfAny.special_form)
+        for tv in sig.variables
+        if tv.name in names
+    }
+    if not erased:
+        return sig
+    out = expand_type(sig, erased)
+    assert isinstance(out, CallableType)
+    return out.copy_modified(
+        variables=[tv for tv in sig.variables if tv.id not in erased]
+    )
+
+
+def _sliced(dim: Dim, item: SliceExpr) -> Dim:
+    """The length of ``dim`` after the slice `item` (None when unknown)."""
+    parts = [item.begin_index, item.end_index, item.stride]
+    if all(p is None for p in parts):
+        return dim
+    values = [None if p is None else fold(p) for p in parts]
+    if not isinstance(dim, int) or any(
+        v is None and p is not None for v, p in zip(values, parts, strict=True)
+    ):
+        return None
+    if values[2] == 0:
+        return None
+    return len(range(dim)[slice(values[0], values[1], values[2])])
+
+
+def _pair(left: Sequence[Dim], right: Sequence[Dim], why: Mismatch) -> str:
+    return f"{render(Arr(tuple(left)))} @ {render(Arr(tuple(right)))}: {why}"
+
+
+def _sequence_dims(ctx: FunctionContext) -> list[tuple[Dim, ...]] | None:
+    if not ctx.args or len(ctx.args[0]) != 1:
+        return None
+    expr = ctx.args[0][0]
+    if not isinstance(expr, TupleExpr | ListExpr):
+        return None
+    typ = get_proper_type(ctx.arg_types[0][0])
+    items: list[Type]
+    if isinstance(typ, TupleType):
+        items = list(typ.items)
+    elif isinstance(ctx.api, TypeChecker):
+        items = [ctx.api.expr_checker.accept(e) for e in expr.items]
+    else:
+        return None
+    out = []
+    for item in items:
+        dims = array_dims(item)
+        if dims is None:
+            return None
+        out.append(dims)
+    return out
+
+
+def _keyword_int(ctx: FunctionContext, name: str, default: int) -> int | None:
+    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+        if formal == name and exprs:
+            return fold(exprs[0])
+    return default
+
+
+def same_as_first(ctx: FunctionContext) -> Type:
+    if ctx.arg_types and len(ctx.arg_types[0]) == 1:
+        first = get_proper_type(ctx.arg_types[0][0])
+        if isinstance(first, Instance) and first.type.fullname == ARRAY_CLASS:
+            return first
+    return ctx.default_return_type
+
+
+def same_as_object(ctx: MethodContext) -> Type:
+    t = get_proper_type(ctx.type)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
+        return t
+    return ctx.default_return_type
+
+
+FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
+    "jax.numpy.matmul": fn_matmul,
+    "jax.numpy.dot": fn_matmul,
+    "jax.numpy.concatenate": fn_join,
+    "jax.numpy.concat": fn_join,
+    "jax.numpy.stack": fn_join,
+    "jax.numpy.reshape": fn_reshape,
+    "jax.numpy.transpose": fn_transpose,
+    "jax.numpy.einsum": fn_einsum,
+    "jax.numpy.zeros": fn_filled,
+    "jax.numpy.ones": fn_filled,
+    "jax.numpy.empty": fn_filled,
+    "jax.random.normal": fn_random,
+    "jax.random.uniform": fn_random,
+    "jax._src.random.core.normal": fn_random,
+    "jax._src.random.core.uniform": fn_random,
+    "jax._src.api.vmap": fn_vmap,
+    "equinox._vmap_pmap.filter_vmap": fn_vmap,
+    "jax._src.lax.control_flow.loops.scan": fn_scan,
+}

@@ -1,0 +1,426 @@
+"""Morphisms: composition, application and algebras of cdl's `Para` maps.
+
+A morphism type ``Para[dom, cod]`` (or a subclass) has a signature of spaces with fresh
+variables; ``f >> g`` unifies the codomain of `f` with the domain of `g`, ``f(x)``
+the domain with the argument; a fold of lists with elements `E` (``Cata[E, A]``)
+takes arrays ``[n, *E]``; ``ListAlgebra(nil, cons)`` and ``Algebra(F, **cells)``
+must have one carrier.
+"""
+
+from collections.abc import Callable, Sequence
+
+from mypy.checker import TypeChecker
+from mypy.maptype import map_instance_to_supertype
+from mypy.nodes import (
+    ARG_POS,
+    CallExpr,
+    Decorator,
+    Expression,
+    FuncDef,
+    MemberExpr,
+    NameExpr,
+    OpExpr,
+    OverloadedFuncDef,
+    RefExpr,
+    TypeInfo,
+)
+from mypy.plugin import (
+    FunctionContext,
+    FunctionSigContext,
+    MethodContext,
+    MethodSigContext,
+)
+from mypy.types import (
+    AnyType,
+    CallableType,
+    FunctionLike,
+    Instance,
+    ProperType,
+    Type,
+    TypeOfAny,
+    UninhabitedType,
+    get_proper_type,
+)
+from mypy.typevars import fill_typevars
+
+from . import _messages
+from ._annotations import dim_params
+from ._names import COMPOSE, FLATTEN, LIST_ALGEBRA, PARA, TENSOR
+from ._shapes import (
+    Arr,
+    Mismatch,
+    Opaque,
+    Space,
+    SpaceVar,
+    Tup,
+    Unifier,
+    Var as DimVar,
+    known_size,
+    render,
+)
+from ._types import (
+    Env,
+    fold,
+    forget_vars,
+    literal,
+    modelled,
+    renamer,
+    report,
+    space_of,
+    tag_of,
+    unknown,
+)
+
+
+def label(env: Env, expr: Expression, typ: ProperType) -> str:
+    """A short readable name for the morphism `expr` of type `typ`."""
+    if isinstance(expr, OpExpr) and expr.op in (">>", "@"):
+        left, right = (
+            label(env, expr.left, unknown()),
+            label(env, expr.right, unknown()),
+        )
+        text = f"{left} {expr.op} {right}"
+        return f"({text})" if expr.op == "@" else text
+    if isinstance(expr, CallExpr) and isinstance(expr.callee, NameExpr | MemberExpr):
+        name = expr.callee.name
+        if expr.callee.fullname == env.names[LIST_ALGEBRA] and len(expr.args) == 2:
+            return f"{name}({label(env, expr.args[1], unknown())})"
+        if isinstance(expr.callee.node, FuncDef | OverloadedFuncDef | Decorator):
+            parts = [
+                label(env, a, unknown()) if isinstance(a, RefExpr | CallExpr) else "…"
+                for a, kind in zip(expr.args, expr.arg_kinds, strict=True)
+                if kind == ARG_POS
+            ]
+            return f"{name}({', '.join(parts)})"
+        sizes = [fold(a) for a in expr.args[:3] if fold(a) is not None]
+        if isinstance(typ, Instance) and dim_params(typ.type):
+            known = [literal(a) for a in typ.args]
+            if all(k is not None for k in known) and len(known) >= len(sizes):
+                sizes = known
+        if name.endswith("Linear") and len(sizes) == 2:
+            return f"{name}({sizes[0]}→{sizes[1]})"
+        if isinstance(typ, Instance) and not _is_layer_generic(typ.type):
+            return f"{name}()"
+        return f"{name}({', '.join(str(s) for s in sizes)})"
+    if isinstance(expr, NameExpr):
+        return expr.name
+    if isinstance(expr, MemberExpr):
+        return expr.name
+    return "the morphism"
+
+
+def _is_layer_generic(info: TypeInfo) -> bool:
+    return bool(dim_params(info))
+
+
+def _para_base(info: TypeInfo, para: TypeInfo) -> Instance | None:
+    if not info.has_base(para.fullname):
+        return None
+    own = fill_typevars(info)
+    if not isinstance(own, Instance):
+        return None
+    return map_instance_to_supertype(own, para)
+
+
+def signature(env: Env, typ: ProperType, para: TypeInfo) -> tuple[Space, Space] | None:
+    """Domain and codomain of a morphism type, with fresh variables."""
+    if not isinstance(typ, Instance) or not typ.type.has_base(para.fullname):
+        return None
+    info = typ.type
+    rename = renamer()
+    if dim_params(info):
+        base = map_instance_to_supertype(typ, para)
+        if len(base.args) != 2:
+            return None
+        dom, cod = (space_of(a, rename) for a in base.args)
+        return dom, cod
+    tvars: dict[str, Space] = {}
+    for tv, arg in zip(info.defn.type_vars, typ.args, strict=False):
+        a = get_proper_type(arg)
+        if isinstance(a, UninhabitedType) or (isinstance(a, AnyType) and not tag_of(a)):
+            tvars[tv.name] = SpaceVar(rename(tv.name))
+        else:
+            tvars[tv.name] = space_of(a, rename, tvars)
+    own = _para_base(info, para)
+    if own is None or len(own.args) != 2:
+        return None
+    dom, cod = (space_of(a, rename, tvars) for a in own.args)
+    element = list_element(env, typ, rename)
+    if isinstance(element, Arr):
+        dom = Arr((DimVar(rename("n")), *element.dims))
+    return dom, cod
+
+
+def list_element(
+    env: Env, typ: ProperType, rename: Callable[[str], str]
+) -> Space | None:
+    """The element space of a fold of lists (`Cata`, `FoldL`, `Zygo`), else None."""
+    if not isinstance(typ, Instance) or typ.type.fullname not in env.names.list_folds():
+        return None
+    return space_of(typ.args[0], rename) if typ.args else None
+
+
+# -- the plugin ----------------------------------------------------------------------
+
+
+def construct(env: Env, ctx: FunctionContext, info: TypeInfo) -> Type:
+    ret = get_proper_type(ctx.default_return_type)
+    if not isinstance(ret, Instance) or ret.type is not info:
+        return ctx.default_return_type
+    names = dim_params(info)
+    if names:
+        shapes = env.shapes()
+        if shapes is None:
+            return ctx.default_return_type
+        given: dict[str, int | None] = {}
+        for formal, exprs, types in zip(
+            ctx.callee_arg_names, ctx.args, ctx.arg_types, strict=False
+        ):
+            if formal in names and len(exprs) == 1:
+                value = fold(exprs[0])
+                given[formal] = value if value is not None else literal(types[0])
+        args = [shapes.dim_type(given.get(n)) for n in names]
+        return ret.copy_modified(args=args)
+    args = [
+        AnyType(TypeOfAny.special_form)
+        if isinstance(get_proper_type(a), UninhabitedType)
+        else a
+        for a in ret.args
+    ]
+    return ret.copy_modified(args=args)
+
+
+def morphism(env: Env, typ: Type) -> tuple[Space, Space] | None:
+    para = env.info(PARA)
+    return None if para is None else signature(env, get_proper_type(typ), para)
+
+
+def result(env: Env, ctx: MethodContext, cls: str, spaces: Sequence[Space]) -> Type:
+    """An instance of the composite class `cls` (``Compose``, ``Tensor``)."""
+    shapes, info = env.shapes(), env.info(cls)
+    if shapes is None or info is None:
+        return ctx.default_return_type
+    return Instance(info, [shapes.type_of(s) for s in spaces])
+
+
+def then(env: Env, ctx: MethodContext) -> Type:
+    if not ctx.arg_types or not ctx.arg_types[0]:
+        return ctx.default_return_type
+    left = morphism(env, ctx.type)
+    right_type = get_proper_type(ctx.arg_types[0][0])
+    right = morphism(env, right_type)
+    if left is None or right is None:
+        return ctx.default_return_type
+    u = Unifier()
+    try:
+        u.unify(left[1], right[0])
+    except Mismatch:
+        exprs = _operands(ctx)
+        report(
+            ctx.api,
+            _messages.composition(
+                label(env, exprs[0], ctx.type) if exprs else "the left map",
+                render(u.resolve(left[1])),
+                label(env, exprs[1], right_type) if exprs else "the right map",
+                render(u.resolve(right[0])),
+            ),
+            exprs[1] if exprs else ctx.context,
+        )
+        return result(env, ctx, COMPOSE, [Opaque(), Opaque(), Opaque()])
+    middle = u.resolve(right[0])
+    cod = _output(env, right_type, middle, u.resolve(right[1]))
+    return result(env, ctx, COMPOSE, [u.resolve(left[0]), middle, cod])
+
+
+def tensor(env: Env, ctx: MethodContext) -> Type:
+    if not ctx.arg_types or not ctx.arg_types[0]:
+        return ctx.default_return_type
+    right_type = get_proper_type(ctx.arg_types[0][0])
+    left, right = morphism(env, ctx.type), morphism(env, right_type)
+    if left is None or right is None:
+        return ctx.default_return_type
+    return result(env, ctx, TENSOR, [left[0], left[1], right[0], right[1]])
+
+
+def apply(env: Env, ctx: MethodContext) -> Type:
+    sig = morphism(env, ctx.type)
+    if sig is None or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    given_type = ctx.arg_types[0][0]
+    given = space_of(given_type)
+    dom, cod = sig
+    if not modelled(dom):
+        return ctx.default_return_type
+    u = Unifier()
+    try:
+        u.unify(dom, given)
+    except Mismatch:
+        exprs = ctx.args[0] if ctx.args else []
+        callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
+        name = label(env, callee, ctx.type) if callee is not None else "the morphism"
+        element = list_element(env, get_proper_type(ctx.type), renamer())
+        if isinstance(element, Arr):
+            text = _messages.fold(name, render(element), render(dom), render(given))
+        else:
+            text = _messages.call(name, render(dom), render(given))
+        if exprs and _looks_batched(dom, given):
+            text += _messages.BATCH_HINT
+        report(ctx.api, text, ctx.context)
+        return env.shape_type(forget_vars(cod))
+    return env.shape_type(_output(env, ctx.type, u.resolve(dom), u.resolve(cod)))
+
+
+def relax_first(env: Env, ctx: MethodSigContext) -> FunctionLike:
+    sig = ctx.default_signature
+    if not sig.arg_types or sig.arg_kinds[0] != ARG_POS:
+        return sig
+    if isinstance(ctx.context, CallExpr) and _callee_method(ctx.context) is None:
+        para = env.info(PARA)
+        morphism = signature(env, ctx.type, para) if para is not None else None
+        if morphism is None or not modelled(morphism[0]):
+            return sig
+    return sig.copy_modified(
+        arg_types=[AnyType(TypeOfAny.special_form), *sig.arg_types[1:]]
+    )
+
+
+def tree_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
+    """``Algebra(functor, **cells)``: the cells must share one carrier.
+
+    Where two cells' carriers are modelled and differ, that is one ``[shape]``
+    error naming both constructors (not mypy's "Cannot infer value of type
+    parameter").
+    """
+    sig = ctx.default_signature
+    para = env.info(PARA)
+    formals = dict(zip(sig.arg_names, ctx.args, strict=False))
+    cells = formals.get("cells", [])
+    if para is None or len(cells) < 2 or not isinstance(ctx.context, CallExpr):
+        return sig
+    types = types_of(env, ctx, cells)
+    if types is None:
+        return sig
+    names = dict(zip(map(id, ctx.context.args), ctx.context.arg_names, strict=True))
+    seen: tuple[str, Space] | None = None
+    u = Unifier()
+    for expr, typ in zip(cells, types, strict=True):
+        cell = signature(env, typ, para)
+        if cell is None or not modelled(cell[1]):
+            continue
+        name = names.get(id(expr)) or label(env, expr, typ)
+        if seen is None:
+            seen = name, cell[1]
+            continue
+        try:
+            u.unify(seen[1], cell[1])
+        except Mismatch:
+            functor = formals.get("functor", [])
+            text = _messages.cells_disagree(
+                label(env, functor[0], unknown()) if functor else "?",
+                (seen[0], render(u.resolve(seen[1]))),
+                (name, render(u.resolve(cell[1]))),
+            )
+            report(ctx.api, text, ctx.context)
+            return _relax(sig, {"cells"})
+    return sig
+
+
+def list_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
+    """``ListAlgebra(nil, cons)``: `nil` must lie in the carrier of the cell.
+
+    Where the plugin models both spaces it compares them itself: a wrong `nil`
+    is one ``[shape]`` error naming both spaces, and the carrier is taken from
+    the cell alone (not mypy's "Cannot infer value of type parameter").
+    """
+    sig = ctx.default_signature
+    para = env.info(PARA)
+    formals = dict(zip(sig.arg_names, ctx.args, strict=False))
+    nil_args, cons_args = formals.get("nil", []), formals.get("cons", [])
+    if para is None or len(nil_args) != 1 or len(cons_args) != 1:
+        return sig
+    types = types_of(env, ctx, [nil_args[0], cons_args[0]])
+    if types is None:
+        return sig
+    nil_type, cons_type = types
+    cell = signature(env, cons_type, para)
+    nil = space_of(nil_type)
+    if cell is None or not (modelled(cell[1]) and modelled(nil)):
+        return sig
+    dom, carrier = cell
+    state = dom.items[1] if isinstance(dom, Tup) and len(dom.items) == 2 else None
+    algebra = f"ListAlgebra({label(env, cons_args[0], cons_type)})"
+    u = Unifier()
+    if state is not None and modelled(state):
+        try:
+            u.unify(state, carrier)
+        except Mismatch:
+            text = _messages.cell_not_algebra(
+                algebra, render(u.resolve(carrier)), render(u.resolve(state))
+            )
+            report(ctx.api, text, ctx.context)
+            return _relax(sig, {"nil", "cons"})
+    try:
+        u.unify(carrier, nil)
+    except Mismatch:
+        text = _messages.nil_outside_carrier(
+            algebra, render(u.resolve(carrier)), render(nil)
+        )
+        report(ctx.api, text, ctx.context)
+        return _relax(sig, {"nil"})
+    return sig
+
+
+def types_of(
+    env: Env, ctx: FunctionSigContext, exprs: Sequence[Expression]
+) -> list[ProperType] | None:
+    """The types of argument expressions, found without reporting anything."""
+    if not isinstance(ctx.api, TypeChecker):
+        return None
+    with ctx.api.msg.filter_errors():
+        return [get_proper_type(ctx.api.expr_checker.accept(e)) for e in exprs]
+
+
+def _output(env: Env, morphism: ProperType, dom: Space, cod: Space) -> Space:
+    """The codomain, with what a layer computes from its input's sizes filled in."""
+    if not isinstance(morphism, Instance) or not isinstance(dom, Arr):
+        return cod
+    if morphism.type.fullname == env.names[FLATTEN]:
+        size = known_size(dom.dims)
+        return cod if size is None else Arr((size,))
+    return cod
+
+
+def _relax(sig: CallableType, names: set[str]) -> CallableType:
+    """`sig` with the parameters called `names` taking anything."""
+    return sig.copy_modified(
+        arg_types=[
+            AnyType(TypeOfAny.special_form) if name in names else t
+            for name, t in zip(sig.arg_names, sig.arg_types, strict=True)
+        ]
+    )
+
+
+def _callee_method(call: CallExpr) -> str | None:
+    """The method name when `call` is ``obj.then(...)``-like, None for ``f(x)``."""
+    if isinstance(call.callee, MemberExpr) and call.callee.name in ("then", "tensor"):
+        return call.callee.name
+    return None
+
+
+def _operands(ctx: MethodContext) -> tuple[Expression, Expression] | None:
+    node = ctx.context
+    if isinstance(node, OpExpr):
+        return node.left, node.right
+    if isinstance(node, CallExpr) and isinstance(node.callee, MemberExpr) and node.args:
+        return node.callee.expr, node.args[0]
+    return None
+
+
+def _looks_batched(dom: Space, given: Space) -> bool:
+    if not (isinstance(dom, Arr) and isinstance(given, Arr)) or not given.dims:
+        return False
+    try:
+        Unifier().unify(dom, Arr(given.dims[1:]))
+    except Mismatch:
+        return False
+    return True

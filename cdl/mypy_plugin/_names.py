@@ -1,0 +1,146 @@
+"""Every name the plugin answers for, in one place.
+
+cdl's classes are named by their public paths (``cdl.Para``, ``cdl.schemes.Cata``);
+`Names` resolves them once, after mypy has loaded the modules, to the full names mypy
+gives their definitions, which are what the plugin's hooks are asked about. A program
+that does not import cdl resolves nothing and the plugin then checks jax alone.
+"""
+
+from collections.abc import Callable
+from typing import Final
+
+from mypy.nodes import SymbolTableNode, TypeInfo
+
+ARRAY: Final = "jax.Array"
+PARA: Final = "cdl.Para"
+COMPOSE: Final = "cdl.Compose"
+TENSOR: Final = "cdl.Tensor"
+FLATTEN: Final = "cdl.nn.Flatten"
+LIST_ALGEBRA: Final = "cdl.schemes.ListAlgebra"
+TREE_ALGEBRA: Final = "cdl.schemes.Algebra"
+PADDED_LIST: Final = "cdl.schemes.PaddedList"
+# Folds of lists whose first type argument is the element space: a fold of a list of
+# ``f32[3]`` takes an array ``f32[n,3]``.
+LIST_FOLDS: Final = ("cdl.schemes.Cata", "cdl.schemes.FoldL", "cdl.schemes.Zygo")
+PUBLIC: Final = (
+    ARRAY,
+    PARA,
+    COMPOSE,
+    TENSOR,
+    FLATTEN,
+    LIST_ALGEBRA,
+    TREE_ALGEBRA,
+    PADDED_LIST,
+    *LIST_FOLDS,
+)
+# Where each is defined, for the modules mypy analyses before the public one (cdl's
+# own): looked up by public name first, these are only the fallback.
+DEFINED_IN: Final = {
+    ARRAY: "jax._src.basearray.Array",
+    PARA: "cdl._para.Para",
+    COMPOSE: "cdl._para.Compose",
+    TENSOR: "cdl._para.Tensor",
+    FLATTEN: "cdl.nn._shape.Flatten",
+    LIST_ALGEBRA: "cdl.schemes._list.ListAlgebra",
+    TREE_ALGEBRA: "cdl.schemes._tree.Algebra",
+    PADDED_LIST: "cdl.schemes._list.PaddedList",
+    "cdl.schemes.Cata": "cdl.schemes._list.Cata",
+    "cdl.schemes.FoldL": "cdl.schemes._list.FoldL",
+    "cdl.schemes.Zygo": "cdl.schemes._list.Zygo",
+}
+
+JAXTYPING_DTYPES: Final = frozenset(
+    (
+        "BFloat16 Bool Complex Complex64 Complex128 Float Float16 Float32 Float64 "
+        "Inexact Int Int8 Int16 Int32 Int64 Integer Key Num Real Shaped UInt UInt8 "
+        "UInt16 UInt32 UInt64"
+    ).split()
+)
+ANNOTATED: Final = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+
+BINARY_UFUNC_CALL: Final = "jax.numpy.BinaryUfunc.__call__"
+VMAPS: Final = frozenset({"jax._src.api.vmap", "equinox._vmap_pmap.filter_vmap"})
+SCAN: Final = "jax._src.lax.control_flow.loops.scan"
+# Generic functions whose result stacks what a callback returns: these type variables
+# of their signatures are erased (the plugin types the result).
+ERASED_TYPE_VARIABLES: Final = {SCAN: frozenset({"X", "Y"})}
+
+ELEMENTWISE_METHODS: Final = frozenset(
+    f"__{n}__"
+    for n in (
+        "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod "
+        "pow rpow lt le gt ge and rand or ror xor rxor"
+    ).split()
+)
+MORPHISM_METHODS: Final = frozenset(
+    {"__rshift__", "__matmul__", "then", "tensor", "__call__"}
+)
+UNARY_METHODS: Final = frozenset({"__neg__", "__pos__", "__abs__", "__invert__"})
+UNARY_FUNCTIONS: Final = frozenset(
+    [
+        f"jax.numpy.{n}"
+        for n in (
+            "tanh exp log log1p expm1 sin cos tan sqrt abs absolute negative square "
+            "sign floor ceil round exp2 log2 log10 reciprocal arctan arcsin arccos "
+            "sinh cosh arctanh logical_not isnan isfinite"
+        ).split()
+    ]
+    + [
+        f"{module}.{n}"
+        for module in ("jax.nn", "jax._src.nn.functions")
+        for n in (
+            "relu relu6 gelu sigmoid silu swish elu celu selu softplus soft_sign "
+            "leaky_relu hard_tanh hard_sigmoid log_sigmoid softmax log_softmax "
+            "standardize glu mish squareplus sparse_plus"
+        ).split()
+    ]
+)
+REDUCTIONS: Final = frozenset(
+    "sum mean max min prod var std any all amax amin nansum nanmean".split()
+)
+BINARY_FUNCTIONS: Final = frozenset(
+    f"jax.numpy.{n}"
+    for n in (
+        "add subtract multiply divide true_divide maximum minimum power "
+        "greater less greater_equal less_equal equal not_equal"
+    ).split()
+)
+
+
+class Names:
+    """The definitions' full names of the public names above, resolved on demand.
+
+    **Arguments:** `lookup`, mypy's ``lookup_fully_qualified`` of the plugin.
+
+    **Returns:** a resolver: ``names[PARA]`` is the full name of the class that
+    ``cdl.Para`` is.
+
+    >>> names = Names(lambda name: None)
+    >>> names[PARA]
+    'cdl._para.Para'
+    """
+
+    def __init__(self, lookup: Callable[[str], SymbolTableNode | None]) -> None:
+        self._lookup = lookup
+        self._found: dict[str, str] = {}
+
+    def info(self, public: str) -> TypeInfo | None:
+        """The class a public name stands for, None while it is not loaded."""
+        for name in (public, DEFINED_IN.get(public)):
+            try:
+                node = self._lookup(name) if name else None
+            except (KeyError, AssertionError):
+                node = None
+            if node is not None and isinstance(node.node, TypeInfo):
+                self._found[public] = node.node.fullname
+                return node.node
+        return None
+
+    def __getitem__(self, public: str) -> str:
+        if public not in self._found:
+            self.info(public)
+        return self._found.get(public, DEFINED_IN.get(public, public))
+
+    def list_folds(self) -> frozenset[str]:
+        """The definitions' names of the folds of lists."""
+        return frozenset(self[n] for n in LIST_FOLDS)
