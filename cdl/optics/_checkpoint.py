@@ -1,9 +1,13 @@
-"""Checkpoints: save a training run and resume it bit for bit.
+"""Checkpoints: save a training run in one atomic commit and resume it bit for bit.
 
-A checkpoint holds the `TrainState` (parameters, optimiser state, step), the run's
-PRNG key, the number of epochs done and the metrics so far. Arrays are written
-exactly (Equinox's leaf serialisation), so a resumed run continues as if it had never
-stopped.
+One save is one file, ``epoch-<n>.ckpt``, holding everything a run changes: the
+`TrainState` (parameters, optimiser state, step), the run's PRNG key, the number of
+epochs done and the metrics so far, behind a SHA-256 checksum of all of it. The file
+is written under a temporary name, flushed to the disk (``fsync``) and renamed over
+its final name (``os.replace``, atomic on POSIX and Windows), and the directory is
+synced, so a run killed at any moment leaves either the previous checkpoint or the
+new one, never a mixture. The newest checkpoints are kept (two by default); one
+whose checksum fails is renamed ``….damaged`` and the one before it is used.
 
 >>> import tempfile, jax, jax.numpy as jnp, cdl
 >>> from cdl.optics import Learner, MeanSquaredError, SGD
@@ -12,18 +16,21 @@ stopped.
 >>> learner = Learner(model, MeanSquaredError(), SGD(0.1))
 >>> state = learner.init(model)
 >>> with tempfile.TemporaryDirectory() as d:
-...     save_checkpoint(d, state, key=jax.random.key(1), epoch=3,
-...                     history={"loss": [0.5, 0.4, 0.3]})
+...     path = save_checkpoint(d, state, key=jax.random.key(1), epoch=3,
+...                            history={"loss": [0.5, 0.4, 0.3]})
 ...     restored = load_checkpoint(d, state)
 >>> restored.epoch, bool((restored.state.params.weight == state.params.weight).all())
 (3, True)
 """
 
 import dataclasses
+import hashlib
+import io
 import json
 import os
 import pathlib
-from typing import Any
+import re
+from typing import Final
 
 import equinox as eqx
 import jax
@@ -33,8 +40,21 @@ from jaxtyping import PRNGKeyArray
 from . import _messages
 from ._learner import TrainState
 
-_STATE = "state.eqx"
-_PROGRESS = "progress.json"
+_MAGIC: Final = b"cdl-checkpoint 1\n"
+_NAME: Final = re.compile(r"^epoch-(\d+)\.ckpt$")
+_DIGEST: Final = 64
+
+
+class CheckpointError(ValueError):
+    """A checkpoint directory that cannot be used: unwritable, foreign or all damaged.
+
+    >>> from cdl.optics import CheckpointError, check_directory
+    >>> try:
+    ...     check_directory("/proc/cdl-checkpoints")
+    ... except CheckpointError as error:
+    ...     print("cannot" in str(error))
+    True
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +62,8 @@ class Checkpoint:
     """A restored training run.
 
     **Arguments:** `state`, `key` (the run's PRNG key), `epoch` (epochs done),
-    `history` (metric name to one value per epoch).
+    `history` (metric name to one value per epoch), `path` (the file read) and
+    `damaged` (newer files found damaged and set aside, with why).
 
     **Returns:** the checkpoint, as read by `load_checkpoint`.
 
@@ -57,15 +78,120 @@ class Checkpoint:
     key: PRNGKeyArray
     epoch: int
     history: dict[str, list[float]]
+    path: pathlib.Path | None = None
+    damaged: tuple[str, ...] = ()
 
 
-def _write(path: pathlib.Path, write: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def _file(root: pathlib.Path, epoch: int) -> pathlib.Path:
+    return root / f"epoch-{epoch:08d}.ckpt"
+
+
+def _saved(root: pathlib.Path) -> list[tuple[int, pathlib.Path]]:
+    """The checkpoint files of `root`, newest first."""
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.iterdir():
+        match = _NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found, reverse=True)
+
+
+def _sync_directory(root: pathlib.Path) -> None:
+    try:
+        fd = os.open(root, os.O_RDONLY)
+    except OSError:  # directories cannot be opened on some systems (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _clear_temporaries(root: pathlib.Path) -> None:
+    for path in root.glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+
+
+def write_atomically(path: pathlib.Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves the old file or the new one.
+
+    **Arguments:** `path`; `data`.
+
+    **Returns:** nothing.
+
+    >>> import tempfile, pathlib
+    >>> from cdl.optics._checkpoint import write_atomically
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_atomically(pathlib.Path(d) / "f", b"x")
+    ...     (pathlib.Path(d) / "f").read_bytes()
+    b'x'
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
-        write(f)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    _sync_directory(path.parent)
+
+
+def sealed(body: bytes) -> bytes:
+    """`body` behind the format's header and its SHA-256 checksum.
+
+    **Arguments:** `body`.
+
+    **Returns:** the bytes to write; `verified` gives `body` back.
+
+    >>> from cdl.optics._checkpoint import sealed, verified
+    >>> verified(sealed(b"abc"))
+    b'abc'
+    """
+    return _MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def check_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
+    """Make sure checkpoints can be written to `directory` before training starts.
+
+    It creates the directory if missing, writes and removes a probe file, and
+    removes temporary files left by a save that was killed.
+
+    **Arguments:** `directory`.
+
+    **Returns:** the directory as a path; raises `CheckpointError` naming why it
+    cannot hold checkpoints.
+
+    >>> import tempfile, os
+    >>> from cdl.optics import check_directory
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     check_directory(os.path.join(d, "run")).name
+    'run'
+    """
+    root = pathlib.Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}.tmp"
+        with open(probe, "wb") as f:
+            f.write(b"probe")
+        probe.unlink()
+        _clear_temporaries(root)
+    except OSError as error:
+        raise CheckpointError(
+            _messages.checkpoint_unwritable(root, error.strerror or str(error))
+        ) from None
+    return root
+
+
+def _encode(
+    state: TrainState, key: PRNGKeyArray, epoch: int, history: dict[str, list[float]]
+) -> bytes:
+    arrays = io.BytesIO()
+    eqx.tree_serialise_leaves(arrays, (state, jax.random.key_data(key)))
+    header = json.dumps({"epoch": epoch, "history": history}).encode() + b"\n"
+    return sealed(header + arrays.getvalue())
 
 
 def save_checkpoint(
@@ -75,82 +201,123 @@ def save_checkpoint(
     key: PRNGKeyArray,
     epoch: int,
     history: dict[str, list[float]],
-) -> None:
-    """Write a checkpoint into `directory` (created if missing), replacing any.
+    keep: int = 2,
+) -> pathlib.Path:
+    """Write a checkpoint into `directory` (created if missing) in one atomic commit.
 
-    Each file is written to a temporary name first and renamed, so an interrupted
-    save leaves the previous checkpoint readable.
+    The file is written to a temporary name, synced and renamed; only then are
+    checkpoints older than the newest `keep` removed.
 
     **Arguments:** `directory`; `state`; `key`, the run's PRNG key; `epoch`, epochs
-    done; `history`, the metrics so far.
+    done; `history`, the metrics so far; `keep`, how many checkpoints to keep.
 
-    **Returns:** nothing.
+    **Returns:** the path of the checkpoint written.
 
     >>> import tempfile, os, jax, jax.numpy as jnp
     >>> from cdl.optics import TrainState, save_checkpoint
     >>> state = TrainState(jnp.zeros(1), (), jnp.zeros([], jnp.int32))
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     save_checkpoint(d, state, key=jax.random.key(0), epoch=0, history={})
+    ...     for epoch in range(3):
+    ...         _ = save_checkpoint(d, state, key=jax.random.key(0), epoch=epoch,
+    ...                             history={})
     ...     sorted(os.listdir(d))
-    ['progress.json', 'state.eqx']
+    ['epoch-00000001.ckpt', 'epoch-00000002.ckpt']
     """
     root = pathlib.Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    progress = json.dumps({"epoch": epoch, "history": history}).encode()
-    _write(root / _PROGRESS, lambda f: f.write(progress))
-    tree = (state, jax.random.key_data(key), jnp.asarray(epoch, jnp.int32))
-    _write(root / _STATE, lambda f: eqx.tree_serialise_leaves(f, tree))
+    final = _file(root, epoch)
+    write_atomically(final, _encode(state, key, epoch, history))
+    for _, old in _saved(root)[max(keep, 1) :]:
+        old.unlink(missing_ok=True)
+    return final
 
 
 def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
-    """Whether `directory` holds a complete checkpoint.
+    """Whether `directory` holds a checkpoint file (intact or not).
 
     **Arguments:** `directory`.
 
-    **Returns:** True when both files of a checkpoint are there.
+    **Returns:** True when there is at least one ``epoch-*.ckpt`` file.
 
     >>> from cdl.optics import has_checkpoint
     >>> has_checkpoint("/nonexistent")
     False
     """
-    root = pathlib.Path(directory)
-    return (root / _STATE).is_file() and (root / _PROGRESS).is_file()
+    return bool(_saved(pathlib.Path(directory)))
+
+
+def verified(data: bytes) -> bytes:
+    """The checked body of sealed bytes; raises ValueError saying what is wrong.
+
+    **Arguments:** `data`, as written from `sealed`.
+
+    **Returns:** the body.
+
+    >>> from cdl.optics._checkpoint import sealed, verified
+    >>> verified(sealed(b"abc")[:-1])
+    Traceback (most recent call last):
+    ...
+    ValueError: checksum mismatch: truncated or altered
+    """
+    if not data.startswith(_MAGIC):
+        raise ValueError("not a cdl checkpoint (wrong header)")
+    start = len(_MAGIC)
+    digest, body = data[start : start + _DIGEST], data[start + _DIGEST + 1 :]
+    if len(data) < start + _DIGEST + 1 or data[start + _DIGEST] != ord("\n"):
+        raise ValueError("truncated")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        raise ValueError("checksum mismatch: truncated or altered")
+    return body
 
 
 def load_checkpoint(directory: str | os.PathLike[str], like: TrainState) -> Checkpoint:
-    """Read the checkpoint in `directory`, shaped like the state `like`.
+    """Read the newest intact checkpoint in `directory`, shaped like the state `like`.
+
+    A file whose checksum fails is renamed with the suffix ``.damaged`` (kept for
+    inspection) and the next older one is read.
 
     **Arguments:** `directory`; `like`, a state of the same learner and model
     (e.g. ``learner.init(model)``), giving the structure to fill.
 
-    **Returns:** the `Checkpoint`; raises ValueError if it does not fit `like`.
+    **Returns:** the `Checkpoint` (its `damaged` names what was set aside); raises
+    `CheckpointError` if none is intact or the newest intact one does not fit
+    `like`.
 
     >>> import tempfile, jax, jax.numpy as jnp
     >>> from cdl.optics import TrainState, load_checkpoint, save_checkpoint
     >>> state = TrainState(jnp.zeros(1), (), jnp.zeros([], jnp.int32))
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     save_checkpoint(d, state, key=jax.random.key(0), epoch=2, history={})
+    ...     _ = save_checkpoint(d, state, key=jax.random.key(0), epoch=2, history={})
     ...     load_checkpoint(d, TrainState(jnp.zeros(3), (), state.step))
     Traceback (most recent call last):
     ...
-    ValueError: checkpoint ... does not match this learner and model ...
+    cdl.optics._checkpoint.CheckpointError: checkpoint ... does not match this \
+learner and model ...
     """
     root = pathlib.Path(directory)
-    template = (
-        like,
-        jax.random.key_data(jax.random.key(0)),
-        jnp.zeros([], jnp.int32),
-    )
-    try:
-        with open(root / _STATE, "rb") as f:
-            state, key_data, _ = eqx.tree_deserialise_leaves(f, template)
-    except (ValueError, RuntimeError, OSError) as error:
-        raise ValueError(
-            _messages.checkpoint_mismatch(root, str(error).splitlines()[0])
-        ) from None
-    progress = json.loads((root / _PROGRESS).read_text())
-    epoch = int(progress["epoch"])
-    history = {
-        name: list(values)[:epoch] for name, values in progress["history"].items()
-    }
-    return Checkpoint(state, jax.random.wrap_key_data(key_data), epoch, history)
+    template = (like, jax.random.key_data(jax.random.key(0)))
+    damaged: list[str] = []
+    for _, path in _saved(root):
+        try:
+            body = verified(path.read_bytes())
+        except ValueError as error:
+            aside = path.with_name(path.name + ".damaged")
+            os.replace(path, aside)
+            damaged.append(_messages.checkpoint_damaged(path, str(error), aside))
+            continue
+        header, arrays = body.split(b"\n", 1)
+        progress = json.loads(header)
+        try:
+            state, key_data = eqx.tree_deserialise_leaves(io.BytesIO(arrays), template)
+        except (ValueError, RuntimeError, TypeError) as error:
+            raise CheckpointError(
+                _messages.checkpoint_mismatch(path, str(error).splitlines()[0])
+            ) from None
+        epoch = int(progress["epoch"])
+        history = {
+            name: [float(v) for v in values][:epoch]
+            for name, values in progress["history"].items()
+        }
+        key = jax.random.wrap_key_data(jnp.asarray(key_data))
+        return Checkpoint(state, key, epoch, history, path, tuple(damaged))
+    raise CheckpointError(_messages.no_intact_checkpoint(root, damaged))

@@ -1,10 +1,13 @@
 """The training loop: epochs of jitted learner steps, metrics, progress, checkpoints.
 
-Each epoch is one compiled call: the data are shuffled on the device and a
-`jax.lax.scan` runs the learner's step over every full batch (the examples left over
-by the last, partial batch wait for another epoch's shuffle). Metrics are computed
-after each epoch; with a checkpoint directory the run is saved after every epoch and
-resumed from there, continuing bit for bit.
+`fit` trains a learner on any batchable data (see `cdl.optics.Arrays`, `Graphs`,
+`Trees`). For arrays each epoch is one compiled call: the data are shuffled on the
+device and a `jax.lax.scan` runs the learner's step over every full batch, then one
+step on the last, partial batch (so every example is used). Graphs and trees are
+batched on the host, one jitted step per batch. Metrics are computed after each
+epoch with stochastic layers (`cdl.Dropout`) switched off. With a checkpoint
+directory the run is saved after every call in one atomic commit and resumed from
+there, continuing bit for bit.
 
 >>> import jax, jax.numpy as jnp, cdl
 >>> from cdl.optics import Learner, SoftmaxCrossEntropy, Adam, accuracy, fit
@@ -20,41 +23,63 @@ True
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+import pathlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..nn import inference_mode
 from . import _messages
-from ._checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from ._callbacks import Callback
+from ._checkpoint import (
+    check_directory,
+    has_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from ._data import AbstractData, Arrays, DataError, as_data
+from ._display import Display, notice
 from ._learner import Learner, TrainState
-from ._loss import SoftmaxCrossEntropy
+from ._loss import Masked, SoftmaxCrossEntropy
+from ._metric import AbstractMetric
 
 Metric = Callable[[Para[Any, Any], Any, Any], Float[Array, ""]]
+"""A metric: an `AbstractMetric` (any data), or ``f(model, xs, ys)`` (arrays)."""
 
 
-class DataError(ValueError):
-    """The data given to `fit` cannot train the model: empty, mismatched, or not finite.
+class NonFiniteLossError(FloatingPointError):
+    """Training met a loss that is NaN or infinite; the step's update was discarded.
 
     >>> import jax, jax.numpy as jnp, cdl
     >>> from cdl.optics import Learner, MeanSquaredError, SGD, fit
-    >>> model = cdl.Linear(2, 1, key=jax.random.key(0))
-    >>> learner = Learner(model, MeanSquaredError(), SGD(0.1))
-    >>> xs = jnp.array([[0.0, 1.0], [jnp.nan, 0.0]])
-    >>> fit(learner, model, xs, jnp.zeros((2, 1)), epochs=1, batch_size=1,
-    ...     key=jax.random.key(0), progress=False)
+    >>> model = cdl.Linear(1, 1, key=jax.random.key(0))
+    >>> learner = Learner(model, MeanSquaredError(), SGD(1e3))
+    >>> xs = jnp.linspace(-10, 10, 8)[:, None]
+    >>> fit(learner, model, xs, xs, epochs=50, batch_size=8, key=jax.random.key(0),
+    ...     progress=False)
     Traceback (most recent call last):
     ...
-    cdl.optics._fit.DataError: fit(Linear(2→1)): the inputs hold 1 NaN or infinite \
-value(s), the first in example 1: clean the data before training.
+    cdl.optics._fit.NonFiniteLossError: fit(Linear(1→1)): the loss became inf at \
+step ... (epoch ..., batch 1)...
+    """
+
+
+class TrainingInterrupted(SystemExit):
+    """Ctrl-C ended a run; the line printed says where its checkpoint is.
+
+    It is a `SystemExit` (status 130), so a script ends with that one line and no
+    traceback; catch it to carry on.
+
+    >>> from cdl.optics import TrainingInterrupted
+    >>> TrainingInterrupted(130).code
+    130
     """
 
 
@@ -64,7 +89,8 @@ class FitResult:
 
     **Arguments:** `state`, `model` and `history` (metric name to one value per
     epoch: ``loss``, the mean training loss, and each metric; ``val_`` names for
-    the validation data).
+    the validation data; ``skipped``, batches skipped for a non-finite loss, with
+    ``on_nonfinite="skip"``).
 
     **Returns:** the result.
 
@@ -80,15 +106,48 @@ class FitResult:
 
 
 def _first_not_finite(values: np.ndarray) -> tuple[int, int] | None:
-    if not np.issubdtype(values.dtype, np.inexact):
+    if not np.issubdtype(values.dtype, np.inexact) or values.ndim == 0:
         return None
     bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
     count = int((~np.isfinite(values)).sum())
     return (count, int(np.argmax(bad))) if count else None
 
 
+def _check_finite(name: str, which: str, tree: Any) -> None:
+    for leaf in jax.tree.leaves(tree):
+        found = _first_not_finite(np.asarray(leaf))
+        if found is not None:
+            raise DataError(_messages.not_finite(name, which, *found))
+
+
+def _check_domain(learner: Learner, xs: Any) -> None:
+    if not isinstance(xs, jax.Array):
+        return
+    dom = getattr(learner.model.skeleton, "dom", None)
+    given = space_of(xs[0])
+    if dom is None or not isinstance(given, TensorSpace):
+        return
+    try:
+        Unifier().unify(dom, given)
+    except Mismatch as error:
+        raise DataError(
+            _messages.bad_inputs(learner.label, dom, given, str(error))
+        ) from None
+
+
+def _shape_text(tree: Any) -> str:
+    leaves = jax.tree.leaves(tree)
+    if len(leaves) != 1:
+        return str(jax.tree.map(lambda a: f"{a.dtype}{list(a.shape[1:])}", tree))
+    return f"{leaves[0].dtype}{list(leaves[0].shape[1:])}"
+
+
 def check_data(
-    learner: Learner, state: TrainState, xs: Any, ys: Any, batch_size: int
+    learner: Learner,
+    state: TrainState,
+    xs: Any,
+    ys: Any = None,
+    batch_size: int = 1,
 ) -> None:
     """Check a dataset before training; raise `DataError` naming what is wrong.
 
@@ -96,7 +155,8 @@ def check_data(
     fits, no NaN or infinity, inputs in the model's domain, labels the loss can
     compare with the model's outputs, and class labels within the model's classes.
 
-    **Arguments:** `learner`, `state`, `xs`, `ys`, `batch_size`.
+    **Arguments:** `learner`, `state`; `xs`, `ys` as for `fit` (or a dataset as
+    `xs`); `batch_size`.
 
     **Returns:** nothing.
 
@@ -108,155 +168,375 @@ def check_data(
     >>> check_data(learner, state, jnp.zeros((4, 3)), jnp.zeros((4, 1)), 2)
     Traceback (most recent call last):
     ...
-    cdl.optics._fit.DataError: fit(Linear(2→1)): each input must lie in float[2], \
+    cdl.optics._data.DataError: fit(Linear(2→1)): each input must lie in float[2], \
 the model's domain, but the examples are f32[3] (dimension 2 is not 3).
     """
+    data = as_data(xs, ys)
     name = learner.label
-    xs_host, ys_host = np.asarray(xs), np.asarray(ys)
-    if xs_host.ndim == 0 or xs_host.shape[0] == 0:
+    n = data.size
+    if n == 0:
         raise DataError(_messages.empty_dataset(name))
-    n = xs_host.shape[0]
-    if ys_host.ndim == 0 or ys_host.shape[0] != n:
-        labels = ys_host.shape[0] if ys_host.ndim else 0
-        raise DataError(_messages.length_mismatch(name, n, labels))
+    if isinstance(data, Arrays) and data.labels != n:
+        raise DataError(_messages.length_mismatch(name, n, data.labels))
     if not 1 <= batch_size <= n:
         raise DataError(_messages.bad_batch_size(name, batch_size, n))
     if learner.mesh is not None and batch_size % learner.mesh.size:
         raise DataError(
             _messages.indivisible_batch(name, batch_size, learner.mesh.size)
         )
-    for which, values in (("inputs", xs_host), ("labels", ys_host)):
-        found = _first_not_finite(values)
-        if found is not None:
-            raise DataError(_messages.not_finite(name, which, *found))
-    dom, given = learner.model.skeleton.dom, space_of(jnp.asarray(xs_host[0]))
+    if isinstance(data, Arrays):
+        _check_finite(name, "inputs", data.xs)
+        _check_finite(name, "labels", data.ys)
+        _check_domain(learner, data.xs)
+    probe_x, probe_y = data.batch(np.arange(min(n, 2)), min(n, 2))
+    learner = learner.with_model(learner.model_at(state), per_example=data.per_example)
+    key = jax.random.key(0)
+    outputs = jax.eval_shape(
+        lambda x: learner.model.get(state.params, x, key=key), probe_x
+    )
     try:
-        Unifier().unify(dom, given)
-    except Mismatch as error:
-        if isinstance(given, TensorSpace):
-            raise DataError(
-                _messages.bad_inputs(name, dom, given, str(error))
-            ) from None
-    batch, probe = min(n, 2), jax.random.key(0)
-    try:
-        jax.eval_shape(
-            lambda y, x: learner.lens.get((state.params, y), x, key=probe),
-            ys_host[:batch],
-            xs_host[:batch],
-        )
+        jax.eval_shape(lambda y, o: learner.loss.get(y, o), probe_y, outputs)
     except (TypeError, ValueError) as error:
-        outputs = jax.eval_shape(
-            lambda x: learner.model.get(state.params, x, key=probe), xs_host[:batch]
-        )
+        labels = probe_y.labels if isinstance(probe_y, Masked) else probe_y
         raise DataError(
             _messages.bad_labels(
                 name,
-                f"{ys_host.dtype}{list(ys_host.shape[1:])}",
-                f"{outputs.dtype}{list(outputs.shape[1:])}",
+                _shape_text(labels),
+                _shape_text(outputs),
                 str(error).splitlines()[0],
             )
         ) from None
-    if isinstance(learner.loss, SoftmaxCrossEntropy) and np.issubdtype(
-        ys_host.dtype, np.integer
+    if (
+        isinstance(learner.loss, SoftmaxCrossEntropy)
+        and isinstance(data, Arrays)
+        and isinstance(data.ys, jax.Array)
+        and jnp.issubdtype(data.ys.dtype, jnp.integer)
     ):
-        outputs = jax.eval_shape(
-            lambda x: learner.model.get(state.params, x, key=probe), xs_host[:batch]
-        )
         classes = outputs.shape[-1]
-        outside = (ys_host < 0) | (ys_host >= classes)
+        labels = np.asarray(data.ys).reshape(n, -1)
+        outside = (labels < 0) | (labels >= classes)
         if outside.any():
-            index = int(np.argmax(outside))
-            raise DataError(
-                _messages.label_out_of_range(name, int(ys_host[index]), index, classes)
-            )
+            index = int(np.argmax(outside.any(axis=1)))
+            value = int(labels[index][outside[index]][0])
+            raise DataError(_messages.label_out_of_range(name, value, index, classes))
+
+
+def _check_arguments(
+    name: str,
+    epochs: object,
+    batch_size: object,
+    key: object,
+    on_nonfinite: object,
+    epochs_per_call: object,
+    unroll: object,
+) -> PRNGKeyArray:
+    for what, value in (
+        ("epochs", epochs),
+        ("batch_size", batch_size),
+        ("epochs_per_call", epochs_per_call),
+        ("unroll", unroll),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or value < 1
+        ):
+            raise ValueError(_messages.bad_count(name, what, value))
+    if on_nonfinite not in ("raise", "skip"):
+        raise ValueError(_messages.bad_on_nonfinite(name, on_nonfinite))
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape == ():
+            return key
+    elif (
+        isinstance(key, jax.Array | np.ndarray)
+        and key.dtype == np.uint32
+        and key.shape == (2,)
+    ):
+        wrapped: PRNGKeyArray = jax.random.wrap_key_data(jnp.asarray(key))
+        return wrapped
+    raise ValueError(_messages.bad_key(name, key))
+
+
+def _keep_finite(
+    old: TrainState, new: TrainState, loss: Float[Array, ""]
+) -> TrainState:
+    finite = jnp.isfinite(loss)
+    kept: TrainState = jax.tree.map(
+        lambda a, b: jnp.where(finite, a, b) if eqx.is_array(a) else a, new, old
+    )
+    return TrainState(kept.params, kept.opt_state, new.step)
+
+
+def _step(
+    learner: Learner,
+    state: TrainState,
+    xs: Any,
+    ys: Any,
+    key: PRNGKeyArray | None,
+    skip: bool,
+) -> tuple[TrainState, Float[Array, ""]]:
+    key = key if learner.model.stochastic else None
+    new, loss = learner.step(state, xs, ys, key=key)
+    return (_keep_finite(state, new, loss) if skip else new), loss
+
+
+def _model_for_metrics(learner: Learner, state: TrainState) -> Para[Any, Any]:
+    model: Para[Any, Any] = inference_mode(learner.model_at(state))
+    return model
+
+
+def _scores(
+    learner: Learner,
+    state: TrainState,
+    xs: Any,
+    ys: Any,
+    metrics: Mapping[str, Metric],
+) -> tuple[dict[str, Float[Array, ""]], Float[Array, ""]]:
+    """Sums over a batch of the loss and the metrics, and its number of examples."""
+    model = _model_for_metrics(learner, state)
+    outputs = jax.vmap(model)(xs) if learner.per_example else model(xs)
+    labels, mask = (ys.labels, ys.mask) if isinstance(ys, Masked) else (ys, None)
+    rows = jax.tree.leaves(labels)[0].shape[0]
+    weights = jnp.ones(rows) if mask is None else mask.astype(jnp.float32)
+    count = jnp.sum(weights)
+    sums = {"loss": learner.loss.get(ys, outputs) * count}
+    for name, metric in metrics.items():
+        if isinstance(metric, AbstractMetric):
+            sums[name] = jnp.sum(metric.per_example(outputs, labels) * weights)
+        else:
+            sums[name] = metric(model, xs, labels) * count
+    return sums, count
+
+
+def _epoch_keys(key: PRNGKeyArray, epoch: Int[Array, ""] | int) -> Any:
+    return jax.random.split(jax.random.fold_in(key, epoch))
 
 
 def _run_epoch(
     learner: Learner,
     state: TrainState,
-    xs: Array,
-    ys: Array,
+    data: tuple[Any, Any],
     key: PRNGKeyArray,
+    epoch: Int[Array, ""],
     batch_size: int,
     unroll: int,
+    skip: bool,
 ) -> tuple[TrainState, Float[Array, " batches"]]:
-    n = xs.shape[0]
-    batches = n // batch_size
-    shuffle_key, step_key = jax.random.split(key)
-    order = jax.random.permutation(shuffle_key, n)[: batches * batch_size]
+    n = jax.tree.leaves(data)[0].shape[0]
+    batches, rest = divmod(n, batch_size)
+    shuffle_key, step_key = _epoch_keys(key, epoch)
+    order = jax.random.permutation(shuffle_key, n)
     # One gather per epoch; the scan then reads contiguous batches.
     shuffled = jax.tree.map(
-        lambda a: a[order].reshape(batches, batch_size, *a.shape[1:]), (xs, ys)
+        lambda a: a[order[: batches * batch_size]].reshape(
+            batches, batch_size, *a.shape[1:]
+        ),
+        data,
     )
-    stochastic = learner.model.stochastic
 
     def body(
-        state: TrainState, scanned: tuple[Array, tuple[Array, Array]]
+        state: TrainState, scanned: tuple[Array, tuple[Any, Any]]
     ) -> tuple[TrainState, Float[Array, ""]]:
         i, (x, y) = scanned
-        k = jax.random.fold_in(step_key, i) if stochastic else None
-        return learner.step(state, x, y, key=k)
+        return _step(learner, state, x, y, jax.random.fold_in(step_key, i), skip)
 
-    return jax.lax.scan(body, state, (jnp.arange(batches), shuffled), unroll=unroll)
+    state, losses = jax.lax.scan(
+        body, state, (jnp.arange(batches), shuffled), unroll=unroll
+    )
+    if rest:
+        x, y = jax.tree.map(lambda a: a[order[batches * batch_size :]], data)
+        state, last = _step(
+            learner, state, x, y, jax.random.fold_in(step_key, batches), skip
+        )
+        losses = jnp.concatenate([losses, last[None]])
+    return state, losses
 
 
-def _evaluate(
+def _epoch_loss(losses: Array, sizes: Array) -> dict[str, Array]:
+    finite = jnp.isfinite(losses)
+    total = jnp.sum(jnp.where(finite, losses * sizes, 0.0))
+    return {
+        "loss": total / jnp.maximum(jnp.sum(jnp.where(finite, sizes, 0.0)), 1.0),
+        "skipped": jnp.sum(~finite).astype(jnp.float32),
+    }
+
+
+def _sizes(n: int, batch_size: int) -> np.ndarray:
+    batches, rest = divmod(n, batch_size)
+    return np.asarray([batch_size] * batches + ([rest] if rest else []), np.float32)
+
+
+def _mean_scores(
     learner: Learner,
     state: TrainState,
-    xs: Array,
-    ys: Array,
+    data: tuple[Any, Any],
     metrics: Mapping[str, Metric],
-) -> dict[str, Float[Array, ""]]:
-    model = inference_mode(learner.model_at(state))
-    inference = Learner(model, learner.loss, learner.optimiser)
-    values = {"loss": inference.evaluate(state, xs, ys)}
-    values.update({name: metric(model, xs, ys) for name, metric in metrics.items()})
-    return values
+) -> dict[str, Array]:
+    sums, count = _scores(learner, state, *data, metrics)
+    return {k: v / count for k, v in sums.items()}
 
 
 @eqx.filter_jit
 def _run_epochs(
     learner: Learner,
     state: TrainState,
-    data: tuple[Array, Array],
+    data: tuple[Any, Any],
     key: PRNGKeyArray,
     epochs: Int[Array, " count"],
     batch_size: int,
     unroll: int,
+    skip: bool,
     metrics: Mapping[str, Metric],
-    validation: tuple[Array, Array] | None,
-) -> tuple[TrainState, dict[str, Array]]:
+    validation: tuple[Any, Any] | None,
+) -> tuple[TrainState, dict[str, Array], Array]:
+    n = jax.tree.leaves(data)[0].shape[0]
+    sizes = jnp.asarray(_sizes(n, batch_size))
+
     def one(
         state: TrainState, epoch: Int[Array, ""]
-    ) -> tuple[TrainState, dict[str, Float[Array, ""]]]:
+    ) -> tuple[TrainState, tuple[dict[str, Array], Array]]:
         state, losses = _run_epoch(
-            learner, state, *data, jax.random.fold_in(key, epoch), batch_size, unroll
+            learner, state, data, key, epoch, batch_size, unroll, skip
         )
-        values = {"loss": jnp.mean(losses)}
+        values = _epoch_loss(losses, sizes)
         if metrics:
-            train = _evaluate(learner, state, *data, metrics)
+            train = _mean_scores(learner, state, data, metrics)
             values.update({k: v for k, v in train.items() if k != "loss"})
         if validation is not None:
-            val = _evaluate(learner, state, *validation, metrics)
+            val = _mean_scores(learner, state, validation, metrics)
             values.update({f"val_{k}": v for k, v in val.items()})
-        return state, values
+        return state, (values, losses)
 
-    return jax.lax.scan(one, state, epochs)
+    state, (values, losses) = jax.lax.scan(one, state, epochs)
+    return state, values, losses
+
+
+@eqx.filter_jit
+def _jit_step(
+    learner: Learner,
+    state: TrainState,
+    xs: Any,
+    ys: Any,
+    key: PRNGKeyArray,
+    skip: bool,
+) -> tuple[TrainState, Float[Array, ""]]:
+    return _step(learner, state, xs, ys, key, skip)
+
+
+@eqx.filter_jit
+def _jit_scores(
+    learner: Learner,
+    state: TrainState,
+    xs: Any,
+    ys: Any,
+    metrics: Mapping[str, Metric],
+) -> tuple[dict[str, Float[Array, ""]], Float[Array, ""]]:
+    return _scores(learner, state, xs, ys, metrics)
+
+
+def _batches(n: int, batch_size: int) -> list[slice]:
+    return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+
+
+def _host_scores(
+    learner: Learner,
+    state: TrainState,
+    data: AbstractData,
+    batch_size: int,
+    metrics: Mapping[str, Metric],
+) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    count = 0.0
+    order = np.arange(data.size)
+    for part in _batches(data.size, batch_size):
+        xs, ys = data.batch(order[part], batch_size)
+        sums, n = _jit_scores(learner, state, xs, ys, metrics)
+        for k, v in sums.items():
+            totals[k] = totals.get(k, 0.0) + float(v)
+        count += float(n)
+    return {k: v / count for k, v in totals.items()}
+
+
+def _run_host_epoch(
+    learner: Learner,
+    state: TrainState,
+    data: AbstractData,
+    key: PRNGKeyArray,
+    epoch: int,
+    batch_size: int,
+    skip: bool,
+    metrics: Mapping[str, Metric],
+    validation: AbstractData | None,
+) -> tuple[TrainState, dict[str, Array], Array]:
+    shuffle_key, step_key = _epoch_keys(key, epoch)
+    order = np.asarray(jax.random.permutation(shuffle_key, data.size))
+    losses = []
+    for i, part in enumerate(_batches(data.size, batch_size)):
+        xs, ys = data.batch(order[part], batch_size)
+        state, loss = _jit_step(
+            learner, state, xs, ys, jax.random.fold_in(step_key, i), skip
+        )
+        losses.append(loss)
+    stacked = jnp.stack(losses)
+    values = _epoch_loss(stacked, jnp.asarray(_sizes(data.size, batch_size)))
+    if metrics:
+        train = _host_scores(learner, state, data, batch_size, metrics)
+        values.update({k: jnp.asarray(v) for k, v in train.items() if k != "loss"})
+    if validation is not None:
+        val = _host_scores(learner, state, validation, batch_size, metrics)
+        values.update({f"val_{k}": jnp.asarray(v) for k, v in val.items()})
+    return state, {k: v[None] for k, v in values.items()}, stacked[None]
+
+
+def _finite_params(state: TrainState) -> bool:
+    leaves = [
+        leaf for leaf in jax.tree.leaves(state.params) if eqx.is_inexact_array(leaf)
+    ]
+    return all(bool(jnp.isfinite(leaf).all()) for leaf in leaves)
+
+
+def _nonfinite(
+    name: str,
+    losses: np.ndarray,
+    first: int,
+    step: int,
+    saved: str,
+) -> NonFiniteLossError:
+    epoch, batch = np.argwhere(~np.isfinite(losses))[0]
+    per_epoch = losses.shape[1]
+    at = step - losses.size + int(epoch) * per_epoch + int(batch) + 1
+    value = losses[epoch, batch]
+    return NonFiniteLossError(
+        _messages.non_finite_loss(
+            name, str(value), at, first + int(epoch) + 1, int(batch) + 1, saved
+        )
+    )
+
+
+def _saved_line(root: pathlib.Path | None, saved: int) -> str:
+    if root is None:
+        return _messages.nothing_saved()
+    if saved == 0:
+        return _messages.no_checkpoint_yet(root)
+    return _messages.checkpoint_holds(root, saved)
 
 
 def fit(
     learner: Learner,
     start: Para[Any, Any] | TrainState,
     xs: Any,
-    ys: Any,
+    ys: Any = None,
     *,
     epochs: int,
     batch_size: int,
     key: PRNGKeyArray,
     metrics: Mapping[str, Metric] | None = None,
-    validation: tuple[Any, Any] | None = None,
+    validation: tuple[Any, Any] | AbstractData | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
+    keep: int = 2,
+    callbacks: Sequence[Callback] = (),
     progress: bool = True,
+    on_nonfinite: Literal["raise", "skip"] = "raise",
     epochs_per_call: int = 1,
     unroll: int = 1,
 ) -> FitResult:
@@ -265,23 +545,34 @@ def fit(
     **Arguments:**
 
     - `learner`; `start`, the initial model (or a `TrainState` to continue from).
-    - `xs`, `ys`: inputs and labels, with the examples along the leading axis.
-    - `epochs`, the total number of epochs; `batch_size`; `key`, for shuffling
-      (and for stochastic layers).
-    - `metrics`: name to ``metric(model, xs, ys)`` (e.g. `accuracy`), computed on
-      the training data after each epoch, and on `validation` (names ``val_…``).
-    - `checkpoint`: a directory; if it holds a checkpoint the run resumes from it
-      (its key and state win over `start` and `key`), and it is saved after every
-      epoch.
-    - `progress`: show a progress bar (rich) with the latest metrics.
-    - `epochs_per_call`: how many epochs run in one compiled call (a scan over
-      epochs); the bar, the metrics' transfer and checkpoints happen between
-      calls. Raise it when epochs are short and the host's overhead shows.
-    - `unroll`: training steps per iteration of the compiled loop over batches;
-      2 trims the loop's own cost when steps are tiny (batch size 1), at some
-      compile time.
+    - `xs`, `ys`: inputs and labels, with the examples along the leading axis
+      (arrays, tuples or dicts of arrays, `cdl.PaddedList` batches), or a list of
+      `cdl.Graph` and their labels; or a dataset (`Arrays`, `Graphs`, `Trees`)
+      as `xs` alone.
+    - `epochs`, the total number of epochs; `batch_size` (the last batch of an
+      epoch holds the examples left over); `key`, a PRNG key
+      (``jax.random.key(0)``), for shuffling and for stochastic layers.
+    - `metrics`: name to metric (e.g. `accuracy`), computed after each epoch on
+      the training data and on `validation` (names ``val_…``), with stochastic
+      layers switched off.
+    - `checkpoint`: a directory, checked before training starts; if it holds a
+      checkpoint the run resumes from it (its key and state win over `start` and
+      `key`), and it is saved after every call in one atomic commit, keeping the
+      newest `keep`.
+    - `callbacks`: `Callback`s, e.g. `CSVLogger`, `TensorBoardLogger`.
+    - `progress`: show progress (a bar in a terminal, a line per epoch elsewhere).
+    - `on_nonfinite`: ``"raise"`` stops at a NaN or infinite loss with
+      `NonFiniteLossError` naming the step and epoch (the last checkpoint stays
+      the last good one); ``"skip"`` discards such a batch's update and counts it
+      in the history's ``skipped``.
+    - `epochs_per_call`: how many epochs of array data run in one compiled call
+      (a scan over epochs); the progress, the metrics' transfer and checkpoints
+      happen between calls.
+    - `unroll`: training steps per iteration of the compiled loop over batches.
 
-    **Returns:** a `FitResult`; raises `DataError` on unusable data.
+    **Returns:** a `FitResult`; raises `DataError` on unusable data and
+    ValueError on bad arguments, before any training. Ctrl-C ends the run with
+    one line saying where its checkpoint is (`TrainingInterrupted`).
 
     >>> import jax, jax.numpy as jnp, cdl
     >>> from cdl.optics import Learner, MeanSquaredError, SGD, fit
@@ -293,53 +584,111 @@ def fit(
     >>> len(result.history["loss"]), round(float(result.model.weight[0, 0]), 2)
     (20, 2.0)
     """
+    name = learner.label
+    key = _check_arguments(
+        name, epochs, batch_size, key, on_nonfinite, epochs_per_call, unroll
+    )
     metrics = dict(metrics or {})
+    data = as_data(xs, ys)
+    learner = learner.with_model(learner.model.skeleton, per_example=data.per_example)
+    for metric_name, metric in metrics.items():
+        if not data.per_example and not isinstance(metric, AbstractMetric):
+            raise ValueError(_messages.metric_needs_outputs(name, metric_name))
     state = start if isinstance(start, TrainState) else learner.init(start)
-    xs, ys = jnp.asarray(xs), jnp.asarray(ys)
-    check_data(learner, state, xs, ys, batch_size)
+    check_data(learner, state, data, batch_size=batch_size)
+    val_data = None
     if validation is not None:
-        check_data(learner, state, *validation, batch_size=1)
-        validation = (jnp.asarray(validation[0]), jnp.asarray(validation[1]))
+        val_data = (
+            validation if isinstance(validation, AbstractData) else as_data(*validation)
+        )
+        check_data(learner, state, val_data, batch_size=1)
+    root = None if checkpoint is None else check_directory(checkpoint)
     history: dict[str, list[float]] = {}
     done = 0
-    if checkpoint is not None and has_checkpoint(checkpoint):
-        restored = load_checkpoint(checkpoint, state)
+    if root is not None and has_checkpoint(root):
+        restored = load_checkpoint(root, state)
+        for line in restored.damaged:
+            notice(line)
         state, key, done, history = (
             restored.state,
             restored.key,
             restored.epoch,
             restored.history,
         )
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        disable=not progress,
-        transient=False,
-    ) as bar:
-        label = learner.label
-        label = label if len(label) <= 32 else label[:31] + "…"
-        task = bar.add_task(label, total=epochs, completed=done, status="")
-        for first in range(done, epochs, max(epochs_per_call, 1)):
-            count = min(max(epochs_per_call, 1), epochs - first)
-            state, values = _run_epochs(
-                learner,
-                state,
-                (xs, ys),
-                key,
-                jnp.arange(first, first + count),
-                batch_size,
-                unroll,
-                metrics,
-                validation,
-            )
-            for name, column in values.items():
-                history.setdefault(name, []).extend(np.asarray(column).tolist())
-            if checkpoint is not None:
-                save_checkpoint(
-                    checkpoint, state, key=key, epoch=first + count, history=history
-                )
-            status = "  ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
-            bar.update(task, advance=count, status=status)
+        notice(
+            _messages.finished(root, done)
+            if done >= epochs
+            else _messages.resuming(root, done, epochs)
+        )
+    skip = on_nonfinite == "skip"
+    saved = done
+    for callback in callbacks:
+        callback.on_train_begin(done, history)
+    with Display(name, total=epochs, done=done, enabled=progress) as display:
+        try:
+            while done < epochs:
+                if isinstance(data, Arrays):
+                    count = min(epochs_per_call, epochs - done)
+                    validation_arrays = (
+                        None
+                        if val_data is None
+                        else val_data.batch(np.arange(val_data.size))
+                    )
+                    new, values, losses = _run_epochs(
+                        learner,
+                        state,
+                        (data.xs, data.ys),
+                        key,
+                        jnp.arange(done, done + count),
+                        batch_size,
+                        unroll,
+                        skip,
+                        metrics,
+                        validation_arrays,
+                    )
+                else:
+                    count = 1
+                    new, values, losses = _run_host_epoch(
+                        learner,
+                        state,
+                        data,
+                        key,
+                        done,
+                        batch_size,
+                        skip,
+                        metrics,
+                        val_data,
+                    )
+                host_losses = np.asarray(losses)
+                where = _saved_line(root, saved)
+                if not skip and not np.isfinite(host_losses).all():
+                    raise _nonfinite(name, host_losses, done, int(new.step), where)
+                if not _finite_params(new):
+                    raise NonFiniteLossError(
+                        _messages.non_finite_parameters(name, done + count, where)
+                    )
+                state = new
+                columns = {
+                    k: np.asarray(v).tolist()
+                    for k, v in values.items()
+                    if skip or k != "skipped"
+                }
+                for k, column in columns.items():
+                    history.setdefault(k, []).extend(column)
+                done += count
+                if root is not None:
+                    save_checkpoint(
+                        root, state, key=key, epoch=done, history=history, keep=keep
+                    )
+                    saved = done
+                for i in range(count):
+                    epoch_values = {k: v[i] for k, v in columns.items()}
+                    for callback in callbacks:
+                        callback.on_epoch_end(done - count + i + 1, epoch_values, state)
+                display.update(done, history)
+        except KeyboardInterrupt:
+            notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
+            raise TrainingInterrupted(130) from None
+    for callback in callbacks:
+        callback.on_train_end(history)
     return FitResult(state, learner.model_at(state), history)

@@ -73,6 +73,10 @@ class Learner(eqx.Module):
     - `mesh`: optional `jax.sharding.Mesh` with one axis ``"batch"``: batches
       are then sharded across its devices, parameters replicated (see
       `data_parallel`).
+    - `per_example`: True (the default) when the model acts on one example and
+      the learner maps it over a batch; False when the model takes a whole batch
+      at once (a padded batch of graphs, a forest of trees) and returns one row
+      per example. `fit` sets it from the data.
 
     **Returns:** the learner; `init` gives a `TrainState`, `step` trains on a batch.
 
@@ -94,16 +98,43 @@ class Learner(eqx.Module):
         loss: AbstractParaLens[Any, Float[Array, ""]],
         optimiser: AbstractOptimiser,
         mesh: Mesh | None = None,
+        *,
+        per_example: bool = True,
     ) -> None:
-        self.model = ReverseDerivative(model, batched=True)
+        self.model = ReverseDerivative(model, batched=per_example)
         self.loss = loss
         self.optimiser = optimiser
         self.mesh = mesh
 
     @property
+    def per_example(self) -> bool:
+        """Whether the model acts on one example (and is mapped over a batch)."""
+        return self.model.batched
+
+    def with_model(
+        self, model: Para[Any, Any], *, per_example: bool | None = None
+    ) -> "Learner":
+        """A learner with this one's loss, optimiser and mesh around `model`.
+
+        **Arguments:** `model`; `per_example` (by default this learner's).
+
+        **Returns:** the new learner.
+
+        >>> import jax, cdl
+        >>> from cdl.optics import Learner, MeanSquaredError, SGD
+        >>> model = cdl.Linear(2, 1, key=jax.random.key(0))
+        >>> learner = Learner(model, MeanSquaredError(), SGD(0.1))
+        >>> learner.with_model(model, per_example=False).per_example
+        False
+        """
+        per = self.per_example if per_example is None else per_example
+        return Learner(model, self.loss, self.optimiser, self.mesh, per_example=per)
+
+    @property
     def label(self) -> str:
-        """The model's label."""
-        return self.model.skeleton.label
+        """The model's label (its class name for a model without one)."""
+        label = getattr(self.model.skeleton, "label", None)
+        return label if isinstance(label, str) else type(self.model.skeleton).__name__
 
     @property
     def lens(self) -> AbstractParaLens[Any, Float[Array, ""]]:
@@ -215,20 +246,10 @@ def data_parallel(learner: Learner, devices: Any = None) -> Learner:
     """
     devices = jax.devices() if devices is None else list(devices)
     mesh = Mesh(devices, ("batch",))
-    return Learner(learner.model.skeleton, learner.loss, learner.optimiser, mesh=mesh)
-
-
-def accuracy(model: Para[Any, Any], xs: Any, ys: Any) -> Float[Array, ""]:
-    """The fraction of a batch whose arg-max output is its integer label.
-
-    **Arguments:** `model`, mapping one example to class scores; `xs`, `ys`.
-
-    **Returns:** the accuracy, a scalar in ``[0, 1]``.
-
-    >>> import jax.numpy as jnp, cdl
-    >>> from cdl.optics import accuracy
-    >>> accuracy(cdl.Identity(), jnp.eye(3), jnp.array([0, 1, 0]))
-    Array(0.6666667, dtype=float32)
-    """
-    predictions = jnp.argmax(jax.vmap(model)(xs), axis=-1)
-    return jnp.mean(predictions == ys)
+    return Learner(
+        learner.model.skeleton,
+        learner.loss,
+        learner.optimiser,
+        mesh=mesh,
+        per_example=learner.per_example,
+    )

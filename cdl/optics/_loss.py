@@ -27,14 +27,65 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._para import Para
+from . import _messages
 from ._para_lens import AbstractParaLens, ReverseDerivative
+
+
+class LossShapeError(ValueError):
+    """Labels and predictions a loss cannot compare: their shapes differ.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> try:
+    ...     cdl.BinaryCrossEntropy().get(jnp.zeros(4), jnp.zeros((4, 1)))
+    ... except cdl.LossShapeError as error:
+    ...     print(error)
+    BinaryCrossEntropy: labels f32[4] and predictions f32[4,1] differ in shape: \
+give labels of shape (4, 1).
+    """
+
+
+def _shape(x: Any) -> str:
+    text: str = jax.typeof(jnp.asarray(x)).str_short(short_dtypes=True)
+    return text
+
+
+def _same_shape(loss: "AbstractLoss", labels: Any, predictions: Any) -> None:
+    labels, predictions = jnp.asarray(labels), jnp.asarray(predictions)
+    if labels.shape != predictions.shape:
+        raise LossShapeError(
+            _messages.loss_shapes(
+                loss.label, _shape(labels), _shape(predictions), predictions.shape
+            )
+        )
+
+
+class Masked(eqx.Module):
+    """Labels with a weight per example: padding rows weigh 0 and do not count.
+
+    A loss given `Masked` labels averages over the examples of weight 1 only; `fit`
+    uses it for batches padded to a fixed size (graphs).
+
+    **Arguments:** `labels`; `mask`, a float array ``(batch,)`` of 0s and 1s.
+
+    **Returns:** the masked labels, a pytree.
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics import Masked, MeanSquaredError
+    >>> labels = Masked(jnp.zeros((2, 1)), jnp.array([1.0, 0.0]))
+    >>> MeanSquaredError().get(labels, jnp.array([[2.0], [100.0]]))
+    Array(4., dtype=float32)
+    """
+
+    labels: Any
+    mask: Float[Array, " batch"]
 
 
 class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
     """A loss lens: parameters are the labels, input the predictions, output a scalar.
 
-    Subclasses define `value`, the mean loss over a batch; `forward` and `backward`
-    are its `jax.vjp`.
+    Subclasses define `losses`, the loss of each example of a batch; `value` is
+    their mean (over the examples of weight 1 for `Masked` labels), and `forward`
+    and `backward` are its `jax.vjp`.
 
     **Arguments:** those of the subclass.
 
@@ -47,8 +98,21 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
     """
 
     @abc.abstractmethod
+    def losses(self, labels: Any, predictions: Any) -> Float[Array, " batch"]:
+        """The loss of each example of a batch of `predictions` against `labels`."""
+
+    @property
+    def label(self) -> str:
+        """The loss's class name."""
+        return type(self).__name__
+
     def value(self, labels: Any, predictions: Any) -> Float[Array, ""]:
-        """The mean loss of a batch of `predictions` against its `labels`."""
+        """The mean loss of a batch (over its examples of weight 1 when masked)."""
+        if isinstance(labels, Masked):
+            weights = labels.mask.astype(jnp.result_type(float))
+            total = jnp.sum(self.losses(labels.labels, predictions) * weights)
+            return total / jnp.maximum(jnp.sum(weights), 1.0)
+        return jnp.mean(self.losses(labels, predictions))
 
     def forward(
         self, p: Any, a: Any, *, key: PRNGKeyArray | None = None
@@ -74,18 +138,25 @@ class MeanSquaredError(AbstractLoss):
 
     **Arguments:** none.
 
-    **Returns:** the loss lens; labels have the shape of the predictions.
+    **Returns:** the loss lens; labels must have the shape of the predictions
+    (a `LossShapeError` names both shapes otherwise: nothing broadcasts).
 
     >>> import jax.numpy as jnp
     >>> from cdl.optics import MeanSquaredError
     >>> MeanSquaredError().get(jnp.zeros((1, 2)), jnp.ones((1, 2)))
     Array(2., dtype=float32)
+    >>> MeanSquaredError().get(jnp.zeros(3), jnp.ones((3, 1)))
+    Traceback (most recent call last):
+    ...
+    cdl.optics._loss.LossShapeError: MeanSquaredError: labels f32[3] and \
+predictions f32[3,1] differ in shape: give labels of shape (3, 1).
     """
 
-    def value(self, labels: Array, predictions: Array) -> Float[Array, ""]:
-        """The squared distance per example, averaged over the batch."""
+    def losses(self, labels: Array, predictions: Array) -> Float[Array, " batch"]:
+        """The squared distance of each example."""
+        _same_shape(self, labels, predictions)
         error = (predictions - labels).reshape(predictions.shape[0], -1)
-        return jnp.mean(jnp.sum(error**2, axis=1))
+        return jnp.sum(error**2, axis=1)
 
 
 class SoftmaxCrossEntropy(AbstractLoss):
@@ -102,10 +173,28 @@ class SoftmaxCrossEntropy(AbstractLoss):
     1.386...
     """
 
-    def value(self, labels: Any, predictions: Any) -> Float[Array, ""]:
-        """Mean of ``logsumexp(logits) - logits[label]``."""
+    def losses(self, labels: Any, predictions: Any) -> Float[Array, " batch"]:
+        """``logsumexp(logits) - logits[label]`` of each example.
+
+        An example with several labels (a sequence) averages over its positions.
+        """
+        labels, predictions = jnp.asarray(labels), jnp.asarray(predictions)
+        if not jnp.issubdtype(labels.dtype, jnp.integer):
+            raise LossShapeError(
+                _messages.labels_not_integer(self.label, _shape(labels))
+            )
+        if labels.shape != predictions.shape[:-1]:
+            raise LossShapeError(
+                _messages.class_labels_shape(
+                    self.label,
+                    _shape(labels),
+                    _shape(predictions),
+                    predictions.shape[:-1],
+                )
+            )
         losses = optax.softmax_cross_entropy_with_integer_labels(predictions, labels)
-        return jnp.mean(losses)
+        mean: Float[Array, " batch"] = losses.reshape(losses.shape[0], -1).mean(axis=1)
+        return mean
 
 
 class BinaryCrossEntropy(AbstractLoss):
@@ -113,7 +202,8 @@ class BinaryCrossEntropy(AbstractLoss):
 
     **Arguments:** none.
 
-    **Returns:** the loss lens; labels and logits share a shape ``(batch, ...)``.
+    **Returns:** the loss lens; labels and logits share a shape ``(batch, ...)``
+    (a `LossShapeError` names both shapes otherwise).
 
     >>> import jax.numpy as jnp
     >>> from cdl.optics import BinaryCrossEntropy
@@ -121,10 +211,12 @@ class BinaryCrossEntropy(AbstractLoss):
     Array([-0.5], dtype=float32)
     """
 
-    def value(self, labels: Any, predictions: Any) -> Float[Array, ""]:
-        """Mean of the numerically stable sigmoid cross-entropy."""
+    def losses(self, labels: Any, predictions: Any) -> Float[Array, " batch"]:
+        """The numerically stable sigmoid cross-entropy of each example."""
+        _same_shape(self, labels, predictions)
         losses = optax.sigmoid_binary_cross_entropy(predictions, labels)
-        return jnp.mean(losses.reshape(predictions.shape[0], -1).sum(axis=1))
+        total: Float[Array, " batch"] = losses.reshape(predictions.shape[0], -1).sum(1)
+        return total
 
 
 class AdversarialCost(AbstractParaLens[Any, Float[Array, ""]]):

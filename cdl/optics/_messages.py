@@ -68,3 +68,170 @@ def checkpoint_mismatch(path: object, why: str) -> str:
         f"checkpoint {path} does not match this learner and model ({why}): "
         f"delete it or point `checkpoint=` at a fresh directory."
     )
+
+
+def checkpoint_unwritable(path: object, why: str) -> str:
+    """Text of the error raised when checkpoints cannot be written to a directory."""
+    return (
+        f"checkpoint directory {path} cannot hold checkpoints ({why}): "
+        f"point `checkpoint=` at a writable directory."
+    )
+
+
+def checkpoint_damaged(path: object, why: str, aside: object) -> str:
+    """Text of the line printed when a checkpoint file fails its check."""
+    return f"checkpoint {path} is damaged ({why}); kept as {aside}"
+
+
+def no_intact_checkpoint(path: object, damaged: list[str]) -> str:
+    """Text of the error raised when no checkpoint of a directory is intact."""
+    return (
+        f"no intact checkpoint in {path}: "
+        + "; ".join(damaged)
+        + ". Delete the directory to start afresh."
+    )
+
+
+def loss_shapes(loss: str, labels: str, predictions: str, shape: object) -> str:
+    """Text of the error raised when labels and predictions differ in shape."""
+    return (
+        f"{loss}: labels {labels} and predictions {predictions} differ in shape: "
+        f"give labels of shape {shape}."
+    )
+
+
+def class_labels_shape(loss: str, labels: str, predictions: str, shape: object) -> str:
+    """Text of the error raised when class labels do not match the logits."""
+    return (
+        f"{loss}: labels {labels} do not fit logits {predictions}: "
+        f"give integer labels of shape {shape}, one class per row of logits."
+    )
+
+
+def labels_not_integer(loss: str, labels: str) -> str:
+    """Text of the error raised when class labels are not integers."""
+    return f"{loss}: labels {labels} must be integer class indices."
+
+
+def bad_count(name: str, what: str, value: object) -> str:
+    """Text of the error raised for a count argument of `fit` that is not >= 1."""
+    return f"fit({name}): `{what}` must be a positive int, not {value!r}."
+
+
+def bad_on_nonfinite(name: str, value: object) -> str:
+    """Text of the error raised for an unknown `on_nonfinite`."""
+    return f"fit({name}): `on_nonfinite` must be 'raise' or 'skip', not {value!r}."
+
+
+def bad_key(name: str, value: object) -> str:
+    """Text of the error raised when `key` is not a PRNG key."""
+    shown = (
+        repr(value) if isinstance(value, int | float | str) else type(value).__name__
+    )
+    return (
+        f"fit({name}): `key` must be a PRNG key such as jax.random.key(0), not {shown}."
+    )
+
+
+def metric_needs_outputs(name: str, metric: str) -> str:
+    """Text of the error raised for a model-level metric on whole-batch data."""
+    return (
+        f"fit({name}): metric {metric!r} is a function of (model, xs, ys), which "
+        f"cannot be averaged over padded batches of graphs or trees: write it as a "
+        f"cdl.optics.AbstractMetric (per_example(outputs, labels))."
+    )
+
+
+def non_finite_loss(
+    name: str, value: str, step: int, epoch: int, batch: int, saved: str
+) -> str:
+    """Text of the error raised when the training loss is NaN or infinite."""
+    return (
+        f"fit({name}): the loss became {value} at step {step} (epoch {epoch}, "
+        f"batch {batch}); the updates of that call were discarded and {saved}. "
+        f"Lower the learning rate or check the data, or pass on_nonfinite='skip' "
+        f"to skip such batches."
+    )
+
+
+def non_finite_parameters(name: str, epoch: int, saved: str) -> str:
+    """Text of the error raised when the parameters became NaN or infinite."""
+    return (
+        f"fit({name}): the parameters became NaN or infinite by the end of epoch "
+        f"{epoch}; they were discarded and {saved}. Lower the learning rate."
+    )
+
+
+def nothing_saved() -> str:
+    """Where a run without checkpoints stands."""
+    return "nothing was saved (pass checkpoint=DIR to fit to make a run resumable)"
+
+
+def no_checkpoint_yet(path: object) -> str:
+    """Where a run stands before its first checkpoint."""
+    return f"no epoch had finished, so {path} holds no checkpoint yet"
+
+
+def checkpoint_holds(path: object, epoch: int) -> str:
+    """Where a run stands with a checkpoint."""
+    return (
+        f"the checkpoint in {path} holds epoch {epoch}: run the same fit(..., "
+        f"checkpoint={str(path)!r}) again to resume from there"
+    )
+
+
+def resuming(path: object, done: int, epochs: int) -> str:
+    """The line printed when a run resumes from a checkpoint."""
+    return f"resuming from the checkpoint in {path}: epoch {done} of {epochs} done."
+
+
+def finished(path: object, done: int) -> str:
+    """The line printed when the checkpoint holds a finished run."""
+    return (
+        f"the run in {path} already finished ({done} epochs): returning it; raise "
+        f"`epochs` to train on, or point `checkpoint=` elsewhere to start afresh."
+    )
+
+
+def interrupted(done: int, epochs: int, saved: str) -> str:
+    """The line printed when Ctrl-C ends a run."""
+    return f"interrupted after {done} of {epochs} epochs: {saved}."
+
+
+def ragged_leaves(sizes: list[int]) -> str:
+    """Text of the error raised when the leaves of a dataset differ in length."""
+    return (
+        f"the arrays of the dataset have different leading axes {sizes}: every "
+        f"input and label array must hold one row per example."
+    )
+
+
+def not_one_graph(index: int, graph: object) -> str:
+    """Text of the error raised when a dataset entry is not one graph."""
+    return (
+        f"example {index} of the graphs is {type(graph).__name__}, not one "
+        f"cdl.Graph: give a list of single graphs (fit batches them)."
+    )
+
+
+def graph_labels(graphs: int, labels: int) -> str:
+    """Text of the error raised when graphs and labels differ in number."""
+    return f"{graphs} graphs but {labels} labels: give one label row per graph."
+
+
+def labels_beside_dataset(kind: str) -> str:
+    """Text of the error raised for labels given beside a dataset."""
+    return f"a {kind} dataset holds its labels: pass it to fit without `ys`."
+
+
+def model_damaged(path: object, why: str) -> str:
+    """Text of the error raised when a saved model fails its check."""
+    return f"model file {path} is damaged ({why}): save the model again."
+
+
+def model_mismatch(path: object, why: str) -> str:
+    """Text of the error raised when a saved model does not fit the structure."""
+    return (
+        f"model file {path} does not fit the structure given ({why}): build the "
+        f"model with the code and hyperparameters it was saved from."
+    )

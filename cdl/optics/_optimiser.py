@@ -4,7 +4,8 @@ An optimiser's `get` shows the parameters the model should use; its `put` takes 
 state and parameters with a gradient ``p'`` and returns the new state and parameters.
 Each optimiser here reproduces optax's numbers step for step, and `from_optax` turns
 any optax `GradientTransformation` into such a lens. Hyperparameters are ordinary
-fields, so a learning rate given as an array can itself be learned.
+fields, so a learning rate given as an array can itself be learned; a learning rate
+given as an optax schedule (a function of the step count) is read at each step.
 
 >>> import jax.numpy as jnp
 >>> from cdl.optics import SGD
@@ -16,6 +17,7 @@ Array([0.9, 2.1], dtype=float32)
 """
 
 import abc
+from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
@@ -27,6 +29,8 @@ from jaxtyping import Array
 from ._lens import AbstractLens
 
 Scalar = float | Array
+Rate = Scalar | Callable[[Array], Array]
+"""A learning rate: a number, an array, or an optax schedule of the step count."""
 
 
 def _tree_map(f: Any, *trees: Any) -> Any:
@@ -77,7 +81,82 @@ class AbstractOptimiser(AbstractLens[tuple[Any, Any], Any]):
         return new_state, _apply(params, updates)
 
 
-class SGD(AbstractOptimiser):
+class ScheduleState(eqx.Module):
+    """The state of an optimiser whose learning rate is a schedule.
+
+    **Arguments:** `count`, the steps taken (an int32 scalar, as optax's);
+    `inner`, the optimiser's own state.
+
+    **Returns:** the state.
+
+    >>> import jax.numpy as jnp, optax
+    >>> from cdl.optics import SGD
+    >>> SGD(optax.linear_schedule(1.0, 0.0, 10)).init(jnp.zeros(1)).count
+    Array(0, dtype=int32)
+    """
+
+    count: Array
+    inner: Any
+
+
+class AbstractScaledOptimiser(AbstractOptimiser):
+    """An optimiser whose update is ``−η d`` for a direction ``d`` and a rate η.
+
+    The rate may be an optax schedule, a function of the step count (from 0, as
+    optax's ``scale_by_schedule``); the state then counts the steps. Subclasses
+    define `init_direction` and `direction`.
+
+    **Arguments:** `learning_rate` η (a number, an array or a schedule), then the
+    subclass's hyperparameters.
+
+    **Returns:** the optimiser lens.
+
+    >>> import jax.numpy as jnp, optax
+    >>> from cdl.optics import SGD
+    >>> opt = SGD(optax.piecewise_constant_schedule(1.0, {1: 0.5}))
+    >>> s = (opt.init(jnp.zeros(1)), jnp.zeros(1))
+    >>> s = opt.put(s, jnp.ones(1))
+    >>> opt.put(s, jnp.ones(1))[1]      # a step of 1, then of 0.5
+    Array([-1.5], dtype=float32)
+    """
+
+    learning_rate: Rate
+
+    @abc.abstractmethod
+    def init_direction(self, params: Any) -> Any:
+        """The state of the direction's computation for `params`."""
+
+    @abc.abstractmethod
+    def direction(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+        """The new state and the direction ``d`` (the update is ``−η d``)."""
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the learning rate is a schedule."""
+        return callable(self.learning_rate)
+
+    def init(self, params: Any) -> Any:
+        """The direction's state, with a step count when the rate is scheduled."""
+        inner = self.init_direction(params)
+        if self.scheduled:
+            return ScheduleState(jnp.zeros([], jnp.int32), inner)
+        return inner
+
+    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+        """``−η d``, with η read from the schedule at the step count."""
+        rate: Any
+        if self.scheduled:
+            schedule: Any = self.learning_rate
+            rate = schedule(state.count)
+            inner, direction = self.direction(state.inner, params, grads)
+            new_state: Any = ScheduleState(optax.safe_increment(state.count), inner)
+        else:
+            rate = self.learning_rate
+            new_state, direction = self.direction(state, params, grads)
+        return new_state, _tree_map(lambda d: -rate * d, direction)
+
+
+class SGD(AbstractScaledOptimiser):
     """Plain gradient descent, ``p ← p − η g`` (optax's ``sgd``).
 
     **Arguments:** `learning_rate` η.
@@ -90,18 +169,16 @@ class SGD(AbstractOptimiser):
     ((), Array([0.5], dtype=float32))
     """
 
-    learning_rate: Scalar
-
-    def init(self, params: Any) -> Any:
+    def init_direction(self, params: Any) -> Any:
         """No state."""
         return ()
 
-    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
-        """``−η g``."""
-        return state, _tree_map(lambda g: -self.learning_rate * g, grads)
+    def direction(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+        """The gradient."""
+        return state, grads
 
 
-class Momentum(AbstractOptimiser):
+class Momentum(AbstractScaledOptimiser):
     """Heavy-ball momentum: ``m ← g + β m``, ``p ← p − η m`` (optax's ``sgd``).
 
     With ``nesterov=True`` the step is ``−η (g + β m)`` after updating `m`.
@@ -119,15 +196,14 @@ class Momentum(AbstractOptimiser):
     Array([-2.5], dtype=float32)
     """
 
-    learning_rate: Scalar
     momentum: Scalar = 0.9
     nesterov: bool = eqx.field(static=True, default=False)
 
-    def init(self, params: Any) -> Any:
+    def init_direction(self, params: Any) -> Any:
         """A zero trace."""
         return _tree_map(jnp.zeros_like, params)
 
-    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+    def direction(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
         """Update the trace, then step along it."""
         trace = _tree_map(lambda g, t: g + self.momentum * t, grads, state)
         direction = (
@@ -135,10 +211,10 @@ class Momentum(AbstractOptimiser):
             if self.nesterov
             else trace
         )
-        return trace, _tree_map(lambda d: -self.learning_rate * d, direction)
+        return trace, direction
 
 
-def Nesterov(learning_rate: Scalar, momentum: Scalar = 0.9) -> Momentum:
+def Nesterov(learning_rate: Rate, momentum: Scalar = 0.9) -> Momentum:
     """Nesterov's accelerated gradient (optax's ``sgd(..., nesterov=True)``).
 
     **Arguments:** `learning_rate` η; `momentum` β (0.9).
@@ -152,7 +228,7 @@ def Nesterov(learning_rate: Scalar, momentum: Scalar = 0.9) -> Momentum:
     return Momentum(learning_rate, momentum, nesterov=True)
 
 
-class AdaGrad(AbstractOptimiser):
+class AdaGrad(AbstractScaledOptimiser):
     """AdaGrad: ``s ← s + g²``, ``p ← p − η g / √(s + ε)`` (optax's ``adagrad``).
 
     **Arguments:** `learning_rate` η; `initial_accumulator_value` (0.1); `eps`
@@ -167,28 +243,25 @@ class AdaGrad(AbstractOptimiser):
     Array([-1.], dtype=float32)
     """
 
-    learning_rate: Scalar
     initial_accumulator_value: Scalar = 0.1
     eps: Scalar = 1e-7
 
-    def init(self, params: Any) -> Any:
+    def init_direction(self, params: Any) -> Any:
         """Sums of squares filled with the initial value."""
         return _tree_map(
             lambda p: jnp.full_like(p, self.initial_accumulator_value), params
         )
 
-    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+    def direction(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
         """Accumulate ``g²`` and scale by its inverse square root."""
         squares = _tree_map(lambda g, t: g * g + t, grads, state)
         scale = _tree_map(
             lambda t: jnp.where(t > 0, jax.lax.rsqrt(t + self.eps), 0.0), squares
         )
-        return squares, _tree_map(
-            lambda s, g: -self.learning_rate * (s * g), scale, grads
-        )
+        return squares, _tree_map(lambda s, g: s * g, scale, grads)
 
 
-class RMSProp(AbstractOptimiser):
+class RMSProp(AbstractScaledOptimiser):
     """RMSProp, ``v ← ρ v + (1−ρ) g²``, ``p ← p − η g / √(v + ε)`` (optax's).
 
     **Arguments:** `learning_rate` η; `decay` ρ (0.9); `eps` (1e-8);
@@ -203,22 +276,21 @@ class RMSProp(AbstractOptimiser):
     Array([-0.1], dtype=float32)
     """
 
-    learning_rate: Scalar
     decay: Scalar = 0.9
     eps: Scalar = 1e-8
     initial_scale: Scalar = 0.0
 
-    def init(self, params: Any) -> Any:
+    def init_direction(self, params: Any) -> Any:
         """Averages filled with the initial scale."""
         return _tree_map(lambda p: jnp.full_like(p, self.initial_scale), params)
 
-    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+    def direction(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
         """Average ``g²`` and scale by its inverse square root."""
         nu = _tree_map(
             lambda g, t: (1 - self.decay) * (g**2) + self.decay * t, grads, state
         )
         scaled = _tree_map(lambda n, g: jax.lax.rsqrt(n + self.eps) * g, nu, grads)
-        return nu, _tree_map(lambda u: -self.learning_rate * u, scaled)
+        return nu, scaled
 
 
 class AdamState(eqx.Module):
@@ -239,7 +311,7 @@ class AdamState(eqx.Module):
     nu: Any
 
 
-class Adam(AbstractOptimiser):
+class Adam(AbstractScaledOptimiser):
     """Adam with bias correction (optax's ``adam``).
 
     **Arguments:** `learning_rate` η; `b1` (0.9); `b2` (0.999); `eps` (1e-8).
@@ -253,18 +325,17 @@ class Adam(AbstractOptimiser):
     Array([-0.0099...], dtype=float32)
     """
 
-    learning_rate: Scalar
     b1: Scalar = 0.9
     b2: Scalar = 0.999
     eps: Scalar = 1e-8
 
-    def init(self, params: Any) -> AdamState:
+    def init_direction(self, params: Any) -> AdamState:
         """Zero moments, count 0."""
         zeros = _tree_map(jnp.zeros_like, params)
         return AdamState(jnp.zeros([], jnp.int32), zeros, zeros)
 
-    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
-        """Update both moments, correct their bias, and step."""
+    def direction(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
+        """Update both moments and correct their bias."""
         mu = _tree_map(lambda g, t: (1 - self.b1) * g + self.b1 * t, grads, state.mu)
         nu = _tree_map(
             lambda g, t: (1 - self.b2) * (g**2) + self.b2 * t, grads, state.nu
@@ -277,8 +348,7 @@ class Adam(AbstractOptimiser):
         direction = _tree_map(
             lambda m, v: m / (jnp.sqrt(v + 0.0) + self.eps), mu_hat, nu_hat
         )
-        updates = _tree_map(lambda d: -self.learning_rate * d, direction)
-        return AdamState(count, mu, nu), updates
+        return AdamState(count, mu, nu), direction
 
 
 class OptaxOptimiser(AbstractOptimiser):

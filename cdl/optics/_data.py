@@ -1,0 +1,279 @@
+"""Training data for `fit`: arrays, padded lists, batches of graphs, forests of trees.
+
+A dataset is a sequence of examples with their labels; `fit` draws batches of it by
+index. Three kinds cover what cdl builds:
+
+- `Arrays`: any pytrees of arrays sharing a leading axis (arrays, tuples and dicts
+  of arrays, `cdl.PaddedList` batches from `cdl.batch_lists(..., pad=True)`). The
+  model acts on one example and is mapped over a batch; whole epochs run on the
+  device.
+- `Graphs`: a list of `cdl.Graph`, one label per graph. Each batch is the graphs
+  side by side (`cdl.graphs.batch`), padded to one size for the dataset
+  (`cdl.graphs.pad`) so that every step, the last partial one included, runs the
+  same compiled code; the labels of the padding graph are masked (`Masked`).
+- `Trees`: a list of terms of a functor, one label per term. Each batch is one
+  node table of the forest of its terms, built by `tables` (by default
+  ``cdl.tree_table(functor, terms, forest=True)``; a builder that buckets tables
+  so batches share compiled code slots in there).
+
+For graphs and trees the model takes the whole batch and returns one row per
+example.
+
+>>> import jax.numpy as jnp
+>>> from cdl.optics import Arrays
+>>> data = Arrays({"a": jnp.zeros((5, 2)), "b": jnp.ones(5)}, jnp.arange(5))
+>>> data.size, data.batch(np.array([3, 1]))[1]
+(5, Array([3, 1], dtype=int32))
+"""
+
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..graphs import Graph, batch as batch_graphs, pad as pad_graph
+from ..schemes import Functor, NodeTable, tree_table
+from . import _messages
+from ._loss import Masked
+
+
+class AbstractData(abc.ABC):
+    """A dataset `fit` can draw batches from by index.
+
+    Subclasses define `size`, `per_example` and `batch`.
+
+    **Arguments:** those of the subclass.
+
+    **Returns:** the dataset.
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics import AbstractData, Arrays
+    >>> isinstance(Arrays(jnp.zeros((2, 1)), jnp.zeros(2)), AbstractData)
+    True
+    """
+
+    @property
+    @abc.abstractmethod
+    def size(self) -> int:
+        """The number of examples."""
+
+    @property
+    @abc.abstractmethod
+    def per_example(self) -> bool:
+        """True when the model acts on one example; False when on a whole batch."""
+
+    @abc.abstractmethod
+    def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
+        """The inputs and labels of the examples at `indices`.
+
+        **Arguments:** `indices`; `batch_size`, the size of a full batch, for
+        datasets that pad every batch to one shape.
+
+        **Returns:** ``(inputs, labels)``.
+        """
+
+
+def _leading(tree: Any) -> set[int]:
+    return {
+        int(np.shape(leaf)[0]) if np.ndim(leaf) else 0 for leaf in jax.tree.leaves(tree)
+    }
+
+
+class Arrays(AbstractData):
+    """Pytrees of arrays whose leaves share a leading axis of examples.
+
+    **Arguments:** `xs`, the inputs (an array, a tuple or dict of arrays, a
+    `cdl.PaddedList` batch…); `ys`, the labels, likewise.
+
+    **Returns:** the dataset; raises `DataError` when the leaves disagree in
+    number of examples.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import Arrays
+    >>> lists = cdl.batch_lists([[1.0, 2.0], [3.0], [4.0, 5.0, 6.0]], pad=True)
+    >>> Arrays(lists, jnp.zeros(3)).size
+    3
+    """
+
+    def __init__(self, xs: Any, ys: Any) -> None:
+        self.xs = jax.tree.map(jnp.asarray, xs)
+        self.ys = jax.tree.map(jnp.asarray, ys)
+        inputs, labels = _leading(self.xs), _leading(self.ys)
+        if len(inputs) > 1 or len(labels) > 1:
+            raise DataError(_messages.ragged_leaves(sorted(inputs | labels)))
+        self._size = inputs.pop() if inputs else 0
+        self._labels = labels.pop() if labels else 0
+
+    @property
+    def size(self) -> int:
+        """The number of examples: the leading axis of the inputs."""
+        return self._size
+
+    @property
+    def labels(self) -> int:
+        """The number of labels: the leading axis of the labels."""
+        return self._labels
+
+    @property
+    def per_example(self) -> bool:
+        """True: the model acts on one example."""
+        return True
+
+    def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
+        """The examples at `indices`, gathered leaf by leaf."""
+        index = jnp.asarray(indices)
+        return jax.tree.map(lambda a: a[index], (self.xs, self.ys))
+
+
+class Graphs(AbstractData):
+    """Graphs with one label each, batched side by side and padded per step.
+
+    Every batch is padded to the nodes and edges of the `batch_size` largest
+    graphs (plus one padding node and graph), so all steps share one compiled
+    program; the padding graph's label is masked.
+
+    **Arguments:** `graphs`, a sequence of `cdl.Graph` (each one graph); `labels`,
+    an array with one row per graph.
+
+    **Returns:** the dataset; the model takes a padded batch (a `cdl.Graph`) and
+    returns one row per graph of it (e.g. ending in `cdl.graphs.Readout`).
+
+    >>> import numpy as np, cdl
+    >>> from cdl.optics import Graphs
+    >>> g = cdl.graphs.Graph.from_edge_list([(0, 1)], 2, nodes=np.ones((2, 3)))
+    >>> batch, labels = Graphs([g, g, g], np.arange(3.0)).batch(np.array([2]), 2)
+    >>> batch.num_nodes, batch.num_graphs, labels.mask
+    (5, 3, Array([1., 0., 0.], dtype=float32))
+    """
+
+    def __init__(self, graphs: Sequence[Graph], labels: Any) -> None:
+        self.graphs = list(graphs)
+        self.labels = np.asarray(labels)
+        for i, g in enumerate(self.graphs):
+            if not isinstance(g, Graph) or g.num_graphs != 1:
+                raise DataError(_messages.not_one_graph(i, g))
+        if self.labels.ndim == 0 or self.labels.shape[0] != len(self.graphs):
+            count = self.labels.shape[0] if self.labels.ndim else 0
+            raise DataError(_messages.graph_labels(len(self.graphs), count))
+        self._nodes = np.sort([g.num_nodes for g in self.graphs])[::-1]
+        self._edges = np.sort([g.num_edges for g in self.graphs])[::-1]
+
+    @property
+    def size(self) -> int:
+        """The number of graphs."""
+        return len(self.graphs)
+
+    @property
+    def per_example(self) -> bool:
+        """False: the model takes a padded batch of graphs."""
+        return False
+
+    def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
+        """The graphs at `indices`, batched and padded; their labels, masked."""
+        k = len(indices) if batch_size is None else batch_size
+        nodes = int(self._nodes[:k].sum()) + 1
+        edges = int(self._edges[:k].sum())
+        joined = batch_graphs([self.graphs[int(i)] for i in indices])
+        padded = pad_graph(joined, nodes, edges, k + 1)
+        labels = np.zeros((k + 1, *self.labels.shape[1:]), self.labels.dtype)
+        labels[: len(indices)] = self.labels[np.asarray(indices)]
+        mask = np.zeros(k + 1, np.float32)
+        mask[: len(indices)] = 1.0
+        return padded, Masked(jnp.asarray(labels), jnp.asarray(mask))
+
+
+def _forest(functor: Functor, terms: list[Any]) -> NodeTable:
+    return tree_table(functor, terms, forest=True)
+
+
+class Trees(AbstractData):
+    """Terms of a functor (trees, expressions) with one label each.
+
+    **Arguments:** `functor`; `terms`, a sequence of terms (`cdl.Layer`s, or
+    nested tuples for `cdl.TreeF`); `labels`, an array with one row per term;
+    `tables`, the builder of a batch's node table from ``(functor, terms)``
+    (by default the forest of the terms, `cdl.tree_table`).
+
+    **Returns:** the dataset; the model takes a `cdl.NodeTable` of a forest and
+    returns one row per root.
+
+    >>> import numpy as np, cdl
+    >>> from cdl.optics import Trees
+    >>> data = Trees(cdl.TreeF, [(1.0, 2.0), 3.0, ((4.0, 5.0), 6.0)], np.arange(3))
+    >>> table, labels = data.batch(np.array([2, 0]))
+    >>> table.roots.shape, labels
+    ((2,), Array([2, 0], dtype=int32))
+    """
+
+    def __init__(
+        self,
+        functor: Functor,
+        terms: Sequence[Any],
+        labels: Any,
+        *,
+        tables: Callable[[Functor, list[Any]], NodeTable] = _forest,
+    ) -> None:
+        self.functor = functor
+        self.terms = list(terms)
+        self.labels = jnp.asarray(labels)
+        self.tables = tables
+        if self.labels.ndim == 0 or self.labels.shape[0] != len(self.terms):
+            count = self.labels.shape[0] if self.labels.ndim else 0
+            raise DataError(_messages.length_mismatch("Trees", len(self.terms), count))
+
+    @property
+    def size(self) -> int:
+        """The number of terms."""
+        return len(self.terms)
+
+    @property
+    def per_example(self) -> bool:
+        """False: the model takes the node table of a forest."""
+        return False
+
+    def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
+        """The node table of the terms at `indices`, and their labels."""
+        table = self.tables(self.functor, [self.terms[int(i)] for i in indices])
+        return table, self.labels[jnp.asarray(indices)]
+
+
+class DataError(ValueError):
+    """The data given to `fit` cannot train the model: empty, mismatched, not finite.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> from cdl.optics import Learner, MeanSquaredError, SGD, fit
+    >>> model = cdl.Linear(2, 1, key=jax.random.key(0))
+    >>> learner = Learner(model, MeanSquaredError(), SGD(0.1))
+    >>> xs = jnp.array([[0.0, 1.0], [jnp.nan, 0.0]])
+    >>> fit(learner, model, xs, jnp.zeros((2, 1)), epochs=1, batch_size=1,
+    ...     key=jax.random.key(0), progress=False)
+    Traceback (most recent call last):
+    ...
+    cdl.optics._data.DataError: fit(Linear(2→1)): the inputs hold 1 NaN or \
+infinite value(s), the first in example 1: clean the data before training.
+    """
+
+
+def as_data(xs: Any, ys: Any) -> AbstractData:
+    """The dataset for inputs `xs` and labels `ys` as given to `fit`.
+
+    **Arguments:** `xs`, a dataset (then `ys` is None), a list of `cdl.Graph`, or
+    a pytree of arrays; `ys`, the labels.
+
+    **Returns:** the `AbstractData`.
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics import as_data
+    >>> type(as_data(jnp.zeros((3, 2)), jnp.zeros(3))).__name__
+    'Arrays'
+    """
+    if isinstance(xs, AbstractData):
+        if ys is not None:
+            raise DataError(_messages.labels_beside_dataset(type(xs).__name__))
+        return xs
+    if isinstance(xs, list | tuple) and xs and all(isinstance(g, Graph) for g in xs):
+        return Graphs(xs, ys)
+    return Arrays(xs, ys)

@@ -1,0 +1,74 @@
+"""Metrics: numbers read from a model's outputs on a batch, averaged over examples.
+
+A metric is computed one example at a time (`per_example`), so that `fit` can
+average it over batches of any kind, skipping the padding of padded batches.
+
+>>> import jax.numpy as jnp
+>>> from cdl.optics import accuracy
+>>> accuracy.per_example(jnp.array([[0.0, 1.0], [2.0, 0.0]]), jnp.array([1, 1]))
+Array([1., 0.], dtype=float32)
+"""
+
+import abc
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._para import Para
+
+
+class AbstractMetric(eqx.Module):
+    """A metric: one number per example from the model's outputs and the labels.
+
+    Subclasses define `per_example`. Calling the metric with a model and a batch,
+    ``metric(model, xs, ys)``, maps the model over the batch and averages.
+
+    **Arguments:** those of the subclass.
+
+    **Returns:** the metric.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import accuracy
+    >>> accuracy(cdl.Identity(), jnp.eye(2), jnp.array([0, 0]))
+    Array(0.5, dtype=float32)
+    """
+
+    @abc.abstractmethod
+    def per_example(self, outputs: Any, labels: Any) -> Float[Array, " batch"]:
+        """The metric of each example of a batch of `outputs` against `labels`."""
+
+    def __call__(self, model: Para[Any, Any], xs: Any, ys: Any) -> Float[Array, ""]:
+        """The mean over a batch of the metric of `model`'s outputs."""
+        return jnp.mean(self.per_example(jax.vmap(model)(xs), ys))
+
+
+class Accuracy(AbstractMetric):
+    """The fraction of examples whose arg-max output is their integer label.
+
+    **Arguments:** none.
+
+    **Returns:** the metric (`accuracy` is one).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import accuracy
+    >>> accuracy(cdl.Identity(), jnp.eye(3), jnp.array([0, 1, 0]))
+    Array(0.6666667, dtype=float32)
+    """
+
+    def per_example(self, outputs: Any, labels: Any) -> Float[Array, " batch"]:
+        """1.0 where the arg-max of the outputs is the label, else 0.0.
+
+        An example with several labels (a sequence) averages over its positions.
+        """
+        right = jnp.argmax(outputs, axis=-1) == labels
+        mean: Float[Array, " batch"] = right.reshape(right.shape[0], -1).mean(
+            axis=1, dtype=jnp.float32
+        )
+        return mean
+
+
+accuracy = Accuracy()
+"""The fraction of examples whose arg-max output is their label (`Accuracy`)."""
