@@ -98,7 +98,7 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
     """
 
     @abc.abstractmethod
-    def losses(self, labels: Any, predictions: Any) -> Float[Array, " batch"]:
+    def losses(self, labels: Any, predictions: Any) -> Array:
         """The loss of each example of a batch of `predictions` against `labels`."""
 
     @property
@@ -152,7 +152,7 @@ class MeanSquaredError(AbstractLoss):
 predictions f32[3,1] differ in shape: give labels of shape (3, 1).
     """
 
-    def losses(self, labels: Array, predictions: Array) -> Float[Array, " batch"]:
+    def losses(self, labels: Array, predictions: Array) -> Array:
         """The squared distance of each example."""
         _same_shape(self, labels, predictions)
         error = (predictions - labels).reshape(predictions.shape[0], -1)
@@ -173,7 +173,7 @@ class SoftmaxCrossEntropy(AbstractLoss):
     1.386...
     """
 
-    def losses(self, labels: Any, predictions: Any) -> Float[Array, " batch"]:
+    def losses(self, labels: Any, predictions: Any) -> Array:
         """``logsumexp(logits) - logits[label]`` of each example.
 
         An example with several labels (a sequence) averages over its positions.
@@ -193,7 +193,7 @@ class SoftmaxCrossEntropy(AbstractLoss):
                 )
             )
         losses = optax.softmax_cross_entropy_with_integer_labels(predictions, labels)
-        mean: Float[Array, " batch"] = losses.reshape(losses.shape[0], -1).mean(axis=1)
+        mean: Array = losses.reshape(losses.shape[0], -1).mean(axis=1)
         return mean
 
 
@@ -211,11 +211,11 @@ class BinaryCrossEntropy(AbstractLoss):
     Array([-0.5], dtype=float32)
     """
 
-    def losses(self, labels: Any, predictions: Any) -> Float[Array, " batch"]:
+    def losses(self, labels: Any, predictions: Any) -> Array:
         """The numerically stable sigmoid cross-entropy of each example."""
         _same_shape(self, labels, predictions)
         losses = optax.sigmoid_binary_cross_entropy(predictions, labels)
-        total: Float[Array, " batch"] = losses.reshape(predictions.shape[0], -1).sum(1)
+        total: Array = losses.reshape(predictions.shape[0], -1).sum(1)
         return total
 
 

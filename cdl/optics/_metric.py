@@ -37,7 +37,7 @@ class AbstractMetric(eqx.Module):
     """
 
     @abc.abstractmethod
-    def per_example(self, outputs: Any, labels: Any) -> Float[Array, " batch"]:
+    def per_example(self, outputs: Any, labels: Any) -> Array:
         """The metric of each example of a batch of `outputs` against `labels`."""
 
     def __call__(self, model: Para[Any, Any], xs: Any, ys: Any) -> Float[Array, ""]:
@@ -58,13 +58,13 @@ class Accuracy(AbstractMetric):
     Array(0.6666667, dtype=float32)
     """
 
-    def per_example(self, outputs: Any, labels: Any) -> Float[Array, " batch"]:
+    def per_example(self, outputs: Any, labels: Any) -> Array:
         """1.0 where the arg-max of the outputs is the label, else 0.0.
 
         An example with several labels (a sequence) averages over its positions.
         """
         right = jnp.argmax(outputs, axis=-1) == labels
-        mean: Float[Array, " batch"] = right.reshape(right.shape[0], -1).mean(
+        mean: Array = right.reshape(right.shape[0], -1).mean(
             axis=1, dtype=jnp.float32
         )
         return mean
