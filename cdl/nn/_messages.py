@@ -30,3 +30,67 @@ def too_large(layer: str, entries: int, limit: int) -> str:
 def index_out_of_range(layer: str, index: int, num: int) -> str:
     """Text of the error for an embedding index outside the table."""
     return f"{layer}: index {index} is outside the table's rows 0..{num - 1}."
+
+
+def too_long(layer: str, length: int, most: int) -> str:
+    """Text of the error for a sequence longer than a layer's table of positions."""
+    return (
+        f"{layer}: the sequence has {length} positions, more than the {most} "
+        f"its table holds; build it with a larger max_length."
+    )
+
+
+def not_even(layer: str, name: str, value: object) -> str:
+    """Text of the error for a size that must be even."""
+    return f"{layer}: {name} must be even, but was given {value!r}."
+
+
+def not_divisible(layer: str, name: str, value: int, by: str, divisor: int) -> str:
+    """Text of the error for a size that must be a multiple of another."""
+    return (
+        f"{layer}: {name} must be a multiple of {by} ({divisor}), "
+        f"but was given {value}."
+    )
+
+
+def not_momentum(layer: str, value: object) -> str:
+    """Text of the error for a running-average momentum outside [0, 1)."""
+    return f"{layer}: momentum must lie in [0, 1), but was given {value!r}."
+
+
+def bad_choice(layer: str, name: str, value: object, choices: tuple[str, ...]) -> str:
+    """Text of the error for an option outside its choices."""
+    listed = ", ".join(repr(c) for c in choices)
+    return f"{layer}: {name} must be one of {listed}, but was given {value!r}."
+
+
+def lift_not_callable(value: object) -> str:
+    """Text of the error for lifting something that cannot be called."""
+    return (
+        f"lift: expected an Equinox module or a function, "
+        f"but was given {type(value).__name__} {value!r}."
+    )
+
+
+def lift_one_space(name: str) -> str:
+    """Text of the error for declaring only one of `dom` and `cod`."""
+    return f"lift({name}): declare both dom= and cod=, or neither to read them."
+
+
+def lift_unannotated(name: str) -> str:
+    """Text of the error for a callable whose spaces cannot be read."""
+    return (
+        f"lift({name}): its call has no jaxtyping annotations to read the spaces "
+        f'from; declare them, e.g. `cdl.lift(f, dom=Float[Array, "n"], '
+        f'cod=Float[Array, "n"])`.'
+    )
+
+
+def lift_wrong_output(
+    name: str, cod: object, dom: object, returned: object, why: str
+) -> str:
+    """Text of the error for a lifted callable that does not return its codomain."""
+    return (
+        f"lift({name}): declared to return {cod!r} on {dom!r}, "
+        f"but it returns {returned!r} ({why})."
+    )

@@ -1,0 +1,260 @@
+"""Pooling over the spatial axes of ``float[channels, *spatial]``: max and average.
+
+Windows of `kernel_size` moved by `stride` (the kernel size unless given), with
+`padding` on both sides; the output sizes follow from the input sizes as for a
+convolution, so composites know them:
+
+>>> import jax, cdl
+>>> model = cdl.Conv2d(1, 4, 3, padding=1, key=jax.random.key(0)) >> cdl.MaxPool2d(2)
+>>> model.output_space(cdl.space_of(jax.numpy.ones((1, 8, 8))))
+float[4,4,4]
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._para import Para
+from .._space import Dim, Space, TensorSpace
+from ._arguments import natural_ints, positive_ints
+
+
+def pooled_space(
+    cod: Space, dom: Space, kernel: tuple[int, ...], stride: tuple[int, ...],
+    padding: tuple[int, ...],
+) -> Space:  # fmt: skip
+    """`cod` with the spatial sizes that the input sizes in `dom` determine."""
+    if not (isinstance(cod, TensorSpace) and isinstance(dom, TensorSpace)):
+        return cod
+    if len(dom.shape) != len(cod.shape):
+        return cod
+    dims: list[Dim] = [cod.shape[0]]
+    for size, k, s, p, out in zip(
+        dom.shape[1:], kernel, stride, padding, cod.shape[1:], strict=True
+    ):
+        dims.append((size + 2 * p - k) // s + 1 if isinstance(size, int) else out)
+    return TensorSpace(cod.dtype, tuple(dims))
+
+
+def _window(
+    x: Array, init: Any, op: Callable[[Any, Any], Any], kernel: tuple[int, ...],
+    stride: tuple[int, ...], padding: tuple[int, ...],
+) -> Array:  # fmt: skip
+    return jax.lax.reduce_window(
+        x,
+        init,
+        op,
+        (1, *kernel),
+        (1, *stride),
+        [(0, 0)] + [(p, p) for p in padding],
+    )
+
+
+class _Pool(eqx.Module):
+    kernel_size: tuple[int, ...] = eqx.field(static=True)
+    stride: tuple[int, ...] = eqx.field(static=True)
+    padding: tuple[int, ...] = eqx.field(static=True)
+
+    def __init__(
+        self, layer: str, rank: int, kernel_size: object, stride: object,
+        padding: object,
+    ) -> None:  # fmt: skip
+        self.kernel_size = positive_ints(layer, "kernel_size", kernel_size, rank)
+        self.stride = (
+            self.kernel_size
+            if stride is None
+            else positive_ints(layer, "stride", stride, rank)
+        )
+        self.padding = natural_ints(layer, "padding", padding, rank)
+
+    def describe(self, name: str) -> str:
+        """``name(k)`` or ``name(kh×kw)``."""
+        return f"{name}({'×'.join(str(k) for k in self.kernel_size)})"
+
+    def max(self, x: Array) -> Array:
+        """The largest entry of each window (padding never wins)."""
+        return _window(
+            x, -jnp.inf, jax.lax.max, self.kernel_size, self.stride, self.padding
+        )
+
+    def mean(self, x: Array) -> Array:
+        """The mean of each window, padding counted as zeros."""
+        total = _window(
+            x, 0.0, jax.lax.add, self.kernel_size, self.stride, self.padding
+        )
+        return total / math.prod(self.kernel_size)
+
+
+class MaxPool1d(_Pool, Para[Float[Array, "c length"], Float[Array, "c out_length"]]):
+    """Max pooling along the length of ``float[channels, length]``.
+
+    **Arguments:** `kernel_size`; `stride` (the kernel size); `padding` (0).
+
+    **Returns:** the layer ``float[c, length] → float[c, out_length]``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.MaxPool1d(2)(jnp.array([[1.0, 3.0, 2.0, 0.0]]))
+    Array([[3., 2.]], dtype=float32)
+    """
+
+    def __init__(
+        self, kernel_size: int, stride: int | None = None, padding: int = 0
+    ) -> None:
+        super().__init__("MaxPool1d", 1, kernel_size, stride, padding)
+
+    @property
+    def label(self) -> str:
+        """``MaxPool1d(k)``."""
+        return self.describe("MaxPool1d")
+
+    def output_space(self, dom: Space) -> Space:
+        """The output length follows from the input length."""
+        return pooled_space(
+            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+        )
+
+    def __call__(self, x: Float[Array, "c length"]) -> Float[Array, "c out_length"]:
+        """Take the maximum of each window."""
+        return self.max(x)
+
+
+class AvgPool1d(_Pool, Para[Float[Array, "c length"], Float[Array, "c out_length"]]):
+    """Average pooling along the length of ``float[channels, length]``.
+
+    **Arguments:** `kernel_size`; `stride` (the kernel size); `padding` (0,
+    counted as zeros in the mean).
+
+    **Returns:** the layer ``float[c, length] → float[c, out_length]``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.AvgPool1d(2)(jnp.array([[1.0, 3.0, 2.0, 0.0]]))
+    Array([[2., 1.]], dtype=float32)
+    """
+
+    def __init__(
+        self, kernel_size: int, stride: int | None = None, padding: int = 0
+    ) -> None:
+        super().__init__("AvgPool1d", 1, kernel_size, stride, padding)
+
+    @property
+    def label(self) -> str:
+        """``AvgPool1d(k)``."""
+        return self.describe("AvgPool1d")
+
+    def output_space(self, dom: Space) -> Space:
+        """The output length follows from the input length."""
+        return pooled_space(
+            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+        )
+
+    def __call__(self, x: Float[Array, "c length"]) -> Float[Array, "c out_length"]:
+        """Average each window."""
+        return self.mean(x)
+
+
+class MaxPool2d(
+    _Pool,
+    Para[Float[Array, "c height width"], Float[Array, "c out_height out_width"]],
+):
+    """Max pooling over the height and width of ``float[channels, h, w]``.
+
+    **Arguments:** `kernel_size` (an int or a pair); `stride` (the kernel size);
+    `padding` (0).
+
+    **Returns:** the layer ``float[c, h, w] → float[c, h', w']``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.MaxPool2d(2)(jnp.arange(16.0).reshape(1, 4, 4))
+    Array([[[ 5.,  7.],
+            [13., 15.]]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__("MaxPool2d", 2, kernel_size, stride, padding)
+
+    @property
+    def label(self) -> str:
+        """``MaxPool2d(kh×kw)``."""
+        return self.describe("MaxPool2d")
+
+    def output_space(self, dom: Space) -> Space:
+        """The output height and width follow from the input's."""
+        return pooled_space(
+            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+        )
+
+    def __call__(
+        self, x: Float[Array, "c height width"]
+    ) -> Float[Array, "c out_height out_width"]:
+        """Take the maximum of each window."""
+        return self.max(x)
+
+
+class AvgPool2d(
+    _Pool,
+    Para[Float[Array, "c height width"], Float[Array, "c out_height out_width"]],
+):
+    """Average pooling over the height and width of ``float[channels, h, w]``.
+
+    **Arguments:** `kernel_size` (an int or a pair); `stride` (the kernel size);
+    `padding` (0, counted as zeros in the mean).
+
+    **Returns:** the layer ``float[c, h, w] → float[c, h', w']``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.AvgPool2d(2)(jnp.arange(16.0).reshape(1, 4, 4))
+    Array([[[ 2.5,  4.5],
+            [10.5, 12.5]]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
+        super().__init__("AvgPool2d", 2, kernel_size, stride, padding)
+
+    @property
+    def label(self) -> str:
+        """``AvgPool2d(kh×kw)``."""
+        return self.describe("AvgPool2d")
+
+    def output_space(self, dom: Space) -> Space:
+        """The output height and width follow from the input's."""
+        return pooled_space(
+            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+        )
+
+    def __call__(
+        self, x: Float[Array, "c height width"]
+    ) -> Float[Array, "c out_height out_width"]:
+        """Average each window."""
+        return self.mean(x)
+
+
+class GlobalAvgPool(Para[Float[Array, " c *spatial"], Float[Array, " c"]]):
+    """The mean of each channel over all spatial positions: ``float[c, *s] → float[c]``.
+
+    **Arguments:** none.
+
+    **Returns:** the layer (the read-out of a ResNet).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> cdl.GlobalAvgPool()(jnp.ones((3, 4, 4)))
+    Array([1., 1., 1.], dtype=float32)
+    """
+
+    def __call__(self, x: Float[Array, " c *spatial"]) -> Float[Array, " c"]:
+        """Average over every axis but the first."""
+        return jnp.mean(x.reshape(x.shape[0], -1), axis=1)
