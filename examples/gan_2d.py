@@ -1,12 +1,17 @@
-"""A GAN on a ring of eight Gaussians, built from the adversarial-cost lens.
+"""A GAN on a ring of eight Gaussians, as a two-player game.
 
-Two learners play against each other. The discriminator is an ordinary learner:
-binary cross-entropy on real (label 1) and generated (label 0) points. The
-generator's loss is *given by the discriminator*: it is the lens
-``AdversarialCost(D) = R(D) >> BCE(target=1)``, whose parameters are the
-discriminator's. So the generator's learner takes the discriminator's current
-parameters where an ordinary learner takes labels, and its gradient reaches the
-generator through the discriminator's reverse derivative.
+The generator and the discriminator are players, each with its own parameters and
+optimiser. The arena wires them: the generator's sample and a real point go side by
+side into two copies of the discriminator (one player, so one set of parameters),
+
+    (generator @ Identity) >> (discriminator @ discriminator),
+
+and its outcome is the pair of logits. The discriminator's loss is binary
+cross-entropy on real (label 1) and generated (label 0) points; the generator's is
+the non-saturating ``BCE(D(G(z)), 1)``: its loss is given by the discriminator,
+and its gradient reaches it through the discriminator. Each player steps along the
+gradient of its own loss in its own parameters, in turn: the discriminator first,
+then the generator against the discriminator's new parameters.
 
 Run: ``python examples/gan_2d.py`` (writes ``gan_2d.png``).
 """
@@ -14,6 +19,7 @@ Run: ``python examples/gan_2d.py`` (writes ``gan_2d.png``).
 import pathlib
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import matplotlib
@@ -22,13 +28,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import cdl  # noqa: E402
-from cdl.optics import (  # noqa: E402
-    Adam,
-    AdversarialCost,
-    BinaryCrossEntropy,
-    Learner,
-    TrainState,
-)
+from cdl.games import Game, GameState, Player  # noqa: E402
+from cdl.optics import Adam, BinaryCrossEntropy  # noqa: E402
 
 MODES: int = 8
 RADIUS: float = 2.0
@@ -58,6 +59,32 @@ def mlp(sizes: list[int], key: jax.Array) -> cdl.Para[Any, Any]:
     return layers
 
 
+def gan(seed: int = 0) -> Game:
+    """The GAN as a game of two players, the discriminator moving first."""
+    k_g, k_d = jax.random.split(jax.random.key(seed))
+    generator = Player("generator", mlp([LATENT, 128, 128, 2], k_g), Adam(1e-3, b1=0.5))
+    discriminator = Player(
+        "discriminator", mlp([2, 128, 128, 1], k_d), Adam(1e-3, b1=0.5)
+    )
+    arena = (generator @ cdl.Identity()) >> (discriminator @ discriminator)
+    bce = BinaryCrossEntropy()
+
+    def d_loss(logits: tuple[jax.Array, jax.Array], _: None) -> jax.Array:
+        fake, real = logits
+        return bce.get(jnp.zeros_like(fake), fake) + bce.get(jnp.ones_like(real), real)
+
+    def g_loss(logits: tuple[jax.Array, jax.Array], _: None) -> jax.Array:
+        return bce.get(jnp.ones_like(logits[0]), logits[0])
+
+    return Game(
+        arena,
+        {"generator": g_loss, "discriminator": d_loss},
+        play="alternating",
+        order=["discriminator", "generator"],
+        batched=True,
+    )
+
+
 def main(
     steps: int = 4000,
     batch_size: int = 256,
@@ -69,42 +96,27 @@ def main(
     A mode is covered when some generated point lies within 4σ of its centre;
     a sample is good when it lies within 4σ of any centre.
     """
-    k_g, k_d, k_run = jax.random.split(jax.random.key(seed), 3)
-    generator = mlp([LATENT, 128, 128, 2], k_g)
-    discriminator = mlp([2, 128, 128, 1], k_d)
-    d_learner = Learner(discriminator, BinaryCrossEntropy(), Adam(1e-3, b1=0.5))
-    g_learner = Learner(
-        generator, AdversarialCost(discriminator, target=1.0), Adam(1e-3, b1=0.5)
-    )
-    labels = jnp.concatenate([jnp.ones((batch_size, 1)), jnp.zeros((batch_size, 1))])
+    game = gan(seed)
+    k_run = jax.random.key(seed + 3)
 
-    @jax.jit
-    def step(
-        g_state: TrainState, d_state: TrainState, key: jax.Array
-    ) -> tuple[TrainState, TrainState, jax.Array, jax.Array]:
-        k_real, k_z1, k_z2 = jax.random.split(key, 3)
-        fake = jax.vmap(g_learner.model_at(g_state))(
-            jax.random.normal(k_z1, (batch_size, LATENT))
-        )
-        points = jnp.concatenate([sample_real(k_real, batch_size), fake])
-        d_state, d_loss = d_learner.step(d_state, points, labels)
-        # The generator's "labels" are the discriminator's parameters.
-        zs = jax.random.normal(k_z2, (batch_size, LATENT))
-        g_state, g_loss = g_learner.step(g_state, zs, d_state.params)
-        return g_state, d_state, d_loss, g_loss
+    @eqx.filter_jit
+    def step(state: GameState, key: jax.Array) -> tuple[GameState, jax.Array]:
+        k_real, k_z = jax.random.split(key)
+        zs = jax.random.normal(k_z, (batch_size, LATENT))
+        return game.step(state, (zs, sample_real(k_real, batch_size)))
 
-    g_state, d_state = g_learner.init(generator), d_learner.init(discriminator)
+    state = game.init()
     for i in range(steps):
-        g_state, d_state, d_loss, g_loss = step(
-            g_state, d_state, jax.random.fold_in(k_run, i)
-        )
+        state, losses = step(state, jax.random.fold_in(k_run, i))
         if (i + 1) % max(steps // 5, 1) == 0:
+            g_loss, d_loss = (float(v) for v in losses)
             print(
-                f"step {i + 1}: discriminator loss {float(d_loss):.3f}, "
-                f"generator loss {float(g_loss):.3f}"
+                f"step {i + 1}: discriminator loss {d_loss:.3f}, "
+                f"generator loss {g_loss:.3f}"
             )
 
-    samples = jax.vmap(g_learner.model_at(g_state))(
+    generator = game.model_of(state, "generator")
+    samples = jax.vmap(generator)(
         jax.random.normal(jax.random.key(seed + 1), (2000, LATENT))
     )
     distances = jnp.linalg.norm(samples[:, None, :] - centres()[None], axis=-1)

@@ -68,7 +68,7 @@ def radius(outcome: Any) -> float:
 # --- plain play on the bilinear game: the closed form --------------------------------
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     st.lists(floats, min_size=4, max_size=4),
     st.floats(0.01, 0.5),
@@ -91,7 +91,7 @@ def test_plain_play_spirals_out_by_the_closed_form(
         )
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(floats, floats, st.floats(0.01, 0.5), st.integers(1, 40))
 def test_alternating_play_keeps_its_invariant(
     x0: float, y0: float, eta: float, steps: int
@@ -163,7 +163,7 @@ def _concat(d: tuple[Any, ...]) -> np.ndarray:
 dims_strategy = st.tuples(st.integers(1, 3), st.integers(1, 3))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(st.integers(0, 10_000), dims_strategy, st.floats(0.1, 2.0))
 def test_rules_match_their_closed_forms(
     seed: int, dims: tuple[int, int], c: float
@@ -197,7 +197,7 @@ def test_rules_match_their_closed_forms(
     np.testing.assert_allclose(mixed[s[1]], lola[1], **tol)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(st.integers(0, 10_000), dims_strategy)
 def test_sga_leaves_potential_games_alone(seed: int, dims: tuple[int, int]) -> None:
     # When all players share one loss, J is a Hessian: symmetric, so A = 0.

@@ -1,0 +1,62 @@
+"""The game examples run on small settings, and learn."""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bilinear_plain_play_spirals_and_the_other_rules_converge(
+    tmp_path: Path,
+) -> None:
+    example = load("games_bilinear")
+    plot = tmp_path / "bilinear.png"
+    steps = 60
+    curves = example.main(steps=steps, plot=str(plot))
+    assert plot.stat().st_size > 1000
+    plain = np.array(curves.pop("plain, simultaneous"))
+    np.testing.assert_allclose(
+        plain / plain[0], (1 + example.ETA**2) ** (np.arange(steps + 1) / 2), rtol=1e-5
+    )
+    alternating = np.array(curves.pop("plain, alternating"))
+    assert np.all(np.abs(alternating / alternating[0] - 1) < 0.06)
+    for name, curve in curves.items():
+        assert curve[-1] < 0.75 * curve[0], name
+        assert curve[-1] < plain[-1] / 2, name
+
+
+def test_gan_game_learns_the_ring() -> None:
+    # Untrained, the generator puts no sample near a mode (measured: 0/8, 0.0%).
+    covered, good = load("gan_2d").main(steps=600, batch_size=64, plot=None)
+    assert covered >= 6
+    assert good > 0.1
+
+
+def test_referential_game_learns_a_code_that_generalises() -> None:
+    # Chance: 1/64 of objects, 1/4 of attributes.
+    train, held_out, attributes = load("games_referential").main(steps=400)
+    assert train >= 0.9
+    assert held_out >= 0.1
+    assert attributes >= 0.5
+
+
+@pytest.mark.slow
+def test_referential_game_at_full_length() -> None:
+    train, held_out, attributes = load("games_referential").main(steps=1500)
+    assert train == 1.0
+    assert held_out >= 0.2
+    assert attributes >= 0.6
