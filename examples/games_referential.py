@@ -102,14 +102,15 @@ def referential_game(seed: int = 0, learning_rate: float = 0.01) -> Game:
 
 @eqx.filter_jit
 def _recovered(game: Game, state: GameState, xs: Array, ys: Array) -> Array:
-    speaker, listener = game.model_of(state, "speaker"), game.model_of(state, "listener")
+    speaker, listener = (
+        game.model_of(state, "speaker"),
+        game.model_of(state, "listener"),
+    )
     heard = jax.vmap(lambda x: listener(Channel()(speaker(x))))(xs)
     return jnp.argmax(heard, axis=-1) == ys
 
 
-def accuracy(
-    game: Game, state: GameState, xs: Array, ys: Array
-) -> tuple[float, float]:
+def accuracy(game: Game, state: GameState, xs: Array, ys: Array) -> tuple[float, float]:
     """Shares of objects whose every attribute the listener recovers, and of attributes.
 
     The speaker sends its most likely symbols (the channel without a key).
@@ -128,7 +129,9 @@ def main(steps: int = 1500, seed: int = 0) -> tuple[float, float, float]:
     step = eqx.filter_jit(game.step)
     state = game.init()
     key = jax.random.key(seed + 1)
-    print(f"chance: {VALUES ** -ATTRIBUTES:.1%} of objects, {1 / VALUES:.0%} of attributes")
+    print(
+        f"chance: {VALUES**-ATTRIBUTES:.1%} of objects, {1 / VALUES:.0%} of attributes"
+    )
     print(f"{'step':>6} {'loss':>8} {'train':>7} {'held out':>9} {'attributes':>11}")
     losses: Any = None
     for i in range(steps + 1):

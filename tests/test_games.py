@@ -43,7 +43,10 @@ def bilinear(
     y = Player("y", Move(y0), cdl.SGD(eta))
     return Game(
         x @ y,
-        {"x": lambda o, _: jnp.vdot(o[0], o[1]), "y": lambda o, _: -jnp.vdot(o[0], o[1])},
+        {
+            "x": lambda o, _: jnp.vdot(o[0], o[1]),
+            "y": lambda o, _: -jnp.vdot(o[0], o[1]),
+        },
         rule=rule,
         play=play,
     )
@@ -145,7 +148,9 @@ def quadratic_game(seed: int, dims: tuple[int, int]) -> tuple[Any, Any, Any]:
 
     def losses(p: tuple[Any, Any]) -> tuple[Any, Any]:
         theta = jnp.concatenate(p)
-        return tuple(0.5 * theta @ h @ theta + b @ theta for h, b in zip(hs, bs, strict=True))
+        return tuple(
+            0.5 * theta @ h @ theta + b @ theta for h, b in zip(hs, bs, strict=True)
+        )
 
     theta = rng.normal(size=n).astype(np.float32)
     params = (jnp.array(theta[: dims[0]]), jnp.array(theta[dims[0] :]))
@@ -219,7 +224,9 @@ def test_optimistic_extrapolates_in_time() -> None:
     moved = tuple(p - 0.1 * d for p, d in zip(params, first, strict=True))
     second, _ = rule.direction(losses, moved, state)
     now = simultaneous_gradient(losses, moved)
-    np.testing.assert_allclose(_concat(first), _concat(simultaneous_gradient(losses, params)))
+    np.testing.assert_allclose(
+        _concat(first), _concat(simultaneous_gradient(losses, params))
+    )
     np.testing.assert_allclose(
         _concat(second), 2 * _concat(now) - _concat(first), rtol=1e-5, atol=1e-6
     )
@@ -264,8 +271,8 @@ def test_each_player_steps_along_its_own_gradient(play: str) -> None:
     z, x = batch()
     g0, d0 = game.model_of(state, "g"), game.model_of(state, "d")
     new, losses = game.step(state, (z, x))
-    np.testing.assert_allclose(np.asarray(losses), np.asarray(hand_losses(g0, d0, z, x)),
-                               rtol=1e-6)  # fmt: skip
+    expected = np.asarray(hand_losses(g0, d0, z, x))
+    np.testing.assert_allclose(np.asarray(losses), expected, rtol=1e-6)
 
     grad_g = eqx.filter_grad(lambda g: hand_losses(g, d0, z, x)[0])(g0)
     g1 = jax.tree.map(lambda p, dp: p - 0.1 * dp, g0, grad_g)
@@ -321,9 +328,7 @@ def test_a_players_step_writes_its_own_parameters_only(rule: AbstractGameRule) -
     # Whatever the rule reads, only y's optimiser writes y: with rate 0 y stays put,
     # and x's step is the same whether or not y moves.
     frozen, moving = ignoring_game(rule, 0.0), ignoring_game(rule, 0.1)
-    (after_frozen, _), (after_moving, _) = (
-        g.step(g.init()) for g in (frozen, moving)
-    )
+    (after_frozen, _), (after_moving, _) = (g.step(g.init()) for g in (frozen, moving))
     np.testing.assert_array_equal(after_frozen.params[1].value, jnp.array([3.0]))
     np.testing.assert_array_equal(
         after_frozen.params[0].value, after_moving.params[0].value
@@ -337,7 +342,9 @@ def test_a_shared_player_sums_its_occurrences() -> None:
     g0, d0 = game.model_of(state, "g"), game.model_of(state, "d")
     direction = simultaneous_gradient(lambda p: game.losses_at(p, (z, x)), state.params)
     expected = eqx.filter_grad(lambda d: hand_losses(g0, d, z, x)[1])(d0)
-    for a, b in zip(jax.tree.leaves(direction[1]), jax.tree.leaves(expected), strict=True):
+    for a, b in zip(
+        jax.tree.leaves(direction[1]), jax.tree.leaves(expected), strict=True
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
@@ -408,7 +415,9 @@ def test_bad_games_name_the_problem() -> None:
         Game(x, {"x": lambda o, _: o, "z": lambda o, _: o})
     with pytest.raises(ValueError, match="no player"):
         Game(Move(0.0), {})
-    with pytest.raises(ValueError, match="play must be 'simultaneous' or 'alternating'"):
+    with pytest.raises(
+        ValueError, match="play must be 'simultaneous' or 'alternating'"
+    ):
         Game(x, {"x": lambda o, _: o}, play="turns")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="order of turns"):
         Game(x @ y, {"x": lambda o, _: o[0], "y": lambda o, _: o[1]}, order=["x"])

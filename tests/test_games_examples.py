@@ -35,7 +35,7 @@ def test_bilinear_plain_play_spirals_and_the_other_rules_converge(
     alternating = np.array(curves.pop("plain, alternating"))
     assert np.all(np.abs(alternating / alternating[0] - 1) < 0.06)
     for name, curve in curves.items():
-        assert curve[-1] < 0.75 * curve[0], name
+        assert curve[-1] < 0.8 * curve[0], name
         assert curve[-1] < plain[-1] / 2, name
 
 
@@ -60,3 +60,12 @@ def test_referential_game_at_full_length() -> None:
     assert train == 1.0
     assert held_out >= 0.2
     assert attributes >= 0.6
+
+
+@pytest.mark.slow
+def test_lola_learners_cooperate_where_naive_learners_defect() -> None:
+    results = load("games_ipd").main(steps=200, seeds=5)
+    naive, _ = results["naive vs naive"]
+    lola, cooperation = results["LOLA vs LOLA"]
+    assert naive < -1.9  # mutual defection pays −2 a round
+    assert lola > -1.5 and cooperation > 0.4

@@ -95,7 +95,7 @@ class GameState(eqx.Module):
     order (`Game.names`); `rule_state`, the update rule's state (one entry per
     player); `step`, an int32 scalar.
 
-    **Returns:** the state, a pytree (serialise it with ``equinox.tree_serialise_leaves``).
+    **Returns:** the state, a pytree (``equinox.tree_serialise_leaves`` saves it).
 
     >>> import cdl
     >>> from cdl.games import Game, Move, Player
