@@ -1,0 +1,223 @@
+"""Transformers as composites: pre-norm blocks, a GPT-style decoder and a ViT.
+
+A block is two residual connections, ``copy >> (f @ id) >> add``, one around
+attention and one around a per-position MLP, each after a `LayerNorm`:
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> from cdl.architectures import transformer_block
+>>> block = transformer_block(16, 4, causal=True, key=jax.random.key(0))
+>>> block.label, block.dom, block.cod
+('DecoderBlock(16, heads=4)', float[n,16], float[n,16])
+>>> cdl.draw(block.body).boxes()[:2]
+['LayerNorm(16, 1e-05)', 'SelfAttention(16, heads=4, causal)']
+"""
+
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Int, PRNGKeyArray
+
+from .._para import Para
+from .._reparam import tie
+from ..nn import (
+    Block,
+    Conv2d,
+    Each,
+    Embedding,
+    Gelu,
+    LayerNorm,
+    LearnedPositions,
+    Linear,
+    Reshape,
+    SelfAttention,
+    SequenceMean,
+    Transpose,
+    residual,
+)
+from ..nn._arguments import positive_int
+from . import _messages
+from ._find import layers_of
+
+
+def transformer_block(
+    dim: int,
+    heads: int,
+    *,
+    causal: bool = False,
+    rotary: bool = False,
+    mlp_ratio: int = 4,
+    key: PRNGKeyArray,
+) -> Block[Any, Any]:
+    """A pre-norm transformer block on sequences ``float[n, dim]``.
+
+    ``residual(LayerNorm >> SelfAttention) >> residual(LayerNorm >> each(MLP))``,
+    the MLP ``Linear(dim, mlp_ratio·dim) >> Gelu >> Linear(mlp_ratio·dim, dim)``
+    applied at every position.
+
+    **Arguments:** `dim`, `heads` (dividing `dim`); keyword `causal` (a decoder
+    block), `rotary` (rotary positions in the attention), `mlp_ratio` (4), `key`.
+
+    **Returns:** a `cdl.Block` named ``DecoderBlock`` or ``EncoderBlock``.
+
+    >>> import jax, jax.numpy as jnp
+    >>> transformer_block(8, 2, key=jax.random.key(0))(jnp.ones((3, 8))).shape
+    (3, 8)
+    """
+    hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
+    k1, k2, k3 = jax.random.split(key, 3)
+    attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)
+    mlp = Linear(dim, hidden, key=k2) >> Gelu() >> Linear(hidden, dim, key=k3)
+    body = residual(LayerNorm(dim) >> attention) >> residual(
+        LayerNorm(dim) >> Each(mlp)
+    )
+    kind = "DecoderBlock" if causal else "EncoderBlock"
+    return Block(f"{kind}({dim}, heads={heads})", body)
+
+
+def _embedding(vocab: int, dim: int, key: PRNGKeyArray) -> Embedding[Any]:
+    """An embedding table with entries drawn from N(0, 0.02²), as in GPT-2."""
+    table = Embedding(vocab, dim, key=key)
+    return eqx.tree_at(lambda e: e.table, table, 0.02 * table.table)
+
+
+def gpt(
+    vocab: int,
+    dim: int,
+    depth: int,
+    heads: int,
+    max_length: int,
+    *,
+    tied: bool = True,
+    key: PRNGKeyArray,
+) -> Para[Any, Any]:
+    """A GPT-style decoder: next-token logits at every position of ``int[n]``.
+
+    ``each(Embedding) >> LearnedPositions >> DecoderBlock × depth >> LayerNorm >>
+    each(Linear(dim, vocab))``; with `tied`, the read-out's weight is the
+    embedding table, a 2-cell (`cdl.tie`) from one parameter to both places.
+
+    **Arguments:** `vocab`, `dim`, `depth`, `heads`, `max_length` (the longest
+    sequence); keyword `tied` (True) and `key`.
+
+    **Returns:** the morphism ``int[n] → float[n, vocab]`` (``n <= max_length``).
+
+    >>> import jax, jax.numpy as jnp
+    >>> model = gpt(11, 16, 2, 4, 32, key=jax.random.key(0))
+    >>> model.dom, model.cod
+    (int[n], float[n,11])
+    >>> model(jnp.arange(5)).shape
+    (5, 11)
+    """
+    positive_int("gpt", "depth", depth)
+    keys = jax.random.split(key, depth + 3)
+    blocks = [transformer_block(dim, heads, causal=True, key=k) for k in keys[3:]]
+    model: Para[Any, Any] = Each(_embedding(vocab, dim, keys[0])) >> LearnedPositions(
+        max_length, dim, key=keys[1]
+    )
+    for block in blocks:
+        model = model >> block
+    model = (
+        model >> LayerNorm(dim) >> Each(Linear(dim, vocab, use_bias=False, key=keys[2]))
+    )
+    if not tied:
+        return model
+    tied_model: Para[Any, Any] = tie(
+        model,
+        lambda m: layers_of(m, Embedding)[0].table,
+        lambda m: layers_of(m, Linear)[-1].weight,
+    )
+    return tied_model
+
+
+def generate(
+    model: Para[Any, Any],
+    prompt: Int[Array, " p"],
+    length: int,
+    *,
+    key: PRNGKeyArray,
+    temperature: float = 1.0,
+) -> Int[Array, " length"]:
+    """Sample a continuation of `prompt` from a decoder, one token at a time.
+
+    The sequence is held in a buffer of `length` tokens; step ``t`` runs the
+    (causal) model on the buffer and draws token ``t`` from the logits at
+    ``t - 1``, so later, unfilled positions never matter. One `lax.fori_loop`.
+
+    **Arguments:** `model`, ``int[n] → float[n, vocab]``; `prompt`, at least one
+    token; `length`, the total length; keyword `key` and `temperature` (0 means
+    the most likely token).
+
+    **Returns:** ``int[length]``, the prompt followed by the sampled tokens.
+
+    >>> import jax, jax.numpy as jnp
+    >>> model = gpt(5, 8, 1, 2, 16, key=jax.random.key(0))
+    >>> out = generate(model, jnp.array([1, 2]), 6, key=jax.random.key(1))
+    >>> out.shape, out[:2].tolist()
+    ((6,), [1, 2])
+    """
+    start = prompt.shape[0]
+    if not 0 < start <= length:
+        raise ValueError(_messages.bad_prompt(start, length))
+    buffer = jnp.zeros(length, prompt.dtype).at[:start].set(prompt)
+
+    def step(t: Any, carry: tuple[Array, Array]) -> tuple[Array, Array]:
+        tokens, k = carry
+        k, draw = jax.random.split(k)
+        logits = model(tokens)[t - 1]
+        if temperature == 0:
+            token = jnp.argmax(logits)
+        else:
+            token = jax.random.categorical(draw, logits / temperature)
+        return tokens.at[t].set(token.astype(tokens.dtype)), k
+
+    tokens, _ = jax.lax.fori_loop(start, length, step, (buffer, key))
+    return tokens
+
+
+def vit(
+    image_size: int,
+    patch: int,
+    channels: int,
+    classes: int,
+    dim: int,
+    depth: int,
+    heads: int,
+    *,
+    key: PRNGKeyArray,
+) -> Para[Any, Any]:
+    """A ViT-style classifier of images ``float[channels, size, size]``.
+
+    ``Conv2d(patch, stride=patch) >> Reshape >> Transpose`` cuts the image into a
+    sequence of patch embeddings, then ``LearnedPositions >> EncoderBlock × depth
+    >> LayerNorm >> SequenceMean >> Linear`` reads out the class logits.
+
+    **Arguments:** `image_size` (a multiple of `patch`), `patch`, `channels`,
+    `classes`, `dim`, `depth`, `heads`; keyword `key`.
+
+    **Returns:** the morphism ``float[channels, size, size] → float[classes]``.
+
+    >>> import jax, jax.numpy as jnp
+    >>> model = vit(8, 2, 1, 10, 16, 1, 2, key=jax.random.key(0))
+    >>> model.dom, model.cod
+    (float[1,height,width], float[10])
+    """
+    if positive_int("vit", "image_size", image_size) % positive_int(
+        "vit", "patch", patch
+    ):
+        raise ValueError(_messages.bad_patch(image_size, patch))
+    positive_int("vit", "depth", depth)
+    count = (image_size // patch) ** 2
+    keys = jax.random.split(key, depth + 3)
+    model: Para[Any, Any] = (
+        Conv2d(channels, dim, patch, stride=patch, key=keys[0])
+        >> Reshape(dim, count)
+        >> Transpose()
+        >> LearnedPositions(count, dim, key=keys[1])
+    )
+    for k in keys[3:]:
+        model = model >> transformer_block(dim, heads, key=k)
+    return (
+        model >> LayerNorm(dim) >> SequenceMean() >> Linear(dim, classes, key=keys[2])
+    )

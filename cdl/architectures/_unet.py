@@ -1,0 +1,79 @@
+"""U-Nets: an encoder and a decoder whose levels are joined by skip connections.
+
+Each level copies its features: one copy goes down (pooled), through the levels
+below and back up (a transposed convolution), and is concatenated with the other
+copy, carried across as ``id`` in ``copy >> (id @ inner) >> concat``:
+
+>>> import jax, jax.numpy as jnp
+>>> from cdl.architectures import unet
+>>> model = unet(1, 1, 8, 2, key=jax.random.key(0))
+>>> model(jnp.ones((1, 16, 16))).shape
+(1, 16, 16)
+"""
+
+from typing import Any
+
+import jax
+from jaxtyping import PRNGKeyArray
+
+from .._para import Para
+from .._structure import Copy, Identity
+from ..nn import Block, Concat, Conv2d, ConvTranspose2d, MaxPool2d, Relu
+from ..nn._arguments import natural_int, positive_int
+
+
+def double_conv(c_in: int, c_out: int, *, key: PRNGKeyArray) -> Para[Any, Any]:
+    """Two 3×3 convolutions (size kept), each followed by a relu.
+
+    **Arguments:** `c_in`, `c_out`; keyword `key`.
+
+    **Returns:** ``float[c_in, h, w] → float[c_out, h, w]``.
+
+    >>> import jax
+    >>> double_conv(1, 4, key=jax.random.key(0)).label
+    'Conv2d(1→4, 3×3) >> Relu() >> Conv2d(4→4, 3×3) >> Relu()'
+    """
+    k1, k2 = jax.random.split(key)
+    return (
+        Conv2d(c_in, c_out, 3, padding=1, key=k1)
+        >> Relu()
+        >> Conv2d(c_out, c_out, 3, padding=1, key=k2)
+        >> Relu()
+    )
+
+
+def _level(depth: int, c_in: int, width: int, key: PRNGKeyArray) -> Para[Any, Any]:
+    k1, k2, k3, k4 = jax.random.split(key, 4)
+    encode = double_conv(c_in, width, key=k1)
+    if depth == 0:
+        return encode
+    inner = (
+        MaxPool2d(2)
+        >> _level(depth - 1, width, 2 * width, k2)
+        >> ConvTranspose2d(2 * width, width, 2, stride=2, key=k3)
+    )
+    skip = Copy() >> (Identity() @ inner) >> Concat(axis=0)
+    body = encode >> skip >> double_conv(2 * width, width, key=k4)
+    return Block(f"Level{depth}({c_in}→{width})", body)
+
+
+def unet(
+    channels: int, out_channels: int, width: int, depth: int, *, key: PRNGKeyArray
+) -> Para[Any, Any]:
+    """A U-Net: `depth` halvings of the image, each undone with a skip connection.
+
+    **Arguments:** `channels` in, `out_channels`, `width` (channels of the top
+    level, doubled at each level down), `depth` (the height and width must be
+    multiples of ``2**depth``); keyword `key`.
+
+    **Returns:** ``float[channels, h, w] → float[out_channels, h, w]`` (a 1×1
+    convolution reads out the top level).
+
+    >>> import jax
+    >>> unet(3, 2, 8, 1, key=jax.random.key(0)).label
+    'Level1(3→8) >> Conv2d(8→2, 1×1)'
+    """
+    positive_int("unet", "width", width)
+    natural_int("unet", "depth", depth)
+    k1, k2 = jax.random.split(key)
+    return _level(depth, channels, width, k1) >> Conv2d(width, out_channels, 1, key=k2)
