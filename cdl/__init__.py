@@ -4,7 +4,7 @@ Architectures are morphisms of the category Para, built from typed layers with
 ``>>`` (sequential) and ``@`` (parallel) composition.
 """
 
-from . import graphs as graphs, optics as optics
+from . import games as games, graphs as graphs, optics as optics
 from ._para import (
     Compose as Compose,
     CompositionError as CompositionError,
