@@ -55,16 +55,21 @@ def bilinear_game(
     )
 
 
-def distances(game: Game, steps: int) -> list[float]:
-    """The distance to the equilibrium after each of `steps` rounds (start first)."""
+def trajectory(game: Game, steps: int) -> list[tuple[Any, Any]]:
+    """The moves ``(x, y)`` after each of `steps` rounds, the start first."""
     step = eqx.filter_jit(game.step)
     state = game.init()
-    out = []
-    for _ in range(steps + 1):
-        x, y = game.outcome(state.params)
-        out.append(float(jnp.sqrt(jnp.sum(x**2) + jnp.sum(y**2))))
+    out = [game.outcome(state.params)]
+    for _ in range(steps):
         state, _ = step(state)
+        out.append(game.outcome(state.params))
     return out
+
+
+def distance(move: tuple[Any, Any]) -> float:
+    """The distance of ``(x, y)`` to the equilibrium ``(0, 0)``."""
+    x, y = move
+    return float(jnp.sqrt(jnp.sum(x**2) + jnp.sum(y**2)))
 
 
 def games(eta: float = ETA) -> dict[str, Game]:
@@ -75,14 +80,15 @@ def games(eta: float = ETA) -> dict[str, Game]:
         "extragradient": bilinear_game(Extragradient(eta), eta=eta),
         "optimistic": bilinear_game(Optimistic(), eta=eta),
         "consensus (γ=1)": bilinear_game(Consensus(1.0), eta=eta),
-        "SGA (λ=1)": bilinear_game(SGA(1.0), eta=eta),
-        "LOLA (α=1)": bilinear_game(LOLA(1.0), eta=eta),
+        "SGA (λ=0.5)": bilinear_game(SGA(0.5), eta=eta),
+        "LOLA (α=0.25)": bilinear_game(LOLA(0.25), eta=eta),
     }
 
 
 def main(steps: int = 300, plot: str | None = PLOT) -> dict[str, list[float]]:
     """Run every dynamics for `steps` rounds; print and plot the distances."""
-    curves = {name: distances(game, steps) for name, game in games().items()}
+    paths = {name: trajectory(game, steps) for name, game in games().items()}
+    curves = {name: [distance(m) for m in path] for name, path in paths.items()}
     marks = sorted({0, steps // 10, steps // 3, steps})
     print(f"distance to the equilibrium, η = {ETA}")
     print(f"{'dynamics':<22}" + "".join(f"{f'step {t}':>12}" for t in marks))
@@ -94,13 +100,22 @@ def main(steps: int = 300, plot: str | None = PLOT) -> dict[str, list[float]]:
         f"steps; √(1+η²)^{steps} = {(1 + ETA**2) ** (steps / 2):.6g}"
     )
     if plot is not None:
-        figure, axes = plt.subplots(figsize=(7, 4.5))
-        for name, curve in curves.items():
-            axes.semilogy(curve, label=name)
-        axes.set_xlabel("step")
-        axes.set_ylabel("distance to the equilibrium")
-        axes.set_title(f"min_x max_y x·y, η = {ETA}")
-        axes.legend(fontsize=8)
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+        styles = ["-", "-", "--", ":", "-", "-.", "--"]
+        for (name, path), style in zip(paths.items(), styles, strict=True):
+            xs = [float(x[0]) for x, _ in path]
+            ys = [float(y[0]) for _, y in path]
+            left.plot(xs, ys, style, linewidth=1, label=name)
+            right.semilogy(curves[name], style, label=name)
+        left.plot([0], [0], "k*", markersize=10)
+        left.set_xlabel("x₁")
+        left.set_ylabel("y₁")
+        left.set_aspect("equal")
+        left.set_title("first coordinates (x₁, y₁), from (1, 0)")
+        right.set_xlabel("step")
+        right.set_ylabel("distance to the equilibrium")
+        right.set_title(f"min_x max_y x·y, SGD(η = {ETA}) for both")
+        right.legend(fontsize=8)
         figure.tight_layout()
         figure.savefig(pathlib.Path(plot), dpi=100)
         plt.close(figure)

@@ -45,6 +45,11 @@ class Channel(cdl.Para[Float[Array, "n v"], Float[Array, "n v"]]):
     temperature: float = eqx.field(static=True, default=1.0)
 
     @property
+    def label(self) -> str:
+        """``channel``: nature's part of the arena, not a player."""
+        return "channel"
+
+    @property
     def stochastic(self) -> bool:
         """The channel samples its symbols."""
         return True
