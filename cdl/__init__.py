@@ -14,6 +14,7 @@ from ._para import (
 )
 from ._reparam import (
     Reparam as Reparam,
+    Repeat as Repeat,
     freeze as freeze,
     parameters as parameters,
     reparam as reparam,

@@ -52,3 +52,28 @@ def annotation_mismatch(name: str, report: str) -> str:
     ]
     summary = "; ".join(found) or (lines[0] if lines else report)
     return f"{name} violates its own jaxtyping annotations: {summary}."
+
+
+EMPTY_COMPOSITE: Final = "a composite needs at least one factor."
+
+
+def foreign_arrows(operator: str, *arrows: object) -> str:
+    """Text of the error raised when `operator` joins arrows of different kinds."""
+    names = " and ".join(type(a).__name__ for a in arrows)
+    return (
+        f"{operator} joins arrows of one kind (Para morphisms, lenses or parametric "
+        f"lenses), not {names}."
+    )
+
+
+def not_endomorphism(name: str, dom: object, cod: object) -> str:
+    """Text of the error raised when `repeat` is given a cell that changes space."""
+    return (
+        f"repeat needs a cell that maps a space to itself, but {name} maps "
+        f"{dom!r} to {cod!r}."
+    )
+
+
+def bad_times(times: object) -> str:
+    """Text of the error raised when `repeat` is given a bad count."""
+    return f"repeat needs a positive int number of steps, not {times!r}."

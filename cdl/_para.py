@@ -3,35 +3,43 @@
 A morphism ``f: A → B`` of Para is a pair ``(P, f: P × A → B)``. In cdl it is an
 immutable Equinox module: its array leaves are the parameters ``P`` and ``__call__``
 is the map. Composing ``f >> g`` pairs the parameters up, ``f @ g`` runs both side
-by side on a pair. The laws hold on the nose:
+by side on a pair. The laws hold on the nose, as equal modules:
 
->>> import jax, jax.numpy as jnp, cdl
+>>> import equinox as eqx, jax, jax.numpy as jnp, cdl
 >>> k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
 >>> f, g, h = cdl.Linear(3, 4, key=k1), cdl.Tanh(), cdl.Linear(4, 2, key=k3)
->>> x = jnp.arange(3.0)
->>> bool(jnp.allclose(((f >> g) >> h)(x), (f >> (g >> h))(x)))
+>>> bool(eqx.tree_equal((f >> g) >> h, f >> (g >> h)))
 True
->>> bool(jnp.allclose((cdl.Identity() >> f)(x), f(x)))
+>>> cdl.Identity() >> f is f
 True
 >>> (f >> g >> h).dom, (f >> g >> h).cod
 (float[3], float[2])
+>>> (f >> g >> h)(jnp.arange(3.0)).shape
+(2,)
 """
 
 import abc
 import dataclasses
 import functools
 import inspect
-import weakref
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-import equinox as eqx
 import jax
 import jaxtyping
+import numpy as np
 from beartype import beartype
 from jaxtyping import PRNGKeyArray
 
 from . import _messages
+from ._category import (
+    AbstractArrow,
+    AbstractParallel,
+    AbstractSequential,
+    split_among,
+)
+from ._errors import CompositionError as CompositionError, SpaceError as SpaceError
+from ._memo import remembered
 from ._space import (
     Mismatch,
     ProductSpace,
@@ -47,53 +55,6 @@ A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
 D = TypeVar("D")
-
-
-class CompositionError(TypeError):
-    """Two morphisms do not compose: the codomain of one is not the domain of the next.
-
-    >>> import jax, cdl
-    >>> k = jax.random.key(0)
-    >>> cdl.Linear(784, 128, key=k) >> cdl.Tanh() >> cdl.Linear(64, 10, key=k)
-    Traceback (most recent call last):
-    ...
-    cdl._para.CompositionError: Linear(784→128) >> Tanh() does not compose with \
-Linear(64→10): output float[128] of Linear(784→128) >> Tanh() != input float[64] of \
-Linear(64→10).
-    """
-
-
-class SpaceError(TypeError):
-    """A morphism was called on, or returned, a value outside its space.
-
-    >>> import jax, jax.numpy as jnp, cdl
-    >>> cdl.Linear(3, 2, key=jax.random.key(0))(jnp.zeros(4))
-    Traceback (most recent call last):
-    ...
-    cdl._para.SpaceError: Linear(3→2) expects input float[3], but was given f32[4] \
-(dimension 3 is not 4).
-    """
-
-
-_memo: dict[tuple[int, str], tuple[weakref.ref[Any], tuple[Space, Space]]] = {}
-
-
-def _remembered(
-    owner: object, what: str, compute: Callable[[], tuple[Space, Space]]
-) -> tuple[Space, Space]:
-    """`compute()`, once per live `owner`; nothing is stored on the module itself.
-
-    A morphism's spaces depend only on its static structure, and modules are
-    immutable, so the result can be kept while `owner` lives. Keeping it on the
-    instance would change its pytree structure.
-    """
-    key = (id(owner), what)
-    entry = _memo.get(key)
-    if entry is not None and entry[0]() is owner:
-        return entry[1]
-    value = compute()
-    _memo[key] = (weakref.ref(owner, lambda _: _memo.pop(key, None)), value)
-    return value
 
 
 def _declared_spaces(cls: type) -> tuple[object, object]:
@@ -123,6 +84,7 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(call)
     def checked(self: "Para[Any, Any]", x: object, *args: Any, **kwargs: Any) -> Any:
+        x = _as_jax(x)
         dom, cod = self._call_signature
         unifier = Unifier()
         given = space_of(x)
@@ -151,6 +113,15 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def _as_jax(x: object) -> Any:
+    """`x` with NumPy arrays (and NumPy scalars) turned into JAX arrays."""
+    if isinstance(x, np.ndarray | np.generic):
+        return jax.numpy.asarray(x)
+    if isinstance(x, tuple):
+        return tuple(_as_jax(part) for part in x)
+    return x
+
+
 def _looks_batched(dom: Space, given: Space) -> bool:
     if not (isinstance(dom, TensorSpace) and isinstance(given, TensorSpace)):
         return False
@@ -163,12 +134,13 @@ def _looks_batched(dom: Space, given: Space) -> bool:
     return True
 
 
-class Para(eqx.Module, Generic[A, B]):
+class Para(AbstractArrow[A, B]):
     """A parametric morphism ``A → B``: an Equinox module whose arrays are parameters.
 
     Subclass it with the spaces written as jaxtyping annotations; dimensions named
     after an int field of the layer take that field's value. Every call is checked
-    against the domain and codomain, once per trace under `jax.jit`.
+    against the domain and codomain, once per trace under `jax.jit`. NumPy arrays
+    are accepted wherever JAX arrays are, and converted as `jnp.asarray` does.
 
     **Arguments:** those of the subclass.
 
@@ -197,14 +169,11 @@ class Para(eqx.Module, Generic[A, B]):
         """Apply the morphism to one point of its domain."""
 
     @property
-    def stochastic(self) -> bool:
-        """Whether the morphism draws random numbers and so needs ``key=``."""
-        return False
-
-    @property
     def _call_signature(self) -> tuple[Space, Space]:
         """The signature that calls are checked against, computed once."""
-        return _remembered(self, "call", self.signature)
+        # A lambda, not the bound method: Equinox wraps a looked-up method as a
+        # module, which flattens the whole morphism on every call.
+        return remembered(self, "call", lambda: self.signature())
 
     @property
     def label(self) -> str:
@@ -229,36 +198,18 @@ class Para(eqx.Module, Generic[A, B]):
         assert isinstance(both, ProductSpace)
         return both.factors[0], both.factors[1]
 
-    def output_space(self, dom: Space) -> Space:
-        """The codomain this morphism gives on inputs from `dom` (raises `Mismatch`)."""
-        expected, cod = self.signature()
-        unifier = Unifier()
-        unifier.unify(expected, dom)
-        return unifier.substitute(cod)
+    if TYPE_CHECKING:
+        # How `>>` and `@` are typed on morphisms; both are defined once, on
+        # `AbstractArrow`.
+        def then(self, other: "Para[B, C]") -> "Para[A, C]": ...
 
-    @property
-    def dom(self) -> Space:
-        """The domain: the space of inputs."""
-        return self.signature()[0]
+        def tensor(self, other: "Para[C, D]") -> "Para[tuple[A, C], tuple[B, D]]": ...
 
-    @property
-    def cod(self) -> Space:
-        """The codomain: the space of outputs."""
-        return self.signature()[1]
+        def __rshift__(self, other: "Para[B, C]") -> "Para[A, C]": ...
 
-    def then(self, other: "Para[B, C]") -> "Para[A, C]":
-        """Sequential composite ``self >> other``; raises `CompositionError`."""
-        return Compose(self, other)
-
-    def tensor(self, other: "Para[C, D]") -> "Para[tuple[A, C], tuple[B, D]]":
-        """Parallel composite ``self @ other``, acting on pairs."""
-        return Tensor(self, other)
-
-    def __rshift__(self, other: "Para[B, C]") -> "Para[A, C]":
-        return self.then(other)
-
-    def __matmul__(self, other: "Para[C, D]") -> "Para[tuple[A, C], tuple[B, D]]":
-        return self.tensor(other)
+        def __matmul__(
+            self, other: "Para[C, D]"
+        ) -> "Para[tuple[A, C], tuple[B, D]]": ...
 
 
 def apply(morphism: "Para[A, B]", x: A, key: PRNGKeyArray | None) -> B:
@@ -280,122 +231,60 @@ def split_key(
     return first, second
 
 
-class Compose(Para[A, C], Generic[A, B, C]):
-    """Sequential composite ``first >> second``: parameters are the pair of both.
+class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
+    """Sequential composite ``f_1 >> … >> f_n``: its parameters are the factors'.
 
-    **Arguments:** `first: A → B`, `second: B → C`.
+    The factors are a flat tuple: composing composites splices them in, so every
+    bracketing of the same factors gives an equal module, and a chain of any
+    length is built, called and differentiated without recursion.
 
-    **Returns:** the morphism ``A → C``; raises `CompositionError` when the spaces
-    cannot agree.
+    **Arguments:** the factors, ``f_i: A_i → A_{i+1}``.
+
+    **Returns:** the morphism ``A_1 → A_{n+1}``; raises `CompositionError` when
+    the spaces cannot agree.
 
     >>> import jax, cdl
     >>> m = cdl.Compose(cdl.Linear(2, 3, key=jax.random.key(0)), cdl.Relu())
-    >>> m.cod
-    float[3]
+    >>> m.cod, len(m.factors)
+    (float[3], 2)
     """
 
-    first: Para[A, B]
-    second: Para[B, C]
+    family: ClassVar[type] = Para
     takes_key: ClassVar[bool] = True
 
-    def __init__(self, first: Para[A, B], second: Para[B, C]) -> None:
-        self.first = first
-        self.second = second
-        self.signature()  # raises CompositionError now rather than at the first call
-
-    def signature(self) -> tuple[Space, Space]:
-        """Unify the middle object; the outer ends follow from the bindings."""
-        both = rename(ProductSpace(self._composite_signature))
-        assert isinstance(both, ProductSpace)
-        return both.factors[0], both.factors[1]
-
-    @property
-    def _composite_signature(self) -> tuple[Space, Space]:
-        return _remembered(self, "composite", self._unify_factors)
-
-    def _unify_factors(self) -> tuple[Space, Space]:
-        f_dom, f_cod = self.first.signature()
-        g_dom, _ = self.second.signature()
-        unifier = Unifier()
-        try:
-            unifier.unify(f_cod, g_dom)
-            middle = unifier.substitute(f_cod)
-            cod = self.second.output_space(middle)
-        except Mismatch:
-            raise CompositionError(
-                _messages.composition_mismatch(
-                    self.first.label, self.second.label, f_cod, g_dom
-                )
-            ) from None
-        return unifier.substitute(f_dom), cod
-
-    def output_space(self, dom: Space) -> Space:
-        """Push `dom` through both factors."""
-        return self.second.output_space(self.first.output_space(dom))
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether either factor needs a key."""
-        return self.first.stochastic or self.second.stochastic
-
-    @property
-    def label(self) -> str:
-        """Both labels joined by ``>>``."""
-        return f"{self.first.label} >> {self.second.label}"
-
     def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> C:
-        """Run `first`, then `second`."""
-        k1, k2 = split_key(key, self.stochastic)
-        return apply(self.second, apply(self.first, x, k1), k2)
+        """Run the factors in turn."""
+        keys = split_among(key, [morphism.stochastic for morphism in self.factors])
+        out: Any = x
+        for morphism, k in zip(self.factors, keys, strict=True):
+            out = apply(morphism, out, k)
+        result: C = out
+        return result
 
 
-class Tensor(Para[tuple[A, C], tuple[B, D]], Generic[A, B, C, D]):
-    """Parallel composite ``left @ right``: acts on pairs, one factor on each side.
+class Tensor(AbstractParallel[Any, Any], Para[Any, Any]):
+    """Parallel composite ``f_1 @ … @ f_n``: one factor on each component of a tuple.
 
-    **Arguments:** `left: A → B`, `right: C → D`.
+    ``f @ g`` acts on pairs; ``cdl.Tensor(f, g, h)`` on triples.
 
-    **Returns:** the morphism ``A × C → B × D``.
+    **Arguments:** the factors ``f_i: A_i → B_i``.
+
+    **Returns:** the morphism ``A_1 × … × A_n → B_1 × … × B_n``.
 
     >>> import jax.numpy as jnp, cdl
     >>> (cdl.Relu() @ cdl.Tanh())((jnp.array([-1.0]), jnp.array([0.0])))
     (Array([0.], dtype=float32), Array([0.], dtype=float32))
     """
 
-    left: Para[A, B]
-    right: Para[C, D]
+    family: ClassVar[type] = Para
     takes_key: ClassVar[bool] = True
 
-    def signature(self) -> tuple[Space, Space]:
-        """Products of the factors' spaces."""
-        l_dom, l_cod = self.left.signature()
-        r_dom, r_cod = self.right.signature()
-        return ProductSpace((l_dom, r_dom)), ProductSpace((l_cod, r_cod))
-
-    def output_space(self, dom: Space) -> Space:
-        """Push each factor of `dom` through its side."""
-        if isinstance(dom, ProductSpace) and len(dom.factors) == 2:
-            return ProductSpace(
-                (
-                    self.left.output_space(dom.factors[0]),
-                    self.right.output_space(dom.factors[1]),
-                )
-            )
-        return super().output_space(dom)
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether either factor needs a key."""
-        return self.left.stochastic or self.right.stochastic
-
-    @property
-    def label(self) -> str:
-        """Both labels joined by ``@``."""
-        return f"({self.left.label} @ {self.right.label})"
-
     def __call__(
-        self, x: tuple[A, C], *, key: PRNGKeyArray | None = None
-    ) -> tuple[B, D]:
-        """Run `left` on the first component and `right` on the second."""
-        k1, k2 = split_key(key, self.stochastic)
-        a, c = x
-        return apply(self.left, a, k1), apply(self.right, c, k2)
+        self, x: tuple[Any, ...], *, key: PRNGKeyArray | None = None
+    ) -> tuple[Any, ...]:
+        """Run each factor on its component."""
+        keys = split_among(key, [morphism.stochastic for morphism in self.factors])
+        return tuple(
+            apply(morphism, part, k)
+            for morphism, part, k in zip(self.factors, x, keys, strict=True)
+        )

@@ -17,11 +17,12 @@ True
 True
 """
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import jax.numpy as jnp
 from jaxtyping import Array, Shaped
 
+from ._category import AbstractIdentity
 from ._para import Para
 from ._space import UNIT, ProductSpace, Space
 
@@ -29,24 +30,24 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
-class Identity(Para[A, A], Generic[A]):
-    """The identity morphism on any space.
+class Identity(AbstractIdentity[A], Para[A, A], Generic[A]):
+    """The identity morphism on any space, the unit of ``>>``.
 
     **Returns:** its input, unchanged.
 
-    >>> import cdl
+    >>> import jax, cdl
     >>> cdl.Identity()(3)
     3
+    >>> f = cdl.Linear(2, 2, key=jax.random.key(0))
+    >>> cdl.Identity() >> f is f
+    True
     """
+
+    family: ClassVar[type] = Para
 
     def __call__(self, x: A) -> A:
         """Return `x`."""
         return x
-
-    @property
-    def label(self) -> str:
-        """``id``."""
-        return "id"
 
 
 class Copy(Para[A, tuple[A, A]], Generic[A]):

@@ -26,8 +26,8 @@ def main(steps: int = 300, code: int = 16, seed: int = 0) -> tuple[float, float]
     decoder = cdl.Linear(code, 64, key=k2) >> cdl.Sigmoid()
     model: cdl.Para[Image, Image] = cdl.tie(
         encoder >> decoder,
-        lambda m: m.first.first.weight,
-        lambda m: m.second.first.weight,
+        lambda m: m.factors[0].weight,
+        lambda m: m.factors[2].weight,
         via=jnp.transpose,
     )
     n_params = sum(leaf.size for leaf in jax.tree.leaves(model))

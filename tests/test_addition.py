@@ -60,7 +60,7 @@ def test_fold_model_is_a_cata_over_the_cell() -> None:
     model = FoldAdder(8, 16, key=jax.random.key(0))
     network = model.network(5)
     assert isinstance(network, cdl.Compose)
-    fold = network.first
+    fold = network.factors[0]
     assert fold.label == "cata(CarryCell(8, 16))"
     assert fold.algebra.cons is model.cell  # type: ignore[attr-defined]
     x = jnp.asarray(addition_data(np.random.default_rng(0), 1, 5)[0][0])

@@ -43,7 +43,10 @@ def tied() -> cdl.Para[Any, Any]:
     k1, k2 = keys(2)
     ae = cdl.Linear(16, 4, key=k1) >> cdl.Tanh() >> cdl.Linear(4, 16, key=k2)
     return cdl.tie(
-        ae, lambda m: m.first.first.weight, lambda m: m.second.weight, via=jnp.transpose
+        ae,
+        lambda m: m.factors[0].weight,
+        lambda m: m.factors[-1].weight,
+        via=jnp.transpose,
     )
 
 

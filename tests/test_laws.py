@@ -71,7 +71,8 @@ def test_interchange_law(
 def test_parameters_pair_up(data: st.DataObject, a: int, b: int, c: int) -> None:
     f, g = data.draw(layers(a, b)), data.draw(layers(b, c))
     composite = f >> g
-    assert (composite.first, composite.second) == (f, g)
+    factors = [h.factors if isinstance(h, cdl.Compose) else (h,) for h in (f, g)]
+    assert composite.factors == factors[0] + factors[1]
     leaves = jax.tree.leaves(composite)
     expected = jax.tree.leaves(f) + jax.tree.leaves(g)
     assert len(leaves) == len(expected)

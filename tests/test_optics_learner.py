@@ -295,7 +295,7 @@ DATA_PARALLEL = textwrap.dedent(
     batch = jax.device_put(xs[:16], jax.sharding.NamedSharding(
         sharded.mesh, jax.sharding.PartitionSpec("batch")))
     stepped, _ = jax.jit(sharded.step)(state, batch, ys[:16])
-    assert len(stepped.params.first.first.weight.sharding.device_set) == 4
+    assert len(stepped.params.factors[0].weight.sharding.device_set) == 4
     worst = max(
         float(np.max(np.abs(a - b)))
         for a, b in zip(jax.tree.leaves(one.state), jax.tree.leaves(four.state))

@@ -37,8 +37,8 @@ CATALOGUE: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
     "tied": (
         lambda: cdl.tie(
             cdl.Linear(3, 2, key=K) >> cdl.Linear(2, 3, key=K),
-            lambda m: m.first.weight,
-            lambda m: m.second.weight,
+            lambda m: m.factors[0].weight,
+            lambda m: m.factors[1].weight,
             via=jnp.transpose,
         ),
         lambda: jnp.ones(3),

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from .._para import Compose, Para, Tensor
-from .._reparam import Reparam
+from .._reparam import Reparam, Repeat
 from .._space import Mismatch, ProductSpace, Space
 from .._structure import Add, Copy, Discard, Fst, Identity, Snd, Swap
+from . import _messages
 
 FONT: Final = 12.0
 SMALL: Final = 10.0
@@ -38,6 +39,8 @@ H_GAP: Final = 18.0
 PAD: Final = 10.0
 TITLE: Final = 18.0
 MIN_W: Final = 56.0
+# A chain of more factors is drawn with its ends and one box standing for the rest.
+ELIDE_LONGER_THAN: Final = 64
 
 
 def text_width(text: str, size: float = FONT) -> float:
@@ -199,8 +202,12 @@ def _output(morphism: Para[Any, Any], dom: Space) -> Space:
 
 def _box(morphism: Para[Any, Any], dom: Space) -> Block:
     """A plain labelled box with one port per wire."""
-    ins, outs = wires(dom), wires(_output(morphism, dom))
-    label = morphism.label
+    return _labelled(morphism.label, dom, _output(morphism, dom))
+
+
+def _labelled(label: str, dom: Space, cod: Space) -> Block:
+    """A box labelled `label` from the wires of `dom` to those of `cod`."""
+    ins, outs = wires(dom), wires(cod)
     width = max(text_width(label) + 2 * PAD, WIRE_GAP * max(len(ins), len(outs)), MIN_W)
     box = Box(0.0, 0.0, width, BOX_H, label)
     text = Text(width / 2, BOX_H / 2, label, FONT, "middle")
@@ -315,11 +322,30 @@ def _add(morphism: Para[Any, Any], dom: Space) -> Block:
 
 
 def _compose(morphism: Para[Any, Any], dom: Space) -> Block:
+    """The factors stacked; a long chain shows its ends and one box for the rest."""
     assert isinstance(morphism, Compose)
-    top = layout(morphism.first, dom)
-    middle = _output(morphism.first, dom)
-    bottom = layout(morphism.second, middle)
-    return stack(top, bottom)
+    factors = morphism.factors
+    spaces = [dom]
+    for factor in factors:
+        spaces.append(_output(factor, spaces[-1]))
+    n = len(factors)
+    if n > ELIDE_LONGER_THAN:
+        shown = ELIDE_LONGER_THAN // 2 - 1
+        elided = _labelled(
+            _messages.elided(n - 2 * shown), spaces[shown], spaces[n - shown]
+        )
+        blocks = (
+            [layout(factors[i], spaces[i]) for i in range(shown)]
+            + [elided]
+            + [layout(factors[i], spaces[i]) for i in range(n - shown, n)]
+        )
+    else:
+        pairs = zip(factors, spaces, strict=False)
+        blocks = [layout(factor, space) for factor, space in pairs]
+    block = blocks[0]
+    for below in blocks[1:]:
+        block = stack(block, below)
+    return block
 
 
 def stack(top: Block, bottom: Block) -> Block:
@@ -355,11 +381,18 @@ def stack(top: Block, bottom: Block) -> Block:
 
 def _tensor(morphism: Para[Any, Any], dom: Space) -> Block:
     assert isinstance(morphism, Tensor)
-    if _pair_split(dom) is None:
+    n = len(morphism.factors)
+    if not (isinstance(dom, ProductSpace) and len(dom.factors) == n):
         dom = morphism.signature()[0]
     assert isinstance(dom, ProductSpace)
-    left, right = dom.factors
-    return beside(layout(morphism.left, left), layout(morphism.right, right))
+    blocks = [
+        layout(factor, part)
+        for factor, part in zip(morphism.factors, dom.factors, strict=True)
+    ]
+    block = blocks[0]
+    for right in blocks[1:]:
+        block = beside(block, right)
+    return block
 
 
 def beside(left: Block, right: Block) -> Block:
@@ -410,8 +443,6 @@ def frame(title: str, inner: Block, kind: str = "frame") -> Block:
 
 def _reparam_title(morphism: Reparam[Any, Any, Any]) -> str:
     kind = type(morphism.r).__name__.lstrip("_").lower()
-    if kind == "repeat":
-        return f"repeat ×{morphism.r.times}"  # type: ignore[attr-defined]
     if kind in ("tie", "freeze"):
         return kind
     name = getattr(morphism.r, "__name__", "")
@@ -421,6 +452,11 @@ def _reparam_title(morphism: Reparam[Any, Any, Any]) -> str:
 def _reparam(morphism: Para[Any, Any], dom: Space) -> Block:
     assert isinstance(morphism, Reparam)
     return frame(_reparam_title(morphism), layout(morphism.skeleton, dom))
+
+
+def _repeat(morphism: Para[Any, Any], dom: Space) -> Block:
+    assert isinstance(morphism, Repeat)
+    return frame(f"repeat ×{morphism.times}", layout(morphism.cell, dom))
 
 
 def _fold(morphism: Para[Any, Any], dom: Space) -> Block:
@@ -473,6 +509,7 @@ DRAWERS: Final[dict[type, Callable[[Para[Any, Any], Space], Block]]] = {
     Compose: _compose,
     Tensor: _tensor,
     Reparam: _reparam,
+    Repeat: _repeat,
     Identity: _identity,
     Copy: _copy,
     Discard: _discard,

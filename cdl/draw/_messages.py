@@ -12,3 +12,8 @@ def not_a_morphism(given: object) -> str:
 def unknown_format(path: object, formats: object) -> str:
     """Text of the error raised for a file suffix no renderer writes."""
     return f"cannot write a diagram to {path}: the suffix must be one of {formats}."
+
+
+def elided(count: int) -> str:
+    """Label of the box that stands for the middle of a long chain."""
+    return f"⋯ {count:,} more layers ⋯"

@@ -56,7 +56,7 @@ def inference_mode(model: _M, value: bool = True) -> _M:
     **Returns:** a copy of `model`.
 
     >>> import cdl
-    >>> cdl.inference_mode(cdl.Tanh() >> cdl.Dropout(0.1)).second.inference
+    >>> cdl.inference_mode(cdl.Tanh() >> cdl.Dropout(0.1)).factors[1].inference
     True
     """
 

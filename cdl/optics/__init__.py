@@ -36,6 +36,7 @@ from ._learner import (
 from ._lens import (
     AbstractLens as AbstractLens,
     ComposeLens as ComposeLens,
+    IdentityLens as IdentityLens,
     Lens as Lens,
     TensorLens as TensorLens,
     at as at,
@@ -79,6 +80,7 @@ from ._para_lens import (
     ForwardDerivative as ForwardDerivative,
     ReverseDerivative as ReverseDerivative,
     TensorParaLens as TensorParaLens,
+    TensorTangentMap as TensorTangentMap,
     forward_derivative as forward_derivative,
     reverse_derivative as reverse_derivative,
     split_parameters as split_parameters,

@@ -26,9 +26,16 @@ True
 import abc
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import equinox as eqx
+
+from .._category import (
+    AbstractArrow,
+    AbstractIdentity,
+    AbstractParallel,
+    AbstractSequential,
+)
 
 _S = TypeVar("_S")
 _A = TypeVar("_A")
@@ -37,11 +44,11 @@ _T = TypeVar("_T")
 _C = TypeVar("_C")
 
 
-class AbstractLens(eqx.Module, Generic[_S, _A]):
+class AbstractLens(AbstractArrow[_S, _A]):
     """A lens from a source ``S`` to a view ``A``: `get` reads, `put` writes back.
 
-    Subclasses define `get` and `put`; ``>>`` (`then`) and ``@`` (`tensor`) are
-    defined here once.
+    Subclasses define `get` and `put`; ``>>`` (`then`) and ``@`` (`tensor`) come
+    from `AbstractArrow`, as for every arrow of cdl.
 
     **Arguments:** those of the subclass.
 
@@ -63,23 +70,21 @@ class AbstractLens(eqx.Module, Generic[_S, _A]):
     def put(self, s: _S, a: _A) -> _S:
         """Write the view `a` back into the source `s`."""
 
-    def then(self, other: "AbstractLens[_A, _B]") -> "AbstractLens[_S, _B]":
-        """The composite ``self >> other``: read through both, write back in reverse."""
-        return ComposeLens(self, other)
+    if TYPE_CHECKING:
+        # How `>>` and `@` are typed on lenses; both are defined on `AbstractArrow`.
+        def then(self, other: "AbstractLens[_A, _B]") -> "AbstractLens[_S, _B]": ...
 
-    def tensor(
-        self, other: "AbstractLens[_T, _C]"
-    ) -> "AbstractLens[tuple[_S, _T], tuple[_A, _C]]":
-        """The parallel lens ``self @ other`` on pairs."""
-        return TensorLens(self, other)
+        def tensor(
+            self, other: "AbstractLens[_T, _C]"
+        ) -> "AbstractLens[tuple[_S, _T], tuple[_A, _C]]": ...
 
-    def __rshift__(self, other: "AbstractLens[_A, _B]") -> "AbstractLens[_S, _B]":
-        return self.then(other)
+        def __rshift__(
+            self, other: "AbstractLens[_A, _B]"
+        ) -> "AbstractLens[_S, _B]": ...
 
-    def __matmul__(
-        self, other: "AbstractLens[_T, _C]"
-    ) -> "AbstractLens[tuple[_S, _T], tuple[_A, _C]]":
-        return self.tensor(other)
+        def __matmul__(
+            self, other: "AbstractLens[_T, _C]"
+        ) -> "AbstractLens[tuple[_S, _T], tuple[_A, _C]]": ...
 
 
 class Lens(AbstractLens[_S, _A]):
@@ -112,13 +117,36 @@ class Lens(AbstractLens[_S, _A]):
         return self.putter(s, a)
 
 
-class ComposeLens(AbstractLens[_S, _B], Generic[_S, _A, _B]):
-    """The composite ``first >> second`` of two lenses.
+class IdentityLens(AbstractIdentity[_S], AbstractLens[_S, _S]):
+    """The identity lens: reads the whole source, and a write replaces it.
 
-    **Arguments:** `first: S → A`, `second: A → B`.
+    **Returns:** the unit of ``>>`` on lenses.
 
-    **Returns:** the lens ``S → B``: ``get = second.get ∘ first.get`` and
-    ``put(s, b) = first.put(s, second.put(first.get(s), b))``.
+    >>> from cdl.optics import IdentityLens, first
+    >>> IdentityLens() >> first() == first()
+    True
+    >>> IdentityLens().put(1, 2)
+    2
+    """
+
+    family: ClassVar[type] = AbstractLens
+
+    def get(self, s: _S) -> _S:
+        """Return `s`."""
+        return s
+
+    def put(self, s: _S, a: _S) -> _S:
+        """Return `a`."""
+        return a
+
+
+class ComposeLens(AbstractSequential[_S, _B], AbstractLens[_S, _B]):
+    """The composite ``l_1 >> … >> l_n`` of lenses, a flat tuple of factors.
+
+    **Arguments:** the factors ``l_i: A_i → A_{i+1}``.
+
+    **Returns:** the lens ``A_1 → A_{n+1}``: `get` reads through every factor,
+    `put` writes back through them in reverse.
 
     >>> import jax.numpy as jnp
     >>> from cdl.optics import ComposeLens, first
@@ -126,40 +154,52 @@ class ComposeLens(AbstractLens[_S, _B], Generic[_S, _A, _B]):
     Array(1., dtype=float32, weak_type=True)
     """
 
-    first: AbstractLens[_S, _A]
-    second: AbstractLens[_A, _B]
+    family: ClassVar[type] = AbstractLens
 
     def get(self, s: _S) -> _B:
-        """Read through `first`, then `second`."""
-        return self.second.get(self.first.get(s))
+        """Read through every factor in turn."""
+        view: Any = s
+        for lens in self.factors:
+            view = lens.get(view)
+        out: _B = view
+        return out
 
     def put(self, s: _S, b: _B) -> _S:
-        """Write back through `second`, then `first`."""
-        return self.first.put(s, self.second.put(self.first.get(s), b))
+        """Read down to each factor's source, then write back in reverse."""
+        sources: list[Any] = [s]
+        for lens in self.factors[:-1]:
+            sources.append(lens.get(sources[-1]))
+        change: Any = b
+        for lens, source in zip(reversed(self.factors), reversed(sources), strict=True):
+            change = lens.put(source, change)
+        out: _S = change
+        return out
 
 
-class TensorLens(AbstractLens[tuple[_S, _T], tuple[_A, _C]], Generic[_S, _A, _T, _C]):
-    """The parallel lens ``left @ right``: each side on its component of a pair.
+class TensorLens(AbstractParallel[Any, Any], AbstractLens[Any, Any]):
+    """The parallel lens ``l_1 @ … @ l_n``: each factor on its component of a tuple.
 
-    **Arguments:** `left: S → A`, `right: T → C`.
+    **Arguments:** the factors ``l_i: S_i → A_i``.
 
-    **Returns:** the lens ``S × T → A × C``.
+    **Returns:** the lens ``S_1 × … × S_n → A_1 × … × A_n``.
 
     >>> from cdl.optics import TensorLens, first
     >>> TensorLens(first(), first()).get(((1, 2), (3, 4)))
     (1, 3)
     """
 
-    left: AbstractLens[_S, _A]
-    right: AbstractLens[_T, _C]
+    family: ClassVar[type] = AbstractLens
 
-    def get(self, s: tuple[_S, _T]) -> tuple[_A, _C]:
-        """Read each side."""
-        return self.left.get(s[0]), self.right.get(s[1])
+    def get(self, s: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Read each component."""
+        return tuple(lens.get(part) for lens, part in zip(self.factors, s, strict=True))
 
-    def put(self, s: tuple[_S, _T], a: tuple[_A, _C]) -> tuple[_S, _T]:
-        """Write each side back."""
-        return self.left.put(s[0], a[0]), self.right.put(s[1], a[1])
+    def put(self, s: tuple[Any, ...], a: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Write each component back."""
+        return tuple(
+            lens.put(part, change)
+            for lens, part, change in zip(self.factors, s, a, strict=True)
+        )
 
 
 def _fst(s: tuple[Any, Any]) -> Any:

@@ -24,13 +24,15 @@ forward pass: `forward` returns the output and the residual, `backward` consumes
 """
 
 import abc
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import equinox as eqx
 import jax
 from jaxtyping import PRNGKeyArray
 
-from .._para import Para, apply, split_key
+from .._category import AbstractArrow, AbstractParallel, AbstractSequential, split_among
+from .._para import Para, apply
+from .._space import Space
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -38,7 +40,7 @@ _C = TypeVar("_C")
 _D = TypeVar("_D")
 
 
-class AbstractParaLens(eqx.Module, Generic[_A, _B]):
+class AbstractParaLens(AbstractArrow[_A, _B]):
     """A parametric lens ``A → B``: `forward` with a residual, `backward` from it.
 
     Subclasses define `forward` and `backward`; `get`, `put`, ``>>`` and ``@`` follow.
@@ -68,11 +70,6 @@ class AbstractParaLens(eqx.Module, Generic[_A, _B]):
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
         """The changes ``(p', a')`` of parameters and input, given ``b'``."""
 
-    @property
-    def stochastic(self) -> bool:
-        """Whether `forward` draws random numbers and so needs ``key=``."""
-        return False
-
     def get(self, p: Any, a: _A, *, key: PRNGKeyArray | None = None) -> _B:
         """The forward map ``P × A → B``."""
         return self.forward(p, a, key=key)[0]
@@ -83,33 +80,32 @@ class AbstractParaLens(eqx.Module, Generic[_A, _B]):
         """The backward map ``P × A × B' → P' × A'``."""
         return self.backward(self.forward(p, a, key=key)[1], db)
 
-    def then(self, other: "AbstractParaLens[_B, _C]") -> "AbstractParaLens[_A, _C]":
-        """The composite ``self >> other``, with parameters ``(p, q)``."""
-        return ComposeParaLens(self, other)
+    if TYPE_CHECKING:
+        # How `>>` and `@` are typed on parametric lenses; both are defined on
+        # `AbstractArrow`.
+        def then(
+            self, other: "AbstractParaLens[_B, _C]"
+        ) -> "AbstractParaLens[_A, _C]": ...
 
-    def tensor(
-        self, other: "AbstractParaLens[_C, _D]"
-    ) -> "AbstractParaLens[tuple[_A, _C], tuple[_B, _D]]":
-        """The parallel composite ``self @ other`` on pairs, parameters ``(p, q)``."""
-        return TensorParaLens(self, other)
+        def tensor(
+            self, other: "AbstractParaLens[_C, _D]"
+        ) -> "AbstractParaLens[tuple[_A, _C], tuple[_B, _D]]": ...
 
-    def __rshift__(
-        self, other: "AbstractParaLens[_B, _C]"
-    ) -> "AbstractParaLens[_A, _C]":
-        return self.then(other)
+        def __rshift__(
+            self, other: "AbstractParaLens[_B, _C]"
+        ) -> "AbstractParaLens[_A, _C]": ...
 
-    def __matmul__(
-        self, other: "AbstractParaLens[_C, _D]"
-    ) -> "AbstractParaLens[tuple[_A, _C], tuple[_B, _D]]":
-        return self.tensor(other)
+        def __matmul__(
+            self, other: "AbstractParaLens[_C, _D]"
+        ) -> "AbstractParaLens[tuple[_A, _C], tuple[_B, _D]]": ...
 
 
-class ComposeParaLens(AbstractParaLens[_A, _C], Generic[_A, _B, _C]):
-    """The composite ``first >> second`` in Para(Lens); parameters are pairs.
+class ComposeParaLens(AbstractSequential[_A, _C], AbstractParaLens[_A, _C]):
+    """The composite ``l_1 >> … >> l_n`` in Para(Lens); parameters are a tuple.
 
-    **Arguments:** `first: A → B`, `second: B → C`.
+    **Arguments:** the factors ``l_i: A_i → A_{i+1}``.
 
-    **Returns:** the lens ``A → C`` with parameters ``(p, q)``.
+    **Returns:** the lens ``A_1 → A_{n+1}`` whose parameters are ``(p_1, …, p_n)``.
 
     >>> import jax.numpy as jnp, cdl
     >>> from cdl.optics import ComposeParaLens, reverse_derivative
@@ -120,44 +116,46 @@ class ComposeParaLens(AbstractParaLens[_A, _C], Generic[_A, _B, _C]):
     Array([2.], dtype=float32)
     """
 
-    first: AbstractParaLens[_A, _B]
-    second: AbstractParaLens[_B, _C]
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether either factor needs a key."""
-        return self.first.stochastic or self.second.stochastic
+    family: ClassVar[type] = AbstractParaLens
 
     def forward(
         self, p: Any, a: _A, *, key: PRNGKeyArray | None = None
     ) -> tuple[_C, Any]:
-        """Run `first` on ``p[0]``, then `second` on ``p[1]``; keep both residuals."""
-        k1, k2 = split_key(key, self.stochastic)
-        b, r1 = self.first.forward(p[0], a, key=k1)
-        c, r2 = self.second.forward(p[1], b, key=k2)
-        return c, (r1, r2)
+        """Run each factor on its parameters in turn; keep every residual."""
+        keys = split_among(key, [lens.stochastic for lens in self.factors])
+        out: Any = a
+        residuals = []
+        for lens, q, k in zip(self.factors, p, keys, strict=True):
+            out, residual = lens.forward(q, out, key=k)
+            residuals.append(residual)
+        return out, tuple(residuals)
 
     def get(self, p: Any, a: _A, *, key: PRNGKeyArray | None = None) -> _C:
-        """`first`, then `second`, keeping no residuals."""
-        k1, k2 = split_key(key, self.stochastic)
-        return self.second.get(p[1], self.first.get(p[0], a, key=k1), key=k2)
+        """Each factor in turn, keeping no residuals."""
+        keys = split_among(key, [lens.stochastic for lens in self.factors])
+        out: Any = a
+        for lens, q, k in zip(self.factors, p, keys, strict=True):
+            out = lens.get(q, out, key=k)
+        result: _C = out
+        return result
 
     def backward(self, residual: Any, dc: Any) -> tuple[Any, Any]:
-        """Back through `second`, then `first`."""
-        r1, r2 = residual
-        dq, db = self.second.backward(r2, dc)
-        dp, da = self.first.backward(r1, db)
-        return (dp, dq), da
+        """Back through every factor, last first."""
+        change = dc
+        changes: list[Any] = []
+        for lens, r in zip(reversed(self.factors), reversed(residual), strict=True):
+            dq, change = lens.backward(r, change)
+            changes.append(dq)
+        return tuple(reversed(changes)), change
 
 
-class TensorParaLens(
-    AbstractParaLens[tuple[_A, _C], tuple[_B, _D]], Generic[_A, _B, _C, _D]
-):
-    """The parallel composite ``left @ right`` in Para(Lens).
+class TensorParaLens(AbstractParallel[Any, Any], AbstractParaLens[Any, Any]):
+    """The parallel composite ``l_1 @ … @ l_n`` in Para(Lens), on tuples.
 
-    **Arguments:** `left: A → B`, `right: C → D`.
+    **Arguments:** the factors ``l_i: A_i → B_i``.
 
-    **Returns:** the lens ``A × C → B × D`` with parameters ``(p, q)``.
+    **Returns:** the lens ``A_1 × … × A_n → B_1 × … × B_n`` with parameters
+    ``(p_1, …, p_n)``.
 
     >>> import jax.numpy as jnp, cdl
     >>> from cdl.optics import TensorParaLens, reverse_derivative
@@ -168,35 +166,36 @@ class TensorParaLens(
     (Array([1.], dtype=float32), Array([0.], dtype=float32))
     """
 
-    left: AbstractParaLens[_A, _B]
-    right: AbstractParaLens[_C, _D]
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether either side needs a key."""
-        return self.left.stochastic or self.right.stochastic
+    family: ClassVar[type] = AbstractParaLens
 
     def forward(
-        self, p: Any, a: tuple[_A, _C], *, key: PRNGKeyArray | None = None
-    ) -> tuple[tuple[_B, _D], Any]:
-        """Each side on its component."""
-        k1, k2 = split_key(key, self.stochastic)
-        b, r1 = self.left.forward(p[0], a[0], key=k1)
-        d, r2 = self.right.forward(p[1], a[1], key=k2)
-        return (b, d), (r1, r2)
+        self, p: Any, a: tuple[Any, ...], *, key: PRNGKeyArray | None = None
+    ) -> tuple[tuple[Any, ...], Any]:
+        """Each factor on its component."""
+        keys = split_among(key, [lens.stochastic for lens in self.factors])
+        pairs = [
+            lens.forward(q, part, key=k)
+            for lens, q, part, k in zip(self.factors, p, a, keys, strict=True)
+        ]
+        return tuple(out for out, _ in pairs), tuple(r for _, r in pairs)
 
     def get(
-        self, p: Any, a: tuple[_A, _C], *, key: PRNGKeyArray | None = None
-    ) -> tuple[_B, _D]:
-        """Each side on its component, keeping no residuals."""
-        k1, k2 = split_key(key, self.stochastic)
-        return self.left.get(p[0], a[0], key=k1), self.right.get(p[1], a[1], key=k2)
+        self, p: Any, a: tuple[Any, ...], *, key: PRNGKeyArray | None = None
+    ) -> tuple[Any, ...]:
+        """Each factor on its component, keeping no residuals."""
+        keys = split_among(key, [lens.stochastic for lens in self.factors])
+        return tuple(
+            lens.get(q, part, key=k)
+            for lens, q, part, k in zip(self.factors, p, a, keys, strict=True)
+        )
 
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
-        """Each side back on its component."""
-        dp, da = self.left.backward(residual[0], db[0])
-        dq, dc = self.right.backward(residual[1], db[1])
-        return (dp, dq), (da, dc)
+        """Each factor back on its component."""
+        pairs = [
+            lens.backward(r, change)
+            for lens, r, change in zip(self.factors, residual, db, strict=True)
+        ]
+        return tuple(dp for dp, _ in pairs), tuple(da for _, da in pairs)
 
 
 def split_parameters(f: Para[Any, Any]) -> tuple[Any, Para[Any, Any]]:
@@ -246,6 +245,15 @@ class ReverseDerivative(AbstractParaLens[_A, _B]):
     def stochastic(self) -> bool:
         """Whether the morphism needs a key."""
         return self.skeleton.stochastic
+
+    def signature(self) -> tuple[Space, Space]:
+        """The morphism's spaces (any to any when it acts on a batch)."""
+        return super().signature() if self.batched else self.skeleton.signature()
+
+    @property
+    def label(self) -> str:
+        """``R(f)`` for the morphism ``f``."""
+        return f"R({self.skeleton.label})"
 
     def morphism(self, p: Any) -> Para[_A, _B]:
         """The morphism with parameters `p` filled in."""
@@ -302,7 +310,7 @@ def reverse_derivative(
     return ReverseDerivative(f, batched)
 
 
-class AbstractTangentMap(eqx.Module, Generic[_A, _B]):
+class AbstractTangentMap(AbstractArrow[_A, _B]):
     """A map with its forward derivative: ``(p, a, ṗ, ȧ) ↦ (b, ḃ)``.
 
     This is the generalised-AD view in forward mode: tangents are pushed forwards
@@ -310,7 +318,7 @@ class AbstractTangentMap(eqx.Module, Generic[_A, _B]):
 
     **Arguments:** those of the subclass.
 
-    **Returns:** a tangent map with ``>>`` (`then`).
+    **Returns:** a tangent map with ``>>`` (`then`) and ``@`` (`tensor`).
 
     >>> import jax, jax.numpy as jnp, cdl
     >>> from cdl.optics import forward_derivative
@@ -323,22 +331,23 @@ class AbstractTangentMap(eqx.Module, Generic[_A, _B]):
     def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_B, Any]:
         """The value and its tangent, given tangents of parameters and input."""
 
-    def then(self, other: "AbstractTangentMap[_B, _C]") -> "AbstractTangentMap[_A, _C]":
-        """The composite ``self >> other``, with parameters ``(p, q)``."""
-        return ComposeTangentMap(self, other)
+    if TYPE_CHECKING:
+        # How `>>` is typed on tangent maps; it is defined on `AbstractArrow`.
+        def then(
+            self, other: "AbstractTangentMap[_B, _C]"
+        ) -> "AbstractTangentMap[_A, _C]": ...
 
-    def __rshift__(
-        self, other: "AbstractTangentMap[_B, _C]"
-    ) -> "AbstractTangentMap[_A, _C]":
-        return self.then(other)
+        def __rshift__(
+            self, other: "AbstractTangentMap[_B, _C]"
+        ) -> "AbstractTangentMap[_A, _C]": ...
 
 
-class ComposeTangentMap(AbstractTangentMap[_A, _C], Generic[_A, _B, _C]):
-    """The composite ``first >> second`` of two tangent maps.
+class ComposeTangentMap(AbstractSequential[_A, _C], AbstractTangentMap[_A, _C]):
+    """The composite ``d_1 >> … >> d_n`` of tangent maps; parameters are a tuple.
 
-    **Arguments:** `first: A → B`, `second: B → C`.
+    **Arguments:** the factors ``d_i: A_i → A_{i+1}``.
 
-    **Returns:** the tangent map ``A → C`` with parameters ``(p, q)``.
+    **Returns:** the tangent map ``A_1 → A_{n+1}``.
 
     >>> import jax.numpy as jnp, cdl
     >>> from cdl.optics import ComposeTangentMap, forward_derivative
@@ -348,13 +357,42 @@ class ComposeTangentMap(AbstractTangentMap[_A, _C], Generic[_A, _B, _C]):
     Array([1.], dtype=float32)
     """
 
-    first: AbstractTangentMap[_A, _B]
-    second: AbstractTangentMap[_B, _C]
+    family: ClassVar[type] = AbstractTangentMap
 
     def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_C, Any]:
-        """Push through `first`, then `second`."""
-        b, db = self.first.push(p[0], a, dp[0], da)
-        return self.second.push(p[1], b, dp[1], db)
+        """Push through every factor in turn."""
+        out: Any = a
+        tangent = da
+        for tangent_map, q, dq in zip(self.factors, p, dp, strict=True):
+            out, tangent = tangent_map.push(q, out, dq, tangent)
+        return out, tangent
+
+
+class TensorTangentMap(AbstractParallel[Any, Any], AbstractTangentMap[Any, Any]):
+    """The parallel composite ``d_1 @ … @ d_n`` of tangent maps, on tuples.
+
+    **Arguments:** the factors.
+
+    **Returns:** the tangent map on tuples, parameters ``(p_1, …, p_n)``.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl.optics import forward_derivative
+    >>> d = forward_derivative(cdl.Tanh()) @ forward_derivative(cdl.Tanh())
+    >>> d.push((None, None), (jnp.zeros(1),) * 2, (None, None), (jnp.ones(1),) * 2)[1]
+    (Array([1.], dtype=float32), Array([1.], dtype=float32))
+    """
+
+    family: ClassVar[type] = AbstractTangentMap
+
+    def push(self, p: Any, a: Any, dp: Any, da: Any) -> tuple[Any, Any]:
+        """Push each component through its factor."""
+        pairs = [
+            tangent_map.push(q, part, dq, tangent)
+            for tangent_map, q, part, dq, tangent in zip(
+                self.factors, p, a, dp, da, strict=True
+            )
+        ]
+        return tuple(out for out, _ in pairs), tuple(t for _, t in pairs)
 
 
 class ForwardDerivative(AbstractTangentMap[_A, _B]):
@@ -376,6 +414,15 @@ class ForwardDerivative(AbstractTangentMap[_A, _B]):
 
     def __init__(self, f: Para[_A, _B]) -> None:
         self.skeleton = split_parameters(f)[1]
+
+    def signature(self) -> tuple[Space, Space]:
+        """The morphism's spaces."""
+        return self.skeleton.signature()
+
+    @property
+    def label(self) -> str:
+        """``D(f)`` for the morphism ``f``."""
+        return f"D({self.skeleton.label})"
 
     def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_B, Any]:
         """`jax.jvp` of the morphism in parameters and input together."""

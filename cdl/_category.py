@@ -1,0 +1,386 @@
+"""Arrows of a strict monoidal category: ``>>``, ``@`` and identities, defined once.
+
+Para morphisms, lenses, parametric lenses and tangent maps are all arrows: each
+family names its sequential composite, its parallel composite and its identity,
+and inherits composition from `AbstractArrow`. A sequential composite holds a
+flat tuple of factors, so associativity and the unit laws hold on the nose,
+pytree structure included, and nothing recurses with the length of a chain:
+
+>>> import equinox as eqx, jax, cdl
+>>> k1, k2 = jax.random.split(jax.random.key(0))
+>>> f, g, h = cdl.Linear(3, 4, key=k1), cdl.Tanh(), cdl.Linear(4, 2, key=k2)
+>>> bool(eqx.tree_equal((f >> g) >> h, f >> (g >> h)))
+True
+>>> (f >> g >> h).factors == (f, g, h)
+True
+>>> cdl.Identity() >> f is f, f >> cdl.Identity() is f
+(True, True)
+
+A chain is checked as it is built, each new factor against the codomain so far:
+
+>>> (f >> g).cod
+float[4]
+"""
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+import equinox as eqx
+import jax
+from jaxtyping import PRNGKeyArray
+
+from . import _messages
+from ._errors import CompositionError
+from ._memo import remembered
+from ._space import Mismatch, ProductSpace, Space, SpaceVar, Unifier, rename
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
+
+# The composite and identity classes of each family, registered by their bases.
+_SEQUENTIAL: dict[type, type] = {}
+_PARALLEL: dict[type, type] = {}
+_IDENTITY: dict[type, type] = {}
+
+
+def _member(registry: dict[type, type], arrow: object) -> type | None:
+    """The class `registry` holds for the family `arrow` belongs to."""
+    for klass in type(arrow).__mro__:
+        if klass in registry:
+            return registry[klass]
+    return None
+
+
+def family_of(arrow: object) -> type | None:
+    """The base class of the category `arrow` is an arrow of, if any.
+
+    >>> import cdl
+    >>> family_of(cdl.Tanh()).__name__
+    'Para'
+    """
+    for klass in type(arrow).__mro__:
+        if klass in _SEQUENTIAL:
+            return klass
+    return None
+
+
+class AbstractArrow(eqx.Module, Generic[_A, _B]):
+    """An arrow ``A → B`` of a category; ``>>`` (`then`) and ``@`` (`tensor`).
+
+    A family of arrows (`cdl.Para`, lenses, parametric lenses) derives from this
+    class and registers its composites by deriving them from `AbstractSequential`
+    and `AbstractParallel` with ``family`` set. Spaces are any-to-any unless the
+    family says more by overriding `signature`.
+
+    **Arguments:** those of the subclass.
+
+    **Returns:** an arrow, an immutable Equinox module.
+
+    >>> import cdl
+    >>> (cdl.Tanh() >> cdl.Relu()).label
+    'Tanh() >> Relu()'
+    """
+
+    def signature(self) -> tuple[Space, Space]:
+        """Domain and codomain, with variables fresh to this call."""
+        both = rename(ProductSpace((SpaceVar("A"), SpaceVar("B"))))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    def output_space(self, dom: Space) -> Space:
+        """The codomain this arrow gives on inputs from `dom` (raises `Mismatch`)."""
+        expected, cod = self.signature()
+        unifier = Unifier()
+        unifier.unify(expected, dom)
+        return unifier.substitute(cod)
+
+    @property
+    def dom(self) -> Space:
+        """The domain: the space of inputs."""
+        return self.signature()[0]
+
+    @property
+    def cod(self) -> Space:
+        """The codomain: the space of outputs."""
+        return self.signature()[1]
+
+    @property
+    def label(self) -> str:
+        """Short name used in messages and diagrams."""
+        return f"{type(self).__name__}()"
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the arrow draws random numbers and so needs ``key=``."""
+        return False
+
+    def then(self, other: Any) -> Any:
+        """The sequential composite ``self >> other``; raises `CompositionError`."""
+        return sequence(self, other)
+
+    def tensor(self, other: Any) -> Any:
+        """The parallel composite ``self @ other``, acting on pairs."""
+        return _parallel(self, other)
+
+    def __rshift__(self, other: object) -> Any:
+        if family_of(other) is not family_of(self):
+            return NotImplemented
+        return sequence(self, other)
+
+    def __matmul__(self, other: object) -> Any:
+        if family_of(other) is not family_of(self):
+            return NotImplemented
+        return _parallel(self, other)
+
+
+class AbstractIdentity(AbstractArrow[_A, _A]):
+    """The identity arrow of a family: the unit of ``>>``, dropped when composing.
+
+    **Arguments:** none.
+
+    **Returns:** the identity (a family's class derives from this and its base).
+
+    >>> import cdl
+    >>> cdl.Identity().label
+    'id'
+    """
+
+    family: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in cls.__dict__:
+            _IDENTITY[cls.__dict__["family"]] = cls
+
+    def signature(self) -> tuple[Space, Space]:
+        """``A → A`` for any space ``A``."""
+        same = rename(SpaceVar("A"))
+        return same, same
+
+    def output_space(self, dom: Space) -> Space:
+        """`dom` itself."""
+        return dom
+
+    @property
+    def label(self) -> str:
+        """``id``."""
+        return "id"
+
+
+def _flat_factors(cls: type, arrows: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`arrows` with composites of class `cls` spliced in and identities dropped."""
+    factors: list[Any] = []
+    for arrow in arrows:
+        if type(arrow) is cls:
+            factors.extend(arrow.factors)
+        elif not isinstance(arrow, AbstractIdentity):
+            factors.append(arrow)
+    return tuple(factors)
+
+
+def _unify(factors: tuple[Any, ...]) -> tuple[Space, Space]:
+    """The signature of the chain `factors`, one factor at a time."""
+    signature = factors[0].signature()
+    for index in range(1, len(factors)):
+        signature = _extend(signature, factors, index)
+    return signature
+
+
+def _extend(
+    signature: tuple[Space, Space], factors: tuple[Any, ...], index: int
+) -> tuple[Space, Space]:
+    """The signature of ``factors[:index + 1]``, given that of ``factors[:index]``."""
+    dom, cod = signature
+    arrow = factors[index]
+    arrow_dom, _ = arrow.signature()
+    unifier = Unifier()
+    try:
+        unifier.unify(cod, arrow_dom)
+        cod = arrow.output_space(unifier.substitute(cod))
+    except Mismatch:
+        left = " >> ".join(f.label for f in factors[:index])
+        raise CompositionError(
+            _messages.composition_mismatch(left, arrow.label, cod, arrow_dom)
+        ) from None
+    return unifier.substitute(dom), cod
+
+
+class AbstractSequential(AbstractArrow[_A, _B]):
+    """A sequential composite ``f_1 >> f_2 >> … >> f_n``: a flat tuple of factors.
+
+    A family's composite class derives from this and from the family's base, with
+    ``family`` set to that base. Nested composites of the same class are spliced
+    in, so any bracketing of the same factors gives an equal composite.
+
+    **Arguments:** the factors, at least one, each ``f_i: A_i → A_{i+1}``.
+
+    **Returns:** the composite ``A_1 → A_{n+1}``; raises `CompositionError` when a
+    codomain does not meet the next domain.
+
+    >>> import jax, cdl
+    >>> m = cdl.Compose(cdl.Linear(2, 3, key=jax.random.key(0)), cdl.Relu())
+    >>> len(m.factors), m.cod
+    (2, float[3])
+    """
+
+    factors: tuple[Any, ...]
+    family: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in cls.__dict__:
+            _SEQUENTIAL[cls.__dict__["family"]] = cls
+
+    def __init__(self, *factors: Any) -> None:
+        if not factors:
+            raise ValueError(_messages.EMPTY_COMPOSITE)
+        head = factors[0]
+        self.factors = _flat_factors(type(self), factors) or (head,)
+        # Start from a leading composite's known signature, so that a chain built
+        # one `>>` at a time costs one unification per step.
+        if type(head) is type(self):
+            signature, start = head._composite_signature, len(head.factors)
+        else:
+            signature, start = self.factors[0].signature(), 1
+        for index in range(start, len(self.factors)):
+            signature = _extend(signature, self.factors, index)
+        remembered(self, "composite", lambda: signature)
+
+    @property
+    def _composite_signature(self) -> tuple[Space, Space]:
+        factors = self.factors
+        return remembered(self, "composite", lambda: _unify(factors))
+
+    def signature(self) -> tuple[Space, Space]:
+        """Domain and codomain of the chain, with fresh variables."""
+        both = rename(ProductSpace(self._composite_signature))
+        assert isinstance(both, ProductSpace)
+        return both.factors[0], both.factors[1]
+
+    def output_space(self, dom: Space) -> Space:
+        """Push `dom` through every factor in turn."""
+        for arrow in self.factors:
+            dom = arrow.output_space(dom)
+        return dom
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether any factor needs a key."""
+        return any(arrow.stochastic for arrow in self.factors)
+
+    @property
+    def label(self) -> str:
+        """The factors' labels joined by ``>>``."""
+        return " >> ".join(arrow.label for arrow in self.factors)
+
+
+class AbstractParallel(AbstractArrow[_A, _B]):
+    """A parallel composite ``f_1 @ … @ f_n``, acting on tuples of ``n`` components.
+
+    ``f @ g`` acts on pairs; its factors are not spliced into those of a
+    neighbouring ``@``, since ``(a, (b, c))`` and ``((a, b), c)`` are different
+    data. Build a wider one directly, e.g. ``cdl.Tensor(f, g, h)``.
+
+    **Arguments:** the factors, at least one.
+
+    **Returns:** the composite on tuples.
+
+    >>> import cdl
+    >>> cdl.Tensor(cdl.Relu(), cdl.Tanh(), cdl.Relu()).label
+    '(Relu() @ Tanh() @ Relu())'
+    """
+
+    factors: tuple[Any, ...]
+    family: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in cls.__dict__:
+            _PARALLEL[cls.__dict__["family"]] = cls
+
+    def __init__(self, *factors: Any) -> None:
+        if not factors:
+            raise ValueError(_messages.EMPTY_COMPOSITE)
+        self.factors = factors
+
+    def signature(self) -> tuple[Space, Space]:
+        """Products of the factors' spaces."""
+        pairs = [arrow.signature() for arrow in self.factors]
+        return (
+            ProductSpace(tuple(dom for dom, _ in pairs)),
+            ProductSpace(tuple(cod for _, cod in pairs)),
+        )
+
+    def output_space(self, dom: Space) -> Space:
+        """Push each component of `dom` through its factor."""
+        if isinstance(dom, ProductSpace) and len(dom.factors) == len(self.factors):
+            return ProductSpace(
+                tuple(
+                    arrow.output_space(part)
+                    for arrow, part in zip(self.factors, dom.factors, strict=True)
+                )
+            )
+        return super().output_space(dom)
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether any factor needs a key."""
+        return any(arrow.stochastic for arrow in self.factors)
+
+    @property
+    def label(self) -> str:
+        """The factors' labels joined by ``@``."""
+        return "(" + " @ ".join(arrow.label for arrow in self.factors) + ")"
+
+
+def _parallel(left: Any, right: Any) -> Any:
+    parallel = _member(_PARALLEL, left)
+    if parallel is None or family_of(right) is not family_of(left):
+        raise TypeError(_messages.foreign_arrows("@", left, right))
+    return parallel(left, right)
+
+
+def sequence(*arrows: Any) -> Any:
+    """The composite ``arrows[0] >> arrows[1] >> …`` in their family.
+
+    Identities are dropped and nested composites spliced in: a chain of one arrow
+    is that arrow, a chain of identities is an identity.
+
+    **Arguments:** arrows of one family, at least one.
+
+    **Returns:** the composite; raises `CompositionError` when spaces do not meet.
+
+    >>> import cdl
+    >>> sequence(cdl.Tanh(), cdl.Identity()).label
+    'Tanh()'
+    """
+    families = {family_of(arrow) for arrow in arrows}
+    composite = _member(_SEQUENTIAL, arrows[0])
+    if composite is None or len(families) != 1:
+        raise TypeError(_messages.foreign_arrows(">>", *arrows[:2]))
+    if not _flat_factors(composite, arrows):
+        return arrows[0]
+    flat = [arrow for arrow in arrows if not isinstance(arrow, AbstractIdentity)]
+    if len(flat) == 1:
+        return flat[0]
+    return composite(*flat)
+
+
+def split_among(
+    key: PRNGKeyArray | None, needs: list[bool]
+) -> list[PRNGKeyArray | None]:
+    """Keys for a list of arrows: a fresh one where `needs` says, else `key`.
+
+    **Arguments:** `key` (or None); `needs`, one flag per arrow.
+
+    **Returns:** one key (or None) per arrow.
+
+    >>> import jax
+    >>> ks = split_among(jax.random.key(0), [False, True, True])
+    >>> ks[0] is not None and not (ks[1] == ks[2])
+    True
+    """
+    count = sum(needs)
+    if key is None or count == 0:
+        return [key] * len(needs)
+    fresh = iter(jax.random.split(key, count)) if count > 1 else iter([key])
+    return [next(fresh) if need else key for need in needs]
