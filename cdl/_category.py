@@ -121,12 +121,12 @@ class AbstractArrow(eqx.Module, Generic[_A, _B]):
         """The parallel composite ``self @ other``, acting on pairs."""
         return _parallel(self, other)
 
-    def __rshift__(self, other: object) -> Any:
+    def __rshift__(self, other: Any) -> Any:
         if family_of(other) is not family_of(self):
             return NotImplemented
         return sequence(self, other)
 
-    def __matmul__(self, other: object) -> Any:
+    def __matmul__(self, other: Any) -> Any:
         if family_of(other) is not family_of(self):
             return NotImplemented
         return _parallel(self, other)
@@ -171,7 +171,8 @@ def _flat_factors(cls: type, arrows: tuple[Any, ...]) -> tuple[Any, ...]:
     factors: list[Any] = []
     for arrow in arrows:
         if type(arrow) is cls:
-            factors.extend(arrow.factors)
+            spliced: tuple[Any, ...] = arrow.factors
+            factors.extend(spliced)
         elif not isinstance(arrow, AbstractIdentity):
             factors.append(arrow)
     return tuple(factors)

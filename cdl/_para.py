@@ -252,6 +252,9 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
     family: ClassVar[type] = Para
     takes_key: ClassVar[bool] = True
 
+    def __init__(self, *factors: Para[Any, Any]) -> None:
+        super().__init__(*factors)
+
     def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> C:
         """Run the factors in turn."""
         keys = split_among(key, [morphism.stochastic for morphism in self.factors])
@@ -278,6 +281,9 @@ class Tensor(AbstractParallel[Any, Any], Para[Any, Any]):
 
     family: ClassVar[type] = Para
     takes_key: ClassVar[bool] = True
+
+    def __init__(self, *factors: Para[Any, Any]) -> None:
+        super().__init__(*factors)
 
     def __call__(
         self, x: tuple[Any, ...], *, key: PRNGKeyArray | None = None

@@ -156,6 +156,9 @@ class ComposeLens(AbstractSequential[_S, _B], AbstractLens[_S, _B]):
 
     family: ClassVar[type] = AbstractLens
 
+    def __init__(self, *factors: AbstractLens[Any, Any]) -> None:
+        super().__init__(*factors)
+
     def get(self, s: _S) -> _B:
         """Read through every factor in turn."""
         view: Any = s
@@ -189,6 +192,9 @@ class TensorLens(AbstractParallel[Any, Any], AbstractLens[Any, Any]):
     """
 
     family: ClassVar[type] = AbstractLens
+
+    def __init__(self, *factors: AbstractLens[Any, Any]) -> None:
+        super().__init__(*factors)
 
     def get(self, s: tuple[Any, ...]) -> tuple[Any, ...]:
         """Read each component."""

@@ -118,6 +118,9 @@ class ComposeParaLens(AbstractSequential[_A, _C], AbstractParaLens[_A, _C]):
 
     family: ClassVar[type] = AbstractParaLens
 
+    def __init__(self, *factors: AbstractParaLens[Any, Any]) -> None:
+        super().__init__(*factors)
+
     def forward(
         self, p: Any, a: _A, *, key: PRNGKeyArray | None = None
     ) -> tuple[_C, Any]:
@@ -167,6 +170,9 @@ class TensorParaLens(AbstractParallel[Any, Any], AbstractParaLens[Any, Any]):
     """
 
     family: ClassVar[type] = AbstractParaLens
+
+    def __init__(self, *factors: AbstractParaLens[Any, Any]) -> None:
+        super().__init__(*factors)
 
     def forward(
         self, p: Any, a: tuple[Any, ...], *, key: PRNGKeyArray | None = None
@@ -359,6 +365,9 @@ class ComposeTangentMap(AbstractSequential[_A, _C], AbstractTangentMap[_A, _C]):
 
     family: ClassVar[type] = AbstractTangentMap
 
+    def __init__(self, *factors: AbstractTangentMap[Any, Any]) -> None:
+        super().__init__(*factors)
+
     def push(self, p: Any, a: _A, dp: Any, da: Any) -> tuple[_C, Any]:
         """Push through every factor in turn."""
         out: Any = a
@@ -383,6 +392,9 @@ class TensorTangentMap(AbstractParallel[Any, Any], AbstractTangentMap[Any, Any])
     """
 
     family: ClassVar[type] = AbstractTangentMap
+
+    def __init__(self, *factors: AbstractTangentMap[Any, Any]) -> None:
+        super().__init__(*factors)
 
     def push(self, p: Any, a: Any, dp: Any, da: Any) -> tuple[Any, Any]:
         """Push each component through its factor."""
