@@ -170,9 +170,8 @@ def _flat_factors(cls: type, arrows: tuple[Any, ...]) -> tuple[Any, ...]:
     """`arrows` with composites of class `cls` spliced in and identities dropped."""
     factors: list[Any] = []
     for arrow in arrows:
-        if type(arrow) is cls:
-            spliced: tuple[Any, ...] = arrow.factors
-            factors.extend(spliced)
+        if isinstance(arrow, AbstractSequential) and type(arrow) is cls:
+            factors.extend(arrow.factors)
         elif not isinstance(arrow, AbstractIdentity):
             factors.append(arrow)
     return tuple(factors)
