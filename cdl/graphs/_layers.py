@@ -31,7 +31,7 @@ Layers that do not fit are refused when composed:
 >>> GraphConv(3, 8, key=k1) >> GraphConv(4, 2, key=k2)
 Traceback (most recent call last):
 ...
-cdl._para.CompositionError: GraphConv(3→8, sum) does not compose with \
+cdl.CompositionError: GraphConv(3→8, sum) does not compose with \
 GraphConv(4→2, sum): output (Graph × float[n,8]) of GraphConv(3→8, sum) != input \
 (Graph × float[n,4]) of GraphConv(4→2, sum).
 """

@@ -13,7 +13,7 @@ The file is written atomically and carries a SHA-256 checksum, checked on load.
 ...     path = os.path.join(d, "model.cdl")
 ...     cdl.save(path, model, hidden=3)
 ...     back = cdl.load(path, build)
->>> bool((back.first.weight == model.first.weight).all())
+>>> bool((back.factors[0].weight == model.factors[0].weight).all())
 True
 """
 
