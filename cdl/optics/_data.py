@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..graphs import Graph, batch as batch_graphs, pad as pad_graph
+from ..graphs import Graph
 from ..schemes import Functor, NodeTable, tree_table
 from . import _messages
 from ._loss import Masked
@@ -138,15 +138,18 @@ class Graphs(AbstractData):
     **Arguments:** `graphs`, a sequence of `cdl.Graph` (each one graph); `labels`,
     an array with one row per graph.
 
-    **Returns:** the dataset; the model takes a padded batch (a `cdl.Graph`) and
-    returns one row per graph of it (e.g. ending in `cdl.graphs.Readout`).
+    **Returns:** the dataset; the model takes a padded batch, as
+    ``(graph, node features)`` (`cdl.Graph.inputs`, what the graph layers take)
+    when the graphs carry node features, else as the `cdl.Graph`, and returns
+    one row per graph of it (e.g. ending in `cdl.graphs.Readout`).
 
     >>> import numpy as np, cdl
     >>> from cdl.optics import Graphs
     >>> g = cdl.graphs.Graph.from_edge_list([(0, 1)], 2, nodes=np.ones((2, 3)))
-    >>> batch, labels = Graphs([g, g, g], np.arange(3.0)).batch(np.array([2]), 2)
-    >>> batch.num_nodes, batch.num_graphs, labels.mask
-    (5, 3, Array([1., 0., 0.], dtype=float32))
+    >>> (batch, nodes), labels = Graphs([g, g, g], np.arange(3.0)).batch(
+    ...     np.array([2]), 2)
+    >>> batch.num_nodes, batch.num_graphs, nodes.shape, labels.mask
+    (5, 3, (5, 3), Array([1., 0., 0.], dtype=float32))
     """
 
     def __init__(self, graphs: Sequence[Graph], labels: Any) -> None:
@@ -160,6 +163,11 @@ class Graphs(AbstractData):
             raise DataError(_messages.graph_labels(len(self.graphs), count))
         self._nodes = np.sort([g.num_nodes for g in self.graphs])[::-1]
         self._edges = np.sort([g.num_edges for g in self.graphs])[::-1]
+        self._host = [_host_graph(g) for g in self.graphs]
+        for name in ("nodes", "edges"):
+            present = {getattr(g, name) is None for g in self.graphs}
+            if len(present) > 1:
+                raise DataError(_messages.mixed_graph_features(name))
 
     @property
     def size(self) -> int:
@@ -174,15 +182,67 @@ class Graphs(AbstractData):
     def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
         """The graphs at `indices`, batched and padded; their labels, masked."""
         k = len(indices) if batch_size is None else batch_size
-        nodes = int(self._nodes[:k].sum()) + 1
-        edges = int(self._edges[:k].sum())
-        joined = batch_graphs([self.graphs[int(i)] for i in indices])
-        padded = pad_graph(joined, nodes, edges, k + 1)
+        padded = _padded_batch(
+            [self._host[int(i)] for i in indices],
+            int(self._nodes[:k].sum()) + 1,
+            int(self._edges[:k].sum()),
+            k + 1,
+        )
         labels = np.zeros((k + 1, *self.labels.shape[1:]), self.labels.dtype)
         labels[: len(indices)] = self.labels[np.asarray(indices)]
         mask = np.zeros(k + 1, np.float32)
         mask[: len(indices)] = 1.0
-        return padded, Masked(jnp.asarray(labels), jnp.asarray(mask))
+        inputs = padded if padded.nodes is None else padded.inputs()
+        return inputs, Masked(jnp.asarray(labels), jnp.asarray(mask))
+
+
+_HostGraph = tuple[np.ndarray, np.ndarray, int, np.ndarray | None, np.ndarray | None]
+
+
+def _host_graph(g: Graph) -> _HostGraph:
+    def table(t: Any) -> np.ndarray | None:
+        return None if t is None else np.asarray(t)
+
+    return (
+        np.asarray(g.senders),
+        np.asarray(g.receivers),
+        g.num_nodes,
+        table(g.nodes),
+        table(g.edges),
+    )
+
+
+def _padded_batch(
+    graphs: list[_HostGraph], nodes: int, edges: int, count: int
+) -> Graph:
+    """The graphs side by side, padded as `cdl.graphs.pad` does, built on the host."""
+    sizes = np.array([g[2] for g in graphs] + [0] * (count - len(graphs)))
+    sizes[len(graphs)] = nodes - sizes.sum()
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    counts = np.array([len(g[0]) for g in graphs] + [0] * (count - len(graphs)))
+    counts[len(graphs)] = edges - counts.sum()
+    fill = np.full(counts[len(graphs)], offsets[len(graphs)], np.int32)
+    senders = np.concatenate([g[0] + o for g, o in zip(graphs, offsets)] + [fill])
+    receivers = np.concatenate([g[1] + o for g, o in zip(graphs, offsets)] + [fill])
+
+    def table(i: int, rows: int) -> np.ndarray | None:
+        parts = [g[i] for g in graphs]
+        if parts[0] is None:
+            return None
+        pad = np.zeros((rows, parts[0].shape[1]), parts[0].dtype)
+        return np.concatenate([*parts, pad])
+
+    mask = np.arange(count) < len(graphs)
+    return Graph(
+        senders.astype(np.int32),
+        receivers.astype(np.int32),
+        num_nodes=nodes,
+        nodes=table(3, int(sizes[len(graphs)])),
+        edges=table(4, int(counts[len(graphs)])),
+        n_node=sizes,
+        n_edge=counts,
+        graph_mask=mask,
+    )
 
 
 def _forest(functor: Functor, terms: list[Any]) -> NodeTable:

@@ -235,3 +235,8 @@ def model_mismatch(path: object, why: str) -> str:
         f"model file {path} does not fit the structure given ({why}): build the "
         f"model with the code and hyperparameters it was saved from."
     )
+
+
+def mixed_graph_features(name: str) -> str:
+    """Text of the error raised when only some graphs carry a feature table."""
+    return f"some graphs have {name} features and some have none: give all or none."

@@ -64,9 +64,7 @@ class Accuracy(AbstractMetric):
         An example with several labels (a sequence) averages over its positions.
         """
         right = jnp.argmax(outputs, axis=-1) == labels
-        mean: Array = right.reshape(right.shape[0], -1).mean(
-            axis=1, dtype=jnp.float32
-        )
+        mean: Array = right.reshape(right.shape[0], -1).mean(axis=1, dtype=jnp.float32)
         return mean
 
 

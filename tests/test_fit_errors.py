@@ -1,0 +1,364 @@
+"""Nothing silent: loss shapes, non-finite losses, bad arguments, Ctrl-C, and the
+habits users bring (schedules, loggers, model files, whole progress lines)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import cdl
+from cdl.optics import (
+    SGD,
+    Adam,
+    BinaryCrossEntropy,
+    CSVLogger,
+    DataError,
+    Learner,
+    LossShapeError,
+    MeanSquaredError,
+    Momentum,
+    NonFiniteLossError,
+    SoftmaxCrossEntropy,
+    TensorBoardLogger,
+    accuracy,
+    fit,
+    load_checkpoint,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def regression(n: int = 150) -> tuple[jax.Array, jax.Array]:
+    xs = jax.random.normal(jax.random.key(0), (n, 4))
+    return xs, xs @ jnp.array([1.0, -2.0, 0.5, 3.0])
+
+
+def test_losses_name_both_shapes_instead_of_broadcasting() -> None:
+    with pytest.raises(LossShapeError, match=r"labels f32\[5\] and predictions "):
+        MeanSquaredError().get(jnp.zeros(5), jnp.zeros((5, 1)))
+    with pytest.raises(LossShapeError, match=r"f32\[5,1\] differ in shape"):
+        BinaryCrossEntropy().get(jnp.zeros(5), jnp.zeros((5, 1)))
+    with pytest.raises(LossShapeError, match=r"labels i32\[5,1\] do not fit logits"):
+        SoftmaxCrossEntropy().get(jnp.zeros((5, 1), jnp.int32), jnp.zeros((5, 3)))
+    with pytest.raises(LossShapeError, match="must be integer class indices"):
+        SoftmaxCrossEntropy().get(jnp.zeros(5), jnp.zeros((5, 3)))
+
+
+def test_fit_refuses_labels_that_would_broadcast_and_trains_right_ones() -> None:
+    xs, ys = regression()
+    model = cdl.Linear(4, 1, key=jax.random.key(1))
+    learner = Learner(model, MeanSquaredError(), Adam(0.1))
+    kwargs = dict(epochs=60, batch_size=40, key=jax.random.key(2), progress=False)
+    with pytest.raises(DataError, match=r"labels float32\[\] against model outputs"):
+        fit(learner, model, xs, ys, **kwargs)
+    result = fit(learner, model, xs, ys[:, None], **kwargs)
+    assert np.allclose(result.model.weight[0], [1.0, -2.0, 0.5, 3.0], atol=0.05)
+
+
+def test_the_last_partial_batch_is_used() -> None:
+    xs, ys = regression(150)
+    model = cdl.Linear(4, 1, key=jax.random.key(1))
+    learner = Learner(model, MeanSquaredError(), SGD(0.01))
+    result = fit(
+        learner,
+        model,
+        xs,
+        ys[:, None],
+        epochs=2,
+        batch_size=40,
+        key=jax.random.key(0),
+        progress=False,
+    )
+    assert int(result.state.step) == 2 * 4  # 40 + 40 + 40 + 30
+    # One example alone in the last batch still moves the parameters.
+    one = jnp.zeros((3, 4)).at[2].set(1.0)
+    moved = fit(
+        learner,
+        model,
+        one,
+        jnp.array([[0.0], [0.0], [5.0]]),
+        epochs=1,
+        batch_size=2,
+        key=jax.random.key(0),
+        progress=False,
+    )
+    assert int(moved.state.step) == 2
+    assert not np.allclose(moved.model.weight, model.weight)
+
+
+def diverging(tmp_path: Path, **options: object) -> object:
+    xs = jnp.linspace(-10, 10, 16)[:, None]
+    model = cdl.Linear(1, 1, key=jax.random.key(0))
+    learner = Learner(model, MeanSquaredError(), SGD(0.5))
+    return fit(
+        learner,
+        model,
+        xs,
+        3 * xs,
+        epochs=40,
+        batch_size=4,
+        key=jax.random.key(0),
+        checkpoint=tmp_path,
+        progress=False,
+        **options,
+    )
+
+
+def test_a_non_finite_loss_stops_naming_step_and_epoch(tmp_path: Path) -> None:
+    with pytest.raises(NonFiniteLossError) as caught:
+        diverging(tmp_path)
+    text = str(caught.value)
+    assert "the loss became" in text and "at step" in text and "(epoch" in text
+    assert f"the checkpoint in {tmp_path} holds epoch" in text
+    step = int(text.split("at step ")[1].split()[0])
+    epoch = int(text.split("(epoch ")[1].split(",")[0])
+    assert (step - 1) // 4 + 1 == epoch  # 4 steps per epoch
+    model = cdl.Linear(1, 1, key=jax.random.key(0))
+    like = Learner(model, MeanSquaredError(), SGD(0.5)).init(model)
+    saved = load_checkpoint(tmp_path, like)
+    assert saved.epoch == epoch - 1
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(saved.state))
+
+
+def test_skipping_non_finite_batches_is_an_option(tmp_path: Path) -> None:
+    xs = jnp.ones((8, 1)).at[3, 0].set(1e30)
+    model = cdl.Linear(1, 1, key=jax.random.key(0))
+    learner = Learner(model, MeanSquaredError(), SGD(0.1))
+    result = fit(
+        learner,
+        model,
+        xs,
+        jnp.ones((8, 1)) * 1e30,
+        epochs=3,
+        batch_size=2,
+        key=jax.random.key(0),
+        progress=False,
+        on_nonfinite="skip",
+    )
+    assert result.history["skipped"] == [4.0, 4.0, 4.0]
+    assert np.isfinite(result.model.weight).all()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("epochs", -5, r"`epochs` must be a positive int, not -5"),
+        ("epochs", 0, r"`epochs` must be a positive int, not 0"),
+        ("epochs", 2.5, r"`epochs` must be a positive int, not 2.5"),
+        ("batch_size", 0, r"`batch_size` must be a positive int, not 0"),
+        ("key", 0, r"`key` must be a PRNG key such as jax.random.key\(0\), not 0"),
+        ("on_nonfinite", "ignore", r"must be 'raise' or 'skip', not 'ignore'"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(
+    tmp_path: Path, option: str, value: object, message: str
+) -> None:
+    model = cdl.Linear(4, 3, key=jax.random.key(0))
+    learner = Learner(model, SoftmaxCrossEntropy(), SGD(0.1))
+    kwargs: dict[str, object] = dict(
+        epochs=2, batch_size=2, key=jax.random.key(0), progress=False
+    )
+    kwargs[option] = value
+    with pytest.raises(ValueError, match=message):
+        fit(
+            learner,
+            model,
+            jnp.zeros((8, 4)),
+            jnp.zeros(8, jnp.int32),
+            checkpoint=tmp_path / "run",
+            **kwargs,  # type: ignore[arg-type]
+        )
+    assert not (tmp_path / "run").exists()
+
+
+INTERRUPTED = """
+import sys, time
+import jax, jax.numpy as jnp
+import cdl
+from cdl.optics import Callback, Learner, SoftmaxCrossEntropy, SGD, fit
+
+class Slow(Callback):
+    def on_epoch_end(self, epoch, values, state):
+        print("epoch", epoch, flush=True)
+        time.sleep(0.2)
+
+model = cdl.Linear(4, 3, key=jax.random.key(0))
+learner = Learner(model, SoftmaxCrossEntropy(), SGD(0.1))
+fit(learner, model, jnp.ones((8, 4)), jnp.zeros(8, jnp.int32), epochs=int(sys.argv[2]),
+    batch_size=4, key=jax.random.key(0), checkpoint=sys.argv[1], progress=False,
+    callbacks=[Slow()])
+print("finished", flush=True)
+"""
+
+
+def run_child(directory: Path, epochs: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", INTERRUPTED, str(directory), str(epochs)],
+        cwd=ROOT,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_ctrl_c_ends_with_one_line_and_the_run_resumes(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(tmp_path), "1000"],
+        cwd=ROOT,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("epoch 2"):
+            break
+    time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("interrupted after ")
+    assert f"the checkpoint in {tmp_path} holds epoch" in lines[0]
+    assert "again to resume" in lines[0]
+    saved = int(lines[0].split("holds epoch ")[1].split(":")[0])
+    assert saved >= 2
+    resumed = run_child(tmp_path, saved + 1)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"epoch {saved} of {saved + 1} done" in resumed.stderr
+    assert resumed.stdout.split() == ["epoch", str(saved + 1), "finished"]
+    again = run_child(tmp_path, saved + 1)
+    assert again.returncode == 0
+    assert f"already finished ({saved + 1} epochs)" in again.stderr
+
+
+@pytest.mark.parametrize("optimiser", ["sgd", "momentum", "adam"])
+def test_optax_schedules_drive_cdl_optimisers(optimiser: str) -> None:
+    schedule = optax.warmup_cosine_decay_schedule(0.0, 0.1, 3, 10)
+    ours = {
+        "sgd": SGD(schedule),
+        "momentum": Momentum(schedule, 0.9),
+        "adam": Adam(schedule),
+    }[optimiser]
+    theirs = {
+        "sgd": optax.sgd(schedule),
+        "momentum": optax.sgd(schedule, momentum=0.9),
+        "adam": optax.adam(schedule),
+    }[optimiser]
+    params = jnp.array([1.0, -2.0])
+    state, reference, opt_state = ours.init(params), params, theirs.init(params)
+    mine = params
+    for i in range(8):
+        grads = jnp.array([jnp.sin(i + 1.0), jnp.cos(i * 2.0)]) * mine
+        state, mine = ours.put((state, mine), grads)
+        ref_grads = jnp.array([jnp.sin(i + 1.0), jnp.cos(i * 2.0)]) * reference
+        updates, opt_state = theirs.update(ref_grads, opt_state, reference)
+        reference = optax.apply_updates(reference, updates)
+        assert np.allclose(mine, reference, atol=1e-6)
+
+
+def test_loggers_write_csv_and_tensorboard_and_agree_after_resume(
+    tmp_path: Path,
+) -> None:
+    xs = jax.random.normal(jax.random.key(0), (12, 4))
+    ys = (xs[:, 0] > 0).astype(jnp.int32)
+    model = cdl.Linear(4, 2, key=jax.random.key(1))
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    csv_path, board = tmp_path / "log.csv", tmp_path / "board"
+
+    def run(epochs: int) -> dict[str, list[float]]:
+        return fit(
+            learner,
+            model,
+            xs,
+            ys,
+            epochs=epochs,
+            batch_size=5,
+            key=jax.random.key(2),
+            metrics={"accuracy": accuracy},
+            checkpoint=tmp_path / "run",
+            progress=False,
+            callbacks=[CSVLogger(csv_path), TensorBoardLogger(board)],
+        ).history
+
+    run(2)
+    history = run(4)
+    rows = [line.split(",") for line in csv_path.read_text().splitlines()]
+    assert rows[0] == ["epoch", "loss", "accuracy"]
+    assert [int(r[0]) for r in rows[1:]] == [1, 2, 3, 4]
+    assert [float(r[1]) for r in rows[1:]] == history["loss"]
+    assert [float(r[2]) for r in rows[1:]] == history["accuracy"]
+    events = list(board.glob("events.out.tfevents.*"))
+    assert len(events) == 2
+    assert all(b"accuracy" in e.read_bytes() for e in events)
+
+
+def test_a_trained_model_saves_and_loads_with_what_rebuilds_it(tmp_path: Path) -> None:
+    def build(hidden: int) -> cdl.Para:
+        k1, k2 = jax.random.split(jax.random.key(0))
+        return (
+            cdl.Linear(4, hidden, key=k1)
+            >> cdl.Tanh()
+            >> cdl.Dropout(0.1)
+            >> cdl.Linear(hidden, 3, key=k2)
+        )
+
+    xs = jax.random.normal(jax.random.key(3), (16, 4))
+    ys = jnp.arange(16) % 3
+    model = build(hidden=6)
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    trained = fit(
+        learner,
+        model,
+        xs,
+        ys,
+        epochs=3,
+        batch_size=8,
+        key=jax.random.key(0),
+        progress=False,
+    ).model
+    path = tmp_path / "models" / "classifier.cdl"
+    cdl.save(path, trained, hidden=6)
+    back = cdl.load(path, build)
+    for a, b in zip(jax.tree.leaves(back), jax.tree.leaves(trained), strict=True):
+        assert np.array_equal(a, b)
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(ValueError, match="is damaged .checksum mismatch"):
+        cdl.load(path, build)
+
+
+def test_progress_lines_are_whole_when_not_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    xs = jax.random.normal(jax.random.key(0), (12, 4))
+    ys = (xs[:, 0] > 0).astype(jnp.int32)
+    model = cdl.Linear(4, 2, key=jax.random.key(1))
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    names = {f"accuracy_with_a_long_name_{i}": accuracy for i in range(3)}
+    fit(
+        learner,
+        model,
+        xs,
+        ys,
+        epochs=2,
+        batch_size=5,
+        key=jax.random.key(2),
+        metrics=names,
+        validation=(xs, ys),
+        progress=True,
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("Linear(4→2) epoch 2/2")
+    assert len(lines[1]) > 200
+    assert all(f"val_{name}" in lines[1] for name in names)
