@@ -222,23 +222,24 @@ def _padded_batch(
     counts = np.array([len(g[0]) for g in graphs] + [0] * (count - len(graphs)))
     counts[len(graphs)] = edges - counts.sum()
     fill = np.full(counts[len(graphs)], offsets[len(graphs)], np.int32)
-    senders = np.concatenate([g[0] + o for g, o in zip(graphs, offsets)] + [fill])
-    receivers = np.concatenate([g[1] + o for g, o in zip(graphs, offsets)] + [fill])
+    shifted = list(zip(graphs, offsets[: len(graphs)], strict=True))
+    senders = np.concatenate([g[0] + o for g, o in shifted] + [fill])
+    receivers = np.concatenate([g[1] + o for g, o in shifted] + [fill])
 
-    def table(i: int, rows: int) -> np.ndarray | None:
-        parts = [g[i] for g in graphs]
-        if parts[0] is None:
+    def table(parts: list[np.ndarray | None], rows: int) -> np.ndarray | None:
+        tables = [p for p in parts if p is not None]
+        if not tables:
             return None
-        pad = np.zeros((rows, parts[0].shape[1]), parts[0].dtype)
-        return np.concatenate([*parts, pad])
+        pad = np.zeros((rows, tables[0].shape[1]), tables[0].dtype)
+        return np.concatenate([*tables, pad])
 
     mask = np.arange(count) < len(graphs)
     return Graph(
         senders.astype(np.int32),
         receivers.astype(np.int32),
         num_nodes=nodes,
-        nodes=table(3, int(sizes[len(graphs)])),
-        edges=table(4, int(counts[len(graphs)])),
+        nodes=table([g[3] for g in graphs], int(sizes[len(graphs)])),
+        edges=table([g[4] for g in graphs], int(counts[len(graphs)])),
         n_node=sizes,
         n_edge=counts,
         graph_mask=mask,
