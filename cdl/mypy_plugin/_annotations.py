@@ -6,6 +6,8 @@ shapes, and a generic layer's type parameters stand for the named dimensions tha
 ``__init__`` takes (``Linear[784, 128]``).
 """
 
+from typing import Final
+
 from mypy.nodes import (
     Decorator,
     EllipsisExpr,
@@ -34,9 +36,11 @@ from mypy.types import (
 )
 
 from . import _messages
-from ._names import JAXTYPING_DTYPES
-from ._shapes import Dim, Star, Sym
+from ._names import DEFINED_IN, JAXTYPING_DTYPES, PARA
+from ._shapes import Dim, Star, Sym, evaluate, names_in
 from ._types import ARRAY_CLASS, Shapes, tag_of
+
+CLASS_DIMS: Final = "cdl-class-dims"
 
 
 def parse_dims(text: str) -> list[Dim] | None:
@@ -52,6 +56,8 @@ def parse_dims(text: str) -> list[Dim] | None:
             dims.append(int(token))
         elif token.isidentifier() and token != "_":
             dims.append(Sym(token))
+        elif names_in(token) and evaluate(token, dict.fromkeys(names_in(token), 1)):
+            dims.append(Sym(token))  # arithmetic of names: ``n+1``, ``2*d``, ``h*w``
         else:
             dims.append(None)
     if sum(isinstance(d, Star) for d in dims) > 1:
@@ -79,9 +85,64 @@ def analyze_jaxtyping(ctx: AnalyzeTypeContext) -> Type:
     dims = parse_dims(text)
     if dims is None:
         return base
+    scope = _scope(ctx)
+    if scope is not None:
+        dims = [_scoped(d, scope, ctx) if isinstance(d, Sym) else d for d in dims]
     integer = ctx.api.named_type("builtins.int", [])
     tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
-    return Shapes(proper.type, tup, integer).array_type(dims)
+    obj = ctx.api.named_type("builtins.object", [])
+    return Shapes(proper.type, tup, integer, obj).array_type(dims)
+
+
+def _scope(ctx: AnalyzeTypeContext) -> str | None:
+    """The function or class whose annotation is analysed (None: a module's).
+
+    Its named dimensions are rigid symbols there; a module's (e.g. of a type alias)
+    stay unknown sizes.
+    """
+    scope = getattr(ctx.api, "tvar_scope", None)
+    namespace = getattr(scope, "namespace", "")
+    return namespace if isinstance(namespace, str) and namespace else None
+
+
+def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
+    """`d` in its scope: a method shares the names of its class's fields.
+
+    The fields of a class are analysed before its methods, so a name that a field
+    annotation uses is recorded on the class and is the class's in its methods.
+    """
+    info = getattr(getattr(ctx.api, "api", None), "type", None)
+    if not isinstance(info, TypeInfo):
+        return Sym(d.name, scope)
+    if info.has_base(DEFINED_IN[PARA]):
+        # A morphism's named dimensions are its type parameters' (``Linear[784,
+        # 128]``): the morphism rules bind them, and its methods override Para's.
+        return d
+    names = info.metadata.setdefault(CLASS_DIMS, {"names": []})["names"]
+    if scope == info.fullname:
+        if d.name not in names:
+            names.append(d.name)
+        return Sym(d.name, scope)
+    if scope.startswith(info.fullname + ".") and d.name in names:
+        return Sym(d.name, info.fullname)
+    return Sym(d.name, _override_root(info, scope))
+
+
+def _override_root(info: TypeInfo, scope: str) -> str:
+    """The scope of a method's dimensions: the first definition of what it overrides.
+
+    An override names the same dimensions as the method it overrides, and mypy
+    compares their signatures: both are given the base method's symbols.
+    """
+    method = scope[len(info.fullname) + 1 :]
+    if not scope.startswith(info.fullname + ".") or "." in method:
+        return scope
+    roots = [
+        base.fullname
+        for base in info.mro[1:]
+        if method in base.names and not base.fullname.startswith("builtins.")
+    ]
+    return f"{roots[-1]}.{method}" if roots else scope
 
 
 def analyze_plain(ctx: AnalyzeTypeContext) -> Type:

@@ -55,3 +55,23 @@ def cells_disagree(
 def op(name: str, why: str) -> str:
     """A jax operation whose operand shapes do not agree."""
     return f"{name}: {why}"
+
+
+def dimension_conflict(
+    callee: str, name: str, first: str, where: int, second: str, position: int
+) -> str:
+    """A call whose arguments give one named dimension two sizes."""
+    return (
+        f"{callee}: dimension {name} is {first} in argument {where} but {second} in "
+        f"argument {position}"
+    )
+
+
+def call_rank(callee: str, position: int, expected: str, given: str) -> str:
+    """A call whose argument has another rank than the parameter declares."""
+    return f"{callee}: argument {position} must be {expected}, but is given {given}"
+
+
+def arithmetic_conflict(callee: str, expr: str, value: int, given: int) -> str:
+    """A call whose arguments make a dimension's arithmetic another size."""
+    return f"{callee}: dimension {expr} is {value}, but is given {given}"

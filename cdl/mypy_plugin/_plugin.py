@@ -23,7 +23,7 @@ from mypy.plugin import (
 )
 from mypy.types import FunctionLike, Type
 
-from . import _annotations, _jax_ops, _morphisms
+from . import _annotations, _calls, _jax_ops, _morphisms
 from ._names import (
     ANNOTATED,
     ARRAY,
@@ -67,6 +67,23 @@ class CdlPlugin(Plugin):
     def __init__(self, options: Options) -> None:
         super().__init__(options)
         self.env = Env(self.lookup_fully_qualified)
+        self._callees: dict[str, bool] = {}
+
+    def _names_dimensions(self, fullname: str) -> bool:
+        """Whether the callee `fullname` is user code with named dimensions.
+
+        The plugin claims only these calls: another plugin later in the chain (mypy's
+        own for ``functools.partial``, say) keeps every other name.
+        """
+        if fullname not in self._callees:
+            try:
+                node = self.lookup_fully_qualified(fullname)
+            except (KeyError, AssertionError):
+                node = None
+            self._callees[fullname] = node is not None and _calls.names_dimensions(
+                node.node
+            )
+        return self._callees[fullname]
 
     # the dispatch ------------------------------------------------------------------
 
@@ -89,18 +106,18 @@ class CdlPlugin(Plugin):
         env = self.env
         if fullname in _jax_ops.FUNCTION_RULES:
             rule = _jax_ops.FUNCTION_RULES[fullname]
-            return lambda ctx: rule(env, ctx)
+            return lambda ctx: _calls.forget_foreign(ctx.api, rule(env, ctx))
         if fullname.startswith("jax.numpy.") and fullname[10:] in REDUCTIONS:
             return lambda ctx: _jax_ops.reduce_fn(env, ctx)
         if fullname in UNARY_FUNCTIONS:
             return _jax_ops.same_as_first
         if fullname in BINARY_FUNCTIONS:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, fullname)
-        if fullname.startswith(("builtins.", "typing.", "jax.", "numpy.")):
-            return None
         info = env.para(fullname)
         if info is not None and info.defn.type_vars:
             return lambda ctx: _morphisms.construct(env, ctx, info)
+        if fullname.startswith(_UNSHAPED) or self._names_dimensions(fullname):
+            return lambda ctx: _calls.instantiate(env, ctx)
         return None
 
     def _function_signature_hook(
@@ -114,7 +131,7 @@ class CdlPlugin(Plugin):
             return lambda ctx: _morphisms.list_algebra(env, ctx)
         if fullname == env.names[TREE_ALGEBRA]:
             return lambda ctx: _morphisms.tree_algebra(env, ctx)
-        return None
+        return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_signature_hook(
         self, fullname: str
@@ -125,8 +142,8 @@ class CdlPlugin(Plugin):
             # mypy checks the kind of list (array or PaddedList), the plugin its shape.
             return None
         if method in MORPHISM_METHODS and env.para(cls) is not None:
-            return lambda ctx: _morphisms.relax_first(env, ctx)
-        return None
+            return lambda ctx: _calls.relax(ctx, _morphisms.relax_first(env, ctx))
+        return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         env = self.env
@@ -140,6 +157,8 @@ class CdlPlugin(Plugin):
         if fullname == BINARY_UFUNC_CALL:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, callee_name(ctx.context))
         if cls != env.names[ARRAY]:
+            if self._names_dimensions(fullname):
+                return lambda ctx: _calls.instantiate(env, ctx)
             return None
         if method in ("__matmul__", "__rmatmul__"):
             reverse = method == "__rmatmul__"
@@ -158,6 +177,9 @@ class CdlPlugin(Plugin):
     ) -> Callable[[AttributeContext], Type] | None:
         if fullname == self.env.names[ARRAY] + ".T":
             return lambda ctx: _jax_ops.array_t(self.env, ctx)
+        info = self.env.info(fullname.rpartition(".")[0])
+        if info is not None and _calls.carries_symbols(info):
+            return _calls.forget_attribute
         return None
 
     # the hooks mypy calls: a failure inside the plugin never stops mypy ---------
@@ -206,6 +228,10 @@ class CdlPlugin(Plugin):
         """``x.T`` reverses the shape of `x`."""
         return _guard(self._attribute_hook(fullname), lambda ctx: ctx.default_attr_type)
 
+
+# Libraries of higher-order functions: what their calls return forgets the symbols of
+# the callables given to them (``jax.jit(f)``, ``eqx.filter_grad(loss)``).
+_UNSHAPED = ("jax.", "equinox.", "optax.")
 
 _ARRAY_METHODS: dict[str, Callable[[Env, MethodContext], Type]] = {
     "reshape": _jax_ops.array_reshape,

@@ -5,8 +5,11 @@ A space is an array shape (`Arr`), a pair or tuple of spaces (`Tup`), a space va
 model, e.g. a user's pytree). A dimension is a known size (`int`), `None` (unknown),
 a named dimension (`Sym`), a dimension variable (`Var`), or a variadic run (`Star`).
 
-Only two known sizes that differ make a mismatch: named dimensions are never
-compared with each other or with sizes, since jaxtyping lets distinct names be equal.
+A named dimension of the function or class being checked is rigid, as a type
+variable is: it equals itself only, so ``n`` against ``d`` or against ``3`` is a
+mismatch. A dimension unknown statically (`None`) agrees with every size. At a call,
+the callee's named dimensions become variables (`Var`) bound from the arguments;
+jaxtyping's arithmetic (``n+1``, ``2*d``) is solved when one name is unbound.
 
 >>> u = Unifier()
 >>> u.unify(Arr((Var("n"), 3)), Arr((2, 3)))
@@ -18,6 +21,7 @@ Traceback (most recent call last):
 cdl.mypy_plugin._shapes.Mismatch: dimension 2 != 5
 """
 
+import ast
 import dataclasses
 import math
 from collections.abc import Sequence
@@ -30,9 +34,18 @@ class Mismatch(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Sym:
-    """A named dimension of an annotation: equal only to itself for sure."""
+    """A named dimension of an annotation; `scope` (a function or class) makes it rigid.
+
+    Its `name` may be jaxtyping arithmetic of names, e.g. ``2*d``.
+    """
 
     name: str
+    scope: str | None = None
+
+    @property
+    def rigid(self) -> bool:
+        """Whether it equals itself only (a dimension of a scope being checked)."""
+        return self.scope is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +174,7 @@ class Unifier:
     def unify_dim(self, a: Dim, b: Dim) -> None:
         """Make two single dimensions agree."""
         a, b = self.dim(a), self.dim(b)
-        if a == b:
+        if a == b or a is None or b is None:
             return
         if isinstance(a, Var):
             self.dims[a.name] = b
@@ -169,6 +182,46 @@ class Unifier:
             self.dims[b.name] = a
         elif isinstance(a, int) and isinstance(b, int):
             raise Mismatch(f"dimension {a} != {b}")
+        elif _rigid(a) and _rigid(b):
+            raise Mismatch(f"dimension {render_dim(a)} != {render_dim(b)}")
+
+    def solve(self, expr: str, names: dict[str, str], size: Dim) -> None:
+        """Make the arithmetic `expr` of variables (`names`: name → variable) `size`.
+
+        Bound names are substituted; with one name left unbound and a known `size`
+        it is solved for; a result that cannot hold is a `Mismatch`.
+
+        >>> u = Unifier()
+        >>> u.solve("2*d", {"d": "d'1"}, 8)
+        >>> u.dims
+        {"d'1": 4}
+        >>> u.solve("d+1", {"d": "d'1"}, 6)
+        Traceback (most recent call last):
+        ...
+        cdl.mypy_plugin._shapes.Mismatch: dimension d+1 = 5 != 6
+        """
+        values = {n: self.dim(Var(v)) for n, v in names.items()}
+        free = [n for n, v in values.items() if not isinstance(v, int)]
+        if not isinstance(size, int) or isinstance(size, bool):
+            return
+        if not free:
+            known = {n: v for n, v in values.items() if isinstance(v, int)}
+            value = evaluate(expr, known)
+            if value is not None and value != size:
+                raise Mismatch(f"dimension {expr} = {value} != {size}")
+            return
+        if len(free) > 1:
+            return
+        known = {n: v for n, v in values.items() if isinstance(v, int)}
+        at = [evaluate(expr, {**known, free[0]: x}) for x in (0, 1, 2)]
+        if any(v is None for v in at):
+            return
+        b, slope = at[0], at[1] - at[0]  # type: ignore[operator]
+        if at[2] - at[1] != slope or slope == 0:  # type: ignore[operator]
+            return
+        if (size - b) % slope or (size - b) // slope < 0:  # type: ignore[operator]
+            raise Mismatch(f"dimension {expr} cannot be {size}")
+        self.dims[names[free[0]]] = (size - b) // slope  # type: ignore[operator]
 
     def unify_dims(self, left: Sequence[Dim], right: Sequence[Dim]) -> None:
         """Make two shapes agree, matching a variadic run against the rest."""
@@ -235,6 +288,59 @@ class Unifier:
             raise Mismatch("an array is not a tuple")
 
 
+def _rigid(d: Dim) -> bool:
+    """A rigid named dimension or a known size: what equals itself only."""
+    return (isinstance(d, int) and not isinstance(d, bool)) or (
+        isinstance(d, Sym) and d.rigid
+    )
+
+
+def names_in(expr: str) -> list[str]:
+    """The names that jaxtyping arithmetic such as ``2*d+1`` uses.
+
+    >>> names_in("h*w")
+    ['h', 'w']
+    """
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return []
+    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+
+
+def evaluate(expr: str, values: dict[str, int]) -> int | None:
+    """The value of jaxtyping arithmetic given its names' sizes (None: unknown).
+
+    >>> evaluate("h*w+1", {"h": 3, "w": 4})
+    13
+    """
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return None
+    return _eval(tree.body, values)
+
+
+def _eval(node: ast.expr, values: dict[str, int]) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.Name):
+        return values.get(node.id)
+    if isinstance(node, ast.BinOp):
+        a, b = _eval(node.left, values), _eval(node.right, values)
+        if a is None or b is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            return a * b
+        if isinstance(node.op, ast.FloorDiv) and b:
+            return a // b
+    return None
+
+
 def known_size(dims: Sequence[Dim]) -> int | None:
     """The number of entries when every dimension is a known size."""
     if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
@@ -262,7 +368,7 @@ def broadcast(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...]:
             out.append(b)
         elif b == 1 or a == b:
             out.append(a)
-        elif isinstance(a, int) and isinstance(b, int):
+        elif _rigid(a) and _rigid(b):
             raise Mismatch(
                 f"cannot broadcast {render(Arr(tuple(left)))} "
                 f"with {render(Arr(tuple(right)))}"
@@ -303,8 +409,8 @@ def matmul(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...] | None:
 
 
 def _contract(a: Dim, b: Dim) -> None:
-    if isinstance(a, int) and isinstance(b, int) and a != b:
-        raise Mismatch(f"contracted dimension {a} != {b}")
+    if _rigid(a) and _rigid(b) and a != b:
+        raise Mismatch(f"contracted dimension {render_dim(a)} != {render_dim(b)}")
 
 
 def reshape(dims: Sequence[Dim], target: Sequence[int | None]) -> tuple[Dim, ...]:
@@ -368,10 +474,10 @@ def concatenate(shapes: Sequence[Sequence[Dim]], axis: int) -> tuple[Dim, ...] |
 
 
 def _agree(column: Sequence[Dim], k: int) -> Dim:
-    known = [d for d in column if isinstance(d, int)]
+    known = [d for d in column if _rigid(d)]
     for d in known[1:]:
         if d != known[0]:
-            raise Mismatch(f"axis {k}: {known[0]} != {d}")
+            raise Mismatch(f"axis {k}: {render_dim(known[0])} != {render_dim(d)}")
     if known:
         return known[0]
     names = set(column)
@@ -423,23 +529,14 @@ def einsum(spec: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...] | None
                 f"operand {n} has rank {len(shape)} but '{term}' names {len(term)}"
             )
         for letter, d in zip(term, shape, strict=True):
-            if letter not in sizes or (sizes[letter][0] is None and isinstance(d, int)):
+            if letter not in sizes or (sizes[letter][0] is None and _rigid(d)):
                 sizes[letter] = (d, n)
                 continue
             seen, where = sizes[letter]
-            if (
-                isinstance(seen, int)
-                and isinstance(d, int)
-                and seen != d
-                and 1
-                not in (
-                    seen,
-                    d,
-                )
-            ):
+            if _rigid(seen) and _rigid(d) and seen != d and 1 not in (seen, d):
                 raise Mismatch(
-                    f"index '{letter}' is {seen} in operand {where} and {d} in "
-                    f"operand {n}"
+                    f"index '{letter}' is {render_dim(seen)} in operand {where} and "
+                    f"{render_dim(d)} in operand {n}"
                 )
     if not arrow:
         counts = {c: inputs.count(c) for c in sizes}

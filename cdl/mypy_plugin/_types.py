@@ -7,6 +7,7 @@ over it) and the plugin reads it back.
 """
 
 import itertools
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -35,6 +36,7 @@ from mypy.types import (
     TupleType,
     Type,
     TypeOfAny,
+    TypeVarId,
     TypeVarType,
     UnpackType,
     get_proper_type,
@@ -46,6 +48,8 @@ from ._shapes import Arr, Dim, Opaque, Space, SpaceVar, Star, Sym, Tup, Var as D
 
 ARRAY_CLASS: Final = DEFINED_IN[ARRAY]
 TAG: Final = "cdl:"
+# The namespace of the type variables that stand for rigid named dimensions.
+RIGID: Final = "cdl-dim:"
 _fresh: Final = itertools.count(1)
 
 
@@ -55,6 +59,23 @@ _fresh: Final = itertools.count(1)
 def tagged(kind: str, name: str) -> AnyType:
     return AnyType(
         TypeOfAny.from_unimported_type, missing_import_name=TAG + kind + name
+    )
+
+
+def rigid_type(d: Sym, object_type: Instance) -> TypeVarType:
+    """A rigid named dimension as mypy sees it: a type variable of its scope.
+
+    mypy compares it with itself only, so a function that returns ``[n, n]`` where
+    it declares ``[d, d]`` is an error; the plugin instantiates it at calls.
+    """
+    scope = d.scope or ""
+    return TypeVarType(
+        d.name,
+        f"{scope}.{d.name}",
+        TypeVarId(zlib.crc32(d.name.encode()), namespace=RIGID + scope),
+        [],
+        object_type,
+        AnyType(TypeOfAny.from_omitted_generics),
     )
 
 
@@ -74,11 +95,16 @@ class Shapes:
     """Conversions between mypy types and plugin spaces, given the array class."""
 
     def __init__(
-        self, array: TypeInfo, tuple_type: Instance, int_type: Instance
+        self,
+        array: TypeInfo,
+        tuple_type: Instance,
+        int_type: Instance,
+        object_type: Instance | None = None,
     ) -> None:
         self.array = array
         self.tuple = tuple_type
         self.int_type = int_type
+        self.object_type = object_type
 
     def dim_type(self, d: Dim) -> Type:
         """One dimension as a type argument of ``Array``."""
@@ -91,6 +117,8 @@ class Shapes:
                 tagged("star:", d.name) if d.name else AnyType(TypeOfAny.special_form)
             )
             return UnpackType(Instance(self.tuple.type, [inner]))
+        if isinstance(d, Sym) and d.scope is not None and self.object_type is not None:
+            return rigid_type(d, self.object_type)
         return tagged("dim:", d.name)
 
     def array_type(self, dims: Sequence[Dim]) -> Instance:
@@ -133,6 +161,8 @@ def dims_of_args(
                     dims.append(Star(tag[1] if tag else None))
             else:
                 dims.append(Star(None))
+        elif isinstance(t, TypeVarType) and t.id.namespace.startswith(RIGID):
+            dims.append(Sym(t.name, t.id.namespace[len(RIGID) :]))
         elif isinstance(t, LiteralType) and type(t.value) is int:
             dims.append(t.value)
         elif isinstance(t, Instance) and t.last_known_value is not None:
@@ -342,17 +372,19 @@ class Env:
 
     def shapes(self) -> "Shapes | None":
         """The converter from spaces to types, once jax's ``Array`` is loaded."""
-        array, tup, integer = (
+        array, tup, integer, obj = (
             self.info(ARRAY),
             self.info("builtins.tuple"),
             self.info("builtins.int"),
+            self.info("builtins.object"),
         )
-        if array is None or tup is None or integer is None:
+        if array is None or tup is None or integer is None or obj is None:
             return None
         return Shapes(
             array,
             Instance(tup, [AnyType(TypeOfAny.special_form)]),
             Instance(integer, []),
+            Instance(obj, []),
         )
 
     def array(self, dims: Sequence[Dim] | None, default: Type) -> Type:
