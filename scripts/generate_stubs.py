@@ -1,17 +1,30 @@
 """Generate cdl's shape-aware jax stubs into ``typeshed_ext/`` from the installed jax.
 
-mypy reads a stub for ``jax._src.basearray`` from ``mypy_path`` only when the packages
-above it are stubbed too, so three files are written:
+The stubs are installed with cdl as ``jax-stubs``, a PEP 561 *partial* stub package
+(``typeshed_ext/package/jax-stubs`` links to ``typeshed_ext/jax``): mypy reads a
+module from it where it has one and every other jax module from the installed jax,
+so a newer or older jax keeps its own annotations. The modules it shadows are:
 
-- ``jax/__init__.pyi``: the import statements of jax's own ``__init__.py`` (every public
-  name it re-exports), with its run-time set-up code left out;
-- ``jax/_src/__init__.pyi``: empty, like jax's own;
 - ``jax/_src/basearray.pyi``: jax's stub with ``Array`` made generic in its shape, a
   PEP 646 ``TypeVarTuple`` whose default (PEP 696) lets a bare ``Array`` mean "any
-  shape". cdl's mypy plugin reads and computes the shapes.
+  shape", and shaped ``argmax``/``argmin``. cdl's mypy plugin reads the shapes;
+- ``jax/nn/__init__.pyi``: jax's own stub of ``jax.nn`` with a shaped ``one_hot``;
+- ``jax/random.pyi``, ``jax/numpy/linalg.pyi``, ``jax/lax/__init__.pyi``: the names
+  that jax's module re-exports, plus shaped signatures (``split``, ``bernoulli``,
+  ``categorical``; ``norm``, ``inv``, ``solve``, ...; ``fori_loop``, ``while_loop``,
+  ``cond``, ``switch``) written in ``scripts/stub_parts/``.
 
-Every other jax module is still read from the installed package. After a jax upgrade,
-run ``python scripts/generate_stubs.py`` and commit the result.
+Each shadowing module ends with a module ``__getattr__``: a name that a later jax
+adds is ``Any`` there, never an error.
+
+In this repository mypy reads the stubs through ``mypy_path = typeshed_ext``, which
+uses a submodule's stub only when its parent packages are stubbed there too, so
+three package stubs are written for it and left out of the wheel (pyproject.toml):
+``jax/__init__.pyi`` (the imports of jax's ``__init__.py``), ``jax/_src/__init__.pyi``
+(empty) and ``jax/numpy/__init__.pyi`` (jax's own stub, copied).
+
+After a jax upgrade, or an edit of ``scripts/stub_parts/``, run
+``python scripts/generate_stubs.py`` and commit the result.
 """
 
 import argparse
@@ -28,29 +41,60 @@ HEADER: Final = (
     "# mypy: ignore-errors\n"
 )
 ROOT: Final = pathlib.Path(__file__).resolve().parent.parent / "typeshed_ext"
+PARTS: Final = pathlib.Path(__file__).resolve().parent / "stub_parts"
 SHAPE_PRELUDE: Final = (
+    "from typing import Literal, overload\n"
     "from typing_extensions import TypeVarTuple, Unpack\n\n"
     "_Shape = TypeVarTuple('_Shape', default=Unpack[tuple[Any, ...]])\n"
+    "_S = TypeVarTuple('_S')\n"
 )
+FALLBACK: Final = (
+    "\n\n# Names of another jax version that this stub does not list.\n"
+    "def __getattr__(name: str) -> _Any: ...\n"
+)
+# stub written -> (jax's file it follows, the shaped part in scripts/stub_parts)
+SHADOWED: Final = {
+    "nn/__init__.pyi": ("nn/__init__.pyi", "nn.pyi"),
+    "random.pyi": ("random.py", "random.pyi"),
+    "numpy/linalg.pyi": ("numpy/linalg.py", "linalg.pyi"),
+    "lax/__init__.pyi": ("lax/__init__.py", "lax.pyi"),
+}
+# package stubs that only mypy_path needs: not installed (pyproject.toml)
+REPOSITORY_ONLY: Final = ("__init__.pyi", "_src/__init__.pyi", "numpy/__init__.pyi")
 
 
 def _is_type_checking(test: ast.expr) -> bool:
     return ast.unparse(test).endswith("TYPE_CHECKING")
 
 
-def _statements(body: list[ast.stmt]) -> list[str]:
-    """The stub lines for the top-level statements of jax's ``__init__.py``."""
+def _without(node: ast.stmt, names: frozenset[str]) -> ast.stmt | None:
+    """An import statement without the aliases binding `names`; None if none is left."""
+    if not isinstance(node, ast.Import | ast.ImportFrom):
+        return node
+    kept = [a for a in node.names if (a.asname or a.name).split(".")[0] not in names]
+    if not kept:
+        return None
+    node.names = kept
+    return node
+
+
+def _statements(body: list[ast.stmt], skip: frozenset[str] = frozenset()) -> list[str]:
+    """The stub lines for the top-level statements of one of jax's modules."""
     lines: list[str] = []
     for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
-            lines.append(ast.unparse(node))
+            kept = _without(node, skip)
+            if kept is not None:
+                lines.append(ast.unparse(kept))
         elif isinstance(node, ast.Try):
-            lines.extend(_statements(node.body))
+            lines.extend(_statements(node.body, skip))
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
-            lines.extend(_statements(node.body))
+            lines.extend(_statements(node.body, skip))
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if not isinstance(target, ast.Name) or target.id.startswith("__"):
+                continue
+            if target.id in skip:
                 continue
             if isinstance(node.value, ast.Name | ast.Attribute):
                 lines.append(ast.unparse(node))
@@ -65,8 +109,71 @@ def package_stub(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def basearray_stub(source: str) -> str:
+def bound_names(source: str) -> frozenset[str]:
+    """The names a stub binds at its top level: functions, classes, imports, aliases."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(names)
+
+
+def stub_body(source: str, skip: frozenset[str]) -> list[str]:
+    """The statements of jax's own stub `source`, less the names in `skip`."""
+    lines: list[str] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in skip:
+            continue
+        kept = _without(node, skip)
+        if kept is not None:
+            lines.append(ast.unparse(kept))
+    return lines
+
+
+def shadowing_stub(source: str, part: str, is_stub: bool) -> str:
+    """A stub of one jax module: the shaped `part`, then what jax's `source` has."""
+    skip = bound_names(part) | {"_Any"}
+    if is_stub:
+        rest = stub_body(source, skip)
+    else:
+        rest = _statements(ast.parse(source).body, skip)
+    return (
+        "from typing import Any as _Any\n\n"
+        + part.rstrip()
+        + "\n\n# What jax's own module defines or re-exports.\n"
+        + "\n".join(rest)
+        + FALLBACK
+    )
+
+
+def _replace_methods(source: str, names: set[str], text: str) -> str:
+    """`source` with the methods `names` of its class ``Array`` replaced by `text`."""
+    tree = ast.parse(source)
+    (array,) = (
+        n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Array"
+    )
+    spans = [
+        (n.lineno, n.end_lineno or n.lineno)
+        for n in array.body
+        if isinstance(n, ast.FunctionDef) and n.name in names
+    ]
+    if len(spans) != len(names):
+        raise SystemExit(f"jax's Array no longer defines each of {sorted(names)}")
+    lines = source.splitlines(keepends=True)
+    first = min(start for start, _ in spans)
+    for start, end in sorted(spans, reverse=True):
+        del lines[start - 1 : end]
+    lines.insert(first - 1, text)
+    return "".join(lines)
+
+
+def basearray_stub(source: str, methods: str) -> str:
     """Jax's ``basearray.pyi`` with ``Array`` generic in a variadic shape."""
+    source = _replace_methods(source, {"argmax", "argmin"}, methods)
     if "\nclass Array:" not in source:
         raise SystemExit("jax's basearray.pyi no longer defines `class Array:`")
     source = source.replace(
@@ -81,7 +188,7 @@ def basearray_stub(source: str) -> str:
 
 
 def generate(root: pathlib.Path) -> list[pathlib.Path]:
-    """Write the three stub files under `root` and return their paths."""
+    """Write the stub files under `root` and return their paths."""
     package = pathlib.Path(jax.__file__).parent
     version = importlib.metadata.version("jax")
     header = HEADER.format(version=version)
@@ -90,10 +197,20 @@ def generate(root: pathlib.Path) -> list[pathlib.Path]:
             (package / "__init__.py").read_text()
         ),
         root / "jax" / "_src" / "__init__.pyi": "",
+        root / "jax" / "numpy" / "__init__.pyi": (
+            package / "numpy" / "__init__.pyi"
+        ).read_text(),
         root / "jax" / "_src" / "basearray.pyi": basearray_stub(
-            (package / "_src" / "basearray.pyi").read_text()
+            (package / "_src" / "basearray.pyi").read_text(),
+            (PARTS / "basearray_methods.pyi").read_text(),
         ),
     }
+    for written, (original, part) in SHADOWED.items():
+        files[root / "jax" / written] = shadowing_stub(
+            (package / original).read_text(),
+            (PARTS / part).read_text(),
+            original.endswith(".pyi"),
+        )
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + text)

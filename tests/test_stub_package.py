@@ -8,6 +8,8 @@ with only the documented plugin line in its ``mypy.ini``.
 
 import configparser
 import fnmatch
+import importlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -26,15 +28,37 @@ PLUGIN_LINE = "plugins = cdl.mypy_plugin"
 BAD = textwrap.dedent(
     """
     import jax.numpy as jnp
+    from jax import lax
     from jaxtyping import Array, Float
 
 
     def head(x: Float[Array, "4 3"]) -> Float[Array, "4 5"]:
         return x @ jnp.ones((3, 4))
+
+
+    def row_norms(x: Float[Array, "4 3"]) -> Float[Array, "3"]:
+        norms = jnp.linalg.norm(x, axis=-1)
+        return norms
+
+
+    def smooth(x: Float[Array, "4 3"]) -> Float[Array, "4"]:
+        smoothed = lax.fori_loop(0, 5, lambda i, c: 0.5 * c, x)
+        return smoothed
     """
 )
-GOOD = BAD.replace('"4 5"', '"4 4"')
-ERROR = 'bad.py:7: error: Incompatible return value type (got "Array['
+GOOD = (
+    BAD.replace('"4 5"', '"4 4"')
+    .replace('-> Float[Array, "3"]', '-> Float[Array, "4"]')
+    .replace(
+        '-> Float[Array, "4"]:\n    smoothed', '-> Float[Array, "4 3"]:\n    smoothed'
+    )
+)
+RETURNED = "error: Incompatible return value type (got "
+ERRORS = [  # the matmul (cdl's plugin), then norm and fori_loop (the stubs)
+    f'bad.py:8: {RETURNED}"Array[Literal[4], Literal[4]]"',
+    f'bad.py:13: {RETURNED}"Array[Literal[4]]"',
+    f'bad.py:18: {RETURNED}"Array[Literal[4], Literal[3]]"',
+]
 
 
 def shipped() -> list[Path]:
@@ -51,6 +75,22 @@ def shipped() -> list[Path]:
             continue
         files.append(relative)
     return files
+
+
+def test_the_stubs_are_those_the_generator_writes(tmp_path: Path) -> None:
+    """After an edit of scripts/stub_parts/, the stubs must be generated again."""
+    header = (STUBS / "random.pyi").read_text().splitlines()[0]
+    installed = importlib.metadata.version("jax")
+    if not header.endswith(f"from jax {installed}; do not edit."):
+        pytest.skip(f"the stubs are generated from another jax than {installed}")
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        generate_stubs = importlib.import_module("generate_stubs")
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    for path in generate_stubs.generate(tmp_path):
+        relative = path.relative_to(tmp_path / "jax")
+        assert (STUBS / relative).read_text() == path.read_text(), relative
 
 
 def _project(folder: Path, config: str) -> Path:
@@ -96,8 +136,9 @@ def test_mypy_finds_the_installed_layout_without_a_path(tmp_path: Path) -> None:
     code, out = _mypy(sys.executable, project, "bad.py", "good.py", **env)
     assert code == 1, out
     errors = [line for line in out.splitlines() if ": error:" in line]
-    assert len(errors) == 1 and errors[0].startswith(ERROR), out
-    assert errors[0].endswith("[return-value]")
+    assert len(errors) == len(ERRORS), out
+    for line, start in zip(errors, ERRORS, strict=True):
+        assert line.startswith(start) and line.endswith("[return-value]"), out
 
 
 @pytest.mark.slow
@@ -144,7 +185,7 @@ def test_a_wheel_in_a_fresh_environment_needs_only_the_plugin_line(
     code, out = _mypy(python, project, "bad.py", "good.py", **cache)
     assert code == 1, out
     errors = [line for line in out.splitlines() if ": error:" in line]
-    assert len(errors) == 1 and errors[0].startswith(ERROR), out
+    assert [e[: len(s)] for e, s in zip(errors, ERRORS, strict=True)] == ERRORS, out
     assert _mypy(python, project, "good.py", **cache) == (0, "")
 
     command = str(fresh / "bin" / "cdl")
@@ -167,4 +208,5 @@ def test_a_wheel_in_a_fresh_environment_needs_only_the_plugin_line(
         env={**os.environ, **cache},
     )
     assert checked.returncode == 1, checked.stdout + checked.stderr
-    assert checked.stdout.count(": error:") == 1 and ERROR in checked.stdout
+    assert checked.stdout.count(": error:") == len(ERRORS), checked.stdout
+    assert all(e in checked.stdout for e in ERRORS)

@@ -18,9 +18,11 @@ from types import ModuleType
 from typing import Any, Protocol, runtime_checkable, Union
 import numpy as np
 from typing import Generic
+from typing import Literal, overload
 from typing_extensions import TypeVarTuple, Unpack
 
 _Shape = TypeVarTuple('_Shape', default=Unpack[tuple[Any, ...]])
+_S = TypeVarTuple('_S')
 
 from jax._src.partition_spec import PartitionSpec as P
 from jax._src.named_sharding import NamedSharding
@@ -146,8 +148,35 @@ class Array(Generic[Unpack[_Shape]]):
           keepdims: bool = False, *, where: ArrayLike | None = None) -> Array: ...
   def any(self, axis: Axis = None, out: None = None,
          keepdims: bool = False, *, where: ArrayLike | None = None) -> Array: ...
+  # argmax and argmin (cdl): the reduced axis is dropped, or kept as 1 with keepdims.
+  @overload
+  def argmax(self: Array[Unpack[_S], Any], axis: Literal[-1], out: None = None,
+             keepdims: Literal[False] | None = None) -> Array[Unpack[_S]]: ...
+  @overload
+  def argmax(self: Array[Unpack[_S], Any], axis: Literal[-1], out: None = None, *,
+             keepdims: Literal[True]) -> Array[Unpack[_S], Literal[1]]: ...
+  @overload
+  def argmax(self: Array[Any, Unpack[_S]], axis: Literal[0], out: None = None,
+             keepdims: Literal[False] | None = None) -> Array[Unpack[_S]]: ...
+  @overload
+  def argmax(self, axis: None = None, out: None = None,
+             keepdims: Literal[False] | None = None) -> Array[()]: ...
+  @overload
   def argmax(self, axis: int | None = None, out: None = None,
              keepdims: bool | None = None) -> Array: ...
+  @overload
+  def argmin(self: Array[Unpack[_S], Any], axis: Literal[-1], out: None = None,
+             keepdims: Literal[False] | None = None) -> Array[Unpack[_S]]: ...
+  @overload
+  def argmin(self: Array[Unpack[_S], Any], axis: Literal[-1], out: None = None, *,
+             keepdims: Literal[True]) -> Array[Unpack[_S], Literal[1]]: ...
+  @overload
+  def argmin(self: Array[Any, Unpack[_S]], axis: Literal[0], out: None = None,
+             keepdims: Literal[False] | None = None) -> Array[Unpack[_S]]: ...
+  @overload
+  def argmin(self, axis: None = None, out: None = None,
+             keepdims: Literal[False] | None = None) -> Array[()]: ...
+  @overload
   def argmin(self, axis: int | None = None, out: None = None,
              keepdims: bool | None = None) -> Array: ...
   def argpartition(self, kth: int, axis: int = -1) -> Array: ...
