@@ -21,6 +21,7 @@ True
 """
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ from rich.table import Table
 from .._para import Para
 from .._reparam import parameters
 from ..nn import LayerNorm, Linear
+from ..optics import Adam, Callback, Learner, SoftmaxCrossEntropy, fit
 from ..schemes import ListAlgebra, cata
 from . import _messages
 
@@ -359,10 +361,15 @@ def count_parameters(model: Para[Any, Any]) -> int:
     return sum(leaf.size for leaf in jax.tree.leaves(parameters(model)))
 
 
-def _loss(model: Para[Any, Any], pairs: Array, sums: Array) -> Array:
-    logits = jax.vmap(model)(pairs)
-    loss: Array = optax.softmax_cross_entropy_with_integer_labels(logits, sums).mean()
-    return loss
+class _Advance(Callback):
+    """Tells the demo's progress bar how many steps are done after each epoch."""
+
+    def __init__(self, progress: Callable[[int], None], steps: int) -> None:
+        self.progress = progress
+        self.steps = steps
+
+    def on_epoch_end(self, epoch: int, values: dict[str, float], state: Any) -> None:
+        self.progress(self.steps)
 
 
 def train(
@@ -375,10 +382,12 @@ def train(
 ) -> Para[Any, Any]:
     """Fit `model` to digit sums by Adam on the mean cross-entropy of the digits.
 
+    The `steps` batches are drawn first and trained on in their order, as one
+    epoch of `cdl.optics.fit` (one compiled loop over all steps).
+
     **Arguments:** `model`, from digit pairs to digit logits; `batches`, an
     iterator of ``(pairs, sums)``; `steps`; `learning_rate`, a number or an optax
-    schedule; `progress`, called
-    with the number of steps done after each step.
+    schedule; `progress`, called with the number of steps done.
 
     **Returns:** the trained model.
 
@@ -390,23 +399,70 @@ def train(
     >>> count_parameters(trained) == count_parameters(model)
     True
     """
-    optimiser = optax.adam(learning_rate)
-    params, static = eqx.partition(model, eqx.is_array)
-    opt_state = optimiser.init(params)
+    drawn = [next(batches) for _ in range(steps)]
+    pairs = np.concatenate([p for p, _ in drawn])
+    sums = np.concatenate([s for _, s in drawn])
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(learning_rate))
+    result = fit(
+        learner,
+        model,
+        pairs,
+        sums,
+        epochs=1,
+        batch_size=len(drawn[0][0]),
+        key=jax.random.key(0),
+        shuffle=False,
+        progress=False,
+        callbacks=[] if progress is None else [_Advance(progress, steps)],
+    )
+    return result.model
 
-    @jax.jit
-    def step(params: Any, opt_state: Any, pairs: Array, sums: Array) -> Any:
-        grads = jax.grad(lambda p: _loss(eqx.combine(p, static), pairs, sums))(params)
-        updates, opt_state = optimiser.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state
 
-    for done in range(1, steps + 1):
-        pairs, sums = next(batches)
-        params, opt_state = step(params, opt_state, pairs, sums)
-        if progress is not None:
-            progress(done)
-    trained: Para[Any, Any] = eqx.combine(params, static)
-    return trained
+def memory_budget() -> int:
+    """Bytes an evaluation may use: half of what the default device has free.
+
+    **Arguments:** none.
+
+    **Returns:** the number of bytes (from the device's memory statistics, or the
+    host's available memory on a CPU).
+
+    >>> memory_budget() > 0
+    True
+    """
+    stats = jax.devices()[0].memory_stats() or {}
+    if "bytes_limit" in stats:
+        return (int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))) // 2
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 2
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
+
+
+def bytes_per_sum(model: Para[Any, Any], digits: int) -> int:
+    """An estimate of the memory `model` needs to read one sum of `digits` digits.
+
+    Attention holds a ``heads × (n+1) × (n+1)`` table of scores and its softmax,
+    which dominates for long inputs; a fold holds its carrier and outputs.
+
+    **Arguments:** `model`; `digits`.
+
+    **Returns:** the estimate in bytes.
+
+    >>> import jax
+    >>> model = AttentionAdder(32, 2, 4, 4000, key=jax.random.key(0))
+    >>> bytes_per_sum(model, 4000) > 10**8
+    True
+    """
+    rows = digits + 1
+    linear = 64 * rows * 4 * max(getattr(model, "dim", 1), 16)
+    if isinstance(model, AttentionAdder):
+        heads = max(block.heads for block in model.blocks)
+        return 3 * heads * rows * rows * 4 + linear
+    return linear
 
 
 @eqx.filter_jit
@@ -446,7 +502,9 @@ class Scores:
     """Accuracies of one model at each length, its size and its training time.
 
     **Arguments:** `name`; `exact` and `digits`, exact-match and per-digit
-    accuracies, one per length; `parameters`; `seconds`; `model`, the trained model.
+    accuracies, one per length (NaN where the length could not run); `parameters`;
+    `seconds`; `model`, the trained model; `skipped`, a line for each length that
+    could not run, saying why.
 
     >>> Scores("fold", (1.0, 0.5), (1.0, 0.9), 4244, 2.2).exact
     (1.0, 0.5)
@@ -458,6 +516,7 @@ class Scores:
     parameters: int
     seconds: float
     model: Para[Any, Any] | None = None
+    skipped: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -508,7 +567,9 @@ class AdditionReport:
             table.add_row(
                 str(n),
                 *(
-                    f"{s.exact[i]:6.1%} ({s.digits[i]:.1%})"
+                    "skipped"
+                    if np.isnan(s.exact[i])
+                    else f"{s.exact[i]:6.1%} ({s.digits[i]:.1%})"
                     for s in (self.fold, self.baseline)
                 ),
             )
@@ -552,6 +613,25 @@ def plot(report: AdditionReport, path: str | Path) -> Path:
     return target
 
 
+def _score_within(
+    model: Para[Any, Any],
+    name: str,
+    digits: int,
+    data: tuple[np.ndarray, np.ndarray],
+    budget: int,
+) -> tuple[float, float] | str:
+    """The score of `model`, in chunks that fit `budget`; or why it cannot run."""
+    need = bytes_per_sum(model, digits)
+    if need > budget:
+        return _messages.too_big(name, digits, need, budget)
+    try:
+        return score(model, *data, chunk=max(1, min(250, budget // need)))
+    except jax.errors.JaxRuntimeError as error:
+        if "RESOURCE_EXHAUSTED" not in str(error):
+            raise
+        return _messages.out_of_memory(name, digits)
+
+
 def _progress(console: Console | None) -> Progress:
     return Progress(
         TextColumn("training {task.description:<20}"),
@@ -575,6 +655,7 @@ def run_addition(
     baseline_dim: int = 32,
     seed: int = 0,
     console: Console | None = None,
+    memory: int | None = None,
 ) -> AdditionReport:
     """Train the fold and the baseline on sums of at most `train_digits` digits.
 
@@ -586,7 +667,10 @@ def run_addition(
     `lengths`; `eval_size`; `batch`; `state` and `width`, the cell's sizes;
     `baseline_dim`, the transformer's width (two blocks, four heads); `seed`,
     fixing the data and the initial weights; `console`, where to show progress
-    bars (none if None).
+    bars and the lines of lengths skipped (none if None); `memory`, the bytes an
+    evaluation may use (by default `memory_budget`): a model is scored on as many
+    sums at once as fit, and a length whose one sum does not fit is skipped with
+    a line saying so.
 
     **Returns:** an `AdditionReport`.
 
@@ -598,6 +682,7 @@ def run_addition(
     lengths = tuple(lengths)
     if steps < 1 or eval_size < 1 or not lengths or min(lengths) < 1:
         raise ValueError(_messages.bad_run(steps, eval_size, lengths))
+    budget = memory_budget() if memory is None else memory
     fold_key, base_key = jax.random.split(jax.random.key(seed))
     models: dict[str, Para[Any, Any]] = {
         FOLD_NAME: FoldAdder(state, width, key=fold_key),
@@ -632,9 +717,17 @@ def run_addition(
             )
             seconds = time.perf_counter() - start
             rng = np.random.default_rng(seed + 1)
-            measured = [
-                score(trained, *addition_data(rng, eval_size, n)) for n in lengths
-            ]
+            measured, skipped = [], []
+            for n in lengths:
+                data = addition_data(rng, eval_size, n)
+                result = _score_within(trained, name, n, data, budget)
+                if isinstance(result, str):
+                    skipped.append(result)
+                    measured.append((float("nan"), float("nan")))
+                    if console is not None:
+                        console.print(result)
+                else:
+                    measured.append(result)
             results.append(
                 Scores(
                     name,
@@ -643,6 +736,7 @@ def run_addition(
                     count_parameters(trained),
                     seconds,
                     trained,
+                    tuple(skipped),
                 )
             )
     return AdditionReport(lengths, results[0], results[1], train_digits)

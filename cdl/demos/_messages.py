@@ -30,3 +30,20 @@ def too_long(name: str, digits: int, most: int) -> str:
         f"{name} reads numbers of at most {most} digits (its table of place values "
         f"has {most + 1} rows), but was given {digits} digits."
     )
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.0f} MiB"
+
+
+def too_big(name: str, digits: int, need: int, budget: int) -> str:
+    """The line printed for a length a model cannot read in the memory at hand."""
+    return (
+        f"{name}: {digits} digits skipped: one sum needs about {_size(need)}, more "
+        f"than the {_size(budget)} this evaluation may use."
+    )
+
+
+def out_of_memory(name: str, digits: int) -> str:
+    """The line printed when the device ran out of memory at one length."""
+    return f"{name}: {digits} digits skipped: the device ran out of memory."

@@ -321,11 +321,12 @@ def _run_epoch(
     batch_size: int,
     unroll: int,
     skip: bool,
+    shuffle: bool,
 ) -> tuple[TrainState, Float[Array, " batches"]]:
     n = jax.tree.leaves(data)[0].shape[0]
     batches, rest = divmod(n, batch_size)
     shuffle_key, step_key = _epoch_keys(key, epoch)
-    order = jax.random.permutation(shuffle_key, n)
+    order = jax.random.permutation(shuffle_key, n) if shuffle else jnp.arange(n)
     # One gather per epoch; the scan then reads contiguous batches.
     shuffled = jax.tree.map(
         lambda a: a[order[: batches * batch_size]].reshape(
@@ -386,6 +387,7 @@ def _run_epochs(
     batch_size: int,
     unroll: int,
     skip: bool,
+    shuffle: bool,
     metrics: Mapping[str, Metric],
     validation: tuple[Any, Any] | None,
 ) -> tuple[TrainState, dict[str, Array], Array]:
@@ -396,7 +398,7 @@ def _run_epochs(
         state: TrainState, epoch: Int[Array, ""]
     ) -> tuple[TrainState, tuple[dict[str, Array], Array]]:
         state, losses = _run_epoch(
-            learner, state, data, key, epoch, batch_size, unroll, skip
+            learner, state, data, key, epoch, batch_size, unroll, skip, shuffle
         )
         values = _epoch_loss(losses, sizes)
         if metrics:
@@ -465,11 +467,16 @@ def _run_host_epoch(
     epoch: int,
     batch_size: int,
     skip: bool,
+    shuffle: bool,
     metrics: Mapping[str, Metric],
     validation: AbstractData | None,
 ) -> tuple[TrainState, dict[str, Array], Array]:
     shuffle_key, step_key = _epoch_keys(key, epoch)
-    order = np.asarray(jax.random.permutation(shuffle_key, data.size))
+    order = (
+        np.asarray(jax.random.permutation(shuffle_key, data.size))
+        if shuffle
+        else np.arange(data.size)
+    )
     losses = []
     for i, part in enumerate(_batches(data.size, batch_size)):
         xs, ys = data.batch(order[part], batch_size)
@@ -536,6 +543,7 @@ def fit(
     keep: int = 2,
     callbacks: Sequence[Callback] = (),
     progress: bool = True,
+    shuffle: bool = True,
     on_nonfinite: Literal["raise", "skip"] = "raise",
     epochs_per_call: int = 1,
     unroll: int = 1,
@@ -561,6 +569,8 @@ def fit(
       newest `keep`.
     - `callbacks`: `Callback`s, e.g. `CSVLogger`, `TensorBoardLogger`.
     - `progress`: show progress (a bar in a terminal, a line per epoch elsewhere).
+    - `shuffle`: draw each epoch's batches in a fresh random order (True), or in
+      the order of the data (for data generated in the order it should be seen).
     - `on_nonfinite`: ``"raise"`` stops at a NaN or infinite loss with
       `NonFiniteLossError` naming the step and epoch (the last checkpoint stays
       the last good one); ``"skip"`` discards such a batch's update and counts it
@@ -601,6 +611,12 @@ def fit(
         val_data = (
             validation if isinstance(validation, AbstractData) else as_data(*validation)
         )
+        if type(val_data) is not type(data):
+            raise DataError(
+                _messages.validation_kind(
+                    name, type(data).__name__, type(val_data).__name__
+                )
+            )
         check_data(learner, state, val_data, batch_size=1)
     root = None if checkpoint is None else check_directory(checkpoint)
     history: dict[str, list[float]] = {}
@@ -643,6 +659,7 @@ def fit(
                         batch_size,
                         unroll,
                         skip,
+                        shuffle,
                         metrics,
                         validation_arrays,
                     )
@@ -656,6 +673,7 @@ def fit(
                         done,
                         batch_size,
                         skip,
+                        shuffle,
                         metrics,
                         val_data,
                     )

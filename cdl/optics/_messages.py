@@ -240,3 +240,11 @@ def model_mismatch(path: object, why: str) -> str:
 def mixed_graph_features(name: str) -> str:
     """Text of the error raised when only some graphs carry a feature table."""
     return f"some graphs have {name} features and some have none: give all or none."
+
+
+def validation_kind(name: str, train: str, validation: str) -> str:
+    """Text of the error raised when validation data differ in kind from training."""
+    return (
+        f"fit({name}): the training data are {train} but the validation data "
+        f"{validation}: give validation data of the same kind."
+    )
