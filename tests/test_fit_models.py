@@ -19,16 +19,6 @@ from cdl.optics import (
 )
 
 
-class Rows(cdl.Para[Float[Array, "r d"], Float[Array, "r k"]]):
-    """A morphism on one row, applied to every row."""
-
-    f: cdl.Para[Any, Any]
-
-    def __call__(self, x: Float[Array, "r d"]) -> Float[Array, "r k"]:
-        out: Float[Array, "r k"] = jax.vmap(self.f)(x)
-        return out
-
-
 def check_history(history: dict[str, list[float]], epochs: int) -> None:
     assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == epochs for v in history.values())
@@ -90,7 +80,7 @@ def test_graph_network_on_batched_padded_graphs() -> None:
         >> cdl.graphs.OnNodes(cdl.Tanh())
         >> cdl.graphs.Readout(cdl.graphs.Sum())
         >> cdl.Dropout(0.1)
-        >> Rows(cdl.Linear(hidden, 2, key=k2))
+        >> cdl.Each(cdl.Linear(hidden, 2, key=k2))
     )
     learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.03))
     result = fit(
