@@ -24,6 +24,7 @@ Plain simultaneous play on ``min_x max_y xy`` spirals outwards: the radius grows
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import equinox as eqx
@@ -33,6 +34,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para, apply
 from .._space import ProductSpace, Space
+from ..draw import Diagram, draw
 from ..optics import AbstractOptimiser, AbstractParaLens
 from . import _messages
 from ._player import Player
@@ -243,6 +245,22 @@ per player of the arena.
         """
         player = players_of(self.arena)[self.index(name)]
         return player.with_params(state.params[self.index(name)]).model
+
+    def draw(self, path: str | Path | None = None) -> Diagram:
+        """The arena as a string diagram: one box per player occurrence.
+
+        **Arguments:** `path`, a ``.svg``, ``.png`` or ``.pdf`` file to write.
+
+        **Returns:** the `cdl.Diagram` of the arena.
+
+        >>> import cdl
+        >>> from cdl.games import Game, Move, Player
+        >>> x = Player("x", Move(0.0), cdl.SGD(0.1))
+        >>> y = Player("y", Move(0.0), cdl.SGD(0.1))
+        >>> Game(x @ y, {"x": lambda o, _: o[0], "y": lambda o, _: o[1]}).draw().boxes()
+        ['x', 'y']
+        """
+        return draw(self.arena, path)
 
     def _inputs(self, inputs: Any) -> Any:
         if inputs is not None:
