@@ -376,6 +376,57 @@ def test_found_equilibrium_is_a_best_response() -> None:
     assert float(jnp.max(gains)) < 1e-5
 
 
+@settings(max_examples=3, deadline=None)
+@given(st.integers(0, 10_000), dims_strategy)
+def test_monotone_games_converge_to_their_unique_equilibrium(
+    seed: int, dims: tuple[int, int]
+) -> None:
+    # L_i = ½ θ_iᵀ S_ii θ_i + θ_iᵀ M_ij θ_j + k_iᵀ θ_i with M = S + K, S ≻ 0 and K
+    # antisymmetric: ξ = Mθ + k is strongly monotone, so the Nash equilibrium
+    # θ* = −M⁻¹k is unique and gradient play with a small step converges to it.
+    rng = np.random.default_rng(seed)
+    n = sum(dims)
+    b = rng.normal(size=(n, n)) * 0.3
+    sym = np.eye(n) + b @ b.T
+    k_anti = rng.normal(size=(n, n))
+    k_anti = k_anti - k_anti.T
+    s = _blocks(dims)
+    for i in range(2):
+        k_anti[s[i], s[i]] = 0.0
+    m = sym + k_anti
+    k = rng.normal(size=n)
+    mu, lip = np.linalg.eigvalsh(sym)[0], np.linalg.norm(m, 2)
+    eta = float(mu / lip**2)
+
+    def loss(i: int) -> Any:
+        j = 1 - i
+
+        def value(o: Any, _: None) -> Any:
+            own, other = o[i], o[j]
+            return (
+                0.5 * own @ sym[s[i], s[i]] @ own
+                + own @ m[s[i], s[j]] @ other
+                + k[s[i]] @ own
+            )
+
+        return value
+
+    players = [
+        Player(name, Move(jnp.zeros(d)), cdl.SGD(jnp.asarray(eta)))
+        for name, d in zip(("one", "two"), dims, strict=True)
+    ]
+    game = Game(players[0] @ players[1], {"one": loss(0), "two": loss(1)})
+    state = game.init()
+    step = eqx.filter_jit(game.step)
+    steps = int(np.ceil(np.log(1e-5) / np.log(1 - 0.5 * (mu / lip) ** 2)))
+    for _ in range(steps):
+        state, _ = step(state)
+    found = np.concatenate([np.asarray(v) for v in game.outcome(state.params)])
+    np.testing.assert_allclose(found, -np.linalg.solve(m, k), atol=1e-3)
+    gains = best_response_gains(game, state, steps=300, optimiser=cdl.SGD(0.2))
+    assert float(jnp.max(gains)) < 1e-5
+
+
 def test_best_response_gains_match_the_closed_form() -> None:
     # From (q₁, q₂) = (0.5, 6): firm 1's best response (a−c−q₂)/2 = 1.5 earns
     # 1.5² − 0.5·(9 − 6 − 0.5) = 1.0 more; firm 2's (9 − 0.5)/2 earns (4.25−6)² more.
