@@ -1,0 +1,130 @@
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.architectures import (
+    basic_block,
+    conv_bn,
+    double_conv,
+    generate,
+    gpt,
+    layers_of,
+    resnet,
+    transformer_block,
+    unet,
+    vit,
+)
+from cdl.architectures._twins import gpt_twin, resnet_twin, unet_twin, vit_twin
+
+KEY = jax.random.key(0)
+run = eqx.filter_jit(lambda model, x: model(x))
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_gpt_equals_its_equinox_twin_and_so_do_its_gradients(tied: bool) -> None:
+    model = gpt(13, 16, 2, 2, 12, tied=tied, key=KEY)
+    twin = gpt_twin(model)
+    tokens = jax.random.randint(jax.random.key(1), (9,), 0, 13)
+    assert jnp.allclose(run(model, tokens), run(twin, tokens), atol=1e-5)
+
+    def loss(m: eqx.Module) -> jax.Array:
+        logits = m(tokens[:-1])
+        return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(8), tokens[1:]])
+
+    ours = eqx.filter_jit(eqx.filter_grad(loss))(model)
+    theirs = eqx.filter_jit(eqx.filter_grad(loss))(twin)
+    base = ours.params if tied else ours
+    (embedding,) = layers_of(base, cdl.Embedding)
+    assert jnp.allclose(embedding.table, theirs.embedding.weight, atol=1e-5)
+    (block,) = layers_of(base, cdl.SelfAttention)[:1]
+    assert jnp.allclose(
+        block.query_proj.weight, theirs.blocks[0].attention.query_proj.weight, atol=1e-5
+    )
+
+
+@eqx.filter_jit
+def batch_resnet(model: cdl.Para, images: jax.Array, state: eqx.nn.State) -> tuple:
+    batched = jax.vmap(
+        model, axis_name="batch", in_axes=((0, None),), out_axes=(0, None)
+    )
+    return batched((images, state))
+
+
+@eqx.filter_jit
+def batch_twin(model: eqx.Module, images: jax.Array, state: eqx.nn.State) -> tuple:
+    batched = jax.vmap(model, axis_name="batch", in_axes=(0, None), out_axes=(0, None))
+    return batched(images, state)
+
+
+def test_vit_resnet_and_unet_equal_their_equinox_twins() -> None:
+    image = jax.random.normal(jax.random.key(1), (1, 8, 8))
+    model = vit(8, 2, 1, 10, 16, 2, 2, key=KEY)
+    assert jnp.allclose(run(model, image), run(vit_twin(model), image), atol=1e-5)
+
+    net = unet(1, 2, 4, 2, key=KEY)
+    assert jnp.allclose(run(net, image), run(unet_twin(net), image), atol=1e-5)
+
+    res, state = eqx.nn.make_with_state(resnet)((1, 1), (4, 8), 1, 10, key=KEY)
+    twin, twin_state = resnet_twin(res)
+    images = jax.random.normal(jax.random.key(2), (6, 1, 8, 8))
+    ours, state = batch_resnet(res, images, state)
+    theirs, _ = batch_twin(twin, images, twin_state)
+    assert jnp.allclose(ours, theirs, atol=1e-5)
+
+
+def test_a_mistyped_width_is_a_composition_error_naming_both_sides() -> None:
+    embed = cdl.Each(cdl.Embedding(50, 32, key=KEY))
+    with pytest.raises(
+        cdl.CompositionError, match=r"each\(Embedding.*DecoderBlock\(16"
+    ):
+        embed >> transformer_block(16, 4, causal=True, key=KEY)
+    with pytest.raises(cdl.CompositionError, match=r"BatchNorm\(8\).*BasicBlock\(4→8"):
+        conv_bn(1, 8, 3, 1, key=KEY) >> basic_block(4, 8, key=KEY)
+    down_up = (
+        cdl.MaxPool2d(2)
+        >> double_conv(8, 16, key=KEY)
+        >> cdl.ConvTranspose2d(16, 8, 2, stride=2, key=KEY)
+    )
+    level = double_conv(1, 8, key=KEY) >> cdl.Copy() >> (cdl.Identity() @ down_up)
+    with pytest.raises(cdl.CompositionError, match=r"Concat.*Conv2d\(12→8"):
+        level >> cdl.Concat(axis=0) >> double_conv(12, 8, key=KEY)
+    patches = cdl.Conv2d(1, 16, 2, stride=2, key=KEY) >> cdl.Reshape(16, 16)
+    with pytest.raises(
+        cdl.CompositionError, match=r"LearnedPositions.*EncoderBlock\(32"
+    ):
+        (
+            patches
+            >> cdl.Transpose()
+            >> cdl.LearnedPositions(16, 16, key=KEY)
+            >> (transformer_block(32, 4, key=KEY))
+        )
+
+
+def test_sizes_are_known_statically() -> None:
+    image = cdl.space_of(jnp.ones((1, 16, 16)))
+    assert unet(1, 3, 4, 2, key=KEY).output_space(image).shape == (3, 16, 16)
+    model, state = eqx.nn.make_with_state(resnet)((1, 1), (4, 8), 1, 10, key=KEY)
+    out = model.output_space(cdl.space_of((jnp.ones((1, 16, 16)), state)))
+    assert repr(out) == "(float[10] × State)"
+    assert repr(vit(8, 2, 1, 10, 16, 1, 2, key=KEY).cod) == "float[10]"
+
+
+def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> None:
+    model = gpt(13, 16, 1, 2, 12, key=KEY)
+    prompt = jnp.array([3, 1])
+    out = eqx.filter_jit(generate)(model, prompt, 6, key=KEY, temperature=0.0)
+    assert out[:2].tolist() == [3, 1]
+    logits = run(model, out)
+    assert out[2:].tolist() == jnp.argmax(logits[1:5], axis=-1).tolist()
+    with pytest.raises(ValueError, match="the prompt must hold between 1 and length=6"):
+        generate(model, jnp.arange(7), 6, key=KEY)
+
+
+def test_diagrams_collapse_blocks() -> None:
+    model = gpt(13, 16, 2, 2, 12, tied=False, key=KEY)
+    boxes = cdl.draw(model).boxes()
+    assert boxes.count("DecoderBlock(16, heads=2)") == 2
+    inner = cdl.draw(layers_of(model, cdl.Block)[0].body).boxes()
+    assert "SelfAttention(16, heads=2, causal)" in inner
