@@ -445,8 +445,10 @@ def memory_budget() -> int:
 def bytes_per_sum(model: Para[Any, Any], digits: int) -> int:
     """An estimate of the memory `model` needs to read one sum of `digits` digits.
 
-    Attention holds a ``heads × (n+1) × (n+1)`` table of scores and its softmax,
-    which dominates for long inputs; a fold holds its carrier and outputs.
+    Attention holds a ``heads × (n+1) × (n+1)`` table of scores and its softmax
+    (counted three times: scores, weights and a temporary), which dominates for
+    long inputs, beside a few ``(n+1) × dim`` activations; a fold holds its
+    carrier and outputs, ``(n+1) × 10`` numbers, counted 32 times.
 
     **Arguments:** `model`; `digits`.
 
@@ -458,11 +460,10 @@ def bytes_per_sum(model: Para[Any, Any], digits: int) -> int:
     True
     """
     rows = digits + 1
-    linear = 64 * rows * 4 * max(getattr(model, "dim", 1), 16)
     if isinstance(model, AttentionAdder):
         heads = max(block.heads for block in model.blocks)
-        return 3 * heads * rows * rows * 4 + linear
-    return linear
+        return 4 * rows * (3 * heads * rows + 16 * model.dim)
+    return 4 * rows * 32 * 10
 
 
 @eqx.filter_jit

@@ -33,7 +33,11 @@ def too_long(name: str, digits: int, most: int) -> str:
 
 
 def _size(count: int) -> str:
-    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.0f} MiB"
+    if count >= 2**30:
+        return f"{count / 2**30:.1f} GiB"
+    if count >= 2**20:
+        return f"{count / 2**20:.0f} MiB"
+    return f"{count / 2**10:.0f} KiB"
 
 
 def too_big(name: str, digits: int, need: int, budget: int) -> str:
