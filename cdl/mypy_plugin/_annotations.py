@@ -41,6 +41,8 @@ from ._shapes import Dim, Star, Sym, evaluate, names_in
 from ._types import ARRAY_CLASS, Shapes, tag_of
 
 CLASS_DIMS: Final = "cdl-class-dims"
+# The named dimensions of each function analysed, for the functions nested in it.
+_FUNCTION_DIMS: Final[dict[str, set[str]]] = {}
 
 
 def parse_dims(text: str) -> list[Dim] | None:
@@ -65,7 +67,12 @@ def parse_dims(text: str) -> list[Dim] | None:
     return dims
 
 
-def analyze_jaxtyping(ctx: AnalyzeTypeContext) -> Type:
+def analyze_jaxtyping(ctx: AnalyzeTypeContext, *, rigid: bool = True) -> Type:
+    """``Float[Array, "b 784"]`` as ``Array[b, 784]``; other ``Annotated`` as mypy does.
+
+    With `rigid`, the named dimensions of a function's or class's annotations are
+    rigid symbols there (see `._types.rigid_type`); a module's stay unknown sizes.
+    """
     name = ctx.type.name.rsplit(".", 1)[-1]
     args = ctx.type.args
     if name not in JAXTYPING_DTYPES or len(args) != 2:
@@ -85,7 +92,7 @@ def analyze_jaxtyping(ctx: AnalyzeTypeContext) -> Type:
     dims = parse_dims(text)
     if dims is None:
         return base
-    scope = _scope(ctx)
+    scope = _scope(ctx) if rigid else None
     if scope is not None:
         dims = [_scoped(d, scope, ctx) if isinstance(d, Sym) else d for d in dims]
     integer = ctx.api.named_type("builtins.int", [])
@@ -111,8 +118,14 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
     The fields of a class are analysed before its methods, so a name that a field
     annotation uses is recorded on the class and is the class's in its methods.
     """
-    info = getattr(getattr(ctx.api, "api", None), "type", None)
+    analyser = getattr(ctx.api, "api", None)
+    for outer in reversed(getattr(analyser, "function_stack", [])):
+        name = getattr(outer, "fullname", None)
+        if name != scope and d.name in _FUNCTION_DIMS.get(name, ()):
+            return Sym(d.name, name)  # a nested function shares its enclosing one's
+    info = getattr(analyser, "type", None)
     if not isinstance(info, TypeInfo):
+        _FUNCTION_DIMS.setdefault(scope, set()).add(d.name)
         return Sym(d.name, scope)
     if info.has_base(DEFINED_IN[PARA]):
         # A morphism's named dimensions are its type parameters' (``Linear[784,

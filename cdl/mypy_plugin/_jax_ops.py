@@ -13,6 +13,7 @@ from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_POS,
     Context,
+    Expression,
     ListExpr,
     NameExpr,
     SliceExpr,
@@ -25,6 +26,7 @@ from mypy.plugin import (
     FunctionContext,
     MethodContext,
 )
+from mypy.subtypes import find_member
 from mypy.types import (
     AnyType,
     CallableType,
@@ -360,12 +362,34 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
     batched = True
+    axes: list[int | None] | None = None
     for formal, exprs in zip(ctx.callee_arg_names[1:], ctx.args[1:], strict=False):
-        if exprs and formal in ("in_axes", "out_axes") and fold(exprs[0]) != 0:
+        if not exprs or formal not in ("in_axes", "out_axes"):
+            continue
+        if formal == "in_axes" and isinstance(exprs[0], TupleExpr | ListExpr):
+            axes = [_axis(e) for e in exprs[0].items]
+        elif fold(exprs[0]) != 0:
             batched = False
     fun = get_proper_type(ctx.arg_types[0][0])
     para = env.info(PARA)
     fallback = env.info("builtins.function")
+    if isinstance(fun, Instance) and (
+        para is None or not fun.type.has_base(para.fullname)
+    ):
+        # A module with ``__call__`` (an ``eqx.Module``) maps as its call does.
+        call = get_proper_type(find_member("__call__", fun, fun))
+        if isinstance(call, CallableType):
+            fun = call
+    if axes is not None and isinstance(fun, CallableType) and batched:
+        if len(axes) != len(fun.arg_types):
+            return ctx.default_return_type
+        return fun.copy_modified(
+            arg_types=[
+                t if a == -1 else batched_type(env, t) if a == 0 else _any()
+                for t, a in zip(fun.arg_types, axes, strict=True)
+            ],
+            ret_type=batched_type(env, fun.ret_type),
+        )
     if isinstance(fun, Instance) and para is not None and fallback is not None:
         sig = signature(env, fun, para)
         if sig is None:
@@ -404,6 +428,17 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
             ret_type=batched_type(env, fun.ret_type),
         )
     return ctx.default_return_type
+
+
+def _axis(expr: Expression) -> int | None:
+    """One entry of ``in_axes``: ``None`` (not mapped) is -1, 0 is 0, else None."""
+    if isinstance(expr, NameExpr) and expr.fullname == "builtins.None":
+        return -1
+    return 0 if fold(expr) == 0 else None
+
+
+def _any() -> Type:
+    return AnyType(TypeOfAny.special_form)
 
 
 def erased_type(env: Env, typ: Type) -> Type:

@@ -68,6 +68,9 @@ class CdlPlugin(Plugin):
         super().__init__(options)
         self.env = Env(self.lookup_fully_qualified)
         self._callees: dict[str, bool] = {}
+        # ``disable_error_code = shape`` turns off all that the plugin adds: named
+        # dimensions are then unknown sizes, not rigid ones that mypy compares.
+        self._rigid = "shape" not in options.disable_error_code
 
     def _names_dimensions(self, fullname: str) -> bool:
         """Whether the callee `fullname` is user code with named dimensions.
@@ -91,7 +94,8 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[AnalyzeTypeContext], Type] | None:
         if fullname in ANNOTATED:
-            return _annotations.analyze_jaxtyping
+            rigid = self._rigid
+            return lambda ctx: _annotations.analyze_jaxtyping(ctx, rigid=rigid)
         return None
 
     def _base_class_hook(

@@ -40,7 +40,7 @@ class Sym:
     """
 
     name: str
-    scope: str | None = None
+    scope: str | None = dataclasses.field(default=None, compare=False)
 
     @property
     def rigid(self) -> bool:
