@@ -168,7 +168,7 @@ def _concat(d: tuple[Any, ...]) -> np.ndarray:
 dims_strategy = st.tuples(st.integers(1, 3), st.integers(1, 3))
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(st.integers(0, 10_000), dims_strategy, st.floats(0.1, 2.0))
 def test_rules_match_their_closed_forms(
     seed: int, dims: tuple[int, int], c: float
