@@ -120,8 +120,12 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
     """
     analyser = getattr(ctx.api, "api", None)
     for outer in reversed(getattr(analyser, "function_stack", [])):
-        name = getattr(outer, "fullname", None)
-        if name != scope and d.name in _FUNCTION_DIMS.get(name, ()):
+        name = getattr(outer, "fullname", "")
+        if (
+            isinstance(name, str)
+            and name != scope
+            and d.name in _FUNCTION_DIMS.get(name, ())
+        ):
             return Sym(d.name, name)  # a nested function shares its enclosing one's
     info = getattr(analyser, "type", None)
     if not isinstance(info, TypeInfo):
