@@ -86,7 +86,7 @@ def _checked(
 ) -> float:
     seconds, status, output = result
     if any(c in output for c in CRASH) or status not in (0, 1):
-        raise RunError(f"{name} crashed (status {status}): {output[-400:]}")
+        raise RunError(f"{name} failed (status {status}): {output[-400:]}")
     if expected is not None and (status, output) != expected:
         raise RunError(
             f"{name} printed other messages than mypy (status {status}, "
