@@ -24,7 +24,7 @@ LENGTH = 2 * DIGITS + 1
 
 
 def sorting_data(count: int, seed: int) -> np.ndarray:
-    """`count` sequences of digits, separator and sorted digits: ``int32[count, 11]``."""
+    """`count` rows of digits, separator and sorted digits: ``int32[count, 11]``."""
     digits = np.random.default_rng(seed).integers(0, 10, (count, DIGITS))
     separator = np.full((count, 1), SEPARATOR)
     return np.concatenate([digits, separator, np.sort(digits, axis=1)], 1).astype(
