@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+from jaxtyping import Array, Float
 
 import cdl
 from cdl.games import (
@@ -31,6 +32,16 @@ from cdl.games import (
 floats = st.floats(-2.0, 2.0, allow_nan=False, width=32)
 
 
+def x_pays(o: Any, _: None) -> Any:
+    """x's loss in a bilinear game: ``x·y``."""
+    return jnp.vdot(o[0], o[1])
+
+
+def y_pays(o: Any, _: None) -> Any:
+    """y's loss: ``−x·y``."""
+    return -jnp.vdot(o[0], o[1])
+
+
 def bilinear(
     x0: Any,
     y0: Any,
@@ -38,18 +49,14 @@ def bilinear(
     rule: AbstractGameRule | None = None,
     play: Any = "simultaneous",
 ) -> Game:
-    """``min_x max_y x·y`` with both players on SGD(η)."""
-    x = Player("x", Move(x0), cdl.SGD(eta))
-    y = Player("y", Move(y0), cdl.SGD(eta))
-    return Game(
-        x @ y,
-        {
-            "x": lambda o, _: jnp.vdot(o[0], o[1]),
-            "y": lambda o, _: -jnp.vdot(o[0], o[1]),
-        },
-        rule=rule,
-        play=play,
-    )
+    """``min_x max_y x·y`` with both players on SGD(η).
+
+    The rate is an array and the losses are module-level functions, so jitted steps
+    of games with other rates and starts share one compilation.
+    """
+    x = Player("x", Move(x0), cdl.SGD(jnp.asarray(eta)))
+    y = Player("y", Move(y0), cdl.SGD(jnp.asarray(eta)))
+    return Game(x @ y, {"x": x_pays, "y": y_pays}, rule=rule, play=play)
 
 
 def run(game: Game, steps: int) -> list[Any]:
@@ -131,6 +138,85 @@ def test_rule_reaches_the_equilibrium(name: str) -> None:
                    steps)  # fmt: skip
     assert radius(outcomes[0]) == pytest.approx(2.5**0.5)
     assert radius(outcomes[-1]) < 1e-3
+
+
+class Couple(cdl.Para[tuple[Float[Array, " n"], Float[Array, " n"]],
+                      tuple[Float[Array, " n"], Float[Array, " n"]]]):  # fmt: skip
+    """Nature's part of a bilinear game: ``(x, y) ↦ (x, A y)``, with `a` fixed."""
+
+    a: Float[Array, "n n"]
+
+    def __call__(
+        self, xy: tuple[Float[Array, " n"], Float[Array, " n"]]
+    ) -> tuple[Float[Array, " n"], Float[Array, " n"]]:
+        return xy[0], self.a @ xy[1]
+
+
+def coupled(
+    seed: int, eta: float, rule: AbstractGameRule | None = None
+) -> tuple[Game, np.ndarray]:
+    """``min_x max_y xᵀAy`` for a random 3×3 `A` with singular values in [0.7, 1.3].
+
+    `A` lives in the arena as an array, so every game of this shape shares one
+    compilation of its step.
+    """
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    r, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    a = q @ np.diag(rng.uniform(0.7, 1.3, size=3)) @ r.T
+    x = Player("x", Move(jnp.asarray(rng.normal(size=3))), cdl.SGD(jnp.asarray(eta)))
+    y = Player("y", Move(jnp.asarray(rng.normal(size=3))), cdl.SGD(jnp.asarray(eta)))
+    a = a.astype(np.float32)
+    game = Game(
+        (x @ y) >> Couple(jnp.asarray(a)), {"x": x_pays, "y": y_pays}, rule=rule
+    )
+    return game, a
+
+
+def moves(state: GameState) -> tuple[Any, Any]:
+    """The two players' moves ``(x, y)`` in a state of a game of `Move`s."""
+    return state.params[0].value, state.params[1].value
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.01, 0.5))
+def test_plain_play_on_random_bilinear_games_gains_energy_exactly(
+    seed: int, eta: float
+) -> None:
+    # (x − ηAy)² + (y + ηAᵀx)² = x² + y² + η²(‖Ay‖² + ‖Aᵀx‖²): the cross terms cancel.
+    game, a = coupled(seed, eta)
+    step = eqx.filter_jit(game.step)
+    state = game.init()
+    for _ in range(10):
+        x, y = (np.asarray(v) for v in moves(state))
+        state, _ = step(state)
+        x1, y1 = (np.asarray(v) for v in moves(state))
+        gain = eta**2 * (np.sum((a @ y) ** 2) + np.sum((a.T @ x) ** 2))
+        assert x1 @ x1 + y1 @ y1 == pytest.approx(x @ x + y @ y + gain, rel=1e-5)
+
+
+RANDOM_BILINEAR = [
+    Extragradient(0.3),
+    Optimistic(),
+    Consensus(1.0),
+    SGA(1.0),
+    LOLA(1.0),
+]
+
+
+@pytest.mark.parametrize("rule", RANDOM_BILINEAR, ids=lambda r: type(r).__name__)
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_rules_converge_on_random_bilinear_games(
+    rule: AbstractGameRule, seed: int
+) -> None:
+    game, _ = coupled(seed, 0.3, rule)
+    step = eqx.filter_jit(game.step)
+    state = game.init()
+    start = radius(moves(state))
+    for _ in range(400):
+        state, _ = step(state)
+    assert radius(moves(state)) < 1e-3 * start
 
 
 # --- closed forms of the rules on random quadratic games ------------------------------
