@@ -10,6 +10,7 @@ from typing_extensions import TypeVar
 
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
+from ._arguments import affordable, natural_int, positive_int, positive_ints
 
 # Static channel counts, for the mypy plugin: ``Conv2d[1, 8]``.
 _InChannels = TypeVar("_InChannels", covariant=True, default=Any)
@@ -86,6 +87,12 @@ class Conv1d(
         padding: int = 0,
         key: PRNGKeyArray,
     ) -> None:
+        in_channels = positive_int("Conv1d", "in_channels", in_channels)
+        out_channels = positive_int("Conv1d", "out_channels", out_channels)
+        (kernel_size,) = positive_ints("Conv1d", "kernel_size", kernel_size, 1)
+        (stride,) = positive_ints("Conv1d", "stride", stride, 1)
+        padding = natural_int("Conv1d", "padding", padding)
+        affordable("Conv1d", [(out_channels, in_channels, kernel_size)])
         self.weight, self.bias = _init(key, out_channels, in_channels, (kernel_size,))
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
@@ -148,11 +155,16 @@ class Conv2d(
         padding: int = 0,
         key: PRNGKeyArray,
     ) -> None:
-        kernel = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,) * 2
-        self.weight, self.bias = _init(key, out_channels, in_channels, kernel)
+        in_channels = positive_int("Conv2d", "in_channels", in_channels)
+        out_channels = positive_int("Conv2d", "out_channels", out_channels)
+        kh, kw = positive_ints("Conv2d", "kernel_size", kernel_size, 2)
+        sh, sw = positive_ints("Conv2d", "stride", stride, 2)
+        padding = natural_int("Conv2d", "padding", padding)
+        affordable("Conv2d", [(out_channels, in_channels, kh, kw)])
+        self.weight, self.bias = _init(key, out_channels, in_channels, (kh, kw))
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = kernel
-        self.stride = stride if isinstance(stride, tuple) else (stride, stride)
+        self.kernel_size = (kh, kw)
+        self.stride = (sh, sw)
         self.padding = padding
 
     @property

@@ -9,6 +9,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import _messages
 from .._para import Para
+from ._arguments import probability
 
 _M = TypeVar("_M")
 
@@ -30,6 +31,9 @@ class Dropout(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
 
     p: float = eqx.field(static=True)
     inference: bool = eqx.field(static=True, default=False)
+
+    def __check_init__(self) -> None:
+        probability("Dropout", "p", self.p)
 
     @property
     def stochastic(self) -> bool:

@@ -8,6 +8,8 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .._para import Para
+from . import _messages
+from ._arguments import affordable, positive_int
 
 # The static vector size, for the mypy plugin: ``Embedding[64]``.
 _Dim = TypeVar("_Dim", covariant=True, default=Any)
@@ -15,6 +17,10 @@ _Dim = TypeVar("_Dim", covariant=True, default=Any)
 
 class Embedding(Para[Int[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
     """A table of `num` learned vectors of size `dim`, indexed by an integer.
+
+    An index outside ``0..num-1`` raises `IndexError` when it is concrete; under
+    `jax.jit` (or `vmap`, `grad`) the check is compiled in with `equinox.error_if`
+    and fails the call at run time, so a bad index is never silently clamped.
 
     **Arguments:** `num`, the number of rows; `dim`, the vector size; `key`.
 
@@ -29,10 +35,24 @@ class Embedding(Para[Int[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
     dim: int = eqx.field(static=True)
 
     def __init__(self, num: int, dim: int, *, key: PRNGKeyArray) -> None:
+        num = positive_int("Embedding", "num", num)
+        dim = positive_int("Embedding", "dim", dim)
+        affordable("Embedding", [(num, dim)])
         self.table = jax.random.normal(key, (num, dim))
         self.num = num
         self.dim = dim
 
-    def __call__(self, x: Int[Array, ""]) -> Float[Array, "dim"]:
-        """Return row `x` of the table."""
+    def __call__(self, x: Int[Array, ""] | int) -> Float[Array, "dim"]:
+        """Return row `x` of the table; an index outside it is an error."""
+        if not isinstance(x, jax.core.Tracer):
+            index = int(x)
+            if not 0 <= index < self.num:
+                raise IndexError(
+                    _messages.index_out_of_range(self.label, index, self.num)
+                )
+            return self.table[index]
+        inside = (x >= 0) & (x < self.num)
+        x = eqx.error_if(
+            x, ~inside, _messages.traced_index_out_of_range(self.label, self.num)
+        )
         return self.table[x]

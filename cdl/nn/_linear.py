@@ -10,6 +10,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .._para import Para
+from ._arguments import affordable, positive_int, positive_ints
 
 # Static sizes of a `Linear`, for the mypy plugin: ``Linear[784, 128]``.
 _InDim = TypeVar("_InDim", covariant=True, default=Any)
@@ -45,8 +46,11 @@ class Linear(
     def __init__(
         self, in_dim: int, out_dim: int, *, use_bias: bool = True, key: PRNGKeyArray
     ) -> None:
+        in_dim = positive_int("Linear", "in_dim", in_dim)
+        out_dim = positive_int("Linear", "out_dim", out_dim)
+        affordable("Linear", [(out_dim, in_dim), (out_dim,)])
         w_key, b_key = jax.random.split(key)
-        bound = 1 / math.sqrt(max(in_dim, 1))
+        bound = 1 / math.sqrt(in_dim)
         self.weight = jax.random.uniform(
             w_key, (out_dim, in_dim), minval=-bound, maxval=bound
         )
@@ -87,7 +91,9 @@ class Bias(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     shape: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, shape: int | tuple[int, ...], init: float = 0.0) -> None:
-        self.shape = shape if isinstance(shape, tuple) else (shape,)
+        rank = len(shape) if isinstance(shape, tuple | list) else 1
+        self.shape = positive_ints("Bias", "shape", shape, rank)
+        affordable("Bias", [self.shape])
         self.bias = jnp.full(self.shape, init)
 
     def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:

@@ -94,3 +94,21 @@ def lift_wrong_output(
         f"lift({name}): declared to return {cod!r} on {dom!r}, "
         f"but it returns {returned!r} ({why})."
     )
+
+
+def traced_index_out_of_range(layer: str, num: int) -> str:
+    """Text of the run-time error for an embedding index outside the table."""
+    return f"{layer}: an index is outside the table's rows 0..{num - 1}."
+
+
+def not_positive(layer: str, name: str, value: object) -> str:
+    """Text of the error for a number that must be positive."""
+    return f"{layer}: {name} must be positive, but was given {value!r}."
+
+
+def bad_target_shape(shape: object) -> str:
+    """Text of the error for a `Reshape` target that no array can take."""
+    return (
+        f"Reshape{shape}: the target must be positive ints, with at most one -1 "
+        f"standing for the rest."
+    )

@@ -8,6 +8,8 @@ from jaxtyping import Array, Float
 from typing_extensions import TypeVar
 
 from .._para import Para
+from . import _messages
+from ._arguments import positive_int
 
 # The static width, for the mypy plugin: ``LayerNorm[64]``.
 _Dim = TypeVar("_Dim", covariant=True, default=Any)
@@ -32,6 +34,9 @@ class LayerNorm(
     eps: float = eqx.field(static=True)
 
     def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        dim = positive_int("LayerNorm", "dim", dim)
+        if not eps > 0:
+            raise ValueError(_messages.not_positive("LayerNorm", "eps", eps))
         self.weight = jnp.ones(dim)
         self.bias = jnp.zeros(dim)
         self.dim = dim

@@ -8,6 +8,7 @@ from jaxtyping import Array, Shaped
 
 from .._para import Para
 from .._space import DimVar, ProductSpace, Space, TensorSpace, known_size, rename
+from . import _messages
 
 
 class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
@@ -43,8 +44,12 @@ class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
     target: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, *shape: int) -> None:
-        if sum(d == -1 for d in shape) > 1 or any(d < -1 for d in shape):
-            raise ValueError(f"Reshape{shape}: at most one -1 and no other negatives.")
+        if (
+            not all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
+            or sum(d == -1 for d in shape) > 1
+            or any(d < -1 or d == 0 for d in shape)
+        ):
+            raise ValueError(_messages.bad_target_shape(shape))
         self.target = shape
 
     @property

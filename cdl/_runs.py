@@ -1,0 +1,183 @@
+"""Long chains of repeated blocks run as one `jax.lax.scan`.
+
+XLA's compile time grows faster than linearly with the length of a straight-line
+program (a chain of 2,000 small layers compiled in 4x the time of 1,000 here), so a
+deep composite of repeated blocks, such as 48 transformer blocks or a stack of
+equal hidden layers, is run as a loop: the blocks' weights are stacked along a
+new axis and one block is traced once, as Flax's ``nn.scan`` and Equinox's
+scan-over-layers idiom do by hand. The composite's pytree is unchanged (its
+parameters, gradients and checkpoints are per layer); only the program differs,
+and it computes the same values.
+
+A run is found when at least `MIN_REPEATS` consecutive blocks of up to
+`MAX_PERIOD` factors have equal structure (pytree layout, static fields, array
+shapes and dtypes) and each block maps its input's shape and dtype to itself.
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> keys = jax.random.split(jax.random.key(0), 40)
+>>> chain = cdl.Compose(*[cdl.Linear(3, 3, key=k) for k in keys])
+>>> [len(step) for step in plan(chain.factors)]
+[40]
+>>> x = jnp.ones(3)
+>>> y = x
+>>> for layer in chain.factors:
+...     y = layer(y)
+>>> bool(jnp.allclose(chain(x), y, atol=1e-5))
+True
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+import jax
+import jax.numpy as jnp
+
+# Fewer repeats than this run as a straight line, as written.
+MIN_REPEATS: Final = 16
+# The longest block (in factors) that is looked for.
+MAX_PERIOD: Final = 8
+
+
+def _fingerprint(arrow: Any) -> Any:
+    """What must agree between two factors for their weights to be stacked."""
+    leaves, treedef = jax.tree.flatten(arrow)
+    arrays = tuple(
+        (tuple(leaf.shape), str(leaf.dtype))
+        for leaf in leaves
+        if isinstance(leaf, jax.Array)
+    )
+    others = tuple(leaf for leaf in leaves if not isinstance(leaf, jax.Array))
+    try:
+        hash(others)
+    except TypeError:
+        return object()  # unhashable static leaves: never stacked
+    return treedef, arrays, others
+
+
+def plan(factors: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The factors grouped into steps: single factors, or runs of repeated blocks.
+
+    A step of more than `MAX_PERIOD` factors is a run: its length is a multiple of
+    its period. The caller decides whether a run keeps its space (see `run`).
+
+    **Arguments:** `factors`, the factors of a chain.
+
+    **Returns:** a list of tuples of factors, in order, covering `factors`.
+
+    >>> import cdl
+    >>> [len(step) for step in plan([cdl.Tanh(), cdl.Relu()])]
+    [1, 1]
+    """
+    prints = [_fingerprint(f) for f in factors]
+    steps: list[tuple[Any, ...]] = []
+    i, n = 0, len(factors)
+    while i < n:
+        best_period, best_blocks = 1, 1
+        for period in range(1, MAX_PERIOD + 1):
+            blocks = 1
+            while i + (blocks + 1) * period <= n and all(
+                prints[i + blocks * period + j] == prints[i + j] for j in range(period)
+            ):
+                blocks += 1
+            if blocks >= MIN_REPEATS and blocks * period > best_blocks * best_period:
+                best_period, best_blocks = period, blocks
+        if best_blocks >= MIN_REPEATS:
+            size = best_period * best_blocks
+            steps.append(tuple(factors[i : i + size]))
+            i += size
+        else:
+            steps.append((factors[i],))
+            i += 1
+    return steps
+
+
+def period_of(step: tuple[Any, ...]) -> int:
+    """The block length of a run found by `plan`."""
+    prints = [_fingerprint(f) for f in step[: MAX_PERIOD + 1]]
+    for period in range(1, MAX_PERIOD + 1):
+        if len(step) % period == 0 and all(
+            prints[j] == prints[j % period] for j in range(min(len(prints), 2 * period))
+        ):
+            return period
+    return len(step)
+
+
+def _same_types(before: Any, after: Any) -> bool:
+    """Whether two trees of shape structs agree in layout, shapes and dtypes."""
+    if jax.tree.structure(before) != jax.tree.structure(after):
+        return False
+    return all(
+        (a.shape, a.dtype, a.weak_type) == (b.shape, b.dtype, b.weak_type)
+        for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True)
+    )
+
+
+def run(
+    step: tuple[Any, ...],
+    x: Any,
+    keys: Sequence[Any],
+    apply: Callable[[Any, Any, Any], Any],
+) -> Any:
+    """Apply the run `step` to `x`, as one scan when its block keeps its space.
+
+    A block that changes the shape or dtype of its input (say a shape-polymorphic
+    layer on its first use) runs factor by factor instead.
+
+    **Arguments:** `step`, factors from `plan`; `x`; `keys`, one per factor (each
+    None or a key); `apply(factor, x, key)`.
+
+    **Returns:** the output of the last factor.
+    """
+    period = period_of(step)
+    block = step[:period]
+
+    def through(block_factors: Sequence[Any], y: Any, block_keys: Sequence[Any]) -> Any:
+        for factor, key in zip(block_factors, block_keys, strict=True):
+            y = apply(factor, y, key)
+        return y
+
+    before = jax.eval_shape(lambda y: y, x)
+    after = jax.eval_shape(lambda y: through(block, y, keys[:period]), x)
+    mixed_keys = None in keys and any(k is not None for k in keys)
+    if mixed_keys or not _same_types(before, after):
+        return through(step, x, keys)
+    count = len(step) // period
+    flat = [jax.tree.flatten(f) for f in step]
+    treedefs = [treedef for _, treedef in flat[:period]]
+    stacked = []
+    for j in range(period):
+        columns = zip(*(flat[b * period + j][0] for b in range(count)), strict=True)
+        stacked.append(
+            [
+                jnp.stack(column) if isinstance(column[0], jax.Array) else column[0]
+                for column in map(tuple, columns)
+            ]
+        )
+    arrays = [
+        [leaf for leaf in leaves if isinstance(leaf, jax.Array)] for leaves in stacked
+    ]
+    statics = [
+        [None if isinstance(leaf, jax.Array) else leaf for leaf in leaves]
+        for leaves in stacked
+    ]
+    has_keys = keys[0] is not None
+    key_array = (
+        jnp.stack(
+            [jnp.stack(keys[b * period : (b + 1) * period]) for b in range(count)]
+        )
+        if has_keys
+        else None
+    )
+
+    def body(carry: Any, xs: Any) -> tuple[Any, None]:
+        weights, block_keys = xs
+        factors = []
+        for j in range(period):
+            it = iter(weights[j])
+            leaves = [next(it) if s is None else s for s in statics[j]]
+            factors.append(jax.tree.unflatten(treedefs[j], leaves))
+        ks = list(block_keys) if has_keys else [None] * period
+        return through(factors, carry, ks), None
+
+    out, _ = jax.lax.scan(body, x, (arrays, key_array), length=count)
+    return out
