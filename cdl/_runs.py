@@ -104,7 +104,8 @@ def period_of(step: tuple[Any, ...]) -> int:
 
 def _same_types(before: Any, after: Any) -> bool:
     """Whether two trees of shape structs agree in layout, shapes and dtypes."""
-    if jax.tree.structure(before) != jax.tree.structure(after):
+    layouts: list[Any] = [jax.tree.structure(before), jax.tree.structure(after)]
+    if layouts[0] != layouts[1]:
         return False
     return all(
         (a.shape, a.dtype, a.weak_type) == (b.shape, b.dtype, b.weak_type)
