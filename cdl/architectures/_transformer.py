@@ -79,7 +79,8 @@ def transformer_block(
 def _embedding(vocab: int, dim: int, key: PRNGKeyArray) -> Embedding[Any]:
     """An embedding table with entries drawn from N(0, 0.02²), as in GPT-2."""
     table = Embedding(vocab, dim, key=key)
-    return eqx.tree_at(lambda e: e.table, table, 0.02 * table.table)
+    scaled: Embedding[Any] = eqx.tree_at(lambda e: e.table, table, 0.02 * table.table)
+    return scaled
 
 
 def gpt(
@@ -172,6 +173,7 @@ def generate(
             token = jax.random.categorical(draw, logits / temperature)
         return tokens.at[t].set(token.astype(tokens.dtype)), k
 
+    tokens: Array
     tokens, _ = jax.lax.fori_loop(start, length, step, (buffer, key))
     return tokens
 

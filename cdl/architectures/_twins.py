@@ -44,18 +44,25 @@ def _linear(layer: Linear[Any, Any]) -> eqx.nn.Linear:
         layer.in_dim, layer.out_dim, use_bias=layer.bias is not None, key=_KEY
     )
     if layer.bias is None:
-        return eqx.tree_at(lambda t: t.weight, twin, layer.weight)
-    return eqx.tree_at(lambda t: (t.weight, t.bias), twin, (layer.weight, layer.bias))
+        weighted: eqx.nn.Linear = eqx.tree_at(lambda t: t.weight, twin, layer.weight)
+        return weighted
+    both: eqx.nn.Linear = eqx.tree_at(
+        lambda t: (t.weight, t.bias), twin, (layer.weight, layer.bias)
+    )
+    return both
 
 
 def _norm(layer: LayerNorm[Any]) -> eqx.nn.LayerNorm:
     twin = eqx.nn.LayerNorm(layer.dim, eps=layer.eps)
-    return eqx.tree_at(lambda t: (t.weight, t.bias), twin, (layer.weight, layer.bias))
+    norm: eqx.nn.LayerNorm = eqx.tree_at(
+        lambda t: (t.weight, t.bias), twin, (layer.weight, layer.bias)
+    )
+    return norm
 
 
 def _attention(layer: SelfAttention[Any, Any]) -> eqx.nn.MultiheadAttention:
     twin = eqx.nn.MultiheadAttention(layer.heads, layer.dim, key=_KEY)
-    return eqx.tree_at(
+    attention: eqx.nn.MultiheadAttention = eqx.tree_at(
         lambda t: (
             t.query_proj.weight,
             t.key_proj.weight,
@@ -70,6 +77,7 @@ def _attention(layer: SelfAttention[Any, Any]) -> eqx.nn.MultiheadAttention:
             layer.output_proj.weight,
         ),
     )
+    return attention
 
 
 def _conv(layer: Conv2d[Any, Any]) -> eqx.nn.Conv2d:
@@ -82,7 +90,10 @@ def _conv(layer: Conv2d[Any, Any]) -> eqx.nn.Conv2d:
         key=_KEY,
     )
     bias = layer.bias.reshape(-1, 1, 1)
-    return eqx.tree_at(lambda t: (t.weight, t.bias), twin, (layer.weight, bias))
+    conv: eqx.nn.Conv2d = eqx.tree_at(
+        lambda t: (t.weight, t.bias), twin, (layer.weight, bias)
+    )
+    return conv
 
 
 def _conv_transpose(layer: ConvTranspose2d[Any, Any]) -> eqx.nn.ConvTranspose2d:
@@ -96,7 +107,10 @@ def _conv_transpose(layer: ConvTranspose2d[Any, Any]) -> eqx.nn.ConvTranspose2d:
         key=_KEY,
     )
     bias = layer.bias.reshape(-1, 1, 1)
-    return eqx.tree_at(lambda t: (t.weight, t.bias), twin, (layer.weight, bias))
+    up: eqx.nn.ConvTranspose2d = eqx.tree_at(
+        lambda t: (t.weight, t.bias), twin, (layer.weight, bias)
+    )
+    return up
 
 
 def _unwrap(model: Any) -> Any:
@@ -235,7 +249,10 @@ def _batch_norm(layer: BatchNorm[Any]) -> eqx.nn.BatchNorm:
         layer.channels, layer.axis_name, layer.eps, momentum=layer.momentum,
         mode="batch",
     )  # fmt: skip
-    return eqx.tree_at(lambda t: (t.weight, t.bias), twin, (layer.weight, layer.bias))
+    norm: eqx.nn.BatchNorm = eqx.tree_at(
+        lambda t: (t.weight, t.bias), twin, (layer.weight, layer.bias)
+    )
+    return norm
 
 
 class TwinBasicBlock(eqx.Module):

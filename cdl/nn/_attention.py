@@ -21,6 +21,7 @@ from typing import Any, Generic
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
@@ -73,7 +74,7 @@ def dot_product_attention(
     """
     logits = jnp.einsum("nhd,mhd->hnm", q, k) / math.sqrt(q.shape[-1])
     if mask is not None:
-        logits = jnp.where(mask[None], logits, jnp.finfo(logits.dtype).min)
+        logits = jnp.where(mask[None], logits, np.finfo(logits.dtype).min)
     weights = jax.nn.softmax(logits, axis=-1)
     return jnp.einsum("hnm,mhe->nhe", weights, v)
 
@@ -82,6 +83,12 @@ def _project(linear: Linear, x: Array, heads: int) -> Array:
     y = x @ linear.weight.T
     y = y if linear.bias is None else y + linear.bias[None, :]
     return y.reshape(x.shape[0], heads, -1)
+
+
+def _rotate_heads(x: Array, theta: float) -> Array:
+    """Rotary encodings applied to each head of ``x: float[n, heads, d]``."""
+    heads: Array = jax.vmap(rotate, in_axes=(1, None), out_axes=1)(x, theta)
+    return heads
 
 
 class _Attention(eqx.Module):
@@ -133,9 +140,9 @@ class _Attention(eqx.Module):
         q = _project(self.query_proj, x, self.heads)
         k = _project(self.key_proj, memory, self.heads)
         v = _project(self.value_proj, memory, self.heads)
-        if self.rotary is not None:
-            turn = jax.vmap(lambda t: rotate(t, self.rotary), in_axes=1, out_axes=1)
-            q, k = turn(q), turn(k)
+        theta = self.rotary
+        if theta is not None:
+            q, k = _rotate_heads(q, theta), _rotate_heads(k, theta)
         mask = causal_mask(x.shape[0], memory.shape[0]) if self.causal else None
         if valid is not None:
             keep = jnp.broadcast_to(valid[None, :], (x.shape[0], memory.shape[0]))

@@ -44,6 +44,8 @@ from .._space import (
 )
 from . import _messages
 
+_partial: Callable[[Callable[..., Any]], Any] = jax.tree_util.Partial
+_shape_dtype: Callable[[tuple[int, ...], Any], Any] = jax.ShapeDtypeStruct
 _SPACES = (TensorSpace, ProductSpace, SpaceVar)
 
 
@@ -231,7 +233,7 @@ cod=Float[Array, "n"])`.
         and arity == len(dom_space.factors)
         and arity > 1
     )
-    stored = fn if isinstance(fn, eqx.Module) else jax.tree_util.Partial(fn)
+    stored = fn if isinstance(fn, eqx.Module) else _partial(fn)
     lifted = Lifted(stored, (dom_space, cod_space), name, unpack)
     if is_concrete(dom_space):
         _check_output(lifted, dom_space, cod_space, name)
@@ -247,7 +249,7 @@ def _example(space: Space) -> Any:
     preferred = [d for d in ("float32", "int32", "bool") if d in kinds]
     dtype = preferred[0] if preferred else min(kinds, default="float32")
     shape = tuple(d for d in space.shape if isinstance(d, int))
-    return jax.ShapeDtypeStruct(shape, jax.numpy.dtype(dtype))
+    return _shape_dtype(shape, jax.numpy.dtype(dtype))
 
 
 def _check_output(lifted: Lifted, dom: Space, cod: Space, name: str) -> None:

@@ -16,7 +16,8 @@ chain as ``f @ cdl.Identity()``, which passes the state along:
 (8, 4, 5, 5)
 """
 
-from typing import Any, Generic
+from collections.abc import Callable
+from typing import Any, Final, Generic
 
 import equinox as eqx
 import jax
@@ -27,6 +28,8 @@ from typing_extensions import TypeVar
 from .._para import Para
 from . import _messages
 from ._arguments import positive_int
+
+_pmean: Final[Callable[[Array, str], Array]] = jax.lax.pmean
 
 # The static width, for the mypy plugin: ``RMSNorm[64]``, ``BatchNorm[16]``.
 _Dim = TypeVar("_Dim", covariant=True, default=Any)
@@ -149,8 +152,8 @@ class BatchNorm(
         if self.inference:
             mean, var = state.get(self.running)
         else:
-            mean = jax.lax.pmean(jnp.mean(y, axis=axes), self.axis_name)
-            square = jax.lax.pmean(jnp.mean(y**2, axis=axes), self.axis_name)
+            mean = _pmean(jnp.mean(y, axis=axes), self.axis_name)
+            square = _pmean(jnp.mean(y**2, axis=axes), self.axis_name)
             var = jnp.maximum(square - mean**2, 0.0)
             old_mean, old_var = state.get(self.running)
             keep = self.momentum

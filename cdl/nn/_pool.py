@@ -45,7 +45,7 @@ def _window(
     x: Array, init: Any, op: Callable[[Any, Any], Any], kernel: tuple[int, ...],
     stride: tuple[int, ...], padding: tuple[int, ...],
 ) -> Array:  # fmt: skip
-    return jax.lax.reduce_window(
+    out: Array = jax.lax.reduce_window(
         x,
         init,
         op,
@@ -53,6 +53,7 @@ def _window(
         (1, *stride),
         [(0, 0)] + [(p, p) for p in padding],
     )
+    return out
 
 
 class _Pool(eqx.Module):

@@ -49,7 +49,7 @@ output (float[3] × float[4]) of Copy() >> (Linear(4→3) @ id) != input \
 (any[*shape] × any[*shape]) of Add().
     """
     other: Para[Any, Any] = Identity() if shortcut is None else shortcut
-    out: Para[_A, _A] = Copy() >> (f @ other) >> Add()
+    out: Para[Any, Any] = Copy() >> (f @ other) >> Add()
     return out
 
 

@@ -67,7 +67,8 @@ given 'cubic'.
         """Enlarge the spatial axes."""
         if self.method == "linear":
             shape = (x.shape[0], *(self.scale * s for s in x.shape[1:]))
-            return jax.image.resize(x, shape, "linear")
+            resized: Array = jax.image.resize(x, shape, "linear")
+            return resized
         for axis in range(1, x.ndim):
             x = jnp.repeat(x, self.scale, axis=axis)
         return x
