@@ -278,10 +278,15 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
         return result
 
 
-class Tensor(AbstractParallel[Any, Any], Para[Any, Any]):
+class Tensor(
+    AbstractParallel[tuple[A, C], tuple[B, D]],
+    Para[tuple[A, C], tuple[B, D]],
+    Generic[A, B, C, D],
+):
     """Parallel composite ``f_1 @ … @ f_n``: one factor on each component of a tuple.
 
-    ``f @ g`` acts on pairs; ``cdl.Tensor(f, g, h)`` on triples.
+    ``f @ g`` acts on pairs; ``cdl.Tensor(f, g, h)`` on triples (its type
+    parameters describe the pair ``A × C → B × D``).
 
     **Arguments:** the factors ``f_i: A_i → B_i``.
 
@@ -298,7 +303,7 @@ class Tensor(AbstractParallel[Any, Any], Para[Any, Any]):
     def __init__(self, *factors: Para[Any, Any]) -> None:
         super().__init__(*factors)
 
-    def __call__(
+    def __call__(  # type: ignore[override]
         self, x: tuple[Any, ...], *, key: PRNGKeyArray | None = None
     ) -> tuple[Any, ...]:
         """Run each factor on its component."""
