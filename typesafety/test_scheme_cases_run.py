@@ -1,6 +1,7 @@
-"""The schemes' type-level cases, run: the shapes mypy infers are the run-time ones.
+"""Type-level cases, run: the shapes mypy infers are the run-time ones.
 
-Each case of ``typesafety/test_schemes/*.yml`` is executed as a program. Every array
+Each case of ``typesafety/test_schemes/*.yml`` and ``typesafety/plain_jax/*.yml``
+(plain JAX with jaxtyping annotations) is executed as a program. Every array
 shape that mypy reveals (``# N: Revealed type is "…Array[Literal[4]]"``) must be the
 run-time ``.shape`` of the value, and every line that mypy flags with a ``[shape]``
 error must fail when it runs (a line with another error may run or fail). Lines
@@ -15,7 +16,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CASES = sorted((ROOT / "typesafety" / "test_schemes").glob("*.yml"))
+CASES = sorted((ROOT / "typesafety" / "test_schemes").glob("*.yml")) + sorted(
+    (ROOT / "typesafety" / "plain_jax").glob("*.yml")
+)
 ERROR = re.compile(r"^(?P<pad>\s*)(?P<code>.*?)\s*#\s*E:.*\[(?P<kind>[\w-]+)\]\s*$")
 REVEALED = re.compile(
     r'#\s*N: Revealed type is "jax\._src\.basearray\.Array\[(?P<dims>[^"]*)\]"'
@@ -93,7 +96,17 @@ class Program:
         return run
 
 
-@pytest.mark.parametrize(("name", "source"), ALL, ids=[name for name, _ in ALL])
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        # The plain-JAX corpus runs eagerly op by op: about 30 s, so left to `-m slow`.
+        pytest.param(n, s, marks=pytest.mark.slow)
+        if n.startswith("corpus_")
+        else (n, s)
+        for n, s in ALL
+    ],
+    ids=[name for name, _ in ALL],
+)
 def test_static_shapes_are_run_time_shapes(name: str, source: str) -> None:
     program = Program(source)
     run = program.run(name)

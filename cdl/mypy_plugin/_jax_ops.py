@@ -352,6 +352,19 @@ def fn_random(env: Env, ctx: FunctionContext) -> Type:
     return env.array((), ctx.default_return_type)
 
 
+def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
+    """``jax.nn.one_hot(x, n)``: the shape of `x` with a last axis of `n` classes."""
+    if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    if this is None:
+        return ctx.default_return_type
+    axis = _keyword_int(ctx, "axis", -1)
+    if axis != -1:
+        return ctx.default_return_type
+    return env.array([*this, fold(ctx.args[1][0])], ctx.default_return_type)
+
+
 def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     """``jax.vmap(f)``: `f` with a leading batch axis on its arrays.
 
@@ -578,6 +591,8 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.random.uniform": fn_random,
     "jax._src.random.core.normal": fn_random,
     "jax._src.random.core.uniform": fn_random,
+    "jax.nn.one_hot": fn_one_hot,
+    "jax._src.nn.functions.one_hot": fn_one_hot,
     "jax._src.api.vmap": fn_vmap,
     "equinox._vmap_pmap.filter_vmap": fn_vmap,
     "jax._src.lax.control_flow.loops.scan": fn_scan,
