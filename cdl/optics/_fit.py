@@ -496,10 +496,10 @@ def _run_host_epoch(
 
 
 def _finite_params(state: TrainState) -> bool:
-    leaves = [
-        leaf for leaf in jax.tree.leaves(state.params) if eqx.is_inexact_array(leaf)
-    ]
-    return all(bool(jnp.isfinite(leaf).all()) for leaf in leaves)
+    leaves = [x for x in jax.tree.leaves(state.params) if eqx.is_inexact_array(x)]
+    if not leaves:
+        return True
+    return bool(jnp.all(jnp.stack([jnp.isfinite(x).all() for x in leaves])))
 
 
 def _nonfinite(
