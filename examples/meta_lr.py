@@ -35,7 +35,7 @@ from cdl.optics import (  # noqa: E402
 def learning_rate(learner: Learner) -> float | jax.Array:
     """Where the hyperparameter sits in the learner: its SGD's learning rate."""
     optimiser = learner.optimiser
-    assert isinstance(optimiser, SGD)
+    assert isinstance(optimiser, SGD) and not callable(optimiser.learning_rate)
     return optimiser.learning_rate
 
 
