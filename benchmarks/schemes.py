@@ -13,11 +13,13 @@ the machine weighs on both sides alike.
 """
 
 import argparse
+import re
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -331,6 +333,389 @@ def bench_trees(sizes: list[int], repeats: int) -> dict[str, float]:
     return out
 
 
+# ------------------------------------------------------- Tree-LSTM on a treebank
+
+WORDS, STATE, CLASSES, VOCAB = 300, 150, 5, 2000
+_BRACKET = re.compile(r"\(|\)|[^\s()]+")
+
+
+def sst_forest(n_trees: int, rng: np.random.Generator) -> list[Any]:
+    """Random binary parse trees shaped like the Stanford Sentiment Treebank's.
+
+    5 to 50 leaves a tree (mean about 19), split at uniformly random points; a
+    tree is nested pairs whose leaves are word indices.
+    """
+    forest = []
+    for _ in range(n_trees):
+        leaves = int(np.clip(round(rng.lognormal(np.log(17.0), 0.5)), 5, 50))
+        words = rng.integers(0, VOCAB, leaves)
+        # Bottom-up, iteratively: split [lo, hi) at random points.
+        stack: list[tuple[int, int, bool]] = [(0, leaves, False)]
+        done: list[Any] = []
+        while stack:
+            lo, hi, ready = stack.pop()
+            if hi - lo == 1:
+                done.append(int(words[lo]))
+            elif ready:
+                right, left = done.pop(), done.pop()
+                done.append((left, right))
+            else:
+                mid = int(rng.integers(lo + 1, hi))
+                stack += [(lo, hi, True), (mid, hi, False), (lo, mid, False)]
+        forest.append(done[0])
+    return forest
+
+
+def to_brackets(tree: Any, rng: np.random.Generator) -> str:
+    """SST's bracket text: ``(label (label word) …)``, labels 0–4."""
+    out: list[str] = []
+    stack: list[Any] = [tree]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, str):
+            out.append(t)
+        elif isinstance(t, tuple):
+            stack += [")", t[1], t[0]]
+            out.append(f"({int(rng.integers(CLASSES))}")
+        else:
+            out.append(f"({int(rng.integers(CLASSES))} w{t})")
+    return " ".join(out).replace("( ", "(")
+
+
+class HandBatch(NamedTuple):
+    """What the hand-written Tree-LSTM takes: nodes grouped by height."""
+
+    x: jax.Array  # [leaves, WORDS]
+    levels: tuple[tuple[int, jax.Array, jax.Array], ...]  # (first row, left, right)
+    roots: jax.Array
+    labels: jax.Array  # per row (node grouped by height)
+    root_labels: jax.Array
+
+
+def hand_arrays(
+    tags: np.ndarray, kids: np.ndarray, words: np.ndarray, labels: np.ndarray,
+    roots: np.ndarray, emb: np.ndarray,
+) -> tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray]], np.ndarray,
+           np.ndarray, np.ndarray]:  # fmt: skip
+    """Heights, rows grouped by height, children gathered: numpy only."""
+    n = len(tags)
+    heights = np.zeros(n, np.int64)
+    inner = np.flatnonzero(tags == 1)
+    # Children come before parents, so one pass in node order settles heights.
+    for i in inner:
+        heights[i] = 1 + max(heights[kids[i, 0]], heights[kids[i, 1]])
+    order = np.argsort(heights, kind="stable")
+    row = np.empty(n, np.int64)
+    row[order] = np.arange(n)
+    counts = np.bincount(heights)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    levels = []
+    for h in range(1, len(counts)):
+        nodes = order[starts[h] : starts[h + 1]]
+        levels.append((int(starts[h]), row[kids[nodes, 0]], row[kids[nodes, 1]]))
+    x = emb[words[order[: counts[0]]]]
+    return x, levels, row[roots], labels[order], labels[roots]
+
+
+def hand_from_text(text: str, emb: np.ndarray) -> Any:
+    """Bracket text to the hand-written model's arrays."""
+    tags: list[int] = []
+    kids: list[tuple[int, int]] = []
+    words: list[int] = []
+    labels: list[int] = []
+    roots: list[int] = []
+    frames: list[list[Any]] = []  # [label, word, children]
+    tokens = _BRACKET.findall(text)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "(":
+            frames.append([int(tokens[i + 1]), -1, []])
+            i += 2
+            continue
+        if tok == ")":
+            label, word, children = frames.pop()
+            tags.append(0 if word >= 0 else 1)
+            kids.append((children[0], children[1]) if word < 0 else (-1, -1))
+            words.append(word)
+            labels.append(label)
+            (frames[-1][2] if frames else roots).append(len(tags) - 1)
+        else:
+            frames[-1][1] = int(tok[1:])
+        i += 1
+    return hand_arrays(
+        np.asarray(tags), np.asarray(kids), np.asarray(words), np.asarray(labels),
+        np.asarray(roots), emb,
+    )  # fmt: skip
+
+
+def hand_from_tuples(forest: list[Any], emb: np.ndarray) -> Any:
+    """Nested tuples of word indices to the hand-written model's arrays."""
+    tags: list[int] = []
+    kids: list[tuple[int, int]] = []
+    words: list[int] = []
+    roots: list[int] = []
+    for tree in forest:
+        stack: list[tuple[Any, bool]] = [(tree, False)]
+        done: list[int] = []
+        while stack:
+            t, ready = stack.pop()
+            if not isinstance(t, tuple):
+                tags.append(0)
+                kids.append((-1, -1))
+                words.append(t)
+                done.append(len(tags) - 1)
+            elif ready:
+                right, left = done.pop(), done.pop()
+                tags.append(1)
+                kids.append((left, right))
+                words.append(-1)
+                done.append(len(tags) - 1)
+            else:
+                stack += [(t, True), (t[1], False), (t[0], False)]
+        roots.append(done[0])
+    n = len(tags)
+    return hand_arrays(
+        np.asarray(tags), np.asarray(kids), np.asarray(words), np.zeros(n, np.int64),
+        np.asarray(roots), emb,
+    )  # fmt: skip
+
+
+def hand_batch(arrays: Any) -> HandBatch:
+    x, levels, roots, labels, root_labels = arrays
+    return HandBatch(
+        jnp.asarray(x, jnp.float32),
+        tuple((s, jnp.asarray(a), jnp.asarray(b)) for s, a, b in levels),
+        jnp.asarray(roots), jnp.asarray(labels), jnp.asarray(root_labels),
+    )  # fmt: skip
+
+
+class HandParams(NamedTuple):
+    """The hand-written model's weights (the same values as cdl's)."""
+
+    w_leaf: jax.Array  # [3 STATE, WORDS]
+    b_leaf: jax.Array
+    w_node: jax.Array  # [5 STATE, 2 STATE]: children's h concatenated
+    b_node: jax.Array
+    w_out: jax.Array  # [CLASSES, STATE]
+    b_out: jax.Array
+
+
+def hand_states(p: HandParams, b: HandBatch) -> jax.Array:
+    """Every node's h, rows grouped by height: one matmul a level."""
+    n = STATE
+    z = b.x @ p.w_leaf.T + p.b_leaf
+    c0 = jax.nn.sigmoid(z[:, :n]) * jnp.tanh(z[:, 2 * n :])
+    h0 = jax.nn.sigmoid(z[:, n : 2 * n]) * jnp.tanh(c0)
+    rows = b.labels.shape[0]
+    h = jnp.zeros((rows, n)).at[: len(h0)].set(h0)
+    c = jnp.zeros((rows, n)).at[: len(c0)].set(c0)
+    for start, left, right in b.levels:
+        kids = jnp.concatenate([h[left], h[right]], axis=1)
+        z = kids @ p.w_node.T + p.b_node
+        cell = jax.nn.sigmoid(z[:, :n]) * jnp.tanh(z[:, 2 * n : 3 * n])
+        cell = cell + jax.nn.sigmoid(z[:, 3 * n : 4 * n]) * c[left]
+        cell = cell + jax.nn.sigmoid(z[:, 4 * n :]) * c[right]
+        out = jax.nn.sigmoid(z[:, n : 2 * n]) * jnp.tanh(cell)
+        h = jax.lax.dynamic_update_slice_in_dim(h, out, start, 0)
+        c = jax.lax.dynamic_update_slice_in_dim(c, cell, start, 0)
+    return h
+
+
+def xent(p: Any, h: jax.Array, labels: jax.Array) -> jax.Array:
+    logits = h @ p.w_out.T + p.b_out
+    return -jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], 1)[:, 0]
+
+
+def hand_root_loss(p: HandParams, b: HandBatch) -> jax.Array:
+    return xent(p, hand_states(p, b)[b.roots], b.root_labels).mean()
+
+
+def hand_node_loss(p: HandParams, b: HandBatch) -> jax.Array:
+    return xent(p, hand_states(p, b), b.labels).mean()
+
+
+class Model(eqx.Module):
+    """cdl's Tree-LSTM: an algebra of TreeF and a linear read-out."""
+
+    algebra: cdl.Algebra[Any]
+    w_out: jax.Array
+    b_out: jax.Array
+
+
+def cdl_model(key: jax.Array) -> Model:
+    k1, k2, k3 = jax.random.split(key, 3)
+    alg = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeLSTMCell(WORDS, STATE, arity=0, key=k1),
+        Node=cdl.TreeLSTMCell(0, STATE, arity=2, key=k2),
+    )
+    w = jax.random.normal(k3, (CLASSES, STATE)) / STATE**0.5
+    return Model(alg, w, jnp.zeros(CLASSES))
+
+
+def hand_params_of(m: Model) -> HandParams:
+    leaf, node = m.algebra.cells["Leaf"], m.algebra.cells["Node"]
+    assert isinstance(leaf, cdl.TreeLSTMCell) and isinstance(node, cdl.TreeLSTMCell)
+    w_node = jnp.concatenate([node.w_children[0], node.w_children[1]], axis=1)
+    return HandParams(leaf.w_in, leaf.bias, w_node, node.bias, m.w_out, m.b_out)
+
+
+class CdlBatch(NamedTuple):
+    """What cdl's model takes: a node table and the labels."""
+
+    table: cdl.NodeTable
+    root_labels: jax.Array
+    labels: jax.Array  # per node, padded like `table.mask`
+    mask: jax.Array
+
+
+def cdl_from_text(text: str, emb: np.ndarray) -> CdlBatch:
+    """Bracket text to a node table, as a user writes it.
+
+    The leaves carry word indices; their vectors are looked up in one gather.
+    """
+    terms, labels = cdl.read_brackets(
+        text, lambda w: int(w[1:]), forest=True, labels=True
+    )
+    table = with_vectors(cdl.tree_table(cdl.TreeF, terms, forest=True), emb)
+    return cdl_batch(table, np.asarray([int(x) for x in labels]))
+
+
+def cdl_from_tuples(forest: list[Any], emb: np.ndarray) -> CdlBatch:
+    """Nested tuples of word indices to a node table."""
+    table = with_vectors(cdl.tree_table(cdl.TreeF, forest, forest=True), emb)
+    return cdl_batch(table, np.zeros(table.size, np.int64))
+
+
+def with_vectors(table: cdl.NodeTable, emb: np.ndarray) -> cdl.NodeTable:
+    """The table with each leaf's word index replaced by its vector."""
+    vectors = jnp.asarray(emb[np.asarray(table.payloads["Leaf"])])
+    out: cdl.NodeTable = eqx.tree_at(lambda t: t.payloads["Leaf"], table, vectors)
+    return out
+
+
+def cdl_batch(table: cdl.NodeTable, labels: np.ndarray) -> CdlBatch:
+    # The roots' labels: tree_table lists each tree's root last.
+    return CdlBatch(
+        table, jnp.asarray(labels[root_nodes(table)]), table.per_node(labels),
+        table.mask,
+    )  # fmt: skip
+
+
+def root_nodes(table: cdl.NodeTable) -> np.ndarray:
+    """The node indices of the roots (the table stores the rows holding them)."""
+    where = np.asarray(table.nodes)
+    return np.flatnonzero(np.isin(where, np.asarray(table.roots)))
+
+
+def cdl_root_loss(m: Model, b: CdlBatch) -> jax.Array:
+    h, _ = cdl.cata(m.algebra)(b.table)
+    return xent(m, h, b.root_labels).mean()
+
+
+def cdl_node_loss(m: Model, b: CdlBatch) -> jax.Array:
+    h, _ = cdl.upwards(m.algebra)(b.table)
+    return (xent(m, h, b.labels) * b.mask).sum() / b.mask.sum()
+
+
+def median_time(fn: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_treebank(sizes: list[int], repeats: int, batches: int) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(VOCAB, WORDS)).astype(np.float32)
+    model = cdl_model(jax.random.key(0))
+    hp = hand_params_of(model)
+    out: dict[str, float] = {}
+    print(f"\nTree-LSTM {WORDS} → {STATE} on SST-shaped random forests: cdl / "
+          f"hand-written level by level (heights grouped, children gathered, "
+          f"plain jax.grad); medians of alternated calls")  # fmt: skip
+    print(f"{'trees':>6} {'nodes':>6} {'what':>18} {'hand':>10} {'cdl':>10} "
+          f"{'ratio':>6}")  # fmt: skip
+    for n_trees in sizes:
+        forest = sst_forest(n_trees, rng)
+        text = " ".join(to_brackets(t, rng) for t in forest)
+        hb = hand_batch(hand_from_text(text, emb))
+        cb = cdl_from_text(text, emb)
+        n = cb.table.size
+        cases = {
+            "forward, roots": (
+                jax.jit(lambda m, b: cdl.cata(m.algebra)(b.table)[0]),
+                jax.jit(lambda p, b: hand_states(p, b)[b.roots]),
+            ),
+            "step, root loss": (
+                jax.jit(jax.value_and_grad(cdl_root_loss)),
+                jax.jit(jax.value_and_grad(hand_root_loss)),
+            ),
+            "step, every node": (
+                jax.jit(jax.value_and_grad(cdl_node_loss)),
+                jax.jit(jax.value_and_grad(hand_node_loss)),
+            ),
+        }
+        for what, (mine, hand) in cases.items():
+            a, b = mine(model, cb), hand(hp, hb)
+            np.testing.assert_allclose(
+                jax.tree.leaves(a)[0], jax.tree.leaves(b)[0], rtol=2e-2, atol=1e-4
+            )
+            t_c, t_h, ratio = paired(
+                lambda f=mine, b=cb: f(model, b),
+                lambda f=hand, b=hb: f(hp, b),
+                repeats,
+            )
+            out[f"{what}_{n_trees}"] = ratio
+            print(f"{n_trees:>6} {n:>6} {what:>18} {t_h * 1e3:>8.2f}ms "
+                  f"{t_c * 1e3:>8.2f}ms {ratio:>6.2f}")  # fmt: skip
+        t_ht = median_time(lambda t=text: hand_from_text(t, emb), repeats)
+        t_ct = median_time(lambda t=text: cdl_from_text(t, emb), repeats)
+        t_hn = median_time(lambda f=forest: hand_from_tuples(f, emb), repeats)
+        t_cn = median_time(lambda f=forest: cdl_from_tuples(f, emb), repeats)
+        out[f"text_{n_trees}"], out[f"tuples_{n_trees}"] = t_ct / t_ht, t_cn / t_hn
+        print(f"{n_trees:>6} {n:>6} {'table from text':>18} {t_ht * 1e3:>8.2f}ms "
+              f"{t_ct * 1e3:>8.2f}ms {t_ct / t_ht:>6.2f}")  # fmt: skip
+        print(f"{n_trees:>6} {n:>6} {'table from tuples':>18} {t_hn * 1e3:>8.2f}ms "
+              f"{t_cn * 1e3:>8.2f}ms {t_cn / t_hn:>6.2f}")  # fmt: skip
+    out.update(bench_epoch(model, emb, rng, batches, repeats))
+    return out
+
+
+def bench_epoch(
+    model: Model, emb: np.ndarray, rng: np.random.Generator, batches: int,
+    repeats: int,
+) -> dict[str, float]:  # fmt: skip
+    """Compiles of one jitted training step over fresh random batches of 25 trees."""
+    data = [
+        cdl_from_tuples(sst_forest(25, rng), emb) for _ in range(batches)
+    ]  # fmt: skip
+    step = jax.jit(jax.value_and_grad(cdl_root_loss))
+    start = time.perf_counter()
+    for b in data:
+        jax.block_until_ready(step(model, b))
+    epoch = time.perf_counter() - start
+    compiles = step._cache_size()  # type: ignore[attr-defined]
+    steady = (
+        median_time(
+            lambda: [jax.block_until_ready(step(model, b)) for b in data[:10]], repeats
+        )
+        / 10
+    )
+    shapes = {
+        tuple(len(a) for _, a, _ in hand_from_tuples(sst_forest(25, rng), emb)[1])
+        for _ in range(batches)
+    }
+    print(f"\n{batches} fresh batches of 25 trees, one jitted step: {compiles} "
+          f"compile(s); epoch {epoch:.2f}s against {batches} steady steps "
+          f"{batches * steady:.2f}s; the hand-written model would compile "
+          f"{len(shapes)} times (distinct level widths)")  # fmt: skip
+    return {"compiles": compiles, "epoch": epoch / (batches * steady)}
+
+
 # ------------------------------------------------------------ para, histo and zygo
 
 
@@ -417,11 +802,23 @@ def target(name: str, measured: float, goal: str) -> None:
 
 def main(quick: bool = False) -> None:
     repeats = 3 if quick else 5
+    bank = bench_treebank([25, 256], repeats, 30 if quick else 100)
     lists = bench_lists([10, 100] if quick else [10, 100, 1000, 10000], repeats)
     big = 1000 if quick else 100_000
     trees = bench_trees([big] if quick else [1000, 10_000, 100_000], repeats)
     others = bench_other_schemes(100 if quick else 1000, repeats)
     print()
+    for n in (25, 256):
+        for what, key in (
+            ("forward", "forward, roots"),
+            ("step_root_loss", "step, root loss"),
+            ("step_every_node", "step, every node"),
+        ):
+            target(f"treelstm_{what}_{n}_ratio", bank[f"{key}_{n}"], "<=1.05")
+        target(f"table_from_text_{n}_ratio", bank[f"text_{n}"], "<=1.5")
+        target(f"table_from_tuples_{n}_ratio", bank[f"tuples_{n}"], "<=1.5")
+    target("compiles_over_fresh_batches", bank["compiles"], "<=4")
+    target("epoch_over_steady_steps", bank["epoch"], "<=1.3")
     target("cata_list_forward_ratio", lists["list_forward"], "<=1.10")
     target("cata_list_grad_ratio", lists["list_grad"], "<=1.10")
     target("cata_list_compile_growth", lists["list_compile_growth"], "<=1.50")

@@ -61,7 +61,7 @@ def test_unary_chains_collapse_and_rose_trees_keep_labels():
     table = cdl.tree_table(rose, term)
     assert table.size == 7  # unary VP kept: rose trees keep every phrase
     np.testing.assert_allclose(
-        sorted(np.asarray(table.payloads["Node"][:-1])),
+        sorted(np.asarray(table.payloads["Node"][: table.size])),
         sorted([-1.0, -2.0, -3.0, 3.0, 3.0, 3.0, 3.0]),
     )
 
@@ -91,3 +91,14 @@ def test_rose_trees_need_phrase_payloads_and_room():
         )
     with pytest.raises(ValueError, match="reads TreeF or a functor with one variadic"):
         cdl.read_brackets("(S (A a) (B b))", str, phrase=str, functor=cdl.NatF)
+
+
+def test_a_phrase_nested_100000_deep_is_read():
+    depth = 100_000
+    chain = "(A " * depth + "x" + ")" * depth
+    assert cdl.read_brackets(chain, str) == cdl.Layer("Leaf", "x", ())
+    spine = "(A (B w) " * depth + "(B w)" + ")" * depth
+    term, labels = cdl.read_brackets(spine, lambda w: 1.0, labels=True)
+    assert len(labels) == 2 * depth + 1
+    table = cdl.tree_table(cdl.TreeF, term)
+    assert (table.size, table.depth) == (2 * depth + 1, depth)

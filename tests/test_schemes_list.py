@@ -347,3 +347,17 @@ def test_futu_and_apo_match_the_reference():
     tail = lambda i: cdl.PaddedList(jnp.roll(xs, -i), 6 - i)  # noqa: E731
     got = cdl.apo(coalg, lambda i: i == 2, tail, max_size=6)(jnp.int32(0))
     assert [float(v) for v in got.to_list()] == [-0.0, -1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_batch_lists_keeps_floats_among_ints():
+    batch = cdl.batch_lists([[1, 2], [0.5]], pad=True)
+    np.testing.assert_allclose(batch.values, [[1.0, 2.0], [0.5, 0.0]])
+    assert batch.values.dtype == jnp.float32
+
+
+@pytest.mark.parametrize("length", [-1, 4])
+def test_padded_list_length_outside_its_capacity_is_rejected(length):
+    with pytest.raises(ValueError, match=f"capacity 3, not {length}"):
+        cdl.PaddedList(jnp.zeros(3), jnp.int32(length))
+    with pytest.raises(ValueError, match=f"capacity 3, not {length}"):
+        cdl.PaddedList(jnp.zeros((2, 3)), jnp.array([1, length]))

@@ -212,15 +212,75 @@ def test_an_algebra_of_another_functor_is_rejected():
         cdl.cata(tree_algebra(0))(jnp.ones((3, 4)))
 
 
-def test_degenerate_trees_use_few_scans():
-    # A list-like tree of 200 nodes: one band for the leaves, one scan for the spine.
-    t = 0.0
-    for i in range(100):
-        t = (float(i), t)
-    table = cdl.tree_table(cdl.TreeF, t)
-    assert table.depth == 100
-    assert len(table.bands) <= 3
+def test_degenerate_trees_fold_in_one_loop_and_share_compiles():
+    # List-like trees of 200 and 220 nodes: one bucket, one compiled fold.
+    def spine(n):
+        t = 0.0
+        for i in range(n):
+            t = (float(i), t)
+        return t
+
     alg = tree_algebra(0)
-    np.testing.assert_allclose(
-        cdl.cata(alg)(table), ref_cata(alg, to_layer(t)), rtol=1e-4, atol=1e-5
-    )
+    fold = jax.jit(lambda a, t: cdl.cata(a)(t))
+    for n in (100, 110):
+        table = cdl.tree_table(cdl.TreeF, spine(n))
+        assert (table.depth, table.capacity) == (n, 224)
+        np.testing.assert_allclose(
+            fold(alg, table), ref_cata(alg, to_layer(spine(n))), rtol=1e-4, atol=1e-5
+        )
+    assert fold._cache_size() == 1
+
+
+@pytest.mark.parametrize(
+    ("tags", "children", "roots", "message"),
+    [
+        ([0, -1], [[-1, -1], [-1, -1]], 0, "node 1 has tag -1, but TreeF has"),
+        ([0, 2], [[-1, -1], [-1, -1]], 0, "node 1 has tag 2"),
+        ([0, 0, 1], [[-1, -1], [-1, -1], [0, 1]], -1, "root -1 is outside the table"),
+        ([0, 0, 1], [[-1, -1], [-1, -1], [0, 1]], 3, "root 3 is outside the table"),
+        ([0, 0, 1], [[-1, -1], [-1, -1], [0.0, 1.5]], 2, "children are integer"),
+        ([0, 0, 1], [[-1, -1], [-1, -1], [0, -2]], 2, "node 2 has child -2"),
+    ],
+)
+def test_from_arrays_rejects_bad_indices(tags, children, roots, message):
+    with pytest.raises(ValueError, match=message):
+        cdl.NodeTable.from_arrays(
+            cdl.TreeF, tags, children, {"Leaf": np.ones(tags.count(0))}, roots
+        )
+
+
+def test_buckets_fix_the_capacity_and_per_node_values_line_up():
+    term = ((1.0, 2.0), 3.0)
+    assert cdl.tree_table(cdl.TreeF, term).capacity == 16
+    assert cdl.tree_table(cdl.TreeF, term, buckets=None).capacity == 5
+    assert cdl.tree_table(cdl.TreeF, term, buckets=[4, 8, 32]).capacity == 8
+    big = cdl.tree_table(cdl.TreeF, [term] * 40, forest=True)  # 200 nodes
+    assert big.capacity == 224 and big.roots.shape == (40,)
+    table = cdl.tree_table(cdl.TreeF, term)
+    assert np.asarray(table.mask).sum() == 5
+    np.testing.assert_array_equal(table.per_node(np.arange(5))[:6], [0, 1, 2, 3, 4, 0])
+    with pytest.raises(ValueError, match="the table has 5 nodes, but 4"):
+        table.per_node(np.arange(4))
+    with pytest.raises(ValueError, match="buckets are"):
+        cdl.tree_table(cdl.TreeF, term, buckets=[8, 4])
+
+
+def test_a_jitted_step_compiles_once_per_bucket_over_fresh_forests():
+    rng = np.random.default_rng(0)
+
+    def forest():
+        out = []
+        for _ in range(6):
+            t = 1.0
+            for _ in range(int(rng.integers(1, 6))):
+                t = (t, 1.0) if rng.random() < 0.5 else (1.0, t)
+            out.append(t)
+        return out
+
+    alg = tree_algebra(0)
+    step = jax.jit(jax.grad(lambda a, t: cdl.cata(a)(t).sum()))
+    tables = [cdl.tree_table(cdl.TreeF, forest(), forest=True) for _ in range(8)]
+    for table in tables:
+        step(alg, table)
+    # One compile per bucket met, not one per table.
+    assert step._cache_size() == len({t.capacity for t in tables}) < len(tables)

@@ -382,8 +382,11 @@ def test_upwards_folds_every_subtree_in_node_order(forest, seed):
     alg = cdl.Algebra(cdl.TreeF, Leaf=LeafCell(w), Node=NodeCell(a, b))
     table = cdl.tree_table(cdl.TreeF, forest, forest=True)
     terms = [s for t in forest for s in post_order(tree_term(t))]
-    got = jax.jit(lambda t: cdl.upwards(alg)(t))(table)
-    assert got.shape == (table.size, H)
+    padded = jax.jit(lambda t: cdl.upwards(alg)(t))(table)
+    # One row per node of the table's capacity; zeros past the last node.
+    assert padded.shape == (table.capacity, H)
+    assert not np.asarray(padded[~table.mask]).any()
+    got = padded[: table.size]
     expected = jnp.stack([ref_cata(alg, s) for s in terms])
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     roots = cdl.cata(alg)(table)
@@ -396,9 +399,10 @@ def test_upwards_gradient_of_a_loss_on_every_node():
     alg = cdl.Algebra(cdl.TreeF, Leaf=LeafCell(w), Node=NodeCell(a, b))
     table = cdl.tree_table(cdl.TreeF, tree)
     targets = jnp.linspace(-1, 1, table.size * H).reshape(table.size, H)
+    padded = table.per_node(targets)
 
     def ours(al):
-        return ((cdl.upwards(al)(table) - targets) ** 2).sum()
+        return (((cdl.upwards(al)(table) - padded) ** 2).sum(1) * table.mask).sum()
 
     def reference(al):
         out = jnp.stack([ref_cata(al, s) for s in post_order(tree_term(tree))])
@@ -432,4 +436,4 @@ def test_bracket_labels_line_up_with_upwards():
 
     spans = cdl.upwards(cdl.Algebra(cdl.TreeF, Leaf=Word(), Node=Join()))(table)
     assert labels == ["2", "2", "3", "4", "3", "1", "0", "1"]
-    np.testing.assert_allclose(spans, [1, 2, 3, 23, 10 * 1 + 23, 4, 5, 45])
+    np.testing.assert_allclose(spans[: table.size], [1, 2, 3, 23, 33, 4, 5, 45])

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from . import _messages
 from ._functor import Functor, Layer, TreeF
+from ._tree import no_collection
 
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
 
@@ -27,7 +29,7 @@ class _Phrase:
 def _parse(text: str) -> list[_Phrase | str]:
     tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
     if not tokens:
-        raise ValueError("no tree in the bracketed text: it is empty.")
+        raise ValueError(_messages.EMPTY_BRACKETS)
     stack: list[_Phrase] = []
     tops: list[_Phrase | str] = []
     i = 0
@@ -41,16 +43,16 @@ def _parse(text: str) -> list[_Phrase | str]:
             stack.append(_Phrase(label, [], at))
         elif token == ")":
             if not stack:
-                raise ValueError(f"a ')' at character {at} closes nothing.")
+                raise ValueError(_messages.unopened(at))
             done = stack.pop()
             if not done.children:
-                raise ValueError(f"the phrase at character {done.at} is empty.")
+                raise ValueError(_messages.empty_phrase(done.at))
             (stack[-1].children if stack else tops).append(done)
         else:
             (stack[-1].children if stack else tops).append(token)
         i += 1
     if stack:
-        raise ValueError(f"the '(' at character {stack[-1].at} is never closed.")
+        raise ValueError(_messages.unclosed(stack[-1].at))
     return tops
 
 
@@ -99,14 +101,24 @@ def read_brackets(
     ...
     ValueError: the phrase 'S' at character 0 has 3 children, but a TreeF node ...
     """
+    with no_collection():
+        return _read(text, word, phrase, functor, forest, labels)
+
+
+def _read(
+    text: str,
+    word: Callable[[str], Any],
+    phrase: Callable[[str], Any] | None,
+    functor: Functor,
+    forest: bool,
+    labels: bool,
+) -> Any:
     tops = _parse(text)
     if len(tops) > 1 and not forest:
-        raise ValueError(
-            f"the text holds {len(tops)} trees: pass forest=True to read them all."
-        )
+        raise ValueError(_messages.several_trees(len(tops)))
     found: list[str | None] = []
     if functor == TreeF:
-        terms = [_binary(t, word, found, None) for t in tops]
+        terms = [_binary(t, word, found) for t in tops]
     else:
         terms = [_rose(t, word, phrase, functor, found) for t in tops]
     out = terms if forest else terms[0]
@@ -114,26 +126,34 @@ def read_brackets(
 
 
 def _binary(
-    tree: "_Phrase | str",
-    word: Callable[[str], Any],
-    found: list[str | None],
-    above: str | None,
+    tree: "_Phrase | str", word: Callable[[str], Any], found: list[str | None]
 ) -> Layer[Any]:
-    if isinstance(tree, str):
-        found.append(above)
-        return Layer("Leaf", word(tree), ())
-    label = tree.label if above is None else above
-    if len(tree.children) == 1:
-        return _binary(tree.children[0], word, found, label)
-    if len(tree.children) > 2:
-        raise ValueError(
-            f"the phrase {tree.label!r} at character {tree.at} has "
-            f"{len(tree.children)} children, but a TreeF node takes 2: binarise the "
-            f"tree first, or read it as a rose tree."
-        )
-    left, right = (_binary(c, word, found, None) for c in tree.children)
-    found.append(label)
-    return Layer("Node", None, (left, right))
+    """`tree` as a TreeF term, unary chains collapsed; iteratively, at any depth."""
+    out: list[Layer[Any]] = []
+    # (item, label it inherits from a collapsed chain above, children done)
+    stack: list[tuple[Any, str | None, bool]] = [(tree, None, False)]
+    while stack:
+        t, above, ready = stack.pop()
+        if ready:
+            right, left = out.pop(), out.pop()
+            found.append(above)
+            out.append(Layer("Node", None, (left, right)))
+        elif isinstance(t, str):
+            found.append(above)
+            out.append(Layer("Leaf", word(t), ()))
+        else:
+            label = t.label if above is None else above
+            if len(t.children) == 1:
+                stack.append((t.children[0], label, False))
+            elif len(t.children) > 2:
+                raise ValueError(
+                    _messages.too_many_children_binary(t.label, t.at, len(t.children))
+                )
+            else:
+                stack.append((t, label, True))
+                stack.append((t.children[1], None, False))
+                stack.append((t.children[0], None, False))
+    return out[0]
 
 
 def _rose(
@@ -143,28 +163,36 @@ def _rose(
     functor: Functor,
     found: list[str | None],
 ) -> Layer[Any]:
+    """`tree` as a term of a one-constructor variadic functor, iteratively."""
     (c,) = functor.constructors if len(functor.constructors) == 1 else (None,)
     if c is None or not c.variadic or not c.payload:
-        raise ValueError(
-            f"read_brackets reads TreeF or a functor with one variadic constructor "
-            f"with a payload (like RoseF(k)), not {functor!r}."
-        )
-    if isinstance(tree, str):
-        found.append(None)
-        return Layer(c.name, word(tree), ())
-    if len(tree.children) == 1 and isinstance(tree.children[0], str):
-        found.append(tree.label)
-        return Layer(c.name, word(tree.children[0]), ())
-    if phrase is None:
-        raise ValueError(
-            f"the phrases of {functor.name} carry a payload: pass `phrase`, a "
-            f"function of the label."
-        )
-    if len(tree.children) > c.arity:
-        raise ValueError(
-            f"the phrase {tree.label!r} at character {tree.at} has "
-            f"{len(tree.children)} children, more than {functor.name}'s {c.arity}."
-        )
-    kids = tuple(_rose(k, word, phrase, functor, found) for k in tree.children)
-    found.append(tree.label)
-    return Layer(c.name, phrase(tree.label), kids)
+        raise ValueError(_messages.not_a_rose_functor(functor))
+    out: list[Layer[Any]] = []
+    stack: list[tuple[Any, bool]] = [(tree, False)]
+    while stack:
+        t, ready = stack.pop()
+        if isinstance(t, str):
+            found.append(None)
+            out.append(Layer(c.name, word(t), ()))
+        elif len(t.children) == 1 and isinstance(t.children[0], str):
+            found.append(t.label)
+            out.append(Layer(c.name, word(t.children[0]), ()))
+        elif ready:
+            assert phrase is not None
+            n = len(t.children)
+            kids = tuple(out[len(out) - n :])
+            del out[len(out) - n :]
+            found.append(t.label)
+            out.append(Layer(c.name, phrase(t.label), kids))
+        else:
+            if phrase is None:
+                raise ValueError(_messages.phrase_payload(functor.name))
+            if len(t.children) > c.arity:
+                raise ValueError(
+                    _messages.too_many_children_rose(
+                        t.label, t.at, len(t.children), functor.name, c.arity
+                    )
+                )
+            stack.append((t, True))
+            stack.extend((k, False) for k in reversed(t.children))
+    return out[0]

@@ -3,7 +3,8 @@
 from typing import Any, TypeVar, overload
 
 from ._list import Cata, ListAlgebra
-from ._tree import Algebra, TreeCata
+from ._tree import Algebra
+from ._tree_folds import TreeCata
 
 _E = TypeVar("_E")
 _A = TypeVar("_A")

@@ -233,8 +233,11 @@ class TreeRNNCell(
         """Combine the payload and the children's states."""
         payload, children = x
         total = self.bias if self.in_dim == 0 else self.w_in @ payload + self.bias
-        for j, h in enumerate(children):
-            total = total + self.w_children[j] @ h
+        if children:
+            # One matmul over the children's states side by side.
+            total = total + jnp.einsum(
+                "jgh,jh->g", self.w_children, jnp.stack(children)
+            )
         return jnp.tanh(total)
 
 
@@ -296,8 +299,10 @@ class TreeLSTMCell(
         """Combine the payload and the children's ``(h, c)``."""
         payload, children = x
         z = self.bias if self.in_dim == 0 else self.w_in @ payload + self.bias
-        for j, (h, _) in enumerate(children):
-            z = z + self.w_children[j] @ h
+        if children:
+            # One matmul over the children's states side by side.
+            w = jnp.concatenate(list(self.w_children), axis=1)
+            z = z + w @ jnp.concatenate([h for h, _ in children])
         n = self.hidden
         i, o, u = jax.nn.sigmoid(z[:n]), jax.nn.sigmoid(z[n : 2 * n]), z[2 * n : 3 * n]
         c = i * jnp.tanh(u)

@@ -64,10 +64,30 @@ class PaddedList(eqx.Module):
     >>> xs = cdl.PaddedList(jnp.array([1.0, 2.0, 0.0]), jnp.int32(2))
     >>> cdl.cata(cdl.ListAlgebra(jnp.float32(0.0), cdl.Add()))(xs)
     Array(3., dtype=float32)
+    >>> cdl.PaddedList(jnp.array([1.0, 2.0, 0.0]), jnp.int32(4))
+    Traceback (most recent call last):
+    ...
+    ValueError: a PaddedList's length is between 0 and its capacity 3, not 4.
     """
 
     values: Any
     length: Int[Array, ""]
+
+    def __check_init__(self) -> None:
+        try:
+            given = np.asarray(self.length)
+        except jax.errors.TracerArrayConversionError:
+            return  # built under a trace: checked where its values are known
+        # A batch of lists (see `batch_lists`) has its batch axes in front.
+        leaves = jax.tree.leaves(self.values)
+        if not leaves or leaves[0].ndim <= given.ndim:
+            return
+        capacity = int(leaves[0].shape[given.ndim])
+        bad = given[(given < 0) | (given > capacity)]
+        if bad.size:
+            raise ValueError(
+                _messages.bad_padded_length(int(bad.reshape(-1)[0]), capacity)
+            )
 
     @property
     def capacity(self) -> int:
@@ -924,7 +944,10 @@ pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
     arrays = [np.asarray(xs) for xs in lists]
     filled = [a for a in arrays if a.shape[:1] != (0,)]
     shape = filled[0].shape[1:] if filled else ()
-    dtype = filled[0].dtype if filled else np.dtype(np.float32)
+    # The common type of all the lists: [1, 2] and [0.5] are floats together.
+    dtype = np.result_type(*filled) if filled else np.dtype(np.float32)
+    if dtype == np.float64:
+        dtype = np.dtype(np.float32)
     rows = []
     for arr in arrays:
         arr = arr.reshape(len(arr), *shape).astype(dtype)

@@ -242,3 +242,121 @@ def widths_per_level(scheme: str, depth: int, given: int) -> str:
         f"{scheme} takes max_width as one int, or one width per level: {depth} "
         f"for max_depth={depth}, not {given}."
     )
+
+
+def per_node_rows(size: int, given: object) -> str:
+    """Text of the error raised by per-node values of the wrong length."""
+    return f"the table has {size} nodes, but {given} per-node value(s) were given."
+
+
+def not_integers(what: str, dtype: object) -> str:
+    """Text of the error raised by node indices that are not integers."""
+    return f"a node table's {what} are integer indices, not {dtype} values."
+
+
+def bad_tag(node: int, tag: int, functor: str, names: object) -> str:
+    """Text of the error raised by a constructor tag the functor does not have."""
+    last = len(names) - 1 if isinstance(names, tuple) else "?"
+    return f"node {node} has tag {tag}, but {functor} has constructors 0 to {last}."
+
+
+def root_out_of_range(root: int, size: int) -> str:
+    """Text of the error raised by a root outside the node table."""
+    return (
+        f"root {root} is outside the table of {size} nodes "
+        f"(valid indices are 0 to {size - 1})."
+    )
+
+
+def bad_buckets(given: object) -> str:
+    """Text of the error raised by capacities that are not buckets."""
+    return (
+        f"buckets are 'quarters', None (exact sizes) or increasing positive "
+        f"capacities, not {given!r}."
+    )
+
+
+def not_a_functor(what: str, given: object) -> str:
+    """Text of the error raised when a functor is expected."""
+    return f"{what} needs a Functor, not {given!r}."
+
+
+def missing_payload(functor: str, name: str) -> str:
+    """Text of the error raised when a constructor's payloads are missing."""
+    return (
+        f"the nodes of {functor}.{name} carry a payload, but none was given for them."
+    )
+
+
+def payload_rows(functor: str, name: str, count: int, given: object) -> str:
+    """Text of the error raised by a wrong number of payload rows."""
+    return f"{functor}.{name} has {count} node(s) but {given} payload row(s)."
+
+
+EMPTY_BRACKETS: Final = "no tree in the bracketed text: it is empty."
+
+
+def unopened(at: int) -> str:
+    """Text of the error raised by a ')' that closes nothing."""
+    return f"a ')' at character {at} closes nothing."
+
+
+def empty_phrase(at: int) -> str:
+    """Text of the error raised by a phrase with no children."""
+    return f"the phrase at character {at} is empty."
+
+
+def unclosed(at: int) -> str:
+    """Text of the error raised by a '(' never closed."""
+    return f"the '(' at character {at} is never closed."
+
+
+def several_trees(count: int) -> str:
+    """Text of the error raised by several trees read as one."""
+    return f"the text holds {count} trees: pass forest=True to read them all."
+
+
+def too_many_children_binary(label: str, at: int, count: int) -> str:
+    """Text of the error raised by a phrase too wide for a TreeF node."""
+    return (
+        f"the phrase {label!r} at character {at} has {count} children, but a TreeF "
+        f"node takes 2: binarise the tree first, or read it as a rose tree."
+    )
+
+
+def too_many_children_rose(
+    label: str, at: int, count: int, functor: str, arity: int
+) -> str:
+    """Text of the error raised by a phrase too wide for a rose tree's node."""
+    return (
+        f"the phrase {label!r} at character {at} has {count} children, more than "
+        f"{functor}'s {arity}."
+    )
+
+
+def not_a_rose_functor(functor: object) -> str:
+    """Text of the error raised by a functor read_brackets cannot read into."""
+    return (
+        f"read_brackets reads TreeF or a functor with one variadic constructor with "
+        f"a payload (like RoseF(k)), not {functor!r}."
+    )
+
+
+def phrase_payload(functor: str) -> str:
+    """Text of the error raised when phrases need a payload and none is given."""
+    return (
+        f"the phrases of {functor} carry a payload: pass `phrase`, a function of the "
+        f"label."
+    )
+
+
+def bad_padded_length(length: int, capacity: int) -> str:
+    """Text of the error raised by a PaddedList length outside its capacity."""
+    return (
+        f"a PaddedList's length is between 0 and its capacity {capacity}, not {length}."
+    )
+
+
+def not_a_term(functor: str, given: object) -> str:
+    """Text of the error raised by a term that is not a layer of the functor."""
+    return f"a term of {functor} is a cdl.Layer, not {type(given).__name__}."

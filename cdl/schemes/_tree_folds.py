@@ -33,8 +33,10 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _list, _messages
 from ._functor import Functor
+from ._levels import evaluate
 from ._list import Histo, ListAlgebra, Mutu, ParaList, Suffix, Zygo
-from ._tree import Algebra, NodeTable, _evaluate, check_table
+from ._tree import Algebra, NodeTable, check_table
+from ._unfold import Unfolded, fold
 
 _E = TypeVar("_E")
 _A = TypeVar("_A")
@@ -57,6 +59,33 @@ class _TreeFold(Para[NodeTable, _A], Generic[_A]):
         return SpaceVar("NodeTable"), SpaceVar("A")
 
 
+class TreeCata(Para[NodeTable, _A], Generic[_A]):
+    """The catamorphism of an `Algebra`; built by `cdl.cata`.
+
+    It folds a `NodeTable` (level by level, with its own gradient rule) or an
+    `cdl.Unfolded` built under `jax.jit` by `cdl.ana` (one reverse scan over depth).
+    """
+
+    algebra: Algebra[_A]
+
+    def signature(self) -> tuple[Space, Space]:
+        """Node tables to carriers (unchecked pytrees)."""
+        return SpaceVar("NodeTable"), SpaceVar("A")
+
+    @property
+    def label(self) -> str:
+        """``cata(<algebra>)``."""
+        return f"cata({self.algebra.label})"
+
+    def __call__(self, table: NodeTable | Unfolded) -> _A:
+        """Fold every tree of `table`; one carrier per root."""
+        if isinstance(table, Unfolded):
+            return fold(self.algebra, table)
+        check_table(self.label, self.algebra.functor, table)
+        out: _A = evaluate(self.algebra, table)
+        return out
+
+
 class TreePara(_TreeFold[_A], Generic[_A]):
     """The paramorphism of an `Algebra` over node tables; built by `cdl.para`."""
 
@@ -70,7 +99,7 @@ class TreePara(_TreeFold[_A], Generic[_A]):
     def __call__(self, table: NodeTable) -> _A:
         """Fold `table`; each cell sees ``(Subtree, result)`` per child."""
         check_table(self.label, self.algebra.functor, table)
-        out: _A = _evaluate(self.algebra, table, subtrees=True)
+        out: _A = evaluate(self.algebra, table, subtrees=True)
         return out
 
 
@@ -87,7 +116,7 @@ class Upwards(_TreeFold[_A], Generic[_A]):
     def __call__(self, table: NodeTable) -> _A:
         """The fold of every node's subtree, stacked in node order."""
         check_table(self.label, self.algebra.functor, table)
-        out: _A = _evaluate(self.algebra, table, every_node=True)
+        out: _A = evaluate(self.algebra, table, every_node=True)
         return out
 
 
@@ -177,7 +206,7 @@ class TreeZygo(_TreeFold[_A], Generic[_A, _B]):
     def __call__(self, table: NodeTable) -> _A:
         """Fold `table` with both algebras; the main result."""
         check_table(self.label, self.algebra.functor, table)
-        _, out = _evaluate(_paired(self.helper, self.algebra, False), table)
+        _, out = evaluate(_paired(self.helper, self.algebra, False), table)
         result: _A = out
         return result
 
@@ -196,7 +225,7 @@ class TreeMutu(_TreeFold[tuple[_A, _B]], Generic[_A, _B]):
     def __call__(self, table: NodeTable) -> tuple[_A, _B]:
         """Fold `table` with both algebras, each seeing both results."""
         check_table(self.label, self.first.functor, table)
-        out: tuple[_A, _B] = _evaluate(_paired(self.first, self.second, True), table)
+        out: tuple[_A, _B] = evaluate(_paired(self.first, self.second, True), table)
         return out
 
 
@@ -311,7 +340,7 @@ class TreeHisto(_TreeFold[_A], Generic[_A]):
         carrier = self.algebra.carrier
         if carrier is not None:
             carrier = _blank(carrier, self.depth, width)
-        history: History[_A] = _evaluate(Algebra(functor, carrier, **cells), table)
+        history: History[_A] = evaluate(Algebra(functor, carrier, **cells), table)
         return history.value
 
 

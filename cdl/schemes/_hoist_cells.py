@@ -1,0 +1,110 @@
+"""Cells split into their work on their parameters alone and the rest.
+
+A fold calls each cell at every level; the operations of a cell that read only its
+parameters (slices of stacked weights, transposes, casts) are done once, before the
+fold (`split`), and the cell runs as a `Hoisted` on what they produced.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.extend.core as jcore
+import numpy as np
+from jaxtyping import Array
+
+from .._para import Para
+from .._space import Space, SpaceVar
+
+Hoist = Callable[[Any], list[Array]]
+Body = Callable[[list[Array], Any], Any]
+
+
+class Hoisted(Para[Any, Any]):
+    """A cell whose work on its parameters alone is done once, before the fold.
+
+    **Arguments:** `residuals`, what that work produced; `body`, the rest of the
+    cell, a function of the residuals and the cell's input (see `split`).
+    """
+
+    residuals: list[Array]
+    body: Body = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Layers to carriers (unchecked pytrees)."""
+        return SpaceVar("F(A)"), SpaceVar("A")
+
+    def __call__(self, x: Any) -> Any:
+        """The cell on one input."""
+        return self.body(self.residuals, x)
+
+
+def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
+    """Split ``cell(x)`` into ``body(hoist(params), x)``; `params`, the cell's arrays.
+
+    `hoist` holds the operations that read the parameters alone (slices of
+    stacked weights, transposes, casts). A fold calling the cell at every step of
+    a scan would redo them at every step: XLA does not move slices out of its
+    loops. Operations that enlarge their operands (broadcasts) stay in `body`,
+    where XLA fuses them. `example` gives the shapes of `x`.
+    """
+    fixed, rest = eqx.partition(cell, eqx.is_inexact_array)
+    fixed_leaves, fixed_def = jax.tree.flatten(fixed)
+    x_def = jax.tree.structure(example)
+    n = len(fixed_leaves)
+
+    def flat(*leaves: Array) -> Any:
+        f = jax.tree.unflatten(fixed_def, leaves[:n])
+        return eqx.combine(f, rest)(jax.tree.unflatten(x_def, leaves[n:]))
+
+    avals = [*jax.eval_shape(lambda: fixed_leaves), *jax.tree.leaves(example)]
+    closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*avals)
+    jaxpr = closed.jaxpr
+    known = set(jaxpr.invars[:n])
+    free = set(jaxpr.constvars)
+    hoisted, kept = [], []
+    for eqn in jaxpr.eqns:
+        ins = [v for v in eqn.invars if isinstance(v, jcore.Var)]
+        if (
+            any(v in known for v in ins)
+            and all(v in known or v in free for v in ins)
+            and not eqn.effects
+            and _size(eqn.outvars) <= _size(ins)
+        ):
+            hoisted.append(eqn)
+            known.update(eqn.outvars)
+        else:
+            kept.append(eqn)
+    if not hoisted:
+        return (
+            jax.tree.leaves,
+            lambda r, x: eqx.combine(jax.tree.unflatten(fixed_def, r), rest)(x),
+        )
+    used = [v for e in kept for v in e.invars] + list(jaxpr.outvars)
+    residuals = list(
+        dict.fromkeys(v for v in used if isinstance(v, jcore.Var) and v in known)
+    )
+    first = jcore.Jaxpr(jaxpr.constvars, jaxpr.invars[:n], residuals, hoisted)
+    second = jcore.Jaxpr(
+        jaxpr.constvars,
+        [*residuals, *jaxpr.invars[n:]],
+        jaxpr.outvars,
+        kept,
+        jaxpr.effects,
+    )
+    hoist_fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(first, closed.consts))
+    body_fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(second, closed.consts))
+    out_def = jax.tree.structure(out_shape)
+
+    def hoist(f: Any) -> list[Array]:
+        return list(hoist_fn(*jax.tree.leaves(f)))
+
+    def body(r: list[Array], x: Any) -> Any:
+        return jax.tree.unflatten(out_def, body_fn(*r, *jax.tree.leaves(x)))
+
+    return hoist, body
+
+
+def _size(atoms: Sequence[Any]) -> int:
+    return sum(int(np.prod(a.aval.shape)) for a in atoms)

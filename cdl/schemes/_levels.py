@@ -1,0 +1,369 @@
+"""The level engine: a `NodeTable`'s levels evaluated in order, and back again.
+
+`evaluate` folds every tree of a table with an algebra. The forward pass
+(`forward`) walks the levels in a `jax.lax.fori_loop` whose length is data: a level
+is, per constructor, a block of consecutive rows, cut into power-of-two chunks
+(`chunks`), each evaluated by the constructor's cell `vmap`ped over its rows. The
+backward pass (`backward`) walks the levels in reverse, chunk by chunk: each chunk
+reads its rows' cotangents, pulls them back through the cell, and adds the
+children's shares into their rows. Only the table's capacity and the algebra fix the
+compiled program; which rows hold nodes and how many levels there are is data, so
+tables of one bucket share one program.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array
+
+from ._functor import Constructor
+from ._hoist_cells import Body, Hoist, Hoisted, split
+from ._tree import Algebra, NodeTable, carrier_template, cell_input
+
+Buffer = Any
+"""A pytree of arrays ``[capacity + 1 + grain, ...]``: one carrier per row."""
+
+
+def chunks(widest: int) -> tuple[int, ...]:
+    """The chunk sizes a block of at most `widest` rows is cut into, largest first.
+
+    A block of width ``w`` (rounded up to the smallest chunk) is the sum of the
+    chunks whose bit is set in it: at most one of each size.
+    """
+    grain = 1 if widest == 1 else 8
+    sizes = [grain]
+    while sizes[-1] * 2 <= widest:
+        sizes.append(sizes[-1] * 2)
+    return tuple(reversed(sizes))
+
+
+def _pieces(block: Array, sizes: tuple[int, ...]) -> Iterator[Any]:
+    """Per chunk size: whether a block uses it, and the chunk's `_Chunk`.
+
+    `block` is a row of `NodeTable.blocks`: first row, width, first payload slot.
+    """
+    start, width, slot = block[0], block[1], block[2]
+    grain = sizes[-1]
+    rounded = (width + grain - 1) // grain * grain
+    for size in sizes:
+        used = (rounded & size) != 0
+        offset = rounded // (2 * size) * (2 * size)
+        yield used, _Chunk(size, start + offset, slot + offset, width - offset)
+
+
+class _Chunk(eqx.Module):
+    """Rows ``first…first + size`` of a block; the first `valid` are its nodes."""
+
+    size: int = eqx.field(static=True)
+    first: Array
+    slot: Array
+    valid: Array
+
+
+class _Pass(eqx.Module):
+    """What both passes read: the algebra (cells hoisted), payloads and table."""
+
+    algebra: Algebra[Any]
+    payloads: dict[str, Any]
+    table: NodeTable
+    subtrees: bool = eqx.field(static=True)
+
+
+def _gather(p: _Pass, name: str, k: _Chunk, buf: Buffer) -> Any:
+    """The children's rows, the payloads and the children's carriers of a chunk."""
+    c = p.algebra.functor.constructor(name)
+    child = jax.lax.dynamic_slice_in_dim(p.table.rows.children, k.first, k.size)
+    child = child[:, : max(c.arity, 1)]
+    pay = jax.tree.map(
+        lambda q: jax.lax.dynamic_slice_in_dim(jnp.asarray(q), k.slot, k.size),
+        p.payloads[name],
+    )
+    kids = jax.tree.map(lambda b: b[child], buf)
+    return child, pay, kids
+
+
+def _cells(p: _Pass, name: str, pay: Any, kids: Any, child: Array) -> Any:
+    """The constructor's cell on every row of a chunk."""
+    c = p.algebra.functor.constructor(name)
+    cell = p.algebra.cells[name]
+    views = p.table if p.subtrees else None
+    size = p.table.capacity
+
+    def one(pay: Any, kids: Any, rows: Array) -> Any:
+        return cell(cell_input(c, pay, kids, rows, size, views))
+
+    return jax.vmap(one)(pay, kids, child)
+
+
+def _write(buf: Buffer, value: Any, first: Array) -> Buffer:
+    """Rows ``first…`` of `buf` set to `value`.
+
+    A chunk's rows past its block's nodes belong to blocks evaluated later (or to
+    the slack past the capacity), so they are written over, never read first.
+    """
+    return jax.tree.map(
+        lambda b, v: jax.lax.dynamic_update_slice_in_dim(
+            b, v.astype(b.dtype), first, 0
+        ),
+        buf,
+        value,
+    )
+
+
+def _level_forward(
+    p: _Pass, names: tuple[str, ...], sizes: tuple[int, ...], level: Array, buf: Any
+) -> Buffer:
+    """Evaluate one level: every block of every constructor in `names`."""
+    for name in names:
+        block = p.table.blocks[level, p.algebra.functor.tag(name)]
+        for used, k in _pieces(block, sizes):
+
+            def chunk(buf: Buffer, k: _Chunk = k, name: str = name) -> Buffer:
+                child, pay, kids = _gather(p, name, k, buf)
+                return _write(buf, _cells(p, name, pay, kids, child), k.first)
+
+            buf = _cond(used, chunk, buf)
+    return buf
+
+
+def _split_names(p: _Pass) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The constructors of the first level, and of the others.
+
+    Level by level, nodes without children are all in the first level; node by
+    node (blocks one row wide), any constructor may come at any step.
+    """
+    cons: tuple[Constructor, ...] = p.algebra.functor.constructors
+    names = tuple(c.name for c in cons)
+    if p.table.widest == 1:
+        return names, names
+    return names, tuple(c.name for c in cons if c.arity)
+
+
+def forward(p: _Pass, template: Any) -> Buffer:
+    """Every node's carrier, level after level, in a buffer of rows."""
+    rows = p.table.capacity + 1 + chunks(p.table.widest)[-1]
+    buf = jax.tree.map(lambda t: jnp.zeros((rows, *t.shape), t.dtype), template)
+    sizes = chunks(p.table.widest)
+    first, rest = _split_names(p)
+    buf = _level_forward(p, first, sizes, jnp.int32(0), buf)
+    return jax.lax.fori_loop(
+        1,
+        p.table.levels,
+        lambda level, b: _level_forward(p, rest, sizes, level, b),
+        buf,
+    )
+
+
+def _read(
+    p: _Pass, names: tuple[str, ...], sizes: tuple[int, ...], level: Array, ct: Any,
+    gs: dict[tuple[str, int], Any],
+) -> dict[tuple[str, int], Any]:  # fmt: skip
+    """The cotangents of a level's chunks (zero past each block's nodes)."""
+    out = dict(gs)
+    for name in names:
+        block = p.table.blocks[level, p.algebra.functor.tag(name)]
+        for used, k in _pieces(block, sizes):
+
+            def read(_: Any, k: _Chunk = k) -> Any:
+                valid = jnp.arange(k.size) < k.valid
+                return jax.tree.map(
+                    lambda c: jnp.where(
+                        valid.reshape(-1, *[1] * (c.ndim - 1)),
+                        jax.lax.dynamic_slice_in_dim(c, k.first, k.size),
+                        0,
+                    ),
+                    ct,
+                )
+
+            out[name, k.size] = _cond(used, read, gs[name, k.size])
+    return out
+
+
+def _level_backward(
+    p: _Pass,
+    local: Callable[..., Any],
+    fixed: dict[str, Any],
+    names: tuple[str, ...],
+    sizes: tuple[int, ...],
+    level: Array,
+    gs: dict[tuple[str, int], Any],
+    carry: Any,
+) -> Any:
+    """Pull one level's cotangents `gs` back to its children, payloads and cells.
+
+    The cotangents were read out of `ct` before (`_read`): read in the same
+    conditional that adds into `ct` in place, they would make XLA copy `ct` at
+    every chunk.
+    """
+    for name in names:
+        block = p.table.blocks[level, p.algebra.functor.tag(name)]
+        for used, k in _pieces(block, sizes):
+
+            def chunk(carry: Any, k: _Chunk = k, name: str = name) -> Any:
+                ct, buf, dres, dpay = carry
+                child, pay, kids = _gather(p, name, k, buf)
+                pay_d, pay_s = eqx.partition(pay, eqx.is_inexact_array)
+                _, vjp = jax.vjp(
+                    lambda r, d, x: local(name, r, eqx.combine(d, pay_s), x, child),
+                    fixed[name],
+                    pay_d,
+                    kids,
+                )
+                dr, dp, dk = vjp(gs[name, k.size])
+                dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dr)}
+                if jax.tree.leaves(dp):
+                    added = jax.tree.map(
+                        lambda a, d: _add_rows(a, d, k.slot), dpay[name], dp
+                    )
+                    dpay = {**dpay, name: added}
+                ct = jax.tree.map(lambda c, d: c.at[child].add(d), ct, dk)
+                return ct, buf, dres, dpay
+
+            carry = _cond(used, chunk, carry)
+    return carry
+
+
+def _cond(used: Array, fn: Callable[[Any], Any], operand: Any) -> Any:
+    """``fn(operand)`` if `used`, else `operand`."""
+    cond: Callable[..., Any] = jax.lax.cond
+    return cond(used, fn, _keep, operand)
+
+
+def _keep(operand: Any) -> Any:
+    return operand
+
+
+def _add_rows(a: Array, d: Array, first: Array) -> Array:
+    """`d` added to rows ``first…`` of `a`."""
+    rows = jax.lax.dynamic_slice_in_dim(a, first, d.shape[0])
+    return jax.lax.dynamic_update_slice_in_dim(a, rows + d.astype(a.dtype), first, 0)
+
+
+def backward(
+    p: _Pass,
+    local: Callable[..., Any],
+    fixed: dict[str, Any],
+    buf: Buffer,
+    ct: Buffer,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The cotangents of the cells' hoisted parameters and of the payloads."""
+    sizes = chunks(p.table.widest)
+    first, rest = _split_names(p)
+    dres = {n: jax.tree.map(jnp.zeros_like, f) for n, f in fixed.items()}
+    pay_d = eqx.filter(p.payloads, eqx.is_inexact_array)
+    dpay = jax.tree.map(jnp.zeros_like, pay_d)
+    levels = p.table.levels
+    blank = {
+        (n, size): jax.tree.map(
+            lambda c, s=size: jnp.zeros((s, *c.shape[1:]), c.dtype), ct
+        )
+        for n in first
+        for size in sizes
+    }
+    gs = _read(p, first, sizes, levels - 1, ct, blank)
+
+    def step(i: Array, carry: Any) -> Any:
+        gs, rest_carry = carry[0], carry[1:]
+        done = _level_backward(p, local, fixed, rest, sizes, levels - i, gs, rest_carry)
+        return (_read(p, first, sizes, levels - i - 1, done[0], gs), *done)
+
+    carry = jax.lax.fori_loop(1, levels, step, (gs, ct, buf, dres, dpay))
+    gs, carry = carry[0], carry[1:]
+    carry = _level_backward(p, local, fixed, first, sizes, jnp.int32(0), gs, carry)
+    _, _, dres, dpay = carry
+    return dres, dpay
+
+
+def evaluate(
+    algebra: Algebra[Any],
+    table: NodeTable,
+    *,
+    subtrees: bool = False,
+    every_node: bool = False,
+) -> Any:
+    """Fold every tree of `table` with `algebra`; with `subtrees`, as a para.
+
+    The result is the carrier at every root, or with `every_node` at every node in
+    node order, padded to the table's capacity (zeros past the last node).
+    """
+    out_rows = table.nodes if every_node else table.roots
+    template = carrier_template(algebra, table)
+    params, static = eqx.partition(algebra, eqx.is_inexact_array)
+    pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
+    splits = _splits(algebra, table, template, subtrees)
+
+    def hoisted(residuals: dict[str, Any]) -> Algebra[Any]:
+        cells = {n: Hoisted(r, splits[n][1]) for n, r in residuals.items()}
+        out: Algebra[Any] = eqx.tree_at(
+            lambda a: a.cells, static, {**static.cells, **cells}
+        )
+        return out
+
+    def plan(p: Any, pd: Any) -> _Pass:
+        alg = hoisted({n: s[0](p.cells[n]) for n, s in splits.items()})
+        return _Pass(alg, eqx.combine(pd, pay_static), table, subtrees)
+
+    @jax.custom_vjp
+    def run(p: Any, pd: Any) -> Any:
+        buf = forward(plan(p, pd), template)
+        return jax.tree.map(lambda b: b[out_rows], buf)
+
+    def run_fwd(p: Any, pd: Any) -> tuple[Any, Any]:
+        buf = forward(plan(p, pd), template)
+        return jax.tree.map(lambda b: b[out_rows], buf), (p, pd, buf)
+
+    def run_bwd(res: Any, g: Any) -> tuple[Any, Any]:
+        p, pd, buf = res
+        ct = jax.tree.map(lambda b, gi: jnp.zeros_like(b).at[out_rows].add(gi), buf, g)
+        # The gradient flows to each cell's residuals, then once through its hoist.
+        fixed, hoist_vjp, loose = {}, {}, {}
+        for name, (hoist, _) in splits.items():
+            fixed[name], hoist_vjp[name], loose[name] = jax.vjp(
+                lambda cp, h=hoist: eqx.partition(h(cp), eqx.is_inexact_array),
+                p.cells[name],
+                has_aux=True,
+            )
+        ps = _Pass(hoisted({}), eqx.combine(pd, pay_static), table, subtrees)
+
+        def local(name: str, r: Any, pay: Any, kids: Any, child: Array) -> Any:
+            q = eqx.tree_at(
+                lambda x: x.algebra,
+                ps,
+                hoisted({name: eqx.combine(r, loose[name])}),
+            )
+            return _cells(q, name, pay, kids, child)
+
+        dres, dpd = backward(ps, local, fixed, buf, ct)
+        dcells = {
+            name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
+        }
+        for name, vjp in hoist_vjp.items():
+            (dcells[name],) = vjp(dres[name])
+        dp = eqx.tree_at(lambda a: a.cells, jax.tree.map(jnp.zeros_like, p), dcells)
+        return dp, dpd
+
+    run.defvjp(run_fwd, run_bwd)
+    return run(params, pay_diff)
+
+
+def _splits(
+    algebra: Algebra[Any], table: NodeTable, template: Any, subtrees: bool
+) -> dict[str, tuple[Hoist, Body]]:
+    """Each cell split into its work on its parameters alone and the rest."""
+    views = table if subtrees else None
+    out = {}
+    for c in algebra.functor.constructors:
+
+        def one(c: Constructor = c) -> Any:
+            rows = table.rows.children[0, : max(c.arity, 1)]
+            pay = jax.tree.map(lambda q: q[0], table.payloads[c.name])
+            kids = jax.tree.map(
+                lambda t: jnp.zeros((len(rows), *t.shape), t.dtype), template
+            )
+            return cell_input(c, pay, kids, rows, table.capacity, views)
+
+        out[c.name] = split(algebra.cells[c.name], jax.eval_shape(one))
+    return out
