@@ -151,8 +151,9 @@ def resnet(
     >>> import equinox as eqx, jax, jax.numpy as jnp
     >>> model, state = eqx.nn.make_with_state(resnet)(
     ...     (1, 1), (8, 16), 1, 10, key=jax.random.key(0))
-    >>> y, state = jax.vmap(model, axis_name="batch", in_axes=((0, None),),
-    ...                     out_axes=(0, None))((jnp.ones((4, 1, 8, 8)), state))
+    >>> batched = jax.vmap(model, axis_name="batch", in_axes=((0, None),),
+    ...                    out_axes=(0, None))
+    >>> y, state = jax.jit(batched)((jnp.ones((4, 1, 8, 8)), state))
     >>> y.shape
     (4, 10)
     """

@@ -4,11 +4,11 @@ Each level copies its features: one copy goes down (pooled), through the levels
 below and back up (a transposed convolution), and is concatenated with the other
 copy, carried across as ``id`` in ``copy >> (id @ inner) >> concat``:
 
->>> import jax, jax.numpy as jnp
+>>> import jax, jax.numpy as jnp, cdl
 >>> from cdl.architectures import unet
->>> model = unet(1, 1, 8, 2, key=jax.random.key(0))
->>> model(jnp.ones((1, 16, 16))).shape
-(1, 16, 16)
+>>> model = unet(1, 1, 4, 2, key=jax.random.key(0))
+>>> model.output_space(cdl.space_of(jnp.ones((1, 16, 16))))
+float[1,16,16]
 """
 
 from typing import Any
