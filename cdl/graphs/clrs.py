@@ -1,0 +1,171 @@
+"""The CLRS-30 Bellman-Ford task: its graph sampler, its output and its score.
+
+Written from "The CLRS Algorithmic Reasoning Benchmark" (Veličković et al., 2022)
+and the sampler it describes. A graph on `n` nodes is Erdős–Rényi: each ordered
+pair ``(i, j)``, the diagonal included, is drawn with probability `p`, and the
+graph keeps the pairs drawn both ways (``A * Aᵀ``), so an edge ``i–j`` is present
+with probability ``p²`` and a self-loop with probability ``p``. Each ordered pair
+also draws a weight uniform in ``[0, 1)``; an undirected edge weighs
+``sqrt(w_ij · w_ji + 1e-3)``. The source is a node drawn uniformly. Training
+graphs have 16 nodes with `p` drawn from ``{0.1, …, 0.9}`` for each graph;
+the out-of-distribution test graphs have 64 nodes and ``p = 0.5``.
+
+The output is the predecessor array `pi` of Bellman-Ford as CLRS runs it: every
+node starts pointing at itself, and a node the source cannot reach keeps doing
+so. The score is the accuracy of the pointers over the nodes (what the paper's
+micro-F1 is for a pointer output).
+
+>>> import numpy as np
+>>> from cdl.graphs import clrs
+>>> data = clrs.sample(3, 16, p=clrs.TRAIN_P, seed=0)
+>>> data.weights.shape, data.source.shape, data.pointers.shape
+((3, 16, 16), (3,), (3, 16))
+>>> bool(np.all(data.weights == data.weights.transpose(0, 2, 1)))
+True
+>>> clrs.pointer_accuracy(data.pointers, data.pointers)
+1.0
+"""
+
+from typing import Final, NamedTuple
+
+import numpy as np
+
+TRAIN_NODES: Final = 16
+"""Nodes of a CLRS-30 training graph."""
+
+TEST_NODES: Final = 64
+"""Nodes of a CLRS-30 (out-of-distribution) test graph."""
+
+TRAIN_P: Final = tuple(round(0.1 * i, 1) for i in range(1, 10))
+"""Edge draws for training: `p` uniform from ``{0.1, …, 0.9}`` per graph."""
+
+TEST_P: Final = (0.5,)
+"""Edge draw of the CLRS-30 test set (the sampler's default)."""
+
+
+class Sample(NamedTuple):
+    """A batch of Bellman-Ford instances of one size.
+
+    **Arguments:**
+
+    - `weights`: ``float32[count, n, n]``, the symmetric weighted adjacency,
+      0 where there is no edge.
+    - `source`: ``int32[count]``, the source of each graph.
+    - `pointers`: ``int32[count, n]``, the predecessor of each node.
+
+    **Returns:** the batch.
+
+    >>> import numpy as np
+    >>> Sample(np.zeros((1, 2, 2)), np.zeros(1, int), np.array([[0, 1]])).pointers
+    array([[0, 1]])
+    """
+
+    weights: np.ndarray
+    source: np.ndarray
+    pointers: np.ndarray
+
+
+def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """A weighted undirected Erdős–Rényi graph as CLRS samples it.
+
+    **Arguments:** `n`, the nodes; `p`, the probability of each one-way draw;
+    `rng`, a NumPy generator.
+
+    **Returns:** ``float32[n, n]``, symmetric, 0 where there is no edge.
+
+    >>> g = er_graph(5, 1.0, np.random.default_rng(0))
+    >>> bool((g > 0).all()), bool((g < 1.001).all())
+    (True, True)
+    """
+    if n < 1 or not 0.0 <= p <= 1.0:
+        raise ValueError(
+            f"er_graph: expected n >= 1 and p in [0, 1], got n={n}, p={p}."
+        )
+    drawn = rng.binomial(1, p, size=(n, n))
+    drawn = drawn * drawn.T
+    w = rng.uniform(0.0, 1.0, size=(n, n))
+    w = np.sqrt(w * w.T + 1e-3)
+    return (drawn * w).astype(np.float32)
+
+
+def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
+    """The predecessor array of Bellman-Ford from `source`, as CLRS computes it.
+
+    Rounds relax every edge from the distances of the round before, until no
+    distance changes; a node points at the node it was last improved from (the
+    first such node on a tie), the source and unreached nodes at themselves.
+
+    **Arguments:** `weights`, ``[n, n]`` (0: no edge); `source`, a node.
+
+    **Returns:** ``int32[n]``.
+
+    >>> w = np.array([[0, 1, 5], [1, 0, 1], [5, 1, 0]], np.float32)
+    >>> bellman_ford(w, 0)
+    array([0, 0, 1], dtype=int32)
+    """
+    n = weights.shape[0]
+    if not 0 <= source < n:
+        raise ValueError(
+            f"bellman_ford: source must be a node in [0, {n}), got {source}."
+        )
+    d = np.zeros(n)
+    pi = np.arange(n, dtype=np.int32)
+    reached = np.zeros(n, dtype=bool)
+    reached[source] = True
+    edge = weights != 0
+    while True:
+        before, was = d.copy(), reached.copy()
+        offers = np.where(was[:, None] & edge, before[:, None] + weights, np.inf)
+        best, via = offers.min(axis=0), offers.argmin(axis=0)
+        offered = np.isfinite(best)
+        better = offered & (~was | (best < before))
+        d[better], pi[better] = best[better], via[better]
+        reached |= offered
+        if np.array_equal(d, before) and np.array_equal(reached, was):
+            return pi
+
+
+def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample:
+    """`count` Bellman-Ford instances on `nodes` nodes, with their pointers.
+
+    **Arguments:** `count`, `nodes`; `p`, the edge draws (one chosen uniformly
+    per graph: `TRAIN_P` or `TEST_P`); `seed`.
+
+    **Returns:** a `Sample`.
+
+    >>> s = sample(2, 8, p=TEST_P, seed=1)
+    >>> s.weights.dtype, s.pointers.dtype, s.source.tolist() == s.source.tolist()
+    (dtype('float32'), dtype('int32'), True)
+    """
+    if count < 1 or not p:
+        raise ValueError(
+            f"sample: expected count >= 1 and at least one p, got count={count}, p={p}."
+        )
+    rng = np.random.default_rng(seed)
+    weights = np.empty((count, nodes, nodes), np.float32)
+    source = np.empty(count, np.int32)
+    pointers = np.empty((count, nodes), np.int32)
+    for i in range(count):
+        weights[i] = er_graph(nodes, float(rng.choice(p)), rng)
+        source[i] = rng.integers(nodes)
+        pointers[i] = bellman_ford(weights[i], int(source[i]))
+    return Sample(weights, source, pointers)
+
+
+def pointer_accuracy(predicted: np.ndarray, pointers: np.ndarray) -> float:
+    """The CLRS score of a pointer output: the fraction of nodes pointing right.
+
+    **Arguments:** `predicted` and `pointers`, ``int[count, n]``.
+
+    **Returns:** a float in ``[0, 1]``.
+
+    >>> pointer_accuracy(np.array([[0, 1], [1, 1]]), np.array([[0, 1], [0, 1]]))
+    0.75
+    """
+    predicted, pointers = np.asarray(predicted), np.asarray(pointers)
+    if predicted.shape != pointers.shape:
+        raise ValueError(
+            f"pointer_accuracy: predicted shape {predicted.shape} != "
+            f"pointers shape {pointers.shape}."
+        )
+    return float(np.mean(predicted == pointers))
