@@ -61,6 +61,11 @@ def test_sources_uniform(train: clrs.Sample) -> None:
     assert counts.min() > 30 and counts.max() < 100
 
 
+@pytest.fixture(scope="module")
+def distances(train: clrs.Sample, test: clrs.Sample) -> dict[int, np.ndarray]:
+    return {data.weights.shape[1]: _distances(data) for data in (train, test)}
+
+
 def _distances(data: clrs.Sample) -> np.ndarray:
     w = data.weights.copy()
     n = w.shape[1]
@@ -74,11 +79,11 @@ def _distances(data: clrs.Sample) -> np.ndarray:
 
 
 def test_pointers_are_shortest_path_predecessors(
-    train: clrs.Sample, test: clrs.Sample
+    train: clrs.Sample, test: clrs.Sample, distances: dict[int, np.ndarray]
 ) -> None:
     for data in (train, test):
-        d = _distances(data)
         n = data.weights.shape[1]
+        d = distances[n]
         nodes = np.arange(n)
         for w, s, pi, dist in zip(
             data.weights, data.source, data.pointers, d, strict=True
@@ -92,10 +97,10 @@ def test_pointers_are_shortest_path_predecessors(
             np.testing.assert_allclose(dist[u] + w[u, v], dist[v], rtol=1e-5)
 
 
-def test_reachability(train: clrs.Sample, test: clrs.Sample) -> None:
+def test_reachability(distances: dict[int, np.ndarray]) -> None:
     # Dense 64-node test graphs are connected; sparse training graphs often not.
-    assert np.all(np.isfinite(_distances(test)))
-    reached = np.isfinite(_distances(train)).mean(axis=1)
+    assert np.all(np.isfinite(distances[clrs.TEST_NODES]))
+    reached = np.isfinite(distances[clrs.TRAIN_NODES]).mean(axis=1)
     assert 0.6 < reached.mean() < 0.95 and reached.min() < 0.2
 
 
