@@ -10,6 +10,7 @@ guarded, so a failure inside the plugin falls back to mypy's own answer.
 from collections.abc import Callable
 from typing import TypeVar
 
+from mypy.nodes import MypyFile
 from mypy.options import Options
 from mypy.plugin import (
     AnalyzeTypeContext,
@@ -39,7 +40,13 @@ from ._names import (
     UNARY_FUNCTIONS,
     UNARY_METHODS,
 )
-from ._types import Env, array_dims, callee_name
+from ._types import (
+    Env,
+    ModuleConstants,
+    array_dims,
+    callee_name,
+    use_module_constants,
+)
 
 _Ctx = TypeVar("_Ctx")
 _Out = TypeVar("_Out")
@@ -48,20 +55,21 @@ _Out = TypeVar("_Out")
 class CdlPlugin(Plugin):
     """Shape checks for cdl morphisms and the jax operations in their bodies.
 
-    mypy makes one from its options; each ``get_*_hook`` answers for the names the
-    plugin checks and leaves every other name to mypy and the other plugins.
+        mypy makes one from its options; each ``get_*_hook`` answers for the names the
+        plugin checks and leaves every other name to mypy and the other plugins.
 
-    **Arguments:** `options`, mypy's options.
+        **Arguments:** `options`, mypy's options.
 
-    **Returns:** the plugin.
+        **Returns:** the plugin.
 
-    >>> from mypy.options import Options
-    >>> plugin = CdlPlugin(Options())
-    >>> plugin.set_modules({})
-    >>> plugin.get_method_hook("jax._src.basearray.Array.__matmul__") is not None
-    True
-    >>> plugin.get_function_hook("builtins.len") is None
-    True
+        >>> from mypy.nodes import MypyFile
+    from mypy.options import Options
+        >>> plugin = CdlPlugin(Options())
+        >>> plugin.set_modules({})
+        >>> plugin.get_method_hook("jax._src.basearray.Array.__matmul__") is not None
+        True
+        >>> plugin.get_function_hook("builtins.len") is None
+        True
     """
 
     def __init__(self, options: Options) -> None:
@@ -71,6 +79,11 @@ class CdlPlugin(Plugin):
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
+
+    def set_modules(self, modules: dict[str, MypyFile]) -> None:
+        """Keep mypy's trees: module-level constants are read from them."""
+        super().set_modules(modules)
+        use_module_constants(ModuleConstants(modules))
 
     def _names_dimensions(self, fullname: str) -> bool:
         """Whether the callee `fullname` is user code with named dimensions.

@@ -13,13 +13,16 @@ from typing import Final
 
 from mypy.checker import TypeChecker
 from mypy.nodes import (
+    AssignmentStmt,
     CallExpr,
     Context,
     Expression,
     IntExpr,
     ListExpr,
     MemberExpr,
+    MypyFile,
     NameExpr,
+    OperatorAssignmentStmt,
     OpExpr,
     SymbolTableNode,
     TupleExpr,
@@ -204,14 +207,77 @@ def renamer() -> Callable[[str], str]:
 # -- constant folding of size arguments ---------------------------------------------
 
 
+class ModuleConstants:
+    """Module-level int constants assigned once (``HIDDEN = 128``, no ``Final`` needed).
+
+    Read from the modules' trees: a name bound by exactly one top-level assignment to
+    a foldable int, and never re-bound there (``+=``, a second assignment), is that
+    int.
+
+    **Arguments:** `modules`, mypy's trees by module name.
+
+    **Returns:** the table.
+    """
+
+    def __init__(self, modules: dict[str, MypyFile]) -> None:
+        self.modules = modules
+        self._values: dict[str, dict[str, int]] = {}
+
+    def value(self, var: Var) -> int | None:
+        """The constant `var` is bound to, None when it is not one."""
+        module, _, name = var.fullname.rpartition(".")
+        tree = self.modules.get(module)
+        if tree is None:
+            return None
+        symbol = tree.names.get(name)
+        if symbol is None or symbol.node is not var:
+            return None
+        if module not in self._values:
+            self._values[module] = {}  # filled in order: later constants see earlier
+            self._scan(tree, self._values[module])
+        return self._values[module].get(name)
+
+    def _scan(self, tree: MypyFile, values: dict[str, int]) -> None:
+        bindings: dict[str, int] = {}
+        rvalues: dict[str, Expression] = {}
+        for stmt in tree.defs:
+            targets: list[Expression] = []
+            if isinstance(stmt, AssignmentStmt):
+                targets = list(stmt.lvalues)
+            elif isinstance(stmt, OperatorAssignmentStmt):
+                targets = [stmt.lvalue, stmt.lvalue]  # re-binds: never a constant
+            for target in targets:
+                names = [target] if isinstance(target, NameExpr) else []
+                if isinstance(target, TupleExpr | ListExpr):
+                    names = [i for i in target.items if isinstance(i, NameExpr)] * 2
+                for name in names:
+                    bindings[name.name] = bindings.get(name.name, 0) + 1
+                    if isinstance(stmt, AssignmentStmt):
+                        rvalues[name.name] = stmt.rvalue
+        for name, count in bindings.items():
+            value = fold(rvalues[name]) if count == 1 and name in rvalues else None
+            if value is not None:
+                values[name] = value
+
+
+_constants: list[ModuleConstants] = []
+
+
+def use_module_constants(table: ModuleConstants) -> None:
+    """Let `fold` read module-level constants from `table` (the plugin's modules)."""
+    _constants[:] = [table]
+
+
 def fold(expr: Expression) -> int | None:
-    """The value of an int expression built from literals and ``Final`` names."""
+    """The value of an int expression of literals, ``Final`` names and constants."""
     if isinstance(expr, IntExpr):
         return expr.value
     if isinstance(expr, NameExpr | MemberExpr):
         node = expr.node
         if isinstance(node, Var) and type(node.final_value) is int:
             return node.final_value
+        if isinstance(node, Var) and _constants:
+            return _constants[0].value(node)
         return None
     if isinstance(expr, UnaryExpr) and expr.op == "-":
         value = fold(expr.expr)
