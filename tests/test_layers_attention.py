@@ -57,7 +57,7 @@ def test_cross_attention_equals_equinox_and_padding_masks_keys() -> None:
     assert jnp.allclose(plain((x, memory)), twin(x, memory, memory), atol=1e-5)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(st.integers(2, 8), st.integers(0, 7), st.integers(0, 10_000))
 def test_causal_attention_at_t_ignores_later_positions(
     length: int, t: int, seed: int
@@ -70,7 +70,7 @@ def test_causal_attention_at_t_ignores_later_positions(
     assert jnp.allclose(layer(x)[: t + 1], layer(changed)[: t + 1], atol=1e-5)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(st.integers(2, 8), st.integers(1, 7), st.integers(0, 10_000))
 def test_padded_positions_are_never_read(length: int, real: int, seed: int) -> None:
     real = min(real, length)

@@ -88,7 +88,7 @@ def test_pools_equal_equinox_and_know_their_output_sizes(
 
 @pytest.mark.parametrize(
     ("stride", "padding", "output_padding"),
-    [(1, 0, 0), (2, 0, 0), (2, 1, 1), (3, 1, 0)],
+    [(1, 0, 0), (2, 1, 1)],
 )
 def test_transposed_convolutions_equal_equinox(
     stride: int, padding: int, output_padding: int

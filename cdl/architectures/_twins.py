@@ -5,12 +5,13 @@ Each twin is the same network written the way an Equinox user writes it:
 cdl model, it holds the same numbers, so both compute the same function; tests
 compare them to 1e-5 and the benchmark times their training steps.
 
->>> import jax, jax.numpy as jnp
+>>> import equinox as eqx, jax, jax.numpy as jnp
 >>> from cdl.architectures import gpt
 >>> model = gpt(11, 16, 1, 2, 8, key=jax.random.key(0))
 >>> twin = gpt_twin(model)
+>>> run = eqx.filter_jit(lambda m, x: m(x))
 >>> tokens = jnp.array([1, 2, 3])
->>> bool(jnp.allclose(model(tokens), twin(tokens), atol=1e-5))
+>>> bool(jnp.allclose(run(model, tokens), run(twin, tokens), atol=1e-5))
 True
 """
 
