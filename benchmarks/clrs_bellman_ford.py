@@ -143,6 +143,20 @@ def predict(model: PointerNet, data: clrs.Sample, chunk: int = 16) -> np.ndarray
     return np.concatenate(out)
 
 
+def heuristics(data: clrs.Sample) -> dict[str, np.ndarray]:
+    """Untrained reference pointers: every node at itself; at its lightest edge."""
+    count, n = data.pointers.shape
+    nodes = np.arange(n)
+    light = np.where(data.weights > 0, data.weights, np.inf)
+    light[:, nodes, nodes] = np.inf
+    lightest = np.where(np.isfinite(light.min(axis=1)), light.argmin(axis=1), nodes)
+    lightest[np.arange(count), data.source] = data.source
+    return {
+        "every node at itself": np.broadcast_to(nodes, (count, n)),
+        "every node at its lightest edge": lightest,
+    }
+
+
 def train(
     aggregate: str,
     data: clrs.Sample,
@@ -232,6 +246,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, list[float]]]:
         print(f"{'cdl ' + name + ' aggregation':<36}{cells[0]:>16}{cells[1]:>18}")
     for label, value in PUBLISHED.items():
         print(f"{label:<36}{'':>16}{value:>18.3f}")
+    near, far = heuristics(val), heuristics(test)
+    for label in near:
+        a = clrs.pointer_accuracy(near[label], val.pointers)
+        b = clrs.pointer_accuracy(far[label], test.pointers)
+        print(f"{label + ' (no training)':<36}{a:>16.3f}{b:>18.3f}")
     print()
     ood = {name: statistics.mean(scores[name]["ood"]) for name in names}
     if "min" in ood:

@@ -64,3 +64,21 @@ def test_tiny_benchmark_run(capsys: pytest.CaptureFixture[str]) -> None:
     targets = [line for line in out.splitlines() if line.startswith("target: ")]
     assert len(targets) == 2
     assert all(line.endswith((" met", " missed")) for line in targets)
+
+
+def test_heuristics_are_valid_pointers() -> None:
+    data = clrs.sample(20, 10, p=clrs.TRAIN_P, seed=5)
+    found = bench.heuristics(data)
+    nodes = np.arange(10)
+    at_self = found["every node at itself"]
+    assert clrs.pointer_accuracy(at_self, data.pointers) == pytest.approx(
+        float(np.mean(data.pointers == nodes))
+    )
+    lightest = found["every node at its lightest edge"]
+    for w, s, pi in zip(data.weights, data.source, lightest, strict=True):
+        assert pi[s] == s
+        moved = pi != nodes
+        assert np.all(w[pi[moved], nodes[moved]] != 0)
+        weights = np.where(w > 0, w, np.inf)
+        np.fill_diagonal(weights, np.inf)
+        assert np.all(w[pi[moved], nodes[moved]] == weights.min(axis=0)[moved])
