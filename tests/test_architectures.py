@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -89,41 +92,55 @@ def test_resnet_equals_its_equinox_twin_in_training() -> None:
     assert jnp.allclose(ours, theirs, atol=1e-5)
 
 
+def abstract(build: Callable[[], Any]) -> Any:
+    """Build a model with every array abstract: its spaces are checked, nothing runs."""
+    return eqx.filter_eval_shape(build)
+
+
 def test_a_mistyped_width_is_a_composition_error_naming_both_sides() -> None:
-    embed = cdl.Each(cdl.Embedding(50, 32, key=KEY))
+    embed = abstract(lambda: cdl.Each(cdl.Embedding(50, 32, key=KEY)))
     with pytest.raises(
         cdl.CompositionError, match=r"each\(Embedding.*DecoderBlock\(16"
     ):
-        embed >> transformer_block(16, 4, causal=True, key=KEY)
+        abstract(lambda: embed >> transformer_block(16, 4, causal=True, key=KEY))
     with pytest.raises(cdl.CompositionError, match=r"BatchNorm\(8\).*BasicBlock\(4→8"):
-        conv_bn(1, 8, 3, 1, key=KEY) >> basic_block(4, 8, key=KEY)
-    down_up = (
-        cdl.MaxPool2d(2)
-        >> double_conv(8, 16, key=KEY)
-        >> cdl.ConvTranspose2d(16, 8, 2, stride=2, key=KEY)
-    )
-    level = double_conv(1, 8, key=KEY) >> cdl.Copy() >> (cdl.Identity() @ down_up)
+        abstract(lambda: conv_bn(1, 8, 3, 1, key=KEY) >> basic_block(4, 8, key=KEY))
+
+    def unet_level() -> Any:
+        down_up = (
+            cdl.MaxPool2d(2)
+            >> double_conv(8, 16, key=KEY)
+            >> cdl.ConvTranspose2d(16, 8, 2, stride=2, key=KEY)
+        )
+        level = double_conv(1, 8, key=KEY) >> cdl.Copy() >> (cdl.Identity() @ down_up)
+        return level >> cdl.Concat(axis=0) >> double_conv(12, 8, key=KEY)
+
     with pytest.raises(cdl.CompositionError, match=r"Concat.*Conv2d\(12→8"):
-        level >> cdl.Concat(axis=0) >> double_conv(12, 8, key=KEY)
-    patches = cdl.Conv2d(1, 16, 2, stride=2, key=KEY) >> cdl.Reshape(16, 16)
+        abstract(unet_level)
+
+    def vit_start() -> Any:
+        patches = cdl.Conv2d(1, 16, 2, stride=2, key=KEY) >> cdl.Reshape(16, 16)
+        positions = cdl.LearnedPositions(16, 16, key=KEY)
+        return (
+            patches >> cdl.Transpose() >> positions >> transformer_block(32, 4, key=KEY)
+        )
+
     with pytest.raises(
         cdl.CompositionError, match=r"LearnedPositions.*EncoderBlock\(32"
     ):
-        (
-            patches
-            >> cdl.Transpose()
-            >> cdl.LearnedPositions(16, 16, key=KEY)
-            >> (transformer_block(32, 4, key=KEY))
-        )
+        abstract(vit_start)
 
 
 def test_sizes_are_known_statically() -> None:
     image = cdl.space_of(jnp.ones((1, 16, 16)))
-    assert unet(1, 3, 4, 2, key=KEY).output_space(image).shape == (3, 16, 16)
-    model, state = eqx.nn.make_with_state(resnet)((1, 1), (4, 8), 1, 10, key=KEY)
-    out = model.output_space(cdl.space_of((jnp.ones((1, 16, 16)), state)))
-    assert repr(out) == "(float[10] × State)"
-    assert repr(vit(8, 2, 1, 10, 16, 1, 2, key=KEY).cod) == "float[10]"
+    net = abstract(lambda: unet(1, 3, 4, 2, key=KEY))
+    assert net.output_space(image).shape == (3, 16, 16)
+    model = abstract(lambda: resnet((1, 1), (4, 8), 1, 10, key=KEY))
+    out = model.output_space(cdl.space_of((jnp.ones((1, 16, 16)), "state")))
+    assert repr(out) == "(float[10] × str)"
+    assert (
+        repr(abstract(lambda: vit(8, 2, 1, 10, 16, 1, 2, key=KEY)).cod) == "float[10]"
+    )
 
 
 def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> None:
@@ -138,7 +155,7 @@ def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> N
 
 
 def test_diagrams_collapse_blocks() -> None:
-    model = gpt(13, 16, 2, 2, 12, tied=False, key=KEY)
+    model = abstract(lambda: gpt(13, 16, 2, 2, 12, tied=False, key=KEY))
     boxes = cdl.draw(model).boxes()
     assert boxes.count("DecoderBlock(16, heads=2)") == 2
     inner = cdl.draw(layers_of(model, cdl.Block)[0].body).boxes()
