@@ -55,21 +55,20 @@ _Out = TypeVar("_Out")
 class CdlPlugin(Plugin):
     """Shape checks for cdl morphisms and the jax operations in their bodies.
 
-        mypy makes one from its options; each ``get_*_hook`` answers for the names the
-        plugin checks and leaves every other name to mypy and the other plugins.
+    mypy makes one from its options; each ``get_*_hook`` answers for the names the
+    plugin checks and leaves every other name to mypy and the other plugins.
 
-        **Arguments:** `options`, mypy's options.
+    **Arguments:** `options`, mypy's options.
 
-        **Returns:** the plugin.
+    **Returns:** the plugin.
 
-        >>> from mypy.nodes import MypyFile
-    from mypy.options import Options
-        >>> plugin = CdlPlugin(Options())
-        >>> plugin.set_modules({})
-        >>> plugin.get_method_hook("jax._src.basearray.Array.__matmul__") is not None
-        True
-        >>> plugin.get_function_hook("builtins.len") is None
-        True
+    >>> from mypy.options import Options
+    >>> plugin = CdlPlugin(Options())
+    >>> plugin.set_modules({})
+    >>> plugin.get_method_hook("jax._src.basearray.Array.__matmul__") is not None
+    True
+    >>> plugin.get_function_hook("builtins.len") is None
+    True
     """
 
     def __init__(self, options: Options) -> None:

@@ -1,4 +1,4 @@
-"""An Equinox MLP trained on batches: the module under jax.vmap, grads by filter_grad."""
+"""An Equinox MLP trained on batches: the module under jax.vmap, filter_grad."""
 
 import equinox as eqx
 import jax

@@ -8,7 +8,9 @@ from jaxtyping import Array, Float
 def rnn(
     xs: Float[Array, "t d"], h0: Float[Array, " h"], w: Float[Array, "h d"]
 ) -> Float[Array, " h"]:
-    def step(h: Float[Array, " h"], x: Float[Array, " d"]) -> tuple[Float[Array, " h"], None]:
+    def step(
+        h: Float[Array, " h"], x: Float[Array, " d"]
+    ) -> tuple[Float[Array, " h"], None]:
         return jnp.tanh(w @ x + h), None
 
     h, _ = jax.lax.scan(step, h0, xs)
