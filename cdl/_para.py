@@ -303,7 +303,7 @@ class Tensor(
     def __init__(self, *factors: Para[Any, Any]) -> None:
         super().__init__(*factors)
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self, x: tuple[Any, ...], *, key: PRNGKeyArray | None = None
     ) -> tuple[Any, ...]:
         """Run each factor on its component."""
