@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check cdl examples tests benchmarks scripts typesafety
-	$(BIN)/ruff format --check cdl examples tests benchmarks scripts typesafety
+	$(BIN)/ruff check cdl examples tests benchmarks scripts typesafety _cdl_cli.py
+	$(BIN)/ruff format --check cdl examples tests benchmarks scripts typesafety _cdl_cli.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy cdl examples

@@ -1,6 +1,5 @@
 """The public face of cdl, read by type checkers and by the lazy loader."""
 
-
 from . import games as games, graphs as graphs, optics as optics
 from ._para import (
     Compose as Compose,
