@@ -287,8 +287,30 @@ def evaluate(
     """Fold every tree of `table` with `algebra`; with `subtrees`, as a para.
 
     The result is the carrier at every root, or with `every_node` at every node in
-    node order, padded to the table's capacity (zeros past the last node).
+    node order, padded to the table's capacity (zeros past the last node). Called
+    outside `jax.jit`, the fold is compiled once per algebra structure and table
+    bucket and reused, as under `jit`.
     """
+    leaves = jax.tree.leaves((algebra, table))
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        return _evaluate(algebra, table, subtrees=subtrees, every_node=every_node)
+    return _compiled(algebra, table, subtrees, every_node)
+
+
+@eqx.filter_jit
+def _compiled(
+    algebra: Algebra[Any], table: NodeTable, subtrees: bool, every_node: bool
+) -> Any:
+    return _evaluate(algebra, table, subtrees=subtrees, every_node=every_node)
+
+
+def _evaluate(
+    algebra: Algebra[Any],
+    table: NodeTable,
+    *,
+    subtrees: bool = False,
+    every_node: bool = False,
+) -> Any:
     out_rows = table.nodes if every_node else table.roots
     template = carrier_template(algebra, table)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
