@@ -52,7 +52,10 @@ def _errors(
     targets: list[str], folder: pathlib.Path, cwd: pathlib.Path, plugin: bool
 ) -> set[tuple[str, int]]:
     """(file, line) of each error mypy reports on `targets`."""
-    cache = cache_dir().with_name(cache_dir().name + ("" if plugin else "-plain"))
+    # Caches of their own (the type-level cases use cache_dir() with another config,
+    # and may run at the same time in another worker).
+    suffix = "-real-code" if plugin else "-real-code-plain"
+    cache = cache_dir().with_name(cache_dir().name + suffix)
     run = subprocess.run(
         [
             sys.executable,
