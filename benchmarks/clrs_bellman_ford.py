@@ -237,20 +237,20 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, list[float]]]:
         f"(train {args.train} graphs, {args.epochs} epochs, hidden {args.hidden}, "
         f"{args.steps} steps, no hints)"
     )
-    print(f"{'model':<36}{'16 nodes':>16}{'64 nodes (OOD)':>18}")
+    print(f"{'model':<48}{'16 nodes':>16}{'64 nodes (OOD)':>18}")
     for name in names:
         cells = [
             f"{statistics.mean(v):.3f} ± {statistics.pstdev(v):.3f}"
             for v in (scores[name]["in"], scores[name]["ood"])
         ]
-        print(f"{'cdl ' + name + ' aggregation':<36}{cells[0]:>16}{cells[1]:>18}")
+        print(f"{'cdl ' + name + ' aggregation':<48}{cells[0]:>16}{cells[1]:>18}")
     for label, value in PUBLISHED.items():
-        print(f"{label:<36}{'':>16}{value:>18.3f}")
+        print(f"{label:<48}{'':>16}{value:>18.3f}")
     near, far = heuristics(val), heuristics(test)
     for label in near:
         a = clrs.pointer_accuracy(near[label], val.pointers)
         b = clrs.pointer_accuracy(far[label], test.pointers)
-        print(f"{label + ' (no training)':<36}{a:>16.3f}{b:>18.3f}")
+        print(f"{label + ' (no training)':<48}{a:>16.3f}{b:>18.3f}")
     print()
     ood = {name: statistics.mean(scores[name]["ood"]) for name in names}
     if "min" in ood:
