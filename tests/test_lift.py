@@ -105,7 +105,7 @@ def test_jit_grad_and_vmap_agree_with_the_module() -> None:
     assert eqx.tree_equal(ours.fn, theirs, rtol=1e-6, atol=1e-6)
 
 
-def test_a_lifted_module_serialises_and_trains() -> None:
+def test_a_lifted_module_serialises() -> None:
     f = lifted_mlp()
     buffer = io.BytesIO()
     eqx.tree_serialise_leaves(buffer, f)
@@ -114,6 +114,10 @@ def test_a_lifted_module_serialises_and_trains() -> None:
     restored = eqx.tree_deserialise_leaves(buffer, other)
     assert eqx.tree_equal(restored, f)
 
+
+@pytest.mark.slow
+def test_a_lifted_module_trains_with_fit() -> None:
+    f = lifted_mlp()
     xs = jax.random.normal(KEY, (64, 4))
     ys = xs[:, :3] * 2.0
     learner = cdl.Learner(f, cdl.MeanSquaredError(), cdl.Adam(1e-2))
