@@ -1,5 +1,6 @@
 """Stochastic regularisation: `Dropout`, and `inference_mode` to switch it off."""
 
+import copy
 from typing import TypeVar
 
 import equinox as eqx
@@ -52,8 +53,30 @@ class Dropout(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
         return jnp.where(keep, x / (1 - self.p), 0.0)
 
 
+def _has_mode(node: object) -> bool:
+    return isinstance(node, eqx.Module) and hasattr(node, "inference")
+
+
+def _switched(node: object, value: bool) -> object:
+    """`node` with its `inference` flag (and those of modules inside) set."""
+    if not _has_mode(node):
+        return node
+    inner = jax.tree.map(
+        lambda child: _switched(child, value),
+        node,
+        is_leaf=lambda child: child is not node and _has_mode(child),
+    )
+    out = copy.copy(inner)
+    object.__setattr__(out, "inference", value)
+    return out
+
+
 def inference_mode(model: _M, value: bool = True) -> _M:
-    """`model` with every `Dropout` inside switched to inference (or back).
+    """`model` with every layer that has a mode switched to inference (or back).
+
+    It sets the ``inference`` flag of every module that has one: `Dropout`,
+    `BatchNorm`, and Equinox layers such as `equinox.nn.Dropout`, whether the
+    flag is a static field or a leaf.
 
     **Arguments:** `model`, any pytree of morphisms; `value`, the mode to set.
 
@@ -63,11 +86,7 @@ def inference_mode(model: _M, value: bool = True) -> _M:
     >>> cdl.inference_mode(cdl.Tanh() >> cdl.Dropout(0.1)).factors[1].inference
     True
     """
-
-    def switch(node: object) -> object:
-        return Dropout(node.p, inference=value) if isinstance(node, Dropout) else node
-
     switched: _M = jax.tree.map(
-        switch, model, is_leaf=lambda node: isinstance(node, Dropout)
+        lambda node: _switched(node, value), model, is_leaf=_has_mode
     )
     return switched
