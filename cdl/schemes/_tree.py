@@ -158,8 +158,9 @@ class NodeTable(eqx.Module):
         - `strategy`: ``"levels"`` (all nodes of one height at once; the default)
           or ``"nodes"`` (one node per step, in topological order).
         - `buckets`: how the capacity is chosen: the default ``"quarters"``
-          (see `DEFAULT_BUCKETS`), your own increasing capacities (the smallest
-          that fits is taken; past the largest, the default), or ``None`` for
+          (16, then 2^k times 1, 1.25, 1.5 or 1.75), your own increasing
+          capacities (the smallest that fits is taken; past the largest, the
+          default), or ``None`` for
           exactly the number of nodes (one compiled program per size).
 
         **Returns:** the `NodeTable`; raises `ValueError` for a tag, child or root
