@@ -118,7 +118,10 @@ def _as_jax(x: object) -> Any:
     if isinstance(x, np.ndarray | np.generic):
         return jax.numpy.asarray(x)
     if isinstance(x, tuple):
-        return tuple(_as_jax(part) for part in x)
+        parts = tuple(_as_jax(part) for part in x)
+        if all(new is old for new, old in zip(parts, x, strict=True)):
+            return x  # nothing converted: keep the tuple, named or not
+        return type(x)(*parts) if hasattr(x, "_fields") else parts
     return x
 
 
