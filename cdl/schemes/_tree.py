@@ -636,8 +636,6 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
 
     def __call__(self, layer: Layer[_A]) -> _A:
         """Apply the constructor's cell to the layer's payload and children."""
-        # A call through `cdl.Para` may hand the layer over as a plain triple.
-        layer = Layer(*layer)
         c = self.functor.constructor(layer.constructor)
         payload = jnp.zeros(0) if not c.payload else layer.payload
         children: Any = tuple(layer.children)
