@@ -214,7 +214,7 @@ def _draw(
     _suffix_checked(output, "OUTPUT")
     diagram = draw(_load_model(model), output)
     width, height = diagram.size
-    Console().print(
+    Console(soft_wrap=True).print(
         f"{output}: {len(diagram.boxes())} boxes, {width:g}×{height:g} pixels"
     )
 

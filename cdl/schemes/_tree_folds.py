@@ -145,7 +145,8 @@ def upwards(algebra: Algebra[_A]) -> Upwards[_A]:
     ...     def __call__(self, x):
     ...         return x[1][0] + x[1][1]
     >>> total = cdl.Algebra(cdl.TreeF, Leaf=Leaf(), Node=Add())
-    >>> cdl.upwards(total)(cdl.tree_table(cdl.TreeF, ((1.0, 2.0), 4.0)))
+    >>> table = cdl.tree_table(cdl.TreeF, ((1.0, 2.0), 4.0))
+    >>> cdl.upwards(total)(table)[: table.size]
     Array([1., 2., 3., 4., 7.], dtype=float32)
     """
     return Upwards(algebra)
