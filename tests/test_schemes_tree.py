@@ -87,7 +87,7 @@ def test_forest_folds_every_tree(forest):
         )
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(trees(10), st.sampled_from(["levels", "nodes"]))
 def test_gradient_rule_matches_autodiff_of_the_reference(tree, strategy):
     alg = tree_algebra(1)
