@@ -271,10 +271,11 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
         else:
             start = 0
             for step in _runs.plan(self.factors):
-                step_keys = keys[start : start + len(step)]
-                start += len(step)
-                if len(step) == 1:
-                    out = apply(step[0], out, step_keys[0])
+                size = len(step.factors)
+                step_keys = keys[start : start + size]
+                start += size
+                if size == 1:
+                    out = apply(step.factors[0], out, step_keys[0])
                 else:
                     out = _runs.run(step, out, step_keys, apply)
         result: C = out

@@ -206,13 +206,13 @@ class Repeat(Para[A, A]):
     def __init__(self, cell: Para[A, A], times: int) -> None:
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise ValueError(_messages.bad_times(times))
-        dom, cod = cell.signature()
+        dom, _ = cell.signature()
+        out = cell.output_space(dom)
         try:
-            Unifier().unify(cod, cell.output_space(dom))
-            Unifier().unify(dom, cell.output_space(dom))
+            Unifier().unify(dom, out)
         except Mismatch:
             raise CompositionError(
-                _messages.not_endomorphism(cell.label, dom, cell.output_space(dom))
+                _messages.not_endomorphism(cell.label, dom, out)
             ) from None
         self.cell = cell
         self.times = times

@@ -16,8 +16,8 @@ shapes and dtypes) and each block maps its input's shape and dtype to itself.
 >>> import jax, jax.numpy as jnp, cdl
 >>> keys = jax.random.split(jax.random.key(0), 40)
 >>> chain = cdl.Compose(*[cdl.Linear(3, 3, key=k) for k in keys])
->>> [len(step) for step in plan(chain.factors)]
-[40]
+>>> [(len(step.factors), step.period) for step in plan(chain.factors)]
+[(40, 1)]
 >>> x = jnp.ones(3)
 >>> y = x
 >>> for layer in chain.factors:
@@ -27,7 +27,7 @@ True
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -54,22 +54,29 @@ def _fingerprint(arrow: Any) -> Any:
     return treedef, arrays, others
 
 
-def plan(factors: Sequence[Any]) -> list[tuple[Any, ...]]:
+class Step(NamedTuple):
+    """Consecutive factors of a chain: one factor, or a run of repeated blocks."""
+
+    factors: tuple[Any, ...]
+    period: int
+
+
+def plan(factors: Sequence[Any]) -> list[Step]:
     """The factors grouped into steps: single factors, or runs of repeated blocks.
 
-    A step of more than `MAX_PERIOD` factors is a run: its length is a multiple of
-    its period. The caller decides whether a run keeps its space (see `run`).
+    A run is `MIN_REPEATS` or more equal blocks of `period` factors. The caller
+    decides whether a run keeps its space (see `run`).
 
     **Arguments:** `factors`, the factors of a chain.
 
-    **Returns:** a list of tuples of factors, in order, covering `factors`.
+    **Returns:** a list of steps, in order, covering `factors`.
 
     >>> import cdl
-    >>> [len(step) for step in plan([cdl.Tanh(), cdl.Relu()])]
+    >>> [len(step.factors) for step in plan([cdl.Tanh(), cdl.Relu()])]
     [1, 1]
     """
     prints = [_fingerprint(f) for f in factors]
-    steps: list[tuple[Any, ...]] = []
+    steps: list[Step] = []
     i, n = 0, len(factors)
     while i < n:
         best_period, best_blocks = 1, 1
@@ -83,23 +90,12 @@ def plan(factors: Sequence[Any]) -> list[tuple[Any, ...]]:
                 best_period, best_blocks = period, blocks
         if best_blocks >= MIN_REPEATS:
             size = best_period * best_blocks
-            steps.append(tuple(factors[i : i + size]))
+            steps.append(Step(tuple(factors[i : i + size]), best_period))
             i += size
         else:
-            steps.append((factors[i],))
+            steps.append(Step((factors[i],), 1))
             i += 1
     return steps
-
-
-def period_of(step: tuple[Any, ...]) -> int:
-    """The block length of a run found by `plan`."""
-    prints = [_fingerprint(f) for f in step[: MAX_PERIOD + 1]]
-    for period in range(1, MAX_PERIOD + 1):
-        if len(step) % period == 0 and all(
-            prints[j] == prints[j % period] for j in range(min(len(prints), 2 * period))
-        ):
-            return period
-    return len(step)
 
 
 def _same_types(before: Any, after: Any) -> bool:
@@ -114,7 +110,7 @@ def _same_types(before: Any, after: Any) -> bool:
 
 
 def run(
-    step: tuple[Any, ...],
+    step: Step,
     x: Any,
     keys: Sequence[Any],
     apply: Callable[[Any, Any, Any], Any],
@@ -124,13 +120,13 @@ def run(
     A block that changes the shape or dtype of its input (say a shape-polymorphic
     layer on its first use) runs factor by factor instead.
 
-    **Arguments:** `step`, factors from `plan`; `x`; `keys`, one per factor (each
+    **Arguments:** `step`, a run from `plan`; `x`; `keys`, one per factor (each
     None or a key); `apply(factor, x, key)`.
 
     **Returns:** the output of the last factor.
     """
-    period = period_of(step)
-    block = step[:period]
+    period = step.period
+    block = step.factors[:period]
 
     def through(block_factors: Sequence[Any], y: Any, block_keys: Sequence[Any]) -> Any:
         for factor, key in zip(block_factors, block_keys, strict=True):
@@ -141,9 +137,9 @@ def run(
     after = jax.eval_shape(lambda y: through(block, y, keys[:period]), x)
     mixed_keys = None in keys and any(k is not None for k in keys)
     if mixed_keys or not _same_types(before, after):
-        return through(step, x, keys)
-    count = len(step) // period
-    flat = [jax.tree.flatten(f) for f in step]
+        return through(step.factors, x, keys)
+    count = len(step.factors) // period
+    flat = [jax.tree.flatten(f) for f in step.factors]
     treedefs = [treedef for _, treedef in flat[:period]]
     stacked = []
     for j in range(period):
