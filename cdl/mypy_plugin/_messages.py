@@ -24,6 +24,11 @@ def call(label: str, expected: str, given: str) -> str:
     return f"{label} expects input {expected}, but is given {given}"
 
 
+def applied(label: str, given: str, why: str) -> str:
+    """A composite applied to an input on which one of its stages fails."""
+    return f"{label} applied to {given}: {why}"
+
+
 def fold(label: str, element: str, expected: str, given: str) -> str:
     """A fold of lists applied to a list of other elements (or to no list)."""
     return f"{label} folds lists of {element} (arrays {expected}), but is given {given}"

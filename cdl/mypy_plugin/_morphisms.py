@@ -43,9 +43,9 @@ from mypy.types import (
 )
 from mypy.typevars import fill_typevars
 
-from . import _messages
+from . import _layers, _messages
 from ._annotations import dim_params
-from ._names import COMPOSE, FLATTEN, LIST_ALGEBRA, PARA, TENSOR
+from ._names import COMPOSE, LIST_ALGEBRA, PARA, TENSOR
 from ._shapes import (
     Arr,
     Mismatch,
@@ -55,7 +55,6 @@ from ._shapes import (
     Tup,
     Unifier,
     Var as DimVar,
-    known_size,
     render,
 )
 from ._types import (
@@ -100,7 +99,7 @@ def label(env: Env, expr: Expression, typ: ProperType) -> str:
         if name.endswith("Linear") and len(sizes) == 2:
             return f"{name}({sizes[0]}→{sizes[1]})"
         if isinstance(typ, Instance) and not _is_layer_generic(typ.type):
-            return f"{name}()"
+            return type_label(env, typ)
         return f"{name}({', '.join(str(s) for s in sizes)})"
     if isinstance(expr, NameExpr):
         return expr.name
@@ -126,8 +125,27 @@ def signature(env: Env, typ: ProperType, para: TypeInfo) -> tuple[Space, Space] 
     """Domain and codomain of a morphism type, with fresh variables."""
     if not isinstance(typ, Instance) or not typ.type.has_base(para.fullname):
         return None
-    info = typ.type
     rename = renamer()
+    declared = _layers.parts(typ, _layers.SIGNATURE)
+    if len(declared) == 2:
+        dom, cod = (space_of(t, rename) for t in declared)
+        return dom, cod
+    sizes = _layers.sizes(typ)
+    if sizes:
+        found = _signature(env, typ, para, rename)
+        if found is None:
+            return None
+        u = Unifier()
+        for name, value in sizes.items():
+            u.dims[rename(name)] = value
+        return u.resolve(found[0]), u.resolve(found[1])
+    return _signature(env, typ, para, rename)
+
+
+def _signature(
+    env: Env, typ: Instance, para: TypeInfo, rename: Callable[[str], str]
+) -> tuple[Space, Space] | None:
+    info = typ.type
     if dim_params(info):
         base = map_instance_to_supertype(typ, para)
         if len(base.args) != 2:
@@ -164,9 +182,45 @@ def list_element(
 
 
 def construct(env: Env, ctx: FunctionContext, info: TypeInfo) -> Type:
+    """The type of a morphism built by a constructor call, with what it fixes.
+
+    Size arguments become the type's parameters (``Linear[784, 128]``); a layer's
+    rule (kernel, stride, ...), the parts of ``Each(f)`` or ``Block(name, f)``,
+    and named sizes of a non-generic layer ride on the type (see `._layers`).
+    """
     ret = get_proper_type(ctx.default_return_type)
     if not isinstance(ret, Instance) or ret.type is not info:
         return ctx.default_return_type
+    out = _construct(env, ctx, info, ret)
+    out = _layers.constructed(env, ctx, info, out)
+    inner = _layers.wrapped(env, info, ctx)
+    if inner is not None and isinstance(out, Instance):
+        out = _wrap(env, info, out, inner)
+    return out
+
+
+def _wrap(env: Env, info: TypeInfo, out: Instance, inner: ProperType) -> Instance:
+    """``Each(f)``, ``Block(name, f)``, ``OnNodes(f)``: typed from `f`."""
+    sig = morphism(env, inner)
+    shapes = env.shapes()
+    kind = _layers.wrapper_kind(env, info)
+    if sig is None or shapes is None or kind is None or len(out.args) != 2:
+        return out
+    dom, cod = sig
+    if kind == _layers.EACH:
+        length = DimVar(renamer()("n"))
+        dom, cod = _layers.along(dom, length), _layers.along(cod, length)
+    elif kind == _layers.ON_NODES:
+        length = DimVar(renamer()("n"))
+        dom, cod = _layers.along(dom, length), _layers.along(cod, length)
+    if not modelled(dom) and not modelled(cod):
+        return out
+    args = [shapes.type_of(dom), shapes.type_of(cod)]
+    typed = out.copy_modified(args=args)
+    return _layers.with_attrs(typed, _layers.parts_attr(env, kind, [inner]))
+
+
+def _construct(env: Env, ctx: FunctionContext, info: TypeInfo, ret: Instance) -> Type:
     names = dim_params(info)
     if names:
         shapes = env.shapes()
@@ -181,6 +235,9 @@ def construct(env: Env, ctx: FunctionContext, info: TypeInfo) -> Type:
                 given[formal] = value if value is not None else literal(types[0])
         args = [shapes.dim_type(given.get(n)) for n in names]
         return ret.copy_modified(args=args)
+    named = _layers.named_parameters(env, ctx, info)
+    if named is not None:
+        return ret.copy_modified(args=named)
     args = [
         AnyType(TypeOfAny.special_form)
         if isinstance(get_proper_type(a), UninhabitedType)
@@ -191,8 +248,17 @@ def construct(env: Env, ctx: FunctionContext, info: TypeInfo) -> Type:
 
 
 def morphism(env: Env, typ: Type) -> tuple[Space, Space] | None:
+    """Domain and codomain of a morphism type; a layer's rule applied to its domain."""
     para = env.info(PARA)
-    return None if para is None else signature(env, get_proper_type(typ), para)
+    t = get_proper_type(typ)
+    sig = None if para is None else signature(env, t, para)
+    rule = _layers.rule_or_flatten(env, t)
+    if sig is None or rule is None:
+        return sig
+    try:
+        return sig[0], rule.output(*sig)
+    except Mismatch:
+        return sig
 
 
 def result(env: Env, ctx: MethodContext, cls: str, spaces: Sequence[Space]) -> Type:
@@ -211,11 +277,11 @@ def then(env: Env, ctx: MethodContext) -> Type:
     right = morphism(env, right_type)
     if left is None or right is None:
         return ctx.default_return_type
+    exprs = _operands(ctx)
     u = Unifier()
     try:
         u.unify(left[1], right[0])
     except Mismatch:
-        exprs = _operands(ctx)
         report(
             ctx.api,
             _messages.composition(
@@ -228,8 +294,21 @@ def then(env: Env, ctx: MethodContext) -> Type:
         )
         return result(env, ctx, COMPOSE, [Opaque(), Opaque(), Opaque()])
     middle = u.resolve(right[0])
-    cod = _output(env, right_type, middle, u.resolve(right[1]))
-    return result(env, ctx, COMPOSE, [u.resolve(left[0]), middle, cod])
+    where = exprs[1] if exprs else ctx.context
+    try:
+        cod = flow(env, right_type, middle)
+    except Broken as broken:
+        before = label(env, exprs[0], ctx.type) if exprs else "the left map"
+        report(ctx.api, broken.text(before), where)
+        return result(env, ctx, COMPOSE, [u.resolve(left[0]), middle, Opaque()])
+    except Unfit as unfit:
+        name = label(env, exprs[1], right_type) if exprs else "the right map"
+        report(ctx.api, _messages.op(name, str(unfit)), where)
+        return result(env, ctx, COMPOSE, [u.resolve(left[0]), middle, Opaque()])
+    except Mismatch:
+        cod = u.resolve(right[1])
+    out = result(env, ctx, COMPOSE, [u.resolve(left[0]), middle, cod])
+    return _keep_parts(env, out, _layers.CHAIN, ctx.type, right_type)
 
 
 def tensor(env: Env, ctx: MethodContext) -> Type:
@@ -239,7 +318,17 @@ def tensor(env: Env, ctx: MethodContext) -> Type:
     left, right = morphism(env, ctx.type), morphism(env, right_type)
     if left is None or right is None:
         return ctx.default_return_type
-    return result(env, ctx, TENSOR, [left[0], left[1], right[0], right[1]])
+    out = result(env, ctx, TENSOR, [left[0], left[1], right[0], right[1]])
+    return _keep_parts(env, out, _layers.PAIR, ctx.type, right_type)
+
+
+def _keep_parts(env: Env, out: Type, kind: str, left: Type, right: Type) -> Type:
+    """`out` keeping its two parts when the output of either depends on its input."""
+    if not isinstance(out, Instance):
+        return out
+    if not (_layers.dependent(env, left) or _layers.dependent(env, right)):
+        return out
+    return _layers.with_attrs(out, _layers.parts_attr(env, kind, [left, right]))
 
 
 def apply(env: Env, ctx: MethodContext) -> Type:
@@ -251,13 +340,25 @@ def apply(env: Env, ctx: MethodContext) -> Type:
     dom, cod = sig
     if not modelled(dom):
         return ctx.default_return_type
+    callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
+    name = label(env, callee, ctx.type) if callee is not None else "the morphism"
+    if _layers.dependent(env, ctx.type):
+        try:
+            return env.shape_type(flow(env, get_proper_type(ctx.type), given))
+        except Broken as broken:
+            text = _messages.applied(name, render(given), broken.text(None))
+            report(ctx.api, text, ctx.context)
+            return env.shape_type(forget_vars(cod))
+        except Unfit as unfit:
+            report(ctx.api, _messages.op(name, str(unfit)), ctx.context)
+            return env.shape_type(forget_vars(cod))
+        except Mismatch:
+            pass  # at the domain itself: reported below
     u = Unifier()
     try:
         u.unify(dom, given)
     except Mismatch:
         exprs = ctx.args[0] if ctx.args else []
-        callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
-        name = label(env, callee, ctx.type) if callee is not None else "the morphism"
         element = list_element(env, get_proper_type(ctx.type), renamer())
         if isinstance(element, Arr):
             text = _messages.fold(name, render(element), render(dom), render(given))
@@ -267,7 +368,119 @@ def apply(env: Env, ctx: MethodContext) -> Type:
             text += _messages.BATCH_HINT
         report(ctx.api, text, ctx.context)
         return env.shape_type(forget_vars(cod))
-    return env.shape_type(_output(env, ctx.type, u.resolve(dom), u.resolve(cod)))
+    return env.shape_type(u.resolve(cod))
+
+
+# -- outputs computed stage by stage ---------------------------------------------------
+
+
+class Unfit(Exception):
+    """A layer's rule cannot hold on the sizes given (a kernel over its input)."""
+
+
+class Broken(Exception):
+    """A stage inside a composite rejects what the stages before it give."""
+
+    def __init__(self, before: str, out: str, stage: str, inp: str) -> None:
+        super().__init__(before, out, stage, inp)
+        self.before, self.out, self.stage, self.inp = before, out, stage, inp
+
+    def text(self, prefix: str | None) -> str:
+        """The composition message, `prefix` (the stages in front) included."""
+        before = self.before if prefix is None else f"{prefix} >> {self.before}"
+        return _messages.composition(before, self.out, self.stage, self.inp)
+
+
+def flow(env: Env, typ: ProperType, given: Space) -> Space:
+    """The output of the morphism of type `typ` on `given`, computed stage by stage.
+
+    A mismatch at the morphism's own domain is a `Mismatch`; one at a later stage of
+    a composite is `Broken`; a rule that cannot hold is `Unfit`.
+    """
+    chain = _layers.parts(typ, _layers.CHAIN)
+    if len(chain) == 2:
+        middle = flow(env, chain[0], given)
+        try:
+            return flow(env, chain[1], middle)
+        except Mismatch:
+            sig = morphism(env, chain[1])
+            raise Broken(
+                type_label(env, chain[0]),
+                render(middle),
+                type_label(env, chain[1]),
+                render(sig[0]) if sig is not None else "?",
+            ) from None
+    inner = _inner(env, typ, given)
+    if inner is not None:
+        return inner
+    sig = morphism(env, typ)
+    if sig is None:
+        return Opaque()
+    dom, cod = sig
+    u = Unifier()
+    u.unify(dom, given)
+    out = u.resolve(cod)
+    rule = _layers.rule_or_flatten(env, typ)
+    if rule is None:
+        return out
+    try:
+        return rule.output(u.resolve(dom), out)
+    except Mismatch as error:
+        raise Unfit(str(error)) from None
+
+
+def _inner(env: Env, typ: ProperType, given: Space) -> Space | None:
+    """The output of a pair, ``Each``, ``Block`` or ``OnNodes`` from its parts'."""
+    pair = _layers.parts(typ, _layers.PAIR)
+    if len(pair) == 2 and isinstance(given, Tup) and len(given.items) == 2:
+        return Tup(
+            tuple(flow(env, f, g) for f, g in zip(pair, given.items, strict=True))
+        )
+    body = _layers.parts(typ, _layers.BODY)
+    if len(body) == 1:
+        return flow(env, body[0], given)
+    each = _layers.parts(typ, _layers.EACH)
+    if len(each) == 1:
+        rows, length = _layers.strip(given)
+        if length is not None:
+            return _layers.along(flow(env, each[0], rows), length)
+    nodes = _layers.parts(typ, _layers.ON_NODES)
+    if len(nodes) == 1 and isinstance(given, Tup) and len(given.items) == 2:
+        rows, length = _layers.strip(given.items[1])
+        if length is not None:
+            out = _layers.along(flow(env, nodes[0], rows), length)
+            return Tup((given.items[0], out))
+    return None
+
+
+def type_label(env: Env, typ: ProperType) -> str:
+    """A short readable name for a morphism known only by its type."""
+    chain = _layers.parts(typ, _layers.CHAIN)
+    if len(chain) == 2:
+        return f"{type_label(env, chain[0])} >> {type_label(env, chain[1])}"
+    pair = _layers.parts(typ, _layers.PAIR)
+    if len(pair) == 2:
+        return f"({type_label(env, pair[0])} @ {type_label(env, pair[1])})"
+    if not isinstance(typ, Instance):
+        return "the morphism"
+    name = typ.type.name
+    for kind in (_layers.EACH, _layers.BODY, _layers.ON_NODES):
+        inner = _layers.parts(typ, kind)
+        if len(inner) == 1:
+            return f"{name}({type_label(env, inner[0])})"
+    if typ.type.fullname in (env.names[COMPOSE], env.names[TENSOR]):
+        sig = morphism(env, typ)
+        if sig is not None:
+            return (
+                f"{name}({render(forget_vars(sig[0]))} → {render(forget_vars(sig[1]))})"
+            )
+    sizes = [literal(a) for a in typ.args]
+    shown = [str(s) for s in sizes if s is not None] if None not in sizes else []
+    text = "→".join(shown) if len(shown) == 2 else ", ".join(shown)
+    rule = _layers.rule(typ)
+    if rule is not None and rule.text():
+        text = f"{text}, {rule.text()}" if text else rule.text()
+    return f"{name}({text})"
 
 
 def relax_first(env: Env, ctx: MethodSigContext) -> FunctionLike:
@@ -378,16 +591,6 @@ def types_of(
         return None
     with ctx.api.msg.filter_errors():
         return [get_proper_type(ctx.api.expr_checker.accept(e)) for e in exprs]
-
-
-def _output(env: Env, morphism: ProperType, dom: Space, cod: Space) -> Space:
-    """The codomain, with what a layer computes from its input's sizes filled in."""
-    if not isinstance(morphism, Instance) or not isinstance(dom, Arr):
-        return cod
-    if morphism.type.fullname == env.names[FLATTEN]:
-        size = known_size(dom.dims)
-        return cod if size is None else Arr((size,))
-    return cod
 
 
 def _relax(sig: CallableType, names: set[str]) -> CallableType:

@@ -16,6 +16,39 @@ PARA: Final = "cdl.Para"
 COMPOSE: Final = "cdl.Compose"
 TENSOR: Final = "cdl.Tensor"
 FLATTEN: Final = "cdl.nn.Flatten"
+RESHAPE: Final = "cdl.nn.Reshape"
+CONCAT: Final = "cdl.nn.Concat"
+UPSAMPLE: Final = "cdl.nn.Upsample"
+EACH: Final = "cdl.nn.Each"
+BLOCK: Final = "cdl.nn.Block"
+LIFTED: Final = "cdl.nn.Lifted"
+LIFT: Final = "cdl.nn.lift"
+RESIDUAL: Final = "cdl.nn.residual"
+REPARAM: Final = "cdl.Reparam"
+# Functions whose result has the spaces (and the parts) of their first argument.
+KEEP_BODY: Final = frozenset(
+    {
+        "cdl.nn._residual.residual",
+        "cdl._reparam.tie",
+        "cdl._reparam.reparam",
+        "cdl._reparam.freeze",
+    }
+)
+ON_NODES: Final = "cdl.graphs.OnNodes"
+COKLEISLI: Final = "cdl.graphs.CoKleisli"
+MESSAGE_PASSING: Final = "cdl.graphs.MessagePassing"
+# Layers whose output sizes follow from their input's, by rank of the spatial axes.
+WINDOW_CONVOLUTIONS: Final = {"cdl.nn.Conv1d": 1, "cdl.nn.Conv2d": 2}
+TRANSPOSED_CONVOLUTIONS: Final = {
+    "cdl.nn.ConvTranspose1d": 1,
+    "cdl.nn.ConvTranspose2d": 2,
+}
+POOLS: Final = {
+    "cdl.nn.MaxPool1d": 1,
+    "cdl.nn.AvgPool1d": 1,
+    "cdl.nn.MaxPool2d": 2,
+    "cdl.nn.AvgPool2d": 2,
+}
 LIST_ALGEBRA: Final = "cdl.schemes.ListAlgebra"
 TREE_ALGEBRA: Final = "cdl.schemes.Algebra"
 PADDED_LIST: Final = "cdl.schemes.PaddedList"
@@ -28,6 +61,19 @@ PUBLIC: Final = (
     COMPOSE,
     TENSOR,
     FLATTEN,
+    RESHAPE,
+    CONCAT,
+    UPSAMPLE,
+    EACH,
+    BLOCK,
+    LIFTED,
+    REPARAM,
+    ON_NODES,
+    COKLEISLI,
+    MESSAGE_PASSING,
+    *WINDOW_CONVOLUTIONS,
+    *TRANSPOSED_CONVOLUTIONS,
+    *POOLS,
     LIST_ALGEBRA,
     TREE_ALGEBRA,
     PADDED_LIST,
@@ -41,6 +87,26 @@ DEFINED_IN: Final = {
     COMPOSE: "cdl._para.Compose",
     TENSOR: "cdl._para.Tensor",
     FLATTEN: "cdl.nn._shape.Flatten",
+    RESHAPE: "cdl.nn._shape.Reshape",
+    CONCAT: "cdl.nn._shape.Concat",
+    UPSAMPLE: "cdl.nn._upsample.Upsample",
+    EACH: "cdl.nn._sequence.Each",
+    BLOCK: "cdl.nn._residual.Block",
+    LIFTED: "cdl.nn._lift.Lifted",
+    LIFT: "cdl.nn._lift.lift",
+    RESIDUAL: "cdl.nn._residual.residual",
+    REPARAM: "cdl._reparam.Reparam",
+    ON_NODES: "cdl.graphs._layers.OnNodes",
+    COKLEISLI: "cdl.graphs._layers.CoKleisli",
+    MESSAGE_PASSING: "cdl.graphs._layers.MessagePassing",
+    "cdl.nn.Conv1d": "cdl.nn._conv.Conv1d",
+    "cdl.nn.Conv2d": "cdl.nn._conv.Conv2d",
+    "cdl.nn.ConvTranspose1d": "cdl.nn._conv_transpose.ConvTranspose1d",
+    "cdl.nn.ConvTranspose2d": "cdl.nn._conv_transpose.ConvTranspose2d",
+    "cdl.nn.MaxPool1d": "cdl.nn._pool.MaxPool1d",
+    "cdl.nn.AvgPool1d": "cdl.nn._pool.AvgPool1d",
+    "cdl.nn.MaxPool2d": "cdl.nn._pool.MaxPool2d",
+    "cdl.nn.AvgPool2d": "cdl.nn._pool.AvgPool2d",
     LIST_ALGEBRA: "cdl.schemes._list.ListAlgebra",
     TREE_ALGEBRA: "cdl.schemes._tree.Algebra",
     PADDED_LIST: "cdl.schemes._list.PaddedList",

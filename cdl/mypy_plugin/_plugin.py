@@ -24,7 +24,7 @@ from mypy.plugin import (
 )
 from mypy.types import FunctionLike, Type
 
-from . import _annotations, _calls, _jax_ops, _morphisms
+from . import _annotations, _calls, _jax_ops, _lifts, _morphisms
 from ._names import (
     ANNOTATED,
     ARRAY,
@@ -32,6 +32,8 @@ from ._names import (
     BINARY_UFUNC_CALL,
     ELEMENTWISE_METHODS,
     ERASED_TYPE_VARIABLES,
+    KEEP_BODY,
+    LIFT,
     LIST_ALGEBRA,
     MORPHISM_METHODS,
     PARA,
@@ -129,8 +131,12 @@ class CdlPlugin(Plugin):
             return _jax_ops.same_as_first
         if fullname in BINARY_FUNCTIONS:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, fullname)
+        if fullname == env.names[LIFT]:
+            return lambda ctx: _lifts.lift(env, ctx)
+        if fullname in KEEP_BODY:
+            return lambda ctx: _lifts.keep_body(env, ctx)
         info = env.para(fullname)
-        if info is not None and info.defn.type_vars:
+        if info is not None and (info.defn.type_vars or fullname.startswith("cdl.")):
             return lambda ctx: _morphisms.construct(env, ctx, info)
         if fullname.startswith(_UNSHAPED) or self._names_dimensions(fullname):
             return lambda ctx: _calls.instantiate(env, ctx)
