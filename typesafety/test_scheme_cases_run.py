@@ -1,7 +1,8 @@
 """Type-level cases, run: the shapes mypy infers are the run-time ones.
 
-Each case of ``typesafety/test_schemes/*.yml`` and ``typesafety/plain_jax/*.yml``
-(plain JAX with jaxtyping annotations) is executed as a program. Every array
+Each case of ``typesafety/test_schemes/*.yml``, ``typesafety/plain_jax/*.yml``
+(plain JAX with jaxtyping annotations) and ``typesafety/layers/*.yml`` (cdl's layers)
+is executed as a program. Every array
 shape that mypy reveals (``# N: Revealed type is "…Array[Literal[4]]"``) must be the
 run-time ``.shape`` of the value, and every line that mypy flags with a ``[shape]``
 error must fail when it runs (a line with another error may run or fail). Lines
@@ -16,9 +17,11 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CASES = sorted((ROOT / "typesafety" / "test_schemes").glob("*.yml")) + sorted(
-    (ROOT / "typesafety" / "plain_jax").glob("*.yml")
-)
+CASES = [
+    path
+    for folder in ("test_schemes", "plain_jax", "layers")
+    for path in sorted((ROOT / "typesafety" / folder).glob("*.yml"))
+]
 ERROR = re.compile(r"^(?P<pad>\s*)(?P<code>.*?)\s*#\s*E:.*\[(?P<kind>[\w-]+)\]\s*$")
 REVEALED = re.compile(
     r'#\s*N: Revealed type is "jax\._src\.basearray\.Array\[(?P<dims>[^"]*)\]"'
