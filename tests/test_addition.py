@@ -13,15 +13,17 @@ from jaxtyping import Array, Float, Int
 from rich.console import Console
 
 import cdl
+from cdl.architectures import layers_of
 from cdl.demos import (
     AdditionReport,
-    AttentionAdder,
     CarryCell,
     FoldAdder,
     Scores,
     addition_data,
     as_int,
+    attention_adder,
     count_parameters,
+    digit_slots,
     plot,
     run_addition,
     score,
@@ -90,12 +92,56 @@ def test_one_set_of_weights_reads_any_length() -> None:
 
 
 def test_baseline_rejects_numbers_longer_than_its_table() -> None:
-    model = AttentionAdder(8, 1, 2, 6, key=jax.random.key(0))
+    model = attention_adder(8, 1, 2, 6, key=jax.random.key(0))
     assert jax.eval_shape(model, jnp.zeros((6, 2), jnp.int32)).shape == (7, 10)
-    with pytest.raises(ValueError, match="at most 6 digits .* given 7 digits"):
+    with pytest.raises(ValueError, match="has 8 positions, more than the 7"):
         jax.eval_shape(model, jnp.zeros((7, 2), jnp.int32))
-    with pytest.raises(ValueError, match="3 does not divide 8"):
-        AttentionAdder(8, 1, 3, 6, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"multiple of heads \(3\)"):
+        attention_adder(8, 1, 3, 6, key=jax.random.key(0))
+
+
+def layer_norm(norm: cdl.LayerNorm, x: jax.Array) -> jax.Array:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / jnp.sqrt(var + norm.eps) * norm.weight[None] + norm.bias[None]
+
+
+def transformer_by_hand(
+    model: cdl.Para, pairs: jax.Array, depth: int, heads: int
+) -> jax.Array:
+    """The baseline written out in plain JAX, on the weights of `model`."""
+    linears = layers_of(model, cdl.Linear)
+    norms = layers_of(model, cdl.LayerNorm)
+    (places,) = layers_of(model, cdl.LearnedPositions)
+    embed, read = linears[0], linears[-1]
+    n = pairs.shape[0] + 1
+    h = digit_slots(pairs) @ embed.weight.T + embed.bias[None]
+    h = h + places.table[:n][::-1]
+    for b in range(depth):
+        wq, wk, wv, wo, up, down = linears[1 + 6 * b : 7 + 6 * b]
+        x = layer_norm(norms[2 * b], h)
+        q, k, v = ((x @ w.weight.T).reshape(n, heads, -1) for w in (wq, wk, wv))
+        scores = jnp.einsum("ihd,jhd->hij", q, k) / np.sqrt(q.shape[-1])
+        attended = jnp.einsum("hij,jhd->ihd", jax.nn.softmax(scores), v)
+        h = h + attended.reshape(n, -1) @ wo.weight.T
+        hidden = jax.nn.relu(
+            layer_norm(norms[2 * b + 1], h) @ up.weight.T + up.bias[None]
+        )
+        h = h + hidden @ down.weight.T + down.bias[None]
+    return layer_norm(norms[-1], h) @ read.weight.T + read.bias[None]
+
+
+def test_baseline_composite_equals_the_transformer_written_by_hand() -> None:
+    model = attention_adder(16, 2, 4, 12, key=jax.random.key(3))
+    pairs = jnp.asarray(addition_data(np.random.default_rng(0), 4, 9)[0])
+    ours = eqx.filter_jit(lambda m, x: jax.vmap(m)(x))(model, pairs)
+    theirs = jax.vmap(lambda p: transformer_by_hand(model, p, 2, 4))(pairs)
+    assert ours.shape == (4, 10, 10)
+    assert jnp.max(jnp.abs(ours - theirs)) < 1e-5
+    assert count_parameters(model) == (
+        21 * 16 + 13 * 16 + 2 * (4 * 16 + 4 * 16 * 16 + 2 * 64 * 16 + 64 + 16)
+        + 2 * 16 + 17 * 10
+    )  # fmt: skip
 
 
 def test_score_counts_exact_and_digit_matches() -> None:

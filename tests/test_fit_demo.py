@@ -6,12 +6,18 @@ import jax
 import numpy as np
 from rich.console import Console
 
-from cdl.demos import AdditionReport, AttentionAdder, FoldAdder, Scores, addition_data
+from cdl.demos import (
+    AdditionReport,
+    FoldAdder,
+    Scores,
+    addition_data,
+    attention_adder,
+)
 from cdl.demos._addition import _score_within, bytes_per_sum
 
 
 def test_a_length_that_does_not_fit_is_one_line_and_the_rest_runs() -> None:
-    transformer = AttentionAdder(8, 2, 4, 64, key=jax.random.key(0))
+    transformer = attention_adder(8, 2, 4, 64, key=jax.random.key(0))
     fold = FoldAdder(4, 8, key=jax.random.key(1))
     # Room for the transformer's sums of 16 digits, not for one of 64.
     budget = bytes_per_sum(transformer, 64) - 1

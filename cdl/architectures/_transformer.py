@@ -48,6 +48,7 @@ def transformer_block(
     causal: bool = False,
     rotary: bool = False,
     mlp_ratio: int = 4,
+    activation: Para[Any, Any] | None = None,
     key: PRNGKeyArray,
 ) -> Block[Any, Any]:
     """A pre-norm transformer block on sequences ``float[n, dim]``.
@@ -57,7 +58,8 @@ def transformer_block(
     applied at every position.
 
     **Arguments:** `dim`, `heads` (dividing `dim`); keyword `causal` (a decoder
-    block), `rotary` (rotary positions in the attention), `mlp_ratio` (4), `key`.
+    block), `rotary` (rotary positions in the attention), `mlp_ratio` (4),
+    `activation` (the MLP's, `Gelu()` unless given), `key`.
 
     **Returns:** a `cdl.Block` named ``DecoderBlock`` or ``EncoderBlock``.
 
@@ -68,7 +70,8 @@ def transformer_block(
     hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
     k1, k2, k3 = jax.random.split(key, 3)
     attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)
-    mlp = Linear(dim, hidden, key=k2) >> Gelu() >> Linear(hidden, dim, key=k3)
+    act = Gelu() if activation is None else activation
+    mlp = Linear(dim, hidden, key=k2) >> act >> Linear(hidden, dim, key=k3)
     body = residual(LayerNorm(dim) >> attention) >> residual(
         LayerNorm(dim) >> Each(mlp)
     )

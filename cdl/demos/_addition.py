@@ -45,7 +45,17 @@ from rich.table import Table
 
 from .._para import Para
 from .._reparam import parameters
-from ..nn import LayerNorm, Linear
+from ..architectures import layers_of, transformer_block
+from ..nn import (
+    Block,
+    Each,
+    LayerNorm,
+    LearnedPositions,
+    Linear,
+    Relu,
+    SelfAttention,
+    lift,
+)
 from ..optics import Adam, Callback, Learner, SoftmaxCrossEntropy, fit
 from ..schemes import ListAlgebra, cata
 from . import _messages
@@ -236,115 +246,57 @@ class FoldAdder(Para[Int[Array, "n 2"], Float[Array, "n+1 10"]]):
         return out
 
 
-class AttentionBlock(Para[Float[Array, "n dim"], Float[Array, "n dim"]]):
-    """A pre-norm transformer block: multi-head self-attention, then an MLP.
+def digit_slots(pairs: Int[Array, "n 2"]) -> Float[Array, "n+1 20"]:
+    """The digit pairs one-hot, after an empty slot for the sum's leading digit.
 
-    **Arguments:** `dim`, the width; `heads`, the number of attention heads
-    (dividing `dim`); `key`.
+    **Arguments:** `pairs`, ``int[n, 2]``, most significant first.
 
-    **Returns:** a morphism ``float[n,dim] → float[n,dim]`` (both sublayers
-    residual).
+    **Returns:** ``float[n+1, 20]``: row 0 all zeros but for the digits 0 of the
+    empty slot, then the one-hot codes of both digits of each pair.
 
-    >>> import jax, jax.numpy as jnp
-    >>> AttentionBlock(16, 4, key=jax.random.key(0))(jnp.ones((5, 16))).shape
-    (5, 16)
+    >>> import jax.numpy as jnp
+    >>> slots = digit_slots(jnp.array([[3, 4]]))
+    >>> slots.shape, jnp.argwhere(slots[1]).ravel().tolist()
+    ((2, 20), [3, 14])
     """
-
-    norm1: LayerNorm
-    qkv: Linear
-    mix: Linear
-    norm2: LayerNorm
-    up: Linear
-    down: Linear
-    dim: int = eqx.field(static=True)
-    heads: int = eqx.field(static=True)
-
-    def __init__(self, dim: int, heads: int, *, key: PRNGKeyArray) -> None:
-        if dim % heads:
-            raise ValueError(_messages.bad_heads(dim, heads))
-        k1, k2, k3, k4 = jax.random.split(key, 4)
-        self.norm1, self.norm2 = LayerNorm(dim), LayerNorm(dim)
-        self.qkv = Linear(dim, 3 * dim, use_bias=False, key=k1)
-        self.mix = Linear(dim, dim, use_bias=False, key=k2)
-        self.up = Linear(dim, 4 * dim, key=k3)
-        self.down = Linear(4 * dim, dim, key=k4)
-        self.dim = dim
-        self.heads = heads
-
-    @property
-    def label(self) -> str:
-        """``AttentionBlock(dim, heads)``."""
-        return f"AttentionBlock({self.dim}, {self.heads})"
-
-    def __call__(self, x: Float[Array, "n dim"]) -> Float[Array, "n dim"]:
-        """Attend over all positions, then transform each one."""
-        n = x.shape[0]
-        q, k, v = jnp.split(jax.vmap(self.qkv)(self.norm1(x)), 3, axis=-1)
-        q, k, v = (t.reshape(n, self.heads, -1) for t in (q, k, v))
-        scale = 1 / np.sqrt(self.dim // self.heads)
-        weights = jax.nn.softmax(jnp.einsum("ihd,jhd->hij", q, k) * scale, axis=-1)
-        attended = jnp.einsum("hij,jhd->ihd", weights, v).reshape(n, self.dim)
-        x = x + jax.vmap(self.mix)(attended)
-        hidden = jax.nn.relu(jax.vmap(self.up)(self.norm2(x)))
-        return x + jax.vmap(self.down)(hidden)
+    padded = jnp.concatenate([jnp.zeros((1, 2), pairs.dtype), pairs])
+    return jax.nn.one_hot(padded, 10).reshape(pairs.shape[0] + 1, 20)
 
 
-class AttentionAdder(Para[Int[Array, "n 2"], Float[Array, "n+1 10"]]):
+def attention_adder(
+    dim: int, depth: int, heads: int, max_digits: int, *, key: PRNGKeyArray
+) -> Block[Int[Array, "n 2"], Float[Array, "n+1 10"]]:
     """The non-structural baseline: a small transformer over the digit positions.
 
-    Each position reads its digit pair (plus one leading empty position for the
-    final carry) and a learned embedding of its place value, counted from the units
-    digit; blocks of self-attention mix all positions. Its table of place values
-    has `max_digits` + 1 rows, so it accepts numbers of up to `max_digits` digits.
+    ``lift(digit_slots) >> each(Linear(20, dim)) >> LearnedPositions(from end)
+    >> EncoderBlock × depth >> LayerNorm >> each(Linear(dim, 10))``: each position
+    reads its digit pair (plus one leading empty position for the final carry) and
+    a learned embedding of its place value, counted from the units digit; pre-norm
+    blocks of self-attention and a ReLU MLP (`cdl.architectures.transformer_block`)
+    mix all positions. Its table of place values has `max_digits` + 1 rows, so it
+    accepts numbers of up to `max_digits` digits.
 
-    **Arguments:** `dim`, the width; `depth`, the number of blocks; `heads`;
-    `max_digits`; `key`.
+    **Arguments:** `dim`, the width; `depth`, the number of blocks; `heads`
+    (dividing `dim`); `max_digits`; `key`.
 
-    **Returns:** a morphism ``int[n,2] → float[n+1,10]``.
+    **Returns:** a `cdl.Block` ``int[n,2] → float[n+1,10]`` named
+    ``AttentionAdder(dim, depth)``.
 
     >>> import jax, jax.numpy as jnp
-    >>> model = AttentionAdder(16, 1, 2, 32, key=jax.random.key(0))
-    >>> model(jnp.zeros((8, 2), jnp.int32)).shape
-    (9, 10)
+    >>> model = attention_adder(16, 1, 2, 32, key=jax.random.key(0))
+    >>> model.label, model(jnp.zeros((8, 2), jnp.int32)).shape
+    ('AttentionAdder(16, 1)', (9, 10))
     """
-
-    embed: Linear
-    places: Float[Array, "max_digits+1 dim"]
-    blocks: tuple[AttentionBlock, ...]
-    norm: LayerNorm
-    read: Linear
-    dim: int = eqx.field(static=True)
-    max_digits: int = eqx.field(static=True)
-
-    def __init__(
-        self, dim: int, depth: int, heads: int, max_digits: int, *, key: PRNGKeyArray
-    ) -> None:
-        keys = jax.random.split(key, depth + 3)
-        self.embed = Linear(20, dim, key=keys[0])
-        self.places = 0.1 * jax.random.normal(keys[1], (max_digits + 1, dim))
-        self.blocks = tuple(AttentionBlock(dim, heads, key=k) for k in keys[3:])
-        self.norm = LayerNorm(dim)
-        self.read = Linear(dim, 10, key=keys[2])
-        self.dim = dim
-        self.max_digits = max_digits
-
-    @property
-    def label(self) -> str:
-        """``AttentionAdder(dim, depth)``."""
-        return f"AttentionAdder({self.dim}, {len(self.blocks)})"
-
-    def __call__(self, x: Int[Array, "n 2"]) -> Float[Array, "n+1 10"]:
-        """Embed digits and place values, attend, read out a digit per position."""
-        n = x.shape[0]
-        if n > self.max_digits:
-            raise ValueError(_messages.too_long(self.label, n, self.max_digits))
-        padded = jnp.concatenate([jnp.zeros((1, 2), x.dtype), x])
-        h = jax.vmap(self.embed)(jax.nn.one_hot(padded, 10).reshape(n + 1, 20))
-        h = h + self.places[: n + 1][::-1]
-        for block in self.blocks:
-            h = block(h)
-        out: Float[Array, "n+1 10"] = jax.vmap(self.read)(self.norm(h))
-        return out
+    keys = jax.random.split(key, depth + 3)
+    model: Para[Any, Any] = (
+        lift(digit_slots)
+        >> Each(Linear(20, dim, key=keys[0]))
+        >> LearnedPositions(max_digits + 1, dim, from_end=True, key=keys[1])
+    )
+    for k in keys[3:]:
+        model = model >> transformer_block(dim, heads, activation=Relu(), key=k)
+    model = model >> LayerNorm(dim) >> Each(Linear(dim, 10, key=keys[2]))
+    return Block(f"AttentionAdder({dim}, {depth})", model)
 
 
 def count_parameters(model: Para[Any, Any]) -> int:
@@ -455,14 +407,16 @@ def bytes_per_sum(model: Para[Any, Any], digits: int) -> int:
     **Returns:** the estimate in bytes.
 
     >>> import jax
-    >>> model = AttentionAdder(32, 2, 4, 4000, key=jax.random.key(0))
+    >>> model = attention_adder(32, 2, 4, 4000, key=jax.random.key(0))
     >>> bytes_per_sum(model, 4000) > 10**8
     True
     """
     rows = digits + 1
-    if isinstance(model, AttentionAdder):
-        heads = max(block.heads for block in model.blocks)
-        return 4 * rows * (3 * heads * rows + 16 * model.dim)
+    attention = layers_of(model, SelfAttention)
+    if attention:
+        heads = max(layer.heads for layer in attention)
+        dim = max(layer.dim for layer in attention)
+        return 4 * rows * (3 * heads * rows + 16 * dim)
     return 4 * rows * 32 * 10
 
 
@@ -687,7 +641,7 @@ def run_addition(
     fold_key, base_key = jax.random.split(jax.random.key(seed))
     models: dict[str, Para[Any, Any]] = {
         FOLD_NAME: FoldAdder(state, width, key=fold_key),
-        BASELINE_NAME: AttentionAdder(
+        BASELINE_NAME: attention_adder(
             baseline_dim, 2, 4, max(*lengths, train_digits), key=base_key
         ),
     }

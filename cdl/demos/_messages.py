@@ -17,21 +17,6 @@ def bad_run(steps: int, eval_size: int, lengths: tuple[int, ...]) -> str:
     )
 
 
-def bad_heads(dim: int, heads: int) -> str:
-    """Text of the error raised when the heads do not divide the width."""
-    return (
-        f"AttentionBlock needs heads dividing dim, but {heads} does not divide {dim}."
-    )
-
-
-def too_long(name: str, digits: int, most: int) -> str:
-    """Text of the error raised when a fixed-size model gets too long an input."""
-    return (
-        f"{name} reads numbers of at most {most} digits (its table of place values "
-        f"has {most + 1} rows), but was given {digits} digits."
-    )
-
-
 def _size(count: int) -> str:
     if count >= 2**30:
         return f"{count / 2**30:.1f} GiB"

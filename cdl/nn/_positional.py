@@ -83,8 +83,12 @@ class LearnedPositions(
 ):
     """Adds a learned vector per position, from a table of `max_length` rows.
 
+    Positions count from the first element, or with `from_end` from the last (the
+    last element gets row 0): right-aligned data, such as the digits of a number
+    counted from the units, then share rows whatever their length.
+
     **Arguments:** `max_length`, the longest sequence; `dim`, the width; `key`
-    (entries drawn from N(0, 0.02²)).
+    (entries drawn from N(0, 0.02²)); `from_end` (False).
 
     **Returns:** the morphism ``float[n, dim] → float[n, dim]`` for ``n <=
     max_length``; a longer sequence is a `ValueError`.
@@ -93,29 +97,38 @@ class LearnedPositions(
     >>> pos = cdl.LearnedPositions(16, 8, key=jax.random.key(0))
     >>> pos(jnp.zeros((5, 8))).shape, pos.table.shape
     ((5, 8), (16, 8))
+    >>> right = cdl.LearnedPositions(16, 8, from_end=True, key=jax.random.key(0))
+    >>> bool((right(jnp.zeros((5, 8)))[-1] == right.table[0]).all())
+    True
     """
 
     table: Float[Array, "max_length dim"]
     max_length: int = eqx.field(static=True)
     dim: int = eqx.field(static=True)
+    from_end: bool = eqx.field(static=True)
 
-    def __init__(self, max_length: int, dim: int, *, key: PRNGKeyArray) -> None:
+    def __init__(
+        self, max_length: int, dim: int, *, from_end: bool = False, key: PRNGKeyArray
+    ) -> None:
         self.max_length = positive_int("LearnedPositions", "max_length", max_length)
         self.dim = positive_int("LearnedPositions", "dim", dim)
         affordable("LearnedPositions", [(max_length, dim)])
         self.table = 0.02 * jax.random.normal(key, (max_length, dim))
+        self.from_end = from_end
 
     @property
     def label(self) -> str:
-        """``LearnedPositions(max_length, dim)``."""
-        return f"LearnedPositions({self.max_length}, {self.dim})"
+        """``LearnedPositions(max_length, dim[, from end])``."""
+        end = ", from end" * self.from_end
+        return f"LearnedPositions({self.max_length}, {self.dim}{end})"
 
     def __call__(self, x: Float[Array, "n dim"]) -> Float[Array, "n dim"]:
-        """Add the first ``n`` rows of the table."""
+        """Add the first ``n`` rows of the table (reversed with `from_end`)."""
         length = x.shape[0]
         if length > self.max_length:
             raise ValueError(_messages.too_long(self.label, length, self.max_length))
-        return x + self.table[:length]
+        rows = self.table[:length]
+        return x + (rows[::-1] if self.from_end else rows)
 
 
 def rotary_angles(length: int, dim: int, theta: float) -> tuple[Array, Array]:
