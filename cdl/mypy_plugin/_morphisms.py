@@ -476,7 +476,8 @@ def type_label(env: Env, typ: ProperType) -> str:
             )
     sizes = [literal(a) for a in typ.args]
     shown = [str(s) for s in sizes if s is not None] if None not in sizes else []
-    text = "→".join(shown) if len(shown) == 2 else ", ".join(shown)
+    arrow = len(shown) == 2 and bool(dim_params(typ.type))
+    text = "→".join(shown) if arrow else ", ".join(shown)
     rule = _layers.rule(typ)
     if rule is not None and rule.text():
         text = f"{text}, {rule.text()}" if text else rule.text()
