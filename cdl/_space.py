@@ -352,6 +352,9 @@ def space_from_annotation(annotation: object, sizes: Mapping[str, object]) -> Sp
         return ProductSpace(tuple(space_from_annotation(a, sizes) for a in args))
     if isinstance(annotation, TypeVar):
         return SpaceVar(annotation.__name__)
+    if annotation is Any:
+        # Each `Any` is a space of its own: `Para[Any, Any]` is not `Para[X, X]`.
+        return SpaceVar("Any", uid=next(_fresh))
     return SpaceVar(getattr(annotation, "__name__", "X"))
 
 

@@ -148,8 +148,18 @@ def test_ana_cata_duality_and_hylo(start, max_size):
         ref.append(np.sin(np.float32(s)) * np.float32(s))
         s -= 1
     assert int(unfolded.length) == len(ref)
-    np.testing.assert_allclose(unfolded.to_list(), ref, rtol=1e-5, atol=1e-6)
     alg = cdl.ListAlgebra(jnp.float32(0.3), Mix())
+    assert bool(unfolded.truncated) == (start > max_size)
+    if start > max_size:  # cut off: never a silent answer
+        np.testing.assert_allclose(unfolded.values[: len(ref)], ref, rtol=1e-5)
+        with pytest.raises(Exception, match="cut off at max_size"):
+            cdl.cata(alg)(unfolded)
+        for accumulate in (False, True):
+            hylo = cdl.hylo(alg, coalg, max_size, accumulate=accumulate)
+            with pytest.raises(Exception, match="cut off at max_size"):
+                hylo(jnp.float32(start))
+        return
+    np.testing.assert_allclose(unfolded.to_list(), ref, rtol=1e-5, atol=1e-6)
     expected = ref_cata(jnp.float32(0.3), Mix(), [jnp.float32(r) for r in ref])
     np.testing.assert_allclose(cdl.cata(alg)(unfolded), expected, rtol=1e-5)
     np.testing.assert_allclose(
@@ -335,8 +345,12 @@ def test_futu_and_apo_match_the_reference():
             value, count = pairs[i]
             return count, jnp.full(3, value), i + 1
 
-    out = cdl.futu(Expand(), lambda i: i >= 4, max_size=5)(jnp.int32(0))
-    assert out.to_list() == [7, 7, 9, 9, 9]
+    out = cdl.futu(Expand(), lambda i: i >= 4, max_size=6)(jnp.int32(0))
+    assert out.to_list() == [7, 7, 9, 9, 9, 1]
+    cut = cdl.futu(Expand(), lambda i: i >= 4, max_size=5)(jnp.int32(0))
+    assert bool(cut.truncated)
+    with pytest.raises(ValueError, match="cut off at its capacity 5"):
+        cut.to_list()
     xs = jnp.arange(6.0)
 
     class Step(cdl.Para[Index, tuple[Scalar, Index]]):
@@ -344,9 +358,12 @@ def test_futu_and_apo_match_the_reference():
             return -xs[i], i + 1
 
     coalg = cdl.ListCoalgebra(Step(), lambda i: i >= 6)
-    tail = lambda i: cdl.PaddedList(jnp.roll(xs, -i), 6 - i)  # noqa: E731
+    # Haskell's form: the element of the finishing seed, then the finished tail.
+    tail = lambda i: cdl.PaddedList(jnp.roll(xs, -i - 1), 5 - i)  # noqa: E731
     got = cdl.apo(coalg, lambda i: i == 2, tail, max_size=6)(jnp.int32(0))
-    assert [float(v) for v in got.to_list()] == [-0.0, -1.0, 2.0, 3.0, 4.0, 5.0]
+    assert [float(v) for v in got.to_list()] == [-0.0, -1.0, -2.0, 3.0, 4.0, 5.0]
+    short = cdl.apo(coalg, lambda i: i == 2, tail, max_size=5)(jnp.int32(0))
+    assert bool(short.truncated)
 
 
 def test_batch_lists_keeps_floats_among_ints():

@@ -29,6 +29,7 @@ from ._functor import (
     RoseF as RoseF,
     StreamF as StreamF,
     TreeF as TreeF,
+    pattern as pattern,
     polynomial as polynomial,
 )
 from ._hoist import chrono as chrono, postpro as postpro, prepro as prepro
@@ -40,6 +41,7 @@ from ._list import (
     batch_lists as batch_lists,
     foldl as foldl,
 )
+from ._plain import Case as Case, Function as Function
 from ._tree import (
     Algebra as Algebra,
     NodeTable as NodeTable,

@@ -16,6 +16,7 @@ True
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -39,6 +40,12 @@ class Layer(NamedTuple, Generic[_X]):
     constructor: str
     payload: Any
     children: tuple[_X, ...]
+
+    def __getattr__(self, name: str) -> Any:
+        """``child_j``: the `j`-th child (what a pattern ``Node(l, r)`` reads)."""
+        if name.startswith("child_") and name[6:].isdigit():
+            return self.children[int(name[6:])]
+        raise AttributeError(name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +116,17 @@ class Functor:
         n = len(layer.children)
         if n > c.arity or (n != c.arity and not c.variadic):
             raise ValueError(_messages.wrong_arity(self.name, c.name, c.arity, n))
+
+    def __getattr__(self, name: str) -> Any:
+        """A constructor as a pattern class: ``TreeF.Leaf``, ``TreeF.Node``."""
+        if name.startswith("_") or name not in self.names:
+            raise AttributeError(_messages.no_such_attribute(self.name, name))
+        return pattern(self, name)
+
+    @property
+    def patterns(self) -> tuple[Any, ...]:
+        """Every constructor as a pattern class, in order (see `pattern`)."""
+        return tuple(pattern(self, name) for name in self.names)
 
     def fmap(self, f: Callable[[_X], _Y], layer: Layer[_X]) -> Layer[_Y]:
         """Apply `f` to every recursive field of `layer`; the payload is kept.
@@ -219,3 +237,85 @@ def MooreF(n_inputs: int) -> Functor:  # noqa: N802
     MooreF = State(a x x x)
     """
     return polynomial("MooreF", State="a" + " x" * n_inputs)
+
+
+class Pattern(type):
+    """The class of a constructor's pattern.
+
+    Calling it builds a `Layer`, and ``isinstance`` (so Python's ``match``)
+    recognises the layers it builds.
+    """
+
+    functor: Functor
+    constructor: Constructor
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        """Whether `instance` is a layer built by this constructor."""
+        return (
+            isinstance(instance, Layer) and instance.constructor == cls.constructor.name
+        )
+
+    def __call__(cls, *fields: Any) -> Layer[Any]:
+        """The layer ``Constructor(payload, child, …)`` (payload first, if any)."""
+        c = cls.constructor
+        given = list(fields)
+        payload = given.pop(0) if c.payload and given else None
+        if c.variadic and len(given) == 1 and isinstance(given[0], list | tuple):
+            given = list(given[0])
+        wanted = int(c.payload) + c.arity
+        if (
+            (c.payload and not fields)
+            or len(given) > c.arity
+            or (len(given) < c.arity and not c.variadic)
+        ):
+            raise TypeError(
+                _messages.pattern_fields(cls.functor.name, repr(c), wanted, len(fields))
+            )
+        return Layer(c.name, payload, tuple(given))
+
+    def __repr__(cls) -> str:
+        return f"{cls.functor.name}.{cls.constructor.name}"
+
+
+@functools.cache
+def pattern(functor: Functor, name: str) -> Pattern:
+    """The constructor `name` of `functor` as a class for Python's ``match``.
+
+    Calling it builds a term's layer (payload first, then the children); in a
+    ``case`` it matches a `Layer` of that constructor and binds the payload and
+    the children in the same order. A variadic constructor binds its children as
+    one value (as its cell gets them: stacked, with a mask).
+
+    **Arguments:** `functor`; `name`, one of its constructors.
+
+    **Returns:** the pattern class (also reached as ``functor.<name>``).
+
+    >>> import cdl
+    >>> Leaf, Node = cdl.TreeF.patterns
+    >>> term = Node(Leaf(1.0), Node(Leaf(2.0), Leaf(3.0)))
+    >>> def leaves(t):
+    ...     match t:
+    ...         case Leaf(x):
+    ...             return [x]
+    ...         case Node(l, r):
+    ...             return leaves(l) + leaves(r)
+    >>> leaves(term)
+    [1.0, 2.0, 3.0]
+    >>> cdl.TreeF.Node(1.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: TreeF's Node(x x) takes 2 fields, but 1 were given.
+    """
+    c = functor.constructor(name)
+    fields = ("payload",) if c.payload else ()
+    children = (
+        ("children",) if c.variadic else tuple(f"child_{j}" for j in range(c.arity))
+    )
+    namespace = {
+        "__match_args__": fields + children,
+        "functor": functor,
+        "constructor": c,
+        "__module__": "cdl.schemes",
+        "__doc__": f"The constructor {c!r} of {functor.name}, as a pattern.",
+    }
+    return Pattern(name, (), namespace)

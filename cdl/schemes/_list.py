@@ -43,7 +43,9 @@ from .._space import (
     space_of,
 )
 from . import _messages
+from ._plain import as_cell
 
+_shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
 _E = TypeVar("_E")
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -58,7 +60,10 @@ class PaddedList(eqx.Module):
     front (see `batch_lists`); the schemes skip the padding rows.
 
     **Arguments:** `values`, an array ``[capacity, *element_shape]`` (or a pytree of
-    such); `length`, an int scalar at most ``capacity``.
+    such); `length`, an int scalar at most ``capacity``; `truncated`, set by the
+    unfolds (`cdl.ana`, `cdl.apo`, `cdl.futu`, `cdl.postpro`) when the list was cut
+    off at its capacity before its coalgebra stopped (``None`` for a list that was
+    not unfolded). Folding a truncated list raises, also under `jax.jit`.
 
     >>> import jax.numpy as jnp, cdl
     >>> xs = cdl.PaddedList(jnp.array([1.0, 2.0, 0.0]), jnp.int32(2))
@@ -72,6 +77,7 @@ class PaddedList(eqx.Module):
 
     values: Any
     length: Int[Array, ""]
+    truncated: Bool[Array, "*b"] | None = None
 
     def __check_init__(self) -> None:
         try:
@@ -95,7 +101,12 @@ class PaddedList(eqx.Module):
         return _length("PaddedList", self.values)
 
     def to_list(self) -> list[Any]:
-        """The elements as a Python list (outside `jax.jit` only)."""
+        """The elements as a Python list (outside `jax.jit` only).
+
+        Raises `ValueError` for a list that was cut off (see `truncated`).
+        """
+        if self.truncated is not None and bool(np.any(self.truncated)):
+            raise ValueError(_messages.truncated_to_list(self.capacity))
         n = int(self.length)
         return [jax.tree.map(lambda v, i=i: v[i], self.values) for i in range(n)]
 
@@ -174,7 +185,8 @@ class ListAlgebra(Para[tuple[_E, _A] | None, _A], Generic[_E, _A]):
 
     - `nil`: the carrier's initial value (an array or pytree; it may be a learned
       parameter).
-    - `cons`: a `cdl.Para` on pairs ``(element, carry) -> carry``.
+    - `cons`: a `cdl.Para` on pairs ``(element, carry) -> carry``, or a plain
+      function of such pairs (its carrier is found by tracing when folding).
 
     **Returns:** the algebra; fold a list with it using `cdl.cata` (last element
     first) or `cdl.foldl` (first element first). Raises `TypeError` when `nil` is not
@@ -194,6 +206,10 @@ but the cell returns the carrier float[4] (dimension 4 is not 5).
 
     nil: _A
     cons: Para[tuple[_E, _A], _A]
+
+    def __init__(self, nil: _A, cons: Callable[[tuple[_E, _A]], _A]) -> None:
+        self.nil = nil
+        self.cons = as_cell(cons, "ListAlgebra's cons")
 
     def __check_init__(self) -> None:
         _, carry, out = _cell_parts(self.cons)
@@ -268,6 +284,7 @@ def _fold(
     reverse: bool,
 ) -> _B:
     values, length, n = _unpack(scheme, xs)
+    init = _settle(scheme, values, init, step)
     # The position is counted in the carry rather than scanned over, so that no
     # array of length n is baked into the program.
     delta = -1 if reverse else 1
@@ -283,7 +300,53 @@ def _fold(
 
     start = jnp.int32(n - 1 if reverse else 0)
     (out, _), _ = jax.lax.scan(body, (init, start), values, reverse=reverse)
-    return out
+    return refuse_truncated(scheme, xs, out)
+
+
+def refuse_truncated(scheme: str, xs: Any, out: _B) -> _B:
+    """`out`, or an error (also under `jax.jit`) when `xs` is a cut-off list."""
+    if not isinstance(xs, PaddedList) or xs.truncated is None:
+        return out
+    return refuse(scheme, xs.truncated, xs.capacity, out)
+
+
+def refuse(scheme: str, truncated: Array, max_size: int, out: _B) -> _B:
+    """`out`, or an error (also under `jax.jit`) where `truncated` holds."""
+    text = _messages.truncated_list(scheme, max_size)
+    checked: _B = eqx.error_if(out, jnp.any(truncated), text)
+    return checked
+
+
+def _settle(scheme: str, values: Any, init: _B, step: Callable[..., _B]) -> _B:
+    """The carrier's initial value in the space the step returns, or `TypeError`.
+
+    The step is traced once (``jax.eval_shape``) on an element and `init`: a plain
+    function's carrier is found this way, and an initial value of a narrower
+    dtype (``0`` for a float fold) is promoted to the step's.
+    """
+    init = jax.tree.map(jnp.asarray, init)
+    element = jax.tree.map(lambda v: _shape_dtype(v.shape[1:], v.dtype), values)
+    position = _shape_dtype((), jnp.int32)
+    for _ in range(2):
+        out = jax.eval_shape(step, element, init, position)
+        shapes: Any = jax.tree.structure(out)
+        if shapes != jax.tree.structure(init) or any(
+            a.shape != b.shape
+            for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(init), strict=True)
+        ):
+            break
+        pairs = zip(jax.tree.leaves(out), jax.tree.leaves(init), strict=True)
+        if all(a.dtype == b.dtype for a, b in pairs):
+            settled: _B = init
+            return settled
+        widened = [
+            jnp.promote_types(b.dtype, a.dtype) == a.dtype
+            for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(init), strict=True)
+        ]
+        if not all(widened):
+            break
+        init = jax.tree.map(lambda b, a: b.astype(a.dtype), init, out)
+    raise TypeError(_messages.carrier_changes(scheme, space_of(init), space_of(out)))
 
 
 class Cata(_ListScheme[_A], Generic[_E, _A]):
@@ -382,7 +445,7 @@ class ParaList(_ListScheme[_A], Generic[_A]):
         )
 
 
-def para(nil: _A, cons: Para[tuple[_E, tuple[Suffix, _A]], _A]) -> ParaList[_A]:
+def para(nil: _A, cons: Callable[[tuple[_E, tuple[Suffix, _A]]], _A]) -> ParaList[_A]:
     """The paramorphism: a fold whose cell also sees the original tail.
 
     The cell is called on ``(element, (tail, result_on_tail))``, where `tail` is a
@@ -405,7 +468,7 @@ def para(nil: _A, cons: Para[tuple[_E, tuple[Suffix, _A]], _A]) -> ParaList[_A]:
     >>> cdl.para(jnp.int32(0), Leaders())(jnp.array([4.0, 1.0, 3.0, 2.0]))
     Array(3, dtype=int32)
     """
-    return ParaList(nil, cons)
+    return ParaList(nil, as_cell(cons, "para's cons"))
 
 
 class Histo(_ListScheme[_A], Generic[_A]):
@@ -433,7 +496,9 @@ class Histo(_ListScheme[_A], Generic[_A]):
         return _fold(self.label, xs, history, step, True)[0]
 
 
-def histo(nil: _A, cons: Para[tuple[_E, tuple[_A, ...]], _A], depth: int) -> Histo[_A]:
+def histo(
+    nil: _A, cons: Callable[[tuple[_E, tuple[_A, ...]]], _A], depth: int
+) -> Histo[_A]:
     """The histomorphism, with a look-back of `depth` earlier results.
 
     The cell is called on ``(element, (r1, r2, …, r_depth))`` where ``r1`` is the
@@ -458,7 +523,7 @@ def histo(nil: _A, cons: Para[tuple[_E, tuple[_A, ...]], _A], depth: int) -> His
     """
     if depth < 1:
         raise ValueError(_messages.bad_size("histo's look-back", depth))
-    return Histo(nil, cons, depth)
+    return Histo(nil, as_cell(cons, "histo's cons"), depth)
 
 
 class Zygo(_ListScheme[_A], Generic[_E, _A, _B]):
@@ -487,7 +552,9 @@ class Zygo(_ListScheme[_A], Generic[_E, _A, _B]):
 
 
 def zygo(
-    helper: ListAlgebra[_E, _B], nil: _A, cons: Para[tuple[_E, tuple[_B, _A]], _A]
+    helper: ListAlgebra[_E, _B],
+    nil: _A,
+    cons: Callable[[tuple[_E, tuple[_B, _A]]], _A],
 ) -> Zygo[_E, _A, _B]:
     """The zygomorphism: a fold whose cell also sees a helper fold of the tail.
 
@@ -515,7 +582,7 @@ def zygo(
     >>> cdl.zygo(parity, jnp.float32(0.0), Alt())(jnp.array([5.0, 3.0, 1.0]))
     Array(3., dtype=float32)
     """
-    return Zygo(helper, nil, cons)
+    return Zygo(helper, nil, as_cell(cons, "zygo's cons"))
 
 
 class Mutu(Para[Any, tuple[_A, _B]], Generic[_A, _B]):
@@ -548,8 +615,8 @@ class Mutu(Para[Any, tuple[_A, _B]], Generic[_A, _B]):
 
 def mutu(
     nils: tuple[_A, _B],
-    first: Para[tuple[_E, tuple[_A, _B]], _A],
-    second: Para[tuple[_E, tuple[_A, _B]], _B],
+    first: Callable[[tuple[_E, tuple[_A, _B]]], _A],
+    second: Callable[[tuple[_E, tuple[_A, _B]]], _B],
 ) -> Mutu[_A, _B]:
     """Mutumorphism: two folds defined in terms of each other, in one scan.
 
@@ -572,15 +639,16 @@ def mutu(
     >>> parity(jnp.zeros(3))
     (Array(0., dtype=float32), Array(1., dtype=float32))
     """
-    return Mutu(nils, first, second)
+    cells = as_cell(first, "mutu's first"), as_cell(second, "mutu's second")
+    return Mutu(nils, *cells)
 
 
 class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E, _S]):
     """A coalgebra of the list functor ``S → 1 + E × S``, with a stop condition.
 
-    **Arguments:** `step`, a `cdl.Para` ``S → (E, S)`` giving the next element and
-    seed; `stop`, a function (or `cdl.Para`) ``S → bool[]``; when it holds, the list
-    ends there.
+    **Arguments:** `step`, a `cdl.Para` or a function ``S → (E, S)`` giving the
+    next element and seed; `stop`, a function (or `cdl.Para`) ``S → bool[]``; when
+    it holds, the list ends there.
 
     **Returns:** the coalgebra; unfold with `cdl.ana` (or `cdl.hylo`). As a morphism
     it maps a seed to ``(stop, (element, next_seed))``.
@@ -594,6 +662,12 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
 
     step: Para[_S, tuple[_E, _S]]
     stop: Callable[[_S], Bool[Array, ""]]
+
+    def __init__(
+        self, step: Callable[[_S], tuple[_E, _S]], stop: Callable[[_S], Bool[Array, ""]]
+    ) -> None:
+        self.step = as_cell(step, "ListCoalgebra's step")
+        self.stop = stop
 
     def signature(self) -> tuple[Space, Space]:
         """``S → (bool × (E × S))`` from the step's spaces."""
@@ -612,8 +686,12 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
 
 def _emit(
     coalgebra: ListCoalgebra[_E, _S], seed: _S, max_size: int
-) -> tuple[Any, Int[Array, ""], _S]:
-    """Run the coalgebra `max_size` times: the elements, their count, last seed."""
+) -> tuple[Any, Int[Array, ""], _S, Bool[Array, ""]]:
+    """Run the coalgebra `max_size` times.
+
+    **Returns:** the elements, their count, the last seed and whether the list
+    was cut off (the coalgebra had not stopped).
+    """
 
     def body(
         carry: tuple[_S, Bool[Array, ""]], _: None
@@ -624,10 +702,11 @@ def _emit(
         e = _select(done, jax.tree.map(jnp.zeros_like, e), e)
         return (_select(done, s, nxt), done), (e, ~done)
 
-    (last, _), (elements, alive) = jax.lax.scan(
+    (last, done), (elements, alive) = jax.lax.scan(
         body, (seed, jnp.bool_(False)), None, length=max_size
     )
-    return elements, alive.sum(dtype=jnp.int32), last
+    truncated = ~(done | jnp.asarray(coalgebra.stop(last)))
+    return elements, alive.sum(dtype=jnp.int32), last, truncated
 
 
 class Ana(Para[_S, PaddedList], Generic[_E, _S]):
@@ -647,15 +726,17 @@ class Ana(Para[_S, PaddedList], Generic[_E, _S]):
 
     def __call__(self, seed: _S) -> PaddedList:
         """Unfold `seed` into at most `max_size` elements."""
-        elements, length, _ = _emit(self.coalgebra, seed, self.max_size)
-        return PaddedList(elements, length)
+        elements, length, _, truncated = _emit(self.coalgebra, seed, self.max_size)
+        return PaddedList(elements, length, truncated)
 
 
 def ana(coalgebra: ListCoalgebra[_E, _S], max_size: int) -> Ana[_E, _S]:
     """The anamorphism: unfold a seed into a list, in one `jax.lax.scan`.
 
     The first element produced is the head (row 0). Unfolding stops when the
-    coalgebra's `stop` holds or after `max_size` elements, whichever comes first.
+    coalgebra's `stop` holds or after `max_size` elements, whichever comes first;
+    in the second case the list's `truncated` is set, and folding it (or reading
+    it with `to_list`) raises.
 
     **Arguments:** `coalgebra`, a `ListCoalgebra`; `max_size`, at least 1.
 
@@ -665,8 +746,11 @@ def ana(coalgebra: ListCoalgebra[_E, _S], max_size: int) -> Ana[_E, _S]:
     >>> down = cdl.ListCoalgebra(cdl.Copy() >> (cdl.Identity() @ cdl.Bias((), -1.0)),
     ...                          lambda s: s <= 0)
     >>> out = cdl.ana(down, max_size=5)(jnp.float32(3.0))
-    >>> out.values, out.length
-    (Array([3., 2., 1., 0., 0.], dtype=float32), Array(3, dtype=int32))
+    >>> out.values, out.length, out.truncated
+    (Array([3., 2., 1., 0., 0.], dtype=float32), Array(3, dtype=int32), \
+Array(False, dtype=bool))
+    >>> cdl.ana(down, max_size=2)(jnp.float32(3.0)).truncated
+    Array(True, dtype=bool)
     """
     if max_size < 1:
         raise ValueError(_messages.bad_size("ana", max_size))
@@ -706,11 +790,17 @@ class Hylo(Para[_S, _A], Generic[_E, _S, _A]):
                 new = (nxt, cons((e, acc)), done)
                 return _select(done, carry, new), None
 
-            init = (seed, self.algebra.nil, jnp.bool_(False))
-            (_, out, _), _ = jax.lax.scan(body, init, None, length=self.max_size)
-            return out
-        elements, length, _ = _emit(self.coalgebra, seed, self.max_size)
-        return Cata(self.algebra)(PaddedList(elements, length))
+            element = jax.eval_shape(self.coalgebra.step, seed)[0]
+            rows = jax.tree.map(lambda e: _shape_dtype((1, *e.shape), e.dtype), element)
+            nil = _settle(
+                self.label, rows, self.algebra.nil, lambda x, a, i: cons((x, a))
+            )
+            init = (seed, nil, jnp.bool_(False))
+            (last, out, done), _ = jax.lax.scan(body, init, None, length=self.max_size)
+            truncated = ~(done | jnp.asarray(self.coalgebra.stop(last)))
+            return refuse(self.label, truncated, self.max_size, out)
+        elements, length, _, truncated = _emit(self.coalgebra, seed, self.max_size)
+        return Cata(self.algebra)(PaddedList(elements, length, truncated))
 
 
 def hylo(
@@ -725,7 +815,9 @@ def hylo(
     A right fold (``accumulate=False``, the default) consumes the *last* element
     produced first, so the elements are its stack: one unfold scan, then one fold
     scan over them. An accumulating consumer (``accumulate=True``, i.e. ``foldl``
-    of the unfolded list) fuses into a single scan with constant memory.
+    of the unfolded list) fuses into a single scan with constant memory. When the
+    coalgebra has not stopped after `max_size` elements the result would be wrong,
+    so it raises instead (also under `jax.jit`).
 
     **Arguments:** `algebra`, a `ListAlgebra`; `coalgebra`, a `ListCoalgebra`;
     `max_size`, the most elements unfolded; `accumulate`, see above.
@@ -771,15 +863,22 @@ class Apo(Para[_S, PaddedList], Generic[_E, _S]):
         return f"apo({self.coalgebra.step.label}, {self.max_size})"
 
     def __call__(self, seed: _S) -> PaddedList:
-        """Unfold until `stop` or `finish`; on `finish`, append ``tail(seed)``."""
-        stop_at = self.coalgebra.stop
+        """Unfold until `stop`, or until `finish` hands over ``tail(seed)``."""
+        step, stop, finish = self.coalgebra.step, self.coalgebra.stop, self.finish
 
-        def stop(s: _S) -> Bool[Array, ""]:
-            return jnp.asarray(stop_at(s)) | jnp.asarray(self.finish(s))
+        def ended(item: tuple[_S, Bool[Array, ""]]) -> Bool[Array, ""]:
+            return item[1] | jnp.asarray(stop(item[0]))
 
-        coalgebra = ListCoalgebra(self.coalgebra.step, stop)
-        elements, count, last = _emit(coalgebra, seed, self.max_size)
-        finished = jnp.asarray(self.finish(last)) & ~jnp.asarray(stop_at(last))
+        def emit(item: tuple[_S, Bool[Array, ""]]) -> Any:
+            s = item[0]
+            e, nxt = step(s)
+            done = jnp.asarray(finish(s))
+            return e, (_select(done, s, nxt), done)
+
+        marked = ListCoalgebra(emit, ended)
+        elements, count, (last, finished), cut = _emit(
+            marked, (seed, jnp.bool_(False)), self.max_size
+        )
         rest = self.tail(last)
         rest_length = jnp.where(finished, rest.length, 0)
 
@@ -791,8 +890,9 @@ class Apo(Para[_S, PaddedList], Generic[_E, _S]):
             return jnp.where(finished, spliced, room)[: self.max_size]
 
         values = jax.tree.map(splice, elements, rest.values)
+        truncated = cut | (count + rest_length > self.max_size)
         length = jnp.minimum(count + rest_length, self.max_size)
-        return PaddedList(values, length)
+        return PaddedList(values, length, truncated)
 
 
 def apo(
@@ -801,32 +901,33 @@ def apo(
     tail: Callable[[_S], PaddedList],
     max_size: int,
 ) -> Apo[_E, _S]:
-    """The apomorphism: an unfold that may end early by handing over a whole tail.
+    """The apomorphism: an unfold whose step may end the list with a whole tail.
 
-    From each seed the coalgebra either stops (the list ends), or, when
-    ``finish(seed)`` holds, the rest of the list is ``tail(seed)`` in one go (the
-    ``Left`` branch of ``S → 1 + E × (List(E) + S)``), or it emits an element and a
-    next seed. One scan, then one splice of the tail.
+    Haskell's ``apo :: (s -> ListF e (Either [e] s)) -> s -> [e]``: from each seed
+    the list either ends (`stop`), or the step emits an element paired with what
+    follows it: the finished tail ``tail(seed)`` when ``finish(seed)`` holds (the
+    ``Left``), else the next seed (the ``Right``). One scan, then one splice of
+    the tail. The list's `truncated` is set when it does not fit in `max_size`.
 
-    **Arguments:** `coalgebra`, a `ListCoalgebra`; `finish` and `tail`, functions of
-    the seed (`tail` returns a `PaddedList` of capacity at most `max_size`);
-    `max_size`.
+    **Arguments:** `coalgebra`, a `ListCoalgebra` (its `step` gives the element and
+    the next seed); `finish` and `tail`, functions of the seed (`tail` returns a
+    `PaddedList` of capacity at most `max_size`); `max_size`.
 
     **Returns:** a `cdl.Para` from seeds to `PaddedList`s.
 
-    Inserting 2.5 into a sorted list, copying the rest once past the insertion
-    point (the seed is the list and a position):
+    Inserting 2.5 into a sorted list: at the first element not below 2.5, emit 2.5
+    and hand over the rest of the list unchanged (the seed is a position):
 
     >>> import jax.numpy as jnp, cdl
-    >>> from jaxtyping import Array, Float, Int
     >>> xs = jnp.array([1.0, 2.0, 3.0, 4.0])
-    >>> class Emit(cdl.Para[Int[Array, ""], tuple[Float[Array, ""], Int[Array, ""]]]):
-    ...     def __call__(self, i):
-    ...         return jnp.where(i == 2, 2.5, xs[i - (i > 2)]), i + 1
-    >>> coalg = cdl.ListCoalgebra(Emit(), lambda i: i > 4)
-    >>> tail = lambda i: cdl.PaddedList(jnp.roll(xs, 2 - i), jnp.int32(6) - i)
-    >>> cdl.apo(coalg, lambda i: i == 3, tail, max_size=6)(jnp.int32(0)).to_list()
-    [Array(1., ...), Array(2., ...), Array(2.5, ...), Array(3., ...), Array(4., ...)]
+    >>> def step(i):
+    ...     return jnp.where((i == 4) | (2.5 <= xs[i]), 2.5, xs[i]), i + 1
+    >>> finish = lambda i: (i == 4) | (2.5 <= xs[i])
+    >>> tail = lambda i: cdl.PaddedList(jnp.roll(xs, -i), 4 - i)
+    >>> insert = cdl.apo(cdl.ListCoalgebra(step, lambda i: i > 4), finish, tail,
+    ...                  max_size=5)
+    >>> [float(x) for x in insert(jnp.int32(0)).to_list()]
+    [1.0, 2.0, 2.5, 3.0, 4.0]
     """
     if max_size < 1:
         raise ValueError(_messages.bad_size("apo", max_size))
@@ -874,13 +975,14 @@ class Futu(Para[_S, PaddedList], Generic[_S]):
             return _select(done, (s, out, pos, done), new), None
 
         init = (seed, room, jnp.int32(0), jnp.bool_(False))
-        (_, out, pos, _), _ = jax.lax.scan(body, init, None, length=self.max_size)
+        (last, out, pos, _), _ = jax.lax.scan(body, init, None, length=self.max_size)
         values = jax.tree.map(lambda o: o[: self.max_size], out)
-        return PaddedList(values, jnp.minimum(pos, self.max_size))
+        truncated = ~jnp.asarray(self.stop(last)) | (pos > self.max_size)
+        return PaddedList(values, jnp.minimum(pos, self.max_size), truncated)
 
 
 def futu(
-    step: Para[_S, tuple[Int[Array, ""], _L, _S]],
+    step: Callable[[_S], tuple[Int[Array, ""], _L, _S]],
     stop: Callable[[_S], Bool[Array, ""]],
     max_size: int,
 ) -> Futu[_S]:
@@ -911,7 +1013,7 @@ def futu(
     """
     if max_size < 1:
         raise ValueError(_messages.bad_size("futu", max_size))
-    return Futu(step, stop, max_size)
+    return Futu(as_cell(step, "futu's step"), stop, max_size)
 
 
 def batch_lists(lists: list[Any], *, pad: bool = False) -> Any:

@@ -360,3 +360,72 @@ def bad_padded_length(length: int, capacity: int) -> str:
 def not_a_term(functor: str, given: object) -> str:
     """Text of the error raised by a term that is not a layer of the functor."""
     return f"a term of {functor} is a cdl.Layer, not {type(given).__name__}."
+
+
+def not_a_cell(what: str, given: object) -> str:
+    """Text of the error raised by a cell that is neither a Para nor a function."""
+    return (
+        f"{what} must be a cdl.Para or a function of arrays, not "
+        f"{type(given).__name__}."
+    )
+
+
+def carrier_changes(scheme: str, given: object, returned: object) -> str:
+    """Text of the error raised when a fold's step does not return its carrier."""
+    return (
+        f"{scheme}: the carrier starts in {given!r} but the step returns "
+        f"{returned!r}; a fold's step must return its carrier's space."
+    )
+
+
+def truncated_list(scheme: str, max_size: int) -> str:
+    """Text of the run-time error raised when folding or returning a cut-off list."""
+    return (
+        f"{scheme}: the unfolded list was cut off at max_size={max_size} before its "
+        f"coalgebra stopped, so the result would be wrong: raise max_size."
+    )
+
+
+def truncated_to_list(capacity: int) -> str:
+    """Text of the error raised when reading out a cut-off list."""
+    return (
+        f"this list was cut off at its capacity {capacity} before its unfold "
+        f"stopped; read `.values` to see the part that was unfolded."
+    )
+
+
+def no_such_attribute(functor: str, name: str) -> str:
+    """Text of the error raised by a functor attribute that is no constructor."""
+    return f"{functor} has no constructor or attribute {name!r}."
+
+
+def pattern_fields(functor: str, constructor: str, wanted: int, given: int) -> str:
+    """Text of the error raised by a pattern built with the wrong number of fields."""
+    return (
+        f"{functor}'s {constructor} takes {wanted} fields, but {given} were given."
+    )
+
+
+def no_case(function: str, constructor: str) -> str:
+    """Text of the error raised when a matching algebra returns nothing."""
+    return (
+        f"{function} returned None on a {constructor} layer: give it a `case` for "
+        f"every constructor (or a `case _:`)."
+    )
+
+
+def not_a_match(functor: str, given: object) -> str:
+    """Text of the error raised when an algebra's one argument is not a function."""
+    return (
+        f"Algebra({functor}, f) takes one plain function matching on {functor}'s "
+        f"constructors; a cdl.Para goes with its constructor's name "
+        f"(`Name=cell`), and {type(given).__name__} is neither."
+    )
+
+
+def match_and_cells(functor: str) -> str:
+    """Text of the error raised when an algebra is given both forms."""
+    return (
+        f"Algebra({functor}, ...): give either one function matching on the "
+        f"constructors or one cell per constructor, not both."
+    )

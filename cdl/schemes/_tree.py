@@ -27,7 +27,7 @@ Array(5., dtype=float32)
 
 import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Generic, TypeVar
 
 import equinox as eqx
@@ -40,6 +40,7 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Constructor, Functor, Layer
+from ._plain import as_cell, by_constructor
 
 _A = TypeVar("_A")
 
@@ -585,8 +586,11 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
     children's carriers stacked along a new first axis and a boolean mask). A
     constructor without a payload gets an empty array ``f32[0]`` as its payload.
 
-    **Arguments:** `functor`; one keyword per constructor, its cell; `carrier`, an
-    example carrier value, needed only when no constructor is nullary.
+    **Arguments:** `functor`; one keyword per constructor, its cell (a `cdl.Para`
+    or a plain function), or instead one function `match` of layers that matches
+    on the constructors (``case Leaf(x): …``, ``case Node(l, r): …``; see
+    `cdl.schemes.pattern`), traced once per constructor; `carrier`, an example
+    carrier value, needed only when no constructor is nullary.
 
     **Returns:** the algebra, a morphism from a `cdl.Layer` of carriers to a carrier.
 
@@ -613,15 +617,25 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
     carrier: Any
 
     def __init__(
-        self, functor: Functor, carrier: Any = None, **cells: Para[Any, _A]
+        self,
+        functor: Functor,
+        match: Callable[[Layer[_A]], _A] | None = None,
+        /,
+        *,
+        carrier: Any = None,
+        **cells: Callable[[Any], _A],
     ) -> None:
+        if match is not None:
+            if cells:
+                raise TypeError(_messages.match_and_cells(functor.name))
+            cells = dict(by_constructor(functor, match))
         missing = [name for name in functor.names if name not in cells]
         if missing:
             raise ValueError(_messages.missing_cell(functor.name, missing))
         for name in cells:
             functor.constructor(name)
         self.functor = functor
-        self.cells = dict(cells)
+        self.cells = {k: as_cell(v, f"the cell of {k}") for k, v in cells.items()}
         self.carrier = carrier
 
     def signature(self) -> tuple[Space, Space]:

@@ -35,6 +35,7 @@ from . import _list, _messages
 from ._functor import Functor
 from ._levels import evaluate
 from ._list import Histo, ListAlgebra, Mutu, ParaList, Suffix, Zygo
+from ._terms import Term, fold_data
 from ._tree import Algebra, NodeTable, check_table
 from ._unfold import Unfolded, fold
 
@@ -77,10 +78,17 @@ class TreeCata(Para[NodeTable, _A], Generic[_A]):
         """``cata(<algebra>)``."""
         return f"cata({self.algebra.label})"
 
-    def __call__(self, table: NodeTable | Unfolded) -> _A:
-        """Fold every tree of `table`; one carrier per root."""
+    def __call__(self, table: NodeTable | Unfolded | Term) -> _A:
+        """Fold every tree of `table`; one carrier per root.
+
+        A term or Python data is stored as a table first, and a list functor's
+        algebra folds lists with the list engine (see `cdl.cata`).
+        """
         if isinstance(table, Unfolded):
             return fold(self.algebra, table)
+        if not isinstance(table, NodeTable):
+            data: _A = fold_data(self.algebra, table, self.label)
+            return data
         check_table(self.label, self.algebra.functor, table)
         out: _A = evaluate(self.algebra, table)
         return out
@@ -190,7 +198,7 @@ def _paired(first: Algebra[Any], second: Algebra[Any], mutual: bool) -> Algebra[
         c.name: _Pair(first.cells[c.name], second.cells[c.name], c.variadic, mutual)
         for c in functor.constructors
     }
-    return Algebra(functor, carrier, **cells)
+    return Algebra(functor, carrier=carrier, **cells)
 
 
 class TreeZygo(_TreeFold[_A], Generic[_A, _B]):
@@ -341,7 +349,9 @@ class TreeHisto(_TreeFold[_A], Generic[_A]):
         carrier = self.algebra.carrier
         if carrier is not None:
             carrier = _blank(carrier, self.depth, width)
-        history: History[_A] = evaluate(Algebra(functor, carrier, **cells), table)
+        history: History[_A] = evaluate(
+            Algebra(functor, carrier=carrier, **cells), table
+        )
         return history.value
 
 

@@ -1,0 +1,96 @@
+"""Folds of terms and Python data: what a fold is given, brought to an engine.
+
+A tree algebra's fold takes a `cdl.NodeTable` or an `cdl.Unfolded`; given a term
+(a `cdl.Layer` whose children are terms, as the functor's patterns build them) or,
+for `cdl.TreeF`, nested pairs, it builds the table itself. An algebra of a list
+functor (constructors ``Nil`` and ``Cons a x``, like `cdl.ListF`) folds arrays,
+`cdl.PaddedList`s, Python lists and ``Cons`` terms with the list engine, one
+`jax.lax.scan`:
+
+>>> import jax.numpy as jnp, cdl
+>>> Nil, Cons = cdl.ListF.patterns
+>>> def total(layer):
+...     match layer:
+...         case Nil():
+...             return 0.0
+...         case Cons(x, rest):
+...             return x + rest
+>>> fold = cdl.cata(cdl.Algebra(cdl.ListF, total))
+>>> fold(jnp.arange(4.0)), fold([1.0, 2.0]), fold(Cons(5.0, Cons(1.0, Nil())))
+(Array(6., dtype=float32), Array(3., dtype=float32), Array(6., dtype=float32))
+"""
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array
+
+from . import _messages
+from ._functor import Functor, Layer
+from ._levels import evaluate
+from ._list import Cata, ListAlgebra, PaddedList
+from ._tree import Algebra, tree_table
+
+Term: TypeAlias = Layer[Any] | Array | PaddedList | Sequence[Any]
+"""What a fold takes besides tables: a term, nested pairs, or a list."""
+
+
+def is_list_functor(functor: Functor) -> bool:
+    """Whether `functor` is ``1 + A × X`` with constructors ``Nil`` and ``Cons``."""
+    if functor.names != ("Nil", "Cons"):
+        return False
+    nil, cons = functor.constructors
+    return (nil.payload, nil.arity) == (False, 0) and (
+        cons.payload,
+        cons.arity,
+        cons.variadic,
+    ) == (True, 1, False)
+
+
+def list_algebra(algebra: Algebra[Any]) -> ListAlgebra[Any, Any]:
+    """The `ListAlgebra` of an algebra of a list functor (see `is_list_functor`)."""
+    nil_cell, cons_cell = algebra.cells["Nil"], algebra.cells["Cons"]
+    nil = nil_cell((jnp.zeros(0), ()))
+
+    def cons(pair: tuple[Any, Any]) -> Any:
+        return cons_cell((pair[0], (pair[1],)))
+
+    cons.__name__ = cons_cell.label
+    return ListAlgebra(nil, cons)
+
+
+def _cons_payloads(term: Layer[Any]) -> list[Any]:
+    """The payloads of a ``Cons`` term, head first (iteratively, at any length)."""
+    out = []
+    while term.constructor == "Cons":
+        out.append(term.payload)
+        (term,) = term.children
+    return out
+
+
+def fold_data(algebra: Algebra[Any], data: Any, scheme: str) -> Any:
+    """Fold `data`, which is not a node table, with `algebra`'s catamorphism.
+
+    **Arguments:** `algebra`; `data`, a list (array, `PaddedList`, Python list or
+    ``Cons`` term) for a list functor, else a term (or nested pairs for TreeF), or
+    a Python list of terms (a forest); `scheme`, the fold's label for messages.
+
+    **Returns:** the carrier (one per root of the table built); `TypeError` for
+    anything else.
+    """
+    functor = algebra.functor
+    if is_list_functor(functor):
+        if isinstance(data, Layer):
+            data = _cons_payloads(data)
+        if isinstance(data, list):
+            data = jnp.asarray(np.asarray(data))
+        return Cata(list_algebra(algebra))(data)
+    if isinstance(data, list):
+        return evaluate(algebra, tree_table(functor, data, forest=True))
+    if isinstance(data, Layer) or (
+        functor.names == ("Leaf", "Node") and (isinstance(data, tuple))
+    ):
+        return evaluate(algebra, tree_table(functor, data))
+    raise TypeError(_messages.not_a_table(scheme, data))
