@@ -21,6 +21,7 @@ from jaxtyping import Array
 
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, split
+from ._residuals import Keep, Local, struct
 from ._tree import Algebra, NodeTable, carrier_template, cell_input
 
 Buffer = Any
@@ -72,8 +73,8 @@ class _Pass(eqx.Module):
     subtrees: bool = eqx.field(static=True)
 
 
-def _gather(p: _Pass, name: str, k: _Chunk, buf: Buffer) -> Any:
-    """The children's rows, the payloads and the children's carriers of a chunk."""
+def _structure(p: _Pass, name: str, k: _Chunk) -> tuple[Array, Any]:
+    """The children's rows and the payloads of a chunk."""
     c = p.algebra.functor.constructor(name)
     child = jax.lax.dynamic_slice_in_dim(p.table.rows.children, k.first, k.size)
     child = child[:, : max(c.arity, 1)]
@@ -81,6 +82,12 @@ def _gather(p: _Pass, name: str, k: _Chunk, buf: Buffer) -> Any:
         lambda q: jax.lax.dynamic_slice_in_dim(jnp.asarray(q), k.slot, k.size),
         p.payloads[name],
     )
+    return child, pay
+
+
+def _gather(p: _Pass, name: str, k: _Chunk, buf: Buffer) -> Any:
+    """The children's rows, the payloads and the children's carriers of a chunk."""
+    child, pay = _structure(p, name, k)
     kids = jax.tree.map(lambda b: b[child], buf)
     return child, pay, kids
 
@@ -113,20 +120,29 @@ def _write(buf: Buffer, value: Any, first: Array) -> Buffer:
     )
 
 
+Step = Callable[[str, _Chunk, Array, Any, Any, Any], tuple[Any, Any]]
+"""A chunk's cells: ``(name, chunk, children's rows, payloads, children's
+carriers, saved) -> (carriers, saved)``; `saved` is what the pass keeps for the
+backward pass (see `Keep`)."""
+
+
 def _level_forward(
-    p: _Pass, names: tuple[str, ...], sizes: tuple[int, ...], level: Array, buf: Any
-) -> Buffer:
+    p: _Pass, step: Step, names: tuple[str, ...], sizes: tuple[int, ...],
+    level: Array, state: Any,
+) -> Any:  # fmt: skip
     """Evaluate one level: every block of every constructor in `names`."""
     for name in names:
         block = p.table.blocks[level, p.algebra.functor.tag(name)]
         for used, k in _pieces(block, sizes):
 
-            def chunk(buf: Buffer, k: _Chunk = k, name: str = name) -> Buffer:
+            def chunk(state: Any, k: _Chunk = k, name: str = name) -> Any:
+                buf, saved = state
                 child, pay, kids = _gather(p, name, k, buf)
-                return _write(buf, _cells(p, name, pay, kids, child), k.first)
+                value, saved = step(name, k, child, pay, kids, saved)
+                return _write(buf, value, k.first), saved
 
-            buf = _cond(used, chunk, buf)
-    return buf
+            state = _cond(used, chunk, state)
+    return state
 
 
 def _split_names(p: _Pass) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -142,19 +158,50 @@ def _split_names(p: _Pass) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return names, tuple(c.name for c in cons if c.arity)
 
 
-def forward(p: _Pass, template: Any) -> Buffer:
-    """Every node's carrier, level after level, in a buffer of rows."""
-    rows = p.table.capacity + 1 + chunks(p.table.widest)[-1]
+def _plain(
+    p: _Pass,
+) -> Step:
+    """The cells alone: nothing saved."""
+
+    def step(
+        name: str, k: _Chunk, child: Array, pay: Any, kids: Any, saved: Any
+    ) -> Any:
+        return _cells(p, name, pay, kids, child), saved
+
+    return step
+
+
+def _rows(p: _Pass) -> int:
+    """The rows of the results buffer (and of saved residuals)."""
+    return _rows_of(p.table)
+
+
+def _rows_of(table: NodeTable) -> int:
+    return table.capacity + 1 + chunks(table.widest)[-1]
+
+
+def forward(
+    p: _Pass, template: Any, step: "Step | None" = None, saved: Any = None
+) -> Any:
+    """Every node's carrier, level after level, in a buffer of rows.
+
+    With `step`, the chunks' cells are `step`, which also writes into `saved`
+    (see `Keep`); returns ``(buffer, saved)``. Without, the buffer alone.
+    """
+    rows = _rows(p)
     buf = jax.tree.map(lambda t: jnp.zeros((rows, *t.shape), t.dtype), template)
     sizes = chunks(p.table.widest)
     first, rest = _split_names(p)
-    buf = _level_forward(p, first, sizes, jnp.int32(0), buf)
-    return jax.lax.fori_loop(
+    keep = step is not None
+    step = _plain(p) if step is None else step
+    state = _level_forward(p, step, first, sizes, jnp.int32(0), (buf, saved))
+    state = jax.lax.fori_loop(
         1,
         p.table.levels,
-        lambda level, b: _level_forward(p, rest, sizes, level, b),
-        buf,
+        lambda level, s: _level_forward(p, step, rest, sizes, level, s),
+        state,
     )
+    return state if keep else state[0]
 
 
 def _read(
@@ -184,8 +231,7 @@ def _read(
 
 def _level_backward(
     p: _Pass,
-    local: Callable[..., Any],
-    fixed: dict[str, Any],
+    pulls: "_Pulls",
     names: tuple[str, ...],
     sizes: tuple[int, ...],
     level: Array,
@@ -204,15 +250,8 @@ def _level_backward(
 
             def chunk(carry: Any, k: _Chunk = k, name: str = name) -> Any:
                 ct, buf, dres, dpay = carry
-                child, pay, kids = _gather(p, name, k, buf)
-                pay_d, pay_s = eqx.partition(pay, eqx.is_inexact_array)
-                _, vjp = jax.vjp(
-                    lambda r, d, x: local(name, r, eqx.combine(d, pay_s), x, child),
-                    fixed[name],
-                    pay_d,
-                    kids,
-                )
-                dr, dp, dk = vjp(gs[name, k.size])
+                child, pull = pulls(name, k, buf)
+                dr, dp, dk = pull(gs[name, k.size])
                 dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dr)}
                 if jax.tree.leaves(dp):
                     added = jax.tree.map(
@@ -224,6 +263,33 @@ def _level_backward(
 
             carry = _cond(used, chunk, carry)
     return carry
+
+
+_Pulls = Callable[[str, _Chunk, Any], tuple[Array, Callable[[Any], Any]]]
+"""A chunk's children's rows and the pullback of its cells (from the results
+buffer, or from kept residuals)."""
+
+
+def _pulls(
+    p: _Pass, local: Local, fixed: dict[str, Any], keep: Keep, saved: Any
+) -> _Pulls:
+    """Chunks' pullbacks: from the residuals `keep` saved, else run again."""
+
+    def pulls(name: str, k: _Chunk, buf: Buffer) -> Any:
+        if keep.kept(name, k.size):
+            child, pay = _structure(p, name, k)
+            return child, keep.pull(name, k.first, child, pay, saved)
+        child, pay, kids = _gather(p, name, k, buf)
+        pay_d, pay_s = eqx.partition(pay, eqx.is_inexact_array)
+        _, vjp = jax.vjp(
+            lambda r, d, x: local(name, r, eqx.combine(d, pay_s), x, child),
+            fixed[name],
+            pay_d,
+            kids,
+        )
+        return child, vjp
+
+    return pulls
 
 
 def _cond(used: Array, fn: Callable[[Any], Any], operand: Any) -> Any:
@@ -243,13 +309,13 @@ def _add_rows(a: Array, d: Array, first: Array) -> Array:
 
 
 def backward(
-    p: _Pass,
-    local: Callable[..., Any],
-    fixed: dict[str, Any],
-    buf: Buffer,
-    ct: Buffer,
+    p: _Pass, pulls: _Pulls, fixed: dict[str, Any], buf: Buffer | None, ct: Buffer
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The cotangents of the cells' hoisted parameters and of the payloads."""
+    """The cotangents of the cells' hoisted parameters and of the payloads.
+
+    `buf`, the results buffer, is read by chunks whose cells run again (None if
+    every chunk's residuals were kept).
+    """
     sizes = chunks(p.table.widest)
     first, rest = _split_names(p)
     dres = {n: jax.tree.map(jnp.zeros_like, f) for n, f in fixed.items()}
@@ -267,12 +333,12 @@ def backward(
 
     def step(i: Array, carry: Any) -> Any:
         gs, rest_carry = carry[0], carry[1:]
-        done = _level_backward(p, local, fixed, rest, sizes, levels - i, gs, rest_carry)
+        done = _level_backward(p, pulls, rest, sizes, levels - i, gs, rest_carry)
         return (_read(p, first, sizes, levels - i - 1, done[0], gs), *done)
 
     carry = jax.lax.fori_loop(1, levels, step, (gs, ct, buf, dres, dpay))
     gs, carry = carry[0], carry[1:]
-    carry = _level_backward(p, local, fixed, first, sizes, jnp.int32(0), gs, carry)
+    carry = _level_backward(p, pulls, first, sizes, jnp.int32(0), gs, carry)
     _, _, dres, dpay = carry
     return dres, dpay
 
@@ -324,30 +390,19 @@ def _evaluate(
         )
         return out
 
-    def plan(p: Any, pd: Any) -> _Pass:
-        alg = hoisted({n: s[0](p.cells[n]) for n, s in splits.items()})
-        return _Pass(alg, eqx.combine(pd, pay_static), table, subtrees)
-
-    @jax.custom_vjp
-    def run(p: Any, pd: Any) -> Any:
-        buf = forward(plan(p, pd), template)
-        return jax.tree.map(lambda b: b[out_rows], buf)
-
-    def run_fwd(p: Any, pd: Any) -> tuple[Any, Any]:
-        buf = forward(plan(p, pd), template)
-        return jax.tree.map(lambda b: b[out_rows], buf), (p, pd, buf)
-
-    def run_bwd(res: Any, g: Any) -> tuple[Any, Any]:
-        p, pd, buf = res
-        ct = jax.tree.map(lambda b, gi: jnp.zeros_like(b).at[out_rows].add(gi), buf, g)
-        # The gradient flows to each cell's residuals, then once through its hoist.
-        fixed, hoist_vjp, loose = {}, {}, {}
+    def cells(p: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """Each cell's hoisted parameters (differentiated and not), and the VJPs."""
+        fixed, pull, loose = {}, {}, {}
         for name, (hoist, _) in splits.items():
-            fixed[name], hoist_vjp[name], loose[name] = jax.vjp(
+            fixed[name], pull[name], loose[name] = jax.vjp(
                 lambda cp, h=hoist: eqx.partition(h(cp), eqx.is_inexact_array),
                 p.cells[name],
                 has_aux=True,
             )
+        return fixed, pull, loose
+
+    def chunk_cells(pd: Any, loose: dict[str, Any]) -> tuple[_Pass, Local]:
+        """The pass over the table, and a chunk's cells on given parameters."""
         ps = _Pass(hoisted({}), eqx.combine(pd, pay_static), table, subtrees)
 
         def local(name: str, r: Any, pay: Any, kids: Any, child: Array) -> Any:
@@ -358,7 +413,48 @@ def _evaluate(
             )
             return _cells(q, name, pay, kids, child)
 
-        dres, dpd = backward(ps, local, fixed, buf, ct)
+        return ps, local
+
+    def keeping(ps: _Pass, local: Local, fixed: dict[str, Any]) -> Keep:
+        return Keep(
+            local, fixed, {n: _shapes(ps, n, template) for n in fixed},
+            chunks(table.widest),
+        )  # fmt: skip
+
+    @jax.custom_vjp
+    def run(p: Any, pd: Any) -> Any:
+        alg = hoisted({n: s[0](p.cells[n]) for n, s in splits.items()})
+        buf = forward(
+            _Pass(alg, eqx.combine(pd, pay_static), table, subtrees), template
+        )
+        return jax.tree.map(lambda b: b[out_rows], buf)
+
+    def run_fwd(p: Any, pd: Any) -> tuple[Any, Any]:
+        fixed, _, loose = cells(p)
+        ps, local = chunk_cells(pd, loose)
+        keep = keeping(ps, local, fixed)
+        step = _kept(keep)
+        buf, saved = forward(ps, template, step, keep.empty(_rows(ps)))
+        every = all(keep.kept(n, s) for n in fixed for s in chunks(table.widest))
+        return jax.tree.map(lambda b: b[out_rows], buf), (
+            p, pd, None if every else buf, saved,
+        )  # fmt: skip
+
+    def run_bwd(res: Any, g: Any) -> tuple[Any, Any]:
+        p, pd, buf, saved = res
+        ct = jax.tree.map(
+            lambda t, gi: (
+                jnp.zeros((_rows_of(table), *t.shape), t.dtype).at[out_rows].add(gi)
+            ),
+            template,
+            g,
+        )
+        # The gradient flows to each cell's hoisted parameters, then once through
+        # its hoist.
+        fixed, hoist_vjp, loose = cells(p)
+        ps, local = chunk_cells(pd, loose)
+        pulls = _pulls(ps, local, fixed, keeping(ps, local, fixed), saved)
+        dres, dpd = backward(ps, pulls, fixed, buf, ct)
         dcells = {
             name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
         }
@@ -369,6 +465,35 @@ def _evaluate(
 
     run.defvjp(run_fwd, run_bwd)
     return run(params, pay_diff)
+
+
+def _kept(keep: Keep) -> "Step":
+    """A chunk's cells, differentiated, their residuals kept."""
+
+    def step(
+        name: str, k: _Chunk, child: Array, pay: Any, kids: Any, saved: Any
+    ) -> Any:
+        return keep.step(name, k.first, child, pay, kids, saved)
+
+    return step
+
+
+def _shapes(p: _Pass, name: str, template: Any) -> Callable[[int], Any]:
+    """A chunk's payloads, children's carriers and rows, at a number of rows."""
+    c = p.algebra.functor.constructor(name)
+    arity = max(c.arity, 1)
+
+    def at(size: int) -> Any:
+        pay = jax.tree.map(
+            lambda q: struct((size, *q.shape[1:]), q.dtype),
+            p.payloads[name],
+        )
+        kids = jax.tree.map(
+            lambda t: struct((size, arity, *t.shape), t.dtype), template
+        )
+        return pay, kids, struct((size, arity), jnp.int32)
+
+    return at
 
 
 def _splits(
