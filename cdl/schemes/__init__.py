@@ -41,7 +41,9 @@ from ._list import (
     batch_lists as batch_lists,
     foldl as foldl,
 )
+from ._monadic import cataM as cataM
 from ._plain import Case as Case, Function as Function
+from ._shortcut import coelgot as coelgot, dyna as dyna, elgot as elgot
 from ._tree import (
     Algebra as Algebra,
     NodeTable as NodeTable,

@@ -129,7 +129,8 @@ class Postpro(Para[_S, PaddedList], Generic[_E, _S]):
     def __call__(self, seed: _S) -> PaddedList:
         """Unfold, then transform the element at depth `i` `i` times."""
         out = Ana(self.coalgebra, self.max_size)(seed)
-        return PaddedList(_iterated(self.eta, out.values, self.max_size), out.length)
+        values = _iterated(self.eta, out.values, self.max_size)
+        return PaddedList(values, out.length, out.truncated)
 
 
 def postpro(
