@@ -338,7 +338,7 @@ def apply(env: Env, ctx: MethodContext) -> Type:
     given_type = ctx.arg_types[0][0]
     given = space_of(given_type)
     dom, cod = sig
-    if not modelled(dom):
+    if not _has_array(dom):
         return ctx.default_return_type
     callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
     name = label(env, callee, ctx.type) if callee is not None else "the morphism"
@@ -474,9 +474,10 @@ def type_label(env: Env, typ: ProperType) -> str:
             return (
                 f"{name}({render(forget_vars(sig[0]))} → {render(forget_vars(sig[1]))})"
             )
-    sizes = [literal(a) for a in typ.args]
+    named = not typ.args
+    sizes = [literal(a) for a in typ.args] or list(_layers.sizes(typ).values())
     shown = [str(s) for s in sizes if s is not None] if None not in sizes else []
-    arrow = len(shown) == 2 and bool(dim_params(typ.type))
+    arrow = len(shown) == 2 and (named or bool(dim_params(typ.type)))
     text = "→".join(shown) if arrow else ", ".join(shown)
     rule = _layers.rule(typ)
     if rule is not None and rule.text():
@@ -618,6 +619,13 @@ def _operands(ctx: MethodContext) -> tuple[Expression, Expression] | None:
     if isinstance(node, CallExpr) and isinstance(node.callee, MemberExpr) and node.args:
         return node.callee.expr, node.args[0]
     return None
+
+
+def _has_array(space: Space) -> bool:
+    """Whether `space` has an array the plugin checks (a graph beside one, say)."""
+    if isinstance(space, Tup):
+        return any(_has_array(s) for s in space.items)
+    return isinstance(space, Arr)
 
 
 def _looks_batched(dom: Space, given: Space) -> bool:

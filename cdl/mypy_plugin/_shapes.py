@@ -125,7 +125,8 @@ def render(space: Space) -> str:
         return "(" + ", ".join(render(s) for s in space.items) + ")"
     if isinstance(space, SpaceVar):
         return base_name(space.name)
-    return "?"
+    name = getattr(getattr(space.origin, "type", None), "name", None)
+    return name if isinstance(name, str) else "?"  # a class's instances: its name
 
 
 def _star_index(dims: Sequence[Dim]) -> int | None:
