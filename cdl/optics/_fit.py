@@ -49,6 +49,7 @@ from ._display import Display, notice
 from ._learner import Learner, TrainState
 from ._loss import Masked, SoftmaxCrossEntropy
 from ._metric import AbstractMetric
+from ._stateful import input_space, run_with_state, with_state_fixed
 
 Metric = Callable[[Para[Any, Any], Any, Any], Float[Array, ""]]
 """A metric: an `AbstractMetric` (any data), or ``f(model, xs, ys)`` (arrays)."""
@@ -120,10 +121,12 @@ def _check_finite(name: str, which: str, tree: Any) -> None:
             raise DataError(_messages.not_finite(name, which, *found))
 
 
-def _check_domain(learner: Learner, xs: Any) -> None:
+def _check_domain(learner: Learner, xs: Any, stateful: bool) -> None:
     if not isinstance(xs, jax.Array):
         return
     dom = getattr(learner.model.skeleton, "dom", None)
+    if stateful and dom is not None:
+        dom = input_space(dom)
     given = space_of(xs[0])
     if dom is None or not isinstance(given, TensorSpace):
         return
@@ -187,13 +190,11 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
     if isinstance(data, Arrays):
         _check_finite(name, "inputs", data.xs)
         _check_finite(name, "labels", data.ys)
-        _check_domain(learner, data.xs)
+        _check_domain(learner, data.xs, state.model_state is not None)
     probe_x, probe_y = data.batch(np.arange(min(n, 2)), min(n, 2))
     learner = learner.with_model(learner.model_at(state), per_example=data.per_example)
     key = jax.random.key(0)
-    outputs = jax.eval_shape(
-        lambda x: learner.model.get(state.params, x, key=key), probe_x
-    )
+    outputs = jax.eval_shape(lambda x: _outputs(learner, state, x, key), probe_x)
     try:
         jax.eval_shape(lambda y, o: learner.loss.get(y, o), probe_y, outputs)
     except (TypeError, ValueError) as error:
@@ -219,6 +220,16 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
             index = int(np.argmax(outside.any(axis=1)))
             value = int(labels[index][outside[index]][0])
             raise DataError(_messages.label_out_of_range(name, value, index, classes))
+
+
+def _outputs(
+    learner: Learner, state: TrainState, xs: Any, key: PRNGKeyArray | None
+) -> Any:
+    """The model's outputs on a batch (with the state of a model with state)."""
+    if state.model_state is None:
+        return learner.model.get(state.params, xs, key=key)
+    model = learner.model_at(state)
+    return run_with_state(model, xs, state.model_state, key, learner.per_example)[0]
 
 
 def _check_arguments(
@@ -264,7 +275,7 @@ def _keep_finite(
     kept: TrainState = jax.tree.map(
         lambda a, b: jnp.where(finite, a, b) if eqx.is_array(a) else a, new, old
     )
-    return TrainState(kept.params, kept.opt_state, new.step)
+    return TrainState(kept.params, kept.opt_state, new.step, kept.model_state)
 
 
 def _step(
@@ -282,6 +293,8 @@ def _step(
 
 def _model_for_metrics(learner: Learner, state: TrainState) -> Para[Any, Any]:
     model: Para[Any, Any] = inference_mode(learner.model_at(state))
+    if state.model_state is not None:
+        return with_state_fixed(model, state.model_state)
     return model
 
 
@@ -547,6 +560,7 @@ def fit(
     on_nonfinite: Literal["raise", "skip"] = "raise",
     epochs_per_call: int = 1,
     unroll: int = 1,
+    model_state: Any = None,
 ) -> FitResult:
     """Train `learner` for `epochs` epochs of shuffled batches.
 
@@ -579,6 +593,12 @@ def fit(
       (a scan over epochs); the progress, the metrics' transfer and checkpoints
       happen between calls.
     - `unroll`: training steps per iteration of the compiled loop over batches.
+    - `model_state`: the state of a model ``x × S → y × S`` (batch norm's
+      running statistics, from `equinox.nn.make_with_state`) when `start` is a
+      model. Each step maps the model over the batch with one state (the batch
+      axis named ``"batch"``) and keeps the state it returns; checkpoints hold
+      it; metrics read it in inference mode. The result's
+      ``state.model_state`` is the final one.
 
     **Returns:** a `FitResult`; raises `DataError` on unusable data and
     ValueError on bad arguments, before any training. Ctrl-C ends the run with
@@ -604,7 +624,7 @@ def fit(
     for metric_name, metric in metrics.items():
         if not data.per_example and not isinstance(metric, AbstractMetric):
             raise ValueError(_messages.metric_needs_outputs(name, metric_name))
-    state = start if isinstance(start, TrainState) else learner.init(start)
+    state = start if isinstance(start, TrainState) else learner.init(start, model_state)
     check_data(learner, state, data, batch_size=batch_size)
     val_data = None
     if validation is not None:

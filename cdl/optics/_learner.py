@@ -35,6 +35,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .._para import Para
 from ._optimiser import AbstractOptimiser
 from ._para_lens import AbstractParaLens, ReverseDerivative, split_parameters
+from ._stateful import step_with_state
 
 _partition: Callable[..., Any] = PartitionSpec
 _constrain: Callable[[Any, Any], Any] = jax.lax.with_sharding_constraint
@@ -44,7 +45,9 @@ class TrainState(eqx.Module):
     """Everything a training run changes: parameters, optimiser state, step count.
 
     **Arguments:** `params` (a tree like ``split_parameters(model)[0]``),
-    `opt_state` (the optimiser's state), `step` (an int32 scalar).
+    `opt_state` (the optimiser's state), `step` (an int32 scalar), `model_state`
+    (the state of a model ``x × S → y × S``, e.g. batch norm's running statistics
+    in an `equinox.nn.State`; None for a model without one).
 
     **Returns:** the state, a pytree (save it with `save_checkpoint`).
 
@@ -58,6 +61,7 @@ class TrainState(eqx.Module):
     params: Any
     opt_state: Any
     step: Int[Array, ""]
+    model_state: Any = None
 
 
 class Learner(eqx.Module):
@@ -141,15 +145,18 @@ class Learner(eqx.Module):
         """The composite ``R(model) >> loss``, with parameters ``(params, labels)``."""
         return self.model >> self.loss
 
-    def init(self, model: Para[Any, Any]) -> TrainState:
+    def init(self, model: Para[Any, Any], model_state: Any = None) -> TrainState:
         """The starting state: the parameters of `model`, a fresh optimiser state.
 
-        **Arguments:** `model`, with the structure the learner was built from.
+        **Arguments:** `model`, with the structure the learner was built from;
+        `model_state`, the state of a model ``x × S → y × S`` (as from
+        `equinox.nn.make_with_state`), which the steps then carry.
 
         **Returns:** the `TrainState` at step 0.
         """
         params = split_parameters(model)[0]
-        return TrainState(params, self.optimiser.init(params), jnp.zeros([], jnp.int32))
+        step = jnp.zeros([], jnp.int32)
+        return TrainState(params, self.optimiser.init(params), step, model_state)
 
     def model_at(self, state: TrainState) -> Para[Any, Any]:
         """The model with the parameters of `state`.
@@ -215,6 +222,9 @@ class Learner(eqx.Module):
         >>> state.params.bias, loss
         (Array([0.5], dtype=float32), Array(1., dtype=float32))
         """
+        if state.model_state is not None:
+            params, opt, model_state, loss = step_with_state(self, state, xs, ys, key)
+            return TrainState(params, opt, state.step + 1, model_state), loss
         xs, ys = self._shard((xs, ys), batch=True)
         params = self._shard(
             self.optimiser.get((state.opt_state, state.params)), batch=False
