@@ -239,7 +239,10 @@ but the cell returns the carrier float[4] (dimension 4 is not 5).
 def _carrier(cell: Para[Any, Any], nil: Any) -> Space:
     """The carrier: the cell's codomain, or the space of `nil` where that is open."""
     _, _, out = _cell_parts(cell)
-    return space_of(nil) if isinstance(out, SpaceVar) else out
+    if not isinstance(out, SpaceVar):
+        return out
+    # A Python number takes the dtype of the step it meets (see `_settle`).
+    return SpaceVar("A") if isinstance(nil, int | float) else space_of(nil)
 
 
 def _check_nil(label: str, nil: Any, carrier: Space) -> None:
