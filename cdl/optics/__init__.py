@@ -21,6 +21,7 @@ from ._data import (
     Trees as Trees,
     as_data as as_data,
 )
+from ._distributed import global_batch as global_batch, place_state as place_state
 from ._fit import (
     FitResult as FitResult,
     NonFiniteLossError as NonFiniteLossError,
@@ -86,3 +87,11 @@ from ._para_lens import (
     split_parameters as split_parameters,
 )
 from ._save import load as load, save as save
+from ._sharding import (
+    FSDP as FSDP,
+    AbstractParameterRule as AbstractParameterRule,
+    ByFunction as ByFunction,
+    ByPath as ByPath,
+    by_path as by_path,
+    fsdp as fsdp,
+)

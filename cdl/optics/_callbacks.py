@@ -4,7 +4,9 @@ A callback is told when a run starts (with the epochs already done, on resuming)
 after each epoch (with that epoch's metrics and the state), and when the run ends.
 The loggers rewrite what a resumed run's checkpoint holds, so their files agree with
 the checkpoint after a crash: a CSV file is rewritten from the restored history, and
-TensorBoard is told to purge the events of the epochs that are run again.
+TensorBoard is told to purge the events of the epochs that are run again. Across
+`jax.distributed` processes every process's callbacks are told (so they can keep the
+processes in step), and the loggers write from process 0 alone.
 
 >>> import tempfile, os, pathlib, jax, jax.numpy as jnp, cdl
 >>> from cdl.optics import CSVLogger, Learner, MeanSquaredError, SGD, fit
@@ -23,6 +25,8 @@ import csv
 import os
 import pathlib
 from typing import Any
+
+import jax
 
 from ._learner import TrainState
 
@@ -77,6 +81,8 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, epoch: int, history: dict[str, list[float]]) -> None:
         """Rewrite the file with the rows already done."""
+        if jax.process_index() != 0:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._names = sorted(history, key=_order) if history else None
         with open(self.path, "w", newline="") as f:
@@ -90,6 +96,8 @@ class CSVLogger(Callback):
         self, epoch: int, values: dict[str, float], state: TrainState
     ) -> None:
         """Append this epoch's row."""
+        if jax.process_index() != 0:
+            return
         with open(self.path, "a", newline="") as f:
             writer = csv.writer(f)
             if self._names is None:
@@ -128,6 +136,8 @@ class TensorBoardLogger(Callback):
 
     def on_train_begin(self, epoch: int, history: dict[str, list[float]]) -> None:
         """Open the writer, purging events of epochs after `epoch`."""
+        if jax.process_index() != 0:
+            return
         from tensorboardX import SummaryWriter
 
         self._writer = SummaryWriter(str(self.logdir), purge_step=epoch + 1)
@@ -136,6 +146,8 @@ class TensorBoardLogger(Callback):
         self, epoch: int, values: dict[str, float], state: TrainState
     ) -> None:
         """Add each metric as a scalar at step `epoch`."""
+        if self._writer is None:
+            return
         for name, value in values.items():
             self._writer.add_scalar(name, value, epoch)
         self._writer.flush()

@@ -12,11 +12,14 @@ Linear(2→1) epoch 1/2  loss 0.5000
 import sys
 from types import TracebackType
 
+import jax
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 
 def notice(text: str) -> None:
     """Print one line about the run (resuming, finished, interrupted) to stderr.
+
+    Across `jax.distributed` processes only process 0 prints.
 
     **Arguments:** `text`.
 
@@ -25,7 +28,8 @@ def notice(text: str) -> None:
     >>> from cdl.optics._display import notice
     >>> notice("resuming")
     """
-    print(text, file=sys.stderr, flush=True)
+    if jax.process_index() == 0:
+        print(text, file=sys.stderr, flush=True)
 
 
 def _status(history: dict[str, list[float]]) -> str:
@@ -52,10 +56,10 @@ class Display:
     ) -> None:
         self.label = label if len(label) <= 32 else label[:31] + "…"
         self.total = total
-        self.enabled = enabled
+        self.enabled = enabled and jax.process_index() == 0
         self.terminal = sys.stdout.isatty() if terminal is None else terminal
         self._bar: Progress | None = None
-        if enabled and self.terminal:
+        if self.enabled and self.terminal:
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

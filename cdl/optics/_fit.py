@@ -38,15 +38,19 @@ from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..nn import inference_mode
 from . import _messages
 from ._callbacks import Callback
-from ._checkpoint import (
-    check_directory,
-    has_checkpoint,
-    load_checkpoint,
-    save_checkpoint,
-)
 from ._data import AbstractData, Arrays, DataError, as_data
 from ._display import Display, notice
-from ._learner import Learner, TrainState
+from ._distributed import (
+    check_shards,
+    global_batch,
+    multiprocess,
+    place_state,
+    prepare_directory,
+    restore,
+    save_once,
+    to_host,
+)
+from ._learner import Learner, TrainState, data_parallel
 from ._loss import Masked, SoftmaxCrossEntropy
 from ._metric import AbstractMetric
 from ._stateful import input_space, run_with_state, with_state_fixed
@@ -150,7 +154,7 @@ def check_data(
     state: TrainState,
     xs: Any,
     ys: Any = None,
-    batch_size: int = 1,
+    batch_size: int | None = 1,
 ) -> None:
     """Check a dataset before training; raise `DataError` naming what is wrong.
 
@@ -159,7 +163,8 @@ def check_data(
     compare with the model's outputs, and class labels within the model's classes.
 
     **Arguments:** `learner`, `state`; `xs`, `ys` as for `fit` (or a dataset as
-    `xs`); `batch_size`.
+    `xs`); `batch_size` (None for data not drawn in batches). Across processes
+    `xs`, `ys` are this process's share, and the batch size counts them all.
 
     **Returns:** nothing.
 
@@ -181,12 +186,12 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         raise DataError(_messages.empty_dataset(name))
     if isinstance(data, Arrays) and data.labels != n:
         raise DataError(_messages.length_mismatch(name, n, data.labels))
-    if not 1 <= batch_size <= n:
-        raise DataError(_messages.bad_batch_size(name, batch_size, n))
-    if learner.mesh is not None and batch_size % learner.mesh.size:
-        raise DataError(
-            _messages.indivisible_batch(name, batch_size, learner.mesh.size)
-        )
+    total = check_shards(name, n, learner.mesh)
+    if batch_size is not None and not 1 <= batch_size <= total:
+        raise DataError(_messages.bad_batch_size(name, batch_size, total))
+    parts = 1 if learner.mesh is None else learner.mesh.shape["batch"]
+    if batch_size is not None and batch_size % parts:
+        raise DataError(_messages.indivisible_batch(name, batch_size, parts))
     if isinstance(data, Arrays):
         _check_finite(name, "inputs", data.xs)
         _check_finite(name, "labels", data.ys)
@@ -621,6 +626,12 @@ def fit(
     metrics = dict(metrics or {})
     data = as_data(xs, ys)
     learner = learner.with_model(learner.model.skeleton, per_example=data.per_example)
+    if multiprocess():
+        if not isinstance(data, Arrays):
+            kind = type(data).__name__
+            raise DataError(_messages.host_data_across_processes(name, kind))
+        if learner.mesh is None:
+            learner = data_parallel(learner)
     for metric_name, metric in metrics.items():
         if not data.per_example and not isinstance(metric, AbstractMetric):
             raise ValueError(_messages.metric_needs_outputs(name, metric_name))
@@ -637,12 +648,12 @@ def fit(
                     name, type(data).__name__, type(val_data).__name__
                 )
             )
-        check_data(learner, state, val_data, batch_size=1)
-    root = None if checkpoint is None else check_directory(checkpoint)
+        check_data(learner, state, val_data, batch_size=None)
+    root = None if checkpoint is None else prepare_directory(checkpoint)
     history: dict[str, list[float]] = {}
     done = 0
-    if root is not None and has_checkpoint(root):
-        restored = load_checkpoint(root, state)
+    restored = None if root is None else restore(root, state)
+    if root is not None and restored is not None:
         for line in restored.damaged:
             notice(line)
         state, key, done, history = (
@@ -658,22 +669,27 @@ def fit(
         )
     skip = on_nonfinite == "skip"
     saved = done
+    arrays = (data.xs, data.ys) if isinstance(data, Arrays) else None
+    validation_arrays = (
+        None
+        if val_data is None or arrays is None
+        else val_data.batch(np.arange(val_data.size))
+    )
+    if learner.mesh is not None:
+        state = place_state(learner, state)
+    if multiprocess():
+        arrays, validation_arrays = global_batch(learner, (arrays, validation_arrays))
     for callback in callbacks:
         callback.on_train_begin(done, history)
     with Display(name, total=epochs, done=done, enabled=progress) as display:
         try:
             while done < epochs:
-                if isinstance(data, Arrays):
+                if arrays is not None:
                     count = min(epochs_per_call, epochs - done)
-                    validation_arrays = (
-                        None
-                        if val_data is None
-                        else val_data.batch(np.arange(val_data.size))
-                    )
                     new, values, losses = _run_epochs(
                         learner,
                         state,
-                        (data.xs, data.ys),
+                        arrays,
                         key,
                         jnp.arange(done, done + count),
                         batch_size,
@@ -697,7 +713,7 @@ def fit(
                         metrics,
                         val_data,
                     )
-                host_losses = np.asarray(losses)
+                host_losses = to_host(losses)
                 where = _saved_line(root, saved)
                 if not skip and not np.isfinite(host_losses).all():
                     raise _nonfinite(name, host_losses, done, int(new.step), where)
@@ -707,7 +723,7 @@ def fit(
                     )
                 state = new
                 columns = {
-                    k: np.asarray(v).tolist()
+                    k: to_host(v).tolist()
                     for k, v in values.items()
                     if skip or k != "skipped"
                 }
@@ -715,7 +731,7 @@ def fit(
                     history.setdefault(k, []).extend(column)
                 done += count
                 if root is not None:
-                    save_checkpoint(
+                    save_once(
                         root, state, key=key, epoch=done, history=history, keep=keep
                     )
                     saved = done

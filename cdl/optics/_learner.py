@@ -29,12 +29,19 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para
+from . import _messages
 from ._optimiser import AbstractOptimiser
 from ._para_lens import AbstractParaLens, ReverseDerivative, split_parameters
+from ._sharding import (
+    AbstractParameterRule,
+    ParameterRule,
+    as_rule,
+    place_like,
+)
 from ._stateful import step_with_state
 
 _partition: Callable[..., Any] = PartitionSpec
@@ -74,13 +81,15 @@ class Learner(eqx.Module):
     - `loss`: a loss lens (e.g. `SoftmaxCrossEntropy`) or any parametric lens
       from a batch of outputs to a scalar whose parameters are the labels.
     - `optimiser`: an optimiser lens (e.g. `Adam`, or `from_optax(...)`).
-    - `mesh`: optional `jax.sharding.Mesh` with one axis ``"batch"``: batches
-      are then sharded across its devices, parameters replicated (see
-      `data_parallel`).
+    - `mesh`: optional `jax.sharding.Mesh` with an axis ``"batch"``: batches
+      are then sharded across it, parameters replicated or placed by
+      `placement` (see `data_parallel`).
     - `per_example`: True (the default) when the model acts on one example and
       the learner maps it over a batch; False when the model takes a whole batch
       at once (a padded batch of graphs, a forest of trees) and returns one row
       per example. `fit` sets it from the data.
+    - `placement`: with a mesh, the rule placing parameters, their gradients
+      and the optimiser's moments in shards (e.g. `fsdp()`); None replicates.
 
     **Returns:** the learner; `init` gives a `TrainState`, `step` trains on a batch.
 
@@ -95,6 +104,7 @@ class Learner(eqx.Module):
     loss: AbstractParaLens[Any, Float[Array, ""]]
     optimiser: AbstractOptimiser
     mesh: Mesh | None = eqx.field(static=True)
+    placement: AbstractParameterRule | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -104,11 +114,13 @@ class Learner(eqx.Module):
         mesh: Mesh | None = None,
         *,
         per_example: bool = True,
+        placement: AbstractParameterRule | None = None,
     ) -> None:
         self.model = ReverseDerivative(model, batched=per_example)
         self.loss = loss
         self.optimiser = optimiser
         self.mesh = mesh
+        self.placement = placement
 
     @property
     def per_example(self) -> bool:
@@ -132,7 +144,14 @@ class Learner(eqx.Module):
         False
         """
         per = self.per_example if per_example is None else per_example
-        return Learner(model, self.loss, self.optimiser, self.mesh, per_example=per)
+        return Learner(
+            model,
+            self.loss,
+            self.optimiser,
+            self.mesh,
+            per_example=per,
+            placement=self.placement,
+        )
 
     @property
     def label(self) -> str:
@@ -174,12 +193,16 @@ class Learner(eqx.Module):
         """
         return self.model.morphism(state.params)
 
-    def _shard(self, tree: Any, batch: bool) -> Any:
+    def _shard(self, tree: Any) -> Any:
         if self.mesh is None:
             return tree
-        spec = _partition("batch") if batch else _partition()
-        sharding = NamedSharding(self.mesh, spec)
+        sharding = NamedSharding(self.mesh, _partition("batch"))
         return jax.tree.map(lambda x: _constrain(x, sharding), tree)
+
+    def _place(self, tree: Any, params: Any) -> Any:
+        if self.mesh is None:
+            return tree
+        return place_like(tree, params, self.mesh, self.placement)
 
     def evaluate(self, state: TrainState, xs: Any, ys: Any) -> Float[Array, ""]:
         """The loss of the model at `state` on a batch, without training.
@@ -195,7 +218,7 @@ class Learner(eqx.Module):
         >>> learner.evaluate(learner.init(model), jnp.zeros((2, 1)), jnp.ones((2, 1)))
         Array(1., dtype=float32)
         """
-        xs, ys = self._shard((xs, ys), batch=True)
+        xs, ys = self._shard((xs, ys))
         return self.lens.get((state.params, ys), xs)
 
     def step(
@@ -225,27 +248,36 @@ class Learner(eqx.Module):
         if state.model_state is not None:
             params, opt, model_state, loss = step_with_state(self, state, xs, ys, key)
             return TrainState(params, opt, state.step + 1, model_state), loss
-        xs, ys = self._shard((xs, ys), batch=True)
-        params = self._shard(
-            self.optimiser.get((state.opt_state, state.params)), batch=False
-        )
+        xs, ys = self._shard((xs, ys))
+        params = self.optimiser.get((state.opt_state, state.params))
+        params = self._place(params, params)
         loss, residual = self.lens.forward((params, ys), xs, key=key)
         (grads, _), _ = self.lens.backward(residual, jnp.ones_like(loss))
-        grads = self._shard(grads, batch=False)
-        opt_state, params = self.optimiser.put((state.opt_state, state.params), grads)
-        return TrainState(params, opt_state, state.step + 1), loss
+        grads = self._place(grads, params)
+        opt_state, new = self.optimiser.put((state.opt_state, state.params), grads)
+        opt_state, new = self._place((opt_state, new), params)
+        return TrainState(new, opt_state, state.step + 1), loss
 
 
-def data_parallel(learner: Learner, devices: Any = None) -> Learner:
-    """`learner` with each batch sharded across `devices`, parameters replicated.
+def data_parallel(
+    learner: Learner, devices: Any = None, *, params: ParameterRule | None = None
+) -> Learner:
+    """`learner` with each batch sharded across `devices`, parameters as `params` say.
 
-    XLA inserts the all-reduce of the gradients; the result is that of one device
+    XLA inserts the reduction of the gradients; the result is that of one device
     (up to the order of floating-point sums). The batch size must be a multiple of
-    the number of devices.
+    the size of the ``"batch"`` axis. With `jax.distributed` the devices are those
+    of all processes, and `fit` feeds each process's own data.
 
-    **Arguments:** `learner`; `devices`, a sequence of devices (all by default).
+    **Arguments:** `learner`; `devices`, a sequence of devices (all, of every
+    process, by default) or a `jax.sharding.Mesh` with a ``"batch"`` axis (and
+    others, e.g. ``"model"``); `params`, where the parameters live: None
+    (replicated), `fsdp()`, a mapping of path patterns to `PartitionSpec`s
+    (`by_path`) or a function ``(path, array) -> PartitionSpec | None``.
 
-    **Returns:** the learner, with a one-axis mesh named ``"batch"``.
+    **Returns:** the learner, with the mesh and the parameters' placement
+    (`place_state` and `fit` raise ValueError, before any training, naming a
+    parameter whose spec does not fit it or the mesh).
 
     >>> import jax, cdl
     >>> from cdl.optics import Learner, MeanSquaredError, SGD, data_parallel
@@ -254,12 +286,19 @@ def data_parallel(learner: Learner, devices: Any = None) -> Learner:
     >>> learner.mesh.axis_names
     ('batch',)
     """
-    devices = jax.devices() if devices is None else list(devices)
-    mesh = Mesh(devices, ("batch",))
+    if isinstance(devices, Mesh):
+        if "batch" not in devices.axis_names:
+            raise ValueError(_messages.no_batch_axis(devices.axis_names))
+        # cdl places arrays with sharding constraints: the axes must be Auto.
+        auto = (AxisType.Auto,) * len(devices.axis_names)
+        mesh = Mesh(devices.devices, devices.axis_names, axis_types=auto)
+    else:
+        mesh = Mesh(jax.devices() if devices is None else list(devices), ("batch",))
     return Learner(
         learner.model.skeleton,
         learner.loss,
         learner.optimiser,
         mesh=mesh,
         per_example=learner.per_example,
+        placement=None if params is None else as_rule(params),
     )

@@ -248,3 +248,67 @@ def validation_kind(name: str, train: str, validation: str) -> str:
         f"fit({name}): the training data are {train} but the validation data "
         f"{validation}: give validation data of the same kind."
     )
+
+
+def bad_parameter_rule(rule: object) -> str:
+    """Text of the error raised for a parameter rule of no known kind."""
+    return (
+        f"params={rule!r} is not a parameter rule: give fsdp(...), a mapping of "
+        f"path patterns to PartitionSpecs, or a function (path, array) -> "
+        f"PartitionSpec | None."
+    )
+
+
+def bad_spec(path: str, leaf: object, spec: object, why: str) -> str:
+    """Text of the error raised when a parameter's PartitionSpec does not fit it."""
+    shape = getattr(leaf, "shape", "?")
+    return (
+        f"parameter {path} of shape {tuple(shape)}: {spec!r} {why}: give a spec "
+        f"with one entry per dimension at most, naming mesh axes that divide it."
+    )
+
+
+def no_batch_axis(axes: object) -> str:
+    """Text of the error raised for a mesh without the data axis."""
+    return (
+        f"the mesh has axes {axes} but no 'batch' axis: name the axis the data "
+        f"are split along 'batch'."
+    )
+
+
+def needs_mesh(name: str, what: str) -> str:
+    """Text of the error raised when a learner without a mesh meets a mesh-only use."""
+    return (
+        f"{what}({name}): the learner has no mesh: make it with "
+        f"data_parallel(learner) first."
+    )
+
+
+def uneven_shards(name: str, counts: list[int]) -> str:
+    """Text of the error raised when processes feed different numbers of examples."""
+    return (
+        f"fit({name}): the processes hold {counts} examples: every process must "
+        f"feed as many (drop or repeat a few to even them out)."
+    )
+
+
+def indivisible_shard(name: str, count: int, devices: int) -> str:
+    """Text of the error raised when a process's examples cannot fill its devices."""
+    return (
+        f"fit({name}): this process holds {count} examples, which its {devices} "
+        f"devices cannot share evenly: feed a multiple of {devices}."
+    )
+
+
+def host_data_across_processes(name: str, kind: str) -> str:
+    """Text of the error raised for host-batched data in a multi-process run."""
+    return (
+        f"fit({name}): {kind} data are batched on the host, which fit does not "
+        f"spread across processes: train on arrays (e.g. padded batches), or "
+        f"step the learner on global_batch(...) of each process's batches."
+    )
+
+
+def save_failed(root: object, why: str) -> str:
+    """Text of the error raised in every process when process 0 cannot save."""
+    return f"process 0 could not save a checkpoint in {root}: {why}"

@@ -1,0 +1,340 @@
+"""Training across processes: global batches from local shards, one writer, one voice.
+
+With `jax.distributed` one process runs per host (or per accelerator), each
+addressing its own devices; a learner's mesh spans the devices of all of them.
+Every process runs the same program on its own part of the data:
+`global_batch` joins the processes' local rows into one array sharded along the
+mesh's ``"batch"`` axis (the rows of process 0 first), `place_state` puts a
+training state on the mesh as the learner's parameter rule says, and XLA's
+collectives reduce the gradients, so every process ends with the same
+parameters. Checkpoints are written by process 0 alone (sharded arrays are
+gathered first) and read by process 0 alone, which sends what it read to the
+others; progress and notices are printed by process 0.
+
+In one process these functions do what single-process training does.
+
+>>> import jax, jax.numpy as jnp, cdl
+>>> from cdl.optics import Learner, MeanSquaredError, SGD, data_parallel, global_batch
+>>> learner = data_parallel(Learner(cdl.Bias(2), MeanSquaredError(), SGD(0.1)))
+>>> global_batch(learner, jnp.zeros((4, 2))).shape
+(4, 2)
+"""
+
+import io
+import json
+import os
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jaxtyping import PRNGKeyArray
+
+from . import _messages
+from ._checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    check_directory,
+    has_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from ._data import DataError
+from ._learner import Learner, TrainState
+from ._sharding import place_like
+
+_from_local: Callable[..., Any] = jax.make_array_from_process_local_data
+_batch: Any = PartitionSpec("batch")  # type: ignore[no-untyped-call]
+
+
+def multiprocess() -> bool:
+    """Whether this program runs as one of several `jax.distributed` processes.
+
+    **Arguments:** none.
+
+    **Returns:** True when `jax.process_count()` is above one.
+
+    >>> from cdl.optics._distributed import multiprocess
+    >>> multiprocess()
+    False
+    """
+    return bool(jax.process_count() > 1)
+
+
+def is_main() -> bool:
+    """Whether this is the process that reports and writes checkpoints (index 0).
+
+    **Arguments:** none.
+
+    **Returns:** True in process 0 (and in a single process).
+
+    >>> from cdl.optics._distributed import is_main
+    >>> is_main()
+    True
+    """
+    return jax.process_index() == 0
+
+
+def to_host(x: Any) -> Any:
+    """The whole value of an array as NumPy, gathering shards from all processes.
+
+    Every process must call it for a sharded array spread over processes (it is
+    a collective then).
+
+    **Arguments:** `x`, an array (or anything NumPy takes).
+
+    **Returns:** the NumPy array.
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics._distributed import to_host
+    >>> to_host(jnp.arange(3))
+    array([0, 1, 2], dtype=int32)
+    """
+    if not isinstance(x, jax.Array) or x.is_fully_addressable:
+        return np.asarray(x)
+    if x.is_fully_replicated:
+        return np.asarray(x.addressable_data(0))
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
+def _mesh(learner: Learner, what: str) -> Any:
+    if learner.mesh is None:
+        raise ValueError(_messages.needs_mesh(learner.label, what))
+    return learner.mesh
+
+
+def global_batch(learner: Learner, local: Any) -> Any:
+    """One global batch from each process's local rows, split along ``"batch"``.
+
+    Each process passes its own examples (as many in every process, a multiple
+    of its devices on the mesh); the result holds the rows of process 0, then
+    process 1, and so on, and is what `Learner.step` takes across processes.
+
+    **Arguments:** `learner`, with a mesh (`data_parallel`); `local`, a pytree of
+    arrays with this process's examples on the leading axis.
+
+    **Returns:** the pytree of global `jax.Array`s.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> from cdl.optics import Learner, MeanSquaredError, SGD, data_parallel
+    >>> from cdl.optics import global_batch, place_state
+    >>> learner = data_parallel(Learner(cdl.Bias(1), MeanSquaredError(), SGD(0.5)))
+    >>> state = place_state(learner, learner.init(cdl.Bias(1)))
+    >>> xs, ys = global_batch(learner, (jnp.zeros((2, 1)), jnp.ones((2, 1))))
+    >>> jax.jit(learner.step)(state, xs, ys)[0].params.bias
+    Array([1.], dtype=float32)
+    """
+    sharding = NamedSharding(_mesh(learner, "global_batch"), _batch)
+    return jax.tree.map(lambda x: _from_local(sharding, np.asarray(x)), local)
+
+
+def _put_everywhere(x: Any, sharding: NamedSharding) -> Any:
+    if isinstance(x, jax.Array) and x.sharding == sharding:
+        return x
+    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return jax.random.wrap_key_data(
+            _put_everywhere(jax.random.key_data(x), sharding)
+        )
+    whole = to_host(x)
+    return jax.make_array_from_callback(whole.shape, sharding, lambda i: whole[i])
+
+
+def place_state(learner: Learner, state: TrainState) -> TrainState:
+    """`state` on the learner's mesh: parameters and their moments as its rule says.
+
+    Every process passes the same state (as `learner.init` gives it); a state
+    already placed is returned as it is.
+
+    **Arguments:** `learner`, with a mesh (`data_parallel`); `state`.
+
+    **Returns:** the state, its arrays sharded or replicated over the mesh.
+
+    >>> import jax, cdl
+    >>> from cdl.optics import Learner, MeanSquaredError, SGD, data_parallel
+    >>> from cdl.optics import place_state
+    >>> learner = data_parallel(Learner(cdl.Bias(4), MeanSquaredError(), SGD(0.1)))
+    >>> place_state(learner, learner.init(cdl.Bias(4))).params.bias.sharding.spec
+    P()
+    """
+    mesh = _mesh(learner, "place_state")
+    put = _put_everywhere if multiprocess() else jax.device_put
+    placed: TrainState = place_like(state, state.params, mesh, learner.placement, put)
+    return placed
+
+
+def check_shards(name: str, count: int, mesh: Mesh | None) -> int:
+    """The number of examples of all processes together, checked to split evenly.
+
+    **Arguments:** `name`, the model's label; `count`, this process's examples;
+    `mesh`, the learner's mesh (or None).
+
+    **Returns:** the total; raises `DataError` when the processes hold different
+    numbers of examples or a number their devices cannot share.
+
+    >>> from cdl.optics._distributed import check_shards
+    >>> check_shards("m", 8, None)
+    8
+    """
+    if not multiprocess():
+        return count
+    here = jax.process_index()
+    devices = (
+        1
+        if mesh is None
+        else sum(d.process_index == here for d in mesh.devices.flat) or 1
+    )
+    counts = multihost_utils.process_allgather(np.asarray(count, np.int64))
+    counts = [int(c) for c in np.ravel(counts)]
+    if len(set(counts)) > 1:
+        raise DataError(_messages.uneven_shards(name, counts))
+    if count % devices:
+        raise DataError(_messages.indivisible_shard(name, count, devices))
+    return sum(counts)
+
+
+def _broadcast_bytes(data: bytes) -> bytes:
+    size = multihost_utils.broadcast_one_to_all(np.asarray(len(data), np.int64))
+    buffer = np.zeros(int(size), np.uint8)
+    if is_main():
+        buffer[:] = np.frombuffer(data, np.uint8)
+    return bytes(multihost_utils.broadcast_one_to_all(buffer).tobytes())
+
+
+def _agree(error: str) -> None:
+    """Raise, in every process, the error process 0 met (empty: none)."""
+    said = _broadcast_bytes(error.encode()).decode()
+    if said:
+        raise CheckpointError(said)
+
+
+def prepare_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
+    """`check_directory`, done by process 0 only; every process raises its error.
+
+    **Arguments:** `directory`.
+
+    **Returns:** the directory as a path.
+
+    >>> import tempfile, os
+    >>> from cdl.optics._distributed import prepare_directory
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     prepare_directory(os.path.join(d, "run")).name
+    'run'
+    """
+    if not multiprocess():
+        return check_directory(directory)
+    error = ""
+    if is_main():
+        try:
+            check_directory(directory)
+        except CheckpointError as raised:
+            error = str(raised)
+    _agree(error)
+    return pathlib.Path(directory)
+
+
+def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
+    """The newest intact checkpoint in `root` (None if none), as process 0 read it.
+
+    Process 0 reads and checks the files (setting damaged ones aside) and sends
+    the run to the other processes, which need not see the directory.
+
+    **Arguments:** `root`; `like`, a state giving the structure to fill.
+
+    **Returns:** the `Checkpoint`, or None when `root` holds none.
+
+    >>> import tempfile, pathlib, jax, jax.numpy as jnp
+    >>> from cdl.optics import TrainState, save_checkpoint
+    >>> from cdl.optics._distributed import restore
+    >>> state = TrainState(jnp.zeros(1), (), jnp.zeros([], jnp.int32))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = save_checkpoint(d, state, key=jax.random.key(0), epoch=2, history={})
+    ...     restore(pathlib.Path(d), state).epoch
+    2
+    """
+    if not multiprocess():
+        return load_checkpoint(root, like) if has_checkpoint(root) else None
+    header: dict[str, Any] = {"found": False, "error": ""}
+    arrays = io.BytesIO()
+    if is_main() and has_checkpoint(root):
+        try:
+            run = load_checkpoint(root, like)
+        except CheckpointError as raised:
+            header["error"] = str(raised)
+        else:
+            header = {
+                "found": True,
+                "error": "",
+                "epoch": run.epoch,
+                "history": run.history,
+                "damaged": list(run.damaged),
+                "path": str(run.path),
+            }
+            eqx.tree_serialise_leaves(arrays, (run.state, jax.random.key_data(run.key)))
+    said = json.loads(_broadcast_bytes(json.dumps(header).encode()))
+    if said["error"]:
+        raise CheckpointError(said["error"])
+    if not said["found"]:
+        return None
+    template = (like, jax.random.key_data(jax.random.key(0)))
+    state, key_data = eqx.tree_deserialise_leaves(
+        io.BytesIO(_broadcast_bytes(arrays.getvalue())), template
+    )
+    return Checkpoint(
+        state,
+        jax.random.wrap_key_data(jnp.asarray(key_data)),
+        int(said["epoch"]),
+        said["history"],
+        pathlib.Path(said["path"]),
+        tuple(said["damaged"]),
+    )
+
+
+def save_once(
+    root: pathlib.Path,
+    state: TrainState,
+    *,
+    key: PRNGKeyArray,
+    epoch: int,
+    history: dict[str, list[float]],
+    keep: int,
+) -> None:
+    """`save_checkpoint` by process 0 alone, after gathering sharded arrays.
+
+    Every process calls it at the same epoch; the others learn whether the save
+    succeeded and raise process 0's error if not.
+
+    **Arguments:** `root`; `state`; `key`, `epoch`, `history`, `keep` as for
+    `save_checkpoint`.
+
+    **Returns:** nothing.
+
+    >>> import tempfile, pathlib, os, jax, jax.numpy as jnp
+    >>> from cdl.optics import TrainState
+    >>> from cdl.optics._distributed import save_once
+    >>> state = TrainState(jnp.zeros(1), (), jnp.zeros([], jnp.int32))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_once(pathlib.Path(d), state, key=jax.random.key(0), epoch=1,
+    ...               history={}, keep=2)
+    ...     os.listdir(d)
+    ['epoch-00000001.ckpt']
+    """
+    if not multiprocess():
+        save_checkpoint(root, state, key=key, epoch=epoch, history=history, keep=keep)
+        return
+    host: TrainState = jax.tree.map(
+        lambda x: to_host(x) if eqx.is_array(x) else x, state
+    )
+    error = ""
+    if is_main():
+        try:
+            save_checkpoint(
+                root, host, key=key, epoch=epoch, history=history, keep=keep
+            )
+        except OSError as raised:
+            error = _messages.save_failed(root, str(raised))
+    _agree(error)
