@@ -802,13 +802,14 @@ def target(name: str, measured: float, goal: str) -> None:
 
 def main(quick: bool = False) -> None:
     repeats = 3 if quick else 5
-    bank = bench_treebank([25, 256], repeats, 30 if quick else 100)
+    forests = [25] if quick else [25, 256]
+    bank = bench_treebank(forests, repeats, 30 if quick else 100)
     lists = bench_lists([10, 100] if quick else [10, 100, 1000, 10000], repeats)
     big = 1000 if quick else 100_000
     trees = bench_trees([big] if quick else [1000, 10_000, 100_000], repeats)
     others = bench_other_schemes(100 if quick else 1000, repeats)
     print()
-    for n in (25, 256):
+    for n in forests:
         for what, key in (
             ("forward", "forward, roots"),
             ("step_root_loss", "step, root loss"),
