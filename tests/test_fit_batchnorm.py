@@ -39,7 +39,7 @@ def data() -> tuple[jax.Array, jax.Array]:
     return images, labels + (images[:, 0, 3:].mean(axis=(1, 2)) > 0)
 
 
-def build() -> tuple[cdl.Para, eqx.nn.State]:
+def build() -> tuple[cdl.Para[Any, Any], eqx.nn.State]:
     model, state = eqx.nn.make_with_state(resnet)(
         (1,), (4,), 1, 3, key=jax.random.key(0)
     )
