@@ -238,6 +238,7 @@ def test_two_processes_with_parameters_sharded_across_them(tmp_path: Path) -> No
 
 SHARDED = DATA + textwrap.dedent(
     """
+    import sys
     import numpy as np
     from jax.sharding import PartitionSpec as P
     from cdl.optics import (Adam, Learner, SoftmaxCrossEntropy, accuracy,
@@ -257,7 +258,8 @@ SHARDED = DATA + textwrap.dedent(
              r"factors\\[2\\]\\.weight": P(None, "model")},
         ),
     }
-    for name, (mesh, rule) in rules.items():
+    for name in sys.argv[1:]:
+        mesh, rule = rules[name]
         sharded = data_parallel(learner, mesh, params=rule)
         got = fit(sharded, model, xs, ys, **settings)
         worst = max(
@@ -288,11 +290,15 @@ SHARDED = DATA + textwrap.dedent(
 )
 
 
-def test_sharded_parameters_match_replicated_on_four_devices() -> None:
+@pytest.mark.parametrize(
+    "rule", ["fsdp", pytest.param("model", marks=pytest.mark.slow)]
+)
+def test_sharded_parameters_match_replicated_on_four_devices(rule: str) -> None:
+    """FSDP over the data axis; a model axis on a 2 x 2 mesh (slow)."""
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
     env["JAX_PLATFORMS"] = "cpu"
     done = subprocess.run(
-        [sys.executable, "-c", SHARDED],
+        [sys.executable, "-c", SHARDED, rule],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -300,7 +306,8 @@ def test_sharded_parameters_match_replicated_on_four_devices() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "fsdp max difference" in done.stdout and "model shards" in done.stdout
+    assert f"{rule} max difference" in done.stdout, done.stdout
+    assert f"{rule} shards" in done.stdout
 
 
 def test_parameter_rules_refuse_what_does_not_fit() -> None:
