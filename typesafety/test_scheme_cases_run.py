@@ -38,6 +38,9 @@ def _load() -> list[tuple[str, str]]:
 
 
 ALL = _load()
+# Cases that build and run whole networks (cdl's layers, its architectures): about
+# two minutes together, so left to `-m slow` with the plain-JAX corpus.
+SLOW = tuple(f"{path.stem}_" for path in CASES if path.parent.name == "layers")
 
 
 def _dims(text: str) -> list[int | None]:
@@ -104,7 +107,7 @@ class Program:
     [
         # The plain-JAX corpus runs eagerly op by op: about 30 s, so left to `-m slow`.
         pytest.param(n, s, marks=pytest.mark.slow)
-        if n.startswith("corpus_")
+        if n.startswith(("corpus_", *SLOW))
         else (n, s)
         for n, s in ALL
     ],

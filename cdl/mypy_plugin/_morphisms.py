@@ -86,7 +86,11 @@ def label(env: Env, expr: Expression, typ: ProperType) -> str:
             return f"{name}({label(env, expr.args[1], unknown())})"
         if isinstance(expr.callee.node, FuncDef | OverloadedFuncDef | Decorator):
             parts = [
-                label(env, a, unknown()) if isinstance(a, RefExpr | CallExpr) else "…"
+                str(fold(a))
+                if fold(a) is not None
+                else label(env, a, unknown())
+                if isinstance(a, RefExpr | CallExpr)
+                else "…"
                 for a, kind in zip(expr.args, expr.arg_kinds, strict=True)
                 if kind == ARG_POS
             ]

@@ -24,7 +24,7 @@ from mypy.plugin import (
 )
 from mypy.types import FunctionLike, Type
 
-from . import _annotations, _calls, _jax_ops, _lifts, _morphisms
+from . import _annotations, _builders, _calls, _jax_ops, _lifts, _morphisms
 from ._names import (
     ANNOTATED,
     ARRAY,
@@ -135,6 +135,9 @@ class CdlPlugin(Plugin):
             return lambda ctx: _lifts.lift(env, ctx)
         if fullname in KEEP_BODY:
             return lambda ctx: _lifts.keep_body(env, ctx)
+        builder = _builders.builder_name(fullname)
+        if builder is not None:
+            return lambda ctx: _builders.build(env, ctx, builder)
         info = env.para(fullname)
         if info is not None and (info.defn.type_vars or fullname.startswith("cdl.")):
             return lambda ctx: _morphisms.construct(env, ctx, info)
