@@ -14,7 +14,9 @@ from mypy.nodes import (
     ARG_POS,
     Context,
     Expression,
+    IndexExpr,
     ListExpr,
+    MemberExpr,
     NameExpr,
     SliceExpr,
     StrExpr,
@@ -202,11 +204,38 @@ def array_reshape(env: Env, ctx: MethodContext) -> Type:
     if this is None or not positional:
         return ctx.default_return_type
     target = (
-        fold_shape(positional[0])
+        shape_target(ctx.api, positional[0])
         if len(positional) == 1
-        else [fold(e) for e in positional]
+        else [size_target(ctx.api, e) for e in positional]
     )
     return reshaped(env, ctx.api, ctx.context, this, target, ctx.default_return_type)
+
+
+def size_target(api: CheckerPluginInterface, expr: Expression) -> Dim:
+    """A size given to ``reshape``: an int, or ``y.shape[i]`` of a shaped `y`."""
+    value = fold(expr)
+    if value is not None:
+        return value
+    if (
+        isinstance(expr, IndexExpr)
+        and isinstance(expr.base, MemberExpr)
+        and expr.base.name == "shape"
+        and isinstance(api, TypeChecker)
+    ):
+        index = fold(expr.index)
+        dims = array_dims(api.lookup_type(expr.base.expr))
+        if index is not None and dims is not None and not star(dims):
+            if -len(dims) <= index < len(dims):
+                return dims[index]
+    return None
+
+
+def shape_target(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | None:
+    """The shape given to ``reshape`` as one argument: a tuple, a list or a size."""
+    if isinstance(expr, TupleExpr | ListExpr):
+        return [size_target(api, e) for e in expr.items]
+    value = fold(expr)
+    return None if value is None else [value]
 
 
 def reshaped(
@@ -214,15 +243,32 @@ def reshaped(
     api: CheckerPluginInterface,
     context: Context,
     this: Sequence[Dim],
-    target: list[int | None] | None,
+    target: Sequence[Dim] | None,
     default: Type,
 ) -> Type:
     if target is None:
         return default
+    # A named size kept in place (``x.reshape(x.shape[0], -1)``) cancels out: the
+    # rest is reshaped by numbers.
+    rest = list(this)
+    sizes: list[int | None] = []
+    for d in target:
+        if isinstance(d, int) and not isinstance(d, bool):
+            sizes.append(d)
+        elif d is not None and not isinstance(d, Star) and d in rest:
+            rest.remove(d)
+            sizes.append(1)
+        else:
+            sizes.append(None)
     try:
-        return env.array(reshape(this, target), default)
+        out = reshape(rest, sizes)
     except Mismatch as why:
         return env.fail(api, context, "reshape", str(why))
+    dims = [
+        d if s == 1 and not isinstance(d, int) else o
+        for d, s, o in zip(target, sizes, out, strict=True)
+    ]
+    return env.array(dims, default)
 
 
 def array_transpose(env: Env, ctx: MethodContext) -> Type:
@@ -302,7 +348,7 @@ def fn_reshape(env: Env, ctx: FunctionContext) -> Type:
         ctx.api,
         ctx.context,
         this,
-        fold_shape(ctx.args[1][0]),
+        shape_target(ctx.api, ctx.args[1][0]),
         ctx.default_return_type,
     )
 

@@ -80,3 +80,8 @@ def call_rank(callee: str, position: int, expected: str, given: str) -> str:
 def arithmetic_conflict(callee: str, expr: str, value: int, given: int) -> str:
     """A call whose arguments make a dimension's arithmetic another size."""
     return f"{callee}: dimension {expr} is {value}, but is given {given}"
+
+
+def redeclared(name: str, declared: str, given: str) -> str:
+    """An annotated variable assigned an array of another shape than it declares."""
+    return f"{name} is declared {declared}, but is assigned {given}"

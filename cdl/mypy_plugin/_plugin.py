@@ -24,7 +24,7 @@ from mypy.plugin import (
 )
 from mypy.types import FunctionLike, Type
 
-from . import _annotations, _builders, _calls, _jax_ops, _lifts, _morphisms
+from . import _annotations, _calls, _jax_ops, _lifts, _morphisms, _redefine
 from ._names import (
     ANNOTATED,
     ARRAY,
@@ -51,6 +51,7 @@ from ._types import (
 )
 
 _Ctx = TypeVar("_Ctx")
+_Call = TypeVar("_Call", FunctionContext, MethodContext)
 _Out = TypeVar("_Out")
 
 
@@ -77,6 +78,7 @@ class CdlPlugin(Plugin):
         super().__init__(options)
         self.env = Env(self.lookup_fully_qualified)
         self._callees: dict[str, bool] = {}
+        self._array_callees: dict[str, bool] = {}
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
@@ -101,6 +103,22 @@ class CdlPlugin(Plugin):
                 node.node
             )
         return self._callees[fullname]
+
+    def _returns_array(self, fullname: str) -> bool:
+        """Whether the callee `fullname` is declared to return an array.
+
+        Its calls are claimed so that the name they re-bind takes the new shape
+        (`._redefine`).
+        """
+        if fullname not in self._array_callees:
+            try:
+                node = self.lookup_fully_qualified(fullname)
+            except (KeyError, AssertionError):
+                node = None
+            self._array_callees[fullname] = node is not None and (
+                _redefine.returns_array(node.node)
+            )
+        return self._array_callees[fullname]
 
     # the dispatch ------------------------------------------------------------------
 
@@ -135,15 +153,12 @@ class CdlPlugin(Plugin):
             return lambda ctx: _lifts.lift(env, ctx)
         if fullname in KEEP_BODY:
             return lambda ctx: _lifts.keep_body(env, ctx)
-        builder = _builders.builder_name(fullname)
-        if builder is not None:
-            return lambda ctx: _builders.build(env, ctx, builder)
         info = env.para(fullname)
         if info is not None and (info.defn.type_vars or fullname.startswith("cdl.")):
             return lambda ctx: _morphisms.construct(env, ctx, info)
         if fullname.startswith(_UNSHAPED) or self._names_dimensions(fullname):
             return lambda ctx: _calls.instantiate(env, ctx)
-        return None
+        return _default_return if self._returns_array(fullname) else None
 
     def _function_signature_hook(
         self, fullname: str
@@ -184,7 +199,7 @@ class CdlPlugin(Plugin):
         if cls != env.names[ARRAY]:
             if self._names_dimensions(fullname):
                 return lambda ctx: _calls.instantiate(env, ctx)
-            return None
+            return _default_return if self._returns_array(fullname) else None
         if method in ("__matmul__", "__rmatmul__"):
             reverse = method == "__rmatmul__"
             return lambda ctx: _jax_ops.array_matmul(env, ctx, reverse=reverse)
@@ -225,7 +240,7 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[FunctionContext], Type] | None:
         """Constructors of generic morphisms and shape-aware jax functions."""
-        return _guard(self._function_hook(fullname), _default_return)
+        return _guard(_redefining(self._function_hook(fullname)), _default_return)
 
     def get_function_signature_hook(
         self, fullname: str
@@ -245,7 +260,7 @@ class CdlPlugin(Plugin):
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         """Composition, application of morphisms, and shape rules of array methods."""
-        return _guard(self._method_hook(fullname), _default_return)
+        return _guard(_redefining(self._method_hook(fullname)), _default_return)
 
     def get_attribute_hook(
         self, fullname: str
@@ -263,6 +278,16 @@ _ARRAY_METHODS: dict[str, Callable[[Env, MethodContext], Type]] = {
     "__getitem__": _jax_ops.array_index,
     "transpose": _jax_ops.array_transpose,
 }
+
+
+def _redefining(
+    hook: Callable[[_Call], Type] | None,
+) -> Callable[[_Call], Type] | None:
+    """`hook`, whose result also re-binds the name it is assigned to."""
+    if hook is None:
+        return None
+    checked = hook
+    return lambda ctx: _redefine.redefine(ctx, checked(ctx))
 
 
 def _guard(

@@ -1,0 +1,258 @@
+"""Re-binding a name to an array of another shape, as ``allow_redefinition`` does.
+
+Plain mypy sees one type, ``Array``, before and after ``x = x.reshape(b, -1)``; the
+plugin sees two shapes. mypy lets a parameter or an unannotated variable take a new
+type only with ``allow_redefinition``, and even then it keeps the old shape wherever
+the new one holds an unknown size (it narrows the declared ``[b, 28, 28]`` by the
+assigned ``[Any, Any]`` to ``Array[*tuple[Never, ...]]``), and after a loop it keeps
+the shape from before the loop in a union. No plugin hook reaches mypy's binder, so
+the hooks that compute an array re-bind the name themselves when their call is the
+right-hand side of an assignment to it:
+
+- a parameter or an unannotated variable (those ``allow_redefinition`` re-types)
+  takes the new shape; inside a loop or a branch the join of the old and new
+  shapes, a shape that holds on every iteration and every path (equal sizes kept,
+  others unknown, another rank: any shape);
+- an annotated variable keeps its declared shape, and assigning another one is a
+  ``[shape]`` error, so ``disable_error_code = shape`` silences it.
+
+mypy then checks the assignment against a shape that accepts it (any shape, or with
+``allow_redefinition`` the new one), and every later read sees the new shape.
+"""
+
+from typing import Final
+
+from mypy.binder import CurrentType
+from mypy.checker import TypeChecker
+from mypy.literals import literal_hash
+from mypy.nodes import (
+    GDEF,
+    LDEF,
+    AssignmentStmt,
+    Block,
+    ClassDef,
+    Context,
+    Decorator,
+    ForStmt,
+    FuncBase,
+    IfStmt,
+    MatchStmt,
+    NameExpr,
+    Node,
+    OverloadedFuncDef,
+    Statement,
+    SymbolNode,
+    TryStmt,
+    Var,
+    WhileStmt,
+    WithStmt,
+)
+from mypy.plugin import FunctionContext, MethodContext
+from mypy.subtypes import is_subtype
+from mypy.types import (
+    AnyType,
+    CallableType,
+    Instance,
+    Type,
+    TypeOfAny,
+    UninhabitedType,
+    UnionType,
+    get_proper_type,
+)
+
+from . import _messages
+from ._shapes import Dim, Star, render_dim
+from ._types import ARRAY_CLASS, Shapes, array_dims, report
+
+# (assigned name, inside a branch or loop) for each right-hand side, by scope.
+_Targets = dict[int, tuple[NameExpr, bool]]
+_TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
+
+
+def redefine(ctx: FunctionContext | MethodContext, result: Type) -> Type:
+    """`result`, the value of a call, re-binding the name it is assigned to.
+
+    **Arguments:** `ctx`, the hook's context; `result`, the array type computed.
+
+    **Returns:** the type mypy should give the call (`result` where no name is
+    re-bound).
+    """
+    api = ctx.api
+    if not isinstance(api, TypeChecker) or array_dims(result) is None:
+        return result
+    found = _target(api, ctx.context)
+    if found is None:
+        return result
+    name, branch = found
+    var = name.node
+    assert isinstance(var, Var) and var.type is not None
+    current = _current(api, name, var.type)
+    if current is None:
+        return result
+    if not (var.is_argument or var.is_inferred):
+        return _declared(api, ctx.context, name.name, var.type, result)
+    new = _join(current, result, api) if branch else result
+    if branch:
+        _rebind(api, name, new)
+    if api.options.allow_redefinition:
+        # mypy widens the variable to the union of its type and the new one:
+        # the union of nothing and `new` is `new`.
+        var.type = UninhabitedType()
+        return new
+    var.type = new
+    return _any_shape(api, result)
+
+
+def _declared(
+    api: TypeChecker, context: Context, name: str, declared: Type, result: Type
+) -> Type:
+    """An annotated variable keeps its shape: another one is a ``[shape]`` error."""
+    if not is_subtype(result, declared):
+        report(
+            api,
+            _messages.redeclared(name, _render(declared), _render(result)),
+            context,
+        )
+    return _any_shape(api, result)
+
+
+def _target(api: TypeChecker, context: Context) -> tuple[NameExpr, bool] | None:
+    """The name that `context` is assigned to, when it can be re-bound."""
+    function = api.scope.current_function()
+    scope: Node = function if function is not None else api.tree
+    entry = _TARGETS.get(id(scope))
+    if entry is None or entry[0] is not scope:
+        targets: _Targets = {}
+        body = function.body.body if function is not None else api.tree.defs
+        _index(body, targets, branch=False)
+        entry = (scope, targets)
+        _TARGETS[id(scope)] = entry
+    found = entry[1].get(id(context))
+    if found is None:
+        return None
+    name, _ = found
+    var = name.node
+    if not isinstance(var, Var) or var.type is None or var.is_final:
+        return None
+    if name.is_inferred_def:
+        return None  # the definition itself: mypy infers its type
+    local = name.kind == LDEF or (name.kind == GDEF and function is None)
+    return found if local else None
+
+
+def _index(body: list[Statement], targets: _Targets, *, branch: bool) -> None:
+    """Record the simple assignments of `body`, not those of nested scopes."""
+    for stmt in body:
+        if isinstance(stmt, AssignmentStmt):
+            if (
+                len(stmt.lvalues) == 1
+                and isinstance(stmt.lvalues[0], NameExpr)
+                and not stmt.is_alias_def
+                and stmt.type is None
+            ):
+                targets[id(stmt.rvalue)] = (stmt.lvalues[0], branch)
+        elif isinstance(stmt, ForStmt | WhileStmt):
+            _blocks([stmt.body, stmt.else_body], targets, branch=True)
+        elif isinstance(stmt, IfStmt):
+            _blocks([*stmt.body, stmt.else_body], targets, branch=True)
+        elif isinstance(stmt, WithStmt):
+            _index(stmt.body.body, targets, branch=branch)
+        elif isinstance(stmt, TryStmt):
+            blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
+            _blocks(blocks, targets, branch=True)
+        elif isinstance(stmt, MatchStmt):
+            _blocks(list(stmt.bodies), targets, branch=True)
+        elif isinstance(stmt, Block):
+            _index(stmt.body, targets, branch=branch)
+        elif isinstance(
+            stmt, FuncBase | Decorator | OverloadedFuncDef | ClassDef
+        ):  # their own scopes
+            continue
+
+
+def _blocks(blocks: list[Block | None], targets: _Targets, *, branch: bool) -> None:
+    for block in blocks:
+        if block is not None:
+            _index(block.body, targets, branch=branch)
+
+
+def _current(api: TypeChecker, name: NameExpr, declared: Type) -> Type | None:
+    """The type `name` has before the assignment, when it is an array's."""
+    key = literal_hash(name)
+    bound = api.binder.get(name) if key is not None else None
+    current = bound if bound is not None else declared
+    proper = get_proper_type(current)
+    items = proper.items if isinstance(proper, UnionType) else [proper]
+    if all(array_dims(item) is not None for item in items):
+        return current
+    return None
+
+
+def _join(current: Type, result: Type, api: TypeChecker) -> Type:
+    """The shape that holds before and after every iteration: sizes that agree."""
+    proper = get_proper_type(current)
+    items = proper.items if isinstance(proper, UnionType) else [proper]
+    dims = array_dims(result)
+    for item in items:
+        other = array_dims(item)
+        if dims is None or other is None:
+            dims = None
+        elif len(dims) != len(other) or any(isinstance(d, Star) for d in dims + other):
+            dims = None
+        else:
+            pairs = zip(dims, other, strict=True)
+            dims = tuple(a if a == b else None for a, b in pairs)
+    shape: list[Dim] = list(dims) if dims is not None else [Star(None)]
+    return _array(api, result, shape)
+
+
+def _rebind(api: TypeChecker, name: NameExpr, new: Type) -> None:
+    """Give `name` the loop's shape in every frame: also where the loop is skipped."""
+    key = literal_hash(name)
+    if key is None:
+        return
+    for frame in api.binder.frames:
+        if key in frame.types:
+            frame.types[key] = CurrentType(new, True)
+    if key in api.binder.declarations:
+        api.binder.declarations[key] = new
+
+
+def _any_shape(api: TypeChecker, result: Type) -> Type:
+    return _array(api, result, [Star(None)])
+
+
+def _array(api: TypeChecker, like: Type, dims: list[Dim]) -> Type:
+    """``Array`` with `dims`, of the class of `like`."""
+    proper = get_proper_type(like)
+    assert isinstance(proper, Instance) and proper.type.fullname == ARRAY_CLASS
+    shapes = Shapes(
+        proper.type,
+        api.named_generic_type("builtins.tuple", [AnyType(TypeOfAny.special_form)]),
+        api.named_type("builtins.int"),
+        api.named_type("builtins.object"),
+    )
+    return shapes.array_type(dims)
+
+
+def _render(typ: Type) -> str:
+    dims = array_dims(typ)
+    if dims is None:
+        return "Array"
+    return "[" + ", ".join(render_dim(d) for d in dims) + "]"
+
+
+def returns_array(node: SymbolNode | None) -> bool:
+    """Whether the function or method `node` is declared to return an array.
+
+    The plugin claims calls of these too, so that a name they re-bind (``x =
+    layer(x)`` with an Equinox layer) takes the new shape.
+    """
+    if isinstance(node, Decorator):
+        node = node.func
+    if isinstance(node, OverloadedFuncDef):
+        return False
+    typ = get_proper_type(node.type) if isinstance(node, FuncBase) else None
+    if not isinstance(typ, CallableType):
+        return False
+    return array_dims(typ.ret_type) is not None
