@@ -214,7 +214,8 @@ class Coelgot(Para[_S, _A], Generic[_S, _A]):
             (s, e), acc = p
             return cons((s, (e, acc)))
 
-        out = Cata(ListAlgebra(self.nil, cell))(PaddedList(elements, length))
+        algebra = ListAlgebra(self.nil, as_cell(cell, "coelgot's cons"))
+        out: _A = Cata(algebra)(PaddedList(elements, length))
         return refuse(self.label, cut, self.max_size, out)
 
 

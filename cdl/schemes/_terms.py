@@ -31,6 +31,7 @@ from . import _messages
 from ._functor import Functor, Layer
 from ._levels import evaluate
 from ._list import Cata, ListAlgebra, PaddedList
+from ._plain import as_cell
 from ._tree import Algebra, tree_table
 
 Term: TypeAlias = Layer[Any] | Array | PaddedList | Sequence[Any]
@@ -58,7 +59,7 @@ def list_algebra(algebra: Algebra[Any]) -> ListAlgebra[Any, Any]:
         return cons_cell((pair[0], (pair[1],)))
 
     cons.__name__ = cons_cell.label
-    return ListAlgebra(nil, cons)
+    return ListAlgebra(nil, as_cell(cons, "Cons"))
 
 
 def _cons_payloads(term: Layer[Any]) -> list[Any]:

@@ -620,10 +620,9 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
         self,
         functor: Functor,
         match: Callable[[Layer[_A]], _A] | None = None,
-        /,
         *,
         carrier: Any = None,
-        **cells: Callable[[Any], _A],
+        **cells: Para[Any, _A],
     ) -> None:
         if match is not None:
             if cells:
