@@ -35,6 +35,7 @@ from mypy.nodes import (
     Decorator,
     ForStmt,
     FuncBase,
+    FuncDef,
     IfStmt,
     MatchStmt,
     NameExpr,
@@ -248,11 +249,8 @@ def returns_array(node: SymbolNode | None) -> bool:
     The plugin claims calls of these too, so that a name they re-bind (``x =
     layer(x)`` with an Equinox layer) takes the new shape.
     """
-    if isinstance(node, Decorator):
-        node = node.func
-    if isinstance(node, OverloadedFuncDef):
+    func = node.func if isinstance(node, Decorator) else node
+    if not isinstance(func, FuncDef):
         return False
-    typ = get_proper_type(node.type) if isinstance(node, FuncBase) else None
-    if not isinstance(typ, CallableType):
-        return False
-    return array_dims(typ.ret_type) is not None
+    typ = get_proper_type(func.type)
+    return isinstance(typ, CallableType) and array_dims(typ.ret_type) is not None
