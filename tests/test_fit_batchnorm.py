@@ -148,3 +148,29 @@ def test_the_state_is_saved_and_restored_with_checkpoints(tmp_path: Path) -> Non
         )
         < 1e-6
     )
+
+
+def test_a_stochastic_model_with_state_trains_with_fit() -> None:
+    keys = jax.random.split(jax.random.key(3), 2)
+    model, state = eqx.nn.make_with_state(
+        lambda: (
+            (cdl.Linear(3, 4, key=keys[0]) @ cdl.Identity())
+            >> cdl.BatchNorm(4)
+            >> (cdl.Dropout(0.5) >> cdl.Linear(4, 2, key=keys[1])) @ cdl.Identity()
+        )
+    )()
+    xs = jax.random.normal(jax.random.key(4), (16, 3))
+    ys = (xs[:, 0] > 0).astype(jnp.int32)
+    learner = Learner(model, SoftmaxCrossEntropy(), from_optax(OPTIMISER))
+
+    def run(seed: int) -> Any:
+        return fit(learner, model, xs, ys, epochs=2, batch_size=8,
+                   key=jax.random.key(seed), shuffle=False, progress=False,
+                   model_state=state)  # fmt: skip
+
+    one, same, other = run(0), run(0), run(1)
+    assert max_difference(one.state.params, same.state.params) == 0.0
+    assert max_difference(one.state.params, other.state.params) > 1e-4
+    (bn,) = cdl.architectures.layers_of(model, cdl.BatchNorm)
+    mean, _ = one.state.model_state.get(bn.running)
+    assert float(jnp.abs(mean).max()) > 1e-3
