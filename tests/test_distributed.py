@@ -241,14 +241,13 @@ SHARDED = DATA + textwrap.dedent(
     import sys
     import numpy as np
     from jax.sharding import PartitionSpec as P
-    from cdl.optics import (Adam, Learner, SoftmaxCrossEntropy, accuracy,
+    from cdl.optics import (Adam, Learner, SoftmaxCrossEntropy,
                             data_parallel, fit, fsdp)
 
     assert len(jax.devices()) == 4, jax.devices()
     model, xs, ys, val_xs, val_ys = problem()
     learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.01))
-    settings = dict(epochs=3, batch_size=16, key=jax.random.key(1), progress=False,
-                    metrics={"accuracy": accuracy}, validation=(val_xs, val_ys))
+    settings = dict(epochs=3, batch_size=16, key=jax.random.key(1), progress=False)
     one = fit(learner, model, xs, ys, **settings)
     rules = {
         "fsdp": (None, fsdp(min_size=16)),
