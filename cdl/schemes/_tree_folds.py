@@ -198,7 +198,7 @@ def _paired(first: Algebra[Any], second: Algebra[Any], mutual: bool) -> Algebra[
         c.name: _Pair(first.cells[c.name], second.cells[c.name], c.variadic, mutual)
         for c in functor.constructors
     }
-    return Algebra(functor, carrier=carrier, **cells)
+    return Algebra(functor, None, carrier=carrier, **cells)
 
 
 class TreeZygo(_TreeFold[_A], Generic[_A, _B]):
@@ -350,7 +350,7 @@ class TreeHisto(_TreeFold[_A], Generic[_A]):
         if carrier is not None:
             carrier = _blank(carrier, self.depth, width)
         history: History[_A] = evaluate(
-            Algebra(functor, carrier=carrier, **cells), table
+            Algebra(functor, None, carrier=carrier, **cells), table
         )
         return history.value
 
@@ -360,7 +360,7 @@ def para(nil: _A, cons: Para[tuple[_E, tuple[Suffix, _A]], _A]) -> ParaList[_A]:
 
 
 @overload
-def para(nil: Algebra[_A]) -> TreePara[_A]: ...
+def para(algebra: Algebra[_A], /) -> TreePara[_A]: ...
 
 
 def para(nil: Any, cons: Any = None) -> Any:
@@ -368,7 +368,7 @@ def para(nil: Any, cons: Any = None) -> Any:
 
     On lists, ``para(nil, cons)``: the cell is called on
     ``(element, (tail, result_on_tail))`` with `tail` a `cdl.Suffix`, in one
-    `jax.lax.scan` (see `cdl.schemes._list.para`). Over node tables,
+    `jax.lax.scan`. Over node tables,
     ``para(algebra)``: each cell of the `cdl.Algebra` gets its children as
     ``(cdl.Subtree, result)`` pairs (for a variadic constructor,
     ``((subtrees, results), mask)``), evaluated level by level.
@@ -404,13 +404,13 @@ def zygo(
 
 
 @overload
-def zygo(helper: Algebra[_B], nil: Algebra[_A]) -> TreeZygo[_A, _B]: ...
+def zygo(helper: Algebra[_B], algebra: Algebra[_A], /) -> TreeZygo[_A, _B]: ...
 
 
 def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
     """The zygomorphism: a fold whose cell also sees a helper fold's results.
 
-    On lists, ``zygo(helper, nil, cons)`` (see `cdl.schemes._list.zygo`). Over node
+    On lists, ``zygo(helper, nil, cons)``. Over node
     tables, ``zygo(helper, algebra)`` with two `cdl.Algebra`s of one functor: the
     helper's cells see their own results; the main cells see each child as
     ``(helper_result, result)``. Both run in the same level-by-level pass.
@@ -463,13 +463,13 @@ def mutu(
 
 
 @overload
-def mutu(nils: Algebra[_A], first: Algebra[_B]) -> TreeMutu[_A, _B]: ...
+def mutu(first: Algebra[_A], second: Algebra[_B], /) -> TreeMutu[_A, _B]: ...
 
 
 def mutu(nils: Any, first: Any, second: Any = None) -> Any:
     """Mutumorphism: two folds defined in terms of each other, in one pass.
 
-    On lists, ``mutu(nils, first, second)`` (see `cdl.schemes._list.mutu`). Over
+    On lists, ``mutu(nils, first, second)``. Over
     node tables, ``mutu(first, second)`` with two `cdl.Algebra`s of one functor:
     every cell of both sees each child as ``(first_result, second_result)``.
 
@@ -512,18 +512,18 @@ def histo(
 
 
 @overload
-def histo(nil: Algebra[_A], cons: int) -> TreeHisto[_A]: ...
+def histo(algebra: Algebra[_A], depth: int, /) -> TreeHisto[_A]: ...
 
 
 @overload
-def histo(nil: Algebra[_A], *, depth: int) -> TreeHisto[_A]: ...
+def histo(algebra: Algebra[_A], /, *, depth: int) -> TreeHisto[_A]: ...
 
 
 def histo(nil: Any, cons: Any = None, depth: int | None = None) -> Any:
     """The histomorphism: a fold whose cell sees earlier results, not only the last.
 
     On lists, ``histo(nil, cons, depth)``: the cell sees the results on the last
-    `depth` tails (see `cdl.schemes._list.histo`). Over node tables,
+    `depth` tails. Over node tables,
     ``histo(algebra, depth)``: each cell sees its children as `cdl.History` values,
     the child's result and its descendants' down to `depth` generations below the
     node (with ``depth=1``, only the children's own results, as in `cdl.cata`).
