@@ -120,6 +120,20 @@ class CdlPlugin(Plugin):
             )
         return self._array_callees[fullname]
 
+    def _cdl_operator(self, cls: str, method: str) -> bool:
+        """Whether `method` of the morphism class `cls` is cdl's own.
+
+        A user's class that defines ``>>`` (or ``@``, ``then``, ``tensor``) itself is
+        left to the signature it declares.
+        """
+        info = self.env.para(cls)
+        if info is None:
+            return False
+        owner = info.get_containing_type_info(method)
+        return (
+            method == "__call__" or owner is None or owner.fullname.startswith("cdl.")
+        )
+
     # the dispatch ------------------------------------------------------------------
 
     def _analyze_hook(
@@ -181,14 +195,14 @@ class CdlPlugin(Plugin):
         if method == "__call__" and cls in env.names.list_folds():
             # mypy checks the kind of list (array or PaddedList), the plugin its shape.
             return None
-        if method in MORPHISM_METHODS and env.para(cls) is not None:
+        if method in MORPHISM_METHODS and self._cdl_operator(cls, method):
             return lambda ctx: _calls.relax(ctx, _morphisms.relax_first(env, ctx))
         return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         env = self.env
         cls, _, method = fullname.rpartition(".")
-        if method in MORPHISM_METHODS and env.para(cls) is not None:
+        if method in MORPHISM_METHODS and self._cdl_operator(cls, method):
             if method in ("__rshift__", "then"):
                 return lambda ctx: _morphisms.then(env, ctx)
             if method in ("__matmul__", "tensor"):
