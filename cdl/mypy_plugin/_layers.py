@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from mypy.maptype import map_instance_to_supertype
-from mypy.nodes import ArgKind, Expression, TypeInfo
+from mypy.nodes import ArgKind, Expression, ListExpr, NameExpr, TupleExpr, TypeInfo
 from mypy.plugin import FunctionContext
 from mypy.types import (
     ExtraAttrs,
@@ -47,6 +47,7 @@ from ._names import (
     POOLS,
     RESHAPE,
     TRANSPOSED_CONVOLUTIONS,
+    TREE_FOLDS,
     UPSAMPLE,
     WINDOW_CONVOLUTIONS,
 )
@@ -72,6 +73,7 @@ PAIR: Final = "cdl:pair"
 EACH: Final = "cdl:each"
 BODY: Final = "cdl:body"
 ON_NODES: Final = "cdl:on-nodes"
+ROOTS: Final = "cdl:roots"
 SIGNATURE: Final = "cdl:signature"
 SIZES: Final = "cdl:sizes"
 _PARTS: Final = (CHAIN, PAIR, EACH, BODY, ON_NODES)
@@ -361,6 +363,8 @@ def dependent(env: Env, typ: Type) -> bool:
     t = get_proper_type(typ)
     if isinstance(t, Instance) and t.type.fullname == env.names[FLATTEN]:
         return True
+    if is_tree_fold(t):
+        return True
     return any(k in attrs(typ) for k in (RULE, *_PARTS))
 
 
@@ -524,3 +528,57 @@ def named_parameters(
 
 def _key(name: str) -> str:
     return name.replace("_", "").lower()
+
+
+# -- forests ---------------------------------------------------------------------------
+
+
+def forest(env: Env, ctx: FunctionContext) -> Type:
+    """``tree_table(functor, terms, forest=True)``: a table with one root per term."""
+    ret = get_proper_type(ctx.default_return_type)
+    args = given(ctx)
+    flag = args.get("forest", [])
+    if not isinstance(ret, Instance) or len(flag) > 1:
+        return ctx.default_return_type
+    if isinstance(flag, list) and not flag:
+        t = text_type(env, "[]")  # one tree: one root
+        return ret if t is None else with_attrs(ret, {ROOTS: t})
+    if not (isinstance(flag[0], NameExpr) and flag[0].fullname == "builtins.True"):
+        return ret
+    terms = args.get("terms")
+    count = None
+    if terms and len(terms) == 1 and isinstance(terms[0], ListExpr | TupleExpr):
+        count = len(terms[0].items)
+    t = text_type(env, json.dumps([count]))
+    return ret if t is None else with_attrs(ret, {ROOTS: t})
+
+
+def roots(given: Space) -> list[Dim] | None:
+    """The shape of the roots of a table tagged by `forest` (None: not tagged)."""
+    if not isinstance(given, Opaque):
+        return None
+    t = (
+        get_proper_type(attrs(given.origin).get(ROOTS))
+        if isinstance(given.origin, Instance)
+        else None
+    )
+    if not (isinstance(t, LiteralType) and isinstance(t.value, str)):
+        return None
+    data = json.loads(t.value)
+    return [d if type(d) is int else None for d in data]
+
+
+def is_tree_fold(typ: Type) -> bool:
+    """Whether `typ` is a fold of node tables (one carrier per root)."""
+    t = get_proper_type(typ)
+    return isinstance(t, Instance) and any(t.type.has_base(n) for n in TREE_FOLDS)
+
+
+def per_root(space: Space, roots: Sequence[Dim] | None) -> Space:
+    """A carrier with the axes of the roots in front (`roots` None: any axes)."""
+    if isinstance(space, Arr):
+        lead: tuple[Dim, ...] = (Star(None),) if roots is None else tuple(roots)
+        return Arr((*lead, *space.dims))
+    if isinstance(space, Tup):
+        return Tup(tuple(per_root(s, roots) for s in space.items))
+    return space

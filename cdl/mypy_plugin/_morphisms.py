@@ -251,11 +251,20 @@ def _construct(env: Env, ctx: FunctionContext, info: TypeInfo, ret: Instance) ->
     return ret.copy_modified(args=args)
 
 
-def morphism(env: Env, typ: Type) -> tuple[Space, Space] | None:
-    """Domain and codomain of a morphism type; a layer's rule applied to its domain."""
+def _signature_of(env: Env, typ: Type) -> tuple[Space, Space] | None:
     para = env.info(PARA)
+    return None if para is None else signature(env, get_proper_type(typ), para)
+
+
+def morphism(env: Env, typ: Type) -> tuple[Space, Space] | None:
+    """Domain and codomain of a morphism type; a layer's rule applied to its domain.
+
+    A fold of node tables gives one carrier per root: ``[*roots, *carrier]``.
+    """
     t = get_proper_type(typ)
-    sig = None if para is None else signature(env, t, para)
+    sig = _signature_of(env, t)
+    if sig is not None and _layers.is_tree_fold(t):
+        return sig[0], _layers.per_root(sig[1], None)
     rule = _layers.rule_or_flatten(env, t)
     if sig is None or rule is None:
         return sig
@@ -342,7 +351,8 @@ def apply(env: Env, ctx: MethodContext) -> Type:
     given_type = ctx.arg_types[0][0]
     given = space_of(given_type)
     dom, cod = sig
-    if not _has_array(dom):
+    forest = _layers.roots(given) is not None
+    if not _has_array(dom) and not forest:
         return ctx.default_return_type
     callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
     name = label(env, callee, ctx.type) if callee is not None else "the morphism"
@@ -424,6 +434,10 @@ def flow(env: Env, typ: ProperType, given: Space) -> Space:
     u = Unifier()
     u.unify(dom, given)
     out = u.resolve(cod)
+    if _layers.is_tree_fold(typ):
+        carrier = _signature_of(env, typ)
+        trees = _layers.roots(given)
+        return _layers.per_root(carrier[1], trees) if carrier else out
     rule = _layers.rule_or_flatten(env, typ)
     if rule is None:
         return out

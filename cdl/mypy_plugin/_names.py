@@ -25,6 +25,12 @@ LIFTED: Final = "cdl.nn.Lifted"
 LIFT: Final = "cdl.nn.lift"
 RESIDUAL: Final = "cdl.nn.residual"
 REPARAM: Final = "cdl.Reparam"
+TREE_TABLE: Final = "cdl.schemes._tree.tree_table"
+# Folds of node tables: one carrier per root of the table.
+TREE_FOLDS: Final = (
+    "cdl.schemes._tree_folds.TreeCata",
+    "cdl.schemes._tree_folds._TreeFold",
+)
 # Functions whose result has the spaces (and the parts) of their first argument.
 KEEP_BODY: Final = frozenset(
     {

@@ -24,7 +24,16 @@ from mypy.plugin import (
 )
 from mypy.types import FunctionLike, Type
 
-from . import _annotations, _calls, _jax_ops, _lifts, _morphisms, _redefine
+from . import (
+    _annotations,
+    _builders,
+    _calls,
+    _jax_ops,
+    _layers,
+    _lifts,
+    _morphisms,
+    _redefine,
+)
 from ._names import (
     ANNOTATED,
     ARRAY,
@@ -39,6 +48,7 @@ from ._names import (
     PARA,
     REDUCTIONS,
     TREE_ALGEBRA,
+    TREE_TABLE,
     UNARY_FUNCTIONS,
     UNARY_METHODS,
 )
@@ -167,6 +177,11 @@ class CdlPlugin(Plugin):
             return lambda ctx: _lifts.lift(env, ctx)
         if fullname in KEEP_BODY:
             return lambda ctx: _lifts.keep_body(env, ctx)
+        if fullname == TREE_TABLE:
+            return lambda ctx: _layers.forest(env, ctx)
+        builder = _builders.builder_name(fullname)
+        if builder is not None:
+            return lambda ctx: _builders.build(env, ctx, builder)
         info = env.para(fullname)
         if info is not None and (info.defn.type_vars or fullname.startswith("cdl.")):
             return lambda ctx: _morphisms.construct(env, ctx, info)
