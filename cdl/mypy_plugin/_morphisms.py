@@ -7,6 +7,7 @@ takes arrays ``[n, *E]``; ``ListAlgebra(nil, cons)`` and ``Algebra(F, **cells)``
 must have one carrier.
 """
 
+import json
 from collections.abc import Callable, Sequence
 
 from mypy.checker import TypeChecker
@@ -45,7 +46,7 @@ from mypy.typevars import fill_typevars
 
 from . import _layers, _messages
 from ._annotations import dim_params
-from ._names import COMPOSE, LIST_ALGEBRA, PARA, TENSOR
+from ._names import COMPOSE, LIST_ALGEBRA, MESSAGE_PASSING, PARA, TENSOR
 from ._shapes import (
     Arr,
     Mismatch,
@@ -197,10 +198,35 @@ def construct(env: Env, ctx: FunctionContext, info: TypeInfo) -> Type:
         return ctx.default_return_type
     out = _construct(env, ctx, info, ret)
     out = _layers.constructed(env, ctx, info, out)
+    if info.fullname == env.names[MESSAGE_PASSING] and isinstance(out, Instance):
+        out = _message_passing(env, ctx, out)
     inner = _layers.wrapped(env, info, ctx)
     if inner is not None and isinstance(out, Instance):
         out = _wrap(env, info, out, inner)
     return out
+
+
+def _message_passing(env: Env, ctx: FunctionContext, out: Instance) -> Instance:
+    """``MessagePassing(message, update)``: node widths read off the two maps.
+
+    The update takes ``[x_v ; m_v]``, so ``in_dim`` is its input size less the
+    message size, and ``out_dim`` its output size.
+    """
+    sizes: list[int] = []
+    args = _layers.given(ctx)
+    for name in ("message", "update"):
+        if len(args.get(name, [])) != 1:
+            return out
+        sig = morphism(env, ctx.arg_types[ctx.callee_arg_names.index(name)][0])
+        for space in sig or ():
+            dims = space.dims if isinstance(space, Arr) else ()
+            if len(dims) == 1 and isinstance(dims[0], int):
+                sizes.append(dims[0])
+    if len(sizes) != 4 or sizes[2] - sizes[1] < 1:
+        return out
+    found = {"in_dim": sizes[2] - sizes[1], "out_dim": sizes[3]}
+    text = _layers.text_type(env, json.dumps(found))
+    return out if text is None else _layers.with_attrs(out, {_layers.SIZES: text})
 
 
 def _wrap(env: Env, info: TypeInfo, out: Instance, inner: ProperType) -> Instance:
