@@ -44,7 +44,7 @@ from mypy.types import (
 )
 from mypy.typevars import fill_typevars
 
-from . import _layers, _messages
+from . import _actions, _layers, _messages
 from ._annotations import dim_params
 from ._names import COMPOSE, LIST_ALGEBRA, MESSAGE_PASSING, PARA, TENSOR
 from ._shapes import (
@@ -200,6 +200,8 @@ def construct(env: Env, ctx: FunctionContext, info: TypeInfo) -> Type:
     out = _layers.constructed(env, ctx, info, out)
     if info.fullname == env.names[MESSAGE_PASSING] and isinstance(out, Instance):
         out = _message_passing(env, ctx, out)
+    if info.fullname in _actions.LAYERS and isinstance(out, Instance):
+        out = _actions.layer(env, ctx, out)
     inner = _layers.wrapped(env, info, ctx)
     if inner is not None and isinstance(out, Instance):
         out = _wrap(env, info, out, inner)

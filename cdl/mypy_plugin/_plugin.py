@@ -25,6 +25,7 @@ from mypy.plugin import (
 from mypy.types import FunctionLike, Type
 
 from . import (
+    _actions,
     _annotations,
     _builders,
     _calls,
@@ -179,6 +180,8 @@ class CdlPlugin(Plugin):
             return lambda ctx: _lifts.keep_body(env, ctx)
         if fullname == TREE_TABLE:
             return lambda ctx: _layers.forest(env, ctx)
+        if fullname in _actions.BUILDERS:
+            return lambda ctx: _actions.action(env, ctx, fullname)
         builder = _builders.builder_name(fullname)
         if builder is not None:
             return lambda ctx: _builders.build(env, ctx, builder)
