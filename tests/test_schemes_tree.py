@@ -119,6 +119,45 @@ def test_gradient_matches_finite_differences_for_payloads_and_weights():
     )
 
 
+@pytest.mark.parametrize("kept", [True, False])
+def test_tree_lstm_gradient_from_kept_residuals_or_cells_run_again(kept, monkeypatch):
+    from cdl.schemes import _residuals
+
+    if not kept:  # every chunk's cells run again in the backward sweep
+        monkeypatch.setattr(_residuals.Keep, "kept", lambda self, name, size: False)
+    k = jax.random.split(jax.random.key(3), 2)
+    alg = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeLSTMCell(2, 3, arity=0, key=k[0]),
+        Node=cdl.TreeLSTMCell(0, 3, arity=2, key=k[1]),
+    )
+    leaf = [jnp.array([0.1 * i, 1.0 - 0.2 * i]) for i in range(6)]
+    tree = (((leaf[0], leaf[1]), leaf[2]), ((leaf[3], (leaf[4], leaf[5])), leaf[0]))
+    table = cdl.tree_table(cdl.TreeF, tree)
+
+    def term(t):
+        if isinstance(t, tuple):
+            return cdl.Layer("Node", None, (term(t[0]), term(t[1])))
+        return cdl.Layer("Leaf", t, ())
+
+    def loss(a, pay):
+        t = eqx.tree_at(lambda t: t.payloads["Leaf"], table, pay)
+        every = jnp.stack(cdl.upwards(a)(t))  # [h/c, capacity, 3]
+        return jnp.sum(jnp.sin(every) * t.mask[None, :, None])
+
+    def ref_loss(a, t):
+        """The carrier of `t` and the sum over its nodes, by plain recursion."""
+        kids = [ref_loss(a, c) for c in t.children]
+        out = a(cdl.Layer(t.constructor, t.payload, tuple(k[0] for k in kids)))
+        return out, sum(k[1] for k in kids) + jnp.sum(jnp.sin(jnp.stack(out)))
+
+    got = jax.grad(loss, argnums=(0, 1))(alg, table.payloads["Leaf"])
+    expected = jax.grad(lambda a: ref_loss(a, term(tree))[1])(alg)
+    for g, e in zip(jax.tree.leaves(got[0]), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+    assert float(jnp.abs(got[1]).sum()) > 0
+
+
 def test_user_declared_functor_with_tree_lstm_cells():
     expr = cdl.polynomial("ExprF", Num="a", Neg="x", Op="a x x")
     k = jax.random.split(jax.random.key(0), 3)
