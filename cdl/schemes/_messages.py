@@ -401,9 +401,7 @@ def no_such_attribute(functor: str, name: str) -> str:
 
 def pattern_fields(functor: str, constructor: str, wanted: int, given: int) -> str:
     """Text of the error raised by a pattern built with the wrong number of fields."""
-    return (
-        f"{functor}'s {constructor} takes {wanted} fields, but {given} were given."
-    )
+    return f"{functor}'s {constructor} takes {wanted} fields, but {given} were given."
 
 
 def no_case(function: str, constructor: str) -> str:

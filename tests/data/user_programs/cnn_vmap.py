@@ -55,9 +55,7 @@ def make_step(
     optim: optax.GradientTransformation,
 ) -> tuple[CNN, PyTree, Float[Array, ""]]:
     loss_value, grads = eqx.filter_value_and_grad(loss)(model, x, y)
-    updates, opt_state = optim.update(
-        grads, opt_state, eqx.filter(model, eqx.is_array)
-    )
+    updates, opt_state = optim.update(grads, opt_state, eqx.filter(model, eqx.is_array))
     model = eqx.apply_updates(model, updates)
     return model, opt_state, loss_value
 
