@@ -427,3 +427,60 @@ def match_and_cells(functor: str) -> str:
         f"Algebra({functor}, ...): give either one function matching on the "
         f"constructors or one cell per constructor, not both."
     )
+
+
+def natural_output(functor: str, source: str, given: object) -> str:
+    """Text of the error raised when a natural transformation returns no layer."""
+    return (
+        f"a natural transformation of {functor} returns a layer (a pattern such as "
+        f"{functor}'s constructors build) or cdl.choose(pred, layer, layer), but on "
+        f"a {source} layer it returned {type(given).__name__}."
+    )
+
+
+def natural_child(functor: str, source: str, given: object) -> str:
+    """Text of the error raised when a natural transformation makes a child."""
+    return (
+        f"a natural transformation of {functor} may move, drop or repeat a layer's "
+        f"children but not make new ones: on a {source} layer it returned "
+        f"{type(given).__name__} as a child."
+    )
+
+
+def natural_payload(functor: str, name: str, wanted: object, given: object) -> str:
+    """Text of the error raised when a transformation changes a payload's space."""
+    return (
+        f"a natural transformation of {functor} must give {name} a payload in "
+        f"{wanted!r}, the space of {name}'s payloads, not {given!r}."
+    )
+
+
+def natural_variadic(scheme: str, functor: str) -> str:
+    """Text of the error raised for a variadic functor in prepro or postpro."""
+    return (
+        f"{scheme} over {functor}: constructors with a variable number of children "
+        f"(x*k) are not supported; declare a fixed arity."
+    )
+
+
+def element_map(scheme: str, functor: str) -> str:
+    """Text of the error raised when a map on elements meets a tree functor."""
+    return (
+        f"{scheme}: a cdl.Para transforms a list's elements; a natural "
+        f"transformation of {functor} is a function of its layers (match on "
+        f"{functor}'s patterns and return a layer)."
+    )
+
+
+def shared_depths(scheme: str) -> str:
+    """Text of the run-time error raised for a node shared at two depths."""
+    return (
+        f"{scheme}: a node is shared at two different depths, and the "
+        f"transformation would reach it a different number of times on each path; "
+        f"store the shared subtree once per use."
+    )
+
+
+def not_a_scheme_input(scheme: str, given: object) -> str:
+    """Text of the error raised when a generalised scheme gets a wrong argument."""
+    return f"{scheme} needs {given}."
