@@ -40,12 +40,18 @@ def _load() -> list[tuple[str, str]]:
 ALL = _load()
 # Cases that build and run whole networks (cdl's layers, its architectures): about
 # two minutes together, so left to `-m slow` with the plain-JAX corpus.
-SLOW = tuple(f"{path.stem}_" for path in CASES if path.parent.name == "layers")
+# Plain-function algebras (about 3 s) run there too.
+SLOW = (
+    *(f"{path.stem}_" for path in CASES if path.parent.name == "layers"),
+    "plain_algebras_",
+)
 
 
 def _dims(text: str) -> list[int | None]:
-    """``Literal[7], Any`` as ``[7, None]``."""
+    """``Literal[7], Any`` as ``[7, None]``; ``()`` (a scalar) as ``[]``."""
     dims: list[int | None] = []
+    if text == "()":
+        return dims
     for part in text.split(", "):
         match = LITERAL.fullmatch(part)
         dims.append(int(match.group(1)) if match else None)

@@ -105,6 +105,12 @@ def relax(
     return sig.copy_modified(arg_types=[_forget(a, symbols) for a in sig.arg_types])
 
 
+def foreign(api: CheckerPluginInterface, types: Iterable[Type]) -> bool:
+    """Whether any of `types` carries named dimensions of another scope."""
+    scopes = in_scope(api)
+    return any(_foreign(t, scopes) for t in types)
+
+
 def forget_foreign(api: CheckerPluginInterface, typ: Type) -> Type:
     """`typ` with the symbols of functions and classes not being checked forgotten.
 

@@ -36,15 +36,17 @@ from mypy.types import (
     CallableType,
     FunctionLike,
     Instance,
+    LiteralType,
     ProperType,
     Type,
     TypeOfAny,
     UninhabitedType,
+    UnionType,
     get_proper_type,
 )
 from mypy.typevars import fill_typevars
 
-from . import _actions, _layers, _messages
+from . import _actions, _calls, _layers, _messages
 from ._annotations import dim_params
 from ._names import COMPOSE, LIST_ALGEBRA, MESSAGE_PASSING, PARA, TENSOR
 from ._shapes import (
@@ -53,6 +55,7 @@ from ._shapes import (
     Opaque,
     Space,
     SpaceVar,
+    Sym,
     Tup,
     Unifier,
     Var as DimVar,
@@ -548,9 +551,12 @@ def relax_first(env: Env, ctx: MethodSigContext) -> FunctionLike:
 def tree_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
     """``Algebra(functor, **cells)``: the cells must share one carrier.
 
+    A cell is a `Para` or a plain function (its annotations are its spaces).
     Where two cells' carriers are modelled and differ, that is one ``[shape]``
-    error naming both constructors (not mypy's "Cannot infer value of type
-    parameter").
+    error on the second cell, naming both constructors (not mypy's "Cannot infer
+    value of type parameter"). Where mypy cannot infer the carrier itself (`Para`
+    cells beside functions, or functions with named dimensions), the plugin
+    gives the algebra the carrier it unified.
     """
     sig = ctx.default_signature
     para = env.info(PARA)
@@ -561,11 +567,12 @@ def tree_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
     types = types_of(env, ctx, cells)
     if types is None:
         return sig
+    sig = _narrow(sig, "cells", types, para)
     names = dict(zip(map(id, ctx.context.args), ctx.context.arg_names, strict=True))
     seen: tuple[str, Space] | None = None
     u = Unifier()
     for expr, typ in zip(cells, types, strict=True):
-        cell = signature(env, typ, para)
+        cell = cell_signature(env, typ, para)
         if cell is None or not modelled(cell[1]):
             continue
         name = names.get(id(expr)) or label(env, expr, typ)
@@ -581,17 +588,23 @@ def tree_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
                 (seen[0], render(u.resolve(seen[1]))),
                 (name, render(u.resolve(cell[1]))),
             )
-            report(ctx.api, text, ctx.context)
+            report(ctx.api, text, expr)
             return _relax(sig, {"cells"})
-    return sig
+    mixed = len({_is_para(t, para) for t in types}) == 2
+    if seen is None or not (mixed or _calls.foreign(ctx.api, types)):
+        return sig
+    return _unified(env, _relax(sig, {"cells"}), [seen[1]], u)
 
 
 def list_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
     """``ListAlgebra(nil, cons)``: `nil` must lie in the carrier of the cell.
 
-    Where the plugin models both spaces it compares them itself: a wrong `nil`
-    is one ``[shape]`` error naming both spaces, and the carrier is taken from
-    the cell alone (not mypy's "Cannot infer value of type parameter").
+    The cell is a `Para` or a plain function (its annotations are its spaces; an
+    unannotated one is not checked). Where the plugin models both spaces it
+    compares them itself: a wrong `nil` is one ``[shape]`` error naming both
+    spaces, and the carrier is taken from the cell alone (not mypy's "Cannot infer
+    value of type parameter"). With a function, a Python number as `nil` is a
+    scalar of the function's dtype, as at run time.
     """
     sig = ctx.default_signature
     para = env.info(PARA)
@@ -603,15 +616,25 @@ def list_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
     if types is None:
         return sig
     nil_type, cons_type = types
-    cell = signature(env, cons_type, para)
+    sig = _narrow(sig, "cons", [cons_type], para)
+    plain = not _is_para(cons_type, para)
     nil = space_of(nil_type)
-    if cell is None or not (modelled(cell[1]) and modelled(nil)):
-        return sig
+    if plain and _is_number(nil_type):
+        # A Python number is a scalar of the function's dtype (as at run time).
+        nil, sig = Arr(()), _relax(sig, {"nil"})
+    # mypy cannot match a function's own named dimensions with the carrier: the
+    # plugin does, and types the algebra itself.
+    own = {"cons"} if plain and _calls.foreign(ctx.api, [cons_type]) else set()
+    cell = cell_signature(env, cons_type, para)
+    if cell is None:
+        return _relax(sig, own)
     dom, carrier = cell
-    state = dom.items[1] if isinstance(dom, Tup) and len(dom.items) == 2 else None
+    element, state = (
+        dom.items if isinstance(dom, Tup) and len(dom.items) == 2 else (Opaque(), None)
+    )
     algebra = f"ListAlgebra({label(env, cons_args[0], cons_type)})"
     u = Unifier()
-    if state is not None and modelled(state):
+    if state is not None and modelled(state) and modelled(carrier):
         try:
             u.unify(state, carrier)
         except Mismatch:
@@ -620,15 +643,107 @@ def list_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:
             )
             report(ctx.api, text, ctx.context)
             return _relax(sig, {"nil", "cons"})
-    try:
-        u.unify(carrier, nil)
-    except Mismatch:
-        text = _messages.nil_outside_carrier(
-            algebra, render(u.resolve(carrier)), render(nil)
+    if modelled(carrier) and modelled(nil):
+        try:
+            u.unify(carrier, nil)
+        except Mismatch:
+            text = _messages.nil_outside_carrier(
+                algebra, render(u.resolve(carrier)), render(nil)
+            )
+            report(ctx.api, text, ctx.context)
+            return _relax(sig, {"nil", *own})
+    if not own:
+        return sig
+    return _unified(env, _relax(sig, {"nil", *own}), [element, carrier], u)
+
+
+def _unified(
+    env: Env, sig: CallableType, spaces: Sequence[Space], u: Unifier
+) -> CallableType:
+    """`sig` returning its class, its type arguments `spaces` (as `u` binds them)."""
+    shapes, ret = env.shapes(), get_proper_type(sig.ret_type)
+    if shapes is None or not isinstance(ret, Instance) or len(ret.args) != len(spaces):
+        return sig
+    args = [shapes.type_of(forget_vars(u.resolve(s))) for s in spaces]
+    return sig.copy_modified(ret_type=ret.copy_modified(args=args))
+
+
+def cell_signature(
+    env: Env, typ: ProperType, para: TypeInfo
+) -> tuple[Space, Space] | None:
+    """Domain and codomain of an algebra's cell: a `Para`, or a plain function.
+
+    A function's spaces are its annotations (its named dimensions become fresh
+    variables, bound where the function is used); an unannotated parameter or
+    return is a space the plugin does not model.
+    """
+    if not isinstance(typ, CallableType):
+        return signature(env, typ, para)
+    if not typ.arg_types or not typ.arg_kinds[0].is_positional():
+        return None
+    if any(kind.is_required() for kind in typ.arg_kinds[1:]):
+        return None
+    rename = renamer()
+    dom, cod = space_of(typ.arg_types[0]), space_of(typ.ret_type)
+    return _loosen(dom, rename), _loosen(cod, rename)
+
+
+def _loosen(space: Space, rename: Callable[[str], str]) -> Space:
+    """`space` with its named dimensions as fresh variables (arithmetic unknown)."""
+    if isinstance(space, Tup):
+        return Tup(tuple(_loosen(s, rename) for s in space.items))
+    if not isinstance(space, Arr):
+        return space
+    return Arr(
+        tuple(
+            (DimVar(rename(d.name)) if d.name.isidentifier() else None)
+            if isinstance(d, Sym)
+            else d
+            for d in space.dims
         )
-        report(ctx.api, text, ctx.context)
-        return _relax(sig, {"nil"})
-    return sig
+    )
+
+
+def _is_para(typ: ProperType, para: TypeInfo) -> bool:
+    return isinstance(typ, Instance) and typ.type.has_base(para.fullname)
+
+
+def _is_number(typ: ProperType) -> bool:
+    if isinstance(typ, LiteralType):
+        return isinstance(typ.value, int | float)
+    return isinstance(typ, Instance) and typ.type.fullname in (
+        "builtins.int",
+        "builtins.float",
+    )
+
+
+def _narrow(
+    sig: CallableType, name: str, given: Sequence[ProperType], para: TypeInfo
+) -> CallableType:
+    """`sig` with the parameter `name`, a ``Para | Callable``, narrowed to `given`.
+
+    Cells that are all `Para` are checked against the `Para` alternative (mypy
+    then reads their spaces as type arguments), plain functions against the
+    callable one; a mixture keeps both.
+    """
+    if name not in sig.arg_names:
+        return sig
+    at = sig.arg_names.index(name)
+    formal = get_proper_type(sig.arg_types[at])
+    if not isinstance(formal, UnionType):
+        return sig
+    paras = [_is_para(t, para) for t in given]
+    if all(paras):
+        keep = [i for i in formal.items if isinstance(get_proper_type(i), Instance)]
+    elif not any(paras):
+        keep = [i for i in formal.items if isinstance(get_proper_type(i), CallableType)]
+    else:
+        return sig
+    if len(keep) != 1:
+        return sig
+    arg_types = list(sig.arg_types)
+    arg_types[at] = keep[0]
+    return sig.copy_modified(arg_types=arg_types)
 
 
 def types_of(

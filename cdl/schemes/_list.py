@@ -207,9 +207,11 @@ but the cell returns the carrier float[4] (dimension 4 is not 5).
     nil: _A
     cons: Para[tuple[_E, _A], _A]
 
-    def __init__(self, nil: _A, cons: Para[tuple[_E, _A], _A]) -> None:
-        # A plain function is taken too (see `cdl.schemes.Function`); the type
-        # names the Para so that mypy's plugin reads the cell's spaces.
+    def __init__(
+        self,
+        nil: _A,
+        cons: Para[tuple[_E, _A], _A] | Callable[[tuple[_E, _A]], _A],
+    ) -> None:
         self.nil = nil
         self.cons = as_cell(cons, "ListAlgebra's cons")
 

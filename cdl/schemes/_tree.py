@@ -622,7 +622,7 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
         match: Callable[[Layer[_A]], _A] | None = None,
         *,
         carrier: Any = None,
-        **cells: Para[Any, _A],
+        **cells: Para[Any, _A] | Callable[[Any], _A],
     ) -> None:
         if match is not None:
             if cells:
