@@ -63,7 +63,9 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
     """
 
     params: _P
-    skeleton: Para[A, B]
+    # The base without its arrays holds no data, only structure: static, so a
+    # reparametrised model flattens (and dispatches under `jit`) like its params.
+    skeleton: Para[A, B] = eqx.field(static=True)
     r: Callable[[_P], Any] = eqx.field(static=True)
 
     def __init__(self, base: Para[A, B], r: Callable[[_P], Any], params: _P) -> None:

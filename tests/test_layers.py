@@ -1,3 +1,4 @@
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -116,3 +117,27 @@ def test_bias_adds() -> None:
     np.testing.assert_allclose(b(jnp.zeros((2, 2))), 1.5)
     with pytest.raises(cdl.SpaceError):
         b(jnp.zeros(2))
+
+
+def test_layer_norm_equals_equinox_on_batches() -> None:
+    x = jax.random.normal(KEY, (3, 5, 8)) * 4.0 + 2.0
+    ours = cdl.LayerNorm(8)
+    theirs = eqx.nn.LayerNorm(8)
+    expected = jax.vmap(jax.vmap(theirs))(x)
+    assert jnp.allclose(ours(x), expected, atol=1e-6)
+
+
+def test_inference_mode_reaches_layers_of_a_tied_model() -> None:
+    first, last = cdl.Linear(4, 4, key=KEY), cdl.Linear(4, 4, key=KEY)
+    tied = cdl.tie(
+        first >> cdl.Dropout(0.5) >> last,
+        lambda m: m.factors[0].weight,
+        lambda m: m.factors[2].weight,
+    )
+    assert tied.stochastic
+    quiet = cdl.inference_mode(tied)
+    assert not quiet.stochastic
+    x = jnp.arange(4.0)
+    w = tied.params.factors[0].weight
+    assert jnp.allclose(quiet(x), w @ (w @ x + first.bias) + last.bias, atol=1e-5)
+    assert cdl.inference_mode(quiet, False).stochastic

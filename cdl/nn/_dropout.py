@@ -10,6 +10,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import _messages
 from .._para import Para
+from .._reparam import Reparam
 from ._arguments import probability
 
 _M = TypeVar("_M")
@@ -57,17 +58,26 @@ def _has_mode(node: object) -> bool:
     return isinstance(node, eqx.Module) and hasattr(node, "inference")
 
 
+def _reaches(node: object) -> bool:
+    """Whether `node` has a flag, or holds flagged layers outside its leaves."""
+    return _has_mode(node) or isinstance(node, Reparam)
+
+
 def _switched(node: object, value: bool) -> object:
     """`node` with its `inference` flag (and those of modules inside) set."""
-    if not _has_mode(node):
+    if not _reaches(node):
         return node
     inner = jax.tree.map(
         lambda child: _switched(child, value),
         node,
-        is_leaf=lambda child: child is not node and _has_mode(child),
+        is_leaf=lambda child: child is not node and _reaches(child),
     )
     out = copy.copy(inner)
-    object.__setattr__(out, "inference", value)
+    if isinstance(node, Reparam):
+        # The skeleton is static metadata: switch its layers as the params' are.
+        object.__setattr__(out, "skeleton", inference_mode(node.skeleton, value))
+    if _has_mode(node):
+        object.__setattr__(out, "inference", value)
     return out
 
 
@@ -87,6 +97,6 @@ def inference_mode(model: _M, value: bool = True) -> _M:
     True
     """
     switched: _M = jax.tree.map(
-        lambda node: _switched(node, value), model, is_leaf=_has_mode
+        lambda node: _switched(node, value), model, is_leaf=_reaches
     )
     return switched

@@ -3,6 +3,7 @@
 from typing import Any, Generic
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 from typing_extensions import TypeVar
@@ -44,9 +45,10 @@ class LayerNorm(
 
     def __call__(self, x: Float[Array, "*batch dim"]) -> Float[Array, "*batch dim"]:
         """Normalise along the last axis."""
-        mean = x.mean(axis=-1, keepdims=True)
-        var = x.var(axis=-1, keepdims=True)
+        mean = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.maximum(jnp.var(x, axis=-1, keepdims=True), 0.0)
+        inv = jax.lax.rsqrt(var + self.eps)
         lead = (1,) * (x.ndim - 1)
         scale = self.weight.reshape(lead + (self.dim,))
         shift = self.bias.reshape(lead + (self.dim,))
-        return (x - mean) / jnp.sqrt(var + self.eps) * scale + shift
+        return scale * ((x - mean) * inv) + shift
