@@ -6,9 +6,11 @@ shapes, and a generic layer's type parameters stand for the named dimensions tha
 ``__init__`` takes (``Linear[784, 128]``).
 """
 
+from collections.abc import Callable
 from typing import Final
 
 from mypy.nodes import (
+    AssignmentStmt,
     Decorator,
     EllipsisExpr,
     Expression,
@@ -92,13 +94,21 @@ def analyze_jaxtyping(ctx: AnalyzeTypeContext, *, rigid: bool = True) -> Type:
     dims = parse_dims(text)
     if dims is None:
         return base
-    scope = _scope(ctx) if rigid else None
-    if scope is not None:
-        dims = [_scoped(d, scope, ctx) if isinstance(d, Sym) else d for d in dims]
+    if rigid:
+        dims = [rigid_dim(ctx, d) for d in dims]
     integer = ctx.api.named_type("builtins.int", [])
     tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
     obj = ctx.api.named_type("builtins.object", [])
     return Shapes(proper.type, tup, integer, obj).array_type(dims)
+
+
+def rigid_dim(ctx: AnalyzeTypeContext, d: Dim) -> Dim:
+    """`d`, a named dimension of the function or class being analysed, made rigid.
+
+    A name of a module-level annotation stays an unknown size.
+    """
+    scope = _scope(ctx)
+    return _scoped(d, scope, ctx) if isinstance(d, Sym) and scope is not None else d
 
 
 def _scope(ctx: AnalyzeTypeContext) -> str | None:
@@ -109,7 +119,16 @@ def _scope(ctx: AnalyzeTypeContext) -> str | None:
     """
     scope = getattr(ctx.api, "tvar_scope", None)
     namespace = getattr(scope, "namespace", "")
-    return namespace if isinstance(namespace, str) and namespace else None
+    if not isinstance(namespace, str) or not namespace:
+        return None
+    # mypy analyses a type alias's definition in a scope named after the alias.
+    statement = getattr(getattr(ctx.api, "api", None), "statement", None)
+    if isinstance(statement, AssignmentStmt) and any(
+        isinstance(lvalue, NameExpr) and namespace.endswith("." + lvalue.name)
+        for lvalue in statement.lvalues
+    ):
+        return None
+    return namespace
 
 
 def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
@@ -183,7 +202,7 @@ def shape_para_base(para: str, ctx: ClassDefContext) -> None:
     for k, base in enumerate(info.bases):
         if base.type.fullname == para and len(base.args) == len(expr.index.items):
             args = [
-                _shape_expr(e, a, shapes)
+                shape_expr(e, a, shapes.dim_type)
                 for e, a in zip(expr.index.items, base.args, strict=True)
             ]
             shaped = base.copy_modified(args=args)
@@ -201,8 +220,15 @@ def shape_para_base(para: str, ctx: ClassDefContext) -> None:
             info.bases[k] = shaped
 
 
-def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
-    """`analyzed` with the shapes that the jaxtyping strings in `expr` give."""
+def shape_expr(
+    expr: Expression, analyzed: Type, dim_type: Callable[[Dim], Type]
+) -> Type:
+    """`analyzed` with the shapes that the jaxtyping strings in `expr` give.
+
+    mypy reads a type written as an expression (a base class, a type alias) without
+    ``Annotated``'s metadata; `expr` is that expression and `analyzed` what mypy
+    made of it. `dim_type` gives a dimension's type argument.
+    """
     t = get_proper_type(analyzed)
     if not isinstance(expr, IndexExpr) or not isinstance(
         expr.base, NameExpr | MemberExpr
@@ -216,11 +242,11 @@ def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
         and isinstance(items[1], EllipsisExpr)
         and len(t.args) == 1
     ):
-        return t.copy_modified(args=[_shape_expr(items[0], t.args[0], shapes)])
+        return t.copy_modified(args=[shape_expr(items[0], t.args[0], dim_type)])
     if isinstance(t, TupleType) and len(items) == len(t.items):
         return t.copy_modified(
             items=[
-                _shape_expr(e, i, shapes) for e, i in zip(items, t.items, strict=True)
+                shape_expr(e, i, dim_type) for e, i in zip(items, t.items, strict=True)
             ]
         )
     if (
@@ -232,7 +258,13 @@ def _shape_expr(expr: Expression, analyzed: Type, shapes: Shapes) -> Type:
     ):
         dims = parse_dims(items[1].value)
         if dims is not None:
-            return Instance(t.type, [shapes.dim_type(d) for d in dims])
+            return Instance(t.type, [dim_type(d) for d in dims])
+    if isinstance(t, Instance) and len(items) == len(t.args):
+        return t.copy_modified(
+            args=[
+                shape_expr(e, a, dim_type) for e, a in zip(items, t.args, strict=True)
+            ]
+        )
     return analyzed
 
 

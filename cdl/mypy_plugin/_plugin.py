@@ -10,7 +10,7 @@ guarded, so a failure inside the plugin falls back to mypy's own answer.
 from collections.abc import Callable
 from typing import TypeVar
 
-from mypy.nodes import MypyFile
+from mypy.nodes import MypyFile, SymbolNode, TypeAlias
 from mypy.options import Options
 from mypy.plugin import (
     AnalyzeTypeContext,
@@ -26,6 +26,7 @@ from mypy.types import FunctionLike, Type
 
 from . import (
     _actions,
+    _aliases,
     _annotations,
     _builders,
     _calls,
@@ -93,11 +94,21 @@ class CdlPlugin(Plugin):
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
+        self._aliases = _aliases.Aliases({}, options)
 
     def set_modules(self, modules: dict[str, MypyFile]) -> None:
-        """Keep mypy's trees: module-level constants are read from them."""
+        """Keep mypy's trees: module-level constants and aliases are read from them."""
         super().set_modules(modules)
         use_module_constants(ModuleConstants(modules))
+        self._aliases = _aliases.Aliases(modules, self.options)
+
+    def _lookup(self, fullname: str) -> SymbolNode | None:
+        """What `fullname` names, if mypy knows it already."""
+        try:
+            found = self.lookup_fully_qualified(fullname)
+        except (KeyError, AssertionError):
+            return None
+        return None if found is None else found.node
 
     def _names_dimensions(self, fullname: str) -> bool:
         """Whether the callee `fullname` is user code with named dimensions.
@@ -150,9 +161,13 @@ class CdlPlugin(Plugin):
     def _analyze_hook(
         self, fullname: str
     ) -> Callable[[AnalyzeTypeContext], Type] | None:
+        rigid = self._rigid
         if fullname in ANNOTATED:
-            rigid = self._rigid
             return lambda ctx: _annotations.analyze_jaxtyping(ctx, rigid=rigid)
+        node = self._lookup(fullname)
+        expr = self._aliases.definition(fullname, node)
+        if isinstance(node, TypeAlias) and expr is not None:
+            return lambda ctx: _aliases.expand(ctx, node, expr, rigid=rigid)
         return None
 
     def _base_class_hook(
