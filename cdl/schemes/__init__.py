@@ -32,7 +32,12 @@ from ._functor import (
     pattern as pattern,
     polynomial as polynomial,
 )
-from ._hoist import chrono as chrono, postpro as postpro, prepro as prepro
+from ._hoist import (
+    chrono as chrono,
+    hoist as hoist,
+    postpro as postpro,
+    prepro as prepro,
+)
 from ._list import (
     ListAlgebra as ListAlgebra,
     ListCoalgebra as ListCoalgebra,
@@ -42,6 +47,7 @@ from ._list import (
     foldl as foldl,
 )
 from ._monadic import cataM as cataM
+from ._natural import Natural as Natural, Slot as Slot, choose as choose
 from ._plain import Case as Case, Function as Function
 from ._shortcut import coelgot as coelgot, dyna as dyna, elgot as elgot
 from ._tree import (

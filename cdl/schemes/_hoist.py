@@ -1,27 +1,40 @@
-"""`prepro`, `postpro` and `chrono` on lists.
+"""`prepro`, `postpro` and `hoist` for any polynomial functor; `chrono` on lists.
 
-`prepro` and `postpro` apply a natural transformation of the list functor at every
-layer: before folding (`prepro`, so the element at depth `i` meets it `i` times) or
-after unfolding (`postpro`). The natural transformations of ``ListF(E, X) = 1 + E ×
-X`` that keep the shape are the maps ``E → E`` on elements, so that is what they
-take. As their definitions require, the element at depth `i` is transformed `i`
-times: ``n (n - 1) / 2`` applications in `n - 1` vectorised steps of one
-`jax.lax.scan`, then the fold or unfold's own scan.
+`prepro` and `postpro` apply a natural transformation of the functor at every
+layer below the first: before folding (`prepro`: Haskell's ``prepro k f = f . fmap
+(prepro k f . hoist k) . project``, so a node at depth `i` meets it `i` times) or
+after unfolding (`postpro`: ``postpro k g = embed . fmap (hoist k . postpro k g) .
+g``). A natural transformation is written as a function of layers that matches on
+the functor's patterns; it may change a constructor (``Cons x _ | x > 10 -> Nil``
+cuts the list there, `cdl.choose` deciding on traced values) and move, drop or
+repeat children (see `cdl.schemes.Natural`). For lists a `cdl.Para` ``E → E``
+also does: the transformations that keep every element's shape are the maps on
+elements.
+
+The definitions apply the transformation ``Σ depth`` times: cdl runs it on every
+node at once, one vectorised step per level of depth in one `jax.lax.scan`, then
+the fold or unfold's own engine. Since a transformation cannot look into children,
+a node at depth `i` of the result is a node at depth `i` of the input with its
+layer transformed `i` times.
 
 `chrono` is the histomorphism of a futumorphism: unfold a seed several elements at a
 time, then fold with a look-back.
 """
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array
 
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
+from ._functor import Functor, Layer, ListF
+from ._levels import evaluate
 from ._list import (
     Ana,
     Cata,
@@ -32,7 +45,12 @@ from ._list import (
     PaddedList,
     _unpack,
 )
+from ._natural import Natural, State, powers
+from ._terms import _cons_payloads, is_list_functor, list_algebra
+from ._tree import Algebra, NodeTable, tree_table
+from ._unfold import Coalgebra, TreeAna, Unfolded, Widths, _widths, fold
 
+_shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
 _E = TypeVar("_E")
 _A = TypeVar("_A")
 _S = TypeVar("_S")
@@ -58,41 +76,122 @@ def _iterated(eta: Para[Any, Any], values: Any, n: int) -> Any:
     return out
 
 
-class Prepro(Para[Any, _A], Generic[_E, _A]):
-    """The prepromorphism of a list; built by `cdl.prepro`."""
+def _natural(scheme: str, eta: Any, functor: Functor) -> Para[Any, Any] | Natural:
+    """`eta` as a map on list elements (a `cdl.Para`) or a natural transformation."""
+    if isinstance(eta, Natural):
+        nat = eta
+    elif isinstance(eta, Para):
+        if not is_list_functor(functor):
+            raise TypeError(_messages.element_map(scheme, functor.name))
+        return eta
+    elif callable(eta):
+        nat = Natural(functor, eta)
+    else:
+        raise TypeError(_messages.not_a_cell(f"{scheme}'s transformation", eta))
+    nat.check(scheme)
+    return nat
 
-    eta: Para[_E, _E]
-    algebra: ListAlgebra[_E, _A]
+
+def _list_values(scheme: str, data: Any) -> Any:
+    """A list given as a ``Cons`` term or a Python list, as an array."""
+    if isinstance(data, Layer):
+        data = _cons_payloads(data)
+    if isinstance(data, list):
+        data = jnp.asarray(np.asarray(data))
+    return data
+
+
+def _cut_list(
+    nat: Natural, values: Any, length: Array | None, n: int, truncated: Any
+) -> PaddedList:
+    """The list with its element `i` transformed `i` times, up to its first ``Nil``.
+
+    A cut-off list is no longer cut off if it now ends before the cut.
+    """
+    cons, nil = nat.functor.tag("Cons"), nat.functor.tag("Nil")
+    if n == 0:
+        return PaddedList(values, jnp.int32(0) if length is None else length, truncated)
+    state: State = (
+        jnp.full(n, cons, jnp.int32),
+        {"Cons": values},
+        jnp.broadcast_to(jnp.arange(nat.width), (n, nat.width)),
+    )
+    tags, payloads, _ = powers(nat, state, jnp.arange(n), n - 1, None)
+    ends = tags == nil
+    first = jnp.where(ends.any(), jnp.argmax(ends), n).astype(jnp.int32)
+    stop = first if length is None else jnp.minimum(length, first)
+    if truncated is not None:
+        truncated = truncated & (first >= (n if length is None else length))
+    return PaddedList(payloads["Cons"], stop, truncated)
+
+
+class Prepro(Para[Any, _A], Generic[_A]):
+    """The prepromorphism of an algebra; built by `cdl.prepro`."""
+
+    eta: Any
+    algebra: Any
 
     def signature(self) -> tuple[Space, Space]:
-        """Lists of the algebra's elements to its carrier."""
-        return Cata(self.algebra).signature()
+        """Lists of the algebra's elements to its carrier, or tables to carriers."""
+        if isinstance(self.algebra, ListAlgebra):
+            return Cata(self.algebra).signature()
+        return SpaceVar("NodeTable"), SpaceVar("A")
 
     @property
     def label(self) -> str:
-        """``prepro(<eta>, <cell>)``."""
-        return f"prepro({self.eta.label}, {self.algebra.cons.label})"
+        """``prepro(<eta>, <algebra>)``."""
+        eta = self.eta.label if isinstance(self.eta, Para) else "eta"
+        return f"prepro({eta}, {self.algebra.label})"
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
-        """Transform the element at depth `i` `i` times, then fold."""
-        values, length, n = _unpack(self.label, xs)
-        moved = _iterated(self.eta, values, n)
-        rows = moved if length is None else PaddedList(moved, length)
-        return Cata(self.algebra)(rows)
+    def __call__(self, data: Any) -> _A:
+        """Transform the layer at depth `i` `i` times, then fold."""
+        algebra = self.algebra
+        if isinstance(algebra, ListAlgebra) or is_list_functor(algebra.functor):
+            if isinstance(algebra, Algebra):
+                algebra = list_algebra(algebra)
+            values, length, n = _unpack(self.label, _list_values(self.label, data))
+            if isinstance(self.eta, Natural):
+                cut = data.truncated if isinstance(data, PaddedList) else None
+                cut_out: _A = Cata(algebra)(_cut_list(self.eta, values, length, n, cut))
+                return cut_out
+            moved = _iterated(self.eta, values, n)
+            if isinstance(data, PaddedList):
+                moved = PaddedList(moved, data.length, data.truncated)
+            folded: _A = Cata(algebra)(moved)
+            return folded
+        nat: Natural = self.eta
+        if isinstance(data, Unfolded):
+            depths = np.arange(data.max_depth)
+            out: _A = fold(algebra, transformed(nat, data, depths))
+            return out
+        if not isinstance(data, NodeTable):
+            data = tree_table(algebra.functor, data, forest=isinstance(data, list))
+        result: _A = _table_prepro(self.label, nat, algebra, data)
+        return result
 
 
-def prepro(eta: Para[_E, _E], algebra: ListAlgebra[_E, _A]) -> Prepro[_E, _A]:
+def prepro(eta: Any, algebra: ListAlgebra[_E, _A] | Algebra[_A]) -> Prepro[_A]:
     """The prepromorphism: a fold that transforms each layer below the first.
 
-    ``prepro(eta, algebra)([x0, x1, x2])`` is ``cata(algebra)([x0, eta(x1),
-    eta(eta(x2))])``: the transformation reaches deeper elements more often, as a
-    discount or a decay does.
+    Haskell's ``prepro k alg = alg . fmap (prepro k alg . hoist k) . project``:
+    before the fold reaches a layer at depth `i`, the natural transformation
+    `eta` has been applied to it `i` times, and its changes of constructor
+    re-shape what is folded (``Cons x _ | x > 10 -> Nil`` ends a list at the
+    first element that, transformed, is over 10). On lists
+    ``prepro(eta, algebra)([x0, x1, x2])`` with a map on elements is
+    ``cata(algebra)([x0, eta(x1), eta(eta(x2))])``: a discount or a decay.
 
-    **Arguments:** `eta`, a `cdl.Para` ``E → E`` (a natural transformation of the
-    list functor); `algebra`, a `cdl.ListAlgebra`.
+    **Arguments:** `eta`, a natural transformation of the algebra's functor: a
+    function of layers (match on the functor's patterns, return a layer whose
+    children are the given layer's, `cdl.choose` where a constructor depends on
+    data), or for lists a `cdl.Para` ``E → E`` on elements; `algebra`, a
+    `cdl.ListAlgebra` or a `cdl.Algebra` of any functor with fixed arities.
 
-    **Returns:** a `cdl.Para` from lists (arrays ``[n, ...]`` or `cdl.PaddedList`)
-    to the carrier.
+    **Returns:** a `cdl.Para` from what the algebra's `cdl.cata` folds (lists;
+    node tables, terms or `cdl.Unfolded`s) to the carrier. Over a table, `eta`
+    runs ``depth`` vectorised steps on every node; under `jax.jit`, where the
+    depth is not known, as many as the table's capacity allows (skipping those
+    past the depth), so give tables of similar depths to one jitted call.
 
     A discounted return ``r0 + γ r1 + γ² r2 + …``, with γ = 0.5:
 
@@ -104,47 +203,286 @@ def prepro(eta: Para[_E, _E], algebra: ListAlgebra[_E, _A]) -> Prepro[_E, _A]:
     >>> total = cdl.ListAlgebra(jnp.float32(0.0), cdl.Add())
     >>> cdl.prepro(Discount(), total)(jnp.array([1.0, 2.0, 4.0, 8.0]))
     Array(4., dtype=float32)
+
+    The sum of a tree whose leaves are halved once per level of depth:
+
+    >>> Leaf, Node = cdl.TreeF.patterns
+    >>> def shrink(layer):
+    ...     match layer:
+    ...         case Leaf(x):
+    ...             return Leaf(x / 2)
+    ...         case Node(l, r):
+    ...             return Node(l, r)
+    >>> def total(layer):
+    ...     match layer:
+    ...         case Leaf(x):
+    ...             return x
+    ...         case Node(a, b):
+    ...             return a + b
+    >>> cdl.prepro(shrink, cdl.Algebra(cdl.TreeF, total))(
+    ...     Node(Leaf(8.0), Node(Leaf(8.0), Leaf(8.0))))
+    Array(8., dtype=float32)
     """
-    return Prepro(eta, algebra)
+    if isinstance(algebra, ListAlgebra):
+        return Prepro(_natural("prepro", eta, ListF), algebra)
+    if isinstance(algebra, Algebra):
+        return Prepro(_natural("prepro", eta, algebra.functor), algebra)
+    raise TypeError(_messages.not_an_algebra("prepro", algebra))
 
 
-class Postpro(Para[_S, PaddedList], Generic[_E, _S]):
-    """The postpromorphism of a list; built by `cdl.postpro`."""
+def _row_depths(scheme: str, table: NodeTable) -> Array:
+    """Each row's depth below its root (one top-down pass per level)."""
+    rows = table.rows
+    n = rows.tags.shape[0]
+    kids = rows.children
+    roots = table.roots.reshape(-1)
+    lo = jnp.full(n, n, jnp.int32).at[roots].set(0)
+    hi = jnp.full(n, -1, jnp.int32).at[roots].set(0)
 
-    eta: Para[_E, _E]
-    coalgebra: ListCoalgebra[_E, _S]
-    max_size: int = eqx.field(static=True)
+    def down(_: Any, bounds: tuple[Array, Array]) -> tuple[Array, Array]:
+        lo, hi = bounds
+        reached = lo < n
+        low = jnp.broadcast_to(jnp.where(reached, lo + 1, n)[:, None], kids.shape)
+        high = jnp.broadcast_to(jnp.where(reached, hi + 1, -1)[:, None], kids.shape)
+        return lo.at[kids].min(low), hi.at[kids].max(high)
+
+    lo, hi = jax.lax.fori_loop(0, table.levels, down, (lo, hi))
+    shared = (rows.tags >= 0) & (lo < n) & (lo != hi)
+    depths: Array = eqx.error_if(lo, shared.any(), _messages.shared_depths(scheme))
+    return depths
+
+
+class _Become(Para[Any, Any]):
+    """A prepro cell: the algebra's cell of the constructor a node has become.
+
+    It gets the node's transformed state as its payload and its original
+    children's carriers, picks the children the state names and runs the cell of
+    the state's constructor (each constructor the node may become is computed,
+    one picked).
+    """
+
+    functor: Functor = eqx.field(static=True)
+    targets: tuple[str, ...] = eqx.field(static=True)
+    cells: dict[str, Para[Any, Any]]
 
     def signature(self) -> tuple[Space, Space]:
-        """Seeds to padded lists."""
-        return self.coalgebra.signature()[0], SpaceVar("PaddedList")
+        """Layers to carriers (unchecked pytrees)."""
+        return SpaceVar("F(A)"), SpaceVar("A")
+
+    def __call__(self, x: tuple[State, Any]) -> Any:
+        """The cell of the node's constructor, on the children it names."""
+        (tag, payloads, sel), children = x
+        out = None
+        for name in self.targets:
+            c = self.functor.constructor(name)
+            pay = payloads[name] if c.payload else jnp.zeros(0)
+            kids: tuple[Any, ...] = ()
+            if c.arity:
+                stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *children)
+                picks = jnp.clip(sel[: c.arity], 0, len(children) - 1)
+                kids = tuple(jax.tree.map(lambda s, p=p: s[p], stacked) for p in picks)
+            value = self.cells[name]((pay, kids))
+            t = self.functor.tag(name)
+            out = (
+                value
+                if out is None
+                else jax.tree.map(
+                    lambda v, o, t=t: jnp.where(tag == t, v, o), value, out
+                )
+            )
+        return out
+
+
+def _table_prepro(
+    scheme: str, nat: Natural, algebra: Algebra[_A], table: NodeTable
+) -> _A:
+    """Check the table, then fold it (compiled once per structure and bound)."""
+    if table.functor != algebra.functor:
+        raise TypeError(
+            _messages.wrong_functor(scheme, algebra.functor.name, table.functor.name)
+        )
+    times = table.capacity - 1
+    if not isinstance(table.levels, jax.core.Tracer):
+        # Depths rounded up to a power of two (at least 16) share a program.
+        depth = max(int(table.levels) - 1, 1)
+        times = min(times, max(16, 1 << (depth - 1).bit_length()))
+    leaves = jax.tree.leaves((nat, algebra, table))
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        traced: _A = _prepro_table(scheme, nat, algebra, table, times)
+        return traced
+    out: _A = _compiled(scheme, nat, algebra, table, times)
+    return out
+
+
+def _prepro_table(
+    scheme: str, nat: Natural, algebra: Algebra[_A], table: NodeTable, times: int
+) -> _A:
+    """Transform every row's layer `depth` times (at most `times`), then fold."""
+    functor = algebra.functor
+    table = jax.tree.map(jnp.asarray, table)
+    rows = table.rows
+    n = rows.tags.shape[0]
+    depths = _row_depths(scheme, table)
+    payloads = {
+        c.name: jax.tree.map(
+            lambda p: jnp.asarray(p)[rows.slots], table.payloads[c.name]
+        )
+        for c in functor.constructors
+        if c.payload
+    }
+    state: State = (
+        jnp.maximum(rows.tags, 0),
+        payloads,
+        jnp.broadcast_to(jnp.arange(nat.width), (n, nat.width)),
+    )
+    state = powers(nat, state, depths, times, table.levels)
+    shapes = jax.tree.map(lambda p: _shape_dtype(p.shape[1:], p.dtype), payloads)
+    targets = nat.targets(shapes)
+    stored = {}
+    for t, c in enumerate(functor.constructors):
+        slot = jnp.where(rows.tags == t, rows.slots, n)
+        stored[c.name] = jax.tree.map(
+            lambda s, slot=slot: jnp.zeros_like(s).at[slot].set(s, mode="drop"), state
+        )
+    cells = {
+        c.name: _Become(
+            functor,
+            targets[c.name],
+            {name: algebra.cells[name] for name in targets[c.name]},
+        )
+        for c in functor.constructors
+    }
+    moved = eqx.tree_at(lambda tb: tb.payloads, table, stored)
+    out: _A = evaluate(Algebra(functor, None, carrier=algebra.carrier, **cells), moved)
+    return out
+
+
+_compiled = eqx.filter_jit(_prepro_table)
+
+
+def transformed(nat: Natural, tree: Unfolded, times: np.ndarray) -> Unfolded:
+    """`tree` with each layer at level `d` transformed ``times[d]`` times.
+
+    The children are linked again as the transformed layers name them; a node
+    no longer reached from the root is no longer `valid`, and the structure is
+    cut off only where a node still reached misses a child.
+    """
+    functor = tree.functor
+    depth, width, k = tree.max_depth, tree.max_width, nat.width
+    kids = tree.children
+    if kids.shape[-1] < k:
+        pad = jnp.full((depth, width, k - kids.shape[-1]), -1, kids.dtype)
+        kids = jnp.concatenate([kids, pad], axis=-1)
+    flat = depth * width
+    state: State = (
+        tree.tags.reshape(flat),
+        jax.tree.map(lambda p: p.reshape(flat, *p.shape[2:]), tree.payloads),
+        jnp.broadcast_to(jnp.arange(k), (flat, k)),
+    )
+    levels = jnp.broadcast_to(jnp.asarray(times)[:, None], (depth, width))
+    state = powers(nat, state, levels.reshape(flat), int(np.max(times)), None)
+    tags, payloads, sel = jax.tree.map(
+        lambda x: x.reshape(depth, width, *x.shape[1:]), state
+    )
+    linked = jnp.where(
+        sel >= 0, jnp.take_along_axis(kids, jnp.maximum(sel, 0), axis=-1), -1
+    )
+    arity = jnp.array([c.arity for c in functor.constructors], jnp.int32)[tags]
+    needed = jnp.arange(k)[None, None, :] < arity[..., None]
+
+    def down(reach: Array, level: tuple[Array, Array]) -> tuple[Array, Any]:
+        children, need = level
+        used = reach[:, None] & need
+        missing = (used & (children < 0)).any()
+        target = jnp.where(used & (children >= 0), children, width)
+        below = jnp.zeros(width, bool).at[target].set(True, mode="drop")
+        return below, (reach, missing)
+
+    root = jnp.zeros(width, bool).at[0].set(True)
+    _, (reach, missing) = jax.lax.scan(down, root, (linked, needed))
+    valid = reach & tree.valid
+    mine = {c.name: valid & (tags == t) for t, c in enumerate(functor.constructors)}
+    payloads = {
+        name: jax.tree.map(
+            lambda p, m=mine[name]: jnp.where(
+                m.reshape(m.shape + (1,) * (p.ndim - 2)), p, 0
+            ),
+            tree_,
+        )
+        for name, tree_ in payloads.items()
+    }
+    linked = jnp.where(valid[..., None] & needed, linked, -1)[
+        ..., : tree.children.shape[-1]
+    ]
+    return Unfolded(
+        functor,
+        tree.widths,
+        jnp.where(valid, tags, 0),
+        valid,
+        payloads,
+        linked,
+        missing[-1],
+        missing[:-1].any(),
+    )
+
+
+class Postpro(Para[_S, Any], Generic[_S]):
+    """The postpromorphism of a coalgebra; built by `cdl.postpro`."""
+
+    eta: Any
+    coalgebra: Any
+    max_size: int = eqx.field(static=True)
+    widths: tuple[int, ...] = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Seeds to padded lists or `cdl.Unfolded`s."""
+        out = "PaddedList" if isinstance(self.coalgebra, ListCoalgebra) else "Unfolded"
+        return self.coalgebra.signature()[0], SpaceVar(out)
 
     @property
     def label(self) -> str:
-        """``postpro(<eta>, <step>, max_size)``."""
-        return (
-            f"postpro({self.eta.label}, {self.coalgebra.step.label}, {self.max_size})"
-        )
+        """``postpro(<eta>, <coalgebra>, <bounds>)``."""
+        eta = self.eta.label if isinstance(self.eta, Para) else "eta"
+        bound = self.max_size or self.widths
+        return f"postpro({eta}, {self.coalgebra.label}, {bound})"
 
-    def __call__(self, seed: _S) -> PaddedList:
-        """Unfold, then transform the element at depth `i` `i` times."""
+    def __call__(self, seed: _S) -> Any:
+        """Unfold, then transform the layer at depth `i` `i` times."""
+        if isinstance(self.coalgebra, Coalgebra):
+            tree = TreeAna(self.coalgebra, self.widths)(seed)
+            return transformed(self.eta, tree, np.arange(len(self.widths)))
         out = Ana(self.coalgebra, self.max_size)(seed)
+        if isinstance(self.eta, Natural):
+            return _cut_list(
+                self.eta, out.values, out.length, self.max_size, out.truncated
+            )
         values = _iterated(self.eta, out.values, self.max_size)
         return PaddedList(values, out.length, out.truncated)
 
 
 def postpro(
-    eta: Para[_E, _E], coalgebra: ListCoalgebra[_E, _S], max_size: int
-) -> Postpro[_E, _S]:
+    eta: Any,
+    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
+    max_size: int | None = None,
+    *,
+    max_depth: int | None = None,
+    max_width: Widths | None = None,
+) -> Postpro[_S]:
     """The postpromorphism: an unfold that transforms each layer below the first.
 
-    ``postpro(eta, coalgebra, max_size)(seed)`` is the list of ``ana`` with its
-    `i`-th element passed through `eta` `i` times.
+    Haskell's ``postpro k coalg = embed . fmap (hoist k . postpro k coalg) .
+    coalg``: the layer unfolded at depth `i` is passed through the natural
+    transformation `eta` `i` times, and a change of constructor re-shapes the
+    result (``Cons x _ | x > 10 -> Nil`` ends the list at the first element that,
+    transformed, is over 10). An unfold cut off by its bounds is no longer
+    `truncated` when the transformation ends it before the cut.
 
-    **Arguments:** `eta`, a `cdl.Para` ``E → E``; `coalgebra`, a
-    `cdl.ListCoalgebra`; `max_size`, at least 1.
+    **Arguments:** `eta`, as for `cdl.prepro`; `coalgebra`, a
+    `cdl.ListCoalgebra` with `max_size`, or a `cdl.Coalgebra` of any functor
+    with fixed arities and `max_depth`, `max_width` (see `cdl.ana`).
 
-    **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s.
+    **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s or
+    `cdl.Unfolded`s.
 
     Powers of two, each doubled once per position:
 
@@ -156,10 +494,92 @@ def postpro(
     >>> ones = cdl.ListCoalgebra(cdl.Copy(), lambda s: s > 1)
     >>> cdl.postpro(Double(), ones, max_size=4)(jnp.float32(1.0)).values
     Array([1., 2., 4., 8.], dtype=float32)
+
+    The naturals from 1, each doubled once per position, ended at the first
+    over 10: the infinite unfold is cut by the transformation, not by `max_size`:
+
+    >>> Nil, Cons = cdl.ListF.patterns
+    >>> def double(layer):
+    ...     match layer:
+    ...         case Cons(x, rest):
+    ...             return cdl.choose(2 * x > 10, Nil(), Cons(2 * x, rest))
+    ...         case _:
+    ...             return layer
+    >>> nat = cdl.ListCoalgebra(lambda n: (n, n + 1), lambda n: False)
+    >>> out = cdl.postpro(double, nat, max_size=8)(jnp.int32(1))
+    >>> out.to_list(), bool(out.truncated)
+    ([Array(1, dtype=int32), Array(4, dtype=int32)], False)
     """
+    if isinstance(coalgebra, Coalgebra):
+        widths = _widths("postpro", max_depth, max_width, max_size)
+        return Postpro(
+            _natural("postpro", eta, coalgebra.functor), coalgebra, 0, widths
+        )
+    if not isinstance(coalgebra, ListCoalgebra) or max_size is None:
+        raise TypeError(_messages.list_needs_size("postpro"))
     if max_size < 1:
         raise ValueError(_messages.bad_size("postpro", max_size))
-    return Postpro(eta, coalgebra, max_size)
+    return Postpro(_natural("postpro", eta, ListF), coalgebra, max_size, ())
+
+
+def hoist(functor: Functor, eta: Callable[[Layer[Any]], Any]) -> Callable[[Any], Any]:
+    """Apply a natural transformation at every layer (Haskell's ``hoist``).
+
+    ``hoist eta = cata (embed . eta)``: each layer is transformed once; a change
+    of constructor re-shapes the structure (``Cons x _ -> Nil`` drops the rest).
+    A term (a `cdl.Layer` of terms) is walked iteratively on the host, a
+    `cdl.choose` decided on its concrete payloads; an `cdl.Unfolded` is
+    transformed on every node at once, inside `jax.jit`. Between the
+    representations of one functor's data (Haskell's ``refix``),
+    `cdl.tree_table` stores a term as a table and `cdl.Unfolded.to_terms` reads
+    an unfold back as a term; ``project`` and ``embed`` of a term are its layer
+    itself (a term *is* its top layer of terms).
+
+    **Arguments:** `functor`; `eta`, a function of its layers (see
+    `cdl.choose`).
+
+    **Returns:** the function from terms to terms, and from `cdl.Unfolded`s to
+    `cdl.Unfolded`s.
+
+    >>> import cdl
+    >>> Leaf, Node = cdl.TreeF.patterns
+    >>> def mirror(layer):
+    ...     match layer:
+    ...         case Node(l, r):
+    ...             return Node(r, l)
+    ...         case _:
+    ...             return layer
+    >>> cdl.hoist(cdl.TreeF, mirror)(Node(Leaf(1), Node(Leaf(2), Leaf(3)))) == Node(
+    ...     Node(Leaf(3), Leaf(2)), Leaf(1))
+    True
+    """
+    nat = _natural("hoist", eta, functor)
+    assert isinstance(nat, Natural)
+
+    def transform(data: Any) -> Any:
+        if isinstance(data, Unfolded):
+            return transformed(nat, data, np.ones(data.max_depth, np.int64))
+        return _hoist_term(nat, data)
+
+    return transform
+
+
+def _hoist_term(nat: Natural, term: Any) -> Layer[Any]:
+    stack: list[tuple[Any, bool]] = [(term, False)]
+    done: list[Layer[Any]] = []
+    while stack:
+        layer, expanded = stack.pop()
+        if not isinstance(layer, Layer):
+            raise TypeError(_messages.not_a_term(nat.functor.name, layer))
+        n = len(layer.children)
+        if not expanded:
+            stack.append((layer, True))
+            stack.extend((child, False) for child in reversed(layer.children))
+            continue
+        kids = done[len(done) - n :] if n else []
+        del done[len(done) - n :]
+        done.append(nat.on_term(Layer(layer.constructor, layer.payload, tuple(kids))))
+    return done[-1]
 
 
 class Chrono(Para[_S, _A], Generic[_S, _A]):

@@ -1,0 +1,263 @@
+"""prepro, postpro and hoist with natural transformations that change constructors.
+
+Each is checked against Haskell's recursive definition, run on Python terms:
+``hoist k = cata (embed . k)``, ``prepro k f = f . fmap (prepro k f . hoist k) .
+project`` and ``postpro k g = embed . fmap (hoist k . postpro k g) . g``.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import cdl
+
+Nil, Cons = cdl.ListF.patterns
+BinF = cdl.polynomial("BinF", Tip="", Bin="a x x")
+Tip, Bin = BinF.patterns
+
+
+# Plain recursion on terms: a layer's children are terms, fmap maps over them.
+def fmap(f, t):
+    return cdl.Layer(t.constructor, t.payload, tuple(f(c) for c in t.children))
+
+
+def hoist_ref(k, t):
+    return k(fmap(lambda c: hoist_ref(k, c), t))
+
+
+def prepro_ref(k, f, t):
+    return f(fmap(lambda c: prepro_ref(k, f, hoist_ref(k, c)), t))
+
+
+def postpro_ref(k, g, s):
+    return fmap(lambda c: hoist_ref(k, postpro_ref(k, g, c)), g(s))
+
+
+# One transformation, written twice: for cdl (traced, with choose) and plain.
+def swap_cut(limit):
+    def k(layer):
+        match layer:
+            case Bin(x, l, r):
+                return cdl.choose(x > limit, Tip(), Bin(x + 0.5, r, l))
+            case _:
+                return layer
+
+    def k_ref(t):
+        if t.constructor == "Bin" and t.payload > limit:
+            return Tip()
+        if t.constructor == "Bin":
+            return Bin(t.payload + 0.5, t.children[1], t.children[0])
+        return t
+
+    return k, k_ref
+
+
+def weigh(layer):
+    match layer:
+        case Tip():
+            return 0.25
+        case Bin(x, a, b):
+            return x + 0.5 * a - 0.25 * b
+
+
+def weigh_ref(t):
+    if t.constructor == "Tip":
+        return 0.25
+    a, b = t.children
+    return t.payload + 0.5 * a - 0.25 * b
+
+
+CUTS = {limit: swap_cut(limit) for limit in (0.7, 1.2, 2.5, 9.0)}
+
+
+@st.composite
+def bins(draw, depth=4):
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return Tip()
+    x = draw(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0]))
+    return Bin(x, draw(bins(depth - 1)), draw(bins(depth - 1)))
+
+
+@settings(max_examples=8, deadline=None)
+@given(bins(depth=3))
+def test_tree_prepro_with_a_cutting_transformation_is_its_definition(term):
+    k, k_ref = CUTS[1.2]
+    expected = prepro_ref(k_ref, weigh_ref, term)
+    scheme = cdl.prepro(k, cdl.Algebra(BinF, weigh))
+    np.testing.assert_allclose(scheme(term), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+@settings(max_examples=20, deadline=None)
+@given(bins(), st.sampled_from(sorted(CUTS)))
+def test_tree_prepro_is_its_definition_for_every_cut_also_under_jit(term, limit):
+    k, k_ref = CUTS[limit]
+    expected = prepro_ref(k_ref, weigh_ref, term)
+    scheme = cdl.prepro(k, cdl.Algebra(BinF, weigh))
+    np.testing.assert_allclose(scheme(term), expected, rtol=1e-5, atol=1e-6)
+    traced = eqx.filter_jit(scheme)(cdl.tree_table(BinF, term))
+    np.testing.assert_allclose(traced, expected, rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(st.floats(-2, 2, width=32), max_size=7),
+    st.sampled_from([0.5, 1.5, 9.0]),
+)
+def test_list_prepro_and_postpro_end_where_an_element_becomes_nil(xs, limit):
+    def k(layer):
+        match layer:
+            case Cons(x, rest):
+                return cdl.choose(x > limit, Nil(), Cons(x + 0.5, rest))
+            case _:
+                return layer
+
+    def k_ref(t):
+        if t.constructor == "Cons":
+            x = t.payload
+            return Nil() if x > limit else Cons(x + 0.5, t.children[0])
+        return t
+
+    def f_ref(t):
+        return 0.0 if t.constructor == "Nil" else t.payload - 0.5 * t.children[0]
+
+    term = Nil()
+    for x in reversed(xs):
+        term = Cons(np.float32(x), term)
+    expected = prepro_ref(k_ref, f_ref, term)
+    mix = cdl.ListAlgebra(0.0, lambda p: p[0] - 0.5 * p[1])
+    arr = jnp.asarray(np.asarray(xs, np.float32).reshape(-1))
+    got = jax.jit(cdl.prepro(k, mix))(arr)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+    def g_ref(i):  # the list xs again, as an unfold of positions
+        return Nil() if i >= len(xs) else Cons(np.float32(xs[i]), i + 1)
+
+    def items(t):
+        out = []
+        while t.constructor == "Cons":
+            out.append(float(t.payload))
+            (t,) = t.children
+        return out
+
+    padded = jnp.concatenate([arr, jnp.zeros(1)])  # the step runs past the end
+    walk = cdl.ListCoalgebra(lambda i: (padded[i], i + 1), lambda i: i >= len(xs))
+    out = jax.jit(cdl.postpro(k, walk, max_size=8))(jnp.int32(0))
+    assert not bool(out.truncated)
+    np.testing.assert_allclose(
+        [float(v) for v in out.to_list()], items(postpro_ref(k_ref, g_ref, 0))
+    )
+
+
+def grow(n):  # a complete tree of the seeds n < 7, labelled by n
+    return (
+        jnp.where(n < 7, 1, 0),
+        {"Bin": n.astype(jnp.float32)},
+        jnp.stack([2 * n + 1, 2 * n + 2]),
+    )
+
+
+def grow_ref(n):
+    return Bin(float(n), 2 * n + 1, 2 * n + 2) if n < 7 else Tip()
+
+
+def same_term(a, b):
+    assert a.constructor == b.constructor
+    if a.payload is not None:
+        np.testing.assert_allclose(a.payload, b.payload, rtol=1e-6)
+    assert len(a.children) == len(b.children)
+    for x, y in zip(a.children, b.children, strict=True):
+        same_term(x, y)
+
+
+@pytest.mark.parametrize(
+    "limit", [1.2, *(pytest.param(x, marks=pytest.mark.slow) for x in (0.7, 2.5, 9.0))]
+)
+def test_tree_postpro_and_hoist_of_an_unfold_are_their_definitions(limit):
+    k, k_ref = CUTS[limit]
+    coalg = cdl.Coalgebra(BinF, grow)
+    out = jax.jit(cdl.postpro(k, coalg, max_depth=4, max_width=8))(jnp.int32(0))
+    same_term(out.to_terms(), postpro_ref(k_ref, grow_ref, 0))
+    tree = cdl.ana(coalg, max_depth=4, max_width=8)(jnp.int32(0))
+    hoisted = jax.jit(cdl.hoist(BinF, k))(tree)
+    same_term(hoisted.to_terms(), hoist_ref(k_ref, tree.to_terms()))
+    same_term(cdl.hoist(BinF, k)(tree.to_terms()), hoist_ref(k_ref, tree.to_terms()))
+    alg = cdl.Algebra(BinF, weigh)
+    np.testing.assert_allclose(
+        eqx.filter_jit(cdl.prepro(k, alg))(tree),
+        cdl.prepro(k, alg)(tree.to_terms()),
+        rtol=1e-6,
+    )
+
+
+def test_a_transformation_that_ends_an_endless_unfold_clears_the_cut():
+    k, _ = CUTS[2.5]
+    endless = cdl.Coalgebra(
+        BinF, lambda n: (1, {"Bin": n.astype(float)}, jnp.stack([n + 1, n + 1]))
+    )
+    cut = jax.jit(cdl.postpro(k, endless, max_depth=6, max_width=32))(jnp.int32(0))
+    assert not bool(cut.truncated)
+    # The node at depth d is Bin(d), transformed d times: d, d + 0.5, … until
+    # over 2.5: Bins at depths 0 to 2, Tips at depth 3.
+    assert cut.valid.sum(axis=1).tolist() == [1, 2, 4, 8, 0, 0]
+    assert cut.tags[3, :8].tolist() == [0] * 8
+    kept = jax.jit(cdl.postpro(lambda layer: layer, endless, max_depth=6, max_width=32))
+    assert bool(kept(jnp.int32(0)).truncated)
+    with pytest.raises(Exception, match="cut off"):
+        eqx.filter_jit(cdl.cata(cdl.Algebra(BinF, weigh)))(kept(jnp.int32(0)))
+
+
+def test_tree_prepro_differentiates_as_its_definition():
+    k, k_ref = swap_cut(1.2)
+
+    def term(v):  # the Bins' payloads in tree_table's node order (children first)
+        return Bin(
+            v[3], Bin(v[1], Tip(), Bin(v[0], Tip(), Tip())), Bin(v[2], Tip(), Tip())
+        )
+
+    v = jnp.array([1.0, 0.25, -1.0, 0.5])
+    table = cdl.tree_table(BinF, term(np.asarray(v)))
+    nodes = table.nodes[: table.size]
+    slots = table.rows.slots[nodes[table.rows.tags[nodes] == 1]]
+    scheme = cdl.prepro(k, cdl.Algebra(BinF, weigh))
+
+    def folded(v):
+        payloads = jnp.asarray(table.payloads["Bin"]).at[slots].set(v)
+        return scheme(eqx.tree_at(lambda t: t.payloads["Bin"], table, payloads))
+
+    expected = jax.grad(lambda v: prepro_ref(k_ref, weigh_ref, term(v)))(v)
+    np.testing.assert_allclose(jax.jit(jax.grad(folded))(v), expected, rtol=1e-5)
+    traced = eqx.filter_jit(lambda t: scheme(t))(table)  # depth unknown: traced
+    np.testing.assert_allclose(traced, prepro_ref(k_ref, weigh_ref, term(v)), rtol=1e-6)
+
+
+def test_transformations_that_are_not_natural_are_clear_errors():
+    alg = cdl.Algebra(BinF, weigh)
+    half = cdl.lift(
+        lambda x: 0.5 * x,
+        dom=cdl.space_of(jnp.float32(0)),
+        cod=cdl.space_of(jnp.float32(0)),
+    )
+    with pytest.raises(TypeError, match="transforms a list's elements"):
+        cdl.prepro(half, alg)
+    made = cdl.prepro(lambda layer: Bin(1.0, Tip(), Tip()), alg)
+    with pytest.raises(TypeError, match="not make new ones"):
+        made(Bin(1.0, Tip(), Tip()))
+    reshaped = cdl.prepro(
+        lambda layer: (
+            Bin(jnp.zeros(2), *layer.children) if layer.constructor == "Bin" else layer
+        ),
+        alg,
+    )
+    with pytest.raises(TypeError, match="payload in"):
+        reshaped(Bin(1.0, Tip(), Tip()))
+    rose = cdl.Algebra(cdl.RoseF(2), lambda layer: 0.0, carrier=jnp.float32(0))
+    with pytest.raises(TypeError, match="not supported"):
+        cdl.prepro(lambda layer: layer, rose)
+    shared = Bin(1.0, Tip(), Tip())
+    term = Bin(0.0, shared, Bin(0.0, shared, Tip()))
+    with pytest.raises(Exception, match="shared at two different depths"):
+        cdl.prepro(lambda layer: layer, alg)(term)
