@@ -30,6 +30,7 @@ from . import (
     _annotations,
     _builders,
     _calls,
+    _fields,
     _jax_ops,
     _layers,
     _lifts,
@@ -264,8 +265,20 @@ class CdlPlugin(Plugin):
     ) -> Callable[[AttributeContext], Type] | None:
         if fullname == self.env.names[ARRAY] + ".T":
             return lambda ctx: _jax_ops.array_t(self.env, ctx)
-        info = self.env.info(fullname.rpartition(".")[0])
-        if info is not None and _calls.carries_symbols(info):
+        cls, _, name = fullname.rpartition(".")
+        info = self.env.info(cls)
+        if info is None:
+            return None
+        built = (
+            _fields.built_in_init(info, name)
+            if _fields.declared_morphism(info, name, self.env.names[PARA])
+            else None
+        )
+        if built is not None:
+            forget = _calls.carries_symbols(info)
+            init, value = built
+            return lambda ctx: _fields.field_type(ctx, init, value, forget=forget)
+        if _calls.carries_symbols(info):
             return _calls.forget_attribute
         return None
 
