@@ -13,6 +13,7 @@ the machine weighs on both sides alike.
 """
 
 import argparse
+import dataclasses
 import re
 import statistics
 import time
@@ -571,15 +572,14 @@ class CdlBatch(NamedTuple):
 
 
 def cdl_from_text(text: str, emb: np.ndarray) -> CdlBatch:
-    """Bracket text to a node table, as a user writes it.
+    """Bracket text straight to a node table, as a user writes it.
 
     The leaves carry word indices; their vectors are looked up in one gather.
     """
-    terms, labels = cdl.read_brackets(
+    table, labels = cdl.bracket_table(
         text, lambda w: int(w[1:]), forest=True, labels=True
     )
-    table = with_vectors(cdl.tree_table(cdl.TreeF, terms, forest=True), emb)
-    return cdl_batch(table, np.asarray([int(x) for x in labels]))
+    return cdl_batch(with_vectors(table, emb), np.asarray(labels, np.int64))
 
 
 def cdl_from_tuples(forest: list[Any], emb: np.ndarray) -> CdlBatch:
@@ -590,23 +590,26 @@ def cdl_from_tuples(forest: list[Any], emb: np.ndarray) -> CdlBatch:
 
 def with_vectors(table: cdl.NodeTable, emb: np.ndarray) -> cdl.NodeTable:
     """The table with each leaf's word index replaced by its vector."""
-    vectors = jnp.asarray(emb[np.asarray(table.payloads["Leaf"])])
-    out: cdl.NodeTable = eqx.tree_at(lambda t: t.payloads["Leaf"], table, vectors)
-    return out
+    vectors = emb[table.payloads["Leaf"]]
+    return dataclasses.replace(table, payloads={**table.payloads, "Leaf": vectors})
 
 
 def cdl_batch(table: cdl.NodeTable, labels: np.ndarray) -> CdlBatch:
-    # The roots' labels: tree_table lists each tree's root last.
-    return CdlBatch(
-        table, jnp.asarray(labels[root_nodes(table)]), table.per_node(labels),
-        table.mask,
-    )  # fmt: skip
+    """The table with its labels: per root, and per node padded like `mask`.
+
+    Host arrays all, as the hand-written preprocessing's: `jax.device_put` moves
+    a batch to the device.
+    """
+    mask = np.arange(table.capacity) < len(labels)
+    return CdlBatch(table, labels[root_nodes(table)], table.per_node(labels), mask)
 
 
 def root_nodes(table: cdl.NodeTable) -> np.ndarray:
     """The node indices of the roots (the table stores the rows holding them)."""
-    where = np.asarray(table.nodes)
-    return np.flatnonzero(np.isin(where, np.asarray(table.roots)))
+    where = table.nodes
+    node_of_row = np.zeros(where.max() + 1, np.int64)
+    node_of_row[where] = np.arange(len(where))
+    return node_of_row[table.roots]
 
 
 def cdl_root_loss(m: Model, b: CdlBatch) -> jax.Array:
@@ -643,7 +646,7 @@ def bench_treebank(sizes: list[int], repeats: int, batches: int) -> dict[str, fl
         forest = sst_forest(n_trees, rng)
         text = " ".join(to_brackets(t, rng) for t in forest)
         hb = hand_batch(hand_from_text(text, emb))
-        cb = cdl_from_text(text, emb)
+        cb = jax.device_put(cdl_from_text(text, emb))
         n = cb.table.size
         cases = {
             "forward, roots": (
@@ -691,8 +694,9 @@ def bench_epoch(
 ) -> dict[str, float]:  # fmt: skip
     """Compiles of one jitted training step over fresh random batches of 25 trees."""
     data = [
-        cdl_from_tuples(sst_forest(25, rng), emb) for _ in range(batches)
-    ]  # fmt: skip
+        jax.device_put(cdl_from_tuples(sst_forest(25, rng), emb))
+        for _ in range(batches)
+    ]
     step = jax.jit(jax.value_and_grad(cdl_root_loss))
     start = time.perf_counter()
     for b in data:

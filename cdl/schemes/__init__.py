@@ -8,7 +8,7 @@ from ._automata import (
     encoder_decoder as encoder_decoder,
     unfold as unfold,
 )
-from ._brackets import read_brackets as read_brackets
+from ._brackets import bracket_table as bracket_table, read_brackets as read_brackets
 from ._cata import cata as cata
 from ._cells import (
     ElmanCell as ElmanCell,
@@ -31,6 +31,20 @@ from ._functor import (
     TreeF as TreeF,
     pattern as pattern,
     polynomial as polynomial,
+)
+from ._generalised import (
+    Codistributive as Codistributive,
+    Distributive as Distributive,
+    dist_ana as dist_ana,
+    dist_apo as dist_apo,
+    dist_cata as dist_cata,
+    dist_futu as dist_futu,
+    dist_histo as dist_histo,
+    dist_para as dist_para,
+    dist_zygo as dist_zygo,
+    gana as gana,
+    gcata as gcata,
+    ghylo as ghylo,
 )
 from ._hoist import (
     chrono as chrono,

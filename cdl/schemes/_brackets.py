@@ -8,15 +8,20 @@ stores, for `cdl.TreeF` (binary trees; unary chains are collapsed) or for a rose
 functor such as ``cdl.RoseF(k)`` (a phrase keeps all its children and its label).
 """
 
+import itertools
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+import numpy as np
 
 from . import _messages
 from ._functor import Functor, Layer, TreeF
-from ._tree import no_collection
+from ._tree import DEFAULT_BUCKETS, binary_table, no_collection, tree_table
 
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
+_WORD = re.compile(r"[^\s()]+")
+_SPACE = re.compile(r"\s+")
 
 
 class _Phrase:
@@ -196,3 +201,162 @@ def _rose(
             stack.append((t, True))
             stack.extend((k, False) for k in reversed(t.children))
     return out[0]
+
+
+def bracket_table(
+    text: str,
+    word: Callable[[str], Any],
+    *,
+    phrase: Callable[[str], Any] | None = None,
+    functor: Functor = TreeF,
+    forest: bool = False,
+    labels: bool = False,
+    max_depth: int | None = None,
+    strategy: str = "levels",
+    buckets: Sequence[int] | str | None = DEFAULT_BUCKETS,
+) -> Any:
+    """Read bracketed parse trees straight into a `cdl.NodeTable`.
+
+    The table is the one ``cdl.tree_table(functor, cdl.read_brackets(text, …))``
+    builds, without terms in between: for `cdl.TreeF` the text is read with a few
+    regular-expression passes and numpy (brackets matched, unary chains
+    collapsed, children, heights and sizes found by sorting and prefix sums), so
+    the only work per word in Python is `word`. Other functors go through
+    `read_brackets` and `cdl.tree_table`.
+
+    **Arguments:** as `read_brackets` (`text`, `word`, `phrase`, `functor`,
+    `forest`, `labels`) and `cdl.tree_table` (`max_depth`, `strategy`,
+    `buckets`).
+
+    **Returns:** the `NodeTable`; with `labels`, the pair ``(table, labels)``,
+    every node's label in node order (``None`` for a bare word). Malformed text
+    raises the `ValueError` that `read_brackets` raises.
+
+    >>> import cdl
+    >>> text = "(3 (2 It) (4 (2 's) (3 great))) (1 (0 dull) (1 (1 ,) (2 slow)))"
+    >>> table, labels = cdl.bracket_table(text, len, forest=True, labels=True)
+    >>> table.size, table.depth, labels
+    (10, 2, ['2', '2', '3', '4', '3', '0', '1', '2', '1', '1'])
+    >>> cdl.bracket_table("(S (A a) (B b", len)
+    Traceback (most recent call last):
+    ...
+    ValueError: the '(' at character 9 is never closed.
+    """
+    if functor != TreeF:
+        read = read_brackets(
+            text, word, phrase=phrase, functor=functor, forest=forest, labels=labels
+        )
+        terms = read[0] if labels else read
+        table = tree_table(
+            functor, terms, forest=forest, max_depth=max_depth, strategy=strategy,
+            buckets=buckets,
+        )  # fmt: skip
+        return (table, read[1]) if labels else table
+    with no_collection():
+        found = _binary_arrays(text, word, forest, labels)
+    if found is None:  # malformed: the reader names what is wrong
+        read_brackets(text, word, functor=functor, forest=forest)
+        raise AssertionError(text)  # pragma: no cover
+    marks, leaves, names = found
+    table = binary_table(
+        functor, marks, leaves, forest=forest, max_depth=max_depth,
+        strategy=strategy, buckets=buckets,
+    )  # fmt: skip
+    return (table, names) if labels else table
+
+
+_ASCII_CLASS: Final = np.asarray(
+    [1 if chr(i) in "()" else 0 if chr(i).isspace() else 2 for i in range(128)],
+    np.uint8,
+)
+"""Per ASCII character: 0 white space (as the tokens' ``\\s``), 1 a bracket, 2
+part of a word."""
+
+
+def _codes(text: str) -> np.ndarray:
+    """One byte per token: ``(``, ``)`` or ``w`` (a word)."""
+    if not text.isascii():
+        return np.frombuffer(
+            _SPACE.sub("", _WORD.sub("w", text)).encode("ascii"), np.uint8
+        )
+    chars = np.frombuffer(text.encode("ascii"), np.uint8)
+    kind = _ASCII_CLASS[chars]
+    start = kind == 1
+    start[:1] |= kind[:1] == 2
+    start[1:] |= (kind[1:] == 2) & (kind[:-1] != 2)
+    out: np.ndarray = np.where(kind == 1, chars, np.uint8(119))[start]
+    return out
+
+
+def _binary_arrays(
+    text: str, word: Callable[[str], Any], forest: bool, labels: bool
+) -> tuple[np.ndarray, np.ndarray, list[str | None]] | None:
+    """The post-order marks, leaves' payloads and labels of binary trees.
+
+    None for text that `read_brackets` rejects. Tokens are coded ``(``, ``)``
+    and ``w`` (a word); a word just after ``(`` is its phrase's label, any other
+    word a leaf. Each phrase and leaf has the phrase around it as its parent:
+    the last ``(`` before it at its own depth, found by one sorted search.
+    """
+    words = _WORD.findall(text)
+    codes = _codes(text)
+    n = len(codes)
+    if n == 0:
+        return None
+    opens, closes, isword = codes == 40, codes == 41, codes == 119
+    depth = np.cumsum(opens.astype(np.int64)) - np.cumsum(closes)
+    if depth.min() < 0 or depth[-1] != 0:
+        return None
+    label = np.zeros(n, bool)
+    label[1:] = isword[1:] & opens[:-1]
+    leaf = isword & ~label
+    # The phrases, sorted by depth then position: the one around an item at
+    # depth d (before it) is the last `(` of depth d before it.
+    open_at = np.flatnonzero(opens)
+    by_depth = open_at[np.argsort(depth[open_at], kind="stable")]
+    keys = depth[by_depth] * (n + 1) + by_depth
+
+    def around(at: np.ndarray, level: np.ndarray) -> np.ndarray:
+        found = np.searchsorted(keys, level * (n + 1) + at) - 1
+        out: np.ndarray = by_depth[np.maximum(found, 0)]
+        return out
+
+    items = np.flatnonzero(leaf | opens)
+    level = depth[items] - opens[items]
+    inside = level > 0
+    parent = np.full(n, -1, np.int64)
+    parent[items[inside]] = around(items[inside], level[inside])
+    count = np.bincount(parent[items[inside]], minlength=n)
+    tops = int((~inside).sum())
+    if (count[open_at] == 0).any() or (count > 2).any() or (tops > 1 and not forest):
+        return None
+    close_at = np.flatnonzero(closes)
+    opened = around(close_at, depth[close_at] + 1)
+    binary = count[opened] == 2
+    event = leaf.astype(np.int64)
+    event[close_at[binary]] = 2
+    at = np.flatnonzero(event)
+    marks = event[at] - 1
+    pay = list(map(word, itertools.compress(words, leaf[isword].tolist())))
+    leaves = np.asarray(pay) if pay else np.zeros((0,), np.float32)
+    names: list[str | None] = []
+    if labels:
+        # A node's label is its chain's outermost: climb while the parent is a
+        # phrase of one child (pointer doubling: a chain of length m takes log m).
+        item = at.copy()
+        item[marks == 1] = opened[binary]
+        up = np.arange(n)
+        climbs = (parent >= 0) & (count[np.maximum(parent, 0)] == 1)
+        up[climbs] = parent[climbs]
+        while True:
+            nxt = up[up]
+            if np.array_equal(nxt, up):
+                break
+            up = nxt
+        top = up[item]
+        after = np.minimum(top + 1, n - 1)
+        # Indices into the words, then "" (a phrase without a label), then None.
+        pick = np.where(opens[top], len(words), len(words) + 1)
+        pick = np.where(opens[top] & label[after], np.cumsum(isword)[after] - 1, pick)
+        names = np.asarray([*words, "", None], dtype=object)[pick].tolist()
+    return marks, leaves, names

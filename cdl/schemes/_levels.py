@@ -359,6 +359,8 @@ def evaluate(
     """
     leaves = jax.tree.leaves((algebra, table))
     if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        # A table is built on the host (numpy); traced here, it moves as a whole.
+        table = jax.tree.map(jnp.asarray, table)
         return _evaluate(algebra, table, subtrees=subtrees, every_node=every_node)
     return _compiled(algebra, table, subtrees, every_node)
 

@@ -61,7 +61,8 @@ class NodeTable(eqx.Module):
     results buffer. The buffer has `capacity` rows, taken from a small set of
     buckets (see `tree_table`), so tables of similar sizes have the same shapes
     and a jitted fold compiles once for all of them: which rows hold nodes, and
-    how many levels there are, is data.
+    how many levels there are, is data. A table is built on the host: its arrays
+    are numpy arrays until a jitted function takes it (or `jax.device_put`).
 
     **Arguments:** built by the two functions above.
 
@@ -109,13 +110,13 @@ class NodeTable(eqx.Module):
         """Which entries of a per-node output (`cdl.upwards`) are nodes."""
         return jnp.arange(self.capacity) < self.count
 
-    def per_node(self, values: Any, fill: Any = 0) -> Array:
+    def per_node(self, values: Any, fill: Any = 0) -> np.ndarray:
         """Pad per-node values (node order) to the table's per-node outputs.
 
         **Arguments:** `values`, an array ``[size, ...]`` (the targets of a loss
         on every node); `fill`, the value of the padding.
 
-        **Returns:** the array ``[capacity, ...]`` that lines up with
+        **Returns:** the host array ``[capacity, ...]`` that lines up with
         ``cdl.upwards(algebra)(table)`` and `mask`.
 
         >>> import cdl
@@ -130,7 +131,7 @@ class NodeTable(eqx.Module):
             )
         out = np.full((self.capacity, *arr.shape[1:]), fill, arr.dtype)
         out[: self.size] = arr
-        return jnp.asarray(out)
+        return out
 
     @staticmethod
     def from_arrays(
@@ -392,24 +393,14 @@ def _build(
     out_sizes[position] = sizes
     nodes = np.full(capacity, none, np.int32)
     nodes[:n] = position
-    table_rows = Rows(
-        *(
-            jnp.asarray(a)
-            for a in (out_tags, out_slots, out_kids, out_heights, out_sizes)
-        )
-    )
-    return NodeTable(
-        functor,
-        capacity,
-        1 if strategy == "nodes" else capacity + _GRAIN,
-        stored,
-        jnp.asarray(blocks),
-        jnp.asarray(np.int32(n_levels)),
-        jnp.asarray(np.int32(n)),
-        jnp.asarray(position[roots].astype(np.int32)),
-        table_rows,
-        jnp.asarray(nodes),
-    )
+    # Host arrays: a jitted fold (or `jax.device_put`) moves them to the device.
+    by_row: list[Any] = [out_tags, out_slots, out_kids, out_heights, out_sizes]
+    host: list[Any] = [
+        stored, blocks, np.asarray(n_levels, np.int32), np.asarray(n, np.int32),
+        position[roots].astype(np.int32), Rows(*by_row), nodes,
+    ]  # fmt: skip
+    widest = 1 if strategy == "nodes" else capacity + _GRAIN
+    return NodeTable(functor, capacity, widest, *host)
 
 
 def _ranks(tags: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -427,11 +418,11 @@ def _payload_rows(
     slots: np.ndarray,
     count: int,
     cap: int,
-) -> Array:
+) -> np.ndarray:
     """Constructor `c`'s payloads (given in node order) at their slots."""
     rows = cap + 1 + _GRAIN
     if not c.payload:
-        return jnp.zeros((rows, 0), jnp.float32)
+        return np.zeros((rows, 0), np.float32)
     if c.name not in payloads:
         raise ValueError(_messages.missing_payload(functor.name, c.name))
     given = np.asarray(payloads[c.name])
@@ -441,11 +432,9 @@ def _payload_rows(
                 functor.name, c.name, count, given.shape[:1] and given.shape[0]
             )
         )
-    if given.dtype == np.float64:
-        given = given.astype(np.float32)
-    out = np.zeros((rows, *given.shape[1:]), given.dtype)
+    out = np.zeros((rows, *given.shape[1:]), jax.dtypes.canonicalize_dtype(given.dtype))
     out[slots] = given
-    return jnp.asarray(out)
+    return out
 
 
 def tree_table(
@@ -480,32 +469,175 @@ def tree_table(
     ...
     ValueError: the structure has depth 2, more than the declared bound 1.
     """
+    if strategy not in ("levels", "nodes"):
+        raise ValueError(_messages.UNKNOWN_STRATEGY.format(strategy))
     tops = list(terms) if forest else [terms]
+    with no_collection():
+        walked = _walk_pairs(tops) if functor.names == ("Leaf", "Node") else None
+        if walked is not None:
+            marks, leaves = walked
+            return binary_table(
+                functor, marks, leaves, forest=forest, max_depth=max_depth,
+                strategy=strategy, buckets=buckets,
+            )  # fmt: skip
+        tags_list, kids_list, payloads, root_list = _walk_terms(functor, tops)
+    arrays = {name: np.asarray(rows) for name, rows in payloads.items() if rows}
+    for c in functor.constructors:
+        if c.payload and c.name not in arrays:
+            arrays[c.name] = np.zeros((0,), np.float32)
+    width = max((c.arity for c in functor.constructors), default=0)
+    return NodeTable.from_arrays(
+        functor,
+        np.asarray(tags_list, np.int64),
+        np.asarray(kids_list, np.int64).reshape(len(tags_list), width),
+        arrays,
+        root_list if forest else root_list[0],
+        max_depth=max_depth,
+        strategy=strategy,
+        buckets=buckets,
+    )
+
+
+_READY: Final = object()
+"""Marks, on a walk's stack, a pair whose two children are done."""
+
+
+def _walk_pairs(tops: list[Any]) -> tuple[np.ndarray, ...] | None:
+    """Nested pairs (``TreeF`` terms as tuples) as arrays, in one pass.
+
+    The pass only lists the nodes in post-order (children first, left to right,
+    tree after tree), leaves ``0`` and pairs ``1``; `post_order` finds children,
+    heights and sizes with numpy. Returns None at the first `Layer` (a term that
+    may be shared: `_walk_terms` reads those).
+    """
+    marks: list[int] = []
+    leaves: list[Any] = []
+    for top in tops:
+        stack = [top]
+        while stack:
+            t = stack.pop()
+            if t is _READY:
+                marks.append(1)
+            elif type(t) is tuple and len(t) == 2:
+                stack += (_READY, t[1], t[0])
+            elif isinstance(t, Layer):
+                return None
+            elif isinstance(t, tuple) and len(t) == 2:
+                stack += (_READY, t[1], t[0])
+            else:
+                marks.append(0)
+                leaves.append(t)
+    payload = np.asarray(leaves) if leaves else np.zeros((0,), np.float32)
+    return np.asarray(marks, np.int64), payload
+
+
+def binary_table(
+    functor: Functor, marks: np.ndarray, leaves: np.ndarray, *, forest: bool,
+    max_depth: int | None, strategy: str, buckets: Sequence[int] | str | None,
+) -> NodeTable:  # fmt: skip
+    """The table of binary trees listed in post-order (see `post_order`).
+
+    `functor` has a ``Leaf`` with a payload and a ``Node`` of two children;
+    `leaves` are the leaves' payloads in order.
+    """
+    tags, kids, heights, sizes, roots = post_order(marks)
+    depth = int(heights.max(initial=0))
+    if max_depth is not None and depth > max_depth:
+        raise ValueError(_messages.too_deep(depth, max_depth))
+    return _build(
+        functor, tags, kids, heights, sizes, {"Leaf": leaves},
+        roots if forest else roots[0], strategy, _capacity(len(tags), buckets),
+    )  # fmt: skip
+
+
+def post_order(marks: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A forest of binary trees listed in post-order, as a table's arrays.
+
+    **Arguments:** `marks`, per node ``0`` for a leaf and ``1`` for a node whose
+    two children are the two subtrees listed just before it (reverse Polish
+    notation; trees one after another).
+
+    **Returns:** ``(tags, children [n, 2], heights, sizes, roots)``, all by
+    numpy, without a loop over nodes: a node's left child is the last entry
+    before its right child (the entry just before it) that left the stack of
+    finished subtrees as high as the node does, and its subtree starts after the
+    last entry that left the stack one lower.
+    """
+    n = len(marks)
+    if n == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, np.zeros((0, 2), np.int64), empty, empty, empty
+    pos = np.arange(n, dtype=np.int64)
+    after = np.cumsum(1 - 2 * marks)  # subtrees on the stack after each entry
+    order = np.argsort(after, kind="stable")
+    keys = after[order] * (n + 1) + order
+
+    def last_before(value: np.ndarray, limit: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(keys, value * (n + 1) + limit) - 1
+        found = order[np.maximum(at, 0)]
+        return np.where((at >= 0) & (after[found] == value), found, -1)
+
+    inner = np.flatnonzero(marks)
+    kids = np.full((n, 2), -1, np.int64)
+    kids[inner, 1] = inner - 1
+    kids[inner, 0] = last_before(after[inner], inner - 1)
+    start = last_before(after - 1, pos) + 1
+    sizes = pos - start + 1
+    # Each node's depth: how many subtrees [start, node) of inner nodes hold it.
+    depth = np.cumsum(
+        np.bincount(start[inner], minlength=n) - np.bincount(inner, minlength=n)
+    )
+    heights = _range_max(depth, start, pos) - depth
+    return marks, kids, heights, sizes, np.flatnonzero(depth == 0)
+
+
+def _range_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``values[lo[i] : hi[i] + 1].max()`` for every `i` (a sparse table)."""
+    n = len(values)
+    table = [values]
+    while 1 << len(table) <= n:
+        prev, w = table[-1], 1 << (len(table) - 1)
+        table.append(np.maximum(prev[:-w], prev[w:]))
+    full = np.zeros((len(table), n), values.dtype)
+    for k, level in enumerate(table):
+        full[k, : len(level)] = level
+    k = np.frexp(hi - lo + 1)[1] - 1
+    out: np.ndarray = np.maximum(full[k, lo], full[k, hi - (1 << k) + 1])
+    return out
+
+
+def _layer_of(functor: Functor, term: Any) -> Layer[Any]:
+    """`term` as a layer: a `Layer`, or for ``TreeF`` a pair or a payload."""
+    if isinstance(term, Layer):
+        if term.constructor not in functor.names:
+            functor.constructor(term.constructor)  # raises, naming the known ones
+        return term
+    if functor.names == ("Leaf", "Node"):
+        if isinstance(term, tuple) and len(term) == 2:
+            return Layer("Node", None, term)
+        return Layer("Leaf", term, ())
+    raise TypeError(_messages.not_a_term(functor.name, term))
+
+
+def _walk_terms(
+    functor: Functor, tops: list[Any]
+) -> tuple[list[int], list[list[int]], dict[str, list[Any]], list[int]]:
+    """Terms (`Layer`s, shared or not) as tags, children, payloads and roots.
+
+    Children are pushed after their parent and stored before it. Only a `Layer`
+    met twice is one shared node: payloads and pairs are values (Python shares
+    equal small numbers and constant tuples).
+    """
     tags: list[int] = []
     kids: list[list[int]] = []
     payloads: dict[str, list[Any]] = {c.name: [] for c in functor.constructors}
     seen: dict[int, int] = {}
     on_path: set[int] = set()
     width = max((c.arity for c in functor.constructors), default=0)
-
     cons = {c.name: (t, c) for t, c in enumerate(functor.constructors)}
-    pairs = functor.names == ("Leaf", "Node")
-
-    def layer_of(term: Any) -> Layer[Any]:
-        if isinstance(term, Layer):
-            if term.constructor not in cons:
-                functor.constructor(term.constructor)  # raises, naming the known ones
-            return term
-        if pairs:
-            if isinstance(term, tuple) and len(term) == 2:
-                return Layer("Node", None, term)
-            return Layer("Leaf", term, ())
-        raise TypeError(_messages.not_a_term(functor.name, term))
-
-    def visit(top: Any) -> int:
-        # (term, its layer once expanded); children are pushed after their parent.
-        # Only a `Layer` met twice is one shared node: payloads and pairs are
-        # values (Python shares equal small numbers and constant tuples).
+    roots: list[int] = []
+    for top in tops:
+        # (term, its layer once expanded)
         stack: list[tuple[Any, Layer[Any] | None]] = [(top, None)]
         done: list[int] = []
         while stack:
@@ -528,7 +660,7 @@ def tree_table(
                     on_path.discard(id(term))
                     seen[id(term)] = len(tags) - 1
                 continue
-            layer = layer_of(term)
+            layer = _layer_of(functor, term)
             c = cons[layer.constructor][1]
             n = len(layer.children)
             if n != c.arity and (n > c.arity or not c.variadic):
@@ -542,24 +674,8 @@ def tree_table(
                 if id(child) in on_path:
                     raise ValueError(_messages.cycle(len(tags)))
                 stack.append((child, None))
-        return done[-1]
-
-    with no_collection():
-        roots = [visit(t) for t in tops]
-    arrays = {name: np.asarray(rows) for name, rows in payloads.items() if rows}
-    for c in functor.constructors:
-        if c.payload and c.name not in arrays:
-            arrays[c.name] = np.zeros((0,), np.float32)
-    return NodeTable.from_arrays(
-        functor,
-        np.asarray(tags, np.int64),
-        np.asarray(kids, np.int64).reshape(len(tags), width),
-        arrays,
-        roots if forest else roots[0],
-        max_depth=max_depth,
-        strategy=strategy,
-        buckets=buckets,
-    )
+        roots.append(done[-1])
+    return tags, kids, payloads, roots
 
 
 @contextlib.contextmanager
