@@ -192,7 +192,6 @@ from .schemes import (
     apo as apo,
     batch_lists as batch_lists,
     bracket_table as bracket_table,
-    bracket_table as bracket_table,
     cata as cata,
     cataM as cataM,
     choose as choose,
