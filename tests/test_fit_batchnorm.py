@@ -6,6 +6,9 @@ name batch norm averages over, the state returned by each step kept for the next
 and ``eqx.nn.inference_mode`` with the running statistics for evaluation.
 """
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +177,66 @@ def test_a_stochastic_model_with_state_trains_with_fit() -> None:
     (bn,) = cdl.architectures.layers_of(model, cdl.BatchNorm)
     mean, _ = one.state.model_state.get(bn.running)
     assert float(jnp.abs(mean).max()) > 1e-3
+
+
+DATA_PARALLEL = """
+import equinox as eqx, jax, jax.numpy as jnp, numpy as np, optax
+import cdl
+from cdl.optics import (Learner, SoftmaxCrossEntropy, accuracy, data_parallel,
+                        fit, from_optax, fsdp, global_batch, place_state)
+
+assert len(jax.devices()) == 4, jax.devices()
+keys = jax.random.split(jax.random.key(3), 2)
+model, state = eqx.nn.make_with_state(
+    lambda: (cdl.Linear(3, 8, key=keys[0]) @ cdl.Identity())
+    >> cdl.BatchNorm(8)
+    >> (cdl.Relu() >> cdl.Linear(8, 2, key=keys[1])) @ cdl.Identity()
+)()
+xs = jax.random.normal(jax.random.key(4), (32, 3)) * 2.0 + 1.0
+ys = (xs[:, 0] > 1.0).astype(jnp.int32)
+learner = Learner(model, SoftmaxCrossEntropy(), from_optax(optax.sgd(0.1)))
+settings = dict(epochs=2, batch_size=8, key=jax.random.key(2), progress=False,
+                model_state=state, metrics={"accuracy": accuracy})
+one = fit(learner, model, xs, ys, **settings)
+for name, rule in (("replicated", None), ("fsdp", fsdp(min_size=8))):
+    sharded = data_parallel(learner, params=rule)
+    four = fit(sharded, model, xs, ys, **settings)
+    for part in ("params", "model_state"):
+        pairs = zip(jax.tree.leaves(getattr(one.state, part)),
+                    jax.tree.leaves(getattr(four.state, part)), strict=True)
+        worst = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+                    for a, b in pairs)
+        assert worst <= 1e-6, (name, part, worst)
+    for key, values in one.history.items():
+        assert np.allclose(values, four.history[key], atol=1e-6), (name, key)
+    # The state is replicated: every device holds all of it, the same numbers.
+    for leaf in jax.tree.leaves(four.state.model_state):
+        assert leaf.sharding.is_fully_replicated, (name, leaf.sharding)
+        assert len(leaf.sharding.device_set) == 4
+        for shard in leaf.addressable_shards:
+            assert np.array_equal(np.asarray(shard.data), np.asarray(leaf))
+    # The batch is split: each device reduces its quarter, then they all-reduce.
+    placed = place_state(sharded, sharded.init(model, model_state=state))
+    batch = global_batch(sharded, (xs[:8], ys[:8]))
+    compiled = jax.jit(sharded.step).lower(placed, *batch).compile().as_text()
+    assert "all-reduce" in compiled, name
+    print(name, "matches")
+"""
+
+
+@pytest.mark.slow
+def test_data_parallel_with_state_matches_one_device() -> None:
+    """Four simulated devices: batch norm's state replicated, equal to one device."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env["JAX_PLATFORMS"] = "cpu"
+    done = subprocess.run(
+        [sys.executable, "-c", DATA_PARALLEL],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "replicated matches" in done.stdout
+    assert "fsdp matches" in done.stdout

@@ -299,7 +299,8 @@ def _step(
 def _model_for_metrics(learner: Learner, state: TrainState) -> Para[Any, Any]:
     model: Para[Any, Any] = inference_mode(learner.model_at(state))
     if state.model_state is not None:
-        return with_state_fixed(model, state.model_state)
+        # Replicated on a mesh, as the steps keep it.
+        return with_state_fixed(model, learner._place(state.model_state, state.params))
     return model
 
 

@@ -5,7 +5,10 @@ statistics in an `equinox.nn.State` ``S``. A learner maps such a model over a ba
 with one state and the batch axis named ``"batch"`` (the axis batch norm averages
 over), differentiates the loss with respect to the parameters only, and carries the
 state the model returns into the next step. `with_state_fixed` turns the model
-and a state into a plain morphism ``x → y``, for metrics and inference.
+and a state into a plain morphism ``x → y``, for metrics and inference. With
+`data_parallel` the batch is split across devices (and processes), batch norm's
+means are taken over the whole batch, and the state is replicated: every device
+holds the same statistics, equal to those of one device.
 
 >>> import equinox as eqx, jax, jax.numpy as jnp, cdl
 >>> from cdl.optics import Learner, MeanSquaredError, SGD
@@ -89,26 +92,36 @@ def step_with_state(
 
     The forward pass runs ``R(model) >> loss`` with the state beside the batch;
     the loss's unit change is pulled back to the parameters alone, the optimiser
-    updates them, and the state the model returned is kept.
+    updates them, and the state the model returned is kept. On a mesh
+    (`data_parallel`) the batch is split along ``"batch"``, the parameters are
+    placed by the learner's rule and the state is replicated.
 
     **Arguments:** `learner`, a `Learner`; `state`, its `TrainState` with a
     `model_state`; `xs`, `ys`, a batch; `key`, for stochastic models.
 
     **Returns:** ``(params, opt_state, model_state, loss)`` after the step.
     """
+    xs, ys = learner._shard((xs, ys))
     params = learner.optimiser.get((state.opt_state, state.params))
+    # On a mesh the model's state is replicated, read and written whole on every
+    # device: batch norm's statistics are means over the whole (sharded) batch.
+    params, old = learner._place((params, state.model_state), params)
     key = key if learner.model.stochastic else None
 
     def outputs(p: Any) -> tuple[Any, Any]:
         model = learner.model.morphism(p)
-        return run_with_state(model, xs, state.model_state, key, learner.per_example)
+        return run_with_state(model, xs, old, key, learner.per_example)
 
     out, pullback, model_state = jax.vjp(outputs, params, has_aux=True)
     loss, residual = learner.loss.forward(ys, out)
     _, d_out = learner.loss.backward(residual, jnp.ones_like(loss))
     (grads,) = pullback(d_out)
+    grads = learner._place(grads, params)
     opt_state, new = learner.optimiser.put((state.opt_state, state.params), grads)
-    return new, opt_state, jax.lax.stop_gradient(model_state), loss
+    opt_state, new, model_state = learner._place(
+        (opt_state, new, jax.lax.stop_gradient(model_state)), params
+    )
+    return new, opt_state, model_state, loss
 
 
 def input_space(dom: Space) -> Space:
