@@ -35,6 +35,7 @@ from . import (
     _layers,
     _lifts,
     _morphisms,
+    _printing,
     _redefine,
 )
 from ._names import (
@@ -96,6 +97,7 @@ class CdlPlugin(Plugin):
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
         self._aliases = _aliases.Aliases({}, options)
+        self._arrays = _printing.ArrayAnnotations()
 
     def set_modules(self, modules: dict[str, MypyFile]) -> None:
         """Keep mypy's trees: module-level constants and aliases are read from them."""
@@ -287,7 +289,13 @@ class CdlPlugin(Plugin):
     def get_type_analyze_hook(
         self, fullname: str
     ) -> Callable[[AnalyzeTypeContext], Type] | None:
-        """Jaxtyping's ``Float[Array, "b 784"]`` becomes ``Array[b, 784]``."""
+        """Jaxtyping's ``Float[Array, "b 784"]`` becomes ``Array[b, 784]``.
+
+        An annotation naming ``Array`` is read as mypy reads it; the plugin only
+        makes sure, first, that messages write an unshaped array ``Array``.
+        """
+        if fullname == self.env.names[ARRAY] and not self._arrays.reading:
+            return self._arrays.analyze
         return _guard(self._analyze_hook(fullname), _annotations.analyze_plain)
 
     def get_base_class_hook(
@@ -360,6 +368,7 @@ def _guard(
 
     def run(ctx: _Ctx) -> _Out:
         try:
+            _printing.install(getattr(ctx, "api", None))
             return checked(ctx)
         except Exception:  # a plugin bug must not stop type checking
             return fallback(ctx)
