@@ -35,16 +35,34 @@ def fold_ref(nil, cons, xs):
     return nil if not xs else cons((xs[0], fold_ref(nil, cons, xs[1:])))
 
 
+PLAIN = cdl.cata(cdl.ListAlgebra(0.3, mix))
+PARA = cdl.cata(cdl.ListAlgebra(jnp.float32(0.3), Mix()))
+
+
+@jax.jit
+def plain_and_para(values, length):
+    """Both folds and their gradients, on one padded list (one compile)."""
+
+    def grad(fold):
+        return jax.grad(lambda v: fold(cdl.PaddedList(v, length)))(values)
+
+    padded = cdl.PaddedList(values, length)
+    return PLAIN(padded), PARA(padded), grad(PLAIN), grad(PARA)
+
+
 @settings(max_examples=10, deadline=None)
 @given(floats)
 def test_a_plain_cell_folds_as_its_para_twin_and_as_recursion(xs):
-    arr = jnp.asarray(np.asarray(xs, np.float32).reshape(-1))
-    plain = cdl.cata(cdl.ListAlgebra(0.3, mix))
-    para = cdl.cata(cdl.ListAlgebra(jnp.float32(0.3), Mix()))
-    expected = fold_ref(jnp.float32(0.3), mix, list(arr))
-    np.testing.assert_allclose(plain(arr), expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(jax.jit(plain)(arr), para(arr), rtol=1e-6)
-    np.testing.assert_allclose(jax.grad(plain)(arr), jax.grad(para)(arr), rtol=1e-6)
+    values = np.zeros(8, np.float32)
+    values[: len(xs)] = xs
+    plain, para, g_plain, g_para = plain_and_para(
+        jnp.asarray(values), jnp.int32(len(xs))
+    )
+    expected = fold_ref(jnp.float32(0.3), mix, list(jnp.asarray(values[: len(xs)])))
+    np.testing.assert_allclose(plain, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(plain, para, rtol=1e-6)
+    np.testing.assert_allclose(g_plain, g_para, rtol=1e-6)
+    assert not np.any(np.asarray(g_plain)[len(xs) :])  # the padding has no gradient
 
 
 def test_plain_cells_batch_and_differentiate_as_para_cells():
@@ -119,7 +137,7 @@ def test_a_matching_algebra_runs_each_case_once_per_constructor_under_jit():
     fold = eqx.filter_jit(cdl.cata(alg))
     assert float(fold(table)) == 6.0
     assert sorted(set(seen)) == ["Leaf", "Node"]
-    grads = eqx.filter_grad(lambda t: cdl.cata(alg)(t).sum())(table)
+    grads = eqx.filter_jit(eqx.filter_grad(lambda t: cdl.cata(alg)(t).sum()))(table)
     assert float(grads.payloads["Leaf"].sum()) == 3.0
 
 
@@ -164,13 +182,23 @@ def test_postpro_keeps_the_flag():
     assert not bool(cdl.postpro(double, ones, 5)(jnp.int32(5)).truncated)
 
 
+DOWN = cdl.ListCoalgebra(lambda k: (k, k - 1), lambda k: k <= 0)
+
+
+def two_back(p):
+    return 2 * p[1][0] - p[1][1] + p[0]
+
+
+@jax.jit
+def dyna_and_histo(n):
+    dyna = cdl.dyna(1, two_back, 2, DOWN, 16)(n)
+    return dyna, cdl.histo(1, two_back, 2)(cdl.ana(DOWN, 16)(n))
+
+
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 12))
 def test_dyna_is_histo_after_ana(n):
-    down = cdl.ListCoalgebra(lambda k: (k, k - 1), lambda k: k <= 0)
-    cell = lambda p: 2 * p[1][0] - p[1][1] + p[0]  # noqa: E731
-    dyna = cdl.dyna(1, cell, 2, down, 16)(jnp.int32(n))
-    histo = cdl.histo(1, cell, 2)(cdl.ana(down, 16)(jnp.int32(n)))
+    dyna, histo = dyna_and_histo(jnp.int32(n))
     assert int(dyna) == int(histo)
 
     def ref(k):  # the cell on k, with the results on k-1 and k-2 (1 past the end)
@@ -181,15 +209,23 @@ def test_dyna_is_histo_after_ana(n):
     assert int(dyna) == ref(n)
 
 
-@settings(max_examples=8, deadline=None)
-@given(st.lists(st.integers(-3, 3), min_size=1, max_size=7), st.integers(0, 6))
-def test_elgot_and_coelgot_match_their_recursive_definitions(values, start):
-    xs = jnp.asarray(values, jnp.int32)
-    n = len(values)
+@jax.jit
+def elgot_and_coelgot(xs, n, start):
+    """The two schemes on a list `xs[:n]` padded to 8 (one compile for all)."""
     walk = cdl.ListCoalgebra(lambda i: (xs[i], i + 1), lambda i: i >= n)
     plus = cdl.ListAlgebra(0, lambda p: p[0] + p[1])
     exit_, result = (lambda i: xs[i] == 0), (lambda i: 100 * i)
-    got = cdl.elgot(plus, walk, exit_, result, 8)(jnp.int32(start))
+    got = cdl.elgot(plus, walk, exit_, result, 8)(start)
+    weighted = cdl.coelgot(0, lambda p: p[0] * p[1][0] + p[1][1], walk, 8)(start)
+    return got, weighted
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=7), st.integers(0, 6))
+def test_elgot_and_coelgot_match_their_recursive_definitions(values, start):
+    n = len(values)
+    xs = jnp.asarray(values + [7] * (8 - n), jnp.int32)
+    got, weighted = elgot_and_coelgot(xs, jnp.int32(n), jnp.int32(start))
 
     def elgot_ref(i):
         if i >= n:
@@ -199,12 +235,11 @@ def test_elgot_and_coelgot_match_their_recursive_definitions(values, start):
         return values[i] + elgot_ref(i + 1)
 
     assert int(got) == elgot_ref(start)
-    weighted = cdl.coelgot(0, lambda p: p[0] * p[1][0] + p[1][1], walk, 8)
 
     def coelgot_ref(i):
         return 0 if i >= n else i * values[i] + coelgot_ref(i + 1)
 
-    assert int(weighted(jnp.int32(start))) == coelgot_ref(start)
+    assert int(weighted) == coelgot_ref(start)
 
 
 def test_cata_m_sequences_effects_and_stops_at_a_failure():
