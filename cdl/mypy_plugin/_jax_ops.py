@@ -142,6 +142,12 @@ def reduce_fn(env: Env, ctx: FunctionContext) -> Type:
     return reduce(env, ctx, array_dims(ctx.arg_types[0][0]), 1)
 
 
+# Arguments of reductions that change their values, not their shapes.
+_SHAPE_FREE: Final = frozenset(
+    "dtype out where initial ddof ord overwrite_input".split()
+)
+
+
 def reduce(
     env: Env,
     ctx: FunctionContext | MethodContext,
@@ -173,7 +179,7 @@ def reduce(
             ):
                 return ctx.default_return_type
             keep = flag.fullname == "builtins.True"
-        elif formal not in ("dtype", "out", "where", "initial", "ddof"):
+        elif formal not in _SHAPE_FREE:
             return ctx.default_return_type
     rank = len(dims)
     if axes is None:

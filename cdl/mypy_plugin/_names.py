@@ -168,8 +168,14 @@ UNARY_FUNCTIONS: Final = frozenset(
     ]
 )
 REDUCTIONS: Final = frozenset(
-    "sum mean max min prod var std any all amax amin nansum nanmean".split()
+    (
+        "sum mean max min prod var std any all amax amin nansum nanmean nanmax "
+        "nanmin nanprod nanstd nanvar median nanmedian average ptp count_nonzero "
+        "argmax argmin nanargmax nanargmin"
+    ).split()
 )
+# Norms reduce their axes as sums do (``ord`` changes the value, not the shape).
+NORMS: Final = frozenset({"jax.numpy.linalg.norm", "jax.numpy.linalg.vector_norm"})
 BINARY_FUNCTIONS: Final = frozenset(
     f"jax.numpy.{n}"
     for n in (

@@ -49,6 +49,7 @@ from ._names import (
     LIFT,
     LIST_ALGEBRA,
     MORPHISM_METHODS,
+    NORMS,
     PARA,
     REDUCTIONS,
     TREE_ALGEBRA,
@@ -186,7 +187,9 @@ class CdlPlugin(Plugin):
         if fullname in _jax_ops.FUNCTION_RULES:
             rule = _jax_ops.FUNCTION_RULES[fullname]
             return lambda ctx: _calls.forget_foreign(ctx.api, rule(env, ctx))
-        if fullname.startswith("jax.numpy.") and fullname[10:] in REDUCTIONS:
+        if fullname in NORMS or (
+            fullname.startswith("jax.numpy.") and fullname[10:] in REDUCTIONS
+        ):
             return lambda ctx: _jax_ops.reduce_fn(env, ctx)
         if fullname in UNARY_FUNCTIONS:
             return _jax_ops.same_as_first
