@@ -236,6 +236,10 @@ def test_tree_prepro_differentiates_as_its_definition():
     expected = jax.grad(lambda v: prepro_ref(k_ref, weigh_ref, term(v)))(v)
     np.testing.assert_allclose(jax.jit(jax.grad(folded))(v), expected, rtol=1e-5)
     traced = eqx.filter_jit(lambda t: scheme(t))(table)  # depth unknown: traced
+    bounded = cdl.prepro(k, cdl.Algebra(BinF, weigh), max_depth=3)
+    np.testing.assert_allclose(eqx.filter_jit(bounded)(table), traced, rtol=1e-6)
+    with pytest.raises(Exception, match="deeper than max_depth=2"):
+        cdl.prepro(k, cdl.Algebra(BinF, weigh), max_depth=2)(table)
     np.testing.assert_allclose(traced, prepro_ref(k_ref, weigh_ref, term(v)), rtol=1e-6)
 
 

@@ -130,6 +130,7 @@ class Prepro(Para[Any, _A], Generic[_A]):
 
     eta: Any
     algebra: Any
+    max_depth: int | None = eqx.field(static=True, default=None)
 
     def signature(self) -> tuple[Space, Space]:
         """Lists of the algebra's elements to its carrier, or tables to carriers."""
@@ -166,11 +167,16 @@ class Prepro(Para[Any, _A], Generic[_A]):
             return out
         if not isinstance(data, NodeTable):
             data = tree_table(algebra.functor, data, forest=isinstance(data, list))
-        result: _A = _table_prepro(self.label, nat, algebra, data)
+        result: _A = _table_prepro(self.label, nat, algebra, data, self.max_depth)
         return result
 
 
-def prepro(eta: Any, algebra: ListAlgebra[_E, _A] | Algebra[_A]) -> Prepro[_A]:
+def prepro(
+    eta: Any,
+    algebra: ListAlgebra[_E, _A] | Algebra[_A],
+    *,
+    max_depth: int | None = None,
+) -> Prepro[_A]:
     """The prepromorphism: a fold that transforms each layer below the first.
 
     Haskell's ``prepro k alg = alg . fmap (prepro k alg . hoist k) . project``:
@@ -181,17 +187,25 @@ def prepro(eta: Any, algebra: ListAlgebra[_E, _A] | Algebra[_A]) -> Prepro[_A]:
     ``prepro(eta, algebra)([x0, x1, x2])`` with a map on elements is
     ``cata(algebra)([x0, eta(x1), eta(eta(x2))])``: a discount or a decay.
 
-    **Arguments:** `eta`, a natural transformation of the algebra's functor: a
-    function of layers (match on the functor's patterns, return a layer whose
-    children are the given layer's, `cdl.choose` where a constructor depends on
-    data), or for lists a `cdl.Para` ``E → E`` on elements; `algebra`, a
-    `cdl.ListAlgebra` or a `cdl.Algebra` of any functor with fixed arities.
+    **Arguments:**
+
+    - `eta`: a natural transformation of the algebra's functor: a function of
+      layers (match on the functor's patterns, return a layer whose children are
+      the given layer's, `cdl.choose` where a constructor depends on data), or
+      for lists a `cdl.Para` ``E → E`` on elements.
+    - `algebra`: a `cdl.ListAlgebra`, or a `cdl.Algebra` of any functor with
+      fixed arities.
+
+    - `max_depth`: for tables, a bound on their depth (a deeper table raises,
+      also under `jax.jit`).
 
     **Returns:** a `cdl.Para` from what the algebra's `cdl.cata` folds (lists;
     node tables, terms or `cdl.Unfolded`s) to the carrier. Over a table, `eta`
-    runs ``depth`` vectorised steps on every node; under `jax.jit`, where the
-    depth is not known, as many as the table's capacity allows (skipping those
-    past the depth), so give tables of similar depths to one jitted call.
+    runs one vectorised step on every node per level of depth: as many as the
+    depth when the table is known (called outside `jax.jit`, the scheme compiles
+    itself once per bucket of tables), as many as `max_depth` under `jax.jit`,
+    and without it as many as the table's capacity (steps past the depth are
+    skipped, but a gradient keeps every step: give `max_depth` when training).
 
     A discounted return ``r0 + γ r1 + γ² r2 + …``, with γ = 0.5:
 
@@ -223,10 +237,12 @@ def prepro(eta: Any, algebra: ListAlgebra[_E, _A] | Algebra[_A]) -> Prepro[_A]:
     ...     Node(Leaf(8.0), Node(Leaf(8.0), Leaf(8.0))))
     Array(8., dtype=float32)
     """
+    if max_depth is not None and max_depth < 0:
+        raise ValueError(_messages.bad_size("prepro's depth", max_depth))
     if isinstance(algebra, ListAlgebra):
-        return Prepro(_natural("prepro", eta, ListF), algebra)
+        return Prepro(_natural("prepro", eta, ListF), algebra, max_depth)
     if isinstance(algebra, Algebra):
-        return Prepro(_natural("prepro", eta, algebra.functor), algebra)
+        return Prepro(_natural("prepro", eta, algebra.functor), algebra, max_depth)
     raise TypeError(_messages.not_an_algebra("prepro", algebra))
 
 
@@ -294,7 +310,11 @@ class _Become(Para[Any, Any]):
 
 
 def _table_prepro(
-    scheme: str, nat: Natural, algebra: Algebra[_A], table: NodeTable
+    scheme: str,
+    nat: Natural,
+    algebra: Algebra[_A],
+    table: NodeTable,
+    max_depth: int | None,
 ) -> _A:
     """Check the table, then fold it (compiled once per structure and bound)."""
     if table.functor != algebra.functor:
@@ -302,7 +322,17 @@ def _table_prepro(
             _messages.wrong_functor(scheme, algebra.functor.name, table.functor.name)
         )
     times = table.capacity - 1
-    if not isinstance(table.levels, jax.core.Tracer):
+    if max_depth is not None:
+        times = min(times, max_depth)
+        levels = jnp.asarray(table.levels)
+        table = eqx.tree_at(
+            lambda t: t.levels,
+            table,
+            eqx.error_if(
+                levels, levels > max_depth + 1, _messages.deeper(scheme, max_depth)
+            ),
+        )
+    elif not isinstance(table.levels, jax.core.Tracer):
         # Depths rounded up to a power of two (at least 16) share a program.
         depth = max(int(table.levels) - 1, 1)
         times = min(times, max(16, 1 << (depth - 1).bit_length()))

@@ -271,7 +271,8 @@ def root_out_of_range(root: int, size: int) -> str:
 def bad_buckets(given: object) -> str:
     """Text of the error raised by capacities that are not buckets."""
     return (
-        f"buckets are 'quarters', None (exact sizes) or increasing positive "
+        f"buckets are 'doubling', 'quarters', None (exact sizes) or increasing "
+        f"positive "
         f"capacities, not {given!r}."
     )
 
@@ -484,3 +485,11 @@ def shared_depths(scheme: str) -> str:
 def not_a_scheme_input(scheme: str, given: object) -> str:
     """Text of the error raised when a generalised scheme gets a wrong argument."""
     return f"{scheme} needs {given}."
+
+
+def deeper(scheme: str, bound: int) -> str:
+    """Text of the run-time error raised by a table deeper than a declared bound."""
+    return (
+        f"{scheme}: the table is deeper than max_depth={bound}, so the "
+        f"transformation would reach its deepest nodes too few times: raise max_depth."
+    )
