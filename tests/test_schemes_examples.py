@@ -5,6 +5,7 @@ import pathlib
 import sys
 
 import jax
+import pytest
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 
@@ -27,12 +28,14 @@ def test_rnn_fold_learns_digits():
     assert load("rnn_fold").main(epochs=8, hidden=32, n_train=1000) > 0.5
 
 
+@pytest.mark.slow
 def test_tree_eval_reports_accuracy_by_depth():
     by_depth = load("tree_eval").main(steps=1, hidden=16, batch=32, test_per_depth=4)
     assert sorted(by_depth) == list(range(1, 9))
     assert all(0.0 <= a <= 1.0 for a in by_depth.values())
 
 
+@pytest.mark.slow
 def test_divide_conquer_hylo_learns_the_maximum_and_extrapolates():
     example = load("divide_conquer")
     errors = example.main(steps=600, hidden=16, test_lengths=(8, 32))
