@@ -8,8 +8,10 @@ import jax
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .._errors import CompositionError, SpaceError
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
+from . import _messages
 from ._arguments import affordable, natural_int, positive_int, positive_ints
 
 # Static channel counts, for the mypy plugin: ``Conv2d[1, 8]``.
@@ -40,12 +42,42 @@ def _convolve(
     return y + bias.reshape((-1,) + (1,) * len(stride))
 
 
+def _too_small(
+    sizes: tuple[Dim, ...], kernel: tuple[int, ...], pad: int
+) -> tuple[int, int] | None:
+    """The first (kernel, size) whose kernel is larger than the padded size."""
+    for size, k in zip(sizes, kernel, strict=True):
+        if isinstance(size, int) and size + 2 * pad < k:
+            return k, size
+    return None
+
+
+def _fits(label: str, x: Array, kernel: tuple[int, ...], pad: int) -> None:
+    """Raise `cdl.SpaceError` when a kernel is larger than `x`'s padded size."""
+    over = _too_small(tuple(x.shape[1:]), kernel, pad)
+    if over is not None:
+        raise SpaceError(_messages.kernel_over_input(label, over[0], over[1], pad))
+
+
 def _output_space(
-    cod: Space, dom: Space, kernel: tuple[int, ...], stride: tuple[int, ...], pad: int
+    label: str,
+    cod: Space,
+    dom: Space,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pad: int,
 ) -> Space:
-    """Fill in the spatial output sizes that the input sizes determine."""
+    """Fill in the spatial output sizes that the input sizes determine.
+
+    A kernel larger than a padded input size raises `cdl.CompositionError`.
+    """
     if not (isinstance(cod, TensorSpace) and isinstance(dom, TensorSpace)):
         return cod
+    over = _too_small(dom.shape[1:], kernel, pad)
+    if over is not None:
+        raise CompositionError(
+            _messages.kernel_over_input(label, over[0], over[1], pad)
+        )
     dims: list[Dim] = [cod.shape[0]]
     for size, k, s, out in zip(
         dom.shape[1:], kernel, stride, cod.shape[1:], strict=True
@@ -105,6 +137,7 @@ class Conv1d(
     def output_space(self, dom: Space) -> Space:
         """The output length follows from the input length."""
         return _output_space(
+            self.label,
             super().output_space(dom),
             dom,
             (self.kernel_size,),
@@ -115,7 +148,8 @@ class Conv1d(
     def __call__(
         self, x: Float[Array, "in_channels length"]
     ) -> Float[Array, "out_channels out_length"]:
-        """Convolve."""
+        """Convolve; a kernel longer than the padded input is a `cdl.SpaceError`."""
+        _fits(self.label, x, (self.kernel_size,), self.padding)
         return _convolve(x, self.weight, self.bias, (self.stride,), self.padding)
 
 
@@ -135,6 +169,11 @@ class Conv2d(
     >>> conv = cdl.Conv2d(1, 8, 3, padding=1, key=jax.random.key(0))
     >>> conv(jnp.ones((1, 8, 8))).shape
     (8, 8, 8)
+    >>> cdl.Conv2d(1, 8, 3, key=jax.random.key(0))(jnp.ones((1, 2, 2)))
+    Traceback (most recent call last):
+    ...
+    cdl.SpaceError: Conv2d(1→8, 3×3): kernel 3 is larger than the padded input 2 \
+(size 2, padding 0), so its output would be empty.
     """
 
     weight: Float[Array, "out_channels in_channels kh kw"]
@@ -176,11 +215,17 @@ class Conv2d(
     def output_space(self, dom: Space) -> Space:
         """The output height and width follow from the input's."""
         return _output_space(
-            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+            self.label,
+            super().output_space(dom),
+            dom,
+            self.kernel_size,
+            self.stride,
+            self.padding,
         )
 
     def __call__(
         self, x: Float[Array, "in_channels height width"]
     ) -> Float[Array, "out_channels out_height out_width"]:
-        """Convolve."""
+        """Convolve; a kernel larger than the padded input is a `cdl.SpaceError`."""
+        _fits(self.label, x, self.kernel_size, self.padding)
         return _convolve(x, self.weight, self.bias, self.stride, self.padding)

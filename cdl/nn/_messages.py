@@ -112,3 +112,12 @@ def bad_target_shape(shape: object) -> str:
         f"Reshape{shape}: the target must be positive ints, with at most one -1 "
         f"standing for the rest."
     )
+
+
+def kernel_over_input(layer: str, kernel: int, size: int, padding: int) -> str:
+    """Text of the error for a window larger than the padded input it slides over."""
+    padded = size + 2 * padding
+    return (
+        f"{layer}: kernel {kernel} is larger than the padded input {padded} "
+        f"(size {size}, padding {padding}), so its output would be empty."
+    )
