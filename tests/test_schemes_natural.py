@@ -243,6 +243,65 @@ def test_tree_prepro_differentiates_as_its_definition():
     np.testing.assert_allclose(traced, prepro_ref(k_ref, weigh_ref, term(v)), rtol=1e-6)
 
 
+ROSE = cdl.RoseF(3)
+(RNode,) = ROSE.patterns
+
+
+def drop_first(layer):  # a node over 2 loses its first child
+    match layer:
+        case RNode(x, kids):
+            return cdl.choose(x > 2, RNode(x + 1, kids[1:]), RNode(x + 1, kids))
+
+
+def drop_first_ref(t):
+    kids = t.children[1:] if t.payload > 2 else t.children
+    return RNode(t.payload + 1, list(kids))
+
+
+def rose_total(layer):
+    match layer:
+        case RNode(x, (kids, mask)):
+            return x + 0.5 * jnp.where(mask, kids, 0.0).sum()
+
+
+def rose_total_ref(t):
+    return t.payload + 0.5 * sum(t.children)
+
+
+@st.composite
+def roses(draw, depth=3):
+    x = draw(st.sampled_from([0.0, 1.0, 2.5]))
+    n = 0 if depth == 0 else draw(st.integers(0, 3))
+    return RNode(x, [draw(roses(depth - 1)) for _ in range(n)])
+
+
+@settings(max_examples=6, deadline=None)
+@given(roses())
+def test_rose_tree_prepro_drops_a_run_of_children_as_its_definition(term):
+    alg = cdl.Algebra(ROSE, rose_total, carrier=jnp.float32(0))
+    got = cdl.prepro(drop_first, alg)(term)
+    expected = prepro_ref(drop_first_ref, rose_total_ref, term)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    hoisted = cdl.hoist(ROSE, drop_first)(term)
+    assert hoisted == hoist_ref(drop_first_ref, term)
+
+
+def test_rose_tree_postpro_is_its_definition():
+    def count_down(n):  # n has min(n, 3) children n-1, n-2, …
+        kids = jnp.stack([n - 1, n - 2, n - 3])
+        return 0, {"Node": n.astype(jnp.float32)}, kids, jnp.minimum(n, 3)
+
+    def count_down_ref(n):
+        return RNode(float(n), [n - j for j in range(1, min(n, 3) + 1)])
+
+    unfold = cdl.postpro(
+        drop_first, cdl.Coalgebra(ROSE, count_down), max_depth=5, max_width=16
+    )
+    out = jax.jit(unfold)(jnp.int32(4))
+    assert not bool(out.truncated)
+    same_term(out.to_terms(), postpro_ref(drop_first_ref, count_down_ref, 4))
+
+
 def test_transformations_that_are_not_natural_are_clear_errors():
     alg = cdl.Algebra(BinF, weigh)
     half = cdl.lift(
@@ -263,9 +322,10 @@ def test_transformations_that_are_not_natural_are_clear_errors():
     )
     with pytest.raises(TypeError, match="payload in"):
         reshaped(Bin(1.0, Tip(), Tip()))
-    rose = cdl.Algebra(cdl.RoseF(2), lambda layer: 0.0, carrier=jnp.float32(0))
-    with pytest.raises(TypeError, match="not supported"):
-        cdl.prepro(lambda layer: layer, rose)
+    rose = cdl.Algebra(ROSE, lambda layer: 0.0, carrier=jnp.float32(0))
+    reverse = cdl.prepro(lambda t: RNode(t.payload, t.children[::-1]), rose)
+    with pytest.raises(TypeError, match="keep a run of them"):
+        reverse(RNode(1.0, [RNode(2.0, [])]))
     shared = Bin(1.0, Tip(), Tip())
     term = Bin(0.0, shared, Bin(0.0, shared, Tip()))
     with pytest.raises(Exception, match="shared at two different depths"):

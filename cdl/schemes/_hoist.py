@@ -88,7 +88,6 @@ def _natural(scheme: str, eta: Any, functor: Functor) -> Para[Any, Any] | Natura
         nat = Natural(functor, eta)
     else:
         raise TypeError(_messages.not_a_cell(f"{scheme}'s transformation", eta))
-    nat.check(scheme)
     return nat
 
 
@@ -193,8 +192,7 @@ def prepro(
       layers (match on the functor's patterns, return a layer whose children are
       the given layer's, `cdl.choose` where a constructor depends on data), or
       for lists a `cdl.Para` ``E → E`` on elements.
-    - `algebra`: a `cdl.ListAlgebra`, or a `cdl.Algebra` of any functor with
-      fixed arities.
+    - `algebra`: a `cdl.ListAlgebra`, or a `cdl.Algebra` of any polynomial functor.
 
     - `max_depth`: for tables, a bound on their depth (a deeper table raises,
       also under `jax.jit`).
@@ -278,6 +276,7 @@ class _Become(Para[Any, Any]):
     """
 
     functor: Functor = eqx.field(static=True)
+    source: str = eqx.field(static=True)
     targets: tuple[str, ...] = eqx.field(static=True)
     cells: dict[str, Para[Any, Any]]
 
@@ -288,15 +287,26 @@ class _Become(Para[Any, Any]):
     def __call__(self, x: tuple[State, Any]) -> Any:
         """The cell of the node's constructor, on the children it names."""
         (tag, payloads, sel), children = x
+        source = self.functor.constructor(self.source)
+        if source.variadic:
+            stacked, present = children
+        elif source.arity:
+            stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *children)
+            present = jnp.ones(source.arity, bool)
         out = None
         for name in self.targets:
             c = self.functor.constructor(name)
             pay = payloads[name] if c.payload else jnp.zeros(0)
-            kids: tuple[Any, ...] = ()
+            kids: Any = ()
             if c.arity:
-                stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *children)
-                picks = jnp.clip(sel[: c.arity], 0, len(children) - 1)
-                kids = tuple(jax.tree.map(lambda s, p=p: s[p], stacked) for p in picks)
+                picks = jnp.clip(sel[: c.arity], 0, source.arity - 1)
+                if c.variadic:
+                    mask = (sel[: c.arity] >= 0) & present[picks]
+                    kids = (jax.tree.map(lambda s, p=picks: s[p], stacked), mask)
+                else:
+                    kids = tuple(
+                        jax.tree.map(lambda s, p=p: s[p], stacked) for p in picks
+                    )
             value = self.cells[name]((pay, kids))
             t = self.functor.tag(name)
             out = (
@@ -377,6 +387,7 @@ def _prepro_table(
     cells = {
         c.name: _Become(
             functor,
+            c.name,
             targets[c.name],
             {name: algebra.cells[name] for name in targets[c.name]},
         )
@@ -417,19 +428,22 @@ def transformed(nat: Natural, tree: Unfolded, times: np.ndarray) -> Unfolded:
     linked = jnp.where(
         sel >= 0, jnp.take_along_axis(kids, jnp.maximum(sel, 0), axis=-1), -1
     )
-    arity = jnp.array([c.arity for c in functor.constructors], jnp.int32)[tags]
-    needed = jnp.arange(k)[None, None, :] < arity[..., None]
+    cons = functor.constructors
+    arity = jnp.array([c.arity for c in cons], jnp.int32)[tags]
+    fixed = ~jnp.array([c.variadic for c in cons])[tags]
+    within = jnp.arange(k)[None, None, :] < arity[..., None]
+    needed = within & fixed[..., None]
 
-    def down(reach: Array, level: tuple[Array, Array]) -> tuple[Array, Any]:
-        children, need = level
-        used = reach[:, None] & need
-        missing = (used & (children < 0)).any()
-        target = jnp.where(used & (children >= 0), children, width)
+    def down(reach: Array, level: tuple[Array, Array, Array]) -> tuple[Array, Any]:
+        children, inside, need = level
+        missing = (reach[:, None] & need & (children < 0)).any()
+        follow = reach[:, None] & inside & (children >= 0)
+        target = jnp.where(follow, children, width)
         below = jnp.zeros(width, bool).at[target].set(True, mode="drop")
         return below, (reach, missing)
 
     root = jnp.zeros(width, bool).at[0].set(True)
-    _, (reach, missing) = jax.lax.scan(down, root, (linked, needed))
+    _, (reach, missing) = jax.lax.scan(down, root, (linked, within, needed))
     valid = reach & tree.valid
     mine = {c.name: valid & (tags == t) for t, c in enumerate(functor.constructors)}
     payloads = {
@@ -441,18 +455,20 @@ def transformed(nat: Natural, tree: Unfolded, times: np.ndarray) -> Unfolded:
         )
         for name, tree_ in payloads.items()
     }
-    linked = jnp.where(valid[..., None] & needed, linked, -1)[
-        ..., : tree.children.shape[-1]
-    ]
+    linked = jnp.where(valid[..., None] & within, linked, -1)
+    too_deep, too_wide = missing[-1], missing[:-1].any()
+    if any(c.variadic for c in cons):
+        # A variadic node's missing child may be absent or cut off: keep the cut.
+        too_deep, too_wide = too_deep | tree.too_deep, too_wide | tree.too_wide
     return Unfolded(
         functor,
         tree.widths,
         jnp.where(valid, tags, 0),
         valid,
         payloads,
-        linked,
-        missing[-1],
-        missing[:-1].any(),
+        linked[..., : tree.children.shape[-1]],
+        too_deep,
+        too_wide,
     )
 
 
@@ -509,7 +525,7 @@ def postpro(
 
     **Arguments:** `eta`, as for `cdl.prepro`; `coalgebra`, a
     `cdl.ListCoalgebra` with `max_size`, or a `cdl.Coalgebra` of any functor
-    with fixed arities and `max_depth`, `max_width` (see `cdl.ana`).
+    and `max_depth`, `max_width` (see `cdl.ana`).
 
     **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s or
     `cdl.Unfolded`s.

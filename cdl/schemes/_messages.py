@@ -456,11 +456,13 @@ def natural_payload(functor: str, name: str, wanted: object, given: object) -> s
     )
 
 
-def natural_variadic(scheme: str, functor: str) -> str:
-    """Text of the error raised for a variadic functor in prepro or postpro."""
+def natural_list(functor: str, source: str) -> str:
+    """Text of the error raised when a transformation reorders a node's list."""
     return (
-        f"{scheme} over {functor}: constructors with a variable number of children "
-        f"(x*k) are not supported; declare a fixed arity."
+        f"a natural transformation of {functor} on a {source} layer: its children "
+        f"are a list whose length is data, so keep a run of them (children, "
+        f"children[1:], children[:2]) in a node that takes several children; "
+        f"reordering them or picking single ones is not the same on every node."
     )
 
 

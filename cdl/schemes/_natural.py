@@ -128,15 +128,6 @@ class Natural(eqx.Module):
         """The length of a state's child positions (the largest arity, at least 1)."""
         return max([c.arity for c in self.functor.constructors] + [1])
 
-    def check(self, scheme: str) -> None:
-        """Raise `TypeError` for a functor with a variadic constructor."""
-        if any(c.variadic for c in self.functor.constructors):
-            raise TypeError(_messages.natural_variadic(scheme, self.functor.name))
-
-    def initial(self, tag: Int[Array, ""], payloads: dict[str, Any]) -> State:
-        """The state of an untransformed layer."""
-        return jnp.asarray(tag, jnp.int32), payloads, jnp.arange(self.width)
-
     def _layer(self, c: Constructor, payloads: dict[str, Any]) -> Layer[Any]:
         slots = tuple(Slot(j) for j in range(c.arity))
         return Layer(c.name, payloads[c.name] if c.payload else None, slots)
@@ -158,6 +149,12 @@ class Natural(eqx.Module):
             if not isinstance(child, Slot):
                 raise TypeError(_messages.natural_child(name, source, child))
         sel = [child.index for child in out.children]
+        if sel and self.functor.constructor(source).variadic:
+            # The children are a list of data-dependent length: a run of them is
+            # the same run on every node, an order or a pick of one is not.
+            run = list(range(sel[0], sel[0] + len(sel)))
+            if not d.variadic or sel != run:
+                raise TypeError(_messages.natural_list(name, source))
         sel += [-1] * (self.width - len(sel))
         payloads = dict(payloads)
         if d.payload:
@@ -217,7 +214,8 @@ class Natural(eqx.Module):
     def on_term(self, layer: Layer[Any]) -> Layer[Any]:
         """The transformation of one concrete layer (children kept as they are)."""
         c = self.functor.constructor(layer.constructor)
-        given = Layer(c.name, layer.payload, tuple(Slot(j) for j in range(c.arity)))
+        slots = tuple(Slot(j) for j in range(len(layer.children)))
+        given = Layer(c.name, layer.payload, slots)
         out = self.fn(given)
         while isinstance(out, Choice):
             out = out.if_true if bool(out.pred) else out.if_false
