@@ -15,8 +15,8 @@ compare them to 1e-5 and the benchmark times their training steps.
 True
 """
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import equinox as eqx
 import jax
@@ -38,11 +38,25 @@ from ..nn import (
 from ._find import layers_of
 
 _KEY = jax.random.key(0)
+_M = TypeVar("_M")
+
+
+def _shell(layer: Callable[..., _M], *args: Any, **kwargs: Any) -> _M:
+    """An Equinox layer's structure with abstract arrays, to be filled with weights.
+
+    No random weights are drawn (each new shape would compile a sampler).
+    """
+    shell: _M = eqx.filter_eval_shape(layer, *args, **kwargs)
+    return shell
 
 
 def _linear(layer: Linear[Any, Any]) -> eqx.nn.Linear:
-    twin = eqx.nn.Linear(
-        layer.in_dim, layer.out_dim, use_bias=layer.bias is not None, key=_KEY
+    twin = _shell(
+        eqx.nn.Linear,
+        layer.in_dim,
+        layer.out_dim,
+        use_bias=layer.bias is not None,
+        key=_KEY,
     )
     if layer.bias is None:
         weighted: eqx.nn.Linear = eqx.tree_at(lambda t: t.weight, twin, layer.weight)
@@ -62,7 +76,7 @@ def _norm(layer: LayerNorm[Any]) -> eqx.nn.LayerNorm:
 
 
 def _attention(layer: SelfAttention[Any, Any]) -> eqx.nn.MultiheadAttention:
-    twin = eqx.nn.MultiheadAttention(layer.heads, layer.dim, key=_KEY)
+    twin = _shell(eqx.nn.MultiheadAttention, layer.heads, layer.dim, key=_KEY)
     attention: eqx.nn.MultiheadAttention = eqx.tree_at(
         lambda t: (
             t.query_proj.weight,
@@ -82,7 +96,8 @@ def _attention(layer: SelfAttention[Any, Any]) -> eqx.nn.MultiheadAttention:
 
 
 def _conv(layer: Conv2d[Any, Any]) -> eqx.nn.Conv2d:
-    twin = eqx.nn.Conv2d(
+    twin = _shell(
+        eqx.nn.Conv2d,
         layer.in_channels,
         layer.out_channels,
         layer.kernel_size,
@@ -98,7 +113,8 @@ def _conv(layer: Conv2d[Any, Any]) -> eqx.nn.Conv2d:
 
 
 def _conv_transpose(layer: ConvTranspose2d[Any, Any]) -> eqx.nn.ConvTranspose2d:
-    twin = eqx.nn.ConvTranspose2d(
+    twin = _shell(
+        eqx.nn.ConvTranspose2d,
         layer.in_channels,
         layer.out_channels,
         layer.kernel_size,
@@ -195,7 +211,7 @@ def gpt_twin(model: Any) -> TwinGPT:
     (positions,) = layers_of(base, LearnedPositions)
     table = eqx.tree_at(
         lambda t: t.weight,
-        eqx.nn.Embedding(embedding.num, embedding.dim, key=_KEY),
+        _shell(eqx.nn.Embedding, embedding.num, embedding.dim, key=_KEY),
         embedding.table,
     )
     blocks = tuple(_block(b, causal=True) for b in layers_of(base, Block))
