@@ -137,3 +137,15 @@ def test_residual_and_block() -> None:
     assert jax.tree.leaves(cdl.parameters(block)) == jax.tree.leaves(
         cdl.parameters(block.body)
     )
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_padded_self_attention_equals_equinox_with_the_key_mask(causal: bool) -> None:
+    layer = cdl.PaddedSelfAttention(16, 4, causal=causal, key=KEY)
+    x = jax.random.normal(jax.random.key(1), (6, 16))
+    valid = jnp.arange(6) < 4
+    mask = jnp.broadcast_to(valid, (6, 6))
+    if causal:
+        mask = mask & jnp.tril(jnp.ones((6, 6), bool))
+    expected = twin_of(layer)(x, x, x, mask=mask)
+    assert jnp.allclose(layer((x, valid)), expected, atol=1e-5)

@@ -137,3 +137,16 @@ def test_a_lifted_module_is_drawn_as_one_box() -> None:
         jax.nn.relu, dom=Float[Array, "3"], cod=Float[Array, "3"], label="relu!"
     )
     assert cdl.draw(model).boxes() == ["MLP", "relu!"]
+
+
+def test_a_function_with_wrong_declared_spaces_is_refused() -> None:
+    with pytest.raises(
+        cdl.SpaceError,
+        match=r"lift\(gelu\): declared to return float\[4\] on float\[3\], "
+        r"but it returns f32\[3\]",
+    ):
+        cdl.lift(jax.nn.gelu, dom=Float[Array, "3"], cod=Float[Array, "4"])
+    # Spaces with symbolic sizes are checked at each call.
+    total = cdl.lift(lambda x: x.sum(), dom=Float[Array, "n"], cod=Float[Array, "n"])
+    with pytest.raises(cdl.SpaceError, match=r"must return float\[3\]"):
+        total(jnp.ones(3))
