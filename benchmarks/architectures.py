@@ -5,10 +5,10 @@ norm) the cdl composite and its twin, written by hand with `equinox.nn` layers a
 holding the same weights (`cdl.architectures._twins`), are trained with the same
 step: ``eqx.filter_value_and_grad`` of the batch loss, ``optax.adam``,
 ``eqx.apply_updates``, under ``eqx.filter_jit``, so each timing includes the
-dispatch of the model's pytree. The two sides' runs interleave so that load on the
-machine hits both alike; the ratio is the median of the per-round ratios of CPU
-time (wall time is printed too). Before timing, one step of each is checked to give
-the same loss.
+dispatch of the model's pytree. The two sides' runs interleave (each round in the
+other order) so that load on the machine hits both alike; the ratio is the median
+of the per-round ratios of CPU time (wall time is printed too). Before timing, one
+step of each is checked to give the same loss.
 
 Run: ``python benchmarks/architectures.py``.
 """
@@ -28,7 +28,7 @@ from cdl.architectures._twins import gpt_twin, resnet_twin, unet_twin, vit_twin
 
 BATCH = 32
 STEPS = 10
-REPEATS = 9
+REPEATS = 15
 GOAL = 1.05
 TX = optax.adam(1e-3)
 
@@ -146,8 +146,13 @@ def main() -> dict[str, float]:
                 f"{name}: losses differ after one round: {first} vs {second}"
             )
         cpu_ratios, walls = [], []
-        for _ in range(REPEATS):
-            a, b = timed(ours), timed(theirs)
+        for i in range(REPEATS):
+            # Alternate which side runs first, so that neither inherits a warmer
+            # cache or a quieter machine more often.
+            if i % 2:
+                b, a = timed(theirs), timed(ours)
+            else:
+                a, b = timed(ours), timed(theirs)
             cpu_ratios.append(a[1] / b[1])
             walls.append((a[0], b[0]))
         wall_cdl = statistics.median(w[0] for w in walls) / STEPS * 1e3
