@@ -129,6 +129,55 @@ def test_gcata_with_identity_and_cofree_laws_is_cata_and_histo(term):
     )
 
 
+class TreeEnv(cdl.Distributive):
+    """The environment comonad of a helper fold, a law written by hand."""
+
+    helper: cdl.Algebra
+
+    def extract(self, w):
+        return w[1]
+
+    def lift(self, algebra, layer):
+        below = tuple(b for b, _ in layer.children)
+        return self.helper(cdl.Layer(layer.constructor, layer.payload, below)), algebra(
+            layer
+        )
+
+
+def height(layer):
+    match layer:
+        case Leaf(_):
+            return 0.0
+        case Node(l, r):
+            return 1.0 + jnp.maximum(l, r)
+
+
+def lean(layer):
+    match layer:
+        case Leaf(x):
+            return x
+        case Node((hl, a), (hr, b)):
+            return a - b * (hl - hr + 0.5)
+
+
+def zygo_ref(t):  # (height, lean) by plain recursion
+    if t.constructor == "Leaf":
+        return 0.0, t.payload
+    (hl, a), (hr, b) = map(zygo_ref, t.children)
+    return 1.0 + max(hl, hr), a - b * (hl - hr + 0.5)
+
+
+@settings(max_examples=6, deadline=None)
+@given(trees(depth=3))
+def test_a_law_written_by_hand_folds_as_the_librarys(term):
+    helper, alg = cdl.Algebra(cdl.TreeF, height), cdl.Algebra(cdl.TreeF, lean)
+    expected = zygo_ref(term)[1]
+    mine = cdl.gcata(TreeEnv(helper), alg)(term)
+    np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    theirs = cdl.gcata(cdl.dist_zygo(helper), alg)(term)
+    np.testing.assert_allclose(theirs, expected, rtol=1e-5, atol=1e-6)
+
+
 @settings(max_examples=8, deadline=None)
 @given(st.lists(st.integers(-3, 3), max_size=8))
 def test_list_gcata_with_the_cofree_law_is_histo(xs):
@@ -166,6 +215,12 @@ def test_ghylo_is_the_fold_of_the_unfold_and_raises_when_cut_off():
     assert float(cdl.gcata(cdl.dist_para, suffix)(xs)) == 4 * 2 + 1 * 1
     with pytest.raises(TypeError, match="gcata needs a distributive law"):
         cdl.gcata(fib, fib)
+
+    class Bare(cdl.Distributive):
+        pass
+
+    with pytest.raises(TypeError, match="defines neither `fold` nor `lift`"):
+        cdl.gcata(Bare(), fib)(xs)
 
 
 N = 8

@@ -39,8 +39,9 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _list, _messages
 from ._cata import cata
+from ._functor import Layer
 from ._list import ListAlgebra, ListCoalgebra
-from ._tree import Algebra
+from ._tree import Algebra, tree_table
 from ._tree_folds import histo, para, zygo
 from ._unfold import Coalgebra, ana, apo, futu
 
@@ -60,21 +61,119 @@ def _parts(scheme: str, algebra: Any) -> tuple[Any, ...]:
 class Distributive(eqx.Module):
     """A distributive law ``f (w b) → w (f b)`` of a comonad `w` over a base functor.
 
-    Each law is lowered to the fold that computes it; see the table in
-    `cdl.schemes` (`dist_cata`, `dist_para`, ``dist_zygo``, ``dist_histo``). A
-    subclass defines `fold`.
+    The library's laws (`dist_cata`, `dist_para`, ``dist_zygo``, ``dist_histo``)
+    are lowered to the folds that compute them. A law of your own comonad, whose
+    values are fixed-shape pytrees, defines two methods: ``extract(w)``, and
+    ``lift(algebra, layer)``, the layer of ``w a`` carriers to the next ``w a``
+    (Haskell's ``fmap g . k . fmap duplicate``: `algebra` is ``g``, to be called
+    on a layer of ``w a``, and the result keeps what the comonad adds). `gcata`
+    is then the `cdl.cata` of the lifted algebra, followed by ``extract``. A
+    layer is a `cdl.Layer` for a `cdl.Algebra`, and for a `cdl.ListAlgebra`
+    ``None`` (the end) or a pair ``(element, w)``.
 
-    >>> import cdl
-    >>> cdl.dist_histo(3)
-    dist_histo(3)
+    The environment comonad of a helper fold (what `dist_zygo` is), by hand:
+
+    >>> import jax.numpy as jnp, cdl
+    >>> class Env(cdl.Distributive):
+    ...     helper: cdl.ListAlgebra
+    ...     def extract(self, w):
+    ...         return w[1]
+    ...     def lift(self, algebra, layer):
+    ...         if layer is None:
+    ...             return self.helper(None), algebra(None)
+    ...         x, (b, _) = layer
+    ...         return self.helper((x, b)), algebra(layer)
+    >>> parity = cdl.ListAlgebra(False, lambda p: ~p[1])
+    >>> alt = cdl.ListAlgebra(0.0, lambda p: jnp.where(p[1][0], -p[0], p[0]) + p[1][1])
+    >>> xs = jnp.array([5.0, 3.0, 1.0])
+    >>> cdl.gcata(Env(parity), alt)(xs), cdl.gcata(cdl.dist_zygo(parity), alt)(xs)
+    (Array(3., dtype=float32), Array(3., dtype=float32))
     """
 
-    @abc.abstractmethod
     def fold(self, algebra: Any) -> Para[Any, Any]:
-        """The generalised fold of `algebra` under this law."""
+        """The generalised fold of `algebra`: ``extract`` after the lifted `cata`."""
+        return Lifted(self, algebra)
+
+    def lift(self, algebra: Any, layer: Any) -> Any:
+        """The layer of ``w a`` carriers to ``w a`` (see the class)."""
+        raise TypeError(_messages.law_methods(type(self).__name__))
+
+    def extract(self, w: Any) -> Any:
+        """The value a ``w a`` holds (the comonad's counit)."""
+        raise TypeError(_messages.law_methods(type(self).__name__))
 
     def __repr__(self) -> str:
         return type(self).__name__
+
+
+class Lifted(Para[Any, Any]):
+    """A generalised fold by a law's `lift` and `extract`; built by `cdl.gcata`."""
+
+    law: Distributive
+    algebra: Any
+
+    def signature(self) -> tuple[Space, Space]:
+        """Structures to carriers (unchecked pytrees)."""
+        return SpaceVar("T"), SpaceVar("A")
+
+    @property
+    def label(self) -> str:
+        """``gcata(<law>, <algebra>)``."""
+        return f"gcata({self.law!r}, {self.algebra.label})"
+
+    def __call__(self, data: Any) -> Any:
+        """Fold `data` with the lifted algebra, then extract."""
+        law, algebra = self.law, self.algebra
+        step = _Lift(law, algebra)
+        lifted: Any
+        if isinstance(algebra, ListAlgebra):
+            lifted = ListAlgebra(law.lift(algebra, None), step)
+        else:
+            lifted = Algebra(_parts("gcata", algebra)[0].functor, step)
+        return law.extract(cata(lifted)(data))
+
+
+class _Lift(eqx.Module):
+    """``law.lift(algebra, layer)``, a module: equal laws make equal folds.
+
+    A fold is compiled once per algebra structure, so equal laws and algebras
+    share one program.
+    """
+
+    law: Distributive
+    algebra: Any
+
+    def __call__(self, layer: Any) -> Any:
+        return self.law.lift(self.algebra, layer)
+
+
+class _OnTables(Para[Any, Any]):
+    """A fold of node tables that also takes terms, storing them as a table."""
+
+    fold: Para[Any, Any]
+    functor: Any = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """The fold's spaces."""
+        return self.fold.signature()
+
+    @property
+    def label(self) -> str:
+        """The fold's label."""
+        return self.fold.label
+
+    def __call__(self, data: Any) -> Any:
+        """Fold `data`, a table, or a term (or a list of terms: a forest)."""
+        if isinstance(data, Layer | list | tuple):
+            data = tree_table(self.functor, data, forest=isinstance(data, list))
+        return self.fold(data)
+
+
+def _tree_fold(fold: Para[Any, Any], algebra: Any) -> Para[Any, Any]:
+    """`fold`, taking terms too when `algebra` is a tree algebra."""
+    if isinstance(algebra, Algebra):
+        return _OnTables(fold, algebra.functor)
+    return fold
 
 
 class _DistCata(Distributive):
@@ -89,7 +188,7 @@ class _DistCata(Distributive):
 class _DistPara(Distributive):
     def fold(self, algebra: Any) -> Para[Any, Any]:
         out: Para[Any, Any] = para(*_parts("gcata(dist_para, …)", algebra))
-        return out
+        return _tree_fold(out, algebra)
 
     def __repr__(self) -> str:
         return "dist_para"
@@ -101,7 +200,7 @@ class _DistZygo(Distributive):
     def fold(self, algebra: Any) -> Para[Any, Any]:
         parts = _parts("gcata(dist_zygo(…), …)", algebra)
         out: Para[Any, Any] = zygo(self.helper, *parts)
-        return out
+        return _tree_fold(out, algebra)
 
     def __repr__(self) -> str:
         return "dist_zygo(…)"
@@ -113,7 +212,7 @@ class _DistHisto(Distributive):
     def fold(self, algebra: Any) -> Para[Any, Any]:
         parts = _parts("gcata(dist_histo(…), …)", algebra)
         if len(parts) == 1:
-            return histo(parts[0], self.depth)
+            return _tree_fold(histo(parts[0], self.depth), algebra)
         return _list.histo(parts[0], parts[1], self.depth)
 
     def __repr__(self) -> str:

@@ -495,3 +495,11 @@ def deeper(scheme: str, bound: int) -> str:
         f"{scheme}: the table is deeper than max_depth={bound}, so the "
         f"transformation would reach its deepest nodes too few times: raise max_depth."
     )
+
+
+def law_methods(law: str) -> str:
+    """Text of the error raised by a distributive law that defines too little."""
+    return (
+        f"the distributive law {law} defines neither `fold` nor `lift` and "
+        f"`extract`: a law of your own comonad defines `lift` and `extract`."
+    )
