@@ -140,7 +140,7 @@ class Prepro(Para[Any, _A], Generic[_A]):
     @property
     def label(self) -> str:
         """``prepro(<eta>, <algebra>)``."""
-        eta = self.eta.label if isinstance(self.eta, Para) else "eta"
+        eta = self.eta.label
         return f"prepro({eta}, {self.algebra.label})"
 
     def __call__(self, data: Any) -> _A:
@@ -488,7 +488,7 @@ class Postpro(Para[_S, Any], Generic[_S]):
     @property
     def label(self) -> str:
         """``postpro(<eta>, <coalgebra>, <bounds>)``."""
-        eta = self.eta.label if isinstance(self.eta, Para) else "eta"
+        eta = self.eta.label
         bound = self.max_size or self.widths
         return f"postpro({eta}, {self.coalgebra.label}, {bound})"
 

@@ -124,6 +124,12 @@ class Natural(eqx.Module):
         self.fn = fn if isinstance(fn, eqx.Module) else _partial(fn)
 
     @property
+    def label(self) -> str:
+        """The function's name."""
+        fn = getattr(self.fn, "func", self.fn)
+        return str(getattr(fn, "__name__", type(fn).__name__))
+
+    @property
     def width(self) -> int:
         """The length of a state's child positions (the largest arity, at least 1)."""
         return max([c.arity for c in self.functor.constructors] + [1])
