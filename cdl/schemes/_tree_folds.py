@@ -22,6 +22,7 @@ child, a paramorphism:
 Array(4., dtype=float32)
 """
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 import equinox as eqx
@@ -356,7 +357,11 @@ class TreeHisto(_TreeFold[_A], Generic[_A]):
 
 
 @overload
-def para(nil: _A, cons: Para[tuple[_E, tuple[Suffix, _A]], _A]) -> ParaList[_A]: ...
+def para(
+    nil: _A,
+    cons: Para[tuple[_E, tuple[Suffix, _A]], _A]
+    | Callable[[tuple[_E, tuple[Suffix, _A]]], _A],
+) -> ParaList[_A]: ...
 
 
 @overload
@@ -399,7 +404,9 @@ def para(nil: Any, cons: Any = None) -> Any:
 
 @overload
 def zygo(
-    helper: ListAlgebra[_E, _B], nil: _A, cons: Para[tuple[_E, tuple[_B, _A]], _A]
+    helper: ListAlgebra[_E, _B],
+    nil: _A,
+    cons: Para[tuple[_E, tuple[_B, _A]], _A] | Callable[[tuple[_E, tuple[_B, _A]]], _A],
 ) -> Zygo[_E, _A, _B]: ...
 
 
@@ -457,8 +464,10 @@ def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
 @overload
 def mutu(
     nils: tuple[_A, _B],
-    first: Para[tuple[_E, tuple[_A, _B]], _A],
-    second: Para[tuple[_E, tuple[_A, _B]], _B],
+    first: Para[tuple[_E, tuple[_A, _B]], _A]
+    | Callable[[tuple[_E, tuple[_A, _B]]], _A],
+    second: Para[tuple[_E, tuple[_A, _B]], _B]
+    | Callable[[tuple[_E, tuple[_A, _B]]], _B],
 ) -> Mutu[_A, _B]: ...
 
 
@@ -507,7 +516,10 @@ def mutu(nils: Any, first: Any, second: Any = None) -> Any:
 
 @overload
 def histo(
-    nil: _A, cons: Para[tuple[_E, tuple[_A, ...]], _A], depth: int
+    nil: _A,
+    cons: Para[tuple[_E, tuple[_A, ...]], _A]
+    | Callable[[tuple[_E, tuple[_A, ...]]], _A],
+    depth: int,
 ) -> Histo[_A]: ...
 
 
