@@ -45,15 +45,17 @@ def _window(
     x: Array, init: Any, op: Callable[[Any, Any], Any], kernel: tuple[int, ...],
     stride: tuple[int, ...], padding: tuple[int, ...],
 ) -> Array:  # fmt: skip
+    # Channels last, as Equinox pools: XLA's CPU backend then keeps the layout its
+    # convolutions use (and pools with its fast kernels) instead of transposing.
     out: Array = jax.lax.reduce_window(
-        x,
+        jnp.moveaxis(x, 0, -1),
         init,
         op,
-        (1, *kernel),
-        (1, *stride),
-        [(0, 0)] + [(p, p) for p in padding],
+        (*kernel, 1),
+        (*stride, 1),
+        [(p, p) for p in padding] + [(0, 0)],
     )
-    return out
+    return jnp.moveaxis(out, -1, 0)
 
 
 class _Pool(eqx.Module):
