@@ -201,9 +201,9 @@ def prepro(
     node tables, terms or `cdl.Unfolded`s) to the carrier. Over a table, `eta`
     runs one vectorised step on every node per level of depth: as many as the
     depth when the table is known (called outside `jax.jit`, the scheme compiles
-    itself once per bucket of tables), as many as `max_depth` under `jax.jit`,
-    and without it as many as the table's capacity (steps past the depth are
-    skipped, but a gradient keeps every step: give `max_depth` when training).
+    itself once per bucket of tables), at most `max_depth` under `jax.jit`, and
+    without it up to the table's capacity, in blocks of about its square root:
+    blocks past the depth are skipped, and a gradient keeps one state per block.
 
     A discounted return ``r0 + γ r1 + γ² r2 + …``, with γ = 0.5:
 

@@ -28,6 +28,7 @@ it on every node at once, ``depth`` times, inside `jax.jit`.
 """
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -256,30 +257,41 @@ def _same_space(functor: str, name: str, old: Any, new: Any) -> Any:
 def powers(nat: Natural, state: State, depth: Array, times: int, live: Any) -> State:
     """Each node's state with `nat` applied ``depth`` times (at most `times`).
 
-    One `jax.lax.scan` of `times` steps, each `nat` on every node at once
-    (`vmap`); `live`, a boolean scalar or ``None``, skips the step ``j`` where
-    ``j >= live`` (a bound known only at run time).
+    Steps of `nat` on every node at once (`vmap`), ``times`` of them in one
+    `jax.lax.scan`. With `live`, a bound on the depths known only at run time,
+    the steps run in blocks of about ``sqrt(times)``: a block starting past
+    `live` is skipped, and a gradient keeps each block's input only (its steps
+    are recomputed), so its memory is ``2 sqrt(times)`` states, not ``times``.
     """
     if times < 1:
         return state
     stepped = jax.vmap(nat.step)
 
     def body(s: State, j: Array) -> tuple[State, None]:
-        def move(s: State) -> State:
-            moved = stepped(s)
-            keep = depth >= j
-            out: State = jax.tree.map(
-                lambda m, o: jnp.where(
-                    keep.reshape(keep.shape + (1,) * (m.ndim - 1)), m, o
-                ),
-                moved,
-                s,
-            )
-            return out
+        moved = stepped(s)
+        keep = depth >= j
+        out: State = jax.tree.map(
+            lambda m, o: jnp.where(
+                keep.reshape(keep.shape + (1,) * (m.ndim - 1)), m, o
+            ),
+            moved,
+            s,
+        )
+        return out, None
 
-        if live is None:
-            return move(s), None
-        return jax.lax.cond(j < live, move, lambda s: s, s), None
+    if live is None:
+        out, _ = jax.lax.scan(body, state, jnp.arange(1, times + 1))
+        return out
+    size = math.isqrt(times - 1) + 1
+    blocks = -(-times // size)
 
-    out, _ = jax.lax.scan(body, state, jnp.arange(1, times + 1))
+    @jax.checkpoint
+    def run(s: State, start: Array) -> State:
+        out, _ = jax.lax.scan(body, s, start + jnp.arange(size))
+        return out
+
+    def block(s: State, start: Array) -> tuple[State, None]:
+        return jax.lax.cond(start < live, run, lambda s, _: s, s, start), None
+
+    out, _ = jax.lax.scan(block, state, 1 + size * jnp.arange(blocks))
     return out
