@@ -263,7 +263,7 @@ def test_degenerate_trees_fold_in_one_loop_and_share_compiles():
     fold = jax.jit(lambda a, t: cdl.cata(a)(t))
     for n in (100, 110):
         table = cdl.tree_table(cdl.TreeF, spine(n))
-        assert (table.depth, table.capacity) == (n, 224)
+        assert (table.depth, table.capacity) == (n, 256)
         np.testing.assert_allclose(
             fold(alg, table), ref_cata(alg, to_layer(spine(n))), rtol=1e-4, atol=1e-5
         )
@@ -294,7 +294,7 @@ def test_buckets_fix_the_capacity_and_per_node_values_line_up():
     assert cdl.tree_table(cdl.TreeF, term, buckets=None).capacity == 5
     assert cdl.tree_table(cdl.TreeF, term, buckets=[4, 8, 32]).capacity == 8
     big = cdl.tree_table(cdl.TreeF, [term] * 40, forest=True)  # 200 nodes
-    assert big.capacity == 224 and big.roots.shape == (40,)
+    assert big.capacity == 256 and big.roots.shape == (40,)
     table = cdl.tree_table(cdl.TreeF, term)
     assert np.asarray(table.mask).sum() == 5
     np.testing.assert_array_equal(table.per_node(np.arange(5))[:6], [0, 1, 2, 3, 4, 0])
@@ -302,6 +302,11 @@ def test_buckets_fix_the_capacity_and_per_node_values_line_up():
         table.per_node(np.arange(4))
     with pytest.raises(ValueError, match="buckets are"):
         cdl.tree_table(cdl.TreeF, term, buckets=[8, 4])
+    assert big.capacity == 256
+    assert (
+        cdl.tree_table(cdl.TreeF, [term] * 40, forest=True, buckets="quarters").capacity
+        == 224
+    )
 
 
 def test_a_jitted_step_compiles_once_per_bucket_over_fresh_forests():
@@ -321,5 +326,6 @@ def test_a_jitted_step_compiles_once_per_bucket_over_fresh_forests():
     tables = [cdl.tree_table(cdl.TreeF, forest(), forest=True) for _ in range(8)]
     for table in tables:
         step(alg, table)
-    # One compile per bucket met, not one per table.
-    assert step._cache_size() == len({t.capacity for t in tables}) < len(tables)
+    # One compile per bucket met, not one per table: forests of 18 to 66 nodes
+    # meet two (32 and 64 rows).
+    assert step._cache_size() == len({t.capacity for t in tables}) <= 2

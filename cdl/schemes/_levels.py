@@ -11,8 +11,9 @@ compiled program; which rows hold nodes and how many levels there are is data, s
 tables of one bucket share one program.
 """
 
+import functools
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import equinox as eqx
 import jax
@@ -28,31 +29,57 @@ Buffer = Any
 """A pytree of arrays ``[capacity + 1 + grain, ...]``: one carrier per row."""
 
 
+LARGEST: Final = 128
+"""The largest chunk: wider blocks run it in a loop, so that a program holds a
+few copies of each cell whatever its capacity (compile time grows with them)."""
+
+
 def chunks(widest: int) -> tuple[int, ...]:
     """The chunk sizes a block of at most `widest` rows is cut into, largest first.
 
-    A block of width ``w`` (rounded up to the smallest chunk) is the sum of the
-    chunks whose bit is set in it: at most one of each size.
+    A block of width ``w`` (rounded up to the smallest chunk) is as many of the
+    largest chunks as fit, then the sum of the smaller chunks whose bit is set
+    in the rest: at most one of each.
     """
     grain = 1 if widest == 1 else 8
     sizes = [grain]
-    while sizes[-1] * 2 <= widest:
+    while sizes[-1] * 2 <= min(widest, LARGEST):
         sizes.append(sizes[-1] * 2)
     return tuple(reversed(sizes))
 
 
 def _pieces(block: Array, sizes: tuple[int, ...]) -> Iterator[Any]:
-    """Per chunk size: whether a block uses it, and the chunk's `_Chunk`.
+    """Per chunk size: how many times a block uses it, and its first `_Chunk`.
 
     `block` is a row of `NodeTable.blocks`: first row, width, first payload slot.
+    Only the largest size is used more than once (`_nth` gives the others).
     """
     start, width, slot = block[0], block[1], block[2]
-    grain = sizes[-1]
+    grain, top = sizes[-1], sizes[0]
     rounded = (width + grain - 1) // grain * grain
-    for size in sizes:
-        used = (rounded & size) != 0
-        offset = rounded // (2 * size) * (2 * size)
+    whole = rounded // top
+    yield whole, _Chunk(top, start, slot, width)
+    rest = rounded - whole * top
+    for size in sizes[1:]:
+        offset = whole * top + rest // (2 * size) * (2 * size)
+        used = (rest & size) != 0
         yield used, _Chunk(size, start + offset, slot + offset, width - offset)
+
+
+def _nth(k: "_Chunk", i: Array) -> "_Chunk":
+    """The `i`-th chunk of `k`'s size from `k` on."""
+    step = i * k.size
+    return _Chunk(k.size, k.first + step, k.slot + step, k.valid - step)
+
+
+def _repeat(count: Array, k: "_Chunk", fn: Callable[..., Any], state: Any) -> Any:
+    """``fn(state, chunk)`` on `count` chunks from `k` on.
+
+    A loop for the largest size; a conditional for the others (at most once).
+    """
+    if k.size == LARGEST:
+        return jax.lax.fori_loop(0, count, lambda i, s: fn(s, _nth(k, i)), state)
+    return _cond(count != 0, lambda s: fn(s, k), state)
 
 
 class _Chunk(eqx.Module):
@@ -133,29 +160,35 @@ def _level_forward(
     """Evaluate one level: every block of every constructor in `names`."""
     for name in names:
         block = p.table.blocks[level, p.algebra.functor.tag(name)]
-        for used, k in _pieces(block, sizes):
+        for count, k in _pieces(block, sizes):
 
-            def chunk(state: Any, k: _Chunk = k, name: str = name) -> Any:
+            def chunk(state: Any, k: _Chunk, name: str = name) -> Any:
                 buf, saved = state
                 child, pay, kids = _gather(p, name, k, buf)
                 value, saved = step(name, k, child, pay, kids, saved)
                 return _write(buf, value, k.first), saved
 
-            state = _cond(used, chunk, state)
+            state = _repeat(count, k, chunk, state)
     return state
 
 
 def _split_names(p: _Pass) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The constructors of the first level, and of the others.
 
-    Level by level, nodes without children are all in the first level; node by
-    node (blocks one row wide), any constructor may come at any step.
+    Level by level, the first level holds the nodes without children: those of
+    constructors without recursive fields, or variadic ones (which may have
+    none); a constructor with children never meets the first level, and one
+    without never meets the others. Node by node (blocks one row wide), any
+    constructor may come at any step.
     """
     cons: tuple[Constructor, ...] = p.algebra.functor.constructors
     names = tuple(c.name for c in cons)
     if p.table.widest == 1:
         return names, names
-    return names, tuple(c.name for c in cons if c.arity)
+    return (
+        tuple(c.name for c in cons if not c.arity or c.variadic),
+        tuple(c.name for c in cons if c.arity),
+    )
 
 
 def _plain(
@@ -208,25 +241,38 @@ def _read(
     p: _Pass, names: tuple[str, ...], sizes: tuple[int, ...], level: Array, ct: Any,
     gs: dict[tuple[str, int], Any],
 ) -> dict[tuple[str, int], Any]:  # fmt: skip
-    """The cotangents of a level's chunks (zero past each block's nodes)."""
+    """The cotangents of a level's chunks (zero past each block's nodes).
+
+    Chunks of the largest size, which may come several times, read theirs in
+    the backward loop itself (`_level_backward`).
+    """
     out = dict(gs)
     for name in names:
         block = p.table.blocks[level, p.algebra.functor.tag(name)]
         for used, k in _pieces(block, sizes):
-
-            def read(_: Any, k: _Chunk = k) -> Any:
-                valid = jnp.arange(k.size) < k.valid
-                return jax.tree.map(
-                    lambda c: jnp.where(
-                        valid.reshape(-1, *[1] * (c.ndim - 1)),
-                        jax.lax.dynamic_slice_in_dim(c, k.first, k.size),
-                        0,
-                    ),
-                    ct,
-                )
-
-            out[name, k.size] = _cond(used, read, gs[name, k.size])
+            if k.size == LARGEST:
+                continue
+            read = functools.partial(_cotangents_of, ct, k)
+            out[name, k.size] = _cond(used != 0, read, gs[name, k.size])
     return out
+
+
+def _cotangents_of(ct: Buffer, k: "_Chunk", _: Any) -> Any:
+    """`_cotangents`, as a conditional's branch (its operand unused)."""
+    return _cotangents(ct, k)
+
+
+def _cotangents(ct: Buffer, k: "_Chunk") -> Any:
+    """Rows ``k.first…`` of `ct`, zero past the chunk's nodes."""
+    valid = jnp.arange(k.size) < k.valid
+    return jax.tree.map(
+        lambda c: jnp.where(
+            valid.reshape(-1, *[1] * (c.ndim - 1)),
+            jax.lax.dynamic_slice_in_dim(c, k.first, k.size),
+            0,
+        ),
+        ct,
+    )
 
 
 def _level_backward(
@@ -246,12 +292,12 @@ def _level_backward(
     """
     for name in names:
         block = p.table.blocks[level, p.algebra.functor.tag(name)]
-        for used, k in _pieces(block, sizes):
+        for count, k in _pieces(block, sizes):
 
-            def chunk(carry: Any, k: _Chunk = k, name: str = name) -> Any:
+            def chunk(carry: Any, k: _Chunk, g: Any, name: str = name) -> Any:
                 ct, buf, dres, dpay = carry
                 child, pull = pulls(name, k, buf)
-                dr, dp, dk = pull(gs[name, k.size])
+                dr, dp, dk = pull(g)
                 dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dr)}
                 if jax.tree.leaves(dp):
                     added = jax.tree.map(
@@ -261,7 +307,36 @@ def _level_backward(
                 ct = jax.tree.map(lambda c, d: c.at[child].add(d), ct, dk)
                 return ct, buf, dres, dpay
 
-            carry = _cond(used, chunk, carry)
+            if k.size == LARGEST:
+                carry = _largest_backward(count, k, chunk, carry)
+            else:
+                once = functools.partial(_once, chunk, k, gs[name, k.size])
+                carry = _cond(count != 0, once, carry)
+    return carry
+
+
+def _once(chunk: Callable[..., Any], k: "_Chunk", g: Any, carry: Any) -> Any:
+    """``chunk(carry, k, g)``, as a conditional's branch."""
+    return chunk(carry, k, g)
+
+
+def _largest_backward(
+    count: Array, k: "_Chunk", chunk: Callable[..., Any], carry: Any
+) -> Any:
+    """The backward pass of a block's largest chunks, in a loop.
+
+    Each step reads the next chunk's cotangents after its own additions into
+    `ct` (they go to lower levels, never to this block): a read before them in
+    the same step would make XLA copy `ct` at every step.
+    """
+
+    def step(i: Array, state: Any) -> Any:
+        carry, g = state
+        carry = chunk(carry, _nth(k, i), g)
+        return carry, _cotangents(carry[0], _nth(k, i + 1))
+
+    g = _cotangents(carry[0], k)
+    carry, _ = jax.lax.fori_loop(0, count, step, (carry, g))
     return carry
 
 
@@ -318,6 +393,9 @@ def backward(
     """
     sizes = chunks(p.table.widest)
     first, rest = _split_names(p)
+    # Cotangents are read for every constructor at every level (the level is
+    # data); cells are pulled back only where the constructor may occur.
+    every = tuple(c.name for c in p.algebra.functor.constructors)
     dres = {n: jax.tree.map(jnp.zeros_like, f) for n, f in fixed.items()}
     pay_d = eqx.filter(p.payloads, eqx.is_inexact_array)
     dpay = jax.tree.map(jnp.zeros_like, pay_d)
@@ -326,15 +404,16 @@ def backward(
         (n, size): jax.tree.map(
             lambda c, s=size: jnp.zeros((s, *c.shape[1:]), c.dtype), ct
         )
-        for n in first
+        for n in every
         for size in sizes
+        if size != LARGEST
     }
-    gs = _read(p, first, sizes, levels - 1, ct, blank)
+    gs = _read(p, every, sizes, levels - 1, ct, blank)
 
     def step(i: Array, carry: Any) -> Any:
         gs, rest_carry = carry[0], carry[1:]
         done = _level_backward(p, pulls, rest, sizes, levels - i, gs, rest_carry)
-        return (_read(p, first, sizes, levels - i - 1, done[0], gs), *done)
+        return (_read(p, every, sizes, levels - i - 1, done[0], gs), *done)
 
     carry = jax.lax.fori_loop(1, levels, step, (gs, ct, buf, dres, dpay))
     gs, carry = carry[0], carry[1:]
