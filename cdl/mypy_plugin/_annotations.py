@@ -189,7 +189,15 @@ def analyze_plain(ctx: AnalyzeTypeContext) -> Type:
     return ctx.api.analyze_type(ctx.type.args[0])
 
 
-def shape_para_base(para: str, ctx: ClassDefContext) -> None:
+def shape_para_base(
+    para: str,
+    ctx: ClassDefContext,
+    alias: Callable[[Expression], Expression | None] | None = None,
+) -> None:
+    """The declared spaces of a `Para` subclass, with the shapes written in its base.
+
+    `alias` gives the definition of a type alias that the base names (None: not one).
+    """
     expr, info = ctx.reason, ctx.cls.info
     if not isinstance(expr, IndexExpr) or not isinstance(expr.index, TupleExpr):
         return
@@ -202,7 +210,7 @@ def shape_para_base(para: str, ctx: ClassDefContext) -> None:
     for k, base in enumerate(info.bases):
         if base.type.fullname == para and len(base.args) == len(expr.index.items):
             args = [
-                shape_expr(e, a, shapes.dim_type)
+                shape_expr(e, a, shapes.dim_type, alias)
                 for e, a in zip(expr.index.items, base.args, strict=True)
             ]
             shaped = base.copy_modified(args=args)
@@ -221,14 +229,21 @@ def shape_para_base(para: str, ctx: ClassDefContext) -> None:
 
 
 def shape_expr(
-    expr: Expression, analyzed: Type, dim_type: Callable[[Dim], Type]
+    expr: Expression,
+    analyzed: Type,
+    dim_type: Callable[[Dim], Type],
+    alias: Callable[[Expression], Expression | None] | None = None,
 ) -> Type:
     """`analyzed` with the shapes that the jaxtyping strings in `expr` give.
 
     mypy reads a type written as an expression (a base class, a type alias) without
     ``Annotated``'s metadata; `expr` is that expression and `analyzed` what mypy
-    made of it. `dim_type` gives a dimension's type argument.
+    made of it. `dim_type` gives a dimension's type argument; `alias`, the
+    definition of a type alias named in `expr` (read in its place).
     """
+    defined = alias(expr) if alias is not None else None
+    if defined is not None:
+        return shape_expr(defined, analyzed, dim_type, alias)
     t = get_proper_type(analyzed)
     if not isinstance(expr, IndexExpr) or not isinstance(
         expr.base, NameExpr | MemberExpr
@@ -242,11 +257,12 @@ def shape_expr(
         and isinstance(items[1], EllipsisExpr)
         and len(t.args) == 1
     ):
-        return t.copy_modified(args=[shape_expr(items[0], t.args[0], dim_type)])
+        return t.copy_modified(args=[shape_expr(items[0], t.args[0], dim_type, alias)])
     if isinstance(t, TupleType) and len(items) == len(t.items):
         return t.copy_modified(
             items=[
-                shape_expr(e, i, dim_type) for e, i in zip(items, t.items, strict=True)
+                shape_expr(e, i, dim_type, alias)
+                for e, i in zip(items, t.items, strict=True)
             ]
         )
     if (
@@ -262,7 +278,8 @@ def shape_expr(
     if isinstance(t, Instance) and len(items) == len(t.args):
         return t.copy_modified(
             args=[
-                shape_expr(e, a, dim_type) for e, a in zip(items, t.args, strict=True)
+                shape_expr(e, a, dim_type, alias)
+                for e, a in zip(items, t.args, strict=True)
             ]
         )
     return analyzed

@@ -10,7 +10,15 @@ guarded, so a failure inside the plugin falls back to mypy's own answer.
 from collections.abc import Callable
 from typing import TypeVar
 
-from mypy.nodes import MypyFile, SymbolNode, TypeAlias
+from mypy.nodes import (
+    Expression,
+    MemberExpr,
+    MypyFile,
+    NameExpr,
+    SymbolNode,
+    TypeAlias,
+    get_member_expr_fullname,
+)
 from mypy.options import Options
 from mypy.plugin import (
     AnalyzeTypeContext,
@@ -179,8 +187,27 @@ class CdlPlugin(Plugin):
     ) -> Callable[[ClassDefContext], None] | None:
         para = self.env.names[PARA]
         if fullname == para:
-            return lambda ctx: _annotations.shape_para_base(para, ctx)
+            return lambda ctx: _annotations.shape_para_base(
+                para, ctx, lambda expr: self._alias_of(ctx, expr)
+            )
         return None
+
+    def _alias_of(self, ctx: ClassDefContext, expr: Expression) -> Expression | None:
+        """The definition of the jaxtyping alias that `expr` names (None: not one)."""
+        name = (
+            expr.name
+            if isinstance(expr, NameExpr)
+            else get_member_expr_fullname(expr)
+            if isinstance(expr, MemberExpr)
+            else None
+        )
+        found = (
+            ctx.api.lookup_qualified(name, expr, suppress_errors=True) if name else None
+        )
+        node = found.node if found is not None else None
+        if not isinstance(node, TypeAlias):
+            return None
+        return self._aliases.definition(node.fullname, node)
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         env = self.env
