@@ -31,8 +31,8 @@ _Hidden = Float[Array, "hidden"]
 _HC = tuple[_Hidden, _Hidden]
 
 # Static sizes of a cell, for the mypy plugin: ``GRUCell[3, 4]`` is a morphism
-# ``f32[3] × f32[4] → f32[4]``. The base classes spell the jaxtyping annotations out
-# rather than use the aliases above: mypy erases the shape of an aliased annotation.
+# ``f32[3] × f32[4] → f32[4]``. The base classes spell the jaxtyping annotations out;
+# the plugin would read the aliases above in their place alike.
 _InDim = TypeVar("_InDim", covariant=True, default=Any)
 _HiddenDim = TypeVar("_HiddenDim", covariant=True, default=Any)
 
