@@ -115,7 +115,7 @@ def _cut_list(
         {"Cons": values},
         jnp.broadcast_to(jnp.arange(nat.width), (n, nat.width)),
     )
-    tags, payloads, _ = powers(nat, state, jnp.arange(n), n - 1, None)
+    tags, payloads, _ = powers(nat, state, jnp.arange(n), n - 1, n)
     ends = tags == nil
     first = jnp.where(ends.any(), jnp.argmax(ends), n).astype(jnp.int32)
     stop = first if length is None else jnp.minimum(length, first)
