@@ -2,12 +2,13 @@
 
 ``conv: cdl.Conv2d`` declares a field of any channels and no known kernel; the call
 that builds it in ``__init__`` (``self.conv = cdl.Conv2d(1, 8, 3, key=k)``) fixes
-both, and the plugin carries them on the call's type (see `._layers`). Where the
-field is read (``self.conv(x)``, ``self.conv >> ...``), the plugin gives it the type
-of that call, when the class's ``__init__`` assigns the field exactly once, outside
-any branch or loop, and mypy has already checked that assignment: the methods of
-the same module that come after ``__init__``, and code after the class. Elsewhere
-(another module's class, read from mypy's cache) the field has its declared type.
+both, and the plugin carries them on the call's type (see `._layers`). Where a
+field declared with its class alone is read (``self.conv(x)``, ``self.conv >> ...``),
+the plugin gives it the type of that call, when the class's ``__init__`` assigns the
+field exactly once, outside any branch or loop: functions and methods of the module
+wait for mypy to check ``__init__``. Elsewhere (code at the module's top level, which
+mypy checks before any function body; another module's class) the field has its
+declared type, as has a field declared with its spaces.
 """
 
 from mypy.checker import TypeChecker
@@ -30,7 +31,7 @@ from mypy.nodes import (
 )
 from mypy.plugin import AttributeContext
 from mypy.subtypes import is_subtype
-from mypy.types import Instance, Type, get_proper_type
+from mypy.types import AnyType, Instance, Type, get_proper_type
 
 from . import _calls
 
@@ -84,7 +85,7 @@ def field_type(
         return declared
     if not isinstance(get_proper_type(built), Instance):
         return declared
-    if not is_subtype(built, ctx.default_attr_type):
+    if not (_bare(ctx.default_attr_type) and is_subtype(built, ctx.default_attr_type)):
         return declared
     return _calls.forget_foreign(ctx.api, built) if forget else built
 
@@ -118,6 +119,18 @@ def _blocks(stmt: Statement) -> list[Block]:
         rest = [stmt.else_body, stmt.finally_body]
         return [stmt.body, *stmt.handlers, *(b for b in rest if b is not None)]
     return []
+
+
+def _bare(declared: Type) -> bool:
+    """Whether the field is declared with its class alone (``conv: cdl.Conv2d``).
+
+    A field declared with its spaces (``cdl.Para[Float[Array, "3"], ...]``) keeps
+    them: the call that built it knows no more.
+    """
+    t = get_proper_type(declared)
+    return isinstance(t, Instance) and all(
+        isinstance(get_proper_type(a), AnyType) for a in t.args
+    )
 
 
 def _wait(api: TypeChecker, init: FuncDef) -> None:
