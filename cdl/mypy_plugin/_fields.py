@@ -43,16 +43,30 @@ def built_in_init(info: TypeInfo, name: str) -> tuple[FuncDef, Expression] | Non
 
     **Returns:** ``__init__`` and the right-hand side of the assignment, when there
     is exactly one and it is a statement of the body itself (not inside a branch
-    or a loop).
+    or a loop). A class read from mypy's cache has no body: None.
+
+    >>> from mypy.nodes import Block, FuncDef, MDEF, SymbolTable, SymbolTableNode
+    >>> from mypy.nodes import ClassDef, TypeInfo
+    >>> cached = FuncDef.deserialize(FuncDef("__init__", [], Block([])).serialize())
+    >>> info = TypeInfo(SymbolTable(), ClassDef("Net", Block([])), "m")
+    >>> info.names["__init__"] = SymbolTableNode(MDEF, cached)
+    >>> built_in_init(info, "conv") is None
+    True
     """
     node = info.names.get("__init__")
     init = node.node if node is not None else None
     if isinstance(init, Decorator):
         init = init.func
-    if not isinstance(init, FuncDef) or not init.arguments or not init.body.body:
+    if not isinstance(init, FuncDef):
         return None
-    found = _assignments(init.body, init.arguments[0].variable.name, name)
-    if len(found) != 1 or found[0] not in init.body.body:
+    try:
+        arguments, body = init.arguments, init.body
+    except AttributeError:  # a definition read from mypy's cache
+        return None
+    if not arguments or not body.body:
+        return None
+    found = _assignments(body, arguments[0].variable.name, name)
+    if len(found) != 1 or found[0] not in body.body:
         return None
     return init, found[0].rvalue
 
