@@ -343,3 +343,78 @@ def test_a_function_rule_places_parameters_through_a_step() -> None:
     placed = jax.sharding.NamedSharding(learner.mesh, P("batch"))
     assert stepped.params.bias.sharding.is_equivalent_to(placed, 1)
     assert np.isfinite(loss)
+
+
+STATEFUL_WORKER = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    index, port, directory, out = sys.argv[1:5]
+    if index != "one":
+        jax.distributed.initialize(
+            f"localhost:{port}", num_processes=2, process_id=int(index))
+    import equinox as eqx, jax.numpy as jnp, numpy as np, optax
+    import cdl
+    from cdl.optics import Learner, SoftmaxCrossEntropy, accuracy, fit, from_optax
+
+    keys = jax.random.split(jax.random.key(3), 2)
+    model, state = eqx.nn.make_with_state(
+        lambda: (cdl.Linear(3, 8, key=keys[0]) @ cdl.Identity())
+        >> cdl.BatchNorm(8)
+        >> (cdl.Relu() >> cdl.Linear(8, 2, key=keys[1])) @ cdl.Identity())()
+    xs = jax.random.normal(jax.random.key(4), (32, 3)) * 2.0 + 1.0
+    ys = (xs[:, 0] > 1.0).astype(jnp.int32)
+    learner = Learner(model, SoftmaxCrossEntropy(), from_optax(optax.sgd(0.1)))
+    one = index == "one"
+    mine = slice(0, 32) if one else slice(16 * int(index), 16 * (int(index) + 1))
+    # Two processes: a run of 2 epochs ends, and a run of 4 resumes it.
+    for epochs in [4] if one else [2, 4]:
+        result = fit(learner, model, xs[mine], ys[mine], epochs=epochs,
+                     batch_size=8, key=jax.random.key(2), progress=False,
+                     model_state=state, metrics={"accuracy": accuracy},
+                     checkpoint=None if one else directory)
+    from jax.experimental.multihost_utils import process_allgather
+    trained = (result.state.params, result.state.model_state)
+    leaves = [np.asarray(leaf if one else process_allgather(leaf, tiled=True))
+              for leaf in jax.tree.leaves(trained)]
+    np.savez(out, *leaves)
+    with open(out + ".json", "w") as f:
+        json.dump(result.history, f)
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_processes_train_a_model_with_state_as_one(tmp_path: Path) -> None:
+    """Batch norm across processes: parameters, statistics and history as one's."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
+    worker = tmp_path / "stateful.py"
+    worker.write_text(STATEFUL_WORKER)
+    port = str(_free_port())
+    running = [
+        subprocess.Popen(
+            [sys.executable, str(worker), name, port, str(tmp_path / "run"),
+             str(tmp_path / f"{name}.npz")],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("0", "1", "one")
+    ]  # fmt: skip
+    for process in running:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-3000:]
+    one = np.load(tmp_path / "one.npz")
+    history = json.loads((tmp_path / "one.npz.json").read_text())
+    for name in ("0", "1"):
+        got = np.load(tmp_path / f"{name}.npz")
+        for key in one.files:
+            np.testing.assert_allclose(got[key], one[key], atol=1e-6)
+        theirs = json.loads((tmp_path / f"{name}.npz.json").read_text())
+        assert theirs.keys() == history.keys()
+        for metric, values in history.items():
+            np.testing.assert_allclose(theirs[metric], values, atol=1e-6)
+    assert sorted(os.listdir(tmp_path / "run")) == [
+        "epoch-00000003.ckpt",
+        "epoch-00000004.ckpt",
+    ]
