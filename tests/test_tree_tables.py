@@ -34,7 +34,7 @@ def as_layers(term):
     return cdl.Layer("Leaf", term, ())
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.lists(pairs(), min_size=1, max_size=5), st.sampled_from(["levels", "nodes"]))
 def test_pairs_give_the_table_of_their_terms(forest, strategy):
     fast = cdl.tree_table(cdl.TreeF, forest, forest=True, strategy=strategy)
@@ -63,7 +63,7 @@ def phrase(draw, depth=5):
     return head + " " + " ".join(kids) + ")"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(phrase(), min_size=1, max_size=4))
 def test_bracket_text_gives_the_table_of_its_terms(trees):
     text = "\n".join(t for t in trees if t.startswith("(")) or "(S a b)"
