@@ -283,8 +283,12 @@ def _level_backward(
     level: Array,
     gs: dict[tuple[str, int], Any],
     carry: Any,
+    deferred: frozenset[str] = frozenset(),
 ) -> Any:
     """Pull one level's cotangents `gs` back to its children, payloads and cells.
+
+    The parameters of the constructors in `deferred` get their cotangents after
+    the sweep, from every row at once (`deferred_parameters`).
 
     The cotangents were read out of `ct` before (`_read`): read in the same
     conditional that adds into `ct` in place, they would make XLA copy `ct` at
@@ -298,7 +302,8 @@ def _level_backward(
                 ct, buf, dres, dpay = carry
                 child, pull = pulls(name, k, buf)
                 dr, dp, dk = pull(g)
-                dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dr)}
+                if name not in deferred:
+                    dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dr)}
                 if jax.tree.leaves(dp):
                     added = jax.tree.map(
                         lambda a, d: _add_rows(a, d, k.slot), dpay[name], dp
@@ -384,17 +389,19 @@ def _add_rows(a: Array, d: Array, first: Array) -> Array:
 
 
 def backward(
-    p: _Pass, pulls: _Pulls, fixed: dict[str, Any], buf: Buffer | None, ct: Buffer
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    p: _Pass, pulls: _Pulls, fixed: dict[str, Any], buf: Buffer | None, ct: Buffer,
+    deferred: frozenset[str] = frozenset(),
+) -> tuple[dict[str, Any], dict[str, Any], Buffer]:  # fmt: skip
     """The cotangents of the cells' hoisted parameters and of the payloads.
 
     `buf`, the results buffer, is read by chunks whose cells run again (None if
-    every chunk's residuals were kept).
+    every chunk's residuals were kept). Also returns every row's cotangent; the
+    parameters of the constructors in `deferred` are left at zero.
     """
     sizes = chunks(p.table.widest)
     first, rest = _split_names(p)
-    # Cotangents are read for every constructor at every level (the level is
-    # data); cells are pulled back only where the constructor may occur.
+    # The top level (data: it may be the first) is read for every constructor;
+    # the loop reads the constructors of the other levels.
     every = tuple(c.name for c in p.algebra.functor.constructors)
     dres = {n: jax.tree.map(jnp.zeros_like, f) for n, f in fixed.items()}
     pay_d = eqx.filter(p.payloads, eqx.is_inexact_array)
@@ -412,14 +419,41 @@ def backward(
 
     def step(i: Array, carry: Any) -> Any:
         gs, rest_carry = carry[0], carry[1:]
-        done = _level_backward(p, pulls, rest, sizes, levels - i, gs, rest_carry)
-        return (_read(p, every, sizes, levels - i - 1, done[0], gs), *done)
+        done = _level_backward(
+            p, pulls, rest, sizes, levels - i, gs, rest_carry, deferred
+        )
+        return (_read(p, rest, sizes, levels - i - 1, done[0], gs), *done)
 
     carry = jax.lax.fori_loop(1, levels, step, (gs, ct, buf, dres, dpay))
     gs, carry = carry[0], carry[1:]
-    carry = _level_backward(p, pulls, first, sizes, jnp.int32(0), gs, carry)
-    _, _, dres, dpay = carry
-    return dres, dpay
+    # The first level's constructors are read once, after the sweep above them
+    # (a second read of a one-level table reads the same rows again).
+    gs = _read(p, first, sizes, jnp.int32(0), carry[0], gs)
+    carry = _level_backward(p, pulls, first, sizes, jnp.int32(0), gs, carry, deferred)
+    ct, _, dres, dpay = carry
+    return dres, dpay, ct
+
+
+def deferred_parameters(p: _Pass, keep: Keep, name: str, ct: Buffer, saved: Any) -> Any:
+    """The cotangent of constructor `name`'s hoisted parameters, from all rows.
+
+    Each row's cotangent is final once the sweep is done, and the forward pass
+    kept each row's residuals: one pullback over every row (other rows masked
+    to zero) contracts all rows in one product per weight, where the sweep
+    would compute and add one product per chunk.
+    """
+    c = p.algebra.functor.constructor(name)
+    rows = jax.tree.leaves(ct)[0].shape[0]
+    child = p.table.rows.children[:rows, : max(c.arity, 1)]
+    pay = jax.tree.map(
+        lambda q: jnp.zeros((rows, *q.shape[1:]), q.dtype), p.payloads[name]
+    )
+    mine = p.table.rows.tags[:rows] == p.algebra.functor.tag(name)
+    g = jax.tree.map(
+        lambda x: jnp.where(mine.reshape(-1, *[1] * (x.ndim - 1)), x, 0), ct
+    )
+    dr, _, _ = keep.pull(name, jnp.int32(0), child, pay, saved)(g)
+    return dr
 
 
 def evaluate(
@@ -534,8 +568,12 @@ def _evaluate(
         # its hoist.
         fixed, hoist_vjp, loose = cells(p)
         ps, local = chunk_cells(pd, loose)
-        pulls = _pulls(ps, local, fixed, keeping(ps, local, fixed), saved)
-        dres, dpd = backward(ps, pulls, fixed, buf, ct)
+        keep = keeping(ps, local, fixed)
+        pulls = _pulls(ps, local, fixed, keep, saved)
+        deferred = frozenset(n for n in fixed if keep.whole(n, _rows(ps)))
+        dres, dpd, ct = backward(ps, pulls, fixed, buf, ct, deferred)
+        for name in deferred:
+            dres[name] = deferred_parameters(ps, keep, name, ct, saved)
         dcells = {
             name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
         }

@@ -46,6 +46,7 @@ class Keep:
         sizes: tuple[int, ...],
     ) -> None:
         self.local, self.fixed, self.shapes = local, fixed, shapes
+        self.sizes = sizes
         self.layouts: dict[tuple[str, int], Axes] = {}
         self.rows: dict[str, list[jax.ShapeDtypeStruct]] = {}
         for name in shapes:
@@ -98,6 +99,29 @@ class Keep:
     def kept(self, name: str, size: int) -> bool:
         """Whether chunks of `size` rows keep their residuals."""
         return (name, size) in self.layouts
+
+    def whole(self, name: str, rows: int) -> bool:
+        """Whether one pullback over all `rows` rows reads `name`'s residuals.
+
+        True when every chunk keeps them in one layout (see
+        `_levels.deferred_parameters`).
+        """
+        if not all(self.kept(name, s) for s in self.sizes):
+            return False
+        if (name, rows) not in self.layouts:
+            at = self._residuals(name, rows)
+            axes = _row_axes(at, self._residuals(name, self.sizes[-1]))
+            if axes is None:
+                return False
+            row = [
+                struct(tuple(d for j, d in enumerate(a.shape) if j != ax), a.dtype)
+                for a, ax in zip(at, axes, strict=True)
+                if ax is not None
+            ]
+            if row != self.rows.get(name):
+                return False
+            self.layouts[name, rows] = axes
+        return True
 
     def empty(self, rows: int) -> dict[str, list[Array]]:
         """Zeroed row buffers, `rows` rows, per constructor."""
