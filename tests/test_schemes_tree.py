@@ -119,6 +119,24 @@ def test_gradient_matches_finite_differences_for_payloads_and_weights():
     )
 
 
+def test_a_fold_jitted_inside_a_gradient_equals_one_traced_with_it():
+    """`grad` of a `filter_jit`-ed fold: the whole table is traced by the jit."""
+    alg = tree_algebra(3)
+    table = cdl.tree_table(cdl.TreeF, ((0.5, -1.0), (0.3, (1.2, 0.7))))
+    fold = cdl.cata(alg)
+    jitted = eqx.filter_jit(fold)
+
+    def loss(leaves, scheme):
+        t = eqx.tree_at(lambda t: t.payloads["Leaf"], table, leaves)
+        return jnp.sum(scheme(t) ** 2)
+
+    leaves = jnp.asarray(table.payloads["Leaf"])
+    expected = jax.grad(loss)(leaves, fold)
+    got = jax.grad(loss)(leaves, jitted)
+    assert float(jnp.abs(expected).max()) > 1e-3
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("kept", [True, False])
 def test_tree_lstm_gradient_from_kept_residuals_or_cells_run_again(kept, monkeypatch):
     from cdl.schemes import _residuals

@@ -13,7 +13,7 @@ tables of one bucket share one program.
 
 import functools
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import equinox as eqx
 import jax
@@ -485,6 +485,14 @@ def _compiled(
     return _evaluate(algebra, table, subtrees=subtrees, every_node=every_node)
 
 
+class _Env(NamedTuple):
+    """What a fold reads besides its differentiated parameters and payloads."""
+
+    table: NodeTable
+    static: Algebra[Any]
+    pay_static: Any
+
+
 def _evaluate(
     algebra: Algebra[Any],
     table: NodeTable,
@@ -492,16 +500,25 @@ def _evaluate(
     subtrees: bool = False,
     every_node: bool = False,
 ) -> Any:
-    out_rows = table.nodes if every_node else table.roots
     template = carrier_template(algebra, table)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
     splits = _splits(algebra, table, template, subtrees)
+    # The custom VJP below closes over no array: the table and the algebra's
+    # undifferentiated arrays travel as an argument, so that a fold traced under
+    # one transformation (a `jit` inside a `grad`) leaks no tracer into another.
+    env_arrays, env_rest = eqx.partition((table, static, pay_static), eqx.is_array)
 
-    def hoisted(residuals: dict[str, Any]) -> Algebra[Any]:
+    def unpack(arrays: Any) -> _Env:
+        return _Env(*eqx.combine(arrays, env_rest))
+
+    def out_rows(env: _Env) -> Array:
+        return env.table.nodes if every_node else env.table.roots
+
+    def hoisted(env: _Env, residuals: dict[str, Any]) -> Algebra[Any]:
         cells = {n: Hoisted(r, splits[n][1]) for n, r in residuals.items()}
         out: Algebra[Any] = eqx.tree_at(
-            lambda a: a.cells, static, {**static.cells, **cells}
+            lambda a: a.cells, env.static, {**env.static.cells, **cells}
         )
         return out
 
@@ -516,15 +533,17 @@ def _evaluate(
             )
         return fixed, pull, loose
 
-    def chunk_cells(pd: Any, loose: dict[str, Any]) -> tuple[_Pass, Local]:
+    def chunk_cells(env: _Env, pd: Any, loose: dict[str, Any]) -> tuple[_Pass, Local]:
         """The pass over the table, and a chunk's cells on given parameters."""
-        ps = _Pass(hoisted({}), eqx.combine(pd, pay_static), table, subtrees)
+        ps = _Pass(
+            hoisted(env, {}), eqx.combine(pd, env.pay_static), env.table, subtrees
+        )
 
         def local(name: str, r: Any, pay: Any, kids: Any, child: Array) -> Any:
             q = eqx.tree_at(
                 lambda x: x.algebra,
                 ps,
-                hoisted({name: eqx.combine(r, loose[name])}),
+                hoisted(env, {name: eqx.combine(r, loose[name])}),
             )
             return _cells(q, name, pay, kids, child)
 
@@ -537,29 +556,35 @@ def _evaluate(
         )  # fmt: skip
 
     @jax.custom_vjp
-    def run(p: Any, pd: Any) -> Any:
-        alg = hoisted({n: s[0](p.cells[n]) for n, s in splits.items()})
+    def run(p: Any, pd: Any, arrays: Any) -> Any:
+        env = unpack(arrays)
+        alg = hoisted(env, {n: s[0](p.cells[n]) for n, s in splits.items()})
         buf = forward(
-            _Pass(alg, eqx.combine(pd, pay_static), table, subtrees), template
+            _Pass(alg, eqx.combine(pd, env.pay_static), env.table, subtrees),
+            template,
         )
-        return jax.tree.map(lambda b: b[out_rows], buf)
+        return jax.tree.map(lambda b: b[out_rows(env)], buf)
 
-    def run_fwd(p: Any, pd: Any) -> tuple[Any, Any]:
+    def run_fwd(p: Any, pd: Any, arrays: Any) -> tuple[Any, Any]:
+        env = unpack(arrays)
         fixed, _, loose = cells(p)
-        ps, local = chunk_cells(pd, loose)
+        ps, local = chunk_cells(env, pd, loose)
         keep = keeping(ps, local, fixed)
         step = _kept(keep)
         buf, saved = forward(ps, template, step, keep.empty(_rows(ps)))
         every = all(keep.kept(n, s) for n in fixed for s in chunks(table.widest))
-        return jax.tree.map(lambda b: b[out_rows], buf), (
-            p, pd, None if every else buf, saved,
+        return jax.tree.map(lambda b: b[out_rows(env)], buf), (
+            p, pd, arrays, None if every else buf, saved,
         )  # fmt: skip
 
-    def run_bwd(res: Any, g: Any) -> tuple[Any, Any]:
-        p, pd, buf, saved = res
+    def run_bwd(res: Any, g: Any) -> tuple[Any, Any, None]:
+        p, pd, arrays, buf, saved = res
+        env = unpack(arrays)
         ct = jax.tree.map(
             lambda t, gi: (
-                jnp.zeros((_rows_of(table), *t.shape), t.dtype).at[out_rows].add(gi)
+                jnp.zeros((_rows_of(env.table), *t.shape), t.dtype)
+                .at[out_rows(env)]
+                .add(gi)
             ),
             template,
             g,
@@ -567,7 +592,7 @@ def _evaluate(
         # The gradient flows to each cell's hoisted parameters, then once through
         # its hoist.
         fixed, hoist_vjp, loose = cells(p)
-        ps, local = chunk_cells(pd, loose)
+        ps, local = chunk_cells(env, pd, loose)
         keep = keeping(ps, local, fixed)
         pulls = _pulls(ps, local, fixed, keep, saved)
         deferred = frozenset(n for n in fixed if keep.whole(n, _rows(ps)))
@@ -580,10 +605,10 @@ def _evaluate(
         for name, vjp in hoist_vjp.items():
             (dcells[name],) = vjp(dres[name])
         dp = eqx.tree_at(lambda a: a.cells, jax.tree.map(jnp.zeros_like, p), dcells)
-        return dp, dpd
+        return dp, dpd, None
 
     run.defvjp(run_fwd, run_bwd)
-    return run(params, pay_diff)
+    return run(params, pay_diff, env_arrays)
 
 
 def _kept(keep: Keep) -> "Step":
