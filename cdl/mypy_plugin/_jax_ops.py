@@ -441,9 +441,11 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     if isinstance(fun, Instance) and (
         para is None or not fun.type.has_base(para.fullname)
     ):
-        # A module with ``__call__`` (an ``eqx.Module``) maps as its call does.
+        # A module with ``__call__`` (an ``eqx.Module``) maps as its call does; an
+        # untyped ``__call__`` (jax's ``jax.jit(f)``) keeps mypy's own type, which
+        # calls it without ``disallow_untyped_calls``'s error.
         call = get_proper_type(find_member("__call__", fun, fun))
-        if isinstance(call, CallableType):
+        if isinstance(call, CallableType) and not call.implicit:
             fun = call
     if axes is not None and isinstance(fun, CallableType) and batched:
         if len(axes) != len(fun.arg_types):

@@ -5,7 +5,8 @@ from typing import Any as _Any
 # Shaped signatures of jax.numpy.linalg (cdl): batch axes B before the matrix axes.
 # Decompositions return jax's own result tuples, unshaped. As with any overloaded
 # function, mypy first fits the result to the type expected where it is used; when
-# that fails, the last overload answers with an unshaped Array (never an error).
+# that fails, the last overload answers with an unshaped Array (never an error);
+# ``norm``'s takes anything, as jax's jit-wrapped ``norm`` does (a callback of pytrees).
 from typing import Any, Literal, TypeVar, overload
 
 from typing_extensions import TypeVarTuple, Unpack
@@ -40,7 +41,7 @@ def norm(
 ) -> Array[()]: ...
 @overload
 def norm(
-    x: ArrayLike, ord: Any = None, axis: None | tuple[int, ...] | int = None, keepdims: bool = False
+    x: Any, ord: Any = None, axis: None | tuple[int, ...] | int = None, keepdims: bool = False
 ) -> Array: ...
 @overload
 def vector_norm(
