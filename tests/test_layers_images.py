@@ -135,3 +135,22 @@ def test_layer_arguments_are_checked() -> None:
         cdl.RMSNorm(-1)
     with pytest.raises(ValueError, match="Upsample: scale must be a positive int"):
         cdl.Upsample(0)
+
+
+@pytest.mark.parametrize(
+    ("pool", "shape"),
+    [
+        (cdl.MaxPool2d(3), (2, 2, 5)),
+        (cdl.AvgPool2d((2, 4), padding=(0, 1)), (1, 3, 1)),
+        (cdl.MaxPool1d(4, padding=1), (3, 1)),
+        (cdl.AvgPool1d(6), (2, 5)),
+    ],
+)
+def test_a_window_larger_than_the_padded_input_is_refused(pool, shape) -> None:
+    x = jnp.ones(shape)
+    with pytest.raises(cdl.SpaceError, match="is larger than the padded input"):
+        pool(x)
+    with pytest.raises(cdl.CompositionError, match="is larger than the padded input"):
+        (cdl.Identity() >> pool).output_space(cdl.space_of(x))
+    # one size larger fits
+    assert pool(jnp.ones(tuple(n + 2 for n in shape))).size > 0

@@ -19,20 +19,38 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._errors import CompositionError, SpaceError
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
+from . import _messages
 from ._arguments import natural_ints, positive_ints
 
 
+def _oversized(
+    sizes: tuple[Dim, ...], kernel: tuple[int, ...], padding: tuple[int, ...]
+) -> tuple[int, int, int] | None:
+    """The first (window, size, padding) whose window exceeds the padded size."""
+    for size, k, p in zip(sizes, kernel, padding, strict=True):
+        if isinstance(size, int) and size + 2 * p < k:
+            return k, size, p
+    return None
+
+
 def pooled_space(
-    cod: Space, dom: Space, kernel: tuple[int, ...], stride: tuple[int, ...],
-    padding: tuple[int, ...],
+    label: str, cod: Space, dom: Space, kernel: tuple[int, ...],
+    stride: tuple[int, ...], padding: tuple[int, ...],
 ) -> Space:  # fmt: skip
-    """`cod` with the spatial sizes that the input sizes in `dom` determine."""
+    """`cod` with the spatial sizes that the input sizes in `dom` determine.
+
+    A window larger than a padded input size raises `cdl.CompositionError`.
+    """
     if not (isinstance(cod, TensorSpace) and isinstance(dom, TensorSpace)):
         return cod
     if len(dom.shape) != len(cod.shape):
         return cod
+    over = _oversized(dom.shape[1:], kernel, padding)
+    if over is not None:
+        raise CompositionError(_messages.kernel_over_input(label, *over))
     dims: list[Dim] = [cod.shape[0]]
     for size, k, s, p, out in zip(
         dom.shape[1:], kernel, stride, padding, cod.shape[1:], strict=True
@@ -79,14 +97,23 @@ class _Pool(eqx.Module):
         """``name(k)`` or ``name(kh×kw)``."""
         return f"{name}({'×'.join(str(k) for k in self.kernel_size)})"
 
+    def fits(self, x: Array) -> None:
+        """Raise `cdl.SpaceError` when a window is larger than `x`'s padded size."""
+        over = _oversized(tuple(x.shape[1:]), self.kernel_size, self.padding)
+        if over is not None:
+            label = self.describe(type(self).__name__)
+            raise SpaceError(_messages.kernel_over_input(label, *over))
+
     def max(self, x: Array) -> Array:
         """The largest entry of each window (padding never wins)."""
+        self.fits(x)
         return _window(
             x, -jnp.inf, jax.lax.max, self.kernel_size, self.stride, self.padding
         )
 
     def mean(self, x: Array) -> Array:
         """The mean of each window, padding counted as zeros."""
+        self.fits(x)
         total = _window(
             x, 0.0, jax.lax.add, self.kernel_size, self.stride, self.padding
         )
@@ -118,7 +145,12 @@ class MaxPool1d(_Pool, Para[Float[Array, "c length"], Float[Array, "c out_length
     def output_space(self, dom: Space) -> Space:
         """The output length follows from the input length."""
         return pooled_space(
-            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+            self.label,
+            super().output_space(dom),
+            dom,
+            self.kernel_size,
+            self.stride,
+            self.padding,
         )
 
     def __call__(self, x: Float[Array, "c length"]) -> Float[Array, "c out_length"]:
@@ -152,7 +184,12 @@ class AvgPool1d(_Pool, Para[Float[Array, "c length"], Float[Array, "c out_length
     def output_space(self, dom: Space) -> Space:
         """The output length follows from the input length."""
         return pooled_space(
-            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+            self.label,
+            super().output_space(dom),
+            dom,
+            self.kernel_size,
+            self.stride,
+            self.padding,
         )
 
     def __call__(self, x: Float[Array, "c length"]) -> Float[Array, "c out_length"]:
@@ -193,7 +230,12 @@ class MaxPool2d(
     def output_space(self, dom: Space) -> Space:
         """The output height and width follow from the input's."""
         return pooled_space(
-            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+            self.label,
+            super().output_space(dom),
+            dom,
+            self.kernel_size,
+            self.stride,
+            self.padding,
         )
 
     def __call__(
@@ -236,7 +278,12 @@ class AvgPool2d(
     def output_space(self, dom: Space) -> Space:
         """The output height and width follow from the input's."""
         return pooled_space(
-            super().output_space(dom), dom, self.kernel_size, self.stride, self.padding
+            self.label,
+            super().output_space(dom),
+            dom,
+            self.kernel_size,
+            self.stride,
+            self.padding,
         )
 
     def __call__(
