@@ -162,6 +162,7 @@ def test_generated_config_names_the_plugin_and_the_stubs() -> None:
     assert "[mypy-cdl.*]\nignore_errors = True" in config
 
 
+@pytest.mark.slow
 def test_demo_addition_prints_the_table_and_writes_both_pictures(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "bellman_ford.py"
 
 
@@ -17,6 +19,7 @@ def load() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_min_aggregation_generalises_to_larger_graphs_and_sum_does_not() -> None:
     errors = load().main(
         train_graphs=24, test_graphs=4, test_sizes=(16, 64), steps=300, hidden=16
