@@ -347,3 +347,25 @@ def test_a_jitted_step_compiles_once_per_bucket_over_fresh_forests():
     # One compile per bucket met, not one per table: forests of 18 to 66 nodes
     # meet two (32 and 64 rows).
     assert step._cache_size() == len({t.capacity for t in tables}) <= 2
+
+
+def test_auto_strategy_runs_chains_node_by_node():
+    # A chain-like tree (one node a level above the leaves) is laid out node by
+    # node; a bushy forest and a small chain keep their levels; all fold alike.
+    def spine(n):
+        t = 0.0
+        for i in range(n):
+            t = (float(i), t)
+        return t
+
+    alg = tree_algebra(0)
+    chain = cdl.tree_table(cdl.TreeF, spine(40))
+    assert chain.widest == 1 and chain.depth == 40
+    assert cdl.tree_table(cdl.TreeF, spine(20)).widest > 1
+    bushy = [((float(i), 1.0), (2.0, 3.0)) for i in range(20)]
+    assert cdl.tree_table(cdl.TreeF, bushy, forest=True).widest > 1
+    levels = cdl.tree_table(cdl.TreeF, spine(40), strategy="levels")
+    assert levels.widest > 1 and levels.depth == 40
+    np.testing.assert_allclose(
+        cdl.cata(alg)(chain), cdl.cata(alg)(levels), rtol=1e-5, atol=1e-6
+    )
