@@ -5,11 +5,8 @@ from ._automata import (
     FiniteMealyCell as FiniteMealyCell,
     Mealy as Mealy,
     Moore as Moore,
-    encoder_decoder as encoder_decoder,
-    unfold as unfold,
 )
 from ._brackets import bracket_table as bracket_table, read_brackets as read_brackets
-from ._cata import cata as cata
 from ._cells import (
     ElmanCell as ElmanCell,
     GRUCell as GRUCell,
@@ -46,12 +43,6 @@ from ._generalised import (
     gcata as gcata,
     ghylo as ghylo,
 )
-from ._hoist import (
-    chrono as chrono,
-    hoist as hoist,
-    postpro as postpro,
-    prepro as prepro,
-)
 from ._list import (
     ListAlgebra as ListAlgebra,
     ListCoalgebra as ListCoalgebra,
@@ -60,10 +51,30 @@ from ._list import (
     batch_lists as batch_lists,
     foldl as foldl,
 )
-from ._monadic import cataM as cataM
 from ._natural import Natural as Natural, Slot as Slot, choose as choose
 from ._plain import Case as Case, Function as Function
-from ._shortcut import coelgot as coelgot, dyna as dyna, elgot as elgot
+from ._schemes import (
+    ana as ana,
+    apo as apo,
+    cata as cata,
+    cataM as cataM,
+    chrono as chrono,
+    coelgot as coelgot,
+    dyna as dyna,
+    elgot as elgot,
+    encoder_decoder as encoder_decoder,
+    futu as futu,
+    histo as histo,
+    hoist as hoist,
+    hylo as hylo,
+    mutu as mutu,
+    para as para,
+    postpro as postpro,
+    prepro as prepro,
+    unfold as unfold,
+    upwards as upwards,
+    zygo as zygo,
+)
 from ._tree import (
     Algebra as Algebra,
     NodeTable as NodeTable,
@@ -71,19 +82,5 @@ from ._tree import (
     Subtree as Subtree,
     tree_table as tree_table,
 )
-from ._tree_folds import (
-    History as History,
-    histo as histo,
-    mutu as mutu,
-    para as para,
-    upwards as upwards,
-    zygo as zygo,
-)
-from ._unfold import (
-    Coalgebra as Coalgebra,
-    Unfolded as Unfolded,
-    ana as ana,
-    apo as apo,
-    futu as futu,
-    hylo as hylo,
-)
+from ._tree_folds import History as History
+from ._unfold import Coalgebra as Coalgebra, Unfolded as Unfolded

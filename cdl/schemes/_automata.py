@@ -20,16 +20,12 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from .._para import Compose, Para
+from .._para import Para
 from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
-from . import _messages
-from ._list import ListAlgebra, foldl
 
 _I = TypeVar("_I")
 _O = TypeVar("_O")
 _S = TypeVar("_S")
-_E = TypeVar("_E")
-_A = TypeVar("_A")
 
 
 def _stream_space(element: Space) -> Space:
@@ -69,24 +65,6 @@ class Unfold(Para[_S, Any], Generic[_S, _O]):
 
         _, outputs = jax.lax.scan(body, seed, None, length=self.length)
         return outputs
-
-
-def unfold(coalgebra: Para[_S, tuple[_O, _S]], length: int) -> Unfold[_S, _O]:
-    """Unfold a seed with a stream coalgebra ``S → O × S``: an unfolding RNN.
-
-    **Arguments:** `coalgebra`, a `cdl.Para` from a state to an output and the next
-    state (e.g. `DecoderCell`); `length`, how many outputs to take.
-
-    **Returns:** a `cdl.Para` from seeds to ``[length, *output_shape]`` arrays.
-
-    >>> import jax, jax.numpy as jnp, cdl
-    >>> decoder = cdl.unfold(cdl.DecoderCell(4, 3, key=jax.random.key(0)), 5)
-    >>> decoder.dom, decoder.cod
-    (float[4], float[5,3])
-    """
-    if length < 1:
-        raise ValueError(_messages.bad_size("unfold", length))
-    return Unfold(coalgebra, length)
 
 
 _Hidden = Float[Array, "hidden"]
@@ -132,31 +110,6 @@ class DecoderCell(Para[_Hidden, tuple[_Out, _Hidden]]):
         """One output and the next state."""
         nxt = jnp.tanh(self.w @ h + self.b)
         return self.v @ nxt + self.c, nxt
-
-
-def encoder_decoder(
-    encoder: ListAlgebra[_E, _A],
-    decoder: Para[_A, tuple[_O, _A]],
-    length: int,
-) -> Para[Any, Any]:
-    """An encoder–decoder: fold the input into a code, then unfold the code.
-
-    This is ``foldl(encoder) >> unfold(decoder, length)``: a catamorphism followed
-    by an anamorphism through the carrier (a *metamorphism*), each one scan.
-
-    **Arguments:** `encoder`, a `ListAlgebra` (e.g. a GRU's); `decoder`, a stream
-    coalgebra on the same carrier; `length`, the number of outputs.
-
-    **Returns:** a `cdl.Para` from input lists to output arrays.
-
-    >>> import jax, jax.numpy as jnp, cdl
-    >>> enc = cdl.ListAlgebra(jnp.zeros(8), cdl.GRUCell(2, 8, key=jax.random.key(0)))
-    >>> dec = cdl.DecoderCell(8, 2, key=jax.random.key(1))
-    >>> seq2seq = cdl.encoder_decoder(enc, dec, 4)
-    >>> seq2seq(jnp.ones((6, 2))).shape
-    (4, 2)
-    """
-    return Compose(foldl(encoder), unfold(decoder, length))
 
 
 class Mealy(Para[Any, Any], Generic[_I, _O, _S]):

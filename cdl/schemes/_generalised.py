@@ -38,12 +38,11 @@ import equinox as eqx
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _list, _messages
-from ._cata import cata
 from ._functor import Layer
 from ._list import ListAlgebra, ListCoalgebra
+from ._schemes import ana, apo, cata, futu, histo, para, zygo
 from ._tree import Algebra, tree_table
-from ._tree_folds import histo, para, zygo
-from ._unfold import Coalgebra, ana, apo, futu
+from ._unfold import Coalgebra
 
 _A = TypeVar("_A")
 _S = TypeVar("_S")

@@ -1,4 +1,4 @@
-"""`prepro`, `postpro` and `hoist` for any polynomial functor; `chrono` on lists.
+"""How `cdl.prepro`, `cdl.postpro`, `cdl.hoist` and `cdl.chrono` run, for any functor.
 
 `prepro` and `postpro` apply a natural transformation of the functor at every
 layer below the first: before folding (`prepro`: Haskell's ``prepro k f = f . fmap
@@ -33,7 +33,7 @@ from jaxtyping import Array
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
-from ._functor import Functor, Layer, ListF
+from ._functor import Functor, Layer
 from ._levels import evaluate
 from ._list import (
     Ana,
@@ -48,10 +48,9 @@ from ._list import (
 from ._natural import Natural, State, powers
 from ._terms import _cons_payloads, is_list_functor, list_algebra
 from ._tree import Algebra, NodeTable, tree_table
-from ._unfold import Coalgebra, TreeAna, Unfolded, Widths, _widths, fold
+from ._unfold import Coalgebra, TreeAna, Unfolded, fold
 
 _shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
-_E = TypeVar("_E")
 _A = TypeVar("_A")
 _S = TypeVar("_S")
 
@@ -76,7 +75,7 @@ def _iterated(eta: Para[Any, Any], values: Any, n: int) -> Any:
     return out
 
 
-def _natural(scheme: str, eta: Any, functor: Functor) -> Para[Any, Any] | Natural:
+def as_natural(scheme: str, eta: Any, functor: Functor) -> Para[Any, Any] | Natural:
     """`eta` as a map on list elements (a `cdl.Para`) or a natural transformation."""
     if isinstance(eta, Natural):
         nat = eta
@@ -168,80 +167,6 @@ class Prepro(Para[Any, _A], Generic[_A]):
             data = tree_table(algebra.functor, data, forest=isinstance(data, list))
         result: _A = _table_prepro(self.label, nat, algebra, data, self.max_depth)
         return result
-
-
-def prepro(
-    eta: Any,
-    algebra: ListAlgebra[_E, _A] | Algebra[_A],
-    *,
-    max_depth: int | None = None,
-) -> Prepro[_A]:
-    """The prepromorphism: a fold that transforms each layer below the first.
-
-    Haskell's ``prepro k alg = alg . fmap (prepro k alg . hoist k) . project``:
-    before the fold reaches a layer at depth `i`, the natural transformation
-    `eta` has been applied to it `i` times, and its changes of constructor
-    re-shape what is folded (``Cons x _ | x > 10 -> Nil`` ends a list at the
-    first element that, transformed, is over 10). On lists
-    ``prepro(eta, algebra)([x0, x1, x2])`` with a map on elements is
-    ``cata(algebra)([x0, eta(x1), eta(eta(x2))])``: a discount or a decay.
-
-    **Arguments:**
-
-    - `eta`: a natural transformation of the algebra's functor: a function of
-      layers (match on the functor's patterns, return a layer whose children are
-      the given layer's, `cdl.choose` where a constructor depends on data), or
-      for lists a `cdl.Para` ``E → E`` on elements.
-    - `algebra`: a `cdl.ListAlgebra`, or a `cdl.Algebra` of any polynomial functor.
-
-    - `max_depth`: for tables, a bound on their depth (a deeper table raises,
-      also under `jax.jit`).
-
-    **Returns:** a `cdl.Para` from what the algebra's `cdl.cata` folds (lists;
-    node tables, terms or `cdl.Unfolded`s) to the carrier. Over a table, `eta`
-    runs one vectorised step on every node per level of depth: as many as the
-    depth when the table is known (called outside `jax.jit`, the scheme compiles
-    itself once per bucket of tables), at most `max_depth` under `jax.jit`, and
-    without it up to the table's capacity, in blocks of about its square root:
-    blocks past the depth are skipped, and a gradient keeps one state per block.
-
-    A discounted return ``r0 + γ r1 + γ² r2 + …``, with γ = 0.5:
-
-    >>> import jax.numpy as jnp, cdl
-    >>> from jaxtyping import Array, Float
-    >>> class Discount(cdl.Para[Float[Array, ""], Float[Array, ""]]):
-    ...     def __call__(self, r):
-    ...         return 0.5 * r
-    >>> total = cdl.ListAlgebra(jnp.float32(0.0), cdl.Add())
-    >>> cdl.prepro(Discount(), total)(jnp.array([1.0, 2.0, 4.0, 8.0]))
-    Array(4., dtype=float32)
-
-    The sum of a tree whose leaves are halved once per level of depth:
-
-    >>> Leaf, Node = cdl.TreeF.patterns
-    >>> def shrink(layer):
-    ...     match layer:
-    ...         case Leaf(x):
-    ...             return Leaf(x / 2)
-    ...         case Node(l, r):
-    ...             return Node(l, r)
-    >>> def total(layer):
-    ...     match layer:
-    ...         case Leaf(x):
-    ...             return x
-    ...         case Node(a, b):
-    ...             return a + b
-    >>> cdl.prepro(shrink, cdl.Algebra(cdl.TreeF, total))(
-    ...     Node(Leaf(8.0), Node(Leaf(8.0), Leaf(8.0))))
-    Array(8., dtype=float32)
-    """
-    if max_depth is not None and max_depth < 0:
-        raise ValueError(_messages.bad_size("prepro's depth", max_depth))
-    if isinstance(algebra, ListAlgebra):
-        return Prepro(_natural("prepro", eta, ListF), algebra, max_depth)
-    if isinstance(algebra, Algebra):
-        return Prepro(_natural("prepro", eta, algebra.functor), algebra, max_depth)
-    raise TypeError(_messages.not_an_algebra("prepro", algebra))
 
 
 def _row_depths(scheme: str, table: NodeTable) -> Array:
@@ -506,108 +431,11 @@ class Postpro(Para[_S, Any], Generic[_S]):
         return PaddedList(values, out.length, out.truncated)
 
 
-def postpro(
-    eta: Any,
-    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
-    max_size: int | None = None,
-    *,
-    max_depth: int | None = None,
-    max_width: Widths | None = None,
-) -> Postpro[_S]:
-    """The postpromorphism: an unfold that transforms each layer below the first.
-
-    Haskell's ``postpro k coalg = embed . fmap (hoist k . postpro k coalg) .
-    coalg``: the layer unfolded at depth `i` is passed through the natural
-    transformation `eta` `i` times, and a change of constructor re-shapes the
-    result (``Cons x _ | x > 10 -> Nil`` ends the list at the first element that,
-    transformed, is over 10). An unfold cut off by its bounds is no longer
-    `truncated` when the transformation ends it before the cut.
-
-    **Arguments:** `eta`, as for `cdl.prepro`; `coalgebra`, a
-    `cdl.ListCoalgebra` with `max_size`, or a `cdl.Coalgebra` of any functor
-    and `max_depth`, `max_width` (see `cdl.ana`).
-
-    **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s or
-    `cdl.Unfolded`s.
-
-    Powers of two, each doubled once per position:
-
-    >>> import jax.numpy as jnp, cdl
-    >>> from jaxtyping import Array, Float
-    >>> class Double(cdl.Para[Float[Array, ""], Float[Array, ""]]):
-    ...     def __call__(self, x):
-    ...         return 2 * x
-    >>> ones = cdl.ListCoalgebra(cdl.Copy(), lambda s: s > 1)
-    >>> cdl.postpro(Double(), ones, max_size=4)(jnp.float32(1.0)).values
-    Array([1., 2., 4., 8.], dtype=float32)
-
-    The naturals from 1, each doubled once per position, ended at the first
-    over 10: the infinite unfold is cut by the transformation, not by `max_size`:
-
-    >>> Nil, Cons = cdl.ListF.patterns
-    >>> def double(layer):
-    ...     match layer:
-    ...         case Cons(x, rest):
-    ...             return cdl.choose(2 * x > 10, Nil(), Cons(2 * x, rest))
-    ...         case _:
-    ...             return layer
-    >>> nat = cdl.ListCoalgebra(lambda n: (n, n + 1), lambda n: False)
-    >>> out = cdl.postpro(double, nat, max_size=8)(jnp.int32(1))
-    >>> out.to_list(), bool(out.truncated)
-    ([Array(1, dtype=int32), Array(4, dtype=int32)], False)
-    """
-    if isinstance(coalgebra, Coalgebra):
-        widths = _widths("postpro", max_depth, max_width, max_size)
-        return Postpro(
-            _natural("postpro", eta, coalgebra.functor), coalgebra, 0, widths
-        )
-    if not isinstance(coalgebra, ListCoalgebra) or max_size is None:
-        raise TypeError(_messages.list_needs_size("postpro"))
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("postpro", max_size))
-    return Postpro(_natural("postpro", eta, ListF), coalgebra, max_size, ())
-
-
-def hoist(functor: Functor, eta: Callable[[Layer[Any]], Any]) -> Callable[[Any], Any]:
-    """Apply a natural transformation at every layer (Haskell's ``hoist``).
-
-    ``hoist eta = cata (embed . eta)``: each layer is transformed once; a change
-    of constructor re-shapes the structure (``Cons x _ -> Nil`` drops the rest).
-    A term (a `cdl.Layer` of terms) is walked iteratively on the host, a
-    `cdl.choose` decided on its concrete payloads; an `cdl.Unfolded` is
-    transformed on every node at once, inside `jax.jit`. Between the
-    representations of one functor's data (Haskell's ``refix``),
-    `cdl.tree_table` stores a term as a table and `cdl.Unfolded.to_terms` reads
-    an unfold back as a term; ``project`` and ``embed`` of a term are its layer
-    itself (a term *is* its top layer of terms).
-
-    **Arguments:** `functor`; `eta`, a function of its layers (see
-    `cdl.choose`).
-
-    **Returns:** the function from terms to terms, and from `cdl.Unfolded`s to
-    `cdl.Unfolded`s.
-
-    >>> import cdl
-    >>> Leaf, Node = cdl.TreeF.patterns
-    >>> def mirror(layer):
-    ...     match layer:
-    ...         case Node(l, r):
-    ...             return Node(r, l)
-    ...         case _:
-    ...             return layer
-    >>> cdl.hoist(cdl.TreeF, mirror)(Node(Leaf(1), Node(Leaf(2), Leaf(3)))) == Node(
-    ...     Node(Leaf(3), Leaf(2)), Leaf(1))
-    True
-    """
-    nat = _natural("hoist", eta, functor)
-    assert isinstance(nat, Natural)
-
-    def transform(data: Any) -> Any:
-        if isinstance(data, Unfolded):
-            return transformed(nat, data, np.ones(data.max_depth, np.int64))
-        return _hoist_term(nat, data)
-
-    return transform
+def hoisted(nat: Natural, data: Any) -> Any:
+    """`data`, a term or an `Unfolded`, with `nat` applied at every layer."""
+    if isinstance(data, Unfolded):
+        return transformed(nat, data, np.ones(data.max_depth, np.int64))
+    return _hoist_term(nat, data)
 
 
 def _hoist_term(nat: Natural, term: Any) -> Layer[Any]:
@@ -646,36 +474,3 @@ class Chrono(Para[_S, _A], Generic[_S, _A]):
     def __call__(self, seed: _S) -> _A:
         """Unfold `seed`, then fold the list with the look-back."""
         return self.fold(self.unfold(seed))
-
-
-def chrono(unfold: Futu[_S], fold: Histo[_A]) -> Chrono[_S, _A]:
-    """The chronomorphism: a futumorphism followed by a histomorphism.
-
-    The unfold may build several elements ahead (``cdl.futu``) and the fold may look
-    back at several earlier results (``cdl.histo``): one unfold scan, then one fold
-    scan over its elements (a right fold needs them all before it starts).
-
-    **Arguments:** `unfold`, built by `cdl.futu`; `fold`, built by `cdl.histo`.
-
-    **Returns:** a `cdl.Para` from seeds to the fold's carrier.
-
-    Run-length decode ``(value, count)`` pairs, then sum with a look-back of two:
-
-    >>> import jax.numpy as jnp, cdl
-    >>> from jaxtyping import Array, Float, Int
-    >>> pairs = jnp.array([[1.0, 2.0], [3.0, 1.0]])
-    >>> class Expand(cdl.Para[Int[Array, ""], tuple[Int[Array, ""],
-    ...                       Float[Array, "2"], Int[Array, ""]]]):
-    ...     def __call__(self, i):
-    ...         value, count = pairs[i]
-    ...         return count.astype(jnp.int32), jnp.full(2, value), i + 1
-    >>> class Last2(cdl.Para[tuple[Float[Array, ""], tuple[Float[Array, ""],
-    ...                      Float[Array, ""]]], Float[Array, ""]]):
-    ...     def __call__(self, x):
-    ...         e, (r1, r2) = x
-    ...         return e + r1
-    >>> decode = cdl.futu(Expand(), lambda i: i >= 2, max_size=4)
-    >>> cdl.chrono(decode, cdl.histo(jnp.float32(0.0), Last2(), 2))(jnp.int32(0))
-    Array(5., dtype=float32)
-    """
-    return Chrono(unfold, fold)

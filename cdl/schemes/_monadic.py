@@ -1,4 +1,4 @@
-"""`cataM`: the monadic fold of host-side data, its monad a `returns` container.
+"""How `cdl.cataM` folds host-side data, its monad a `returns` container.
 
 Haskell's ``cataM :: (Traversable f, Monad m) => (f a -> m a) -> Fix f -> m a``
 sequences the children's effects, left to right, before the layer's own. Here the
@@ -49,61 +49,32 @@ def _as_term(functor: Functor, data: Any) -> Any:
     return term
 
 
-def cataM(  # noqa: N802
-    functor: Functor, algebra: Callable[[Layer[Any]], Any]
-) -> Callable[[Any], Any]:
-    """The monadic catamorphism of a term (a `cdl.Layer` of terms) on the host.
-
-    The children's containers are sequenced left to right with ``bind``; the
-    algebra is called on the layer of their values and returns a container. A
-    `Failure` (or `Nothing`) stops the fold there. The walk is iterative, so
-    terms of any depth fold.
-
-    **Arguments:** `functor`; `algebra`, a function from a layer of values to a
-    `returns` container of a value.
-
-    **Returns:** the fold, a function from terms (or, for a list functor, Python
-    lists) to containers.
-
-    >>> import cdl
-    >>> from returns.maybe import Nothing, Some
-    >>> Nil, Cons = cdl.ListF.patterns
-    >>> def positive_sum(layer):
-    ...     match layer:
-    ...         case Nil():
-    ...             return Some(0)
-    ...         case Cons(x, rest):
-    ...             return Some(x + rest) if x > 0 else Nothing
-    >>> cdl.cataM(cdl.ListF, positive_sum)([1, 2, 3]), cdl.cataM(
-    ...     cdl.ListF, positive_sum)([1, -2, 3])
-    (<Some: 6>, <Nothing>)
-    """
-
-    def fold(data: Any) -> Any:
-        stack: list[tuple[Any, bool]] = [(_as_term(functor, data), False)]
-        done: list[Any] = []
-        while stack:
-            term, expanded = stack.pop()
-            if not isinstance(term, Layer):
-                raise TypeError(_messages.not_a_term(functor.name, term))
-            n = len(term.children)
-            if not expanded:
-                functor.check(term)
-                stack.append((term, True))
-                stack.extend((child, False) for child in reversed(term.children))
-                continue
-            kids, done[len(done) - n :] = done[len(done) - n :] if n else [], []
-            if not kids:
-                done.append(algebra(Layer(term.constructor, term.payload, ())))
-                continue
-            layer = term
-            done.append(
-                _sequenced(kids).bind(
-                    lambda values, layer=layer: algebra(
-                        Layer(layer.constructor, layer.payload, values)
-                    )
+def fold_monadic(
+    functor: Functor, algebra: Callable[[Layer[Any]], Any], data: Any
+) -> Any:
+    """The monadic fold of `data` by `algebra`, walked iteratively on the host."""
+    stack: list[tuple[Any, bool]] = [(_as_term(functor, data), False)]
+    done: list[Any] = []
+    while stack:
+        term, expanded = stack.pop()
+        if not isinstance(term, Layer):
+            raise TypeError(_messages.not_a_term(functor.name, term))
+        n = len(term.children)
+        if not expanded:
+            functor.check(term)
+            stack.append((term, True))
+            stack.extend((child, False) for child in reversed(term.children))
+            continue
+        kids, done[len(done) - n :] = done[len(done) - n :] if n else [], []
+        if not kids:
+            done.append(algebra(Layer(term.constructor, term.payload, ())))
+            continue
+        layer = term
+        done.append(
+            _sequenced(kids).bind(
+                lambda values, layer=layer: algebra(
+                    Layer(layer.constructor, layer.payload, values)
                 )
             )
-        return done[-1]
-
-    return fold
+        )
+    return done[-1]

@@ -1,4 +1,4 @@
-"""`dyna`, `elgot` and `coelgot` on lists: an unfold and a fold in two scans.
+"""How `cdl.dyna`, `cdl.elgot` and `cdl.coelgot` run on lists: two scans each.
 
 Each is a hylomorphism of the list functor whose list is never handed out, and
 whose cut-off (the coalgebra not stopped after `max_size` elements) raises, also
@@ -23,7 +23,6 @@ from jaxtyping import Array, Bool
 
 from .._para import Para
 from .._space import Space, SpaceVar
-from . import _messages
 from ._list import (
     Cata,
     Histo,
@@ -69,43 +68,6 @@ class Dyna(Para[_S, _A], Generic[_S, _A]):
         )
 
 
-def dyna(
-    nil: _A,
-    cons: Callable[[tuple[_E, tuple[_A, ...]]], _A],
-    depth: int,
-    coalgebra: ListCoalgebra[_E, _S],
-    max_size: int,
-) -> Dyna[_S, _A]:
-    """The dynamorphism: unfold a seed, then fold with a look-back of `depth`.
-
-    ``dyna(nil, cons, depth, coalg, max_size) == histo(nil, cons, depth) ∘ ana(coalg,
-    max_size)``; the cell gets ``(element, (r1, …, r_depth))`` as in `cdl.histo`.
-
-    **Arguments:** `nil`, `cons` and `depth`, as for `cdl.histo`; `coalgebra`, a
-    `cdl.ListCoalgebra`; `max_size`, the most elements unfolded.
-
-    **Returns:** a `cdl.Para` from seeds to the carrier; it raises (also under
-    `jax.jit`) when the coalgebra has not stopped after `max_size` elements.
-
-    Climbing `n` stairs one, two or three at a time (each count from the three
-    before it; the empty staircase, past the end, counts once):
-
-    >>> import jax.numpy as jnp, cdl
-    >>> down = cdl.ListCoalgebra(lambda n: (n, n - 1), lambda n: n <= 0)
-    >>> def climb(p):
-    ...     n, (a, b, c) = p
-    ...     return a + jnp.where(n > 1, b, 0) + jnp.where(n > 2, c, 0)
-    >>> cdl.dyna(1, climb, 3, down, 20)(jnp.int32(4))
-    Array(7, dtype=int32, weak_type=True)
-    """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("dyna", max_size))
-    if depth < 1:
-        raise ValueError(_messages.bad_size("dyna's look-back", depth))
-    histo = Histo(nil, as_cell(cons, "dyna's cons"), depth)
-    return Dyna(histo, coalgebra, max_size)
-
-
 class Elgot(Para[_S, _A], Generic[_E, _S, _A]):
     """Elgot algebra's hylomorphism, with an early exit; built by `cdl.elgot`."""
 
@@ -147,40 +109,6 @@ class Elgot(Para[_S, _A], Generic[_E, _S, _A]):
         return refuse(self.label, cut, self.max_size, out)
 
 
-def elgot(
-    algebra: ListAlgebra[_E, _A],
-    coalgebra: ListCoalgebra[_E, _S],
-    exit: Callable[[_S], Bool[Array, ""]],
-    result: Callable[[_S], _A],
-    max_size: int,
-) -> Elgot[_E, _S, _A]:
-    """The Elgot hylomorphism: an unfold that may end with a result of its own.
-
-    Haskell's ``elgot alg coalg`` with ``coalg :: s -> Either a (ListF e s)``: from a
-    seed for which ``exit(seed)`` holds the rest is not unfolded, and the fold
-    starts from ``result(seed)`` there instead of `nil` (the ``Left``).
-
-    **Arguments:** `algebra`, a `cdl.ListAlgebra`; `coalgebra`, a
-    `cdl.ListCoalgebra`; `exit` and `result`, functions of the seed; `max_size`.
-
-    **Returns:** a `cdl.Para` from seeds to the carrier; it raises (also under
-    `jax.jit`) when neither `stop` nor `exit` held within `max_size` elements.
-
-    The product of ``n, n-1, …, 1`` that stops at the first zero factor:
-
-    >>> import jax.numpy as jnp, cdl
-    >>> times = cdl.ListAlgebra(1.0, lambda p: p[0] * p[1])
-    >>> xs = jnp.array([3.0, 2.0, 0.0, 5.0])
-    >>> walk = cdl.ListCoalgebra(lambda i: (xs[i], i + 1), lambda i: i >= 4)
-    >>> product = cdl.elgot(times, walk, lambda i: xs[i] == 0, lambda i: 0.0, 8)
-    >>> product(jnp.int32(0)), product(jnp.int32(3))
-    (Array(0., dtype=float32), Array(5., dtype=float32))
-    """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("elgot", max_size))
-    return Elgot(algebra, coalgebra, exit, as_cell(result, "elgot's result"), max_size)
-
-
 class Coelgot(Para[_S, _A], Generic[_S, _A]):
     """Hylomorphism whose cells also see the seeds; built by `cdl.coelgot`."""
 
@@ -217,31 +145,3 @@ class Coelgot(Para[_S, _A], Generic[_S, _A]):
         algebra = ListAlgebra(self.nil, as_cell(cell, "coelgot's cons"))
         out: _A = Cata(algebra)(PaddedList(elements, length))
         return refuse(self.label, cut, self.max_size, out)
-
-
-def coelgot(
-    nil: _A,
-    cons: Callable[[tuple[_S, tuple[_E, _A]]], _A],
-    coalgebra: ListCoalgebra[_E, _S],
-    max_size: int,
-) -> Coelgot[_S, _A]:
-    """The co-Elgot hylomorphism: a fold whose cells also see the seeds.
-
-    Haskell's ``coelgot :: ((s, ListF e a) -> a) -> (s -> ListF e s) -> s -> a``:
-    the cell gets ``(seed, (element, result_on_the_rest))``.
-
-    **Arguments:** `nil`, the result at the end; `cons`, the cell; `coalgebra`, a
-    `cdl.ListCoalgebra`; `max_size`.
-
-    **Returns:** a `cdl.Para` from seeds to the carrier; it raises (also under
-    `jax.jit`) when the coalgebra has not stopped after `max_size` elements.
-
-    >>> import jax.numpy as jnp, cdl
-    >>> down = cdl.ListCoalgebra(lambda n: (n * n, n - 1), lambda n: n <= 0)
-    >>> weighted = cdl.coelgot(0, lambda p: p[0] * p[1][0] + p[1][1], down, 10)
-    >>> weighted(jnp.int32(3))  # 3·9 + 2·4 + 1·1
-    Array(36, dtype=int32)
-    """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("coelgot", max_size))
-    return Coelgot(nil, as_cell(cons, "coelgot's cons"), coalgebra, max_size)

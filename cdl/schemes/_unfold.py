@@ -32,7 +32,7 @@ agree with the plain recursion ``cata(alg)(ana(coalg)(s)) = alg(fmap(…)(coalg(
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar
 
 import equinox as eqx
 import jax
@@ -42,15 +42,12 @@ from jaxtyping import Array, Bool, Int
 
 from .._para import Para
 from .._space import Space, SpaceVar
-from . import _list, _messages
+from . import _messages
 from ._functor import Functor, Layer
-from ._list import ListCoalgebra, PaddedList
 from ._tree import Algebra, NodeTable, tree_table
 
 _A = TypeVar("_A")
-_E = TypeVar("_E")
 _S = TypeVar("_S")
-_L = TypeVar("_L")
 
 _Sprout = tuple[Array, dict[str, Any], Any, Array]
 """One layer, normalised: tag, payloads, children (seeds ``[k, ...]``), count."""
@@ -112,7 +109,7 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
 
     def __check_init__(self) -> None:
         if not isinstance(self.functor, Functor):
-            raise TypeError(f"a Coalgebra needs a Functor, not {self.functor!r}.")
+            raise TypeError(_messages.not_a_functor("a Coalgebra", self.functor))
 
     def signature(self) -> tuple[Space, Space]:
         """``S → F(S)``; `S` is left open (unchecked pytrees)."""
@@ -663,75 +660,7 @@ class TreeFutu(_TreeUnfold[_S], Generic[_S]):
         return _grow(functor, expand, (jnp.bool_(False), seed, blank), self.widths)
 
 
-@overload
-def ana(coalgebra: ListCoalgebra[_E, _S], max_size: int) -> _list.Ana[_E, _S]: ...
-
-
-@overload
-def ana(
-    coalgebra: Coalgebra[_S], *, max_depth: int, max_width: Widths
-) -> TreeAna[_S]: ...
-
-
-def ana(
-    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
-    max_size: int | None = None,
-    *,
-    max_depth: int | None = None,
-    max_width: Widths | None = None,
-) -> _list.Ana[_E, _S] | TreeAna[_S]:
-    """The anamorphism: unfold a seed into a recursive structure.
-
-    For a `cdl.ListCoalgebra`, see the list version: one scan, at most `max_size`
-    elements, a `cdl.PaddedList` out. For a `Coalgebra` of any polynomial functor
-    the unfold runs level by level: at each depth the step is `vmap`ped over the
-    frontier of seeds (`max_width` slots), the children's seeds are compacted into
-    the next frontier, for `max_depth` levels, in one `jax.lax.scan`. A branch
-    stops at a constructor without recursive fields; if a level overflows or the
-    last level still has children, the result's `truncated` flag is set. The step
-    runs on every slot of every level (and the fold runs every cell on every
-    slot), so the cost is the sum of the widths: give `max_width` as one width per
-    level where levels differ (a balanced tree doubles), as one int otherwise.
-    Runs of levels of one width share a `jax.lax.scan`; the others are traced one
-    by one.
-
-    **Arguments:** `coalgebra`; `max_size` (lists), or `max_depth` and
-    `max_width` (an int, or a sequence of `max_depth` ints; all at least 1).
-
-    **Returns:** a `cdl.Para` from seeds to `cdl.PaddedList`s or `Unfolded`s.
-
-    A complete binary tree of height 2, and its breadth-first arrays:
-
-    >>> import jax.numpy as jnp, cdl
-    >>> def grow(h):
-    ...     return jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 1, h - 1])
-    >>> tree = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3, max_width=4)(
-    ...     jnp.int32(2))
-    >>> tree.tags
-    Array([[1, 0, 0, 0],
-           [1, 1, 0, 0],
-           [0, 0, 0, 0]], dtype=int32)
-    >>> tree.children[1]
-    Array([[ 0,  1],
-           [ 2,  3],
-           [-1, -1],
-           [-1, -1]], dtype=int32)
-
-    With one width per level, a level costs only its own width:
-
-    >>> exact = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3,
-    ...                 max_width=(1, 2, 4))(jnp.int32(2))
-    >>> exact.widths, bool((exact.tags == tree.tags).all())
-    ((1, 2, 4), True)
-    """
-    if isinstance(coalgebra, Coalgebra):
-        return TreeAna(coalgebra, _widths("ana", max_depth, max_width, max_size))
-    if max_size is None or max_depth is not None or max_width is not None:
-        raise TypeError(_messages.list_needs_size("ana"))
-    return _list.ana(coalgebra, max_size)
-
-
-def _widths(
+def level_widths(
     scheme: str, max_depth: int | None, max_width: Widths | None, extra: object = None
 ) -> tuple[int, ...]:
     if max_depth is None or max_width is None or extra is not None:
@@ -753,219 +682,3 @@ def _describe(widths: tuple[int, ...]) -> str:
     if len(set(widths)) == 1:
         return f"max_depth={len(widths)}, max_width={widths[0]}"
     return f"max_width={widths}"
-
-
-@overload
-def hylo(
-    algebra: _list.ListAlgebra[_E, _A],
-    coalgebra: ListCoalgebra[_E, _S],
-    max_size: int,
-    *,
-    accumulate: bool = False,
-) -> _list.Hylo[_E, _S, _A]: ...
-
-
-@overload
-def hylo(
-    algebra: Algebra[_A],
-    coalgebra: Coalgebra[_S],
-    *,
-    max_depth: int,
-    max_width: Widths,
-) -> TreeHylo[_S, _A]: ...
-
-
-def hylo(
-    algebra: _list.ListAlgebra[_E, _A] | Algebra[_A],
-    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
-    max_size: int | None = None,
-    *,
-    accumulate: bool = False,
-    max_depth: int | None = None,
-    max_width: Widths | None = None,
-) -> _list.Hylo[_E, _S, _A] | TreeHylo[_S, _A]:
-    """The hylomorphism ``cata(algebra) ∘ ana(coalgebra)``, never exposing the middle.
-
-    For lists see the list version (`max_size`, `accumulate`). For an `Algebra`
-    and a `Coalgebra` of one polynomial functor: the level-by-level unfold, then
-    the level-by-level fold, inside one call; the result is the carrier at the
-    root. Since the structure is not returned, a cut-off unfold raises (also under
-    `jax.jit`): raise `max_depth` or `max_width` then.
-
-    **Arguments:** `algebra`; `coalgebra`; `max_size` (lists), or `max_depth` and
-    `max_width`.
-
-    **Returns:** a `cdl.Para` from seeds to the carrier. Raises `TypeError` for an
-    algebra and a coalgebra of different functors.
-
-    The depth of a rose tree (every node `n` has ``min(n, 3)`` children):
-
-    >>> import jax.numpy as jnp, cdl
-    >>> from jaxtyping import Array, Float, Bool
-    >>> class Depth(cdl.Para[tuple[Float[Array, ""], tuple[Float[Array, "3"],
-    ...                      Bool[Array, "3"]]], Float[Array, ""]]):
-    ...     def __call__(self, x):
-    ...         _, (kids, mask) = x
-    ...         return 1 + jnp.where(mask, kids, 0.0).max()
-    >>> def count_down(n):
-    ...     return 0, {"Node": n.astype(float)}, jnp.stack([n - 1, n - 2, n - 3]), n
-    >>> rose = cdl.RoseF(3)
-    >>> depth = cdl.hylo(cdl.Algebra(rose, carrier=jnp.float32(0), Node=Depth()),
-    ...                  cdl.Coalgebra(rose, count_down), max_depth=8, max_width=64)
-    >>> depth(jnp.int32(5))
-    Array(6., dtype=float32)
-    """
-    if isinstance(coalgebra, Coalgebra):
-        if not isinstance(algebra, Algebra):
-            raise TypeError(_messages.mixed_hylo(algebra, coalgebra))
-        widths = _widths("hylo", max_depth, max_width, max_size)
-        return TreeHylo(algebra, coalgebra, widths)
-    if max_size is None or max_depth is not None or max_width is not None:
-        raise TypeError(_messages.list_needs_size("hylo"))
-    if not isinstance(algebra, _list.ListAlgebra):
-        raise TypeError(_messages.list_needs_size("hylo"))
-    return _list.hylo(algebra, coalgebra, max_size, accumulate=accumulate)
-
-
-@overload
-def apo(
-    coalgebra: ListCoalgebra[_E, _S],
-    finish: Callable[[_S], Bool[Array, ""]],
-    tail: Callable[[_S], PaddedList],
-    max_size: int,
-) -> _list.Apo[_E, _S]: ...
-
-
-@overload
-def apo(
-    coalgebra: Coalgebra[_S],
-    finish: Callable[[_S], Bool[Array, ""]],
-    tail: Callable[[_S], Int[Array, ""]],
-    source: Unfolded,
-    /,
-    *,
-    max_depth: int,
-    max_width: Widths,
-) -> TreeApo[_S]: ...
-
-
-def apo(
-    coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
-    finish: Callable[[_S], Bool[Array, ""]],
-    tail: Callable[[_S], Any],
-    max_size: int | Unfolded | None = None,
-    *,
-    max_depth: int | None = None,
-    max_width: Widths | None = None,
-) -> _list.Apo[_E, _S] | TreeApo[_S]:
-    """The apomorphism: an unfold whose branches may end in a finished structure.
-
-    For lists see the list version. For a `Coalgebra` of any polynomial functor
-    the finished structures are subtrees of a given `source` (an `Unfolded`), and
-    the scheme copies them: a seed for which ``finish(seed)`` holds becomes a copy
-    of the subtree of `source` at flat index ``tail(seed)`` (see `Unfolded.at`),
-    laid out level by level like the rest; the step's output is not used for the
-    copied nodes (it is still computed on their slots, as on every slot). This is
-    the ``Left`` of ``S → F(T + S)`` with `T` the subtrees of `source`; copying
-    what is left of an existing tree is what insertion into a search tree needs.
-
-    **Arguments:** `coalgebra`; `finish` and `tail`, functions of a seed; `source`
-    (given by position, in the place of the list version's `max_size`), an
-    `Unfolded` of the same functor; `max_depth`, `max_width`.
-
-    **Returns:** a `cdl.Para` from seeds to `Unfolded`s.
-
-    Inserting 5 into a search tree: the path to the new leaf is unfolded, the
-    subtrees beside it are copied (a seed is a node of the old tree and whether
-    to copy it):
-
-    >>> import jax.numpy as jnp, cdl
-    >>> bst = cdl.polynomial("BST", Tip="", Bin="a x x")
-    >>> def build(lo_hi):  # a balanced tree of the keys lo..hi-1, times 2
-    ...     lo, hi = lo_hi[0], lo_hi[1]
-    ...     mid = (lo + hi) // 2
-    ...     seeds = jnp.stack([jnp.stack([lo, mid]), jnp.stack([mid + 1, hi])])
-    ...     return jnp.where(lo < hi, 1, 0), {"Bin": 2 * mid}, seeds
-    >>> old = cdl.ana(cdl.Coalgebra(bst, build), max_depth=4, max_width=8)(
-    ...     jnp.array([0, 3]))
-    >>> def insert(seed):
-    ...     tag, payloads, kids, _ = old.at(seed[0])
-    ...     left = jnp.stack([kids[0], (5 > payloads["Bin"]).astype(jnp.int32)])
-    ...     right = jnp.stack([kids[1], (5 < payloads["Bin"]).astype(jnp.int32)])
-    ...     at_tip = tag == 0
-    ...     tip = jnp.stack([seed[0], jnp.int32(1)])
-    ...     seeds = jnp.where(at_tip, jnp.stack([tip, tip]), jnp.stack([left, right]))
-    ...     return 1, {"Bin": jnp.where(at_tip, 5, payloads["Bin"])}, seeds
-    >>> new = cdl.apo(cdl.Coalgebra(bst, insert), lambda s: s[1] == 1,
-    ...               lambda s: s[0], old, max_depth=5, max_width=8)(jnp.array([0, 0]))
-    >>> def keys(t):
-    ...     return [] if t.constructor == "Tip" else (
-    ...         keys(t.children[0]) + [int(t.payload)] + keys(t.children[1]))
-    >>> keys(old.to_terms()), keys(new.to_terms())
-    ([0, 2, 4], [0, 2, 4, 5])
-    """
-    if isinstance(coalgebra, Coalgebra):
-        if not isinstance(max_size, Unfolded):
-            raise TypeError(_messages.apo_needs_source(max_size))
-        widths = _widths("apo", max_depth, max_width)
-        return TreeApo(coalgebra, widths, finish, tail, max_size)
-    if not isinstance(max_size, int) or max_depth is not None:
-        raise TypeError(_messages.list_needs_size("apo"))
-    return _list.apo(coalgebra, finish, tail, max_size)
-
-
-@overload
-def futu(
-    step: Para[_S, tuple[Int[Array, ""], _L, _S]],
-    stop: Callable[[_S], Bool[Array, ""]],
-    max_size: int,
-) -> _list.Futu[_S]: ...
-
-
-@overload
-def futu(step: Coalgebra[_S], *, max_depth: int, max_width: Widths) -> TreeFutu[_S]: ...
-
-
-def futu(
-    step: Para[Any, Any],
-    stop: Callable[[_S], Bool[Array, ""]] | None = None,
-    max_size: int | None = None,
-    *,
-    max_depth: int | None = None,
-    max_width: Widths | None = None,
-) -> _list.Futu[_S] | TreeFutu[_S]:
-    """The futumorphism: an unfold whose steps may build several levels at once.
-
-    For lists see the list version (`step`, `stop`, `max_size`). For a
-    `Coalgebra` of any polynomial functor, its step returns ``(top, below,
-    ahead)``: `top` is a layer ``(tag, payloads, seeds[, count])`` as for
-    `cdl.ana`; `below` holds `k` more such layers stacked along a first axis;
-    `ahead` ``bool[k]`` says which children are given as the layer ``below[j]``
-    (whose own children are then seeds) rather than as the seed ``seeds[j]``. A
-    look-ahead of two levels, ``S → F(S + F(S))``: the given layers are placed at
-    the next level as they are, the step's output on their slots unused. Deeper
-    look-ahead: carry what is pending in the seeds.
-
-    **Arguments:** `step`, a `Coalgebra` here; `max_depth`, `max_width`.
-
-    **Returns:** a `cdl.Para` from seeds to `Unfolded`s.
-
-    A complete binary tree grown two levels per step:
-
-    >>> import jax.numpy as jnp, cdl
-    >>> def two(h):
-    ...     node = (jnp.where(h == 0, 0, 1), {"Leaf": h}, jnp.stack([h - 2, h - 2]))
-    ...     below = (jnp.where(h > 1, 1, 0) * jnp.ones(2, jnp.int32),
-    ...              {"Leaf": jnp.stack([h - 1, h - 1])},
-    ...              jnp.broadcast_to(h - 2, (2, 2)))
-    ...     return node, below, jnp.broadcast_to(h > 0, (2,))
-    >>> tree = cdl.futu(cdl.Coalgebra(cdl.TreeF, two), max_depth=4, max_width=8)(
-    ...     jnp.int32(3))
-    >>> tree.valid.sum(axis=1)
-    Array([1, 2, 4, 8], dtype=int32)
-    """
-    if isinstance(step, Coalgebra):
-        return TreeFutu(step, _widths("futu", max_depth, max_width, stop or max_size))
-    if stop is None or max_size is None or max_depth is not None:
-        raise TypeError(_messages.list_needs_size("futu"))
-    return _list.futu(step, stop, max_size)
