@@ -212,7 +212,7 @@ def bracket_table(
     forest: bool = False,
     labels: bool = False,
     max_depth: int | None = None,
-    strategy: str = "levels",
+    strategy: str = "auto",
     buckets: Sequence[int] | str | None = DEFAULT_BUCKETS,
 ) -> Any:
     """Read bracketed parse trees straight into a `cdl.NodeTable`.
