@@ -83,4 +83,4 @@ from ._tree import (
     tree_table as tree_table,
 )
 from ._tree_folds import History as History
-from ._unfold import Coalgebra as Coalgebra, Unfolded as Unfolded
+from ._tree_unfolds import Coalgebra as Coalgebra, Unfolded as Unfolded

@@ -42,7 +42,7 @@ from ._functor import Layer
 from ._list import ListAlgebra, ListCoalgebra
 from ._schemes import ana, apo, cata, futu, histo, para, zygo
 from ._tree import Algebra, tree_table
-from ._unfold import Coalgebra
+from ._tree_unfolds import Coalgebra
 
 _A = TypeVar("_A")
 _S = TypeVar("_S")

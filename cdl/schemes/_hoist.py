@@ -48,7 +48,7 @@ from ._list import (
 from ._natural import Natural, State, powers
 from ._terms import _cons_payloads, is_list_functor, list_algebra
 from ._tree import Algebra, NodeTable, tree_table
-from ._unfold import Coalgebra, TreeAna, Unfolded, fold
+from ._tree_unfolds import Coalgebra, TreeAna, Unfolded, fold
 
 _shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
 _A = TypeVar("_A")

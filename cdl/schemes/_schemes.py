@@ -63,7 +63,7 @@ from ._tree_folds import (
     Upwards,
     same_functor,
 )
-from ._unfold import (
+from ._tree_unfolds import (
     Coalgebra,
     TreeAna,
     TreeApo,

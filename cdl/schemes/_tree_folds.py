@@ -39,7 +39,7 @@ from ._functor import Functor
 from ._levels import evaluate
 from ._terms import Term, fold_data
 from ._tree import Algebra, NodeTable, check_table
-from ._unfold import Unfolded, fold
+from ._tree_unfolds import Unfolded, fold
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
