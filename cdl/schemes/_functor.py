@@ -168,16 +168,10 @@ def polynomial(name: str, **constructors: str) -> Functor:
         recursive = [f for f in fields if f != "a"]
         variadic = [f for f in recursive if f.startswith("x*")]
         if payload > 1 or any(f != "x" for f in recursive if f not in variadic):
-            raise ValueError(
-                f"constructor {cname} of {name}: fields are 'a' (once), 'x' or "
-                f"'x*k', not {spec!r}."
-            )
+            raise ValueError(_messages.constructor_fields(name, cname, spec))
         if variadic:
             if len(recursive) != 1:
-                raise ValueError(
-                    f"constructor {cname} of {name}: 'x*k' must be its only "
-                    f"recursive field, not {spec!r}."
-                )
+                raise ValueError(_messages.variadic_not_alone(name, cname, spec))
             arity = int(variadic[0][2:])
         else:
             arity = len(recursive)

@@ -503,3 +503,24 @@ def law_methods(law: str) -> str:
         f"the distributive law {law} defines neither `fold` nor `lift` and "
         f"`extract`: a law of your own comonad defines `lift` and `extract`."
     )
+
+
+def constructor_fields(functor: str, constructor: str, spec: str) -> str:
+    """Text of the error raised for a constructor spec with unknown fields."""
+    return (
+        f"constructor {constructor} of {functor}: fields are 'a' (once), 'x' or "
+        f"'x*k', not {spec!r}."
+    )
+
+
+def variadic_not_alone(functor: str, constructor: str, spec: str) -> str:
+    """Text of the error raised when 'x*k' sits beside other recursive fields."""
+    return (
+        f"constructor {constructor} of {functor}: 'x*k' must be its only "
+        f"recursive field, not {spec!r}."
+    )
+
+
+def empty_variadic_needs_carrier() -> str:
+    """Text of the error raised for an empty variadic node without a carrier."""
+    return "an empty variadic node needs the algebra's `carrier`."

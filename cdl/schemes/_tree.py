@@ -809,7 +809,7 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
 def _stack_children(children: tuple[Any, ...], arity: int, carrier: Any) -> Any:
     template = children[0] if children else carrier
     if template is None:
-        raise ValueError("an empty variadic node needs the algebra's `carrier`.")
+        raise ValueError(_messages.empty_variadic_needs_carrier())
     rows = list(children) + [jax.tree.map(jnp.zeros_like, template)] * (
         arity - len(children)
     )
@@ -825,10 +825,7 @@ def carrier_template(algebra: Algebra[Any], table: NodeTable) -> Any:
             payload = jax.tree.map(lambda p: p[0], table.payloads[c.name])
             cell = algebra.cells[c.name]
             return eqx.filter_eval_shape(lambda x, cell=cell: cell(x), (payload, ()))
-    raise ValueError(
-        f"an algebra of {algebra.functor.name} has no nullary constructor to read "
-        f"its carrier from: pass `carrier=` an example value."
-    )
+    raise ValueError(_messages.no_carrier(algebra.functor.name))
 
 
 class Subtree(eqx.Module):
