@@ -142,7 +142,7 @@ def test_tree_lstm_gradient_from_kept_residuals_or_cells_run_again(kept, monkeyp
     from cdl.schemes import _residuals
 
     if not kept:  # every chunk's cells run again in the backward sweep
-        monkeypatch.setattr(_residuals.Keep, "kept", lambda self, name, size: False)
+        monkeypatch.setattr(_residuals.Keep, "kept", lambda self, name: False)
     k = jax.random.split(jax.random.key(3), 2)
     alg = cdl.Algebra(
         cdl.TreeF,

@@ -18,7 +18,26 @@ from .._para import Para
 from .._space import Space, SpaceVar
 
 Hoist = Callable[[Any], list[Array]]
-Body = Callable[[list[Array], Any], Any]
+
+
+class Body:
+    """The rest of a cell after `split`: a function of the residuals and the input.
+
+    It is kept as a jaxpr (`closed`, whose first `n_residuals` inputs are the
+    residuals and the rest the input's leaves), so that the level engine can find
+    where the parameters meet the input (`_sites.Sites`).
+    """
+
+    def __init__(
+        self, closed: jcore.ClosedJaxpr, n_residuals: int, in_def: Any, out_def: Any
+    ) -> None:
+        self.closed, self.n_residuals = closed, n_residuals
+        self.in_def, self.out_def = in_def, out_def
+        self._run = jcore.jaxpr_as_fun(closed)
+
+    def __call__(self, r: list[Array], x: Any) -> Any:
+        """The body on residuals `r` and one input `x`."""
+        return jax.tree.unflatten(self.out_def, self._run(*r, *jax.tree.leaves(x)))
 
 
 class Hoisted(Para[Any, Any]):
@@ -60,6 +79,7 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
 
     avals = [*jax.eval_shape(lambda: fixed_leaves), *jax.tree.leaves(example)]
     closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*avals)
+    out_def = jax.tree.structure(out_shape)
     jaxpr = closed.jaxpr
     known = set(jaxpr.invars[:n])
     free = set(jaxpr.constvars)
@@ -77,10 +97,7 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
         else:
             kept.append(eqn)
     if not hoisted:
-        return (
-            jax.tree.leaves,
-            lambda r, x: eqx.combine(jax.tree.unflatten(fixed_def, r), rest)(x),
-        )
+        return jax.tree.leaves, Body(closed, n, x_def, out_def)
     used = [v for e in kept for v in e.invars] + list(jaxpr.outvars)
     residuals = list(
         dict.fromkeys(v for v in used if isinstance(v, jcore.Var) and v in known)
@@ -94,14 +111,11 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
         jaxpr.effects,
     )
     hoist_fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(first, closed.consts))
-    body_fn = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(second, closed.consts))
-    out_def = jax.tree.structure(out_shape)
+    rest_closed = jcore.ClosedJaxpr(second, closed.consts)
+    body = Body(rest_closed, len(residuals), x_def, out_def)
 
     def hoist(f: Any) -> list[Array]:
         return list(hoist_fn(*jax.tree.leaves(f)))
-
-    def body(r: list[Array], x: Any) -> Any:
-        return jax.tree.unflatten(out_def, body_fn(*r, *jax.tree.leaves(x)))
 
     return hoist, body
 

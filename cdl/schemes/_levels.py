@@ -22,7 +22,8 @@ from jaxtyping import Array
 
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, split
-from ._residuals import Keep, Local, struct
+from ._residuals import Keep
+from ._sites import Sites, struct
 from ._tree import Algebra, NodeTable, carrier_template, cell_input
 
 Buffer = Any
@@ -130,6 +131,25 @@ def _cells(p: _Pass, name: str, pay: Any, kids: Any, child: Array) -> Any:
         return cell(cell_input(c, pay, kids, rows, size, views))
 
     return jax.vmap(one)(pay, kids, child)
+
+
+def _perturbed_cells(
+    p: _Pass, name: str, sites: Sites, pay: Any, kids: Any, child: Array,
+    eps: list[Array],
+) -> tuple[Any, list[Array]]:  # fmt: skip
+    """`_cells` with the cell's sites perturbed by `eps`; also the sites' inputs."""
+    c = p.algebra.functor.constructor(name)
+    cell = p.algebra.cells[name]
+    assert isinstance(cell, Hoisted)
+    views = p.table if p.subtrees else None
+    size = p.table.capacity
+
+    def one(pay: Any, kids: Any, rows: Array, eps: list[Array]) -> Any:
+        x = cell_input(c, pay, kids, rows, size, views)
+        return sites.run(cell.residuals, x, eps)
+
+    out: tuple[Any, list[Array]] = jax.vmap(one)(pay, kids, child, eps)
+    return out
 
 
 def _write(buf: Buffer, value: Any, first: Array) -> Buffer:
@@ -287,8 +307,9 @@ def _level_backward(
 ) -> Any:
     """Pull one level's cotangents `gs` back to its children, payloads and cells.
 
-    The parameters of the constructors in `deferred` get their cotangents after
-    the sweep, from every row at once (`deferred_parameters`).
+    The constructors in `deferred` add their sites' cotangents into their row
+    buffers instead; their parameters get their cotangents after the sweep
+    (`deferred_parameters`).
 
     The cotangents were read out of `ct` before (`_read`): read in the same
     conditional that adds into `ct` in place, they would make XLA copy `ct` at
@@ -299,10 +320,15 @@ def _level_backward(
         for count, k in _pieces(block, sizes):
 
             def chunk(carry: Any, k: _Chunk, g: Any, name: str = name) -> Any:
-                ct, buf, dres, dpay = carry
+                ct, buf, dres, dpay, dsite = carry
                 child, pull = pulls(name, k, buf)
                 dr, dp, dk = pull(g)
-                if name not in deferred:
+                if name in deferred:
+                    # The cotangents of the cells' sites, added: a chunk's rows
+                    # past its nodes carry zeros into slots of other levels.
+                    pairs = zip(dsite[name], dr, strict=True)
+                    dsite = {**dsite, name: [_add_rows(b, d, k.slot) for b, d in pairs]}
+                else:
                     dres = {**dres, name: jax.tree.map(jnp.add, dres[name], dr)}
                 if jax.tree.leaves(dp):
                     added = jax.tree.map(
@@ -310,7 +336,7 @@ def _level_backward(
                     )
                     dpay = {**dpay, name: added}
                 ct = jax.tree.map(lambda c, d: c.at[child].add(d), ct, dk)
-                return ct, buf, dres, dpay
+                return ct, buf, dres, dpay, dsite
 
             if k.size == LARGEST:
                 carry = _largest_backward(count, k, chunk, carry)
@@ -346,8 +372,13 @@ def _largest_backward(
 
 
 _Pulls = Callable[[str, _Chunk, Any], tuple[Array, Callable[[Any], Any]]]
-"""A chunk's children's rows and the pullback of its cells (from the results
-buffer, or from kept residuals)."""
+"""A chunk's children's rows and the pullback of its cells: from kept residuals
+to the cotangents of the sites, payloads and children, or, run again on the
+results buffer, to those of the parameters, payloads and children."""
+
+Local = Callable[[str, Any, Any, Any, Array], Any]
+"""A chunk's cells: ``(name, hoisted parameters, payloads, children's carriers,
+children's rows) -> carriers``, every argument but the parameters with a row axis."""
 
 
 def _pulls(
@@ -356,9 +387,9 @@ def _pulls(
     """Chunks' pullbacks: from the residuals `keep` saved, else run again."""
 
     def pulls(name: str, k: _Chunk, buf: Buffer) -> Any:
-        if keep.kept(name, k.size):
+        if keep.kept(name):
             child, pay = _structure(p, name, k)
-            return child, keep.pull(name, k.first, child, pay, saved)
+            return child, keep.pull(name, k.slot, child, pay, saved)
         child, pay, kids = _gather(p, name, k, buf)
         pay_d, pay_s = eqx.partition(pay, eqx.is_inexact_array)
         _, vjp = jax.vjp(
@@ -390,13 +421,14 @@ def _add_rows(a: Array, d: Array, first: Array) -> Array:
 
 def backward(
     p: _Pass, pulls: _Pulls, fixed: dict[str, Any], buf: Buffer | None, ct: Buffer,
-    deferred: frozenset[str] = frozenset(),
-) -> tuple[dict[str, Any], dict[str, Any], Buffer]:  # fmt: skip
+    deferred: frozenset[str], dsite: dict[str, list[Array]],
+) -> tuple[dict[str, Any], dict[str, Any], Buffer, dict[str, list[Array]]]:  # fmt: skip
     """The cotangents of the cells' hoisted parameters and of the payloads.
 
     `buf`, the results buffer, is read by chunks whose cells run again (None if
-    every chunk's residuals were kept). Also returns every row's cotangent; the
-    parameters of the constructors in `deferred` are left at zero.
+    every chunk's residuals were kept). Also returns every row's cotangent and,
+    added into `dsite`, the sites' cotangents of the constructors in `deferred`,
+    whose parameters are left at zero.
     """
     sizes = chunks(p.table.widest)
     first, rest = _split_names(p)
@@ -424,36 +456,51 @@ def backward(
         )
         return (_read(p, rest, sizes, levels - i - 1, done[0], gs), *done)
 
-    carry = jax.lax.fori_loop(1, levels, step, (gs, ct, buf, dres, dpay))
+    carry = jax.lax.fori_loop(1, levels, step, (gs, ct, buf, dres, dpay, dsite))
     gs, carry = carry[0], carry[1:]
     # The first level's constructors are read once, after the sweep above them
     # (a second read of a one-level table reads the same rows again).
     gs = _read(p, first, sizes, jnp.int32(0), carry[0], gs)
     carry = _level_backward(p, pulls, first, sizes, jnp.int32(0), gs, carry, deferred)
-    ct, _, dres, dpay = carry
-    return dres, dpay, ct
+    ct, _, dres, dpay, dsite = carry
+    return dres, dpay, ct, dsite
 
 
-def deferred_parameters(p: _Pass, keep: Keep, name: str, ct: Buffer, saved: Any) -> Any:
-    """The cotangent of constructor `name`'s hoisted parameters, from all rows.
+def deferred_parameters(
+    p: _Pass, keep: Keep, name: str, dsite: list[Array], saved: Any
+) -> Any:
+    """The cotangent of constructor `name`'s hoisted parameters, from all its nodes.
 
-    Each row's cotangent is final once the sweep is done, and the forward pass
-    kept each row's residuals: one pullback over every row (other rows masked
-    to zero) contracts all rows in one product per weight, where the sweep
-    would compute and add one product per chunk.
+    The sweep added each node's sites' cotangents at its payload slot, and the
+    forward pass kept the sites' inputs there: the constructor's nodes fill its
+    first slots, so a loop over them in chunks of the largest size contracts
+    each node once (`Keep.parameters`), where the sweep would compute and add
+    one product per chunk of every level.
     """
-    c = p.algebra.functor.constructor(name)
-    rows = jax.tree.leaves(ct)[0].shape[0]
-    child = p.table.rows.children[:rows, : max(c.arity, 1)]
-    pay = jax.tree.map(
-        lambda q: jnp.zeros((rows, *q.shape[1:]), q.dtype), p.payloads[name]
-    )
-    mine = p.table.rows.tags[:rows] == p.algebra.functor.tag(name)
-    g = jax.tree.map(
-        lambda x: jnp.where(mine.reshape(-1, *[1] * (x.ndim - 1)), x, 0), ct
-    )
-    dr, _, _ = keep.pull(name, jnp.int32(0), child, pay, saved)(g)
-    return dr
+    tag = p.algebra.functor.tag(name)
+    size = chunks(p.table.widest)[0]
+    rows = dsite[0].shape[0] if dsite else size
+    count = jnp.sum(p.table.blocks[:, tag, 1])
+
+    def chunk(i: Array, acc: Any) -> Any:
+        # The last chunk may start early to stay in the buffers; its slots
+        # already counted are masked out.
+        start = jnp.minimum(i * size, rows - size)
+        slots = start + jnp.arange(size)
+        valid = (slots >= i * size) & (slots < count)
+        cts = [
+            jnp.where(
+                valid.reshape(-1, *[1] * (b.ndim - 1)),
+                jax.lax.dynamic_slice_in_dim(b, start, size),
+                0,
+            )
+            for b in dsite
+        ]
+        dr = keep.parameters(name, start, size, cts, saved)
+        return jax.tree.map(jnp.add, acc, dr)
+
+    zero = jax.tree.map(jnp.zeros_like, keep.hoisted[name][0])
+    return jax.lax.fori_loop(0, (count + size - 1) // size, chunk, zero)
 
 
 def evaluate(
@@ -504,6 +551,7 @@ def _evaluate(
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
     splits = _splits(algebra, table, template, subtrees)
+    sites = {n: Sites(body) for n, (_, body) in splits.items()}
     # The custom VJP below closes over no array: the table and the algebra's
     # undifferentiated arrays travel as an argument, so that a fold traced under
     # one transformation (a `jit` inside a `grad`) leaks no tracer into another.
@@ -533,8 +581,13 @@ def _evaluate(
             )
         return fixed, pull, loose
 
-    def chunk_cells(env: _Env, pd: Any, loose: dict[str, Any]) -> tuple[_Pass, Local]:
-        """The pass over the table, and a chunk's cells on given parameters."""
+    def chunk_cells(
+        env: _Env, pd: Any, loose: dict[str, Any]
+    ) -> tuple[_Pass, Local, Any]:
+        """The pass over the table, and a chunk's cells on given parameters.
+
+        The cells come twice: as they are, and with their sites perturbed.
+        """
         ps = _Pass(
             hoisted(env, {}), eqx.combine(pd, env.pay_static), env.table, subtrees
         )
@@ -547,12 +600,20 @@ def _evaluate(
             )
             return _cells(q, name, pay, kids, child)
 
-        return ps, local
+        def perturbed(
+            name: str, r: Any, pay: Any, kids: Any, child: Array, eps: list[Array]
+        ) -> Any:
+            q = eqx.tree_at(lambda x: x.algebra, ps, hoisted(env, {name: r}))
+            return _perturbed_cells(q, name, sites[name], pay, kids, child, eps)
 
-    def keeping(ps: _Pass, local: Local, fixed: dict[str, Any]) -> Keep:
+        return ps, local, perturbed
+
+    def keeping(
+        ps: _Pass, perturbed: Any, fixed: dict[str, Any], loose: dict[str, Any]
+    ) -> Keep:
         return Keep(
-            local, fixed, {n: _shapes(ps, n, template) for n in fixed},
-            chunks(table.widest),
+            perturbed, {n: (fixed[n], loose[n]) for n in fixed}, sites,
+            {n: _shapes(ps, n, template) for n in fixed}, chunks(table.widest),
         )  # fmt: skip
 
     @jax.custom_vjp
@@ -568,11 +629,11 @@ def _evaluate(
     def run_fwd(p: Any, pd: Any, arrays: Any) -> tuple[Any, Any]:
         env = unpack(arrays)
         fixed, _, loose = cells(p)
-        ps, local = chunk_cells(env, pd, loose)
-        keep = keeping(ps, local, fixed)
+        ps, _, perturbed = chunk_cells(env, pd, loose)
+        keep = keeping(ps, perturbed, fixed, loose)
         step = _kept(keep)
         buf, saved = forward(ps, template, step, keep.empty(_rows(ps)))
-        every = all(keep.kept(n, s) for n in fixed for s in chunks(table.widest))
+        every = all(keep.kept(n) for n in fixed)
         return jax.tree.map(lambda b: b[out_rows(env)], buf), (
             p, pd, arrays, None if every else buf, saved,
         )  # fmt: skip
@@ -592,13 +653,15 @@ def _evaluate(
         # The gradient flows to each cell's hoisted parameters, then once through
         # its hoist.
         fixed, hoist_vjp, loose = cells(p)
-        ps, local = chunk_cells(env, pd, loose)
-        keep = keeping(ps, local, fixed)
+        ps, local, perturbed = chunk_cells(env, pd, loose)
+        keep = keeping(ps, perturbed, fixed, loose)
         pulls = _pulls(ps, local, fixed, keep, saved)
-        deferred = frozenset(n for n in fixed if keep.whole(n, _rows(ps)))
-        dres, dpd, ct = backward(ps, pulls, fixed, buf, ct, deferred)
+        deferred = frozenset(n for n in fixed if keep.kept(n))
+        dres, dpd, ct, dsite = backward(
+            ps, pulls, fixed, buf, ct, deferred, keep.cotangents(_rows(ps))
+        )
         for name in deferred:
-            dres[name] = deferred_parameters(ps, keep, name, ct, saved)
+            dres[name] = deferred_parameters(ps, keep, name, dsite[name], saved)
         dcells = {
             name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
         }
@@ -617,7 +680,7 @@ def _kept(keep: Keep) -> "Step":
     def step(
         name: str, k: _Chunk, child: Array, pay: Any, kids: Any, saved: Any
     ) -> Any:
-        return keep.step(name, k.first, child, pay, kids, saved)
+        return keep.step(name, k.slot, child, pay, kids, saved)
 
     return step
 

@@ -2,13 +2,15 @@
 
 A chunk's cells are differentiated where they run (`jax.vjp`). Of the pullback's
 residuals, those with a row axis (one entry per row of the chunk: activations,
-the children's gathered states) are stored in buffers of rows, at the chunk's rows;
-the others read the cells' parameters alone (weights, transposed or cast) and are
-rebuilt in the backward pass, where XLA keeps only that work. The backward pass
-then pulls cotangents back through the stored residuals instead of running the
-cells again. Which residual has a row axis is found from their shapes at two
-chunk sizes; a chunk size whose residuals do not fit that pattern is run again in
-the backward pass, as a cell is without `Keep`.
+the children's gathered states) are stored in buffers of rows at the chunk's
+payload slots (a constructor's nodes in its first slots); the others read the
+cells' parameters alone (weights, transposed or cast) and are rebuilt in the
+backward pass, where XLA keeps only that work. The backward pass then pulls
+cotangents back through the stored residuals instead of running the cells again,
+and the parameters get theirs after it, from the cells' sites (`_sites`). Which
+residual has a row axis is found from their shapes at two chunk sizes; the cells
+of a constructor whose residuals do not fit that pattern run again in the
+backward pass.
 """
 
 from collections.abc import Callable
@@ -19,12 +21,12 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
-Local = Callable[[str, Any, Any, Any, Array], Any]
-"""A chunk's cells: ``(name, hoisted parameters, payloads, children's carriers,
-children's rows) -> carriers``, every argument but the parameters with a row axis."""
+from ._sites import Sites, struct
 
-struct: Callable[..., jax.ShapeDtypeStruct] = jax.ShapeDtypeStruct
-"""`jax.ShapeDtypeStruct`, typed."""
+Perturbed = Callable[[str, Any, Any, Any, Array, list[Array]], tuple[Any, list[Array]]]
+"""A chunk's cells with their sites perturbed: ``(name, hoisted parameters,
+payloads, children's carriers, children's rows, perturbations) -> (carriers,
+sites' inputs)``, every argument but the parameters with a row axis."""
 
 Axes = tuple[int | None, ...]
 """Per residual of a chunk's pullback: its row axis, or None (parameters alone)."""
@@ -33,34 +35,53 @@ Axes = tuple[int | None, ...]
 class Keep:
     """The residuals a forward pass keeps per constructor, and their pullbacks.
 
-    **Arguments:** `local`, the chunk's cells; `fixed`, each constructor's
-    hoisted parameters; `shapes`, per constructor a function of a chunk size
-    giving the shapes of its payloads, children's carriers and children's rows.
+    **Arguments:** `perturbed`, the chunk's cells with their sites perturbed;
+    `hoisted`, each constructor's hoisted parameters, differentiated and not (as
+    `eqx.partition` splits them); `sites`, each constructor's `Sites`; `shapes`,
+    per constructor a function of a chunk size giving the shapes of its payloads,
+    children's carriers and children's rows; `sizes`, the chunk sizes.
+
+    A constructor is kept when the residuals of every chunk size share one
+    layout of rows; its chunks' pullbacks then give the cotangents of its sites'
+    perturbations, and its parameters' cotangent is taken after the sweep
+    (`parameters`). Chunks of other constructors run their cells again.
     """
 
     def __init__(
         self,
-        local: Local,
-        fixed: dict[str, Any],
+        perturbed: Perturbed,
+        hoisted: dict[str, tuple[Any, Any]],
+        sites: dict[str, Sites],
         shapes: dict[str, Callable[[int], tuple[Any, Any, Any]]],
         sizes: tuple[int, ...],
     ) -> None:
-        self.local, self.fixed, self.shapes = local, fixed, shapes
-        self.sizes = sizes
+        self.perturbed, self.hoisted, self.sites = perturbed, hoisted, sites
+        self.shapes, self.sizes = shapes, sizes
         self.layouts: dict[tuple[str, int], Axes] = {}
         self.rows: dict[str, list[jax.ShapeDtypeStruct]] = {}
         for name in shapes:
             self._plan(name, sizes)
 
+    def _zeros(self, name: str, size: int) -> list[Array]:
+        """Zero perturbations of a chunk's sites."""
+        return [
+            jnp.zeros((size, *e.shape), e.dtype) for e in self.sites[name].perturbations
+        ]
+
     def _pullback(self, name: str, child: Array) -> Callable[..., Any]:
         """The chunk's cells as a function of what is differentiated."""
+        fixed, loose = self.hoisted[name]
+        r = eqx.combine(fixed, loose)
 
-        def run(r: Any, pay: Any, kids: Any) -> Any:
+        def run(pay: Any, kids: Any) -> Any:
             return jax.vjp(
-                lambda r, d, x: self.local(name, r, eqx.combine(d, pay[1]), x, child),
-                r,
+                lambda d, x, e: self.perturbed(
+                    name, r, eqx.combine(d, pay[1]), x, child, e
+                ),
                 pay[0],
                 kids,
+                self._zeros(name, child.shape[0]),
+                has_aux=True,
             )
 
         return run
@@ -69,23 +90,22 @@ class Keep:
         """The shapes of a chunk's residuals at `size` rows."""
         pay, kids, child = self.shapes[name](size)
 
-        def leaves(r: Any, pay: Any, kids: Any, child: Array) -> Any:
+        def leaves(pay: Any, kids: Any, child: Array) -> Any:
             split = eqx.partition(pay, eqx.is_inexact_array)
-            return jax.tree.leaves(self._pullback(name, child)(r, split, kids)[1])
+            return jax.tree.leaves(self._pullback(name, child)(split, kids)[1])
 
-        out: list[jax.ShapeDtypeStruct] = jax.eval_shape(
-            leaves, self.fixed[name], pay, kids, child
-        )
+        out: list[jax.ShapeDtypeStruct] = jax.eval_shape(leaves, pay, kids, child)
         return out
 
     def _plan(self, name: str, sizes: tuple[int, ...]) -> None:
-        """Each chunk size's row axes, and the row buffers they share."""
+        """Each chunk size's row axes and the row buffers they share: all or none."""
         shapes = {s: self._residuals(name, s) for s in sizes}
+        layouts = {}
         for i, s in enumerate(sizes):
             other = shapes[sizes[i - 1]] if i else self._residuals(name, 2 * s)
             axes = _row_axes(shapes[s], other)
             if axes is None:
-                continue
+                return
             rows = [
                 struct(
                     tuple(d for j, d in enumerate(leaf.shape) if j != ax), leaf.dtype
@@ -93,88 +113,113 @@ class Keep:
                 for leaf, ax in zip(shapes[s], axes, strict=True)
                 if ax is not None
             ]
-            if self.rows.setdefault(name, rows) == rows:
-                self.layouts[name, s] = axes
+            if self.rows.setdefault(name, rows) != rows:
+                del self.rows[name]
+                return
+            layouts[name, s] = axes
+        self.layouts.update(layouts)
 
-    def kept(self, name: str, size: int) -> bool:
-        """Whether chunks of `size` rows keep their residuals."""
-        return (name, size) in self.layouts
+    def kept(self, name: str) -> bool:
+        """Whether `name`'s chunks keep their residuals."""
+        return name in self.rows
 
-    def whole(self, name: str, rows: int) -> bool:
-        """Whether one pullback over all `rows` rows reads `name`'s residuals.
-
-        True when every chunk keeps them in one layout (see
-        `_levels.deferred_parameters`).
-        """
-        if not all(self.kept(name, s) for s in self.sizes):
-            return False
-        if (name, rows) not in self.layouts:
-            at = self._residuals(name, rows)
-            axes = _row_axes(at, self._residuals(name, self.sizes[-1]))
-            if axes is None:
-                return False
-            row = [
-                struct(tuple(d for j, d in enumerate(a.shape) if j != ax), a.dtype)
-                for a, ax in zip(at, axes, strict=True)
-                if ax is not None
-            ]
-            if row != self.rows.get(name):
-                return False
-            self.layouts[name, rows] = axes
-        return True
-
-    def empty(self, rows: int) -> dict[str, list[Array]]:
-        """Zeroed row buffers, `rows` rows, per constructor."""
+    def empty(self, rows: int) -> dict[str, tuple[list[Array], list[Array]]]:
+        """Zeroed row buffers per kept constructor: residuals, sites' inputs."""
         return {
-            name: [jnp.zeros((rows, *r.shape), r.dtype) for r in row]
+            name: (
+                [jnp.zeros((rows, *r.shape), r.dtype) for r in row],
+                [jnp.zeros((rows, *x.shape), x.dtype) for x in self.sites[name].inputs],
+            )
             for name, row in self.rows.items()
         }
 
+    def cotangents(self, rows: int) -> dict[str, list[Array]]:
+        """Zeroed row buffers per kept constructor for its sites' cotangents."""
+        return {
+            name: [
+                jnp.zeros((rows, *e.shape), e.dtype)
+                for e in self.sites[name].perturbations
+            ]
+            for name in self.rows
+        }
+
     def step(
-        self, name: str, first: Array, child: Array, pay: Any, kids: Any,
-        saved: dict[str, list[Array]],
-    ) -> tuple[Any, dict[str, list[Array]]]:  # fmt: skip
-        """A chunk's carriers, its residuals written into rows ``first…``."""
+        self, name: str, first: Array, child: Array, pay: Any, kids: Any, saved: Any
+    ) -> tuple[Any, Any]:
+        """A chunk's carriers, its residuals written into slots ``first…``.
+
+        Residuals are kept per constructor by payload slot, so that one
+        constructor's nodes fill the first slots of its buffers, whatever the
+        levels hold besides.
+        """
         size = child.shape[0]
+        fixed, loose = self.hoisted[name]
+        if not self.kept(name):
+            r = eqx.combine(fixed, loose)
+            zeros = self._zeros(name, size)
+            return self.perturbed(name, r, pay, kids, child, zeros)[0], saved
         split = eqx.partition(pay, eqx.is_inexact_array)
-        if not self.kept(name, size):
-            return self.local(name, self.fixed[name], pay, kids, child), saved
-        out, vjp = self._pullback(name, child)(self.fixed[name], split, kids)
+        out, vjp, inputs = self._pullback(name, child)(split, kids)
         leaves = jax.tree.leaves(vjp)
         stored = iter(
             jnp.moveaxis(leaf, ax, 0)
             for leaf, ax in zip(leaves, self.layouts[name, size], strict=True)
             if ax is not None
         )
-        written = [
-            jax.lax.dynamic_update_slice_in_dim(b, next(stored), first, 0)
-            for b in saved[name]
+        res, ins = saved[name]
+        res = [
+            jax.lax.dynamic_update_slice_in_dim(b, next(stored), first, 0) for b in res
         ]
-        return out, {**saved, name: written}
+        ins = [
+            jax.lax.dynamic_update_slice_in_dim(b, x.astype(b.dtype), first, 0)
+            for b, x in zip(ins, inputs, strict=True)
+        ]
+        return out, {**saved, name: (res, ins)}
 
     def pull(
-        self, name: str, first: Array, child: Array, pay: Any,
-        saved: dict[str, list[Array]],
-    ) -> Callable[[Any], tuple[Any, Any, Any]]:  # fmt: skip
-        """The pullback of a chunk at rows ``first…`` from its kept residuals.
+        self, name: str, first: Array, child: Array, pay: Any, saved: Any
+    ) -> Callable[[Any], tuple[Any, Any, Any]]:
+        """The pullback of a chunk at slots ``first…`` from its kept residuals.
 
-        The cells are traced on zero children to rebuild the pullback's shape and
-        its residuals of the parameters alone; the rest of that work is dead and
-        XLA drops it.
+        It maps the carriers' cotangents to those of the sites' perturbations,
+        the payloads and the children's carriers. The cells are traced on zero
+        children to rebuild the pullback's shape and its residuals of the
+        parameters alone; the rest of that work is dead and XLA drops it.
         """
         size = child.shape[0]
         _, kid_shapes, _ = self.shapes[name](size)
         kids = jax.tree.map(lambda k: jnp.zeros(k.shape, k.dtype), kid_shapes)
         split = eqx.partition(pay, eqx.is_inexact_array)
-        _, vjp = self._pullback(name, child)(self.fixed[name], split, kids)
+        _, vjp, _ = self._pullback(name, child)(split, kids)
         leaves, treedef = jax.tree.flatten(vjp)
-        rows = iter(jax.lax.dynamic_slice_in_dim(b, first, size) for b in saved[name])
+        res, _ = saved[name]
+        rows = iter(jax.lax.dynamic_slice_in_dim(b, first, size) for b in res)
         merged = [
             leaf if ax is None else jnp.moveaxis(next(rows), 0, ax)
             for leaf, ax in zip(leaves, self.layouts[name, size], strict=True)
         ]
-        out: Callable[[Any], tuple[Any, Any, Any]] = jax.tree.unflatten(treedef, merged)
-        return out
+        vjp = jax.tree.unflatten(treedef, merged)
+
+        def pull(g: Any) -> tuple[Any, Any, Any]:
+            dp, dk, deps = vjp(g)
+            return deps, dp, dk
+
+        return pull
+
+    def parameters(
+        self, name: str, first: Array, size: int, cotangents: list[Array], saved: Any
+    ) -> Any:
+        """The cotangent of `name`'s differentiated parameters from `size` slots.
+
+        `cotangents` are the sites' perturbations' cotangents at slots
+        ``first…`` (zero where a slot holds no node to count).
+        """
+        fixed, loose = self.hoisted[name]
+        _, ins = saved[name]
+        inputs = [jax.lax.dynamic_slice_in_dim(b, first, size) for b in ins]
+        return self.sites[name].parameters(
+            eqx.combine(fixed, loose), inputs, cotangents, lambda _: (fixed, loose)
+        )
 
 
 def _row_axes(
