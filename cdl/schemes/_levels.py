@@ -478,8 +478,9 @@ def deferred_parameters(
     one product per chunk of every level.
     """
     tag = p.algebra.functor.tag(name)
-    size = chunks(p.table.widest)[0]
-    rows = dsite[0].shape[0] if dsite else size
+    rows = _rows(p)
+    # Any size fits the slots (node by node too, where chunks are one row).
+    size = min(LARGEST, rows)
     count = jnp.sum(p.table.blocks[:, tag, 1])
 
     def chunk(i: Array, acc: Any) -> Any:
