@@ -234,10 +234,10 @@ class TreeRNNCell(
         payload, children = x
         total = self.bias if self.in_dim == 0 else self.w_in @ payload + self.bias
         if children:
-            # One matmul over the children's states side by side.
-            total = total + jnp.einsum(
-                "jgh,jh->g", self.w_children, jnp.stack(children)
-            )
+            # One matmul over the children's states side by side; the weights
+            # side by side are read off the parameters alone (hoisted by a fold).
+            w = jnp.concatenate(list(self.w_children), axis=1)
+            total = total + w @ jnp.concatenate(children)
         return jnp.tanh(total)
 
 
