@@ -271,7 +271,8 @@ def root_out_of_range(root: int, size: int) -> str:
 def bad_buckets(given: object) -> str:
     """Text of the error raised by capacities that are not buckets."""
     return (
-        f"buckets are 'doubling', 'quarters', None (exact sizes) or increasing "
+        f"buckets are 'auto', 'doubling', 'quarters', None (exact sizes) or "
+        f"increasing "
         f"positive "
         f"capacities, not {given!r}."
     )
