@@ -325,15 +325,15 @@ def test_buckets_fix_the_capacity_and_per_node_values_line_up():
         cdl.tree_table(cdl.TreeF, [term] * 40, forest=True, buckets="quarters").capacity
         == 224
     )
-    # Past 1,024 rows the default steps by quarters; "doubling" keeps doubling,
+    # Past 2,048 rows the default steps by quarters; "doubling" keeps doubling,
     # and a list's last bucket hands over to the default.
-    huge = [term] * 260  # 1,300 nodes
-    assert cdl.tree_table(cdl.TreeF, huge, forest=True).capacity == 1536
+    huge = [term] * 420  # 2,100 nodes
+    assert cdl.tree_table(cdl.TreeF, huge, forest=True).capacity == 2560
     assert (
         cdl.tree_table(cdl.TreeF, huge, forest=True, buckets="doubling").capacity
-        == 2048
+        == 4096
     )
-    assert cdl.tree_table(cdl.TreeF, huge, forest=True, buckets=[16]).capacity == 1536
+    assert cdl.tree_table(cdl.TreeF, huge, forest=True, buckets=[16]).capacity == 2560
 
 
 def test_a_jitted_step_compiles_once_per_bucket_over_fresh_forests():

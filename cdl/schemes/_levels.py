@@ -5,10 +5,13 @@
 is, per constructor, a block of consecutive rows, cut into power-of-two chunks
 (`chunks`), each evaluated by the constructor's cell `vmap`ped over its rows. The
 backward pass (`backward`) walks the levels in reverse, chunk by chunk: each chunk
-reads its rows' cotangents, pulls them back through the cell, and adds the
-children's shares into their rows. Only the table's capacity and the algebra fix the
-compiled program; which rows hold nodes and how many levels there are is data, so
-tables of one bucket share one program.
+reads its rows' cotangents, pulls them back through the cell from the residuals the
+forward pass kept (`_residuals`), and adds the children's shares into their rows and
+the cotangents at the cell's sites (where its parameters meet its input, `_sites`)
+into its constructor's slots; the parameters' cotangents follow in one product per
+weight over all nodes (`deferred_parameters`). Only the table's capacity and the
+algebra fix the compiled program; which rows hold nodes and how many levels there
+are is data, so tables of one bucket share one program.
 """
 
 import functools

@@ -79,7 +79,7 @@ programs (a Tree-LSTM step over 256 treebank sentences, 9,600 nodes: 2.06 -> 1.6
 of the hand-written one's time). The other named buckets are ``"doubling"``
 (powers of two throughout) and ``"quarters"`` (the finer steps throughout)."""
 
-DOUBLING_UP_TO: Final = 1024
+DOUBLING_UP_TO: Final = 2048
 """The largest capacity the default buckets reach by doubling."""
 
 
@@ -193,7 +193,7 @@ class NodeTable(eqx.Module):
           levels, unless the structure is chain-like (see `chain_like`), where
           one node a level leaves levels nothing to batch.
         - `buckets`: how the capacity is chosen: the default ``"auto"``
-          (16, then powers of two up to 1,024, then 2^k times 1, 1.25, 1.5 or
+          (16, then powers of two up to 2,048, then 2^k times 1, 1.25, 1.5 or
           1.75; see `DEFAULT_BUCKETS`), ``"doubling"`` (16, then powers of
           two), ``"quarters"`` (16, then 2^k times 1, 1.25, 1.5 or 1.75: less
           padding, more programs), your own increasing
