@@ -235,12 +235,17 @@ def test_ctrl_c_ends_with_one_line_and_the_run_resumes(
         text=True,
     )
     assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("epoch 2"):
-            break
-    time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
+    try:
+        for line in process.stdout:
+            if line.startswith("epoch 2"):
+                break
+        time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:  # a run that did not stop leaves no process or pipe behind
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 130, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
