@@ -97,6 +97,12 @@ class _Pool(eqx.Module):
         """``name(k)`` or ``name(kh×kw)``."""
         return f"{name}({'×'.join(str(k) for k in self.kernel_size)})"
 
+    def pooled(self, label: str, cod: Space, dom: Space) -> Space:
+        """`cod` with the output sizes `dom`'s sizes determine (`pooled_space`)."""
+        return pooled_space(
+            label, cod, dom, self.kernel_size, self.stride, self.padding
+        )
+
     def fits(self, x: Array) -> None:
         """Raise `cdl.SpaceError` when a window is larger than `x`'s padded size."""
         over = _oversized(tuple(x.shape[1:]), self.kernel_size, self.padding)
@@ -144,14 +150,7 @@ class MaxPool1d(_Pool, Para[Float[Array, "c length"], Float[Array, "c out_length
 
     def output_space(self, dom: Space) -> Space:
         """The output length follows from the input length."""
-        return pooled_space(
-            self.label,
-            super().output_space(dom),
-            dom,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-        )
+        return self.pooled(self.label, super().output_space(dom), dom)
 
     def __call__(self, x: Float[Array, "c length"]) -> Float[Array, "c out_length"]:
         """Take the maximum of each window."""
@@ -183,14 +182,7 @@ class AvgPool1d(_Pool, Para[Float[Array, "c length"], Float[Array, "c out_length
 
     def output_space(self, dom: Space) -> Space:
         """The output length follows from the input length."""
-        return pooled_space(
-            self.label,
-            super().output_space(dom),
-            dom,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-        )
+        return self.pooled(self.label, super().output_space(dom), dom)
 
     def __call__(self, x: Float[Array, "c length"]) -> Float[Array, "c out_length"]:
         """Average each window."""
@@ -229,14 +221,7 @@ class MaxPool2d(
 
     def output_space(self, dom: Space) -> Space:
         """The output height and width follow from the input's."""
-        return pooled_space(
-            self.label,
-            super().output_space(dom),
-            dom,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-        )
+        return self.pooled(self.label, super().output_space(dom), dom)
 
     def __call__(
         self, x: Float[Array, "c height width"]
@@ -277,14 +262,7 @@ class AvgPool2d(
 
     def output_space(self, dom: Space) -> Space:
         """The output height and width follow from the input's."""
-        return pooled_space(
-            self.label,
-            super().output_space(dom),
-            dom,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-        )
+        return self.pooled(self.label, super().output_space(dom), dom)
 
     def __call__(
         self, x: Float[Array, "c height width"]
