@@ -224,8 +224,6 @@ def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
     Array(0., dtype=float32)
     """
     if isinstance(helper, Algebra) and cons is None:
-        if not isinstance(nil, Algebra):
-            raise TypeError(_messages.not_an_algebra("zygo", nil))
         same_functor("zygo", helper, nil)
         return TreeZygo(helper, nil)
     return _list.zygo(helper, nil, cons)
@@ -277,8 +275,6 @@ def mutu(nils: Any, first: Any, second: Any = None) -> Any:
     (Array(0., dtype=float32), Array(1., dtype=float32))
     """
     if isinstance(nils, Algebra) and second is None:
-        if not isinstance(first, Algebra):
-            raise TypeError(_messages.not_an_algebra("mutu", first))
         same_functor("mutu", nils, first)
         return TreeMutu(nils, first)
     return _list.mutu(nils, first, second)

@@ -45,7 +45,10 @@ _A = TypeVar("_A")
 _B = TypeVar("_B")
 
 
-def same_functor(scheme: str, first: Algebra[Any], second: Algebra[Any]) -> Functor:
+def same_functor(scheme: str, first: Algebra[Any], second: object) -> Functor:
+    """The functor of two algebras of one functor; `TypeError` otherwise."""
+    if not isinstance(second, Algebra):
+        raise TypeError(_messages.not_an_algebra(scheme, second))
     if first.functor != second.functor:
         raise TypeError(
             _messages.algebras_disagree(scheme, first.functor.name, second.functor.name)
