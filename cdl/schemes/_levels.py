@@ -137,17 +137,24 @@ def _take(b: Array, child: Array) -> Array:
     return jnp.stack(rows, axis=1)
 
 
-def _cells(p: _Pass, name: str, pay: Any, kids: Any, child: Array) -> Any:
-    """The constructor's cell on every row of a chunk."""
+def _per_row(
+    p: _Pass, name: str, fn: Callable[..., Any], pay: Any, kids: Any, child: Array,
+    *extra: Any,
+) -> Any:  # fmt: skip
+    """``fn(input, *extra)`` on every row of a chunk, `input` the cell's."""
     c = p.algebra.functor.constructor(name)
-    cell = p.algebra.cells[name]
     views = p.table if p.subtrees else None
     size = p.table.capacity
 
-    def one(pay: Any, kids: Any, rows: Array) -> Any:
-        return cell(cell_input(c, pay, kids, rows, size, views))
+    def one(pay: Any, kids: Any, rows: Array, *extra: Any) -> Any:
+        return fn(cell_input(c, pay, kids, rows, size, views), *extra)
 
-    return jax.vmap(one)(pay, kids, child)
+    return jax.vmap(one)(pay, kids, child, *extra)
+
+
+def _cells(p: _Pass, name: str, pay: Any, kids: Any, child: Array) -> Any:
+    """The constructor's cell on every row of a chunk."""
+    return _per_row(p, name, p.algebra.cells[name], pay, kids, child)
 
 
 def _perturbed_cells(
@@ -155,17 +162,11 @@ def _perturbed_cells(
     eps: list[Array],
 ) -> tuple[Any, list[Array]]:  # fmt: skip
     """`_cells` with the cell's sites perturbed by `eps`; also the sites' inputs."""
-    c = p.algebra.functor.constructor(name)
     cell = p.algebra.cells[name]
     assert isinstance(cell, Hoisted)
-    views = p.table if p.subtrees else None
-    size = p.table.capacity
-
-    def one(pay: Any, kids: Any, rows: Array, eps: list[Array]) -> Any:
-        x = cell_input(c, pay, kids, rows, size, views)
-        return sites.run(cell.residuals, x, eps)
-
-    out: tuple[Any, list[Array]] = jax.vmap(one)(pay, kids, child, eps)
+    out: tuple[Any, list[Array]] = _per_row(
+        p, name, functools.partial(sites.run, cell.residuals), pay, kids, child, eps
+    )
     return out
 
 
@@ -569,7 +570,12 @@ def _evaluate(
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
     splits = _splits(algebra, table, template, subtrees)
-    sites = {n: Sites(body) for n, (_, body) in splits.items()}
+
+    @functools.cache
+    def sites(name: str) -> Sites:
+        """Read only when a gradient is taken (it traces each site's pullback)."""
+        return Sites(splits[name][1])
+
     # The custom VJP below closes over no array: the table and the algebra's
     # undifferentiated arrays travel as an argument, so that a fold traced under
     # one transformation (a `jit` inside a `grad`) leaks no tracer into another.
@@ -622,7 +628,7 @@ def _evaluate(
             name: str, r: Any, pay: Any, kids: Any, child: Array, eps: list[Array]
         ) -> Any:
             q = eqx.tree_at(lambda x: x.algebra, ps, hoisted(env, {name: r}))
-            return _perturbed_cells(q, name, sites[name], pay, kids, child, eps)
+            return _perturbed_cells(q, name, sites(name), pay, kids, child, eps)
 
         return ps, local, perturbed
 
@@ -630,7 +636,8 @@ def _evaluate(
         ps: _Pass, perturbed: Any, fixed: dict[str, Any], loose: dict[str, Any]
     ) -> Keep:
         return Keep(
-            perturbed, {n: (fixed[n], loose[n]) for n in fixed}, sites,
+            perturbed, {n: (fixed[n], loose[n]) for n in fixed},
+            {n: sites(n) for n in fixed},
             {n: _shapes(ps, n, template) for n in fixed}, chunks(table.widest),
         )  # fmt: skip
 
