@@ -269,14 +269,16 @@ def test_an_algebra_of_another_functor_is_rejected():
         cdl.cata(tree_algebra(0))(jnp.ones((3, 4)))
 
 
+def spine(n):
+    """A list-like tree: each node's right child is the rest."""
+    t = 0.0
+    for i in range(n):
+        t = (float(i), t)
+    return t
+
+
 def test_degenerate_trees_fold_in_one_loop_and_share_compiles():
     # List-like trees of 200 and 220 nodes: one bucket, one compiled fold.
-    def spine(n):
-        t = 0.0
-        for i in range(n):
-            t = (float(i), t)
-        return t
-
     alg = tree_algebra(0)
     fold = jax.jit(lambda a, t: cdl.cata(a)(t))
     for n in (100, 110):
@@ -361,12 +363,6 @@ def test_a_jitted_step_compiles_once_per_bucket_over_fresh_forests():
 def test_auto_strategy_runs_chains_node_by_node():
     # A chain-like tree (one node a level above the leaves) is laid out node by
     # node; a bushy forest and a small chain keep their levels; all fold alike.
-    def spine(n):
-        t = 0.0
-        for i in range(n):
-            t = (float(i), t)
-        return t
-
     alg = tree_algebra(0)
     chain = cdl.tree_table(cdl.TreeF, spine(40))
     assert chain.widest == 1 and chain.depth == 40
