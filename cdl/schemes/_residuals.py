@@ -1,23 +1,25 @@
 """What the level engine's forward pass keeps of each chunk's cells for the backward.
 
-A chunk's cells are differentiated where they run (`jax.vjp`). Of the pullback's
-residuals, those with a row axis (one entry per row of the chunk: activations,
-the children's gathered states) are stored in buffers of rows at the chunk's
-payload slots (a constructor's nodes in its first slots); the others read the
-cells' parameters alone (weights, transposed or cast) and are rebuilt in the
-backward pass, where XLA keeps only that work. The backward pass then pulls
-cotangents back through the stored residuals instead of running the cells again,
-and the parameters get theirs after it, from the cells' sites (`_sites`). Which
-residual has a row axis is found from their shapes at two chunk sizes; the cells
-of a constructor whose residuals do not fit that pattern run again in the
-backward pass.
+A chunk's cells are differentiated where they run (`jax.vjp`), under
+`jax.checkpoint`, which redoes plain arithmetic in the backward pass rather than
+keep its results (`_saved`). Of the pullback's residuals, those with a row axis
+(one entry per row of the chunk: activations, the children's gathered states)
+are stored in buffers of rows at the chunk's payload slots (a constructor's nodes
+in its first slots); the others read the cells' parameters alone (weights,
+transposed or cast) and are rebuilt in the backward pass, where XLA keeps only
+that work. The backward pass then pulls cotangents back through the stored
+residuals instead of running the cells again, and the parameters get theirs after
+it, from the cells' sites (`_sites`). Which residual has a row axis is found from
+their shapes at two chunk sizes; the cells of a constructor whose residuals do not
+fit that pattern run again in the backward pass.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import equinox as eqx
 import jax
+import jax.extend
 import jax.numpy as jnp
 from jaxtyping import Array
 
@@ -75,8 +77,12 @@ class Keep:
 
         def run(pay: Any, kids: Any) -> Any:
             return jax.vjp(
-                lambda d, x, e: self.perturbed(
-                    name, r, eqx.combine(d, pay[1]), x, child, e
+                jax.checkpoint(
+                    lambda d, x, e: self.perturbed(
+                        name, r, eqx.combine(d, pay[1]), x, child, e
+                    ),
+                    policy=_saved,
+                    prevent_cse=False,
                 ),
                 pay[0],
                 kids,
@@ -241,3 +247,27 @@ def _row_axes(
             return None
         axes.append(diff[0] if diff else None)
     return tuple(axes)
+
+
+_ARITHMETIC: Final = frozenset(
+    p.name
+    for p in (
+        jax.lax.add_p, jax.lax.sub_p, jax.lax.mul_p, jax.lax.div_p, jax.lax.neg_p,
+        jax.lax.integer_pow_p, jax.lax.square_p, jax.lax.convert_element_type_p,
+        jax.lax.max_p, jax.lax.min_p, jax.lax.abs_p, jax.lax.sign_p,
+        jax.lax.select_n_p,
+    )
+)  # fmt: skip
+"""Elementwise operations the backward pass redoes rather than reads back."""
+
+
+def _saved(prim: jax.extend.core.Primitive, *_: Any, **__: Any) -> bool:
+    """Whether a cell's operation keeps its output for the backward pass.
+
+    Products, transcendental functions and data movement keep theirs; plain
+    arithmetic is redone from what they kept. A sigmoid's derivative
+    ``s * (1 - s)`` is then read as ``s`` alone, which the product with the
+    gate needs anyway: a Tree-LSTM node keeps 8 rows of residuals instead of
+    14, and every row kept costs a zeroed buffer, a write and a read.
+    """
+    return prim.name not in _ARITHMETIC
