@@ -11,13 +11,14 @@ from cdl.schemes._levels import LARGEST, chunks
 def test_chunk_sizes_stop_at_the_largest():
     assert chunks(1) == (1,)
     assert chunks(24) == (16, 8)
-    assert chunks(10_000) == tuple(LARGEST >> i for i in range(5))
+    assert chunks(10_000) == tuple(LARGEST >> i for i in range(7))
+    assert chunks(10_000)[-1] == 8
 
 
 def test_wide_levels_fold_and_differentiate_as_node_by_node():
     rng = np.random.default_rng(0)
     forest = []
-    for _ in range(150):  # a first level of 2 * 150 + 13 leaves, 157 nodes above
+    for _ in range(LARGEST + 40):  # a first level of over 2 * LARGEST leaves
         t: object = (rng.normal(size=1), rng.normal(size=1))
         if rng.random() < 0.1:
             t = (t, rng.normal(size=1))

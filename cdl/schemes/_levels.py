@@ -33,7 +33,7 @@ Buffer = Any
 """A pytree of arrays ``[capacity + 1 + grain, ...]``: one carrier per row."""
 
 
-LARGEST: Final = 128
+LARGEST: Final = 512
 """The largest chunk: wider blocks run it in a loop, so that a program holds a
 few copies of each cell whatever its capacity (compile time grows with them)."""
 
