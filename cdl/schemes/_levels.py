@@ -407,7 +407,7 @@ def _pulls(
     def pulls(name: str, k: _Chunk, buf: Buffer) -> Any:
         if keep.kept(name):
             child, pay = _structure(p, name, k)
-            return child, keep.pull(name, k.slot, child, pay, saved)
+            return child, keep.pull(name, k.first, child, pay, saved)
         child, pay, kids = _gather(p, name, k, buf)
         pay_d, pay_s = eqx.partition(pay, eqx.is_inexact_array)
         _, vjp = jax.vjp(
@@ -705,7 +705,7 @@ def _kept(keep: Keep) -> "Step":
     def step(
         name: str, k: _Chunk, child: Array, pay: Any, kids: Any, saved: Any
     ) -> Any:
-        return keep.step(name, k.slot, child, pay, kids, saved)
+        return keep.step(name, k.first, k.slot, child, pay, kids, saved)
 
     return step
 

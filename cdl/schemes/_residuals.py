@@ -129,15 +129,45 @@ class Keep:
         """Whether `name`'s chunks keep their residuals."""
         return name in self.rows
 
-    def empty(self, rows: int) -> dict[str, tuple[list[Array], list[Array]]]:
-        """Zeroed row buffers per kept constructor: residuals, sites' inputs."""
-        return {
-            name: (
-                [jnp.zeros((rows, *r.shape), r.dtype) for r in row],
-                [jnp.zeros((rows, *x.shape), x.dtype) for x in self.sites[name].inputs],
-            )
-            for name, row in self.rows.items()
+    def _shared(self) -> dict[tuple[tuple[int, ...], Any], int]:
+        """How many row buffers of each shape and dtype the constructors share.
+
+        Residuals are stored by row, which no two constructors' nodes share, so
+        one constructor's j-th residual of a shape and another's use one buffer.
+        """
+        counts: dict[tuple[tuple[int, ...], Any], int] = {}
+        for row in self.rows.values():
+            mine: dict[tuple[tuple[int, ...], Any], int] = {}
+            for r in row:
+                key = (r.shape, r.dtype)
+                mine[key] = mine.get(key, 0) + 1
+            for key, n in mine.items():
+                counts[key] = max(counts.get(key, 0), n)
+        return counts
+
+    def _places(self, name: str) -> list[tuple[tuple[tuple[int, ...], Any], int]]:
+        """Where each of `name`'s residuals is stored: its shared buffer."""
+        seen: dict[tuple[tuple[int, ...], Any], int] = {}
+        out = []
+        for r in self.rows[name]:
+            key = (r.shape, r.dtype)
+            out.append((key, seen.get(key, 0)))
+            seen[key] = seen.get(key, 0) + 1
+        return out
+
+    def empty(self, rows: int) -> tuple[dict[Any, list[Array]], dict[str, list[Array]]]:
+        """Zeroed row buffers: residuals (shared), sites' inputs (per constructor)."""
+        shared = {
+            key: [jnp.zeros((rows, *key[0]), key[1]) for _ in range(n)]
+            for key, n in self._shared().items()
         }
+        inputs = {
+            name: [
+                jnp.zeros((rows, *x.shape), x.dtype) for x in self.sites[name].inputs
+            ]
+            for name in self.rows
+        }
+        return shared, inputs
 
     def cotangents(self, rows: int) -> dict[str, list[Array]]:
         """Zeroed row buffers per kept constructor for its sites' cotangents."""
@@ -150,13 +180,15 @@ class Keep:
         }
 
     def step(
-        self, name: str, first: Array, child: Array, pay: Any, kids: Any, saved: Any
-    ) -> tuple[Any, Any]:
-        """A chunk's carriers, its residuals written into slots ``first…``.
+        self, name: str, row: Array, slot: Array, child: Array, pay: Any, kids: Any,
+        saved: Any,
+    ) -> tuple[Any, Any]:  # fmt: skip
+        """A chunk's carriers, its residuals written from row `row` on.
 
-        Residuals are kept per constructor by payload slot, so that one
-        constructor's nodes fill the first slots of its buffers, whatever the
-        levels hold besides.
+        Residuals are kept by row, in buffers shared across constructors (the
+        backward sweep reads them where it reads the chunk's cotangents); the
+        sites' inputs by payload slot, so that one constructor's nodes fill the
+        first slots of its buffers, whatever the levels hold besides.
         """
         size = child.shape[0]
         fixed, loose = self.hoisted[name]
@@ -167,25 +199,26 @@ class Keep:
         split = eqx.partition(pay, eqx.is_inexact_array)
         out, vjp, inputs = self._pullback(name, child)(split, kids)
         leaves = jax.tree.leaves(vjp)
-        stored = iter(
+        stored = (
             jnp.moveaxis(leaf, ax, 0)
             for leaf, ax in zip(leaves, self.layouts[name, size], strict=True)
             if ax is not None
         )
-        res, ins = saved[name]
-        res = [
-            jax.lax.dynamic_update_slice_in_dim(b, next(stored), first, 0) for b in res
+        shared, ins = saved
+        shared = {key: list(bufs) for key, bufs in shared.items()}
+        for (key, j), value in zip(self._places(name), stored, strict=True):
+            b = shared[key][j]
+            shared[key][j] = jax.lax.dynamic_update_slice_in_dim(b, value, row, 0)
+        mine = [
+            jax.lax.dynamic_update_slice_in_dim(b, x.astype(b.dtype), slot, 0)
+            for b, x in zip(ins[name], inputs, strict=True)
         ]
-        ins = [
-            jax.lax.dynamic_update_slice_in_dim(b, x.astype(b.dtype), first, 0)
-            for b, x in zip(ins, inputs, strict=True)
-        ]
-        return out, {**saved, name: (res, ins)}
+        return out, (shared, {**ins, name: mine})
 
     def pull(
-        self, name: str, first: Array, child: Array, pay: Any, saved: Any
+        self, name: str, row: Array, child: Array, pay: Any, saved: Any
     ) -> Callable[[Any], tuple[Any, Any, Any]]:
-        """The pullback of a chunk at slots ``first…`` from its kept residuals.
+        """The pullback of a chunk at rows ``row…`` from its kept residuals.
 
         It maps the carriers' cotangents to those of the sites' perturbations,
         the payloads and the children's carriers. The cells are traced on zero
@@ -198,8 +231,11 @@ class Keep:
         split = eqx.partition(pay, eqx.is_inexact_array)
         _, vjp, _ = self._pullback(name, child)(split, kids)
         leaves, treedef = jax.tree.flatten(vjp)
-        res, _ = saved[name]
-        rows = iter(jax.lax.dynamic_slice_in_dim(b, first, size) for b in res)
+        shared, _ = saved
+        rows = iter(
+            jax.lax.dynamic_slice_in_dim(shared[key][j], row, size)
+            for key, j in self._places(name)
+        )
         merged = [
             leaf if ax is None else jnp.moveaxis(next(rows), 0, ax)
             for leaf, ax in zip(leaves, self.layouts[name, size], strict=True)
@@ -221,8 +257,8 @@ class Keep:
         ``first…`` (zero where a slot holds no node to count).
         """
         fixed, loose = self.hoisted[name]
-        _, ins = saved[name]
-        inputs = [jax.lax.dynamic_slice_in_dim(b, first, size) for b in ins]
+        _, ins = saved
+        inputs = [jax.lax.dynamic_slice_in_dim(b, first, size) for b in ins[name]]
         return self.sites[name].parameters(
             eqx.combine(fixed, loose), inputs, cotangents, lambda _: (fixed, loose)
         )
