@@ -438,15 +438,14 @@ def _add_rows(a: Array, d: Array, first: Array) -> Array:
 
 
 def backward(
-    p: _Pass, pulls: _Pulls, fixed: dict[str, Any], buf: Buffer | None, ct: Buffer,
+    p: _Pass, pulls: _Pulls, fixed: dict[str, Any], buf: Buffer, ct: Buffer,
     deferred: frozenset[str], dsite: dict[str, list[Array]],
 ) -> tuple[dict[str, Any], dict[str, Any], Buffer, dict[str, list[Array]]]:  # fmt: skip
     """The cotangents of the cells' hoisted parameters and of the payloads.
 
-    `buf`, the results buffer, is read by chunks whose cells run again (None if
-    every chunk's residuals were kept). Also returns every row's cotangent and,
-    added into `dsite`, the sites' cotangents of the constructors in `deferred`,
-    whose parameters are left at zero.
+    `buf`, the results buffer, is read by chunks whose cells run again. Also
+    returns every row's cotangent and, added into `dsite`, the sites' cotangents
+    of the constructors in `deferred`, whose parameters are left at zero.
     """
     sizes = chunks(p.table.widest)
     first, rest = _split_names(p)
@@ -485,21 +484,30 @@ def backward(
 
 
 def deferred_parameters(
-    p: _Pass, keep: Keep, name: str, dsite: list[Array], saved: Any
+    p: _Pass, keep: Keep, name: str, dsite: list[Array], saved: Any, buf: Buffer
 ) -> Any:
     """The cotangent of constructor `name`'s hoisted parameters, from all its nodes.
 
     The sweep added each node's sites' cotangents at its payload slot, and the
-    forward pass kept the sites' inputs there: the constructor's nodes fill its
-    first slots, so a loop over them in chunks of the largest size contracts
-    each node once (`Keep.parameters`), where the sweep would compute and add
-    one product per chunk of every level.
+    forward pass kept the sites' inputs there, or they are computed again from
+    the slot's payload and its children's carriers in `buf` (`Keep.parameters`):
+    the constructor's nodes fill its first slots, so a loop over them in chunks
+    of the largest size contracts each node once, where the sweep would compute
+    and add one product per chunk of every level.
     """
+    c = p.algebra.functor.constructor(name)
     tag = p.algebra.functor.tag(name)
     rows = _rows(p)
     # Any size fits the slots (node by node too, where chunks are one row).
     size = min(LARGEST, rows)
     count = jnp.sum(p.table.blocks[:, tag, 1])
+    # The row of each of the constructor's slots (the "no node" row past them).
+    mine = jnp.where(p.table.rows.tags == tag, p.table.rows.slots, rows)
+    row_of = (
+        jnp.full(rows, rows - 1, jnp.int32)
+        .at[mine]
+        .set(jnp.arange(mine.shape[0], dtype=jnp.int32), mode="drop")
+    )
 
     def chunk(i: Array, acc: Any) -> Any:
         # The last chunk may start early to stay in the buffers; its slots
@@ -515,7 +523,17 @@ def deferred_parameters(
             )
             for b in dsite
         ]
-        dr = keep.parameters(name, start, size, cts, saved)
+
+        def cells() -> tuple[Any, Any, Array]:
+            at = jax.lax.dynamic_slice_in_dim(row_of, start, size)
+            child = p.table.rows.children[at][:, : max(c.arity, 1)]
+            pay = jax.tree.map(
+                lambda q: jax.lax.dynamic_slice_in_dim(jnp.asarray(q), start, size),
+                p.payloads[name],
+            )
+            return pay, jax.tree.map(lambda b: _take(b, child), buf), child
+
+        dr = keep.parameters(name, start, size, cts, saved, cells, valid)
         return jax.tree.map(jnp.add, acc, dr)
 
     zero = jax.tree.map(jnp.zeros_like, keep.hoisted[name][0])
@@ -658,9 +676,8 @@ def _evaluate(
         keep = keeping(ps, perturbed, fixed, loose)
         step = _kept(keep)
         buf, saved = forward(ps, template, step, keep.empty(_rows(ps)))
-        every = all(keep.kept(n) for n in fixed)
         return jax.tree.map(lambda b: b[out_rows(env)], buf), (
-            p, pd, arrays, None if every else buf, saved,
+            p, pd, arrays, buf, saved,
         )  # fmt: skip
 
     def run_bwd(res: Any, g: Any) -> tuple[Any, Any, None]:
@@ -686,7 +703,7 @@ def _evaluate(
             ps, pulls, fixed, buf, ct, deferred, keep.cotangents(_rows(ps))
         )
         for name in deferred:
-            dres[name] = deferred_parameters(ps, keep, name, dsite[name], saved)
+            dres[name] = deferred_parameters(ps, keep, name, dsite[name], saved, buf)
         dcells = {
             name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
         }

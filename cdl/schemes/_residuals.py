@@ -155,6 +155,11 @@ class Keep:
             seen[key] = seen.get(key, 0) + 1
         return out
 
+    def _stored(self, name: str) -> list[int]:
+        """Which of `name`'s sites' inputs are kept (the others are recomputed)."""
+        sites = self.sites[name]
+        return [i for i, again in enumerate(sites.recomputed) if not again]
+
     def empty(self, rows: int) -> tuple[dict[Any, list[Array]], dict[str, list[Array]]]:
         """Zeroed row buffers: residuals (shared), sites' inputs (per constructor)."""
         shared = {
@@ -163,10 +168,12 @@ class Keep:
         }
         inputs = {
             name: [
-                jnp.zeros((rows, *x.shape), x.dtype) for x in self.sites[name].inputs
+                jnp.zeros((rows, *self.sites[name].inputs[i].shape),
+                          self.sites[name].inputs[i].dtype)
+                for i in self._stored(name)
             ]
             for name in self.rows
-        }
+        }  # fmt: skip
         return shared, inputs
 
     def cotangents(self, rows: int) -> dict[str, list[Array]]:
@@ -210,8 +217,8 @@ class Keep:
             b = shared[key][j]
             shared[key][j] = jax.lax.dynamic_update_slice_in_dim(b, value, row, 0)
         mine = [
-            jax.lax.dynamic_update_slice_in_dim(b, x.astype(b.dtype), slot, 0)
-            for b, x in zip(ins[name], inputs, strict=True)
+            jax.lax.dynamic_update_slice_in_dim(b, inputs[i].astype(b.dtype), slot, 0)
+            for b, i in zip(ins[name], self._stored(name), strict=True)
         ]
         return out, (shared, {**ins, name: mine})
 
@@ -249,19 +256,37 @@ class Keep:
         return pull
 
     def parameters(
-        self, name: str, first: Array, size: int, cotangents: list[Array], saved: Any
-    ) -> Any:
+        self, name: str, first: Array, size: int, cotangents: list[Array], saved: Any,
+        cells: Callable[[], tuple[Any, Any, Array]], valid: Array,
+    ) -> Any:  # fmt: skip
         """The cotangent of `name`'s differentiated parameters from `size` slots.
 
         `cotangents` are the sites' perturbations' cotangents at slots
-        ``first…`` (zero where a slot holds no node to count).
+        ``first…`` (zero where a slot holds no node to count, as `valid` says).
+        The sites' inputs are read from the forward pass's buffers, or computed
+        again from the slots' cell arguments, `cells()`: payloads, children's
+        carriers and rows (the cells' other work is dead and XLA drops it).
         """
         fixed, loose = self.hoisted[name]
+        r = eqx.combine(fixed, loose)
+        sites = self.sites[name]
         _, ins = saved
-        inputs = [jax.lax.dynamic_slice_in_dim(b, first, size) for b in ins[name]]
-        return self.sites[name].parameters(
-            eqx.combine(fixed, loose), inputs, cotangents, lambda _: (fixed, loose)
-        )
+        stored = iter(jax.lax.dynamic_slice_in_dim(b, first, size) for b in ins[name])
+        again: list[Array] = []
+        if any(sites.recomputed):
+            pay, kids, child = cells()
+            eps = self._zeros(name, size)
+            _, again = self.perturbed(name, r, pay, kids, child, eps)
+        inputs = [
+            _rows_where(valid, again[i]) if redo else next(stored)
+            for i, redo in enumerate(sites.recomputed)
+        ]
+        return sites.parameters(r, inputs, cotangents, lambda _: (fixed, loose))
+
+
+def _rows_where(valid: Array, x: Array) -> Array:
+    """`x` where `valid` (per row), else zero: rows past the nodes may hold anything."""
+    return jnp.where(valid.reshape(-1, *[1] * (x.ndim - 1)), x, 0)
 
 
 def _row_axes(

@@ -8,9 +8,10 @@ applied to the cotangent arriving at the site's output on each row and summed
 over the rows. So the level engine runs each chunk with a zero *perturbation*
 added to every site's output (`Sites.run`): the pullback with respect to the
 perturbations gives those per-row cotangents in the same backward pass that
-gives the children's, and the forward pass keeps each site's input rows. After
-the sweep, `Sites.parameters` contracts all rows at once: one product per weight,
-with no second pullback through the cell's activations.
+gives the children's. Each site's input rows are kept by the forward pass, or
+computed again where that is cheaper (`Sites.recomputed`). After the sweep,
+`Sites.parameters` contracts all rows at once: one product per weight, with no
+second pullback through the cell's activations.
 
 >>> import jax, jax.numpy as jnp
 >>> from cdl.schemes._hoist_cells import split
@@ -24,7 +25,7 @@ with no second pullback through the cell's activations.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import jax
 import jax.extend.core as jcore
@@ -45,7 +46,10 @@ class Sites:
     **Arguments:** `body`, a cell body from `split`.
 
     `perturbations` and `inputs` give, per row, the shapes of the perturbed
-    site outputs and of the site inputs that the parameters' cotangent reads.
+    site outputs and of the site inputs that the parameters' cotangent reads;
+    `recomputed` says, per input, whether it is the cell's input moved or
+    combined elementwise (no product, no transcendental function), so that it
+    is cheaper to compute again from the input than to keep.
     A weight product whose only use is a bias addition shares the addition's
     perturbation (their cotangents are equal), and a site input its
     parameters' cotangent does not read (the other term of a bias addition) is
@@ -91,6 +95,8 @@ class Sites:
             for _, row_ins, _ in self.sites
             for v in row_ins
         ]
+        moved = _moved(jaxpr, body.n_residuals)
+        self.recomputed = [v in moved for _, row_ins, _ in self.sites for v in row_ins]
 
     def run(self, r: list[Array], x: Any, eps: list[Array]) -> tuple[Any, list[Array]]:
         """The body on one row, `eps` added to its perturbed site outputs.
@@ -180,6 +186,38 @@ class Sites:
                 outs = _bind(eqn, [_read(env, v) for v in eqn.invars])
                 _write(env, eqn.outvars, outs)
         return env
+
+
+_CHEAP: Final = frozenset(
+    p.name
+    for p in (
+        jax.lax.concatenate_p, jax.lax.reshape_p, jax.lax.broadcast_in_dim_p,
+        jax.lax.squeeze_p, jax.lax.transpose_p,
+        jax.lax.slice_p, jax.lax.dynamic_slice_p, jax.lax.gather_p, jax.lax.pad_p,
+        jax.lax.rev_p, jax.lax.copy_p, jax.lax.convert_element_type_p,
+        jax.lax.add_p, jax.lax.sub_p, jax.lax.mul_p, jax.lax.neg_p,
+        jax.lax.select_n_p, jax.lax.max_p, jax.lax.min_p,
+    )
+)  # fmt: skip
+"""Operations that move or combine their inputs elementwise, and cost less to
+redo than a row of their output costs to keep."""
+
+
+def _moved(jaxpr: Any, n_residuals: int) -> set[Any]:
+    """The variables computed from the input's rows by `_CHEAP` operations alone.
+
+    Constants and the parameters' own values may join in (a mask, a bias).
+    """
+    moved = set(jaxpr.invars[n_residuals:])
+    fixed = set(jaxpr.invars[:n_residuals]) | set(jaxpr.constvars)
+    for eqn in jaxpr.eqns:
+        ins = [v for v in eqn.invars if isinstance(v, jcore.Var)]
+        cheap = eqn.primitive.name in _CHEAP
+        if all(v in fixed for v in ins):
+            fixed.update(eqn.outvars)
+        elif cheap and all(v in moved or v in fixed for v in ins):
+            moved.update(eqn.outvars)
+    return moved
 
 
 def _is_row(v: Any, env: _Env) -> bool:
