@@ -24,13 +24,16 @@ from mypy.nodes import (
     TypeInfo,
 )
 from mypy.plugin import AnalyzeTypeContext, ClassDefContext
+from mypy.typeops import get_all_type_vars
 from mypy.types import (
     AnyType,
+    CallableType,
     Instance,
     RawExpressionType,
     TupleType,
     Type,
     TypeOfAny,
+    TypeVarId,
     TypeVarType,
     UnboundType,
     UnpackType,
@@ -40,9 +43,11 @@ from mypy.types import (
 from . import _messages
 from ._names import DEFINED_IN, JAXTYPING_DTYPES, PARA
 from ._shapes import Dim, Star, Sym, evaluate, names_in
-from ._types import ARRAY_CLASS, Shapes, tag_of
+from ._types import ARRAY_CLASS, RIGID, Shapes, tag_of
 
 CLASS_DIMS: Final = "cdl-class-dims"
+# After mypy's own patches of a module's analysis: signatures are complete then.
+_PATCH_PRIORITY: Final = 100
 # The named dimensions of each function analysed, for the functions nested in it.
 _FUNCTION_DIMS: Final[dict[str, set[str]]] = {}
 
@@ -149,7 +154,7 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
     info = getattr(analyser, "type", None)
     if not isinstance(info, TypeInfo):
         _FUNCTION_DIMS.setdefault(scope, set()).add(d.name)
-        return Sym(d.name, scope)
+        return _own(Sym(d.name, scope), analyser)
     if info.has_base(DEFINED_IN[PARA]):
         # A morphism's named dimensions are its type parameters' (``Linear[784,
         # 128]``): the morphism rules bind them, and its methods override Para's.
@@ -158,10 +163,50 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
     if scope == info.fullname:
         if d.name not in names:
             names.append(d.name)
-        return Sym(d.name, scope)
+        # A field's declared type leaves the name free, so that a constructor
+        # takes any sizes; read on `self` it is the class's (`._calls`).
+        return d
     if scope.startswith(info.fullname + ".") and d.name in names:
         return Sym(d.name, info.fullname)
-    return Sym(d.name, _override_root(info, scope))
+    return _own(Sym(d.name, _override_root(info, scope)), analyser)
+
+
+def _own(d: Sym, analyser: object) -> Sym:
+    """`d`, a dimension the function being analysed names for itself.
+
+    It is a type variable of the function's signature, as a ``TypeVar`` of a
+    generic function is: rigid in its body, and fresh at each use of the
+    function as a value (``jax.lax.scan(step, ...)``, ``jax.jit(f)``). The
+    signature is complete only once analysed, so it is bound after that.
+    """
+    defn = getattr(analyser, "statement", None)
+    schedule = getattr(analyser, "schedule_patch", None)
+    if isinstance(defn, FuncDef) and d.scope is not None and callable(schedule):
+        scope = d.scope
+        schedule(_PATCH_PRIORITY, lambda: _bind_own_dims(defn, scope))
+    return d
+
+
+def _bind_own_dims(defn: FuncDef, scope: str) -> None:
+    """Make the named dimensions of `scope` in `defn`'s parameters its type variables.
+
+    A name only the return type uses is not bound by any argument: it stays a
+    size unknown to callers.
+    """
+    typ = defn.type
+    if not isinstance(typ, CallableType):
+        return
+    known = {tv.id for tv in typ.variables}
+    own: dict[TypeVarId, TypeVarType] = {}
+    for tv in (tv for arg in typ.arg_types for tv in get_all_type_vars(arg)):
+        if (
+            isinstance(tv, TypeVarType)
+            and tv.id.namespace == RIGID + scope
+            and tv.id not in known
+        ):
+            own.setdefault(tv.id, tv)
+    if own:
+        defn.type = typ.copy_modified(variables=[*typ.variables, *own.values()])
 
 
 def _override_root(info: TypeInfo, scope: str) -> str:

@@ -5,8 +5,11 @@ Inside its own function or class a named dimension is a rigid type variable (see
 checks a call, the signature's foreign symbols become ``Any`` (mypy never rejects a
 call over them); after, the plugin binds them from the arguments' shapes, reports
 a dimension that two arguments give two sizes (``[shape]``, on the argument's line)
-and gives the result the bound sizes. Symbols that still leave through a value
-(``jax.jit(f)``, ``model.weight``) are forgotten: unknown sizes, never flagged.
+and gives the result the bound sizes. A function's own dimensions are bound by
+its signature (`._annotations`), so a function value keeps them; other symbols
+that leave through a value (``eqx.filter_grad(loss)``, ``model.weight``) are
+forgotten: unknown sizes, never flagged. A new instance of a class, built in the
+class's own methods, binds the class's dimensions as a call from outside does.
 """
 
 from collections.abc import Iterable
@@ -19,6 +22,8 @@ from mypy.nodes import (
     Decorator,
     Expression,
     FuncBase,
+    MemberExpr,
+    NameExpr,
     SymbolNode,
     TypeInfo,
     Var,
@@ -31,6 +36,7 @@ from mypy.plugin import (
     MethodContext,
     MethodSigContext,
 )
+from mypy.plugins.dataclasses import replace_function_sig_callback
 from mypy.typeops import get_all_type_vars
 from mypy.types import (
     AnyType,
@@ -38,21 +44,34 @@ from mypy.types import (
     FunctionLike,
     Instance,
     LiteralType,
+    NoneType,
+    TupleType,
     Type,
     TypeOfAny,
     TypeVarId,
     TypeVarType,
+    UnionType,
+    UnpackType,
     get_proper_type,
 )
 
 from . import _messages
 from ._annotations import CLASS_DIMS
 from ._shapes import Dim, Star, Sym, evaluate, names_in, render_dim
-from ._types import ARRAY_CLASS, RIGID, Env, dims_of_args, report, rigid_type
+from ._types import (
+    ARRAY_CLASS,
+    RIGID,
+    Env,
+    dims_of_args,
+    report,
+    rigid_again,
+    rigid_type,
+    tag_of,
+)
 
 # Formal signatures of the calls being checked, by the call's node: the signature
 # hook keeps them for the return hook, which mypy calls right after.
-_PENDING: dict[int, CallableType] = {}
+_PENDING: dict[int, tuple[CallableType, set[str]]] = {}
 
 
 def in_scope(api: CheckerPluginInterface) -> set[str]:
@@ -67,7 +86,8 @@ def in_scope(api: CheckerPluginInterface) -> set[str]:
     return names
 
 
-def _foreign(typ: Type, scopes: set[str]) -> list[TypeVarType]:
+def _other_scopes(typ: Type, scopes: set[str]) -> list[TypeVarType]:
+    """The named dimensions in `typ` of scopes not in `scopes`."""
     return [
         tv
         for tv in get_all_type_vars(typ)
@@ -75,6 +95,54 @@ def _foreign(typ: Type, scopes: set[str]) -> list[TypeVarType]:
         and tv.id.namespace.startswith(RIGID)
         and tv.id.namespace[len(RIGID) :] not in scopes
     ]
+
+
+def _foreign(typ: Type, scopes: set[str]) -> list[TypeVarType]:
+    """The named dimensions in `typ` of scopes not in `scopes`, free in `typ`.
+
+    A generic function's own dimensions are bound by its signature: a function
+    value keeps them wherever it goes.
+    """
+    bound = _bound_variables(typ)
+    return [tv for tv in _other_scopes(typ, scopes) if tv.id not in bound]
+
+
+def _bound_variables(typ: Type) -> set[TypeVarId]:
+    """The type variables that the callables inside `typ` bind."""
+    t = get_proper_type(typ)
+    if isinstance(t, CallableType):
+        parts = [*t.arg_types, t.ret_type]
+        found = {tv.id for tv in t.variables}
+    else:
+        parts = (
+            list(t.args)
+            if isinstance(t, Instance)
+            else list(t.items)
+            if isinstance(t, TupleType | UnionType)
+            else [t.type]
+            if isinstance(t, UnpackType)
+            else []
+        )
+        found = set()
+    for part in parts:
+        found |= _bound_variables(part)
+    return found
+
+
+def _unbind_dimensions(sig: CallableType) -> CallableType:
+    """`sig` with its named dimensions free: the plugin, not mypy, binds them."""
+    rigid: dict[TypeVarId, Type] = {}
+    for tv in sig.variables:
+        again = rigid_again(tv) if isinstance(tv, TypeVarType) else None
+        if again is not None:
+            rigid[tv.id] = again
+    if not rigid:
+        return sig
+    free = expand_type(sig, rigid)
+    assert isinstance(free, CallableType)
+    return free.copy_modified(
+        variables=[tv for tv in sig.variables if tv.id not in rigid]
+    )
 
 
 def _forget(typ: Type, symbols: Iterable[TypeVarType]) -> Type:
@@ -91,10 +159,43 @@ def relax(
     sig = sig if sig is not None else ctx.default_signature
     if not isinstance(sig, CallableType):
         return sig
-    symbols = _foreign(sig, in_scope(ctx.api))
-    if not symbols:
+    return _relax(ctx, _unbind_dimensions(sig), _constructed(sig))
+
+
+def relax_replace(ctx: FunctionSigContext) -> FunctionLike:
+    """``dataclasses.replace(obj, **fields)``: a new instance with sizes of its own."""
+    sig = replace_function_sig_callback(ctx)
+    made = get_proper_type(sig.ret_type)
+    return _relax(ctx, sig, made.type if isinstance(made, Instance) else None)
+
+
+def relax_constructor(ctx: FunctionSigContext) -> FunctionLike:
+    """A call of a local name (``cls(rows)`` in a class method), if it builds one."""
+    sig = ctx.default_signature
+    return relax(ctx) if _constructed(sig) is not None else sig
+
+
+def _constructed(sig: CallableType) -> TypeInfo | None:
+    """The class of which a call of `sig` makes a new instance (None: not one)."""
+    return sig.type_object() if sig.is_type_obj() else None
+
+
+def _relax(
+    ctx: FunctionSigContext | MethodSigContext,
+    sig: CallableType,
+    made: TypeInfo | None,
+) -> CallableType:
+    """`sig` with the symbols that are not rigid at the call taking any size.
+
+    A new instance of a class gets sizes of its own: inside the class's methods
+    only `self`'s fields share the class's dimension names, so the class's
+    symbols are the callee's at a constructor, bound from the arguments.
+    """
+    scopes = in_scope(ctx.api) - ({made.fullname} if made is not None else set())
+    symbols = _foreign(sig, scopes)
+    if not symbols and not (made is not None and carries_symbols(made)):
         return sig
-    _PENDING[id(ctx.context)] = sig
+    _PENDING[id(ctx.context)] = sig, scopes
     if sig.variables:
         # mypy infers a generic callee's own variables: the result's symbols are
         # forgotten with the rest (mypy cannot solve constraints on free ones).
@@ -106,9 +207,12 @@ def relax(
 
 
 def foreign(api: CheckerPluginInterface, types: Iterable[Type]) -> bool:
-    """Whether any of `types` carries named dimensions of another scope."""
+    """Whether any of `types` carries named dimensions of another scope.
+
+    A function value carries its own (bound by its signature).
+    """
     scopes = in_scope(api)
-    return any(_foreign(t, scopes) for t in types)
+    return any(_other_scopes(t, scopes) for t in types)
 
 
 def forget_foreign(api: CheckerPluginInterface, typ: Type) -> Type:
@@ -123,12 +227,13 @@ def forget_foreign(api: CheckerPluginInterface, typ: Type) -> Type:
 
 def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
     """The result of a call: the callee's symbols bound from the arguments."""
-    sig = _PENDING.pop(id(ctx.context), None)
-    scopes = in_scope(ctx.api)
-    if sig is None:
+    pending = _PENDING.pop(id(ctx.context), None)
+    if pending is None:
+        scopes = in_scope(ctx.api)
         return _forget(
             ctx.default_return_type, _foreign(ctx.default_return_type, scopes)
         )
+    sig, scopes = pending
     shapes = env.shapes()
     if shapes is None or shapes.object_type is None:
         return ctx.default_return_type
@@ -232,7 +337,11 @@ def _formals(
 
 
 def _array_dims(typ: Type) -> tuple[Dim, ...] | None:
+    """The shape of an array type, also of an optional one (``Array[b, d] | None``)."""
     t = get_proper_type(typ)
+    if isinstance(t, UnionType):
+        arrays = [i for i in t.items if not isinstance(get_proper_type(i), NoneType)]
+        return _array_dims(arrays[0]) if len(arrays) == 1 else None
     if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
         return tuple(dims_of_args(t.args, None))
     return None
@@ -274,13 +383,74 @@ def names_dimensions(node: SymbolNode | None) -> bool:
     )
 
 
-def forget_attribute(ctx: AttributeContext) -> Type:
-    """A field read outside its class, or assigned: its class's symbols forgotten."""
+def forget_attribute(ctx: AttributeContext, owner: TypeInfo) -> Type:
+    """A field of the class `owner`: its named dimensions rigid on `self` only.
+
+    In the class's methods a field read on `self` has the class's dimensions;
+    another instance (``other.w``) has sizes of its own, and so has a value
+    assigned to a field or a field read outside the class.
+    """
     typ = ctx.default_attr_type
     scopes = set() if ctx.is_lvalue else in_scope(ctx.api)
+    rigid = owner.fullname in scopes and _reads_self(ctx.context)
+    if not rigid:
+        scopes.discard(owner.fullname)
+    object_type = ctx.api.named_generic_type("builtins.object", [])
+    names = set(class_dimensions(owner))
+    typ = _class_dims(typ, names, owner.fullname if rigid else None, object_type)
     return _forget(typ, _foreign(typ, scopes))
+
+
+def _class_dims(
+    typ: Type, names: set[str], scope: str | None, object_type: Instance
+) -> Type:
+    """`typ` with the free dimensions `names` rigid in `scope` (None: unknown)."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance):
+        return t.copy_modified(
+            args=[_class_dims(a, names, scope, object_type) for a in t.args]
+        )
+    if isinstance(t, TupleType):
+        return t.copy_modified(
+            items=[_class_dims(i, names, scope, object_type) for i in t.items]
+        )
+    if isinstance(t, UnionType):
+        return UnionType(
+            [_class_dims(i, names, scope, object_type) for i in t.items], t.line
+        )
+    if isinstance(t, UnpackType):
+        return UnpackType(_class_dims(t.type, names, scope, object_type))
+    tag = tag_of(t)
+    if tag is None or tag[0] != "dim" or tag[1] not in names:
+        return typ
+    if scope is None:
+        return AnyType(TypeOfAny.special_form)
+    return rigid_type(Sym(tag[1], scope), object_type)
+
+
+def _reads_self(node: Context) -> bool:
+    """Whether `node` reads an attribute of a method's ``self``."""
+    return (
+        isinstance(node, MemberExpr)
+        and isinstance(node.expr, NameExpr)
+        and isinstance(node.expr.node, Var)
+        and node.expr.node.is_self
+    )
+
+
+def instantiate_pending(env: Env, ctx: FunctionContext) -> Type:
+    """The result of a call that `relax_constructor` relaxed; others as mypy has it."""
+    if id(ctx.context) not in _PENDING:
+        return ctx.default_return_type
+    return instantiate(env, ctx)
 
 
 def carries_symbols(info: TypeInfo) -> bool:
     """Whether annotations inside the class `info` name dimensions."""
-    return bool(info.metadata.get(CLASS_DIMS, {}).get("names"))
+    return bool(class_dimensions(info))
+
+
+def class_dimensions(info: TypeInfo) -> list[str]:
+    """The dimensions that the fields of the class `info` name."""
+    names = info.metadata.get(CLASS_DIMS, {}).get("names", [])
+    return [str(n) for n in names] if isinstance(names, list) else []

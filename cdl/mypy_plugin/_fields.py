@@ -82,14 +82,24 @@ def declared_morphism(info: TypeInfo, name: str, para: str) -> bool:
 
 
 def field_type(
-    ctx: AttributeContext, init: FuncDef, rvalue: Expression, *, forget: bool
+    ctx: AttributeContext,
+    init: FuncDef,
+    rvalue: Expression,
+    *,
+    owner: TypeInfo | None,
 ) -> Type:
     """The field's type: that of the call that built it, where mypy has checked it.
 
-    With `forget` (a class whose annotations name dimensions), the class's symbols
-    are forgotten outside it, as for every field (`._calls.forget_attribute`).
+    With an `owner` (a class whose annotations name dimensions), the class's
+    symbols are forgotten outside it, as for every field
+    (`._calls.forget_attribute`).
     """
-    declared = _calls.forget_attribute(ctx) if forget else ctx.default_attr_type
+    forget = owner is not None
+    declared = (
+        _calls.forget_attribute(ctx, owner)
+        if owner is not None
+        else ctx.default_attr_type
+    )
     api = ctx.api
     if ctx.is_lvalue or not isinstance(api, TypeChecker):
         return declared

@@ -37,6 +37,7 @@ from mypy.types import (
     FunctionLike,
     Instance,
     LiteralType,
+    NoneType,
     ProperType,
     Type,
     TypeOfAny,
@@ -534,9 +535,17 @@ def type_label(env: Env, typ: ProperType) -> str:
     return f"{name}({text})"
 
 
-def relax_first(env: Env, ctx: MethodSigContext) -> FunctionLike:
+def relax_first(env: Env, ctx: MethodSigContext, *, composes: bool) -> FunctionLike:
+    """The signature of a morphism's method with its first argument's shape free.
+
+    The plugin checks that argument itself. With `composes` (``>>``, ``@``,
+    ``then``, ``tensor``) only a morphism is: any other operand (``lin >> 3``)
+    is left to mypy, which reports it.
+    """
     sig = ctx.default_signature
     if not sig.arg_types or sig.arg_kinds[0] != ARG_POS:
+        return sig
+    if composes and not _may_be_morphism(env, ctx):
         return sig
     if isinstance(ctx.context, CallExpr) and _callee_method(ctx.context) is None:
         para = env.info(PARA)
@@ -546,6 +555,17 @@ def relax_first(env: Env, ctx: MethodSigContext) -> FunctionLike:
     return sig.copy_modified(
         arg_types=[AnyType(TypeOfAny.special_form), *sig.arg_types[1:]]
     )
+
+
+def _may_be_morphism(env: Env, ctx: MethodSigContext) -> bool:
+    """Whether the first argument of the call may be a morphism (a `Para`, `Any`)."""
+    para = env.info(PARA)
+    if para is None or len(ctx.args) < 1 or len(ctx.args[0]) != 1:
+        return True
+    typ = get_proper_type(ctx.api.get_expression_type(ctx.args[0][0]))
+    if isinstance(typ, LiteralType | NoneType):
+        return False
+    return not isinstance(typ, Instance) or typ.type.has_base(para.fullname)
 
 
 def tree_algebra(env: Env, ctx: FunctionSigContext) -> FunctionLike:

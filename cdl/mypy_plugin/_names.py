@@ -135,6 +135,8 @@ VMAPS: Final = frozenset({"jax._src.api.vmap", "equinox._vmap_pmap.filter_vmap"}
 SCAN: Final = "jax._src.lax.control_flow.loops.scan"
 # Generic functions whose result stacks what a callback returns: these type variables
 # of their signatures are erased (the plugin types the result).
+# Copies a dataclass (an Equinox module) with some fields replaced: a new instance.
+REPLACE: Final = "dataclasses.replace"
 ERASED_TYPE_VARIABLES: Final = {SCAN: frozenset({"X", "Y"})}
 
 ELEMENTWISE_METHODS: Final = frozenset(

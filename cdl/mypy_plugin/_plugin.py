@@ -60,6 +60,7 @@ from ._names import (
     NORMS,
     PARA,
     REDUCTIONS,
+    REPLACE,
     TREE_ALGEBRA,
     TREE_TABLE,
     UNARY_FUNCTIONS,
@@ -238,6 +239,8 @@ class CdlPlugin(Plugin):
             return lambda ctx: _morphisms.construct(env, ctx, info)
         if fullname.startswith(_UNSHAPED) or self._names_dimensions(fullname):
             return lambda ctx: _calls.instantiate(env, ctx)
+        if fullname == REPLACE or "." not in fullname:
+            return lambda ctx: _calls.instantiate_pending(env, ctx)
         return _default_return if self._returns_array(fullname) else None
 
     def _function_signature_hook(
@@ -251,6 +254,10 @@ class CdlPlugin(Plugin):
             return lambda ctx: _morphisms.list_algebra(env, ctx)
         if fullname == env.names[TREE_ALGEBRA]:
             return lambda ctx: _morphisms.tree_algebra(env, ctx)
+        if fullname == REPLACE:
+            return _calls.relax_replace
+        if "." not in fullname:  # a local name: ``cls(rows)`` in a class method
+            return _calls.relax_constructor
         return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_signature_hook(
@@ -262,7 +269,10 @@ class CdlPlugin(Plugin):
             # mypy checks the kind of list (array or PaddedList), the plugin its shape.
             return None
         if method in MORPHISM_METHODS and self._cdl_operator(cls, method):
-            return lambda ctx: _calls.relax(ctx, _morphisms.relax_first(env, ctx))
+            composes = method != "__call__"
+            return lambda ctx: _calls.relax(
+                ctx, _morphisms.relax_first(env, ctx, composes=composes)
+            )
         return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
@@ -307,11 +317,11 @@ class CdlPlugin(Plugin):
             else None
         )
         if built is not None:
-            forget = _calls.carries_symbols(info)
+            owner = info if _calls.carries_symbols(info) else None
             init, value = built
-            return lambda ctx: _fields.field_type(ctx, init, value, forget=forget)
+            return lambda ctx: _fields.field_type(ctx, init, value, owner=owner)
         if _calls.carries_symbols(info):
-            return _calls.forget_attribute
+            return lambda ctx: _calls.forget_attribute(ctx, info)
         return None
 
     # the hooks mypy calls: a failure inside the plugin never stops mypy ---------

@@ -423,7 +423,13 @@ def reshape(dims: Sequence[Dim], target: Sequence[int | None]) -> tuple[Dim, ...
     Traceback (most recent call last):
     ...
     cdl.mypy_plugin._shapes.Mismatch: cannot reshape f32[4,6] (24 entries) to f32[5,5]
+    >>> reshape((2, 3), (-1, -1))
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: only one size may be -1
     """
+    if target.count(-1) > 1:
+        raise Mismatch("only one size may be -1")
     size = known_size(dims)
     out: list[Dim] = [None if d == -1 else d for d in target]
     if size is None or any(d is None for d in target):

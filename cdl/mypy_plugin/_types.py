@@ -74,12 +74,28 @@ def rigid_type(d: Sym, object_type: Instance) -> TypeVarType:
     scope = d.scope or ""
     return TypeVarType(
         d.name,
-        f"{scope}.{d.name}",
-        TypeVarId(zlib.crc32(d.name.encode()), namespace=RIGID + scope),
+        f"{RIGID}{scope}.{d.name}",
+        _rigid_id(d.name, scope),
         [],
         object_type,
         AnyType(TypeOfAny.from_omitted_generics),
     )
+
+
+def _rigid_id(name: str, scope: str) -> TypeVarId:
+    return TypeVarId(zlib.crc32(name.encode()), namespace=RIGID + scope)
+
+
+def rigid_again(tv: TypeVarType) -> TypeVarType | None:
+    """The named dimension that `tv` is a fresh copy of (None: `tv` is not one).
+
+    mypy gives a generic function's type variables new ids at each use (a method
+    read from an object, a call); the name they keep says which dimension they are.
+    """
+    if not tv.fullname.startswith(RIGID):
+        return None
+    scope, _, name = tv.fullname[len(RIGID) :].rpartition(".")
+    return tv.copy_modified(id=_rigid_id(name, scope))
 
 
 def tag_of(t: ProperType) -> tuple[str, str] | None:
