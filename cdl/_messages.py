@@ -44,6 +44,15 @@ def reparam_mismatch(name: str, expected: object, given: object) -> str:
     )
 
 
+def reparam_leaf(name: str, path: str, expected: str, given: str) -> str:
+    """Text of the error raised when a reparametrisation changes an array's type."""
+    return (
+        f"the reparametrisation of {name} must return {expected} at {path}, but "
+        f"returned {given} (a tied or shared parameter must have the type of each "
+        f"one it fills)."
+    )
+
+
 def annotation_mismatch(name: str, report: str) -> str:
     """Text of a `SpaceError` raised when jaxtyping rejects a call of `name`."""
     lines = [line.strip() for line in report.splitlines()]

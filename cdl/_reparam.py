@@ -76,6 +76,7 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
         given = jax.tree.structure(r(params))
         if expected != given:  # type: ignore[operator]
             raise TypeError(_messages.reparam_mismatch(base.label, expected, given))
+        _check_leaves(base, jax.eval_shape(r, params))
 
     def base(self) -> Para[A, B]:
         """The base morphism with its parameters filled in from ``r(params)``."""
@@ -103,6 +104,21 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
     def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> B:
         """Rebuild the base morphism, then apply it."""
         return apply(self.base(), x, key)
+
+
+def _check_leaves(base: Para[Any, Any], rebuilt: Any) -> None:
+    """Raise `TypeError` unless `rebuilt` has the types of `base`'s arrays."""
+    paths = jax.tree_util.tree_leaves_with_path(parameters(base))
+    for (path, want), got in zip(paths, jax.tree.leaves(rebuilt), strict=True):
+        if want.shape != got.shape or want.dtype != got.dtype:
+            raise TypeError(
+                _messages.reparam_leaf(
+                    base.label,
+                    jax.tree_util.keystr(path),
+                    f"{want.dtype}{list(want.shape)}",
+                    f"{got.dtype}{list(got.shape)}",
+                )
+            )
 
 
 def reparam(f: Para[A, B], r: Callable[[_P], Any], params: _P) -> Reparam[A, B, _P]:

@@ -20,6 +20,7 @@ from cdl.optics import (
     SGD,
     Adam,
     BinaryCrossEntropy,
+    Callback,
     CSVLogger,
     DataError,
     Learner,
@@ -370,3 +371,32 @@ def test_progress_lines_are_whole_when_not_a_terminal(
     assert len(lines) == 2 and lines[1].startswith("Linear(4→2) epoch 2/2")
     assert len(lines[1]) > 200
     assert all(f"val_{name}" in lines[1] for name in names)
+
+
+def test_a_structure_that_fills_only_the_start_of_a_model_file_is_refused(
+    tmp_path: Path,
+) -> None:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    path = tmp_path / "m.cdl"
+    cdl.save(path, cdl.Linear(4, 8, key=k1) >> cdl.Tanh() >> cdl.Linear(8, 3, key=k2))
+    with pytest.raises(ValueError, match="bytes of arrays are left over"):
+        cdl.load(path, cdl.Linear(4, 8, key=k2))
+
+
+def test_callbacks_see_each_epochs_own_state_whatever_epochs_per_call() -> None:
+    class Steps(Callback):
+        def __init__(self) -> None:
+            self.seen: list[tuple[int, int]] = []
+
+        def on_epoch_end(self, epoch, values, state) -> None:  # type: ignore[no-untyped-def]
+            self.seen.append((epoch, int(state.step)))
+
+    xs = jax.random.normal(jax.random.key(0), (12, 4))
+    ys = (xs[:, 0] > 0).astype(jnp.int32)
+    model = cdl.Linear(4, 2, key=jax.random.key(1))
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    steps = Steps()
+    fit(learner, model, xs, ys, epochs=4, batch_size=4, key=jax.random.key(2),
+        progress=False, epochs_per_call=2, callbacks=[steps])  # fmt: skip
+    # Three batches an epoch: each epoch is handed the state after its own.
+    assert steps.seen == [(1, 3), (2, 6), (3, 9), (4, 12)]

@@ -114,3 +114,10 @@ def test_reparam_serialises_and_jits(tmp_path: object) -> None:
     loaded = eqx.tree_deserialise_leaves(path, blank)
     x = jnp.ones(3)
     assert jnp.array_equal(eqx.filter_jit(lambda m, x: m(x))(loaded, x), tied(x))
+
+
+def test_tying_parameters_of_different_shapes_is_refused_when_tied() -> None:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    model = cdl.Linear(3, 1, key=k1) >> cdl.Tanh() >> cdl.Linear(1, 4, key=k2)
+    with pytest.raises(TypeError, match=r"float32\[4\] at .factors\[2\].bias"):
+        cdl.tie(model, lambda m: m.factors[0].bias, lambda m: m.factors[2].bias)

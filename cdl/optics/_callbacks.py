@@ -34,7 +34,10 @@ from ._learner import TrainState
 class Callback:
     """Something `fit` tells about a run's progress; the methods do nothing here.
 
-    Subclass it and override what you need.
+    Subclass it and override what you need. `fit` hands `on_epoch_end` the state
+    at the end of that very epoch, so while a callback reads it (`reads_state`,
+    true unless a subclass says otherwise) each compiled call runs one epoch
+    whatever `epochs_per_call` asks.
 
     **Arguments:** none.
 
@@ -49,6 +52,9 @@ class Callback:
     >>> Count().epochs
     0
     """
+
+    reads_state: bool = True
+    """Whether `on_epoch_end` reads its `state` argument."""
 
     def on_train_begin(self, epoch: int, history: dict[str, list[float]]) -> None:
         """The run starts after `epoch` epochs (0, or those of a checkpoint)."""
@@ -74,6 +80,8 @@ class CSVLogger(Callback):
     >>> CSVLogger("runs/log.csv").path.name
     'log.csv'
     """
+
+    reads_state = False
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = pathlib.Path(path)
@@ -129,6 +137,8 @@ class TensorBoardLogger(Callback):
     ...     logger.on_epoch_end(1, {"loss": 0.5}, None)
     ...     logger.on_train_end({})
     """
+
+    reads_state = False
 
     def __init__(self, logdir: str | os.PathLike[str]) -> None:
         self.logdir = pathlib.Path(logdir)

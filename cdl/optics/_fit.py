@@ -597,7 +597,8 @@ def fit(
       in the history's ``skipped``.
     - `epochs_per_call`: how many epochs of array data run in one compiled call
       (a scan over epochs); the progress, the metrics' transfer and checkpoints
-      happen between calls.
+      happen between calls, and a callback that reads each epoch's state
+      (`Callback.reads_state`) makes every call one epoch.
     - `unroll`: training steps per iteration of the compiled loop over batches.
     - `model_state`: the state of a model ``x × S → y × S`` (batch norm's
       running statistics, from `equinox.nn.make_with_state`) when `start` is a
@@ -682,6 +683,8 @@ def fit(
         arrays, validation_arrays = global_batch(learner, (arrays, validation_arrays))
     for callback in callbacks:
         callback.on_train_begin(done, history)
+    if any(getattr(callback, "reads_state", True) for callback in callbacks):
+        epochs_per_call = 1
     with Display(name, total=epochs, done=done, enabled=progress) as display:
         try:
             while done < epochs:

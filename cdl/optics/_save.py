@@ -82,12 +82,19 @@ def load(path: str | os.PathLike[str], build: Callable[..., _M] | _M) -> _M:
     header, arrays = body.split(b"\n", 1)
     hyperparameters = json.loads(header)["hyperparameters"]
     like = build(**hyperparameters) if _is_builder(build) else build  # type: ignore[operator]
+    stream = io.BytesIO(arrays)
     try:
-        model: _M = eqx.tree_deserialise_leaves(io.BytesIO(arrays), like)
+        model: _M = eqx.tree_deserialise_leaves(stream, like)
     except (ValueError, RuntimeError, TypeError) as error:
         raise ValueError(
             _messages.model_mismatch(source, str(error).splitlines()[0])
         ) from None
+    left = len(arrays) - stream.tell()
+    if left:
+        # The structure's arrays filled only the start of the file.
+        raise ValueError(
+            _messages.model_mismatch(source, f"{left} bytes of arrays are left over")
+        )
     return model
 
 
