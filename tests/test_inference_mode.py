@@ -19,3 +19,16 @@ def test_inference_mode_switches_every_layer_with_a_mode_and_back() -> None:
     assert jax.tree.structure(back) == jax.tree.structure(model)
     x = jnp.ones(3)
     assert bool(jnp.allclose(off[0](x), model[0].factors[0](x)))
+
+
+def test_equinox_inference_mode_switches_cdl_dropout() -> None:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    model = cdl.Linear(3, 3, key=k1) >> cdl.Dropout(0.5) >> cdl.Linear(3, 2, key=k2)
+    off = eqx.nn.inference_mode(model)
+    assert off.factors[1].inference and not off.factors[1].stochastic
+    x = jnp.ones(3)
+    assert bool(jnp.allclose(off(x), model.factors[2](model.factors[0](x))))
+    back = eqx.nn.inference_mode(off, value=False)
+    assert back.factors[1].stochastic
+    assert jax.tree.structure(back) == jax.tree.structure(model)
+    assert cdl.inference_mode(model).factors[1].inference

@@ -29,10 +29,19 @@ class Dropout(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     True
     >>> cdl.inference_mode(drop)(jnp.ones(2))
     Array([1., 1.], dtype=float32)
+
+    Its `inference` flag is a field, as in `equinox.nn.Dropout`, so Equinox's
+    own `equinox.nn.inference_mode` switches it too (inside `cdl.tie` or
+    `cdl.freeze`, whose layers are static structure, use `cdl.inference_mode`):
+
+    >>> import equinox as eqx
+    >>> model = cdl.Linear(2, 2, key=jax.random.key(0)) >> drop
+    >>> eqx.nn.inference_mode(model).factors[1].inference
+    True
     """
 
     p: float = eqx.field(static=True)
-    inference: bool = eqx.field(static=True, default=False)
+    inference: bool = False
 
     def __check_init__(self) -> None:
         probability("Dropout", "p", self.p)
