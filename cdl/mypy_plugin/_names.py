@@ -133,6 +133,10 @@ ANNOTATED: Final = frozenset({"typing.Annotated", "typing_extensions.Annotated"}
 BINARY_UFUNC_CALL: Final = "jax.numpy.BinaryUfunc.__call__"
 VMAPS: Final = frozenset({"jax._src.api.vmap", "equinox._vmap_pmap.filter_vmap"})
 SCAN: Final = "jax._src.lax.control_flow.loops.scan"
+# ``jax.jit`` and what it returns; ``functools.partial(jax.jit, ...)`` is claimed too.
+JIT: Final = "jax._src.api.jit"
+JIT_WRAPPED: Final = "jax._src.pjit.JitWrapped"
+PARTIAL: Final = "functools.partial"
 # Generic functions whose result stacks what a callback returns: these type variables
 # of their signatures are erased (the plugin types the result).
 # Copies a dataclass (an Equinox module) with some fields replaced: a new instance.

@@ -40,6 +40,7 @@ from . import (
     _calls,
     _fields,
     _jax_ops,
+    _jit,
     _layers,
     _lifts,
     _morphisms,
@@ -53,12 +54,14 @@ from ._names import (
     BINARY_UFUNC_CALL,
     ELEMENTWISE_METHODS,
     ERASED_TYPE_VARIABLES,
+    JIT,
     KEEP_BODY,
     LIFT,
     LIST_ALGEBRA,
     MORPHISM_METHODS,
     NORMS,
     PARA,
+    PARTIAL,
     REDUCTIONS,
     REPLACE,
     TREE_ALGEBRA,
@@ -223,6 +226,10 @@ class CdlPlugin(Plugin):
             return _jax_ops.same_as_first
         if fullname in BINARY_FUNCTIONS:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, fullname)
+        if fullname == JIT:
+            return lambda ctx: _calls.forget_foreign(ctx.api, _jit.jit(env, ctx))
+        if fullname == PARTIAL:
+            return lambda ctx: _jit.partial(env, ctx)
         if fullname == env.names[LIFT]:
             return lambda ctx: _lifts.lift(env, ctx)
         if fullname in KEEP_BODY:
