@@ -62,9 +62,13 @@ def partial(env: Env, ctx: FunctionContext) -> Type:
 
 
 def keep_signature(function: Type, wrapped: Instance) -> Type | None:
-    """`function`'s signature, called and read as a jitted function (None: not one)."""
+    """`function`'s signature, called and read as a jitted function (None: not one).
+
+    An unannotated function (``def loss(x, y)``, a lambda) has no shapes to keep:
+    jax's ``JitWrapped`` stays, as mypy's ``disallow_untyped_calls`` expects.
+    """
     t = get_proper_type(function)
-    if isinstance(t, CallableType) and not t.is_type_obj():
+    if isinstance(t, CallableType) and not t.is_type_obj() and not t.implicit:
         return t.copy_modified(fallback=wrapped)
     if isinstance(t, Overloaded) and not t.is_type_obj():
         return Overloaded([i.copy_modified(fallback=wrapped) for i in t.items])
