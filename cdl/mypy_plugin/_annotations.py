@@ -42,7 +42,7 @@ from mypy.types import (
 
 from . import _messages
 from ._names import DEFINED_IN, JAXTYPING_DTYPES, PARA
-from ._shapes import Dim, Star, Sym, evaluate, names_in
+from ._shapes import Dim, Star, Sym, canonical, names_in
 from ._types import ARRAY_CLASS, RIGID, Shapes, tag_of
 
 CLASS_DIMS: Final = "cdl-class-dims"
@@ -65,10 +65,14 @@ def parse_dims(text: str) -> list[Dim] | None:
             dims.append(int(token))
         elif token.isidentifier() and token != "_":
             dims.append(Sym(token))
-        elif names_in(token) and evaluate(token, dict.fromkeys(names_in(token), 1)):
-            dims.append(Sym(token))  # arithmetic of names: ``n+1``, ``2*d``, ``h*w``
         else:
-            dims.append(None)
+            # Arithmetic of names (``n+1``, ``2*d``, ``h*w``) in its canonical form,
+            # so that ``w*h`` is ``h*w``; a constant (``n-n+3``) is its size.
+            size = canonical(token) if names_in(token) else None
+            if isinstance(size, str):
+                dims.append(Sym(size))
+            else:
+                dims.append(size if size is not None and size >= 0 else None)
     if sum(isinstance(d, Star) for d in dims) > 1:
         return None
     return dims

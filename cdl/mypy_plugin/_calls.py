@@ -238,7 +238,7 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
     if shapes is None or shapes.object_type is None:
         return ctx.default_return_type
     bound: dict[str, tuple[Dim, int]] = {}
-    exprs: dict[str, list[tuple[str, Dim]]] = {}
+    exprs: dict[str, list[tuple[Dim, Expression]]] = {}
     formals = _formals(sig, ctx)
     for position, (formal, actual, expr) in enumerate(formals, start=1):
         dims, given = _array_dims(formal), _array_dims(actual)
@@ -255,7 +255,7 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
             if not isinstance(d, Sym) or d.scope in scopes or g is None:
                 continue
             if not d.name.isidentifier():
-                exprs.setdefault(d.name, []).append((str(position), g))
+                exprs.setdefault(d.name, []).append((g, expr))
                 continue
             if d.name in bound and not _agree(bound[d.name][0], g):
                 first, where = bound[d.name]
@@ -275,13 +275,13 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
             bound.setdefault(d.name, (g, position))
     values = {n: v for n, (v, _) in bound.items() if isinstance(v, int)}
     for text, uses in exprs.items():
-        value = evaluate(text, values)
-        for _, g in uses:
+        for g, expr in uses:
+            value = evaluate(text, values)
             if value is not None and isinstance(g, int) and value != g:
                 report(
                     ctx.api,
                     _messages.arithmetic_conflict(_callee(ctx), text, value, g),
-                    ctx.context,
+                    expr,
                 )
             _solve(text, g, values, bound)
     result = ctx.default_return_type

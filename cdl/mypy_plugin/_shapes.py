@@ -309,6 +309,115 @@ def names_in(expr: str) -> list[str]:
     return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
 
 
+# A polynomial in named dimensions: each monomial (its names, sorted, a name repeated
+# for its powers) with its integer coefficient.
+Polynomial: TypeAlias = dict[tuple[str, ...], int]
+
+
+def polynomial(expr: str) -> Polynomial | None:
+    """Jaxtyping arithmetic as a polynomial (None: not one, e.g. with ``//``).
+
+    >>> polynomial("(a+b)*c") == polynomial("c*b+a*c")
+    True
+    """
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return None
+    return _polynomial(tree.body)
+
+
+def _polynomial(node: ast.expr) -> Polynomial | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return {(): node.value} if node.value else {}
+    if isinstance(node, ast.Name):
+        return {(node.id,): 1}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _polynomial(node.operand)
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        return None if inner is None else {m: sign * c for m, c in inner.items()}
+    if not isinstance(node, ast.BinOp):
+        return None
+    left = _polynomial(node.left)
+    if isinstance(node.op, ast.Pow):
+        power = node.right
+        if left is None or not isinstance(power, ast.Constant):
+            return None
+        if type(power.value) is not int or not 0 <= power.value <= 8:
+            return None
+        out: Polynomial = {(): 1}
+        for _ in range(power.value):
+            out = _times(out, left)
+        return out
+    right = _polynomial(node.right)
+    if left is None or right is None:
+        return None
+    if isinstance(node.op, ast.Add | ast.Sub):
+        sign = 1 if isinstance(node.op, ast.Add) else -1
+        out = dict(left)
+        for m, c in right.items():
+            out[m] = out.get(m, 0) + sign * c
+        return {m: c for m, c in out.items() if c}
+    if isinstance(node.op, ast.Mult):
+        return _times(left, right)
+    return None
+
+
+def _times(left: Polynomial, right: Polynomial) -> Polynomial:
+    out: Polynomial = {}
+    for m, c in left.items():
+        for n, d in right.items():
+            key = tuple(sorted(m + n))
+            out[key] = out.get(key, 0) + c * d
+    return {m: c for m, c in out.items() if c}
+
+
+def show_polynomial(p: Polynomial) -> str:
+    """A polynomial written as jaxtyping writes arithmetic: ``2*d``, ``h*w+1``.
+
+    Terms of higher degree come first, then by their names; the constant last.
+
+    >>> show_polynomial(polynomial("1+w*h+d+d-3"))
+    'h*w+2*d-2'
+    """
+    terms = sorted(p.items(), key=lambda item: (-len(item[0]), item[0]))
+    text = ""
+    for monomial, coefficient in terms:
+        factors = [
+            name if k == 1 else f"{name}**{k}"
+            for name, k in sorted({n: monomial.count(n) for n in monomial}.items())
+        ]
+        if abs(coefficient) != 1 or not factors:
+            factors.insert(0, str(abs(coefficient)))
+        term = "*".join(factors)
+        if coefficient < 0:
+            text += "-" + term
+        else:
+            text += ("+" if text else "") + term
+    return text or "0"
+
+
+def canonical(expr: str) -> int | str | None:
+    """Jaxtyping arithmetic in one form for all that are equal (None: not arithmetic).
+
+    Arithmetic that is a polynomial of names is written as `show_polynomial` does,
+    so ``w*h`` and ``h*w``, ``d+d`` and ``2*d``, ``(a+b)*c`` and ``a*c+b*c`` are one
+    size; a constant is its int. Other arithmetic (``n//2``) is kept as written.
+
+    >>> canonical("w*h"), canonical("d+d"), canonical("(a+b)*c"), canonical("n-n+3")
+    ('h*w', '2*d', 'a*c+b*c', 3)
+    >>> canonical("n//2"), canonical("n+")
+    ('n//2', None)
+    """
+    p = polynomial(expr)
+    if p is not None:
+        return p.get((), 0) if all(not m for m in p) else show_polynomial(p)
+    names = names_in(expr)
+    return (
+        expr if names and evaluate(expr, dict.fromkeys(names, 2)) is not None else None
+    )
+
+
 def evaluate(expr: str, values: dict[str, int]) -> int | None:
     """The value of jaxtyping arithmetic given its names' sizes (None: unknown).
 
@@ -339,6 +448,13 @@ def _eval(node: ast.expr, values: dict[str, int]) -> int | None:
             return a * b
         if isinstance(node.op, ast.FloorDiv) and b:
             return a // b
+        if isinstance(node.op, ast.Pow) and 0 <= b <= 64:
+            return int(a**b)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _eval(node.operand, values)
+        if value is None:
+            return None
+        return -value if isinstance(node.op, ast.USub) else value
     return None
 
 
