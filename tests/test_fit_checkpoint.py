@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -26,6 +27,7 @@ from cdl.optics import (
     load_checkpoint,
     save_checkpoint,
 )
+from cdl.optics._checkpoint import sealed, verified
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCHS = 24
@@ -267,3 +269,65 @@ def test_only_the_newest_checkpoints_are_kept(tmp_path: Path) -> None:
     restored = load_checkpoint(tmp_path, learner.init(model))
     assert len(restored.history["accuracy"]) == 5
     assert np.isfinite(restored.history["loss"]).all()
+
+
+def dropout_run(directory: Path, key: jax.Array, epochs: int) -> cdl.optics.FitResult:
+    k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+    model = cdl.Linear(3, 6, key=k1) >> cdl.Dropout(0.3) >> cdl.Linear(6, 2, key=k2)
+    xs = jax.random.normal(k3, (10, 3))
+    ys = (xs[:, 0] > 0).astype(jnp.int32)
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    return fit(
+        learner,
+        model,
+        xs,
+        ys,
+        epochs=epochs,
+        batch_size=4,
+        key=key,
+        checkpoint=directory,
+        progress=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("impl", "make"),
+    [
+        ("threefry2x32", lambda: jax.random.key(3, impl="rbg")),
+        ("threefry2x32", lambda: jax.random.key(3, impl="unsafe_rbg")),
+        ("threefry2x32", lambda: jax.random.PRNGKey(3)),
+        ("rbg", lambda: jax.random.PRNGKey(3)),
+        ("rbg", lambda: jax.random.key(3)),
+        ("rbg", lambda: jax.random.key(3, impl="threefry2x32")),
+    ],
+)
+def test_a_run_resumes_with_the_key_of_any_prng_implementation(
+    tmp_path: Path, impl: str, make: Callable[[], jax.Array]
+) -> None:
+    with jax.default_prng_impl(impl):
+        key = make()
+        whole = dropout_run(tmp_path / "whole", key, 4)
+        dropout_run(tmp_path / "run", key, 2)
+        resumed = dropout_run(tmp_path / "run", key, 4)
+        typed = jax.random.wrap_key_data(key) if key.dtype == jnp.uint32 else key
+    assert resumed.history == whole.history
+    for a, b in zip(
+        jax.tree.leaves(resumed.state), jax.tree.leaves(whole.state), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    # The checkpoint's key is the run's, of its implementation, whatever the
+    # default is when it is read.
+    restored = load_checkpoint(tmp_path / "run", resumed.state)
+    assert jax.random.key_impl(restored.key) == jax.random.key_impl(typed)
+    np.testing.assert_array_equal(
+        jax.random.key_data(restored.key), jax.random.key_data(typed)
+    )
+
+
+def test_a_key_of_an_unknown_prng_implementation_is_named(tmp_path: Path) -> None:
+    run = dropout_run(tmp_path, jax.random.key(0, impl="rbg"), 1)
+    path = tmp_path / "epoch-00000001.ckpt"
+    body = verified(path.read_bytes()).replace(b'"rbg"', b'"mystery"', 1)
+    path.write_bytes(sealed(body))
+    with pytest.raises(CheckpointError, match="PRNG implementation 'mystery'"):
+        load_checkpoint(tmp_path, run.state)

@@ -1,13 +1,14 @@
 """Checkpoints: save a training run in one atomic commit and resume it bit for bit.
 
 One save is one file, ``epoch-<n>.ckpt``, holding everything a run changes: the
-`TrainState` (parameters, optimiser state, step), the run's PRNG key, the number of
-epochs done and the metrics so far, behind a SHA-256 checksum of all of it. The file
-is written under a temporary name, flushed to the disk (``fsync``) and renamed over
-its final name (``os.replace``, atomic on POSIX and Windows), and the directory is
-synced, so a run killed at any moment leaves either the previous checkpoint or the
-new one, never a mixture. The newest checkpoints are kept (two by default); one
-whose checksum fails is renamed ``….damaged`` and the one before it is used.
+`TrainState` (parameters, optimiser state, step), the run's PRNG key (and the name
+of its implementation: threefry, rbg or any other), the number of epochs done and
+the metrics so far, behind a SHA-256 checksum of all of it. The file is written
+under a temporary name, flushed to the disk (``fsync``) and renamed over its final
+name (``os.replace``, atomic on POSIX and Windows), and the directory is synced, so
+a run killed at any moment leaves either the previous checkpoint or the new one,
+never a mixture. The newest checkpoints are kept (two by default); one whose
+checksum fails is renamed ``….damaged`` and the one before it is used.
 
 >>> import tempfile, jax, jax.numpy as jnp, cdl
 >>> from cdl.optics import Learner, MeanSquaredError, SGD
@@ -35,7 +36,7 @@ from typing import Final
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import PRNGKeyArray
+from jaxtyping import Array, PRNGKeyArray
 
 from . import _messages
 from ._learner import TrainState
@@ -185,12 +186,43 @@ def check_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
     return root
 
 
+def key_impl(key: PRNGKeyArray) -> str:
+    """The name of the PRNG implementation of `key` (saved beside its data).
+
+    **Arguments:** `key`, a typed PRNG key.
+
+    **Returns:** the name, e.g. ``"threefry2x32"`` or ``"rbg"``.
+
+    >>> import jax
+    >>> from cdl.optics._checkpoint import key_impl
+    >>> key_impl(jax.random.key(0, impl="rbg"))
+    'rbg'
+    """
+    return str(jax.random.key_impl(key))
+
+
+def key_data_like(impl: str) -> Array:
+    """The raw data of a key of the PRNG implementation `impl`: a template to fill.
+
+    **Arguments:** `impl`, a name as `key_impl` gives.
+
+    **Returns:** a uint32 array of that implementation's key shape.
+
+    >>> from cdl.optics._checkpoint import key_data_like
+    >>> key_data_like("rbg").shape, key_data_like("threefry2x32").shape
+    ((4,), (2,))
+    """
+    data: Array = jax.random.key_data(jax.random.key(0, impl=impl))
+    return data
+
+
 def _encode(
     state: TrainState, key: PRNGKeyArray, epoch: int, history: dict[str, list[float]]
 ) -> bytes:
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, (state, jax.random.key_data(key)))
-    header = json.dumps({"epoch": epoch, "history": history}).encode() + b"\n"
+    progress = {"epoch": epoch, "history": history, "key_impl": key_impl(key)}
+    header = json.dumps(progress).encode() + b"\n"
     return sealed(header + arrays.getvalue())
 
 
@@ -295,7 +327,6 @@ def load_checkpoint(directory: str | os.PathLike[str], like: TrainState) -> Chec
 learner and model ...
     """
     root = pathlib.Path(directory)
-    template = (like, jax.random.key_data(jax.random.key(0)))
     damaged: list[str] = []
     for _, path in _saved(root):
         try:
@@ -307,6 +338,12 @@ learner and model ...
             continue
         header, arrays = body.split(b"\n", 1)
         progress = json.loads(header)
+        # Files written before the implementation was saved hold a default key.
+        impl = progress.get("key_impl") or key_impl(jax.random.key(0))
+        try:
+            template = (like, key_data_like(impl))
+        except (ValueError, TypeError):
+            raise CheckpointError(_messages.unknown_key_impl(path, impl)) from None
         try:
             state, key_data = eqx.tree_deserialise_leaves(io.BytesIO(arrays), template)
         except (ValueError, RuntimeError, TypeError) as error:
@@ -318,6 +355,6 @@ learner and model ...
             name: [float(v) for v in values][:epoch]
             for name, values in progress["history"].items()
         }
-        key = jax.random.wrap_key_data(jnp.asarray(key_data))
+        key = jax.random.wrap_key_data(jnp.asarray(key_data), impl=impl)
         return Checkpoint(state, key, epoch, history, path, tuple(damaged))
     raise CheckpointError(_messages.no_intact_checkpoint(root, damaged))

@@ -41,6 +41,8 @@ from ._checkpoint import (
     CheckpointError,
     check_directory,
     has_checkpoint,
+    key_data_like,
+    key_impl,
     load_checkpoint,
     save_checkpoint,
 )
@@ -138,7 +140,7 @@ def _put_everywhere(x: Any, sharding: NamedSharding) -> Any:
         return x
     if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
         return jax.random.wrap_key_data(
-            _put_everywhere(jax.random.key_data(x), sharding)
+            _put_everywhere(jax.random.key_data(x), sharding), impl=key_impl(x)
         )
     whole = to_host(x)
     return jax.make_array_from_callback(whole.shape, sharding, lambda i: whole[i])
@@ -273,6 +275,7 @@ def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
                 "history": run.history,
                 "damaged": list(run.damaged),
                 "path": str(run.path),
+                "key_impl": key_impl(run.key),
             }
             eqx.tree_serialise_leaves(arrays, (run.state, jax.random.key_data(run.key)))
     said = json.loads(_broadcast_bytes(json.dumps(header).encode()))
@@ -280,13 +283,13 @@ def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
         raise CheckpointError(said["error"])
     if not said["found"]:
         return None
-    template = (like, jax.random.key_data(jax.random.key(0)))
+    template = (like, key_data_like(said["key_impl"]))
     state, key_data = eqx.tree_deserialise_leaves(
         io.BytesIO(_broadcast_bytes(arrays.getvalue())), template
     )
     return Checkpoint(
         state,
-        jax.random.wrap_key_data(jnp.asarray(key_data)),
+        jax.random.wrap_key_data(jnp.asarray(key_data), impl=said["key_impl"]),
         int(said["epoch"]),
         said["history"],
         pathlib.Path(said["path"]),

@@ -263,13 +263,12 @@ def _check_arguments(
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape == ():
             return key
-    elif (
-        isinstance(key, jax.Array | np.ndarray)
-        and key.dtype == np.uint32
-        and key.shape == (2,)
-    ):
-        wrapped: PRNGKeyArray = jax.random.wrap_key_data(jnp.asarray(key))
-        return wrapped
+    elif isinstance(key, jax.Array | np.ndarray) and key.dtype == np.uint32:
+        # A raw key (jax.random.PRNGKey) of the default implementation, whose
+        # shape is that implementation's: (2,) for threefry, (4,) for rbg.
+        if key.shape == jax.random.key_data(jax.random.key(0)).shape:
+            wrapped: PRNGKeyArray = jax.random.wrap_key_data(jnp.asarray(key))
+            return wrapped
     raise ValueError(_messages.bad_key(name, key))
 
 

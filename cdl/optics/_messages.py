@@ -70,6 +70,15 @@ def checkpoint_mismatch(path: object, why: str) -> str:
     )
 
 
+def unknown_key_impl(path: object, impl: str) -> str:
+    """Text of the error raised when a checkpoint's key has an unknown PRNG."""
+    return (
+        f"checkpoint {path} holds a key of the PRNG implementation {impl!r}, "
+        f"which this JAX does not know: resume with the JAX version (and any "
+        f"registered PRNG implementation) that wrote it."
+    )
+
+
 def checkpoint_unwritable(path: object, why: str) -> str:
     """Text of the error raised when checkpoints cannot be written to a directory."""
     return (
