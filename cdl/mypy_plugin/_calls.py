@@ -12,16 +12,23 @@ forgotten: unknown sizes, never flagged. A new instance of a class, built in the
 class's own methods, binds the class's dimensions as a call from outside does.
 """
 
+import dataclasses
 from collections.abc import Iterable
 
+from mypy.argmap import map_actuals_to_formals
 from mypy.checker import TypeChecker
+from mypy.erasetype import erase_typevars
 from mypy.expandtype import expand_type
 from mypy.nodes import (
+    ARG_STAR,
+    ARG_STAR2,
+    ArgKind,
     CallExpr,
     Context,
     Decorator,
     Expression,
     FuncBase,
+    FuncDef,
     MemberExpr,
     NameExpr,
     SymbolNode,
@@ -37,6 +44,7 @@ from mypy.plugin import (
     MethodSigContext,
 )
 from mypy.plugins.dataclasses import replace_function_sig_callback
+from mypy.subtypes import is_subtype
 from mypy.typeops import get_all_type_vars
 from mypy.types import (
     AnyType,
@@ -62,6 +70,7 @@ from ._types import (
     ARRAY_CLASS,
     RIGID,
     Env,
+    Shapes,
     dims_of_args,
     report,
     rigid_again,
@@ -69,9 +78,23 @@ from ._types import (
     tag_of,
 )
 
-# Formal signatures of the calls being checked, by the call's node: the signature
-# hook keeps them for the return hook, which mypy calls right after.
-_PENDING: dict[int, tuple[CallableType, set[str]]] = {}
+
+@dataclasses.dataclass
+class _Pending:
+    """A call being checked: its callee's formal signatures, kept for the return hook.
+
+    The signature hook keeps them (one per variant of an overloaded callee) and
+    the return hook, which mypy calls right after, binds their symbols. `context`,
+    the call's node, is held so that its id is not reused while it is kept.
+    """
+
+    context: Context
+    # (formal signature, the relaxed one mypy checks, the scopes rigid at the call)
+    items: list[tuple[CallableType, CallableType, set[str]]]
+    overloaded: bool
+
+
+_PENDING: dict[int, _Pending] = {}
 
 
 def in_scope(api: CheckerPluginInterface) -> set[str]:
@@ -193,17 +216,49 @@ def _relax(
     """
     scopes = in_scope(ctx.api) - ({made.fullname} if made is not None else set())
     symbols = _foreign(sig, scopes)
-    if not symbols and not (made is not None and carries_symbols(made)):
+    overloaded = _is_overload(sig)
+    if not symbols and not overloaded and not (made and carries_symbols(made)):
         return sig
-    _PENDING[id(ctx.context)] = sig, scopes
     if sig.variables:
         # mypy infers a generic callee's own variables: the result's symbols are
         # forgotten with the rest (mypy cannot solve constraints on free ones).
         relaxed = _forget(sig, symbols)
         assert isinstance(relaxed, CallableType)
-        return relaxed
-    # The result keeps the symbols, for `instantiate` to bind after mypy's check.
-    return sig.copy_modified(arg_types=[_forget(a, symbols) for a in sig.arg_types])
+    else:
+        # The result keeps the symbols, for `instantiate` to bind after mypy's check.
+        relaxed = sig.copy_modified(
+            arg_types=[_forget(a, symbols) for a in sig.arg_types]
+        )
+    _keep(ctx.context, sig, relaxed, scopes, overloaded=overloaded)
+    return relaxed
+
+
+def _is_overload(sig: CallableType) -> bool:
+    """Whether `sig` is one variant of an overloaded function or method."""
+    definition = sig.definition
+    return isinstance(definition, FuncDef | Decorator) and definition.is_overload
+
+
+def _keep(
+    context: Context,
+    sig: CallableType,
+    relaxed: CallableType,
+    scopes: set[str],
+    *,
+    overloaded: bool,
+) -> None:
+    """Keep `sig` for the return hook: mypy gives an overload's variants in turn."""
+    pending = _PENDING.get(id(context))
+    if (
+        overloaded
+        and pending is not None
+        and pending.context is context
+        and pending.overloaded
+        and all(item[0].definition is not sig.definition for item in pending.items)
+    ):
+        pending.items.append((sig, relaxed, scopes))
+        return
+    _PENDING[id(context)] = _Pending(context, [(sig, relaxed, scopes)], overloaded)
 
 
 def foreign(api: CheckerPluginInterface, types: Iterable[Type]) -> bool:
@@ -226,30 +281,73 @@ def forget_foreign(api: CheckerPluginInterface, typ: Type) -> Type:
 
 
 def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
-    """The result of a call: the callee's symbols bound from the arguments."""
-    pending = _PENDING.pop(id(ctx.context), None)
-    if pending is None:
-        scopes = in_scope(ctx.api)
-        return _forget(
-            ctx.default_return_type, _foreign(ctx.default_return_type, scopes)
-        )
-    sig, scopes = pending
+    """The result of a call: the callee's symbols bound from the arguments.
+
+    For an overloaded callee mypy tries the variants in turn, calling this hook for
+    each: a variant's shapes are reported only when no variant that the arguments
+    fit agrees with their sizes, so an overload never gives a false error.
+    """
+    pending = _PENDING.get(id(ctx.context))
+    if pending is None or pending.context is not ctx.context:
+        return _forget_result(ctx)
+    if not pending.overloaded:
+        del _PENDING[id(ctx.context)]
     shapes = env.shapes()
     if shapes is None or shapes.object_type is None:
         return ctx.default_return_type
+    trial = _trial(pending, ctx)
+    if trial is None:
+        return _forget_result(ctx)
+    sig, _, scopes = trial
+    binding = _bind(sig, _formals(sig, ctx), scopes, _callee(ctx))
+    result = ctx.default_return_type
+    if binding.errors and pending.overloaded:
+        other = _agreeing_variant(pending, ctx, exclude=trial)
+        if other is not None:
+            sig, _, scopes = other
+            binding = _bind(sig, _actual_formals(sig, ctx), scopes, _callee(ctx))
+            if sig.variables:
+                return _forget_result(ctx)
+            result = sig.ret_type
+        elif not _fits(trial[1], ctx):
+            binding.errors.clear()  # mypy rejects this variant and tries the next
+    for message, where in binding.errors:
+        report(ctx.api, message, where)
+    return _bound_result(result, scopes, binding, shapes)
+
+
+def _forget_result(ctx: FunctionContext | MethodContext) -> Type:
+    """The result mypy gives, the symbols of scopes not being checked forgotten."""
+    result = ctx.default_return_type
+    return _forget(result, _foreign(result, in_scope(ctx.api)))
+
+
+@dataclasses.dataclass
+class _Binding:
+    """A callee's symbols bound from a call's arguments, and what disagrees."""
+
+    bound: dict[str, tuple[Dim, int]]
+    values: dict[str, int]
+    errors: list[tuple[str, Context]]
+
+
+def _bind(
+    sig: CallableType,
+    formals: list[tuple[Type, Type, Expression]],
+    scopes: set[str],
+    callee: str,
+) -> _Binding:
+    """Bind the symbols of `sig` from (formal, argument type, argument) triples."""
     bound: dict[str, tuple[Dim, int]] = {}
     exprs: dict[str, list[tuple[Dim, Expression]]] = {}
-    formals = _formals(sig, ctx)
+    errors: list[tuple[str, Context]] = []
     for position, (formal, actual, expr) in enumerate(formals, start=1):
         dims, given = _array_dims(formal), _array_dims(actual)
         if dims is None or given is None or _has_star(dims) or _has_star(given):
             continue
         if len(dims) != len(given):
-            report(
-                ctx.api,
-                _messages.call_rank(_callee(ctx), position, _show(dims), _show(given)),
-                expr,
-            )
+            shown = _messages.call_rank(callee, position, _show(dims), _show(given))
+            errors.append((shown, expr))
             continue
         for d, g in zip(dims, given, strict=True):
             if not isinstance(d, Sym) or d.scope in scopes or g is None:
@@ -259,18 +357,10 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
                 continue
             if d.name in bound and not _agree(bound[d.name][0], g):
                 first, where = bound[d.name]
-                report(
-                    ctx.api,
-                    _messages.dimension_conflict(
-                        _callee(ctx),
-                        d.name,
-                        render_dim(first),
-                        where,
-                        render_dim(g),
-                        position,
-                    ),
-                    expr,
+                shown = _messages.dimension_conflict(
+                    callee, d.name, render_dim(first), where, render_dim(g), position
                 )
+                errors.append((shown, expr))
                 continue
             bound.setdefault(d.name, (g, position))
     values = {n: v for n, (v, _) in bound.items() if isinstance(v, int)}
@@ -278,20 +368,114 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
         for g, expr in uses:
             value = evaluate(text, values)
             if value is not None and isinstance(g, int) and value != g:
-                report(
-                    ctx.api,
-                    _messages.arithmetic_conflict(_callee(ctx), text, value, g),
-                    expr,
-                )
+                shown = _messages.arithmetic_conflict(callee, text, value, g)
+                errors.append((shown, expr))
             _solve(text, g, values, bound)
-    result = ctx.default_return_type
+    return _Binding(bound, values, errors)
+
+
+def _bound_result(
+    result: Type, scopes: set[str], binding: _Binding, shapes: Shapes
+) -> Type:
+    """`result` with the callee's symbols replaced by the sizes they are bound to."""
+    assert shapes.object_type is not None
     mapping: dict[TypeVarId, Type] = {}
     for tv in _foreign(result, scopes):
-        value = bound.get(tv.name, (None, 0))[0]
+        value = binding.bound.get(tv.name, (None, 0))[0]
         if value is None and not tv.name.isidentifier():
-            value = evaluate(tv.name, values)
+            value = evaluate(tv.name, binding.values)
         mapping[tv.id] = _dim_type(value, shapes.int_type, shapes.object_type)
     return expand_type(result, mapping) if mapping else result
+
+
+def _trial(
+    pending: _Pending, ctx: FunctionContext | MethodContext
+) -> tuple[CallableType, CallableType, set[str]] | None:
+    """The variant whose call mypy is checking: the one that gave the result."""
+    if len(pending.items) == 1:
+        return pending.items[0]
+    for item in pending.items:
+        if item[1].ret_type is ctx.default_return_type:
+            return item
+    names = list(ctx.callee_arg_names)
+    for item in pending.items:
+        if item[1].arg_names == names and _fits(item[1], ctx):
+            return item
+    return None
+
+
+def _agreeing_variant(
+    pending: _Pending,
+    ctx: FunctionContext | MethodContext,
+    exclude: tuple[CallableType, CallableType, set[str]],
+) -> tuple[CallableType, CallableType, set[str]] | None:
+    """The first other variant that the arguments fit and whose sizes agree."""
+    for item in pending.items:
+        if item is exclude or not _fits(item[1], ctx):
+            continue
+        sig, _, scopes = item
+        if not _bind(sig, _actual_formals(sig, ctx), scopes, "").errors:
+            return item
+    return None
+
+
+def _actuals(
+    ctx: FunctionContext | MethodContext,
+) -> list[tuple[Expression, Type, ArgKind, str | None]]:
+    """The call's arguments, once each, in the order they are given."""
+    seen: set[int] = set()
+    out = []
+    for exprs, types, kinds, names in zip(
+        ctx.args, ctx.arg_types, ctx.arg_kinds, ctx.arg_names, strict=False
+    ):
+        for expr, typ, kind, name in zip(exprs, types, kinds, names, strict=False):
+            if id(expr) not in seen:
+                seen.add(id(expr))
+                out.append((expr, typ, kind, name))
+    return sorted(out, key=lambda a: (a[0].line, a[0].column))
+
+
+def _mapping(
+    sig: CallableType, ctx: FunctionContext | MethodContext
+) -> tuple[list[tuple[Expression, Type, ArgKind, str | None]], list[list[int]]]:
+    actuals = _actuals(ctx)
+    return actuals, map_actuals_to_formals(
+        [a[2] for a in actuals],
+        [a[3] for a in actuals],
+        sig.arg_kinds,
+        sig.arg_names,
+        lambda i: actuals[i][1],
+    )
+
+
+def _actual_formals(
+    sig: CallableType, ctx: FunctionContext | MethodContext
+) -> list[tuple[Type, Type, Expression]]:
+    """(formal type, argument type, argument) of `sig`'s formals given one argument."""
+    actuals, to_actual = _mapping(sig, ctx)
+    return [
+        (sig.arg_types[k], actuals[found[0]][1], actuals[found[0]][0])
+        for k, found in enumerate(to_actual)
+        if len(found) == 1
+    ]
+
+
+def _fits(relaxed: CallableType, ctx: FunctionContext | MethodContext) -> bool:
+    """Whether the call's arguments fit `relaxed` as mypy checks them, sizes aside."""
+    actuals, to_actual = _mapping(relaxed, ctx)
+    used = {i for found in to_actual for i in found}
+    if len(used) != len(actuals):
+        return False
+    for k, found in enumerate(to_actual):
+        if not found and relaxed.arg_kinds[k].is_required():
+            return False
+        formal = erase_typevars(relaxed.arg_types[k])
+        for i in found:
+            if actuals[i][2] in (ARG_STAR, ARG_STAR2):
+                continue
+            if not is_subtype(actuals[i][1], formal):
+                return False
+    return True
 
 
 def _solve(
@@ -440,7 +624,8 @@ def _reads_self(node: Context) -> bool:
 
 def instantiate_pending(env: Env, ctx: FunctionContext) -> Type:
     """The result of a call that `relax_constructor` relaxed; others as mypy has it."""
-    if id(ctx.context) not in _PENDING:
+    pending = _PENDING.get(id(ctx.context))
+    if pending is None or pending.context is not ctx.context:
         return ctx.default_return_type
     return instantiate(env, ctx)
 
