@@ -65,7 +65,7 @@ from mypy.types import (
 
 from . import _messages
 from ._annotations import CLASS_DIMS
-from ._shapes import Dim, Star, Sym, evaluate, names_in, render_dim
+from ._shapes import Dim, Star, Sym, align, evaluate, names_in, render_dim
 from ._types import (
     ARRAY_CLASS,
     RIGID,
@@ -328,6 +328,7 @@ class _Binding:
 
     bound: dict[str, tuple[Dim, int]]
     values: dict[str, int]
+    runs: dict[str, tuple[Dim, ...]]
     errors: list[tuple[str, Context]]
 
 
@@ -339,17 +340,30 @@ def _bind(
 ) -> _Binding:
     """Bind the symbols of `sig` from (formal, argument type, argument) triples."""
     bound: dict[str, tuple[Dim, int]] = {}
+    runs: dict[str, tuple[tuple[Dim, ...], int]] = {}
     exprs: dict[str, list[tuple[Dim, Expression]]] = {}
     errors: list[tuple[str, Context]] = []
     for position, (formal, actual, expr) in enumerate(formals, start=1):
         dims, given = _array_dims(formal), _array_dims(actual)
-        if dims is None or given is None or _has_star(dims) or _has_star(given):
+        if dims is None or given is None:
             continue
-        if len(dims) != len(given):
-            shown = _messages.call_rank(callee, position, _show(dims), _show(given))
-            errors.append((shown, expr))
-            continue
-        for d, g in zip(dims, given, strict=True):
+        aligned = align(dims, given)
+        if aligned is None:
+            if not _has_star(dims) and not _has_star(given):
+                shown = _messages.call_rank(callee, position, _show(dims), _show(given))
+                errors.append((shown, expr))
+            continue  # a run too short for the declared shape is mypy's error
+        pairs, run = aligned
+        if run is not None:
+            name, run_dims = run
+            if name in runs and not _runs_agree(runs[name][0], run_dims):
+                first, where = runs[name]
+                shown = _messages.run_conflict(
+                    callee, name, _show_run(first), where, _show_run(run_dims), position
+                )
+                errors.append((shown, expr))
+            runs.setdefault(name, (run_dims, position))
+        for d, g in pairs:
             if not isinstance(d, Sym) or d.scope in scopes or g is None:
                 continue
             if not d.name.isidentifier():
@@ -371,7 +385,14 @@ def _bind(
                 shown = _messages.arithmetic_conflict(callee, text, value, g)
                 errors.append((shown, expr))
             _solve(text, g, values, bound)
-    return _Binding(bound, values, errors)
+    return _Binding(bound, values, {n: r for n, (r, _) in runs.items()}, errors)
+
+
+def _runs_agree(first: tuple[Dim, ...], second: tuple[Dim, ...]) -> bool:
+    """Whether two arguments give one variadic run (``*b``) the same dimensions."""
+    return len(first) == len(second) and all(
+        _agree(a, b) for a, b in zip(first, second, strict=True)
+    )
 
 
 def _bound_result(
@@ -385,7 +406,39 @@ def _bound_result(
         if value is None and not tv.name.isidentifier():
             value = evaluate(tv.name, binding.values)
         mapping[tv.id] = _dim_type(value, shapes.int_type, shapes.object_type)
-    return expand_type(result, mapping) if mapping else result
+    result = expand_type(result, mapping) if mapping else result
+    return _expand_runs(result, binding.runs, shapes) if binding.runs else result
+
+
+def _expand_runs(typ: Type, runs: dict[str, tuple[Dim, ...]], shapes: Shapes) -> Type:
+    """`typ` with the variadic runs bound at a call (``*b``) spelled out."""
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
+        args: list[Type] = []
+        for arg in t.args:
+            name = _run_name(arg)
+            if name in runs:
+                args.extend(shapes.dim_type(d) for d in runs[name])
+            else:
+                args.append(arg)
+        return t.copy_modified(args=args)
+    if isinstance(t, Instance):
+        return t.copy_modified(args=[_expand_runs(a, runs, shapes) for a in t.args])
+    if isinstance(t, TupleType):
+        return t.copy_modified(items=[_expand_runs(i, runs, shapes) for i in t.items])
+    return typ
+
+
+def _run_name(arg: Type) -> str | None:
+    """The name of the variadic run (``*b``) that a type argument of ``Array`` is."""
+    t = get_proper_type(arg)
+    if not isinstance(t, UnpackType):
+        return None
+    inner = get_proper_type(t.type)
+    if not isinstance(inner, Instance) or not inner.args:
+        return None
+    tag = tag_of(get_proper_type(inner.args[0]))
+    return tag[1] if tag is not None and tag[0] == "star" else None
 
 
 def _trial(
@@ -537,6 +590,10 @@ def _has_star(dims: tuple[Dim, ...]) -> bool:
 
 def _show(dims: tuple[Dim, ...]) -> str:
     return "f32[" + ",".join(render_dim(d) for d in dims) + "]"
+
+
+def _show_run(dims: tuple[Dim, ...]) -> str:
+    return "[" + ",".join(render_dim(d) for d in dims) + "]"
 
 
 def _callee(ctx: FunctionContext | MethodContext) -> str:

@@ -72,6 +72,16 @@ def dimension_conflict(
     )
 
 
+def run_conflict(
+    callee: str, name: str, first: str, where: int, second: str, position: int
+) -> str:
+    """A call whose arguments give one variadic run (``*b``) two shapes."""
+    return (
+        f"{callee}: dimensions *{name} are {first} in argument {where} but {second} "
+        f"in argument {position}"
+    )
+
+
 def call_rank(callee: str, position: int, expected: str, given: str) -> str:
     """A call whose argument has another rank than the parameter declares."""
     return f"{callee}: argument {position} must be {expected}, but is given {given}"

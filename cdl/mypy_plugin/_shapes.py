@@ -136,6 +136,50 @@ def _star_index(dims: Sequence[Dim]) -> int | None:
     return None
 
 
+def align(
+    formal: Sequence[Dim], given: Sequence[Dim]
+) -> tuple[list[tuple[Dim, Dim]], tuple[str, tuple[Dim, ...]] | None] | None:
+    """Pair a declared shape's dimensions with a given shape's, around variadic runs.
+
+    Returns the pairs of single dimensions that must agree and, when the declared
+    shape has a named run (``*b``) and the given one's rank is known, the run's
+    dimensions; None when the given shape is too short for the declared one (or,
+    with no run on either side, of another rank).
+
+    >>> align((Star("b"), 4), (2, 3, 4))
+    ([(4, 4)], ('b', (2, 3)))
+    >>> align((1, 3), (Star(None), 5))
+    ([(3, 5)], None)
+    >>> align((Star("b"), Sym("d"), Sym("e")), (3,)) is None
+    True
+    """
+    i, j = _star_index(formal), _star_index(given)
+    if i is None and j is None:
+        if len(formal) != len(given):
+            return None
+        return list(zip(formal, given, strict=True)), None
+    fixed_formal = len(formal) - (i is not None)
+    fixed_given = len(given) - (j is not None)
+    if (j is None and fixed_given < fixed_formal) or (
+        i is None and fixed_given > fixed_formal
+    ):
+        return None
+    head = min(i if i is not None else len(formal), j if j is not None else len(given))
+    tail = min(
+        len(formal) - 1 - i if i is not None else len(formal),
+        len(given) - 1 - j if j is not None else len(given),
+    )
+    pairs = list(zip(formal[:head], given[:head], strict=True))
+    if tail:
+        pairs += list(zip(formal[-tail:], given[-tail:], strict=True))
+    run = None
+    star = formal[i] if i is not None else None
+    if j is None and isinstance(star, Star) and star.name is not None:
+        assert i is not None
+        run = star.name, tuple(given[i : len(given) - (len(formal) - 1 - i)])
+    return pairs, run
+
+
 class Unifier:
     """Binds variables so that spaces agree; raises `Mismatch` when they cannot."""
 
