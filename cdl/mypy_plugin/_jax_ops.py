@@ -40,6 +40,7 @@ from mypy.types import (
     get_proper_type,
 )
 
+from . import _messages
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA
 from ._shapes import (
@@ -50,8 +51,10 @@ from ._shapes import (
     broadcast,
     concatenate,
     einsum,
+    known_size,
     matmul,
     render,
+    render_dim,
     reshape,
     stack,
 )
@@ -258,18 +261,30 @@ def reshaped(
     # rest is reshaped by numbers.
     rest = list(this)
     sizes: list[int | None] = []
+    kept: list[Dim] = []
     for d in target:
         if isinstance(d, int) and not isinstance(d, bool):
             sizes.append(d)
         elif d is not None and not isinstance(d, Star) and d in rest:
             rest.remove(d)
+            kept.append(d)
             sizes.append(1)
         else:
             sizes.append(None)
     try:
         out = reshape(rest, sizes)
     except Mismatch as why:
-        return env.fail(api, context, "reshape", str(why))
+        entries = known_size(rest)
+        if not kept or entries is None or target.count(-1) > 1:
+            return env.fail(api, context, "reshape", str(why))
+        # What the user wrote, not the shapes the kept sizes cancel out of.
+        why_shown = _messages.reshape_per(
+            render(Arr(tuple(this))),
+            entries,
+            [render_dim(d) for d in kept],
+            render(Arr(tuple(target))),
+        )
+        return env.fail(api, context, "reshape", why_shown)
     dims = [
         d if s == 1 and not isinstance(d, int) else o
         for d, s, o in zip(target, sizes, out, strict=True)

@@ -82,6 +82,14 @@ def run_conflict(
     )
 
 
+def reshape_per(shape: str, entries: int, kept: list[str], target: str) -> str:
+    """A reshape that keeps sizes in place (``x.shape[0]``) but not the rest's count."""
+    return (
+        f"cannot reshape {shape} ({entries} entries for each {'*'.join(kept)}) "
+        f"to {target}"
+    )
+
+
 def call_rank(callee: str, position: int, expected: str, given: str) -> str:
     """A call whose argument has another rank than the parameter declares."""
     return f"{callee}: argument {position} must be {expected}, but is given {given}"
