@@ -176,7 +176,7 @@ def test_bad_arguments_are_refused_before_any_work(
             jnp.zeros((8, 4)),
             jnp.zeros(8, jnp.int32),
             checkpoint=tmp_path / "run",
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
     assert not (tmp_path / "run").exists()
 
@@ -400,3 +400,49 @@ def test_callbacks_see_each_epochs_own_state_whatever_epochs_per_call() -> None:
         progress=False, epochs_per_call=2, callbacks=[steps])  # fmt: skip
     # Three batches an epoch: each epoch is handed the state after its own.
     assert steps.seen == [(1, 3), (2, 6), (3, 9), (4, 12)]
+
+
+def two_layers(hidden: int) -> cdl.Para:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    return cdl.Linear(4, hidden, key=k1) >> cdl.Tanh() >> cdl.Linear(hidden, 1, key=k2)
+
+
+def test_a_start_unlike_the_learners_model_is_named_by_its_path() -> None:
+    xs, ys = regression(8)
+    learner = Learner(two_layers(3), MeanSquaredError(), SGD(0.1))
+    run = dict(epochs=1, batch_size=4, key=jax.random.key(0), progress=False)
+    with pytest.raises(
+        ValueError,
+        match=r"the start model differs from the learner's model at \.factors\[0\]: "
+        r"the learner has Linear\(4→3\) there, the start model Linear\(4→5\)",
+    ):
+        fit(learner, two_layers(5), xs, ys[:, None], **run)
+    other = Learner(two_layers(5), MeanSquaredError(), SGD(0.1))
+    state = other.init(two_layers(5))
+    with pytest.raises(ValueError, match=r"the start state's parameters differ"):
+        fit(learner, state, xs, ys[:, None], **run)
+    with pytest.raises(ValueError, match=r"at the root: .* Linear\(4→1\)"):
+        fit(learner, cdl.Linear(4, 1, key=jax.random.key(0)), xs, ys[:, None], **run)
+    # The learner's own model, and a state of it, train.
+    trained = fit(learner, two_layers(3), xs, ys[:, None], **run)
+    fit(learner, trained.state, xs, ys[:, None], **run)
+
+
+def test_resuming_a_checkpoint_of_another_model_names_the_parameter(
+    tmp_path: Path,
+) -> None:
+    xs, ys = regression(8)
+
+    def run(hidden: int) -> None:
+        model = two_layers(hidden)
+        learner = Learner(model, MeanSquaredError(), Adam(0.1))
+        fit(learner, model, xs, ys[:, None], epochs=2, batch_size=4,
+            key=jax.random.key(0), checkpoint=tmp_path, progress=False)  # fmt: skip
+
+    run(3)
+    with pytest.raises(
+        cdl.optics.CheckpointError,
+        match=r"holds float32\[3, 4\] at \.params\.factors\[0\]\.weight where this "
+        r"learner and model have float32\[5, 4\]",
+    ):
+        run(5)

@@ -31,7 +31,7 @@ import json
 import os
 import pathlib
 import re
-from typing import Final
+from typing import Any, Final
 
 import equinox as eqx
 import jax
@@ -40,6 +40,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from . import _messages
 from ._learner import TrainState
+from ._match import describe
 
 _MAGIC: Final = b"cdl-checkpoint 1\n"
 _NAME: Final = re.compile(r"^epoch-(\d+)\.ckpt$")
@@ -302,6 +303,51 @@ def verified(data: bytes) -> bytes:
     return body
 
 
+def read_like(stream: io.BytesIO, like: Any, *, whole: bool = True) -> Any:
+    """The leaves of `stream` (from `equinox.tree_serialise_leaves`) filling `like`.
+
+    Each array must have the shape and dtype of `like`'s, and (with `whole`) the
+    arrays must fill the rest of the stream; otherwise ValueError names the first
+    leaf that differs.
+
+    **Arguments:** `stream`; `like`, the tree whose structure to fill; `whole`,
+    whether `like` is all the stream holds from its position on.
+
+    **Returns:** the tree read.
+
+    >>> import io, equinox as eqx, jax.numpy as jnp
+    >>> from cdl.optics._checkpoint import read_like
+    >>> stream = io.BytesIO()
+    >>> eqx.tree_serialise_leaves(stream, {"w": jnp.zeros(2)})
+    >>> _ = stream.seek(0)
+    >>> read_like(stream, {"w": jnp.zeros(3)})
+    Traceback (most recent call last):
+    ...
+    ValueError: it holds float32[2] at ['w'] where this learner and model have \
+float32[3]
+    """
+    pairs, treedef = jax.tree_util.tree_flatten_with_path(like)
+    leaves = []
+    for path, leaf in pairs:
+        where = jax.tree_util.keystr(path)
+        try:
+            value = eqx.default_deserialise_filter_spec(stream, leaf)
+        except (ValueError, EOFError):
+            raise ValueError(_messages.checkpoint_ends(where)) from None
+        if eqx.is_array(leaf) and (leaf.shape, leaf.dtype) != (
+            value.shape,
+            value.dtype,
+        ):
+            raise ValueError(
+                _messages.checkpoint_leaf(where, describe(leaf), describe(value))
+            )
+        leaves.append(value)
+    left = len(stream.getbuffer()) - stream.tell()
+    if whole and left:
+        raise ValueError(_messages.checkpoint_longer(left))
+    return jax.tree.unflatten(treedef, leaves)
+
+
 def load_checkpoint(directory: str | os.PathLike[str], like: TrainState) -> Checkpoint:
     """Read the newest intact checkpoint in `directory`, shaped like the state `like`.
 
@@ -341,12 +387,14 @@ learner and model ...
         # Files written before the implementation was saved hold a default key.
         impl = progress.get("key_impl") or key_impl(jax.random.key(0))
         try:
-            template = (like, key_data_like(impl))
+            key_data_like(impl)
         except (ValueError, TypeError):
             raise CheckpointError(_messages.unknown_key_impl(path, impl)) from None
         try:
-            state, key_data = eqx.tree_deserialise_leaves(io.BytesIO(arrays), template)
-        except (ValueError, RuntimeError, TypeError) as error:
+            stream = io.BytesIO(arrays)
+            state = read_like(stream, like, whole=False)
+            key_data = read_like(stream, key_data_like(impl))
+        except (ValueError, RuntimeError, TypeError, EOFError) as error:
             raise CheckpointError(
                 _messages.checkpoint_mismatch(path, str(error).splitlines()[0])
             ) from None

@@ -52,6 +52,7 @@ from ._distributed import (
 )
 from ._learner import Learner, TrainState, data_parallel
 from ._loss import Masked, SoftmaxCrossEntropy
+from ._match import first_difference
 from ._metric import AbstractMetric
 from ._stateful import input_space, run_with_state, with_state_fixed
 
@@ -270,6 +271,19 @@ def _check_arguments(
             wrapped: PRNGKeyArray = jax.random.wrap_key_data(jnp.asarray(key))
             return wrapped
     raise ValueError(_messages.bad_key(name, key))
+
+
+def _check_start(learner: Learner, start: Para[Any, Any] | TrainState) -> None:
+    """Raise ValueError naming where `start` is not the learner's model."""
+    given = start.params if isinstance(start, TrainState) else start
+    found = first_difference(learner.model.skeleton, given)
+    if found is not None:
+        what = (
+            "the start state's parameters"
+            if isinstance(start, TrainState)
+            else "the start model"
+        )
+        raise ValueError(_messages.start_mismatch(learner.label, what, *found))
 
 
 def _keep_finite(
@@ -636,6 +650,7 @@ def fit(
     for metric_name, metric in metrics.items():
         if not data.per_example and not isinstance(metric, AbstractMetric):
             raise ValueError(_messages.metric_needs_outputs(name, metric_name))
+    _check_start(learner, start)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
     check_data(learner, state, data, batch_size=batch_size)
     val_data = None

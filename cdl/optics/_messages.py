@@ -62,6 +62,16 @@ def indivisible_batch(name: str, batch_size: int, devices: int) -> str:
     )
 
 
+def start_mismatch(name: str, what: str, path: str, expected: str, given: str) -> str:
+    """Text of the error raised when `fit` starts from a model unlike the learner's."""
+    return (
+        f"fit({name}): {what} differs from the learner's model at {path}: the "
+        f"learner has {expected} there, {what} {given}. Start from the model the "
+        f"learner was built from (or one built alike), or build the learner "
+        f"around this model."
+    )
+
+
 def checkpoint_mismatch(path: object, why: str) -> str:
     """Text of the error raised when a checkpoint does not fit the learner."""
     return (
@@ -77,6 +87,21 @@ def unknown_key_impl(path: object, impl: str) -> str:
         f"which this JAX does not know: resume with the JAX version (and any "
         f"registered PRNG implementation) that wrote it."
     )
+
+
+def checkpoint_leaf(where: str, expected: str, given: str) -> str:
+    """Why a checkpoint does not fit: one of its arrays differs."""
+    return f"it holds {given} at {where} where this learner and model have {expected}"
+
+
+def checkpoint_ends(where: str) -> str:
+    """Why a checkpoint does not fit: its arrays end before the structure's."""
+    return f"its arrays end before {where}: it was saved from a smaller model"
+
+
+def checkpoint_longer(left: int) -> str:
+    """Why a checkpoint does not fit: arrays are left over after the structure's."""
+    return f"{left} bytes of arrays are left over: it was saved from a larger model"
 
 
 def checkpoint_unwritable(path: object, why: str) -> str:
