@@ -709,18 +709,13 @@ def cell_signature(
 
 
 def _loosen(space: Space, rename: Callable[[str], str]) -> Space:
-    """`space` with its named dimensions as fresh variables (arithmetic unknown)."""
+    """`space` with its named dimensions (and their arithmetic) as fresh variables."""
     if isinstance(space, Tup):
         return Tup(tuple(_loosen(s, rename) for s in space.items))
     if not isinstance(space, Arr):
         return space
     return Arr(
-        tuple(
-            (DimVar(rename(d.name)) if d.name.isidentifier() else None)
-            if isinstance(d, Sym)
-            else d
-            for d in space.dims
-        )
+        tuple(DimVar(rename(d.name)) if isinstance(d, Sym) else d for d in space.dims)
     )
 
 

@@ -189,12 +189,26 @@ class Unifier:
         self.spaces: dict[str, Space] = {}
 
     def dim(self, d: Dim) -> Dim:
-        """`d` with its variable bindings followed."""
+        """`d` with its variable bindings followed (arithmetic of bound ones solved)."""
         seen = 0
         while isinstance(d, Var) and d.name in self.dims and seen < 64:
             d = self.dims[d.name]
             seen += 1
+        if isinstance(d, Var) and _arithmetic(d):
+            value = evaluate(*self._known(d))
+            return d if value is None else value
         return d
+
+    def _known(self, var: Var) -> tuple[str, dict[str, int]]:
+        """The arithmetic a variable stands for, and the sizes bound to its names."""
+        expr = base_name(var.name)
+        suffix = var.name[len(expr) :]
+        values = {}
+        for name in names_in(expr):
+            value = self.dim(Var(name + suffix))
+            if isinstance(value, int) and not isinstance(value, bool):
+                values[name] = value
+        return expr, values
 
     def dims_of(self, dims: Sequence[Dim]) -> tuple[Dim, ...]:
         """Dimensions with bindings substituted and bound runs spliced in."""
@@ -203,8 +217,24 @@ class Unifier:
             if isinstance(d, Star) and d.var and d.name in self.stars:
                 out.extend(self.dims_of(self.stars[d.name]))
             else:
-                out.append(self.dim(d))
+                out.append(self._written(self.dim(d)))
         return tuple(out)
+
+    def _written(self, d: Dim) -> Dim:
+        """`d`, or None for arithmetic of names that now stand for other sizes.
+
+        ``d+1`` is kept while its ``d`` is the same free variable; once ``d`` is
+        bound to another variable (``AddOne() >> AddOne()``) it would be read as
+        the wrong arithmetic, and is an unknown size instead.
+        """
+        if not isinstance(d, Var) or not _arithmetic(d):
+            return d
+        expr = base_name(d.name)
+        suffix = d.name[len(expr) :]
+        for name in names_in(expr):
+            if self.dim(Var(name + suffix)) != Var(name + suffix):
+                return None
+        return d
 
     def resolve(self, space: Space) -> Space:
         """`space` with every bound variable replaced."""
@@ -220,6 +250,18 @@ class Unifier:
         """Make two single dimensions agree."""
         a, b = self.dim(a), self.dim(b)
         if a == b or a is None or b is None:
+            return
+        if isinstance(b, Var) and _arithmetic(b) and not isinstance(a, Var):
+            a, b = b, a
+        if isinstance(a, Var) and _arithmetic(a):
+            # ``d+1`` of a layer's spaces: a size solves for its one unbound name;
+            # a variable stands for the arithmetic; anything else is not compared.
+            if isinstance(b, int) and not isinstance(b, bool):
+                expr = base_name(a.name)
+                suffix = a.name[len(expr) :]
+                self.solve(expr, {n: n + suffix for n in names_in(expr)}, b)
+            elif isinstance(b, Var) and not _arithmetic(b):
+                self.dims[b.name] = a
             return
         if isinstance(a, Var):
             self.dims[a.name] = b
@@ -249,6 +291,8 @@ class Unifier:
         free = [n for n, v in values.items() if not isinstance(v, int)]
         if not isinstance(size, int) or isinstance(size, bool):
             return
+        if any(not isinstance(values[n], Var) for n in free):
+            return  # a name bound to a named dimension: not solved for
         if not free:
             known = {n: v for n, v in values.items() if isinstance(v, int)}
             value = evaluate(expr, known)
@@ -266,7 +310,9 @@ class Unifier:
             return
         if (size - b) % slope or (size - b) // slope < 0:  # type: ignore[operator]
             raise Mismatch(f"dimension {expr} cannot be {size}")
-        self.dims[names[free[0]]] = (size - b) // slope  # type: ignore[operator]
+        unbound = values[free[0]]
+        assert isinstance(unbound, Var)
+        self.unify_dim(unbound, (size - b) // slope)  # type: ignore[operator]
 
     def unify_dims(self, left: Sequence[Dim], right: Sequence[Dim]) -> None:
         """Make two shapes agree, matching a variadic run against the rest."""
@@ -331,6 +377,11 @@ class Unifier:
                 self.unify(x, y)
         else:
             raise Mismatch("an array is not a tuple")
+
+
+def _arithmetic(var: Var) -> bool:
+    """Whether `var` stands for jaxtyping arithmetic of other variables (``d+1``)."""
+    return not base_name(var.name).isidentifier()
 
 
 def _rigid(d: Dim) -> bool:
