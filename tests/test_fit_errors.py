@@ -446,3 +446,35 @@ def test_resuming_a_checkpoint_of_another_model_names_the_parameter(
         r"learner and model have float32\[5, 4\]",
     ):
         run(5)
+
+
+@pytest.mark.parametrize(
+    ("validation", "why"),
+    [
+        ((jnp.zeros((4, 3)), jnp.zeros(4, jnp.int32)), "each input must lie in"),
+        ((jnp.zeros((4, 4)), jnp.zeros(5, jnp.int32)), "4 inputs but 5 labels"),
+        ((jnp.zeros((4, 4)), jnp.zeros(4)), "the loss cannot take labels float32"),
+        ((jnp.zeros((4, 4)), jnp.full(4, 7, jnp.int32)), "label 7 of example 0"),
+        ((jnp.full((4, 4), jnp.nan), jnp.zeros(4, jnp.int32)), "the inputs hold 16"),
+        ((jnp.zeros((0, 4)), jnp.zeros(0, jnp.int32)), "the dataset is empty"),
+        (({"a": jnp.zeros((4, 4)), "b": jnp.zeros(3)}, None), "different leading"),
+        (jnp.zeros((4, 4)), "give `validation` as a pair"),
+    ],
+)
+def test_errors_about_the_validation_data_say_so(validation: object, why: str) -> None:
+    xs = jax.random.normal(jax.random.key(0), (8, 4))
+    ys = (xs[:, 0] > 0).astype(jnp.int32)
+    model = cdl.Linear(4, 2, key=jax.random.key(1))
+    learner = Learner(model, SoftmaxCrossEntropy(), SGD(0.1))
+    with pytest.raises(
+        DataError, match=r"^fit\(Linear\(4→2\)\), validation data: "
+    ) as e:
+        fit(learner, model, xs, ys, epochs=1, batch_size=4, key=jax.random.key(0),
+            validation=validation, progress=False)  # fmt: skip
+    assert why in str(e.value)
+    # The same defects in the training data are not said to be the validation's.
+    if isinstance(validation, tuple) and validation[1] is not None:
+        with pytest.raises(DataError, match=r"^fit\(Linear\(4→2\)\): ") as e:
+            fit(learner, model, *validation, epochs=1, batch_size=1,
+                key=jax.random.key(0), progress=False)  # fmt: skip
+        assert why in str(e.value)

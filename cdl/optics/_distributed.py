@@ -169,11 +169,11 @@ def place_state(learner: Learner, state: TrainState) -> TrainState:
     return placed
 
 
-def check_shards(name: str, count: int, mesh: Mesh | None) -> int:
+def check_shards(at: str, count: int, mesh: Mesh | None) -> int:
     """The number of examples of all processes together, checked to split evenly.
 
-    **Arguments:** `name`, the model's label; `count`, this process's examples;
-    `mesh`, the learner's mesh (or None).
+    **Arguments:** `at`, whose data they are (``fit(model)``); `count`, this
+    process's examples; `mesh`, the learner's mesh (or None).
 
     **Returns:** the total; raises `DataError` when the processes hold different
     numbers of examples or a number their devices cannot share.
@@ -193,9 +193,9 @@ def check_shards(name: str, count: int, mesh: Mesh | None) -> int:
     counts = multihost_utils.process_allgather(np.asarray(count, np.int64))
     counts = [int(c) for c in np.ravel(counts)]
     if len(set(counts)) > 1:
-        raise DataError(_messages.uneven_shards(name, counts))
+        raise DataError(_messages.uneven_shards(at, counts))
     if count % devices:
-        raise DataError(_messages.indivisible_shard(name, count, devices))
+        raise DataError(_messages.indivisible_shard(at, count, devices))
     return sum(counts)
 
 

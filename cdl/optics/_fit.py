@@ -119,14 +119,14 @@ def _first_not_finite(values: np.ndarray) -> tuple[int, int] | None:
     return (count, int(np.argmax(bad))) if count else None
 
 
-def _check_finite(name: str, which: str, tree: Any) -> None:
+def _check_finite(at: str, which: str, tree: Any) -> None:
     for leaf in jax.tree.leaves(tree):
         found = _first_not_finite(np.asarray(leaf))
         if found is not None:
-            raise DataError(_messages.not_finite(name, which, *found))
+            raise DataError(_messages.not_finite(at, which, *found))
 
 
-def _check_domain(learner: Learner, xs: Any, stateful: bool) -> None:
+def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
     if not isinstance(xs, jax.Array):
         return
     dom = getattr(learner.model.skeleton, "dom", None)
@@ -138,9 +138,7 @@ def _check_domain(learner: Learner, xs: Any, stateful: bool) -> None:
     try:
         Unifier().unify(dom, given)
     except Mismatch as error:
-        raise DataError(
-            _messages.bad_inputs(learner.label, dom, given, str(error))
-        ) from None
+        raise DataError(_messages.bad_inputs(at, dom, given, str(error))) from None
 
 
 def _shape_text(tree: Any) -> str:
@@ -156,6 +154,8 @@ def check_data(
     xs: Any,
     ys: Any = None,
     batch_size: int | None = 1,
+    *,
+    validation: bool = False,
 ) -> None:
     """Check a dataset before training; raise `DataError` naming what is wrong.
 
@@ -164,8 +164,10 @@ def check_data(
     compare with the model's outputs, and class labels within the model's classes.
 
     **Arguments:** `learner`, `state`; `xs`, `ys` as for `fit` (or a dataset as
-    `xs`); `batch_size` (None for data not drawn in batches). Across processes
-    `xs`, `ys` are this process's share, and the batch size counts them all.
+    `xs`); `batch_size` (None for data not drawn in batches); `validation`,
+    whether these are the validation data (the errors then say so). Across
+    processes `xs`, `ys` are this process's share, and the batch size counts
+    them all.
 
     **Returns:** nothing.
 
@@ -181,22 +183,22 @@ def check_data(
 the model's domain, but the examples are f32[3] (dimension 2 is not 3).
     """
     data = as_data(xs, ys)
-    name = learner.label
+    at = _messages.subject(learner.label, validation)
     n = data.size
     if n == 0:
-        raise DataError(_messages.empty_dataset(name))
+        raise DataError(_messages.empty_dataset(at))
     if isinstance(data, Arrays) and data.labels != n:
-        raise DataError(_messages.length_mismatch(name, n, data.labels))
-    total = check_shards(name, n, learner.mesh)
+        raise DataError(_messages.length_mismatch(at, n, data.labels))
+    total = check_shards(at, n, learner.mesh)
     if batch_size is not None and not 1 <= batch_size <= total:
-        raise DataError(_messages.bad_batch_size(name, batch_size, total))
+        raise DataError(_messages.bad_batch_size(at, batch_size, total))
     parts = 1 if learner.mesh is None else learner.mesh.shape["batch"]
     if batch_size is not None and batch_size % parts:
-        raise DataError(_messages.indivisible_batch(name, batch_size, parts))
+        raise DataError(_messages.indivisible_batch(at, batch_size, parts))
     if isinstance(data, Arrays):
-        _check_finite(name, "inputs", data.xs)
-        _check_finite(name, "labels", data.ys)
-        _check_domain(learner, data.xs, state.model_state is not None)
+        _check_finite(at, "inputs", data.xs)
+        _check_finite(at, "labels", data.ys)
+        _check_domain(at, learner, data.xs, state.model_state is not None)
     probe_x, probe_y = data.batch(np.arange(min(n, 2)), min(n, 2))
     learner = learner.with_model(learner.model_at(state), per_example=data.per_example)
     key = jax.random.key(0)
@@ -207,7 +209,7 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         labels = probe_y.labels if isinstance(probe_y, Masked) else probe_y
         raise DataError(
             _messages.bad_labels(
-                name,
+                at,
                 _shape_text(labels),
                 _shape_text(outputs),
                 str(error).splitlines()[0],
@@ -225,7 +227,19 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         if outside.any():
             index = int(np.argmax(outside.any(axis=1)))
             value = int(labels[index][outside[index]][0])
-            raise DataError(_messages.label_out_of_range(name, value, index, classes))
+            raise DataError(_messages.label_out_of_range(at, value, index, classes))
+
+
+def _validation_data(name: str, validation: object) -> AbstractData:
+    """`fit`'s validation data as a dataset; its errors say they are about them."""
+    if isinstance(validation, AbstractData):
+        return validation
+    if not isinstance(validation, tuple | list) or len(validation) != 2:
+        raise DataError(_messages.bad_validation(name, validation))
+    try:
+        return as_data(*validation)
+    except DataError as error:
+        raise DataError(_messages.in_validation(name, str(error))) from None
 
 
 def _outputs(
@@ -653,18 +667,15 @@ def fit(
     _check_start(learner, start)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
     check_data(learner, state, data, batch_size=batch_size)
-    val_data = None
-    if validation is not None:
-        val_data = (
-            validation if isinstance(validation, AbstractData) else as_data(*validation)
-        )
+    val_data = None if validation is None else _validation_data(name, validation)
+    if val_data is not None:
         if type(val_data) is not type(data):
             raise DataError(
                 _messages.validation_kind(
                     name, type(data).__name__, type(val_data).__name__
                 )
             )
-        check_data(learner, state, val_data, batch_size=None)
+        check_data(learner, state, val_data, batch_size=None, validation=True)
     root = None if checkpoint is None else prepare_directory(checkpoint)
     history: dict[str, list[float]] = {}
     done = 0

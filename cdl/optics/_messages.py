@@ -1,63 +1,81 @@
 """Every user-facing error text of `cdl.optics`, in one place."""
 
 
-def empty_dataset(name: str) -> str:
+def subject(name: str, validation: bool = False) -> str:
+    """Whose data an error is about: ``fit(model)``, or its validation data."""
+    return f"fit({name}), validation data" if validation else f"fit({name})"
+
+
+def in_validation(name: str, why: str) -> str:
+    """Text of the error raised when the validation data cannot be read."""
+    return f"{subject(name, True)}: {why}"
+
+
+def bad_validation(name: str, given: object) -> str:
+    """Text of the error raised for `validation` neither a pair nor a dataset."""
+    return (
+        f"{subject(name, True)}: give `validation` as a pair (xs, ys) or as a "
+        f"dataset (Arrays, Graphs, Trees), not {type(given).__name__}."
+    )
+
+
+def empty_dataset(at: str) -> str:
     """Text of the error raised when a dataset has no examples."""
-    return f"fit({name}): the dataset is empty: give at least one example."
+    return f"{at}: the dataset is empty: give at least one example."
 
 
-def length_mismatch(name: str, inputs: int, labels: int) -> str:
+def length_mismatch(at: str, inputs: int, labels: int) -> str:
     """Text of the error raised when inputs and labels differ in number."""
     return (
-        f"fit({name}): {inputs} inputs but {labels} labels: "
+        f"{at}: {inputs} inputs but {labels} labels: "
         f"inputs and labels must have the same leading axis."
     )
 
 
-def bad_batch_size(name: str, batch_size: int, examples: int) -> str:
+def bad_batch_size(at: str, batch_size: int, examples: int) -> str:
     """Text of the error raised for a batch size the data cannot fill."""
     return (
-        f"fit({name}): batch size {batch_size} does not fit {examples} examples: "
+        f"{at}: batch size {batch_size} does not fit {examples} examples: "
         f"use a batch size between 1 and {examples}."
     )
 
 
-def not_finite(name: str, which: str, count: int, index: int) -> str:
+def not_finite(at: str, which: str, count: int, index: int) -> str:
     """Text of the error raised when inputs or labels hold NaN or infinity."""
     return (
-        f"fit({name}): the {which} hold {count} NaN or infinite "
+        f"{at}: the {which} hold {count} NaN or infinite "
         f"value(s), the first in example {index}: clean the data before training."
     )
 
 
-def bad_inputs(name: str, expected: object, given: object, why: str) -> str:
+def bad_inputs(at: str, expected: object, given: object, why: str) -> str:
     """Text of the error raised when examples are outside the model's domain."""
     return (
-        f"fit({name}): each input must lie in {expected!r}, the model's domain, "
+        f"{at}: each input must lie in {expected!r}, the model's domain, "
         f"but the examples are {given!r} ({why})."
     )
 
 
-def bad_labels(name: str, labels: object, outputs: object, why: str) -> str:
+def bad_labels(at: str, labels: object, outputs: object, why: str) -> str:
     """Text of the error raised when the loss cannot compare labels and outputs."""
     return (
-        f"fit({name}): the loss cannot take labels {labels} against model outputs "
+        f"{at}: the loss cannot take labels {labels} against model outputs "
         f"{outputs}: {why}"
     )
 
 
-def label_out_of_range(name: str, label: int, index: int, classes: int) -> str:
+def label_out_of_range(at: str, label: int, index: int, classes: int) -> str:
     """Text of the error raised when a class label names no output of the model."""
     return (
-        f"fit({name}): label {label} of example {index} is not a class of the "
+        f"{at}: label {label} of example {index} is not a class of the "
         f"model's {classes} outputs: labels must lie in 0..{classes - 1}."
     )
 
 
-def indivisible_batch(name: str, batch_size: int, devices: int) -> str:
+def indivisible_batch(at: str, batch_size: int, devices: int) -> str:
     """Text of the error raised when a batch cannot be split across devices."""
     return (
-        f"fit({name}): batch size {batch_size} cannot be split evenly across "
+        f"{at}: batch size {batch_size} cannot be split evenly across "
         f"{devices} devices: use a multiple of {devices}."
     )
 
@@ -318,18 +336,18 @@ def needs_mesh(name: str, what: str) -> str:
     )
 
 
-def uneven_shards(name: str, counts: list[int]) -> str:
+def uneven_shards(at: str, counts: list[int]) -> str:
     """Text of the error raised when processes feed different numbers of examples."""
     return (
-        f"fit({name}): the processes hold {counts} examples: every process must "
+        f"{at}: the processes hold {counts} examples: every process must "
         f"feed as many (drop or repeat a few to even them out)."
     )
 
 
-def indivisible_shard(name: str, count: int, devices: int) -> str:
+def indivisible_shard(at: str, count: int, devices: int) -> str:
     """Text of the error raised when a process's examples cannot fill its devices."""
     return (
-        f"fit({name}): this process holds {count} examples, which its {devices} "
+        f"{at}: this process holds {count} examples, which its {devices} "
         f"devices cannot share evenly: feed a multiple of {devices}."
     )
 
