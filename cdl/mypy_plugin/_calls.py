@@ -65,7 +65,17 @@ from mypy.types import (
 
 from . import _messages
 from ._annotations import CLASS_DIMS
-from ._shapes import Dim, Star, Sym, align, evaluate, names_in, render_dim
+from ._shapes import (
+    Dim,
+    Star,
+    Sym,
+    align,
+    canonical,
+    evaluate,
+    names_in,
+    render_dim,
+    substitute,
+)
 from ._types import (
     ARRAY_CLASS,
     RIGID,
@@ -217,7 +227,8 @@ def _relax(
     scopes = in_scope(ctx.api) - ({made.fullname} if made is not None else set())
     symbols = _foreign(sig, scopes)
     overloaded = _is_overload(sig)
-    if not symbols and not overloaded and not (made and carries_symbols(made)):
+    constructs = made is not None and carries_symbols(made)
+    if not symbols and not overloaded and not constructs:
         return sig
     if sig.variables:
         # mypy infers a generic callee's own variables: the result's symbols are
@@ -405,9 +416,36 @@ def _bound_result(
         value = binding.bound.get(tv.name, (None, 0))[0]
         if value is None and not tv.name.isidentifier():
             value = evaluate(tv.name, binding.values)
+            if value is None:
+                value = _symbolic(tv.name, binding.bound)
         mapping[tv.id] = _dim_type(value, shapes.int_type, shapes.object_type)
     result = expand_type(result, mapping) if mapping else result
     return _expand_runs(result, binding.runs, shapes) if binding.runs else result
+
+
+def _symbolic(expr: str, bound: dict[str, tuple[Dim, int]]) -> Dim:
+    """The arithmetic `expr` of names bound to the caller's named dimensions.
+
+    ``2*d`` with ``d`` bound to the caller's ``k`` is the caller's ``2*k``, when
+    every name is bound to a size or to a named dimension of one scope.
+    """
+    parts: dict[str, str] = {}
+    scopes: set[str | None] = set()
+    for name in names_in(expr):
+        value = bound.get(name, (None, 0))[0]
+        if isinstance(value, int) and not isinstance(value, bool):
+            parts[name] = str(value)
+        elif isinstance(value, Sym) and value.scope is not None:
+            parts[name] = value.name
+            scopes.add(value.scope)
+        else:
+            return None
+    if len(scopes) != 1:
+        return None
+    size = canonical(substitute(expr, parts))
+    if isinstance(size, str):
+        return Sym(size, scopes.pop())
+    return size if size is not None and size >= 0 else None
 
 
 def _expand_runs(typ: Type, runs: dict[str, tuple[Dim, ...]], shapes: Shapes) -> Type:

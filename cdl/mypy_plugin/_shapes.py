@@ -513,6 +513,23 @@ def canonical(expr: str) -> int | str | None:
     )
 
 
+def substitute(expr: str, parts: dict[str, str]) -> str:
+    """Jaxtyping arithmetic with each name in `parts` replaced by its arithmetic.
+
+    >>> substitute("2*d+1", {"d": "n-1"})
+    '2 * (n - 1) + 1'
+    """
+    tree = ast.parse(expr, mode="eval")
+
+    class _Replace(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            if node.id not in parts:
+                return node
+            return ast.parse(parts[node.id], mode="eval").body
+
+    return ast.unparse(_Replace().visit(tree))
+
+
 def evaluate(expr: str, values: dict[str, int]) -> int | None:
     """The value of jaxtyping arithmetic given its names' sizes (None: unknown).
 
