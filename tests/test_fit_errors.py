@@ -478,3 +478,29 @@ def test_errors_about_the_validation_data_say_so(validation: object, why: str) -
             fit(learner, model, *validation, epochs=1, batch_size=1,
                 key=jax.random.key(0), progress=False)  # fmt: skip
         assert why in str(e.value)
+
+
+def test_binary_targets_outside_the_unit_interval_are_refused() -> None:
+    xs = jax.random.normal(jax.random.key(0), (8, 4))
+    signs = jnp.where(xs[:, :1] > 0, 1.0, -1.0)  # classes -1/1, not 0/1
+    model = cdl.Linear(4, 1, key=jax.random.key(1))
+    learner = Learner(model, BinaryCrossEntropy(), SGD(0.1))
+    first = int(jnp.argmax(signs[:, 0] < 0))
+    run = dict(epochs=1, batch_size=4, key=jax.random.key(0), progress=False)
+    with pytest.raises(
+        DataError, match=rf"fit\(Linear\(4→1\)\): label -1 of example {first} is"
+    ):
+        fit(learner, model, xs, signs, **run)
+    with pytest.raises(DataError, match=r"validation data: label 2 of example 1 is"):
+        fit(
+            learner,
+            model,
+            xs,
+            (signs + 1) / 2,
+            validation=(xs[:2], jnp.array([[0.0], [2.0]])),
+            **run,
+        )
+    with pytest.raises(ValueError, match=r"BinaryCrossEntropy: label nan of example 0"):
+        BinaryCrossEntropy().get(jnp.array([[jnp.nan]]), jnp.zeros((1, 1)))
+    # Targets in [0, 1], soft ones included, train.
+    fit(learner, model, xs, (signs + 1) / 2 * 0.9, **run)

@@ -51,7 +51,7 @@ from ._distributed import (
     to_host,
 )
 from ._learner import Learner, TrainState, data_parallel
-from ._loss import Masked, SoftmaxCrossEntropy
+from ._loss import BinaryCrossEntropy, Masked, SoftmaxCrossEntropy, outside_unit
 from ._match import first_difference
 from ._metric import AbstractMetric
 from ._stateful import input_space, run_with_state, with_state_fixed
@@ -161,7 +161,8 @@ def check_data(
 
     It checks that there are examples, as many labels as inputs, a batch size that
     fits, no NaN or infinity, inputs in the model's domain, labels the loss can
-    compare with the model's outputs, and class labels within the model's classes.
+    compare with the model's outputs, class labels within the model's classes,
+    and binary targets within ``[0, 1]``.
 
     **Arguments:** `learner`, `state`; `xs`, `ys` as for `fit` (or a dataset as
     `xs`); `batch_size` (None for data not drawn in batches); `validation`,
@@ -215,6 +216,11 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
                 str(error).splitlines()[0],
             )
         ) from None
+    labels = data.ys if isinstance(data, Arrays) else getattr(data, "labels", None)
+    if isinstance(learner.loss, BinaryCrossEntropy) and eqx.is_array(labels):
+        found = outside_unit(labels)
+        if found is not None:
+            raise DataError(_messages.label_outside_unit(at, *found))
     if (
         isinstance(learner.loss, SoftmaxCrossEntropy)
         and isinstance(data, Arrays)

@@ -23,6 +23,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
@@ -197,23 +198,58 @@ class SoftmaxCrossEntropy(AbstractLoss):
         return mean
 
 
+def outside_unit(labels: Any) -> tuple[int, float] | None:
+    """The first label outside ``[0, 1]`` (its example and value), or None.
+
+    **Arguments:** `labels`, concrete, with the examples along the leading axis.
+
+    **Returns:** ``(example, value)`` of the first offending label, or None.
+
+    >>> import numpy as np
+    >>> from cdl.optics._loss import outside_unit
+    >>> outside_unit(np.array([[0.0], [1.0], [-1.0]]))
+    (2, -1.0)
+    """
+    values = np.asarray(labels)
+    if values.ndim == 0 or values.shape[0] == 0:
+        return None
+    rows = values.reshape(values.shape[0], -1)
+    outside = ~((rows >= 0) & (rows <= 1))  # NaN is outside too
+    if not outside.any():
+        return None
+    index = int(np.argmax(outside.any(axis=1)))
+    return index, float(rows[index][outside[index]][0])
+
+
 class BinaryCrossEntropy(AbstractLoss):
     """Binary cross-entropy of sigmoid(logits) against targets in ``[0, 1]``.
 
     **Arguments:** none.
 
     **Returns:** the loss lens; labels and logits share a shape ``(batch, ...)``
-    (a `LossShapeError` names both shapes otherwise).
+    (a `LossShapeError` names both shapes otherwise). Labels outside ``[0, 1]``
+    (e.g. classes -1/1) are refused with ValueError where they are concrete:
+    called outside `jax.jit`, and by `fit`, which checks its data before
+    training. Inside a jitted step of your own they are traced and not checked.
 
     >>> import jax.numpy as jnp
     >>> from cdl.optics import BinaryCrossEntropy
     >>> BinaryCrossEntropy().put(jnp.ones(1), jnp.zeros(1), jnp.array(1.0))[1]
     Array([-0.5], dtype=float32)
+    >>> BinaryCrossEntropy().get(jnp.array([1.0, -1.0]), jnp.zeros(2))
+    Traceback (most recent call last):
+    ...
+    ValueError: BinaryCrossEntropy: label -1 of example 1 is outside [0, 1]: \
+give targets between 0 and 1 (map classes -1/1 to 0/1).
     """
 
     def losses(self, labels: Any, predictions: Any) -> Array:
         """The numerically stable sigmoid cross-entropy of each example."""
         _same_shape(self, labels, predictions)
+        if not isinstance(labels, jax.core.Tracer):
+            found = outside_unit(labels)
+            if found is not None:
+                raise ValueError(_messages.label_outside_unit(self.label, *found))
         losses = optax.sigmoid_binary_cross_entropy(predictions, labels)
         total: Array = losses.reshape(predictions.shape[0], -1).sum(1)
         return total

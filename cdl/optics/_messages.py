@@ -72,6 +72,14 @@ def label_out_of_range(at: str, label: int, index: int, classes: int) -> str:
     )
 
 
+def label_outside_unit(at: str, index: int, value: float) -> str:
+    """Text of the error raised when a binary target lies outside [0, 1]."""
+    return (
+        f"{at}: label {value:.6g} of example {index} is outside [0, 1]: give targets "
+        f"between 0 and 1 (map classes -1/1 to 0/1)."
+    )
+
+
 def indivisible_batch(at: str, batch_size: int, devices: int) -> str:
     """Text of the error raised when a batch cannot be split across devices."""
     return (
