@@ -288,15 +288,48 @@ def repeat(cell: Para[A, A], times: int) -> Repeat[A]:
     return Repeat(cell, times)
 
 
+class Frozen(eqx.Module):
+    """A parameter held fixed: a leaf no gradient reaches and no optimiser moves.
+
+    `freeze` wraps the parameters it freezes in `Frozen`. `split_parameters` (so
+    `Learner`, `fit` and every optimiser, optax's included) counts them with the
+    structure, not the trainable parameters: no update reaches them, not even a
+    decoupled weight decay (``optax.adamw``). A loop of your own with optax
+    should likewise train ``cdl.optics.split_parameters(model)[0]``.
+
+    **Arguments:** `value`, the array held.
+
+    **Returns:** the frozen parameter.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> from cdl._reparam import Frozen
+    >>> Frozen(jnp.ones(2)).value
+    Array([1., 1.], dtype=float32)
+    """
+
+    value: Any
+
+
+def is_frozen(node: object) -> bool:
+    """Whether `node` is a `Frozen` parameter (for ``is_leaf=`` of tree maps).
+
+    >>> import jax.numpy as jnp
+    >>> from cdl._reparam import Frozen, is_frozen
+    >>> is_frozen(Frozen(jnp.zeros(1))), is_frozen(jnp.zeros(1))
+    (True, False)
+    """
+    return isinstance(node, Frozen)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Freeze:
-    where: Callable[[Any], Any]
+    """``r`` of `freeze`: each `Frozen` parameter's value, its gradient stopped."""
 
     def __call__(self, params: Any) -> Any:
-        return eqx.tree_at(
-            self.where,
+        return jax.tree.map(
+            lambda node: jax.lax.stop_gradient(node.value) if is_frozen(node) else node,
             params,
-            replace_fn=lambda part: jax.tree.map(jax.lax.stop_gradient, part),
+            is_leaf=is_frozen,
         )
 
 
@@ -305,16 +338,25 @@ def freeze(
 ) -> Reparam[A, B, Para[A, B]]:
     """Freeze the parameters of `f` at `where` (all of them by default).
 
-    No gradient flows to frozen parameters: they receive exactly zero.
+    Frozen parameters stay where they are: no gradient flows to them (they
+    receive exactly zero), and they are held as `Frozen` leaves, which
+    `split_parameters` leaves out of the trainable parameters, so that no
+    optimiser moves them, weight decay included.
 
     **Arguments:** `f`; `where`, picking the parameters to freeze out of `f`.
 
     **Returns:** the morphism with those parameters frozen.
 
     >>> import jax, jax.numpy as jnp, cdl
+    >>> from cdl.optics import split_parameters
     >>> f = cdl.freeze(cdl.Linear(2, 1, key=jax.random.key(0)), lambda m: m.weight)
     >>> g = jax.grad(lambda m: m(jnp.ones(2)).sum())(f)
-    >>> g.params.weight, g.params.bias
+    >>> g.params.weight.value, g.params.bias
     (Array([[0., 0.]], dtype=float32), Array([1.], dtype=float32))
+    >>> split_parameters(f)[0].params.weight is None
+    True
     """
-    return Reparam(f, _Freeze(where), parameters(f))
+    frozen = eqx.tree_at(
+        where, parameters(f), replace_fn=lambda part: jax.tree.map(Frozen, part)
+    )
+    return Reparam(f, _Freeze(), frozen)

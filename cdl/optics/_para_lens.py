@@ -32,6 +32,7 @@ from jaxtyping import PRNGKeyArray
 
 from .._category import AbstractArrow, AbstractParallel, AbstractSequential, split_among
 from .._para import Para, apply
+from .._reparam import is_frozen
 from .._space import Space
 
 _A = TypeVar("_A")
@@ -211,6 +212,7 @@ def split_parameters(f: Para[Any, Any]) -> tuple[Any, Para[Any, Any]]:
 
     **Returns:** ``(params, skeleton)``: the floating-point arrays of `f` (None
     elsewhere) and `f` without them; ``equinox.combine`` joins them again.
+    Parameters frozen by `cdl.freeze` stay with the skeleton.
 
     >>> import jax, cdl
     >>> from cdl.optics import split_parameters
@@ -218,8 +220,12 @@ def split_parameters(f: Para[Any, Any]) -> tuple[Any, Para[Any, Any]]:
     >>> params.weight.shape, skeleton.weight
     ((1, 2), None)
     """
-    params, skeleton = eqx.partition(f, eqx.is_inexact_array)
+    params, skeleton = eqx.partition(f, _trainable, is_leaf=is_frozen)
     return params, skeleton
+
+
+def _trainable(node: object) -> bool:
+    return not is_frozen(node) and eqx.is_inexact_array(node)
 
 
 class ReverseDerivative(AbstractParaLens[_A, _B]):
