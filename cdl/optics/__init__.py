@@ -3,6 +3,7 @@
 from ._callbacks import (
     Callback as Callback,
     CSVLogger as CSVLogger,
+    EarlyStopping as EarlyStopping,
     TensorBoardLogger as TensorBoardLogger,
 )
 from ._checkpoint import (

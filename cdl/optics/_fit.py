@@ -572,6 +572,14 @@ def _nonfinite(
     )
 
 
+def _stop_asked(callbacks: Sequence[Callback]) -> bool:
+    """Whether a callback asks to end the run (`Callback.should_stop`)."""
+    return any(
+        callable(ask) and ask()
+        for ask in (getattr(callback, "should_stop", None) for callback in callbacks)
+    )
+
+
 def _saved_line(root: pathlib.Path | None, saved: int) -> str:
     if root is None:
         return _messages.nothing_saved()
@@ -620,7 +628,9 @@ def fit(
       checkpoint the run resumes from it (its key and state win over `start` and
       `key`), and it is saved after every call in one atomic commit, keeping the
       newest `keep`.
-    - `callbacks`: `Callback`s, e.g. `CSVLogger`, `TensorBoardLogger`.
+    - `callbacks`: `Callback`s, e.g. `CSVLogger`, `TensorBoardLogger`,
+      `EarlyStopping` (a callback may end the run early and choose the state
+      returned).
     - `progress`: show progress (a bar in a terminal, a line per epoch elsewhere).
     - `shuffle`: draw each epoch's batches in a fresh random order (True), or in
       the order of the data (for data generated in the order it should be seen).
@@ -716,9 +726,10 @@ def fit(
         callback.on_train_begin(done, history)
     if any(getattr(callback, "reads_state", True) for callback in callbacks):
         epochs_per_call = 1
+    stopped = _stop_asked(callbacks)
     with Display(name, total=epochs, done=done, enabled=progress) as display:
         try:
-            while done < epochs:
+            while done < epochs and not stopped:
                 if arrays is not None:
                     count = min(epochs_per_call, epochs - done)
                     new, values, losses = _run_epochs(
@@ -775,9 +786,15 @@ def fit(
                     for callback in callbacks:
                         callback.on_epoch_end(done - count + i + 1, epoch_values, state)
                 display.update(done, history)
+                stopped = _stop_asked(callbacks)
         except KeyboardInterrupt:
             notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
             raise TrainingInterrupted(130) from None
+    if stopped and done < epochs:
+        notice(_messages.stopped_early(name, done, epochs))
     for callback in callbacks:
         callback.on_train_end(history)
+    for callback in callbacks:
+        final_state = getattr(callback, "final_state", None)
+        state = state if final_state is None else final_state(state)
     return FitResult(state, learner.model_at(state), history)

@@ -253,6 +253,11 @@ def finished(path: object, done: int) -> str:
     )
 
 
+def stopped_early(name: str, done: int, epochs: int) -> str:
+    """The line printed when a callback ends a run before its last epoch."""
+    return f"fit({name}): a callback stopped the run after epoch {done} of {epochs}."
+
+
 def interrupted(done: int, epochs: int, saved: str) -> str:
     """The line printed when Ctrl-C ends a run."""
     return f"interrupted after {done} of {epochs} epochs: {saved}."
@@ -372,3 +377,31 @@ def host_data_across_processes(name: str, kind: str) -> str:
 def save_failed(root: object, why: str) -> str:
     """Text of the error raised in every process when process 0 cannot save."""
     return f"process 0 could not save a checkpoint in {root}: {why}"
+
+
+def bad_patience(value: object) -> str:
+    """Text of the error raised for an `EarlyStopping` patience that is not >= 1."""
+    return f"EarlyStopping: `patience` must be a positive int, not {value!r}."
+
+
+def bad_mode(value: object) -> str:
+    """Text of the error raised for an unknown `EarlyStopping` mode."""
+    return f"EarlyStopping: `mode` must be 'min', 'max' or 'auto', not {value!r}."
+
+
+def bad_min_delta(value: object) -> str:
+    """Text of the error raised for a negative `EarlyStopping` min_delta."""
+    return f"EarlyStopping: `min_delta` must be a number >= 0, not {value!r}."
+
+
+def unknown_monitor(monitor: str, names: list[str]) -> str:
+    """Text of the error raised when `EarlyStopping` monitors a name fit lacks."""
+    hint = (
+        " (pass `validation=` to fit for val_ names)"
+        if monitor.startswith("val_")
+        else ""
+    )
+    return (
+        f"EarlyStopping: fit reports no {monitor!r}{hint}; it reports "
+        f"{', '.join(repr(n) for n in names)}: monitor one of those."
+    )
