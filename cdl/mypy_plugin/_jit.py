@@ -30,7 +30,8 @@ from mypy.types import (
 )
 
 from ._names import JIT, JIT_WRAPPED
-from ._types import Env
+from ._shapes import Star
+from ._types import Env, array_dims
 
 # The namespace of the decorator's own type variables (``Callable[P, R] -> ...``).
 _NAMESPACE: Final = "cdl.jit"
@@ -64,15 +65,29 @@ def partial(env: Env, ctx: FunctionContext) -> Type:
 def keep_signature(function: Type, wrapped: Instance) -> Type | None:
     """`function`'s signature, called and read as a jitted function (None: not one).
 
-    An unannotated function (``def loss(x, y)``, a lambda) has no shapes to keep:
-    jax's ``JitWrapped`` stays, as mypy's ``disallow_untyped_calls`` expects.
+    The signature of a function definition is kept, and that of a callable value
+    whose annotations have shapes. An unannotated function (``def loss(x, y)``, a
+    lambda) has no shapes to keep, and a value of a declared callable type
+    (optax's ``Schedule``, ``Callable[[Numeric], Numeric]``) none either: jax's
+    ``JitWrapped`` stays for them, as without the plugin.
     """
     t = get_proper_type(function)
     if isinstance(t, CallableType) and not t.is_type_obj() and not t.implicit:
+        if t.definition is None and not _shaped(t):
+            return None
         return t.copy_modified(fallback=wrapped)
     if isinstance(t, Overloaded) and not t.is_type_obj():
         return Overloaded([i.copy_modified(fallback=wrapped) for i in t.items])
     return None
+
+
+def _shaped(sig: CallableType) -> bool:
+    """Whether a parameter or the result of `sig` is an array with a shape."""
+    for part in [*sig.arg_types, sig.ret_type]:
+        dims = array_dims(part)
+        if dims is not None and dims != (Star(None),):
+            return True
+    return False
 
 
 def decorator(ctx: FunctionContext, wrapped: Instance) -> CallableType:
