@@ -74,6 +74,7 @@ from ._shapes import (
     evaluate,
     names_in,
     render_dim,
+    solve_for,
     substitute,
 )
 from ._types import (
@@ -573,6 +574,9 @@ def _solve(
     text: str, size: Dim, values: dict[str, int], bound: dict[str, tuple[Dim, int]]
 ) -> None:
     """Bind the one unbound name of the arithmetic `text` to what makes it `size`."""
+    if isinstance(size, Sym) and size.scope is not None:
+        _solve_symbolic(text, size, bound)
+        return
     free = [n for n in names_in(text) if n not in values]
     if len(free) != 1 or not isinstance(size, int):
         return
@@ -583,6 +587,33 @@ def _solve(
     if slope and at[2] - at[1] == slope and (size - at[0]) % slope == 0:
         values[free[0]] = (size - at[0]) // slope
         bound[free[0]] = (values[free[0]], 0)
+
+
+def _solve_symbolic(text: str, size: Sym, bound: dict[str, tuple[Dim, int]]) -> None:
+    """Bind the one unbound name of `text` from the caller's named dimension `size`.
+
+    ``2*n`` given the caller's ``2*k`` binds ``n`` to ``k``, when the other names
+    are bound to sizes or to the caller's named dimensions of the same scope.
+    """
+    parts: dict[str, str] = {}
+    free: list[str] = []
+    for name in names_in(text):
+        value = bound.get(name, (None, 0))[0]
+        if isinstance(value, int) and not isinstance(value, bool):
+            parts[name] = str(value)
+        elif isinstance(value, Sym) and value.scope == size.scope:
+            parts[name] = value.name
+        elif value is None and name not in bound:
+            free.append(name)
+        else:
+            return
+    if len(free) != 1:
+        return
+    found = solve_for(substitute(text, parts), free[0], size.name)
+    if isinstance(found, str):
+        bound[free[0]] = (Sym(found, size.scope), 0)
+    elif found is not None and found >= 0:
+        bound[free[0]] = (found, 0)
 
 
 def _agree(a: Dim, b: Dim) -> bool:

@@ -513,6 +513,38 @@ def canonical(expr: str) -> int | str | None:
     )
 
 
+def solve_for(expr: str, name: str, size: str) -> int | str | None:
+    """What `name` must be for the arithmetic `expr` to be the arithmetic `size`.
+
+    Only arithmetic linear in `name` is solved, and only where the result has
+    integer coefficients; None otherwise. `size` may use a name called `name`: it
+    is another dimension (the caller's).
+
+    >>> solve_for("2*n", "n", "2*k"), solve_for("n+1", "n", "n")
+    ('k', 'n-1')
+    >>> solve_for("2*n", "n", "k") is None
+    True
+    """
+    free = "_cdl_free"
+    p = polynomial(substitute(expr, {name: free}))
+    q = polynomial(size)
+    if p is None or q is None:
+        return None
+    slope = p.get((free,), 0)
+    if not slope or any(free in m for m in p if m != (free,)):
+        return None
+    out = dict(q)
+    for m, c in p.items():
+        if m != (free,):
+            out[m] = out.get(m, 0) - c
+    if any(c % slope for c in out.values()):
+        return None
+    out = {m: c // slope for m, c in out.items() if c}
+    if all(not m for m in out):
+        return out.get((), 0)
+    return show_polynomial(out)
+
+
 def substitute(expr: str, parts: dict[str, str]) -> str:
     """Jaxtyping arithmetic with each name in `parts` replaced by its arithmetic.
 
