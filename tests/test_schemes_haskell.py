@@ -122,7 +122,9 @@ def trees(draw, depth=4):
 @given(trees())
 def test_a_matching_algebra_folds_terms_as_recursion(term):
     alg = cdl.Algebra(cdl.TreeF, size)
-    np.testing.assert_allclose(cdl.cata(alg)(term), tree_ref(term), rtol=1e-5)
+    np.testing.assert_allclose(
+        cdl.cata(alg)(term), tree_ref(term), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_a_matching_algebra_runs_each_case_once_per_constructor_under_jit():

@@ -378,3 +378,47 @@ def test_padded_list_length_outside_its_capacity_is_rejected(length):
         cdl.PaddedList(jnp.zeros(3), jnp.int32(length))
     with pytest.raises(ValueError, match=f"capacity 3, not {length}"):
         cdl.PaddedList(jnp.zeros((2, 3)), jnp.array([1, length]))
+
+
+@pytest.mark.parametrize("length", [-1, 4])
+def test_padded_list_length_built_under_jit_is_checked_when_folded(length):
+    total = cdl.cata(cdl.ListAlgebra(jnp.float32(0.0), cdl.Add()))
+    fold = eqx.filter_jit(lambda n: total(cdl.PaddedList(jnp.ones(3), n)))
+    assert fold(jnp.int32(2)) == 2.0
+    with pytest.raises(eqx.EquinoxRuntimeError, match="length is outside 0..3"):
+        fold(jnp.int32(length))
+
+
+@pytest.mark.parametrize("length", [2.0, jnp.float32(2.0)])
+def test_padded_list_length_must_be_an_integer(length):
+    with pytest.raises(TypeError, match="integer count, not of dtype float32"):
+        cdl.PaddedList(jnp.ones(3), length)
+
+
+def test_batch_lists_rejects_no_lists_and_elements_of_different_shapes():
+    for pad in (False, True):
+        with pytest.raises(ValueError, match="at least one list"):
+            cdl.batch_lists([], pad=pad)
+        with pytest.raises(ValueError, match="list 1 has elements of shape \\(4,\\)"):
+            cdl.batch_lists([np.ones((2, 3)), np.ones((2, 4))], pad=pad)
+
+
+def test_para_reads_a_guarded_suffix_of_an_empty_list():
+    def cell(p):
+        x, (rest, acc) = p
+        return x + jnp.where(rest.length > 0, rest[0], 0.0) + acc
+
+    f = cdl.para(jnp.float32(0.0), cell)
+    assert f(jnp.array([1.0, 2.0])) == 5.0  # 2 + 0 + 0, then 1 + 2 + 2
+    assert f(jnp.zeros((0,))) == 0.0
+
+
+@pytest.mark.parametrize("count", [-2, 5])
+def test_futu_refuses_a_count_outside_its_block(count):
+    unfold = cdl.futu(
+        lambda i: (jnp.int32(count), jnp.full(3, i), i + 1),
+        lambda i: i >= 2,
+        max_size=10,
+    )
+    with pytest.raises(eqx.EquinoxRuntimeError, match="between 0 and its block's 3"):
+        unfold(jnp.int32(0))

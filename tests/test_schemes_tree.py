@@ -99,6 +99,35 @@ def test_gradient_rule_matches_autodiff_of_the_reference(tree, strategy):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
 
 
+@settings(max_examples=4, deadline=None)
+@given(trees(8), st.sampled_from(["levels", "nodes"]), st.floats(0.2, 1.5))
+def test_cells_closing_over_a_differentiated_value_pass_its_gradient(tree, strategy, w):
+    """Plain functions as cells may read the value a loss is differentiated by."""
+    table = cdl.tree_table(cdl.TreeF, tree, strategy=strategy)
+
+    def algebra(w):
+        return cdl.Algebra(
+            cdl.TreeF,
+            Leaf=lambda x: w * x[0],
+            Node=lambda x: jnp.tanh(x[1][0] + w * x[1][1]),
+        )
+
+    def loss(w):
+        return cdl.cata(algebra(w))(table)
+
+    def ref(w):
+        return ref_cata(algebra(w), to_layer(tree))
+
+    np.testing.assert_allclose(
+        jax.grad(loss)(w), jax.grad(ref)(w), rtol=1e-4, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        jax.jit(jax.grad(loss))(w), jax.grad(ref)(w), rtol=1e-4, atol=1e-5
+    )
+    every = jax.grad(lambda w: cdl.upwards(algebra(w))(table).sum())(w)
+    assert np.isfinite(every)
+
+
 def test_gradient_matches_finite_differences_for_payloads_and_weights():
     alg = tree_algebra(2)
     table = cdl.tree_table(cdl.TreeF, ((0.5, -1.0), (0.3, (1.2, 0.7))))
@@ -299,12 +328,46 @@ def test_degenerate_trees_fold_in_one_loop_and_share_compiles():
         ([0, 0, 1], [[-1, -1], [-1, -1], [0, 1]], 3, "root 3 is outside the table"),
         ([0, 0, 1], [[-1, -1], [-1, -1], [0.0, 1.5]], 2, "children are integer"),
         ([0, 0, 1], [[-1, -1], [-1, -1], [0, -2]], 2, "node 2 has child -2"),
+        ([0, 0, 1], [[-1, -1, -1], [-1, -1, -1], [0, -1, 1]], 2, "not a gap"),
+        ([0, 0, 1], [[-1, -1], [-1], [0, 1]], 2, r"rows have lengths \[1, 2\]"),
     ],
 )
 def test_from_arrays_rejects_bad_indices(tags, children, roots, message):
     with pytest.raises(ValueError, match=message):
         cdl.NodeTable.from_arrays(
             cdl.TreeF, tags, children, {"Leaf": np.ones(tags.count(0))}, roots
+        )
+
+
+@pytest.mark.parametrize(
+    ("payloads", "message"),
+    [
+        ({"Leaf": np.ones(2), "Node": np.ones(1)}, "given for 'Node'"),
+        ({"Leaf": np.ones(2), "Lef": np.ones(2)}, "given for 'Lef'.*\\['Leaf'\\]"),
+    ],
+)
+def test_from_arrays_rejects_payloads_for_no_constructor_that_carries_one(
+    payloads, message
+):
+    with pytest.raises(ValueError, match=message):
+        cdl.NodeTable.from_arrays(
+            cdl.TreeF, [0, 0, 1], [[-1, -1], [-1, -1], [0, 1]], payloads, 2
+        )
+
+
+def test_from_arrays_rejects_an_empty_table():
+    with pytest.raises(ValueError, match="at least one node"):
+        cdl.NodeTable.from_arrays(cdl.TreeF, [], [], {"Leaf": np.ones(0)}, [])
+
+
+def test_a_rose_node_with_a_gap_before_a_child_is_rejected():
+    with pytest.raises(ValueError, match="node 2 has children \\[0, -1, 1\\]"):
+        cdl.NodeTable.from_arrays(
+            cdl.RoseF(3),
+            [0, 0, 0],
+            [[-1, -1, -1], [-1, -1, -1], [0, -1, 1]],
+            {"Node": np.ones(3)},
+            2,
         )
 
 

@@ -59,6 +59,66 @@ class Hoisted(Para[Any, Any]):
         return self.body(self.residuals, x)
 
 
+class Closed(Para[Any, Any]):
+    """A cell traced once, with the traced values it closes over as its own leaves.
+
+    A plain function that reads a value being differentiated from its enclosing
+    scope (``lambda x: w * x[0]`` inside a loss of ``w``) hides that value from
+    the fold's gradient rule, which differentiates its explicit inputs only. As a
+    `Closed` the value is a leaf of the cell, so the rule sees it (`closed_over`).
+
+    **Arguments:** `weights`, the cell's own inexact arrays; `consts`, the values
+    its trace closed over; `jaxpr`, the trace, on the weights' leaves and then the
+    input's; `out_def`, the structure of its result.
+    """
+
+    weights: Any
+    consts: list[Any]
+    jaxpr: jcore.Jaxpr = eqx.field(static=True)
+    out_def: Any = eqx.field(static=True)
+
+    def signature(self) -> tuple[Space, Space]:
+        """Layers to carriers (unchecked pytrees)."""
+        return SpaceVar("F(A)"), SpaceVar("A")
+
+    def __call__(self, x: Any) -> Any:
+        """The traced cell on one input."""
+        leaves = [*jax.tree.leaves(self.weights), *jax.tree.leaves(x)]
+        out = jcore.jaxpr_as_fun(jcore.ClosedJaxpr(self.jaxpr, self.consts))(*leaves)
+        return jax.tree.unflatten(self.out_def, out)
+
+
+def closed_over(cell: Para[Any, Any], example: Any) -> Para[Any, Any]:
+    """`cell`, or a `Closed` of it where its trace closes over traced values.
+
+    `example` gives the shapes of the cell's input. A cell that closes over
+    nothing traced (a `cdl.Para`, a function of its input alone) is returned as
+    it is.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from cdl.schemes import Function
+    >>> from cdl.schemes._hoist_cells import Closed, closed_over
+    >>> x = jax.ShapeDtypeStruct((), jnp.float32)
+    >>> cell = Function(lambda x: 2.0 * x, "double")
+    >>> closed_over(cell, x) is cell
+    True
+    >>> def scaled(w):
+    ...     cell = closed_over(Function(lambda x: w * x, "scale"), x)
+    ...     assert isinstance(cell, Closed) and len(cell.consts) == 1
+    ...     return cell(jnp.float32(3.0))
+    >>> jax.grad(scaled)(jnp.float32(1.0))
+    Array(3., dtype=float32)
+    """
+    fixed, rest = eqx.partition(cell, eqx.is_inexact_array)
+    traced, out_shape = jax.make_jaxpr(
+        lambda f, x: eqx.combine(f, rest)(x), return_shape=True
+    )(fixed, example)
+    if not any(isinstance(c, jax.core.Tracer) for c in traced.consts):
+        return cell
+    out_def = jax.tree.structure(out_shape)
+    return Closed(fixed, list(traced.consts), traced.jaxpr, out_def)
+
+
 def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
     """Split ``cell(x)`` into ``body(hoist(params), x)``; `params`, the cell's arrays.
 

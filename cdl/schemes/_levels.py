@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from jaxtyping import Array
 
 from ._functor import Constructor
-from ._hoist_cells import Body, Hoist, Hoisted, split
+from ._hoist_cells import Body, Hoist, Hoisted, closed_over, split
 from ._residuals import Keep
 from ._sites import Sites, struct
 from ._tree import Algebra, NodeTable, carrier_template, cell_input
@@ -585,9 +585,11 @@ def _evaluate(
     every_node: bool = False,
 ) -> Any:
     template = carrier_template(algebra, table)
+    examples = _examples(algebra, table, template, subtrees)
+    algebra = _closed(algebra, examples)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
-    splits = _splits(algebra, table, template, subtrees)
+    splits = _splits(algebra, examples)
 
     @functools.cache
     def sites(name: str) -> Sites:
@@ -745,10 +747,10 @@ def _shapes(p: _Pass, name: str, template: Any) -> Callable[[int], Any]:
     return at
 
 
-def _splits(
+def _examples(
     algebra: Algebra[Any], table: NodeTable, template: Any, subtrees: bool
-) -> dict[str, tuple[Hoist, Body]]:
-    """Each cell split into its work on its parameters alone and the rest."""
+) -> dict[str, Any]:
+    """The shapes of each constructor's cell input at one node."""
     views = table if subtrees else None
     out = {}
     for c in algebra.functor.constructors:
@@ -761,5 +763,19 @@ def _splits(
             )
             return cell_input(c, pay, kids, rows, table.capacity, views)
 
-        out[c.name] = split(algebra.cells[c.name], jax.eval_shape(one))
+        out[c.name] = jax.eval_shape(one)
     return out
+
+
+def _closed(algebra: Algebra[Any], examples: dict[str, Any]) -> Algebra[Any]:
+    """`algebra` with the traced values its cells close over made leaves."""
+    cells = {n: closed_over(algebra.cells[n], x) for n, x in examples.items()}
+    out: Algebra[Any] = eqx.tree_at(lambda a: a.cells, algebra, cells)
+    return out
+
+
+def _splits(
+    algebra: Algebra[Any], examples: dict[str, Any]
+) -> dict[str, tuple[Hoist, Body]]:
+    """Each cell split into its work on its parameters alone and the rest."""
+    return {n: split(algebra.cells[n], x) for n, x in examples.items()}

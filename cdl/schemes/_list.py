@@ -80,6 +80,9 @@ class PaddedList(eqx.Module):
     truncated: Bool[Array, "*b"] | None = None
 
     def __check_init__(self) -> None:
+        dtype = jnp.result_type(self.length)
+        if not jnp.issubdtype(dtype, jnp.integer):
+            raise TypeError(_messages.padded_length_dtype(dtype))
         try:
             given = np.asarray(self.length)
         except jax.errors.TracerArrayConversionError:
@@ -135,8 +138,18 @@ class Suffix(eqx.Module):
         return self.stop - self.start
 
     def __getitem__(self, i: Int[Array, ""] | int) -> Any:
-        """The `i`-th element of the suffix (clamped to the list, as in JAX)."""
-        return jax.tree.map(lambda v: v[self.start + i], self.values)
+        """The `i`-th element of the suffix (clamped to the list, as in JAX).
+
+        In a list with no rows at all (an empty list, traced as a whole by a
+        `jnp.where` that guards the read) it reads as zeros.
+        """
+
+        def read(v: Array) -> Array:
+            if v.shape[0] == 0:
+                return jnp.zeros(v.shape[1:], v.dtype)
+            return v[self.start + i]
+
+        return jax.tree.map(read, self.values)
 
 
 def _length(scheme: str, xs: Any) -> int:
@@ -157,7 +170,14 @@ def _select(keep: Bool[Array, ""], new: _A, old: _A) -> _A:
 
 def _unpack(scheme: str, xs: Any) -> tuple[Any, Int[Array, ""] | None, int]:
     if isinstance(xs, PaddedList):
-        return xs.values, xs.length, _length(scheme, xs.values)
+        n = _length(scheme, xs.values)
+        # Checked where it is built unless traced there: then here, at run time.
+        length = eqx.error_if(
+            xs.length,
+            (xs.length < 0) | (xs.length > n),
+            _messages.traced_padded_length(scheme, n),
+        )
+        return xs.values, length, n
     return xs, None, _length(scheme, xs)
 
 
@@ -967,23 +987,30 @@ class Futu(Para[_S, PaddedList], Generic[_S]):
         )
 
         def body(
-            carry: tuple[_S, Any, Int[Array, ""], Bool[Array, ""]], _: None
-        ) -> tuple[tuple[_S, Any, Int[Array, ""], Bool[Array, ""]], None]:
-            s, out, pos, done = carry
+            carry: tuple[_S, Any, Int[Array, ""], Bool[Array, ""], Bool[Array, ""]],
+            _: None,
+        ) -> tuple[
+            tuple[_S, Any, Int[Array, ""], Bool[Array, ""], Bool[Array, ""]], None
+        ]:
+            s, out, pos, done, bad = carry
             count, block, nxt = self.step(s)
             done = done | jnp.asarray(self.stop(s)) | (pos >= self.max_size)
+            bad = bad | (~done & ((count < 0) | (count > width)))
             written = jax.tree.map(
                 lambda o, b: jax.lax.dynamic_update_slice_in_dim(o, b, pos, axis=0),
                 out,
                 block,
             )
             grown = pos + jnp.clip(count, 0, width)
-            new = (nxt, written, grown, done)
-            return _select(done, (s, out, pos, done), new), None
+            new = (nxt, written, grown, done, bad)
+            return _select(done, (s, out, pos, done, bad), new), None
 
-        init = (seed, room, jnp.int32(0), jnp.bool_(False))
-        (last, out, pos, _), _ = jax.lax.scan(body, init, None, length=self.max_size)
+        init = (seed, room, jnp.int32(0), jnp.bool_(False), jnp.bool_(False))
+        (last, out, pos, _, bad), _ = jax.lax.scan(
+            body, init, None, length=self.max_size
+        )
         values = jax.tree.map(lambda o: o[: self.max_size], out)
+        values = eqx.error_if(values, bad, _messages.futu_count(self.label, width))
         truncated = ~jnp.asarray(self.stop(last)) | (pos > self.max_size)
         return PaddedList(values, jnp.minimum(pos, self.max_size), truncated)
 
@@ -1044,17 +1071,22 @@ def batch_lists(lists: list[Any], *, pad: bool = False) -> Any:
     ValueError: the lists have different lengths [2, 1] and no mask was asked for: \
 pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
     """
+    if len(lists) == 0:
+        raise ValueError(_messages.no_lists())
     lengths = [len(xs) for xs in lists]
-    if not pad:
-        if len(set(lengths)) > 1:
-            raise ValueError(_messages.ragged(lengths))
-        return jnp.asarray(np.asarray(lists))
-    capacity = max(lengths, default=0)
+    if not pad and len(set(lengths)) > 1:
+        raise ValueError(_messages.ragged(lengths))
+    capacity = max(lengths)
     arrays = [np.asarray(xs) for xs in lists]
-    filled = [a for a in arrays if a.shape[:1] != (0,)]
-    shape = filled[0].shape[1:] if filled else ()
+    filled = [(i, a) for i, a in enumerate(arrays) if a.shape[:1] != (0,)]
+    shape = filled[0][1].shape[1:] if filled else ()
+    for i, a in filled:
+        if a.shape[1:] != shape:
+            raise ValueError(_messages.ragged_elements(i, a.shape[1:], shape))
+    if not pad:
+        return jnp.asarray(np.stack(arrays))
     # The common type of all the lists: [1, 2] and [0.5] are floats together.
-    dtype = np.result_type(*filled) if filled else np.dtype(np.float32)
+    dtype = np.result_type(*[a for _, a in filled]) if filled else np.dtype(np.float32)
     if dtype == np.float64:
         dtype = np.dtype(np.float32)
     rows = []

@@ -290,6 +290,35 @@ def missing_payload(functor: str, name: str) -> str:
     )
 
 
+def unknown_payload(functor: str, key: object, carrying: object) -> str:
+    """Text of the error raised by payloads for no constructor that carries one."""
+    return (
+        f"payloads were given for {key!r}, but the constructors of {functor} that "
+        f"carry a payload are {carrying}."
+    )
+
+
+def empty_table() -> str:
+    """Text of the error raised by a node table without nodes."""
+    return "a node table needs at least one node; no tags were given."
+
+
+def ragged_children(lengths: object) -> str:
+    """Text of the error raised by rows of children of different lengths."""
+    return (
+        "a node table's children are one row of indices per node, all of one "
+        f"length (-1 where a node has fewer), but the rows have lengths {lengths}."
+    )
+
+
+def child_gap(node: int, row: object) -> str:
+    """Text of the error raised by a -1 before a child in a node's row."""
+    return (
+        f"node {node} has children {row}: a node's children come first in its "
+        f"row and -1s fill the rest, not a gap before a child."
+    )
+
+
 def payload_rows(functor: str, name: str, count: int, given: object) -> str:
     """Text of the error raised by a wrong number of payload rows."""
     return f"{functor}.{name} has {count} node(s) but {given} payload row(s)."
@@ -356,6 +385,43 @@ def bad_padded_length(length: int, capacity: int) -> str:
     """Text of the error raised by a PaddedList length outside its capacity."""
     return (
         f"a PaddedList's length is between 0 and its capacity {capacity}, not {length}."
+    )
+
+
+def traced_padded_length(scheme: str, capacity: int) -> str:
+    """Text of the error raised under a trace by a PaddedList length out of range."""
+    return (
+        f"{scheme} was given a PaddedList whose length is outside 0..{capacity}, "
+        f"its capacity."
+    )
+
+
+def padded_length_dtype(dtype: object) -> str:
+    """Text of the error raised by a PaddedList length that is not an integer."""
+    return f"a PaddedList's length is an integer count, not of dtype {dtype}."
+
+
+def futu_count(scheme: str, width: int) -> str:
+    """Text of the error raised by a futu step emitting more than its block."""
+    return (
+        f"{scheme}: a step's count of elements is between 0 and its block's "
+        f"{width} rows."
+    )
+
+
+def no_lists() -> str:
+    """Text of the error raised by `batch_lists` on no lists."""
+    return (
+        "batch_lists needs at least one list: an empty batch has no element shape "
+        "or dtype to give its array."
+    )
+
+
+def ragged_elements(index: int, shape: object, first: object) -> str:
+    """Text of the error raised by lists whose elements differ in shape."""
+    return (
+        f"list {index} has elements of shape {shape}, but list 0's are of shape "
+        f"{first}: a batch of lists has one element shape."
     )
 
 

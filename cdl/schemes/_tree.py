@@ -221,9 +221,18 @@ class NodeTable(eqx.Module):
             raise ValueError(_messages.UNKNOWN_STRATEGY.format(strategy))
         tag_arr = _integers("tags", tags).reshape(-1)
         n = len(tag_arr)
-        kids = _integers("children", children).reshape(n, -1)
+        if n == 0:
+            raise ValueError(_messages.empty_table())
+        try:
+            kids = _integers("children", children).reshape(n, -1)
+        except ValueError as error:
+            if "inhomogeneous" not in str(error):
+                raise
+            lengths = sorted({len(row) for row in children})
+            raise ValueError(_messages.ragged_children(lengths)) from None
         root_arr = _integers("roots", roots)
         _check_arrays(functor, tag_arr, kids, root_arr)
+        _check_payload_keys(functor, payloads)
         with no_collection():
             heights, sizes = _heights(kids)
         depth = int(heights.max(initial=0))
@@ -274,6 +283,13 @@ def _integers(what: str, given: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def _check_payload_keys(functor: Functor, payloads: dict[str, Any]) -> None:
+    carrying = [c.name for c in functor.constructors if c.payload]
+    for key in payloads:
+        if key not in carrying:
+            raise ValueError(_messages.unknown_payload(functor.name, key, carrying))
+
+
 def _check_arrays(
     functor: Functor, tags: np.ndarray, kids: np.ndarray, roots: np.ndarray
 ) -> None:
@@ -289,6 +305,11 @@ def _check_arrays(
     bad_roots = roots.reshape(-1)[(roots.reshape(-1) < 0) | (roots.reshape(-1) >= n)]
     if bad_roots.size:
         raise ValueError(_messages.root_out_of_range(int(bad_roots[0]), n))
+    present = kids != -1
+    gaps = np.argwhere(present[:, 1:] & ~present[:, :-1])
+    if gaps.size:
+        node = int(gaps[0, 0])
+        raise ValueError(_messages.child_gap(node, kids[node].tolist()))
     arity = np.asarray([c.arity for c in functor.constructors], np.int64)
     variadic = np.asarray([c.variadic for c in functor.constructors], bool)
     count = (kids != -1).sum(axis=1) if kids.size else np.zeros(n, np.int64)
