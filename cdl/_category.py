@@ -31,7 +31,15 @@ from jaxtyping import PRNGKeyArray
 from . import _messages
 from ._errors import CompositionError
 from ._memo import remembered
-from ._space import Mismatch, ProductSpace, Space, SpaceVar, Unifier, rename
+from ._space import (
+    Mismatch,
+    ProductSpace,
+    Space,
+    SpaceVar,
+    Unifier,
+    is_concrete,
+    rename,
+)
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -204,6 +212,54 @@ def _extend(
     return unifier.substitute(dom), cod
 
 
+def _chain_signature(
+    cls: type, pieces: tuple[Any, ...], factors: tuple[Any, ...]
+) -> tuple[Space, Space]:
+    """The signature of the flat chain `factors`, spliced from `pieces`.
+
+    A piece that is itself a composite of class `cls` brings its signature, known
+    since it was built: a chain built one `>>` at a time, from either end, costs
+    one unification per step. Where that signature's codomain is not concrete
+    once joined (or the join fails, for the message), the piece's factors are
+    pushed through one at a time, as `output_space` can be more precise.
+    """
+    signature: tuple[Space, Space] | None = None
+    done = 0
+    for piece in pieces:
+        if isinstance(piece, AbstractIdentity):
+            continue
+        known = type(piece) is cls
+        size = len(piece.factors) if known else 1
+        if signature is None:
+            signature = piece._composite_signature if known else piece.signature()
+        else:
+            joined = _join(signature, piece) if known else None
+            if joined is not None:
+                signature = joined
+            else:
+                for index in range(done, done + size):
+                    signature = _extend(signature, factors, index)
+        done += size
+    if signature is None:  # identities only
+        signature = factors[0].signature()
+    return signature
+
+
+def _join(signature: tuple[Space, Space], tail: Any) -> tuple[Space, Space] | None:
+    """``signature`` followed by the composite `tail`, if concrete and it fits."""
+    dom, cod = signature
+    tail_dom, tail_cod = tail.signature()
+    unifier = Unifier()
+    try:
+        unifier.unify(cod, tail_dom)
+    except Mismatch:
+        return None
+    joined = unifier.substitute(tail_cod)
+    if not is_concrete(joined):
+        return None
+    return unifier.substitute(dom), joined
+
+
 class AbstractSequential(AbstractArrow[_A, _B]):
     """A sequential composite ``f_1 >> f_2 >> … >> f_n``: a flat tuple of factors.
 
@@ -235,14 +291,7 @@ class AbstractSequential(AbstractArrow[_A, _B]):
             raise ValueError(_messages.EMPTY_COMPOSITE)
         head = factors[0]
         self.factors = _flat_factors(type(self), factors) or (head,)
-        # Start from a leading composite's known signature, so that a chain built
-        # one `>>` at a time costs one unification per step.
-        if type(head) is type(self):
-            signature, start = head._composite_signature, len(head.factors)
-        else:
-            signature, start = self.factors[0].signature(), 1
-        for index in range(start, len(self.factors)):
-            signature = _extend(signature, self.factors, index)
+        signature = _chain_signature(type(self), factors, self.factors)
         remembered(self, "composite", lambda: signature)
 
     @property

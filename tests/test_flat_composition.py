@@ -62,6 +62,7 @@ def test_every_bracketing_gives_an_equal_composite(
 ) -> None:
     left, right, items = case
     assert bool(eqx.tree_equal(left, right))
+    assert str(left.signature()) == str(right.signature())
     assert jax.tree.structure(left) == jax.tree.structure(right)
     kept = [f for f in items if not isinstance(f, cdl.Identity)]
     if len(kept) > 1:
@@ -122,6 +123,25 @@ def test_composition_errors_name_the_chain_so_far() -> None:
         cdl.Compose(*chain, cdl.Linear(5, 1, key=k))
     assert cdl.CompositionError.__module__ == "cdl"
     assert cdl.SpaceError.__module__ == "cdl"
+
+
+def test_a_chain_built_from_its_end_unifies_once_per_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps = []
+    extend = cdl._category._extend
+    monkeypatch.setattr(
+        cdl._category, "_extend", lambda *a: steps.append(1) or extend(*a)
+    )
+    layers = [cdl.Linear(WIDTH, WIDTH, key=jax.random.key(i)) for i in range(200)]
+    model: Any = layers[-1]
+    for layer in reversed(layers[:-1]):
+        model = layer >> (cdl.Relu() >> model)
+    assert len(model.factors) == 399
+    assert len(steps) <= 2 * len(model.factors)
+    assert str(model.signature()) == "(float[3], float[3])"
+    with pytest.raises(cdl.CompositionError, match=r"Linear\(3→5\) >> Relu\(\)"):
+        cdl.Linear(3, 5, key=jax.random.key(0)) >> (cdl.Relu() >> model)
 
 
 @pytest.fixture(scope="module")
