@@ -336,6 +336,8 @@ class AbstractParallel(AbstractArrow[_A, _B]):
     >>> import cdl
     >>> cdl.Tensor(cdl.Relu(), cdl.Tanh(), cdl.Relu()).label
     '(Relu() @ Tanh() @ Relu())'
+    >>> ((cdl.Relu() >> cdl.Tanh()) @ cdl.Relu()).label
+    '((Relu() >> Tanh()) @ Relu())'
     """
 
     factors: tuple[Any, ...]
@@ -377,8 +379,18 @@ class AbstractParallel(AbstractArrow[_A, _B]):
 
     @property
     def label(self) -> str:
-        """The factors' labels joined by ``@``."""
-        return "(" + " @ ".join(arrow.label for arrow in self.factors) + ")"
+        """The factors' labels joined by ``@``, a sequential factor bracketed.
+
+        ``@`` binds tighter than ``>>`` in Python, so ``f >> g`` beside ``h``
+        reads ``((f >> g) @ h)``.
+        """
+
+        def term(arrow: Any) -> str:
+            if isinstance(arrow, AbstractSequential):
+                return f"({arrow.label})"
+            return str(arrow.label)
+
+        return "(" + " @ ".join(term(arrow) for arrow in self.factors) + ")"
 
 
 def _parallel(left: Any, right: Any) -> Any:
