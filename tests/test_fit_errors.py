@@ -504,3 +504,19 @@ def test_binary_targets_outside_the_unit_interval_are_refused() -> None:
         BinaryCrossEntropy().get(jnp.array([[jnp.nan]]), jnp.zeros((1, 1)))
     # Targets in [0, 1], soft ones included, train.
     fit(learner, model, xs, (signs + 1) / 2 * 0.9, **run)
+
+
+def test_graphs_whose_features_do_not_fit_the_model_are_a_data_error() -> None:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    g = cdl.Graph.from_edge_list([(0, 1), (1, 2)], 3, nodes=jnp.ones((3, 5)))
+    model = (
+        cdl.graphs.GraphConv(3, 8, key=k1)
+        >> cdl.graphs.Readout()
+        >> cdl.Each(cdl.Linear(8, 2, key=k2))
+    )
+    learner = Learner(model, SoftmaxCrossEntropy(), cdl.Adam(1e-2))
+    with pytest.raises(
+        DataError, match="a batch of the graphs does not fit.*3 is not 5"
+    ):
+        fit(learner, model, [g, g], np.array([0, 1]), epochs=1, batch_size=2,
+            key=jax.random.key(0), progress=False)  # fmt: skip

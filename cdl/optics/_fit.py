@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
+from .._errors import SpaceError
 from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..nn import inference_mode
@@ -203,7 +204,14 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
     probe_x, probe_y = data.batch(np.arange(min(n, 2)), min(n, 2))
     learner = learner.with_model(learner.model_at(state), per_example=data.per_example)
     key = jax.random.key(0)
-    outputs = jax.eval_shape(lambda x: _outputs(learner, state, x, key), probe_x)
+    try:
+        outputs = jax.eval_shape(lambda x: _outputs(learner, state, x, key), probe_x)
+    except SpaceError as error:
+        if isinstance(data, Arrays):
+            raise
+        why = str(error).splitlines()[0]
+        kind = type(data).__name__.lower()
+        raise DataError(_messages.batch_outside_domain(at, kind, why)) from None
     try:
         jax.eval_shape(lambda y, o: learner.loss.get(y, o), probe_y, outputs)
     except (TypeError, ValueError) as error:

@@ -56,6 +56,11 @@ def bad_inputs(at: str, expected: object, given: object, why: str) -> str:
     )
 
 
+def batch_outside_domain(at: str, kind: str, why: str) -> str:
+    """Text of the error raised when a batch of a dataset does not fit the model."""
+    return f"{at}: a batch of the {kind} does not fit the model: {why}"
+
+
 def bad_labels(at: str, labels: object, outputs: object, why: str) -> str:
     """Text of the error raised when the loss cannot compare labels and outputs."""
     return (
