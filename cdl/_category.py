@@ -219,8 +219,8 @@ def _chain_signature(
 
     A piece that is itself a composite of class `cls` brings its signature, known
     since it was built: a chain built one `>>` at a time, from either end, costs
-    one unification per step. Where that signature's codomain is not concrete
-    once joined (or the join fails, for the message), the piece's factors are
+    one unification per step. Where its domain or, once joined, its codomain is
+    not concrete (or the join fails, for the message), the piece's factors are
     pushed through one at a time, as `output_space` can be more precise.
     """
     signature: tuple[Space, Space] | None = None
@@ -246,9 +246,17 @@ def _chain_signature(
 
 
 def _join(signature: tuple[Space, Space], tail: Any) -> tuple[Space, Space] | None:
-    """``signature`` followed by the composite `tail`, if concrete and it fits."""
+    """``signature`` followed by the composite `tail`, where both ends are known.
+
+    With a concrete domain, the tail's signature is what pushing that input
+    through its factors gives; ``None`` where it is not, or it does not fit.
+    """
     dom, cod = signature
     tail_dom, tail_cod = tail.signature()
+    if not is_concrete(tail_dom):
+        # Pushing a known input through the factors may say more (a flatten's
+        # size) than the tail's signature for any input.
+        return None
     unifier = Unifier()
     try:
         unifier.unify(cod, tail_dom)

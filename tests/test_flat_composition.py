@@ -142,6 +142,12 @@ def test_a_chain_built_from_its_end_unifies_once_per_step(
     assert str(model.signature()) == "(float[3], float[3])"
     with pytest.raises(cdl.CompositionError, match=r"Linear\(3→5\) >> Relu\(\)"):
         cdl.Linear(3, 5, key=jax.random.key(0)) >> (cdl.Relu() >> model)
+    # A tail open in its input is pushed through factor by factor: the flatten
+    # of a known input has a known size.
+    k = jax.random.key(0)
+    tail = cdl.Flatten() >> cdl.Linear(12, 3, key=k)
+    with pytest.raises(cdl.CompositionError, match="output float\\[10\\]"):
+        (cdl.Linear(4, 10, key=k) >> cdl.Reshape(5, 2)) >> tail
 
 
 @pytest.fixture(scope="module")
