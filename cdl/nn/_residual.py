@@ -8,7 +8,7 @@ so that a diagram or a message shows it as one box:
 >>> f = cdl.Linear(4, 4, key=jax.random.key(0)) >> cdl.Tanh()
 >>> block = cdl.residual(f)
 >>> block.label
-'Copy() >> (Linear(4→4) >> Tanh() @ id) >> Add()'
+'Copy() >> ((Linear(4→4) >> Tanh()) @ id) >> Add()'
 >>> x = jnp.ones(4)
 >>> bool(jnp.allclose(block(x), f(x) + x))
 True
