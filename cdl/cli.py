@@ -11,6 +11,7 @@ Bad arguments print one line on stderr and exit with status 2.
 """
 
 import importlib
+import inspect
 import runpy
 import subprocess
 import sys
@@ -86,6 +87,13 @@ def _not_para(spec: str, value: object) -> str:
     return (
         f"{spec} is a {type(value).__name__}, not a cdl.Para morphism "
         f"(or a function returning one)."
+    )
+
+
+def _needs_arguments(spec: str, parameters: str) -> str:
+    return (
+        f"{spec} takes arguments {parameters}: MODEL must name a cdl.Para "
+        f"morphism or a function of no arguments returning one."
     )
 
 
@@ -183,10 +191,23 @@ def _load_model(spec: str) -> Any:
         raise _CliError(_no_name(source, name))
     value = namespace[name]
     if callable(value) and not isinstance(value, Para):
-        value = value()
+        value = _called(spec, value)
     if not isinstance(value, Para):
         raise _CliError(_not_para(spec, value))
     return value
+
+
+def _called(spec: str, function: Any) -> Any:
+    """What a function of no arguments named by MODEL returns."""
+    try:
+        signature = inspect.signature(function)
+    except ValueError:  # no signature to read: the call says what is wrong
+        return function()
+    try:
+        signature.bind()
+    except TypeError:
+        raise _CliError(_needs_arguments(spec, str(signature))) from None
+    return function()
 
 
 @_app.command("draw")

@@ -117,6 +117,10 @@ def test_draw_from_a_file_and_from_a_module(
     assert code == 2 and "is a int, not a cdl.Para" in err
     code, _, err = run(["draw", f"{source}:nothing", "x.svg"], capsys)
     assert code == 2 and "defines no 'nothing'" in err
+    code, _, err = run(["draw", "cdl.architectures:gpt", "x.svg"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "cdl.architectures:gpt takes arguments (vocab: int, dim: int" in err
+    assert "a function of no arguments" in err
 
 
 def test_check_reports_a_shape_bug_outside_the_repository(
