@@ -63,20 +63,22 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
     """
 
     params: _P
-    # The base without its arrays holds no data, only structure: static, so a
-    # reparametrised model flattens (and dispatches under `jit`) like its params.
-    skeleton: Para[A, B] = eqx.field(static=True)
+    # The base without its arrays: a module like any other, so the flags it
+    # holds (`Dropout`'s `inference`) are leaves `equinox.nn.inference_mode`,
+    # `equinox.tree_at` and `equinox.partition` reach.
+    skeleton: Para[A, B]
     r: Callable[[_P], Any] = eqx.field(static=True)
 
     def __init__(self, base: Para[A, B], r: Callable[[_P], Any], params: _P) -> None:
         self.skeleton = eqx.filter(base, eqx.is_array, inverse=True)
         self.r = r
         self.params = params
-        expected = jax.tree.structure(parameters(base))
-        given = jax.tree.structure(r(params))
+        rebuilt = jax.eval_shape(r, params)
+        expected = jax.tree.structure(_pruned(parameters(base)))
+        given = jax.tree.structure(_pruned(rebuilt))
         if expected != given:  # type: ignore[operator]
             raise TypeError(_messages.reparam_mismatch(base.label, expected, given))
-        _check_leaves(base, jax.eval_shape(r, params))
+        _check_leaves(base, rebuilt)
 
     def base(self) -> Para[A, B]:
         """The base morphism with its parameters filled in from ``r(params)``."""
@@ -104,6 +106,21 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
     def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> B:
         """Rebuild the base morphism, then apply it."""
         return apply(self.base(), x, key)
+
+
+def _empty(node: object) -> bool:
+    return isinstance(node, eqx.Module) and not jax.tree.leaves(node)
+
+
+def _pruned(tree: Any) -> Any:
+    """`tree` with each module that holds no leaves (`Tanh`, `Dropout`) as None.
+
+    New parameters built from it hold no copies of such layers, whose flags
+    would be None there: the skeleton alone holds them.
+    """
+    return jax.tree.map(
+        lambda node: None if _empty(node) else node, tree, is_leaf=_empty
+    )
 
 
 def _check_leaves(base: Para[Any, Any], rebuilt: Any) -> None:
@@ -198,7 +215,7 @@ def tie(
     True
     """
     r = _Tie(source, targets, via)
-    return Reparam(f, r, r.holes(parameters(f)))
+    return Reparam(f, r, r.holes(_pruned(parameters(f))))
 
 
 class Repeat(Para[A, A]):
@@ -357,6 +374,9 @@ def freeze(
     True
     """
     frozen = eqx.tree_at(
-        where, parameters(f), replace_fn=lambda part: jax.tree.map(Frozen, part)
+        where,
+        _pruned(parameters(f)),
+        replace_fn=lambda part: jax.tree.map(Frozen, part),
+        is_leaf=lambda node: node is None,
     )
     return Reparam(f, _Freeze(), frozen)

@@ -32,3 +32,21 @@ def test_equinox_inference_mode_switches_cdl_dropout() -> None:
     assert back.factors[1].stochastic
     assert jax.tree.structure(back) == jax.tree.structure(model)
     assert cdl.inference_mode(model).factors[1].inference
+
+
+def test_equinox_inference_mode_reaches_dropout_inside_tie_and_freeze() -> None:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    model = cdl.Linear(3, 3, key=k1) >> cdl.Dropout(0.5) >> cdl.Linear(3, 3, key=k2)
+    tied = cdl.tie(model, lambda m: m.factors[0].weight, lambda m: m.factors[2].weight)
+    frozen = cdl.freeze(model, lambda m: m.factors[0].weight)
+    x = jnp.ones(3)
+    for reparametrised in (tied, frozen):
+        assert reparametrised.stochastic
+        off = eqx.nn.inference_mode(reparametrised)
+        assert not off.stochastic and off.base().factors[1].inference
+        base = reparametrised.base()
+        assert bool(jnp.allclose(off(x), base.factors[2](base.factors[0](x))))
+        back = eqx.nn.inference_mode(off, value=False)
+        assert back.stochastic
+        assert jax.tree.structure(back) == jax.tree.structure(reparametrised)
+        assert not cdl.inference_mode(reparametrised).stochastic

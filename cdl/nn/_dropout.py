@@ -10,7 +10,6 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import _messages
 from .._para import Para
-from .._reparam import Reparam
 from ._arguments import probability
 
 _M = TypeVar("_M")
@@ -31,13 +30,15 @@ class Dropout(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     Array([1., 1.], dtype=float32)
 
     Its `inference` flag is a field, as in `equinox.nn.Dropout`, so Equinox's
-    own `equinox.nn.inference_mode` switches it too (inside `cdl.tie` or
-    `cdl.freeze`, whose layers are static structure, use `cdl.inference_mode`):
+    own `equinox.nn.inference_mode` switches it too, inside `cdl.tie` and
+    `cdl.freeze` as well:
 
     >>> import equinox as eqx
     >>> model = cdl.Linear(2, 2, key=jax.random.key(0)) >> drop
     >>> eqx.nn.inference_mode(model).factors[1].inference
     True
+    >>> eqx.nn.inference_mode(cdl.freeze(model)).stochastic
+    False
     """
 
     p: float = eqx.field(static=True)
@@ -67,26 +68,17 @@ def _has_mode(node: object) -> bool:
     return isinstance(node, eqx.Module) and hasattr(node, "inference")
 
 
-def _reaches(node: object) -> bool:
-    """Whether `node` has a flag, or holds flagged layers outside its leaves."""
-    return _has_mode(node) or isinstance(node, Reparam)
-
-
 def _switched(node: object, value: bool) -> object:
     """`node` with its `inference` flag (and those of modules inside) set."""
-    if not _reaches(node):
+    if not _has_mode(node):
         return node
     inner = jax.tree.map(
         lambda child: _switched(child, value),
         node,
-        is_leaf=lambda child: child is not node and _reaches(child),
+        is_leaf=lambda child: child is not node and _has_mode(child),
     )
     out = copy.copy(inner)
-    if isinstance(node, Reparam):
-        # The skeleton is static metadata: switch its layers as the params' are.
-        object.__setattr__(out, "skeleton", inference_mode(node.skeleton, value))
-    if _has_mode(node):
-        object.__setattr__(out, "inference", value)
+    object.__setattr__(out, "inference", value)
     return out
 
 
@@ -106,6 +98,6 @@ def inference_mode(model: _M, value: bool = True) -> _M:
     True
     """
     switched: _M = jax.tree.map(
-        lambda node: _switched(node, value), model, is_leaf=_reaches
+        lambda node: _switched(node, value), model, is_leaf=_has_mode
     )
     return switched
