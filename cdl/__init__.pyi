@@ -9,9 +9,11 @@ from ._para import (
     Tensor as Tensor,
 )
 from ._reparam import (
+    Frozen as Frozen,
     Reparam as Reparam,
     Repeat as Repeat,
     freeze as freeze,
+    is_frozen as is_frozen,
     parameters as parameters,
     reparam as reparam,
     repeat as repeat,

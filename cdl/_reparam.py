@@ -318,10 +318,12 @@ class Frozen(eqx.Module):
 
     **Returns:** the frozen parameter.
 
-    >>> import jax.numpy as jnp, cdl
-    >>> from cdl._reparam import Frozen
-    >>> Frozen(jnp.ones(2)).value
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> cdl.Frozen(jnp.ones(2)).value
     Array([1., 1.], dtype=float32)
+    >>> f = cdl.freeze(cdl.Linear(2, 1, key=jax.random.key(0)), lambda m: m.bias)
+    >>> type(f.params.bias).__name__, f.params.bias.value.shape
+    ('Frozen', (1,))
     """
 
     value: Any
@@ -330,10 +332,15 @@ class Frozen(eqx.Module):
 def is_frozen(node: object) -> bool:
     """Whether `node` is a `Frozen` parameter (for ``is_leaf=`` of tree maps).
 
-    >>> import jax.numpy as jnp
-    >>> from cdl._reparam import Frozen, is_frozen
-    >>> is_frozen(Frozen(jnp.zeros(1))), is_frozen(jnp.zeros(1))
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> cdl.is_frozen(cdl.Frozen(jnp.zeros(1))), cdl.is_frozen(jnp.zeros(1))
     (True, False)
+
+    The frozen leaves of a model, counted whole:
+
+    >>> f = cdl.freeze(cdl.Linear(2, 3, key=jax.random.key(0)), lambda m: m.weight)
+    >>> [cdl.is_frozen(leaf) for leaf in jax.tree.leaves(f, is_leaf=cdl.is_frozen)]
+    [True, False]
     """
     return isinstance(node, Frozen)
 

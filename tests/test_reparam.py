@@ -151,3 +151,13 @@ def test_no_optimiser_moves_frozen_parameters(optimiser: Any) -> None:
     # The frozen arrays are no trainable parameters: not in the state at all.
     state = learner.init(model)
     assert state.params.params.factors[0].weight is None
+
+
+def test_frozen_leaves_are_public_names() -> None:
+    from cdl import Frozen, is_frozen
+
+    model = cdl.freeze(autoencoder(), lambda m: m.factors[0].weight)
+    leaves = jax.tree.leaves(model, is_leaf=is_frozen)
+    assert [is_frozen(leaf) for leaf in leaves] == [True, False]
+    assert isinstance(leaves[0], Frozen) and leaves[0].value.shape == (3, 6)
+    assert isinstance(model.params.factors[0].weight, cdl.Frozen)
