@@ -25,7 +25,7 @@ from jaxtyping import Array
 
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, closed_over, split
-from ._residuals import Keep
+from ._residuals import Keep, Plan
 from ._sites import Sites, struct
 from ._tree import Algebra, NodeTable, carrier_template, cell_input
 
@@ -652,14 +652,20 @@ def _evaluate(
 
         return ps, local, perturbed
 
+    plans: list[Plan] = []
+
     def keeping(
         ps: _Pass, perturbed: Any, fixed: dict[str, Any], loose: dict[str, Any]
     ) -> Keep:
-        return Keep(
+        """The residuals kept, planned once per fold (the passes share the plan)."""
+        keep = Keep(
             perturbed, {n: (fixed[n], loose[n]) for n in fixed},
             {n: sites(n) for n in fixed},
             {n: _shapes(ps, n, template) for n in fixed}, chunks(table.widest),
+            plans[0] if plans else None,
         )  # fmt: skip
+        plans[:] = [keep.plan]
+        return keep
 
     @jax.custom_vjp
     def run(p: Any, pd: Any, arrays: Any) -> Any:

@@ -15,7 +15,7 @@ fit that pattern run again in the backward pass.
 """
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import equinox as eqx
 import jax
@@ -34,6 +34,13 @@ Axes = tuple[int | None, ...]
 """Per residual of a chunk's pullback: its row axis, or None (parameters alone)."""
 
 
+class Plan(NamedTuple):
+    """Per constructor kept, its residuals' row axes per chunk size and row shapes."""
+
+    layouts: dict[tuple[str, int], Axes]
+    rows: dict[str, list[jax.ShapeDtypeStruct]]
+
+
 class Keep:
     """The residuals a forward pass keeps per constructor, and their pullbacks.
 
@@ -47,6 +54,8 @@ class Keep:
     layout of rows; its chunks' pullbacks then give the cotangents of its sites'
     perturbations, and its parameters' cotangent is taken after the sweep
     (`parameters`). Chunks of other constructors run their cells again.
+    Planning traces every chunk size's pullback; a `plan` from an earlier `Keep`
+    of the same fold (the forward pass's, handed to the backward's) skips that.
     """
 
     def __init__(
@@ -56,13 +65,22 @@ class Keep:
         sites: dict[str, Sites],
         shapes: dict[str, Callable[[int], tuple[Any, Any, Any]]],
         sizes: tuple[int, ...],
+        plan: "Plan | None" = None,
     ) -> None:
         self.perturbed, self.hoisted, self.sites = perturbed, hoisted, sites
         self.shapes, self.sizes = shapes, sizes
         self.layouts: dict[tuple[str, int], Axes] = {}
         self.rows: dict[str, list[jax.ShapeDtypeStruct]] = {}
+        if plan is not None:
+            self.layouts, self.rows = dict(plan.layouts), dict(plan.rows)
+            return
         for name in shapes:
             self._plan(name, sizes)
+
+    @property
+    def plan(self) -> "Plan":
+        """The row layouts found, for another `Keep` of the same fold."""
+        return Plan(dict(self.layouts), dict(self.rows))
 
     def _zeros(self, name: str, size: int) -> list[Array]:
         """Zero perturbations of a chunk's sites."""
