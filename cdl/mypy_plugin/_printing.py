@@ -5,21 +5,30 @@ so mypy writes a bare ``Array`` as ``Array[*tuple[Any, ...]]`` in every message
 that mentions one. mypy has no hook for how a type is written, but it passes every
 message it records through the error watchers on its stack
 (``mypy.errors.ErrorWatcher``), and a watcher's filter may be a function. The plugin
-keeps one at the bottom of the stack that rewrites the text and filters nothing,
-put there by the first hook mypy calls; mypy calls one wherever an annotation names
-``Array``, before it reports anything about one.
+keeps one at the bottom of the stack that rewrites the text, put there by the first
+hook mypy calls; mypy calls one wherever an annotation names ``Array``, before it
+reports anything about one.
 
 >>> unshaped('expected "Array[*tuple[Any, ...]] | PaddedList"')
 'expected "Array | PaddedList"'
 >>> unshaped("got Array[Literal[3], *tuple[Any, ...]]")
 'got Array[Literal[3], *tuple[Any, ...]]'
+
+The same watcher drops an error about a name whose value is unknown: a name re-bound
+to an untyped value (``x = layer(x)`` with ``layer`` of type ``Any``) has any shape,
+as it has without the plugin, though mypy keeps its declared shape
+(`._redefine.unknown`).
 """
 
+import gc
 from typing import Final
 
+from mypy.checker import TypeChecker
 from mypy.errors import ErrorInfo, Errors, ErrorWatcher
 from mypy.plugin import AnalyzeTypeContext
 from mypy.types import Type
+
+from ._redefine import unknown
 
 # How mypy writes a bare Array: with PEP 646's star, or before Python 3.11 with Unpack.
 _ANY_SHAPE: Final = ("Array[*tuple[Any, ...]]", "Array[Unpack[tuple[Any, ...]]]")
@@ -32,9 +41,37 @@ def unshaped(text: str) -> str:
     return text
 
 
+# The type checker of the module being checked, once a hook has run in it.
+_CHECKER: list[TypeChecker] = []
+_ERRORS: list[Errors] = []
+
+
 def _rewrite(file: str, info: ErrorInfo) -> bool:
     info.message = unshaped(info.message)
-    return False  # nothing is filtered out
+    if "Array[" not in info.message and "f32[" not in info.message:
+        return False
+    try:
+        checker = _checker(file)
+        return checker is not None and unknown(checker, info)
+    except Exception:  # a plugin bug must not stop type checking
+        return False
+
+
+def _checker(file: str) -> TypeChecker | None:
+    """The type checker of `file`, the module whose error is being recorded.
+
+    A hook keeps it (`install`); before any hook has run in the module, it is
+    found as what refers to the scope that mypy's errors hold, which is the
+    checker's own.
+    """
+    if _CHECKER and _CHECKER[0].path == file:
+        return _CHECKER[0]
+    scope = _ERRORS[0].scope if _ERRORS else None
+    for found in gc.get_referrers(scope) if scope is not None else []:
+        if isinstance(found, TypeChecker) and found.path == file:
+            _CHECKER[:] = [found]
+            return found
+    return None
 
 
 def install(api: object) -> None:
@@ -42,11 +79,14 @@ def install(api: object) -> None:
 
     `api` is what a hook's context holds: the type checker, the semantic analyser
     or a type analyser. The watcher is added once (again after mypy resets its
-    errors).
+    errors); a type checker is kept for the errors of its module.
     """
+    if isinstance(api, TypeChecker) and (not _CHECKER or _CHECKER[0] is not api):
+        _CHECKER[:] = [api]
     errors = _errors(api)
     if errors is None:
         return
+    _ERRORS[:] = [errors]
     stack = errors._watchers
     if stack and stack[0]._filter is _rewrite:
         return
