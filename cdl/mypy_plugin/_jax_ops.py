@@ -352,6 +352,11 @@ def fn_join(env: Env, ctx: FunctionContext) -> Type:
     if parts is None or axis is None:
         return ctx.default_return_type
     rule = concatenate if name in ("concatenate", "concat") else stack
+    one_d = bool(parts) and len(parts[0]) == 1
+    if name == "hstack":  # 1-d arrays are joined end to end, others side by side
+        rule, axis = concatenate, 0 if one_d else 1
+    elif name == "vstack":  # 1-d arrays become rows
+        rule, axis = (stack, 0) if one_d else (concatenate, 0)
     try:
         return env.array(rule(parts, axis), ctx.default_return_type)
     except Mismatch as why:
@@ -650,6 +655,8 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.concatenate": fn_join,
     "jax.numpy.concat": fn_join,
     "jax.numpy.stack": fn_join,
+    "jax.numpy.hstack": fn_join,
+    "jax.numpy.vstack": fn_join,
     "jax.numpy.reshape": fn_reshape,
     "jax.numpy.transpose": fn_transpose,
     "jax.numpy.einsum": fn_einsum,

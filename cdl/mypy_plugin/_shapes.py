@@ -733,11 +733,33 @@ def concatenate(shapes: Sequence[Sequence[Dim]], axis: int) -> tuple[Dim, ...] |
     for k in range(rank):
         column = [s[k] for s in shapes]
         if k == axis:
-            known = [d for d in column if isinstance(d, int)]
-            out.append(sum(known) if len(known) == len(column) else None)
+            out.append(_total(column))
         else:
             out.append(_agree(column, k))
     return tuple(out)
+
+
+def _total(column: Sequence[Dim]) -> Dim:
+    """The sum of sizes and named dimensions of one scope (None: unknown).
+
+    Only polynomials are added: ``d//2 + d//2`` is ``d`` for even sizes only.
+
+    >>> _total([Sym("d", "f"), Sym("d", "f"), 1])
+    Sym(name='2*d+1', scope='f')
+    >>> _total([2, 5]), _total([Sym("d", "f"), None]), _total([Sym("d//2", "f")] * 2)
+    (7, None, None)
+    """
+    if all(isinstance(d, int) and not isinstance(d, bool) for d in column):
+        return sum(d for d in column if isinstance(d, int))
+    syms = [d for d in column if isinstance(d, Sym)]
+    if not all(_rigid(d) for d in column) or len({d.scope for d in syms}) != 1:
+        return None
+    if any(polynomial(d.name) is None for d in syms):
+        return None
+    size = canonical("+".join(f"({render_dim(d)})" for d in column))
+    if isinstance(size, str):
+        return Sym(size, syms[0].scope)
+    return size
 
 
 def _agree(column: Sequence[Dim], k: int) -> Dim:
