@@ -159,6 +159,21 @@ def test_sizes_are_known_statically() -> None:
     )
 
 
+def test_an_image_of_a_size_an_architecture_cannot_take_is_named() -> None:
+    net = abstract(lambda: unet(1, 3, 4, 2, key=KEY))  # sides multiples of 4
+    joined = r"Concat\(0\) cannot join .*\[8,5,5\] and .*\[8,4,4\]: dimension 1 is 5"
+    with pytest.raises(cdl.CompositionError, match=joined):
+        net.output_space(cdl.space_of(jnp.ones((1, 10, 10))))
+    with pytest.raises(cdl.SpaceError, match=joined):
+        eqx.filter_eval_shape(net, jnp.ones((1, 10, 10)))
+    model = abstract(lambda: vit(8, 2, 1, 10, 16, 1, 2, key=KEY))  # 8×8 images
+    cut = r"Reshape\(16, 16\) cannot take .*\[16,6,6\]: it has 576 entries"
+    with pytest.raises(cdl.CompositionError, match=cut):
+        model.output_space(cdl.space_of(jnp.ones((1, 12, 12))))
+    with pytest.raises(cdl.SpaceError, match=cut):
+        eqx.filter_eval_shape(model, jnp.ones((1, 12, 12)))
+
+
 def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> None:
     model = gpt(13, 16, 1, 2, 12, key=KEY)
     prompt = jnp.array([3, 1])

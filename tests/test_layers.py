@@ -100,6 +100,22 @@ def test_reshape_flatten_concat_spaces() -> None:
     )
 
 
+def test_reshape_and_concat_name_inputs_they_cannot_take() -> None:
+    with pytest.raises(cdl.CompositionError, match=r"Reshape\(3, 3\) cannot take"):
+        cdl.Linear(2, 8, key=KEY) >> cdl.Reshape(3, 3)
+    with pytest.raises(cdl.SpaceError, match="7 entries, and the target holds a mul"):
+        cdl.Reshape(3, -1)(jnp.ones(7))
+    pair = cdl.Reshape(2, 4) @ cdl.Reshape(3, 1)
+    with pytest.raises(cdl.CompositionError, match="dimension 1 is 4 and 1"):
+        pair >> cdl.Concat()
+    side_by_side = cdl.Reshape(2, 4) @ cdl.Reshape(2, 1) >> cdl.Concat(axis=-1)
+    assert repr(side_by_side.cod) == "any[2,5]"
+    with pytest.raises(cdl.SpaceError, match="ranks 2 and 1 differ"):
+        cdl.Concat(axis=1)((jnp.ones((2, 3)), jnp.ones(2)))
+    with pytest.raises(cdl.SpaceError, match="axis 0 is outside rank 0"):
+        cdl.Concat()((jnp.ones(()), jnp.ones(())))
+
+
 def test_activations_keep_shape_and_values() -> None:
     x = jnp.linspace(-2, 2, 12).reshape(3, 4)
     np.testing.assert_allclose(cdl.Tanh()(x), jnp.tanh(x))

@@ -1,5 +1,7 @@
 """Every user-facing error text of cdl's layers, in one place."""
 
+import math
+
 
 def bad_int(layer: str, name: str, value: object, what: str) -> str:
     """Text of the error for a size argument that is not a valid int."""
@@ -112,6 +114,24 @@ def bad_target_shape(shape: object) -> str:
         f"Reshape{shape}: the target must be positive ints, with at most one -1 "
         f"standing for the rest."
     )
+
+
+def reshape_size(layer: str, given: object, size: int, target: tuple[int, ...]) -> str:
+    """Text of the error for an input whose entries do not fill a `Reshape` target."""
+    if -1 in target:
+        rest = math.prod(d for d in target if d != -1)
+        holds = f"a multiple of {rest}"
+    else:
+        holds = f"{math.prod(target)}"
+    return (
+        f"{layer} cannot take {given!r}: it has {size} entries, and the target "
+        f"holds {holds}."
+    )
+
+
+def concat_mismatch(layer: str, left: object, right: object, why: str) -> str:
+    """Text of the error for a pair of arrays that `Concat` cannot join."""
+    return f"{layer} cannot join {left!r} and {right!r}: {why}."
 
 
 def kernel_over_input(layer: str, kernel: int, size: int, padding: int) -> str:

@@ -6,9 +6,44 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Shaped
 
+from .._errors import CompositionError, SpaceError
 from .._para import Para
-from .._space import DimVar, ProductSpace, Space, TensorSpace, known_size, rename
+from .._space import (
+    Dim,
+    DimVar,
+    ProductSpace,
+    SeqVar,
+    Space,
+    TensorSpace,
+    known_size,
+    rename,
+    space_of,
+)
 from . import _messages
+
+
+def _fills(target: tuple[int, ...], size: int) -> bool:
+    """Whether `size` entries fill `target` (a -1 standing for the rest)."""
+    rest = math.prod(d for d in target if d != -1)
+    return size % rest == 0 if -1 in target else size == rest
+
+
+def _unjoinable(left: tuple[Dim, ...], right: tuple[Dim, ...], axis: int) -> str | None:
+    """Why arrays of shapes `left` and `right` do not join along `axis`, if known."""
+    if any(isinstance(d, SeqVar) for d in left + right):
+        return None
+    if len(left) != len(right):
+        return f"their ranks {len(left)} and {len(right)} differ"
+    if not -len(left) <= axis < len(left):
+        return f"axis {axis} is outside rank {len(left)}"
+    axis %= len(left)
+    for index, (a, b) in enumerate(zip(left, right, strict=True)):
+        if index != axis and isinstance(a, int) and isinstance(b, int) and a != b:
+            return (
+                f"dimension {index} is {a} and {b}, and they may differ only "
+                f"along axis {axis}"
+            )
+    return None
 
 
 class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
@@ -58,13 +93,25 @@ class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
         return f"Reshape{self.target}"
 
     def __call__(self, x: Shaped[Array, "*dims"]) -> Shaped[Array, "*target"]:
-        """Return `x` reshaped."""
+        """Return `x` reshaped; too many or too few entries are a `cdl.SpaceError`."""
+        if not _fills(self.target, x.size):
+            raise SpaceError(
+                _messages.reshape_size(self.label, space_of(x), x.size, self.target)
+            )
         return jnp.reshape(x, self.target)
 
     def output_space(self, dom: Space) -> Space:
-        """The target shape, with -1 solved when the input size is known."""
+        """The target shape, with -1 solved when the input size is known.
+
+        An input whose known size does not fill the target raises
+        `cdl.CompositionError`.
+        """
         cod = super().output_space(dom)
         size = known_size(dom) if isinstance(dom, TensorSpace) else None
+        if size is not None and not _fills(self.target, size):
+            raise CompositionError(
+                _messages.reshape_size(self.label, dom, size, self.target)
+            )
         if -1 not in self.target or size is None or not isinstance(cod, TensorSpace):
             return cod
         rest = math.prod(d for d in self.target if d != -1)
@@ -99,18 +146,34 @@ class Concat(
     def __call__(
         self, x: tuple[Shaped[Array, "*left"], Shaped[Array, "*right"]]
     ) -> Shaped[Array, "*joined"]:
-        """Concatenate both components."""
+        """Concatenate both components; shapes that do not join are a `SpaceError`."""
+        left, right = x
+        why = _unjoinable(left.shape, right.shape, self.axis)
+        if why is not None:
+            raise SpaceError(
+                _messages.concat_mismatch(
+                    self.label, space_of(left), space_of(right), why
+                )
+            )
         return jnp.concatenate(x, axis=self.axis)
 
     def output_space(self, dom: Space) -> Space:
-        """Sum the sizes along `axis` when both are known."""
+        """Sum the sizes along `axis` when both are known.
+
+        Known shapes that do not join raise `cdl.CompositionError`.
+        """
         cod = super().output_space(dom)
         if not isinstance(dom, ProductSpace) or len(dom.factors) != 2:
             return cod
         left, right = dom.factors
         if not (isinstance(left, TensorSpace) and isinstance(right, TensorSpace)):
             return cod
-        if len(left.shape) != len(right.shape) or not left.shape:
+        why = _unjoinable(left.shape, right.shape, self.axis)
+        if why is not None:
+            raise CompositionError(
+                _messages.concat_mismatch(self.label, left, right, why)
+            )
+        if any(isinstance(d, SeqVar) for d in left.shape + right.shape):
             return cod
         axis = self.axis % len(left.shape)
         a, b = left.shape[axis], right.shape[axis]
