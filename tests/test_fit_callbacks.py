@@ -16,6 +16,7 @@ from cdl.optics import (
     Learner,
     MeanSquaredError,
     fit,
+    load_checkpoint,
 )
 
 XS = jax.random.normal(jax.random.key(0), (40, 3))
@@ -110,3 +111,25 @@ def test_an_unknown_monitor_names_what_fit_reports() -> None:
         EarlyStopping(patience=0)
     with pytest.raises(ValueError, match="`mode` must be 'min', 'max' or 'auto'"):
         EarlyStopping(mode="lowest")  # type: ignore[arg-type]
+
+
+def test_the_best_state_survives_a_resume_from_a_checkpoint(tmp_path: Path) -> None:
+    first = EarlyStopping("val_loss", patience=10, restore_best=True)
+    run(3, [first], checkpoint=tmp_path)  # the best epoch is the first
+    assert load_checkpoint(tmp_path, LEARNER.init(MODEL)).kept.keys() == {
+        "0:EarlyStopping"
+    }
+    again = EarlyStopping("val_loss", patience=10, restore_best=True)
+    resumed = run(6, [again], checkpoint=tmp_path)
+    assert (again.best_epoch, len(resumed.history["val_loss"])) == (1, 6)
+    assert same_parameters(resumed, run(1, []))
+
+
+def test_a_best_state_the_checkpoint_lacks_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(3, [], checkpoint=tmp_path)  # saved without restore_best
+    stop = EarlyStopping("val_loss", patience=10, restore_best=True)
+    resumed = run(5, [stop], checkpoint=tmp_path)
+    assert "the best epoch, 1, ran before the checkpoint" in capsys.readouterr().err
+    assert same_parameters(resumed, run(5, []))

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import jax
 
 from . import _messages
+from ._display import notice
 from ._learner import TrainState
 
 
@@ -41,7 +42,9 @@ class Callback:
     true unless a subclass says otherwise) each compiled call runs one epoch
     whatever `epochs_per_call` asks. After each epoch (and once before the
     first) `fit` asks `should_stop` whether to end the run there, and it returns
-    the state `final_state` gives (e.g. `EarlyStopping`'s best).
+    the state `final_state` gives (e.g. `EarlyStopping`'s best). A state a
+    callback keeps (`kept_state`) is saved with each checkpoint and handed back
+    by `on_resume` when a run resumes from it.
 
     **Arguments:** none.
 
@@ -79,6 +82,23 @@ class Callback:
         """The state `fit` returns, given the last one: that one, here."""
         return state
 
+    def kept_state(self) -> tuple[int, TrainState] | None:
+        """An epoch and its state to save with each checkpoint: none, here.
+
+        `fit` asks after each epoch's `on_epoch_end`; the state is one of the
+        run's (it has the structure of the state `fit` trains).
+        """
+        return None
+
+    def on_resume(self, kept: tuple[int, TrainState] | None) -> None:
+        """The run resumes from a checkpoint that saved `kept` for this callback.
+
+        Called after `on_train_begin`, only when resuming; `kept` is what
+        `kept_state` gave when the checkpoint was written (None: nothing). A
+        callback is matched to what it saved by its place among `fit`'s
+        callbacks and its class.
+        """
+
 
 class EarlyStopping(Callback):
     """End a run when a metric stops improving; optionally return its best state.
@@ -90,8 +110,10 @@ class EarlyStopping(Callback):
     improvement the run ends. With `restore_best` the result holds the state of
     the best epoch instead of the last one. On resuming from a checkpoint the
     best value and the epochs without improvement are read back from the
-    history (a run that had stopped stays stopped); the best state restored is
-    then the best of the epochs run since (the checkpoint holds the last one).
+    history (a run that had stopped stays stopped), and the best epoch's state
+    from the checkpoint, which keeps it (`kept_state`). A checkpoint saved
+    without it (its run had no ``restore_best``) cannot give it back: if the
+    best epoch ran before it, `fit` says so and returns the last state.
 
     **Arguments:** `monitor`, a name of `fit`'s history; `patience`, epochs
     without improvement to allow (at least 1); `min_delta`, the least change
@@ -147,7 +169,7 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
         self._waited = 0
-        self._best_state: TrainState | None = None
+        self._best_state: tuple[int, TrainState] | None = None
 
     def _improves(self, value: float) -> bool:
         if not math.isfinite(value):
@@ -183,17 +205,29 @@ class EarlyStopping(Callback):
         if self.monitor not in values:
             raise ValueError(_messages.unknown_monitor(self.monitor, sorted(values)))
         if self._see(epoch, float(values[self.monitor])) and self.restore_best:
-            self._best_state = state
+            self._best_state = (epoch, state)
 
     def should_stop(self) -> bool:
         """Whether `patience` epochs have passed without improvement."""
         return self.stopped_epoch is not None
 
+    def kept_state(self) -> tuple[int, TrainState] | None:
+        """The best epoch and its state, with `restore_best`."""
+        return self._best_state if self.restore_best else None
+
+    def on_resume(self, kept: tuple[int, TrainState] | None) -> None:
+        """Take back the best epoch's state the checkpoint kept."""
+        if self.restore_best and kept is not None and kept[0] == self.best_epoch:
+            self._best_state = kept
+
     def final_state(self, state: TrainState) -> TrainState:
-        """The best epoch's state with `restore_best` (if run since the start)."""
-        if self.restore_best and self._best_state is not None:
-            return self._best_state
-        return state
+        """The best epoch's state with `restore_best`, else `state`."""
+        if not self.restore_best or self.best_epoch is None:
+            return state
+        if self._best_state is None or self._best_state[0] != self.best_epoch:
+            notice(_messages.best_state_not_kept(self.monitor, self.best_epoch))
+            return state
+        return self._best_state[1]
 
 
 class CSVLogger(Callback):

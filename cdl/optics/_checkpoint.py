@@ -2,8 +2,9 @@
 
 One save is one file, ``epoch-<n>.ckpt``, holding everything a run changes: the
 `TrainState` (parameters, optimiser state, step), the run's PRNG key (and the name
-of its implementation: threefry, rbg or any other), the number of epochs done and
-the metrics so far, behind a SHA-256 checksum of all of it. The file is written
+of its implementation: threefry, rbg or any other), the number of epochs done, the
+metrics so far and the states callbacks keep (`EarlyStopping`'s best), behind a
+SHA-256 checksum of all of it. The file is written
 under a temporary name, flushed to the disk (``fsync``) and renamed over its final
 name (``os.replace``, atomic on POSIX and Windows), and the directory is synced, so
 a run killed at any moment leaves either the previous checkpoint or the new one,
@@ -31,6 +32,7 @@ import json
 import os
 import pathlib
 import re
+from collections.abc import Mapping
 from typing import Any, Final
 
 import equinox as eqx
@@ -64,8 +66,9 @@ class Checkpoint:
     """A restored training run.
 
     **Arguments:** `state`, `key` (the run's PRNG key), `epoch` (epochs done),
-    `history` (metric name to one value per epoch), `path` (the file read) and
-    `damaged` (newer files found damaged and set aside, with why).
+    `history` (metric name to one value per epoch), `path` (the file read),
+    `damaged` (newer files found damaged and set aside, with why) and `kept`
+    (the states callbacks keep: a name to an epoch and the state of that epoch).
 
     **Returns:** the checkpoint, as read by `load_checkpoint`.
 
@@ -82,6 +85,7 @@ class Checkpoint:
     history: dict[str, list[float]]
     path: pathlib.Path | None = None
     damaged: tuple[str, ...] = ()
+    kept: dict[str, tuple[int, TrainState]] = dataclasses.field(default_factory=dict)
 
 
 def _file(root: pathlib.Path, epoch: int) -> pathlib.Path:
@@ -218,11 +222,21 @@ def key_data_like(impl: str) -> Array:
 
 
 def _encode(
-    state: TrainState, key: PRNGKeyArray, epoch: int, history: dict[str, list[float]]
+    state: TrainState,
+    key: PRNGKeyArray,
+    epoch: int,
+    history: dict[str, list[float]],
+    kept: Mapping[str, tuple[int, TrainState]],
 ) -> bytes:
     arrays = io.BytesIO()
-    eqx.tree_serialise_leaves(arrays, (state, jax.random.key_data(key)))
-    progress = {"epoch": epoch, "history": history, "key_impl": key_impl(key)}
+    states = [kept_state for _, kept_state in kept.values()]
+    eqx.tree_serialise_leaves(arrays, (state, jax.random.key_data(key), *states))
+    progress = {
+        "epoch": epoch,
+        "history": history,
+        "key_impl": key_impl(key),
+        "kept": [[name, at] for name, (at, _) in kept.items()],
+    }
     header = json.dumps(progress).encode() + b"\n"
     return sealed(header + arrays.getvalue())
 
@@ -235,6 +249,7 @@ def save_checkpoint(
     epoch: int,
     history: dict[str, list[float]],
     keep: int = 2,
+    kept: Mapping[str, tuple[int, TrainState]] | None = None,
 ) -> pathlib.Path:
     """Write a checkpoint into `directory` (created if missing) in one atomic commit.
 
@@ -242,7 +257,9 @@ def save_checkpoint(
     checkpoints older than the newest `keep` removed.
 
     **Arguments:** `directory`; `state`; `key`, the run's PRNG key; `epoch`, epochs
-    done; `history`, the metrics so far; `keep`, how many checkpoints to keep.
+    done; `history`, the metrics so far; `keep`, how many checkpoints to keep;
+    `kept`, states of the same learner that callbacks keep (a name to an epoch
+    and that epoch's state; see `Callback.kept_state`).
 
     **Returns:** the path of the checkpoint written.
 
@@ -259,7 +276,7 @@ def save_checkpoint(
     root = pathlib.Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     final = _file(root, epoch)
-    write_atomically(final, _encode(state, key, epoch, history))
+    write_atomically(final, _encode(state, key, epoch, history, kept or {}))
     for _, old in _saved(root)[max(keep, 1) :]:
         old.unlink(missing_ok=True)
     return final
@@ -357,7 +374,8 @@ def load_checkpoint(directory: str | os.PathLike[str], like: TrainState) -> Chec
     **Arguments:** `directory`; `like`, a state of the same learner and model
     (e.g. ``learner.init(model)``), giving the structure to fill.
 
-    **Returns:** the `Checkpoint` (its `damaged` names what was set aside); raises
+    **Returns:** the `Checkpoint` (its `damaged` names what was set aside, its
+    `kept` holds the callbacks' states, shaped like `like` too); raises
     `CheckpointError` if none is intact or the newest intact one does not fit
     `like`.
 
@@ -390,10 +408,15 @@ learner and model ...
             key_data_like(impl)
         except (ValueError, TypeError):
             raise CheckpointError(_messages.unknown_key_impl(path, impl)) from None
+        names = [(str(name), int(at)) for name, at in progress.get("kept", [])]
         try:
             stream = io.BytesIO(arrays)
             state = read_like(stream, like, whole=False)
-            key_data = read_like(stream, key_data_like(impl))
+            key_data = read_like(stream, key_data_like(impl), whole=not names)
+            kept = {
+                name: (at, read_like(stream, like, whole=i == len(names) - 1))
+                for i, (name, at) in enumerate(names)
+            }
         except (ValueError, RuntimeError, TypeError, EOFError) as error:
             raise CheckpointError(
                 _messages.checkpoint_mismatch(path, str(error).splitlines()[0])
@@ -404,5 +427,5 @@ learner and model ...
             for name, values in progress["history"].items()
         }
         key = jax.random.wrap_key_data(jnp.asarray(key_data), impl=impl)
-        return Checkpoint(state, key, epoch, history, path, tuple(damaged))
+        return Checkpoint(state, key, epoch, history, path, tuple(damaged), kept)
     raise CheckpointError(_messages.no_intact_checkpoint(root, damaged))

@@ -24,7 +24,7 @@ import io
 import json
 import os
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import equinox as eqx
@@ -276,15 +276,20 @@ def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
                 "damaged": list(run.damaged),
                 "path": str(run.path),
                 "key_impl": key_impl(run.key),
+                "kept": [[name, at] for name, (at, _) in run.kept.items()],
             }
-            eqx.tree_serialise_leaves(arrays, (run.state, jax.random.key_data(run.key)))
+            kept = [state for _, state in run.kept.values()]
+            eqx.tree_serialise_leaves(
+                arrays, (run.state, jax.random.key_data(run.key), *kept)
+            )
     said = json.loads(_broadcast_bytes(json.dumps(header).encode()))
     if said["error"]:
         raise CheckpointError(said["error"])
     if not said["found"]:
         return None
-    template = (like, key_data_like(said["key_impl"]))
-    state, key_data = eqx.tree_deserialise_leaves(
+    names = [(str(name), int(at)) for name, at in said["kept"]]
+    template = (like, key_data_like(said["key_impl"]), *(like for _ in names))
+    state, key_data, *kept = eqx.tree_deserialise_leaves(
         io.BytesIO(_broadcast_bytes(arrays.getvalue())), template
     )
     return Checkpoint(
@@ -294,6 +299,7 @@ def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
         said["history"],
         pathlib.Path(said["path"]),
         tuple(said["damaged"]),
+        {name: (at, one) for (name, at), one in zip(names, kept, strict=True)},
     )
 
 
@@ -305,14 +311,15 @@ def save_once(
     epoch: int,
     history: dict[str, list[float]],
     keep: int,
+    kept: Mapping[str, tuple[int, TrainState]] | None = None,
 ) -> None:
     """`save_checkpoint` by process 0 alone, after gathering sharded arrays.
 
     Every process calls it at the same epoch; the others learn whether the save
     succeeded and raise process 0's error if not.
 
-    **Arguments:** `root`; `state`; `key`, `epoch`, `history`, `keep` as for
-    `save_checkpoint`.
+    **Arguments:** `root`; `state`; `key`, `epoch`, `history`, `keep`, `kept` as
+    for `save_checkpoint`.
 
     **Returns:** nothing.
 
@@ -327,16 +334,24 @@ def save_once(
     ['epoch-00000001.ckpt']
     """
     if not multiprocess():
-        save_checkpoint(root, state, key=key, epoch=epoch, history=history, keep=keep)
+        save_checkpoint(
+            root, state, key=key, epoch=epoch, history=history, keep=keep, kept=kept
+        )
         return
-    host: TrainState = jax.tree.map(
-        lambda x: to_host(x) if eqx.is_array(x) else x, state
+    host, host_kept = jax.tree.map(
+        lambda x: to_host(x) if eqx.is_array(x) else x, (state, dict(kept or {}))
     )
     error = ""
     if is_main():
         try:
             save_checkpoint(
-                root, host, key=key, epoch=epoch, history=history, keep=keep
+                root,
+                host,
+                key=key,
+                epoch=epoch,
+                history=history,
+                keep=keep,
+                kept=host_kept,
             )
         except OSError as raised:
             error = _messages.save_failed(root, str(raised))

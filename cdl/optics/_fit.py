@@ -588,6 +588,22 @@ def _stop_asked(callbacks: Sequence[Callback]) -> bool:
     )
 
 
+def _named(callbacks: Sequence[Callback]) -> list[tuple[str, Callback]]:
+    """Each callback with the name its kept state has in checkpoints."""
+    return [(f"{i}:{type(c).__name__}", c) for i, c in enumerate(callbacks)]
+
+
+def _kept(named: Sequence[tuple[str, Callback]]) -> dict[str, tuple[int, TrainState]]:
+    """The states the callbacks keep (`Callback.kept_state`), by name."""
+    kept = {}
+    for name, callback in named:
+        ask = getattr(callback, "kept_state", None)
+        found = ask() if callable(ask) else None
+        if found is not None:
+            kept[name] = found
+    return kept
+
+
 def _saved_line(root: pathlib.Path | None, saved: int) -> str:
     if root is None:
         return _messages.nothing_saved()
@@ -637,8 +653,8 @@ def fit(
       `key`), and it is saved after every call in one atomic commit, keeping the
       newest `keep`.
     - `callbacks`: `Callback`s, e.g. `CSVLogger`, `TensorBoardLogger`,
-      `EarlyStopping` (a callback may end the run early and choose the state
-      returned).
+      `EarlyStopping` (a callback may end the run early, choose the state
+      returned and keep a state in the checkpoints).
     - `progress`: show progress (a bar in a terminal, a line per epoch elsewhere).
     - `shuffle`: draw each epoch's batches in a fresh random order (True), or in
       the order of the data (for data generated in the order it should be seen).
@@ -730,8 +746,12 @@ def fit(
         state = place_state(learner, state)
     if multiprocess():
         arrays, validation_arrays = global_batch(learner, (arrays, validation_arrays))
-    for callback in callbacks:
+    named = _named(callbacks)
+    for name_of, callback in named:
         callback.on_train_begin(done, history)
+        on_resume = getattr(callback, "on_resume", None)
+        if restored is not None and callable(on_resume):
+            on_resume(restored.kept.get(name_of))
     if any(getattr(callback, "reads_state", True) for callback in callbacks):
         epochs_per_call = 1
     stopped = _stop_asked(callbacks)
@@ -784,15 +804,21 @@ def fit(
                 for k, column in columns.items():
                     history.setdefault(k, []).extend(column)
                 done += count
-                if root is not None:
-                    save_once(
-                        root, state, key=key, epoch=done, history=history, keep=keep
-                    )
-                    saved = done
                 for i in range(count):
                     epoch_values = {k: v[i] for k, v in columns.items()}
                     for callback in callbacks:
                         callback.on_epoch_end(done - count + i + 1, epoch_values, state)
+                if root is not None:
+                    save_once(
+                        root,
+                        state,
+                        key=key,
+                        epoch=done,
+                        history=history,
+                        keep=keep,
+                        kept=_kept(named),
+                    )
+                    saved = done
                 display.update(done, history)
                 stopped = _stop_asked(callbacks)
         except KeyboardInterrupt:

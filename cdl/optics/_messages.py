@@ -410,3 +410,13 @@ def unknown_monitor(monitor: str, names: list[str]) -> str:
         f"EarlyStopping: fit reports no {monitor!r}{hint}; it reports "
         f"{', '.join(repr(n) for n in names)}: monitor one of those."
     )
+
+
+def best_state_not_kept(monitor: str, best: int) -> str:
+    """The line printed when `EarlyStopping` cannot return its best state."""
+    return (
+        f"EarlyStopping({monitor!r}): the best epoch, {best}, ran before the "
+        f"checkpoint this run resumed from, which holds no state of it (it was "
+        f"saved without restore_best=True, or with the callbacks in another "
+        f"order): returning the last state instead."
+    )
