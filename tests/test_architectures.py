@@ -183,6 +183,10 @@ def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> N
     assert out[2:].tolist() == jnp.argmax(logits[1:5], axis=-1).tolist()
     with pytest.raises(ValueError, match="the prompt must hold between 1 and length=6"):
         generate(model, jnp.arange(7), 6, key=KEY)
+    with pytest.raises(ValueError, match=r"one sequence of tokens, int\[p\], but has"):
+        generate(model, prompt[None], 6, key=KEY)
+    with pytest.raises(ValueError, match="temperature must be 0 .* given -1.0"):
+        generate(model, prompt, 6, key=KEY, temperature=-1.0)
 
 
 def test_diagrams_collapse_blocks() -> None:

@@ -9,6 +9,22 @@ def bad_prompt(start: int, length: int) -> str:
     )
 
 
+def bad_prompt_rank(shape: tuple[int, ...]) -> str:
+    """Text of the error for a prompt that is not one sequence of tokens."""
+    return (
+        f"generate: the prompt must be one sequence of tokens, int[p], but has "
+        f"shape {shape}; map generate over a batch of prompts with `jax.vmap`."
+    )
+
+
+def bad_temperature(temperature: object) -> str:
+    """Text of the error for a sampling temperature below zero."""
+    return (
+        f"generate: temperature must be 0 (the most likely token) or positive, "
+        f"but was given {temperature!r}."
+    )
+
+
 def bad_patch(size: int, patch: int) -> str:
     """Text of the error for an image size that patches do not tile."""
     return f"vit: image_size {size} is not a multiple of patch {patch}."

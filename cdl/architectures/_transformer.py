@@ -159,6 +159,10 @@ def generate(
     >>> out.shape, out[:2].tolist()
     ((6,), [1, 2])
     """
+    if prompt.ndim != 1:
+        raise ValueError(_messages.bad_prompt_rank(prompt.shape))
+    if temperature < 0:
+        raise ValueError(_messages.bad_temperature(temperature))
     start = prompt.shape[0]
     if not 0 < start <= length:
         raise ValueError(_messages.bad_prompt(start, length))
