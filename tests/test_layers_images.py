@@ -41,6 +41,16 @@ def test_batch_norm_trains_on_batch_statistics_and_infers_with_running_ones() ->
     assert jnp.allclose(one, (xs[0] - running_mean[:, None, None]) / scale, atol=1e-5)
 
 
+def test_batch_norm_in_training_outside_a_named_batch_axis_says_how_to_map_it() -> None:
+    bn, state = eqx.nn.make_with_state(cdl.BatchNorm)(3)
+    with pytest.raises(NameError, match=r"BatchNorm\(3\) in training mode .* 'batch'"):
+        bn((jnp.ones((3, 4)), state))
+    with pytest.raises(NameError, match=r"jax.vmap\(model, axis_name='batch'"):
+        jax.vmap(bn, in_axes=((0, None),), out_axes=(0, None))(
+            (jnp.ones((2, 3)), state)
+        )
+
+
 def test_batch_norm_equals_equinox_batch_mode_in_training() -> None:
     model = cdl.BatchNorm(4)
     ours, state = eqx.nn.make_with_state(lambda: model)()

@@ -134,6 +134,17 @@ def concat_mismatch(layer: str, left: object, right: object, why: str) -> str:
     return f"{layer} cannot join {left!r} and {right!r}: {why}."
 
 
+def unbound_batch_axis(layer: str, axis_name: str) -> str:
+    """Text of the error for batch statistics taken outside a named batch axis."""
+    return (
+        f"{layer} in training mode averages over the batch axis {axis_name!r}, "
+        f"which no enclosing jax.vmap names: map the model over a batch with "
+        f"`jax.vmap(model, axis_name={axis_name!r}, in_axes=((0, None),), "
+        f"out_axes=(0, None))`, or call it in inference mode "
+        f"(`cdl.inference_mode(model)`)."
+    )
+
+
 def kernel_over_input(layer: str, kernel: int, size: int, padding: int) -> str:
     """Text of the error for a window larger than the padded input it slides over."""
     padded = size + 2 * padding

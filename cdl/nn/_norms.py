@@ -152,7 +152,12 @@ class BatchNorm(
         if self.inference:
             mean, var = state.get(self.running)
         else:
-            mean = _pmean(jnp.mean(y, axis=axes), self.axis_name)
+            try:
+                mean = _pmean(jnp.mean(y, axis=axes), self.axis_name)
+            except NameError:  # jax's "unbound axis name"
+                raise NameError(
+                    _messages.unbound_batch_axis(self.label, self.axis_name)
+                ) from None
             square = _pmean(jnp.mean(y**2, axis=axes), self.axis_name)
             var = jnp.maximum(square - mean**2, 0.0)
             old_mean, old_var = state.get(self.running)
