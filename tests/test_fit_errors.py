@@ -383,6 +383,28 @@ def test_a_structure_that_fills_only_the_start_of_a_model_file_is_refused(
         cdl.load(path, cdl.Linear(4, 8, key=k2))
 
 
+def test_a_model_file_of_other_sizes_names_the_array_that_differs(
+    tmp_path: Path,
+) -> None:
+    def build(hidden: int) -> cdl.Para:  # type: ignore[type-arg]
+        k1, k2 = jax.random.split(jax.random.key(0))
+        return (
+            cdl.Linear(4, hidden, key=k1) >> cdl.Tanh() >> cdl.Linear(hidden, 3, key=k2)
+        )
+
+    path = tmp_path / "m.cdl"
+    cdl.save(path, build(16), hidden=16)
+    with pytest.raises(ValueError) as raised:
+        cdl.load(path, lambda hidden: build(2 * hidden))
+    assert (
+        "it holds float32[16, 4] at .factors[0].weight where the model built has "
+        "float32[32, 4]" in str(raised.value)
+    )
+    larger = build(16) >> cdl.Linear(3, 2, key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"arrays end before .factors\[3\].weight"):
+        cdl.load(path, larger)
+
+
 def test_callbacks_see_each_epochs_own_state_whatever_epochs_per_call() -> None:
     class Steps(Callback):
         def __init__(self) -> None:

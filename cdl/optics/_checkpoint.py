@@ -320,7 +320,13 @@ def verified(data: bytes) -> bytes:
     return body
 
 
-def read_like(stream: io.BytesIO, like: Any, *, whole: bool = True) -> Any:
+def read_like(
+    stream: io.BytesIO,
+    like: Any,
+    *,
+    whole: bool = True,
+    theirs: str = "this learner and model have",
+) -> Any:
     """The leaves of `stream` (from `equinox.tree_serialise_leaves`) filling `like`.
 
     Each array must have the shape and dtype of `like`'s, and (with `whole`) the
@@ -328,7 +334,8 @@ def read_like(stream: io.BytesIO, like: Any, *, whole: bool = True) -> Any:
     leaf that differs.
 
     **Arguments:** `stream`; `like`, the tree whose structure to fill; `whole`,
-    whether `like` is all the stream holds from its position on.
+    whether `like` is all the stream holds from its position on; `theirs`, what
+    `like` is, for the errors.
 
     **Returns:** the tree read.
 
@@ -356,7 +363,9 @@ float32[3]
             value.dtype,
         ):
             raise ValueError(
-                _messages.checkpoint_leaf(where, describe(leaf), describe(value))
+                _messages.checkpoint_leaf(
+                    where, describe(leaf), describe(value), theirs
+                )
             )
         leaves.append(value)
     left = len(stream.getbuffer()) - stream.tell()

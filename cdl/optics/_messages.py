@@ -120,18 +120,18 @@ def unknown_key_impl(path: object, impl: str) -> str:
     )
 
 
-def checkpoint_leaf(where: str, expected: str, given: str) -> str:
-    """Why a checkpoint does not fit: one of its arrays differs."""
-    return f"it holds {given} at {where} where this learner and model have {expected}"
+def checkpoint_leaf(where: str, expected: str, given: str, theirs: str) -> str:
+    """Why a checkpoint or model file does not fit: one of its arrays differs."""
+    return f"it holds {given} at {where} where {theirs} {expected}"
 
 
 def checkpoint_ends(where: str) -> str:
-    """Why a checkpoint does not fit: its arrays end before the structure's."""
+    """Why a checkpoint or model file does not fit: its arrays end too soon."""
     return f"its arrays end before {where}: it was saved from a smaller model"
 
 
 def checkpoint_longer(left: int) -> str:
-    """Why a checkpoint does not fit: arrays are left over after the structure's."""
+    """Why a checkpoint or model file does not fit: arrays are left over."""
     return f"{left} bytes of arrays are left over: it was saved from a larger model"
 
 
@@ -302,7 +302,7 @@ def model_damaged(path: object, why: str) -> str:
 def model_mismatch(path: object, why: str) -> str:
     """Text of the error raised when a saved model does not fit the structure."""
     return (
-        f"model file {path} does not fit the structure given ({why}): build the "
+        f"model file {path} does not fit the model built ({why}): build the "
         f"model with the code and hyperparameters it was saved from."
     )
 

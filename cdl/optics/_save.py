@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import equinox as eqx
 
 from . import _messages
-from ._checkpoint import sealed, verified, write_atomically
+from ._checkpoint import read_like, sealed, verified, write_atomically
 
 _M = TypeVar("_M")
 
@@ -72,7 +72,9 @@ def load(path: str | os.PathLike[str], build: Callable[..., _M] | _M) -> _M:
     ...     cdl.load(os.path.join(d, "m.cdl"), cdl.Bias(3))
     Traceback (most recent call last):
     ...
-    ValueError: model file ... does not fit the structure given ...
+    ValueError: model file ... does not fit the model built (it holds float32[2] \
+at .bias where the model built has float32[3]): build the model with the code and \
+hyperparameters it was saved from.
     """
     source = pathlib.Path(path)
     try:
@@ -82,19 +84,12 @@ def load(path: str | os.PathLike[str], build: Callable[..., _M] | _M) -> _M:
     header, arrays = body.split(b"\n", 1)
     hyperparameters = json.loads(header)["hyperparameters"]
     like = build(**hyperparameters) if _is_builder(build) else build  # type: ignore[operator]
-    stream = io.BytesIO(arrays)
     try:
-        model: _M = eqx.tree_deserialise_leaves(stream, like)
-    except (ValueError, RuntimeError, TypeError) as error:
+        model: _M = read_like(io.BytesIO(arrays), like, theirs="the model built has")
+    except (ValueError, RuntimeError, TypeError, EOFError) as error:
         raise ValueError(
             _messages.model_mismatch(source, str(error).splitlines()[0])
         ) from None
-    left = len(arrays) - stream.tell()
-    if left:
-        # The structure's arrays filled only the start of the file.
-        raise ValueError(
-            _messages.model_mismatch(source, f"{left} bytes of arrays are left over")
-        )
     return model
 
 
