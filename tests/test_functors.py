@@ -1,5 +1,6 @@
 """Functor laws for every base functor, on random layers."""
 
+import jax
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -80,3 +81,65 @@ def test_polynomial_declarations():
         cdl.polynomial("G", A="a a")
     with pytest.raises(ValueError, match="must be its only recursive field"):
         cdl.polynomial("G", A="x x*3")
+
+
+BinF = cdl.polynomial("BinF", Tip="", Bin="x a x")
+RoseLast = cdl.polynomial("RoseLast", Node="x*3 a")
+
+
+@st.composite
+def bin_terms(draw, depth=4):
+    """Random terms of ``Tip | Bin x a x`` with their plain-Python reading."""
+    tip, bin_ = BinF.patterns
+    if depth == 0 or draw(st.booleans()):
+        return tip()
+    left = draw(bin_terms(depth - 1))
+    right = draw(bin_terms(depth - 1))
+    return bin_(left, draw(st.integers(-5, 5)), right)
+
+
+def test_payload_stands_where_it_is_declared():
+    tip, bin_ = BinF.patterns
+    assert repr(BinF) == "BinF = Tip() | Bin(x a x)"
+    assert repr(RoseLast) == "RoseLast = Node(x*3 a)"
+    term = bin_(tip(), 7, tip())
+    assert term == cdl.Layer("Bin", 7, (tip(), tip()))
+    match term:
+        case bin_(left, a, right):
+            assert (left, a, right) == (tip(), 7, tip())
+    (node,) = RoseLast.patterns
+    assert node(tip(), tip(), 3) == cdl.Layer("Node", 3, (tip(), tip()))
+    assert node([tip()], 3) == cdl.Layer("Node", 3, (tip(),))
+    with pytest.raises(TypeError, match=r"Bin\(x a x\) takes 3 fields, but 2"):
+        bin_(tip(), 1)
+    with pytest.raises(ValueError, match="place 3 is outside 0..2"):
+        cdl.Constructor("Bin", payload=True, arity=2, payload_at=3)
+
+
+def _middle(layer):  # not symmetric: swapping the fields changes the result
+    tip, bin_ = BinF.patterns
+    match layer:
+        case tip():
+            return 1
+        case bin_(left, a, right):
+            return 3 * left + a - right
+
+
+# A fold of plain functions is hashable, so `jax.jit` takes it (and keeps one
+# program per table capacity across examples).
+_fold_middle = jax.jit(cdl.cata(cdl.Algebra(BinF, _middle)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(term=bin_terms())
+def test_a_fold_of_payloads_in_the_middle_is_plain_recursion(term):
+    tip, bin_ = BinF.patterns
+
+    def reference(t):
+        match t:
+            case tip():
+                return 1
+            case bin_(left, a, right):
+                return 3 * reference(left) + a - reference(right)
+
+    assert int(_fold_middle(cdl.tree_table(BinF, term))) == reference(term)

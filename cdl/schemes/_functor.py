@@ -54,23 +54,44 @@ class Constructor:
 
     **Arguments:** `name`; `payload`, whether it carries a non-recursive field;
     `arity`, its number of recursive fields; `variadic`, whether it holds *up to*
-    `arity` children (a rose tree's node) rather than exactly `arity`.
+    `arity` children (a rose tree's node) rather than exactly `arity`;
+    `payload_at`, the payload's place among the fields as declared (``Bin(x a x)``
+    has it at 1), which its pattern follows.
 
     >>> import cdl
     >>> cdl.Constructor("Node", payload=False, arity=2)
     Node(x x)
+    >>> cdl.Constructor("Bin", payload=True, arity=2, payload_at=1)
+    Bin(x a x)
     """
 
     name: str
     payload: bool
     arity: int
     variadic: bool = False
+    payload_at: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse a payload place outside the fields."""
+        last = 1 if self.variadic else self.arity
+        if self.payload_at and not (self.payload and 0 <= self.payload_at <= last):
+            raise ValueError(
+                _messages.payload_place(self.name, self.payload_at, last, self.payload)
+            )
+
+    def fields(self, payload: Any, children: list[Any]) -> list[Any]:
+        """`payload` placed among the recursive fields `children` as declared.
+
+        A variadic constructor's children are one field (a list of one).
+        """
+        out = list(children)
+        if self.payload:
+            out.insert(self.payload_at, payload)
+        return out
 
     def __repr__(self) -> str:
-        fields = (["a"] if self.payload else []) + (
-            [f"x*{self.arity}"] if self.variadic else ["x"] * self.arity
-        )
-        return f"{self.name}({' '.join(fields)})"
+        children = [f"x*{self.arity}"] if self.variadic else ["x"] * self.arity
+        return f"{self.name}({' '.join(self.fields('a', children))})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +169,9 @@ def polynomial(name: str, **constructors: str) -> Functor:
 
     Each constructor is given as a string of fields: ``a`` for the payload (at most
     one; use a pytree for several values), ``x`` for each recursive field, ``x*k`` for
-    up to `k` children.
+    up to `k` children. The payload may stand anywhere (``Bin="x a x"``, as in
+    Haskell's ``data TreeF a r = Tip | Bin r a r``): the constructor's pattern
+    takes and binds its fields in the order written.
 
     **Arguments:** `name`; one keyword per constructor, in order.
 
@@ -160,6 +183,9 @@ def polynomial(name: str, **constructors: str) -> Functor:
     ExprF = Num(a) | Op(a x x)
     >>> expr.fmap(str, cdl.Layer("Op", "+", (1, 2)))
     Layer(constructor='Op', payload='+', children=('1', '2'))
+    >>> tip, bin = cdl.polynomial("BinF", Tip="", Bin="x a x").patterns
+    >>> bin(tip(), 5.0, tip()).payload
+    5.0
     """
     out = []
     for cname, spec in constructors.items():
@@ -175,7 +201,8 @@ def polynomial(name: str, **constructors: str) -> Functor:
             arity = int(variadic[0][2:])
         else:
             arity = len(recursive)
-        out.append(Constructor(cname, payload == 1, arity, bool(variadic)))
+        at = fields.index("a") if payload else 0
+        out.append(Constructor(cname, payload == 1, arity, bool(variadic), at))
     return Functor(name, tuple(out))
 
 
@@ -250,10 +277,15 @@ class Pattern(type):
         )
 
     def __call__(cls, *fields: Any) -> Layer[Any]:
-        """The layer ``Constructor(payload, child, …)`` (payload first, if any)."""
+        """The layer ``Constructor(field, …)``, its fields in the declared order."""
         c = cls.constructor
         given = list(fields)
-        payload = given.pop(0) if c.payload and given else None
+        payload = None
+        if c.payload and given:
+            payload = given.pop(c.payload_at if c.payload_at == 0 else -1)
+            if not c.variadic and len(fields) == 1 + c.arity:
+                given = list(fields)
+                payload = given.pop(c.payload_at)
         if c.variadic and len(given) == 1 and isinstance(given[0], list | tuple):
             given = list(given[0])
         wanted = int(c.payload) + c.arity
@@ -275,10 +307,11 @@ class Pattern(type):
 def pattern(functor: Functor, name: str) -> Pattern:
     """The constructor `name` of `functor` as a class for Python's ``match``.
 
-    Calling it builds a term's layer (payload first, then the children); in a
-    ``case`` it matches a `Layer` of that constructor and binds the payload and
-    the children in the same order. A variadic constructor binds its children as
-    one value (as its cell gets them: stacked, with a mask).
+    Calling it builds a term's layer from its fields in the order the functor
+    declares them (``Node(a x x)``: payload, then children); in a ``case`` it
+    matches a `Layer` of that constructor and binds the fields in the same order.
+    A variadic constructor binds its children as one value (as its cell gets
+    them: stacked, with a mask).
 
     **Arguments:** `functor`; `name`, one of its constructors.
 
@@ -301,12 +334,9 @@ def pattern(functor: Functor, name: str) -> Pattern:
     TypeError: TreeF's Node(x x) takes 2 fields, but 1 were given.
     """
     c = functor.constructor(name)
-    fields = ("payload",) if c.payload else ()
-    children = (
-        ("children",) if c.variadic else tuple(f"child_{j}" for j in range(c.arity))
-    )
+    children = ["children"] if c.variadic else [f"child_{j}" for j in range(c.arity)]
     namespace = {
-        "__match_args__": fields + children,
+        "__match_args__": tuple(c.fields("payload", children)),
         "functor": functor,
         "constructor": c,
         "__module__": "cdl.schemes",

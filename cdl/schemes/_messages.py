@@ -106,6 +106,14 @@ def not_an_algebra(scheme: str, given: object) -> str:
     return f"{scheme} over node tables needs a cdl.Algebra, not {type(given).__name__}."
 
 
+def not_any_algebra(scheme: str, given: object) -> str:
+    """Text of the error raised when a scheme of lists or tables gets no algebra."""
+    return (
+        f"{scheme} needs a cdl.Algebra (for node tables) or a cdl.ListAlgebra (for "
+        f"lists), not {type(given).__name__}."
+    )
+
+
 def algebras_disagree(scheme: str, first: str, second: str) -> str:
     """Text of the error raised by two algebras of different functors combined."""
     return f"{scheme} needs two algebras of one functor, not of {first} and {second}."
@@ -577,6 +585,21 @@ def constructor_fields(functor: str, constructor: str, spec: str) -> str:
     return (
         f"constructor {constructor} of {functor}: fields are 'a' (once), 'x' or "
         f"'x*k', not {spec!r}."
+    )
+
+
+def payload_place(constructor: str, at: int, last: int, payload: bool) -> str:
+    """Text of the error raised for a payload placed outside a constructor's fields."""
+    if not payload:
+        return f"constructor {constructor} has no payload to place at {at}."
+    return f"constructor {constructor}: its payload's place {at} is outside 0..{last}."
+
+
+def two_list_algebras(scheme: str, extra: object) -> str:
+    """Text of the error raised for a third argument after two list algebras."""
+    return (
+        f"{scheme} of two cdl.ListAlgebras takes nothing more, but was also given "
+        f"{type(extra).__name__}."
     )
 
 
