@@ -422,3 +422,47 @@ def test_futu_refuses_a_count_outside_its_block(count):
     )
     with pytest.raises(eqx.EquinoxRuntimeError, match="between 0 and its block's 3"):
         unfold(jnp.int32(0))
+
+
+# upwards on lists: the fold of every suffix (scanr).
+
+_suffix_alg = cdl.ListAlgebra(0.0, lambda p: jnp.tanh(p[0] - 2.0 * p[1]))
+_every_suffix = jax.jit(jax.vmap(cdl.upwards(_suffix_alg)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(-2, 2, width=32), min_size=0, max_size=6),
+        min_size=3, max_size=3,
+    )
+)  # fmt: skip
+def test_upwards_of_a_list_is_the_fold_of_every_suffix(lists):
+    def fold(xs):  # plain recursion: cons(x0, cons(x1, ... nil))
+        return 0.0 if not xs else np.tanh(xs[0] - 2.0 * fold(xs[1:]))
+
+    width = 6  # one shape for every example: one compile
+    values = np.zeros((len(lists), width), np.float32)
+    for row, xs in zip(values, lists, strict=True):
+        row[: len(xs)] = xs
+    lengths = np.array([len(xs) for xs in lists], np.int32)
+    out = np.asarray(_every_suffix(cdl.PaddedList(values, lengths)))
+    for row, xs in zip(out, lists, strict=True):
+        want = [fold(xs[i:]) for i in range(len(xs))] + [0.0] * (width - len(xs))
+        np.testing.assert_allclose(row, want, rtol=1e-5, atol=1e-6)
+
+
+def test_zygo_and_mutu_take_two_list_algebras():
+    xs = jnp.array([3.0, -1.0, 2.0, 5.0])
+    count = cdl.ListAlgebra(0.0, lambda p: p[1] + 1)
+    weighted = cdl.ListAlgebra(0.0, lambda p: p[1][1] + p[0] * p[1][0])
+    want = cdl.zygo(count, 0.0, lambda p: p[1][1] + p[0] * p[1][0])(xs)
+    # each element times the number of elements after it
+    assert float(cdl.zygo(count, weighted)(xs)) == float(want) == 3 * 3 - 2 + 2
+    even = cdl.ListAlgebra(True, lambda p: p[1][1])
+    odd = cdl.ListAlgebra(False, lambda p: p[1][0])
+    assert [bool(v) for v in cdl.mutu(even, odd)(xs)] == [True, False]
+    with pytest.raises(TypeError, match="two cdl.ListAlgebras takes nothing more"):
+        cdl.zygo(count, weighted, lambda p: p)
+    with pytest.raises(TypeError, match="upwards needs a cdl.Algebra .* not float"):
+        cdl.upwards(1.0)

@@ -360,6 +360,28 @@ def test_tree_folds_reject_wrong_input():
         cdl.para(alg)(table)
 
 
+def test_tree_folds_take_terms_and_forests_as_cata_does():
+    """A term, nested pairs or a list of them is stored as a table first."""
+    leaf = lambda p: p[0]  # noqa: E731
+    size = cdl.Algebra(cdl.TreeF, Leaf=lambda p: 1.0, Node=lambda p: p[1][0] + p[1][1])
+    total = cdl.Algebra(cdl.TreeF, Leaf=leaf, Node=lambda p: p[1][0] + 2 * p[1][1])
+    seen = cdl.Algebra(  # zygo: (helper, own) per child; para: (subtree, own)
+        cdl.TreeF, Leaf=leaf, Node=lambda p: p[1][0][0] * p[1][1][1] + p[1][0][1]
+    )
+    para = cdl.Algebra(
+        cdl.TreeF, Leaf=leaf, Node=lambda p: p[1][0][0].size * p[1][1][1]
+    )
+    pairs = ((0.5, -1.0), 2.0)
+    forest = [pairs, (1.0, (0.25, 3.0))]
+    for fold, data in (
+        (cdl.para(para), tree_term(pairs)), (cdl.zygo(size, seen), pairs),
+        (cdl.upwards(total), forest),
+    ):  # fmt: skip
+        table = cdl.tree_table(cdl.TreeF, forest if data is forest else pairs,
+                               forest=data is forest)  # fmt: skip
+        assert np.allclose(fold(data), fold(table)), fold.label
+
+
 # upwards: the fold of every node's subtree, in node order.
 
 

@@ -411,6 +411,60 @@ class FoldL(_ListScheme[_A], Generic[_E, _A]):
         )
 
 
+class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
+    """The fold of every suffix of a list (``scanr``); built by `cdl.upwards`."""
+
+    algebra: ListAlgebra[_E, _A]
+
+    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
+        return self.algebra.cons, self.algebra.nil
+
+    def signature(self) -> tuple[Space, Space]:
+        """A list of the cell's elements to a list of carriers."""
+        dom, carrier = super().signature()
+        return dom, _list_space(carrier)
+
+    @property
+    def label(self) -> str:
+        """``upwards(<cell>)``."""
+        return f"upwards({self.algebra.cons.label})"
+
+    def __call__(self, xs: Array | PaddedList) -> _A:
+        """``out[i]``: the fold of ``xs[i:]``, from one reverse `jax.lax.scan`.
+
+        Past a `PaddedList`'s length it is `nil` (the fold of no elements).
+        """
+        cons = self.algebra.cons
+        values, length, n = _unpack(self.label, xs)
+        init = _settle(
+            self.label, values, self.algebra.nil, lambda x, a, i: cons((x, a))
+        )
+
+        def body(
+            carry: tuple[_A, Int[Array, ""]], x: Any
+        ) -> tuple[tuple[_A, Int[Array, ""]], _A]:
+            acc, i = carry
+            new = cons((x, acc))
+            if length is not None:
+                new = _select(i < length, new, acc)
+            return (new, i - 1), new
+
+        carry = (init, jnp.int32(n - 1))
+        out: _A = jax.lax.scan(body, carry, values, reverse=True)[1]
+        return refuse_truncated(self.label, xs, out)
+
+
+def upwards_list(algebra: ListAlgebra[_E, _A]) -> UpwardsList[_E, _A]:
+    """The list case of `cdl.upwards` (see there).
+
+    >>> import jax.numpy as jnp, cdl
+    >>> total = cdl.ListAlgebra(0.0, lambda p: p[0] + p[1])
+    >>> cdl.upwards(total)(jnp.array([1.0, 2.0, 3.0]))
+    Array([6., 5., 3.], dtype=float32)
+    """
+    return UpwardsList(algebra)
+
+
 def cata_list(algebra: ListAlgebra[_E, _A]) -> Cata[_E, _A]:
     """The list case of `cdl.cata` (see there)."""
     return Cata(algebra)

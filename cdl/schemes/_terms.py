@@ -27,12 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-from . import _messages
 from ._functor import Functor, Layer
 from ._levels import evaluate
 from ._list import Cata, ListAlgebra, PaddedList
 from ._plain import as_cell
-from ._tree import Algebra, tree_table
+from ._tree import Algebra, NodeTable, check_table, tree_table
 
 Term: TypeAlias = Layer[Any] | Array | PaddedList | Sequence[Any]
 """What a fold takes besides tables: a term, nested pairs, or a list."""
@@ -88,10 +87,27 @@ def fold_data(algebra: Algebra[Any], data: Any, scheme: str) -> Any:
         if isinstance(data, list):
             data = jnp.asarray(np.asarray(data))
         return Cata(list_algebra(algebra))(data)
+    return evaluate(algebra, as_table(scheme, functor, data))
+
+
+def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
+    """`data` as a node table of `functor`, for the fold labelled `scheme`.
+
+    A `NodeTable` is checked and kept; a term, nested pairs (for `cdl.TreeF`) or a
+    Python list of them (a forest) is stored by `cdl.tree_table`; anything else
+    is a `TypeError` naming the fold.
+
+    >>> import cdl
+    >>> from cdl.schemes._terms import as_table
+    >>> as_table("para", cdl.TreeF, (1.0, (2.0, 3.0))).size
+    5
+    """
     if isinstance(data, list):
-        return evaluate(algebra, tree_table(functor, data, forest=True))
+        return tree_table(functor, data, forest=True)
     if isinstance(data, Layer) or (
-        functor.names == ("Leaf", "Node") and (isinstance(data, tuple))
+        functor.names == ("Leaf", "Node") and isinstance(data, tuple)
     ):
-        return evaluate(algebra, tree_table(functor, data))
-    raise TypeError(_messages.not_a_table(scheme, data))
+        return tree_table(functor, data)
+    check_table(scheme, functor, data)
+    table: NodeTable = data
+    return table

@@ -37,8 +37,8 @@ from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Functor
 from ._levels import evaluate
-from ._terms import Term, fold_data
-from ._tree import Algebra, NodeTable, check_table
+from ._terms import Term, as_table, fold_data
+from ._tree import Algebra, NodeTable
 from ._tree_unfolds import Unfolded, fold
 
 _A = TypeVar("_A")
@@ -93,7 +93,7 @@ class TreeCata(Para[NodeTable, _A], Generic[_A]):
         if not isinstance(table, NodeTable):
             data: _A = fold_data(self.algebra, table, self.label)
             return data
-        check_table(self.label, self.algebra.functor, table)
+        table = as_table(self.label, self.algebra.functor, table)
         out: _A = evaluate(self.algebra, table)
         return out
 
@@ -108,9 +108,9 @@ class TreePara(_TreeFold[_A], Generic[_A]):
         """``para(<algebra>)``."""
         return f"para({self.algebra.label})"
 
-    def __call__(self, table: NodeTable) -> _A:
+    def __call__(self, table: NodeTable | Term) -> _A:
         """Fold `table`; each cell sees ``(Subtree, result)`` per child."""
-        check_table(self.label, self.algebra.functor, table)
+        table = as_table(self.label, self.algebra.functor, table)
         out: _A = evaluate(self.algebra, table, subtrees=True)
         return out
 
@@ -125,9 +125,9 @@ class Upwards(_TreeFold[_A], Generic[_A]):
         """``upwards(<algebra>)``."""
         return f"upwards({self.algebra.label})"
 
-    def __call__(self, table: NodeTable) -> _A:
+    def __call__(self, table: NodeTable | Term) -> _A:
         """The fold of every node's subtree, stacked in node order."""
-        check_table(self.label, self.algebra.functor, table)
+        table = as_table(self.label, self.algebra.functor, table)
         out: _A = evaluate(self.algebra, table, every_node=True)
         return out
 
@@ -184,9 +184,9 @@ class TreeZygo(_TreeFold[_A], Generic[_A, _B]):
         """``zygo(<helper>, <algebra>)``."""
         return f"zygo({self.helper.label}, {self.algebra.label})"
 
-    def __call__(self, table: NodeTable) -> _A:
+    def __call__(self, table: NodeTable | Term) -> _A:
         """Fold `table` with both algebras; the main result."""
-        check_table(self.label, self.algebra.functor, table)
+        table = as_table(self.label, self.algebra.functor, table)
         _, out = evaluate(_paired(self.helper, self.algebra, False), table)
         result: _A = out
         return result
@@ -203,9 +203,9 @@ class TreeMutu(_TreeFold[tuple[_A, _B]], Generic[_A, _B]):
         """``mutu(<first>, <second>)``."""
         return f"mutu({self.first.label}, {self.second.label})"
 
-    def __call__(self, table: NodeTable) -> tuple[_A, _B]:
+    def __call__(self, table: NodeTable | Term) -> tuple[_A, _B]:
         """Fold `table` with both algebras, each seeing both results."""
-        check_table(self.label, self.first.functor, table)
+        table = as_table(self.label, self.first.functor, table)
         out: tuple[_A, _B] = evaluate(_paired(self.first, self.second, True), table)
         return out
 
@@ -307,10 +307,10 @@ class TreeHisto(_TreeFold[_A], Generic[_A]):
         """``histo(<algebra>, depth)``."""
         return f"histo({self.algebra.label}, {self.depth})"
 
-    def __call__(self, table: NodeTable) -> _A:
+    def __call__(self, table: NodeTable | Term) -> _A:
         """Fold `table`; each cell sees its children's `History`."""
         functor = self.algebra.functor
-        check_table(self.label, functor, table)
+        table = as_table(self.label, functor, table)
         width = max(c.arity for c in functor.constructors)
         cells = {
             c.name: _Remember(
