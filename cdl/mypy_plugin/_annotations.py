@@ -9,6 +9,7 @@ shapes, and a generic layer's type parameters stand for the named dimensions tha
 from collections.abc import Callable
 from typing import Final
 
+from mypy.expandtype import expand_type
 from mypy.nodes import (
     AssignmentStmt,
     Decorator,
@@ -194,8 +195,9 @@ def _own(d: Sym, analyser: object) -> Sym:
 def _bind_own_dims(defn: FuncDef, scope: str) -> None:
     """Make the named dimensions of `scope` in `defn`'s parameters its type variables.
 
-    A name only the return type uses is not bound by any argument: it stays a
-    size unknown to callers.
+    A name only the return type uses is not bound by any argument: jaxtyping binds
+    it to what the function returns, so it is an unknown size, in the body
+    (``-> Float[Array, "b feat"]`` may return ``[b, 784]``) and to callers.
     """
     typ = defn.type
     if not isinstance(typ, CallableType):
@@ -209,8 +211,20 @@ def _bind_own_dims(defn: FuncDef, scope: str) -> None:
             and tv.id not in known
         ):
             own.setdefault(tv.id, tv)
-    if own:
-        defn.type = typ.copy_modified(variables=[*typ.variables, *own.values()])
+    bound = {n for tv in own.values() for n in names_in(tv.name)}
+    bound |= {n for tv in typ.variables for n in names_in(tv.name)}
+    free: dict[TypeVarId, Type] = {
+        tv.id: AnyType(TypeOfAny.special_form)
+        for tv in get_all_type_vars(typ.ret_type)
+        if isinstance(tv, TypeVarType)
+        and tv.id.namespace == RIGID + scope
+        and not set(names_in(tv.name)) <= bound
+    }
+    if own or free:
+        defn.type = typ.copy_modified(
+            variables=[*typ.variables, *own.values()],
+            ret_type=expand_type(typ.ret_type, free) if free else typ.ret_type,
+        )
 
 
 def _override_root(info: TypeInfo, scope: str) -> str:

@@ -51,12 +51,17 @@ from ._shapes import (
     broadcast,
     concatenate,
     einsum,
+    expand_dims,
     known_size,
     matmul,
+    moveaxis,
+    ravel,
     render,
     render_dim,
     reshape,
+    squeeze,
     stack,
+    swapaxes,
 )
 from ._types import (
     ARRAY_CLASS,
@@ -107,6 +112,22 @@ def broadcast_fn(env: Env, ctx: FunctionContext | MethodContext, fullname: str) 
     except Mismatch as why:
         name = fullname.rsplit(".", 1)[-1]
         return env.fail(ctx.api, ctx.context, name, str(why))
+
+
+def fn_where(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.where(condition, x, y)``: the three shapes broadcast together."""
+    if len(ctx.arg_types) != 3 or any(len(ts) != 1 for ts in ctx.arg_types):
+        return ctx.default_return_type  # ``jnp.where(condition)``: indices
+    shapes = [operand_dims(ts[0]) for ts in ctx.arg_types]
+    try:
+        out: tuple[Dim, ...] = ()
+        for shape in shapes:
+            if shape is None:
+                return ctx.default_return_type
+            out = broadcast(out, shape)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, "where", str(why))
+    return env.array(out, ctx.default_return_type)
 
 
 def array_index(env: Env, ctx: MethodContext) -> Type:
@@ -320,6 +341,71 @@ def permute(
             api, context, "transpose", f"axes {tuple(axes)} for rank {rank}"
         )
     return env.array(tuple(this[a] for a in axes if a is not None), default)
+
+
+def axes_rule(env: Env, ctx: FunctionContext | MethodContext, name: str) -> Type:
+    """``swapaxes``, ``moveaxis``, ``expand_dims``, ``squeeze``, ``ravel``, ``flatten``.
+
+    The same rule for ``jnp.f(x, ...)`` and ``x.f(...)``; axes must be constants.
+    """
+    if isinstance(ctx, MethodContext):
+        this = array_dims(ctx.type)
+    elif ctx.arg_types and len(ctx.arg_types[0]) == 1:
+        this = array_dims(ctx.arg_types[0][0])
+    else:
+        this = None
+    if this is None or star(this):
+        return ctx.default_return_type
+    given = {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal and exprs
+    }
+    try:
+        out = _moved(name, this, given)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, name, str(why))
+    return env.array(out, ctx.default_return_type)
+
+
+def axes_hook(name: str) -> Callable[[Env, FunctionContext | MethodContext], Type]:
+    """The hook of `axes_rule` for the function or method `name`."""
+    return lambda env, ctx: axes_rule(env, ctx, name)
+
+
+def _moved(
+    name: str, this: tuple[Dim, ...], given: dict[str, Expression]
+) -> tuple[Dim, ...] | None:
+    def axes(formal: str) -> list[int] | None:
+        found = fold_shape(given[formal]) if formal in given else None
+        return (
+            None
+            if found is None or None in found
+            else [a for a in found if a is not None]
+        )
+
+    if name in ("ravel", "flatten"):
+        return ravel(this)
+    if name == "swapaxes":
+        first, second = axes("axis1"), axes("axis2")
+        if first is None or second is None or len(first) != 1 or len(second) != 1:
+            return None
+        return swapaxes(this, first[0], second[0])
+    if name == "moveaxis":
+        source, destination = axes("source"), axes("destination")
+        if source is None or destination is None:
+            return None
+        return moveaxis(this, source, destination)
+    if name == "expand_dims":
+        where = axes("axis")
+        return None if where is None else expand_dims(this, where)
+    axis = given.get("axis")
+    if axis is None or (
+        isinstance(axis, NameExpr) and axis.fullname == "builtins.None"
+    ):
+        return squeeze(this, None)
+    where = axes("axis")
+    return None if where is None else squeeze(this, where)
 
 
 def array_t(env: Env, ctx: AttributeContext) -> Type:
@@ -659,7 +745,12 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.vstack": fn_join,
     "jax.numpy.reshape": fn_reshape,
     "jax.numpy.transpose": fn_transpose,
+    **{
+        f"jax.numpy.{name}": axes_hook(name)
+        for name in ("swapaxes", "moveaxis", "expand_dims", "squeeze", "ravel")
+    },
     "jax.numpy.einsum": fn_einsum,
+    "jax.numpy.where": fn_where,
     "jax.numpy.zeros": fn_filled,
     "jax.numpy.ones": fn_filled,
     "jax.numpy.empty": fn_filled,

@@ -392,6 +392,10 @@ _ARRAY_METHODS: dict[str, Callable[[Env, MethodContext], Type]] = {
     "reshape": _jax_ops.array_reshape,
     "__getitem__": _jax_ops.array_index,
     "transpose": _jax_ops.array_transpose,
+    **{
+        name: _jax_ops.axes_hook(name)
+        for name in ("swapaxes", "squeeze", "ravel", "flatten")
+    },
 }
 
 

@@ -833,3 +833,93 @@ def einsum(spec: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...] | None
     if any(c not in sizes for c in output):
         raise Mismatch(f"output index not among the inputs in '{spec}'")
     return tuple(sizes[c][0] for c in output)
+
+
+def _axis_of(axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise Mismatch(f"axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def swapaxes(dims: Sequence[Dim], first: int, second: int) -> tuple[Dim, ...]:
+    """`dims` with two axes exchanged.
+
+    >>> swapaxes((2, 3, 4), -1, -2)
+    (2, 4, 3)
+    """
+    out = list(dims)
+    a, b = _axis_of(first, len(dims)), _axis_of(second, len(dims))
+    out[a], out[b] = out[b], out[a]
+    return tuple(out)
+
+
+def moveaxis(
+    dims: Sequence[Dim], source: Sequence[int], destination: Sequence[int]
+) -> tuple[Dim, ...]:
+    """`dims` with the `source` axes moved to `destination`, as ``jnp.moveaxis``.
+
+    >>> moveaxis((2, 3, 4), [2], [0])
+    (4, 2, 3)
+    """
+    rank = len(dims)
+    if len(source) != len(destination):
+        raise Mismatch(f"{len(source)} source axes but {len(destination)} destinations")
+    src = [_axis_of(a, rank) for a in source]
+    dst = [_axis_of(a, rank) for a in destination]
+    order = [n for n in range(rank) if n not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return tuple(dims[n] for n in order)
+
+
+def expand_dims(dims: Sequence[Dim], axes: Sequence[int]) -> tuple[Dim, ...]:
+    """`dims` with axes of size 1 inserted at `axes` (of the result).
+
+    >>> expand_dims((2, 3), [-1]), expand_dims((2, 3), [0, 2])
+    ((2, 3, 1), (1, 2, 1, 3))
+    """
+    rank = len(dims) + len(axes)
+    new = {_axis_of(a, rank) for a in axes}
+    if len(new) != len(axes):
+        raise Mismatch(f"repeated axis in {tuple(axes)}")
+    rest = iter(dims)
+    return tuple(1 if n in new else next(rest) for n in range(rank))
+
+
+def squeeze(dims: Sequence[Dim], axes: Sequence[int] | None) -> tuple[Dim, ...] | None:
+    """`dims` without the axes of size 1 (`axes`: those only); None when unknown.
+
+    >>> squeeze((2, 1, 3), None), squeeze((2, 1, 3), [1])
+    ((2, 3), (2, 3))
+    >>> squeeze((2, 1, 3), [0])
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: axis 0 has size 2, not 1
+    """
+    if axes is None:
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+            return None  # a named or unknown size may be 1
+        return tuple(d for d in dims if d != 1)
+    gone = {_axis_of(a, len(dims)) for a in axes}
+    for n in sorted(gone):
+        d = dims[n]
+        if isinstance(d, int) and not isinstance(d, bool) and d != 1:
+            raise Mismatch(f"axis {n} has size {d}, not 1")
+    return tuple(d for n, d in enumerate(dims) if n not in gone)
+
+
+def ravel(dims: Sequence[Dim]) -> tuple[Dim, ...]:
+    """The one axis of `dims` flattened: sizes and named dimensions multiplied.
+
+    >>> ravel((2, 3)), ravel((Sym("n", "f"), Sym("d", "f"))), ravel((2, None))
+    ((6,), (Sym(name='d*n', scope='f'),), (None,))
+    """
+    if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return (math.prod(d for d in dims if isinstance(d, int)),)
+    syms = [d for d in dims if isinstance(d, Sym)]
+    if not all(_rigid(d) for d in dims) or len({d.scope for d in syms}) != 1:
+        return (None,)
+    if any(polynomial(d.name) is None for d in syms):
+        return (None,)
+    size = canonical("*".join(f"({render_dim(d)})" for d in dims))
+    return (Sym(size, syms[0].scope) if isinstance(size, str) else size,)
