@@ -174,6 +174,10 @@ def test_given_elements_and_inputs() -> None:
     assert (
         float(cdl.equivariance_error(jnp.flip, act, act, key=KEY, inputs=data)) == 0.0
     )
+    with pytest.raises(ValueError, match=r"shapes \(b, 8\) .* have shapes \(8,\)"):
+        cdl.equivariance_error(jnp.flip, act, act, key=KEY, inputs=data[0])
+    with pytest.raises(ValueError, match="samples must be a positive int"):
+        cdl.equivariance_error(jnp.flip, act, act, key=KEY, samples=0)
 
 
 def test_cdl_morphisms_are_checked_directly() -> None:

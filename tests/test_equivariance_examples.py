@@ -57,6 +57,11 @@ def test_pool_is_invariant_for_every_reduction() -> None:
         assert cdl.is_equivariant(pool, act, invariant, key=KEY)
     x = jax.random.normal(KEY, (5, 5, 2))
     assert jnp.allclose(cdl.Pool(act, "mean")(x), x.mean(axis=(0, 1)))
+    with pytest.raises(ValueError, match="'sum', 'mean' or 'max', .* 'median'"):
+        cdl.Pool(act, "median")  # type: ignore[arg-type]
+    rotation = cdl.MatrixAction(cdl.Monoid.cyclic(4), [np.array([[0, -1], [1, 0]])])
+    with pytest.raises(TypeError, match="was given C4 on float\\[2\\] by matrices"):
+        cdl.Pool(rotation, "sum")  # type: ignore[arg-type]
 
 
 def test_pointwise_needs_zero_fixed_under_zero_fill() -> None:
@@ -81,6 +86,8 @@ def test_equivariant_mlp_on_edge_features() -> None:
         cdl.trivial_action(cdl.Monoid.symmetric(n), (2,)),
     ]
     model = cdl.equivariant_mlp(acts, key=KEY, activation=cdl.Tanh())
+    with pytest.raises(ValueError, match="at least two actions .* given 1"):
+        cdl.equivariant_mlp(acts[:1], key=KEY)
     assert cdl.is_equivariant(model, acts[0], acts[-1], key=KEY)
     a = jax.random.normal(KEY, (n, n, 1))
     perm = np.random.default_rng(0).permutation(n)

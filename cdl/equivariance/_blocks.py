@@ -111,6 +111,12 @@ class Pool(Para[Any, Any]):
     act: IndexAction = eqx.field(static=True)
     reduce: Literal["sum", "mean", "max"] = eqx.field(static=True)
 
+    def __check_init__(self) -> None:
+        if not isinstance(self.act, IndexAction):
+            raise TypeError(_messages.pool_needs_index_action(self.act.label))
+        if self.reduce not in _REDUCE:
+            raise ValueError(_messages.bad_reduce(self.reduce))
+
     def signature(self) -> tuple[Space, Space]:
         """From the space of `act` to the features."""
         dom = TensorSpace(_FLOAT, self.act.shape)
@@ -159,8 +165,10 @@ def equivariant_mlp(
     EquivariantLinear(C8: f32[1,8]→f32[4,8]) >> Relu() >> \
 EquivariantLinear(C8: f32[4,8]→f32[1,8])
     """
+    if len(actions) < 2:
+        raise ValueError(_messages.too_few_actions(len(actions)))
     sigma: Para[Any, Any] = Relu() if activation is None else activation
-    keys = jax.random.split(key, max(len(actions) - 1, 1))
+    keys = jax.random.split(key, len(actions) - 1)
     layers: list[Para[Any, Any]] = []
     for i, (a, b) in enumerate(zip(actions[:-1], actions[1:], strict=True)):
         if layers:

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ..nn._arguments import positive_int
 from . import _messages
 from ._action import AbstractAction, _relative
 
@@ -41,6 +42,24 @@ def _errors(
         return _relative(f(act_in.act(g, x)), act_out.act(g, f(x)))
 
     return jax.vmap(one)(xs)
+
+
+def _check_batch(act: AbstractAction, inputs: Any) -> None:
+    """Raise `ValueError` unless `inputs` are points of `act` with a batch axis."""
+    point = jax.eval_shape(act.random_input, jax.random.key(0))
+    expected = [tuple(leaf.shape) for leaf in jax.tree.leaves(point)]
+    given = [tuple(np.shape(leaf)) for leaf in jax.tree.leaves(inputs)]
+    if len(given) != len(expected) or any(
+        g[1:] != e or len(g) != len(e) + 1
+        for g, e in zip(given, expected, strict=False)
+    ):
+        raise ValueError(
+            _messages.bad_inputs(
+                act.label,
+                [str(("b", *e)).replace("'", "") for e in expected],
+                [str(g) for g in given],
+            )
+        )
 
 
 def equivariance_error(
@@ -88,7 +107,10 @@ def equivariance_error(
     if not gs:
         gs = [monoid.identity()]
     if inputs is None:
+        positive_int("equivariance_error", "samples", samples)
         inputs = jax.vmap(act_in.random_input)(jax.random.split(key, samples))
+    else:
+        _check_batch(act_in, inputs)
     worst = jnp.zeros((), jnp.float32)
     for g in gs:
         errors = _errors(f, act_in, act_out, inputs, jnp.asarray(g))

@@ -101,3 +101,33 @@ def not_a_representation(name: str) -> str:
         f"the matrices do not define a representation of {name}: two words for the "
         f"same element give different matrices."
     )
+
+
+def bad_reduce(reduce: object) -> str:
+    """Text of the error for a `Pool` reduction it does not know."""
+    return f"Pool: reduce must be 'sum', 'mean' or 'max', but was given {reduce!r}."
+
+
+def pool_needs_index_action(action: str) -> str:
+    """Text of the error for pooling over an action that does not move entries."""
+    return (
+        f"Pool reduces over the axes an IndexAction moves, but was given {action}, "
+        f"which has none."
+    )
+
+
+def too_few_actions(count: int) -> str:
+    """Text of the error for an `equivariant_mlp` with no layer between actions."""
+    return (
+        f"equivariant_mlp needs at least two actions (the input's and the "
+        f"output's), one layer between each pair, but was given {count}."
+    )
+
+
+def bad_inputs(name: str, expected: list[str], given: list[str]) -> str:
+    """Text of the error for `inputs=` that are not a batch of an action's points."""
+    return (
+        f"inputs must be a batch of points of {name}, arrays of shapes "
+        f"{', '.join(expected)} (a leading batch axis b), but have shapes "
+        f"{', '.join(given) or 'none'}."
+    )
