@@ -452,17 +452,6 @@ def test_upwards_of_a_list_is_the_fold_of_every_suffix(lists):
         np.testing.assert_allclose(row, want, rtol=1e-5, atol=1e-6)
 
 
-def test_zygo_and_mutu_take_two_list_algebras():
-    xs = jnp.array([3.0, -1.0, 2.0, 5.0])
-    count = cdl.ListAlgebra(0.0, lambda p: p[1] + 1)
-    weighted = cdl.ListAlgebra(0.0, lambda p: p[1][1] + p[0] * p[1][0])
-    want = cdl.zygo(count, 0.0, lambda p: p[1][1] + p[0] * p[1][0])(xs)
-    # each element times the number of elements after it
-    assert float(cdl.zygo(count, weighted)(xs)) == float(want) == 3 * 3 - 2 + 2
-    even = cdl.ListAlgebra(True, lambda p: p[1][1])
-    odd = cdl.ListAlgebra(False, lambda p: p[1][0])
-    assert [bool(v) for v in cdl.mutu(even, odd)(xs)] == [True, False]
-    with pytest.raises(TypeError, match="two cdl.ListAlgebras takes nothing more"):
-        cdl.zygo(count, weighted, lambda p: p)
+def test_upwards_needs_an_algebra():
     with pytest.raises(TypeError, match="upwards needs a cdl.Algebra .* not float"):
         cdl.upwards(1.0)

@@ -595,14 +595,6 @@ def payload_place(constructor: str, at: int, last: int, payload: bool) -> str:
     return f"constructor {constructor}: its payload's place {at} is outside 0..{last}."
 
 
-def two_list_algebras(scheme: str, extra: object) -> str:
-    """Text of the error raised for a third argument after two list algebras."""
-    return (
-        f"{scheme} of two cdl.ListAlgebras takes nothing more, but was also given "
-        f"{type(extra).__name__}."
-    )
-
-
 def variadic_not_alone(functor: str, constructor: str, spec: str) -> str:
     """Text of the error raised when 'x*k' sits beside other recursive fields."""
     return (

@@ -181,21 +181,13 @@ def zygo(
 
 
 @overload
-def zygo(
-    helper: ListAlgebra[_E, _B], algebra: ListAlgebra[Any, _A], /
-) -> Zygo[_E, _A, _B]: ...
-
-
-@overload
 def zygo(helper: Algebra[_B], algebra: Algebra[_A], /) -> TreeZygo[_A, _B]: ...
 
 
 def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
     """The zygomorphism: a fold whose cell also sees a helper fold's results.
 
-    On lists, ``zygo(helper, nil, cons)`` or ``zygo(helper, main)`` with two
-    `cdl.ListAlgebra`s (the main one's cell sees ``(element, (helper_result,
-    result))``). Over node
+    On lists, ``zygo(helper, nil, cons)``. Over node
     tables, ``zygo(helper, algebra)`` with two `cdl.Algebra`s of one functor: the
     helper's cells see their own results; the main cells see each child as
     ``(helper_result, result)``. Both run in the same level-by-level pass.
@@ -234,10 +226,6 @@ def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
     if isinstance(helper, Algebra) and cons is None:
         same_functor("zygo", helper, nil)
         return TreeZygo(helper, nil)
-    if isinstance(helper, ListAlgebra) and isinstance(nil, ListAlgebra):
-        if cons is not None:
-            raise TypeError(_messages.two_list_algebras("zygo", cons))
-        return _list.zygo(helper, nil.nil, nil.cons)
     return _list.zygo(helper, nil, cons)
 
 
@@ -252,21 +240,13 @@ def mutu(
 
 
 @overload
-def mutu(
-    first: ListAlgebra[Any, _A], second: ListAlgebra[Any, _B], /
-) -> Mutu[_A, _B]: ...
-
-
-@overload
 def mutu(first: Algebra[_A], second: Algebra[_B], /) -> TreeMutu[_A, _B]: ...
 
 
 def mutu(nils: Any, first: Any, second: Any = None) -> Any:
     """Mutumorphism: two folds defined in terms of each other, in one pass.
 
-    On lists, ``mutu(nils, first, second)``, or ``mutu(first, second)`` with two
-    `cdl.ListAlgebra`s whose cells see ``(element, (first_result,
-    second_result))``. Over
+    On lists, ``mutu(nils, first, second)``. Over
     node tables, ``mutu(first, second)`` with two `cdl.Algebra`s of one functor:
     every cell of both sees each child as ``(first_result, second_result)``.
 
@@ -297,10 +277,6 @@ def mutu(nils: Any, first: Any, second: Any = None) -> Any:
     if isinstance(nils, Algebra) and second is None:
         same_functor("mutu", nils, first)
         return TreeMutu(nils, first)
-    if isinstance(nils, ListAlgebra) and isinstance(first, ListAlgebra):
-        if second is not None:
-            raise TypeError(_messages.two_list_algebras("mutu", second))
-        return _list.mutu((nils.nil, first.nil), nils.cons, first.cons)
     return _list.mutu(nils, first, second)
 
 
