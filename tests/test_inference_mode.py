@@ -50,3 +50,9 @@ def test_equinox_inference_mode_reaches_dropout_inside_tie_and_freeze() -> None:
         assert back.stochastic
         assert jax.tree.structure(back) == jax.tree.structure(reparametrised)
         assert not cdl.inference_mode(reparametrised).stochastic
+
+
+def test_a_dropout_label_names_its_mode_not_a_bare_flag() -> None:
+    model = cdl.Tanh() >> cdl.Dropout(0.2)
+    assert model.label == "Tanh() >> Dropout(0.2)"
+    assert cdl.inference_mode(model).label == "Tanh() >> Dropout(0.2, inference)"

@@ -52,6 +52,17 @@ class Dropout(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
         """True in training mode."""
         return not self.inference and self.p > 0
 
+    @property
+    def label(self) -> str:
+        """``Dropout(p)``; ``Dropout(p, inference)`` in inference mode.
+
+        >>> import cdl
+        >>> cdl.Dropout(0.1).label, cdl.inference_mode(cdl.Dropout(0.1)).label
+        ('Dropout(0.1)', 'Dropout(0.1, inference)')
+        """
+        mode = ", inference" if self.inference is True else ""
+        return f"Dropout({self.p}{mode})"
+
     def __call__(
         self, x: Float[Array, "*shape"], *, key: PRNGKeyArray | None = None
     ) -> Float[Array, "*shape"]:
