@@ -95,8 +95,8 @@ class Callback:
 
         Called after `on_train_begin`, only when resuming; `kept` is what
         `kept_state` gave when the checkpoint was written (None: nothing). A
-        callback is matched to what it saved by its place among `fit`'s
-        callbacks and its class.
+        callback is matched to what it saved by its class and its place among
+        `fit`'s callbacks of that class.
         """
 
 

@@ -589,8 +589,18 @@ def _stop_asked(callbacks: Sequence[Callback]) -> bool:
 
 
 def _named(callbacks: Sequence[Callback]) -> list[tuple[str, Callback]]:
-    """Each callback with the name its kept state has in checkpoints."""
-    return [(f"{i}:{type(c).__name__}", c) for i, c in enumerate(callbacks)]
+    """Each callback with the name its kept state has in checkpoints.
+
+    The name is its class and its place among the callbacks of that class
+    (``EarlyStopping#0``), so adding or moving callbacks of other classes keeps
+    the names.
+    """
+    named = []
+    for callback in callbacks:
+        kind = type(callback).__name__
+        count = sum(name.startswith(f"{kind}#") for name, _ in named)
+        named.append((f"{kind}#{count}", callback))
+    return named
 
 
 def _kept(named: Sequence[tuple[str, Callback]]) -> dict[str, tuple[int, TrainState]]:

@@ -417,6 +417,6 @@ def best_state_not_kept(monitor: str, best: int) -> str:
     return (
         f"EarlyStopping({monitor!r}): the best epoch, {best}, ran before the "
         f"checkpoint this run resumed from, which holds no state of it (it was "
-        f"saved without restore_best=True, or with the callbacks in another "
-        f"order): returning the last state instead."
+        f"saved without restore_best=True, or without this EarlyStopping): "
+        f"returning the last state instead."
     )
