@@ -595,7 +595,7 @@ def _named(callbacks: Sequence[Callback]) -> list[tuple[str, Callback]]:
     (``EarlyStopping#0``), so adding or moving callbacks of other classes keeps
     the names.
     """
-    named = []
+    named: list[tuple[str, Callback]] = []
     for callback in callbacks:
         kind = type(callback).__name__
         count = sum(name.startswith(f"{kind}#") for name, _ in named)
