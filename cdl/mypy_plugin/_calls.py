@@ -88,6 +88,7 @@ from ._types import (
     rigid_type,
     tag_of,
 )
+from ._unknown import reads_unknown, replace_error
 
 
 @dataclasses.dataclass
@@ -311,13 +312,14 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
     if trial is None:
         return _forget_result(ctx)
     sig, _, scopes = trial
-    binding = _bind(sig, _formals(sig, ctx), scopes, _callee(ctx))
+    binding = _bind(sig, _known(ctx, _formals(sig, ctx)), scopes, _callee(ctx))
     result = ctx.default_return_type
     if binding.errors and pending.overloaded:
         other = _agreeing_variant(pending, ctx, exclude=trial)
         if other is not None:
             sig, _, scopes = other
-            binding = _bind(sig, _actual_formals(sig, ctx), scopes, _callee(ctx))
+            formals = _known(ctx, _actual_formals(sig, ctx))
+            binding = _bind(sig, formals, scopes, _callee(ctx))
             if sig.variables:
                 return _forget_result(ctx)
             result = sig.ret_type
@@ -325,6 +327,8 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
             binding.errors.clear()  # mypy rejects this variant and tries the next
     for message, where in binding.errors:
         report(ctx.api, message, where)
+    for where in binding.ranks if binding.errors else []:
+        replace_error(ctx.api, where, "arg-type")  # the [shape] error says more
     return _bound_result(result, scopes, binding, shapes)
 
 
@@ -342,6 +346,19 @@ class _Binding:
     values: dict[str, int]
     runs: dict[str, tuple[Dim, ...]]
     errors: list[tuple[str, Context]]
+    ranks: list[Context]  # the arguments of another rank: mypy reports them too
+
+
+def _known(
+    ctx: FunctionContext | MethodContext,
+    formals: list[tuple[Type, Type, Expression]],
+) -> list[tuple[Type, Type, Expression]]:
+    """The arguments that bind named dimensions: not those of unknown shape.
+
+    An argument that reads a name re-bound to an untyped value (`._unknown`) has
+    the shape mypy keeps for it, not its own.
+    """
+    return [f for f in formals if not reads_unknown(ctx.api, f[2])]
 
 
 def _bind(
@@ -355,6 +372,7 @@ def _bind(
     runs: dict[str, tuple[tuple[Dim, ...], int]] = {}
     exprs: dict[str, list[tuple[Dim, Expression]]] = {}
     errors: list[tuple[str, Context]] = []
+    ranks: list[Context] = []
     for position, (formal, actual, expr) in enumerate(formals, start=1):
         dims, given = _array_dims(formal), _array_dims(actual)
         if dims is None or given is None:
@@ -362,8 +380,14 @@ def _bind(
         aligned = align(dims, given)
         if aligned is None:
             if not _has_star(dims) and not _has_star(given):
-                shown = _messages.call_rank(callee, position, _show(dims), _show(given))
+                batch = (
+                    len(given) == len(dims) + 1 and align(dims, given[1:]) is not None
+                )
+                shown = _messages.call_rank(
+                    callee, position, _show(dims), _show(given), batch=batch
+                )
                 errors.append((shown, expr))
+                ranks.append(expr)
             continue  # a run too short for the declared shape is mypy's error
         pairs, run = aligned
         if run is not None:
@@ -397,7 +421,8 @@ def _bind(
                 shown = _messages.arithmetic_conflict(callee, text, value, g)
                 errors.append((shown, expr))
             _solve(text, g, values, bound)
-    return _Binding(bound, values, {n: r for n, (r, _) in runs.items()}, errors)
+    runs_bound = {n: r for n, (r, _) in runs.items()}
+    return _Binding(bound, values, runs_bound, errors, ranks)
 
 
 def _runs_agree(first: tuple[Dim, ...], second: tuple[Dim, ...]) -> bool:

@@ -9,6 +9,9 @@ SHAPE: Final = ErrorCode("shape", "Array shapes do not agree", "cdl")
 ANNOTATED_ARGUMENTS: Final = (
     "Annotated[...] must have exactly one type argument and at least one annotation"
 )
+CALL_BATCH_HINT: Final = (
+    "; it looks like a batch: map the call over it with jax.vmap(...)"
+)
 BATCH_HINT: Final = (
     "; it looks like a batch: map the morphism over it with jax.vmap(...)"
 )
@@ -90,9 +93,20 @@ def reshape_per(shape: str, entries: int, kept: list[str], target: str) -> str:
     )
 
 
-def call_rank(callee: str, position: int, expected: str, given: str) -> str:
-    """A call whose argument has another rank than the parameter declares."""
-    return f"{callee}: argument {position} must be {expected}, but is given {given}"
+def call_rank(
+    callee: str, position: int, expected: str, given: str, *, batch: bool = False
+) -> str:
+    """A call whose argument has another rank than the parameter declares.
+
+    `batch`: the argument is a batch of what the parameter declares.
+
+    >>> call_rank("f", 1, "f32[d]", "f32[b,d]", batch=True)[:52]
+    'f: argument 1 must be f32[d], but is given f32[b,d];'
+    """
+    hint = CALL_BATCH_HINT if batch else ""
+    return (
+        f"{callee}: argument {position} must be {expected}, but is given {given}{hint}"
+    )
 
 
 def arithmetic_conflict(callee: str, expr: str, value: int, given: int) -> str:

@@ -17,7 +17,7 @@ reports anything about one.
 The same watcher drops an error about a name whose value is unknown: a name re-bound
 to an untyped value (``x = layer(x)`` with ``layer`` of type ``Any``) has any shape,
 as it has without the plugin, though mypy keeps its declared shape
-(`._redefine.unknown`).
+(`._unknown`).
 """
 
 import gc
@@ -28,7 +28,7 @@ from mypy.errors import ErrorInfo, Errors, ErrorWatcher
 from mypy.plugin import AnalyzeTypeContext
 from mypy.types import Type
 
-from ._redefine import unknown
+from ._unknown import replaced, unknown
 
 # How mypy writes a bare Array: with PEP 646's star, or before Python 3.11 with Unpack.
 _ANY_SHAPE: Final = ("Array[*tuple[Any, ...]]", "Array[Unpack[tuple[Any, ...]]]")
@@ -50,6 +50,8 @@ def _rewrite(file: str, info: ErrorInfo) -> bool:
     info.message = unshaped(info.message)
     if "Array[" not in info.message and "f32[" not in info.message:
         return False
+    if replaced(file, info):
+        return True
     try:
         checker = _checker(file)
         return checker is not None and unknown(checker, info)

@@ -24,7 +24,6 @@ from typing import Final
 
 from mypy.binder import CurrentType
 from mypy.checker import TypeChecker
-from mypy.errors import ErrorInfo
 from mypy.literals import literal_hash
 from mypy.nodes import (
     GDEF,
@@ -255,73 +254,3 @@ def returns_array(node: SymbolNode | None) -> bool:
         return False
     typ = get_proper_type(func.type)
     return isinstance(typ, CallableType) and array_dims(typ.ret_type) is not None
-
-
-# What mypy's errors may say about a name of unknown shape.
-_ABOUT_SHAPES: Final = frozenset({"return-value", "arg-type", "assignment", "shape"})
-
-
-def unknown(checker: TypeChecker, info: ErrorInfo) -> bool:
-    """Whether the error `info` is about a name re-bound to a value of type ``Any``.
-
-    mypy keeps a parameter's or an annotated variable's declared type where an
-    untyped value is assigned to it (``x = layer(x)``, ``layer`` from an untyped
-    list), and after a loop it keeps it in a union with ``Any``. Without the plugin
-    that type is ``Array``, of any shape; with it, the declared shape would be
-    compared at the next use. An error about an expression (the error's span) that
-    reads such a name is not reported.
-
-    **Arguments:** `checker`, mypy's type checker of the module; `info`, the error.
-
-    **Returns:** whether the error is to be dropped.
-    """
-    if info.code is None or info.code.code not in _ABOUT_SHAPES:
-        return False
-    function = checker.scope.current_function()
-    if function is None:
-        return False
-    assigned: set[SymbolNode] = set()
-    _untyped(function.body.body, checker, assigned)
-    if not assigned:
-        return False
-    start, end = (info.line, info.column), (info.end_line, info.end_column)
-    return any(
-        isinstance(expr, NameExpr)
-        and expr.node in assigned
-        and start <= (expr.line, expr.column) < end
-        for expr in checker._type_maps[0]
-    )
-
-
-def _untyped(body: list[Statement], checker: TypeChecker, out: set[SymbolNode]) -> None:
-    """The names that `body` assigns a value of type ``Any``, nested scopes aside."""
-    for stmt in body:
-        if isinstance(stmt, AssignmentStmt):
-            found = checker.lookup_type_or_none(stmt.rvalue)
-            if found is not None and isinstance(get_proper_type(found), AnyType):
-                out.update(
-                    lvalue.node
-                    for lvalue in stmt.lvalues
-                    if isinstance(lvalue, NameExpr) and isinstance(lvalue.node, Var)
-                )
-        elif isinstance(stmt, ForStmt | WhileStmt):
-            _untyped_blocks([stmt.body, stmt.else_body], checker, out)
-        elif isinstance(stmt, IfStmt):
-            _untyped_blocks([*stmt.body, stmt.else_body], checker, out)
-        elif isinstance(stmt, WithStmt):
-            _untyped(stmt.body.body, checker, out)
-        elif isinstance(stmt, TryStmt):
-            blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
-            _untyped_blocks(blocks, checker, out)
-        elif isinstance(stmt, MatchStmt):
-            _untyped_blocks(list(stmt.bodies), checker, out)
-        elif isinstance(stmt, Block):
-            _untyped(stmt.body, checker, out)
-
-
-def _untyped_blocks(
-    blocks: list[Block | None], checker: TypeChecker, out: set[SymbolNode]
-) -> None:
-    for block in blocks:
-        if block is not None:
-            _untyped(block.body, checker, out)

@@ -48,6 +48,7 @@ from mypy.types import (
 from . import _messages
 from ._names import ARRAY, DEFINED_IN, PARA, Names
 from ._shapes import Arr, Dim, Opaque, Space, SpaceVar, Star, Sym, Tup, Var as DimVar
+from ._unknown import reads_unknown
 
 ARRAY_CLASS: Final = DEFINED_IN[ARRAY]
 TAG: Final = "cdl:"
@@ -343,6 +344,8 @@ def report(api: CheckerPluginInterface, message: str, context: Context) -> None:
     if errors is None:
         api.fail(message, context, code=_messages.SHAPE)
         return
+    if reads_unknown(api, context):
+        return  # about a name of unknown shape, as mypy's own errors (`._unknown`)
     watchers, errors._watchers = errors._watchers, []
     try:
         api.fail(message, context, code=_messages.SHAPE)
