@@ -120,6 +120,30 @@ def close(a: jax.Array, b: jax.Array, tol: float = 1e-5) -> bool:
             "cannot batch graphs where some have node features and others do not; "
             "give every graph node features or none.",
         ),
+        (
+            lambda: Graph(jnp.array([[0]]), jnp.array([[1]]), num_nodes=2),
+            "Graph senders must be a vector, one entry per edge, not of shape (1, 1).",
+        ),
+        (
+            lambda: cdl.graphs.batch(
+                [
+                    Graph.from_edge_list([], 1, nodes=jnp.ones((1, 3))),
+                    Graph.from_edge_list([], 1, nodes=jnp.ones((1, 4))),
+                ]
+            ),
+            "cannot batch graphs whose node features differ: graph 0 has rows of "
+            "shape (3,), graph 1 of shape (4,).",
+        ),
+        (
+            lambda: Graph.from_edge_list([(0, 1)], 3).permute(jnp.array([0, 0, 1])),
+            "Graph.permute needs a permutation of the 3 nodes (each of 0..2 once), "
+            "but was given [0, 0, 1].",
+        ),
+        (
+            lambda: Graph.from_edge_list([(0, 1)], 3).permute(jnp.array([1, 0])),
+            "Graph.permute needs a permutation of the 3 nodes (each of 0..2 once), "
+            "but was given int32[2].",
+        ),
     ],
 )
 def test_malformed_graphs_are_rejected(build, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -419,6 +443,12 @@ def test_mismatched_layers_and_graphs_are_refused() -> None:
         ),
     ):
         layer(random_graph(0, 4, 3, edge_dim=1).inputs())
+    rows = "reads one row of node features per node, but the graph has 4 nodes"
+    for node_layer in (layer, GraphConv(3, 8, key=k), Readout(cdl.graphs.Sum())):
+        with pytest.raises(
+            cdl.SpaceError, match=f"{re.escape(node_layer.label)} {rows}"
+        ):
+            node_layer((random_graph(0, 4, 3, edge_dim=2), jnp.ones((5, 3))))
     with pytest.raises(cdl.CompositionError, match="do not fit together"):
         MessagePassing(mlp(5, 4, 0), mlp(3 + 4, 3, 1))
     with pytest.raises(cdl.CompositionError, match="known size"):

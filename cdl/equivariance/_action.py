@@ -480,15 +480,21 @@ def image_action(monoid: Monoid, height: int, width: int, channels: int) -> Inde
     return IndexAction(monoid, (channels, height, width), ((1, 2),))
 
 
+def _numbers(tree: Any) -> list[Array]:
+    """The leaves of `tree` as floating arrays (a graph's indices and masks too)."""
+    return [
+        jnp.asarray(leaf, jnp.result_type(leaf, jnp.float32))
+        for leaf in jax.tree.leaves(tree)
+    ]
+
+
 def _relative(a: Any, b: Any) -> Array:
+    left, right = _numbers(a), _numbers(b)
     diff = jnp.sqrt(
-        sum(
-            jnp.sum((p - q) ** 2)
-            for p, q in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-        )
+        sum(jnp.sum((p - q) ** 2) for p, q in zip(left, right, strict=True))
     )
-    na = jnp.sqrt(sum(jnp.sum(p**2) for p in jax.tree.leaves(a)))
-    nb = jnp.sqrt(sum(jnp.sum(q**2) for q in jax.tree.leaves(b)))
+    na = jnp.sqrt(sum(jnp.sum(p**2) for p in left))
+    nb = jnp.sqrt(sum(jnp.sum(q**2) for q in right))
     return diff / jnp.maximum(jnp.maximum(na, nb), float(np.finfo(np.float32).tiny))
 
 

@@ -122,6 +122,8 @@ class Graph(eqx.Module):
         for name, a in (("senders", s), ("receivers", r)):
             if not jnp.issubdtype(a.dtype, jnp.integer):
                 raise GraphError(_messages.not_integer(name, a.dtype))
+            if a.ndim != 1:
+                raise GraphError(_messages.not_a_vector(name, tuple(a.shape)))
         self.senders = s.astype(jnp.int32)
         self.receivers = r.astype(jnp.int32)
         if num_nodes is None:
@@ -419,6 +421,17 @@ class Graph(eqx.Module):
         (Array([1], dtype=int32), Array([2], dtype=int32))
         """
         p = jnp.asarray(perm)
+        concrete = _concrete(p)
+        if p.shape != (self.num_nodes,) or not jnp.issubdtype(p.dtype, jnp.integer):
+            raise GraphError(
+                _messages.not_a_permutation(self.num_nodes, f"{p.dtype}{list(p.shape)}")
+            )
+        if concrete is not None and not np.array_equal(
+            np.sort(concrete), np.arange(self.num_nodes)
+        ):
+            raise GraphError(
+                _messages.not_a_permutation(self.num_nodes, concrete.tolist())
+            )
         inverse = jnp.zeros_like(p).at[p].set(jnp.arange(p.shape[0], dtype=p.dtype))
         return Graph(
             inverse[self.senders],
@@ -462,6 +475,12 @@ def batch(graphs: Sequence[Graph]) -> Graph:
         if any(present) and not all(present):
             raise GraphError(_messages.mixed_features(name[:-1]))
         tables[name] = [getattr(g, name) for g in graphs] if all(present) else None
+        rows = [t.shape[1:] for t in tables[name] or []]
+        for index, shape in enumerate(rows):
+            if shape != rows[0]:
+                raise GraphError(
+                    _messages.feature_widths(name[:-1], rows[0], index, shape)
+                )
     offsets = np.cumsum([0] + [g.num_nodes for g in graphs[:-1]])
     return Graph(
         jnp.concatenate([g.senders + o for g, o in zip(graphs, offsets, strict=True)]),

@@ -133,6 +133,15 @@ def _rows(f: Para[Any, Any], xs: Array, key: PRNGKeyArray | None) -> Array:
     return mapped
 
 
+def _node_table(label: str, x: tuple[Graph, Any]) -> tuple[Graph, Array]:
+    """The graph and its node table; a table without one row per node is refused."""
+    graph, h = x
+    shape = tuple(jnp.shape(h))
+    if not shape or shape[0] != graph.num_nodes:
+        raise SpaceError(_messages.node_rows(label, graph.num_nodes, shape))
+    return graph, h
+
+
 def _vector_size(space: Space) -> int | None:
     if isinstance(space, TensorSpace) and len(space.shape) == 1:
         (size,) = space.shape
@@ -262,7 +271,7 @@ class MessagePassing(
         key: PRNGKeyArray | None = None,
     ) -> tuple[Graph, Float[Array, " n out_dim"]]:
         """Send, fold and update once; the graph passes through unchanged."""
-        graph, h = x
+        graph, h = _node_table(self.label, x)
         parts = [h[graph.senders], h[graph.receivers]]
         if self.edge_dim:
             width = 0 if graph.edges is None else int(graph.edges.shape[1])
@@ -337,7 +346,7 @@ class GraphConv(
         self, x: tuple[Graph, Float[Array, " n in_dim"]]
     ) -> tuple[Graph, Float[Array, " n out_dim"]]:
         """Fold the neighbours' features, then mix them with the node's own."""
-        graph, h = x
+        graph, h = _node_table(self.label, x)
         folded = aggregate(graph, h[graph.senders], self.aggregate, empty=0.0)
         out = jax.vmap(self.root)(h) + jax.vmap(self.neighbours)(folded)
         return graph, out
@@ -408,7 +417,7 @@ class GraphAttention(
         self, x: tuple[Graph, Float[Array, " n in_dim"]]
     ) -> tuple[Graph, Float[Array, " n out_dim"]]:
         """Score the incoming edges, normalise, and sum the weighted messages."""
-        graph, h = x
+        graph, h = _node_table(self.label, x)
         z = jax.vmap(self.linear)(h)
         scores = (z @ self.source_score)[graph.senders] + (z @ self.target_score)[
             graph.receivers
@@ -462,7 +471,7 @@ class Propagate(
         self, x: tuple[Graph, Shaped[Array, " n *d"]]
     ) -> tuple[Graph, Shaped[Array, " n *d"]]:
         """Relax every edge once."""
-        graph, h = x
+        graph, h = _node_table(self.label, x)
         if graph.edges is None:
             raise SpaceError(_messages.no_weights(self.label))
         s = self.semiring
@@ -635,7 +644,7 @@ class Readout(Para[tuple[Graph, Shaped[Array, " n *d"]], Shaped[Array, " g *d"]]
         self, x: tuple[Graph, Shaped[Array, " n *d"]]
     ) -> Shaped[Array, " g *d"]:
         """One row per graph."""
-        graph, h = x
+        graph, h = _node_table(self.label, x)
         folded = self.aggregate.segment(h, graph.node_graph, graph.num_graphs)
         if self.aggregate.finite_identity:
             return folded

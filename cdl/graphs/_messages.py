@@ -95,6 +95,37 @@ def traced(what: str) -> str:
     return f"{what} reads the sizes of the graphs and cannot run under jax.jit."
 
 
+def node_rows(layer: str, num_nodes: int, shape: tuple[int, ...]) -> str:
+    """A layer was given a node table without one row per node of its graph."""
+    return (
+        f"{layer} reads one row of node features per node, but the graph has "
+        f"{num_nodes} nodes and the features have shape {shape}."
+    )
+
+
+def not_a_vector(what: str, shape: tuple[int, ...]) -> str:
+    """Edge indices must be one-dimensional."""
+    return f"Graph {what} must be a vector, one entry per edge, not of shape {shape}."
+
+
+def not_a_permutation(num_nodes: int, given: object) -> str:
+    """`Graph.permute` was given something other than a permutation of the nodes."""
+    return (
+        f"Graph.permute needs a permutation of the {num_nodes} nodes "
+        f"(each of 0..{num_nodes - 1} once), but was given {given}."
+    )
+
+
+def feature_widths(
+    what: str, first: tuple[int, ...], index: int, other: tuple[int, ...]
+) -> str:
+    """Graphs batched together must have feature rows of one shape."""
+    return (
+        f"cannot batch graphs whose {what} features differ: graph 0 has rows of "
+        f"shape {first}, graph {index} of shape {other}."
+    )
+
+
 def edge_width(layer: str, expected: int, given: int) -> str:
     """A layer's messages expect edge features of another width."""
     return (
