@@ -7,14 +7,18 @@ block followed by a shell session (``$ cdl check model.py``) is a file given to 
 command, not a step of the tour.
 """
 
+import ast
+import importlib.metadata
 import pathlib
 import re
 import sys
+import tomllib
 from typing import Any
 
 import pytest
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -94,3 +98,34 @@ def test_the_tour_runs_and_prints_what_it_claims() -> None:
             )
             checked += 1
     assert checked >= 10
+
+
+def test_what_the_tour_imports_is_installed_with_cdl_or_named_for_pip() -> None:
+    """After `pip install cdl` every block runs, or the README names what to add."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    needed = {
+        re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0].lower()
+        for r in project["dependencies"]
+    }
+    owners = importlib.metadata.packages_distributions()
+    text = README.read_text()
+    for language, source in tour_blocks():
+        if language != "python":
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names:
+                    continue
+                for dist in owners.get(top, [top]):
+                    name = dist.lower()
+                    assert name in (*needed, "cdl") or f"pip install {dist}" in text, (
+                        f"README's tour imports {module}, which comes from {dist}: "
+                        f"neither a dependency of cdl nor named in a `pip install`"
+                    )
