@@ -573,6 +573,15 @@ def test_bad_games_name_the_problem() -> None:
             "r": lambda o, _: jnp.sum(o)}).init())  # fmt: skip
     with pytest.raises(ValueError, match="steps must be a positive int"):
         best_response_gains(cournot(), cournot().init(), steps=0)
+    with pytest.raises(TypeError, match="Game: the rule must be an update rule"):
+        Game(x, {"x": lambda o, _: o}, rule="consensus")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Extragradient: inner must be an update rule"):
+        Extragradient(0.1, "consensus")  # type: ignore[arg-type]
+    vector = Game(x @ y, {"x": lambda o, _: jnp.stack(o), "y": lambda o, _: o[1]})
+    with pytest.raises(
+        ValueError, match=r"loss of player 'x' must be a scalar, .* \(2,\)"
+    ):
+        vector.step(vector.init())
 
 
 def test_a_game_draws_as_its_players() -> None:

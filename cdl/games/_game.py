@@ -172,6 +172,8 @@ per player of the arena.
         unknown = [n for n in losses if n not in names]
         if unknown:
             raise ValueError(_messages.unknown_losses(unknown, names))
+        if rule is not None and not isinstance(rule, AbstractGameRule):
+            raise TypeError(_messages.not_a_rule("Game: the rule", rule))
         if play not in PLAYS:
             raise ValueError(_messages.bad_play(play))
         turns = names if order is None else list(order)
@@ -312,7 +314,11 @@ per player of the arena.
         (Array(6., dtype=float32), Array(-6., dtype=float32))
         """
         outcome = self.outcome(params, inputs, key=key)
-        return tuple(_read(loss, outcome, targets) for loss in self.losses)
+        values = tuple(_read(loss, outcome, targets) for loss in self.losses)
+        for name, value in zip(self.names, values, strict=True):
+            if jnp.shape(value) != ():
+                raise ValueError(_messages.not_a_scalar(name, jnp.shape(value)))
+        return values
 
     def step(
         self, state: GameState, inputs: Any = None, targets: Any = None, *,

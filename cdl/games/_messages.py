@@ -80,6 +80,22 @@ def not_a_morphism(what: str, value: object) -> str:
     return f"{what} must be a cdl.Para morphism, but was given {type(value).__name__}."
 
 
+def not_a_rule(what: str, value: object) -> str:
+    """Text of the error raised when an update rule is not a rule."""
+    return (
+        f"{what} must be an update rule (e.g. `cdl.games.Consensus(1.0)`), but was "
+        f"given {type(value).__name__} {value!r}."
+    )
+
+
+def not_a_scalar(name: str, shape: tuple[int, ...]) -> str:
+    """Text of the error raised when a player's loss is not one number."""
+    return (
+        f"Game: the loss of player {name!r} must be a scalar, but has shape {shape} "
+        f"(reduce it, e.g. average over the batch)."
+    )
+
+
 def not_an_optimiser(name: str, value: object) -> str:
     """Text of the error raised when a player's optimiser is not an optimiser lens."""
     return (

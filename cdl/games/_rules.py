@@ -124,6 +124,13 @@ class AbstractGameRule(eqx.Module):
     2.0
     """
 
+    def __check_init__(self) -> None:
+        inner = getattr(self, "inner", None)
+        if inner is not None and not isinstance(inner, AbstractGameRule):
+            raise TypeError(
+                _messages.not_a_rule(f"{type(self).__name__}: inner", inner)
+            )
+
     @abc.abstractmethod
     def init(self, params: Params) -> tuple[Any, ...]:
         """The initial state: one entry per player."""
