@@ -542,3 +542,28 @@ def test_graphs_whose_features_do_not_fit_the_model_are_a_data_error() -> None:
     ):
         fit(learner, model, [g, g], np.array([0, 1]), epochs=1, batch_size=2,
             key=jax.random.key(0), progress=False)  # fmt: skip
+
+
+def test_the_habits_of_optax_and_keras_users_are_named() -> None:
+    model = cdl.Linear(4, 3, key=jax.random.key(0))
+    with pytest.raises(TypeError, match=r"not GradientTransformationExtraArgs: wrap"):
+        Learner(model, SoftmaxCrossEntropy(), optax.adam(1e-3))  # type: ignore[arg-type]
+    loss = optax.softmax_cross_entropy_with_integer_labels
+    with pytest.raises(TypeError, match="not softmax_cross_entropy_with_integer_"):
+        Learner(model, loss, Adam(1e-3))  # type: ignore[arg-type]
+    for rate in ("0.01", -1.0, float("nan"), None):
+        with pytest.raises(ValueError, match=f"Adam: the learning rate .*{rate!r}"):
+            Adam(rate)  # type: ignore[arg-type]
+    assert SGD(0).learning_rate == 0 and Adam(jnp.asarray(0.1)).learning_rate == 0.1
+    assert Momentum(optax.constant_schedule(0.1)).scheduled
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(1e-3))
+    xs, ys = jnp.zeros((8, 4)), jnp.zeros(8, jnp.int32)
+    options = {"epochs": 1, "batch_size": 4, "key": jax.random.key(0)}
+    with pytest.raises(ValueError, match=r"metric 'acc' must be .* not str 'accuracy'"):
+        fit(learner, model, xs, ys, metrics={"acc": "accuracy"}, **options)  # type: ignore[dict-item, arg-type]
+    with pytest.raises(ValueError, match="`callbacks` must be a list .* not CSVLogger"):
+        fit(learner, model, xs, ys, callbacks=CSVLogger("x.csv"), **options)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=r"inputs hold a single number at \[0\]\[0\]"):
+        fit(learner, model, [[0.0] * 4] * 8, ys, **options)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=r"labels hold a single number at \[0\]"):
+        fit(learner, model, xs, [0] * 8, **options)  # type: ignore[arg-type]

@@ -96,11 +96,22 @@ class Arrays(AbstractData):
     >>> lists = cdl.batch_lists([[1.0, 2.0], [3.0], [4.0, 5.0, 6.0]], pad=True)
     >>> Arrays(lists, jnp.zeros(3)).size
     3
+    >>> Arrays([[0.0, 1.0], [2.0, 3.0]], [0, 1])
+    Traceback (most recent call last):
+    ...
+    cdl.optics._data.DataError: the inputs hold a single number at [0][0], where \
+each leaf must be an array with one row per example: give nested lists of numbers \
+as one array (jnp.asarray(xs)).
     """
 
     def __init__(self, xs: Any, ys: Any) -> None:
         self.xs = jax.tree.map(jnp.asarray, xs)
         self.ys = jax.tree.map(jnp.asarray, ys)
+        for which, tree in (("inputs", self.xs), ("labels", self.ys)):
+            for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+                if not leaf.ndim:
+                    where = jax.tree_util.keystr(path) or "the top"
+                    raise DataError(_messages.scalar_leaf(which, where))
         inputs, labels = _leading(self.xs), _leading(self.ys)
         if len(inputs) > 1 or len(labels) > 1:
             raise DataError(_messages.ragged_leaves(sorted(inputs | labels)))

@@ -711,7 +711,11 @@ def fit(
             raise DataError(_messages.host_data_across_processes(name, kind))
         if learner.mesh is None:
             learner = data_parallel(learner)
+    if not isinstance(callbacks, Sequence):
+        raise ValueError(_messages.bad_callbacks(name, callbacks))
     for metric_name, metric in metrics.items():
+        if not isinstance(metric, AbstractMetric) and not callable(metric):
+            raise ValueError(_messages.bad_metric(name, metric_name, metric))
         if not data.per_example and not isinstance(metric, AbstractMetric):
             raise ValueError(_messages.metric_needs_outputs(name, metric_name))
     _check_start(learner, start)

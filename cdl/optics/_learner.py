@@ -71,6 +71,11 @@ class TrainState(eqx.Module):
     model_state: Any = None
 
 
+def _label(model: object) -> str:
+    label = getattr(model, "label", None)
+    return label if isinstance(label, str) else type(model).__name__
+
+
 class Learner(eqx.Module):
     """The composite of a model, a loss and an optimiser, as parametric lenses.
 
@@ -98,6 +103,16 @@ class Learner(eqx.Module):
     >>> model = cdl.Linear(4, 3, key=jax.random.key(0))
     >>> Learner(model, SoftmaxCrossEntropy(), Adam(1e-3)).label
     'Linear(4→3)'
+
+    An optax transformation is wrapped by `from_optax`:
+
+    >>> import optax
+    >>> Learner(model, SoftmaxCrossEntropy(), optax.adam(1e-3))
+    Traceback (most recent call last):
+    ...
+    TypeError: Learner(Linear(4→3)): the optimiser must be a cdl optimiser lens \
+(SGD, Adam, ...), not GradientTransformationExtraArgs: wrap an optax \
+transformation as from_optax(tx).
     """
 
     model: ReverseDerivative[Any, Any]
@@ -116,6 +131,10 @@ class Learner(eqx.Module):
         per_example: bool = True,
         placement: AbstractParameterRule | None = None,
     ) -> None:
+        if not isinstance(loss, AbstractParaLens):
+            raise TypeError(_messages.not_a_loss(_label(model), loss))
+        if not isinstance(optimiser, AbstractOptimiser):
+            raise TypeError(_messages.not_an_optimiser(_label(model), optimiser))
         self.model = ReverseDerivative(model, batched=per_example)
         self.loss = loss
         self.optimiser = optimiser
@@ -156,8 +175,7 @@ class Learner(eqx.Module):
     @property
     def label(self) -> str:
         """The model's label (its class name for a model without one)."""
-        label = getattr(self.model.skeleton, "label", None)
-        return label if isinstance(label, str) else type(self.model.skeleton).__name__
+        return _label(self.model.skeleton)
 
     @property
     def lens(self) -> AbstractParaLens[Any, Float[Array, ""]]:

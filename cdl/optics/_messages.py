@@ -268,6 +268,15 @@ def interrupted(done: int, epochs: int, saved: str) -> str:
     return f"interrupted after {done} of {epochs} epochs: {saved}."
 
 
+def scalar_leaf(which: str, where: str) -> str:
+    """Text of the error raised for a dataset leaf without an axis of examples."""
+    return (
+        f"the {which} hold a single number at {where}, where each leaf must be an "
+        f"array with one row per example: give nested lists of numbers as one "
+        f"array (jnp.asarray({'xs' if which == 'inputs' else 'ys'}))."
+    )
+
+
 def ragged_leaves(sizes: list[int]) -> str:
     """Text of the error raised when the leaves of a dataset differ in length."""
     return (
@@ -419,4 +428,52 @@ def best_state_not_kept(monitor: str, best: int) -> str:
         f"checkpoint this run resumed from, which holds no state of it (it was "
         f"saved without restore_best=True, or without this EarlyStopping): "
         f"returning the last state instead."
+    )
+
+
+def not_a_loss(name: str, loss: object) -> str:
+    """Text of the error raised when a learner's loss is not a loss lens."""
+    what = getattr(loss, "__name__", type(loss).__name__)
+    return (
+        f"Learner({name}): the loss must be a cdl loss lens (SoftmaxCrossEntropy(), "
+        f"MeanSquaredError(), BinaryCrossEntropy(), or any parametric lens to a "
+        f"scalar whose parameters are the labels), not {what}."
+    )
+
+
+def not_an_optimiser(name: str, optimiser: object) -> str:
+    """Text of the error raised when a learner's optimiser is not an optimiser lens."""
+    hint = (
+        ": wrap an optax transformation as from_optax(tx)"
+        if hasattr(optimiser, "init") and hasattr(optimiser, "update")
+        else ""
+    )
+    return (
+        f"Learner({name}): the optimiser must be a cdl optimiser lens (SGD, Adam, "
+        f"...), not {type(optimiser).__name__}{hint}."
+    )
+
+
+def bad_metric(name: str, metric_name: str, metric: object) -> str:
+    """Text of the error raised for a metric that is neither kind `fit` takes."""
+    return (
+        f"fit({name}): metric {metric_name!r} must be an AbstractMetric (e.g. "
+        f"accuracy) or a function f(model, xs, ys), not {type(metric).__name__} "
+        f"{metric!r}."
+    )
+
+
+def bad_callbacks(name: str, callbacks: object) -> str:
+    """Text of the error raised when `callbacks` is not a sequence of callbacks."""
+    return (
+        f"fit({name}): `callbacks` must be a list of callbacks, not "
+        f"{type(callbacks).__name__}: pass callbacks=[...]."
+    )
+
+
+def bad_learning_rate(optimiser: str, value: object) -> str:
+    """Text of the error raised for a learning rate an optimiser cannot use."""
+    return (
+        f"{optimiser}: the learning rate must be a number >= 0, an array or an "
+        f"optax schedule (a function of the step count), not {value!r}."
     )

@@ -23,9 +23,11 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array
 
+from . import _messages
 from ._lens import AbstractLens
 
 Scalar = float | Array
@@ -118,9 +120,26 @@ class AbstractScaledOptimiser(AbstractOptimiser):
     >>> s = opt.put(s, jnp.ones(1))
     >>> opt.put(s, jnp.ones(1))[1]      # a step of 1, then of 0.5
     Array([-1.5], dtype=float32)
+    >>> SGD("0.01")
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD: the learning rate must be a number >= 0, an array or an optax \
+schedule (a function of the step count), not '0.01'.
     """
 
     learning_rate: Rate
+
+    def __check_init__(self) -> None:
+        rate = self.learning_rate
+        if callable(rate) or isinstance(rate, jax.Array):
+            return
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, int | float | np.number)
+            or not rate >= 0
+            or rate == float("inf")
+        ):
+            raise ValueError(_messages.bad_learning_rate(type(self).__name__, rate))
 
     @abc.abstractmethod
     def init_direction(self, params: Any) -> Any:
