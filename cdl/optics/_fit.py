@@ -822,6 +822,7 @@ def fit(
                     epoch_values = {k: v[i] for k, v in columns.items()}
                     for callback in callbacks:
                         callback.on_epoch_end(done - count + i + 1, epoch_values, state)
+                # Saved once the callbacks have seen the epoch, with what they keep.
                 if root is not None:
                     save_once(
                         root,
@@ -836,6 +837,18 @@ def fit(
                 display.update(done, history)
                 stopped = _stop_asked(callbacks)
         except KeyboardInterrupt:
+            if root is not None and saved < done and not multiprocess():
+                # Ctrl-C came after the epoch ran, in its callbacks or its save.
+                save_once(
+                    root,
+                    state,
+                    key=key,
+                    epoch=done,
+                    history=history,
+                    keep=keep,
+                    kept=_kept(named),
+                )
+                saved = done
             notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
             raise TrainingInterrupted(130) from None
     if stopped and done < epochs:
