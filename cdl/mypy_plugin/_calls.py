@@ -205,9 +205,17 @@ def relax_replace(ctx: FunctionSigContext) -> FunctionLike:
 
 
 def relax_constructor(ctx: FunctionSigContext) -> FunctionLike:
-    """A call of a local name (``cls(rows)`` in a class method), if it builds one."""
+    """A call of a local name or of a value, if it builds one or names dimensions.
+
+    ``cls(rows)`` in a class method builds an instance; ``jax.vmap(f)(xs, w)`` and
+    ``jax.jit(f)(x)`` call a value with `f`'s named dimensions as type variables,
+    which the plugin binds (a name given two sizes is a ``[shape]`` error, not
+    mypy's "Cannot infer value of type parameter").
+    """
     sig = ctx.default_signature
-    return relax(ctx) if _constructed(sig) is not None else sig
+    if _constructed(sig) is not None or _unbind_dimensions(sig) is not sig:
+        return relax(ctx)
+    return sig
 
 
 def _constructed(sig: CallableType) -> TypeInfo | None:
@@ -774,11 +782,47 @@ def _reads_self(node: Context) -> bool:
 
 
 def instantiate_pending(env: Env, ctx: FunctionContext) -> Type:
-    """The result of a call that `relax_constructor` relaxed; others as mypy has it."""
+    """The result of a call that `relax_constructor` relaxed; others as mypy has it.
+
+    A value called at once (``jax.vmap(f, in_axes=(0, None))(xs, w)``) gets no
+    signature hook: mypy infers `f`'s named dimensions itself, and where an
+    argument gives one two sizes, its "Cannot infer value of type parameter" is
+    replaced by the plugin's ``[shape]`` error naming them.
+    """
     pending = _PENDING.get(id(ctx.context))
     if pending is None or pending.context is not ctx.context:
-        return ctx.default_return_type
+        return _called_value(env, ctx)
     return instantiate(env, ctx)
+
+
+def _called_value(env: Env, ctx: FunctionContext) -> Type:
+    """A call of a value whose type variables are named dimensions, checked again."""
+    api = ctx.api
+    call = ctx.context
+    if not isinstance(api, TypeChecker) or not isinstance(call, CallExpr):
+        return ctx.default_return_type
+    if not isinstance(call.callee, CallExpr):
+        return ctx.default_return_type
+    # mypy keeps the callee's type with its variables inferred: make it again.
+    with api.msg.filter_errors():
+        callee = get_proper_type(api.expr_checker.accept(call.callee))
+    if not isinstance(callee, CallableType):
+        return ctx.default_return_type
+    sig = _unbind_dimensions(callee)
+    shapes = env.shapes()
+    if sig is callee or shapes is None or shapes.object_type is None:
+        return ctx.default_return_type
+    scopes = in_scope(api)
+    name = callee.name or "the call"
+    binding = _bind(sig, _known(ctx, _actual_formals(sig, ctx)), scopes, name)
+    if not binding.errors:
+        return ctx.default_return_type
+    for message, where in binding.errors:
+        report(api, message, where)
+    replace_error(api, call, "misc")
+    for where in binding.ranks:
+        replace_error(api, where, "arg-type")
+    return _bound_result(sig.ret_type, scopes, binding, shapes)
 
 
 def carries_symbols(info: TypeInfo) -> bool:
