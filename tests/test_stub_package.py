@@ -17,6 +17,7 @@ import sys
 import sysconfig
 import textwrap
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 STUBS = ROOT / "typeshed_ext" / "package" / "jax-stubs"
 PLUGIN_LINE = "plugins = cdl.mypy_plugin"
+BUILD_OUTPUTS = ("build", "dist", "*.egg-info", ".*", "__pycache__")
 
 BAD = textwrap.dedent(
     """
@@ -145,16 +147,25 @@ def test_mypy_finds_the_installed_layout_without_a_path(tmp_path: Path) -> None:
 def test_a_wheel_in_a_fresh_environment_needs_only_the_plugin_line(
     tmp_path: Path,
 ) -> None:
+    # Built from a copy without build outputs: setuptools reuses ./build, whose
+    # modules since deleted from the tree would otherwise ship in the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*BUILD_OUTPUTS))
     wheels = tmp_path / "wheels"
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-        + ["--no-index", "--quiet", "--wheel-dir", str(wheels), str(ROOT)],
+        + ["--no-index", "--quiet", "--wheel-dir", str(wheels), str(source)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert built.returncode == 0, built.stderr
     (wheel,) = wheels.glob("cdl-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped_modules = {n for n in archive.namelist() if n.startswith("cdl/")}
+    tree = {str(p.relative_to(ROOT)) for p in (ROOT / "cdl").rglob("*.py")}
+    assert {n for n in shipped_modules if n.endswith(".py")} == tree
+    assert {"cdl/py.typed", "cdl/__init__.pyi"} <= shipped_modules
     fresh = tmp_path / "fresh"
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", "--without-pip", str(fresh)], check=True)
