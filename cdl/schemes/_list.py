@@ -22,7 +22,7 @@ True
 
 import abc
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import equinox as eqx
 import jax
@@ -48,6 +48,10 @@ from ._plain import as_cell
 _shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
 _E = TypeVar("_E")
 _A = TypeVar("_A")
+
+Scalar: TypeAlias = bool | int | float
+"""A Python number as a carrier's initial value: it takes the cell's array type
+(``0.0`` starts a float fold), so it fixes no carrier type of its own."""
 _B = TypeVar("_B")
 _S = TypeVar("_S")
 _L = TypeVar("_L")
@@ -229,10 +233,10 @@ but the cell returns the carrier float[4] (dimension 4 is not 5).
 
     def __init__(
         self,
-        nil: _A,
+        nil: _A | Scalar,
         cons: Para[tuple[_E, _A], _A] | Callable[[tuple[_E, _A]], _A],
     ) -> None:
-        self.nil = nil
+        self.nil = cast(_A, nil)
         self.cons = as_cell(cons, "ListAlgebra's cons")
 
     def __check_init__(self) -> None:
@@ -742,10 +746,12 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
     """
 
     step: Para[_S, tuple[_E, _S]]
-    stop: Callable[[_S], Bool[Array, ""]]
+    stop: Callable[[_S], Bool[Array, ""] | bool]
 
     def __init__(
-        self, step: Callable[[_S], tuple[_E, _S]], stop: Callable[[_S], Bool[Array, ""]]
+        self,
+        step: Callable[[_S], tuple[_E, _S]],
+        stop: Callable[[_S], Bool[Array, ""] | bool],
     ) -> None:
         self.step = as_cell(step, "ListCoalgebra's step")
         self.stop = stop
@@ -930,7 +936,7 @@ class Apo(Para[_S, PaddedList], Generic[_E, _S]):
     """The apomorphism of a list; built by `cdl.apo`."""
 
     coalgebra: ListCoalgebra[_E, _S]
-    finish: Callable[[_S], Bool[Array, ""]]
+    finish: Callable[[_S], Bool[Array, ""] | bool]
     tail: Callable[[_S], PaddedList]
     max_size: int = eqx.field(static=True)
 
@@ -978,7 +984,7 @@ class Apo(Para[_S, PaddedList], Generic[_E, _S]):
 
 def apo(
     coalgebra: ListCoalgebra[_E, _S],
-    finish: Callable[[_S], Bool[Array, ""]],
+    finish: Callable[[_S], Bool[Array, ""] | bool],
     tail: Callable[[_S], PaddedList],
     max_size: int,
 ) -> Apo[_E, _S]:
@@ -1019,7 +1025,7 @@ class Futu(Para[_S, PaddedList], Generic[_S]):
     """The futumorphism of a list; built by `cdl.futu`."""
 
     step: Para[_S, Any]
-    stop: Callable[[_S], Bool[Array, ""]]
+    stop: Callable[[_S], Bool[Array, ""] | bool]
     max_size: int = eqx.field(static=True)
 
     def signature(self) -> tuple[Space, Space]:
@@ -1071,7 +1077,7 @@ class Futu(Para[_S, PaddedList], Generic[_S]):
 
 def futu(
     step: Callable[[_S], tuple[Int[Array, ""], _L, _S]],
-    stop: Callable[[_S], Bool[Array, ""]],
+    stop: Callable[[_S], Bool[Array, ""] | bool],
     max_size: int,
 ) -> Futu[_S]:
     """The futumorphism: an unfold whose steps may emit several elements at once.

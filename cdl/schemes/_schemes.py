@@ -45,6 +45,7 @@ from ._list import (
     Mutu,
     PaddedList,
     ParaList,
+    Scalar,
     Suffix,
     Zygo,
     foldl,
@@ -128,7 +129,7 @@ def cata(algebra: ListAlgebra[_E, _A] | Algebra[_A]) -> Cata[_E, _A] | TreeCata[
 
 @overload
 def para(
-    nil: _A,
+    nil: _A | Scalar,
     cons: Para[tuple[_E, tuple[Suffix, _A]], _A]
     | Callable[[tuple[_E, tuple[Suffix, _A]]], _A],
 ) -> ParaList[_A]: ...
@@ -175,7 +176,7 @@ def para(nil: Any, cons: Any = None) -> Any:
 @overload
 def zygo(
     helper: ListAlgebra[_E, _B],
-    nil: _A,
+    nil: _A | Scalar,
     cons: Para[tuple[_E, tuple[_B, _A]], _A] | Callable[[tuple[_E, tuple[_B, _A]]], _A],
 ) -> Zygo[_E, _A, _B]: ...
 
@@ -282,7 +283,7 @@ def mutu(nils: Any, first: Any, second: Any = None) -> Any:
 
 @overload
 def histo(
-    nil: _A,
+    nil: _A | Scalar,
     cons: Para[tuple[_E, tuple[_A, ...]], _A]
     | Callable[[tuple[_E, tuple[_A, ...]]], _A],
     depth: int,
@@ -542,7 +543,7 @@ def hylo(
 @overload
 def apo(
     coalgebra: ListCoalgebra[_E, _S],
-    finish: Callable[[_S], Bool[Array, ""]],
+    finish: Callable[[_S], Bool[Array, ""] | bool],
     tail: Callable[[_S], PaddedList],
     max_size: int,
 ) -> _list.Apo[_E, _S]: ...
@@ -551,7 +552,7 @@ def apo(
 @overload
 def apo(
     coalgebra: Coalgebra[_S],
-    finish: Callable[[_S], Bool[Array, ""]],
+    finish: Callable[[_S], Bool[Array, ""] | bool],
     tail: Callable[[_S], Int[Array, ""]],
     source: Unfolded,
     /,
@@ -563,7 +564,7 @@ def apo(
 
 def apo(
     coalgebra: ListCoalgebra[_E, _S] | Coalgebra[_S],
-    finish: Callable[[_S], Bool[Array, ""]],
+    finish: Callable[[_S], Bool[Array, ""] | bool],
     tail: Callable[[_S], Any],
     max_size: int | Unfolded | None = None,
     *,
@@ -630,8 +631,9 @@ def apo(
 
 @overload
 def futu(
-    step: Para[_S, tuple[Int[Array, ""], _L, _S]],
-    stop: Callable[[_S], Bool[Array, ""]],
+    step: Para[_S, tuple[Int[Array, ""], _L, _S]]
+    | Callable[[_S], tuple[Int[Array, ""], _L, _S]],
+    stop: Callable[[_S], Bool[Array, ""] | bool],
     max_size: int,
 ) -> _list.Futu[_S]: ...
 
@@ -641,8 +643,8 @@ def futu(step: Coalgebra[_S], *, max_depth: int, max_width: Widths) -> TreeFutu[
 
 
 def futu(
-    step: Para[Any, Any],
-    stop: Callable[[_S], Bool[Array, ""]] | None = None,
+    step: Para[Any, Any] | Callable[[Any], Any],
+    stop: Callable[[_S], Bool[Array, ""] | bool] | None = None,
     max_size: int | None = None,
     *,
     max_depth: int | None = None,
@@ -895,7 +897,7 @@ def chrono(unfold: Futu[_S], fold: Histo[_A]) -> Chrono[_S, _A]:
 
 
 def dyna(
-    nil: _A,
+    nil: _A | Scalar,
     cons: Callable[[tuple[_E, tuple[_A, ...]]], _A],
     depth: int,
     coalgebra: ListCoalgebra[_E, _S],
@@ -934,7 +936,7 @@ def dyna(
 def elgot(
     algebra: ListAlgebra[_E, _A],
     coalgebra: ListCoalgebra[_E, _S],
-    exit: Callable[[_S], Bool[Array, ""]],
+    exit: Callable[[_S], Bool[Array, ""] | bool],
     result: Callable[[_S], _A],
     max_size: int,
 ) -> Elgot[_E, _S, _A]:
@@ -966,7 +968,7 @@ def elgot(
 
 
 def coelgot(
-    nil: _A,
+    nil: _A | Scalar,
     cons: Callable[[tuple[_S, tuple[_E, _A]]], _A],
     coalgebra: ListCoalgebra[_E, _S],
     max_size: int,

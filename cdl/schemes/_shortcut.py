@@ -73,7 +73,7 @@ class Elgot(Para[_S, _A], Generic[_E, _S, _A]):
 
     algebra: ListAlgebra[_E, _A]
     coalgebra: ListCoalgebra[_E, _S]
-    exit: Callable[[_S], Bool[Array, ""]]
+    exit: Callable[[_S], Bool[Array, ""] | bool]
     result: Para[_S, _A]
     max_size: int = eqx.field(static=True)
 

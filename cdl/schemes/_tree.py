@@ -170,7 +170,7 @@ class NodeTable(eqx.Module):
         tags: Sequence[int] | np.ndarray,
         children: Sequence[Sequence[int]] | np.ndarray,
         payloads: dict[str, Any],
-        roots: int | Sequence[int],
+        roots: int | Sequence[int] | np.ndarray,
         *,
         max_depth: int | None = None,
         strategy: str = "auto",
@@ -186,7 +186,7 @@ class NodeTable(eqx.Module):
           fewer children than `k`.
         - `payloads`: for each constructor with a payload, an array whose rows are
           the payloads of its nodes, in node order.
-        - `roots`: the root (an int) or roots (a sequence: a forest).
+        - `roots`: the root (an int) or roots (a sequence or array: a forest).
         - `max_depth`: raise `ValueError` for a deeper structure.
         - `strategy`: ``"levels"`` (all nodes of one height at once), ``"nodes"``
           (one node per step, in topological order), or the default ``"auto"``:

@@ -583,7 +583,7 @@ class TreeHylo(Para[_S, _A], Generic[_S, _A]):
 class TreeApo(_TreeUnfold[_S], Generic[_S]):
     """The apomorphism of a `Coalgebra`; built by `cdl.apo`."""
 
-    finish: Callable[[_S], Bool[Array, ""]]
+    finish: Callable[[_S], Bool[Array, ""] | bool]
     tail: Callable[[_S], Int[Array, ""]]
     source: Unfolded
 
