@@ -69,17 +69,18 @@ def _declared_spaces(cls: type) -> tuple[object, object]:
     return A, B
 
 
-def _mentions_jaxtyping(annotation: object) -> bool:
+def mentions_jaxtyping(annotation: object) -> bool:
+    """Whether an annotation names a jaxtyping array anywhere inside it."""
     if isinstance(annotation, type) and issubclass(annotation, jaxtyping.AbstractArray):
         return True
-    return any(_mentions_jaxtyping(a) for a in get_args(annotation))
+    return any(mentions_jaxtyping(a) for a in get_args(annotation))
 
 
 def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a ``__call__`` with cdl's space checks and jaxtyping + beartype."""
     hints = getattr(call, "__annotations__", {})
     inner = call
-    if any(_mentions_jaxtyping(h) for h in hints.values() if not isinstance(h, str)):
+    if any(mentions_jaxtyping(h) for h in hints.values() if not isinstance(h, str)):
         inner = jaxtyping.jaxtyped(typechecker=beartype)(call)
 
     @functools.wraps(call)

@@ -455,3 +455,19 @@ def test_upwards_of_a_list_is_the_fold_of_every_suffix(lists):
 def test_upwards_needs_an_algebra():
     with pytest.raises(TypeError, match="upwards needs a cdl.Algebra .* not float"):
         cdl.upwards(1.0)
+
+
+def test_an_annotated_function_cell_is_checked_as_a_learned_cell_is():
+    def step(p: tuple[Float[Array, "3"], Float[Array, "4"]]) -> Float[Array, "4"]:
+        return jnp.tanh(p[1] + p[0].sum())  # would broadcast a carrier of 5
+
+    xs = jnp.ones((2, 3))
+    assert cdl.cata(cdl.ListAlgebra(jnp.zeros(4), step))(xs).shape == (4,)
+    with pytest.raises(TypeError, match=r"nil lives in f32\[5\].*carrier float\[4\]"):
+        cdl.ListAlgebra(jnp.zeros(5), step)
+    with pytest.raises(
+        cdl.SpaceError, match=r"cata\(step\) expects input float\[n,3\], but"
+    ):
+        cdl.cata(cdl.ListAlgebra(jnp.zeros(4), step))(jnp.ones((2, 6)))
+    # an unannotated function stays open: its carrier is found by tracing
+    assert cdl.cata(cdl.ListAlgebra(jnp.zeros(5), lambda p: p[1] + 1))(xs).shape == (5,)

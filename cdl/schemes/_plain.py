@@ -1,9 +1,11 @@
 """Plain JAX functions as the cells of algebras and coalgebras.
 
 Wherever a scheme takes a cell, a function of arrays will do: it is wrapped as a
-`Function`, a `cdl.Para` without parameters whose spaces are left open and found
-by tracing where a scheme needs them (``jax.eval_shape``). Learned cells stay
-`cdl.Para`s and are taken as they are:
+`Function`, a `cdl.Para` without parameters. A function annotated with jaxtyping
+arrays has the spaces its annotations say, checked as a learned cell's are (its
+carrier against the initial value, its input on every call); an unannotated one
+(a lambda) has open spaces, found by tracing where a scheme needs them
+(``jax.eval_shape``). Learned cells stay `cdl.Para`s and are taken as they are:
 
 >>> import jax, jax.numpy as jnp, cdl
 >>> total = cdl.cata(cdl.ListAlgebra(0.0, lambda p: p[0] + p[1]))
@@ -13,6 +15,8 @@ Array(6., dtype=float32)
 Array([1., 1., 1., 1.], dtype=float32)
 """
 
+import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +24,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._para import Para
-from .._space import Space, SpaceVar
+from .._para import Para, mentions_jaxtyping
+from .._space import ProductSpace, Space, SpaceVar, rename, space_from_annotation
 from . import _messages
 from ._functor import Functor, Layer
 
@@ -31,9 +35,10 @@ _partial: Callable[[Callable[..., Any]], Any] = jax.tree_util.Partial
 class Function(Para[Any, Any]):
     """A plain function as a cell: a `cdl.Para` with no parameters of its own.
 
-    Its domain and codomain are open (any space); the scheme that runs it finds
-    the carrier by tracing. Its outputs are JAX arrays (a Python number becomes a
-    weakly typed scalar, as in `jnp.asarray`).
+    Its domain and codomain are those of the function's jaxtyping annotations
+    (one annotated argument and the return), else open (any space: the scheme
+    that runs it finds the carrier by tracing). Its outputs are JAX arrays (a
+    Python number becomes a weakly typed scalar, as in `jnp.asarray`).
 
     **Arguments:** `fn`, the function (held as a `jax.tree_util.Partial`, or an
     `equinox.Module` as it is, so that its arrays stay parameters); `name`, the
@@ -45,6 +50,11 @@ class Function(Para[Any, Any]):
     >>> cell = cdl.schemes.Function(lambda p: p[0] * p[1], "times")
     >>> cell((jnp.float32(3.0), jnp.float32(2.0))), cell.label
     (Array(6., dtype=float32), 'times')
+    >>> from jaxtyping import Array, Float
+    >>> def double(x: Float[Array, "n"]) -> Float[Array, "n"]:
+    ...     return 2 * x
+    >>> cdl.schemes.Function(double, "double").signature()
+    (float[n], float[n])
     """
 
     fn: Any
@@ -60,12 +70,38 @@ class Function(Para[Any, Any]):
         return self.name
 
     def signature(self) -> tuple[Space, Space]:
-        """Any space to any space (found by tracing where it matters)."""
-        return SpaceVar("X"), SpaceVar("Y")
+        """The annotated spaces, else any space to any space."""
+        return annotated_spaces(self.fn) or (SpaceVar("X"), SpaceVar("Y"))
 
     def __call__(self, x: Any) -> Any:
         """The function on `x`, its leaves made arrays."""
         return jax.tree.map(jnp.asarray, self.fn(x))
+
+
+def annotated_spaces(fn: Any) -> tuple[Space, Space] | None:
+    """The spaces of a function of one argument whose annotations name arrays.
+
+    None for anything else: a lambda, a module, hints that cannot be resolved, or
+    annotations with no jaxtyping array in them.
+    """
+    func = getattr(fn, "func", fn) if isinstance(fn, jax.tree_util.Partial) else fn
+    if not inspect.isfunction(func):
+        return None
+    try:
+        hints = typing.get_type_hints(func)
+        params = list(inspect.signature(func).parameters.values())
+    except Exception:  # a forward reference or a builtin: stay open
+        return None
+    if len(params) != 1 or params[0].name not in hints or "return" not in hints:
+        return None
+    dom, cod = hints[params[0].name], hints["return"]
+    if not (mentions_jaxtyping(dom) or mentions_jaxtyping(cod)):
+        return None
+    both = rename(
+        ProductSpace((space_from_annotation(dom, {}), space_from_annotation(cod, {})))
+    )
+    assert isinstance(both, ProductSpace)
+    return both.factors[0], both.factors[1]
 
 
 def as_cell(cell: object, what: str) -> Para[Any, Any]:
@@ -132,8 +168,8 @@ class Case(Para[Any, Any]):
         return f"{getattr(name, '__name__', type(name).__name__)}.{self.constructor}"
 
     def signature(self) -> tuple[Space, Space]:
-        """Any space to any space (found by tracing where it matters)."""
-        return SpaceVar("X"), SpaceVar("Y")
+        """The annotated spaces, else any space to any space."""
+        return annotated_spaces(self.fn) or (SpaceVar("X"), SpaceVar("Y"))
 
     def __call__(self, x: Any) -> Any:
         """The function on this constructor's layer; no branch matched is an error."""
