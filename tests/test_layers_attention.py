@@ -97,6 +97,13 @@ def test_attention_spaces_and_argument_checks() -> None:
         cdl.SelfAttention(6, 2, rotary=True, key=KEY)
 
 
+def test_an_empty_sequence_attends_to_an_empty_sequence() -> None:
+    self_attention = cdl.SelfAttention(8, 2, causal=True, key=KEY)
+    assert self_attention(jnp.ones((0, 8))).shape == (0, 8)
+    cross = cdl.CrossAttention(8, 4, 2, key=KEY)
+    assert cross((jnp.ones((0, 8)), jnp.ones((3, 4)))).shape == (0, 8)
+
+
 def test_rotary_and_sinusoidal_encodings() -> None:
     x = jax.random.normal(KEY, (6, 8))
     assert jnp.allclose(

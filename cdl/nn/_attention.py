@@ -82,7 +82,7 @@ def dot_product_attention(
 def _project(linear: Linear, x: Array, heads: int) -> Array:
     y = x @ linear.weight.T
     y = y if linear.bias is None else y + linear.bias[None, :]
-    return y.reshape(x.shape[0], heads, -1)
+    return y.reshape(x.shape[0], heads, y.shape[-1] // heads)
 
 
 def _rotate_heads(x: Array, theta: float) -> Array:
