@@ -6,7 +6,7 @@ mypy's own answer where it models nothing.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, TypeAlias
 
 from mypy.checker import TypeChecker
 from mypy.expandtype import expand_type
@@ -524,23 +524,24 @@ def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
 
 
 def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
-    """``jax.vmap(f)``: `f` with a leading batch axis on its arrays.
+    """``jax.vmap(f)``: `f` with a batch axis on its arrays.
 
-    With other ``in_axes``/``out_axes`` than 0 the result takes anything and
-    returns arrays of any shape; a morphism the plugin does not model keeps
-    mypy's own type.
+    A function's (or an ``eqx.Module``'s) arguments gain the batch axis where
+    ``in_axes`` puts it (an int, ``None`` or a tuple of them, for each argument),
+    its result where ``out_axes`` does; a morphism's only at 0. Axes that are not
+    constants give a callable that takes anything and returns arrays of any shape;
+    a morphism the plugin does not model keeps mypy's own type.
     """
     if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
-    batched = True
-    axes: list[int | None] | None = None
+    in_axes: _Axes = 0
+    out_axis: int | None | str = 0
     for formal, exprs in zip(ctx.callee_arg_names[1:], ctx.args[1:], strict=False):
-        if not exprs or formal not in ("in_axes", "out_axes"):
-            continue
-        if formal == "in_axes" and isinstance(exprs[0], TupleExpr | ListExpr):
-            axes = [_axis(e) for e in exprs[0].items]
-        elif fold(exprs[0]) != 0:
-            batched = False
+        if exprs and formal == "in_axes":
+            in_axes = _in_axes(exprs[0])
+        elif exprs and formal == "out_axes":
+            out_axis = _axis(exprs[0])
+    batched = in_axes in (0, [0]) and out_axis == 0
     fun = get_proper_type(ctx.arg_types[0][0])
     para = env.info(PARA)
     fallback = env.info("builtins.function")
@@ -553,16 +554,17 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
         call = get_proper_type(find_member("__call__", fun, fun))
         if isinstance(call, CallableType) and not call.implicit:
             fun = call
-    if axes is not None and isinstance(fun, CallableType) and batched:
-        if len(axes) != len(fun.arg_types):
-            return ctx.default_return_type
-        return fun.copy_modified(
-            arg_types=[
-                t if a == -1 else batched_type(env, t) if a == 0 else _any()
-                for t, a in zip(fun.arg_types, axes, strict=True)
-            ],
-            ret_type=batched_type(env, fun.ret_type),
-        )
+    if isinstance(fun, CallableType) and isinstance(out_axis, int):
+        axes = in_axes if isinstance(in_axes, list) else [in_axes] * len(fun.arg_types)
+        if len(axes) == len(fun.arg_types) and "?" not in axes:
+            return fun.copy_modified(
+                arg_types=[
+                    t if a is None else batched_type(env, t, a)
+                    for t, a in zip(fun.arg_types, axes, strict=True)
+                    if not isinstance(a, str)
+                ],
+                ret_type=batched_type(env, fun.ret_type, out_axis),
+            )
     if isinstance(fun, Instance) and para is not None and fallback is not None:
         sig = signature(env, fun, para)
         if sig is None:
@@ -591,23 +593,30 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
             Instance(fallback, []),
         )
     if isinstance(fun, CallableType):
-        if not batched:
-            return fun.copy_modified(
-                arg_types=[AnyType(TypeOfAny.special_form) for _ in fun.arg_types],
-                ret_type=erased_type(env, fun.ret_type),
-            )
         return fun.copy_modified(
-            arg_types=[batched_type(env, t) for t in fun.arg_types],
-            ret_type=batched_type(env, fun.ret_type),
+            arg_types=[AnyType(TypeOfAny.special_form) for _ in fun.arg_types],
+            ret_type=erased_type(env, fun.ret_type),
         )
     return ctx.default_return_type
 
 
-def _axis(expr: Expression) -> int | None:
-    """One entry of ``in_axes``: ``None`` (not mapped) is -1, 0 is 0, else None."""
+# ``in_axes``: one axis for every argument, or one each (an int, None: not mapped,
+# "?": not a constant).
+_Axes: TypeAlias = int | None | str | list[int | None | str]
+
+
+def _in_axes(expr: Expression) -> _Axes:
+    if isinstance(expr, TupleExpr | ListExpr):
+        return [_axis(e) for e in expr.items]
+    return _axis(expr)
+
+
+def _axis(expr: Expression) -> int | None | str:
+    """One entry of ``in_axes``/``out_axes``: an int, None (not mapped), "?"."""
     if isinstance(expr, NameExpr) and expr.fullname == "builtins.None":
-        return -1
-    return 0 if fold(expr) == 0 else None
+        return None
+    value = fold(expr)
+    return "?" if value is None else value
 
 
 def _any() -> Type:
@@ -624,14 +633,22 @@ def erased_type(env: Env, typ: Type) -> Type:
     return typ
 
 
-def batched_type(env: Env, typ: Type) -> Type:
+def batched_type(env: Env, typ: Type, axis: int = 0) -> Type:
+    """`typ` with a batch axis of unknown size at `axis` of each array."""
     t = get_proper_type(typ)
     if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
         space = space_of(t)
         assert isinstance(space, Arr)
-        return env.shape_type(_batched(space))
+        if axis == 0:
+            return env.shape_type(_batched(space))
+        rank = len(space.dims) + 1
+        if star(space.dims) or not -rank <= axis < rank:
+            return env.shape_type(Arr((Star(None),)))
+        dims = list(space.dims)
+        dims.insert(axis % rank, None)
+        return env.shape_type(Arr(tuple(dims)))
     if isinstance(t, TupleType):
-        return t.copy_modified(items=[batched_type(env, i) for i in t.items])
+        return t.copy_modified(items=[batched_type(env, i, axis) for i in t.items])
     return typ
 
 

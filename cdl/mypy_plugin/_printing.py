@@ -48,10 +48,10 @@ _ERRORS: list[Errors] = []
 
 def _rewrite(file: str, info: ErrorInfo) -> bool:
     info.message = unshaped(info.message)
-    if "Array[" not in info.message and "f32[" not in info.message:
-        return False
     if replaced(file, info):
         return True
+    if "Array[" not in info.message and "f32[" not in info.message:
+        return False
     try:
         checker = _checker(file)
         return checker is not None and unknown(checker, info)
