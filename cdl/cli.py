@@ -206,7 +206,14 @@ def _called(spec: str, function: Any) -> Any:
     try:
         signature.bind()
     except TypeError:
-        raise _CliError(_needs_arguments(spec, str(signature))) from None
+        bare = signature.replace(
+            parameters=[
+                p.replace(annotation=inspect.Parameter.empty)
+                for p in signature.parameters.values()
+            ],
+            return_annotation=inspect.Signature.empty,
+        )
+        raise _CliError(_needs_arguments(spec, str(bare))) from None
     return function()
 
 

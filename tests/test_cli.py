@@ -119,7 +119,10 @@ def test_draw_from_a_file_and_from_a_module(
     assert code == 2 and "defines no 'nothing'" in err
     code, _, err = run(["draw", "cdl.architectures:gpt", "x.svg"], capsys)
     assert code == 2 and err.count("\n") == 1
-    assert "cdl.architectures:gpt takes arguments (vocab: int, dim: int" in err
+    assert (
+        "gpt takes arguments (vocab, dim, depth, heads, max_length, *, tied=True, key)"
+        in err
+    )
     assert "a function of no arguments" in err
 
 
