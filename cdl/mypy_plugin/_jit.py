@@ -7,7 +7,8 @@ that a call is checked as a call of `f` and ``.lower(...)``, ``.trace(...)`` and
 ``.eval_shape(...)`` are still jax's. ``static_argnums``, ``static_argnames`` and
 ``donate_argnums`` change how a call is compiled, not what it accepts: the signature
 is the same. ``jax.jit(static_argnums=1)`` and ``functools.partial(jax.jit, ...)``
-are decorators that do the same to the function they are given.
+are decorators that do the same to the function they are given. ``jax.checkpoint``
+(``jax.remat``) keeps the signature too.
 """
 
 from typing import Final
@@ -79,6 +80,24 @@ def keep_signature(function: Type, wrapped: Instance) -> Type | None:
     if isinstance(t, Overloaded) and not t.is_type_obj():
         return Overloaded([i.copy_modified(fallback=wrapped) for i in t.items])
     return None
+
+
+def checkpoint(ctx: FunctionContext) -> Type:
+    """``jax.checkpoint(f)``, ``@jax.remat``: `f`'s own signature.
+
+    jax types the result as a bare ``Callable``, so its calls would return
+    ``Any``; rematerialising changes how the gradient is computed, not what `f`
+    accepts. As for `jax.jit`, only a function definition or a callable value
+    whose annotations have shapes keeps its signature.
+    """
+    function = _positional(ctx)
+    t = get_proper_type(function) if function is not None else None
+    if isinstance(t, CallableType) and not t.is_type_obj() and not t.implicit:
+        if t.definition is not None or _shaped(t):
+            return t
+    if isinstance(t, Overloaded) and not t.is_type_obj():
+        return t
+    return ctx.default_return_type
 
 
 def _shaped(sig: CallableType) -> bool:

@@ -135,6 +135,9 @@ VMAPS: Final = frozenset({"jax._src.api.vmap", "equinox._vmap_pmap.filter_vmap"}
 SCAN: Final = "jax._src.lax.control_flow.loops.scan"
 # ``jax.jit`` and what it returns; ``functools.partial(jax.jit, ...)`` is claimed too.
 JIT: Final = "jax._src.api.jit"
+CHECKPOINT: Final = frozenset(
+    {"jax._src.ad_checkpoint.checkpoint", "jax._src.ad_checkpoint.remat"}
+)
 JIT_WRAPPED: Final = "jax._src.pjit.JitWrapped"
 PARTIAL: Final = "functools.partial"
 # Generic functions whose result stacks what a callback returns: these type variables

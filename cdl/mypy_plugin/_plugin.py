@@ -52,6 +52,7 @@ from ._names import (
     ARRAY,
     BINARY_FUNCTIONS,
     BINARY_UFUNC_CALL,
+    CHECKPOINT,
     ELEMENTWISE_METHODS,
     ERASED_TYPE_VARIABLES,
     JIT,
@@ -228,6 +229,8 @@ class CdlPlugin(Plugin):
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, fullname)
         if fullname == JIT:
             return lambda ctx: _calls.forget_foreign(ctx.api, _jit.jit(env, ctx))
+        if fullname in CHECKPOINT:
+            return lambda ctx: _calls.forget_foreign(ctx.api, _jit.checkpoint(ctx))
         if fullname == PARTIAL:
             return lambda ctx: _jit.partial(env, ctx)
         if fullname == env.names[LIFT]:
