@@ -561,6 +561,10 @@ def test_bad_games_name_the_problem() -> None:
     other = Player("x", cdl.Bias(2), cdl.SGD(0.1))
     with pytest.raises(ValueError, match="'x' is used by two different players"):
         Game(x @ other, {"x": lambda o, _: o[0]})
+    faster = Player("x", Move(0.0), cdl.SGD(0.5))
+    with pytest.raises(ValueError, match=r"differ at \.optimiser\.learning_rate"):
+        Game(x @ faster, {"x": lambda o, _: o[0]})
+    assert Game(x @ x, {"x": lambda o, _: o[0]}).names == ("x",)
     with pytest.raises(TypeError, match="optimiser must be a cdl optimiser lens"):
         Player("p", cdl.Bias(1), 0.1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="the model must be a cdl.Para morphism"):

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para, apply
@@ -66,18 +67,28 @@ def players_of(arena: Para[Any, Any]) -> tuple[Player[Any, Any], ...]:
         if not isinstance(node, Player):
             continue
         first = found.setdefault(node.name, node)
-        if not _same_structure(first, node):
+        where = _difference(first, node)
+        if where is not None:
             raise ValueError(
                 _messages.clashing_player(
-                    node.name, first.model.label, node.model.label
+                    node.name, first.model.label, node.model.label, where
                 )
             )
     return tuple(found.values())
 
 
-def _same_structure(a: object, b: object) -> bool:
+def _difference(a: object, b: object) -> str | None:
+    """Where two occurrences of a player differ (structure or a concrete value)."""
     left: Any = jax.tree.structure(a)
-    return bool(left == jax.tree.structure(b))
+    if left != jax.tree.structure(b):
+        return "in structure"
+    paths = jax.tree_util.tree_flatten_with_path(a)[0]
+    for (path, x), y in zip(paths, jax.tree.leaves(b), strict=True):
+        if x is y or isinstance(x, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+            continue
+        if not np.array_equal(np.asarray(x), np.asarray(y)):
+            return f"at {jax.tree_util.keystr(path)}"
+    return None
 
 
 def _unit_input(space: Space) -> Any:

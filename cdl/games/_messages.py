@@ -25,12 +25,13 @@ def unknown_losses(names: list[str], players: list[str]) -> str:
     )
 
 
-def clashing_player(name: str, first: str, second: str) -> str:
+def clashing_player(name: str, first: str, second: str, where: str) -> str:
     """Text of the error raised when one name is used for two different players."""
     return (
         f"Game: the name {name!r} is used by two different players, {first} and "
-        f"{second}: each occurrence of a player must be the same model and optimiser "
-        f"(it shares its parameters); give different players different names."
+        f"{second} (they differ {where}): each occurrence of a player must be the "
+        f"same model and optimiser (it shares its parameters); give different "
+        f"players different names."
     )
 
 
