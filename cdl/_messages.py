@@ -53,6 +53,21 @@ def reparam_leaf(name: str, path: str, expected: str, given: str) -> str:
     )
 
 
+def bad_picker(operation: str, name: str, error: BaseException, nested: bool) -> str:
+    """Text of the error raised when `tie`'s or `freeze`'s picker finds nothing."""
+    hint = (
+        "; a tied or frozen morphism holds its parameters at .params "
+        "(lambda m: m.params…)"
+        if nested
+        else ""
+    )
+    return (
+        f"{operation}({name}): a function picking parameters failed on "
+        f"cdl.parameters of it ({type(error).__name__}: {error}): it reads a tree "
+        f"shaped like the morphism{hint}."
+    )
+
+
 def annotation_mismatch(name: str, report: str) -> str:
     """Text of a `SpaceError` raised when jaxtyping rejects a call of `name`."""
     lines = [line.strip() for line in report.splitlines()]

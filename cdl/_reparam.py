@@ -215,7 +215,14 @@ def tie(
     True
     """
     r = _Tie(source, targets, via)
-    return Reparam(f, r, r.holes(_pruned(parameters(f))))
+    params = _pruned(parameters(f))
+    try:
+        source(params)
+        holed = r.holes(params)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        nested = isinstance(f, Reparam)
+        raise TypeError(_messages.bad_picker("tie", f.label, error, nested)) from None
+    return Reparam(f, r, holed)
 
 
 class Repeat(Para[A, A]):
@@ -347,14 +354,27 @@ def is_frozen(node: object) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class _Freeze:
-    """``r`` of `freeze`: each `Frozen` parameter's value, its gradient stopped."""
+    """``r`` of `freeze`: the value of each `Frozen` it made, its gradient stopped.
+
+    `paths` are where this freeze put them; parameters a `freeze` inside the
+    base froze stay `Frozen`, as the base's parameters hold them.
+    """
+
+    paths: frozenset[tuple[Any, ...]]
 
     def __call__(self, params: Any) -> Any:
-        return jax.tree.map(
-            lambda node: jax.lax.stop_gradient(node.value) if is_frozen(node) else node,
+        return jax.tree_util.tree_map_with_path(
+            lambda path, node: (
+                jax.lax.stop_gradient(node.value) if path in self.paths else node
+            ),
             params,
             is_leaf=is_frozen,
         )
+
+
+def _frozen_paths(tree: Any) -> frozenset[tuple[Any, ...]]:
+    leaves = jax.tree_util.tree_leaves_with_path(tree, is_leaf=is_frozen)
+    return frozenset(path for path, node in leaves if is_frozen(node))
 
 
 def freeze(
@@ -379,11 +399,36 @@ def freeze(
     (Array([[0., 0.]], dtype=float32), Array([1.], dtype=float32))
     >>> split_parameters(f)[0].params.weight is None
     True
+
+    A frozen or tied morphism keeps its parameters at ``.params``:
+
+    >>> cdl.freeze(f, lambda m: m.bias)
+    Traceback (most recent call last):
+    ...
+    TypeError: freeze(Linear(2→1)): a function picking parameters failed on \
+cdl.parameters of it (AttributeError: 'Reparam' object has no attribute 'bias'): it \
+reads a tree shaped like the morphism; a tied or frozen morphism holds its \
+parameters at .params (lambda m: m.params…).
+    >>> g = cdl.freeze(f, lambda m: m.params.bias)
+    >>> cdl.is_frozen(g.params.params.bias), cdl.is_frozen(g.params.params.weight)
+    (True, True)
     """
-    frozen = eqx.tree_at(
-        where,
-        _pruned(parameters(f)),
-        replace_fn=lambda part: jax.tree.map(Frozen, part),
-        is_leaf=lambda node: node is None,
-    )
-    return Reparam(f, _Freeze(), frozen)
+    params = _pruned(parameters(f))
+    try:
+        frozen = eqx.tree_at(
+            where,
+            params,
+            replace_fn=lambda part: jax.tree.map(
+                lambda node: node if is_frozen(node) else Frozen(node),
+                part,
+                is_leaf=is_frozen,
+            ),
+            is_leaf=lambda node: node is None,
+        )
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        nested = isinstance(f, Reparam)
+        raise TypeError(
+            _messages.bad_picker("freeze", f.label, error, nested)
+        ) from None
+    made = _frozen_paths(frozen) - _frozen_paths(params)
+    return Reparam(f, _Freeze(made), frozen)

@@ -161,3 +161,22 @@ def test_frozen_leaves_are_public_names() -> None:
     assert [is_frozen(leaf) for leaf in leaves] == [True, False]
     assert isinstance(leaves[0], Frozen) and leaves[0].value.shape == (3, 6)
     assert isinstance(model.params.factors[0].weight, cdl.Frozen)
+
+
+def test_a_frozen_model_can_be_frozen_further() -> None:
+    once = cdl.freeze(autoencoder(), lambda m: m.factors[0].weight)
+    twice = cdl.freeze(once, lambda m: m.params.factors[2].weight)
+    x = jnp.ones(6)
+    assert bool(jnp.allclose(twice(x), autoencoder()(x)))
+    g = jax.grad(lambda m: (m(x) ** 2).sum())(twice)
+    assert all(jnp.all(leaf == 0) for leaf in jax.tree.leaves(g))
+    assert cdl.is_frozen(twice.params.params.factors[0].weight)
+    assert cdl.is_frozen(twice.params.params.factors[2].weight)
+
+
+def test_a_picker_that_misses_names_where_the_parameters_are() -> None:
+    once = cdl.freeze(autoencoder(), lambda m: m.factors[0].weight)
+    with pytest.raises(TypeError, match=r"freeze\(.*'Reparam' .* at \.params"):
+        cdl.freeze(once, lambda m: m.factors[2].weight)
+    with pytest.raises(TypeError, match=r"tie\(.*IndexError.*shaped like the morph"):
+        cdl.tie(autoencoder(), lambda m: m.factors[5].weight, lambda m: m.factors[0])
