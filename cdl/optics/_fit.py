@@ -647,7 +647,9 @@ def fit(
 
     **Arguments:**
 
-    - `learner`; `start`, the initial model (or a `TrainState` to continue from).
+    - `learner`; `start`, the initial model (or a `TrainState` to continue from:
+      its epochs count from 1 again, and their shuffles and dropout keys derive
+      from `key` and that count, so pass a new key to draw new ones).
     - `xs`, `ys`: inputs and labels, with the examples along the leading axis
       (arrays, tuples or dicts of arrays, `cdl.PaddedList` batches), or a list of
       `cdl.Graph` and their labels; or a dataset (`Arrays`, `Graphs`, `Trees`)
