@@ -197,6 +197,20 @@ def test_from_networkx_reads_features_and_both_directions() -> None:
         assert w == s + r
     directed = Graph.from_networkx(nx.DiGraph([(0, 1)]))
     assert directed.num_edges == 1
+    with pytest.raises(
+        GraphError, match=r"node 0 has no attribute 'y' \(it has \['x'\]\)"
+    ):
+        Graph.from_networkx(nxg, node_features="y")
+    with pytest.raises(GraphError, match=r"edge \(0, 1\) has no attribute 'weight'"):
+        Graph.from_networkx(nxg, edge_features="weight")
+    with pytest.raises(
+        GraphError, match=r"shape \(e, 2\), but was given shape \(1, 3\)"
+    ):
+        Graph.from_edge_list([(0, 1, 2)], 3)
+    with pytest.raises(cdl.SpaceError, match="8 edges and the messages have shape"):
+        cdl.graphs.aggregate(g, jnp.ones((7, 2)), cdl.graphs.Sum())
+    with pytest.raises(TypeError, match="plus must be a commutative monoid"):
+        cdl.graphs.Semiring(jnp.maximum, jnp.minimum, jnp.inf)  # type: ignore[arg-type]
 
 
 def test_padding_keeps_real_outputs_and_masks_the_rest() -> None:

@@ -26,7 +26,7 @@ cdl.graphs._graph.GraphError: Graph edge 0 receives at node 3, but the graph has
 3 nodes (indices 0..2).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import equinox as eqx
@@ -55,6 +55,13 @@ def _concrete(x: object) -> np.ndarray[Any, Any] | None:
     if isinstance(x, jax.core.Tracer):
         return None
     return np.asarray(x)
+
+
+def _attribute(attributes: Mapping[str, Any], name: str, where: str) -> Any:
+    """The attribute `name` of a networkx node or edge, or a `GraphError`."""
+    if name not in attributes:
+        raise GraphError(_messages.missing_attribute(where, name, sorted(attributes)))
+    return attributes[name]
 
 
 def _as_features(x: ArrayLike | None) -> Float[Array, " rows d"] | None:
@@ -248,7 +255,9 @@ class Graph(eqx.Module):
         """
         array_like = isinstance(pairs, np.ndarray | jax.Array)
         a = np.asarray(pairs if array_like else list(pairs))
-        a = a.reshape(-1, 2).astype(np.int64) if a.size else np.zeros((0, 2), int)
+        if a.size and (a.ndim != 2 or a.shape[1] != 2):
+            raise GraphError(_messages.not_pairs(a.shape))
+        a = a.astype(np.int64) if a.size else np.zeros((0, 2), int)
         s, r = a[:, 0], a[:, 1]
         feats = _as_features(edges)
         if undirected:
@@ -290,14 +299,17 @@ class Graph(eqx.Module):
         nodes = None
         if node_features is not None:
             nodes = np.asarray(
-                [graph.nodes[v][node_features] for v in graph.nodes], dtype=np.float32
-            )
+                [_attribute(graph.nodes[v], node_features, f"node {v!r}")
+                 for v in graph.nodes],
+                dtype=np.float32,
+            )  # fmt: skip
         edges = None
         if edge_features is not None:
             edges = np.asarray(
-                [graph.edges[u, v][edge_features] for u, v in graph.edges],
+                [_attribute(graph.edges[u, v], edge_features, f"edge {(u, v)!r}")
+                 for u, v in graph.edges],
                 dtype=np.float32,
-            ).reshape(len(pairs), -1)
+            ).reshape(len(pairs), -1)  # fmt: skip
         return cls.from_edge_list(
             pairs,
             len(index),

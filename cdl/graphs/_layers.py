@@ -93,6 +93,9 @@ def aggregate(
     >>> cdl.graphs.aggregate(g, m, cdl.graphs.Min(), empty=0.0)
     Array([0., 2., 0.], dtype=float32)
     """
+    shape = tuple(jnp.shape(messages))
+    if not shape or shape[0] != graph.num_edges:
+        raise SpaceError(_messages.message_rows(shape, graph.num_edges))
     folded = monoid.segment(messages, graph.receivers, graph.num_nodes)
     if empty is None or monoid.finite_identity:
         return folded

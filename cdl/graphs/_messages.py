@@ -153,3 +153,35 @@ def no_weights(layer: str) -> str:
         f"{layer} needs edge weights: build the graph with edge features "
         f"(one column per weight)."
     )
+
+
+def not_pairs(shape: tuple[int, ...]) -> str:
+    """`Graph.from_edge_list` was given something other than pairs."""
+    return (
+        f"Graph.from_edge_list needs (sender, receiver) pairs, an array of shape "
+        f"(e, 2), but was given shape {shape}."
+    )
+
+
+def missing_attribute(where: str, name: str, present: list[str]) -> str:
+    """A networkx node or edge lacks the attribute read as features."""
+    return (
+        f"Graph.from_networkx: {where} has no attribute {name!r} (it has "
+        f"{present or 'none'})."
+    )
+
+
+def message_rows(shape: tuple[int, ...], num_edges: int) -> str:
+    """`aggregate` was given messages without one row per edge."""
+    return (
+        f"aggregate needs one message per edge, but the graph has {num_edges} edges "
+        f"and the messages have shape {shape}."
+    )
+
+
+def not_a_monoid(value: object) -> str:
+    """A semiring's sum is not one of the graphs package's monoids."""
+    return (
+        f"Semiring: plus must be a commutative monoid of cdl.graphs (Sum(), Min(), "
+        f"Max(), Monoid(op, unit), ...), but was given {value!r}."
+    )

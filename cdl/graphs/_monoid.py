@@ -38,6 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Int, Shaped
 
+from . import _messages
+
 
 def _column(flags: Shaped[Array, " e"], like: Array) -> Shaped[Array, " ..."]:
     """`flags` shaped to broadcast against rows of `like` (rank promotion is off)."""
@@ -385,6 +387,10 @@ class Semiring(eqx.Module):
     times: Callable[[Array, Array], Array] = eqx.field(static=True)
     one: float = eqx.field(static=True)
     name: str = eqx.field(static=True, default="semiring")
+
+    def __check_init__(self) -> None:
+        if not isinstance(self.plus, AbstractMonoid):
+            raise TypeError(_messages.not_a_monoid(self.plus))
 
     def zero(self, dtype: ArrayLike | jnp.dtype | type) -> Shaped[Array, ""]:
         """The identity of ⊕, absorbing for ⊗.
