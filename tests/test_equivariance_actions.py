@@ -77,6 +77,10 @@ def test_inverse_only_in_groups() -> None:
 def test_bad_generators_and_slots_are_rejected() -> None:
     with pytest.raises(ValueError, match="generator 0 of M must be 3 indices"):
         cdl.Monoid(3, ((0, 1, 5),))
+    for size in (0, -2, 2.5):
+        with pytest.raises(ValueError, match=f"whole number of points, .* {size}"):
+            cdl.Monoid.symmetric(size)  # type: ignore[arg-type]
+    assert cdl.Monoid(np.int64(3), ((1, 2, 0),)).order == 3  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="the monoid acts on 4"):
         cdl.IndexAction(cdl.Monoid.cyclic(4), (3, 2), ((0,),))
     with pytest.raises(ValueError, match="must be consecutive"):

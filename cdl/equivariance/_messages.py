@@ -1,6 +1,13 @@
 """Every user-facing error text of `cdl.equivariance`, in one place."""
 
 
+def bad_size(name: str, size: object) -> str:
+    """Text of the error for a monoid on no points, or on a number that is no size."""
+    return (
+        f"{name} must act on a positive whole number of points, but was given {size!r}."
+    )
+
+
 def not_a_transformation(name: str, index: int, size: int, value: object) -> str:
     """Text of the error for a generator that is not a map of ``{0, …, size−1}``."""
     return (

@@ -53,6 +53,9 @@ class Monoid:
     name: str = "M"
 
     def __post_init__(self) -> None:
+        size = self.size
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(_messages.bad_size(self.name, size))
         for index, g in enumerate(self.generators):
             if len(g) != self.size or any(not -1 <= i < self.size for i in g):
                 raise ValueError(
