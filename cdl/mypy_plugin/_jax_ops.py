@@ -41,6 +41,7 @@ from mypy.types import (
 )
 
 from . import _messages
+from ._calls import in_scope
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA
 from ._shapes import (
@@ -48,6 +49,7 @@ from ._shapes import (
     Dim,
     Mismatch,
     Star,
+    Sym,
     broadcast,
     concatenate,
     einsum,
@@ -653,9 +655,15 @@ def batched_type(env: Env, typ: Type, axis: int = 0) -> Type:
 
 
 def fn_scan(env: Env, ctx: FunctionContext) -> Type:
-    """``lax.scan``: the body's outputs, stacked along a new leading axis."""
+    """``lax.scan``: the body's outputs, stacked along a new leading axis.
+
+    An array `xs` is checked against the body's second argument, one element (its
+    leading axis dropped) at a time.
+    """
     ret = get_proper_type(ctx.default_return_type)
     body = get_proper_type(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
+    if isinstance(body, CallableType):
+        _check_elements(env, ctx, body)
     if not isinstance(ret, TupleType) or len(ret.items) != 2:
         return ctx.default_return_type
     if not isinstance(body, CallableType):
@@ -667,6 +675,45 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
     if not isinstance(stacked, Instance) or stacked.type.fullname != ARRAY_CLASS:
         return ctx.default_return_type
     return ret.copy_modified(items=[ret.items[0], batched_type(env, stacked)])
+
+
+def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
+    """A ``[shape]`` error where an element of ``xs`` is not the body's input."""
+    given = {
+        formal: (types[0], exprs[0])
+        for formal, types, exprs in zip(
+            ctx.callee_arg_names, ctx.arg_types, ctx.args, strict=False
+        )
+        if formal and len(types) == 1 and len(exprs) == 1
+    }
+    if "xs" not in given or len(body.arg_types) < 2:
+        return
+    stacked, expr = array_dims(given["xs"][0]), given["xs"][1]
+    wanted = array_dims(body.arg_types[1])
+    if not stacked or wanted is None or star(stacked) or star(wanted):
+        return
+    element = stacked[1:]
+    scopes = in_scope(ctx.api)
+    if len(element) == len(wanted) and all(
+        not (_known(e, scopes) and _known(w, scopes)) or e == w
+        for e, w in zip(element, wanted, strict=True)
+    ):
+        return
+    why = (
+        f"each element of xs is {render(Arr(element))}, "
+        f"but the step takes {render(Arr(wanted))}"
+    )
+    env.fail(ctx.api, expr, "scan", why)
+
+
+def _known(d: Dim, scopes: set[str]) -> bool:
+    """A size or a named dimension of a scope being checked: equal to itself only.
+
+    A step's own names (not its enclosing function's) are bound by each call.
+    """
+    return (isinstance(d, int) and not isinstance(d, bool)) or (
+        isinstance(d, Sym) and d.scope in scopes
+    )
 
 
 def _batched(space: Arr) -> Arr:
