@@ -15,10 +15,12 @@ from cdl.architectures import (
     generate,
     gpt,
     layers_of,
+    residual_with_state,
     resnet,
     transformer_block,
     unet,
     vit,
+    with_state,
 )
 from cdl.architectures._twins import gpt_twin, resnet_twin, unet_twin, vit_twin
 
@@ -172,6 +174,17 @@ def test_an_image_of_a_size_an_architecture_cannot_take_is_named() -> None:
         model.output_space(cdl.space_of(jnp.ones((1, 12, 12))))
     with pytest.raises(cdl.SpaceError, match=cut):
         eqx.filter_eval_shape(model, jnp.ones((1, 12, 12)))
+
+
+def test_builders_name_what_is_not_a_morphism_or_a_class() -> None:
+    with pytest.raises(
+        TypeError, match="with_state: f must be a cdl.Para morphism, but was given"
+    ):
+        with_state(jax.nn.relu)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="residual_with_state: shortcut must be"):
+        residual_with_state(with_state(cdl.Relu()), jnp.tanh)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="kind must be a class .* 'Linear'"):
+        layers_of(cdl.Relu(), "Linear")  # type: ignore[arg-type]
 
 
 def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> None:

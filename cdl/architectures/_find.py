@@ -4,6 +4,8 @@ from typing import Any, TypeVar
 
 import jax
 
+from . import _messages
+
 _T = TypeVar("_T")
 
 
@@ -23,5 +25,7 @@ def layers_of(model: Any, kind: type[_T]) -> list[_T]:
     >>> [layer.label for layer in layers_of(mlp, cdl.Linear)]
     ['Linear(2→3)', 'Linear(3→1)']
     """
+    if not isinstance(kind, type):
+        raise TypeError(_messages.not_a_class(kind))
     nodes = jax.tree.leaves(model, is_leaf=lambda node: isinstance(node, kind))
     return [node for node in nodes if isinstance(node, kind)]

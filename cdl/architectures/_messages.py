@@ -41,3 +41,15 @@ def bad_stages(stages: object, widths: object) -> str:
 def bad_stem(stem: object) -> str:
     """Text of the error for an unknown ResNet stem."""
     return f"resnet: stem must be 'small' or 'imagenet', but was given {stem!r}."
+
+
+def not_a_morphism(where: str, value: object) -> str:
+    """Text of the error for a builder given something other than a cdl.Para."""
+    return f"{where} must be a cdl.Para morphism, but was given {type(value).__name__}."
+
+
+def not_a_class(value: object) -> str:
+    """Text of the error for a kind of layer that is not a class."""
+    return (
+        f"layers_of: kind must be a class (e.g. cdl.Linear), but was given {value!r}."
+    )

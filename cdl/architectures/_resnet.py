@@ -39,6 +39,8 @@ def with_state(f: Para[Any, Any]) -> Para[Any, Any]:
     >>> with_state(cdl.Relu()).label
     '(Relu() @ id)'
     """
+    if not isinstance(f, Para):
+        raise TypeError(_messages.not_a_morphism("with_state: f", f))
     stateful: Para[Any, Any] = f @ Identity()
     return stateful
 
@@ -63,6 +65,11 @@ def residual_with_state(
     >>> s, y.shape
     ('state', (2,))
     """
+    for name, part in (("body", body), ("shortcut", shortcut)):
+        if part is not None and not isinstance(part, Para):
+            raise TypeError(
+                _messages.not_a_morphism(f"residual_with_state: {name}", part)
+            )
     other: Para[Any, Any] = Identity() if shortcut is None else shortcut
     block: Para[Any, Any] = (
         Copy()
