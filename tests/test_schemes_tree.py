@@ -435,3 +435,24 @@ def test_auto_strategy_runs_chains_node_by_node():
     np.testing.assert_allclose(
         cdl.cata(alg)(chain), cdl.cata(alg)(levels), rtol=1e-5, atol=1e-6
     )
+
+
+def test_every_cell_must_return_the_carrier_and_a_wider_dtype_widens_it():
+    table = cdl.tree_table(cdl.TreeF, ((1.0, 2.0), 3.0))
+    grows = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: jnp.full(3, p[0]),
+        Node=lambda p: jnp.concatenate([p[1][0], p[1][1]]),
+    )  # fmt: skip
+    with pytest.raises(
+        TypeError, match=r"cell of Node returns f32\[6\], but the carrier is f32\[3\]"
+    ):
+        cdl.cata(grows)(table)
+    pairs = cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1])
+    with pytest.raises(TypeError, match=r"cell of Node returns \(f32\[\] × f32\[\]\)"):
+        cdl.cata(pairs)(table)
+    # an int leaf and a float node: the carrier is float, nothing is truncated
+    halves = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: p[0].astype(jnp.int32),
+        Node=lambda p: p[1][0] + 0.5 * p[1][1],
+    )  # fmt: skip
+    assert float(cdl.cata(halves)(table)) == (1 + 0.5 * 2) + 0.5 * 3

@@ -109,3 +109,27 @@ def test_rose_functors_and_bounds_go_through_the_terms():
     same_tables(table, cdl.tree_table(rose, terms))
     with pytest.raises(ValueError, match="depth 2, more than the declared bound 1"):
         cdl.bracket_table("(S (A a b) c)", len, max_depth=1)
+
+
+def test_payloads_are_pytrees_and_bad_ones_are_named():
+    expr = cdl.polynomial("E", Lit="a", Add="x x")
+    lit, add = expr.patterns
+    term = add(lit({"v": 1.0, "w": np.ones(2)}), lit({"v": 2.0, "w": np.zeros(2)}))
+    table = cdl.tree_table(expr, term)
+    assert jax.tree.map(np.shape, table.payloads["Lit"])["w"][1:] == (2,)
+    alg = cdl.Algebra(
+        expr, Lit=lambda p: p[0]["v"] + p[0]["w"].sum(), Add=lambda p: p[1][0] + p[1][1]
+    )
+    assert float(cdl.cata(alg)(table)) == 1.0 + 2.0 + 2.0
+    pairs = ({"v": 1.0}, {"v": 3.0})  # nested pairs with pytree leaves
+    assert cdl.tree_table(cdl.TreeF, pairs).payloads["Leaf"]["v"][:2].tolist() == [
+        1.0, 3.0,
+    ]  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"Leaf's payload 1 has a leaf of shape \(3,\)"
+    ):
+        cdl.tree_table(cdl.TreeF, (np.ones(2), np.ones(3)))
+    with pytest.raises(ValueError, match="Leaf's payload 1 holds a str"):
+        cdl.tree_table(cdl.TreeF, (1.0, "a"))
+    with pytest.raises(ValueError, match="E.Lit's payload 1 is a PyTreeDef"):
+        cdl.tree_table(expr, add(lit({"v": 1.0}), lit((1.0,))))

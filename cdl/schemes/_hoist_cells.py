@@ -88,22 +88,22 @@ class Closed(Para[Any, Any]):
         return jax.tree.unflatten(self.out_def, out)
 
 
-def closed_over(cell: Para[Any, Any], example: Any) -> Para[Any, Any]:
+def closed_over(cell: Para[Any, Any], example: Any) -> tuple[Para[Any, Any], Any]:
     """`cell`, or a `Closed` of it where its trace closes over traced values.
 
     `example` gives the shapes of the cell's input. A cell that closes over
     nothing traced (a `cdl.Para`, a function of its input alone) is returned as
-    it is.
+    it is. Also returned: the shapes of its output (from the same trace).
 
     >>> import jax, jax.numpy as jnp
     >>> from cdl.schemes import Function
     >>> from cdl.schemes._hoist_cells import Closed, closed_over
     >>> x = jax.ShapeDtypeStruct((), jnp.float32)
     >>> cell = Function(lambda x: 2.0 * x, "double")
-    >>> closed_over(cell, x) is cell
+    >>> closed_over(cell, x)[0] is cell
     True
     >>> def scaled(w):
-    ...     cell = closed_over(Function(lambda x: w * x, "scale"), x)
+    ...     cell, _ = closed_over(Function(lambda x: w * x, "scale"), x)
     ...     assert isinstance(cell, Closed) and len(cell.consts) == 1
     ...     return cell(jnp.float32(3.0))
     >>> jax.grad(scaled)(jnp.float32(1.0))
@@ -114,9 +114,9 @@ def closed_over(cell: Para[Any, Any], example: Any) -> Para[Any, Any]:
         lambda f, x: eqx.combine(f, rest)(x), return_shape=True
     )(fixed, example)
     if not any(isinstance(c, jax.core.Tracer) for c in traced.consts):
-        return cell
+        return cell, out_shape
     out_def = jax.tree.structure(out_shape)
-    return Closed(fixed, list(traced.consts), traced.jaxpr, out_def)
+    return Closed(fixed, list(traced.consts), traced.jaxpr, out_def), out_shape
 
 
 def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:

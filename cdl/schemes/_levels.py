@@ -23,6 +23,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
+from .._space import space_of
+from . import _messages
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, closed_over, split
 from ._residuals import Keep, Plan
@@ -586,7 +588,14 @@ def _evaluate(
 ) -> Any:
     template = carrier_template(algebra, table)
     examples = _examples(algebra, table, template, subtrees)
-    algebra = _closed(algebra, examples)
+    closed, outs = _closed(algebra, examples)
+    settled = settle_carrier(algebra.functor.name, template, outs)
+    if settled is not template:  # a cell returns a wider dtype: trace on it
+        template = settled
+        examples = _examples(algebra, table, template, subtrees)
+        closed, outs = _closed(algebra, examples)
+        settle_carrier(algebra.functor.name, template, outs)
+    algebra = closed
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
     splits = _splits(algebra, examples)
@@ -773,11 +782,56 @@ def _examples(
     return out
 
 
-def _closed(algebra: Algebra[Any], examples: dict[str, Any]) -> Algebra[Any]:
-    """`algebra` with the traced values its cells close over made leaves."""
-    cells = {n: closed_over(algebra.cells[n], x) for n, x in examples.items()}
+def _closed(
+    algebra: Algebra[Any], examples: dict[str, Any]
+) -> tuple[Algebra[Any], dict[str, Any]]:
+    """`algebra` with the traced values its cells close over made leaves.
+
+    Also the shapes each cell returns on its example input.
+    """
+    both = {n: closed_over(algebra.cells[n], x) for n, x in examples.items()}
+    cells = {n: cell for n, (cell, _) in both.items()}
     out: Algebra[Any] = eqx.tree_at(lambda a: a.cells, algebra, cells)
-    return out
+    return out, {n: shape for n, (_, shape) in both.items()}
+
+
+def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
+    """The carrier every cell returns: `template`, or it widened to their dtypes.
+
+    A cell returning another structure or shape than the carrier is a
+    `TypeError` naming it; one returning a wider dtype (a float where a leaf
+    gave an int) widens the carrier, as a list fold's initial value is widened.
+
+    >>> import jax, jax.numpy as jnp
+    >>> i, f = (jax.ShapeDtypeStruct((3,), d) for d in (jnp.int32, jnp.float32))
+    >>> settle_carrier("TreeF", i, {"Leaf": i, "Node": f}).dtype
+    dtype('float32')
+    >>> wide = jax.ShapeDtypeStruct((6,), f.dtype)
+    >>> settle_carrier("TreeF", f, {"Leaf": f, "Node": wide})
+    Traceback (most recent call last):
+    ...
+    TypeError: an algebra of TreeF: the cell of Node returns f32[6], but the ...
+    """
+    want = jax.tree.structure(template)
+    leaves = jax.tree.leaves(template)
+    dtypes = [leaf.dtype for leaf in leaves]
+    for name, out in outs.items():
+        got = jax.tree.leaves(out)
+        if str(jax.tree.structure(out)) != str(want) or any(
+            a.shape != b.shape for a, b in zip(got, leaves, strict=True)
+        ):
+            raise TypeError(
+                _messages.cell_off_carrier(
+                    functor, name, space_of(out), space_of(template)
+                )
+            )
+        dtypes = [
+            jnp.promote_types(d, a.dtype) for d, a in zip(dtypes, got, strict=True)
+        ]
+    if all(d == leaf.dtype for d, leaf in zip(dtypes, leaves, strict=True)):
+        return template
+    widened = [struct(leaf.shape, d) for leaf, d in zip(leaves, dtypes, strict=True)]
+    return jax.tree.unflatten(want, widened)
 
 
 def _splits(

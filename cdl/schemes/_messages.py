@@ -203,6 +203,43 @@ def batched_unfold(batch: object) -> str:
     )
 
 
+def cell_off_carrier(functor: str, cell: str, given: object, carrier: object) -> str:
+    """Text of the error raised for a tree cell returning something but the carrier."""
+    return (
+        f"an algebra of {functor}: the cell of {cell} returns {given}, but the "
+        f"carrier is {carrier}; every cell must return the carrier."
+    )
+
+
+def payload_structure(
+    functor: str, constructor: str, index: int, given: str, first: str
+) -> str:
+    """Text of the error raised for payloads of different pytree structures."""
+    return (
+        f"{functor}.{constructor}'s payload {index} is a {given}, where payload 0 "
+        f"is a {first}."
+    )
+
+
+def payload_shape(
+    functor: str, constructor: str, index: int, given: tuple[int, ...],
+    first: tuple[int, ...],
+) -> str:  # fmt: skip
+    """Text of the error raised for payloads whose arrays differ in shape."""
+    return (
+        f"{functor}.{constructor}'s payload {index} has a leaf of shape {given}, "
+        f"where payload 0's is {first}."
+    )
+
+
+def payload_not_numeric(functor: str, constructor: str, index: int, kind: str) -> str:
+    """Text of the error raised for a payload that is no number or array."""
+    return (
+        f"{functor}.{constructor}'s payload {index} holds a {kind}; payloads are "
+        f"numbers, arrays, or pytrees of them."
+    )
+
+
 def no_carrier(functor: str) -> str:
     """Text of the error raised when an algebra's carrier cannot be inferred."""
     return (

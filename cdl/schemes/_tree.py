@@ -488,16 +488,66 @@ def _payload_rows(
         return np.zeros((rows, 0), np.float32)
     if c.name not in payloads:
         raise ValueError(_messages.missing_payload(functor.name, c.name))
-    given = np.asarray(payloads[c.name])
-    if given.shape[:1] != (count,):
-        raise ValueError(
-            _messages.payload_rows(
-                functor.name, c.name, count, given.shape[:1] and given.shape[0]
+
+    def place(leaf: Any) -> np.ndarray:
+        given = np.asarray(leaf)
+        if given.shape[:1] != (count,):
+            raise ValueError(
+                _messages.payload_rows(
+                    functor.name, c.name, count, given.shape[:1] and given.shape[0]
+                )
             )
-        )
-    out = np.zeros((rows, *given.shape[1:]), jax.dtypes.canonicalize_dtype(given.dtype))
-    out[slots] = given
-    return out
+        dtype = jax.dtypes.canonicalize_dtype(given.dtype)
+        out = np.zeros((rows, *given.shape[1:]), dtype)
+        out[slots] = given
+        return out
+
+    placed: np.ndarray = jax.tree.map(place, payloads[c.name])
+    return placed
+
+
+def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
+    """One constructor's payloads, given node by node, stacked along a first axis.
+
+    A payload may be a pytree (a dict, a tuple) of numbers and arrays: each leaf
+    is stacked. Payloads of other structures, shapes or of non-numbers (a string)
+    are a `ValueError` naming the first node that differs.
+
+    >>> import numpy as np
+    >>> from cdl.schemes._tree import stack_payloads
+    >>> stack_payloads("E", "Lit", [{"v": 1.0}, {"v": 2.0}])["v"]
+    array([1., 2.])
+    >>> stack_payloads("E", "Lit", [(1.0, np.ones(2)), (2.0, np.ones(1))])
+    Traceback (most recent call last):
+    ...
+    ValueError: E.Lit's payload 1 has a leaf of shape (1,), where payload 0's is (2,).
+    """
+    first_leaves, first = jax.tree.flatten(rows[0])
+    columns: list[list[np.ndarray]] = [[] for _ in first_leaves]
+    for index, row in enumerate(rows):
+        leaves, structure = jax.tree.flatten(row)
+        if str(structure) != str(first):
+            raise ValueError(
+                _messages.payload_structure(
+                    functor, constructor, index, str(structure), str(first)
+                )
+            )
+        for column, leaf in zip(columns, leaves, strict=True):
+            value = np.asarray(leaf)
+            if value.dtype.kind not in "biufc":
+                raise ValueError(
+                    _messages.payload_not_numeric(
+                        functor, constructor, index, type(leaf).__name__
+                    )
+                )
+            if column and value.shape != column[0].shape:
+                raise ValueError(
+                    _messages.payload_shape(
+                        functor, constructor, index, value.shape, column[0].shape
+                    )
+                )
+            column.append(value)
+    return jax.tree.unflatten(first, [np.stack(column) for column in columns])
 
 
 def tree_table(
@@ -544,7 +594,11 @@ def tree_table(
                 strategy=strategy, buckets=buckets,
             )  # fmt: skip
         tags_list, kids_list, payloads, root_list = _walk_terms(functor, tops)
-    arrays = {name: np.asarray(rows) for name, rows in payloads.items() if rows}
+    arrays = {
+        name: stack_payloads(functor.name, name, rows)
+        for name, rows in payloads.items()
+        if rows
+    }
     for c in functor.constructors:
         if c.payload and c.name not in arrays:
             arrays[c.name] = np.zeros((0,), np.float32)
@@ -565,7 +619,7 @@ _READY: Final = object()
 """Marks, on a walk's stack, a pair whose two children are done."""
 
 
-def _walk_pairs(tops: list[Any]) -> tuple[np.ndarray, ...] | None:
+def _walk_pairs(tops: list[Any]) -> tuple[np.ndarray, Any] | None:
     """Nested pairs (``TreeF`` terms as tuples) as arrays, in one pass.
 
     The pass only lists the nodes in post-order (children first, left to right,
@@ -590,8 +644,24 @@ def _walk_pairs(tops: list[Any]) -> tuple[np.ndarray, ...] | None:
             else:
                 marks.append(0)
                 leaves.append(t)
-    payload = np.asarray(leaves) if leaves else np.zeros((0,), np.float32)
-    return np.asarray(marks, np.int64), payload
+    return np.asarray(marks, np.int64), _leaf_payloads(leaves)
+
+
+def _leaf_payloads(leaves: list[Any]) -> Any:
+    """The leaves' payloads stacked, as fast as numpy where it can.
+
+    Numbers and arrays of one shape take one call; anything else (pytrees, or bad
+    payloads to be named) goes through `stack_payloads`.
+    """
+    if not leaves:
+        return np.zeros((0,), np.float32)
+    try:
+        payload = np.asarray(leaves)
+    except ValueError:  # ragged: let stack_payloads name the payload
+        payload = None
+    if payload is not None and payload.dtype.kind in "biufc":
+        return payload
+    return stack_payloads("TreeF", "Leaf", leaves)
 
 
 def binary_table(
