@@ -346,7 +346,7 @@ def permute(
 
 
 def axes_rule(env: Env, ctx: FunctionContext | MethodContext, name: str) -> Type:
-    """``swapaxes``, ``moveaxis``, ``expand_dims``, ``squeeze``, ``ravel``, ``flatten``.
+    """Axis moves, flattening and scans along an axis (``swapaxes``, ``cumsum``, ...).
 
     The same rule for ``jnp.f(x, ...)`` and ``x.f(...)``; axes must be constants.
     """
@@ -370,6 +370,10 @@ def axes_rule(env: Env, ctx: FunctionContext | MethodContext, name: str) -> Type
     return env.array(out, ctx.default_return_type)
 
 
+# Scans along an axis: ``jnp.cumsum(x, axis=0)`` has the shape of `x`.
+_CUMULATIVE: Final = frozenset({"cumsum", "cumprod", "nancumsum", "nancumprod"})
+
+
 def axes_hook(name: str) -> Callable[[Env, FunctionContext | MethodContext], Type]:
     """The hook of `axes_rule` for the function or method `name`."""
     return lambda env, ctx: axes_rule(env, ctx, name)
@@ -388,6 +392,11 @@ def _moved(
 
     if name in ("ravel", "flatten"):
         return ravel(this)
+    if name in _CUMULATIVE:  # along an axis: the shape kept; with none: flattened
+        axis = given.get("axis")
+        if axis is None or _axis(axis) is None:
+            return ravel(this)
+        return None if axes("axis") is None else this
     if name == "swapaxes":
         first, second = axes("axis1"), axes("axis2")
         if first is None or second is None or len(first) != 1 or len(second) != 1:
@@ -812,6 +821,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     **{
         f"jax.numpy.{name}": axes_hook(name)
         for name in ("swapaxes", "moveaxis", "expand_dims", "squeeze", "ravel")
+        + tuple(sorted(_CUMULATIVE))
     },
     "jax.numpy.einsum": fn_einsum,
     "jax.numpy.where": fn_where,
