@@ -76,6 +76,20 @@ def mentions_jaxtyping(annotation: object) -> bool:
     return any(mentions_jaxtyping(a) for a in get_args(annotation))
 
 
+@functools.cache
+def _init_arguments(cls: type) -> tuple[tuple[str, bool, object], ...]:
+    """The constructor's named arguments: name, whether positional, default."""
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple(
+        (p.name, p.kind is not p.KEYWORD_ONLY, p.default)
+        for p in params
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )
+
+
 def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a ``__call__`` with cdl's space checks and jaxtyping + beartype."""
     hints = getattr(call, "__annotations__", {})
@@ -181,12 +195,31 @@ class Para(AbstractArrow[A, B]):
 
     @property
     def label(self) -> str:
-        """Short name used in messages and diagrams, e.g. ``Linear(784→128)``."""
-        sizes = [
-            repr(getattr(self, f.name))
+        """Short name used in messages and diagrams, e.g. ``Linear(784→128)``.
+
+        By default the sizes and flags as the constructor takes them: positional
+        arguments by value, keyword-only ones as ``name=value`` where they differ
+        from their default; fields the constructor does not take (derived sizes)
+        are left out.
+
+        >>> import jax, cdl
+        >>> cdl.TreeLSTMCell(10, 16, arity=0, key=jax.random.key(0)).label
+        'TreeLSTMCell(10, 16, arity=0)'
+        """
+        simple = {
+            f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
             if isinstance(getattr(self, f.name), int | float | str)
-        ]
+        }
+        taken = _init_arguments(type(self))
+        if not any(name in simple for name, _, _ in taken):
+            sizes = [repr(v) for v in simple.values()]
+        else:
+            sizes = [
+                repr(simple[name]) if positional else f"{name}={simple[name]!r}"
+                for name, positional, default in taken
+                if name in simple and (positional or simple[name] != default)
+            ]
         return f"{type(self).__name__}({', '.join(sizes)})"
 
     def signature(self) -> tuple[Space, Space]:
