@@ -471,3 +471,13 @@ def test_an_annotated_function_cell_is_checked_as_a_learned_cell_is():
         cdl.cata(cdl.ListAlgebra(jnp.zeros(4), step))(jnp.ones((2, 6)))
     # an unannotated function stays open: its carrier is found by tracing
     assert cdl.cata(cdl.ListAlgebra(jnp.zeros(5), lambda p: p[1] + 1))(xs).shape == (5,)
+
+
+def test_a_python_list_of_elements_is_folded_as_their_stack():
+    total = cdl.cata(cdl.ListAlgebra(jnp.zeros(2), lambda p: p[0] + 2 * p[1]))
+    items = [jnp.array([1.0, 2.0]), np.array([3.0, 4.0]), jnp.array([0.5, 0.0])]
+    np.testing.assert_allclose(total(items), total(jnp.stack(items)))
+    with pytest.raises(ValueError, match=r"element 1 of the Python list is f32\[2,4\]"):
+        total([jnp.zeros((3, 4)), jnp.zeros((2, 4))])
+    with pytest.raises(ValueError, match="an empty Python list has no element shape"):
+        total([])

@@ -172,7 +172,35 @@ def _select(keep: Bool[Array, ""], new: _A, old: _A) -> _A:
     return out
 
 
+def stacked(scheme: str, items: list[Any]) -> Any:
+    """A Python list of elements as one array ``[n, ...]`` (a pytree of such).
+
+    Elements of other shapes or structures are a `ValueError` naming the first
+    that differs (a batch of lists of different lengths is `cdl.batch_lists`).
+
+    >>> import jax.numpy as jnp
+    >>> stacked("cata", [jnp.zeros(2), jnp.ones(2)]).shape
+    (2, 2)
+    >>> stacked("cata", [jnp.zeros((3, 4)), jnp.zeros((2, 4))])
+    Traceback (most recent call last):
+    ...
+    ValueError: cata: element 1 of the Python list is f32[2,4], element 0 f32[3,4]; ...
+    """
+    if not items:
+        raise ValueError(_messages.empty_python_list(scheme))
+    leaves = [jax.tree.map(jnp.asarray, item) for item in items]
+    first = space_of(leaves[0])
+    for index, item in enumerate(leaves):
+        if space_of(item) != first:
+            raise ValueError(
+                _messages.list_elements_differ(scheme, index, space_of(item), first)
+            )
+    return jax.tree.map(lambda *column: jnp.stack(column), *leaves)
+
+
 def _unpack(scheme: str, xs: Any) -> tuple[Any, Int[Array, ""] | None, int]:
+    if isinstance(xs, list):
+        xs = stacked(scheme, xs)
     if isinstance(xs, PaddedList):
         n = _length(scheme, xs.values)
         # Checked where it is built unless traced there: then here, at run time.
@@ -391,7 +419,7 @@ class Cata(_ListScheme[_A], Generic[_E, _A]):
     def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
         return self.algebra.cons, self.algebra.nil
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs`, last element first, with one `jax.lax.scan`."""
         cons = self.algebra.cons
         return _fold(
@@ -407,7 +435,7 @@ class FoldL(_ListScheme[_A], Generic[_E, _A]):
     def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
         return self.algebra.cons, self.algebra.nil
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs`, first element first, with one `jax.lax.scan`."""
         cons = self.algebra.cons
         return _fold(
@@ -433,7 +461,7 @@ class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
         """``upwards(<cell>)``."""
         return f"upwards({self.algebra.cons.label})"
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """``out[i]``: the fold of ``xs[i:]``, from one reverse `jax.lax.scan`.
 
         Past a `PaddedList`'s length it is `nil` (the fold of no elements).
@@ -517,7 +545,7 @@ class ParaList(_ListScheme[_A], Generic[_A]):
         """``para(<cell>)``."""
         return f"para({self.cons.label})"
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs` from the end; the cell also sees the unfolded tail."""
         values, length, n = _unpack(self.label, xs)
         stop = jnp.int32(n) if length is None else length
@@ -571,7 +599,7 @@ class Histo(_ListScheme[_A], Generic[_A]):
         """``histo(<cell>, depth)``."""
         return f"histo({self.cons.label}, {self.depth})"
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs` from the end, keeping the last `depth` results."""
         history = (self.nil,) * self.depth
 
@@ -626,7 +654,7 @@ class Zygo(_ListScheme[_A], Generic[_E, _A, _B]):
         """``zygo(<helper>, <cell>)``."""
         return f"zygo({self.helper.cons.label}, {self.cons.label})"
 
-    def __call__(self, xs: Array | PaddedList) -> _A:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs` from the end, running the helper alongside."""
 
         def step(x: Any, carry: tuple[_B, _A], i: Int[Array, ""]) -> tuple[_B, _A]:
@@ -689,7 +717,7 @@ class Mutu(Para[Any, tuple[_A, _B]], Generic[_A, _B]):
         """``mutu(<first>, <second>)``."""
         return f"mutu({self.first.label}, {self.second.label})"
 
-    def __call__(self, xs: Array | PaddedList) -> tuple[_A, _B]:
+    def __call__(self, xs: Array | PaddedList | list[Any]) -> tuple[_A, _B]:
         """Fold `xs` from the end with both cells, each seeing both results."""
 
         def step(x: Any, carry: tuple[_A, _B], i: Int[Array, ""]) -> tuple[_A, _B]:

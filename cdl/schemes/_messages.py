@@ -27,6 +27,23 @@ def not_a_list(scheme: str, given: object) -> str:
     )
 
 
+def empty_python_list(scheme: str) -> str:
+    """Text of the error raised for an empty Python list given to a list fold."""
+    return (
+        f"{scheme}: an empty Python list has no element shape; give an array "
+        f"[0, ...] of the elements' shape."
+    )
+
+
+def list_elements_differ(scheme: str, index: int, given: object, first: object) -> str:
+    """Text of the error raised for a Python list of elements of different shapes."""
+    return (
+        f"{scheme}: element {index} of the Python list is {given}, element 0 "
+        f"{first}; a list's elements share one shape (a batch of lists of different "
+        f"lengths is `cdl.batch_lists(lists, pad=True)`)."
+    )
+
+
 def ragged(lengths: object) -> str:
     """Text of the error raised by a batch of lists of different lengths."""
     return (
