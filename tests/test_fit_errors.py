@@ -54,6 +54,31 @@ def test_losses_name_both_shapes_instead_of_broadcasting() -> None:
         SoftmaxCrossEntropy().get(jnp.zeros(5), jnp.zeros((5, 3)))
 
 
+def test_losses_given_one_example_name_the_missing_batch_axis() -> None:
+    sce, logits = SoftmaxCrossEntropy(), jnp.zeros(4)
+    with pytest.raises(
+        LossShapeError,
+        match=r"^SoftmaxCrossEntropy: labels i32\[\] and predictions f32\[4\] have "
+        r"no batch axis: .* labels of shape \(1,\) and predictions of shape "
+        r"\(1, 4\)",
+    ):
+        sce.get(jnp.array(2), logits)
+    assert float(sce.get(jnp.array(2)[None], logits[None])) == pytest.approx(
+        np.log(4.0)
+    )
+    for loss in (MeanSquaredError(), BinaryCrossEntropy()):
+        with pytest.raises(
+            LossShapeError,
+            match=rf"^{loss.label}: labels f32\[\] and predictions f32\[\] have no "
+            r"batch axis: .* labels of shape \(1,\) and predictions of shape \(1,\)",
+        ):
+            loss.get(jnp.array(1.0), jnp.array(0.0))
+    with pytest.raises(LossShapeError, match=r"logits f32\[3\] have no class axis"):
+        sce.get(jnp.zeros(3, jnp.int32), jnp.zeros(3))
+    with pytest.raises(LossShapeError, match=r"logits f32\[\] have no class axis"):
+        sce.get(jnp.array(0), jnp.array(0.0))
+
+
 def test_fit_refuses_labels_that_would_broadcast_and_trains_right_ones() -> None:
     xs, ys = regression()
     model = cdl.Linear(4, 1, key=jax.random.key(1))

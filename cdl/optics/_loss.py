@@ -52,6 +52,12 @@ def _shape(x: Any) -> str:
 
 def _same_shape(loss: "AbstractLoss", labels: Any, predictions: Any) -> None:
     labels, predictions = jnp.asarray(labels), jnp.asarray(predictions)
+    if predictions.ndim == 0:
+        raise LossShapeError(
+            _messages.loss_without_batch(
+                loss.label, _shape(labels), _shape(predictions), (1,), (1,)
+            )
+        )
     if labels.shape != predictions.shape:
         raise LossShapeError(
             _messages.loss_shapes(
@@ -183,6 +189,22 @@ class SoftmaxCrossEntropy(AbstractLoss):
         if not jnp.issubdtype(labels.dtype, jnp.integer):
             raise LossShapeError(
                 _messages.labels_not_integer(self.label, _shape(labels))
+            )
+        if predictions.ndim == 1 and labels.ndim == 0:
+            raise LossShapeError(
+                _messages.loss_without_batch(
+                    self.label,
+                    _shape(labels),
+                    _shape(predictions),
+                    (1,),
+                    (1, *predictions.shape),
+                )
+            )
+        if predictions.ndim < 2:
+            raise LossShapeError(
+                _messages.logits_without_classes(
+                    self.label, _shape(labels), _shape(predictions)
+                )
             )
         if labels.shape != predictions.shape[:-1]:
             raise LossShapeError(

@@ -173,6 +173,26 @@ def class_labels_shape(loss: str, labels: str, predictions: str, shape: object) 
     )
 
 
+def loss_without_batch(
+    loss: str, labels: str, predictions: str, batch_labels: object, batch: object
+) -> str:
+    """Text of the error raised when a loss is given one example, not a batch."""
+    return (
+        f"{loss}: labels {labels} and predictions {predictions} have no batch axis: "
+        f"a loss averages over the leading axis of a batch; give one example as a "
+        f"batch of one, labels of shape {batch_labels} and predictions of shape "
+        f"{batch} (`x[None]`)."
+    )
+
+
+def logits_without_classes(loss: str, labels: str, predictions: str) -> str:
+    """Text of the error raised when logits have no axis of classes."""
+    return (
+        f"{loss}: logits {predictions} have no class axis for labels {labels}: "
+        f"give logits of shape (batch, classes) and integer labels of shape (batch,)."
+    )
+
+
 def labels_not_integer(loss: str, labels: str) -> str:
     """Text of the error raised when class labels are not integers."""
     return f"{loss}: labels {labels} must be integer class indices."
