@@ -92,7 +92,8 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
 
     Subclasses define `losses`, the loss of each example of a batch; `value` is
     their mean (over the examples of weight 1 for `Masked` labels), and `forward`
-    and `backward` are its `jax.vjp`.
+    and `backward` are its `jax.vjp`. One example without a batch axis (a scalar
+    prediction, one row of logits) is a `LossShapeError`: give it as a batch of one.
 
     **Arguments:** those of the subclass.
 
