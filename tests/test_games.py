@@ -588,6 +588,64 @@ def test_bad_games_name_the_problem() -> None:
         vector.step(vector.init())
 
 
+@pytest.mark.parametrize(
+    ("loss", "width", "target", "by_hand"),
+    [
+        (
+            cdl.SoftmaxCrossEntropy(),
+            4,
+            jnp.array(2),
+            lambda o, t: jax.nn.logsumexp(o) - o[t],
+        ),
+        (
+            cdl.MeanSquaredError(),
+            2,
+            jnp.array([1.0, -1.0]),
+            lambda o, t: jnp.sum((o - t) ** 2),
+        ),
+        (
+            cdl.BinaryCrossEntropy(),
+            2,
+            jnp.array([1.0, 0.0]),
+            lambda o, t: jnp.sum(jax.nn.softplus(o) - t * o),
+        ),
+    ],
+)
+def test_a_loss_lens_in_an_unbatched_game_reads_one_example(
+    loss: Any, width: int, target: Any, by_hand: Any
+) -> None:
+    model = cdl.Linear(3, width, key=jax.random.key(0))
+    player = Player("p", model, cdl.SGD(0.1))
+    x = jnp.array([1.0, -2.0, 0.5])
+    one, batched = Game(player, {"p": loss}), Game(player, {"p": loss}, batched=True)
+    state = one.init()
+    (value,) = one.losses_at(state.params, x, target)
+    assert float(value) == pytest.approx(float(by_hand(model(x), target)), rel=1e-5)
+    (of_batch,) = batched.losses_at(state.params, x[None], target[None])
+    assert float(value) == pytest.approx(float(of_batch), rel=1e-6)
+    with pytest.raises(
+        ValueError, match=rf"loss of player 'p', {loss.label}, compares the outcome "
+        r"with targets: pass them"
+    ):  # fmt: skip
+        one.step(state, x)
+
+
+def test_an_unbatched_game_steps_as_the_batched_one_on_a_batch_of_one() -> None:
+    player = Player("p", cdl.Linear(3, 4, key=jax.random.key(0)), cdl.SGD(0.1))
+    x, label = jnp.array([1.0, -2.0, 0.5]), jnp.array(2)
+    one = Game(player, {"p": cdl.SoftmaxCrossEntropy()})
+    batched = Game(player, {"p": cdl.SoftmaxCrossEntropy()}, batched=True)
+    state = one.init()
+    stepped, losses = one.step(state, x, label)
+    stepped_batch, losses_batch = batched.step(state, x[None], label[None])
+    np.testing.assert_allclose(losses, losses_batch, rtol=1e-6)
+    for a, b in zip(
+        jax.tree.leaves(stepped.params), jax.tree.leaves(stepped_batch.params),
+        strict=True,
+    ):  # fmt: skip
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
 def test_a_game_draws_as_its_players() -> None:
     game = network_game()
     assert cdl.draw(game.arena).boxes() == ["g", "d", "d"]

@@ -36,7 +36,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .._para import Para, apply
 from .._space import ProductSpace, Space
 from ..draw import Diagram, draw
-from ..optics import AbstractOptimiser, AbstractParaLens
+from ..optics import AbstractLoss, AbstractOptimiser, AbstractParaLens
 from . import _messages
 from ._player import Player
 from ._rules import AbstractGameRule, GradientPlay, Params
@@ -132,7 +132,8 @@ class Game(eqx.Module):
       and ``@``; a player occurring twice shares its parameters.
     - `losses`: for each player's name, its loss of the outcome: a function
       ``loss(outcome, targets) -> scalar`` or a cdl loss lens (read as
-      ``lens.get(targets, outcome)``).
+      ``lens.get(targets, outcome)``; in a game that is not batched the outcome
+      is one example, and a loss lens reads it and its targets as a batch of one).
     - `rule`: the update rule (`GradientPlay` by default; see `cdl.games`).
     - `play`: ``"simultaneous"`` (every player moves from the same point) or
       ``"alternating"`` (players move in turn, in `order`).
@@ -150,6 +151,15 @@ class Game(eqx.Module):
     ...
     ValueError: Game: no loss was given for player(s) 'x': give `losses` one entry \
 per player of the arena.
+
+    A player guessing one of four classes, with a loss lens on its one guess:
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics import SoftmaxCrossEntropy
+    >>> guess = Player("guess", Move(jnp.zeros(4)), cdl.SGD(0.1))
+    >>> game = Game(guess, {"guess": SoftmaxCrossEntropy()})
+    >>> game.losses_at(game.init().params, targets=2)  # log 4
+    (Array(1.3862944, dtype=float32),)
     """
 
     arena: Para[Any, Any]
@@ -325,7 +335,10 @@ per player of the arena.
         (Array(6., dtype=float32), Array(-6., dtype=float32))
         """
         outcome = self.outcome(params, inputs, key=key)
-        values = tuple(_read(loss, outcome, targets) for loss in self.losses)
+        values = tuple(
+            _read(name, loss, outcome, targets, self.batched)
+            for name, loss in zip(self.names, self.losses, strict=True)
+        )
         for name, value in zip(self.names, values, strict=True):
             if jnp.shape(value) != ():
                 raise ValueError(_messages.not_a_scalar(name, jnp.shape(value)))
@@ -370,7 +383,16 @@ per player of the arena.
         return new_state, before
 
 
-def _read(loss: Loss, outcome: Any, targets: Any) -> Float[Array, ""]:
+def _read(
+    name: str, loss: Loss, outcome: Any, targets: Any, batched: bool
+) -> Float[Array, ""]:
+    if isinstance(loss, AbstractLoss):
+        if targets is None:
+            raise ValueError(_messages.needs_targets(name, loss.label))
+        if not batched:  # one outcome is one example: a batch of one
+            outcome, targets = jax.tree.map(
+                lambda x: jnp.asarray(x)[None], (outcome, targets)
+            )
     if isinstance(loss, AbstractParaLens):
         value: Float[Array, ""] = loss.get(targets, outcome)
         return value

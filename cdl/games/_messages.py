@@ -97,6 +97,14 @@ def not_a_scalar(name: str, shape: tuple[int, ...]) -> str:
     )
 
 
+def needs_targets(name: str, loss: str) -> str:
+    """Text of the error raised when a loss lens is given no targets."""
+    return (
+        f"Game: the loss of player {name!r}, {loss}, compares the outcome with "
+        f"targets: pass them to `step`/`losses_at` (`targets=...`)."
+    )
+
+
 def not_an_optimiser(name: str, value: object) -> str:
     """Text of the error raised when a player's optimiser is not an optimiser lens."""
     return (
