@@ -673,3 +673,26 @@ def test_list_unfolds_keep_their_behaviour():
     coalg = cdl.Coalgebra(cdl.TreeF, grow_tree)
     with pytest.raises(TypeError, match="needs max_depth= and max_width="):
         cdl.ana(coalg, 5, max_depth=3, max_width=2)  # type: ignore[call-overload]
+
+
+def test_folding_an_unfolded_checks_and_widens_the_carrier_as_tables_do():
+    def grow(h):
+        stop = jnp.where(h == 0, 0, 1)
+        return stop, {"Leaf": jnp.float32(1.0)}, jnp.stack([h - 1, h - 1])
+
+    down = cdl.Coalgebra(cdl.TreeF, grow)
+    tree = cdl.ana(down, max_depth=4, max_width=8)(jnp.int32(3))
+    halves = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: p[0].astype(jnp.int32),
+        Node=lambda p: p[1][0] + 0.5 * p[1][1],
+    )  # fmt: skip
+    want = float(cdl.cata(halves)(tree.to_table()))
+    assert want == 1.5**3  # nothing truncated to the leaves' int
+    assert float(cdl.cata(halves)(tree)) == want
+    assert float(cdl.hylo(halves, down, max_depth=4, max_width=8)(jnp.int32(3))) == want
+    grows = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: jnp.full(3, p[0]),
+        Node=lambda p: jnp.concatenate(p[1]),
+    )  # fmt: skip
+    with pytest.raises(TypeError, match=r"Node returns f32\[6\], but the carrier"):
+        cdl.cata(grows)(tree)

@@ -23,13 +23,17 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
-from .._space import space_of
-from . import _messages
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, closed_over, split
 from ._residuals import Keep, Plan
 from ._sites import Sites, struct
-from ._tree import Algebra, NodeTable, carrier_template, cell_input
+from ._tree import (
+    Algebra,
+    NodeTable,
+    carrier_template,
+    cell_input,
+    settle_carrier,
+)
 
 Buffer = Any
 """A pytree of arrays ``[capacity + 1 + grain, ...]``: one carrier per row."""
@@ -793,45 +797,6 @@ def _closed(
     cells = {n: cell for n, (cell, _) in both.items()}
     out: Algebra[Any] = eqx.tree_at(lambda a: a.cells, algebra, cells)
     return out, {n: shape for n, (_, shape) in both.items()}
-
-
-def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
-    """The carrier every cell returns: `template`, or it widened to their dtypes.
-
-    A cell returning another structure or shape than the carrier is a
-    `TypeError` naming it; one returning a wider dtype (a float where a leaf
-    gave an int) widens the carrier, as a list fold's initial value is widened.
-
-    >>> import jax, jax.numpy as jnp
-    >>> i, f = (jax.ShapeDtypeStruct((3,), d) for d in (jnp.int32, jnp.float32))
-    >>> settle_carrier("TreeF", i, {"Leaf": i, "Node": f}).dtype
-    dtype('float32')
-    >>> wide = jax.ShapeDtypeStruct((6,), f.dtype)
-    >>> settle_carrier("TreeF", f, {"Leaf": f, "Node": wide})
-    Traceback (most recent call last):
-    ...
-    TypeError: an algebra of TreeF: the cell of Node returns f32[6], but the ...
-    """
-    want = jax.tree.structure(template)
-    leaves = jax.tree.leaves(template)
-    dtypes = [leaf.dtype for leaf in leaves]
-    for name, out in outs.items():
-        got = jax.tree.leaves(out)
-        if str(jax.tree.structure(out)) != str(want) or any(
-            a.shape != b.shape for a, b in zip(got, leaves, strict=True)
-        ):
-            raise TypeError(
-                _messages.cell_off_carrier(
-                    functor, name, space_of(out), space_of(template)
-                )
-            )
-        dtypes = [
-            jnp.promote_types(d, a.dtype) for d, a in zip(dtypes, got, strict=True)
-        ]
-    if all(d == leaf.dtype for d, leaf in zip(dtypes, leaves, strict=True)):
-        return template
-    widened = [struct(leaf.shape, d) for leaf, d in zip(leaves, dtypes, strict=True)]
-    return jax.tree.unflatten(want, widened)
 
 
 def _splits(

@@ -37,7 +37,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from .._para import Para
-from .._space import Space, SpaceVar
+from .._space import Space, SpaceVar, space_of
 from . import _messages
 from ._functor import Constructor, Functor, Layer
 from ._plain import as_cell, by_constructor
@@ -932,6 +932,51 @@ def _stack_children(children: tuple[Any, ...], arity: int, carrier: Any) -> Any:
     )
     stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *rows)
     return stacked, jnp.arange(arity) < len(children)
+
+
+shape_struct: Callable[..., jax.ShapeDtypeStruct] = jax.ShapeDtypeStruct
+"""`jax.ShapeDtypeStruct`, typed for mypy."""
+
+
+def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
+    """The carrier every cell returns: `template`, or it widened to their dtypes.
+
+    A cell returning another structure or shape than the carrier is a
+    `TypeError` naming it; one returning a wider dtype (a float where a leaf
+    gave an int) widens the carrier, as a list fold's initial value is widened.
+
+    >>> import jax, jax.numpy as jnp
+    >>> i, f = (jax.ShapeDtypeStruct((3,), d) for d in (jnp.int32, jnp.float32))
+    >>> settle_carrier("TreeF", i, {"Leaf": i, "Node": f}).dtype
+    dtype('float32')
+    >>> wide = jax.ShapeDtypeStruct((6,), f.dtype)
+    >>> settle_carrier("TreeF", f, {"Leaf": f, "Node": wide})
+    Traceback (most recent call last):
+    ...
+    TypeError: an algebra of TreeF: the cell of Node returns f32[6], but the ...
+    """
+    want = jax.tree.structure(template)
+    leaves = jax.tree.leaves(template)
+    dtypes = [leaf.dtype for leaf in leaves]
+    for name, out in outs.items():
+        got = jax.tree.leaves(out)
+        if str(jax.tree.structure(out)) != str(want) or any(
+            a.shape != b.shape for a, b in zip(got, leaves, strict=True)
+        ):
+            raise TypeError(
+                _messages.cell_off_carrier(
+                    functor, name, space_of(out), space_of(template)
+                )
+            )
+        dtypes = [
+            jnp.promote_types(d, a.dtype) for d, a in zip(dtypes, got, strict=True)
+        ]
+    if all(d == leaf.dtype for d, leaf in zip(dtypes, leaves, strict=True)):
+        return template
+    widened = [
+        shape_struct(leaf.shape, d) for leaf, d in zip(leaves, dtypes, strict=True)
+    ]
+    return jax.tree.unflatten(want, widened)
 
 
 def carrier_template(algebra: Algebra[Any], table: NodeTable) -> Any:

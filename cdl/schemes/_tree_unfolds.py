@@ -44,7 +44,7 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Functor, Layer
-from ._tree import Algebra, NodeTable, tree_table
+from ._tree import Algebra, NodeTable, settle_carrier, shape_struct, tree_table
 
 _A = TypeVar("_A")
 _S = TypeVar("_S")
@@ -438,6 +438,33 @@ def _carrier(algebra: Algebra[Any], tree: Unfolded) -> Any:
     raise ValueError(_messages.no_carrier(algebra.functor.name))
 
 
+def _settled(algebra: Algebra[Any], tree: Unfolded, template: Any) -> Any:
+    """The carrier every cell returns (see `settle_carrier`), traced on one node."""
+    for _ in range(2):
+        outs = {}
+        for c in algebra.functor.constructors:
+            pay = (
+                jax.tree.map(lambda p: p[0, 0], tree.payloads[c.name])
+                if c.payload
+                else jnp.zeros(0)
+            )
+            kids: Any = tuple(template for _ in range(c.arity))
+            if c.variadic:
+                stacked = jax.tree.map(
+                    lambda t, a=c.arity: shape_struct((a, *t.shape), t.dtype),
+                    template,
+                )
+                kids = (stacked, shape_struct((c.arity,), jnp.bool_))
+            outs[c.name] = eqx.filter_eval_shape(
+                lambda x, cell=algebra.cells[c.name]: cell(x), (pay, kids)
+            )
+        settled = settle_carrier(algebra.functor.name, template, outs)
+        if settled is template:
+            return template
+        template = settled
+    return template
+
+
 def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
     """Fold an `Unfolded` with `algebra`, level by level from the deepest.
 
@@ -468,7 +495,7 @@ def fold(algebra: Algebra[_A], tree: Unfolded) -> _A:
     """
     functor = algebra.functor
     _same_functor(f"cata({algebra.label})", functor, tree.functor, "tree")
-    template = _carrier(algebra, tree)
+    template = _settled(algebra, tree, _carrier(algebra, tree))
 
     def level(below: Any, xs: Any) -> Any:
         tags, valid, payloads, kids = xs
