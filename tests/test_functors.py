@@ -130,7 +130,7 @@ def _middle(layer):  # not symmetric: swapping the fields changes the result
 _fold_middle = jax.jit(cdl.cata(cdl.Algebra(BinF, _middle)))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(term=bin_terms())
 def test_a_fold_of_payloads_in_the_middle_is_plain_recursion(term):
     tip, bin_ = BinF.patterns

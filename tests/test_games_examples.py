@@ -45,6 +45,7 @@ def test_gan_game_learns_the_ring() -> None:
     assert good > 0.1
 
 
+@pytest.mark.slow  # 9 s of training; the game machinery is tested in test_games
 def test_referential_game_learns_a_code_that_generalises() -> None:
     # Chance: 1/64 of objects, 1/4 of the 48 held-out attributes.
     train, held_out, attributes = load("games_referential").main(steps=400)

@@ -23,7 +23,7 @@ def conv1d_reference(
     return out
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(
     st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 2),
     st.integers(0, 2), st.integers(0, 1000),

@@ -33,6 +33,7 @@ def test_digits_cnn_learns(capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
 
 
+@pytest.mark.slow  # 12 s: the GAN trains for real; the lens laws run by default
 def test_gan_trains_and_plots(tmp_path: Path) -> None:
     plot = tmp_path / "gan.png"
     covered, good = load("gan_2d").main(steps=200, batch_size=64, plot=str(plot))

@@ -90,7 +90,7 @@ def reference(alg: cdl.Algebra[Any], t: Any) -> jax.Array:
     return alg.cells["Leaf"]((jnp.float32(t), ()))
 
 
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(st.lists(trees(5), min_size=1, max_size=4), st.integers(0, 3), st.booleans())
 def test_parameter_gradient_equals_plain_recursion(forest, seed, constant_leaf):
     alg = algebra(seed, constant_leaf)

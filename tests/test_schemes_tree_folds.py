@@ -397,7 +397,7 @@ def ref_cata(alg, term):
     return alg(alg.functor.fmap(lambda t: ref_cata(alg, t), term))
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(st.lists(trees(8), min_size=1, max_size=3), st.integers(0, 50))
 def test_upwards_folds_every_subtree_in_node_order(forest, seed):
     w, a, b = weights(seed)

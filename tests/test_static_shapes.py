@@ -121,7 +121,7 @@ def _run(source: str) -> tuple[int, ...] | Exception:
 
 
 @settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
