@@ -771,6 +771,14 @@ def fit(
     if any(getattr(callback, "reads_state", True) for callback in callbacks):
         epochs_per_call = 1
     stopped = _stop_asked(callbacks)
+
+    def save_now(root: pathlib.Path) -> None:
+        """The run as it stands (state, epoch, history, what callbacks keep)."""
+        save_once(
+            root, state, key=key, epoch=done, history=history, keep=keep,
+            kept=_kept(named),
+        )  # fmt: skip
+
     with Display(name, total=epochs, done=done, enabled=progress) as display:
         try:
             while done < epochs and not stopped:
@@ -826,30 +834,14 @@ def fit(
                         callback.on_epoch_end(done - count + i + 1, epoch_values, state)
                 # Saved once the callbacks have seen the epoch, with what they keep.
                 if root is not None:
-                    save_once(
-                        root,
-                        state,
-                        key=key,
-                        epoch=done,
-                        history=history,
-                        keep=keep,
-                        kept=_kept(named),
-                    )
+                    save_now(root)
                     saved = done
                 display.update(done, history)
                 stopped = _stop_asked(callbacks)
         except KeyboardInterrupt:
             if root is not None and saved < done and not multiprocess():
                 # Ctrl-C came after the epoch ran, in its callbacks or its save.
-                save_once(
-                    root,
-                    state,
-                    key=key,
-                    epoch=done,
-                    history=history,
-                    keep=keep,
-                    kept=_kept(named),
-                )
+                save_now(root)
                 saved = done
             notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
             raise TrainingInterrupted(130) from None
