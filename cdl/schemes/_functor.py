@@ -282,10 +282,10 @@ class Pattern(type):
         given = list(fields)
         payload = None
         if c.payload and given:
-            payload = given.pop(c.payload_at if c.payload_at == 0 else -1)
-            if not c.variadic and len(fields) == 1 + c.arity:
-                given = list(fields)
-                payload = given.pop(c.payload_at)
+            # a variadic constructor's payload is first or last; a count that
+            # is off is refused below
+            at = -1 if c.variadic and c.payload_at else c.payload_at
+            payload = given.pop(min(at, len(given) - 1))
         if c.variadic and len(given) == 1 and isinstance(given[0], list | tuple):
             given = list(given[0])
         wanted = int(c.payload) + c.arity

@@ -41,6 +41,7 @@ from .._space import Space, SpaceVar, space_of
 from . import _messages
 from ._functor import Constructor, Functor, Layer
 from ._plain import as_cell, by_constructor
+from ._sites import struct
 
 _A = TypeVar("_A")
 
@@ -934,10 +935,6 @@ def _stack_children(children: tuple[Any, ...], arity: int, carrier: Any) -> Any:
     return stacked, jnp.arange(arity) < len(children)
 
 
-shape_struct: Callable[..., jax.ShapeDtypeStruct] = jax.ShapeDtypeStruct
-"""`jax.ShapeDtypeStruct`, typed for mypy."""
-
-
 def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
     """The carrier every cell returns: `template`, or it widened to their dtypes.
 
@@ -973,9 +970,7 @@ def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
         ]
     if all(d == leaf.dtype for d, leaf in zip(dtypes, leaves, strict=True)):
         return template
-    widened = [
-        shape_struct(leaf.shape, d) for leaf, d in zip(leaves, dtypes, strict=True)
-    ]
+    widened = [struct(leaf.shape, d) for leaf, d in zip(leaves, dtypes, strict=True)]
     return jax.tree.unflatten(want, widened)
 
 

@@ -44,7 +44,8 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Functor, Layer
-from ._tree import Algebra, NodeTable, settle_carrier, shape_struct, tree_table
+from ._sites import struct
+from ._tree import Algebra, NodeTable, settle_carrier, tree_table
 
 _A = TypeVar("_A")
 _S = TypeVar("_S")
@@ -451,10 +452,10 @@ def _settled(algebra: Algebra[Any], tree: Unfolded, template: Any) -> Any:
             kids: Any = tuple(template for _ in range(c.arity))
             if c.variadic:
                 stacked = jax.tree.map(
-                    lambda t, a=c.arity: shape_struct((a, *t.shape), t.dtype),
+                    lambda t, a=c.arity: struct((a, *t.shape), t.dtype),
                     template,
                 )
-                kids = (stacked, shape_struct((c.arity,), jnp.bool_))
+                kids = (stacked, struct((c.arity,), jnp.bool_))
             outs[c.name] = eqx.filter_eval_shape(
                 lambda x, cell=algebra.cells[c.name]: cell(x), (pay, kids)
             )
