@@ -341,7 +341,13 @@ def _fold(
     init: _B,
     step: Callable[[Any, _B, Int[Array, ""]], _B],
     reverse: bool,
+    every: bool = False,
 ) -> _B:
+    """The fold of `xs` by `step` from `init`.
+
+    With `every`, each position's result stacked (the fold of each suffix, or
+    prefix), not only the last.
+    """
     values, length, n = _unpack(scheme, xs)
     init = _settle(scheme, values, init, step)
     # The position is counted in the carry rather than scanned over, so that no
@@ -350,15 +356,16 @@ def _fold(
 
     def body(
         carry: tuple[_B, Int[Array, ""]], x: Any
-    ) -> tuple[tuple[_B, Int[Array, ""]], None]:
+    ) -> tuple[tuple[_B, Int[Array, ""]], _B | None]:
         acc, i = carry
         new = step(x, acc, i)
         if length is not None:
             new = _select(i < length, new, acc)
-        return (new, i + delta), None
+        return (new, i + delta), new if every else None
 
     start = jnp.int32(n - 1 if reverse else 0)
-    (out, _), _ = jax.lax.scan(body, (init, start), values, reverse=reverse)
+    (last, _), stacked = jax.lax.scan(body, (init, start), values, reverse=reverse)
+    out: _B = stacked if every else last
     return refuse_truncated(scheme, xs, out)
 
 
@@ -467,23 +474,10 @@ class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
         Past a `PaddedList`'s length it is `nil` (the fold of no elements).
         """
         cons = self.algebra.cons
-        values, length, n = _unpack(self.label, xs)
-        init = _settle(
-            self.label, values, self.algebra.nil, lambda x, a, i: cons((x, a))
-        )
-
-        def body(
-            carry: tuple[_A, Int[Array, ""]], x: Any
-        ) -> tuple[tuple[_A, Int[Array, ""]], _A]:
-            acc, i = carry
-            new = cons((x, acc))
-            if length is not None:
-                new = _select(i < length, new, acc)
-            return (new, i - 1), new
-
-        carry = (init, jnp.int32(n - 1))
-        out: _A = jax.lax.scan(body, carry, values, reverse=True)[1]
-        return refuse_truncated(self.label, xs, out)
+        return _fold(
+            self.label, xs, self.algebra.nil, lambda x, a, i: cons((x, a)), True,
+            every=True,
+        )  # fmt: skip
 
 
 def upwards_list(algebra: ListAlgebra[_E, _A]) -> UpwardsList[_E, _A]:
