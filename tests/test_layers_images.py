@@ -164,3 +164,26 @@ def test_a_window_larger_than_the_padded_input_is_refused(pool, shape) -> None:
         (cdl.Identity() >> pool).output_space(cdl.space_of(x))
     # one size larger fits
     assert pool(jnp.ones(tuple(n + 2 for n in shape))).size > 0
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (cdl.Conv1d(2, 3, 3, key=KEY), (2, 6)),
+        (cdl.Conv2d(2, 3, 3, key=KEY), (2, 5, 5)),
+        (cdl.ConvTranspose1d(2, 3, 2, stride=2, key=KEY), (2, 4)),
+        (cdl.ConvTranspose2d(2, 3, 2, stride=2, key=KEY), (2, 4, 4)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_convolutions_promote_a_narrower_input_as_linear_does(
+    layer: cdl.Para, shape: tuple[int, ...], dtype: type
+) -> None:
+    x = jax.random.normal(KEY, shape)
+    out = layer(x.astype(dtype))
+    assert out.dtype == jnp.float32
+    assert jnp.allclose(out, layer(x.astype(dtype).astype(jnp.float32)))
+    narrow = jax.tree.map(
+        lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, layer
+    )
+    assert narrow(x.astype(dtype)).dtype == dtype

@@ -5,6 +5,7 @@ from typing import Any, Generic
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
@@ -33,9 +34,10 @@ def _init(
 def _convolve(
     x: Array, weight: Array, bias: Array, stride: tuple[int, ...], padding: int
 ) -> Array:
+    dtype = jnp.result_type(x, weight)  # as Linear's matmul promotes bf16 x f32
     y = jax.lax.conv_general_dilated(
-        x[None],
-        weight,
+        x[None].astype(dtype),
+        weight.astype(dtype),
         window_strides=stride,
         padding=[(padding, padding)] * len(stride),
     )[0]

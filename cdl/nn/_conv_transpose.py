@@ -15,6 +15,7 @@ from typing import Any, Generic
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
@@ -86,9 +87,10 @@ class _ConvTranspose(eqx.Module):
                 self.kernel_size, self.padding, self.output_padding, strict=True
             )
         ]
+        dtype = jnp.result_type(x, self.weight)  # as Linear's matmul promotes
         y = jax.lax.conv_general_dilated(
-            x[None],
-            self.weight,
+            x[None].astype(dtype),
+            self.weight.astype(dtype),
             window_strides=(1,) * len(self.stride),
             padding=padding,
             lhs_dilation=self.stride,
