@@ -187,6 +187,14 @@ def test_builders_name_what_is_not_a_morphism_or_a_class() -> None:
         layers_of(cdl.Relu(), "Linear")  # type: ignore[arg-type]
 
 
+def test_resnet_given_its_sizes_in_the_wrong_order_says_which_comes_first() -> None:
+    order = r"sequences with one entry per stage \(resnet\(stages, widths, channels"
+    with pytest.raises(ValueError, match=order + r".*given 3 and 10\."):
+        resnet(3, 10, (16, 32), (1, 1), key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"given \(1,\) and \(16, 32\)"):
+        resnet((1,), (16, 32), 3, 10, key=KEY)
+
+
 def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> None:
     model = gpt(13, 16, 1, 2, 12, key=KEY)
     prompt = jnp.array([3, 1])

@@ -33,8 +33,9 @@ def bad_patch(size: int, patch: int) -> str:
 def bad_stages(stages: object, widths: object) -> str:
     """Text of the error for stage counts and widths of different lengths."""
     return (
-        f"resnet: stages and widths must have one entry per stage, "
-        f"but were given {stages!r} and {widths!r}."
+        f"resnet: stages and widths must be sequences with one entry per stage "
+        f"(resnet(stages, widths, channels, classes)), but were given {stages!r} "
+        f"and {widths!r}."
     )
 
 

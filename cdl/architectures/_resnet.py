@@ -164,7 +164,12 @@ def resnet(
     >>> y.shape
     (4, 10)
     """
-    if len(stages) != len(widths) or not stages:
+    if (
+        not isinstance(stages, Sequence)
+        or not isinstance(widths, Sequence)
+        or len(stages) != len(widths)
+        or not stages
+    ):
         raise ValueError(_messages.bad_stages(stages, widths))
     if stem not in ("small", "imagenet"):
         raise ValueError(_messages.bad_stem(stem))
