@@ -33,15 +33,51 @@ from ._space import Mismatch, Space, Unifier
 _P = TypeVar("_P")
 
 
+def _is_index(node: object) -> bool:
+    return isinstance(node, eqx.nn.StateIndex)
+
+
 def parameters(f: Para[A, B]) -> Para[A, B]:
     """The parameters of `f`: `f` with every non-array leaf replaced by None.
+
+    The initial value a stateful layer keeps in its `equinox.nn.StateIndex`
+    (`BatchNorm`'s running statistics) is state, not a parameter: it is None
+    here too.
 
     >>> import jax, cdl
     >>> cdl.parameters(cdl.Linear(2, 3, key=jax.random.key(0))).weight.shape
     (3, 2)
+    >>> cdl.parameters(cdl.BatchNorm(3)).running is None
+    True
     """
-    params: Para[A, B] = eqx.filter(f, eqx.is_array)
+    params: Para[A, B] = eqx.filter(f, eqx.is_array, is_leaf=_is_index)
     return params
+
+
+def _is_flag(path: tuple[Any, ...], node: object) -> bool:
+    """Whether `node` is a module's ``inference`` flag (`Dropout`, `BatchNorm`)."""
+    last = path[-1] if path else None
+    name = getattr(last, "name", None)
+    return isinstance(last, jax.tree_util.GetAttrKey) and name == "inference"
+
+
+def _own_parameters(f: Para[A, B]) -> Any:
+    """The parameters a `tie` or `freeze` of `f` holds: `cdl.parameters(f)` pruned.
+
+    A module that keeps parameters and has an ``inference`` flag (`BatchNorm`)
+    keeps its flag too, so that the flag is never None: `equinox.nn.inference_mode`
+    finds every flag by the object it is, and cannot pick one None out of many.
+    """
+    kept = jax.tree_util.tree_map_with_path(
+        lambda path, node: (
+            node
+            if (eqx.is_array(node) and not _is_index(node)) or _is_flag(path, node)
+            else None
+        ),
+        f,
+        is_leaf=_is_index,
+    )
+    return _pruned(kept)
 
 
 class Reparam(Para[A, B], Generic[A, B, _P]):
@@ -63,17 +99,20 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
     """
 
     params: _P
-    # The base without its arrays: a module like any other, so the flags it
-    # holds (`Dropout`'s `inference`) are leaves `equinox.nn.inference_mode`,
-    # `equinox.tree_at` and `equinox.partition` reach.
+    # The base without its arrays (a stateful layer's `StateIndex` stays here
+    # whole): a module like any other, so the flags it holds (`Dropout`'s
+    # `inference`) are leaves `equinox.nn.inference_mode`, `equinox.tree_at` and
+    # `equinox.partition` reach. A layer that also keeps parameters in `params`
+    # (`BatchNorm`) has its flag there too, where it wins; both are switched
+    # together.
     skeleton: Para[A, B]
     r: Callable[[_P], Any] = eqx.field(static=True)
 
     def __init__(self, base: Para[A, B], r: Callable[[_P], Any], params: _P) -> None:
-        self.skeleton = eqx.filter(base, eqx.is_array, inverse=True)
+        self.skeleton = eqx.filter(base, _is_parameter, inverse=True, is_leaf=_is_index)
         self.r = r
         self.params = params
-        rebuilt = jax.eval_shape(r, params)
+        rebuilt = _arrays(eqx.filter_eval_shape(r, params))
         expected = jax.tree.structure(_pruned(parameters(base)))
         given = jax.tree.structure(_pruned(rebuilt))
         if expected != given:  # type: ignore[operator]
@@ -108,12 +147,28 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
         return apply(self.base(), x, key)
 
 
+def _is_parameter(node: object) -> bool:
+    return eqx.is_array(node) and not _is_index(node)
+
+
+def _arrays(tree: Any) -> Any:
+    """The arrays (or their shapes) of `tree`, None elsewhere and for state."""
+    return eqx.filter(
+        tree,
+        lambda node: isinstance(node, jax.ShapeDtypeStruct) or eqx.is_array(node),
+        is_leaf=_is_index,
+    )
+
+
 def _empty(node: object) -> bool:
-    return isinstance(node, eqx.Module) and not jax.tree.leaves(node)
+    return isinstance(node, eqx.Module) and not any(
+        isinstance(leaf, jax.ShapeDtypeStruct) or eqx.is_array(leaf)
+        for leaf in jax.tree.leaves(node)
+    )
 
 
 def _pruned(tree: Any) -> Any:
-    """`tree` with each module that holds no leaves (`Tanh`, `Dropout`) as None.
+    """`tree` with each module that holds no arrays (`Tanh`, `Dropout`) as None.
 
     New parameters built from it hold no copies of such layers, whose flags
     would be None there: the skeleton alone holds them.
@@ -215,7 +270,7 @@ def tie(
     True
     """
     r = _Tie(source, targets, via)
-    params = _pruned(parameters(f))
+    params = _own_parameters(f)
     try:
         source(params)
         holed = r.holes(params)
@@ -413,13 +468,13 @@ parameters at .params (lambda m: m.params…).
     >>> cdl.is_frozen(g.params.params.bias), cdl.is_frozen(g.params.params.weight)
     (True, True)
     """
-    params = _pruned(parameters(f))
+    params = _own_parameters(f)
     try:
         frozen = eqx.tree_at(
             where,
             params,
             replace_fn=lambda part: jax.tree.map(
-                lambda node: node if is_frozen(node) else Frozen(node),
+                lambda node: Frozen(node) if eqx.is_array(node) else node,
                 part,
                 is_leaf=is_frozen,
             ),

@@ -8,6 +8,7 @@ import optax
 import pytest
 
 import cdl
+from cdl.architectures import layers_of
 from cdl.optics import Adam, Learner, MeanSquaredError, fit, from_optax
 
 K1, K2, K3 = jax.random.split(jax.random.key(0), 3)
@@ -180,3 +181,47 @@ def test_a_picker_that_misses_names_where_the_parameters_are() -> None:
         cdl.freeze(once, lambda m: m.factors[2].weight)
     with pytest.raises(TypeError, match=r"tie\(.*IndexError.*shaped like the morph"):
         cdl.tie(autoencoder(), lambda m: m.factors[5].weight, lambda m: m.factors[0])
+
+
+def batch_norm_body() -> cdl.Para[Any, Any]:
+    return (cdl.Linear(2, 3, key=K1) @ cdl.Identity()) >> cdl.BatchNorm(3)
+
+
+def test_equinox_inference_mode_switches_a_frozen_or_tied_batch_norm() -> None:
+    tied = cdl.tie(
+        batch_norm_body() >> (cdl.Linear(3, 3, key=K2) @ cdl.Identity()),
+        lambda m: m.factors[0].factors[0].bias,
+        lambda m: m.factors[2].factors[0].bias,
+    )
+    for model in (cdl.freeze(cdl.BatchNorm(3)), tied):
+        off = eqx.nn.inference_mode(model)
+        assert [bn.inference for bn in layers_of(off.base(), cdl.BatchNorm)] == [True]
+        back = eqx.nn.inference_mode(off, value=False)
+        assert jax.tree.structure(back) == jax.tree.structure(model)
+        same = cdl.inference_mode(model)
+        assert jax.tree.structure(same) == jax.tree.structure(off)
+
+
+@pytest.mark.parametrize("freeze_first", [True, False])
+def test_a_frozen_batch_norm_keeps_its_running_statistics_as_state(
+    freeze_first: bool,
+) -> None:
+    if freeze_first:
+        model, state = eqx.nn.make_with_state(lambda: cdl.freeze(batch_norm_body()))()
+    else:
+        body, state = eqx.nn.make_with_state(batch_norm_body)()
+        model = cdl.freeze(body)
+    # The running statistics are the state's, once, not frozen parameters.
+    assert not any(
+        cdl.is_frozen(leaf) for leaf in jax.tree.leaves(state, is_leaf=cdl.is_frozen)
+    )
+    assert len(jax.tree.leaves(state)) == 2
+    xs = jax.random.normal(K3, (8, 2))
+    batched = jax.vmap(
+        model, axis_name="batch", in_axes=((0, None),), out_axes=(0, None)
+    )
+    _, new = batched((xs, state))
+    bn = layers_of(model.base(), cdl.BatchNorm)[0]
+    mean, _ = new.get(bn.running)
+    hidden = jax.vmap(model.base().factors[0].factors[0])(xs)
+    assert bool(jnp.allclose(mean, 0.1 * hidden.mean(0), atol=1e-6))
