@@ -12,6 +12,7 @@ from typing import Final
 from mypy.expandtype import expand_type
 from mypy.nodes import (
     AssignmentStmt,
+    ClassDef,
     Decorator,
     EllipsisExpr,
     Expression,
@@ -157,6 +158,11 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
         ):
             return Sym(d.name, name)  # a nested function shares its enclosing one's
     info = getattr(analyser, "type", None)
+    statement = getattr(analyser, "statement", None)
+    if isinstance(statement, ClassDef) and scope.rpartition(".")[2] == statement.name:
+        # A NamedTuple's fields are analysed before its class is entered: they are
+        # fields, as a dataclass's are, whose names a constructor binds freely.
+        return d
     if not isinstance(info, TypeInfo):
         _FUNCTION_DIMS.setdefault(scope, set()).add(d.name)
         return _own(Sym(d.name, scope), analyser)

@@ -497,20 +497,21 @@ def canonical(expr: str) -> int | str | None:
 
     Arithmetic that is a polynomial of names is written as `show_polynomial` does,
     so ``w*h`` and ``h*w``, ``d+d`` and ``2*d``, ``(a+b)*c`` and ``a*c+b*c`` are one
-    size; a constant is its int. Other arithmetic (``n//2``) is kept as written.
+    size; a constant is its int. Other arithmetic (``n//2``) is kept as written,
+    without spaces (as jaxtyping writes it, not as `substitute` does).
 
     >>> canonical("w*h"), canonical("d+d"), canonical("(a+b)*c"), canonical("n-n+3")
     ('h*w', '2*d', 'a*c+b*c', 3)
-    >>> canonical("n//2"), canonical("n+")
-    ('n//2', None)
+    >>> canonical("n//2"), canonical("n // 2"), canonical("n+")
+    ('n//2', 'n//2', None)
     """
     p = polynomial(expr)
     if p is not None:
         return p.get((), 0) if all(not m for m in p) else show_polynomial(p)
     names = names_in(expr)
-    return (
-        expr if names and evaluate(expr, dict.fromkeys(names, 2)) is not None else None
-    )
+    if not names or evaluate(expr, dict.fromkeys(names, 2)) is None:
+        return None
+    return "".join(expr.split())
 
 
 def solve_for(expr: str, name: str, size: str) -> int | str | None:
