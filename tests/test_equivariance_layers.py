@@ -261,16 +261,13 @@ def test_layers_compose_with_the_core() -> None:
         >> cdl.Relu()
         >> cdl.EquivariantLinear(hidden, pooled, key=k2)
     )
-    assert model.dom == act_space(act) and model.cod == act_space(pooled)
+    # the spaces the actions act on, any floating-point dtype
+    assert (repr(model.dom), repr(model.cod)) == ("float[5,3]", "float[4]")
     assert cdl.is_equivariant(model, act, pooled, key=KEY)
     with pytest.raises(cdl.CompositionError):
         cdl.EquivariantLinear(act, act, key=k1) >> cdl.EquivariantLinear(
             hidden, hidden, key=k2
         )
-
-
-def act_space(act: cdl.AbstractAction) -> cdl.Space:
-    return cdl.space_of(jax.eval_shape(act.random_input, KEY))
 
 
 def test_different_monoids_are_refused() -> None:
@@ -291,8 +288,27 @@ def test_s6_basis_shape() -> None:
 def test_wrong_inputs_raise_space_errors() -> None:
     act = cdl.permutation_action(4, (2,))
     layer = cdl.EquivariantLinear(act, act, key=KEY)
-    with pytest.raises(cdl.SpaceError, match=r"EquivariantLinear\(S4: f32\[4,2\]"):
+    with pytest.raises(
+        cdl.SpaceError, match=r"EquivariantLinear\(S4: float\[4,2\].*given f32\[5,2\]"
+    ):
         layer(jnp.zeros((5, 2)))
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_layers_take_any_float_dtype_as_linear_does(structured: bool) -> None:
+    cyclic = cdl.signal_action(cdl.Monoid.cyclic(4), 4, 1)
+    shifts = cdl.signal_action(cdl.Monoid.shifts(4), 4, 1)
+    sets = cdl.permutation_action(4, (1,))
+    for act in (cyclic, shifts, sets):
+        layer = cdl.EquivariantLinear(act, act, key=KEY, structured=structured)
+        x = act.random_input(KEY).astype(jnp.bfloat16)
+        out = layer(x)
+        assert out.dtype == jnp.float32
+        assert jnp.allclose(out, layer(x.astype(jnp.float32)), atol=1e-6)
+        narrow = jax.tree.map(
+            lambda a: a.astype(jnp.bfloat16) if eqx.is_inexact_array(a) else a, layer
+        )
+        assert narrow(x).dtype == jnp.bfloat16
 
 
 def test_sums_and_products_of_actions_are_actions() -> None:

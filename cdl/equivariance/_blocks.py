@@ -20,7 +20,7 @@ True
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import equinox as eqx
 import jax
@@ -28,20 +28,12 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._para import Para
-from .._space import DType, Space, TensorSpace
+from .._space import _FLOAT, Space, TensorSpace
 from ..nn import Relu
 from . import _messages
 from ._action import AbstractAction, IndexAction, trivial_action
 from ._linear import EquivariantLinear
 
-
-def _float_kind() -> DType:
-    dom = Relu().dom
-    assert isinstance(dom, TensorSpace)
-    return dom.dtype
-
-
-_FLOAT: Final = _float_kind()
 _REDUCE: dict[str, Callable[..., Array]] = {
     "sum": jnp.sum,
     "mean": jnp.mean,
@@ -162,8 +154,8 @@ def equivariant_mlp(
     >>> c = cdl.Monoid.cyclic(8)
     >>> acts = [cdl.signal_action(c, 8, 1), cdl.signal_action(c, 8, 4)]
     >>> print(equivariant_mlp(acts + acts[:1], key=jax.random.key(0)).label)
-    EquivariantLinear(C8: f32[1,8]→f32[4,8]) >> Relu() >> \
-EquivariantLinear(C8: f32[4,8]→f32[1,8])
+    EquivariantLinear(C8: float[1,8]→float[4,8]) >> Relu() >> \
+EquivariantLinear(C8: float[4,8]→float[1,8])
     """
     if len(actions) < 2:
         raise ValueError(_messages.too_few_actions(len(actions)))

@@ -31,15 +31,29 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._para import Para
 from .._reparam import Reparam
-from .._space import Space, space_of
+from .._space import _FLOAT, ProductSpace, Space, TensorSpace, space_of
 from ._action import AbstractAction
 from ._basis import Basis, equivariant_basis, invariant_basis
 from ._structured import Apply, structured as structured_apply
 
 
+def _widened(space: Space) -> Space:
+    """`space` with each floating-point dtype widened to the float kind."""
+    if isinstance(space, ProductSpace):
+        return ProductSpace(tuple(_widened(f) for f in space.factors))
+    if (
+        isinstance(space, TensorSpace)
+        and isinstance(space.dtype, frozenset)
+        and space.dtype <= _FLOAT
+    ):
+        return TensorSpace(_FLOAT, space.shape)
+    return space
+
+
 def _space(act: AbstractAction) -> Space:
+    """The space `act` acts on, any floating-point dtype (as `Linear`'s)."""
     shape = jax.eval_shape(act.random_input, jax.random.key(0))
-    return space_of(shape)
+    return _widened(space_of(shape))
 
 
 class DenseMap(Para[Any, Any]):
@@ -167,7 +181,7 @@ class EquivariantLinear(Reparam[Any, Any, Coefficients]):
     >>> act = cdl.signal_action(cdl.Monoid.cyclic(8), 8, channels=2)
     >>> conv = cdl.EquivariantLinear(act, act, key=jax.random.key(0))
     >>> conv.size, conv.params.weight.shape, conv.dom, conv.cod
-    (8, (8, 2, 2), f32[2,8], f32[2,8])
+    (8, (8, 2, 2), float[2,8], float[2,8])
     """
 
     act_in: AbstractAction = eqx.field(static=True)

@@ -50,8 +50,17 @@ class CircularConv:
         kernel = kernel.reshape(self.spatial + kernel.shape[1:])
         kernel = jnp.moveaxis(kernel, (k, k + 1), (0, 1))
         padded = jnp.pad(x, [(0, 0)] + [(0, s - 1) for s in self.spatial], mode="wrap")
-        y = jax.lax.conv_general_dilated(padded[None], kernel, (1,) * k, "VALID")[0]
+        y = _valid_conv(padded, kernel)
         return _from_channels_first(self.act_out, y)
+
+
+def _valid_conv(x: Array, kernel: Array) -> Array:
+    """A stride-1 unpadded convolution, promoting bf16 x f32 as a matmul does."""
+    dtype = jnp.result_type(x, kernel)
+    y = jax.lax.conv_general_dilated(
+        x[None].astype(dtype), kernel.astype(dtype), (1,) * (x.ndim - 1), "VALID"
+    )
+    return y[0]
 
 
 def _channels_first(act: IndexAction, x: Array) -> Array:
@@ -109,7 +118,7 @@ class CausalConv:
         kernel = jnp.tensordot(jnp.asarray(self.taps, coeffs.dtype), coeffs, 1)
         rhs = jnp.moveaxis(kernel[::-1], 0, -1)
         padded = jnp.pad(x, ((0, 0), (n - 1, 0)))
-        y = jax.lax.conv_general_dilated(padded[None], rhs, (1,), "VALID")[0]
+        y = _valid_conv(padded, rhs)
         return _from_channels_first(self.act_out, y)
 
 
@@ -179,6 +188,7 @@ class PartitionMaps:
 
     def __call__(self, coeffs: Array, x: Array) -> Array:
         """Apply the map with orbit coefficients `coeffs` to `x`."""
+        x = x.astype(jnp.result_type(x, coeffs))  # sum in the wider dtype
         _, features_in = self.act_in.canonical_shape()
         k = len(self.act_in.slots)
         xc = self.act_in.to_canonical(x).reshape((self.n,) * k + (features_in,))
