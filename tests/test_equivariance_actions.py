@@ -208,6 +208,22 @@ def test_actions_of_different_monoids_are_refused() -> None:
         cdl.equivariance_error(jnp.sin, a, b, key=KEY)
 
 
+def test_a_map_whose_outputs_the_output_action_cannot_act_on_is_named() -> None:
+    act_in = cdl.signal_action(cdl.Monoid.cyclic(8), 8, channels=2)
+    act_out = cdl.signal_action(cdl.Monoid.cyclic(8), 8, channels=3)
+    with pytest.raises(
+        ValueError,
+        match=r"equivariance_error: total returns f32\[8\] on a point of C8 on "
+        r"float\[2,8\] .*, but the output action C8 on float\[3,8\] .* acts on "
+        r"f32\[3,8\]",
+    ):
+
+        def total(x: jax.Array) -> jax.Array:
+            return x.sum(0)
+
+        cdl.equivariance_error(total, act_in, act_out, key=KEY)
+
+
 def test_assert_equivariant_reports_the_error() -> None:
     act = cdl.permutation_action(4)
     with pytest.raises(

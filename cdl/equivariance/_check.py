@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._space import space_of
 from ..nn._arguments import positive_int
 from . import _messages
 from ._action import AbstractAction, _relative
@@ -58,6 +59,26 @@ def _check_batch(act: AbstractAction, inputs: Any) -> None:
                 act.label,
                 [str(("b", *e)).replace("'", "") for e in expected],
                 [str(g) for g in given],
+            )
+        )
+
+
+def _check_outputs(
+    f: Callable[[Any], Any], act_in: AbstractAction, act_out: AbstractAction, xs: Any
+) -> None:
+    """Raise `ValueError` unless `f`'s outputs have the shapes `act_out` acts on."""
+    one = jax.eval_shape(lambda xs: f(jax.tree.map(lambda x: x[0], xs)), xs)
+    point = jax.eval_shape(act_out.random_input, jax.random.key(0))
+    expected = [leaf.shape for leaf in jax.tree.leaves(point)]
+    if [leaf.shape for leaf in jax.tree.leaves(one)] != expected:
+        label = getattr(f, "label", getattr(f, "__name__", repr(f)))
+        raise ValueError(
+            _messages.bad_outputs(
+                label,
+                act_in.label,
+                act_out.label,
+                repr(space_of(one)),
+                repr(space_of(point)),
             )
         )
 
@@ -111,6 +132,7 @@ def equivariance_error(
         inputs = jax.vmap(act_in.random_input)(jax.random.split(key, samples))
     else:
         _check_batch(act_in, inputs)
+    _check_outputs(f, act_in, act_out, inputs)
     worst = jnp.zeros((), jnp.float32)
     for g in gs:
         errors = _errors(f, act_in, act_out, inputs, jnp.asarray(g))

@@ -138,3 +138,12 @@ def bad_inputs(name: str, expected: list[str], given: list[str]) -> str:
         f"{', '.join(expected)} (a leading batch axis b), but have shapes "
         f"{', '.join(given) or 'none'}."
     )
+
+
+def bad_outputs(f: str, name_in: str, name_out: str, given: str, expected: str) -> str:
+    """Text of the error for a map whose outputs the output action cannot act on."""
+    return (
+        f"equivariance_error: {f} returns {given} on a point of {name_in}, but the "
+        f"output action {name_out} acts on {expected}: give the action of the "
+        f"map's codomain."
+    )
