@@ -20,6 +20,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
+import jax
+
 from . import _messages
 
 _X = TypeVar("_X")
@@ -31,6 +33,9 @@ class Layer(NamedTuple, Generic[_X]):
 
     **Arguments:** `constructor`, the constructor's name; `payload`, its
     non-recursive field (``None`` for none); `children`, a tuple of `X`s.
+
+    A layer is a pytree of its payload and children (the constructor's name is
+    its structure), so a term passes through `jax.jit` and `jax.grad` whole.
 
     >>> import cdl
     >>> cdl.Layer("Cons", 1.0, ("rest",)).children
@@ -46,6 +51,20 @@ class Layer(NamedTuple, Generic[_X]):
         if name.startswith("child_") and name[6:].isdigit():
             return self.children[int(name[6:])]
         raise AttributeError(name)
+
+
+def _flatten_layer(layer: Layer[Any]) -> tuple[tuple[Any, ...], str]:
+    return (layer.payload, layer.children), layer.constructor
+
+
+def _unflatten_layer(constructor: str, fields: Any) -> Layer[Any]:
+    payload, children = fields
+    return Layer(constructor, payload, children)
+
+
+# A term is a pytree whose constructor names are its structure, so that it
+# passes through `jax.jit`, `jax.grad` and `jax.tree.map` as its payloads.
+jax.tree_util.register_pytree_node(Layer, _flatten_layer, _unflatten_layer)
 
 
 @dataclasses.dataclass(frozen=True)

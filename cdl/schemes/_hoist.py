@@ -46,7 +46,7 @@ from ._list import (
     _unpack,
 )
 from ._natural import Natural, State, powers
-from ._terms import _cons_payloads, is_list_functor, list_algebra
+from ._terms import is_list_functor, list_algebra, list_values
 from ._tree import Algebra, NodeTable, tree_table
 from ._tree_unfolds import Coalgebra, TreeAna, Unfolded, fold
 
@@ -88,15 +88,6 @@ def as_natural(scheme: str, eta: Any, functor: Functor) -> Para[Any, Any] | Natu
     else:
         raise TypeError(_messages.not_a_cell(f"{scheme}'s transformation", eta))
     return nat
-
-
-def _list_values(scheme: str, data: Any) -> Any:
-    """A list given as a ``Cons`` term or a Python list, as an array."""
-    if isinstance(data, Layer):
-        data = _cons_payloads(data)
-    if isinstance(data, list):
-        data = jnp.asarray(np.asarray(data))
-    return data
 
 
 def _cut_list(
@@ -148,7 +139,7 @@ class Prepro(Para[Any, _A], Generic[_A]):
         if isinstance(algebra, ListAlgebra) or is_list_functor(algebra.functor):
             if isinstance(algebra, Algebra):
                 algebra = list_algebra(algebra)
-            values, length, n = _unpack(self.label, _list_values(self.label, data))
+            values, length, n = _unpack(self.label, list_values(self.label, data))
             if isinstance(self.eta, Natural):
                 cut = data.truncated if isinstance(data, PaddedList) else None
                 cut_out: _A = Cata(algebra)(_cut_list(self.eta, values, length, n, cut))

@@ -43,6 +43,7 @@ from .._space import (
     space_of,
 )
 from . import _messages
+from ._functor import Layer
 from ._plain import as_cell
 
 _shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
@@ -198,7 +199,30 @@ def stacked(scheme: str, items: list[Any]) -> Any:
     return jax.tree.map(lambda *column: jnp.stack(column), *leaves)
 
 
+def cons_payloads(scheme: str, term: Layer[Any]) -> list[Any]:
+    """The elements of a ``Cons`` term, head first (iteratively, at any length).
+
+    A term that does not end in ``Nil``, or holds another constructor, is a
+    `TypeError` naming the fold.
+
+    >>> import cdl
+    >>> Nil, Cons = cdl.ListF.patterns
+    >>> cons_payloads("cata", Cons(1.0, Cons(2.0, Nil())))
+    [1.0, 2.0]
+    """
+    out = []
+    while term.constructor == "Cons" and len(term.children) == 1:
+        out.append(term.payload)
+        (term,) = term.children
+    if term.constructor != "Nil" or term.children:
+        raise TypeError(_messages.not_a_cons_term(scheme, term.constructor))
+    return out
+
+
 def _unpack(scheme: str, xs: Any) -> tuple[Any, Int[Array, ""] | None, int]:
+    if isinstance(xs, Layer):
+        elements = cons_payloads(scheme, xs)
+        xs = elements if elements else jnp.zeros((0,))
     if isinstance(xs, list):
         xs = stacked(scheme, xs)
     if isinstance(xs, PaddedList):

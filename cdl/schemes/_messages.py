@@ -27,6 +27,14 @@ def not_a_list(scheme: str, given: object) -> str:
     )
 
 
+def not_a_cons_term(scheme: str, constructor: str) -> str:
+    """Text of the error raised for a list term of other constructors than Cons, Nil."""
+    return (
+        f"{scheme} folds a list term built of Cons and ending in Nil, but met a "
+        f"{constructor!r} layer."
+    )
+
+
 def empty_python_list(scheme: str) -> str:
     """Text of the error raised for an empty Python list given to a list fold."""
     return (

@@ -23,15 +23,16 @@ functor (constructors ``Nil`` and ``Cons a x``, like `cdl.ListF`) folds arrays,
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
 from ._functor import Functor, Layer
 from ._levels import evaluate
-from ._list import Cata, ListAlgebra, PaddedList
+from ._list import Cata, ListAlgebra, PaddedList, cons_payloads, stacked
 from ._plain import as_cell
-from ._tree import Algebra, NodeTable, check_table, tree_table
+from ._tree import Algebra, NodeTable, check_table, traced, tree_table
 
 Term: TypeAlias = Layer[Any] | Array | PaddedList | Sequence[Any]
 """What a fold takes besides tables: a term, nested pairs, or a list."""
@@ -61,13 +62,23 @@ def list_algebra(algebra: Algebra[Any]) -> ListAlgebra[Any, Any]:
     return ListAlgebra(nil, as_cell(cons, "Cons"))
 
 
-def _cons_payloads(term: Layer[Any]) -> list[Any]:
-    """The payloads of a ``Cons`` term, head first (iteratively, at any length)."""
-    out = []
-    while term.constructor == "Cons":
-        out.append(term.payload)
-        (term,) = term.children
-    return out
+def list_values(scheme: str, data: Any) -> Any:
+    """A list given as a ``Cons`` term or a Python list, as an array (else as given).
+
+    Traced elements (a term passed through `jax.jit`) are stacked by JAX.
+
+    >>> import cdl
+    >>> Nil, Cons = cdl.ListF.patterns
+    >>> list_values("cata", Cons(1.0, Cons(2.0, Nil())))
+    Array([1., 2.], dtype=float32)
+    """
+    if isinstance(data, Layer):
+        data = cons_payloads(scheme, data)
+    if isinstance(data, list):
+        if any(map(traced, jax.tree.leaves(data))):
+            return stacked(scheme, data)
+        return jnp.asarray(np.asarray(data))
+    return data
 
 
 def fold_data(algebra: Algebra[Any], data: Any, scheme: str) -> Any:
@@ -82,11 +93,7 @@ def fold_data(algebra: Algebra[Any], data: Any, scheme: str) -> Any:
     """
     functor = algebra.functor
     if is_list_functor(functor):
-        if isinstance(data, Layer):
-            data = _cons_payloads(data)
-        if isinstance(data, list):
-            data = jnp.asarray(np.asarray(data))
-        return Cata(list_algebra(algebra))(data)
+        return Cata(list_algebra(algebra))(list_values(scheme, data))
     return evaluate(algebra, as_table(scheme, functor, data))
 
 

@@ -490,8 +490,8 @@ def _payload_rows(
     if c.name not in payloads:
         raise ValueError(_messages.missing_payload(functor.name, c.name))
 
-    def place(leaf: Any) -> np.ndarray:
-        given = np.asarray(leaf)
+    def place(leaf: Any) -> Any:
+        given = leaf if traced(leaf) else np.asarray(leaf)
         if given.shape[:1] != (count,):
             raise ValueError(
                 _messages.payload_rows(
@@ -499,6 +499,8 @@ def _payload_rows(
                 )
             )
         dtype = jax.dtypes.canonicalize_dtype(given.dtype)
+        if traced(given):  # a term's payloads, traced: placed by JAX
+            return jnp.zeros((rows, *given.shape[1:]), dtype).at[slots].set(given)
         out = np.zeros((rows, *given.shape[1:]), dtype)
         out[slots] = given
         return out
@@ -534,7 +536,7 @@ def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
                 )
             )
         for column, leaf in zip(columns, leaves, strict=True):
-            value = np.asarray(leaf)
+            value = leaf if traced(leaf) else np.asarray(leaf)
             if value.dtype.kind not in "biufc":
                 raise ValueError(
                     _messages.payload_not_numeric(
@@ -548,7 +550,16 @@ def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
                     )
                 )
             column.append(value)
-    return jax.tree.unflatten(first, [np.stack(column) for column in columns])
+    stacked = [
+        jnp.stack(column) if any(map(traced, column)) else np.stack(column)
+        for column in columns
+    ]
+    return jax.tree.unflatten(first, stacked)
+
+
+def traced(value: Any) -> bool:
+    """Whether `value` is traced (a term's payload inside `jax.jit` or `grad`)."""
+    return isinstance(value, jax.core.Tracer)
 
 
 def tree_table(
@@ -656,6 +667,8 @@ def _leaf_payloads(leaves: list[Any]) -> Any:
     """
     if not leaves:
         return np.zeros((0,), np.float32)
+    if any(map(traced, jax.tree.leaves(leaves))):
+        return stack_payloads("TreeF", "Leaf", leaves)
     try:
         payload = np.asarray(leaves)
     except ValueError:  # ragged: let stack_payloads name the payload
