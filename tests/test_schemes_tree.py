@@ -456,3 +456,44 @@ def test_every_cell_must_return_the_carrier_and_a_wider_dtype_widens_it():
         Node=lambda p: p[1][0] + 0.5 * p[1][1],
     )  # fmt: skip
     assert float(cdl.cata(halves)(table)) == (1 + 0.5 * 2) + 0.5 * 3
+
+
+ROSE = cdl.RoseF(3)
+(RoseNode,) = ROSE.patterns
+
+
+@st.composite
+def rose_terms(draw, depth=2):
+    n = 0 if depth == 0 else draw(st.integers(0, 3))
+    kids = [draw(rose_terms(depth - 1)) for _ in range(n)]
+    return RoseNode(draw(st.floats(-2, 2, width=32)), kids)
+
+
+def rose_total(layer):
+    match layer:
+        case RoseNode(x, (kids, mask)):
+            return x + 0.5 * jnp.where(mask, kids, 0.0).sum()
+
+
+def rose_total_ref(t):
+    return t.payload + 0.5 * sum(rose_total_ref(k) for k in t.children)
+
+
+@settings(max_examples=6, deadline=None)
+@given(term=rose_terms())
+def test_a_rose_fold_finds_its_carrier_without_being_told(term):
+    got = cdl.cata(cdl.Algebra(ROSE, rose_total))(term)
+    np.testing.assert_allclose(got, rose_total_ref(term), rtol=1e-5, atol=1e-5)
+
+
+def test_a_rose_carrier_the_cell_does_not_keep_is_asked_for():
+    def widen(layer):  # a vector carrier from scalar payloads
+        match layer:
+            case RoseNode(x, (kids, mask)):
+                return jnp.stack([x, 1.0]) + jnp.where(mask[:, None], kids, 0).sum(0)
+
+    term = RoseNode(1.0, [RoseNode(2.0, [])])
+    with pytest.raises(ValueError, match="keeps no carrier of its payload's shapes"):
+        cdl.cata(cdl.Algebra(ROSE, widen))(term)
+    given = cdl.Algebra(ROSE, widen, carrier=jnp.zeros(2))
+    assert cdl.cata(given)(term).tolist() == [3.0, 2.0]

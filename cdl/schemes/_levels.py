@@ -590,7 +590,7 @@ def _evaluate(
     subtrees: bool = False,
     every_node: bool = False,
 ) -> Any:
-    template = carrier_template(algebra, table)
+    template = carrier_template(algebra, table, subtrees)
     examples = _examples(algebra, table, template, subtrees)
     closed, outs = _closed(algebra, examples)
     settled = settle_carrier(algebra.functor.name, template, outs)

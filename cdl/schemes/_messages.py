@@ -265,11 +265,20 @@ def payload_not_numeric(functor: str, constructor: str, index: int, kind: str) -
     )
 
 
-def no_carrier(functor: str) -> str:
-    """Text of the error raised when an algebra's carrier cannot be inferred."""
+def no_carrier(functor: str, tried: bool = False) -> str:
+    """Text of the error raised when an algebra's carrier cannot be inferred.
+
+    `tried`: a variadic constructor's cell was tried on its payload's shapes.
+    """
+    why = (
+        ", and its cell keeps no carrier of its payload's shapes (or of what it "
+        "returns on them)"
+        if tried
+        else ""
+    )
     return (
         f"an algebra of {functor} has no nullary constructor to read its carrier "
-        f"from: pass `carrier=` an example value."
+        f"from{why}: pass `carrier=` an example value."
     )
 
 

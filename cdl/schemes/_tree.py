@@ -853,7 +853,9 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
     or a plain function), or instead one function `match` of layers that matches
     on the constructors (``case Leaf(x): …``, ``case Node(l, r): …``; see
     `cdl.schemes.pattern`), traced once per constructor; `carrier`, an example
-    carrier value, needed only when no constructor is nullary.
+    carrier value, needed only when no constructor is nullary and the carrier
+    differs from the payload's shapes (a rose tree's cell that sums its children's
+    scalars keeps its payload's scalar, and is folded without one).
 
     **Returns:** the algebra, a morphism from a `cdl.Layer` of carriers to a carrier.
 
@@ -987,7 +989,16 @@ def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
     return jax.tree.unflatten(want, widened)
 
 
-def carrier_template(algebra: Algebra[Any], table: NodeTable) -> Any:
+def carrier_template(
+    algebra: Algebra[Any], table: NodeTable, subtrees: bool = False
+) -> Any:
+    """The shapes and dtypes of the algebra's carrier.
+
+    Given as `carrier`, or what a nullary constructor's cell returns. A functor
+    whose only leaves are nodes of a variadic constructor with no children (a
+    rose tree's) reads it from that cell: it is the carrier whose children give
+    back a carrier of the same shapes, sought from the payload's shapes on.
+    """
     if algebra.carrier is not None:
         return eqx.filter_eval_shape(lambda c: c, algebra.carrier)
     for c in algebra.functor.constructors:
@@ -995,7 +1006,47 @@ def carrier_template(algebra: Algebra[Any], table: NodeTable) -> Any:
             payload = jax.tree.map(lambda p: p[0], table.payloads[c.name])
             cell = algebra.cells[c.name]
             return eqx.filter_eval_shape(lambda x, cell=cell: cell(x), (payload, ()))
-    raise ValueError(_messages.no_carrier(algebra.functor.name))
+    variadic = [c for c in algebra.functor.constructors if c.variadic]
+    for c in variadic:
+        found = _variadic_carrier(algebra, c, table, subtrees)
+        if found is not None:
+            return found
+    raise ValueError(_messages.no_carrier(algebra.functor.name, bool(variadic)))
+
+
+def _layout(value: Any) -> tuple[str, list[tuple[Any, Any]]]:
+    """A pytree's structure and its leaves' shapes and dtypes."""
+    leaves, structure = jax.tree.flatten(value)
+    return str(structure), [(a.shape, a.dtype) for a in leaves]
+
+
+def _variadic_carrier(
+    algebra: Algebra[Any], c: Constructor, table: NodeTable, subtrees: bool
+) -> Any:
+    """The carrier a variadic constructor's cell keeps, or ``None`` if none found.
+
+    Tried from the payload's shapes, then from what the cell returned, a few
+    times: a carrier is accepted only when the cell returns its own shapes.
+    """
+    payload = jax.tree.map(lambda p: p[0], table.payloads[c.name])
+    rows = jnp.asarray(table.rows.children[0, : c.arity])
+    views = table if subtrees else None
+    cell = algebra.cells[c.name]
+
+    def run(guess: Any) -> Any:
+        kids = jax.tree.map(lambda t: jnp.zeros((c.arity, *t.shape), t.dtype), guess)
+        return cell(cell_input(c, payload, kids, rows, table.capacity, views))
+
+    guess = jax.eval_shape(lambda: payload)
+    for _ in range(3):
+        try:
+            out = eqx.filter_eval_shape(run, guess)
+        except Exception:  # the guess is not a carrier the cell can take
+            return None
+        if _layout(out) == _layout(guess):
+            return out
+        guess = out
+    return None
 
 
 class Subtree(eqx.Module):
