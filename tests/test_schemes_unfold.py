@@ -696,3 +696,45 @@ def test_folding_an_unfolded_checks_and_widens_the_carrier_as_tables_do():
     )  # fmt: skip
     with pytest.raises(TypeError, match=r"Node returns f32\[6\], but the carrier"):
         cdl.cata(grows)(tree)
+
+
+def test_seeds_may_come_one_per_child():
+    def grow(h):  # Haskell's `Node (h - 1) (h - 1)`, and pairs of seeds
+        return jnp.where(h == 0, 0, 1), {"Leaf": h.astype(float)}, (h - 1, h - 1)
+
+    count = cdl.Algebra(cdl.TreeF, Leaf=lambda p: 1.0, Node=lambda p: sum(p[1]))
+    leaves = cdl.hylo(count, cdl.Coalgebra(cdl.TreeF, grow), max_depth=5, max_width=16)
+    assert float(leaves(jnp.int32(3))) == 8.0
+
+    def halves(span):  # a seed that is itself a pair: one pair per child
+        lo, hi = span
+        mid = (lo + hi) // 2
+        return (
+            jnp.where(hi - lo <= 1, 0, 1),
+            {"Leaf": lo.astype(float)},
+            [
+                (lo, mid),
+                (mid, hi),
+            ],
+        )
+
+    total = cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: sum(p[1]))
+    fold = cdl.hylo(total, cdl.Coalgebra(cdl.TreeF, halves), max_depth=5, max_width=8)
+    assert float(fold((jnp.int32(0), jnp.int32(6)))) == sum(range(6))
+
+
+def test_a_step_branching_in_python_is_named():
+    def grow(h):
+        if h == 0:
+            return 0, {"Leaf": 1.0}, jnp.stack([h, h])
+        return 1, {"Leaf": 0.0}, jnp.stack([h - 1, h - 1])
+
+    with pytest.raises(TypeError, match=r"Coalgebra\(TreeF; step\) branches in Python"):
+        cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3, max_width=4)(jnp.int32(2))
+
+    def countdown(n):
+        return (n, n - 1) if n > 0 else (n, n)
+
+    listed = cdl.ListCoalgebra(countdown, lambda n: n <= 0)
+    with pytest.raises(TypeError, match="branches in Python"):
+        cdl.ana(listed, max_size=4)(jnp.int32(3))

@@ -44,7 +44,7 @@ from .._space import (
 )
 from . import _messages
 from ._functor import Layer
-from ._plain import as_cell
+from ._plain import as_cell, run_step
 
 _shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
 _E = TypeVar("_E")
@@ -814,7 +814,8 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
 
     def __call__(self, seed: _S) -> tuple[Bool[Array, ""], tuple[_E, _S]]:
         """One layer of the unfold: whether to stop, else element and next seed."""
-        return jnp.asarray(self.stop(seed)), self.step(seed)
+        stop = run_step(self.label, self.stop, seed)
+        return jnp.asarray(stop), run_step(self.label, self.step, seed)
 
 
 def _emit(

@@ -186,6 +186,16 @@ def missing_payloads(functor: str, missing: object) -> str:
     )
 
 
+def python_branch_in_step(label: str) -> str:
+    """Text of the error raised when an unfold's step branches in Python on a seed."""
+    return (
+        f"the step of {label} branches in Python (`if`, `and`, `bool`) on its seed, "
+        f"but it runs on traced seeds (a scan, or a whole level at once): compute "
+        f"both branches and choose with `jnp.where` (a tree step's tag: "
+        f"`jnp.where(n == 0, 0, 1)`)."
+    )
+
+
 def bad_seeds(functor: str, k: int, seed: object, given: object) -> str:
     """Text of the error raised by child seeds of the wrong shape."""
     return (

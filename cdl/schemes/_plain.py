@@ -186,3 +186,15 @@ def by_constructor(functor: Functor, fn: Callable[[Any], Any]) -> dict[str, Case
     if isinstance(fn, Para) or not callable(fn):
         raise TypeError(_messages.not_a_match(functor.name, fn))
     return {c.name: Case(fn, c.name, c.payload) for c in functor.constructors}
+
+
+def run_step(label: str, step: Callable[[Any], Any], seed: Any) -> Any:
+    """``step(seed)``, where a Python branch on the traced seed is named.
+
+    An unfold's step runs under `jax.lax.scan` or `jax.vmap`, on traced seeds:
+    an ``if`` on one fails inside JAX, so the error says what to write instead.
+    """
+    try:
+        return step(seed)
+    except jax.errors.TracerBoolConversionError as error:
+        raise TypeError(_messages.python_branch_in_step(label)) from error

@@ -44,6 +44,7 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Functor, Layer
+from ._plain import run_step
 from ._sites import struct
 from ._tree import Algebra, NodeTable, settle_carrier, tree_table
 
@@ -124,7 +125,7 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
 
     def __call__(self, seed: _S) -> Any:
         """The step's output on `seed`, as the step returns it."""
-        return self.step(seed)
+        return run_step(self.label, self.step, seed)
 
 
 class Unfolded(eqx.Module):
@@ -268,11 +269,16 @@ def _arities(functor: Functor) -> tuple[Array, Array, int]:
     return arity, variadic, max((c.arity for c in functor.constructors), default=0)
 
 
-def _sprout(functor: Functor, out: Any) -> _Sprout:
-    """Normalise a step's output ``(tag, payloads, seeds[, count])``."""
+def _sprout(functor: Functor, out: Any, seed: Any = None) -> _Sprout:
+    """Normalise a step's output ``(tag, payloads, seeds[, count])``.
+
+    Given the `seed` stepped, the children's seeds may also come one per child
+    (a tuple or list of seeds, as Haskell's ``Node (n - 1) (n - 1)``).
+    """
     if not isinstance(out, tuple) or len(out) not in (3, 4):
         raise TypeError(_messages.bad_step(functor.name, out))
     tag, payloads, seeds = out[:3]
+    seeds = _stacked_seeds(seeds, seed)
     tag = jnp.asarray(tag, jnp.int32)
     if not isinstance(payloads, dict):
         raise TypeError(_messages.bad_payloads(functor.name, payloads))
@@ -289,6 +295,18 @@ def _sprout(functor: Functor, out: Any) -> _Sprout:
     else:
         count = arity[safe]
     return tag, payloads, seeds, count
+
+
+def _stacked_seeds(seeds: Any, seed: Any) -> Any:
+    """Seeds given one per child, stacked along a first axis; else as given."""
+    if seed is None or not isinstance(seeds, tuple | list) or not seeds:
+        return seeds
+    structure = str(jax.tree.structure(seed))
+    if str(jax.tree.structure(seeds)) == structure:  # stacked already
+        return seeds
+    if all(str(jax.tree.structure(s)) == structure for s in seeds):
+        return jax.tree.map(lambda *xs: jnp.stack(jnp.broadcast_arrays(*xs)), *seeds)
+    return seeds
 
 
 def _grow(
@@ -579,7 +597,7 @@ class TreeAna(_TreeUnfold[_S], Generic[_S]):
         """Unfold `seed`, level by level."""
         functor = self.coalgebra.functor
         return _grow(
-            functor, lambda s: _sprout(functor, self.coalgebra(s)), seed, self.widths
+            functor, lambda s: _sprout(functor, self.coalgebra(s), s), seed, self.widths
         )
 
 
@@ -625,7 +643,7 @@ class TreeApo(_TreeUnfold[_S], Generic[_S]):
 
         def expand(item: tuple[_S, Array]) -> _Sprout:
             s, node = item
-            tag, payloads, seeds, count = _sprout(functor, self.coalgebra(s))
+            tag, payloads, seeds, count = _sprout(functor, self.coalgebra(s), s)
             node = jnp.where(
                 node >= 0,
                 node,
@@ -663,7 +681,7 @@ class TreeFutu(_TreeUnfold[_S], Generic[_S]):
                 raise TypeError(_messages.bad_futu_step(functor.name, out))
             top, below, ahead = out
             return (
-                _sprout(functor, top),
+                _sprout(functor, top, s),
                 jax.vmap(lambda x: _sprout(functor, x))(below),
                 jnp.broadcast_to(jnp.asarray(ahead, bool), (k,)),
             )
