@@ -99,3 +99,18 @@ def test_a_forest_of_terms_under_jit():
     )
     forest = [(1.0, 2.0), (jnp.float32(5.0), (1.0, 1.0))]
     assert jax.jit(fold)(forest).tolist() == [-1.0, 5.0]
+
+
+def test_a_fold_over_the_naturals_takes_a_python_int():
+    Zero, Succ = cdl.NatF.patterns
+    double = cdl.cata(
+        cdl.Algebra(cdl.NatF, Zero=lambda p: 1.0, Succ=lambda p: 2.0 * p[1][0])
+    )
+    assert [float(double(n)) for n in range(6)] == [2.0**n for n in range(6)]
+    assert float(double(np.int64(3))) == float(double(Succ(Succ(Succ(Zero())))))
+    with pytest.raises(ValueError, match="-1 is no natural number of NatF"):
+        double(-1)
+    with pytest.raises(TypeError, match="folds a `cdl.NodeTable`"):
+        double(True)
+    with pytest.raises(TypeError, match="int outside `jax.jit`"):
+        jax.jit(double)(3)

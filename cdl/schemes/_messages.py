@@ -186,6 +186,20 @@ def missing_payloads(functor: str, missing: object) -> str:
     )
 
 
+def negative_natural(functor: str, n: int) -> str:
+    """Text of the error raised when a negative int is folded as a natural number."""
+    return f"{n} is no natural number of {functor}: a fold of it takes an int >= 0."
+
+
+def traced_natural(scheme: str, functor: str) -> str:
+    """Text of the error raised when a traced int is folded as a natural number."""
+    return (
+        f"{scheme} folds a natural number of {functor} given as an int outside "
+        f"`jax.jit` (its value is the depth of the structure); it was given a traced "
+        f"one: build the table first (`cdl.NodeTable.from_arrays`) and pass that."
+    )
+
+
 def python_branch_in_step(label: str) -> str:
     """Text of the error raised when an unfold's step branches in Python on a seed."""
     return (

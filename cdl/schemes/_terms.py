@@ -28,14 +28,16 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
+from . import _messages
 from ._functor import Functor, Layer
 from ._levels import evaluate
 from ._list import Cata, ListAlgebra, PaddedList, cons_payloads, stacked
 from ._plain import as_cell
 from ._tree import Algebra, NodeTable, check_table, traced, tree_table
 
-Term: TypeAlias = Layer[Any] | Array | PaddedList | Sequence[Any]
-"""What a fold takes besides tables: a term, nested pairs, or a list."""
+Term: TypeAlias = Layer[Any] | Array | PaddedList | Sequence[Any] | int
+"""What a fold takes besides tables: a term, nested pairs, a list, or (for a
+functor ``1 + X``) a natural number."""
 
 
 def is_list_functor(functor: Functor) -> bool:
@@ -48,6 +50,42 @@ def is_list_functor(functor: Functor) -> bool:
         cons.arity,
         cons.variadic,
     ) == (True, 1, False)
+
+
+def is_nat_functor(functor: Functor) -> bool:
+    """Whether `functor` is ``1 + X``: a constant and a successor, no payloads."""
+    shapes = sorted((c.payload, c.arity, c.variadic) for c in functor.constructors)
+    return shapes == [(False, 0, False), (False, 1, False)]
+
+
+def _is_integer(data: Any) -> bool:
+    """Whether `data` is one integer: a Python or numpy int, or a 0-d int array."""
+    if isinstance(data, bool):
+        return False
+    if isinstance(data, int | np.integer):
+        return True
+    dtype = getattr(data, "dtype", None)
+    return (
+        getattr(data, "ndim", None) == 0
+        and dtype is not None
+        and np.issubdtype(dtype, np.integer)
+    )
+
+
+def nat_table(functor: Functor, n: int) -> NodeTable:
+    """The natural number `n` of a functor ``1 + X`` as a chain of `n` successors.
+
+    >>> import cdl
+    >>> nat_table(cdl.NatF, 3).size
+    4
+    """
+    if n < 0:
+        raise ValueError(_messages.negative_natural(functor.name, n))
+    zero, succ = sorted(functor.constructors, key=lambda c: c.arity)
+    tags = np.full(n + 1, functor.tag(succ.name))
+    tags[0] = functor.tag(zero.name)
+    children = np.arange(-1, n).reshape(n + 1, 1)
+    return NodeTable.from_arrays(functor, tags, children, {}, n)
 
 
 def list_algebra(algebra: Algebra[Any]) -> ListAlgebra[Any, Any]:
@@ -111,6 +149,10 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
     """
     if isinstance(data, list):
         return tree_table(functor, data, forest=True)
+    if is_nat_functor(functor) and _is_integer(data):
+        if traced(data):
+            raise TypeError(_messages.traced_natural(scheme, functor.name))
+        return nat_table(functor, int(data))
     if isinstance(data, Layer) or (
         functor.names == ("Leaf", "Node") and isinstance(data, tuple)
     ):
