@@ -81,6 +81,11 @@ def test_bad_generators_and_slots_are_rejected() -> None:
         with pytest.raises(ValueError, match=f"whole number of points, .* {size}"):
             cdl.Monoid.symmetric(size)  # type: ignore[arg-type]
     assert cdl.Monoid(np.int64(3), ((1, 2, 0),)).order == 3  # type: ignore[arg-type]
+    for bad in ((0.5, 1, 2), (True, 1, 2), "120", 7):
+        with pytest.raises(ValueError, match="generator 0 of M must be 3 indices"):
+            cdl.Monoid(3, (bad,))  # type: ignore[arg-type]
+    given = cdl.Monoid(3, [np.array([1, 2, 0])])  # type: ignore[arg-type]
+    assert given == cdl.Monoid(3, ((1, 2, 0),)) and hash(given)
     with pytest.raises(ValueError, match="the monoid acts on 4"):
         cdl.IndexAction(cdl.Monoid.cyclic(4), (3, 2), ((0,),))
     with pytest.raises(ValueError, match="must be consecutive"):

@@ -30,6 +30,11 @@ from . import _messages
 _LIMIT: Final = 100_000
 
 
+def _is_index(i: object) -> bool:
+    """Whether `i` is a whole number (a Python or NumPy int, not a bool)."""
+    return isinstance(i, int | np.integer) and not isinstance(i, bool)
+
+
 @dataclasses.dataclass(frozen=True)
 class Monoid:
     """A finite monoid of maps of ``{0, …, size−1}``, given by generators.
@@ -56,11 +61,21 @@ class Monoid:
         size = self.size
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(_messages.bad_size(self.name, size))
-        for index, g in enumerate(self.generators):
-            if len(g) != self.size or any(not -1 <= i < self.size for i in g):
+        generators = []
+        given: tuple[object, ...] = tuple(self.generators)
+        for index, g in enumerate(given):
+            if (
+                isinstance(g, str)
+                or not isinstance(g, Sequence | np.ndarray)
+                or len(g) != self.size
+                or any(not _is_index(i) or not -1 <= i < self.size for i in g)
+            ):
                 raise ValueError(
                     _messages.not_a_transformation(self.name, index, self.size, g)
                 )
+            generators.append(tuple(int(i) for i in g))
+        # hashable, of Python ints, whatever sequences they were given as
+        object.__setattr__(self, "generators", tuple(generators))
 
     def __repr__(self) -> str:
         return self.name
