@@ -114,3 +114,9 @@ def test_a_fold_over_the_naturals_takes_a_python_int():
         double(True)
     with pytest.raises(TypeError, match="int outside `jax.jit`"):
         jax.jit(double)(3)
+
+
+def test_a_tree_histo_without_its_depth_asks_for_it():
+    alg = cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0].value)
+    with pytest.raises(TypeError, match=r"needs its depth: .* histo\(algebra, depth\)"):
+        cdl.histo(alg)

@@ -60,6 +60,14 @@ def ragged(lengths: object) -> str:
     )
 
 
+def histo_needs_depth(algebra: str) -> str:
+    """Text of the error raised by a tree `histo` given no depth."""
+    return (
+        f"histo({algebra}) needs its depth: how many generations below a node its "
+        f"cells see, as histo(algebra, depth) (1 sees the children alone, as cata)."
+    )
+
+
 def bad_size(what: str, size: int) -> str:
     """Text of the error raised by a maximum size below one."""
     return f"{what} needs a maximum size of at least 1, not {size}."

@@ -328,14 +328,13 @@ def histo(nil: Any, cons: Any = None, depth: int | None = None) -> Any:
     ...         before = jnp.where(h.present[0], h.children[0].value, 0.0)
     ...         return h.value + before
     >>> fib = cdl.histo(cdl.Algebra(cdl.NatF, Zero=One(), Succ=Fib()), 2)
-    >>> term = cdl.Layer("Zero", None, ())
-    >>> for _ in range(9):
-    ...     term = cdl.Layer("Succ", None, (term,))
-    >>> fib(cdl.tree_table(cdl.NatF, term))
+    >>> fib(9)
     Array(55., dtype=float32)
     """
     if isinstance(nil, Algebra):
         look_back = cons if depth is None else depth
+        if look_back is None:
+            raise TypeError(_messages.histo_needs_depth(nil.label))
         if not isinstance(look_back, int) or look_back < 1:
             raise ValueError(_messages.bad_size("histo's look-back", look_back))
         return TreeHisto(nil, look_back)
