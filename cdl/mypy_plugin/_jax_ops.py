@@ -117,18 +117,23 @@ def broadcast_fn(env: Env, ctx: FunctionContext | MethodContext, fullname: str) 
 
 
 def fn_where(env: Env, ctx: FunctionContext) -> Type:
-    """``jnp.where(condition, x, y)``: the three shapes broadcast together."""
+    """``jnp.where(condition, x, y)``: the three shapes broadcast together.
+
+    An operand of any shape leaves the result of any shape, and the other two are
+    still broadcast together.
+    """
     if len(ctx.arg_types) != 3 or any(len(ts) != 1 for ts in ctx.arg_types):
         return ctx.default_return_type  # ``jnp.where(condition)``: indices
     shapes = [operand_dims(ts[0]) for ts in ctx.arg_types]
     try:
         out: tuple[Dim, ...] = ()
         for shape in shapes:
-            if shape is None:
-                return ctx.default_return_type
-            out = broadcast(out, shape)
+            if shape is not None:
+                out = broadcast(out, shape)
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, "where", str(why))
+    if any(shape is None for shape in shapes):
+        return ctx.default_return_type
     return env.array(out, ctx.default_return_type)
 
 

@@ -46,6 +46,7 @@ from . import (
     _morphisms,
     _printing,
     _redefine,
+    _unknown,
 )
 from ._names import (
     ANNOTATED,
@@ -316,7 +317,7 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[AttributeContext], Type] | None:
         if fullname == self.env.names[ARRAY] + ".T":
-            return lambda ctx: _jax_ops.array_t(self.env, ctx)
+            return lambda ctx: _jax_ops.array_t(self.env, _unknown.erase_unknown(ctx))
         cls, _, name = fullname.rpartition(".")
         info = self.env.info(cls)
         if info is None:
@@ -405,11 +406,14 @@ _ARRAY_METHODS: dict[str, Callable[[Env, MethodContext], Type]] = {
 def _redefining(
     hook: Callable[[_Call], Type] | None,
 ) -> Callable[[_Call], Type] | None:
-    """`hook`, whose result also re-binds the name it is assigned to."""
+    """`hook`, whose result also re-binds the name it is assigned to.
+
+    The hook sees an operand that reads a name of unknown shape as of any shape.
+    """
     if hook is None:
         return None
     checked = hook
-    return lambda ctx: _redefine.redefine(ctx, checked(ctx))
+    return lambda ctx: _redefine.redefine(ctx, checked(_unknown.erase_unknown(ctx)))
 
 
 def _guard(
