@@ -592,3 +592,29 @@ def test_the_habits_of_optax_and_keras_users_are_named() -> None:
         fit(learner, model, [[0.0] * 4] * 8, ys, **options)  # type: ignore[arg-type]
     with pytest.raises(DataError, match=r"labels hold a single number at \[0\]"):
         fit(learner, model, xs, [0] * 8, **options)  # type: ignore[arg-type]
+
+
+def test_a_list_of_sequences_and_a_learner_given_no_batch_are_named() -> None:
+    cell = cdl.GRUCell(2, 3, key=jax.random.key(0))
+    model = cdl.cata(cdl.ListAlgebra(jnp.zeros(3), cell)) >> cdl.Linear(
+        3, 2, key=jax.random.key(1)
+    )
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(1e-2))
+    lists = [jnp.ones((n, 2)) for n in (1, 3, 2)]
+    with pytest.raises(DataError, match=r"Python list of 3 arrays .*batch_lists"):
+        fit(learner, model, lists, jnp.zeros(3, jnp.int32), epochs=1, batch_size=3,
+            key=jax.random.key(0), progress=False)  # fmt: skip
+    # A model of a whole forest, stepped by hand with a per-example learner.
+    alg = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeLSTMCell(1, 3, arity=0, key=jax.random.key(2)),
+        Node=cdl.TreeLSTMCell(0, 3, arity=2, key=jax.random.key(3)),
+    )
+    forest = (
+        cdl.cata(alg) >> cdl.Fst() >> cdl.Each(cdl.Linear(3, 2, key=jax.random.key(4)))
+    )
+    one = jnp.ones(1)
+    table = cdl.tree_table(cdl.TreeF, [(one, one), one], forest=True)
+    learner = Learner(forest, SoftmaxCrossEntropy(), Adam(1e-2))
+    with pytest.raises(ValueError, match=r"xs, a NodeTable, .*per_example=False"):
+        learner.step(learner.init(forest), table, jnp.zeros(2, jnp.int32))

@@ -113,6 +113,8 @@ as one array (jnp.asarray(xs)).
                     where = jax.tree_util.keystr(path) or "the top"
                     raise DataError(_messages.scalar_leaf(which, where))
         inputs, labels = _leading(self.xs), _leading(self.ys)
+        if len(inputs) > 1 and isinstance(xs, list) and {len(xs)} == labels:
+            raise DataError(_messages.list_of_examples(len(xs), sorted(inputs)))
         if len(inputs) > 1 or len(labels) > 1:
             raise DataError(_messages.ragged_leaves(sorted(inputs | labels)))
         self._size = inputs.pop() if inputs else 0

@@ -211,6 +211,17 @@ transformation as from_optax(tx).
         """
         return self.model.morphism(state.params)
 
+    def _check_batch(self, xs: Any) -> None:
+        """Raise ValueError unless `xs` has one batch axis to map the model over."""
+        if not self.per_example:
+            return
+        sizes = {
+            int(jnp.shape(x)[0]) if jnp.ndim(x) else 0 for x in jax.tree.leaves(xs)
+        }
+        if len(sizes) > 1 or 0 in sizes:
+            kind = type(xs).__name__
+            raise ValueError(_messages.not_a_batch(self.label, kind, sorted(sizes)))
+
     def _shard(self, tree: Any) -> Any:
         if self.mesh is None:
             return tree
@@ -236,6 +247,7 @@ transformation as from_optax(tx).
         >>> learner.evaluate(learner.init(model), jnp.zeros((2, 1)), jnp.ones((2, 1)))
         Array(1., dtype=float32)
         """
+        self._check_batch(xs)
         xs, ys = self._shard((xs, ys))
         return self.lens.get((state.params, ys), xs)
 
@@ -263,6 +275,7 @@ transformation as from_optax(tx).
         >>> state.params.bias, loss
         (Array([0.5], dtype=float32), Array(1., dtype=float32))
         """
+        self._check_batch(xs)
         if state.model_state is not None:
             params, opt, model_state, loss = step_with_state(self, state, xs, ys, key)
             return TrainState(params, opt, state.step + 1, model_state), loss

@@ -305,6 +305,29 @@ def ragged_leaves(sizes: list[int]) -> str:
     )
 
 
+def list_of_examples(count: int, sizes: list[int]) -> str:
+    """Text of the error raised for inputs given as a Python list of examples."""
+    return (
+        f"the inputs are a Python list of {count} arrays of different lengths "
+        f"{sizes}, read as {count} inputs each with one row per example: for a "
+        f"list of sequences (or lists) of different lengths pass "
+        f"cdl.batch_lists(xs, pad=True); for examples of one shape, stack them "
+        f"(jnp.stack(xs))."
+    )
+
+
+def not_a_batch(name: str, kind: str, sizes: list[int]) -> str:
+    """Text of the error raised when a per-example learner is given no batch."""
+    return (
+        f"Learner({name}): its step maps the model over the leading axis of xs "
+        f"(per_example=True), but xs, a {kind}, has arrays of leading sizes "
+        f"{sizes} (0 for a scalar), not one batch axis: for a model that takes a "
+        f"whole batch at once (the node table of a forest, a padded batch of "
+        f"graphs) build the learner with Learner(..., per_example=False), as fit "
+        f"does for such data."
+    )
+
+
 def not_one_graph(index: int, graph: object) -> str:
     """Text of the error raised when a dataset entry is not one graph."""
     return (
