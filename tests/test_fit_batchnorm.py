@@ -23,6 +23,7 @@ import cdl
 from cdl.architectures import resnet
 from cdl.optics import (
     Learner,
+    MeanSquaredError,
     SoftmaxCrossEntropy,
     accuracy,
     fit,
@@ -177,6 +178,25 @@ def test_a_stochastic_model_with_state_trains_with_fit() -> None:
     (bn,) = cdl.architectures.layers_of(model, cdl.BatchNorm)
     mean, _ = one.state.model_state.get(bn.running)
     assert float(jnp.abs(mean).max()) > 1e-3
+
+
+def test_the_running_statistics_are_state_not_parameters() -> None:
+    # Built by hand, without make_with_state: the StateIndex keeps its start.
+    model = (cdl.Linear(3, 2, key=jax.random.key(0)) @ cdl.Identity()) >> cdl.BatchNorm(
+        2
+    )
+    learner = Learner(model, MeanSquaredError(), from_optax(optax.adamw(0.1)))
+    train = learner.init(model, model_state=eqx.nn.State(model))
+    assert [a.shape for a in jax.tree.leaves(train.params)] == [
+        (2, 3),
+        (2,),
+        (2,),
+        (2,),
+    ]
+    new, _ = eqx.filter_jit(learner.step)(train, jnp.ones((4, 3)), jnp.zeros((4, 2)))
+    (bn,) = cdl.architectures.layers_of(learner.model_at(new), cdl.BatchNorm)
+    assert bn.running.init is not None  # left to the skeleton, untouched
+    assert float(jnp.abs(new.model_state.get(bn.running)[1] - 0.9).max()) < 1e-6
 
 
 DATA_PARALLEL = """

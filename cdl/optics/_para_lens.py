@@ -212,20 +212,29 @@ def split_parameters(f: Para[Any, Any]) -> tuple[Any, Para[Any, Any]]:
 
     **Returns:** ``(params, skeleton)``: the floating-point arrays of `f` (None
     elsewhere) and `f` without them; ``equinox.combine`` joins them again.
-    Parameters frozen by `cdl.freeze` stay with the skeleton.
+    Parameters frozen by `cdl.freeze` stay with the skeleton, and so does the
+    initial state a stateful layer keeps (`BatchNorm`'s running statistics in
+    its `equinox.nn.StateIndex`, when the model was not built by
+    `equinox.nn.make_with_state`): state is not a parameter.
 
     >>> import jax, cdl
     >>> from cdl.optics import split_parameters
     >>> params, skeleton = split_parameters(cdl.Linear(2, 1, key=jax.random.key(0)))
     >>> params.weight.shape, skeleton.weight
     ((1, 2), None)
+    >>> split_parameters(cdl.BatchNorm(3))[0].running is None
+    True
     """
-    params, skeleton = eqx.partition(f, _trainable, is_leaf=is_frozen)
+    params, skeleton = eqx.partition(f, _trainable, is_leaf=_held)
     return params, skeleton
 
 
+def _held(node: object) -> bool:
+    return is_frozen(node) or isinstance(node, eqx.nn.StateIndex)
+
+
 def _trainable(node: object) -> bool:
-    return not is_frozen(node) and eqx.is_inexact_array(node)
+    return not _held(node) and eqx.is_inexact_array(node)
 
 
 class ReverseDerivative(AbstractParaLens[_A, _B]):
