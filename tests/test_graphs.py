@@ -144,6 +144,23 @@ def close(a: jax.Array, b: jax.Array, tol: float = 1e-5) -> bool:
             "Graph.permute needs a permutation of the 3 nodes (each of 0..2 once), "
             "but was given int32[2].",
         ),
+        (
+            lambda: Graph.from_edge_list([(0.0, 1.5)], 3),
+            "Graph.from_edge_list needs (sender, receiver) pairs of node numbers "
+            "(integers), but was given float64 pairs.",
+        ),
+        (
+            lambda: Graph(jnp.array([0]), jnp.array([1]), num_nodes=3.0),
+            "Graph num_nodes must be a whole number, 0 or more, but was given 3.0.",
+        ),
+        (
+            lambda: Graph(jnp.array([0]), jnp.array([1]), num_nodes=-1),
+            "Graph num_nodes must be a whole number, 0 or more, but was given -1.",
+        ),
+        (
+            lambda: Graph.from_edge_list([(0, 1)], 3).with_nodes(jnp.ones((2, 4))),
+            "Graph node features have 2 rows, but the graph has 3 nodes.",
+        ),
     ],
 )
 def test_malformed_graphs_are_rejected(build, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -158,6 +175,23 @@ def test_graphs_are_checked_only_when_concrete() -> None:
         return Graph(s, r, num_nodes=4).in_degree
 
     assert degree(jnp.array([0, 1, 1]), jnp.array([1, 2, 2])).tolist() == [0, 1, 2, 0]
+
+
+def test_traced_indices_out_of_range_fail_at_run_time() -> None:
+    # Under jit the indices are unknown when built; an out-of-range one must not
+    # be read as some other node (XLA clamps gathers and drops scattered rows).
+    @eqx.filter_jit
+    def degrees(s: jax.Array, r: jax.Array) -> jax.Array:
+        g = Graph(s, r, num_nodes=4)
+        return g.in_degree + jax.ops.segment_sum(jnp.ones_like(s), g.senders, 4)
+
+    with pytest.raises(
+        eqx.EquinoxRuntimeError, match=r"an edge receives at a node outside 0\.\.3"
+    ):
+        degrees(jnp.array([0, 1]), jnp.array([1, 4]))
+    with pytest.raises(eqx.EquinoxRuntimeError, match="an edge sends from a node"):
+        degrees(jnp.array([-1, 1]), jnp.array([1, 2]))
+    assert degrees(jnp.array([0, 1]), jnp.array([1, 2])).tolist() == [1, 2, 1, 0]
 
 
 @settings(max_examples=10, deadline=None)

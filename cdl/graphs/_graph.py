@@ -57,6 +57,19 @@ def _concrete(x: object) -> np.ndarray[Any, Any] | None:
     return np.asarray(x)
 
 
+def _checked(idx: Array, side: str, num_nodes: int) -> Array:
+    """`idx`, failing at run time (`eqx.error_if`) if traced and out of range.
+
+    Concrete indices are checked when the graph is built, naming the edge.
+    """
+    if not isinstance(idx, jax.core.Tracer):
+        return idx
+    bad = (idx < 0) | (idx >= num_nodes)
+    message = _messages.index_out_of_range_traced(side, num_nodes)
+    checked: Array = eqx.error_if(idx, bad, message)
+    return checked
+
+
 def _attribute(attributes: Mapping[str, Any], name: str, where: str) -> Any:
     """The attribute `name` of a networkx node or edge, or a `GraphError`."""
     if name not in attributes:
@@ -131,11 +144,17 @@ class Graph(eqx.Module):
                 raise GraphError(_messages.not_integer(name, a.dtype))
             if a.ndim != 1:
                 raise GraphError(_messages.not_a_vector(name, tuple(a.shape)))
-        self.senders = s.astype(jnp.int32)
-        self.receivers = r.astype(jnp.int32)
         if num_nodes is None:
             num_nodes = 0 if self.nodes is None else int(self.nodes.shape[0])
-        self.num_nodes = num_nodes
+        if (
+            isinstance(num_nodes, bool)
+            or not isinstance(num_nodes, int | np.integer)
+            or num_nodes < 0
+        ):
+            raise GraphError(_messages.bad_num_nodes(num_nodes))
+        self.num_nodes = int(num_nodes)
+        self.senders = _checked(s.astype(jnp.int32), "senders", self.num_nodes)
+        self.receivers = _checked(r.astype(jnp.int32), "receivers", self.num_nodes)
         e = int(self.senders.shape[0])
         self.n_node = jnp.asarray(
             [num_nodes] if n_node is None else n_node, dtype=jnp.int32
@@ -257,6 +276,8 @@ class Graph(eqx.Module):
         a = np.asarray(pairs if array_like else list(pairs))
         if a.size and (a.ndim != 2 or a.shape[1] != 2):
             raise GraphError(_messages.not_pairs(a.shape))
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            raise GraphError(_messages.pairs_not_integer(a.dtype))
         a = a.astype(np.int64) if a.size else np.zeros((0, 2), int)
         s, r = a[:, 0], a[:, 1]
         feats = _as_features(edges)
@@ -364,16 +385,25 @@ class Graph(eqx.Module):
         return jax.ops.segment_sum(ones, self.receivers, self.num_nodes)
 
     def _replace(self, *, nodes: ArrayLike | None, edges: ArrayLike | None) -> "Graph":
-        return Graph(
-            self.senders,
-            self.receivers,
-            num_nodes=self.num_nodes,
-            nodes=nodes,
-            edges=edges,
-            n_node=self.n_node,
-            n_edge=self.n_edge,
-            graph_mask=self.graph_mask,
+        """The same graph with other tables; its indices, already checked, kept."""
+        node_table, edge_table = _as_features(nodes), _as_features(edges)
+        if node_table is not None and node_table.shape[0] != self.num_nodes:
+            rows = int(node_table.shape[0])
+            raise GraphError(
+                _messages.rows_mismatch("node", rows, self.num_nodes, "nodes")
+            )
+        if edge_table is not None and edge_table.shape[0] != self.num_edges:
+            rows = int(edge_table.shape[0])
+            raise GraphError(
+                _messages.rows_mismatch("edge", rows, self.num_edges, "edges")
+            )
+        replaced: Graph = eqx.tree_at(
+            lambda g: (g.nodes, g.edges),
+            self,
+            (node_table, edge_table),
+            is_leaf=lambda x: x is None,
         )
+        return replaced
 
     def with_nodes(self, nodes: ArrayLike | None) -> "Graph":
         """The same graph with other node features.

@@ -15,6 +15,23 @@ def index_out_of_range(side: str, edge: int, node: int, num_nodes: int) -> str:
     )
 
 
+def index_out_of_range_traced(side: str, num_nodes: int) -> str:
+    """An edge names a node the graph does not have, found under a transformation."""
+    verb = "sends from" if side == "senders" else "receives at"
+    return (
+        f"Graph: an edge {verb} a node outside 0..{num_nodes - 1} (the graph has "
+        f"{num_nodes} nodes); the indices were traced, so which edge is not known."
+    )
+
+
+def bad_num_nodes(num_nodes: object) -> str:
+    """`num_nodes` is not a whole number of nodes."""
+    return (
+        f"Graph num_nodes must be a whole number, 0 or more, but was given "
+        f"{num_nodes!r}."
+    )
+
+
 def rows_mismatch(what: str, rows: int, expected: int, unit: str) -> str:
     """A feature table has the wrong number of rows."""
     return (
@@ -152,6 +169,14 @@ def no_weights(layer: str) -> str:
     return (
         f"{layer} needs edge weights: build the graph with edge features "
         f"(one column per weight)."
+    )
+
+
+def pairs_not_integer(dtype: object) -> str:
+    """`Graph.from_edge_list` was given pairs that are not node numbers."""
+    return (
+        f"Graph.from_edge_list needs (sender, receiver) pairs of node numbers "
+        f"(integers), but was given {dtype} pairs."
     )
 
 
