@@ -18,7 +18,6 @@ from mypy.nodes import (
     ListExpr,
     MemberExpr,
     NameExpr,
-    SliceExpr,
     StrExpr,
     TupleExpr,
 )
@@ -42,6 +41,7 @@ from mypy.types import (
 
 from . import _messages
 from ._calls import in_scope
+from ._indexing import fn_top_k
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA
 from ._shapes import (
@@ -72,7 +72,6 @@ from ._types import (
     callee_name,
     fold,
     fold_shape,
-    is_int,
     operand_dims,
     space_of,
     star,
@@ -135,36 +134,6 @@ def fn_where(env: Env, ctx: FunctionContext) -> Type:
     if any(shape is None for shape in shapes):
         return ctx.default_return_type
     return env.array(out, ctx.default_return_type)
-
-
-def array_index(env: Env, ctx: MethodContext) -> Type:
-    """``x[i]``, ``x[:, 0]``, ``x[None]``: integers drop an axis, slices keep it."""
-    dims = array_dims(ctx.type)
-    if dims is None or star(dims) or not ctx.args or len(ctx.args[0]) != 1:
-        return ctx.default_return_type
-    index = ctx.args[0][0]
-    items = index.items if isinstance(index, TupleExpr) else [index]
-    whole = get_proper_type(ctx.arg_types[0][0])
-    if isinstance(index, TupleExpr):
-        if not isinstance(whole, TupleType) or len(whole.items) != len(items):
-            return ctx.default_return_type
-        types = list(whole.items)
-    else:
-        types = [whole]
-    out: list[Dim] = []
-    rest = list(dims)
-    for item, typ in zip(items, types, strict=True):
-        if isinstance(item, NameExpr) and item.fullname == "builtins.None":
-            out.append(1)
-        elif not rest:
-            return ctx.default_return_type
-        elif isinstance(item, SliceExpr):
-            out.append(_sliced(rest.pop(0), item))
-        elif is_int(typ):
-            rest.pop(0)
-        else:
-            return ctx.default_return_type
-    return env.array([*out, *rest], ctx.default_return_type)
 
 
 def reduce_fn(env: Env, ctx: FunctionContext) -> Type:
@@ -377,6 +346,8 @@ def axes_rule(env: Env, ctx: FunctionContext | MethodContext, name: str) -> Type
 
 # Scans along an axis: ``jnp.cumsum(x, axis=0)`` has the shape of `x`.
 _CUMULATIVE: Final = frozenset({"cumsum", "cumprod", "nancumsum", "nancumprod"})
+# Sorts along an axis, the last by default: ``jnp.argsort(x)`` has the shape of `x`.
+_SORTS: Final = frozenset({"sort", "argsort"})
 
 
 def axes_hook(name: str) -> Callable[[Env, FunctionContext | MethodContext], Type]:
@@ -400,6 +371,13 @@ def _moved(
     if name in _CUMULATIVE:  # along an axis: the shape kept; with none: flattened
         axis = given.get("axis")
         if axis is None or _axis(axis) is None:
+            return ravel(this)
+        return None if axes("axis") is None else this
+    if name in _SORTS:  # along an axis (the last by default); with None: flattened
+        axis = given.get("axis")
+        if axis is None:
+            return this
+        if isinstance(axis, NameExpr) and axis.fullname == "builtins.None":
             return ravel(this)
         return None if axes("axis") is None else this
     if name == "swapaxes":
@@ -749,21 +727,6 @@ def erase(sig: CallableType, names: frozenset[str]) -> CallableType:
     )
 
 
-def _sliced(dim: Dim, item: SliceExpr) -> Dim:
-    """The length of ``dim`` after the slice `item` (None when unknown)."""
-    parts = [item.begin_index, item.end_index, item.stride]
-    if all(p is None for p in parts):
-        return dim
-    values = [None if p is None else fold(p) for p in parts]
-    if not isinstance(dim, int) or any(
-        v is None and p is not None for v, p in zip(values, parts, strict=True)
-    ):
-        return None
-    if values[2] == 0:
-        return None
-    return len(range(dim)[slice(values[0], values[1], values[2])])
-
-
 def _pair(left: Sequence[Dim], right: Sequence[Dim], why: Mismatch) -> str:
     return f"{render(Arr(tuple(left)))} @ {render(Arr(tuple(right)))}: {why}"
 
@@ -826,7 +789,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     **{
         f"jax.numpy.{name}": axes_hook(name)
         for name in ("swapaxes", "moveaxis", "expand_dims", "squeeze", "ravel")
-        + tuple(sorted(_CUMULATIVE))
+        + tuple(sorted(_CUMULATIVE | _SORTS))
     },
     "jax.numpy.einsum": fn_einsum,
     "jax.numpy.where": fn_where,
@@ -842,4 +805,5 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax._src.api.vmap": fn_vmap,
     "equinox._vmap_pmap.filter_vmap": fn_vmap,
     "jax._src.lax.control_flow.loops.scan": fn_scan,
+    "jax._src.lax.lax.top_k": fn_top_k,
 }

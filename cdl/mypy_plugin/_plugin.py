@@ -39,6 +39,7 @@ from . import (
     _builders,
     _calls,
     _fields,
+    _indexing,
     _jax_ops,
     _jit,
     _layers,
@@ -394,7 +395,7 @@ _UNSHAPED = ("jax.", "equinox.", "optax.")
 
 _ARRAY_METHODS: dict[str, Callable[[Env, MethodContext], Type]] = {
     "reshape": _jax_ops.array_reshape,
-    "__getitem__": _jax_ops.array_index,
+    "__getitem__": _indexing.array_index,
     "transpose": _jax_ops.array_transpose,
     **{
         name: _jax_ops.axes_hook(name)
