@@ -113,3 +113,29 @@ def test_score_and_errors() -> None:
         clrs.er_graph(4, 1.5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="bellman_ford"):
         clrs.bellman_ford(np.zeros((3, 3), np.float32), 3)
+    with pytest.raises(ValueError, match="no pointers to score"):
+        clrs.pointer_accuracy(np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+def test_bellman_ford_on_edge_cases() -> None:
+    # Two components: the far one is never reached and points at itself.
+    w = np.zeros((4, 4), np.float32)
+    w[0, 1] = w[1, 0] = w[2, 3] = w[3, 2] = 1.0
+    assert clrs.bellman_ford(w, 0).tolist() == [0, 0, 2, 3]
+    assert clrs.bellman_ford(np.ones((1, 1), np.float32), 0).tolist() == [0]
+    # A negative edge without a negative cycle: 0 -> 2 -> 1 beats 0 -> 1.
+    d = np.zeros((3, 3), np.float32)
+    d[0, 1], d[0, 2], d[2, 1] = 4.0, 1.0, -2.0
+    assert clrs.bellman_ford(d, 0).tolist() == [0, 2, 0]
+    # A negative cycle 1 -> 2 -> 1 reachable from 0 has no shortest paths; it
+    # used to loop forever. Unreachable from the source, it does not matter.
+    cycle = np.zeros((3, 3), np.float32)
+    cycle[0, 1], cycle[1, 2], cycle[2, 1] = 1.0, -3.0, 1.0
+    with pytest.raises(ValueError, match="negative weight is reachable from source 0"):
+        clrs.bellman_ford(cycle, 0)
+    cycle[0, 1] = 0.0
+    assert clrs.bellman_ford(cycle, 0).tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"square matrix \[n, n\] .* shape \(2, 3\)"):
+        clrs.bellman_ford(np.ones((2, 3), np.float32), 0)
+    with pytest.raises(ValueError, match=r"weight \[0, 1\] is nan"):
+        clrs.bellman_ford(np.array([[0, np.nan], [1, 0]], np.float32), 0)

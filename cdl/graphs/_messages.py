@@ -210,3 +210,55 @@ def not_a_monoid(value: object) -> str:
         f"Semiring: plus must be a commutative monoid of cdl.graphs (Sum(), Min(), "
         f"Max(), Monoid(op, unit), ...), but was given {value!r}."
     )
+
+
+def clrs_bad_graph(n: object, p: object) -> str:
+    """`clrs.er_graph` was given no nodes or a probability outside [0, 1]."""
+    return f"er_graph: expected n >= 1 and p in [0, 1], got n={n}, p={p}."
+
+
+def clrs_bad_weights(shape: tuple[int, ...]) -> str:
+    """`clrs.bellman_ford` was given weights that are not a square matrix."""
+    return (
+        f"bellman_ford: weights must be a square matrix [n, n] (0: no edge), "
+        f"got shape {shape}."
+    )
+
+
+def clrs_not_finite(i: int, j: int, value: float) -> str:
+    """`clrs.bellman_ford` was given a NaN or infinite weight."""
+    return (
+        f"bellman_ford: weight [{i}, {j}] is {value}; weights must be finite "
+        f"(0 marks a missing edge)."
+    )
+
+
+def clrs_bad_source(n: int, source: object) -> str:
+    """`clrs.bellman_ford` was given a source that is not a node."""
+    return f"bellman_ford: source must be a node in [0, {n}), got {source}."
+
+
+def clrs_negative_cycle(source: int, nodes: list[int]) -> str:
+    """Bellman-Ford still improves after n rounds: a negative cycle is reachable."""
+    return (
+        f"bellman_ford: a cycle of negative weight is reachable from source "
+        f"{source} (distances of nodes {nodes} still fall after n rounds), so "
+        f"there are no shortest paths."
+    )
+
+
+def clrs_bad_sample(count: object, p: object) -> str:
+    """`clrs.sample` was given no graphs or no edge probabilities."""
+    return f"sample: expected count >= 1 and at least one p, got count={count}, p={p}."
+
+
+def clrs_shapes(predicted: tuple[int, ...], pointers: tuple[int, ...]) -> str:
+    """`clrs.pointer_accuracy` was given arrays of different shapes."""
+    return (
+        f"pointer_accuracy: predicted shape {predicted} != pointers shape {pointers}."
+    )
+
+
+def clrs_nothing_to_score() -> str:
+    """`clrs.pointer_accuracy` was given no pointers."""
+    return "pointer_accuracy: there are no pointers to score (shape has a 0)."

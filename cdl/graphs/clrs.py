@@ -30,6 +30,8 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
+from . import _messages
+
 TRAIN_NODES: Final = 16
 """Nodes of a CLRS-30 training graph."""
 
@@ -78,9 +80,7 @@ def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     (True, True)
     """
     if n < 1 or not 0.0 <= p <= 1.0:
-        raise ValueError(
-            f"er_graph: expected n >= 1 and p in [0, 1], got n={n}, p={p}."
-        )
+        raise ValueError(_messages.clrs_bad_graph(n, p))
     drawn = rng.binomial(1, p, size=(n, n))
     drawn = drawn * drawn.T
     w = rng.uniform(0.0, 1.0, size=(n, n))
@@ -97,23 +97,29 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
 
     **Arguments:** `weights`, ``[n, n]`` (0: no edge); `source`, a node.
 
-    **Returns:** ``int32[n]``.
+    **Returns:** ``int32[n]``; a cycle of negative weight reachable from the
+    source (no shortest paths) is a `ValueError` after ``n`` rounds.
 
     >>> w = np.array([[0, 1, 5], [1, 0, 1], [5, 1, 0]], np.float32)
     >>> bellman_ford(w, 0)
     array([0, 0, 1], dtype=int32)
     """
+    weights = np.asarray(weights)
+    if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
+        raise ValueError(_messages.clrs_bad_weights(weights.shape))
     n = weights.shape[0]
+    bad = np.argwhere(~np.isfinite(weights))
+    if bad.size:
+        i, j = (int(v) for v in bad[0])
+        raise ValueError(_messages.clrs_not_finite(i, j, float(weights[i, j])))
     if not 0 <= source < n:
-        raise ValueError(
-            f"bellman_ford: source must be a node in [0, {n}), got {source}."
-        )
+        raise ValueError(_messages.clrs_bad_source(n, source))
     d = np.zeros(n)
     pi = np.arange(n, dtype=np.int32)
     reached = np.zeros(n, dtype=bool)
     reached[source] = True
     edge = weights != 0
-    while True:
+    for _ in range(n):  # shortest paths have at most n - 1 edges
         before, was = d.copy(), reached.copy()
         offers = np.where(was[:, None] & edge, before[:, None] + weights, np.inf)
         best, via = offers.min(axis=0), offers.argmin(axis=0)
@@ -123,6 +129,8 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
         reached |= offered
         if np.array_equal(d, before) and np.array_equal(reached, was):
             return pi
+    falling = np.flatnonzero(d < before).tolist()
+    raise ValueError(_messages.clrs_negative_cycle(source, falling))
 
 
 def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample:
@@ -138,9 +146,7 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
     (dtype('float32'), dtype('int32'), True)
     """
     if count < 1 or not p:
-        raise ValueError(
-            f"sample: expected count >= 1 and at least one p, got count={count}, p={p}."
-        )
+        raise ValueError(_messages.clrs_bad_sample(count, p))
     rng = np.random.default_rng(seed)
     weights = np.empty((count, nodes, nodes), np.float32)
     source = np.empty(count, np.int32)
@@ -164,8 +170,7 @@ def pointer_accuracy(predicted: np.ndarray, pointers: np.ndarray) -> float:
     """
     predicted, pointers = np.asarray(predicted), np.asarray(pointers)
     if predicted.shape != pointers.shape:
-        raise ValueError(
-            f"pointer_accuracy: predicted shape {predicted.shape} != "
-            f"pointers shape {pointers.shape}."
-        )
+        raise ValueError(_messages.clrs_shapes(predicted.shape, pointers.shape))
+    if predicted.size == 0:
+        raise ValueError(_messages.clrs_nothing_to_score())
     return float(np.mean(predicted == pointers))
