@@ -320,3 +320,47 @@ def test_data_parallel_matches_one_device() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "max difference" in done.stdout
+
+
+def regression_data() -> tuple[jax.Array, jax.Array]:
+    xs = jax.random.normal(jax.random.key(0), (16, 3))
+    return xs, xs @ jnp.array([[1.0], [-2.0], [0.5]]) + 0.25
+
+
+def with_batch_norm(model: cdl.Para) -> tuple[cdl.Para, eqx.nn.State]:  # type: ignore[type-arg]
+    return eqx.nn.make_with_state(
+        lambda: (model @ cdl.Identity()) >> cdl.BatchNorm(1)
+    )()
+
+
+def test_optax_transformations_that_read_the_loss_get_it() -> None:
+    xs, ys = regression_data()
+    model = cdl.Linear(3, 1, key=jax.random.key(1))
+    plateau = optax.chain(optax.sgd(0.1), optax.contrib.reduce_on_plateau())
+    learner = Learner(model, MeanSquaredError(), from_optax(plateau))
+    state, loss = eqx.filter_jit(learner.step)(learner.init(model), xs, ys)
+    assert float(state.opt_state[1].best_value) == float(loss)
+    # The same with a model with state (batch norm's statistics).
+    bn_model, bn_state = with_batch_norm(model)
+    learner = Learner(bn_model, MeanSquaredError(), from_optax(plateau))
+    start = learner.init(bn_model, model_state=bn_state)
+    state, loss = eqx.filter_jit(learner.step)(start, xs, ys)
+    assert float(state.opt_state[1].best_value) == float(loss)
+
+
+@pytest.mark.slow
+def test_lbfgs_line_search_reads_the_loss_as_a_function_of_the_parameters() -> None:
+    xs, ys = regression_data()
+    model = cdl.Linear(3, 1, key=jax.random.key(1))
+    learner = Learner(model, MeanSquaredError(), from_optax(optax.lbfgs()))
+    step, state = eqx.filter_jit(learner.step), learner.init(model)
+    first = None
+    for _ in range(8):
+        state, loss = step(state, xs, ys)
+        first = loss if first is None else first
+    assert float(loss) < 1e-4 * float(first)
+    bn_model, bn_state = with_batch_norm(model)
+    learner = Learner(bn_model, MeanSquaredError(), from_optax(optax.lbfgs()))
+    start = learner.init(bn_model, model_state=bn_state)
+    after, loss = eqx.filter_jit(learner.step)(start, xs, ys)
+    assert bool(jnp.isfinite(loss)) and int(after.step) == 1

@@ -285,7 +285,12 @@ transformation as from_optax(tx).
         loss, residual = self.lens.forward((params, ys), xs, key=key)
         (grads, _), _ = self.lens.backward(residual, jnp.ones_like(loss))
         grads = self._place(grads, params)
-        opt_state, new = self.optimiser.put((state.opt_state, state.params), grads)
+        opt_state, new = self.optimiser.put(
+            (state.opt_state, state.params),
+            grads,
+            value=loss,
+            value_fn=lambda p: self.lens.get((p, ys), xs, key=key),
+        )
         opt_state, new = self._place((opt_state, new), params)
         return TrainState(new, opt_state, state.step + 1), loss
 

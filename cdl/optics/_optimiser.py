@@ -76,8 +76,14 @@ class AbstractOptimiser(AbstractLens[tuple[Any, Any], Any]):
         """The parameters the model uses: those held."""
         return s[1]
 
-    def put(self, s: tuple[Any, Any], a: Any) -> tuple[Any, Any]:
-        """One optimisation step from gradient `a`: the new (state, parameters)."""
+    def put(self, s: tuple[Any, Any], a: Any, **extra_args: Any) -> tuple[Any, Any]:
+        """One optimisation step from gradient `a`: the new (state, parameters).
+
+        `extra_args` are what an optax transformation may read besides the
+        gradient (`from_optax`): a `Learner` passes the batch's loss as `value`
+        and the loss as a function of the parameters as `value_fn`. cdl's own
+        optimisers do not read them.
+        """
         state, params = s
         new_state, updates = self.update(state, params, a)
         return new_state, _apply(params, updates)
@@ -373,6 +379,12 @@ class Adam(AbstractScaledOptimiser):
 class OptaxOptimiser(AbstractOptimiser):
     """Any optax `GradientTransformation` as an optimiser lens.
 
+    A transformation that reads extra arguments (optax's
+    `GradientTransformationExtraArgs`) gets those a `Learner` step gives:
+    `value`, the batch's loss (``optax.contrib.reduce_on_plateau``), `grad`, the
+    gradient, and `value_fn`, the batch's loss as a function of the parameters
+    (the line search of ``optax.lbfgs``).
+
     **Arguments:** `transformation`, e.g. ``optax.adamw(1e-3)``.
 
     **Returns:** the optimiser lens; its state is the transformation's state.
@@ -391,10 +403,23 @@ class OptaxOptimiser(AbstractOptimiser):
         """The transformation's initial state."""
         return self.transformation.init(params)
 
-    def update(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any]:
-        """The transformation's update."""
-        updates, new_state = self.transformation.update(grads, state, params)
+    def update(
+        self, state: Any, params: Any, grads: Any, **extra_args: Any
+    ) -> tuple[Any, Any]:
+        """The transformation's update (given `extra_args` if it reads them)."""
+        tx = self.transformation
+        if extra_args and isinstance(tx, optax.GradientTransformationExtraArgs):
+            extra = {"grad": grads, **extra_args}
+            updates, new_state = tx.update(grads, state, params, **extra)
+        else:
+            updates, new_state = tx.update(grads, state, params)
         return new_state, updates
+
+    def put(self, s: tuple[Any, Any], a: Any, **extra_args: Any) -> tuple[Any, Any]:
+        """One step of the transformation from gradient `a` (and `extra_args`)."""
+        state, params = s
+        new_state, updates = self.update(state, params, a, **extra_args)
+        return new_state, _apply(params, updates)
 
 
 def from_optax(transformation: optax.GradientTransformation) -> OptaxOptimiser:

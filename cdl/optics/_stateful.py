@@ -117,7 +117,14 @@ def step_with_state(
     _, d_out = learner.loss.backward(residual, jnp.ones_like(loss))
     (grads,) = pullback(d_out)
     grads = learner._place(grads, params)
-    opt_state, new = learner.optimiser.put((state.opt_state, state.params), grads)
+
+    def value_fn(p: Any) -> Float[Array, ""]:
+        value: Float[Array, ""] = learner.loss.get(ys, outputs(p)[0])
+        return value
+
+    opt_state, new = learner.optimiser.put(
+        (state.opt_state, state.params), grads, value=loss, value_fn=value_fn
+    )
     opt_state, new, model_state = learner._place(
         (opt_state, new, jax.lax.stop_gradient(model_state)), params
     )
