@@ -154,8 +154,12 @@ def reduce(
     dims: tuple[Dim, ...] | None,
     first: int,
 ) -> Type:
-    """``x.sum(axis=…, keepdims=…)`` and the like: the axes reduced away."""
-    if dims is None or star(dims):
+    """``x.sum(axis=…, keepdims=…)`` and the like: the axes reduced away.
+
+    Of a shape with a variadic run (``"*b d"``), only axes right of the run,
+    counted from the end (``axis=-1``), are reduced; others give any shape.
+    """
+    if dims is None:
         return ctx.default_return_type
     axes: list[int | None] | None = None
     keep = False
@@ -182,6 +186,10 @@ def reduce(
         elif formal not in _SHAPE_FREE:
             return ctx.default_return_type
     rank = len(dims)
+    if star(dims):
+        tail = rank - 1 - next(k for k, d in enumerate(dims) if isinstance(d, Star))
+        if axes is None or any(a is None or not -tail <= a < 0 for a in axes):
+            return ctx.default_return_type
     if axes is None:
         chosen = set(range(rank))
     else:

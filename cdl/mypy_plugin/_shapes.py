@@ -619,9 +619,23 @@ def broadcast(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...]:
     Traceback (most recent call last):
     ...
     cdl.mypy_plugin._shapes.Mismatch: cannot broadcast f32[3] with f32[4]
+
+    A variadic run (``*b``) may be of any length: the dimensions right of it are
+    compared, and a run against itself must stand at the same place from the right.
+
+    >>> broadcast((Star("b"), 3), (3,))
+    (Star(name='b', var=False), 3)
+    >>> broadcast((Star("b"), 3), (Star("b"), 1))
+    (Star(name='b', var=False), 3)
+    >>> try:
+    ...     broadcast((Star("b"), 3), (Star("b"),))
+    ... except Mismatch as why:
+    ...     print(why)
+    cannot broadcast f32[*b,3] with f32[*b] (unless *b is empty)
     """
-    if _star_index(left) is not None or _star_index(right) is not None:
-        return (Star(None),)
+    i, j = _star_index(left), _star_index(right)
+    if i is not None or j is not None:
+        return _broadcast_runs(left, right, i, j)
     out: list[Dim] = []
     for k in range(1, max(len(left), len(right)) + 1):
         a = left[-k] if k <= len(left) else 1
@@ -638,6 +652,40 @@ def broadcast(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...]:
         else:
             out.append(a if isinstance(a, int) else b if isinstance(b, int) else None)
     return tuple(reversed(out))
+
+
+def _broadcast_runs(
+    left: Sequence[Dim], right: Sequence[Dim], i: int | None, j: int | None
+) -> tuple[Dim, ...]:
+    """`broadcast` where `left` has a run at `i` or `right` one at `j`."""
+    left_tail = left[i + 1 :] if i is not None else left
+    right_tail = right[j + 1 :] if j is not None else right
+    n = min(len(left_tail), len(right_tail))
+    try:
+        tail = broadcast(
+            left_tail[len(left_tail) - n :], right_tail[len(right_tail) - n :]
+        )
+    except Mismatch:
+        raise Mismatch(
+            f"cannot broadcast {render(Arr(tuple(left)))} "
+            f"with {render(Arr(tuple(right)))}"
+        ) from None
+    if i is not None and j is not None:
+        run, other = left[i], right[j]
+        same = isinstance(run, Star) and run == other and run.name and not run.var
+        if not same:
+            return (Star(None), *tail)
+        if len(left_tail) != len(right_tail):
+            raise Mismatch(
+                f"cannot broadcast {render(Arr(tuple(left)))} with "
+                f"{render(Arr(tuple(right)))} (unless {render_dim(run)} is empty)"
+            )
+        return (*broadcast(left[:i], right[:j]), run, *tail)
+    starred, plain, k = (left, right, i) if i is not None else (right, left, j)
+    assert k is not None
+    if len(plain) <= len(starred) - k - 1:
+        return (*starred[: k + 1], *broadcast(starred[k + 1 :], plain))
+    return (Star(None), *tail)
 
 
 def matmul(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...] | None:
