@@ -385,16 +385,21 @@ def test_tree_folds_take_terms_and_forests_as_cata_does():
 # upwards: the fold of every node's subtree, in node order.
 
 
-def post_order(term):
-    """The subterms in tree_table's node order: children first, left to right."""
-    out = []
-    for c in term.children:
-        out.extend(post_order(c))
-    return [*out, term]
-
-
 def ref_cata(alg, term):
     return alg(alg.functor.fmap(lambda t: ref_cata(alg, t), term))
+
+
+def ref_every(alg, term):
+    """`ref_cata` of every subterm, in tree_table's node order (children first)."""
+    out = []
+
+    def go(t):
+        value = alg(alg.functor.fmap(go, t))
+        out.append(value)
+        return value
+
+    go(term)
+    return out
 
 
 @settings(max_examples=5, deadline=None)
@@ -403,13 +408,12 @@ def test_upwards_folds_every_subtree_in_node_order(forest, seed):
     w, a, b = weights(seed)
     alg = cdl.Algebra(cdl.TreeF, Leaf=LeafCell(w), Node=NodeCell(a, b))
     table = cdl.tree_table(cdl.TreeF, forest, forest=True)
-    terms = [s for t in forest for s in post_order(tree_term(t))]
     padded = jax.jit(lambda t: cdl.upwards(alg)(t))(table)
     # One row per node of the table's capacity; zeros past the last node.
     assert padded.shape == (table.capacity, H)
     assert not np.asarray(padded[~table.mask]).any()
     got = padded[: table.size]
-    expected = jnp.stack([ref_cata(alg, s) for s in terms])
+    expected = jnp.stack([v for t in forest for v in ref_every(alg, tree_term(t))])
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     roots = cdl.cata(alg)(table)
     np.testing.assert_allclose(got[table.size - 1], roots[-1], rtol=1e-6)
@@ -427,10 +431,10 @@ def test_upwards_gradient_of_a_loss_on_every_node():
         return (((cdl.upwards(al)(table) - padded) ** 2).sum(1) * table.mask).sum()
 
     def reference(al):
-        out = jnp.stack([ref_cata(al, s) for s in post_order(tree_term(tree))])
+        out = jnp.stack(ref_every(al, tree_term(tree)))
         return ((out - targets) ** 2).sum()
 
-    got, expected = jax.grad(ours)(alg), jax.grad(reference)(alg)
+    got, expected = jax.jit(jax.grad(ours))(alg), jax.grad(reference)(alg)
     for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
 
