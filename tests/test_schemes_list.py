@@ -481,3 +481,25 @@ def test_a_python_list_of_elements_is_folded_as_their_stack():
         total([jnp.zeros((3, 4)), jnp.zeros((2, 4))])
     with pytest.raises(ValueError, match="an empty Python list has no element shape"):
         total([])
+
+
+def test_a_batch_of_lists_given_to_one_fold_points_to_vmap():
+    fold = cdl.cata(cdl.ListAlgebra(0.0, lambda p: p[0] + p[1]))
+    batch = cdl.batch_lists([[1.0, 2.0], [3.0]], pad=True)
+    with pytest.raises(TypeError, match=r"batch shape \(2,\).*jax.vmap\(fold\)"):
+        fold(batch)
+    assert jax.vmap(fold)(batch).tolist() == [3.0, 3.0]
+
+
+def test_a_history_fixed_to_int_by_its_nil_is_named_as_other_folds_are():
+    xs = jnp.array([0.5, 1.5, 2.5])
+    with pytest.raises(cdl.SpaceError, match=r"must return i32\[\], but returned f32"):
+        cdl.histo(jnp.int32(0), lambda p: p[0] + p[1][0], 3)(xs)
+    # A Python number takes the cell's dtype, through every entry of the history.
+    assert float(cdl.histo(0, lambda p: p[0] + p[1][1], 3)(xs)) == 0.5 + 2.5
+
+
+def test_list_zygo_with_a_list_algebra_as_main_fold_says_what_it_takes():
+    helper = cdl.ListAlgebra(0, lambda p: p[1] + 1)
+    with pytest.raises(TypeError, match=r"zygo\(helper, nil, cons\)"):
+        cdl.zygo(helper, cdl.ListAlgebra(0.0, lambda p: p[0] + p[1]))

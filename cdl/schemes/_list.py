@@ -226,6 +226,8 @@ def _unpack(scheme: str, xs: Any) -> tuple[Any, Int[Array, ""] | None, int]:
     if isinstance(xs, list):
         xs = stacked(scheme, xs)
     if isinstance(xs, PaddedList):
+        if jnp.ndim(xs.length):
+            raise TypeError(_messages.batched_lists(scheme, jnp.shape(xs.length)))
         n = _length(scheme, xs.values)
         # Checked where it is built unless traced there: then here, at run time.
         length = eqx.error_if(
@@ -417,7 +419,9 @@ def _settle(scheme: str, values: Any, init: _B, step: Callable[..., _B]) -> _B:
     init = jax.tree.map(jnp.asarray, init)
     element = jax.tree.map(lambda v: _shape_dtype(v.shape[1:], v.dtype), values)
     position = _shape_dtype((), jnp.int32)
-    for _ in range(2):
+    # Each round widens at least one leaf (a history passes a widened result on
+    # to the next leaf), so one round per leaf and one to confirm suffice.
+    for _ in range(len(jax.tree.leaves(init)) + 1):
         out = jax.eval_shape(step, element, init, position)
         shapes: Any = jax.tree.structure(out)
         if shapes != jax.tree.structure(init) or any(

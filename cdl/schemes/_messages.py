@@ -35,6 +35,15 @@ def not_a_cons_term(scheme: str, constructor: str) -> str:
     )
 
 
+def batched_lists(scheme: str, batch: tuple[int, ...]) -> str:
+    """Text of the error raised when a list fold is given a batch of lists."""
+    return (
+        f"{scheme} folds one list, but was given a batch of lists (a PaddedList "
+        f"whose length has the batch shape {batch}, as `cdl.batch_lists` builds): "
+        f"fold each with `jax.vmap(fold)(batch)`."
+    )
+
+
 def empty_python_list(scheme: str) -> str:
     """Text of the error raised for an empty Python list given to a list fold."""
     return (

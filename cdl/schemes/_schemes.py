@@ -227,6 +227,15 @@ def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
     if isinstance(helper, Algebra) and cons is None:
         same_functor("zygo", helper, nil)
         return TreeZygo(helper, nil)
+    if cons is None:
+        raise TypeError(
+            _messages.not_a_scheme_input(
+                "zygo over lists",
+                "zygo(helper, nil, cons): the main fold's nil and a cell of "
+                "(element, (helper's result, result)); a ListAlgebra's cell does not "
+                "see the helper's result, so it cannot be the main fold",
+            )
+        )
     return _list.zygo(helper, nil, cons)
 
 
