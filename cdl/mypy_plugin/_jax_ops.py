@@ -18,6 +18,7 @@ from mypy.nodes import (
     ListExpr,
     MemberExpr,
     NameExpr,
+    OpExpr,
     StrExpr,
     TupleExpr,
 )
@@ -51,12 +52,14 @@ from ._shapes import (
     Star,
     Sym,
     broadcast,
+    canonical,
     concatenate,
     einsum,
     expand_dims,
     known_size,
     matmul,
     moveaxis,
+    polynomial,
     ravel,
     render,
     render_dim,
@@ -226,10 +229,18 @@ def array_reshape(env: Env, ctx: MethodContext) -> Type:
 
 
 def size_target(api: CheckerPluginInterface, expr: Expression) -> Dim:
-    """A size given to ``reshape``: an int, or ``y.shape[i]`` of a shaped `y`."""
+    """A size given to ``reshape`` or ``jnp.zeros``, when it is known statically.
+
+    An int, ``y.shape[i]`` of a shaped `y`, or their sum, difference or product
+    (``x.shape[1] + 1``).
+    """
     value = fold(expr)
     if value is not None:
         return value
+    if isinstance(expr, OpExpr) and expr.op in ("+", "-", "*"):
+        return _arithmetic(
+            size_target(api, expr.left), expr.op, size_target(api, expr.right)
+        )
     if (
         isinstance(expr, IndexExpr)
         and isinstance(expr.base, MemberExpr)
@@ -248,8 +259,27 @@ def shape_target(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | N
     """The shape given to ``reshape`` as one argument: a tuple, a list or a size."""
     if isinstance(expr, TupleExpr | ListExpr):
         return [size_target(api, e) for e in expr.items]
-    value = fold(expr)
+    value = size_target(api, expr)
     return None if value is None else [value]
+
+
+def _arithmetic(left: Dim, op: str, right: Dim) -> Dim:
+    """``left op right`` of sizes and named dimensions of one scope (None: unknown)."""
+    if isinstance(left, int) and isinstance(right, int):
+        value = {"+": left + right, "-": left - right, "*": left * right}[op]
+        return value if value >= 0 else None
+    parts = [d for d in (left, right) if not isinstance(d, int)]
+    if not all(isinstance(d, Sym) and d.scope is not None for d in parts):
+        return None
+    syms = [d for d in parts if isinstance(d, Sym)]
+    if len({d.scope for d in syms}) != 1:
+        return None
+    if any(polynomial(d.name) is None for d in syms):
+        return None
+    size = canonical(f"({render_dim(left)}){op}({render_dim(right)})")
+    if isinstance(size, str):
+        return Sym(size, syms[0].scope)
+    return size if size is not None and size >= 0 else None
 
 
 def reshaped(
@@ -290,6 +320,12 @@ def reshaped(
             render(Arr(tuple(target))),
         )
         return env.fail(api, context, "reshape", why_shown)
+    if -1 in sizes and rest and all(s in (1, -1) for s in sizes):
+        # The sizes kept in place cancel out: -1 is what is left, named or not
+        # (``[t, h, k]`` to ``(x.shape[0], -1)`` is ``[t, h*k]``).
+        out = tuple(
+            ravel(rest)[0] if s == -1 else o for s, o in zip(sizes, out, strict=True)
+        )
     dims = [
         d if s == 1 and not isinstance(d, int) else o
         for d, s, o in zip(target, sizes, out, strict=True)
@@ -502,7 +538,70 @@ def fn_einsum(env: Env, ctx: FunctionContext) -> Type:
 def fn_filled(env: Env, ctx: FunctionContext) -> Type:
     if not ctx.args or len(ctx.args[0]) != 1:
         return ctx.default_return_type
-    return env.array(fold_shape(ctx.args[0][0]), ctx.default_return_type)
+    return env.array(shape_target(ctx.api, ctx.args[0][0]), ctx.default_return_type)
+
+
+def fn_pad(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.pad(x, pad_width)``: each axis longer by what is added before and after.
+
+    `pad_width` of constants: ``n``, ``(before, after)`` or one pair per axis.
+    """
+    if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    widths = _pad_widths(ctx.args[1][0], len(this) if this is not None else 0)
+    if this is None or star(this) or widths is None:
+        return ctx.default_return_type
+    return env.array(
+        [_arithmetic(d, "+", sum(w)) for d, w in zip(this, widths, strict=True)],
+        ctx.default_return_type,
+    )
+
+
+def _pad_widths(expr: Expression, rank: int) -> list[tuple[int, int]] | None:
+    """The (before, after) of each of `rank` axes that `expr` gives (None: unknown)."""
+    value = fold(expr)
+    if value is not None:
+        return [(value, value)] * rank
+    if not isinstance(expr, TupleExpr | ListExpr):
+        return None
+    items = expr.items
+    flat = [fold(e) for e in items]
+    if len(items) == 1 and flat[0] is not None:
+        return [(flat[0], flat[0])] * rank
+    if len(items) == 2 and all(v is not None for v in flat):
+        before, after = flat
+        assert before is not None and after is not None
+        return [(before, after)] * rank
+    pairs: list[tuple[int, int]] = []
+    for item in items:
+        pair = (
+            [fold(e) for e in item.items]
+            if isinstance(item, TupleExpr | ListExpr)
+            else []
+        )
+        if len(pair) == 1:
+            pair = pair * 2
+        if len(pair) != 2 or pair[0] is None or pair[1] is None:
+            return None
+        pairs.append((pair[0], pair[1]))
+    if len(pairs) == 1:
+        return pairs * rank
+    return pairs if len(pairs) == rank else None
+
+
+def fn_segment_sum(env: Env, ctx: FunctionContext) -> Type:
+    """``jax.ops.segment_sum(data, ids, num_segments)``: one row per segment."""
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    if this is None or star(this) or not this:
+        return ctx.default_return_type
+    segments: Dim = None
+    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+        if formal == "num_segments" and len(exprs) == 1:
+            segments = size_target(ctx.api, exprs[0])
+    return env.array([segments, *this[1:]], ctx.default_return_type)
 
 
 def fn_random(env: Env, ctx: FunctionContext) -> Type:
@@ -694,6 +793,15 @@ def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
         return
     element = stacked[1:]
     scopes = in_scope(ctx.api)
+    # The step's own names, bound by the carry it is given first.
+    carry = array_dims(given["init"][0]) if "init" in given else None
+    takes = array_dims(body.arg_types[0]) if body.arg_types else None
+    bound: dict[Sym, Dim] = {}
+    if carry is not None and takes is not None and len(carry) == len(takes):
+        for c, t in zip(carry, takes, strict=True):
+            if _own(t, scopes) and _known(c, scopes) and isinstance(t, Sym):
+                bound.setdefault(t, c)
+    wanted = tuple(bound.get(w, w) if isinstance(w, Sym) else w for w in wanted)
     if len(element) == len(wanted) and all(
         not (_known(e, scopes) and _known(w, scopes)) or e == w
         for e, w in zip(element, wanted, strict=True)
@@ -714,6 +822,11 @@ def _known(d: Dim, scopes: set[str]) -> bool:
     return (isinstance(d, int) and not isinstance(d, bool)) or (
         isinstance(d, Sym) and d.scope in scopes
     )
+
+
+def _own(d: Dim, scopes: set[str]) -> bool:
+    """A named dimension of a step function itself, bound at each call of it."""
+    return isinstance(d, Sym) and d.scope not in scopes and d.name.isidentifier()
 
 
 def _batched(space: Arr) -> Arr:
@@ -814,4 +927,9 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "equinox._vmap_pmap.filter_vmap": fn_vmap,
     "jax._src.lax.control_flow.loops.scan": fn_scan,
     "jax._src.lax.lax.top_k": fn_top_k,
+    "jax.numpy.pad": fn_pad,
+    **{
+        f"jax._src.ops.scatter.segment_{name}": fn_segment_sum
+        for name in ("sum", "max", "min", "prod")
+    },
 }
