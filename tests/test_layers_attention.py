@@ -84,6 +84,15 @@ def test_padded_positions_are_never_read(length: int, real: int, seed: int) -> N
     assert jnp.allclose(out[:real], other[:real], atol=1e-5)
 
 
+def test_a_sequence_that_is_all_padding_reads_nothing() -> None:
+    x, noise = jax.random.normal(KEY, (2, 4, 8))
+    none = jnp.zeros(4, bool)
+    layer = cdl.PaddedSelfAttention(8, 2, key=KEY)
+    assert jnp.array_equal(layer((x, none)), layer((noise, none)))
+    cross = cdl.PaddedCrossAttention(8, 8, 2, key=KEY)
+    assert jnp.array_equal(cross((x, x, none)), cross((x, noise, none)))
+
+
 def test_attention_spaces_and_argument_checks() -> None:
     layer = cdl.CrossAttention(8, 4, 2, key=KEY)
     assert repr(layer.dom) == "(float[n,8] × float[m,4])"

@@ -60,7 +60,10 @@ def dot_product_attention(
 ) -> Float[Array, "n h e"]:
     """Scaled dot-product attention of every head: ``softmax(q kᵀ / √d) v``.
 
-    Masked-out pairs get the least float before the softmax, as in Equinox.
+    Masked-out pairs get the least float before the softmax, as in Equinox, and
+    weigh exactly 0 after it: a query that may read no key (a sequence that is all
+    padding) attends to nothing and gets 0, where Equinox spreads it evenly over
+    the keys it must not read.
 
     **Arguments:** queries `q`, keys `k`, values `v` (one slice per head), and an
     optional `mask` (True where query ``i`` may read key ``j``).
@@ -71,11 +74,15 @@ def dot_product_attention(
     >>> q = k = v = jnp.eye(2)[:, None, :]
     >>> dot_product_attention(q, k, v, causal_mask(2, 2))[0, 0]
     Array([1., 0.], dtype=float32)
+    >>> dot_product_attention(q, k, v, jnp.zeros((2, 2), bool))[0, 0]
+    Array([0., 0.], dtype=float32)
     """
     logits = jnp.einsum("nhd,mhd->hnm", q, k) / math.sqrt(q.shape[-1])
     if mask is not None:
         logits = jnp.where(mask[None], logits, np.finfo(logits.dtype).min)
     weights = jax.nn.softmax(logits, axis=-1)
+    if mask is not None:
+        weights = jnp.where(mask[None], weights, 0.0)
     return jnp.einsum("hnm,mhe->nhe", weights, v)
 
 
