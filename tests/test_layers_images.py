@@ -145,6 +145,12 @@ def test_layer_arguments_are_checked() -> None:
         cdl.RMSNorm(-1)
     with pytest.raises(ValueError, match="Upsample: scale must be a positive int"):
         cdl.Upsample(0)
+    with pytest.raises(
+        ValueError,
+        match=r"ConvTranspose2d: output_padding must be smaller than stride .* "
+        r"given \(2, 2\) with stride \(2, 2\)",
+    ):
+        cdl.ConvTranspose2d(1, 1, 3, stride=2, output_padding=2, key=KEY)
 
 
 @pytest.mark.parametrize(

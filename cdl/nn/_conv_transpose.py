@@ -21,6 +21,7 @@ from typing_extensions import TypeVar
 
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
+from . import _messages
 from ._arguments import affordable, natural_ints, positive_int, positive_ints
 
 # Static channel counts, for the mypy plugin: ``ConvTranspose2d[8, 4]``.
@@ -51,6 +52,12 @@ class _ConvTranspose(eqx.Module):
         self.output_padding = natural_ints(
             layer, "output_padding", output_padding, rank
         )
+        if any(q >= s for q, s in zip(self.output_padding, self.stride, strict=True)):
+            raise ValueError(
+                _messages.output_padding_too_large(
+                    layer, self.output_padding, self.stride
+                )
+            )
         shape = (out_channels, in_channels, *self.kernel_size)
         affordable(layer, [shape])
         w_key, b_key = jax.random.split(key)

@@ -55,6 +55,17 @@ def not_divisible(layer: str, name: str, value: int, by: str, divisor: int) -> s
     )
 
 
+def output_padding_too_large(
+    layer: str, output_padding: tuple[int, ...], stride: tuple[int, ...]
+) -> str:
+    """Text of the error for an output padding not smaller than the stride."""
+    return (
+        f"{layer}: output_padding must be smaller than stride on every axis (it "
+        f"picks one of the stride's output sizes), but was given {output_padding} "
+        f"with stride {stride}."
+    )
+
+
 def not_momentum(layer: str, value: object) -> str:
     """Text of the error for a running-average momentum outside [0, 1)."""
     return f"{layer}: momentum must lie in [0, 1), but was given {value!r}."
