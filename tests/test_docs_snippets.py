@@ -16,7 +16,7 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
-@pytest.mark.parametrize("page", ["architectures", "graphs", "games"])
+@pytest.mark.parametrize("page", ["architectures", "equivariance", "graphs", "games"])
 def test_the_blocks_of_a_page_run_in_order(page: str) -> None:
     namespace: dict[str, Any] = {}
     blocks = FENCE.findall((DOCS / f"{page}.md").read_text())
