@@ -89,25 +89,39 @@ def start(directory: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+def newest_epoch(directory: Path) -> int:
+    return max((int(p.stem[6:]) for p in directory.glob("epoch-*.ckpt")), default=0)
+
+
 def kill_at_random(
     directory: Path, env: dict[str, str], rng: random.Random
 ) -> subprocess.Popen[str]:
-    """Start a run, wait until it trains, kill it after a random delay."""
+    """Start a run, kill it at a random moment a few epochs on (saves included).
+
+    The moment is drawn from the run's progress, not the clock: a run whose
+    epochs take milliseconds would otherwise often finish before its kill.
+    """
+    target = min(newest_epoch(directory) + rng.randint(1, 4), EPOCHS - 2)
     process = start(directory, env)
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
-        if any(directory.glob("epoch-*.ckpt")):
+        if newest_epoch(directory) >= target:
             break
-        time.sleep(0.01)
-    time.sleep(rng.uniform(0.0, 1.5))
+        time.sleep(0.001)
+    time.sleep(rng.uniform(0.0, 0.02))
     process.send_signal(signal.SIGKILL)
     process.communicate()
     return process
 
 
+def run_to_the_end(directory: Path, env: dict[str, str]) -> None:
+    done = start(directory, env)
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err[-3000:]
+    assert "finished" in out
+
+
 def killed_and_resumed(tmp_path: Path, kills: int, seed: int) -> None:
-    reference = tmp_path / "reference"
-    run_in_process(reference)
     env = child_env(tmp_path / "cache")
     rng = random.Random(seed)
     directory = tmp_path / "run"
@@ -115,11 +129,12 @@ def killed_and_resumed(tmp_path: Path, kills: int, seed: int) -> None:
     for _ in range(kills):
         process = kill_at_random(directory, env, rng)
         finished_early += process.returncode == 0
-    done = start(directory, env)
-    out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err[-3000:]
-    assert "finished" in out
+    run_to_the_end(directory, env)
     assert finished_early < kills, "every run ended before its kill: nothing tested"
+    # The uninterrupted run, last: it reads the compiled code from the cache the
+    # first killed run wrote, where a run in this process would compile afresh.
+    reference = tmp_path / "reference"
+    run_to_the_end(reference, env)
     assert final_bytes(directory) == final_bytes(reference)
 
 
