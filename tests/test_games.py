@@ -586,6 +586,12 @@ def test_bad_games_name_the_problem() -> None:
         ValueError, match=r"loss of player 'x' must be a scalar, .* \(2,\)"
     ):
         vector.step(vector.init())
+    one = Game(reads, {"r": lambda o, _: jnp.sum(o)})
+    with pytest.raises(
+        cdl.SpaceError,
+        match=r"a batch: .* build it with `Game\(\.\.\., batched=True\)`",
+    ):
+        one.step(one.init(), jnp.ones((8, 2)))
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
+from .. import _messages as core_messages
+from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import ProductSpace, Space
 from ..draw import Diagram, draw
@@ -308,7 +310,14 @@ per player of the arena.
         arena = self.arena_at(params)
         inputs = self._inputs(inputs)
         if not self.batched:
-            return apply(arena, inputs, key)
+            try:
+                return apply(arena, inputs, key)
+            except SpaceError as error:  # point at the game's switch, not at vmap
+                text = str(error)
+                if not text.endswith(core_messages.BATCH_HINT):
+                    raise
+                cut = text[: -len(core_messages.BATCH_HINT)]
+                raise SpaceError(cut + _messages.BATCH_HINT) from None
         if key is None or not arena.stochastic:
             return jax.vmap(lambda x: apply(arena, x, None))(inputs)
         keys = jax.random.split(key, jax.tree.leaves(inputs)[0].shape[0])

@@ -1,5 +1,7 @@
 """Every user-facing error text of `cdl.games`, in one place."""
 
+from typing import Final
+
 
 def no_players(arena: str) -> str:
     """Text of the error raised when an arena holds no player."""
@@ -119,3 +121,9 @@ def bad_steps(steps: object) -> str:
     return (
         f"best_response_gains: steps must be a positive int, but was given {steps!r}."
     )
+
+
+BATCH_HINT: Final = (
+    " It looks like a batch: a game that is not batched plays one example; build "
+    "it with `Game(..., batched=True)` to map the arena over the leading axis."
+)
