@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 from jaxtyping import Array, Float, Int
 
@@ -83,3 +84,29 @@ def test_finite_mealy_keeps_distributions_on_long_inputs():
         cdl.Mealy(cell, cell.start())
     )
     assert np.isfinite(np.asarray(grads.cell.transitions)).all()
+
+
+def test_machines_and_unfolds_take_plain_functions_and_python_numbers():
+    xor = cdl.Mealy(lambda x: (x[0] ^ x[1], x[0] ^ x[1]), 0)
+    assert xor(jnp.array([1, 0, 1, 1])).tolist() == [1, 1, 0, 1]
+    running = cdl.Mealy(lambda x: (x[0] + x[1], x[0] + x[1]), 0)  # int start
+    assert running([0.5, 1.0, 2.0]).tolist() == [0.5, 1.5, 3.5]
+
+    def products(start):
+        return cdl.Mealy(lambda x: (x[0] * x[1], x[0] * x[1]), start)
+
+    grad = jax.grad(lambda s: products(s)(jnp.arange(1.0, 4.0)).sum())
+    assert float(grad(1.0)) == 1 + 2 + 6
+    moore = cdl.Moore(lambda s: s % 3 == 0, lambda x: x[0] + x[1], 0)
+    assert moore(jnp.array([1, 1, 1, 2])).tolist() == [False, False, True, False]
+    doubling = cdl.unfold(lambda s: (2 * s, s + 1), 4)
+    assert doubling(1).tolist() == [2, 4, 6, 8]
+    assert doubling(0.5).tolist() == [1.0, 3.0, 5.0, 7.0]
+
+
+def test_a_machine_whose_state_changes_shape_is_named():
+    grows = cdl.Mealy(lambda x: (x[0], jnp.zeros(3)), jnp.float32(0))
+    with pytest.raises(TypeError, match=r"Mealy\(<lambda>\): .* f32\[\] .* f32\[3\]"):
+        grows(jnp.ones(4))
+    with pytest.raises(TypeError, match="Mealy's cell must be a cdl.Para"):
+        cdl.Mealy(3, 0.0)

@@ -13,6 +13,7 @@ case where the cell is a function; a learned one has parameters.
 (3, 2)
 """
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import equinox as eqx
@@ -22,16 +23,24 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para
 from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
+from ._list import _settle, stacked
+from ._plain import as_cell, run_step
 
 _I = TypeVar("_I")
 _O = TypeVar("_O")
 _S = TypeVar("_S")
 
 
-def _stream_space(element: Space) -> Space:
+def _sequence(label: str, inputs: Any) -> Any:
+    """An input sequence: an array ``[n, ...]`` (a pytree of such), or a Python list."""
+    return stacked(label, inputs) if isinstance(inputs, list) else inputs
+
+
+def _stream_space(element: Space, name: str) -> Space:
+    """Sequences ``[n, ...]`` of `element`; an open space `name` for an open one."""
     if isinstance(element, TensorSpace):
         return TensorSpace(element.dtype, (DimVar("n"), *element.shape))
-    return SpaceVar("Stream")
+    return SpaceVar(name)
 
 
 class Unfold(Para[_S, Any], Generic[_S, _O]):
@@ -44,7 +53,7 @@ class Unfold(Para[_S, Any], Generic[_S, _O]):
         """Seeds to ``O[length, ...]``."""
         dom, cod = self.coalgebra.signature()
         out = cod.factors[0] if isinstance(cod, ProductSpace) else SpaceVar("O")
-        stream = _stream_space(out)
+        stream = _stream_space(out, "Outputs")
         if isinstance(stream, TensorSpace):
             stream = TensorSpace(stream.dtype, (self.length, *stream.shape[1:]))
         both = rename(ProductSpace((dom, stream)))
@@ -60,9 +69,11 @@ class Unfold(Para[_S, Any], Generic[_S, _O]):
         """The first `length` outputs of the stream unfolded from `seed`."""
 
         def body(s: _S, _: None) -> tuple[_S, _O]:
-            o, nxt = self.coalgebra(s)
+            o, nxt = run_step(self.label, self.coalgebra, s)
             return nxt, o
 
+        none = jnp.zeros((1, 0))  # no inputs: the state is settled on a blank one
+        seed = _settle(self.label, none, seed, lambda _, s, __: body(s, None)[0])
         _, outputs = jax.lax.scan(body, seed, None, length=self.length)
         return outputs
 
@@ -140,12 +151,23 @@ class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
     cell: Para[tuple[_I, _S], tuple[_O, _S]]
     init: _S
 
+    def __init__(
+        self,
+        cell: Para[tuple[_I, _S], tuple[_O, _S]]
+        | Callable[[tuple[_I, _S]], tuple[_O, _S]],
+        init: _S,
+    ) -> None:
+        self.cell = as_cell(cell, "Mealy's cell")
+        self.init = init
+
     def signature(self) -> tuple[Space, Space]:
         """Input sequences ``I[n, ...]`` to output sequences ``O[n, ...]``."""
         dom, cod = self.cell.signature()
         i = dom.factors[0] if isinstance(dom, ProductSpace) else SpaceVar("I")
         o = cod.factors[0] if isinstance(cod, ProductSpace) else SpaceVar("O")
-        both = rename(ProductSpace((_stream_space(i), _stream_space(o))))
+        both = rename(
+            ProductSpace((_stream_space(i, "Inputs"), _stream_space(o, "Outputs")))
+        )
         assert isinstance(both, ProductSpace)
         dom_s, cod_s = both.factors
         if isinstance(dom_s, TensorSpace) and isinstance(cod_s, TensorSpace):
@@ -164,7 +186,9 @@ class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
             o, nxt = self.cell((i, s))
             return nxt, o
 
-        _, outputs = jax.lax.scan(body, self.init, inputs)
+        inputs = _sequence(self.label, inputs)
+        init = _settle(self.label, inputs, self.init, lambda i, s, _: body(s, i)[0])
+        _, outputs = jax.lax.scan(body, init, inputs)
         return outputs
 
 
@@ -197,12 +221,24 @@ class Moore(Para[Any, Any], Generic[_I, _O, _S]):
     transition: Para[tuple[_I, _S], _S]
     init: _S
 
+    def __init__(
+        self,
+        output: Para[_S, _O] | Callable[[_S], _O],
+        transition: Para[tuple[_I, _S], _S] | Callable[[tuple[_I, _S]], _S],
+        init: _S,
+    ) -> None:
+        self.output = as_cell(output, "Moore's output")
+        self.transition = as_cell(transition, "Moore's transition")
+        self.init = init
+
     def signature(self) -> tuple[Space, Space]:
         """Input sequences to output sequences."""
         dom, _ = self.transition.signature()
         _, o = self.output.signature()
         i = dom.factors[0] if isinstance(dom, ProductSpace) else SpaceVar("I")
-        both = rename(ProductSpace((_stream_space(i), _stream_space(o))))
+        both = rename(
+            ProductSpace((_stream_space(i, "Inputs"), _stream_space(o, "Outputs")))
+        )
         assert isinstance(both, ProductSpace)
         return both.factors[0], both.factors[1]
 
@@ -218,7 +254,9 @@ class Moore(Para[Any, Any], Generic[_I, _O, _S]):
             nxt = self.transition((i, s))
             return nxt, self.output(nxt)
 
-        _, outputs = jax.lax.scan(body, self.init, inputs)
+        inputs = _sequence(self.label, inputs)
+        init = _settle(self.label, inputs, self.init, lambda i, s, _: body(s, i)[0])
+        _, outputs = jax.lax.scan(body, init, inputs)
         return outputs
 
 

@@ -1035,7 +1035,9 @@ def cataM(  # noqa: N802
     return functools.partial(fold_monadic, functor, algebra)
 
 
-def unfold(coalgebra: Para[_S, tuple[_O, _S]], length: int) -> Unfold[_S, _O]:
+def unfold(
+    coalgebra: Para[_S, tuple[_O, _S]] | Callable[[_S], tuple[_O, _S]], length: int
+) -> Unfold[_S, _O]:
     """Unfold a seed with a stream coalgebra ``S → O × S``: an unfolding RNN.
 
     **Arguments:** `coalgebra`, a `cdl.Para` from a state to an output and the next
@@ -1050,7 +1052,7 @@ def unfold(coalgebra: Para[_S, tuple[_O, _S]], length: int) -> Unfold[_S, _O]:
     """
     if length < 1:
         raise ValueError(_messages.bad_size("unfold", length))
-    return Unfold(coalgebra, length)
+    return Unfold(as_cell(coalgebra, "unfold's coalgebra"), length)
 
 
 def encoder_decoder(
