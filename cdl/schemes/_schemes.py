@@ -1057,7 +1057,7 @@ def unfold(
 
 def encoder_decoder(
     encoder: ListAlgebra[_E, _A],
-    decoder: Para[_A, tuple[_O, _A]],
+    decoder: Para[_A, tuple[_O, _A]] | Callable[[_A], tuple[_O, _A]],
     length: int,
 ) -> Para[Any, Any]:
     """An encoder–decoder: fold the input into a code, then unfold the code.
