@@ -440,7 +440,11 @@ def freeze(
     Frozen parameters stay where they are: no gradient flows to them (they
     receive exactly zero), and they are held as `Frozen` leaves, which
     `split_parameters` leaves out of the trainable parameters, so that no
-    optimiser moves them, weight decay included.
+    optimiser moves them, weight decay included. Freezing holds parameters,
+    not state: a frozen `BatchNorm` in training mode still normalises with each
+    batch's statistics and moves its running ones. To hold those too (what
+    Keras's ``trainable = False`` does to batch norm), freeze the part in
+    inference mode: ``cdl.freeze(cdl.inference_mode(part))``.
 
     **Arguments:** `f`; `where`, picking the parameters to freeze out of `f`.
 
