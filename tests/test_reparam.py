@@ -225,3 +225,8 @@ def test_a_frozen_batch_norm_keeps_its_running_statistics_as_state(
     mean, _ = new.get(bn.running)
     hidden = jax.vmap(model.base().factors[0].factors[0])(xs)
     assert bool(jnp.allclose(mean, 0.1 * hidden.mean(0), atol=1e-6))
+    # Frozen in inference mode, it holds its running statistics too.
+    held = eqx.nn.inference_mode(model)
+    _, same = jax.vmap(held, in_axes=((0, None),), out_axes=(0, None))((xs, state))
+    for a, b in zip(jax.tree.leaves(same), jax.tree.leaves(state), strict=True):
+        assert bool(jnp.array_equal(a, b))
