@@ -187,6 +187,11 @@ def test_given_elements_and_inputs() -> None:
         cdl.equivariance_error(jnp.flip, act, act, key=KEY, inputs=data[0])
     with pytest.raises(ValueError, match="samples must be a positive int"):
         cdl.equivariance_error(jnp.flip, act, act, key=KEY, samples=0)
+    for bad in ([0, 1, 2], [0, 1, 2, 3, 4, 5, 6, 9], [0.0] * 8):
+        with pytest.raises(
+            ValueError, match=r"element 0 must be 8 indices in \[-1, 8\) .* C8"
+        ):
+            cdl.equivariance_error(jnp.flip, act, act, key=KEY, elements=[bad])
 
 
 def test_cdl_morphisms_are_checked_directly() -> None:

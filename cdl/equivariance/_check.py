@@ -125,6 +125,16 @@ def equivariance_error(
         )
     monoid = act_in.monoid
     gs = list(monoid.generators_array()) if elements is None else list(elements)
+    for index, g in enumerate(gs):
+        array = np.asarray(g)
+        if (
+            array.shape != (monoid.size,)
+            or not np.issubdtype(array.dtype, np.integer)
+            or not np.all((array >= -1) & (array < monoid.size))
+        ):
+            raise ValueError(
+                _messages.bad_element(index, monoid.name, monoid.size, array.tolist())
+            )
     if not gs:
         gs = [monoid.identity()]
     if inputs is None:

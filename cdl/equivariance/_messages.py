@@ -147,3 +147,11 @@ def bad_outputs(f: str, name_in: str, name_out: str, given: str, expected: str) 
         f"output action {name_out} acts on {expected}: give the action of the "
         f"map's codomain."
     )
+
+
+def bad_element(index: int, name: str, size: int, value: object) -> str:
+    """Text of the error for an element to check that is not a map of the points."""
+    return (
+        f"equivariance_error: element {index} must be {size} indices in [-1, {size}) "
+        f"(a map of the points {name} acts on), but is {value}."
+    )
