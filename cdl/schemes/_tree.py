@@ -1007,11 +1007,13 @@ def carrier_template(
             cell = algebra.cells[c.name]
             return eqx.filter_eval_shape(lambda x, cell=cell: cell(x), (payload, ()))
     variadic = [c for c in algebra.functor.constructors if c.variadic]
+    failure: Exception | None = None
     for c in variadic:
-        found = _variadic_carrier(algebra, c, table, subtrees)
+        found, failure = _variadic_carrier(algebra, c, table, subtrees)
         if found is not None:
             return found
-    raise ValueError(_messages.no_carrier(algebra.functor.name, bool(variadic)))
+    error = ValueError(_messages.no_carrier(algebra.functor.name, bool(variadic)))
+    raise error from failure
 
 
 def _layout(value: Any) -> tuple[str, list[tuple[Any, Any]]]:
@@ -1022,11 +1024,12 @@ def _layout(value: Any) -> tuple[str, list[tuple[Any, Any]]]:
 
 def _variadic_carrier(
     algebra: Algebra[Any], c: Constructor, table: NodeTable, subtrees: bool
-) -> Any:
+) -> tuple[Any, Exception | None]:
     """The carrier a variadic constructor's cell keeps, or ``None`` if none found.
 
     Tried from the payload's shapes, then from what the cell returned, a few
-    times: a carrier is accepted only when the cell returns its own shapes.
+    times: a carrier is accepted only when the cell returns its own shapes. Also
+    the error the cell raised on the last guess, if it raised one.
     """
     payload = jax.tree.map(lambda p: p[0], table.payloads[c.name])
     rows = jnp.asarray(table.rows.children[0, : c.arity])
@@ -1041,12 +1044,12 @@ def _variadic_carrier(
     for _ in range(3):
         try:
             out = eqx.filter_eval_shape(run, guess)
-        except Exception:  # the guess is not a carrier the cell can take
-            return None
+        except Exception as error:  # the guess is not a carrier the cell takes
+            return None, error
         if _layout(out) == _layout(guess):
-            return out
+            return out, None
         guess = out
-    return None
+    return None, None
 
 
 class Subtree(eqx.Module):
