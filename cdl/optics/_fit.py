@@ -555,11 +555,15 @@ def _run_host_epoch(
     return state, {k: v[None] for k, v in values.items()}, stacked[None]
 
 
+@eqx.filter_jit
+def _all_finite(params: Any) -> Array:
+    leaves = [x for x in jax.tree.leaves(params) if eqx.is_inexact_array(x)]
+    return jnp.all(jnp.stack([jnp.isfinite(x).all() for x in leaves] or [True]))
+
+
 def _finite_params(state: TrainState) -> bool:
-    leaves = [x for x in jax.tree.leaves(state.params) if eqx.is_inexact_array(x)]
-    if not leaves:
-        return True
-    return bool(jnp.all(jnp.stack([jnp.isfinite(x).all() for x in leaves])))
+    """Whether every parameter is finite: one compiled call, not one per array."""
+    return bool(_all_finite(state.params))
 
 
 def _nonfinite(
