@@ -618,3 +618,21 @@ def test_a_list_of_sequences_and_a_learner_given_no_batch_are_named() -> None:
     learner = Learner(forest, SoftmaxCrossEntropy(), Adam(1e-2))
     with pytest.raises(ValueError, match=r"xs, a NodeTable, .*per_example=False"):
         learner.step(learner.init(forest), table, jnp.zeros(2, jnp.int32))
+
+
+def test_a_model_with_state_is_saved_with_it(tmp_path: Path) -> None:
+    def build(channels: int) -> tuple[cdl.BatchNorm, eqx.nn.State]:
+        return eqx.nn.make_with_state(cdl.BatchNorm)(channels)
+
+    bn, state = build(3)
+    trained = state.set(
+        bn.running, (jnp.full(3, 2.0, jnp.float32), jnp.full(3, 5.0, jnp.float32))
+    )
+    with pytest.raises(
+        ValueError, match=r"BatchNorm\(3\) keeps state .*\(model, state\)"
+    ):
+        cdl.save(tmp_path / "bn.cdl", bn, channels=3)
+    cdl.save(tmp_path / "bn.cdl", (bn, trained), channels=3)
+    _, state_back = cdl.load(tmp_path / "bn.cdl", build)
+    mean, var = state_back.get(bn.running)
+    assert mean.tolist() == [2.0] * 3 and var.tolist() == [5.0] * 3

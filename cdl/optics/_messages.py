@@ -328,6 +328,18 @@ def not_a_batch(name: str, kind: str, sizes: list[int]) -> str:
     )
 
 
+def model_without_state(label: str, where: str) -> str:
+    """Text of the error raised when `cdl.save` is given a model without its state."""
+    return (
+        f"cdl.save: {label} keeps state (its StateIndex at {where}), which lives "
+        f"in an equinox.nn.State beside the model, not in it: the file would lose "
+        f"it (batch norm's running statistics). Save the pair: cdl.save(path, "
+        f"(model, state), ...) with the state from fit(...).state.model_state, "
+        f"and load it with a build returning the pair, "
+        f"eqx.nn.make_with_state(build_model)(...)."
+    )
+
+
 def not_one_graph(index: int, graph: object) -> str:
     """Text of the error raised when a dataset entry is not one graph."""
     return (

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import equinox as eqx
+import jax
 
 from . import _messages
 from ._checkpoint import read_like, sealed, verified, write_atomically
@@ -40,20 +41,45 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     `hyperparameters`, JSON-serialisable keyword arguments of the function that
     builds the model (given to `load`).
 
-    **Returns:** nothing.
+    **Returns:** nothing. A model with state (`BatchNorm`, whose running
+    statistics live in an `equinox.nn.State`, not in the model) is saved with
+    its state, as the pair ``(model, state)``, and loaded by a `build` that
+    returns such a pair (``equinox.nn.make_with_state(build_model)(...)``);
+    the model alone is refused, since the file would lose its statistics.
 
-    >>> import tempfile, os, cdl
+    >>> import tempfile, os, equinox as eqx, cdl
     >>> with tempfile.TemporaryDirectory() as d:
     ...     cdl.save(os.path.join(d, "m.cdl"), cdl.Bias(2), size=2)
-    ...     os.listdir(d)
-    ['m.cdl']
+    ...     bn, state = eqx.nn.make_with_state(cdl.BatchNorm)(3)
+    ...     cdl.save(os.path.join(d, "bn.cdl"), (bn, state), channels=3)
+    ...     sorted(os.listdir(d))
+    ['bn.cdl', 'm.cdl']
+    >>> cdl.save("bn.cdl", bn, channels=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: cdl.save: BatchNorm(3) keeps state (its StateIndex at .running)...
     """
+    _check_state(model)
     target = pathlib.Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, model)
     header = json.dumps({"hyperparameters": hyperparameters}).encode() + b"\n"
     write_atomically(target, sealed(header + arrays.getvalue()))
+
+
+def _is_index(node: object) -> bool:
+    return isinstance(node, eqx.nn.StateIndex | eqx.nn.State)
+
+
+def _check_state(tree: Any) -> None:
+    """Raise ValueError if `tree` holds a `StateIndex` but no `State` for it."""
+    nodes = jax.tree_util.tree_leaves_with_path(tree, is_leaf=_is_index)
+    indices = [path for path, node in nodes if isinstance(node, eqx.nn.StateIndex)]
+    if indices and not any(isinstance(node, eqx.nn.State) for _, node in nodes):
+        label = getattr(tree, "label", type(tree).__name__)
+        where = jax.tree_util.keystr(indices[0])
+        raise ValueError(_messages.model_without_state(str(label), where))
 
 
 def load(path: str | os.PathLike[str], build: Callable[..., _M] | _M) -> _M:
