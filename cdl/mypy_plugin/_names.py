@@ -150,7 +150,7 @@ ELEMENTWISE_METHODS: Final = frozenset(
     f"__{n}__"
     for n in (
         "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod "
-        "pow rpow lt le gt ge and rand or ror xor rxor"
+        "pow rpow lt le gt ge eq ne and rand or ror xor rxor"
     ).split()
 )
 MORPHISM_METHODS: Final = frozenset(
