@@ -193,3 +193,11 @@ def test_convolutions_promote_a_narrower_input_as_linear_does(
         lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, layer
     )
     assert narrow(x.astype(dtype)).dtype == dtype
+
+
+def test_a_mean_over_nothing_is_named_not_nan() -> None:
+    with pytest.raises(cdl.SpaceError, match=r"SequenceMean\(\) averages over the"):
+        cdl.SequenceMean()(jnp.ones((0, 4)))
+    with pytest.raises(cdl.SpaceError, match=r"GlobalAvgPool\(\) .* shape \(3, 0, 4\)"):
+        cdl.GlobalAvgPool()(jnp.ones((3, 0, 4)))
+    assert cdl.SequenceMean()(jnp.ones((2, 0))).shape == (0,)  # no features: fine

@@ -163,3 +163,11 @@ def kernel_over_input(layer: str, kernel: int, size: int, padding: int) -> str:
         f"{layer}: kernel {kernel} is larger than the padded input {padded} "
         f"(size {size}, padding {padding}), so its output would be empty."
     )
+
+
+def empty_mean(layer: str, what: str, shape: tuple[int, ...]) -> str:
+    """Text of the error for a mean over no elements (it would be nan)."""
+    return (
+        f"{layer} averages over the {what}, but was given shape {shape}, which has "
+        f"none: the mean of nothing is undefined (nan)."
+    )

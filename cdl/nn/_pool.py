@@ -285,4 +285,8 @@ class GlobalAvgPool(Para[Float[Array, " c *spatial"], Float[Array, " c"]]):
 
     def __call__(self, x: Float[Array, " c *spatial"]) -> Float[Array, " c"]:
         """Average over every axis but the first."""
+        if math.prod(x.shape[1:]) == 0:
+            raise SpaceError(
+                _messages.empty_mean(self.label, "spatial positions", x.shape)
+            )
         return jnp.mean(x.reshape(x.shape[0], -1), axis=1)

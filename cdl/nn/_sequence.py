@@ -19,8 +19,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
+from . import _messages
 
 _A = TypeVar("_A", default=Any)
 _B = TypeVar("_B", default=Any)
@@ -116,6 +118,8 @@ class SequenceMean(Para[Float[Array, " n *features"], Float[Array, "*features"]]
 
     def __call__(self, x: Float[Array, " n *features"]) -> Float[Array, "*features"]:
         """Average over the leading axis."""
+        if x.shape[0] == 0:
+            raise SpaceError(_messages.empty_mean(self.label, "positions", x.shape))
         return jnp.mean(x, axis=0)
 
 
