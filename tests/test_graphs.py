@@ -492,7 +492,13 @@ def test_mismatched_layers_and_graphs_are_refused() -> None:
     ):
         layer(random_graph(0, 4, 3, edge_dim=1).inputs())
     rows = "reads one row of node features per node, but the graph has 4 nodes"
-    for node_layer in (layer, GraphConv(3, 8, key=k), Readout(cdl.graphs.Sum())):
+    on_nodes = OnNodes(cdl.Linear(3, 2, key=k))
+    for node_layer in (
+        layer,
+        GraphConv(3, 8, key=k),
+        Readout(cdl.graphs.Sum()),
+        on_nodes,
+    ):
         with pytest.raises(
             cdl.SpaceError, match=f"{re.escape(node_layer.label)} {rows}"
         ):

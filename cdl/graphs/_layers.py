@@ -545,7 +545,7 @@ class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
         self, x: tuple[Graph, X], *, key: PRNGKeyArray | None = None
     ) -> tuple[Graph, Y]:
         """Apply `f` to each row of the node table."""
-        graph, h = x
+        graph, h = _node_table(self.label, x)
         out: Y = _rows(self.f, h, key)  # type: ignore[arg-type,assignment]
         return graph, out
 
