@@ -546,7 +546,7 @@ class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
     ) -> tuple[Graph, Y]:
         """Apply `f` to each row of the node table."""
         graph, h = _node_table(self.label, x)
-        out: Y = _rows(self.f, h, key)  # type: ignore[arg-type,assignment]
+        out: Y = _rows(self.f, h, key)  # type: ignore[assignment]
         return graph, out
 
 
