@@ -586,6 +586,10 @@ def test_bad_games_name_the_problem() -> None:
         ValueError, match=r"loss of player 'x' must be a scalar, .* \(2,\)"
     ):
         vector.step(vector.init())
+    noisy = Player("n", cdl.Bias(2) >> cdl.Dropout(0.5), cdl.SGD(0.1))
+    dropped = Game(noisy, {"n": lambda o, _: jnp.sum(o)}, batched=True)
+    with pytest.raises(ValueError, match=r"Game\(n\): the arena is stochastic .* key="):
+        dropped.step(dropped.init(), jnp.ones((4, 2)))
     one = Game(reads, {"r": lambda o, _: jnp.sum(o)})
     with pytest.raises(
         cdl.SpaceError,

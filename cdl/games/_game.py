@@ -309,6 +309,8 @@ per player of the arena.
         """
         arena = self.arena_at(params)
         inputs = self._inputs(inputs)
+        if key is None and arena.stochastic:
+            raise ValueError(_messages.needs_key(self.arena.label))
         if not self.batched:
             try:
                 return apply(arena, inputs, key)

@@ -127,3 +127,13 @@ BATCH_HINT: Final = (
     " It looks like a batch: a game that is not batched plays one example; build "
     "it with `Game(..., batched=True)` to map the arena over the leading axis."
 )
+
+
+def needs_key(arena: str) -> str:
+    """Text of the error for a stochastic arena played without a key."""
+    return (
+        f"Game({arena}): the arena is stochastic (dropout, sampling) and needs a "
+        f"PRNG key: pass one to the game, `game.step(state, inputs, targets, "
+        f"key=jax.random.key(0))` (likewise `outcome`, `losses_at`, "
+        f"`best_response_gains`)."
+    )
