@@ -503,3 +503,22 @@ def test_list_zygo_with_a_list_algebra_as_main_fold_says_what_it_takes():
     helper = cdl.ListAlgebra(0, lambda p: p[1] + 1)
     with pytest.raises(TypeError, match=r"zygo\(helper, nil, cons\)"):
         cdl.zygo(helper, cdl.ListAlgebra(0.0, lambda p: p[0] + p[1]))
+
+
+def test_a_stochastic_cell_gets_a_key_per_step():
+    gru = cdl.GRUCell(3, 4, key=jax.random.key(0))
+    cell = gru >> cdl.Dropout(0.5)
+    algebra = cdl.ListAlgebra(jnp.zeros(4), cell)
+    xs, key = jnp.ones((6, 3)), jax.random.key(1)
+    fold, every = cdl.cata(algebra), cdl.upwards(algebra)
+    assert fold.stochastic and cdl.foldl(algebra).stochastic
+    with pytest.raises(ValueError, match="needs a PRNG key"):
+        fold(xs)
+    np.testing.assert_array_equal(fold(xs, key=key), fold(xs, key=key))
+    assert not np.array_equal(fold(xs, key=key), fold(xs, key=jax.random.key(2)))
+    dropped = np.asarray(every(xs, key=key)) == 0
+    assert len({tuple(row) for row in dropped}) > 1  # not one mask for every step
+    quiet = cdl.inference_mode(fold)
+    assert not quiet.stochastic
+    plain = cdl.cata(cdl.ListAlgebra(jnp.zeros(4), gru))
+    np.testing.assert_allclose(quiet(xs), plain(xs), rtol=1e-6)

@@ -28,9 +28,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Int
+from jaxtyping import Array, Bool, Int, PRNGKeyArray
 
-from .._para import Para
+from .._para import Para, apply
 from .._space import (
     DimVar,
     Mismatch,
@@ -365,16 +365,22 @@ def _fold(
     scheme: str,
     xs: Any,
     init: _B,
-    step: Callable[[Any, _B, Int[Array, ""]], _B],
+    step: Callable[..., _B],
     reverse: bool,
     every: bool = False,
+    key: PRNGKeyArray | None = None,
 ) -> _B:
     """The fold of `xs` by `step` from `init`.
 
     With `every`, each position's result stacked (the fold of each suffix, or
-    prefix), not only the last.
+    prefix), not only the last. With `key`, each position gets a key of its own,
+    a fourth argument of `step`.
     """
     values, length, n = _unpack(scheme, xs)
+    if key is not None:
+        keys = jax.random.split(key, n)
+        keyed, step = step, lambda x, a, i: keyed(x[0], a, i, x[1])
+        values = (values, keys)
     init = _settle(scheme, values, init, step)
     # The position is counted in the carry rather than scanned over, so that no
     # array of length n is baked into the program.
@@ -407,6 +413,27 @@ def refuse(scheme: str, truncated: Array, max_size: int, out: _B) -> _B:
     text = _messages.truncated_list(scheme, max_size)
     checked: _B = eqx.error_if(out, jnp.any(truncated), text)
     return checked
+
+
+def _fold_algebra(
+    label: str,
+    algebra: "ListAlgebra[Any, _B]",
+    xs: Any,
+    reverse: bool,
+    every: bool = False,
+    key: PRNGKeyArray | None = None,
+) -> _B:
+    """`_fold` of a `ListAlgebra`'s cell; a stochastic cell gets a key per step."""
+    cons = algebra.cons
+    if key is None or not cons.stochastic:
+        return _fold(
+            label, xs, algebra.nil, lambda x, a, i: apply(cons, (x, a), None),
+            reverse, every,
+        )  # fmt: skip
+    return _fold(
+        label, xs, algebra.nil, lambda x, a, i, k: apply(cons, (x, a), k),
+        reverse, every, key,
+    )  # fmt: skip
 
 
 def _settle(scheme: str, values: Any, init: _B, step: Callable[..., _B]) -> _B:
@@ -454,12 +481,16 @@ class Cata(_ListScheme[_A], Generic[_E, _A]):
     def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
         return self.algebra.cons, self.algebra.nil
 
-    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
+    @property
+    def stochastic(self) -> bool:
+        """Whether the cell draws random numbers (each step gets its own key)."""
+        return self.algebra.cons.stochastic
+
+    def __call__(
+        self, xs: Array | PaddedList | list[Any], *, key: PRNGKeyArray | None = None
+    ) -> _A:
         """Fold `xs`, last element first, with one `jax.lax.scan`."""
-        cons = self.algebra.cons
-        return _fold(
-            self.label, xs, self.algebra.nil, lambda x, a, i: cons((x, a)), True
-        )
+        return _fold_algebra(self.label, self.algebra, xs, True, key=key)
 
 
 class FoldL(_ListScheme[_A], Generic[_E, _A]):
@@ -470,12 +501,16 @@ class FoldL(_ListScheme[_A], Generic[_E, _A]):
     def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
         return self.algebra.cons, self.algebra.nil
 
-    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
+    @property
+    def stochastic(self) -> bool:
+        """Whether the cell draws random numbers (each step gets its own key)."""
+        return self.algebra.cons.stochastic
+
+    def __call__(
+        self, xs: Array | PaddedList | list[Any], *, key: PRNGKeyArray | None = None
+    ) -> _A:
         """Fold `xs`, first element first, with one `jax.lax.scan`."""
-        cons = self.algebra.cons
-        return _fold(
-            self.label, xs, self.algebra.nil, lambda x, a, i: cons((x, a)), False
-        )
+        return _fold_algebra(self.label, self.algebra, xs, False, key=key)
 
 
 class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
@@ -496,16 +531,19 @@ class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
         """``upwards(<cell>)``."""
         return f"upwards({self.algebra.cons.label})"
 
-    def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
+    @property
+    def stochastic(self) -> bool:
+        """Whether the cell draws random numbers (each step gets its own key)."""
+        return self.algebra.cons.stochastic
+
+    def __call__(
+        self, xs: Array | PaddedList | list[Any], *, key: PRNGKeyArray | None = None
+    ) -> _A:
         """``out[i]``: the fold of ``xs[i:]``, from one reverse `jax.lax.scan`.
 
         Past a `PaddedList`'s length it is `nil` (the fold of no elements).
         """
-        cons = self.algebra.cons
-        return _fold(
-            self.label, xs, self.algebra.nil, lambda x, a, i: cons((x, a)), True,
-            every=True,
-        )  # fmt: skip
+        return _fold_algebra(self.label, self.algebra, xs, True, every=True, key=key)
 
 
 def upwards_list(algebra: ListAlgebra[_E, _A]) -> UpwardsList[_E, _A]:
