@@ -498,3 +498,13 @@ def test_a_rose_carrier_the_cell_does_not_keep_is_asked_for():
     assert e.value.__cause__ is not None  # what the cell raised on the last guess
     given = cdl.Algebra(ROSE, widen, carrier=jnp.zeros(2))
     assert cdl.cata(given)(term).tolist() == [3.0, 2.0]
+
+
+def test_a_tree_fold_of_a_stochastic_cell_says_where_dropout_can_go():
+    k = jax.random.key(0)
+    node = cdl.TreeRNNCell(0, 4, arity=2, key=k) >> cdl.Dropout(0.5)
+    alg = cdl.Algebra(cdl.TreeF, Leaf=cdl.TreeRNNCell(2, 4, arity=0, key=k), Node=node)
+    table = cdl.tree_table(cdl.TreeF, ((jnp.ones(2), jnp.ones(2)), jnp.ones(2)))
+    with pytest.raises(ValueError, match="cells of Node draw random numbers"):
+        cdl.cata(alg)(table)
+    assert cdl.cata(cdl.inference_mode(alg))(table).shape == (4,)

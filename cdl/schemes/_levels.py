@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
+from . import _messages
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, closed_over, split
 from ._residuals import Keep, Plan
@@ -560,6 +561,9 @@ def evaluate(
     outside `jax.jit`, the fold is compiled once per algebra structure and table
     bucket and reused, as under `jit`.
     """
+    noisy = [n for n, c in algebra.cells.items() if getattr(c, "stochastic", False)]
+    if noisy:
+        raise ValueError(_messages.stochastic_tree_cell(algebra.label, noisy))
     leaves = jax.tree.leaves((algebra, table))
     if any(isinstance(x, jax.core.Tracer) for x in leaves):
         # A table is built on the host (numpy); traced here, it moves as a whole.

@@ -35,6 +35,16 @@ def not_a_cons_term(scheme: str, constructor: str) -> str:
     )
 
 
+def stochastic_tree_cell(algebra: str, names: list[str]) -> str:
+    """Text of the error raised by a tree fold of an algebra with a stochastic cell."""
+    return (
+        f"{algebra}: the cells of {', '.join(names)} draw random numbers (dropout), "
+        f"but a tree fold gives its cells no keys: apply dropout before or after the "
+        f"fold, or switch it off with `cdl.inference_mode` (list folds do give each "
+        f"step a key)."
+    )
+
+
 def batched_lists(scheme: str, batch: tuple[int, ...]) -> str:
     """Text of the error raised when a list fold is given a batch of lists."""
     return (
