@@ -193,6 +193,15 @@ def test_traced_indices_out_of_range_fail_at_run_time() -> None:
         degrees(jnp.array([-1, 1]), jnp.array([1, 2]))
     assert degrees(jnp.array([0, 1]), jnp.array([1, 2])).tolist() == [1, 2, 1, 0]
 
+    @eqx.filter_jit
+    def renumbered(g: Graph, perm: jax.Array) -> jax.Array:
+        return g.permute(perm).senders
+
+    g = Graph.from_edge_list([(0, 1), (1, 2)], 3)
+    assert renumbered(g, jnp.array([2, 0, 1])).tolist() == [1, 2]
+    with pytest.raises(eqx.EquinoxRuntimeError, match="needs a permutation of the 3"):
+        renumbered(g, jnp.array([0, 0, 1]))
+
 
 @settings(max_examples=10, deadline=None)
 @given(st.lists(graphs(edge_dim=2), min_size=1, max_size=3))

@@ -474,6 +474,10 @@ class Graph(eqx.Module):
             raise GraphError(
                 _messages.not_a_permutation(self.num_nodes, concrete.tolist())
             )
+        if concrete is None:  # traced: checked when the program runs
+            wrong = jnp.any(jnp.sort(p) != jnp.arange(self.num_nodes, dtype=p.dtype))
+            message = _messages.not_a_permutation(self.num_nodes, "traced indices")
+            p = eqx.error_if(p, wrong, message)
         inverse = jnp.zeros_like(p).at[p].set(jnp.arange(p.shape[0], dtype=p.dtype))
         return Graph(
             inverse[self.senders],
