@@ -193,6 +193,8 @@ def test_resnet_given_its_sizes_in_the_wrong_order_says_which_comes_first() -> N
         resnet(3, 10, (16, 32), (1, 1), key=KEY)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"given \(1,\) and \(16, 32\)"):
         resnet((1,), (16, 32), 3, 10, key=KEY)
+    with pytest.raises(ValueError, match=r"resnet: stages\[1\] must be a positive int"):
+        resnet((1, 0), (16, 32), 3, 10, key=KEY)
 
 
 def test_generate_keeps_the_prompt_and_greedy_sampling_follows_the_argmax() -> None:

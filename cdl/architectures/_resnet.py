@@ -173,7 +173,7 @@ def resnet(
         raise ValueError(_messages.bad_stages(stages, widths))
     if stem not in ("small", "imagenet"):
         raise ValueError(_messages.bad_stem(stem))
-    counts = [positive_int("resnet", "stages", n) for n in stages]
+    counts = [positive_int("resnet", f"stages[{i}]", n) for i, n in enumerate(stages)]
     keys = iter(jax.random.split(key, sum(counts) + 2))
     first = widths[0]
     if stem == "imagenet":
