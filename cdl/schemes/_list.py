@@ -487,7 +487,7 @@ class Cata(_ListScheme[_A], Generic[_E, _A]):
         return self.algebra.cons.stochastic
 
     def __call__(
-        self, xs: Array | PaddedList | list[Any], *, key: PRNGKeyArray | None = None
+        self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
     ) -> _A:
         """Fold `xs`, last element first, with one `jax.lax.scan`."""
         return _fold_algebra(self.label, self.algebra, xs, True, key=key)
@@ -507,7 +507,7 @@ class FoldL(_ListScheme[_A], Generic[_E, _A]):
         return self.algebra.cons.stochastic
 
     def __call__(
-        self, xs: Array | PaddedList | list[Any], *, key: PRNGKeyArray | None = None
+        self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
     ) -> _A:
         """Fold `xs`, first element first, with one `jax.lax.scan`."""
         return _fold_algebra(self.label, self.algebra, xs, False, key=key)
@@ -537,7 +537,7 @@ class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
         return self.algebra.cons.stochastic
 
     def __call__(
-        self, xs: Array | PaddedList | list[Any], *, key: PRNGKeyArray | None = None
+        self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
     ) -> _A:
         """``out[i]``: the fold of ``xs[i:]``, from one reverse `jax.lax.scan`.
 
