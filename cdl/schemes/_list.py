@@ -470,11 +470,8 @@ def _settle(scheme: str, values: Any, init: _B, step: Callable[..., _B]) -> _B:
     raise TypeError(_messages.carrier_changes(scheme, space_of(init), space_of(out)))
 
 
-class Cata(_ListScheme[_A], Generic[_E, _A]):
-    """The catamorphism of a `ListAlgebra`: the fold ``List(E) → A``.
-
-    Built by `cdl.cata`; see there.
-    """
+class _AlgebraFold(_ListScheme[_A], Generic[_E, _A]):
+    """A fold of one `ListAlgebra`: its cell, and its randomness."""
 
     algebra: ListAlgebra[_E, _A]
 
@@ -485,6 +482,13 @@ class Cata(_ListScheme[_A], Generic[_E, _A]):
     def stochastic(self) -> bool:
         """Whether the cell draws random numbers (each step gets its own key)."""
         return self.algebra.cons.stochastic
+
+
+class Cata(_AlgebraFold[_E, _A], Generic[_E, _A]):
+    """The catamorphism of a `ListAlgebra`: the fold ``List(E) → A``.
+
+    Built by `cdl.cata`; see there.
+    """
 
     def __call__(
         self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
@@ -493,18 +497,8 @@ class Cata(_ListScheme[_A], Generic[_E, _A]):
         return _fold_algebra(self.label, self.algebra, xs, True, key=key)
 
 
-class FoldL(_ListScheme[_A], Generic[_E, _A]):
+class FoldL(_AlgebraFold[_E, _A], Generic[_E, _A]):
     """The accumulating (left) fold of a `ListAlgebra`; built by `cdl.foldl`."""
-
-    algebra: ListAlgebra[_E, _A]
-
-    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
-        return self.algebra.cons, self.algebra.nil
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether the cell draws random numbers (each step gets its own key)."""
-        return self.algebra.cons.stochastic
 
     def __call__(
         self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
@@ -513,13 +507,8 @@ class FoldL(_ListScheme[_A], Generic[_E, _A]):
         return _fold_algebra(self.label, self.algebra, xs, False, key=key)
 
 
-class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
+class UpwardsList(_AlgebraFold[_E, _A], Generic[_E, _A]):
     """The fold of every suffix of a list (``scanr``); built by `cdl.upwards`."""
-
-    algebra: ListAlgebra[_E, _A]
-
-    def _cell_and_nil(self) -> tuple[Para[Any, Any], Any]:
-        return self.algebra.cons, self.algebra.nil
 
     def signature(self) -> tuple[Space, Space]:
         """A list of the cell's elements to a list of carriers."""
@@ -530,11 +519,6 @@ class UpwardsList(_ListScheme[_A], Generic[_E, _A]):
     def label(self) -> str:
         """``upwards(<cell>)``."""
         return f"upwards({self.algebra.cons.label})"
-
-    @property
-    def stochastic(self) -> bool:
-        """Whether the cell draws random numbers (each step gets its own key)."""
-        return self.algebra.cons.stochastic
 
     def __call__(
         self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
