@@ -81,7 +81,7 @@ def test_embedding_and_int_inputs() -> None:
     with pytest.raises(cdl.SpaceError, match="dtype"):
         e(jnp.array(4.0))
     model = e >> cdl.Linear(3, 2, key=KEY)
-    assert repr(model.dom) == "int[]"
+    assert repr(model.dom) == "integer[]"
 
 
 def test_reshape_flatten_concat_spaces() -> None:
@@ -157,3 +157,13 @@ def test_inference_mode_reaches_layers_of_a_tied_model() -> None:
     w = tied.params.factors[0].weight
     assert jnp.allclose(quiet(x), w @ (w @ x + first.bias) + last.bias, atol=1e-5)
     assert cdl.inference_mode(quiet, False).stochastic
+
+
+def test_an_embedding_takes_unsigned_token_arrays():
+    table = cdl.Embedding(11, 4, key=jax.random.key(0))
+    tokens = jnp.array([3, 10], jnp.uint16)  # as token files are often stored
+    np.testing.assert_array_equal(
+        jax.vmap(table)(tokens), table.table[jnp.array([3, 10])]
+    )
+    with pytest.raises(cdl.SpaceError, match="expects input integer"):
+        table(jnp.array(3.0))

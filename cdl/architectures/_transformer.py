@@ -96,7 +96,7 @@ def gpt(
     tied: bool = True,
     key: PRNGKeyArray,
 ) -> Para[Any, Any]:
-    """A GPT-style decoder: next-token logits at every position of ``int[n]``.
+    """A GPT-style decoder: next-token logits at every position of ``integer[n]``.
 
     ``each(Embedding) >> LearnedPositions >> DecoderBlock × depth >> LayerNorm >>
     each(Linear(dim, vocab))``; with `tied`, the read-out's weight is the
@@ -105,12 +105,12 @@ def gpt(
     **Arguments:** `vocab`, `dim`, `depth`, `heads`, `max_length` (the longest
     sequence); keyword `tied` (True) and `key`.
 
-    **Returns:** the morphism ``int[n] → float[n, vocab]`` (``n <= max_length``).
+    **Returns:** the morphism ``integer[n] → float[n, vocab]`` (``n <= max_length``).
 
     >>> import jax
     >>> model = gpt(11, 16, 2, 4, 32, key=jax.random.key(0))
     >>> model.dom, model.cod
-    (int[n], float[n,11])
+    (integer[n], float[n,11])
     """
     positive_int("gpt", "depth", depth)
     keys = jax.random.split(key, depth + 3)
@@ -147,7 +147,7 @@ def generate(
     (causal) model on the buffer and draws token ``t`` from the logits at
     ``t - 1``, so later, unfilled positions never matter. One `lax.fori_loop`.
 
-    **Arguments:** `model`, ``int[n] → float[n, vocab]``; `prompt`, at least one
+    **Arguments:** `model`, ``integer[n] → float[n, vocab]``; `prompt`, at least one
     token; `length`, the total length; keyword `key` and `temperature` (0 means
     the most likely token).
 

@@ -4,7 +4,7 @@ from typing import Any, Generic
 
 import equinox as eqx
 import jax
-from jaxtyping import Array, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Float, Integer, PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .._para import Para
@@ -15,7 +15,7 @@ from ._arguments import affordable, positive_int
 _Dim = TypeVar("_Dim", covariant=True, default=Any)
 
 
-class Embedding(Para[Int[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
+class Embedding(Para[Integer[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
     """A table of `num` learned vectors of size `dim`, indexed by an integer.
 
     An index outside ``0..num-1`` raises `IndexError` when it is concrete; under
@@ -42,7 +42,7 @@ class Embedding(Para[Int[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
         self.num = num
         self.dim = dim
 
-    def __call__(self, x: Int[Array, ""] | int) -> Float[Array, "dim"]:
+    def __call__(self, x: Integer[Array, ""] | int) -> Float[Array, "dim"]:
         """Return row `x` of the table; an index outside it is an error."""
         if not isinstance(x, jax.core.Tracer):
             index = int(x)

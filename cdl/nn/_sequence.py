@@ -61,7 +61,7 @@ class Each(Para[_A, _B], Generic[_A, _B]):
     >>> import jax, jax.numpy as jnp, cdl
     >>> embed = cdl.Each(cdl.Embedding(10, 4, key=jax.random.key(0)))
     >>> embed.dom, embed.cod
-    (int[n], float[n,4])
+    (integer[n], float[n,4])
     >>> embed(jnp.array([1, 2, 3])).shape
     (3, 4)
     """
