@@ -636,3 +636,13 @@ def test_a_model_with_state_is_saved_with_it(tmp_path: Path) -> None:
     _, state_back = cdl.load(tmp_path / "bn.cdl", build)
     mean, var = state_back.get(bn.running)
     assert mean.tolist() == [2.0] * 3 and var.tolist() == [5.0] * 3
+
+
+def test_a_loss_of_an_empty_batch_is_named():
+    from cdl.optics import LossShapeError, MeanSquaredError, SoftmaxCrossEntropy
+
+    with pytest.raises(LossShapeError, match=r"batch of no examples \(predictions"):
+        SoftmaxCrossEntropy().get(jnp.zeros((0,), jnp.int32), jnp.ones((0, 3)))
+    with pytest.raises(LossShapeError, match="batch of no examples"):
+        MeanSquaredError().get(jnp.zeros((0, 2)), jnp.zeros((0, 2)))
+    assert float(MeanSquaredError().get(jnp.zeros((1, 2)), jnp.ones((1, 2)))) == 2.0

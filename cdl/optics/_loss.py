@@ -115,7 +115,13 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
         return type(self).__name__
 
     def value(self, labels: Any, predictions: Any) -> Float[Array, ""]:
-        """The mean loss of a batch (over its examples of weight 1 when masked)."""
+        """The mean loss of a batch (over its examples of weight 1 when masked).
+
+        A batch of no examples is a `LossShapeError` (its mean is undefined).
+        """
+        leaves = jax.tree.leaves(predictions)
+        if leaves and all(jnp.ndim(x) >= 1 and jnp.shape(x)[0] == 0 for x in leaves):
+            raise LossShapeError(_messages.empty_batch(self.label, _shape(leaves[0])))
         if isinstance(labels, Masked):
             weights = labels.mask.astype(jnp.result_type(float))
             total = jnp.sum(self.losses(labels.labels, predictions) * weights)

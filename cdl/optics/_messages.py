@@ -532,3 +532,11 @@ def bad_learning_rate(optimiser: str, value: object) -> str:
         f"{optimiser}: the learning rate must be a number >= 0, an array or an "
         f"optax schedule (a function of the step count), not {value!r}."
     )
+
+
+def empty_batch(loss: str, predictions: object) -> str:
+    """Text of the error raised by a loss of a batch with no examples."""
+    return (
+        f"{loss} was given a batch of no examples (predictions {predictions}): the "
+        f"mean loss of none is undefined; give at least one example."
+    )
