@@ -341,6 +341,9 @@ def test_parameter_rules_refuse_what_does_not_fit() -> None:
         data_parallel(learner, jax.make_mesh((1,), ("data",)))
     with pytest.raises(TypeError, match="not a parameter rule"):
         data_parallel(learner, params=3)  # type: ignore[arg-type]
+    typo = data_parallel(learner, mesh, params={r"layers\[0\]": P(None, "batch")})
+    with pytest.raises(ValueError, match=r"matches no parameter's path.*\.weight"):
+        cdl.optics.place_state(typo, state)
 
 
 def test_a_function_rule_places_parameters_through_a_step() -> None:

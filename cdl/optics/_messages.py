@@ -540,3 +540,12 @@ def empty_batch(loss: str, predictions: object) -> str:
         f"{loss} was given a batch of no examples (predictions {predictions}): the "
         f"mean loss of none is undefined; give at least one example."
     )
+
+
+def pattern_matches_nothing(pattern: str, paths: list[str]) -> str:
+    """Text of the error raised by a parameter pattern that matches no parameter."""
+    shown = ", ".join(paths[:6]) + (", ..." if len(paths) > 6 else "")
+    return (
+        f"the parameter pattern {pattern!r} matches no parameter's path, so it would "
+        f"place nothing; the paths are {shown}."
+    )

@@ -248,15 +248,20 @@ def parameter_specs(
     >>> parameter_specs(mesh, fsdp(min_size=0), params)
     [P('batch',), P(None, 'batch')]
     """
-    specs = []
+    specs, paths = [], []
     for key_path, leaf in jax.tree_util.tree_leaves_with_path(params):
         if not eqx.is_array(leaf):
             specs.append(_spec())
             continue
         path = jax.tree_util.keystr(key_path)
+        paths.append(path)
         spec = _spec() if rule is None else rule.spec(path, leaf, mesh)
         _check_spec(path, leaf, spec, mesh)
         specs.append(spec)
+    if isinstance(rule, ByPath):
+        for pattern, _ in rule.patterns:
+            if not any(re.search(pattern, path) for path in paths):
+                raise ValueError(_messages.pattern_matches_nothing(pattern, paths))
     return specs
 
 
