@@ -4,19 +4,17 @@ from typing import Any as _Any
 
 # Shaped signatures of jax.lax control flow (cdl): a loop's result has its carry's
 # shape, a conditional's the shape its first branch returns. Carries that are not
-# one shaped array (tuples, Python scalars, pytrees) give what jax's own
-# annotations give: a while loop's carry type, Any elsewhere. The callbacks' types
-# are the same in every overload, so that an Any in a lambda's parameters does not
-# make mypy give up on the overloads.
+# one shaped array (tuples, Python scalars, pytrees) give Any, as jax's own
+# annotations do. The callbacks' types are the same in every overload, so that an
+# Any in a lambda's parameters does not make mypy give up on the overloads.
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 from typing_extensions import TypeVarTuple, Unpack
 
 from jax._src.basearray import Array
 
 _S = TypeVarTuple("_S")
-_T = TypeVar("_T")
 
 @overload
 def fori_loop(
@@ -38,7 +36,7 @@ def while_loop(
     init_val: Array[Unpack[_S]],
 ) -> Array[Unpack[_S]]: ...
 @overload
-def while_loop(cond_fun: Callable[..., Any], body_fun: Callable[..., Any], init_val: _T) -> _T: ...
+def while_loop(cond_fun: Callable[..., Any], body_fun: Callable[..., Any], init_val: Any) -> Any: ...
 @overload
 def cond(
     pred: Any,
