@@ -165,6 +165,8 @@ from .schemes import (
     DecoderCell as DecoderCell,
     Distributive as Distributive,
     ElmanCell as ElmanCell,
+    Envelope as Envelope,
+    Envelopes as Envelopes,
     FiniteMealyCell as FiniteMealyCell,
     Functor as Functor,
     GRUCell as GRUCell,

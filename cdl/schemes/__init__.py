@@ -14,6 +14,7 @@ from ._cells import (
     TreeLSTMCell as TreeLSTMCell,
     TreeRNNCell as TreeRNNCell,
 )
+from ._envelope import Envelope as Envelope, Envelopes as Envelopes
 from ._functor import (
     Constructor as Constructor,
     Functor as Functor,

@@ -33,8 +33,8 @@ from jaxtyping import Array
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
+from ._fold import evaluate
 from ._functor import Functor, Layer
-from ._levels import evaluate
 from ._list import (
     Ana,
     Cata,

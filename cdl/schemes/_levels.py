@@ -1,6 +1,6 @@
 """The level engine: a `NodeTable`'s levels evaluated in order, and back again.
 
-`evaluate` folds every tree of a table with an algebra. The forward pass
+`fold_levels` folds every tree of a table with an algebra. The forward pass
 (`forward`) walks the levels in a `jax.lax.fori_loop` whose length is data: a level
 is, per constructor, a block of consecutive rows, cut into power-of-two chunks
 (`chunks`), each evaluated by the constructor's cell `vmap`ped over its rows. The
@@ -23,7 +23,6 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
-from . import _messages
 from ._functor import Constructor
 from ._hoist_cells import Body, Hoist, Hoisted, closed_over, split
 from ._residuals import Keep, Plan
@@ -177,7 +176,7 @@ def _perturbed_cells(
     return out
 
 
-def _write(buf: Buffer, value: Any, first: Array) -> Buffer:
+def _write(buf: Buffer, value: Any, first: Array | int) -> Buffer:
     """Rows ``first…`` of `buf` set to `value`.
 
     A chunk's rows past its block's nodes belong to blocks evaluated later (or to
@@ -547,38 +546,6 @@ def deferred_parameters(
     return jax.lax.fori_loop(0, (count + size - 1) // size, chunk, zero)
 
 
-def evaluate(
-    algebra: Algebra[Any],
-    table: NodeTable,
-    *,
-    subtrees: bool = False,
-    every_node: bool = False,
-) -> Any:
-    """Fold every tree of `table` with `algebra`; with `subtrees`, as a para.
-
-    The result is the carrier at every root, or with `every_node` at every node in
-    node order, padded to the table's capacity (zeros past the last node). Called
-    outside `jax.jit`, the fold is compiled once per algebra structure and table
-    bucket and reused, as under `jit`.
-    """
-    noisy = [n for n, c in algebra.cells.items() if getattr(c, "stochastic", False)]
-    if noisy:
-        raise ValueError(_messages.stochastic_tree_cell(algebra.label, noisy))
-    leaves = jax.tree.leaves((algebra, table))
-    if any(isinstance(x, jax.core.Tracer) for x in leaves):
-        # A table is built on the host (numpy); traced here, it moves as a whole.
-        table = jax.tree.map(jnp.asarray, table)
-        return _evaluate(algebra, table, subtrees=subtrees, every_node=every_node)
-    return _compiled(algebra, table, subtrees, every_node)
-
-
-@eqx.filter_jit
-def _compiled(
-    algebra: Algebra[Any], table: NodeTable, subtrees: bool, every_node: bool
-) -> Any:
-    return _evaluate(algebra, table, subtrees=subtrees, every_node=every_node)
-
-
 class _Env(NamedTuple):
     """What a fold reads besides its differentiated parameters and payloads."""
 
@@ -587,13 +554,18 @@ class _Env(NamedTuple):
     pay_static: Any
 
 
-def _evaluate(
+def fold_levels(
     algebra: Algebra[Any],
     table: NodeTable,
     *,
     subtrees: bool = False,
     every_node: bool = False,
 ) -> Any:
+    """Fold every tree of `table` with `algebra`, level by level (see the module).
+
+    The result is the carrier at every root, or with `every_node` at every node in
+    node order; its gradient is the backward sweep's.
+    """
     template = carrier_template(algebra, table, subtrees)
     examples = _examples(algebra, table, template, subtrees)
     closed, outs = _closed(algebra, examples)

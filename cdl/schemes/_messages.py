@@ -728,3 +728,48 @@ def variadic_not_alone(functor: str, constructor: str, spec: str) -> str:
 def empty_variadic_needs_carrier() -> str:
     """Text of the error raised for an empty variadic node without a carrier."""
     return "an empty variadic node needs the algebra's `carrier`."
+
+
+_COVER: Final = (
+    "build the envelope with Envelope.covering over every table it must hold"
+)
+
+
+def bad_envelope(functor: str, widths: object) -> str:
+    """Text of the error raised for an envelope of malformed widths."""
+    return (
+        f"an Envelope of {functor} takes one tuple of widths per level, one "
+        f"non-negative width per constructor and some nodes on every level; "
+        f"got {widths!r}."
+    )
+
+
+def envelope_of_nothing() -> str:
+    """Text of the error raised for an envelope covering no table."""
+    return "Envelope.covering needs at least one node table."
+
+
+def envelope_functors(index: int, got: str, want: str) -> str:
+    """Text of the error raised when a table is of another functor."""
+    return f"table {index} is a table of {got}, but the envelope is of {want}."
+
+
+def envelope_count(count: int) -> str:
+    """Text of the error raised for a number of envelopes under one."""
+    return f"Envelopes.covering takes a count of at least 1, not {count}."
+
+
+def envelope_too_shallow(functor: str, left: int, levels: int) -> str:
+    """Text of the error raised for a table whose nodes outlast the envelope."""
+    return (
+        f"the table does not fit the envelope ({functor}): {left} node(s) find no "
+        f"room in its {levels} levels; {_COVER}."
+    )
+
+
+def envelope_too_narrow(functor: str, constructor: str, count: int, room: int) -> str:
+    """Text of the error raised for more nodes without children than room."""
+    return (
+        f"the table does not fit the envelope ({functor}): {count} {constructor} "
+        f"node(s) without children, room for {room}; {_COVER}."
+    )

@@ -29,8 +29,8 @@ import numpy as np
 from jaxtyping import Array
 
 from . import _messages
+from ._fold import evaluate
 from ._functor import Functor, Layer
-from ._levels import evaluate
 from ._list import Cata, ListAlgebra, PaddedList, cons_payloads, stacked
 from ._plain import as_cell
 from ._tree import Algebra, NodeTable, check_table, traced, tree_table

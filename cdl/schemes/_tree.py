@@ -126,6 +126,9 @@ class NodeTable(eqx.Module):
     """What each row of the results buffer holds: constructor, children, sizes."""
     nodes: Int[Array, " capacity"]
     """The row holding each node, in node order; the "no node" row past the last."""
+    envelope: Any = eqx.field(static=True, default=None)
+    """The `cdl.Envelope` the table is laid out in (`Envelope.layout`), or ``None``:
+    then its levels' widths are data."""
 
     @property
     def size(self) -> int:

@@ -35,8 +35,8 @@ from jaxtyping import Array, Bool, Float
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
+from ._fold import evaluate
 from ._functor import Functor
-from ._levels import evaluate
 from ._terms import Term, as_table, fold_data
 from ._tree import Algebra, NodeTable
 from ._tree_unfolds import Unfolded, fold
