@@ -720,6 +720,94 @@ def bench_epoch(
     return {"compiles": compiles, "epoch": epoch / (batches * steady)}
 
 
+def bench_envelopes(
+    model: Model, emb: np.ndarray, rng: np.random.Generator, n_trees: int,
+    batches: int, measured: int, repeats: int,
+) -> dict[str, float]:  # fmt: skip
+    """Tables laid out in `cdl.Envelopes` covering a dataset's batches.
+
+    The dataset is `batches` random forests of `n_trees` trees, batched up front
+    as a data loader does; four envelopes cover them (`Envelopes.covering`), and
+    each batch is folded by the unrolled engine in its envelope. The ratios are
+    medians over `measured` batches spread over the sizes, each against the
+    hand-written model compiled for that batch.
+    """
+    forests = [sst_forest(n_trees, rng) for _ in range(batches)]
+    tables = [cdl.tree_table(cdl.TreeF, f, forest=True) for f in forests]
+    start = time.perf_counter()
+    envelopes = cdl.Envelopes.covering(tables, count=4)
+    laid = [envelopes.layout(t) for t in tables]
+    per_batch = (time.perf_counter() - start) / batches
+    data = [
+        jax.device_put(cdl_batch(with_vectors(t, emb), np.zeros(b.size, np.int64)))
+        for t, b in zip(laid, tables, strict=True)
+    ]
+    hp = hand_params_of(model)
+    sizes = [(e.rows, len(e.widths)) for e in envelopes.envelopes]
+    pairs = zip(laid, tables, strict=True)
+    waste = float(np.mean([t.capacity / b.size for t, b in pairs]))
+    print(f"\n{n_trees} trees, {batches} batches in {len(sizes)} envelopes "
+          f"(rows, levels) {sizes}: rows per node {waste:.3f} on average; "
+          f"covering and laying out {per_batch * 1e3:.2f} ms a batch")  # fmt: skip
+    cases = {
+        "forward, roots": (
+            jax.jit(lambda m, b: cdl.cata(m.algebra)(b.table)[0]),
+            lambda p, b: hand_states(p, b)[b.roots],
+        ),
+        "step, root loss": (
+            jax.jit(jax.value_and_grad(cdl_root_loss)),
+            jax.value_and_grad(hand_root_loss),
+        ),
+        "step, every node": (
+            jax.jit(jax.value_and_grad(cdl_node_loss)),
+            jax.value_and_grad(hand_node_loss),
+        ),
+    }
+    order = np.argsort([t.size for t in tables])
+    picks = order[np.linspace(0, batches - 1, measured).round().astype(int)]
+    out: dict[str, float] = {}
+    for what, (mine, hand_fn) in cases.items():
+        ratios = []
+        for i in picks:
+            hb = hand_batch(hand_from_tuples(forests[i], emb))
+            hand = jax.jit(hand_fn)
+            a, b = mine(model, data[i]), hand(hp, hb)
+            np.testing.assert_allclose(
+                jax.tree.leaves(a)[0], jax.tree.leaves(b)[0], rtol=2e-2, atol=1e-4
+            )
+            ratios.append(
+                paired(
+                    lambda f=mine, b=data[i]: f(model, b),
+                    lambda f=hand, b=hb: f(hp, b),
+                    repeats,
+                )[2]
+            )
+        out[f"{what}_{n_trees}_envelope"] = float(np.median(ratios))
+        print(f"{n_trees:>6} {what:>18}: cdl in envelopes / hand-written "
+              f"{np.median(ratios):.2f} (batches: "
+              f"{' '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+    if n_trees == 25:
+        step = jax.jit(jax.value_and_grad(cdl_root_loss))
+        start = time.perf_counter()
+        for b in data:
+            jax.block_until_ready(step(model, b))
+        epoch = time.perf_counter() - start
+        compiles = step._cache_size()  # type: ignore[attr-defined]
+        steady = (
+            median_time(
+                lambda: [jax.block_until_ready(step(model, b)) for b in data[:10]],
+                repeats,
+            )
+            / 10
+        )
+        print(f"one jitted step over the {batches} batches: {compiles} compile(s); "
+              f"epoch {epoch:.2f}s against {batches} steady steps "
+              f"{batches * steady:.2f}s")  # fmt: skip
+        out["compiles_envelope"] = compiles
+        out["epoch_envelope"] = epoch / (batches * steady)
+    return out
+
+
 # ------------------------------------------------------------ para, histo and zygo
 
 
@@ -808,6 +896,16 @@ def main(quick: bool = False) -> None:
     repeats = 3 if quick else 5
     forests = [25] if quick else [25, 256]
     bank = bench_treebank(forests, repeats, 30 if quick else 100)
+    model = cdl_model(jax.random.key(0))
+    emb = np.random.default_rng(1).normal(size=(VOCAB, WORDS)).astype(np.float32)
+    rng = np.random.default_rng(2)
+    for n in forests:
+        bank.update(
+            bench_envelopes(
+                model, emb, rng, n, (30 if quick else 100) if n == 25 else 20,
+                3 if quick else 5, repeats,
+            )
+        )  # fmt: skip
     lists = bench_lists([10, 100] if quick else [10, 100, 1000, 10000], repeats)
     big = 1000 if quick else 100_000
     trees = bench_trees([big] if quick else [1000, 10_000, 100_000], repeats)
@@ -820,10 +918,22 @@ def main(quick: bool = False) -> None:
             ("step_every_node", "step, every node"),
         ):
             target(f"treelstm_{what}_{n}_ratio", bank[f"{key}_{n}"], "<=1.05")
+        for what, key in (
+            ("forward", "forward, roots"),
+            ("step_root_loss", "step, root loss"),
+            ("step_every_node", "step, every node"),
+        ):
+            target(
+                f"treelstm_{what}_{n}_envelope_ratio",
+                bank[f"{key}_{n}_envelope"],
+                "<=1.05",
+            )
         target(f"table_from_text_{n}_ratio", bank[f"text_{n}"], "<=1.5")
         target(f"table_from_tuples_{n}_ratio", bank[f"tuples_{n}"], "<=1.5")
     target("compiles_over_fresh_batches", bank["compiles"], "<=4")
     target("epoch_over_steady_steps", bank["epoch"], "<=1.3")
+    target("compiles_over_fresh_batches_envelope", bank["compiles_envelope"], "<=4")
+    target("epoch_over_steady_steps_envelope", bank["epoch_envelope"], "<=1.3")
     target("cata_list_forward_ratio", lists["list_forward"], "<=1.10")
     target("cata_list_grad_ratio", lists["list_grad"], "<=1.10")
     target("cata_list_compile_growth", lists["list_compile_growth"], "<=1.50")
