@@ -9,6 +9,7 @@ and the gradients, on random forests.
 
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -201,3 +202,67 @@ def test_bad_envelopes_are_refused() -> None:
     rose = cdl.tree_table(ROSE, cdl.Layer("Node", jnp.float32(1.0), ()))
     with pytest.raises(ValueError, match="table 1 is a table of RoseF"):
         cdl.Envelope.covering([table_of([1.0]), rose])
+
+
+class ParaNode(cdl.Para[tuple[Float[Array, "0"], tuple[object, object]], jax.Array]):
+    """A node cell that reads its left child's size, height and leaf payload."""
+
+    a: Float[Array, "4 4"]
+
+    def __call__(self, x: Any) -> Any:
+        _, ((left, lo), (_, r)) = x
+        facts = jnp.stack(
+            [
+                left.size.astype(jnp.float32) / 10,
+                left.height.astype(jnp.float32) / 5,
+                jnp.where(left.is_("Leaf"), left.payload("Leaf")[0], 0.0),
+                jnp.float32(0.0),
+            ]
+        )
+        return jnp.tanh(self.a @ (lo + r) + facts)
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.lists(forests, min_size=1, max_size=3), st.integers(0, 3))
+def test_para_and_payload_gradients_in_an_envelope(
+    batches: list[list[Any]], seed: int
+) -> None:
+    # The subtrees' views read sizes, heights and payloads moved by the layout;
+    # the gradient reaches the payloads (here through a common scale).
+    tables = [table_of(f) for f in batches]
+    envelope = cdl.Envelope.covering(tables)
+    base = algebra(seed)
+    a = jax.random.normal(jax.random.key(seed + 7), (H, H)) / 2
+    alg = cdl.Algebra(cdl.TreeF, Leaf=base.cells["Leaf"], Node=ParaNode(a))
+
+    def total(al: cdl.Algebra[Any], scale: jax.Array, t: cdl.NodeTable) -> jax.Array:
+        scaled = eqx.tree_at(
+            lambda u: u.payloads, t, jax.tree.map(lambda p: p * scale, t.payloads)
+        )
+        return jnp.sin(cdl.para(al)(scaled)).sum()
+
+    grad = jax.jit(jax.grad(total, argnums=(0, 1)))
+    for table in tables:
+        laid = envelope.layout(table)
+        np.testing.assert_allclose(
+            cdl.para(alg)(laid), cdl.para(alg)(table), rtol=1e-5, atol=1e-6
+        )
+        scale = jnp.float32(1.3)
+        got, want = grad(alg, scale, laid), grad(alg, scale, table)
+        for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+def test_an_outsized_table_gets_an_envelope_of_its_own() -> None:
+    # Nine small forests and one large: cut in two, the large one alone.
+    small = [table_of([(1.0, 2.0), 3.0]) for _ in range(9)]
+    large = table_of([((1.0, 2.0), (3.0, 4.0))] * 6)
+    envelopes = cdl.Envelopes.covering([*small, large], count=2)
+    assert [e.rows for e in envelopes.envelopes] == [small[0].size, large.size]
+    assert cdl.Envelopes.covering([*small, large], count=3) == envelopes
+
+
+def test_widths_given_as_numpy_integers_are_plain_ints() -> None:
+    envelope = cdl.Envelope(cdl.TreeF, tuple(map(tuple, np.array([[2, 0], [0, 1]]))))
+    assert envelope == cdl.Envelope(cdl.TreeF, ((2, 0), (0, 1)))
+    assert all(type(w) is int for row in envelope.widths for w in row)

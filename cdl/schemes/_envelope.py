@@ -11,6 +11,7 @@ level-by-level model compiles, sized once for the whole dataset.
 """
 
 import dataclasses
+import itertools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -20,6 +21,9 @@ import numpy as np
 from . import _messages
 from ._functor import Functor
 from ._tree import _GRAIN, NodeTable, Rows
+
+_CANDIDATES = 256
+"""Places `Envelopes.covering` may cut a large dataset's tables at."""
 
 _ROUNDS = 8
 """Times `Envelope.covering` widens its levels to the room the tables need."""
@@ -52,6 +56,10 @@ class Envelope:
     widths: tuple[tuple[int, ...], ...]
 
     def __post_init__(self) -> None:
+        # numpy integers (from a user's arithmetic) kept as they are would make
+        # the table's static field hold arrays.
+        widths = tuple(tuple(int(x) for x in w) for w in self.widths)
+        object.__setattr__(self, "widths", widths)
         n_cons = len(self.functor.names)
         bad = [w for w in self.widths if len(w) != n_cons or min(w) < 0 or not sum(w)]
         if not self.widths or bad:
@@ -179,7 +187,12 @@ class Envelopes:
 
     @staticmethod
     def covering(tables: Iterable[NodeTable], count: int = 4) -> "Envelopes":
-        """`count` envelopes covering `tables` cut, by size, into groups of equal count.
+        """At most `count` envelopes covering `tables`, cut by size into groups.
+
+        The cuts pad the least in all: a group's envelope is about as wide, per
+        constructor, as its most nodes without children plus its most with, and
+        every table of the group pays that many rows. So one outsized table gets
+        an envelope of its own rather than widening a quarter of the dataset's.
 
         **Returns:** the `Envelopes` (fewer when groups share one). Raises
         `ValueError` for no tables or a `count` under 1.
@@ -190,7 +203,9 @@ class Envelopes:
         if not listed:
             raise ValueError(_messages.envelope_of_nothing())
         order = np.argsort([t.size for t in listed], kind="stable")
-        groups = np.array_split(order, min(count, len(listed)))
+        n_cons = len(listed[0].functor.names)
+        room = np.asarray([_room(listed[i], n_cons) for i in order])
+        groups = np.split(order, _cuts(room, count))
         found = {Envelope.covering([listed[i] for i in g]) for g in groups}
         return Envelopes(tuple(sorted(found, key=lambda e: (e.rows, len(e.widths)))))
 
@@ -208,6 +223,50 @@ class Envelopes:
                 if envelope is self.envelopes[-1] and strict:
                     raise
         return table
+
+
+def _room(table: NodeTable, n_cons: int) -> np.ndarray:
+    """Per constructor, the nodes without children, then those with."""
+    tags = np.asarray(table.rows.tags)
+    leaf = np.asarray(table.rows.heights) == 0
+    real = tags >= 0
+    return np.concatenate(
+        [np.bincount(tags[real & w], minlength=n_cons) for w in (leaf, ~leaf)]
+    )
+
+
+def _cuts(room: np.ndarray, count: int) -> list[int]:
+    """Where to cut tables (in order) into at most `count` groups padding least.
+
+    A group costs its tables times the sum of its widest `room` entries (the
+    rows an envelope covering it has, short of nodes waiting for room). The
+    search is exact, by dynamic programming over the cuts; past `_CANDIDATES`
+    tables, over that many evenly spread places to cut.
+    """
+    n = len(room)
+    places = np.unique(np.linspace(0, n, min(n, _CANDIDATES) + 1).round().astype(int))
+    m = len(places) - 1
+    chunks = np.stack([room[a:b].max(axis=0) for a, b in itertools.pairwise(places)])
+    # cost[i, j]: the tables from place i to place j as one group.
+    cost = np.full((m + 1, m + 1), np.inf)
+    for i in range(m):
+        widest = np.maximum.accumulate(chunks[i:], axis=0).sum(axis=1)
+        cost[i, i + 1 :] = widest * (places[i + 1 :] - places[i])
+    best = cost[0].copy()  # best[j]: the tables up to place j, in the groups so far
+    best[0] = 0.0
+    back = np.full((count, m + 1), -1)  # the last group's first place; -1: none new
+    for k in range(1, count):
+        total = best[:, None] + cost
+        start = np.argmin(total, axis=0)
+        found = total[start, np.arange(m + 1)]
+        back[k] = np.where(found < best, start, -1)
+        best = np.minimum(found, best)
+    cuts, j = [], m
+    for k in range(count - 1, 0, -1):
+        if back[k, j] > 0:
+            j = int(back[k, j])
+            cuts.append(int(places[j]))
+    return sorted(cuts)
 
 
 class _Nodes(NamedTuple):

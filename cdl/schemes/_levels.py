@@ -566,16 +566,7 @@ def fold_levels(
     The result is the carrier at every root, or with `every_node` at every node in
     node order; its gradient is the backward sweep's.
     """
-    template = carrier_template(algebra, table, subtrees)
-    examples = _examples(algebra, table, template, subtrees)
-    closed, outs = _closed(algebra, examples)
-    settled = settle_carrier(algebra.functor.name, template, outs)
-    if settled is not template:  # a cell returns a wider dtype: trace on it
-        template = settled
-        examples = _examples(algebra, table, template, subtrees)
-        closed, outs = _closed(algebra, examples)
-        settle_carrier(algebra.functor.name, template, outs)
-    algebra = closed
+    template, algebra, examples = _settled(algebra, table, subtrees)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
     pay_diff, pay_static = eqx.partition(table.payloads, eqx.is_inexact_array)
     splits = _splits(algebra, examples)
@@ -760,6 +751,25 @@ def _examples(
 
         out[c.name] = jax.eval_shape(one)
     return out
+
+
+def _settled(
+    algebra: Algebra[Any], table: NodeTable, subtrees: bool
+) -> tuple[Any, Algebra[Any], dict[str, Any]]:
+    """A fold's carrier template, settled algebra and the cells' example inputs.
+
+    The algebra has what its cells close over as leaves (`_closed`).
+    """
+    template = carrier_template(algebra, table, subtrees)
+    examples = _examples(algebra, table, template, subtrees)
+    closed, outs = _closed(algebra, examples)
+    settled = settle_carrier(algebra.functor.name, template, outs)
+    if settled is not template:  # a cell returns a wider dtype: trace on it
+        template = settled
+        examples = _examples(algebra, table, template, subtrees)
+        closed, outs = _closed(algebra, examples)
+        settle_carrier(algebra.functor.name, template, outs)
+    return template, closed, examples
 
 
 def _closed(
