@@ -688,6 +688,25 @@ def bench_treebank(sizes: list[int], repeats: int, batches: int) -> dict[str, fl
     return out
 
 
+def epoch_of(
+    model: Model, data: list[CdlBatch], repeats: int
+) -> tuple[int, float, float]:
+    """One jitted step over `data`: compiles, epoch time, a steady step's time."""
+    step = jax.jit(jax.value_and_grad(cdl_root_loss))
+    start = time.perf_counter()
+    for b in data:
+        jax.block_until_ready(step(model, b))
+    epoch = time.perf_counter() - start
+    compiles: int = step._cache_size()  # type: ignore[attr-defined]
+    steady = (
+        median_time(
+            lambda: [jax.block_until_ready(step(model, b)) for b in data[:10]], repeats
+        )
+        / 10
+    )
+    return compiles, epoch, steady
+
+
 def bench_epoch(
     model: Model, emb: np.ndarray, rng: np.random.Generator, batches: int,
     repeats: int,
@@ -697,18 +716,7 @@ def bench_epoch(
         jax.device_put(cdl_from_tuples(sst_forest(25, rng), emb))
         for _ in range(batches)
     ]
-    step = jax.jit(jax.value_and_grad(cdl_root_loss))
-    start = time.perf_counter()
-    for b in data:
-        jax.block_until_ready(step(model, b))
-    epoch = time.perf_counter() - start
-    compiles = step._cache_size()  # type: ignore[attr-defined]
-    steady = (
-        median_time(
-            lambda: [jax.block_until_ready(step(model, b)) for b in data[:10]], repeats
-        )
-        / 10
-    )
+    compiles, epoch, steady = epoch_of(model, data, repeats)
     shapes = {
         tuple(len(a) for _, a, _ in hand_from_tuples(sst_forest(25, rng), emb)[1])
         for _ in range(batches)
@@ -787,19 +795,7 @@ def bench_envelopes(
               f"{np.median(ratios):.2f} (batches: "
               f"{' '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
     if n_trees == 25:
-        step = jax.jit(jax.value_and_grad(cdl_root_loss))
-        start = time.perf_counter()
-        for b in data:
-            jax.block_until_ready(step(model, b))
-        epoch = time.perf_counter() - start
-        compiles = step._cache_size()  # type: ignore[attr-defined]
-        steady = (
-            median_time(
-                lambda: [jax.block_until_ready(step(model, b)) for b in data[:10]],
-                repeats,
-            )
-            / 10
-        )
+        compiles, epoch, steady = epoch_of(model, data, repeats)
         print(f"one jitted step over the {batches} batches: {compiles} compile(s); "
               f"epoch {epoch:.2f}s against {batches} steady steps "
               f"{batches * steady:.2f}s")  # fmt: skip
