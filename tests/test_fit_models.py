@@ -184,6 +184,49 @@ def test_trees_train_through_fit_with_the_given_table_builder() -> None:
     assert result.history["loss"][-1] < result.history["loss"][0]
 
 
+def test_trees_train_through_fit_in_envelopes() -> None:
+    # The epoch's batches are known (no shuffling): envelopes cover them, and
+    # the builder lays each batch out in one, so the step runs the unrolled
+    # engine in at most two programs.
+    rng = np.random.default_rng(4)
+    terms, values = zip(
+        *(expression(rng, (None, None)) for _ in range(30)), strict=True
+    )
+    chunks = [list(terms[i : i + 10]) for i in range(0, 30, 10)]
+    envelopes = cdl.Envelopes.covering(
+        [cdl.tree_table(EXPR, c, forest=True) for c in chunks], count=2
+    )
+    laid: list[bool] = []
+
+    def tables(functor: cdl.Functor, batch: list[Any]) -> cdl.NodeTable:
+        table = cdl.tree_table(functor, batch, forest=True)
+        out = envelopes.layout(table, strict=False)
+        laid.append(out.envelope is not None)
+        return out
+
+    k1, k2, k3 = jax.random.split(jax.random.key(6), 3)
+    algebra = cdl.Algebra(
+        EXPR,
+        Num=cdl.TreeLSTMCell(3, 4, arity=0, key=k1),
+        Op=cdl.TreeLSTMCell(1, 4, arity=2, key=k2),
+    )
+    model = cdl.cata(algebra) >> cdl.Fst() >> cdl.Each(cdl.Linear(4, 3, key=k3))
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    result = fit(
+        learner,
+        model,
+        Trees(EXPR, terms, np.array(values, np.int32), tables=tables),
+        epochs=4,
+        batch_size=10,
+        key=jax.random.key(7),
+        shuffle=False,
+        progress=False,
+    )
+    assert laid.count(True) >= 12  # every step's batch (a probe may not fit)
+    assert int(result.state.step) == 12
+    assert result.history["loss"][-1] < result.history["loss"][0]
+
+
 @pytest.mark.slow
 def test_tree_lstm_on_a_dataset_of_trees() -> None:
     rng = np.random.default_rng(2)
