@@ -178,9 +178,9 @@ class Envelopes:
     >>> tables = [cdl.tree_table(cdl.TreeF, t) for t in terms]
     >>> envelopes = cdl.Envelopes.covering(tables, count=2)
     >>> [e.rows for e in envelopes.envelopes]
-    [5, 7]
-    >>> envelopes.layout(tables[0]).capacity
-    5
+    [3, 7]
+    >>> [envelopes.layout(t).capacity for t in tables]
+    [3, 7, 7]
     """
 
     envelopes: tuple[Envelope, ...]
