@@ -150,6 +150,28 @@ class Evaluator(cdl.Para[cdl.NodeTable, Float[Array, "r 3"]]):
         return logits
 
 
+def fit_small_tree_lstm(terms: Any, values: Any, tables: Any, *, epochs: int) -> Any:
+    """A Tree-LSTM of width 4 fitted to `terms` in batches of 10, in order."""
+    k1, k2, k3 = jax.random.split(jax.random.key(6), 3)
+    algebra = cdl.Algebra(
+        EXPR,
+        Num=cdl.TreeLSTMCell(3, 4, arity=0, key=k1),
+        Op=cdl.TreeLSTMCell(1, 4, arity=2, key=k2),
+    )
+    model = cdl.cata(algebra) >> cdl.Fst() >> cdl.Each(cdl.Linear(4, 3, key=k3))
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
+    return fit(
+        learner,
+        model,
+        Trees(EXPR, terms, np.array(values, np.int32), tables=tables),
+        epochs=epochs,
+        batch_size=10,
+        key=jax.random.key(7),
+        shuffle=False,
+        progress=False,
+    )
+
+
 def test_trees_train_through_fit_with_the_given_table_builder() -> None:
     rng = np.random.default_rng(3)
     terms, values = zip(
@@ -161,24 +183,7 @@ def test_trees_train_through_fit_with_the_given_table_builder() -> None:
         built.append(len(batch))
         return cdl.tree_table(functor, batch, forest=True)
 
-    k1, k2, k3 = jax.random.split(jax.random.key(6), 3)
-    algebra = cdl.Algebra(
-        EXPR,
-        Num=cdl.TreeLSTMCell(3, 4, arity=0, key=k1),
-        Op=cdl.TreeLSTMCell(1, 4, arity=2, key=k2),
-    )
-    model = cdl.cata(algebra) >> cdl.Fst() >> cdl.Each(cdl.Linear(4, 3, key=k3))
-    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
-    result = fit(
-        learner,
-        model,
-        Trees(EXPR, terms, np.array(values, np.int32), tables=tables),
-        epochs=3,
-        batch_size=10,
-        key=jax.random.key(7),
-        shuffle=False,
-        progress=False,
-    )
+    result = fit_small_tree_lstm(terms, values, tables, epochs=3)
     assert built.count(10) == 9  # and one probe of 2 before training
     assert int(result.state.step) == 9
     assert result.history["loss"][-1] < result.history["loss"][0]
@@ -204,24 +209,7 @@ def test_trees_train_through_fit_in_envelopes() -> None:
         laid.append(out.envelope is not None)
         return out
 
-    k1, k2, k3 = jax.random.split(jax.random.key(6), 3)
-    algebra = cdl.Algebra(
-        EXPR,
-        Num=cdl.TreeLSTMCell(3, 4, arity=0, key=k1),
-        Op=cdl.TreeLSTMCell(1, 4, arity=2, key=k2),
-    )
-    model = cdl.cata(algebra) >> cdl.Fst() >> cdl.Each(cdl.Linear(4, 3, key=k3))
-    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.05))
-    result = fit(
-        learner,
-        model,
-        Trees(EXPR, terms, np.array(values, np.int32), tables=tables),
-        epochs=4,
-        batch_size=10,
-        key=jax.random.key(7),
-        shuffle=False,
-        progress=False,
-    )
+    result = fit_small_tree_lstm(terms, values, tables, epochs=4)
     assert laid.count(True) >= 12  # every step's batch (a probe may not fit)
     assert int(result.state.step) == 12
     assert result.history["loss"][-1] < result.history["loss"][0]
