@@ -6,8 +6,8 @@ into power-of-two chunks, work a program with known widths does not do. An
 `Envelope` fixes, per level and constructor, the most nodes any table of a dataset
 has there. A table laid out in it (`Envelope.layout`) keeps every block at a fixed
 row, padded to the envelope's width, and a fold over it is the levels unrolled with
-static shapes (`_unrolled`), differentiated by JAX itself: the program a hand-written
-level-by-level model compiles, sized once for the whole dataset.
+static shapes (`_unrolled`): the program a hand-written level-by-level model
+compiles, sized once for the whole dataset.
 """
 
 import dataclasses
@@ -114,7 +114,7 @@ class Envelope:
             widths = np.maximum(widths, need)
         if any(_schedule(n, widths)[2].any() for n in nodes):
             widths = np.maximum(widths, _suffix_widths(heights, at_height=True))
-        return Envelope(functor, tuple(tuple(int(x) for x in row) for row in widths))
+        return Envelope(functor, tuple(map(tuple, widths)))
 
     def layout(self, table: NodeTable) -> NodeTable:
         """`table` with every block at the envelope's row, padded to its width.
@@ -137,11 +137,14 @@ class Envelope:
 without children, room for 2; build the envelope with Envelope.covering over \
 every table it must hold.
         """
+        return self._layout(table, _nodes(table))
+
+    def _layout(self, table: NodeTable, nodes: "_Nodes") -> NodeTable:
+        """`layout`, given the table's rows as the layout reads them."""
         if table.functor != self.functor:
             raise ValueError(
                 _messages.envelope_functors(0, table.functor.name, self.functor.name)
             )
-        nodes = _nodes(table)
         widths = np.asarray(self.widths, np.int64)
         names = self.functor.names
         first = _height_widths(nodes, len(names))[0]
@@ -216,9 +219,10 @@ class Envelopes:
         `ValueError`; without, `table` as it is (folded by the level engine, in
         a program of its own).
         """
+        nodes = _nodes(table)
         for envelope in self.envelopes:
             try:
-                return envelope.layout(table)
+                return envelope._layout(table, nodes)
             except ValueError:
                 if envelope is self.envelopes[-1] and strict:
                     raise

@@ -176,7 +176,7 @@ def _perturbed_cells(
     return out
 
 
-def _write(buf: Buffer, value: Any, first: Array | int) -> Buffer:
+def _write(buf: Buffer, value: Any, first: Array) -> Buffer:
     """Rows ``first…`` of `buf` set to `value`.
 
     A chunk's rows past its block's nodes belong to blocks evaluated later (or to
