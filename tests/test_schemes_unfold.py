@@ -97,10 +97,11 @@ def algebra(name: str, seed: int) -> cdl.Algebra:
 
 @st.composite
 def terms(draw, functor, max_nodes=20, max_depth=6):
-    budget = [draw(st.integers(1, max_nodes))]
+    # Nodes still to be had; a node's children are paid for when it is drawn,
+    # so the term never has more than `max_nodes` nodes.
+    budget = [draw(st.integers(1, max_nodes)) - 1]
 
     def grow(depth):
-        budget[0] -= 1
         choices = [
             c
             for c in functor.constructors
@@ -109,9 +110,10 @@ def terms(draw, functor, max_nodes=20, max_depth=6):
         c = draw(st.sampled_from(choices))
         n = c.arity
         if c.variadic:
-            n = draw(st.integers(0, min(c.arity, max(budget[0], 0))))
+            n = draw(st.integers(0, min(c.arity, budget[0])))
             if depth >= max_depth:
                 n = 0
+        budget[0] -= n
         payload = (
             jnp.float32(draw(st.floats(-2, 2, width=32, allow_subnormal=False)))
             if c.payload
