@@ -12,6 +12,7 @@ from mypy.checker import TypeChecker
 from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_POS,
+    ARG_STAR,
     Context,
     Expression,
     IndexExpr,
@@ -19,6 +20,8 @@ from mypy.nodes import (
     MemberExpr,
     NameExpr,
     OpExpr,
+    SliceExpr,
+    StarExpr,
     StrExpr,
     TupleExpr,
 )
@@ -214,16 +217,14 @@ def array_reshape(env: Env, ctx: MethodContext) -> Type:
     kinds = [k for group in ctx.arg_kinds for k in group]
     names = [n for group in ctx.arg_names for n in group]
     positional = [
-        e
+        StarExpr(e) if k == ARG_STAR else e
         for e, k, n in zip(exprs, kinds, names, strict=False)
-        if k == ARG_POS and n is None
+        if k in (ARG_POS, ARG_STAR) and n is None
     ]
     if this is None or not positional:
         return ctx.default_return_type
-    target = (
-        shape_target(ctx.api, positional[0])
-        if len(positional) == 1
-        else [size_target(ctx.api, e) for e in positional]
+    target = shape_target(
+        ctx.api, positional[0] if len(positional) == 1 else TupleExpr(positional)
     )
     return reshaped(env, ctx.api, ctx.context, this, target, ctx.default_return_type)
 
@@ -256,11 +257,60 @@ def size_target(api: CheckerPluginInterface, expr: Expression) -> Dim:
 
 
 def shape_target(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | None:
-    """The shape given to ``reshape`` as one argument: a tuple, a list or a size."""
+    """The shape given to ``reshape`` or ``jnp.zeros`` as one argument (None: unknown).
+
+    A tuple or a list of sizes (``*y.shape[:-1]`` among them), a size, ``y.shape``
+    of a shaped `y`, a slice of it with constant bounds (``y.shape[1:]``), and
+    tuples of these joined with ``+`` (``y.shape[:-1] + (4,)``).
+    """
     if isinstance(expr, TupleExpr | ListExpr):
-        return [size_target(api, e) for e in expr.items]
+        out: list[Dim] = []
+        for item in expr.items:
+            if isinstance(item, StarExpr):
+                run = _shape_sequence(api, item.expr)
+                if run is None:
+                    return None
+                out.extend(run)
+            else:
+                out.append(size_target(api, item))
+        return out
+    run = _shape_sequence(api, expr)
+    if run is not None:
+        return run
     value = size_target(api, expr)
     return None if value is None else [value]
+
+
+def _shape_sequence(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | None:
+    """The sizes of a tuple-valued `expr`: literal, ``y.shape``, a slice, a sum."""
+    if isinstance(expr, TupleExpr | ListExpr):
+        return shape_target(api, expr)
+    if isinstance(expr, OpExpr) and expr.op == "+":
+        left = _shape_sequence(api, expr.left)
+        right = _shape_sequence(api, expr.right)
+        return None if left is None or right is None else left + right
+    index: SliceExpr | None = None
+    if isinstance(expr, IndexExpr) and isinstance(expr.index, SliceExpr):
+        index = expr.index
+        expr = expr.base
+    if not (
+        isinstance(expr, MemberExpr)
+        and expr.name == "shape"
+        and isinstance(api, TypeChecker)
+    ):
+        return None
+    dims = array_dims(api.lookup_type(expr.expr))
+    if dims is None or star(dims):
+        return None
+    if index is None:
+        return list(dims)
+    bounds = [index.begin_index, index.end_index, index.stride]
+    values = [None if b is None else fold(b) for b in bounds]
+    if any(v is None and b is not None for v, b in zip(values, bounds, strict=True)):
+        return None
+    if values[2] == 0:
+        return None
+    return list(dims[slice(*values)])
 
 
 def _arithmetic(left: Dim, op: str, right: Dim) -> Dim:
@@ -607,7 +657,7 @@ def fn_segment_sum(env: Env, ctx: FunctionContext) -> Type:
 def fn_random(env: Env, ctx: FunctionContext) -> Type:
     for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
         if formal == "shape" and len(exprs) == 1:
-            return env.array(fold_shape(exprs[0]), ctx.default_return_type)
+            return env.array(shape_target(ctx.api, exprs[0]), ctx.default_return_type)
     return env.array((), ctx.default_return_type)
 
 
