@@ -237,6 +237,27 @@ def python_branch_in_step(label: str) -> str:
     )
 
 
+def python_branch_in_cell(label: str) -> str:
+    """Text of the error raised when a fold's cell branches in Python on its input."""
+    return (
+        f"the cell {label} branches in Python (`if`, `and`, `or`, `bool`) on a "
+        f"traced value, but cells run traced (on a whole level of nodes at once, or "
+        f"as a scan's step): compute both branches and choose with `jnp.where` "
+        f"(`jnp.where(a > b, a, b)`; between layers, `cdl.choose`)."
+    )
+
+
+def cell_not_numbers(label: str, leaf: object) -> str:
+    """Text of the error raised by a cell returning something other than numbers."""
+    shown = repr(leaf) if len(repr(leaf)) <= 40 else repr(leaf)[:37] + "..."
+    return (
+        f"the cell {label} returned a {type(leaf).__name__} ({shown}), but a cell's "
+        f"result is numbers or arrays (or a pytree of them): cells run traced, "
+        f"under JAX. To fold a term into Python values such as strings, fold it on "
+        f"the host with `cdl.cataM` and a `returns` container (`Some(...)`)."
+    )
+
+
 def bad_seeds(functor: str, k: int, seed: object, given: object) -> str:
     """Text of the error raised by child seeds of the wrong shape."""
     return (
@@ -285,6 +306,11 @@ def cell_off_carrier(functor: str, cell: str, given: object, carrier: object) ->
         f"an algebra of {functor}: the cell of {cell} returns {given}, but the "
         f"carrier is {carrier}; every cell must return the carrier."
     )
+
+
+def carrier_differs_at(path: str, given: object, carrier: object) -> str:
+    """Text naming where a cell's result first differs from the carrier."""
+    return f" At {path} it returns {given} where the carrier has {carrier}."
 
 
 def payload_structure(

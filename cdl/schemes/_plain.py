@@ -18,16 +18,20 @@ Array([1., 1., 1., 1.], dtype=float32)
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._para import Para, mentions_jaxtyping
 from .._space import ProductSpace, Space, SpaceVar, rename, space_from_annotation
 from . import _messages
 from ._functor import Functor, Layer
+
+_NUMBERS: Final = (jax.Array, np.ndarray, np.generic, int, float, complex)
+"""What a cell's result may hold: arrays and numbers."""
 
 _partial: Callable[[Callable[..., Any]], Any] = jax.tree_util.Partial
 
@@ -75,7 +79,7 @@ class Function(Para[Any, Any]):
 
     def __call__(self, x: Any) -> Any:
         """The function on `x`, its leaves made arrays."""
-        return jax.tree.map(jnp.asarray, self.fn(x))
+        return as_arrays(self.label, run_cell(self.label, self.fn, x))
 
 
 def annotated_spaces(fn: Any) -> tuple[Space, Space] | None:
@@ -175,10 +179,43 @@ class Case(Para[Any, Any]):
         """The function on this constructor's layer; no branch matched is an error."""
         payload, children = x
         layer = Layer(self.constructor, payload if self.payload else None, children)
-        out = self.fn(layer)
+        out = run_cell(self.label, self.fn, layer)
         if out is None:
             raise TypeError(_messages.no_case(self.label, self.constructor))
-        return jax.tree.map(jnp.asarray, out)
+        return as_arrays(self.label, out)
+
+
+def run_cell(label: str, fn: Callable[[Any], Any], x: Any) -> Any:
+    """``fn(x)``, where a Python branch on a traced value is named.
+
+    A cell runs traced (on a whole level of nodes, or under a scan): an ``if``
+    on its input fails inside JAX, so the error says what to write instead.
+
+    >>> import jax, jax.numpy as jnp
+    >>> jax.jit(lambda x: run_cell("larger", lambda p: p[0] if p[0] > p[1] else p[1],
+    ...     x))((jnp.float32(1.0), jnp.float32(2.0)))
+    Traceback (most recent call last):
+    ...
+    TypeError: the cell larger branches in Python (`if`, `and`, `or`, `bool`) on ...
+    """
+    try:
+        return fn(x)
+    except jax.errors.TracerBoolConversionError as error:
+        raise TypeError(_messages.python_branch_in_cell(label)) from error
+
+
+def as_arrays(label: str, out: Any) -> Any:
+    """The leaves of a cell's result `out` as JAX arrays; a non-number is named.
+
+    >>> as_arrays("pretty.Lit", ("x", 1.0))
+    Traceback (most recent call last):
+    ...
+    TypeError: the cell pretty.Lit returned a str ('x'), but a cell's result is ...
+    """
+    for leaf in jax.tree.leaves(out):
+        if not isinstance(leaf, _NUMBERS):
+            raise TypeError(_messages.cell_not_numbers(label, leaf))
+    return jax.tree.map(jnp.asarray, out)
 
 
 def by_constructor(functor: Functor, fn: Callable[[Any], Any]) -> dict[str, Case]:

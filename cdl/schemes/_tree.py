@@ -982,6 +982,7 @@ def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
                 _messages.cell_off_carrier(
                     functor, name, space_of(out), space_of(template)
                 )
+                + _first_difference(out, template)
             )
         dtypes = [
             jnp.promote_types(d, a.dtype) for d, a in zip(dtypes, got, strict=True)
@@ -990,6 +991,27 @@ def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
         return template
     widened = [struct(leaf.shape, d) for leaf, d in zip(leaves, dtypes, strict=True)]
     return jax.tree.unflatten(want, widened)
+
+
+def _first_difference(out: Any, carrier: Any) -> str:
+    """Where two pytrees of one structure first differ in shape, as a sentence.
+
+    Empty when the structures differ (their spaces, printed, show it), or when
+    each is one leaf.
+    """
+    if str(jax.tree.structure(out)) != str(jax.tree.structure(carrier)):
+        return ""
+    pairs = zip(
+        jax.tree_util.tree_leaves_with_path(out),
+        jax.tree.leaves(carrier),
+        strict=True,
+    )
+    for (path, a), b in pairs:
+        if a.shape != b.shape and path:
+            return _messages.carrier_differs_at(
+                jax.tree_util.keystr(path), space_of(a), space_of(b)
+            )
+    return ""
 
 
 def carrier_template(

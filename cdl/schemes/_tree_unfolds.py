@@ -31,6 +31,7 @@ agree with the plain recursion ``cata(alg)(ana(coalg)(s)) = alg(fmap(…)(coalg(
 (Array(55., dtype=float32), Array(55., dtype=float32))
 """
 
+import abc
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -589,11 +590,31 @@ class _TreeUnfold(Para[_S, Unfolded], Generic[_S]):
         scheme = type(self).__name__.removeprefix("Tree").lower()
         return f"{scheme}({self.coalgebra.label}, {_describe(self.widths)})"
 
+    def __call__(self, seed: _S) -> Unfolded:
+        """Unfold `seed` (see `run`), compiled once per scheme and seed's shape."""
+        out: Unfolded = _compiled(self, seed)
+        return out
+
+    @abc.abstractmethod
+    def run(self, seed: _S) -> Unfolded:
+        """Unfold `seed`, level by level."""
+
+
+def _run(scheme: Any, seed: Any) -> Any:
+    return scheme.run(seed)
+
+
+_compiled = eqx.filter_jit(_run)
+"""A tree unfold's levels run in scans whose checks (a tag out of range) fail at
+run time: compiled by Equinox, such a failure is reported as its message, where a
+scan run eagerly raises an internal error of the callback. A call outside
+`jax.jit` then also compiles once per scheme, not on every call."""
+
 
 class TreeAna(_TreeUnfold[_S], Generic[_S]):
     """The anamorphism of a `Coalgebra`; built by `cdl.ana`."""
 
-    def __call__(self, seed: _S) -> Unfolded:
+    def run(self, seed: _S) -> Unfolded:
         """Unfold `seed`, level by level."""
         functor = self.coalgebra.functor
         return _grow(
@@ -621,9 +642,13 @@ class TreeHylo(Para[_S, _A], Generic[_S, _A]):
         return f"hylo({self.algebra.label}, {self.coalgebra.label})"
 
     def __call__(self, seed: _S) -> _A:
+        """Unfold `seed` and fold the result (see `run`)."""
+        out: _A = _compiled(self, seed)
+        return out
+
+    def run(self, seed: _S) -> _A:
         """Unfold `seed` and fold the result; raises if the unfold was cut off."""
-        ana = TreeAna(self.coalgebra, self.widths)
-        return fold(self.algebra, ana(seed))
+        return fold(self.algebra, TreeAna(self.coalgebra, self.widths).run(seed))
 
 
 class TreeApo(_TreeUnfold[_S], Generic[_S]):
@@ -636,7 +661,7 @@ class TreeApo(_TreeUnfold[_S], Generic[_S]):
     def __check_init__(self) -> None:
         _same_functor("apo", self.coalgebra.functor, self.source.functor, "source")
 
-    def __call__(self, seed: _S) -> Unfolded:
+    def run(self, seed: _S) -> Unfolded:
         """Unfold `seed`; a finished seed becomes a copy of a `source` subtree."""
         functor = self.coalgebra.functor
         _, _, k = _arities(functor)
@@ -670,7 +695,7 @@ class TreeApo(_TreeUnfold[_S], Generic[_S]):
 class TreeFutu(_TreeUnfold[_S], Generic[_S]):
     """The futumorphism of a `Coalgebra`; built by `cdl.futu`."""
 
-    def __call__(self, seed: _S) -> Unfolded:
+    def run(self, seed: _S) -> Unfolded:
         """Unfold `seed`; a child given as a layer is placed without a step."""
         functor = self.coalgebra.functor
         _, _, k = _arities(functor)

@@ -1,0 +1,70 @@
+"""Mistakes users make writing Haskell-style folds and unfolds: each is named."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+
+Leaf, Node = cdl.TreeF.patterns
+
+
+def test_a_python_branch_in_a_tree_cell_is_named() -> None:
+    def larger(layer: cdl.Layer) -> object:
+        match layer:
+            case Leaf(x):
+                return x
+            case Node(a, b):
+                if a > b:
+                    return a
+                return b
+        return None
+
+    fold = cdl.cata(cdl.Algebra(cdl.TreeF, larger))
+    with pytest.raises(TypeError, match=r"larger\.Node branches in Python.*jnp\.where"):
+        fold(Node(Leaf(1.0), Leaf(2.0)))
+
+
+def test_a_python_branch_in_a_list_cell_is_named() -> None:
+    fold = cdl.cata(cdl.ListAlgebra(0.0, lambda p: p[0] if p[0] > p[1] else p[1]))
+    with pytest.raises(TypeError, match="branches in Python"):
+        fold(jnp.arange(3.0))
+
+
+def test_a_cell_returning_text_points_to_a_host_fold() -> None:
+    def pretty(layer: cdl.Layer) -> object:
+        match layer:
+            case Leaf(x):
+                return str(x)
+            case Node(a, b):
+                return f"({a} {b})"
+        return None
+
+    with pytest.raises(TypeError, match=r"pretty\.Leaf returned a str.*cdl\.cataM"):
+        cdl.cata(cdl.Algebra(cdl.TreeF, pretty))(Node(Leaf(1.0), Leaf(2.0)))
+
+
+def test_a_history_off_the_carrier_names_where_it_differs() -> None:
+    zero, succ = cdl.NatF.patterns
+
+    def count(layer: cdl.Layer) -> object:
+        match layer:
+            case zero():
+                return 0.0
+            case succ(h):  # h.present has one entry per child: a vector
+                return h.value + jnp.where(h.present, 1.0, 0.0)
+        return None
+
+    with pytest.raises(TypeError, match=r"At \.value it returns f32\[1\] where the "):
+        cdl.histo(cdl.Algebra(cdl.NatF, count), depth=2)(3)
+
+
+def test_a_tag_out_of_range_is_reported_outside_jit_too() -> None:
+    def grow(h: jax.Array) -> tuple[object, ...]:
+        return jnp.int32(7), {"Leaf": jnp.float32(0)}, jnp.stack([h, h])
+
+    ana = cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=3, max_width=4)
+    # Eagerly, a check inside a scan used to fail as an internal callback error.
+    with pytest.raises(eqx.EquinoxRuntimeError, match="tag outside 0..1"):
+        ana(jnp.int32(0))
