@@ -11,15 +11,19 @@ from typing import Final, TypeAlias
 from mypy.checker import TypeChecker
 from mypy.expandtype import expand_type
 from mypy.nodes import (
+    ARG_NAMED,
     ARG_POS,
     ARG_STAR,
+    CallExpr,
     Context,
+    Decorator,
     Expression,
     IndexExpr,
     ListExpr,
     MemberExpr,
     NameExpr,
     OpExpr,
+    RefExpr,
     SliceExpr,
     StarExpr,
     StrExpr,
@@ -31,6 +35,7 @@ from mypy.plugin import (
     FunctionContext,
     MethodContext,
 )
+from mypy.plugins.functools import partial_call_callback
 from mypy.subtypes import find_member
 from mypy.types import (
     AnyType,
@@ -47,7 +52,7 @@ from . import _messages
 from ._calls import in_scope
 from ._indexing import fn_top_k
 from ._morphisms import signature
-from ._names import PADDED_LIST, PARA
+from ._names import PADDED_LIST, PARA, PARTIAL, VMAPS
 from ._shapes import (
     Arr,
     Dim,
@@ -674,6 +679,11 @@ def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
     return env.array([*this, fold(ctx.args[1][0])], ctx.default_return_type)
 
 
+# ``in_axes``: one axis for every argument, or one each (an int, None: not mapped,
+# "?": not a constant).
+_Axes: TypeAlias = int | None | str | list[int | None | str]
+
+
 def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     """``jax.vmap(f)``: `f` with a batch axis on its arrays.
 
@@ -685,15 +695,88 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     """
     if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
+    in_axes, out_axis = _vmap_axes(ctx.callee_arg_names[1:], ctx.args[1:])
+    return mapped(env, ctx.arg_types[0][0], in_axes, out_axis, ctx.default_return_type)
+
+
+def partial_vmap_call(env: Env, ctx: MethodContext) -> Type:
+    """``partial(jax.vmap, in_axes=...)(f)``, also as a decorator: ``jax.vmap(f, ...)``.
+
+    mypy's own rule for calls of a ``functools.partial`` checks the call first; the
+    function it is given is then mapped as `fn_vmap` maps it, on the axes that the
+    ``partial(...)`` expression names.
+    """
+    default = partial_call_callback(ctx)
+    made = _partial_vmap(ctx)
+    kinds = [k for group in ctx.arg_kinds for k in group]
+    if made is None or kinds != [ARG_POS]:
+        return default
+    positional = ["in_axes", "out_axes"]
+    names = [
+        name if name is not None else positional.pop(0) if positional else None
+        for name in made.arg_names[1:]
+    ]
+    in_axes, out_axis = _vmap_axes(names, [[e] for e in made.args[1:]])
+    return mapped(env, ctx.arg_types[0][0], in_axes, out_axis, default)
+
+
+def _partial_vmap(ctx: MethodContext) -> CallExpr | None:
+    """The ``partial(jax.vmap, ...)`` expression that `ctx` calls (None: another)."""
+    context = ctx.context
+    if isinstance(context, CallExpr):
+        callee = context.callee
+        return (
+            callee
+            if isinstance(callee, CallExpr) and _is_partial_vmap(callee)
+            else None
+        )
+    if not isinstance(context, Decorator) or not ctx.args or not ctx.args[0]:
+        return None
+    given = ctx.args[0][0]  # a node placed where the decorator is written
+    for d in context.decorators:
+        if (
+            isinstance(d, CallExpr)
+            and (d.line, d.column) == (given.line, given.column)
+            and _is_partial_vmap(d)
+        ):
+            return d
+    return None
+
+
+def _is_partial_vmap(expr: CallExpr) -> bool:
+    return (
+        isinstance(expr.callee, RefExpr)
+        and expr.callee.fullname == PARTIAL
+        and bool(expr.args)
+        and isinstance(expr.args[0], RefExpr)
+        and expr.args[0].fullname in VMAPS
+        and all(k in (ARG_POS, ARG_NAMED) for k in expr.arg_kinds)
+    )
+
+
+def _vmap_axes(
+    formals: Sequence[str | None], args: Sequence[Sequence[Expression]]
+) -> tuple[_Axes, int | None | str]:
+    """``in_axes`` and ``out_axes`` of a ``jax.vmap`` given `args` for `formals`."""
     in_axes: _Axes = 0
     out_axis: int | None | str = 0
-    for formal, exprs in zip(ctx.callee_arg_names[1:], ctx.args[1:], strict=False):
+    for formal, exprs in zip(formals, args, strict=False):
         if exprs and formal == "in_axes":
             in_axes = _in_axes(exprs[0])
         elif exprs and formal == "out_axes":
             out_axis = _axis(exprs[0])
+    return in_axes, out_axis
+
+
+def mapped(
+    env: Env, function: Type, in_axes: _Axes, out_axis: int | None | str, default: Type
+) -> Type:
+    """The type of `function` mapped by ``jax.vmap`` on `in_axes` and `out_axis`.
+
+    **Arguments:** `default`, the type to give when the plugin models nothing.
+    """
     batched = in_axes in (0, [0]) and out_axis == 0
-    fun = get_proper_type(ctx.arg_types[0][0])
+    fun = get_proper_type(function)
     para = env.info(PARA)
     fallback = env.info("builtins.function")
     if isinstance(fun, Instance) and (
@@ -719,10 +802,10 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     if isinstance(fun, Instance) and para is not None and fallback is not None:
         sig = signature(env, fun, para)
         if sig is None:
-            return ctx.default_return_type
+            return default
         dom, cod = sig
         if not isinstance(dom, Arr):
-            return ctx.default_return_type
+            return default
         given: Type = (
             env.shape_type(_batched(dom))
             if batched
@@ -748,12 +831,7 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
             arg_types=[AnyType(TypeOfAny.special_form) for _ in fun.arg_types],
             ret_type=erased_type(env, fun.ret_type),
         )
-    return ctx.default_return_type
-
-
-# ``in_axes``: one axis for every argument, or one each (an int, None: not mapped,
-# "?": not a constant).
-_Axes: TypeAlias = int | None | str | list[int | None | str]
+    return default
 
 
 def _in_axes(expr: Expression) -> _Axes:

@@ -140,6 +140,8 @@ CHECKPOINT: Final = frozenset(
 )
 JIT_WRAPPED: Final = "jax._src.pjit.JitWrapped"
 PARTIAL: Final = "functools.partial"
+# Calls of a ``functools.partial`` object (``@partial(jax.vmap, in_axes=...)``).
+PARTIAL_CALL: Final = "functools.partial.__call__"
 # Generic functions whose result stacks what a callback returns: these type variables
 # of their signatures are erased (the plugin types the result).
 # Copies a dataclass (an Equinox module) with some fields replaced: a new instance.

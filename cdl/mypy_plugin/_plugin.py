@@ -65,6 +65,7 @@ from ._names import (
     NORMS,
     PARA,
     PARTIAL,
+    PARTIAL_CALL,
     REDUCTIONS,
     REPLACE,
     TREE_ALGEBRA,
@@ -296,6 +297,8 @@ class CdlPlugin(Plugin):
             if method in ("__matmul__", "tensor"):
                 return lambda ctx: _morphisms.tensor(env, ctx)
             return lambda ctx: _morphisms.apply(env, ctx)
+        if fullname == PARTIAL_CALL:
+            return lambda ctx: _jax_ops.partial_vmap_call(env, ctx)
         if fullname == BINARY_UFUNC_CALL:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, callee_name(ctx.context))
         if cls != env.names[ARRAY]:
