@@ -28,6 +28,7 @@ from mypy.errors import ErrorInfo, Errors, ErrorWatcher
 from mypy.plugin import AnalyzeTypeContext
 from mypy.types import Type
 
+from ._overrides import renamed_only
 from ._unknown import replaced, unknown
 
 # How mypy writes a bare Array: with PEP 646's star, or before Python 3.11 with Unpack.
@@ -50,11 +51,14 @@ def _rewrite(file: str, info: ErrorInfo) -> bool:
     info.message = unshaped(info.message)
     if replaced(file, info):
         return True
-    if "Array[" not in info.message and "f32[" not in info.message:
+    shaped = "Array[" in info.message or "f32[" in info.message
+    if not shaped and (info.code is None or info.code.code != "override"):
         return False
     try:
         checker = _checker(file)
-        return checker is not None and unknown(checker, info)
+        if checker is None:
+            return False
+        return renamed_only(checker, info) or (shaped and unknown(checker, info))
     except Exception:  # a plugin bug must not stop type checking
         return False
 

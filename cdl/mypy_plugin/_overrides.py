@@ -1,0 +1,101 @@
+"""Overrides that differ from the method they override only in named dimensions.
+
+An override names the dimensions of the method it overrides (`._annotations`), but
+in a class whose fields name dimensions (``w: Float[Array, "latent in"]``) a method
+shares those names with the class: they are the class's there, while the method it
+overrides has them as its own type variables. mypy would call the override
+incompatible (``[override]``), though jaxtyping binds the names of both at each call,
+as in Equinox's abstract/final pattern (an abstract ``__call__`` of ``" in"`` arrays,
+a final class with an ``"latent in"`` weight). Such an error is not reported when the
+two signatures agree with their named dimensions forgotten; literal sizes, ranks and
+every other type are compared as mypy compares them.
+"""
+
+from mypy.checker import TypeChecker
+from mypy.errors import ErrorInfo
+from mypy.expandtype import expand_type
+from mypy.nodes import Decorator, FuncDef
+from mypy.subtypes import is_subtype
+from mypy.typeops import bind_self, get_all_type_vars
+from mypy.types import (
+    AnyType,
+    CallableType,
+    Type,
+    TypeOfAny,
+    TypeVarId,
+    TypeVarType,
+    get_proper_type,
+)
+
+from ._types import RIGID
+
+_FORGOTTEN = "cdl-forgotten"
+
+
+def renamed_only(checker: TypeChecker, info: ErrorInfo) -> bool:
+    """Whether the ``[override]`` error `info` is about named dimensions only.
+
+    **Arguments:** `checker`, mypy's type checker of the module; `info`, the error
+    (or one of its notes).
+
+    **Returns:** whether the error is to be dropped.
+    """
+    if info.code is None or info.code.code != "override":
+        return False
+    defn = checker.tscope.function
+    if not isinstance(defn, FuncDef) or defn.info is None or defn.is_static:
+        return False
+    if not defn.line <= info.line <= (defn.end_line or defn.line):
+        return False
+    override = defn.type
+    if not isinstance(override, CallableType):
+        return False
+    originals = [
+        _signature(base.names[defn.name].node)
+        for base in defn.info.mro[1:]
+        if defn.name in base.names
+    ]
+    return bool(originals) and all(
+        original is not None
+        and is_subtype(_forget(bind_self(override)), _forget(bind_self(original)))
+        for original in originals
+    )
+
+
+def _signature(node: object) -> CallableType | None:
+    """The declared signature of a method (None: overloaded, or not a method)."""
+    if isinstance(node, Decorator):
+        node = node.func
+    if not isinstance(node, FuncDef):
+        return None
+    found = get_proper_type(node.type)
+    return found if isinstance(found, CallableType) else None
+
+
+def _forget(sig: CallableType) -> CallableType:
+    """`sig` with every named dimension one and the same size, of no name."""
+    placeholder = TypeVarType(
+        "_",
+        "cdl-dim:_",
+        TypeVarId(0, namespace=_FORGOTTEN),
+        [],
+        sig.fallback,
+        AnyType(TypeOfAny.from_omitted_generics),
+    )
+    parts: list[Type] = [*sig.arg_types, sig.ret_type]
+    named: dict[TypeVarId, Type] = {
+        tv.id: placeholder
+        for part in parts
+        for tv in get_all_type_vars(part)
+        if isinstance(tv, TypeVarType) and tv.fullname.startswith(RIGID)
+    }
+    named.update(
+        (tv.id, placeholder)
+        for tv in sig.variables
+        if isinstance(tv, TypeVarType) and tv.fullname.startswith(RIGID)
+    )
+    forgotten = expand_type(sig, named)
+    assert isinstance(forgotten, CallableType)
+    return forgotten.copy_modified(
+        variables=[tv for tv in sig.variables if tv.id not in named]
+    )
