@@ -888,7 +888,7 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
     leading axis dropped) at a time.
     """
     ret = get_proper_type(ctx.default_return_type)
-    body = get_proper_type(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
+    body = _step(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
     if isinstance(body, CallableType):
         _check_elements(env, ctx, body)
     if not isinstance(ret, TupleType) or len(ret.items) != 2:
@@ -904,8 +904,26 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
     return ret.copy_modified(items=[ret.items[0], batched_type(env, stacked)])
 
 
+def _step(typ: Type) -> CallableType | None:
+    """The signature of a scan's step: a function, a ``partial`` of one, a module."""
+    t = get_proper_type(typ)
+    if isinstance(t, CallableType):
+        return t
+    if not isinstance(t, Instance):
+        return None
+    if t.type.fullname == PARTIAL and t.extra_attrs is not None:
+        partial = get_proper_type(t.extra_attrs.attrs.get("__mypy_partial"))
+        return partial if isinstance(partial, CallableType) else None
+    call = get_proper_type(find_member("__call__", t, t))
+    return call if isinstance(call, CallableType) and not call.implicit else None
+
+
 def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
-    """A ``[shape]`` error where an element of ``xs`` is not the body's input."""
+    """A ``[shape]`` error where an element of ``xs`` is not the body's input.
+
+    An ``xs`` of a tuple of arrays is checked item by item against a step that
+    takes a tuple.
+    """
     given = {
         formal: (types[0], exprs[0])
         for formal, types, exprs in zip(
@@ -915,31 +933,39 @@ def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
     }
     if "xs" not in given or len(body.arg_types) < 2:
         return
-    stacked, expr = array_dims(given["xs"][0]), given["xs"][1]
-    wanted = array_dims(body.arg_types[1])
-    if not stacked or wanted is None or star(stacked) or star(wanted):
-        return
-    element = stacked[1:]
+    xs, expr = get_proper_type(given["xs"][0]), given["xs"][1]
+    takes = get_proper_type(body.arg_types[1])
+    pairs: list[tuple[Type, Type, Expression]] = [(xs, takes, expr)]
+    if isinstance(xs, TupleType) and isinstance(takes, TupleType):
+        if len(xs.items) != len(takes.items):
+            return
+        items = expr.items if isinstance(expr, TupleExpr) else [expr] * len(xs.items)
+        pairs = list(zip(xs.items, takes.items, items, strict=True))
     scopes = in_scope(ctx.api)
     # The step's own names, bound by the carry it is given first.
     carry = array_dims(given["init"][0]) if "init" in given else None
-    takes = array_dims(body.arg_types[0]) if body.arg_types else None
+    first = array_dims(body.arg_types[0]) if body.arg_types else None
     bound: dict[Sym, Dim] = {}
-    if carry is not None and takes is not None and len(carry) == len(takes):
-        for c, t in zip(carry, takes, strict=True):
+    if carry is not None and first is not None and len(carry) == len(first):
+        for c, t in zip(carry, first, strict=True):
             if _own(t, scopes) and _known(c, scopes) and isinstance(t, Sym):
                 bound.setdefault(t, c)
-    wanted = tuple(bound.get(w, w) if isinstance(w, Sym) else w for w in wanted)
-    if len(element) == len(wanted) and all(
-        not (_known(e, scopes) and _known(w, scopes)) or e == w
-        for e, w in zip(element, wanted, strict=True)
-    ):
-        return
-    why = (
-        f"each element of xs is {render(Arr(element))}, "
-        f"but the step takes {render(Arr(wanted))}"
-    )
-    env.fail(ctx.api, expr, "scan", why)
+    for stacked_type, wanted_type, at in pairs:
+        stacked, wanted = array_dims(stacked_type), array_dims(wanted_type)
+        if not stacked or wanted is None or star(stacked) or star(wanted):
+            continue
+        element = stacked[1:]
+        wanted = tuple(bound.get(w, w) if isinstance(w, Sym) else w for w in wanted)
+        if len(element) == len(wanted) and all(
+            not (_known(e, scopes) and _known(w, scopes)) or e == w
+            for e, w in zip(element, wanted, strict=True)
+        ):
+            continue
+        why = (
+            f"each element of xs is {render(Arr(element))}, "
+            f"but the step takes {render(Arr(wanted))}"
+        )
+        env.fail(ctx.api, at, "scan", why)
 
 
 def _known(d: Dim, scopes: set[str]) -> bool:
