@@ -68,3 +68,32 @@ def test_a_tag_out_of_range_is_reported_outside_jit_too() -> None:
     # Eagerly, a check inside a scan used to fail as an internal callback error.
     with pytest.raises(eqx.EquinoxRuntimeError, match="tag outside 0..1"):
         ana(jnp.int32(0))
+
+
+def add() -> cdl.Algebra:
+    return cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0] + p[1][1])
+
+
+def test_from_arrays_takes_payloads_as_a_python_list() -> None:
+    kids = [[-1, -1], [-1, -1], [0, 1]]
+    table = cdl.NodeTable.from_arrays(
+        cdl.TreeF, [0, 0, 1], kids, {"Leaf": [1.0, 2.0]}, 2
+    )
+    assert float(cdl.cata(add())(table)) == 3.0
+    with pytest.raises(ValueError, match=r"payloads are one number \(shape \(\)\)"):
+        cdl.NodeTable.from_arrays(cdl.TreeF, [0], [[-1, -1]], {"Leaf": 1.0}, 0)
+
+
+def test_a_payload_on_a_constructor_without_one_is_refused() -> None:
+    # It was dropped silently.
+    term = cdl.Layer("Node", 1.0, (Leaf(1.0), Leaf(2.0)))
+    with pytest.raises(ValueError, match="TreeF.Node carries no payload.*1.0"):
+        cdl.tree_table(cdl.TreeF, term)
+
+
+@pytest.mark.parametrize(
+    "term", [cdl.Layer("Node", None, (Leaf(1.0), None)), (None, 1.0)]
+)
+def test_a_missing_payload_is_named(term: object) -> None:
+    with pytest.raises(ValueError, match="TreeF.Leaf carries a payload, but a node"):
+        cdl.cata(add())(term)

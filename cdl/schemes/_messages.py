@@ -475,9 +475,32 @@ def child_gap(node: int, row: object) -> str:
     )
 
 
-def payload_rows(functor: str, name: str, count: int, given: object) -> str:
+def payload_rows(functor: str, name: str, count: int, shape: tuple[int, ...]) -> str:
     """Text of the error raised by a wrong number of payload rows."""
-    return f"{functor}.{name} has {count} node(s) but {given} payload row(s)."
+    if not shape:
+        return (
+            f"{functor}.{name} has {count} node(s), but its payloads are one number "
+            f"(shape ()): give an array with one row per node."
+        )
+    return f"{functor}.{name} has {count} node(s) but {shape[0]} payload row(s)."
+
+
+def payload_none(functor: str, name: str) -> str:
+    """Text of the error raised by a term's node whose payload is None."""
+    return (
+        f"{functor}.{name} carries a payload, but a node of it holds None (a child "
+        f"given as None?): give every {name} node its payload."
+    )
+
+
+def payload_not_carried(functor: str, name: str, payload: object) -> str:
+    """Text of the error raised by a term's payload on a constructor without one."""
+    shown = repr(payload) if len(repr(payload)) <= 40 else repr(payload)[:37] + "..."
+    return (
+        f"{functor}.{name} carries no payload, but a node of it was given one "
+        f"({shown}): leave it None, or declare the constructor with a payload "
+        f'(`a` in `cdl.polynomial`, e.g. {name}="a x x").'
+    )
 
 
 EMPTY_BRACKETS: Final = "no tree in the bracketed text: it is empty."

@@ -237,6 +237,7 @@ class NodeTable(eqx.Module):
         root_arr = _integers("roots", roots)
         _check_arrays(functor, tag_arr, kids, root_arr)
         _check_payload_keys(functor, payloads)
+        payloads = {k: _numbers_as_array(v) for k, v in payloads.items()}
         with no_collection():
             heights, sizes = _heights(kids)
         depth = int(heights.max(initial=0))
@@ -285,6 +286,20 @@ def _integers(what: str, given: Any) -> np.ndarray:
     if arr.dtype.kind not in "iu":
         raise ValueError(_messages.not_integers(what, arr.dtype))
     return arr.astype(np.int64)
+
+
+def _numbers_as_array(payloads: Any) -> Any:
+    """A list or tuple of numbers (one per node) as an array; anything else as given.
+
+    >>> _numbers_as_array([1.0, 2.0]), _numbers_as_array((np.ones(2), np.ones(2)))[0]
+    (array([1., 2.]), array([1., 1.]))
+    """
+    numbers = int | float | np.number | np.bool_
+    if isinstance(payloads, list | tuple) and all(
+        isinstance(p, numbers) for p in payloads
+    ):
+        return np.asarray(payloads)
+    return payloads
 
 
 def _check_payload_keys(functor: Functor, payloads: dict[str, Any]) -> None:
@@ -497,9 +512,7 @@ def _payload_rows(
         given = leaf if traced(leaf) else np.asarray(leaf)
         if given.shape[:1] != (count,):
             raise ValueError(
-                _messages.payload_rows(
-                    functor.name, c.name, count, given.shape[:1] and given.shape[0]
-                )
+                _messages.payload_rows(functor.name, c.name, count, given.shape)
             )
         dtype = jax.dtypes.canonicalize_dtype(given.dtype)
         if traced(given):  # a term's payloads, traced: placed by JAX
@@ -531,6 +544,8 @@ def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
     first_leaves, first = jax.tree.flatten(rows[0])
     columns: list[list[np.ndarray]] = [[] for _ in first_leaves]
     for index, row in enumerate(rows):
+        if row is None:
+            raise ValueError(_messages.payload_none(functor, constructor))
         leaves, structure = jax.tree.flatten(row)
         if str(structure) != str(first):
             raise ValueError(
@@ -803,8 +818,16 @@ def _walk_terms(
                 del done[len(done) - n :]
                 tags.append(t)
                 kids.append(row + [-1] * (width - n))
+                if c.payload and layer.payload is None:
+                    raise ValueError(_messages.payload_none(functor.name, c.name))
                 if c.payload:
                     payloads[c.name].append(layer.payload)
+                elif layer.payload is not None:
+                    raise ValueError(
+                        _messages.payload_not_carried(
+                            functor.name, c.name, layer.payload
+                        )
+                    )
                 done.append(len(tags) - 1)
                 if shared:
                     on_path.discard(id(term))
