@@ -167,7 +167,11 @@ class Graphs(AbstractData):
 
     def __init__(self, graphs: Sequence[Graph], labels: Any) -> None:
         self.graphs = list(graphs)
-        self.labels = np.asarray(labels)
+        try:
+            self.labels = np.asarray(labels)
+        except ValueError:  # rows of different lengths
+            lengths = sorted({len(row) for row in labels})
+            raise DataError(_messages.ragged_graph_labels(lengths)) from None
         for i, g in enumerate(self.graphs):
             if not isinstance(g, Graph) or g.num_graphs != 1:
                 raise DataError(_messages.not_one_graph(i, g))

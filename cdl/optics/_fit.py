@@ -39,7 +39,7 @@ from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..nn import inference_mode
 from . import _messages
 from ._callbacks import Callback
-from ._data import AbstractData, Arrays, DataError, as_data
+from ._data import AbstractData, Arrays, DataError, Graphs, as_data
 from ._display import Display, notice
 from ._distributed import (
     check_shards,
@@ -210,6 +210,8 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         if isinstance(data, Arrays):
             raise
         why = str(error).splitlines()[0]
+        if isinstance(data, Graphs) and data.graphs[0].nodes is None:
+            why += _messages.graphs_without_nodes()
         kind = type(data).__name__.lower()
         raise DataError(_messages.batch_outside_domain(at, kind, why)) from None
     try:

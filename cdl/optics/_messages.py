@@ -348,6 +348,24 @@ def not_one_graph(index: int, graph: object) -> str:
     )
 
 
+def ragged_graph_labels(lengths: list[int]) -> str:
+    """Text of the error raised by graph labels of different lengths."""
+    return (
+        f"the labels of the graphs have different lengths {lengths} (one row per "
+        f"node?), but Graphs takes one label row per graph, all of one shape (the "
+        f"model ends in a readout, one row per graph): give graph-level labels."
+    )
+
+
+def graphs_without_nodes() -> str:
+    """Text added when a batch of graphs without node features does not fit."""
+    return (
+        " The graphs carry no node features (nodes=None), so the model is given each "
+        "batch as the cdl.Graph alone: build them with nodes= (one row per node) for "
+        "layers that take (graph, node features)."
+    )
+
+
 def graph_labels(graphs: int, labels: int) -> str:
     """Text of the error raised when graphs and labels differ in number."""
     return f"{graphs} graphs but {labels} labels: give one label row per graph."
