@@ -97,3 +97,40 @@ def test_a_payload_on_a_constructor_without_one_is_refused() -> None:
 def test_a_missing_payload_is_named(term: object) -> None:
     with pytest.raises(ValueError, match="TreeF.Leaf carries a payload, but a node"):
         cdl.cata(add())(term)
+
+
+Nil, Cons = cdl.ListF.patterns
+
+
+def suffix_weighted(layer: cdl.Layer) -> object:
+    match layer:
+        case Nil():
+            return 0.0
+        case Cons(x, (rest, acc)):
+            return acc + x * rest.size
+    return None
+
+
+def test_a_list_algebra_of_listf_folds_a_python_list_as_one_list() -> None:
+    # A Python list of numbers was read as a forest of terms ("a term of ListF
+    # is a cdl.Layer, not float"); a list of Cons terms is still a forest.
+    para = cdl.para(cdl.Algebra(cdl.ListF, suffix_weighted))
+    xs = [1.0, 2.0, 3.0]
+    expected = sum(x * (len(xs) - i) for i, x in enumerate(xs))
+    assert float(para(xs)) == expected == 10.0
+    assert float(para([])) == 0.0
+    forest = para([Cons(1.0, Nil()), Cons(2.0, Cons(3.0, Nil()))])
+    assert forest.tolist() == [1.0, 2.0 * 2 + 3.0]
+
+
+def test_an_array_given_to_a_tree_scheme_of_listf_points_to_the_list_form() -> None:
+    para = cdl.para(cdl.Algebra(cdl.ListF, suffix_weighted))
+    with pytest.raises(TypeError, match=r"not arrays.*cdl\.para\(nil, cons\)"):
+        para(jnp.arange(3.0))
+
+
+def test_zygo_of_a_tree_helper_in_the_list_form_is_named() -> None:
+    # It raised AttributeError: 'Algebra' object has no attribute 'nil'.
+    helper = add()
+    with pytest.raises(TypeError, match=r"zygo\(helper, algebra\)"):
+        cdl.zygo(helper, 0.0, lambda p: p[1][1])

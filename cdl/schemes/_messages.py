@@ -153,6 +153,17 @@ def not_a_table(scheme: str, given: object) -> str:
     )
 
 
+def list_for_a_table(scheme: str, functor: str) -> str:
+    """Text of the error raised by an array given to a tree scheme of a list functor."""
+    return (
+        f"{scheme} folds terms and node tables of {functor}, not arrays: only "
+        f"`cata` of an algebra of {functor} folds an array as a list. Pass a Cons "
+        f"term or a Python list, or use the list form of the scheme on arrays "
+        f"(`cdl.para(nil, cons)`, `cdl.histo(nil, cons, depth)`, ...), whose cell "
+        f"gets `(x, ...)`."
+    )
+
+
 def not_an_algebra(scheme: str, given: object) -> str:
     """Text of the error raised when a tree scheme is given something else."""
     return f"{scheme} over node tables needs a cdl.Algebra, not {type(given).__name__}."

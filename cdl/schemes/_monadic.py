@@ -27,7 +27,7 @@ from typing import Any
 
 from . import _messages
 from ._functor import Functor, Layer
-from ._terms import is_list_functor
+from ._terms import cons_term, is_list_functor
 
 
 def _sequenced(containers: list[Any]) -> Any:
@@ -43,10 +43,7 @@ def _as_term(functor: Functor, data: Any) -> Any:
     """A Python list as a ``Cons`` term of a list functor; anything else as it is."""
     if not (isinstance(data, list) and is_list_functor(functor)):
         return data
-    term: Layer[Any] = Layer("Nil", None, ())
-    for x in reversed(data):
-        term = Layer("Cons", x, (term,))
-    return term
+    return cons_term(data)
 
 
 def fold_monadic(

@@ -227,6 +227,15 @@ def zygo(helper: Any, nil: Any, cons: Any = None) -> Any:
     if isinstance(helper, Algebra) and cons is None:
         same_functor("zygo", helper, nil)
         return TreeZygo(helper, nil)
+    if isinstance(helper, Algebra):
+        raise TypeError(
+            _messages.not_a_scheme_input(
+                f"zygo with the helper {helper.label}",
+                "the main fold as an Algebra of the same functor, "
+                "zygo(helper, algebra); the list form zygo(helper, nil, cons) takes "
+                "a ListAlgebra as helper",
+            )
+        )
     if cons is None:
         raise TypeError(
             _messages.not_a_scheme_input(

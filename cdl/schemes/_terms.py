@@ -100,6 +100,19 @@ def list_algebra(algebra: Algebra[Any]) -> ListAlgebra[Any, Any]:
     return ListAlgebra(nil, as_cell(cons, "Cons"))
 
 
+def cons_term(elements: list[Any]) -> Layer[Any]:
+    """A Python list of elements as the ``Cons`` term of a list functor.
+
+    >>> cons_term([1.0, 2.0])
+    Layer(constructor='Cons', payload=1.0, children=(Layer(constructor='Cons', \
+payload=2.0, children=(Layer(constructor='Nil', payload=None, children=()),)),))
+    """
+    term: Layer[Any] = Layer("Nil", None, ())
+    for x in reversed(elements):
+        term = Layer("Cons", x, (term,))
+    return term
+
+
 def list_values(scheme: str, data: Any) -> Any:
     """A list given as a ``Cons`` term or a Python list, as an array (else as given).
 
@@ -147,6 +160,10 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
     >>> as_table("para", cdl.TreeF, (1.0, (2.0, 3.0))).size
     5
     """
+    if isinstance(data, list) and is_list_functor(functor):
+        if data and all(isinstance(t, Layer) for t in data):
+            return tree_table(functor, data, forest=True)
+        return tree_table(functor, cons_term(data))
     if isinstance(data, list):
         return tree_table(functor, data, forest=True)
     if is_nat_functor(functor) and _is_integer(data):
@@ -157,6 +174,10 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
         functor.names == ("Leaf", "Node") and isinstance(data, tuple)
     ):
         return tree_table(functor, data)
+    if is_list_functor(functor) and isinstance(
+        data, jax.Array | np.ndarray | PaddedList
+    ):
+        raise TypeError(_messages.list_for_a_table(scheme, functor.name))
     check_table(scheme, functor, data)
     table: NodeTable = data
     return table
