@@ -45,7 +45,7 @@ from mypy.nodes import (
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import Instance, TupleType, Type, UnboundType, get_proper_type
 
-from ._shapes import Dim, Mismatch, broadcast, render_dim
+from ._shapes import Dim, Mismatch, Sym, broadcast, canonical, polynomial, render_dim
 from ._types import Env, array_dims, fold, is_int, star
 
 # jaxtyping's integer dtypes.
@@ -166,13 +166,29 @@ def _sliced(dim: Dim, item: SliceExpr) -> Dim:
     if all(p is None for p in parts):
         return dim
     values = [None if p is None else fold(p) for p in parts]
-    if not isinstance(dim, int) or any(
-        v is None and p is not None for v, p in zip(values, parts, strict=True)
-    ):
+    if any(v is None and p is not None for v, p in zip(values, parts, strict=True)):
         return None
-    if values[2] == 0:
+    if isinstance(dim, Sym):
+        return _trimmed(dim, values[0], values[1], values[2])
+    if not isinstance(dim, int) or values[2] == 0:
         return None
     return len(range(dim)[slice(values[0], values[1], values[2])])
+
+
+def _trimmed(dim: Sym, begin: int | None, end: int | None, step: int | None) -> Dim:
+    """A named axis without `begin` entries in front and ``-end`` at the back.
+
+    ``x[1:]`` and ``x[:-1]`` of ``"t"`` are ``t-1``, as jaxtyping would write them;
+    a slice of other bounds (a positive end, a step) is of unknown length.
+    """
+    if step not in (None, 1) or dim.scope is None or polynomial(dim.name) is None:
+        return None
+    front = begin or 0
+    back = end or 0
+    if front < 0 or back > 0 or (end == 0):
+        return None
+    size = canonical(f"({dim.name})-{front}+{back}")
+    return Sym(size, dim.scope) if isinstance(size, str) else None
 
 
 # -- what shows that an index holds integers -----------------------------------------

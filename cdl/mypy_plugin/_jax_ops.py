@@ -72,6 +72,7 @@ from ._shapes import (
     render,
     render_dim,
     reshape,
+    show_polynomial,
     squeeze,
     stack,
     swapaxes,
@@ -596,6 +597,134 @@ def fn_filled(env: Env, ctx: FunctionContext) -> Type:
     return env.array(shape_target(ctx.api, ctx.args[0][0]), ctx.default_return_type)
 
 
+def fn_arange(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.arange(n)``, ``jnp.arange(a, b)``: one axis of ``b - a`` entries.
+
+    Bounds are ints, constants or sizes read from shapes (``x.shape[1]``); a step
+    is counted when every bound is an int. Other bounds give one axis of unknown
+    length.
+    """
+    given = {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal is not None and len(exprs) == 1
+    }
+    start, stop, step = (given.get(name) for name in ("start", "stop", "step"))
+    size: Dim = None
+    if start is not None and stop is None and step is None:
+        size = size_target(ctx.api, start)
+    elif start is not None and stop is not None and step is None:
+        size = _arithmetic(size_target(ctx.api, stop), "-", size_target(ctx.api, start))
+    elif start is not None and stop is not None and step is not None:
+        bounds = [fold(start), fold(stop), fold(step)]
+        if None not in bounds and bounds[2] != 0:
+            first, last, stride = (b for b in bounds if b is not None)
+            size = len(range(first, last, stride))
+    return env.array([size], ctx.default_return_type)
+
+
+def fn_eye(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.eye(n)``, ``jnp.eye(n, m)``: ``[n, n]`` or ``[n, m]``."""
+    given = {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal is not None and len(exprs) == 1
+    }
+    rows = given.get("N")
+    if rows is None:
+        return ctx.default_return_type
+    n = size_target(ctx.api, rows)
+    columns = given.get("M")
+    m = n if columns is None else size_target(ctx.api, columns)
+    return env.array([n, m], ctx.default_return_type)
+
+
+def fn_clip(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.clip(x, lo, hi)``: `x` broadcast with the bounds it is given."""
+    shapes = [operand_dims(ts[0]) for ts in ctx.arg_types if len(ts) == 1]
+    if not shapes or any(shape is None for shape in shapes):
+        return ctx.default_return_type
+    try:
+        out: tuple[Dim, ...] = ()
+        for shape in shapes:
+            if shape is not None:
+                out = broadcast(out, shape)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, "clip", str(why))
+    return env.array(out, ctx.default_return_type)
+
+
+def fn_like(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.zeros_like(x)`` and the like: the shape of `x` (or the ``shape`` given)."""
+    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+        if formal == "shape" and exprs:
+            return env.array(shape_target(ctx.api, exprs[0]), ctx.default_return_type)
+    return same_as_first(ctx)
+
+
+def fn_split(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.split(x, k, axis)``: a list of `k` arrays, the axis divided by `k`.
+
+    A named axis is divided where its arithmetic is a multiple of `k`
+    (``"2*d"`` by 2 is ``d``); split at indices (``[2, 5]``), the parts have an
+    axis of unknown length and the other axes of `x`.
+    """
+    default = get_proper_type(ctx.default_return_type)
+    if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    axis = _keyword_int(ctx, "axis", 0)
+    if (
+        this is None
+        or star(this)
+        or axis is None
+        or not -len(this) <= axis < len(this)
+        or not isinstance(default, Instance)
+    ):
+        return ctx.default_return_type
+    dims = list(this)
+    parts = fold(ctx.args[1][0])
+    whole = dims[axis]
+    if isinstance(whole, int) and parts is not None and parts > 0 and whole % parts:
+        why = _messages.split_unequal(whole, parts, axis)
+        return env.fail(ctx.api, ctx.context, "split", why)
+    dims[axis] = _divided(whole, parts)
+    part = env.array(dims, AnyType(TypeOfAny.special_form))
+    return default.copy_modified(args=[part])
+
+
+def _divided(dim: Dim, parts: int | None) -> Dim:
+    """`dim` split into `parts` equal parts (None: unknown or not a multiple)."""
+    if parts is None or parts <= 0:
+        return None
+    if isinstance(dim, int) and not isinstance(dim, bool):
+        return dim // parts if dim % parts == 0 else None
+    if not isinstance(dim, Sym) or dim.scope is None:
+        return None
+    terms = polynomial(dim.name)
+    if terms is None or any(c % parts for c in terms.values()):
+        return None
+    size = canonical(show_polynomial({m: c // parts for m, c in terms.items()}))
+    return Sym(size, dim.scope) if isinstance(size, str) else size
+
+
+def index_update(ctx: MethodContext) -> Type:
+    """``x.at[i].set(v)`` and the other updates: the shape of `x`."""
+    callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
+    ref = callee.expr if isinstance(callee, MemberExpr) else None
+    helper = ref.base if isinstance(ref, IndexExpr) else None
+    if (
+        not isinstance(helper, MemberExpr)
+        or helper.name != "at"
+        or not isinstance(ctx.api, TypeChecker)
+    ):
+        return ctx.default_return_type
+    t = get_proper_type(ctx.api.lookup_type(helper.expr))
+    if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
+        return t
+    return ctx.default_return_type
+
+
 def fn_pad(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.pad(x, pad_width)``: each axis longer by what is added before and after.
 
@@ -1068,6 +1197,13 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     },
     "jax.numpy.einsum": fn_einsum,
     "jax.numpy.where": fn_where,
+    "jax.numpy.arange": fn_arange,
+    "jax.numpy.eye": fn_eye,
+    "jax.numpy.clip": fn_clip,
+    "jax.numpy.split": fn_split,
+    **{
+        f"jax.numpy.{name}_like": fn_like for name in ("zeros", "ones", "empty", "full")
+    },
     "jax.numpy.zeros": fn_filled,
     "jax.numpy.ones": fn_filled,
     "jax.numpy.empty": fn_filled,

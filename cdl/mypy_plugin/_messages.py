@@ -93,6 +93,11 @@ def reshape_per(shape: str, entries: int, kept: list[str], target: str) -> str:
     )
 
 
+def split_unequal(size: int, parts: int, axis: int) -> str:
+    """``jnp.split`` into equal parts of an axis that they do not divide."""
+    return f"axis {axis} of {size} entries does not split into {parts} equal parts"
+
+
 def call_rank(
     callee: str, position: int, expected: str, given: str, *, batch: bool = False
 ) -> str:

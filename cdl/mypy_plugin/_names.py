@@ -158,14 +158,25 @@ ELEMENTWISE_METHODS: Final = frozenset(
 MORPHISM_METHODS: Final = frozenset(
     {"__rshift__", "__matmul__", "then", "tensor", "__call__"}
 )
-UNARY_METHODS: Final = frozenset({"__neg__", "__pos__", "__abs__", "__invert__"})
+UNARY_METHODS: Final = frozenset(
+    {"__neg__", "__pos__", "__abs__", "__invert__"}
+    | {"astype", "round", "conj", "conjugate", "copy"}
+)
+# ``x.at[i].set(v)`` and the other updates of an array: of the shape of `x`.
+INDEX_UPDATES: Final = frozenset(
+    f"jax._src.basearray._IndexUpdateRef.{name}"
+    for name in "set add subtract mul multiply divide power min max apply".split()
+)
 UNARY_FUNCTIONS: Final = frozenset(
     [
         f"jax.numpy.{n}"
         for n in (
             "tanh exp log log1p expm1 sin cos tan sqrt abs absolute negative square "
             "sign floor ceil round exp2 log2 log10 reciprocal arctan arcsin arccos "
-            "sinh cosh arctanh logical_not isnan isfinite"
+            "sinh cosh arctanh logical_not isnan isfinite isinf rint trunc fix cbrt "
+            "arcsinh arccosh conj conjugate real imag positive deg2rad rad2deg "
+            "degrees radians sinc signbit nan_to_num roll flip fliplr flipud triu "
+            "tril"
         ).split()
     ]
     + [
@@ -186,7 +197,16 @@ REDUCTIONS: Final = frozenset(
     ).split()
 )
 # Norms reduce their axes as sums do (``ord`` changes the value, not the shape).
-NORMS: Final = frozenset({"jax.numpy.linalg.norm", "jax.numpy.linalg.vector_norm"})
+# Reductions outside ``jax.numpy``'s namespace, with ``axis`` and ``keepdims``.
+NORMS: Final = frozenset(
+    {
+        "jax.numpy.linalg.norm",
+        "jax.numpy.linalg.vector_norm",
+        "jax.nn.logsumexp",
+        "jax._src.ops.special.logsumexp",
+        "jax.scipy.special.logsumexp",
+    }
+)
 BINARY_FUNCTIONS: Final = frozenset(
     f"jax.numpy.{n}"
     for n in (

@@ -57,6 +57,7 @@ from ._names import (
     CHECKPOINT,
     ELEMENTWISE_METHODS,
     ERASED_TYPE_VARIABLES,
+    INDEX_UPDATES,
     JIT,
     KEEP_BODY,
     LIFT,
@@ -297,6 +298,8 @@ class CdlPlugin(Plugin):
             if method in ("__matmul__", "tensor"):
                 return lambda ctx: _morphisms.tensor(env, ctx)
             return lambda ctx: _morphisms.apply(env, ctx)
+        if fullname in INDEX_UPDATES:
+            return _jax_ops.index_update
         if fullname == PARTIAL_CALL:
             return lambda ctx: _jax_ops.partial_vmap_call(env, ctx)
         if fullname == BINARY_UFUNC_CALL:
