@@ -135,6 +135,8 @@ VMAPS: Final = frozenset({"jax._src.api.vmap", "equinox._vmap_pmap.filter_vmap"}
 SCAN: Final = "jax._src.lax.control_flow.loops.scan"
 # ``jax.jit`` and what it returns; ``functools.partial(jax.jit, ...)`` is claimed too.
 JIT: Final = "jax._src.api.jit"
+# ``jax.grad`` and ``jax.value_and_grad``: whether each also returns the value.
+GRADS: Final = {"jax._src.api.grad": False, "jax._src.api.value_and_grad": True}
 CHECKPOINT: Final = frozenset(
     {"jax._src.ad_checkpoint.checkpoint", "jax._src.ad_checkpoint.remat"}
 )

@@ -39,6 +39,7 @@ from . import (
     _builders,
     _calls,
     _fields,
+    _grad,
     _indexing,
     _jax_ops,
     _jit,
@@ -57,6 +58,7 @@ from ._names import (
     CHECKPOINT,
     ELEMENTWISE_METHODS,
     ERASED_TYPE_VARIABLES,
+    GRADS,
     INDEX_UPDATES,
     JIT,
     KEEP_BODY,
@@ -233,6 +235,11 @@ class CdlPlugin(Plugin):
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, fullname)
         if fullname == JIT:
             return lambda ctx: _calls.forget_foreign(ctx.api, _jit.jit(env, ctx))
+        if fullname in GRADS:
+            value = GRADS[fullname]
+            return lambda ctx: _calls.forget_foreign(
+                ctx.api, _grad.grad(ctx, with_value=value)
+            )
         if fullname in CHECKPOINT:
             return lambda ctx: _calls.forget_foreign(ctx.api, _jit.checkpoint(ctx))
         if fullname == PARTIAL:
