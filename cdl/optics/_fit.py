@@ -37,6 +37,7 @@ from .._errors import SpaceError
 from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..nn import inference_mode
+from ..schemes import PaddedList
 from . import _messages
 from ._callbacks import Callback
 from ._data import AbstractData, Arrays, DataError, Graphs, as_data
@@ -128,6 +129,8 @@ def _check_finite(at: str, which: str, tree: Any) -> None:
 
 
 def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
+    if isinstance(xs, PaddedList):  # ragged lists: each is checked as its array
+        xs = xs.values
     if not isinstance(xs, jax.Array):
         return
     dom = getattr(learner.model.skeleton, "dom", None)
