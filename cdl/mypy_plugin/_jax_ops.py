@@ -911,11 +911,12 @@ def mapped(
     if isinstance(fun, Instance) and (
         para is None or not fun.type.has_base(para.fullname)
     ):
-        # A module with ``__call__`` (an ``eqx.Module``) maps as its call does; an
-        # untyped ``__call__`` (jax's ``jax.jit(f)``) keeps mypy's own type, which
-        # calls it without ``disallow_untyped_calls``'s error.
-        call = get_proper_type(find_member("__call__", fun, fun))
-        if isinstance(call, CallableType) and not call.implicit:
+        # A module with ``__call__`` (an ``eqx.Module``) maps as its call does, a
+        # ``functools.partial`` as the arguments it has left; an untyped
+        # ``__call__`` (jax's ``jax.jit(f)``) keeps mypy's own type, which calls it
+        # without ``disallow_untyped_calls``'s error.
+        call = _step(fun)
+        if call is not None:
             fun = call
     if isinstance(fun, CallableType) and isinstance(out_axis, int):
         axes = in_axes if isinstance(in_axes, list) else [in_axes] * len(fun.arg_types)
@@ -1034,7 +1035,10 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
 
 
 def _step(typ: Type) -> CallableType | None:
-    """The signature of a scan's step: a function, a ``partial`` of one, a module."""
+    """The signature of a function value: a function, a ``partial`` of one, a module.
+
+    None for an untyped ``__call__`` and for other values.
+    """
     t = get_proper_type(typ)
     if isinstance(t, CallableType):
         return t
