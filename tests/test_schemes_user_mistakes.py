@@ -134,3 +134,13 @@ def test_zygo_of_a_tree_helper_in_the_list_form_is_named() -> None:
     helper = add()
     with pytest.raises(TypeError, match=r"zygo\(helper, algebra\)"):
         cdl.zygo(helper, 0.0, lambda p: p[1][1])
+
+
+def test_a_list_seed_that_changes_dtype_is_named_at_the_step() -> None:
+    # `n / 2` of an int seed: JAX's scan named its carry, not the step.
+    step = lambda n: (n, jnp.where(n % 2 == 0, n / 2, 3 * n + 1))  # noqa: E731
+    collatz = cdl.ListCoalgebra(step, lambda n: n == 1)
+    with pytest.raises(TypeError, match=r"turns the seed i32\[\] into f32\[\]"):
+        cdl.ana(collatz, max_size=200)(jnp.int32(27))
+    with pytest.raises(TypeError, match=r"returns \(element, next seed\)"):
+        cdl.ana(cdl.ListCoalgebra(lambda n: n - 1, lambda n: n <= 0), 5)(jnp.int32(3))

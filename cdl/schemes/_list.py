@@ -841,7 +841,34 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
     def __call__(self, seed: _S) -> tuple[Bool[Array, ""], tuple[_E, _S]]:
         """One layer of the unfold: whether to stop, else element and next seed."""
         stop = run_step(self.label, self.stop, seed)
-        return jnp.asarray(stop), run_step(self.label, self.step, seed)
+        out = run_step(self.label, self.step, seed)
+        _check_next_seed(self.label, seed, out)
+        return jnp.asarray(stop), out
+
+
+def _check_next_seed(label: str, seed: Any, out: Any) -> None:
+    """Raise `TypeError` unless `out` is ``(element, seed')`` with `seed'` like `seed`.
+
+    The seed is a scan's carry: one that changes its structure, shape or dtype
+    (``n / 2`` of an int seed) cannot be carried, and JAX's own error would name
+    the scan's carry, not the step.
+
+    >>> import jax.numpy as jnp
+    >>> _check_next_seed("collatz", jnp.int32(6), (jnp.int32(6), jnp.int32(3)))
+    >>> _check_next_seed("collatz", jnp.int32(6), (jnp.int32(6), jnp.float32(3)))
+    Traceback (most recent call last):
+    ...
+    TypeError: the step of collatz turns the seed i32[] into f32[]: a seed keeps ...
+    """
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(_messages.list_step_not_a_pair(label, space_of(out)))
+    given, nxt = space_of(seed), space_of(out[1])
+    same = str(jax.tree.structure(seed)) == str(jax.tree.structure(out[1])) and all(
+        jnp.shape(a) == jnp.shape(b) and jnp.result_type(a) == jnp.result_type(b)
+        for a, b in zip(jax.tree.leaves(seed), jax.tree.leaves(out[1]), strict=True)
+    )
+    if not same:
+        raise TypeError(_messages.seed_changes(label, given, nxt))
 
 
 def _emit(

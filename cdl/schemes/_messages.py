@@ -248,6 +248,20 @@ def python_branch_in_step(label: str) -> str:
     )
 
 
+def list_step_not_a_pair(label: str, given: object) -> str:
+    """Text of the error raised by a list coalgebra's step not returning a pair."""
+    return f"the step of {label} returns (element, next seed), but it returned {given}."
+
+
+def seed_changes(label: str, seed: object, nxt: object) -> str:
+    """Text of the error raised by a list step whose next seed is unlike its seed."""
+    return (
+        f"the step of {label} turns the seed {seed} into {nxt}: a seed keeps its "
+        f"structure, shape and dtype from step to step (for an int seed, `n // 2` "
+        f"rather than `n / 2`; or start from a float seed)."
+    )
+
+
 def python_branch_in_cell(label: str) -> str:
     """Text of the error raised when a fold's cell branches in Python on its input."""
     return (
