@@ -623,6 +623,62 @@ def fn_arange(env: Env, ctx: FunctionContext) -> Type:
     return env.array([size], ctx.default_return_type)
 
 
+def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.repeat(x, r, axis)``: the axis `r` times longer (flattened without one).
+
+    `r` must be a constant; ``total_repeat_length`` is the axis's length.
+    """
+    if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    times = fold(ctx.args[1][0])
+    given = {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal is not None and len(exprs) == 1
+    }
+    if this is None or star(this) or times is None or times < 0:
+        return ctx.default_return_type
+    axis_expr = given.get("axis")
+    flat = axis_expr is None or _is_none_expr(axis_expr)
+    axis = 0 if flat or axis_expr is None else fold(axis_expr)
+    if axis is None:
+        return ctx.default_return_type
+    dims = list(ravel(this)) if flat else list(this)
+    at = axis
+    if not -len(dims) <= at < len(dims):
+        return ctx.default_return_type
+    total = given.get("total_repeat_length")
+    dims[at] = (
+        size_target(ctx.api, total)
+        if total is not None
+        else _arithmetic(dims[at], "*", times)
+    )
+    return env.array(dims, ctx.default_return_type)
+
+
+def _is_none_expr(expr: Expression) -> bool:
+    return isinstance(expr, NameExpr) and expr.fullname == "builtins.None"
+
+
+def fn_tile(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.tile(x, reps)``: each axis times its repetitions, aligned at the right."""
+    if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    reps = fold_shape(ctx.args[1][0])
+    if this is None or star(this) or reps is None or None in reps:
+        return ctx.default_return_type
+    times = [r for r in reps if r is not None]
+    rank = max(len(this), len(times))
+    dims = [1] * (rank - len(this)) + list(this)
+    times = [1] * (rank - len(times)) + times
+    return env.array(
+        [_arithmetic(d, "*", t) for d, t in zip(dims, times, strict=True)],
+        ctx.default_return_type,
+    )
+
+
 def fn_eye(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.eye(n)``, ``jnp.eye(n, m)``: ``[n, n]`` or ``[n, m]``."""
     given = {
@@ -1203,6 +1259,8 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.where": fn_where,
     "jax.numpy.arange": fn_arange,
     "jax.numpy.eye": fn_eye,
+    "jax.numpy.repeat": fn_repeat,
+    "jax.numpy.tile": fn_tile,
     "jax.numpy.clip": fn_clip,
     "jax.numpy.split": fn_split,
     **{

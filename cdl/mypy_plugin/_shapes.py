@@ -854,7 +854,9 @@ def einsum(spec: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...] | None
     cdl.mypy_plugin._shapes.Mismatch: index 'j' is 3 in operand 1 and 4 in operand 2
     """
     spec = spec.replace(" ", "")
-    if "." in spec or any(_star_index(s) is not None for s in shapes):
+    if "." in spec:
+        return _einsum_ellipsis(spec, shapes)
+    if any(_star_index(s) is not None for s in shapes):
         return None
     inputs, arrow, output = spec.partition("->")
     terms = inputs.split(",")
@@ -882,6 +884,58 @@ def einsum(spec: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...] | None
     if any(c not in sizes for c in output):
         raise Mismatch(f"output index not among the inputs in '{spec}'")
     return tuple(sizes[c][0] for c in output)
+
+
+def _einsum_ellipsis(
+    spec: str, shapes: Sequence[Sequence[Dim]]
+) -> tuple[Dim, ...] | None:
+    """`einsum` of a `spec` with ``...``: the axes it stands for broadcast together.
+
+    >>> _einsum_ellipsis("...d,dk->...k", [(2, 3, 4), (4, 5)])
+    (2, 3, 5)
+    >>> _einsum_ellipsis("...ij,...jk", [(7, 2, 3), (3, 4)])
+    (7, 2, 4)
+    """
+    inputs, arrow, output = spec.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise Mismatch(f"{len(terms)} index groups for {len(shapes)} operands")
+    if any(t.replace("...", "", 1).count(".") for t in [*terms, output]):
+        return None
+    letters: list[str] = []
+    cores: list[tuple[Dim, ...]] = []
+    joint: tuple[Dim, ...] = ()
+    for n, (term, shape) in enumerate(zip(terms, shapes, strict=True), start=1):
+        before, dots, after = term.partition("...")
+        star = _star_index(shape)
+        if not dots:
+            if star is not None:
+                return None
+            letters.append(term)
+            cores.append(tuple(shape))
+            continue
+        width = len(shape) - len(before) - len(after)
+        if width < 0 and star is None:
+            raise Mismatch(
+                f"operand {n} has rank {len(shape)} but '{term}' names "
+                f"{len(before) + len(after)}"
+            )
+        if star is not None and not len(before) <= star < len(shape) - len(after):
+            return None
+        middle = tuple(shape[len(before) : len(shape) - len(after)])
+        letters.append(before + after)
+        cores.append((*shape[: len(before)], *shape[len(shape) - len(after) :]))
+        joint = broadcast(joint, middle)
+    if not arrow:
+        core = einsum(",".join(letters), cores)
+        return None if core is None else (*joint, *core)
+    before, dots, after = output.partition("...")
+    if not dots:
+        return None if joint else einsum(f"{','.join(letters)}->{output}", cores)
+    core = einsum(f"{','.join(letters)}->{before}{after}", cores)
+    if core is None:
+        return None
+    return (*core[: len(before)], *joint, *core[len(before) :])
 
 
 def _axis_of(axis: int, rank: int) -> int:
