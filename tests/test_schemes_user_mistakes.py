@@ -144,3 +144,27 @@ def test_a_list_seed_that_changes_dtype_is_named_at_the_step() -> None:
         cdl.ana(collatz, max_size=200)(jnp.int32(27))
     with pytest.raises(TypeError, match=r"returns \(element, next seed\)"):
         cdl.ana(cdl.ListCoalgebra(lambda n: n - 1, lambda n: n <= 0), 5)(jnp.int32(3))
+
+
+def test_a_coalgebra_step_may_return_a_layer_of_seeds() -> None:
+    # Haskell's `coalg n = if n <= 1 then Lit n else ...`; it raised
+    # "invalid literal for int() with base 10: 'Lit'".
+    expr = cdl.polynomial("ExprF", Lit="a", Neg="x", Add="x x")
+    lit, neg, add_ = expr.patterns
+
+    def expand(n: jax.Array) -> object:
+        split = add_(n // 2, n - n // 2)
+        return cdl.choose(
+            n <= 1, lit(n.astype(float)), cdl.choose(n % 2 == 0, neg(n - 1), split)
+        )
+
+    def reference(n: int) -> cdl.Layer:
+        if n <= 1:
+            return lit(float(n))
+        if n % 2 == 0:
+            return neg(reference(n - 1))
+        return add_(reference(n // 2), reference(n - n // 2))
+
+    unfold = cdl.ana(cdl.Coalgebra(expr, expand), max_depth=8, max_width=8)
+    for n in range(1, 9):
+        assert unfold(jnp.int32(n)).to_terms() == reference(n)

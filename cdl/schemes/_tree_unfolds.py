@@ -45,6 +45,7 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
 from ._functor import Functor, Layer
+from ._natural import Choice
 from ._plain import run_step
 from ._sites import struct
 from ._tree import Algebra, NodeTable, settle_carrier, tree_table
@@ -75,7 +76,10 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
     - `count`: for a variadic constructor, how many children it has (clamped to
       its arity; all of them when left out).
 
-    A branch stops at a constructor with no recursive field.
+    A branch stops at a constructor with no recursive field. As in Haskell, the
+    step may instead return a layer built by the functor's patterns whose
+    children are seeds, and `cdl.choose` picks between layers by a traced
+    condition (a guard).
 
     **Arguments:** `functor`; `step`, a `cdl.Para` or a function of one seed.
 
@@ -105,6 +109,15 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
            [0, 0, 0, 0, 0, 0, 0, 0]], dtype=int32)
     >>> rose.valid.sum(axis=1)
     Array([1, 3, 3, 1], dtype=int32)
+
+    The balanced tree again, its step written as Haskell's ``grow 0 = Leaf 1;
+    grow h = Node (h - 1) (h - 1)``:
+
+    >>> Leaf, Node = cdl.TreeF.patterns
+    >>> grow = lambda h: cdl.choose(h == 0, Leaf(1.0), Node(h - 1, h - 1))
+    >>> cdl.ana(cdl.Coalgebra(cdl.TreeF, grow), max_depth=4, max_width=8)(
+    ...     jnp.int32(3)).valid.sum(axis=1)
+    Array([1, 2, 4, 8], dtype=int32)
     """
 
     functor: Functor = eqx.field(static=True)
@@ -274,8 +287,12 @@ def _sprout(functor: Functor, out: Any, seed: Any = None) -> _Sprout:
     """Normalise a step's output ``(tag, payloads, seeds[, count])``.
 
     Given the `seed` stepped, the children's seeds may also come one per child
-    (a tuple or list of seeds, as Haskell's ``Node (n - 1) (n - 1)``).
+    (a tuple or list of seeds, as Haskell's ``Node (n - 1) (n - 1)``), and the
+    step may return a layer whose children are seeds, or a `cdl.choose` of
+    layers (see `_from_layers`).
     """
+    if isinstance(out, Layer | Choice):
+        out = _from_layers(functor, out, seed)
     if not isinstance(out, tuple) or len(out) not in (3, 4):
         raise TypeError(_messages.bad_step(functor.name, out))
     tag, payloads, seeds = out[:3]
@@ -296,6 +313,67 @@ def _sprout(functor: Functor, out: Any, seed: Any = None) -> _Sprout:
     else:
         count = arity[safe]
     return tag, payloads, seeds, count
+
+
+def _from_layers(functor: Functor, out: Any, seed: Any) -> _Sprout:
+    """A step's layer of seeds (or a `cdl.choose` of layers) as its four parts.
+
+    Haskell's coalgebras return a layer: ``coalg n = if n == 0 then Leaf 0 else
+    Node (n - 1) (n - 1)`` is ``cdl.choose(n == 0, Leaf(0.0), Node(n - 1, n - 1))``.
+    A child missing from a layer (fewer than the largest arity) is given the seed
+    itself, never read; a payload of a constructor that no branch builds is a
+    zero, never read either.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> Leaf, Node = cdl.TreeF.patterns
+    >>> n = jnp.int32(2)
+    >>> tag, payloads, seeds, count = _from_layers(
+    ...     cdl.TreeF, cdl.choose(n == 0, Leaf(0.0), Node(n - 1, n - 1)), n)
+    >>> int(tag), seeds.tolist(), int(count)
+    (1, [1, 1], 2)
+    """
+    tag, payloads, seeds, count = _layers(functor, out, seed)
+    for c in functor.constructors:
+        if c.payload and c.name not in payloads:
+            payloads[c.name] = jnp.float32(0)
+    return tag, payloads, seeds, count
+
+
+def _layers(functor: Functor, out: Any, seed: Any) -> _Sprout:
+    """`_from_layers` without the payloads of constructors no branch builds."""
+    if isinstance(out, Choice):
+        pred = jnp.asarray(out.pred, bool)
+        a = _layers(functor, out.if_true, seed)
+        b = _layers(functor, out.if_false, seed)
+
+        def pick(x: Any, y: Any) -> Any:
+            return jax.tree.map(lambda u, v: jnp.where(pred, u, v), x, y)
+
+        payloads = {**b[1], **a[1]}
+        for name in a[1].keys() & b[1].keys():
+            payloads[name] = pick(a[1][name], b[1][name])
+        return pick(a[0], b[0]), payloads, pick(a[2], b[2]), pick(a[3], b[3])
+    if not isinstance(out, Layer):
+        raise TypeError(_messages.bad_step(functor.name, out))
+    functor.check(out)
+    c = functor.constructor(out.constructor)
+    k = max(c.arity for c in functor.constructors)
+    kids = list(out.children)
+    if seed is None and len(kids) < k:
+        raise TypeError(_messages.bad_step(functor.name, out))
+    like = seed if seed is not None else kids[0]
+    rows = kids + [like] * (k - len(kids))
+    seeds = jax.tree.map(
+        lambda s, *xs: (
+            jnp.stack([jnp.asarray(x, jnp.result_type(s)) for x in xs])
+            if xs
+            else jnp.zeros((0, *jnp.shape(s)), jnp.result_type(s))
+        ),
+        like,
+        *rows,
+    )
+    payloads = {c.name: out.payload} if c.payload else {}
+    return jnp.int32(functor.tag(c.name)), payloads, seeds, jnp.int32(len(kids))
 
 
 def _stacked_seeds(seeds: Any, seed: Any) -> Any:
