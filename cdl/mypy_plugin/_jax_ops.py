@@ -861,7 +861,8 @@ def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
     axis = _keyword_int(ctx, "axis", -1)
     if axis != -1:
         return ctx.default_return_type
-    return env.array([*this, fold(ctx.args[1][0])], ctx.default_return_type)
+    classes = size_target(ctx.api, ctx.args[1][0])
+    return env.array([*this, classes], ctx.default_return_type)
 
 
 # ``in_axes``: one axis for every argument, or one each (an int, None: not mapped,
