@@ -168,3 +168,11 @@ def test_a_coalgebra_step_may_return_a_layer_of_seeds() -> None:
     unfold = cdl.ana(cdl.Coalgebra(expr, expand), max_depth=8, max_width=8)
     for n in range(1, 9):
         assert unfold(jnp.int32(n)).to_terms() == reference(n)
+
+
+def test_a_machine_cell_returning_no_pair_is_named() -> None:
+    # It raised "iteration over a 0-d array" from inside the scan.
+    with pytest.raises(TypeError, match=r"returns \(output, next state\).*i32\[\]"):
+        cdl.Mealy(lambda x: x[0] + x[1], 0)(jnp.array([1, 0, 1]))
+    with pytest.raises(TypeError, match=r"returns \(output, next state\).*f32\[\]"):
+        cdl.unfold(lambda s: s * 2, 5)(jnp.float32(1.0))

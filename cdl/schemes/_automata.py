@@ -22,7 +22,16 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para
-from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
+from .._space import (
+    DimVar,
+    ProductSpace,
+    Space,
+    SpaceVar,
+    TensorSpace,
+    rename,
+    space_of,
+)
+from . import _messages
 from ._list import _settle, stacked
 from ._plain import as_cell, run_step
 
@@ -41,6 +50,19 @@ def _stream_space(element: Space, name: str) -> Space:
     if isinstance(element, TensorSpace):
         return TensorSpace(element.dtype, (DimVar("n"), *element.shape))
     return SpaceVar(name)
+
+
+def _pair(label: str, out: Any) -> tuple[Any, Any]:
+    """`out` as ``(output, next state)``; anything else is a `TypeError`.
+
+    >>> _pair("Mealy(xor)", 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: the cell of Mealy(xor) returns (output, next state), but it returned ...
+    """
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(_messages.machine_not_a_pair(label, space_of(out)))
+    return out
 
 
 class Unfold(Para[_S, Any], Generic[_S, _O]):
@@ -69,7 +91,7 @@ class Unfold(Para[_S, Any], Generic[_S, _O]):
         """The first `length` outputs of the stream unfolded from `seed`."""
 
         def body(s: _S, _: None) -> tuple[_S, _O]:
-            o, nxt = run_step(self.label, self.coalgebra, s)
+            o, nxt = _pair(self.label, run_step(self.label, self.coalgebra, s))
             return nxt, o
 
         none = jnp.zeros((1, 0))  # no inputs: the state is settled on a blank one
@@ -183,7 +205,7 @@ class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
         """Run the machine from `init` over `inputs`; one output per input."""
 
         def body(s: _S, i: _I) -> tuple[_S, _O]:
-            o, nxt = self.cell((i, s))
+            o, nxt = _pair(self.label, self.cell((i, s)))
             return nxt, o
 
         inputs = _sequence(self.label, inputs)

@@ -253,6 +253,11 @@ def list_step_not_a_pair(label: str, given: object) -> str:
     return f"the step of {label} returns (element, next seed), but it returned {given}."
 
 
+def machine_not_a_pair(label: str, given: object) -> str:
+    """Text of the error raised by a machine's cell not returning a pair."""
+    return f"the cell of {label} returns (output, next state), but it returned {given}."
+
+
 def seed_changes(label: str, seed: object, nxt: object) -> str:
     """Text of the error raised by a list step whose next seed is unlike its seed."""
     return (
