@@ -48,6 +48,12 @@ def loss(alg: cdl.Algebra[Any], table: cdl.NodeTable) -> jax.Array:
     return (cdl.cata(alg)(table) ** 2).sum() + jnp.sin(every).sum()
 
 
+@jax.jit
+def folds_and_gradient(alg: cdl.Algebra[Any], table: cdl.NodeTable) -> Any:
+    """The roots, every node and the gradient of `loss`: one program per layout."""
+    return cdl.cata(alg)(table), cdl.upwards(alg)(table), jax.grad(loss)(alg, table)
+
+
 @settings(max_examples=4, deadline=None)
 @given(st.lists(forests, min_size=1, max_size=3), st.integers(0, 3))
 def test_folds_in_an_envelope_equal_the_level_engine(
@@ -56,23 +62,20 @@ def test_folds_in_an_envelope_equal_the_level_engine(
     tables = [table_of(f) for f in batches]
     envelope = cdl.Envelope.covering(tables)
     alg = algebra(seed)
-    grad = jax.jit(jax.grad(loss))
     for table in tables:
         laid = envelope.layout(table)
         assert laid.capacity == envelope.rows and laid.envelope == envelope
-        np.testing.assert_allclose(
-            cdl.cata(alg)(laid), cdl.cata(alg)(table), rtol=1e-5, atol=1e-6
+        (roots, every, grad), (want_roots, want_every, want_grad) = (
+            folds_and_gradient(alg, laid),
+            folds_and_gradient(alg, table),
         )
+        np.testing.assert_allclose(roots, want_roots, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(
-            cdl.upwards(alg)(laid)[: table.size],
-            cdl.upwards(alg)(table)[: table.size],
-            rtol=1e-5,
-            atol=1e-6,
+            every[: table.size], want_every[: table.size], rtol=1e-5, atol=1e-6
         )
         for got, want in zip(
-            jax.tree.leaves(grad(alg, laid)), jax.tree.leaves(grad(alg, table)),
-            strict=True,
-        ):  # fmt: skip
+            jax.tree.leaves(grad), jax.tree.leaves(want_grad), strict=True
+        ):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
@@ -166,9 +169,9 @@ def test_rose_trees_in_an_envelope_have_finite_gradients() -> None:
     def total(a: Any, t: cdl.NodeTable) -> jax.Array:
         return cdl.cata(a)(t).sum()
 
+    grad = jax.jit(jax.grad(total))
     for table in tables:
-        got = jax.grad(total)(alg, envelope.layout(table))
-        want = jax.grad(total)(alg, table)
+        got, want = grad(alg, envelope.layout(table)), grad(alg, table)
         np.testing.assert_allclose(got.cells["Node"].w, want.cells["Node"].w, rtol=1e-5)
         assert np.isfinite(got.cells["Node"].w).all()
 
@@ -235,22 +238,33 @@ def test_para_and_payload_gradients_in_an_envelope(
     a = jax.random.normal(jax.random.key(seed + 7), (H, H)) / 2
     alg = cdl.Algebra(cdl.TreeF, Leaf=base.cells["Leaf"], Node=ParaNode(a))
 
-    def total(al: cdl.Algebra[Any], scale: jax.Array, t: cdl.NodeTable) -> jax.Array:
-        scaled = eqx.tree_at(
-            lambda u: u.payloads, t, jax.tree.map(lambda p: p * scale, t.payloads)
-        )
-        return jnp.sin(cdl.para(al)(scaled)).sum()
-
-    grad = jax.jit(jax.grad(total, argnums=(0, 1)))
+    scale = jnp.float32(1.3)
     for table in tables:
-        laid = envelope.layout(table)
-        np.testing.assert_allclose(
-            cdl.para(alg)(laid), cdl.para(alg)(table), rtol=1e-5, atol=1e-6
+        (roots, got), (want_roots, want) = (
+            para_and_gradient(alg, scale, envelope.layout(table)),
+            para_and_gradient(alg, scale, table),
         )
-        scale = jnp.float32(1.3)
-        got, want = grad(alg, scale, laid), grad(alg, scale, table)
+        np.testing.assert_allclose(roots, want_roots, rtol=1e-5, atol=1e-6)
         for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
             np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+def scaled_para(al: cdl.Algebra[Any], scale: jax.Array, t: cdl.NodeTable) -> Any:
+    """`para` of `t` with every payload times `scale`."""
+    scaled = eqx.tree_at(
+        lambda u: u.payloads, t, jax.tree.map(lambda p: p * scale, t.payloads)
+    )
+    return cdl.para(al)(scaled)
+
+
+@jax.jit
+def para_and_gradient(al: cdl.Algebra[Any], scale: jax.Array, t: cdl.NodeTable) -> Any:
+    """The roots of `scaled_para`, and the gradient of a loss of them."""
+
+    def total(a: cdl.Algebra[Any], s: jax.Array) -> jax.Array:
+        return jnp.sin(scaled_para(a, s, t)).sum()
+
+    return scaled_para(al, scale, t), jax.grad(total, argnums=(0, 1))(al, scale)
 
 
 def test_an_outsized_table_gets_an_envelope_of_its_own() -> None:
