@@ -26,6 +26,7 @@ from mypy.nodes import (
     TypeInfo,
 )
 from mypy.plugin import AnalyzeTypeContext, ClassDefContext
+from mypy.subtypes import is_same_type
 from mypy.typeops import get_all_type_vars
 from mypy.types import (
     AnyType,
@@ -38,6 +39,7 @@ from mypy.types import (
     TypeVarId,
     TypeVarType,
     UnboundType,
+    UnionType,
     UnpackType,
     get_proper_type,
 )
@@ -110,7 +112,73 @@ def analyze_jaxtyping(ctx: AnalyzeTypeContext, *, rigid: bool = True) -> Type:
     integer = ctx.api.named_type("builtins.int", [])
     tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
     obj = ctx.api.named_type("builtins.object", [])
-    return Shapes(proper.type, tup, integer, obj).array_type(dims)
+    shapes = Shapes(proper.type, tup, integer, obj)
+    _join_unions_later(ctx, shapes.array_type([Star(None)]))
+    return shapes.array_type(dims)
+
+
+def _join_unions_later(ctx: AnalyzeTypeContext, any_shape: Instance) -> None:
+    """Have the function being analysed take one array for a union of arrays.
+
+    mypy cannot narrow ``Float[Array, "n d"] | Float[Array, " n"]`` by ``x.ndim``,
+    so each branch of the body would be checked against both shapes; the
+    parameter is given the shape the two have in common instead (equal sizes
+    kept, others unknown, another rank any shape), as a bare ``Array`` is without
+    the plugin.
+    """
+    analyser = getattr(ctx.api, "api", None)
+    defn = getattr(analyser, "statement", None)
+    schedule = getattr(analyser, "schedule_patch", None)
+    if not isinstance(defn, FuncDef) or not callable(schedule):
+        return
+    if id(defn) in _JOINED:
+        return
+    _JOINED[id(defn)] = defn
+    schedule(_PATCH_PRIORITY - 1, lambda: _join_array_unions(defn, any_shape))
+
+
+# Functions whose unions of arrays are to be joined, once each (kept, so that an
+# id is not reused by another function).
+_JOINED: Final[dict[int, FuncDef]] = {}
+
+
+def _join_array_unions(defn: FuncDef, any_shape: Instance) -> None:
+    typ = defn.type
+    if not isinstance(typ, CallableType):
+        return
+    joined = [_joined(t, any_shape) for t in typ.arg_types]
+    if any(a is not b for a, b in zip(joined, typ.arg_types, strict=True)):
+        defn.type = typ.copy_modified(arg_types=joined)
+
+
+def _joined(typ: Type, any_shape: Instance) -> Type:
+    """`typ` with the arrays of a union of several joined into one (`typ` if none)."""
+    t = get_proper_type(typ)
+    if not isinstance(t, UnionType):
+        return typ
+    arrays: list[Instance] = []
+    others: list[Type] = []
+    for item in t.items:
+        proper = get_proper_type(item)
+        if isinstance(proper, Instance) and proper.type.fullname == ARRAY_CLASS:
+            arrays.append(proper)
+        else:
+            others.append(item)
+    if len(arrays) < 2:
+        return typ
+    first = arrays[0]
+    ranks = {len(a.args) for a in arrays}
+    if len(ranks) != 1 or any(
+        isinstance(arg, UnpackType) for a in arrays for arg in a.args
+    ):
+        return UnionType.make_union([any_shape, *others])
+    args = [
+        column[0]
+        if all(is_same_type(column[0], other) for other in column[1:])
+        else AnyType(TypeOfAny.special_form)
+        for column in zip(*(a.args for a in arrays), strict=True)
+    ]
+    return UnionType.make_union([first.copy_modified(args=args), *others])
 
 
 def rigid_dim(ctx: AnalyzeTypeContext, d: Dim) -> Dim:
