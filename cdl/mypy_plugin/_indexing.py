@@ -31,6 +31,7 @@ from mypy.nodes import (
     MemberExpr,
     MypyFile,
     NameExpr,
+    OperatorAssignmentStmt,
     OpExpr,
     RefExpr,
     SliceExpr,
@@ -305,6 +306,49 @@ def _integer_value(
                 and callee.fullname == _TOP_K
                 and position == [1]
             )
+    return False
+
+
+def sole_assignment(api: TypeChecker, var: Var) -> AssignmentStmt | None:
+    """The one assignment that binds the local `var` (None: a parameter, or not one).
+
+    A name bound again (another assignment, ``+=``, a ``for`` target) has no
+    single value.
+    """
+    function = api.scope.current_function()
+    if function is None or any(a.variable is var for a in function.arguments):
+        return None
+    body = function.body.body
+    found = [s for s in _assignments(body) if _binds(s, var)]
+    if len(found) != 1 or _rebound(body, var):
+        return None
+    return found[0]
+
+
+def _rebound(body: Sequence[Statement], var: Var) -> bool:
+    """Whether `body` binds `var` other than by a plain assignment."""
+    for stmt in body:
+        if isinstance(stmt, OperatorAssignmentStmt) and _names(stmt.lvalue, var):
+            return True
+        if isinstance(stmt, ForStmt) and _names(stmt.index, var):
+            return True
+        if isinstance(stmt, WithStmt) and any(
+            t is not None and _names(t, var) for t in stmt.target
+        ):
+            return True
+        blocks: list[Block | None] = []
+        if isinstance(stmt, ForStmt | WhileStmt):
+            blocks = [stmt.body, stmt.else_body]
+        elif isinstance(stmt, IfStmt):
+            blocks = [*stmt.body, stmt.else_body]
+        elif isinstance(stmt, WithStmt):
+            blocks = [stmt.body]
+        elif isinstance(stmt, TryStmt):
+            blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
+        elif isinstance(stmt, Block):
+            blocks = [stmt]
+        if any(b is not None and _rebound(b.body, var) for b in blocks):
+            return True
     return False
 
 

@@ -28,6 +28,7 @@ from mypy.nodes import (
     StarExpr,
     StrExpr,
     TupleExpr,
+    Var,
 )
 from mypy.plugin import (
     AttributeContext,
@@ -50,7 +51,7 @@ from mypy.types import (
 
 from . import _messages
 from ._calls import in_scope
-from ._indexing import fn_top_k
+from ._indexing import fn_top_k, sole_assignment
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAPS
 from ._shapes import (
@@ -259,6 +260,44 @@ def size_target(api: CheckerPluginInterface, expr: Expression) -> Dim:
         if index is not None and dims is not None and not star(dims):
             if -len(dims) <= index < len(dims):
                 return dims[index]
+    if (
+        isinstance(expr, NameExpr)
+        and isinstance(expr.node, Var)
+        and isinstance(api, TypeChecker)
+    ):
+        return _unpacked_size(api, expr.node)
+    return None
+
+
+def _unpacked_size(api: TypeChecker, var: Var) -> Dim:
+    """The size a local name was given once from a shape (None: unknown).
+
+    ``b, t, d = x.shape`` gives `t` the size of ``x``'s second axis, and
+    ``n = x.shape[0]`` the size of its first.
+    """
+    stmt = sole_assignment(api, var)
+    if stmt is None or len(stmt.lvalues) != 1:
+        return None
+    lvalue, rvalue = stmt.lvalues[0], stmt.rvalue
+    if isinstance(lvalue, NameExpr):
+        shaped = (
+            isinstance(rvalue, IndexExpr)
+            and isinstance(rvalue.base, MemberExpr)
+            and api.has_type(rvalue.base.expr)
+        )
+        return size_target(api, rvalue) if shaped else None
+    if not isinstance(lvalue, TupleExpr | ListExpr):
+        return None
+    if not (isinstance(rvalue, MemberExpr) and rvalue.name == "shape"):
+        return None
+    if not api.has_type(rvalue.expr):
+        return None
+    dims = array_dims(api.lookup_type(rvalue.expr))
+    if dims is None or star(dims) or len(dims) != len(lvalue.items):
+        return None
+    for item, d in zip(lvalue.items, dims, strict=True):
+        if isinstance(item, NameExpr) and item.node is var:
+            return d
     return None
 
 
