@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..graphs import Graph
-from ..schemes import Functor, NodeTable, tree_table
+from ..schemes import Functor, Layer, NodeTable, tree_table
 from . import _messages
 from ._loss import Masked
 
@@ -354,4 +354,6 @@ def as_data(xs: Any, ys: Any) -> AbstractData:
         return xs
     if isinstance(xs, list | tuple) and xs and all(isinstance(g, Graph) for g in xs):
         return Graphs(xs, ys)
+    if isinstance(xs, list | tuple) and xs and isinstance(xs[0], Layer):
+        raise DataError(_messages.terms_without_trees(xs[0].constructor))
     return Arrays(xs, ys)

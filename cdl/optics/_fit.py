@@ -37,10 +37,10 @@ from .._errors import SpaceError
 from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..nn import inference_mode
-from ..schemes import PaddedList
+from ..schemes import Layer, PaddedList
 from . import _messages
 from ._callbacks import Callback
-from ._data import AbstractData, Arrays, DataError, Graphs, as_data
+from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
 from ._display import Display, notice
 from ._distributed import (
     check_shards,
@@ -128,6 +128,57 @@ def _check_finite(at: str, which: str, tree: Any) -> None:
             raise DataError(_messages.not_finite(at, which, *found))
 
 
+def _check_finite_examples(at: str, examples: list[list[Any]]) -> None:
+    """Raise `DataError` when the arrays of some example hold NaN or infinity.
+
+    `examples` holds, per example (a graph, a term), its arrays: a graph's
+    feature tables, a term's payloads.
+    """
+    bad = [
+        int((~np.isfinite(a)).sum())
+        for arrays in examples
+        for a in (np.asarray(x) for x in arrays)
+        if a.dtype.kind in "fc"
+    ]
+    if not any(bad):
+        return
+    first = next(
+        i
+        for i, arrays in enumerate(examples)
+        for a in (np.asarray(x) for x in arrays)
+        if a.dtype.kind in "fc" and not np.isfinite(a).all()
+    )
+    raise DataError(_messages.not_finite(at, "inputs", sum(bad), first))
+
+
+def _payloads(term: Any) -> list[Any]:
+    """The payloads' arrays of a term (a `cdl.Layer`, or nested pairs).
+
+    Walked without recursion: a term may be deeper than Python's stack.
+    """
+    found: list[Any] = []
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Layer):
+            found += jax.tree.leaves(t.payload)
+            stack += t.children
+        elif isinstance(t, tuple) and len(t) == 2:
+            stack += t
+        else:
+            found += jax.tree.leaves(t)
+    return found
+
+
+def _example_arrays(data: AbstractData) -> list[list[Any]] | None:
+    """Each example's input arrays, for graphs and trees; None for other data."""
+    if isinstance(data, Graphs):
+        return [[t for t in (g.nodes, g.edges) if t is not None] for g in data.graphs]
+    if isinstance(data, Trees):
+        return [_payloads(term) for term in data.terms]
+    return None
+
+
 def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
     if isinstance(xs, PaddedList):  # ragged lists: each is checked as its array
         xs = xs.values
@@ -204,6 +255,10 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         _check_finite(at, "inputs", data.xs)
         _check_finite(at, "labels", data.ys)
         _check_domain(at, learner, data.xs, state.model_state is not None)
+    examples = _example_arrays(data)
+    if examples is not None:
+        _check_finite_examples(at, examples)
+        _check_finite(at, "labels", getattr(data, "labels", None))
     probe_x, probe_y = data.batch(np.arange(min(n, 2)), min(n, 2))
     learner = learner.with_model(learner.model_at(state), per_example=data.per_example)
     key = jax.random.key(0)
@@ -236,12 +291,11 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
             raise DataError(_messages.label_outside_unit(at, *found))
     if (
         isinstance(learner.loss, SoftmaxCrossEntropy)
-        and isinstance(data, Arrays)
-        and isinstance(data.ys, jax.Array)
-        and jnp.issubdtype(data.ys.dtype, jnp.integer)
+        and isinstance(labels, jax.Array | np.ndarray)
+        and jnp.issubdtype(labels.dtype, jnp.integer)
     ):
         classes = outputs.shape[-1]
-        labels = np.asarray(data.ys).reshape(n, -1)
+        labels = np.asarray(labels).reshape(n, -1)
         outside = (labels < 0) | (labels >= classes)
         if outside.any():
             index = int(np.argmax(outside.any(axis=1)))
@@ -249,12 +303,21 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
             raise DataError(_messages.label_out_of_range(at, value, index, classes))
 
 
-def _validation_data(name: str, validation: object) -> AbstractData:
-    """`fit`'s validation data as a dataset; its errors say they are about them."""
+def _validation_data(
+    name: str, validation: object, train: AbstractData
+) -> AbstractData:
+    """`fit`'s validation data as a dataset; its errors say they are about them.
+
+    A pair ``(terms, labels)`` beside training `Trees` is read as trees of the
+    same functor, tabled alike.
+    """
     if isinstance(validation, AbstractData):
         return validation
     if not isinstance(validation, tuple | list) or len(validation) != 2:
         raise DataError(_messages.bad_validation(name, validation))
+    if isinstance(train, Trees):
+        terms, labels = validation
+        return Trees(train.functor, terms, labels, tables=train.tables)
     try:
         return as_data(*validation)
     except DataError as error:
@@ -732,7 +795,7 @@ def fit(
     _check_start(learner, start)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
     check_data(learner, state, data, batch_size=batch_size)
-    val_data = None if validation is None else _validation_data(name, validation)
+    val_data = None if validation is None else _validation_data(name, validation, data)
     if val_data is not None:
         if type(val_data) is not type(data):
             raise DataError(

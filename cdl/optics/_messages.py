@@ -357,6 +357,15 @@ def ragged_graph_labels(lengths: list[int]) -> str:
     )
 
 
+def terms_without_trees(constructor: str) -> str:
+    """Text of the error raised when terms are given to fit without their functor."""
+    return (
+        f"the inputs are terms (a {constructor} layer first): give them with their "
+        f"functor and labels as one dataset, fit(learner, model, "
+        f"Trees(functor, terms, labels), ...), which tables each batch."
+    )
+
+
 def graphs_without_nodes() -> str:
     """Text added when a batch of graphs without node features does not fit."""
     return (
