@@ -20,6 +20,8 @@ from mypy.checker import TypeChecker
 from mypy.erasetype import erase_typevars
 from mypy.expandtype import expand_type
 from mypy.nodes import (
+    ARG_NAMED,
+    ARG_POS,
     ARG_STAR,
     ARG_STAR2,
     ArgKind,
@@ -834,3 +836,59 @@ def class_dimensions(info: TypeInfo) -> list[str]:
     """The dimensions that the fields of the class `info` name."""
     names = info.metadata.get(CLASS_DIMS, {}).get("names", [])
     return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def check_partial(ctx: FunctionContext) -> None:
+    """``functools.partial(f, ...)``: the arguments it binds, checked as a call of `f`.
+
+    mypy checks the arguments against `f`'s signature, whose named dimensions are
+    its type variables: where two arguments give one name two sizes, its "Cannot
+    infer value of type parameter" is replaced by the plugin's ``[shape]`` error
+    naming them (arguments counted as `f`'s parameters).
+    """
+    api = ctx.api
+    if not isinstance(api, TypeChecker) or not ctx.arg_types or not ctx.arg_types[0]:
+        return
+    fun = get_proper_type(ctx.arg_types[0][0])
+    if not isinstance(fun, CallableType) or fun.is_type_obj():
+        return
+    sig = _unbind_dimensions(fun)
+    if sig is fun:
+        return
+    given: dict[int, tuple[Type, Type, Expression]] = {}
+    position = 0
+    groups = zip(
+        ctx.arg_types[1:],
+        ctx.arg_kinds[1:],
+        ctx.arg_names[1:],
+        ctx.args[1:],
+        strict=False,
+    )
+    for types, kinds, names, exprs in groups:
+        for typ, kind, name, expr in zip(types, kinds, names, exprs, strict=True):
+            if kind == ARG_POS and name is None:
+                k = position
+                position += 1
+            elif kind == ARG_NAMED and name in sig.arg_names:
+                k = sig.arg_names.index(name)
+            else:
+                return
+            if k >= len(sig.arg_types) or sig.arg_kinds[k] == ARG_STAR:
+                return
+            given[k] = (sig.arg_types[k], typ, expr)
+    if not given:
+        return
+    # Unbound parameters hold their places, so that messages count as `f` does.
+    unbound: tuple[Type, Type, Expression] = (
+        AnyType(TypeOfAny.special_form),
+        AnyType(TypeOfAny.special_form),
+        ctx.args[0][0],
+    )
+    triples = [given.get(k, unbound) for k in range(max(given) + 1)]
+    scopes = in_scope(api)
+    binding = _bind(sig, _known(ctx, triples), scopes, fun.name or "the function")
+    if not binding.errors:
+        return
+    for message, where in binding.errors:
+        report(api, message, where)
+    replace_error(api, ctx.context, "misc")

@@ -30,6 +30,7 @@ from mypy.types import (
     get_proper_type,
 )
 
+from ._calls import check_partial
 from ._names import JIT, JIT_WRAPPED
 from ._shapes import Star
 from ._types import Env, array_dims
@@ -52,7 +53,11 @@ def jit(env: Env, ctx: FunctionContext) -> Type:
 
 
 def partial(env: Env, ctx: FunctionContext) -> Type:
-    """``functools.partial(jax.jit, ...)``: a decorator; any other as mypy has it."""
+    """``functools.partial(jax.jit, ...)``: a decorator; any other as mypy has it.
+
+    The arguments a partial binds are checked against the function's named
+    dimensions (`._calls.check_partial`).
+    """
     first = ctx.args[0][0] if ctx.args and ctx.args[0] else None
     if isinstance(first, RefExpr) and first.fullname == JIT:
         wrapped = _wrapped_type(env)
@@ -60,7 +65,9 @@ def partial(env: Env, ctx: FunctionContext) -> Type:
         if wrapped is not None and isinstance(made, Instance) and not ctx.args[1]:
             jitting = decorator(ctx, wrapped)
             return jitting.copy_modified(fallback=made)
-    return partial_new_callback(ctx)
+    made_type = partial_new_callback(ctx)
+    check_partial(ctx)
+    return made_type
 
 
 def keep_signature(function: Type, wrapped: Instance) -> Type | None:
