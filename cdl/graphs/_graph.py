@@ -77,6 +77,33 @@ def _attribute(attributes: Mapping[str, Any], name: str, where: str) -> Any:
     return attributes[name]
 
 
+def _feature_rows(items: Mapping[str, Mapping[str, Any]], name: str) -> np.ndarray:
+    """The attribute `name` of every node (or edge) of `items`, one row each.
+
+    Each must be a number or a sequence of numbers of one length; the first that
+    is not is named (numpy would report only an inhomogeneous shape).
+
+    >>> _feature_rows({"node 0": {"x": [1, 2]}, "node 1": {"x": [3]}}, "x")
+    Traceback (most recent call last):
+    ...
+    cdl.graphs._graph.GraphError: Graph.from_networkx: node 1's 'x' has shape (1,), ...
+    """
+    rows: list[np.ndarray] = []
+    for where, attributes in items.items():
+        value = _attribute(attributes, name, where)
+        try:
+            row = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise GraphError(_messages.feature_not_numbers(where, name)) from None
+        if rows and row.shape != rows[0].shape:
+            first = next(iter(items))
+            raise GraphError(
+                _messages.feature_shapes(where, name, row.shape, first, rows[0].shape)
+            )
+        rows.append(row)
+    return np.asarray(rows, np.float32)
+
+
 def _as_features(x: ArrayLike | None) -> Float[Array, " rows d"] | None:
     if x is None:
         return None
@@ -319,18 +346,15 @@ class Graph(eqx.Module):
         pairs = [(index[u], index[v]) for u, v in graph.edges]
         nodes = None
         if node_features is not None:
-            nodes = np.asarray(
-                [_attribute(graph.nodes[v], node_features, f"node {v!r}")
-                 for v in graph.nodes],
-                dtype=np.float32,
-            )  # fmt: skip
+            nodes = _feature_rows(
+                {f"node {v!r}": graph.nodes[v] for v in graph.nodes}, node_features
+            )
         edges = None
         if edge_features is not None:
-            edges = np.asarray(
-                [_attribute(graph.edges[u, v], edge_features, f"edge {(u, v)!r}")
-                 for u, v in graph.edges],
-                dtype=np.float32,
-            ).reshape(len(pairs), -1)  # fmt: skip
+            edges = _feature_rows(
+                {f"edge {(u, v)!r}": graph.edges[u, v] for u, v in graph.edges},
+                edge_features,
+            ).reshape(len(pairs), -1)
         return cls.from_edge_list(
             pairs,
             len(index),

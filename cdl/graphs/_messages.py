@@ -188,6 +188,24 @@ def not_pairs(shape: tuple[int, ...]) -> str:
     )
 
 
+def feature_not_numbers(where: str, name: str) -> str:
+    """A networkx attribute read as features is not numbers."""
+    return (
+        f"Graph.from_networkx: {where}'s {name!r} is not a number or a sequence of "
+        f"numbers."
+    )
+
+
+def feature_shapes(
+    where: str, name: str, shape: object, first: str, first_shape: object
+) -> str:
+    """Networkx attributes read as features differ in shape."""
+    return (
+        f"Graph.from_networkx: {where}'s {name!r} has shape {shape}, where {first}'s "
+        f"has {first_shape}: features must have one shape."
+    )
+
+
 def missing_attribute(where: str, name: str, present: list[str]) -> str:
     """A networkx node or edge lacks the attribute read as features."""
     return (
