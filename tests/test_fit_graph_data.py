@@ -41,3 +41,18 @@ def test_per_node_labels_of_graphs_of_different_sizes_are_named() -> None:
     per_node = [np.zeros(g.num_nodes, np.int32) for g in graphs]
     with pytest.raises(DataError, match=r"different lengths \[2, 3, 4\]"):
         Graphs(graphs, per_node)
+
+
+def test_a_graph_model_without_readout_says_to_add_one() -> None:
+    # Its outputs (graph, node features) met the loss as an AttributeError.
+    k1, k2 = jax.random.split(jax.random.key(0))
+    nodes = cdl.graphs.GraphConv(3, 4, key=k1) >> cdl.graphs.OnNodes(
+        cdl.Linear(4, 2, key=k2)
+    )
+    g = cdl.Graph.from_edge_list([(0, 1)], 2, nodes=np.ones((2, 3), np.float32))
+    with pytest.raises(DataError, match=r"\(Graph × f32\[.*end it in .*Readout"):
+        fit(
+            Learner(nodes, SoftmaxCrossEntropy(), SGD(0.1)), nodes, [g] * 4,
+            np.zeros(4, np.int32), epochs=1, batch_size=2, key=jax.random.key(0),
+            progress=False,
+        )  # fmt: skip

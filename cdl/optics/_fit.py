@@ -36,6 +36,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .._errors import SpaceError
 from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
+from ..graphs import Graph
 from ..nn import inference_mode
 from ..schemes import Layer, PaddedList
 from . import _messages
@@ -121,6 +122,10 @@ def _first_not_finite(values: np.ndarray) -> tuple[int, int] | None:
     return (count, int(np.argmax(bad))) if count else None
 
 
+def _graph(x: Any) -> bool:
+    return isinstance(x, Graph)
+
+
 def _check_finite(at: str, which: str, tree: Any) -> None:
     for leaf in jax.tree.leaves(tree):
         found = _first_not_finite(np.asarray(leaf))
@@ -197,9 +202,10 @@ def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
 
 
 def _shape_text(tree: Any) -> str:
+    """One example's shapes in a batch `tree` (a structure of several: its space)."""
     leaves = jax.tree.leaves(tree)
     if len(leaves) != 1:
-        return str(jax.tree.map(lambda a: f"{a.dtype}{list(a.shape[1:])}", tree))
+        return str(space_of(tree))
     return f"{leaves[0].dtype}{list(leaves[0].shape[1:])}"
 
 
@@ -276,13 +282,11 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         jax.eval_shape(lambda y, o: learner.loss.get(y, o), probe_y, outputs)
     except (TypeError, ValueError) as error:
         labels = probe_y.labels if isinstance(probe_y, Masked) else probe_y
+        why = str(error).splitlines()[0]
+        if any(isinstance(o, Graph) for o in jax.tree.leaves(outputs, is_leaf=_graph)):
+            why = _messages.graph_outputs()
         raise DataError(
-            _messages.bad_labels(
-                at,
-                _shape_text(labels),
-                _shape_text(outputs),
-                str(error).splitlines()[0],
-            )
+            _messages.bad_labels(at, _shape_text(labels), _shape_text(outputs), why)
         ) from None
     labels = data.ys if isinstance(data, Arrays) else getattr(data, "labels", None)
     if isinstance(learner.loss, BinaryCrossEntropy) and eqx.is_array(labels):

@@ -366,6 +366,15 @@ def terms_without_trees(constructor: str) -> str:
     )
 
 
+def graph_outputs() -> str:
+    """Why a graph model's outputs, still a graph with features, meet no loss."""
+    return (
+        "the model returns the graph with its node features, where the loss "
+        "compares one row per graph: end it in cdl.graphs.Readout() (and a map of "
+        "each row, cdl.Each(...))."
+    )
+
+
 def graphs_without_nodes() -> str:
     """Text added when a batch of graphs without node features does not fit."""
     return (
