@@ -176,3 +176,18 @@ def test_a_machine_cell_returning_no_pair_is_named() -> None:
         cdl.Mealy(lambda x: x[0] + x[1], 0)(jnp.array([1, 0, 1]))
     with pytest.raises(TypeError, match=r"returns \(output, next state\).*f32\[\]"):
         cdl.unfold(lambda s: s * 2, 5)(jnp.float32(1.0))
+
+
+def test_a_python_branch_in_a_natural_transformation_is_named() -> None:
+    # It raised JAX's TracerBoolConversionError.
+    def prune(layer: cdl.Layer) -> object:
+        match layer:
+            case Leaf(x):
+                if x > 1:
+                    return Leaf(0.0)
+                return Leaf(x)
+            case _:
+                return layer
+
+    with pytest.raises(TypeError, match=r"branches in Python.*cdl\.choose"):
+        cdl.prepro(prune, add())(Node(Node(Leaf(1.0), Leaf(2.0)), Leaf(3.0)))

@@ -267,6 +267,16 @@ def seed_changes(label: str, seed: object, nxt: object) -> str:
     )
 
 
+def python_branch_in_natural(functor: str, constructor: str) -> str:
+    """Text of the error raised by a natural transformation's Python branch."""
+    return (
+        f"a natural transformation of {functor} branches in Python (`if`, `and`, "
+        f"`or`, `bool`) on a traced payload of a {constructor} layer, but it runs on "
+        f"every node at once: choose between layers with "
+        f"`cdl.choose(pred, layer, layer)`."
+    )
+
+
 def python_branch_in_cell(label: str) -> str:
     """Text of the error raised when a fold's cell branches in Python on its input."""
     return (

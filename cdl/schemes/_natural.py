@@ -168,12 +168,23 @@ class Natural(eqx.Module):
             payloads[d.name] = _same_space(name, d.name, payloads[d.name], out.payload)
         return jnp.int32(self.functor.tag(d.name)), payloads, jnp.array(sel, jnp.int32)
 
+    def _apply(self, layer: Layer[Any]) -> Any:
+        """The function on a layer of traced payloads; a Python branch is named."""
+        try:
+            return self.fn(layer)
+        except jax.errors.TracerBoolConversionError as error:
+            raise TypeError(
+                _messages.python_branch_in_natural(self.functor.name, layer.constructor)
+            ) from error
+
     def step(self, state: State) -> State:
         """The transformation applied once more to one node's state."""
         tag, payloads, sel = state
         out: State | None = None
         for t, c in enumerate(self.functor.constructors):
-            mine = self._resolve(self.fn(self._layer(c, payloads)), c.name, payloads)
+            mine = self._resolve(
+                self._apply(self._layer(c, payloads)), c.name, payloads
+            )
             out = (
                 mine
                 if out is None
@@ -203,7 +214,7 @@ class Natural(eqx.Module):
                     found.add(out.constructor)
 
             def trace(p: dict[str, Any], c: Constructor = c) -> None:
-                walk(self.fn(self._layer(c, p)))
+                walk(self._apply(self._layer(c, p)))
 
             jax.eval_shape(trace, payloads)
             direct[c.name] = found
