@@ -26,7 +26,14 @@ from typing import Final
 from mypy.checker import TypeChecker
 from mypy.errors import ErrorInfo, Errors, ErrorWatcher
 from mypy.plugin import AnalyzeTypeContext
-from mypy.types import Type
+from mypy.types import (
+    AnyType,
+    Instance,
+    Type,
+    TypeOfAny,
+    UnpackType,
+    get_proper_type,
+)
 
 from ._overrides import renamed_only
 from ._unknown import replaced, unknown
@@ -124,10 +131,36 @@ class ArrayAnnotations:
         self.reading = False
 
     def analyze(self, ctx: AnalyzeTypeContext) -> Type:
-        """What mypy makes of the annotation, after installing the watcher."""
+        """What mypy makes of the annotation, after installing the watcher.
+
+        A bare ``Array`` is ``Array[*tuple[Any, ...]]``, the default of its shape;
+        that ``Any`` is made a special form, as mypy's own implicit ones are, so
+        that a bare array is no explicit ``Any`` to mypy: an overloaded callee
+        (``eqx.filter_grad(loss, has_aux=True)``) of a function of bare arrays
+        would otherwise match several variants ambiguously and give an untyped
+        callable.
+        """
         install(ctx.api)
         self.reading = True
         try:
-            return ctx.api.analyze_type(ctx.type)
+            return _implicit_shape(ctx.api.analyze_type(ctx.type))
         finally:
             self.reading = False
+
+
+def _implicit_shape(typ: Type) -> Type:
+    """`typ`, a bare ``Array``'s default shape made of a special-form ``Any``."""
+    t = get_proper_type(typ)
+    if not isinstance(t, Instance) or len(t.args) != 1:
+        return typ
+    arg = t.args[0]
+    if not isinstance(arg, UnpackType):
+        return typ
+    inner = get_proper_type(arg.type)
+    if not isinstance(inner, Instance) or inner.type.fullname != "builtins.tuple":
+        return typ
+    item = get_proper_type(inner.args[0]) if len(inner.args) == 1 else None
+    if not isinstance(item, AnyType) or item.type_of_any == TypeOfAny.special_form:
+        return typ
+    anything = inner.copy_modified(args=[AnyType(TypeOfAny.special_form)])
+    return t.copy_modified(args=[UnpackType(anything)])
