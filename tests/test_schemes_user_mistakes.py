@@ -191,3 +191,14 @@ def test_a_python_branch_in_a_natural_transformation_is_named() -> None:
 
     with pytest.raises(TypeError, match=r"branches in Python.*cdl\.choose"):
         cdl.prepro(prune, add())(Node(Node(Leaf(1.0), Leaf(2.0)), Leaf(3.0)))
+
+
+def test_algebras_and_functors_built_wrong_are_named() -> None:
+    with pytest.raises(TypeError, match=r"cata\(cdl\.Algebra\(functor, fn\)\)"):
+        cdl.cata(lambda layer: layer)
+    # It raised AttributeError: 'str' object has no attribute 'names'.
+    with pytest.raises(TypeError, match="an Algebra needs a Functor, not 'TreeF'"):
+        cdl.Algebra("TreeF", Leaf=lambda p: p[0], Node=lambda p: p[1][0])
+    # It built a functor with no constructors.
+    with pytest.raises(ValueError, match="the functor F has no constructors"):
+        cdl.polynomial("F")

@@ -206,6 +206,8 @@ def polynomial(name: str, **constructors: str) -> Functor:
     >>> bin(tip(), 5.0, tip()).payload
     5.0
     """
+    if not constructors:
+        raise ValueError(_messages.no_constructors(name))
     out = []
     for cname, spec in constructors.items():
         fields = spec.split()

@@ -1,5 +1,6 @@
 """Every user-facing error text of `cdl.schemes`, in one place."""
 
+import inspect
 from typing import Final
 
 
@@ -166,7 +167,22 @@ def list_for_a_table(scheme: str, functor: str) -> str:
 
 def not_an_algebra(scheme: str, given: object) -> str:
     """Text of the error raised when a tree scheme is given something else."""
-    return f"{scheme} over node tables needs a cdl.Algebra, not {type(given).__name__}."
+    text = f"{scheme} over node tables needs a cdl.Algebra, not {type(given).__name__}."
+    if inspect.isfunction(given):
+        text += (
+            " A function of layers is an algebra once given its functor: "
+            f"`{scheme}(cdl.Algebra(functor, fn))` (on lists, "
+            f"`cdl.ListAlgebra(nil, cons)`)."
+        )
+    return text
+
+
+def no_constructors(name: str) -> str:
+    """Text of the error raised by a polynomial functor with no constructor."""
+    return (
+        f"the functor {name} has no constructors: give each as a keyword, e.g. "
+        f'cdl.polynomial("{name}", Leaf="a", Node="x x").'
+    )
 
 
 def not_any_algebra(scheme: str, given: object) -> str:

@@ -915,6 +915,8 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
         carrier: Any = None,
         **cells: Para[Any, _A] | Callable[[Any], _A],
     ) -> None:
+        if not isinstance(functor, Functor):
+            raise TypeError(_messages.not_a_functor("an Algebra", functor))
         if match is not None:
             if cells:
                 raise TypeError(_messages.match_and_cells(functor.name))
