@@ -202,3 +202,10 @@ def test_algebras_and_functors_built_wrong_are_named() -> None:
     # It built a functor with no constructors.
     with pytest.raises(ValueError, match="the functor F has no constructors"):
         cdl.polynomial("F")
+
+
+@pytest.mark.parametrize("given", [[1.0, 2.0], [{"a": [1.0]}], [jnp.float32(1.0)]])
+def test_batch_lists_names_an_item_that_is_not_a_list(given: list) -> None:
+    # "object of type 'float' has no len()", or "len() of unsized object".
+    with pytest.raises(TypeError, match="batch_lists takes lists.*item 0 is a"):
+        cdl.batch_lists(given, pad=True)

@@ -1233,6 +1233,10 @@ pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
     """
     if len(lists) == 0:
         raise ValueError(_messages.no_lists())
+    for i, xs in enumerate(lists):
+        sequence = isinstance(xs, list | tuple)
+        if not (sequence or isinstance(xs, np.ndarray | jax.Array) and xs.ndim):
+            raise TypeError(_messages.not_a_list_to_batch(i, xs))
     lengths = [len(xs) for xs in lists]
     if not pad and len(set(lengths)) > 1:
         raise ValueError(_messages.ragged(lengths))

@@ -274,6 +274,16 @@ def machine_not_a_pair(label: str, given: object) -> str:
     return f"the cell of {label} returns (output, next state), but it returned {given}."
 
 
+def not_a_list_to_batch(index: int, given: object) -> str:
+    """Text of the error raised by batch_lists given something not a list."""
+    return (
+        f"batch_lists takes lists (Python sequences or arrays, one row per "
+        f"element), but item {index} is a {type(given).__name__}: for one list, "
+        f"pass [xs]; a list of pytrees is batched leaf by leaf "
+        f"(jax.tree.map over its leaves)."
+    )
+
+
 def seed_changes(label: str, seed: object, nxt: object) -> str:
     """Text of the error raised by a list step whose next seed is unlike its seed."""
     return (
