@@ -209,3 +209,17 @@ def test_batch_lists_names_an_item_that_is_not_a_list(given: list) -> None:
     # "object of type 'float' has no len()", or "len() of unsized object".
     with pytest.raises(TypeError, match="batch_lists takes lists.*item 0 is a"):
         cdl.batch_lists(given, pad=True)
+
+
+def test_a_matching_cell_returning_a_term_points_to_a_host_fold() -> None:
+    # It was a carrier mismatch between "(str × NoneType × ...)" spaces.
+    def rebuild(layer: cdl.Layer) -> object:
+        match layer:
+            case Leaf(x):
+                return Leaf(x)
+            case Node(a, b):
+                return Node(a, b)
+        return None
+
+    with pytest.raises(TypeError, match=r"rebuild\.Leaf returns a Leaf layer.*cataM"):
+        cdl.cata(cdl.Algebra(cdl.TreeF, rebuild))(Node(Leaf(1.0), Leaf(2.0)))

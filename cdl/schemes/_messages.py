@@ -313,6 +313,16 @@ def python_branch_in_cell(label: str) -> str:
     )
 
 
+def cell_returns_term(label: str, constructor: str) -> str:
+    """Text of the error raised by a matching algebra's case returning a layer."""
+    return (
+        f"the cell {label} returns a {constructor} layer, but a fold's cells return "
+        f"arrays (its carrier), not terms. To build a term (a simplifier), fold on "
+        f"the host with `cdl.cataM` and a `returns` container (`Some(term)`); to "
+        f"rewrite each layer without looking into its children, `cdl.hoist`."
+    )
+
+
 def cell_not_numbers(label: str, leaf: object) -> str:
     """Text of the error raised by a cell returning something other than numbers."""
     shown = repr(leaf) if len(repr(leaf)) <= 40 else repr(leaf)[:37] + "..."

@@ -182,6 +182,8 @@ class Case(Para[Any, Any]):
         out = run_cell(self.label, self.fn, layer)
         if out is None:
             raise TypeError(_messages.no_case(self.label, self.constructor))
+        if isinstance(out, Layer):
+            raise TypeError(_messages.cell_returns_term(self.label, out.constructor))
         return as_arrays(self.label, out)
 
 
