@@ -22,6 +22,7 @@ True
 """
 
 import dataclasses
+import inspect
 import os
 import pathlib
 from collections.abc import Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..graphs import Graph
 from ..nn import inference_mode
-from ..schemes import Layer, PaddedList
+from ..schemes import Case, Function, Layer, PaddedList
 from . import _messages
 from ._callbacks import Callback
 from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
@@ -120,6 +121,33 @@ def _first_not_finite(values: np.ndarray) -> tuple[int, int] | None:
     bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
     count = int((~np.isfinite(values)).sum())
     return (count, int(np.argmax(bad))) if count else None
+
+
+def _plain_cell(x: Any) -> bool:
+    return isinstance(x, Case | Function)
+
+
+def _check_captured(name: str, model: Any) -> None:
+    """Raise `ValueError` for a plain function cell reading a learned layer.
+
+    A function of layers (``Algebra(F, fn)``) or a plain function cell holds no
+    parameters: a layer it reads from its closure or from the module's globals
+    would never be trained, silently. Arrays alone (constants, tables) are fine.
+    """
+    cells = [c for c in jax.tree.leaves(model, is_leaf=_plain_cell) if _plain_cell(c)]
+    for cell in cells:
+        func = getattr(cell.fn, "func", None)
+        if not inspect.isfunction(func):
+            continue
+        try:
+            found = inspect.getclosurevars(func)
+        except (TypeError, ValueError):  # a builtin, or code it cannot read
+            continue
+        for var, value in {**found.globals, **found.nonlocals}.items():
+            if isinstance(value, eqx.Module) and any(
+                eqx.is_inexact_array(leaf) for leaf in jax.tree.leaves(value)
+            ):
+                raise ValueError(_messages.captured_layer(name, cell.label, var))
 
 
 def _graph(x: Any) -> bool:
@@ -797,6 +825,7 @@ def fit(
         if not data.per_example and not isinstance(metric, AbstractMetric):
             raise ValueError(_messages.metric_needs_outputs(name, metric_name))
     _check_start(learner, start)
+    _check_captured(name, learner.model.skeleton)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
     check_data(learner, state, data, batch_size=batch_size)
     val_data = None if validation is None else _validation_data(name, validation, data)

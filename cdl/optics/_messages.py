@@ -366,6 +366,16 @@ def terms_without_trees(constructor: str) -> str:
     )
 
 
+def captured_layer(name: str, cell: str, var: str) -> str:
+    """Text of the error raised when a plain function cell reads a learned layer."""
+    return (
+        f"{name}: the cell {cell} reads the layer `{var}` from outside (its closure "
+        f"or the module's globals), so fit would never train it: hold it in the "
+        f"model, as a cell of the algebra (`cdl.Algebra(F, Name=cell)`) or as a "
+        f"field of an equinox.Module whose __call__ matches on the layers."
+    )
+
+
 def graph_outputs() -> str:
     """Why a graph model's outputs, still a graph with features, meet no loss."""
     return (
