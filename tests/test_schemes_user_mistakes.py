@@ -223,3 +223,9 @@ def test_a_matching_cell_returning_a_term_points_to_a_host_fold() -> None:
 
     with pytest.raises(TypeError, match=r"rebuild\.Leaf returns a Leaf layer.*cataM"):
         cdl.cata(cdl.Algebra(cdl.TreeF, rebuild))(Node(Leaf(1.0), Leaf(2.0)))
+
+
+def test_a_python_number_seed_takes_the_steps_dtype() -> None:
+    # JAX's scan widens a weakly typed carry: an int seed halved by `/` unfolds.
+    halve = cdl.ListCoalgebra(lambda s: (s, s / 2), lambda s: s < 1)
+    assert cdl.ana(halve, max_size=10)(8).to_list() == [8.0, 4.0, 2.0, 1.0]

@@ -846,6 +846,13 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
         return jnp.asarray(stop), out
 
 
+def _weakly_typed(x: Any) -> bool:
+    """Whether `x` is a Python number or weakly typed (a scan's carry widens those)."""
+    if isinstance(x, bool | int | float | complex):
+        return True
+    return bool(getattr(getattr(x, "aval", None), "weak_type", False))
+
+
 def _check_next_seed(label: str, seed: Any, out: Any) -> None:
     """Raise `TypeError` unless `out` is ``(element, seed')`` with `seed'` like `seed`.
 
@@ -855,6 +862,7 @@ def _check_next_seed(label: str, seed: Any, out: Any) -> None:
 
     >>> import jax.numpy as jnp
     >>> _check_next_seed("collatz", jnp.int32(6), (jnp.int32(6), jnp.int32(3)))
+    >>> _check_next_seed("halve", 6, (6, jnp.float32(3)))  # a Python number widens
     >>> _check_next_seed("collatz", jnp.int32(6), (jnp.int32(6), jnp.float32(3)))
     Traceback (most recent call last):
     ...
@@ -864,7 +872,8 @@ def _check_next_seed(label: str, seed: Any, out: Any) -> None:
         raise TypeError(_messages.list_step_not_a_pair(label, space_of(out)))
     given, nxt = space_of(seed), space_of(out[1])
     same = str(jax.tree.structure(seed)) == str(jax.tree.structure(out[1])) and all(
-        jnp.shape(a) == jnp.shape(b) and jnp.result_type(a) == jnp.result_type(b)
+        jnp.shape(a) == jnp.shape(b)
+        and (_weakly_typed(a) or jnp.result_type(a) == jnp.result_type(b))
         for a, b in zip(jax.tree.leaves(seed), jax.tree.leaves(out[1]), strict=True)
     )
     if not same:
