@@ -44,6 +44,7 @@ from ._space import (
     Mismatch,
     ProductSpace,
     Space,
+    SpaceVar,
     TensorSpace,
     Unifier,
     rename,
@@ -102,14 +103,15 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
         x = _as_jax(x)
         dom, cod = self._call_signature
         unifier = Unifier()
-        given = space_of(x)
-        try:
-            unifier.unify(dom, given)
-        except Mismatch as error:
-            message = _messages.call_mismatch(self.label, dom, given, str(error))
-            if _looks_batched(dom, given):
-                message += _messages.BATCH_HINT
-            raise SpaceError(message) from None
+        if not _unconstrained(dom, cod):
+            given = space_of(x)
+            try:
+                unifier.unify(dom, given)
+            except Mismatch as error:
+                message = _messages.call_mismatch(self.label, dom, given, str(error))
+                if _looks_batched(dom, given):
+                    message += _messages.BATCH_HINT
+                raise SpaceError(message) from None
         try:
             out = inner(self, x, *args, **kwargs)
         except jaxtyping.TypeCheckError as error:
@@ -128,16 +130,52 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def _unconstrained(dom: Space, cod: Space) -> bool:
+    """Whether any input is accepted and tells nothing about the output.
+
+    So a fold's term, nested thousands of levels deep, is not read into a space.
+    """
+    if not isinstance(dom, SpaceVar):
+        return False
+    stack: list[Space] = [cod]
+    while stack:
+        space = stack.pop()
+        if space == dom:
+            return False
+        if isinstance(space, ProductSpace):
+            stack.extend(space.factors)
+    return True
+
+
 def _as_jax(x: object) -> Any:
-    """`x` with NumPy arrays (and NumPy scalars) turned into JAX arrays."""
-    if isinstance(x, np.ndarray | np.generic):
-        return jax.numpy.asarray(x)
-    if isinstance(x, tuple):
-        parts = tuple(_as_jax(part) for part in x)
-        if all(new is old for new, old in zip(parts, x, strict=True)):
-            return x  # nothing converted: keep the tuple, named or not
-        return type(x)(*parts) if hasattr(x, "_fields") else parts
-    return x
+    """`x` with NumPy arrays (and NumPy scalars) turned into JAX arrays.
+
+    Nested tuples (a term thousands of levels deep) are walked with a stack, not
+    by recursion.
+
+    >>> import numpy as np
+    >>> _as_jax((np.ones(2), (3, np.float32(1))))[1][1].dtype
+    dtype('float32')
+    """
+    done: list[Any] = []
+    stack: list[tuple[Any, bool]] = [(x, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if isinstance(node, np.ndarray | np.generic):
+            done.append(jax.numpy.asarray(node))
+        elif not isinstance(node, tuple):
+            done.append(node)
+        elif not children_done:
+            stack.append((node, True))
+            stack.extend((part, False) for part in reversed(node))
+        else:
+            parts = tuple(done[len(done) - len(node) :])
+            del done[len(done) - len(node) :]
+            if all(new is old for new, old in zip(parts, node, strict=True)):
+                done.append(node)  # nothing converted: keep the tuple, named or not
+            else:
+                done.append(type(node)(*parts) if hasattr(node, "_fields") else parts)
+    return done[0]
 
 
 def _looks_batched(dom: Space, given: Space) -> bool:

@@ -120,3 +120,20 @@ def test_a_tree_histo_without_its_depth_asks_for_it():
     alg = cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0].value)
     with pytest.raises(TypeError, match=r"needs its depth: .* histo\(algebra, depth\)"):
         cdl.histo(alg)
+
+
+def test_a_term_thousands_of_levels_deep_folds_as_its_table() -> None:
+    # Nested tuples 5,000 deep: the call's input checks walk them without
+    # recursion (they raised RecursionError), as the table builder does.
+    k1, k2 = jax.random.split(jax.random.key(0))
+    alg = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeRNNCell(1, 3, arity=0, key=k1),
+        Node=cdl.TreeRNNCell(0, 3, arity=2, key=k2),
+    )
+    term: object = np.ones(1, np.float32)
+    for i in range(5_000):
+        term = (term, np.full(1, np.sin(i), np.float32))
+    folded = cdl.cata(alg)(term)
+    table = cdl.tree_table(cdl.TreeF, term)
+    np.testing.assert_allclose(folded, cdl.cata(alg)(table), rtol=1e-6)
