@@ -336,20 +336,25 @@ def _rebound(body: Sequence[Statement], var: Var) -> bool:
             t is not None and _names(t, var) for t in stmt.target
         ):
             return True
-        blocks: list[Block | None] = []
-        if isinstance(stmt, ForStmt | WhileStmt):
-            blocks = [stmt.body, stmt.else_body]
-        elif isinstance(stmt, IfStmt):
-            blocks = [*stmt.body, stmt.else_body]
-        elif isinstance(stmt, WithStmt):
-            blocks = [stmt.body]
-        elif isinstance(stmt, TryStmt):
-            blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
-        elif isinstance(stmt, Block):
-            blocks = [stmt]
-        if any(b is not None and _rebound(b.body, var) for b in blocks):
+        if any(_rebound(b.body, var) for b in _blocks_of(stmt)):
             return True
     return False
+
+
+def _blocks_of(stmt: Statement) -> list[Block]:
+    """The blocks a compound statement runs (loops, branches, with, try)."""
+    blocks: list[Block | None] = []
+    if isinstance(stmt, ForStmt | WhileStmt):
+        blocks = [stmt.body, stmt.else_body]
+    elif isinstance(stmt, IfStmt):
+        blocks = [*stmt.body, stmt.else_body]
+    elif isinstance(stmt, WithStmt):
+        blocks = [stmt.body]
+    elif isinstance(stmt, TryStmt):
+        blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
+    elif isinstance(stmt, Block):
+        blocks = [stmt]
+    return [b for b in blocks if b is not None]
 
 
 def _assignments(body: Sequence[Statement]) -> list[AssignmentStmt]:
@@ -358,20 +363,8 @@ def _assignments(body: Sequence[Statement]) -> list[AssignmentStmt]:
     for stmt in body:
         if isinstance(stmt, AssignmentStmt):
             out.append(stmt)
-        blocks: list[Block | None] = []
-        if isinstance(stmt, ForStmt | WhileStmt):
-            blocks = [stmt.body, stmt.else_body]
-        elif isinstance(stmt, IfStmt):
-            blocks = [*stmt.body, stmt.else_body]
-        elif isinstance(stmt, WithStmt):
-            blocks = [stmt.body]
-        elif isinstance(stmt, TryStmt):
-            blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
-        elif isinstance(stmt, Block):
-            blocks = [stmt]
-        for block in blocks:
-            if block is not None:
-                out.extend(_assignments(block.body))
+        for block in _blocks_of(stmt):
+            out.extend(_assignments(block.body))
     return out
 
 
