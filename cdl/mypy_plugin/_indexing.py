@@ -103,7 +103,7 @@ def _indexed(
     shapes: list[tuple[Dim, ...]] = []
     for item, typ in zip(items, types, strict=True):
         found = array_dims(typ)
-        if _is_none(item):
+        if is_none(item):
             kinds.append("new")
         elif isinstance(item, SliceExpr):
             kinds.append("slice")
@@ -153,7 +153,8 @@ def _indexed(
     return (*out[:at], *joint, *out[at:])
 
 
-def _is_none(expr: Expression) -> bool:
+def is_none(expr: Expression) -> bool:
+    """Whether `expr` is the constant ``None``."""
     return isinstance(expr, NameExpr) and expr.fullname == "builtins.None"
 
 

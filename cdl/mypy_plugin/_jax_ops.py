@@ -51,7 +51,7 @@ from mypy.types import (
 
 from . import _messages
 from ._calls import in_scope
-from ._indexing import fn_top_k, sole_assignment
+from ._indexing import fn_top_k, is_none, sole_assignment
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAPS
 from ._shapes import (
@@ -679,7 +679,7 @@ def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
     if this is None or star(this) or times is None or times < 0:
         return ctx.default_return_type
     axis_expr = given.get("axis")
-    flat = axis_expr is None or _is_none_expr(axis_expr)
+    flat = axis_expr is None or is_none(axis_expr)
     axis = 0 if flat or axis_expr is None else fold(axis_expr)
     if axis is None:
         return ctx.default_return_type
@@ -694,10 +694,6 @@ def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
         else _arithmetic(dims[at], "*", times)
     )
     return env.array(dims, ctx.default_return_type)
-
-
-def _is_none_expr(expr: Expression) -> bool:
-    return isinstance(expr, NameExpr) and expr.fullname == "builtins.None"
 
 
 def fn_tile(env: Env, ctx: FunctionContext) -> Type:
