@@ -167,21 +167,14 @@ def _check_finite_examples(at: str, examples: list[list[Any]]) -> None:
     `examples` holds, per example (a graph, a term), its arrays: a graph's
     feature tables, a term's payloads.
     """
-    bad = [
-        int((~np.isfinite(a)).sum())
-        for arrays in examples
-        for a in (np.asarray(x) for x in arrays)
-        if a.dtype.kind in "fc"
-    ]
-    if not any(bad):
-        return
-    first = next(
-        i
-        for i, arrays in enumerate(examples)
-        for a in (np.asarray(x) for x in arrays)
-        if a.dtype.kind in "fc" and not np.isfinite(a).all()
-    )
-    raise DataError(_messages.not_finite(at, "inputs", sum(bad), first))
+    count, first = 0, 0
+    for i, arrays in enumerate(examples):
+        for a in map(np.asarray, arrays):
+            bad = int((~np.isfinite(a)).sum()) if a.dtype.kind in "fc" else 0
+            first = i if bad and not count else first
+            count += bad
+    if count:
+        raise DataError(_messages.not_finite(at, "inputs", count, first))
 
 
 def _payloads(term: Any) -> list[Any]:

@@ -870,14 +870,13 @@ def _check_next_seed(label: str, seed: Any, out: Any) -> None:
     """
     if not (isinstance(out, tuple) and len(out) == 2):
         raise TypeError(_messages.list_step_not_a_pair(label, space_of(out)))
-    given, nxt = space_of(seed), space_of(out[1])
     same = str(jax.tree.structure(seed)) == str(jax.tree.structure(out[1])) and all(
         jnp.shape(a) == jnp.shape(b)
         and (_weakly_typed(a) or jnp.result_type(a) == jnp.result_type(b))
         for a, b in zip(jax.tree.leaves(seed), jax.tree.leaves(out[1]), strict=True)
     )
     if not same:
-        raise TypeError(_messages.seed_changes(label, given, nxt))
+        raise TypeError(_messages.seed_changes(label, space_of(seed), space_of(out[1])))
 
 
 def _emit(

@@ -121,6 +121,7 @@ def evaluate_unrolled(
             g,
         )
         dparams = jax.tree.map(jnp.zeros_like, params)
+        dcells = dict(dparams.cells)
         dpay = jax.tree.map(jnp.zeros_like, pay_diff)
         for b, pull in zip(reversed(blocks), reversed(pulls), strict=True):
             child, _ = _structure(p, b)
@@ -129,9 +130,7 @@ def evaluate_unrolled(
             at = b.first + jnp.arange(b.width)
             mine = jax.tree.map(lambda c, at=at: c[at], ct)
             dcell, dp, dk = pull(mine)
-            cells = dparams.cells
-            cells = {**cells, b.name: _add(cells[b.name], dcell)}
-            dparams = eqx.tree_at(lambda a: a.cells, dparams, cells)
+            dcells[b.name] = _add(dcells[b.name], dcell)
             if jax.tree.leaves(dp):
                 dpay = {
                     **dpay,
@@ -142,7 +141,7 @@ def evaluate_unrolled(
                     ),
                 }
             ct = jax.tree.map(lambda c, d, child=child: c.at[child].add(d), ct, dk)
-        return dparams, dpay, None
+        return eqx.tree_at(lambda a: a.cells, dparams, dcells), dpay, None
 
     run.defvjp(run_fwd, run_bwd)
     return run(params, pay_diff, arrays)
