@@ -636,6 +636,15 @@ def fn_filled(env: Env, ctx: FunctionContext) -> Type:
     return env.array(shape_target(ctx.api, ctx.args[0][0]), ctx.default_return_type)
 
 
+def _given(ctx: FunctionContext) -> dict[str, Expression]:
+    """The expression given for each parameter that one argument fills, by name."""
+    return {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal is not None and len(exprs) == 1
+    }
+
+
 def fn_arange(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.arange(n)``, ``jnp.arange(a, b)``: one axis of ``b - a`` entries.
 
@@ -643,11 +652,7 @@ def fn_arange(env: Env, ctx: FunctionContext) -> Type:
     is counted when every bound is an int. Other bounds give one axis of unknown
     length.
     """
-    given = {
-        formal: exprs[0]
-        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
-        if formal is not None and len(exprs) == 1
-    }
+    given = _given(ctx)
     start, stop, step = (given.get(name) for name in ("start", "stop", "step"))
     size: Dim = None
     if start is not None and stop is None and step is None:
@@ -671,11 +676,7 @@ def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
         return ctx.default_return_type
     this = array_dims(ctx.arg_types[0][0])
     times = fold(ctx.args[1][0])
-    given = {
-        formal: exprs[0]
-        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
-        if formal is not None and len(exprs) == 1
-    }
+    given = _given(ctx)
     if this is None or star(this) or times is None or times < 0:
         return ctx.default_return_type
     axis_expr = given.get("axis")
@@ -684,14 +685,13 @@ def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
     if axis is None:
         return ctx.default_return_type
     dims = list(ravel(this)) if flat else list(this)
-    at = axis
-    if not -len(dims) <= at < len(dims):
+    if not -len(dims) <= axis < len(dims):
         return ctx.default_return_type
     total = given.get("total_repeat_length")
-    dims[at] = (
+    dims[axis] = (
         size_target(ctx.api, total)
         if total is not None
-        else _arithmetic(dims[at], "*", times)
+        else _arithmetic(dims[axis], "*", times)
     )
     return env.array(dims, ctx.default_return_type)
 
@@ -716,11 +716,7 @@ def fn_tile(env: Env, ctx: FunctionContext) -> Type:
 
 def fn_eye(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.eye(n)``, ``jnp.eye(n, m)``: ``[n, n]`` or ``[n, m]``."""
-    given = {
-        formal: exprs[0]
-        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
-        if formal is not None and len(exprs) == 1
-    }
+    given = _given(ctx)
     rows = given.get("N")
     if rows is None:
         return ctx.default_return_type
