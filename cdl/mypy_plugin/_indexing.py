@@ -162,19 +162,31 @@ def _is_ellipsis(expr: Expression) -> bool:
     return isinstance(expr, EllipsisExpr)
 
 
+def slice_bounds(item: SliceExpr) -> tuple[int | None, int | None, int | None] | None:
+    """The begin, end and step of the slice `item`, None where left out.
+
+    None when a bound given is not a constant.
+    """
+    parts = (item.begin_index, item.end_index, item.stride)
+    begin, end, step = (None if p is None else fold(p) for p in parts)
+    bounds = (begin, end, step)
+    if any(v is None and p is not None for v, p in zip(bounds, parts, strict=True)):
+        return None
+    return bounds
+
+
 def _sliced(dim: Dim, item: SliceExpr) -> Dim:
     """The length of ``dim`` after the slice `item` (None when unknown)."""
-    parts = [item.begin_index, item.end_index, item.stride]
-    if all(p is None for p in parts):
+    bounds = slice_bounds(item)
+    if bounds is None:
+        return None
+    if bounds == (None, None, None):
         return dim
-    values = [None if p is None else fold(p) for p in parts]
-    if any(v is None and p is not None for v, p in zip(values, parts, strict=True)):
-        return None
     if isinstance(dim, Sym):
-        return _trimmed(dim, values[0], values[1], values[2])
-    if not isinstance(dim, int) or values[2] == 0:
+        return _trimmed(dim, *bounds)
+    if not isinstance(dim, int) or bounds[2] == 0:
         return None
-    return len(range(dim)[slice(values[0], values[1], values[2])])
+    return len(range(dim)[slice(*bounds)])
 
 
 def _trimmed(dim: Sym, begin: int | None, end: int | None, step: int | None) -> Dim:

@@ -51,7 +51,7 @@ from mypy.types import (
 
 from . import _messages
 from ._calls import in_scope
-from ._indexing import fn_top_k, is_none, sole_assignment
+from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAPS
 from ._shapes import (
@@ -349,13 +349,10 @@ def _shape_sequence(api: CheckerPluginInterface, expr: Expression) -> list[Dim] 
         return None
     if index is None:
         return list(dims)
-    bounds = [index.begin_index, index.end_index, index.stride]
-    values = [None if b is None else fold(b) for b in bounds]
-    if any(v is None and b is not None for v, b in zip(values, bounds, strict=True)):
+    bounds = slice_bounds(index)
+    if bounds is None or bounds[2] == 0:
         return None
-    if values[2] == 0:
-        return None
-    return list(dims[slice(*values)])
+    return list(dims[slice(*bounds)])
 
 
 def _arithmetic(left: Dim, op: str, right: Dim) -> Dim:
