@@ -137,13 +137,24 @@ def fn_where(env: Env, ctx: FunctionContext) -> Type:
     if len(ctx.arg_types) != 3 or any(len(ts) != 1 for ts in ctx.arg_types):
         return ctx.default_return_type  # ``jnp.where(condition)``: indices
     shapes = [operand_dims(ts[0]) for ts in ctx.arg_types]
+    return _broadcast_all(env, ctx, "where", shapes)
+
+
+def _broadcast_all(
+    env: Env, ctx: FunctionContext, name: str, shapes: list[tuple[Dim, ...] | None]
+) -> Type:
+    """The result of `name`: `shapes` broadcast together (None: of any shape).
+
+    An operand of any shape leaves the result of any shape; the others are still
+    broadcast together.
+    """
     try:
         out: tuple[Dim, ...] = ()
         for shape in shapes:
             if shape is not None:
                 out = broadcast(out, shape)
     except Mismatch as why:
-        return env.fail(ctx.api, ctx.context, "where", str(why))
+        return env.fail(ctx.api, ctx.context, name, str(why))
     if any(shape is None for shape in shapes):
         return ctx.default_return_type
     return env.array(out, ctx.default_return_type)
@@ -728,14 +739,7 @@ def fn_clip(env: Env, ctx: FunctionContext) -> Type:
     shapes = [operand_dims(ts[0]) for ts in ctx.arg_types if len(ts) == 1]
     if not shapes or any(shape is None for shape in shapes):
         return ctx.default_return_type
-    try:
-        out: tuple[Dim, ...] = ()
-        for shape in shapes:
-            if shape is not None:
-                out = broadcast(out, shape)
-    except Mismatch as why:
-        return env.fail(ctx.api, ctx.context, "clip", str(why))
-    return env.array(out, ctx.default_return_type)
+    return _broadcast_all(env, ctx, "clip", shapes)
 
 
 def fn_like(env: Env, ctx: FunctionContext) -> Type:
