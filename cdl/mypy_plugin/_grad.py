@@ -19,7 +19,7 @@ Only a function whose signature the program declares is given one (as for
 stays.
 """
 
-from mypy.nodes import ARG_POS, NameExpr
+from mypy.nodes import ARG_POS
 from mypy.plugin import FunctionContext
 from mypy.types import (
     CallableType,
@@ -30,7 +30,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-from ._types import fold, fold_shape
+from ._types import fold, fold_bool, fold_shape
 
 
 def grad(ctx: FunctionContext, *, with_value: bool) -> Type:
@@ -61,13 +61,10 @@ def grad(ctx: FunctionContext, *, with_value: bool) -> Type:
             else:
                 return default
         elif formal == "has_aux":
-            flag = exprs[0]
-            if not isinstance(flag, NameExpr) or flag.fullname not in (
-                "builtins.True",
-                "builtins.False",
-            ):
+            flag = fold_bool(exprs[0])
+            if flag is None:
                 return default
-            has_aux = flag.fullname == "builtins.True"
+            has_aux = flag
         elif formal in ("holomorphic", "allow_int", "reduce_axes"):
             continue
         else:

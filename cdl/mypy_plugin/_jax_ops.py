@@ -84,6 +84,7 @@ from ._types import (
     array_dims,
     callee_name,
     fold,
+    fold_bool,
     fold_shape,
     operand_dims,
     space_of,
@@ -200,13 +201,10 @@ def reduce(
             if axes is None or any(a is None for a in axes):
                 return ctx.default_return_type
         elif formal == "keepdims":
-            flag = exprs[0]
-            if not isinstance(flag, NameExpr) or flag.fullname not in (
-                "builtins.True",
-                "builtins.False",
-            ):
+            flag = fold_bool(exprs[0])
+            if flag is None:
                 return ctx.default_return_type
-            keep = flag.fullname == "builtins.True"
+            keep = flag
         elif formal not in _SHAPE_FREE:
             return ctx.default_return_type
     rank = len(dims)

@@ -318,6 +318,15 @@ def fold(expr: Expression) -> int | None:
     return None
 
 
+def fold_bool(expr: Expression) -> bool | None:
+    """The value of ``True`` or ``False`` written as such (None: another expression)."""
+    if isinstance(expr, NameExpr) and expr.fullname == "builtins.True":
+        return True
+    if isinstance(expr, NameExpr) and expr.fullname == "builtins.False":
+        return False
+    return None
+
+
 def fold_shape(expr: Expression) -> list[int | None] | None:
     """A shape given as an int or a tuple/list of ints (None when not literal)."""
     if isinstance(expr, TupleExpr | ListExpr):
