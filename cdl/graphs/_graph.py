@@ -104,10 +104,14 @@ def _feature_rows(items: Mapping[str, Mapping[str, Any]], name: str) -> np.ndarr
     return np.asarray(rows, np.float32)
 
 
-def _as_features(x: ArrayLike | None) -> Float[Array, " rows d"] | None:
+def _as_features(
+    x: ArrayLike | None, what: str = "node"
+) -> Float[Array, " rows d"] | None:
     if x is None:
         return None
     a = jnp.asarray(x)
+    if a.ndim == 0:
+        raise GraphError(_messages.scalar_features(what, a.dtype))
     if not jnp.issubdtype(a.dtype, jnp.floating):
         a = a.astype(jnp.float32)
     return a[:, None] if a.ndim == 1 else a
@@ -163,8 +167,8 @@ class Graph(eqx.Module):
         n_edge: ArrayLike | None = None,
         graph_mask: ArrayLike | None = None,
     ) -> None:
-        self.nodes = _as_features(nodes)
-        self.edges = _as_features(edges)
+        self.nodes = _as_features(nodes, "node")
+        self.edges = _as_features(edges, "edge")
         s, r = jnp.asarray(senders), jnp.asarray(receivers)
         for name, a in (("senders", s), ("receivers", r)):
             if not jnp.issubdtype(a.dtype, jnp.integer):
@@ -172,6 +176,8 @@ class Graph(eqx.Module):
             if a.ndim != 1:
                 raise GraphError(_messages.not_a_vector(name, tuple(a.shape)))
         if num_nodes is None:
+            if self.nodes is None and s.size:
+                raise GraphError(_messages.no_num_nodes(int(s.shape[0])))
             num_nodes = 0 if self.nodes is None else int(self.nodes.shape[0])
         if (
             isinstance(num_nodes, bool)
@@ -290,7 +296,8 @@ class Graph(eqx.Module):
         - `pairs`: the edges, as pairs or an integer array of shape ``(e, 2)``.
         - `num_nodes`: the number of nodes.
         - `nodes`, `edges`: optional feature tables.
-        - `undirected`: also add every edge reversed (with the same features).
+        - `undirected`: also add every edge reversed (with the same features); a
+          self-loop, its own reverse, stays one edge.
 
         **Returns:** the `Graph`.
 
@@ -307,11 +314,12 @@ class Graph(eqx.Module):
             raise GraphError(_messages.pairs_not_integer(a.dtype))
         a = a.astype(np.int64) if a.size else np.zeros((0, 2), int)
         s, r = a[:, 0], a[:, 1]
-        feats = _as_features(edges)
-        if undirected:
-            s, r = np.concatenate([s, r]), np.concatenate([r, s])
+        feats = _as_features(edges, "edge")
+        if undirected:  # a self-loop is its own reverse: it is listed once
+            back = np.flatnonzero(s != r)
+            s, r = np.concatenate([s, r[back]]), np.concatenate([r, s[back]])
             if feats is not None:
-                feats = jnp.concatenate([feats, feats])
+                feats = jnp.concatenate([feats, feats[back]])
         return cls(s, r, num_nodes=num_nodes, nodes=nodes, edges=feats)
 
     @classmethod
@@ -354,7 +362,7 @@ class Graph(eqx.Module):
             edges = _feature_rows(
                 {f"edge {(u, v)!r}": graph.edges[u, v] for u, v in graph.edges},
                 edge_features,
-            ).reshape(len(pairs), -1)
+            ).reshape(len(pairs), -1 if pairs else 1)
         return cls.from_edge_list(
             pairs,
             len(index),
@@ -410,7 +418,8 @@ class Graph(eqx.Module):
 
     def _replace(self, *, nodes: ArrayLike | None, edges: ArrayLike | None) -> "Graph":
         """The same graph with other tables; its indices, already checked, kept."""
-        node_table, edge_table = _as_features(nodes), _as_features(edges)
+        node_table = _as_features(nodes, "node")
+        edge_table = _as_features(edges, "edge")
         if node_table is not None and node_table.shape[0] != self.num_nodes:
             rows = int(node_table.shape[0])
             raise GraphError(
@@ -470,6 +479,22 @@ class Graph(eqx.Module):
             raise GraphError(_messages.no_node_features(self.num_nodes))
         return self, self.nodes
 
+    def _check_within_graphs(self, perm: np.ndarray[Any, Any]) -> None:
+        """Refuse a permutation of a batch that moves a node to another graph."""
+        n_node = _concrete(self.n_node)
+        if n_node is None:
+            return
+        owner = np.repeat(np.arange(n_node.shape[0]), n_node)
+        moved = np.flatnonzero(owner[perm] != owner)
+        if moved.size:
+            i = int(moved[0])
+            old = int(perm[i])
+            raise GraphError(
+                _messages.permutation_across_graphs(
+                    i, int(owner[i]), old, int(owner[old])
+                )
+            )
+
     def permute(self, perm: ArrayLike) -> "Graph":
         """Renumber the nodes: new node ``i`` is old node ``perm[i]``.
 
@@ -498,6 +523,8 @@ class Graph(eqx.Module):
             raise GraphError(
                 _messages.not_a_permutation(self.num_nodes, concrete.tolist())
             )
+        if concrete is not None and self.num_graphs > 1:
+            self._check_within_graphs(concrete)
         if concrete is None:  # traced: checked when the program runs
             wrong = jnp.any(jnp.sort(p) != jnp.arange(self.num_nodes, dtype=p.dtype))
             message = _messages.not_a_permutation(self.num_nodes, "traced indices")

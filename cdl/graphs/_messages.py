@@ -24,6 +24,22 @@ def index_out_of_range_traced(side: str, num_nodes: int) -> str:
     )
 
 
+def no_num_nodes(num_edges: int) -> str:
+    """A graph with edges was given neither `num_nodes` nor node features."""
+    return (
+        f"Graph has {num_edges} edges but no num_nodes and no node features to "
+        f"count its nodes by: give num_nodes=... (or nodes=...)."
+    )
+
+
+def scalar_features(what: str, dtype: object) -> str:
+    """A feature table given as one number."""
+    return (
+        f"Graph {what} features must be a table with one row per {what} (a vector "
+        f"is one column), but were given a single {dtype} number."
+    )
+
+
 def bad_num_nodes(num_nodes: object) -> str:
     """`num_nodes` is not a whole number of nodes."""
     return (
@@ -130,6 +146,15 @@ def not_a_permutation(num_nodes: int, given: object) -> str:
     return (
         f"Graph.permute needs a permutation of the {num_nodes} nodes "
         f"(each of 0..{num_nodes - 1} once), but was given {given}."
+    )
+
+
+def permutation_across_graphs(new: int, graph: int, old: int, other: int) -> str:
+    """`Graph.permute` of a batch would move a node from one graph to another."""
+    return (
+        f"Graph.permute: new node {new} of graph {graph} of the batch would be old "
+        f"node {old} of graph {other}; in a batch, a permutation must map each "
+        f"graph's nodes among themselves."
     )
 
 

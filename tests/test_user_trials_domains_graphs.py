@@ -1,0 +1,71 @@
+"""Graphs as a new user builds them: the mistakes and edge cases they run into."""
+
+import re
+
+import jax
+import jax.numpy as jnp
+import networkx as nx
+import numpy as np
+import pytest
+
+from cdl.graphs import Graph, GraphConv, GraphError, batch
+
+
+def test_edges_without_num_nodes_or_node_features_ask_for_num_nodes() -> None:
+    with pytest.raises(GraphError, match=re.escape("give num_nodes=")):
+        Graph(jnp.array([0]), jnp.array([1]))
+
+
+def test_a_graph_with_no_edges_needs_no_num_nodes() -> None:
+    assert Graph(jnp.zeros(0, int), jnp.zeros(0, int)).num_nodes == 0
+
+
+@pytest.mark.parametrize("field", ["nodes", "edges"])
+def test_a_single_number_as_a_feature_table_is_named(field: str) -> None:
+    what = field[:-1]
+    with pytest.raises(GraphError, match=f"{what} features must be a table"):
+        Graph.from_edge_list([(0, 1)], 2, **{field: 1.0})
+
+
+def test_networkx_graph_without_edges_reads_edge_features() -> None:
+    nxg = nx.empty_graph(3)
+    nx.set_node_attributes(nxg, 1.0, "x")
+    g = Graph.from_networkx(nxg, node_features="x", edge_features="weight")
+    assert g.num_edges == 0 and g.edges is not None and g.edges.shape == (0, 1)
+    path = nx.path_graph(2)
+    nx.set_node_attributes(path, 1.0, "x")
+    nx.set_edge_attributes(path, 2.0, "weight")
+    other = Graph.from_networkx(path, node_features="x", edge_features="weight")
+    both = batch([g, other])
+    assert both.edges is not None and both.edges.shape == (2, 1)
+
+
+def test_an_undirected_self_loop_is_one_edge() -> None:
+    g = Graph.from_edge_list([(0, 0), (0, 1)], 2, edges=[5.0, 7.0], undirected=True)
+    pairs = sorted(zip(g.senders.tolist(), g.receivers.tolist(), strict=True))
+    assert pairs == [(0, 0), (0, 1), (1, 0)]
+    assert g.edges is not None
+    assert sorted(g.edges[:, 0].tolist()) == [5.0, 7.0, 7.0]
+
+
+def test_networkx_self_loop_sends_one_message() -> None:
+    nxg = nx.Graph([(0, 0), (0, 1)])
+    nx.set_node_attributes(nxg, {0: [1.0], 1: [10.0]}, "x")
+    g = Graph.from_networkx(nxg, node_features="x")
+    conv = GraphConv(1, 1, key=jax.random.key(0))
+    h = conv(g.inputs())[1]
+    # the sum over the neighbours of node 0 is x_0 + x_1 = 11, as networkx's adjacency
+    adjacency = nx.to_numpy_array(nxg, nodelist=[0, 1])
+    root, neighbours = conv.root, conv.neighbours
+    expected = jax.vmap(root)(g.nodes) + jax.vmap(neighbours)(
+        jnp.asarray(adjacency.T, jnp.float32) @ g.nodes
+    )
+    np.testing.assert_allclose(h, expected, rtol=1e-6)
+
+
+def test_permuting_a_batch_across_its_graphs_names_the_permutation() -> None:
+    g = Graph.from_edge_list([(0, 1)], 2)
+    both = batch([g, g])
+    with pytest.raises(GraphError, match=r"Graph.permute: new node 0 of graph 0"):
+        both.permute(np.array([2, 1, 0, 3]))
+    assert both.permute(np.array([1, 0, 3, 2])).num_nodes == 4
