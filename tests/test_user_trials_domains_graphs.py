@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from cdl.graphs import Graph, GraphConv, GraphError, batch
+from cdl.graphs import Graph, GraphConv, GraphError, batch, clrs
 
 
 def test_edges_without_num_nodes_or_node_features_ask_for_num_nodes() -> None:
@@ -69,3 +69,33 @@ def test_permuting_a_batch_across_its_graphs_names_the_permutation() -> None:
     with pytest.raises(GraphError, match=r"Graph.permute: new node 0 of graph 0"):
         both.permute(np.array([2, 1, 0, 3]))
     assert both.permute(np.array([1, 0, 3, 2])).num_nodes == 4
+
+
+@pytest.mark.parametrize("source", [1.5, 1.0, True])
+def test_bellman_ford_source_that_is_not_a_node_number_is_named(source: object) -> None:
+    with pytest.raises(ValueError, match=r"source must be a node in \[0, 3\)"):
+        clrs.bellman_ford(np.ones((3, 3), np.float32), source)  # type: ignore[arg-type]
+
+
+def test_bellman_ford_takes_numpy_integers() -> None:
+    assert clrs.bellman_ford(np.ones((3, 3), np.float32), np.int64(1)).tolist() == [
+        1,
+        1,
+        1,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "p", "says"),
+    [
+        (-1, clrs.TEST_P, "nodes >= 1"),
+        (0, clrs.TEST_P, "nodes >= 1"),
+        (4, (1.5,), "every p in"),
+        (4, 0.5, "a tuple of at least one p"),
+    ],
+)
+def test_sample_names_bad_sizes_and_probabilities(
+    nodes: int, p: object, says: str
+) -> None:
+    with pytest.raises(ValueError, match=f"sample: expected .*{says}"):
+        clrs.sample(2, nodes, p=p, seed=0)  # type: ignore[arg-type]

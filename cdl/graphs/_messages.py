@@ -278,7 +278,7 @@ def clrs_not_finite(i: int, j: int, value: float) -> str:
 
 def clrs_bad_source(n: int, source: object) -> str:
     """`clrs.bellman_ford` was given a source that is not a node."""
-    return f"bellman_ford: source must be a node in [0, {n}), got {source}."
+    return f"bellman_ford: source must be a node in [0, {n}), got {source!r}."
 
 
 def clrs_negative_cycle(source: int, nodes: list[int]) -> str:
@@ -292,7 +292,18 @@ def clrs_negative_cycle(source: int, nodes: list[int]) -> str:
 
 def clrs_bad_sample(count: object, p: object) -> str:
     """`clrs.sample` was given no graphs or no edge probabilities."""
-    return f"sample: expected count >= 1 and at least one p, got count={count}, p={p}."
+    return (
+        f"sample: expected count >= 1 and a tuple of at least one p (e.g. TRAIN_P "
+        f"or (0.5,)), got count={count}, p={p!r}."
+    )
+
+
+def clrs_bad_sample_graphs(nodes: object, p: object) -> str:
+    """`clrs.sample` was given no nodes or a probability outside [0, 1]."""
+    return (
+        f"sample: expected nodes >= 1 and every p in [0, 1], got nodes={nodes}, "
+        f"p={p!r}."
+    )
 
 
 def clrs_shapes(predicted: tuple[int, ...], pointers: tuple[int, ...]) -> str:

@@ -112,7 +112,8 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
     if bad.size:
         i, j = (int(v) for v in bad[0])
         raise ValueError(_messages.clrs_not_finite(i, j, float(weights[i, j])))
-    if not 0 <= source < n:
+    whole = isinstance(source, int | np.integer) and not isinstance(source, bool)
+    if not whole or not 0 <= source < n:
         raise ValueError(_messages.clrs_bad_source(n, source))
     d = np.zeros(n)
     pi = np.arange(n, dtype=np.int32)
@@ -145,8 +146,10 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
     >>> s.weights.dtype, s.pointers.dtype, s.source.tolist() == s.source.tolist()
     (dtype('float32'), dtype('int32'), True)
     """
-    if count < 1 or not p:
+    if count < 1 or not isinstance(p, tuple | list) or not p:
         raise ValueError(_messages.clrs_bad_sample(count, p))
+    if nodes < 1 or not all(0.0 <= q <= 1.0 for q in p):
+        raise ValueError(_messages.clrs_bad_sample_graphs(nodes, p))
     rng = np.random.default_rng(seed)
     weights = np.empty((count, nodes, nodes), np.float32)
     source = np.empty(count, np.int32)
