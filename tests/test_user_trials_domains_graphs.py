@@ -1,6 +1,7 @@
 """Graphs as a new user builds them: the mistakes and edge cases they run into."""
 
 import re
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +9,21 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from cdl.graphs import Graph, GraphConv, GraphError, batch, clrs
+import cdl
+from cdl.graphs import (
+    CoKleisli,
+    Graph,
+    GraphConv,
+    GraphError,
+    Max,
+    MessagePassing,
+    OnNodes,
+    Propagate,
+    Readout,
+    aggregate,
+    batch,
+    clrs,
+)
 
 
 def test_edges_without_num_nodes_or_node_features_ask_for_num_nodes() -> None:
@@ -99,3 +114,40 @@ def test_sample_names_bad_sizes_and_probabilities(
 ) -> None:
     with pytest.raises(ValueError, match=f"sample: expected .*{says}"):
         clrs.sample(2, nodes, p=p, seed=0)  # type: ignore[arg-type]
+
+
+KEY = jax.random.key(0)
+
+
+@pytest.mark.parametrize(
+    ("build", "says"),
+    [
+        (lambda: GraphConv(2, 3, aggregate="max", key=KEY), r"GraphConv: .*Max\(\)"),
+        (lambda: GraphConv(2, 3, aggregate=Max, key=KEY), r"the class Max"),
+        (lambda: Readout("mean"), r"Readout: .*Mean\(\), not the string 'mean'"),
+        (
+            lambda: MessagePassing(
+                cdl.Linear(4, 2, key=KEY), cdl.Linear(4, 2, key=KEY), aggregate=jnp.max
+            ),
+            r"MessagePassing: .*Monoid\(operation, unit\).*the function max",
+        ),
+        (lambda: Propagate("min"), r"Propagate needs a cdl.graphs.Semiring"),
+        (lambda: OnNodes(jax.nn.relu), r"OnNodes needs a cdl morphism .*cdl.lift"),
+        (lambda: CoKleisli(lambda x: x[1]), r"CoKleisli needs a cdl morphism"),
+        (
+            lambda: MessagePassing(jnp.tanh, cdl.Linear(4, 2, key=KEY)),
+            r"MessagePassing's message needs a cdl morphism",
+        ),
+    ],
+)
+def test_graph_layers_name_aggregations_and_maps_of_the_wrong_kind(
+    build: Callable[[], object], says: str
+) -> None:
+    with pytest.raises(TypeError, match=says):
+        build()
+
+
+def test_aggregate_names_an_aggregation_given_as_a_string() -> None:
+    g = Graph.from_edge_list([(0, 1)], 2)
+    with pytest.raises(TypeError, match=r"cdl.graphs.Min\(\), not the string 'min'"):
+        aggregate(g, jnp.ones(1), "min")  # type: ignore[arg-type]

@@ -66,6 +66,21 @@ X = TypeVar("X")
 Y = TypeVar("Y")
 
 
+def _aggregator(owner: str, value: object) -> AbstractAggregator:
+    """`value` if it is an aggregator (`Sum()` when None), else a `TypeError`."""
+    if value is None:
+        return Sum()
+    if isinstance(value, AbstractAggregator):
+        return value
+    raise TypeError(_messages.not_an_aggregator(owner, value))
+
+
+def _morphism(owner: str, f: object) -> None:
+    """Refuse an `f` that is not a cdl morphism, naming the fix."""
+    if not isinstance(f, Para):
+        raise TypeError(_messages.not_a_morphism(owner, f))
+
+
 def aggregate(
     graph: Graph,
     messages: Shaped[Array, " e *d"],
@@ -93,6 +108,7 @@ def aggregate(
     >>> cdl.graphs.aggregate(g, m, cdl.graphs.Min(), empty=0.0)
     Array([0., 2., 0.], dtype=float32)
     """
+    monoid = _aggregator("aggregate", monoid)
     shape = tuple(jnp.shape(messages))
     if not shape or shape[0] != graph.num_edges:
         raise SpaceError(_messages.message_rows(shape, graph.num_edges))
@@ -221,9 +237,11 @@ class MessagePassing(
         *,
         aggregate: AbstractAggregator | None = None,
     ) -> None:
+        _morphism("MessagePassing's message", message)
+        _morphism("MessagePassing's update", update)
         self.message = message
         self.update = update
-        self.aggregate = Sum() if aggregate is None else aggregate
+        self.aggregate = _aggregator("MessagePassing", aggregate)
         sizes = []
         for part, f in (("message", message), ("update", update)):
             for space in f.signature():
@@ -334,7 +352,7 @@ class GraphConv(
         k1, k2 = jax.random.split(key)
         self.root = Linear(in_dim, out_dim, key=k1)
         self.neighbours = Linear(in_dim, out_dim, use_bias=False, key=k2)
-        self.aggregate = Sum() if aggregate is None else aggregate
+        self.aggregate = _aggregator("GraphConv", aggregate)
         self.in_dim, self.out_dim = in_dim, out_dim
 
     @property
@@ -462,6 +480,8 @@ class Propagate(
     keep: bool = eqx.field(static=True, default=True)
 
     def __init__(self, semiring: Semiring | None = None, *, keep: bool = True) -> None:
+        if semiring is not None and not isinstance(semiring, Semiring):
+            raise TypeError(_messages.not_a_semiring(semiring))
         self.semiring = MIN_PLUS if semiring is None else semiring
         self.keep = keep
 
@@ -506,6 +526,9 @@ class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
     """
 
     f: Para[Any, Any]
+
+    def __check_init__(self) -> None:
+        _morphism("OnNodes", self.f)
 
     @property
     def label(self) -> str:
@@ -574,6 +597,9 @@ class CoKleisli(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
 
     f: Para[Any, Any]
 
+    def __check_init__(self) -> None:
+        _morphism("CoKleisli", self.f)
+
     @property
     def label(self) -> str:
         """``CoKleisli(f)``."""
@@ -636,7 +662,7 @@ class Readout(Para[tuple[Graph, Shaped[Array, " n *d"]], Shaped[Array, " g *d"]]
     aggregate: AbstractAggregator
 
     def __init__(self, aggregate: AbstractAggregator | None = None) -> None:
-        self.aggregate = Sum() if aggregate is None else aggregate
+        self.aggregate = _aggregator("Readout", aggregate)
 
     @property
     def label(self) -> str:

@@ -316,3 +316,54 @@ def clrs_shapes(predicted: tuple[int, ...], pointers: tuple[int, ...]) -> str:
 def clrs_nothing_to_score() -> str:
     """`clrs.pointer_accuracy` was given no pointers."""
     return "pointer_accuracy: there are no pointers to score (shape has a 0)."
+
+
+_AGGREGATORS = {
+    "sum": "Sum",
+    "add": "Sum",
+    "mean": "Mean",
+    "max": "Max",
+    "min": "Min",
+    "product": "Product",
+    "prod": "Product",
+    "mul": "Product",
+    "logsumexp": "LogSumExp",
+}
+
+
+def not_an_aggregator(owner: str, value: object) -> str:
+    """An aggregation given as a string, a class or a function instead of a value."""
+    fix = "cdl.graphs.Sum(), Mean(), Max(), Min(), Product() or LogSumExp()"
+    if isinstance(value, str):
+        name = _AGGREGATORS.get(value.lower().replace("_", ""))
+        if name is not None:
+            fix = f"cdl.graphs.{name}()"
+        given = f"the string {value!r}"
+    elif isinstance(value, type):
+        fix = f"cdl.graphs.{value.__name__}(), an instance"
+        given = f"the class {value.__name__}"
+    elif callable(value):
+        name = getattr(value, "__name__", type(value).__name__)
+        fix += ", or cdl.graphs.Monoid(operation, unit) for another monoid"
+        given = f"the function {name}"
+    else:
+        given = f"{value!r}"
+    return f"{owner}: aggregate must be an aggregator such as {fix}, not {given}."
+
+
+def not_a_semiring(value: object) -> str:
+    """`Propagate` was given something other than a `Semiring`."""
+    return (
+        f"Propagate needs a cdl.graphs.Semiring such as MIN_PLUS, MAX_PLUS, "
+        f"MAX_TIMES, REAL or LOG, not {value!r}."
+    )
+
+
+def not_a_morphism(owner: str, f: object) -> str:
+    """A graph layer was given a plain function where it needs a cdl morphism."""
+    name = getattr(f, "__name__", type(f).__name__)
+    return (
+        f"{owner} needs a cdl morphism (a cdl.Para, e.g. cdl.Relu() or "
+        f"cdl.Linear(...)), not {name}: lift a function with its spaces, "
+        f"cdl.lift(fn, dom=..., cod=...)."
+    )
