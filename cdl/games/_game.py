@@ -23,6 +23,7 @@ Plain simultaneous play on ``min_x max_y xy`` spirals outwards: the radius grows
 1.01
 """
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -189,12 +190,16 @@ per player of the arena.
         names = [p.name for p in players]
         if not players:
             raise ValueError(_messages.no_players(arena.label))
+        if not isinstance(losses, Mapping):
+            raise TypeError(_messages.losses_not_a_mapping(losses))
         missing = [n for n in names if n not in losses]
         if missing:
             raise ValueError(_messages.missing_losses(missing))
         unknown = [n for n in losses if n not in names]
         if unknown:
             raise ValueError(_messages.unknown_losses(unknown, names))
+        for name in names:
+            _check_loss(name, losses[name])
         if rule is not None and not isinstance(rule, AbstractGameRule):
             raise TypeError(_messages.not_a_rule("Game: the rule", rule))
         if play not in PLAYS:
@@ -246,6 +251,16 @@ per player of the arena.
 
         **Returns:** the arena, every occurrence of a player updated.
         """
+        players = players_of(self.arena)
+        if not isinstance(params, tuple | list) or len(params) != len(players):
+            count = len(params) if isinstance(params, tuple | list) else None
+            raise ValueError(_messages.foreign_params(list(self.names), count))
+        for player, given in zip(players, params, strict=True):
+            expected: Any = jax.tree.structure(player.params)
+            if jax.tree.structure(given) != expected:
+                raise ValueError(
+                    _messages.foreign_player_params(player.name, player.model.label)
+                )
         by_name = dict(zip(self.names, params, strict=True))
 
         def fill(node: Any) -> Any:
@@ -392,6 +407,22 @@ per player of the arena.
             tuple(params), tuple(opt_states), tuple(rule_state), state.step + 1
         )
         return new_state, before
+
+
+def _check_loss(name: str, loss: object) -> None:
+    """Refuse a loss that is neither a loss lens nor a function of two arguments."""
+    if isinstance(loss, AbstractParaLens):
+        return
+    if isinstance(loss, type) or not callable(loss):
+        raise TypeError(_messages.not_a_loss(name, loss))
+    try:
+        signature = inspect.signature(loss)
+    except (TypeError, ValueError):  # a callable whose signature is not known
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        raise TypeError(_messages.loss_arity(name, str(signature))) from None
 
 
 def _read(

@@ -137,3 +137,52 @@ def needs_key(arena: str) -> str:
         f"key=jax.random.key(0))` (likewise `outcome`, `losses_at`, "
         f"`best_response_gains`)."
     )
+
+
+def losses_not_a_mapping(losses: object) -> str:
+    """Text of the error raised when the losses are not a mapping of names."""
+    return (
+        f"Game: losses must map each player's name to its loss, e.g. "
+        f"{{'x': lambda outcome, targets: ...}}, but was given "
+        f"{type(losses).__name__}."
+    )
+
+
+def not_a_loss(name: str, loss: object) -> str:
+    """Text of the error raised for a loss that is neither a function nor a lens."""
+    if isinstance(loss, type):
+        given = f"the class {loss.__name__}; give an instance, {loss.__name__}()"
+    else:
+        given = f"{type(loss).__name__} {loss!r}"
+    return (
+        f"Game: the loss of player {name!r} must be a function "
+        f"`loss(outcome, targets)` returning a scalar, or a cdl loss lens such as "
+        f"`cdl.SoftmaxCrossEntropy()`, but was given {given}."
+    )
+
+
+def loss_arity(name: str, signature: str) -> str:
+    """Text of the error raised for a loss function that cannot take two arguments."""
+    return (
+        f"Game: the loss of player {name!r} is called as `loss(outcome, targets)`, "
+        f"but its signature is {signature}; add the second argument (e.g. "
+        f"`lambda outcome, _: ...`)."
+    )
+
+
+def foreign_params(names: list[str], count: int | None) -> str:
+    """Text of the error raised for parameters of another game."""
+    given = "not a tuple" if count is None else f"a tuple of {count}"
+    return (
+        f"Game: the parameters must be one entry per player {names} (as in "
+        f"`game.init().params`), but were given {given}: was the state made by "
+        f"another game?"
+    )
+
+
+def foreign_player_params(name: str, model: str) -> str:
+    """Text of the error raised when a player's parameters do not fit its model."""
+    return (
+        f"Game: the parameters given for player {name!r} do not fit its model "
+        f"{model} (the trees differ): was the state made by another game?"
+    )

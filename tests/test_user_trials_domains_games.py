@@ -1,0 +1,55 @@
+"""Games as a new user writes them: classic games and the mistakes made on the way."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.games import Game, Move, Player
+
+
+def _player(name: str) -> Player[object, object]:
+    return Player(name, Move(jnp.zeros(2)), cdl.SGD(0.1))
+
+
+@pytest.mark.parametrize(
+    ("loss", "says"),
+    [
+        (3.0, r"loss of player 'x' must be a function .* given float 3.0"),
+        (cdl.SoftmaxCrossEntropy, r"the class SoftmaxCrossEntropy; give an instance"),
+        (lambda o: jnp.sum(o), r"called as `loss\(outcome, targets\)`, but its sig"),
+    ],
+)
+def test_a_loss_of_the_wrong_kind_is_named_when_the_game_is_built(
+    loss: object, says: str
+) -> None:
+    with pytest.raises(TypeError, match=says):
+        Game(_player("x"), {"x": loss})  # type: ignore[dict-item]
+
+
+def test_losses_given_as_a_list_are_named() -> None:
+    with pytest.raises(TypeError, match="losses must map each player's name"):
+        Game(_player("x"), [lambda o, _: jnp.sum(o)])  # type: ignore[arg-type]
+
+
+def test_a_state_of_another_game_is_named() -> None:
+    x, y = _player("x"), _player("y")
+    pair = Game(x @ y, {"x": lambda o, _: o[0] @ o[1], "y": lambda o, _: -o[0] @ o[1]})
+    alone = Game(x, {"x": lambda o, _: jnp.sum(o**2)})
+    with pytest.raises(ValueError, match=r"one entry per player \['x'\] .* tuple of 2"):
+        alone.step(pair.init())
+    linear = Player("x", cdl.Linear(2, 2, key=jax.random.key(0)), cdl.SGD(0.1))
+    other = Game(linear, {"x": lambda o, _: jnp.sum(o**2)})
+    with pytest.raises(ValueError, match=r"player 'x' do not fit its model Linear"):
+        other.step(alone.init(), jnp.ones(2))
+
+
+class _Squared:
+    def __call__(self, outcome: jax.Array, targets: object = None) -> jax.Array:
+        return jnp.sum((outcome - 1.0) ** 2)
+
+
+def test_a_loss_that_is_any_callable_of_two_arguments_is_taken() -> None:
+    game = Game(_player("x"), {"x": _Squared()})
+    state, losses = game.step(game.init())
+    assert losses.tolist() == [2.0] and int(state.step) == 1
