@@ -41,8 +41,9 @@ import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
 from . import _messages
-from ._learner import TrainState
+from ._learner import Learner, TrainState
 from ._match import describe
+from ._optimiser import OptaxOptimiser
 
 _MAGIC: Final = b"cdl-checkpoint 1\n"
 _NAME: Final = re.compile(r"^epoch-(\d+)\.ckpt$")
@@ -137,11 +138,15 @@ def write_atomically(path: pathlib.Path, data: bytes) -> None:
     b'x'
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk keeps no half-written file
+        raise
     _sync_directory(path.parent)
 
 
@@ -221,12 +226,54 @@ def key_data_like(impl: str) -> Array:
     return data
 
 
+def _optax_states(tree: Any) -> list[str]:
+    """The names of optax's state types in `tree`, in order (none for cdl's own)."""
+    names: list[str] = []
+
+    def visit(node: Any) -> bool:
+        if type(node).__module__.startswith("optax"):
+            names.append(type(node).__name__)
+        return False
+
+    jax.tree.leaves(tree, is_leaf=visit)  # visits every node, parents first
+    return names
+
+
+def run_of(learner: Learner, state: TrainState) -> dict[str, str]:
+    """What a checkpoint records of the run that wrote it: the model and optimiser.
+
+    Resuming compares them (`load_checkpoint`'s `run`), so that a run resumed with
+    another model or optimiser whose arrays happen to fit is refused, not fed the
+    other one's weights or moments.
+
+    **Arguments:** `learner`; `state`, a state of it (for an optax optimiser,
+    the types of its state name the transformation).
+
+    **Returns:** ``{"model": label, "optimiser": name}``.
+
+    >>> import jax, optax, cdl
+    >>> from cdl.optics import Adam, Learner, MeanSquaredError, from_optax
+    >>> model = cdl.Linear(2, 1, key=jax.random.key(0))
+    >>> run_of(Learner(model, MeanSquaredError(), Adam(0.1)), None)
+    {'model': 'Linear(2→1)', 'optimiser': 'Adam'}
+    >>> learner = Learner(model, MeanSquaredError(), from_optax(optax.adam(0.1)))
+    >>> run_of(learner, learner.init(model))["optimiser"]
+    'from_optax(ScaleByAdamState, EmptyState)'
+    """
+    optimiser = type(learner.optimiser).__name__
+    if isinstance(learner.optimiser, OptaxOptimiser):
+        names = _optax_states(getattr(state, "opt_state", None))
+        optimiser = f"from_optax({', '.join(names)})"
+    return {"model": learner.label, "optimiser": optimiser}
+
+
 def _encode(
     state: TrainState,
     key: PRNGKeyArray,
     epoch: int,
     history: dict[str, list[float]],
     kept: Mapping[str, tuple[int, TrainState]],
+    run: Mapping[str, str] | None,
 ) -> bytes:
     arrays = io.BytesIO()
     states = [kept_state for _, kept_state in kept.values()]
@@ -237,6 +284,8 @@ def _encode(
         "key_impl": key_impl(key),
         "kept": [[name, at] for name, (at, _) in kept.items()],
     }
+    if run is not None:
+        progress["run"] = dict(run)
     header = json.dumps(progress).encode() + b"\n"
     return sealed(header + arrays.getvalue())
 
@@ -250,6 +299,7 @@ def save_checkpoint(
     history: dict[str, list[float]],
     keep: int = 2,
     kept: Mapping[str, tuple[int, TrainState]] | None = None,
+    run: Mapping[str, str] | None = None,
 ) -> pathlib.Path:
     """Write a checkpoint into `directory` (created if missing) in one atomic commit.
 
@@ -259,7 +309,8 @@ def save_checkpoint(
     **Arguments:** `directory`; `state`; `key`, the run's PRNG key; `epoch`, epochs
     done; `history`, the metrics so far; `keep`, how many checkpoints to keep;
     `kept`, states of the same learner that callbacks keep (a name to an epoch
-    and that epoch's state; see `Callback.kept_state`).
+    and that epoch's state; see `Callback.kept_state`); `run`, the model and
+    optimiser that wrote it (`run_of`), which resuming compares.
 
     **Returns:** the path of the checkpoint written.
 
@@ -276,7 +327,7 @@ def save_checkpoint(
     root = pathlib.Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     final = _file(root, epoch)
-    write_atomically(final, _encode(state, key, epoch, history, kept or {}))
+    write_atomically(final, _encode(state, key, epoch, history, kept or {}, run))
     for _, old in _saved(root)[max(keep, 1) :]:
         old.unlink(missing_ok=True)
     return final
@@ -374,14 +425,21 @@ float32[3]
     return jax.tree.unflatten(treedef, leaves)
 
 
-def load_checkpoint(directory: str | os.PathLike[str], like: TrainState) -> Checkpoint:
+def load_checkpoint(
+    directory: str | os.PathLike[str],
+    like: TrainState,
+    *,
+    run: Mapping[str, str] | None = None,
+) -> Checkpoint:
     """Read the newest intact checkpoint in `directory`, shaped like the state `like`.
 
     A file whose checksum fails is renamed with the suffix ``.damaged`` (kept for
     inspection) and the next older one is read.
 
     **Arguments:** `directory`; `like`, a state of the same learner and model
-    (e.g. ``learner.init(model)``), giving the structure to fill.
+    (e.g. ``learner.init(model)``), giving the structure to fill; `run`, the
+    model and optimiser resuming (`run_of`): a checkpoint written by another
+    is refused, even when its arrays fit (without `run` nothing is compared).
 
     **Returns:** the `Checkpoint` (its `damaged` names what was set aside, its
     `kept` holds the callbacks' states, shaped like `like` too); raises
@@ -417,6 +475,9 @@ learner and model ...
             key_data_like(impl)
         except (ValueError, TypeError):
             raise CheckpointError(_messages.unknown_key_impl(path, impl)) from None
+        saved_run = progress.get("run")
+        if run is not None and saved_run is not None and dict(run) != saved_run:
+            raise CheckpointError(_messages.checkpoint_other_run(path, saved_run, run))
         names = [(str(name), int(at)) for name, at in progress.get("kept", [])]
         try:
             stream = io.BytesIO(arrays)

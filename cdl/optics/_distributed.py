@@ -239,13 +239,16 @@ def prepare_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
     return pathlib.Path(directory)
 
 
-def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
+def restore(
+    root: pathlib.Path, like: TrainState, run: Mapping[str, str] | None = None
+) -> Checkpoint | None:
     """The newest intact checkpoint in `root` (None if none), as process 0 read it.
 
     Process 0 reads and checks the files (setting damaged ones aside) and sends
     the run to the other processes, which need not see the directory.
 
-    **Arguments:** `root`; `like`, a state giving the structure to fill.
+    **Arguments:** `root`; `like`, a state giving the structure to fill; `run`,
+    the model and optimiser resuming, as for `load_checkpoint`.
 
     **Returns:** the `Checkpoint`, or None when `root` holds none.
 
@@ -259,28 +262,28 @@ def restore(root: pathlib.Path, like: TrainState) -> Checkpoint | None:
     2
     """
     if not multiprocess():
-        return load_checkpoint(root, like) if has_checkpoint(root) else None
+        return load_checkpoint(root, like, run=run) if has_checkpoint(root) else None
     header: dict[str, Any] = {"found": False, "error": ""}
     arrays = io.BytesIO()
     if is_main() and has_checkpoint(root):
         try:
-            run = load_checkpoint(root, like)
+            found = load_checkpoint(root, like, run=run)
         except CheckpointError as raised:
             header["error"] = str(raised)
         else:
             header = {
                 "found": True,
                 "error": "",
-                "epoch": run.epoch,
-                "history": run.history,
-                "damaged": list(run.damaged),
-                "path": str(run.path),
-                "key_impl": key_impl(run.key),
-                "kept": [[name, at] for name, (at, _) in run.kept.items()],
+                "epoch": found.epoch,
+                "history": found.history,
+                "damaged": list(found.damaged),
+                "path": str(found.path),
+                "key_impl": key_impl(found.key),
+                "kept": [[name, at] for name, (at, _) in found.kept.items()],
             }
-            kept = [state for _, state in run.kept.values()]
+            kept = [state for _, state in found.kept.values()]
             eqx.tree_serialise_leaves(
-                arrays, (run.state, jax.random.key_data(run.key), *kept)
+                arrays, (found.state, jax.random.key_data(found.key), *kept)
             )
     said = json.loads(_broadcast_bytes(json.dumps(header).encode()))
     if said["error"]:
@@ -312,14 +315,15 @@ def save_once(
     history: dict[str, list[float]],
     keep: int,
     kept: Mapping[str, tuple[int, TrainState]] | None = None,
+    run: Mapping[str, str] | None = None,
 ) -> None:
     """`save_checkpoint` by process 0 alone, after gathering sharded arrays.
 
     Every process calls it at the same epoch; the others learn whether the save
     succeeded and raise process 0's error if not.
 
-    **Arguments:** `root`; `state`; `key`, `epoch`, `history`, `keep`, `kept` as
-    for `save_checkpoint`.
+    **Arguments:** `root`; `state`; `key`, `epoch`, `history`, `keep`, `kept`,
+    `run` as for `save_checkpoint`.
 
     **Returns:** nothing.
 
@@ -335,7 +339,14 @@ def save_once(
     """
     if not multiprocess():
         save_checkpoint(
-            root, state, key=key, epoch=epoch, history=history, keep=keep, kept=kept
+            root,
+            state,
+            key=key,
+            epoch=epoch,
+            history=history,
+            keep=keep,
+            kept=kept,
+            run=run,
         )
         return
     host, host_kept = jax.tree.map(
@@ -352,6 +363,7 @@ def save_once(
                 history=history,
                 keep=keep,
                 kept=host_kept,
+                run=run,
             )
         except OSError as raised:
             error = _messages.save_failed(root, str(raised))

@@ -42,6 +42,7 @@ from ..nn import inference_mode
 from ..schemes import Case, Function, Layer, PaddedList
 from . import _messages
 from ._callbacks import Callback
+from ._checkpoint import CheckpointError, run_of
 from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
 from ._display import Display, notice
 from ._distributed import (
@@ -833,7 +834,8 @@ def fit(
     root = None if checkpoint is None else prepare_directory(checkpoint)
     history: dict[str, list[float]] = {}
     done = 0
-    restored = None if root is None else restore(root, state)
+    run = run_of(learner, state)
+    restored = None if root is None else restore(root, state, run)
     if root is not None and restored is not None:
         for line in restored.damaged:
             notice(line)
@@ -874,7 +876,7 @@ def fit(
         """The run as it stands (state, epoch, history, what callbacks keep)."""
         save_once(
             root, state, key=key, epoch=done, history=history, keep=keep,
-            kept=_kept(named),
+            kept=_kept(named), run=run,
         )  # fmt: skip
 
     with Display(name, total=epochs, done=done, enabled=progress) as display:
@@ -932,7 +934,14 @@ def fit(
                         callback.on_epoch_end(done - count + i + 1, epoch_values, state)
                 # Saved once the callbacks have seen the epoch, with what they keep.
                 if root is not None:
-                    save_now(root)
+                    try:
+                        save_now(root)
+                    except OSError as error:
+                        why = f"{type(error).__name__}: {error}"
+                        where = _saved_line(root, saved)
+                        raise CheckpointError(
+                            _messages.save_failed_here(name, done, why, where)
+                        ) from error
                     saved = done
                 display.update(done, history)
                 stopped = _stop_asked(callbacks)

@@ -1,5 +1,7 @@
 """Every user-facing error text of `cdl.optics`, in one place."""
 
+from collections.abc import Mapping
+
 
 def subject(name: str, validation: bool = False) -> str:
     """Whose data an error is about: ``fit(model)``, or its validation data."""
@@ -108,6 +110,24 @@ def checkpoint_mismatch(path: object, why: str) -> str:
     return (
         f"checkpoint {path} does not match this learner and model ({why}): "
         f"delete it or point `checkpoint=` at a fresh directory."
+    )
+
+
+def checkpoint_other_run(
+    path: object, saved: Mapping[str, str], given: Mapping[str, str]
+) -> str:
+    """Text of the error raised when a checkpoint was written by another run."""
+
+    def run(r: Mapping[str, str]) -> str:
+        return f"{r.get('model')} with {r.get('optimiser')}"
+
+    return (
+        f"checkpoint {path} was written by a run training {run(saved)}, but this "
+        f"one trains {run(given)}: resuming would load its parameters and optimiser "
+        f"state into another model or optimiser. Resume with the model and "
+        f"optimiser that wrote it, or point `checkpoint=` at a fresh directory (to "
+        f"start from its parameters on purpose, read them with "
+        f"`load_checkpoint(directory, old_learner.init(old_model))`)."
     )
 
 
@@ -492,6 +512,13 @@ def host_data_across_processes(name: str, kind: str) -> str:
 def save_failed(root: object, why: str) -> str:
     """Text of the error raised in every process when process 0 cannot save."""
     return f"process 0 could not save a checkpoint in {root}: {why}"
+
+
+def save_failed_here(name: str, epoch: int, why: str, saved: str) -> str:
+    """Text of the error raised when `fit` cannot write a checkpoint."""
+    return (
+        f"fit({name}): could not save the checkpoint of epoch {epoch} ({why}); {saved}."
+    )
 
 
 def bad_patience(value: object) -> str:
