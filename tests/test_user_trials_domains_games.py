@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.games import Game, Move, Player
+from cdl.games import Game, Move, Player, all_gradients, simultaneous_gradient
 
 
 def _player(name: str) -> Player[object, object]:
@@ -53,3 +53,32 @@ def test_a_loss_that_is_any_callable_of_two_arguments_is_taken() -> None:
     game = Game(_player("x"), {"x": _Squared()})
     state, losses = game.step(game.init())
     assert losses.tolist() == [2.0] and int(state.step) == 1
+
+
+PARAMS = (jnp.array(1.0), jnp.array(2.0))
+
+
+def test_simultaneous_gradient_takes_one_loss_function_per_player() -> None:
+    each = (lambda p: p[0] * p[1], lambda p: -p[0] * p[1])
+    joined = simultaneous_gradient(lambda p: (p[0] * p[1], -p[0] * p[1]), PARAMS)
+    assert [float(d) for d in simultaneous_gradient(each, PARAMS)] == [2.0, -1.0]
+    assert [float(d) for d in joined] == [2.0, -1.0]
+    rows = all_gradients(list(each), PARAMS)
+    assert [[float(d) for d in row] for row in rows] == [[2.0, 1.0], [-2.0, -1.0]]
+
+
+@pytest.mark.parametrize(
+    ("losses", "says"),
+    [
+        (lambda p: (p[0] * p[1],), r"one scalar per player \(2, .*gave 1\."),
+        (lambda p: p[0] * p[1], r"one scalar per player .*gave a single value"),
+        (lambda p: (p[0] * jnp.ones(2), p[1]), r"shapes \[\(2,\), \(\)\]"),
+    ],
+)
+def test_losses_that_are_not_one_scalar_per_player_are_named(
+    losses: object, says: str
+) -> None:
+    with pytest.raises(ValueError, match=says):
+        simultaneous_gradient(losses, PARAMS)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=says):
+        all_gradients(losses, PARAMS)  # type: ignore[arg-type]

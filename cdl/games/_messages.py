@@ -186,3 +186,29 @@ def foreign_player_params(name: str, model: str) -> str:
         f"Game: the parameters given for player {name!r} do not fit its model "
         f"{model} (the trees differ): was the state made by another game?"
     )
+
+
+def losses_not_functions(owner: str) -> str:
+    """Text of the error raised when the losses are not a function of the params."""
+    return (
+        f"{owner}: losses must be a function from the parameters (one tree per "
+        f"player) to one scalar loss per player, or a sequence of functions, one "
+        f"per player."
+    )
+
+
+def losses_count(owner: str, players: int, count: int | None) -> str:
+    """Text of the error raised when the losses do not give one value per player."""
+    given = "a single value" if count is None else f"{count}"
+    return (
+        f"{owner}: the losses must give one scalar per player ({players}, one per "
+        f"entry of the parameters), but gave {given}."
+    )
+
+
+def losses_not_scalars(owner: str, shapes: list[tuple[int, ...]]) -> str:
+    """Text of the error raised when a player's loss is not a scalar."""
+    return (
+        f"{owner}: each player's loss must be a scalar, but the losses have shapes "
+        f"{shapes} (reduce them, e.g. with .mean())."
+    )

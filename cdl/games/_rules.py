@@ -29,7 +29,7 @@ game ``L_x = xy = −L_y``, every rule but plain play pulls towards the equilibr
 """
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import equinox as eqx
@@ -41,6 +41,7 @@ from . import _messages
 
 Params = tuple[Any, ...]
 Losses = Callable[[Params], tuple[Float[Array, ""], ...]]
+PlayerLosses = Losses | Sequence[Callable[[Params], Float[Array, ""]]]
 
 
 def _map(f: Callable[..., Any], *trees: Any) -> Any:
@@ -68,13 +69,48 @@ def _unit(values: tuple[Array, ...], i: int) -> tuple[Array, ...]:
                  for j, v in enumerate(values))  # fmt: skip
 
 
-def all_gradients(losses: Losses, params: Params) -> tuple[Params, ...]:
+def _checked(
+    losses: PlayerLosses,
+    params: Params,
+    owner: str,
+) -> Losses:
+    """`losses` as one function returning one scalar per player, checked.
+
+    A sequence of functions, one per player, is taken as their tuple.
+    """
+    if isinstance(losses, tuple | list):
+        if not all(callable(f) for f in losses):
+            raise TypeError(_messages.losses_not_functions(owner))
+        each = tuple(losses)
+
+        def joined(p: Params) -> tuple[Float[Array, ""], ...]:
+            return tuple(f(p) for f in each)
+
+        losses = joined
+    elif not callable(losses):
+        raise TypeError(_messages.losses_not_functions(owner))
+    function = losses
+
+    def checked(p: Params) -> tuple[Float[Array, ""], ...]:
+        values = function(p)
+        if not isinstance(values, tuple | list) or len(values) != len(params):
+            count = len(values) if isinstance(values, tuple | list) else None
+            raise ValueError(_messages.losses_count(owner, len(params), count))
+        shapes = [jnp.shape(v) for v in values]
+        if any(shape != () for shape in shapes):
+            raise ValueError(_messages.losses_not_scalars(owner, shapes))
+        return tuple(values)
+
+    return checked
+
+
+def all_gradients(losses: PlayerLosses, params: Params) -> tuple[Params, ...]:
     """Every player's loss differentiated in every player's parameters.
 
     One forward pass and one backward pass per player (`jax.vjp`).
 
     **Arguments:** `losses`, from parameters (one tree per player) to one scalar
-    per player; `params`.
+    per player (or a sequence of functions, one per player); `params`.
 
     **Returns:** ``g`` with ``g[i][j] = ∇_{θ_j} L_i``.
 
@@ -85,14 +121,15 @@ def all_gradients(losses: Losses, params: Params) -> tuple[Params, ...]:
     >>> [[float(d) for d in row] for row in g]
     [[3.0, 2.0], [0.0, 6.0]]
     """
-    values, pullback = jax.vjp(losses, params)
+    values, pullback = jax.vjp(_checked(losses, params, "all_gradients"), params)
     return tuple(pullback(_unit(values, i))[0] for i in range(len(params)))
 
 
-def simultaneous_gradient(losses: Losses, params: Params) -> Params:
+def simultaneous_gradient(losses: PlayerLosses, params: Params) -> Params:
     """The simultaneous gradient ``ξ``: each player's loss in its own parameters.
 
-    **Arguments:** `losses`, from parameters to one scalar per player; `params`.
+    **Arguments:** `losses`, from parameters to one scalar per player (or a
+    sequence of functions, one per player); `params`.
 
     **Returns:** ``(∇_{θ_1} L_1, …, ∇_{θ_n} L_n)``, one tree per player.
 
@@ -103,7 +140,8 @@ def simultaneous_gradient(losses: Losses, params: Params) -> Params:
     >>> [float(d) for d in xi]
     [2.0, -1.0]
     """
-    values, pullback = jax.vjp(losses, params)
+    function = _checked(losses, params, "simultaneous_gradient")
+    values, pullback = jax.vjp(function, params)
     return tuple(pullback(_unit(values, i))[0][i] for i in range(len(params)))
 
 
