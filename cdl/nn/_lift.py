@@ -29,6 +29,7 @@ import jax
 import jaxtyping
 from jaxtyping import PRNGKeyArray
 
+from .. import _messages as _para_messages
 from .._para import Para, SpaceError
 from .._space import (
     Mismatch,
@@ -64,6 +65,14 @@ def _takes_key(fn: Callable[..., Any]) -> bool:
         return "key" in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _requires_key(fn: Callable[..., Any]) -> bool:
+    try:
+        found = inspect.signature(fn).parameters.get("key")
+    except (TypeError, ValueError):
+        return False
+    return found is not None and found.default is found.empty
 
 
 def _name(fn: object) -> str:
@@ -156,8 +165,38 @@ class Lifted(Para[Any, Any]):
         assert isinstance(both, ProductSpace)
         return both.factors[0], both.factors[1]
 
+    @property
+    def stochastic(self) -> bool:
+        """Whether it draws random numbers, and so needs ``key=`` in training.
+
+        A module is when it holds a layer in training mode that does
+        (`equinox.nn.Dropout`, `cdl.Dropout`); a function when it requires a
+        ``key`` argument.
+
+        >>> import equinox as eqx, cdl
+        >>> from jaxtyping import Array, Float
+        >>> drop = cdl.lift(eqx.nn.Dropout(0.5), dom=Float[Array, "n"],
+        ...                 cod=Float[Array, "n"])
+        >>> drop.stochastic, cdl.inference_mode(drop).stochastic
+        (True, False)
+        """
+        if not isinstance(self.fn, eqx.Module):
+            return _requires_key(self.call)
+        stochastic = (eqx.nn.Dropout, Para)
+        nodes = jax.tree.leaves(self.fn, is_leaf=lambda n: isinstance(n, stochastic))
+        return any(
+            node.stochastic
+            if isinstance(node, Para)
+            else isinstance(node, eqx.nn.Dropout)
+            and node.inference is not True
+            and not (isinstance(node.p, int | float) and node.p == 0)
+            for node in nodes
+        )
+
     def __call__(self, x: Any, *, key: PRNGKeyArray | None = None) -> Any:
         """Call the module or function on `x` (its components, when unpacked)."""
+        if key is None and self.stochastic:
+            raise ValueError(_para_messages.needs_key(self.label))
         kwargs = {"key": key} if key is not None and _takes_key(self.call) else {}
         if self.unpack:
             return self.call(*x, **kwargs)
@@ -254,9 +293,10 @@ def _example(space: Space) -> Any:
 
 def _check_output(lifted: Lifted, dom: Space, cod: Space, name: str) -> None:
     """Trace `lifted` on `dom` and raise `SpaceError` unless it returns `cod`."""
+    kwargs = {"key": jax.random.key(0)} if _requires_key(lifted.call) else {}
 
     def run(x: Any) -> Any:
-        return lifted.call(*x) if lifted.unpack else lifted.call(x)
+        return lifted.call(*x, **kwargs) if lifted.unpack else lifted.call(x, **kwargs)
 
     returned = space_of(jax.eval_shape(run, _example(dom)))
     try:
