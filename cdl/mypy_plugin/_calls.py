@@ -240,7 +240,7 @@ def _relax(
     symbols = _foreign(sig, scopes)
     overloaded = _is_overload(sig)
     constructs = made is not None and carries_symbols(made)
-    if not symbols and not overloaded and not constructs:
+    if not symbols and not overloaded and not constructs and not _named_run(sig):
         return sig
     if sig.variables:
         # mypy infers a generic callee's own variables: the result's symbols are
@@ -690,6 +690,20 @@ def _array_dims(typ: Type) -> tuple[Dim, ...] | None:
 
 def _has_star(dims: tuple[Dim, ...]) -> bool:
     return any(isinstance(d, Star) for d in dims)
+
+
+def _named_run(sig: CallableType) -> bool:
+    """Whether a parameter of `sig` has a named variadic run (``"*batch d"``).
+
+    The plugin binds a run at each call, also where every other name of the
+    callee is rigid at the call (a method of `self` whose other names are its
+    class's).
+    """
+    return any(
+        isinstance(d, Star) and d.name is not None
+        for t in sig.arg_types
+        for d in _array_dims(t) or ()
+    )
 
 
 def _show(dims: tuple[Dim, ...]) -> str:
