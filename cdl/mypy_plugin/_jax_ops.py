@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Final, TypeAlias
 
 from mypy.checker import TypeChecker
+from mypy.erasetype import remove_instance_last_known_values
 from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_NAMED,
@@ -1121,6 +1122,22 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
     return ret.copy_modified(items=[ret.items[0], batched_type(env, stacked)])
 
 
+def fn_while_loop(env: Env, ctx: FunctionContext) -> Type:
+    """``lax.while_loop`` of a tuple carry: the tuple's type, as jax's ``T`` gives.
+
+    The stubs answer ``Any`` for a carry that is not one array; a tuple of a known
+    length keeps its items (``x, i = while_loop(cond, body, (x0, 0))``), as without
+    the stubs, so that returning ``x`` is no ``[no-any-return]``. A carry of another
+    kind (``tuple(a_list)``) stays ``Any``.
+    """
+    ret = get_proper_type(ctx.default_return_type)
+    if isinstance(ret, AnyType) and len(ctx.arg_types) == 3 and ctx.arg_types[2]:
+        init = get_proper_type(ctx.arg_types[2][0])
+        if isinstance(init, TupleType):
+            return remove_instance_last_known_values(init)
+    return ctx.default_return_type
+
+
 def _step(typ: Type) -> CallableType | None:
     """The signature of a function value: a function, a ``partial`` of one, a module.
 
@@ -1309,6 +1326,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax._src.api.vmap": fn_vmap,
     "equinox._vmap_pmap.filter_vmap": fn_vmap,
     "jax._src.lax.control_flow.loops.scan": fn_scan,
+    "jax.lax.while_loop": fn_while_loop,
     "jax._src.lax.lax.top_k": fn_top_k,
     "jax.numpy.pad": fn_pad,
     **{
