@@ -43,6 +43,7 @@ from mypy.types import (
     AnyType,
     CallableType,
     Instance,
+    LiteralType,
     TupleType,
     Type,
     TypeOfAny,
@@ -746,7 +747,7 @@ def fn_like(env: Env, ctx: FunctionContext) -> Type:
     for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
         if formal == "shape" and exprs:
             return env.array(shape_target(ctx.api, exprs[0]), ctx.default_return_type)
-    return same_as_first(ctx)
+    return same_as_first(env, ctx)
 
 
 def fn_split(env: Env, ctx: FunctionContext) -> Type:
@@ -1273,11 +1274,27 @@ def _keyword_int(ctx: FunctionContext, name: str, default: int) -> int | None:
     return default
 
 
-def same_as_first(ctx: FunctionContext) -> Type:
+_PYTHON_NUMBERS: Final = frozenset(
+    f"builtins.{name}" for name in ("bool", "int", "float", "complex")
+)
+
+
+def same_as_first(env: Env, ctx: FunctionContext) -> Type:
+    """An elementwise function: its argument's shape; of a Python number, 0-d.
+
+    ``jnp.sqrt(d)`` of an ``int`` is an array of shape ``()``, so that
+    ``x / jnp.sqrt(d)`` keeps the shape of `x`.
+    """
     if ctx.arg_types and len(ctx.arg_types[0]) == 1:
         first = get_proper_type(ctx.arg_types[0][0])
+        if isinstance(first, LiteralType):
+            first = first.fallback
         if isinstance(first, Instance) and first.type.fullname == ARRAY_CLASS:
             return first
+        if isinstance(first, Instance) and first.type.fullname in _PYTHON_NUMBERS:
+            ret = get_proper_type(ctx.default_return_type)
+            if isinstance(ret, Instance) and ret.type.fullname == ARRAY_CLASS:
+                return env.shape_type(Arr(()))
     return ctx.default_return_type
 
 

@@ -230,7 +230,7 @@ class CdlPlugin(Plugin):
         ):
             return lambda ctx: _jax_ops.reduce_fn(env, ctx)
         if fullname in UNARY_FUNCTIONS:
-            return _jax_ops.same_as_first
+            return lambda ctx: _jax_ops.same_as_first(env, ctx)
         if fullname in BINARY_FUNCTIONS:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, fullname)
         if fullname == JIT:
