@@ -54,3 +54,17 @@ def not_a_class(value: object) -> str:
     return (
         f"layers_of: kind must be a class (e.g. cdl.Linear), but was given {value!r}."
     )
+
+
+def unet_sides(name: str, multiple: int, height: object, width: object) -> str:
+    """Text of the error for an image whose sides a U-Net cannot halve."""
+    depth = multiple.bit_length() - 1
+
+    def up(side: object) -> object:
+        return -(-side // multiple) * multiple if isinstance(side, int) else side
+
+    return (
+        f"{name}: a U-Net of depth {depth} needs a height and width that are "
+        f"multiples of {multiple}, but the image is {height}×{width}: pad or crop "
+        f"it (to {up(height)}×{up(width)}, say)."
+    )

@@ -1,0 +1,47 @@
+"""Architectures as a new user tries them: odd sizes, batches of one, transforms."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.architectures import unet
+
+KEY = jax.random.key(0)
+
+
+@pytest.fixture(scope="module")
+def net() -> cdl.Para[jax.Array, jax.Array]:
+    shell: cdl.Para[jax.Array, jax.Array] = eqx.filter_eval_shape(
+        lambda: unet(1, 2, 4, 2, key=KEY)
+    )
+    return shell
+
+
+@pytest.mark.parametrize(("height", "width"), [(15, 15), (17, 17), (16, 10), (6, 8)])
+def test_unet_names_an_image_its_poolings_cannot_halve(
+    net: cdl.Para[jax.Array, jax.Array], height: int, width: int
+) -> None:
+    says = (
+        rf"Level2\(1→4\): a U-Net of depth 2 needs a height and width that are "
+        rf"multiples of 4, but the image is {height}×{width}: pad or crop it"
+    )
+    with pytest.raises(cdl.SpaceError, match=says):
+        eqx.filter_eval_shape(net, jnp.ones((1, height, width)))
+    with pytest.raises(cdl.CompositionError, match=says):
+        net.output_space(cdl.space_of(jnp.ones((1, height, width))))
+
+
+@pytest.mark.parametrize(("height", "width"), [(16, 12), (4, 4), (8, 20)])
+def test_unet_takes_any_multiple_of_its_halvings(
+    net: cdl.Para[jax.Array, jax.Array], height: int, width: int
+) -> None:
+    batch = jnp.ones((1, 1, height, width))
+    out = eqx.filter_eval_shape(lambda m, x: jax.vmap(m)(x), net, batch)
+    assert out.shape == (1, 2, height, width)
+
+
+def test_unet_of_depth_zero_takes_any_size() -> None:
+    flat = eqx.filter_eval_shape(lambda: unet(1, 2, 4, 0, key=KEY))
+    assert eqx.filter_eval_shape(flat, jnp.ones((1, 7, 5))).shape == (2, 7, 5)
