@@ -750,6 +750,74 @@ def fn_like(env: Env, ctx: FunctionContext) -> Type:
     return same_as_first(env, ctx)
 
 
+def fn_diag(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.diag(v)``: a ``[n, n]`` matrix of ``[n]``, the diagonal of a square one."""
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1 or "k" in _given(ctx):
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    if this is None or star(this):
+        return ctx.default_return_type
+    if len(this) == 1:
+        return env.array([this[0], this[0]], ctx.default_return_type)
+    if len(this) == 2:
+        rows, columns = this
+        same = rows is not None and rows == columns
+        return env.array([rows if same else None], ctx.default_return_type)
+    return ctx.default_return_type
+
+
+# The shape of the transform of `n` entries along its axis, from the input's length.
+_FFT_LENGTH: Final[dict[str, Callable[[Dim], Dim]]] = {
+    **{
+        name: lambda d: d
+        for name in ("fft", "ifft", "fftn", "ifftn", "fft2", "ifft2")
+        + ("fftshift", "ifftshift")
+    },
+    "rfft": lambda d: d // 2 + 1 if isinstance(d, int) else None,
+    "irfft": lambda d: 2 * (d - 1) if isinstance(d, int) else None,
+}
+
+
+def fn_fft(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.fft.fft(a, n, axis)`` and the like: the shape of `a`, its axis transformed.
+
+    The axis (``axis``, the last by default) has `n` entries when `n` is given;
+    ``rfft`` keeps ``n // 2 + 1`` of them. The transforms of several axes keep the
+    shape when no sizes ``s`` are given.
+    """
+    name = callee_name(ctx.context)
+    if name not in _FFT_LENGTH or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[0][0])
+    given = _given(ctx)
+    if this is None or star(this) or not this or "s" in given:
+        return ctx.default_return_type
+    dims = list(this)
+    if name in ("fftn", "ifftn", "fft2", "ifft2", "fftshift", "ifftshift"):
+        return env.array(dims, ctx.default_return_type)
+    axis_expr = given.get("axis")
+    axis = -1 if axis_expr is None else fold(axis_expr)
+    if axis is None or not -len(dims) <= axis < len(dims):
+        return ctx.default_return_type
+    n = given.get("n")
+    if n is None:
+        dims[axis] = _FFT_LENGTH[name](dims[axis])
+    else:
+        length = size_target(ctx.api, n)
+        dims[axis] = _FFT_LENGTH["rfft"](length) if name == "rfft" else length
+    return env.array(dims, ctx.default_return_type)
+
+
+def fn_solve(env: Env, ctx: FunctionContext) -> Type:
+    """``solve_triangular(a, b)``, ``cho_solve((c, lower), b)``: the shape of `b`."""
+    if len(ctx.arg_types) < 2 or len(ctx.arg_types[1]) != 1:
+        return ctx.default_return_type
+    b = get_proper_type(ctx.arg_types[1][0])
+    if isinstance(b, Instance) and b.type.fullname == ARRAY_CLASS:
+        return b
+    return ctx.default_return_type
+
+
 def fn_split(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.split(x, k, axis)``: a list of `k` arrays, the axis divided by `k`.
 
@@ -1328,6 +1396,16 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.tile": fn_tile,
     "jax.numpy.clip": fn_clip,
     "jax.numpy.split": fn_split,
+    "jax.numpy.diag": fn_diag,
+    **{f"jax._src.numpy.fft.{name}": fn_fft for name in _FFT_LENGTH},
+    **{
+        f"jax._src.scipy.linalg.{name}": fn_solve
+        for name in ("solve_triangular", "cho_solve")
+    },
+    **{
+        f"{module}.cholesky": lambda env, ctx: same_as_first(env, ctx)
+        for module in ("jax._src.numpy.linalg", "jax._src.scipy.linalg")
+    },
     **{
         f"jax.numpy.{name}_like": fn_like for name in ("zeros", "ones", "empty", "full")
     },
