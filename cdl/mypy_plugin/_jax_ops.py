@@ -576,6 +576,8 @@ def fn_join(env: Env, ctx: FunctionContext) -> Type:
     name = callee_name(ctx.context)
     parts = _sequence_dims(ctx)
     axis = _keyword_int(ctx, "axis", 0)
+    if parts is None and axis is not None and name in _JOINS_ALONG:
+        return env.array(_joined_list(ctx, axis, name), ctx.default_return_type)
     if parts is None or axis is None:
         return ctx.default_return_type
     rule = concatenate if name in ("concatenate", "concat") else stack
@@ -588,6 +590,39 @@ def fn_join(env: Env, ctx: FunctionContext) -> Type:
         return env.array(rule(parts, axis), ctx.default_return_type)
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, name, str(why))
+
+
+_JOINS_ALONG: Final = frozenset({"concatenate", "concat", "stack"})
+
+
+def _joined_list(ctx: FunctionContext, axis: int, name: str) -> list[Dim] | None:
+    """A list (or tuple) of arrays of one type and unknown length, joined along `axis`.
+
+    ``jnp.stack(cols, axis=1)`` of ``cols: list[Array[b, t]]`` is ``[b, ?, t]``; the
+    joined axis of a concatenation is of unknown length, the other axes are kept.
+    """
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return None
+    seq = get_proper_type(ctx.arg_types[0][0])
+    if not (
+        isinstance(seq, Instance)
+        and seq.type.fullname in ("builtins.list", "builtins.tuple")
+        and len(seq.args) == 1
+    ):
+        return None
+    item = array_dims(seq.args[0])
+    if item is None or star(item):
+        return None
+    dims: list[Dim] = list(item)
+    if name == "stack":
+        if not -len(dims) - 1 <= axis <= len(dims):
+            return None
+        dims.insert(axis % (len(dims) + 1), None)
+        return dims
+    if not -len(dims) <= axis < len(dims):
+        return None
+    dims[axis] = None
+    return dims
 
 
 def fn_reshape(env: Env, ctx: FunctionContext) -> Type:
@@ -678,14 +713,15 @@ def fn_arange(env: Env, ctx: FunctionContext) -> Type:
 def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.repeat(x, r, axis)``: the axis `r` times longer (flattened without one).
 
-    `r` must be a constant; ``total_repeat_length`` is the axis's length.
+    A constant `r` multiplies the axis, another (``repeats=self.heads``) makes it of
+    unknown length; ``total_repeat_length`` is the axis's length.
     """
     if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
         return ctx.default_return_type
     this = array_dims(ctx.arg_types[0][0])
     times = fold(ctx.args[1][0])
     given = _given(ctx)
-    if this is None or star(this) or times is None or times < 0:
+    if this is None or star(this) or (times is not None and times < 0):
         return ctx.default_return_type
     axis_expr = given.get("axis")
     flat = axis_expr is None or is_none(axis_expr)
@@ -699,6 +735,8 @@ def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
     dims[axis] = (
         size_target(ctx.api, total)
         if total is not None
+        else None
+        if times is None
         else _arithmetic(dims[axis], "*", times)
     )
     return env.array(dims, ctx.default_return_type)
@@ -748,6 +786,50 @@ def fn_like(env: Env, ctx: FunctionContext) -> Type:
         if formal == "shape" and exprs:
             return env.array(shape_target(ctx.api, exprs[0]), ctx.default_return_type)
     return same_as_first(env, ctx)
+
+
+def fn_linspace(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.linspace(start, stop, num)``: one axis of `num` entries (50 by default)."""
+    given = _given(ctx)
+    if given.get("axis") is not None or not _is_scalar(ctx, 0):
+        return ctx.default_return_type
+    num = given.get("num")
+    size = 50 if num is None else size_target(ctx.api, num)
+    return env.array([size], ctx.default_return_type)
+
+
+def _is_scalar(ctx: FunctionContext, position: int) -> bool:
+    """Whether argument `position` is a Python number or a 0-d array."""
+    if len(ctx.arg_types) <= position or len(ctx.arg_types[position]) != 1:
+        return False
+    dims = operand_dims(ctx.arg_types[position][0])
+    return dims == ()
+
+
+def fn_broadcast_to(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.broadcast_to(x, shape)``: the shape given, checked against `x`'s."""
+    given = _given(ctx)
+    shape = given.get("shape")
+    if shape is None:
+        return ctx.default_return_type
+    target = shape_target(ctx.api, shape)
+    this = array_dims(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
+    if target is not None and this is not None and not star(this):
+        try:
+            broadcast(this, target)
+        except Mismatch as why:
+            return env.fail(ctx.api, ctx.context, "broadcast_to", str(why))
+    return env.array(target, ctx.default_return_type)
+
+
+def fn_permutation(env: Env, ctx: FunctionContext) -> Type:
+    """``jax.random.permutation(key, x)``: ``[n]`` of an int `n`, else `x`'s shape."""
+    if len(ctx.arg_types) < 2 or len(ctx.arg_types[1]) != 1:
+        return ctx.default_return_type
+    this = array_dims(ctx.arg_types[1][0])
+    if this is not None:
+        return ctx.arg_types[1][0] if this else ctx.default_return_type
+    return env.array([size_target(ctx.api, ctx.args[1][0])], ctx.default_return_type)
 
 
 def fn_diag(env: Env, ctx: FunctionContext) -> Type:
@@ -1396,7 +1478,11 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.tile": fn_tile,
     "jax.numpy.clip": fn_clip,
     "jax.numpy.split": fn_split,
+    "jax.numpy.linspace": fn_linspace,
+    "jax.numpy.broadcast_to": fn_broadcast_to,
     "jax.numpy.diag": fn_diag,
+    "jax.random.permutation": fn_permutation,
+    "jax._src.random.core.permutation": fn_permutation,
     **{f"jax._src.numpy.fft.{name}": fn_fft for name in _FFT_LENGTH},
     **{
         f"jax._src.scipy.linalg.{name}": fn_solve
