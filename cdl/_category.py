@@ -131,13 +131,26 @@ class AbstractArrow(eqx.Module, Generic[_A, _B]):
 
     def __rshift__(self, other: Any) -> Any:
         if family_of(other) is not family_of(self):
-            return NotImplemented
+            return _not_composable(">>", "__rrshift__", self, other)
         return sequence(self, other)
 
     def __matmul__(self, other: Any) -> Any:
         if family_of(other) is not family_of(self):
-            return NotImplemented
+            return _not_composable("@", "__rmatmul__", self, other)
         return _parallel(self, other)
+
+
+def _not_composable(operator: str, reflected: str, left: Any, right: Any) -> Any:
+    """Raise the error of ``left >> right`` (or ``@``) for a `right` of another kind.
+
+    Something that is no arrow but may join from the right itself (it defines the
+    reflected operator) is left to do so.
+    """
+    if isinstance(right, AbstractArrow):
+        raise TypeError(_messages.foreign_arrows(operator, left, right))
+    if callable(right) and not hasattr(type(right), reflected):
+        raise TypeError(_messages.not_an_arrow(operator, left.label, right))
+    return NotImplemented
 
 
 class AbstractIdentity(AbstractArrow[_A, _A]):
@@ -193,6 +206,14 @@ def _unify(factors: tuple[Any, ...]) -> tuple[Space, Space]:
     return signature
 
 
+def _keeps_state(space: Space) -> bool:
+    """Whether `space` is a pair of a point and an `equinox.nn.State`."""
+    if not isinstance(space, ProductSpace) or len(space.factors) != 2:
+        return False
+    last = space.factors[1]
+    return isinstance(last, SpaceVar) and last.name == "State"
+
+
 def _extend(
     signature: tuple[Space, Space], factors: tuple[Any, ...], index: int
 ) -> tuple[Space, Space]:
@@ -206,9 +227,12 @@ def _extend(
         cod = arrow.output_space(unifier.substitute(cod))
     except Mismatch:
         left = " >> ".join(f.label for f in factors[:index])
-        raise CompositionError(
-            _messages.composition_mismatch(left, arrow.label, cod, arrow_dom)
-        ) from None
+        message = _messages.composition_mismatch(left, arrow.label, cod, arrow_dom)
+        stateful = [_keeps_state(cod), _keeps_state(arrow_dom)]
+        if stateful[0] != stateful[1]:
+            names = (left, arrow.label) if stateful[1] else (arrow.label, left)
+            message += _messages.stateful_hint(names[1], names[0])
+        raise CompositionError(message) from None
     return unifier.substitute(dom), cod
 
 

@@ -11,6 +11,31 @@ def composition_mismatch(left: str, right: str, out: object, inp: object) -> str
     )
 
 
+def stateful_hint(stateful: str, stateless: str) -> str:
+    """What to add when one side of ``>>`` carries a state and the other not."""
+    return (
+        f" {stateful} keeps state: it takes and returns (x, state) pairs. Carry "
+        f"the state past {stateless} as `({stateless}) @ cdl.Identity()`, and "
+        f"build the model with `equinox.nn.make_with_state`."
+    )
+
+
+def not_an_array(kind: str) -> str:
+    """Why a Python list (or dict, str, None) is not a point of a tensor space."""
+    return f"a {kind} is not an array: convert it with `jnp.asarray`"
+
+
+def not_an_arrow(operator: str, left: str, right: object) -> str:
+    """Text of the error raised when `operator` is given something not an arrow."""
+    name = getattr(right, "__name__", type(right).__name__)
+    return (
+        f"{left} {operator} {name}: {operator} composes cdl morphisms, and {name} "
+        f"(a {type(right).__name__}) is not one: make it one with "
+        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
+        f"(an Equinox module or a JAX function)."
+    )
+
+
 def call_mismatch(name: str, expected: object, given: object, why: str) -> str:
     """Text of a `SpaceError` raised when a morphism is called on the wrong space."""
     return f"{name} expects input {expected!r}, but was given {given!r} ({why})."

@@ -105,6 +105,10 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
         unifier = Unifier()
         if not _unconstrained(dom, cod):
             given = space_of(x)
+            plain = _python_value(dom, x)
+            if plain is not None:
+                why = _messages.not_an_array(plain)
+                raise SpaceError(_messages.call_mismatch(self.label, dom, given, why))
             try:
                 unifier.unify(dom, given)
             except Mismatch as error:
@@ -128,6 +132,25 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
         return out
 
     return checked
+
+
+_PYTHON_VALUES = (list, dict, str, set, type(None))
+
+
+def _python_value(dom: Space, x: object) -> str | None:
+    """The kind of a Python list (dict, str, None) given where `dom` wants an array.
+
+    A tensor space is unified with such a value's space as with any variable, so
+    it is caught here, by the value.
+    """
+    if isinstance(dom, TensorSpace) and isinstance(x, _PYTHON_VALUES):
+        return type(x).__name__
+    if isinstance(dom, ProductSpace) and isinstance(x, tuple):
+        for space, part in zip(dom.factors, x, strict=False):
+            found = _python_value(space, part)
+            if found is not None:
+                return found
+    return None
 
 
 def _unconstrained(dom: Space, cod: Space) -> bool:

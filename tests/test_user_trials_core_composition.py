@@ -1,0 +1,58 @@
+"""Common composition mistakes are named: a list for an array, a plain function
+after ``>>``, and batch norm joined to layers without state."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.optics import first
+
+K = jax.random.key(0)
+
+
+def test_a_python_list_given_for_an_array_says_so() -> None:
+    model = cdl.Linear(3, 2, key=K) >> cdl.Relu()
+    with pytest.raises(cdl.SpaceError) as e:
+        model([1.0, 2.0, 3.0])
+    assert str(e.value) == (
+        "Linear(3→2) >> Relu() expects input float[3], but was given list (a list "
+        "is not an array: convert it with `jnp.asarray`)."
+    )
+    pair = cdl.Linear(3, 2, key=K) @ cdl.Tanh()
+    with pytest.raises(cdl.SpaceError, match="a dict is not an array"):
+        pair((jnp.ones(3), {"x": jnp.ones(2)}))
+    assert model(jnp.asarray([1.0, 2.0, 3.0])).shape == (2,)
+
+
+@pytest.mark.parametrize("other", [jax.nn.relu, lambda x: x, eqx.nn.Identity()])
+def test_a_plain_function_or_module_after_then_points_to_lift(other: object) -> None:
+    with pytest.raises(TypeError, match=r">> composes cdl morphisms.*cdl\.lift\("):
+        cdl.Linear(2, 2, key=K) >> other  # type: ignore[operator]
+    with pytest.raises(TypeError, match=r"@ composes cdl morphisms.*cdl\.lift\("):
+        cdl.Tanh() @ other  # type: ignore[operator]
+
+
+def test_arrows_of_two_kinds_are_named_not_an_unsupported_operand() -> None:
+    with pytest.raises(TypeError, match="joins arrows of one kind.*Linear and Lens"):
+        cdl.Linear(2, 2, key=K) >> first()  # type: ignore[operator]
+
+
+def test_batch_norm_joined_to_a_layer_without_state_shows_the_fix() -> None:
+    with pytest.raises(cdl.CompositionError) as e:
+        cdl.Linear(4, 16, key=K) >> cdl.BatchNorm(16)
+    assert str(e.value).endswith(
+        "BatchNorm(16) keeps state: it takes and returns (x, state) pairs. Carry "
+        "the state past Linear(4→16) as `(Linear(4→16)) @ cdl.Identity()`, and "
+        "build the model with `equinox.nn.make_with_state`."
+    )
+    with pytest.raises(cdl.CompositionError, match=r"past Relu\(\) as"):
+        cdl.BatchNorm(16) >> cdl.Relu()
+    model, _ = eqx.nn.make_with_state(
+        lambda: (cdl.Linear(4, 16, key=K) @ cdl.Identity()) >> cdl.BatchNorm(16)
+    )()
+    with pytest.raises(cdl.CompositionError) as plain:
+        cdl.Linear(4, 16, key=K) >> cdl.Linear(5, 2, key=K)
+    assert "keeps state" not in str(plain.value)
+    assert model.cod is not None
