@@ -4,8 +4,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Final
 
-from .._para import Para
-from .._space import Space
+from .._para import Para, SpaceError
+from .._space import Mismatch, Space, Unifier
 from . import _messages
 from ._layout import Block, Box, layout
 from ._render import canvas, save_image, to_svg
@@ -100,9 +100,23 @@ def draw(
     ...
     ValueError: cannot write a diagram to block.txt: the suffix must be one of \
 .svg, .png, .pdf.
+
+    A `dom` the model cannot take is refused:
+
+    >>> cdl.draw(block, dom=cdl.space_of(jax.numpy.ones(3)))
+    Traceback (most recent call last):
+    ...
+    cdl.SpaceError: cdl.draw: Copy() >> ((Linear(8→8) >> Relu()) @ id) >> Add() \
+takes float[8], not the dom= given, f32[3] (dimension 8 is not 3).
     """
     if not isinstance(model, Para):
         raise TypeError(_messages.not_a_morphism(model))
+    if dom is not None:
+        try:
+            Unifier().unify(model.dom, dom)
+        except Mismatch as error:
+            text = _messages.bad_dom(model.label, model.dom, dom, str(error))
+            raise SpaceError(text) from None
     diagram = Diagram(layout(model, model.dom if dom is None else dom))
     if path is not None:
         diagram.save(path)

@@ -17,3 +17,10 @@ def unknown_format(path: object, formats: object) -> str:
 def elided(count: int) -> str:
     """Label of the box that stands for the middle of a long chain."""
     return f"⋯ {count:,} more layers ⋯"
+
+
+def bad_dom(name: str, expected: object, given: object, why: str) -> str:
+    """Text of the error raised when `draw`'s `dom` is not the model's domain."""
+    return (
+        f"cdl.draw: {name} takes {expected!r}, not the dom= given, {given!r} ({why})."
+    )

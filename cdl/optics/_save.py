@@ -47,7 +47,7 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     returns such a pair (``equinox.nn.make_with_state(build_model)(...)``);
     the model alone is refused, since the file would lose its statistics.
 
-    >>> import tempfile, os, equinox as eqx, cdl
+    >>> import tempfile, os, equinox as eqx, jax, cdl
     >>> with tempfile.TemporaryDirectory() as d:
     ...     cdl.save(os.path.join(d, "m.cdl"), cdl.Bias(2), size=2)
     ...     bn, state = eqx.nn.make_with_state(cdl.BatchNorm)(3)
@@ -58,8 +58,18 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     Traceback (most recent call last):
     ...
     ValueError: cdl.save: BatchNorm(3) keeps state (its StateIndex at .running)...
+    >>> cdl.save("m.cdl", cdl.Bias(2), act=jax.nn.relu)
+    Traceback (most recent call last):
+    ...
+    TypeError: cdl.save: hyperparameter act=<...> is not JSON ...
     """
     _check_state(model)
+    for name, value in hyperparameters.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as error:
+            text = _messages.hyperparameter_not_json(name, value, error)
+            raise TypeError(text) from None
     target = pathlib.Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
