@@ -220,7 +220,24 @@ def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
     try:
         Unifier().unify(dom, given)
     except Mismatch as error:
-        raise DataError(_messages.bad_inputs(at, dom, given, str(error))) from None
+        message = _messages.bad_inputs(at, dom, given, str(error))
+        index = None if stateful else _state_index(learner.model.skeleton)
+        if index is not None:
+            message += _messages.state_not_given(index)
+        raise DataError(message) from None
+
+
+def _state_index(model: Any) -> str | None:
+    """Where `model` holds an `equinox.nn.StateIndex` (None if nowhere)."""
+    found = jax.tree_util.tree_leaves_with_path(model, is_leaf=_is_state_index)
+    for path, node in found:
+        if _is_state_index(node):
+            return jax.tree_util.keystr(path)
+    return None
+
+
+def _is_state_index(node: object) -> bool:
+    return isinstance(node, eqx.nn.StateIndex)
 
 
 def _shape_text(tree: Any) -> str:

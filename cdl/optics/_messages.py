@@ -58,6 +58,15 @@ def bad_inputs(at: str, expected: object, given: object, why: str) -> str:
     )
 
 
+def state_not_given(where: str) -> str:
+    """What to add when a model with state is trained without its state."""
+    return (
+        f" The model keeps state (its StateIndex at {where}): build it with "
+        f"`model, state = equinox.nn.make_with_state(build)()` and pass "
+        f"`fit(..., model_state=state)`."
+    )
+
+
 def batch_outside_domain(at: str, kind: str, why: str) -> str:
     """Text of the error raised when a batch of a dataset does not fit the model."""
     return f"{at}: a batch of the {kind} does not fit the model: {why}"
@@ -506,6 +515,15 @@ def host_data_across_processes(name: str, kind: str) -> str:
         f"fit({name}): {kind} data are batched on the host, which fit does not "
         f"spread across processes: train on arrays (e.g. padded batches), or "
         f"step the learner on global_batch(...) of each process's batches."
+    )
+
+
+def hyperparameter_not_json(name: str, value: object, error: Exception) -> str:
+    """Text of the error raised by `cdl.save` for a hyperparameter JSON cannot hold."""
+    return (
+        f"cdl.save: hyperparameter {name}={value!r} is not JSON ({error}): the file "
+        f"keeps numbers, strings, bools, None, lists and dicts of them; pass a name "
+        f"(act='relu') and map it to the function in `build`."
     )
 
 
