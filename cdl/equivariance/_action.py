@@ -171,6 +171,13 @@ class IndexAction(AbstractAction):
         shape: Sequence[int],
         slots: Sequence[Sequence[int]],
     ) -> None:
+        if not isinstance(monoid, Monoid):
+            raise TypeError(_messages.not_a_monoid("IndexAction", monoid))
+        if not isinstance(shape, Sequence) or not all(
+            isinstance(s, int | np.integer) and not isinstance(s, bool) and s > 0
+            for s in shape
+        ):
+            raise ValueError(_messages.bad_shape(shape))
         self.monoid = monoid
         self.shape = tuple(int(s) for s in shape)
         self.slots = tuple(
@@ -420,9 +427,18 @@ def permutation_action(
            [0., 1.],
            [2., 3.]], dtype=float32)
     """
+    if not isinstance(features, Sequence):
+        raise TypeError(_messages.features_not_a_shape(features))
     group = Monoid.symmetric(n) if monoid is None else monoid
     shape = (n,) * order + tuple(features)
     return IndexAction(group, shape, tuple((a,) for a in range(order)))
+
+
+def require_actions(owner: str, *actions: object) -> None:
+    """Refuse anything given as an action that is not one, naming `owner`."""
+    for action in actions:
+        if not isinstance(action, AbstractAction):
+            raise TypeError(_messages.not_an_action_value(owner, action))
 
 
 def trivial_action(monoid: Monoid, shape: Sequence[int] = ()) -> IndexAction:

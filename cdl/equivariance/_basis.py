@@ -39,6 +39,7 @@ from ._action import (  # noqa: F401 (the examples below use them)
     AbstractAction,
     image_action,
     permutation_action,
+    require_actions,
     signal_action,
 )
 from ._monoid import Monoid  # noqa: F401
@@ -239,6 +240,7 @@ def invariant_basis(act: AbstractAction) -> Basis:
 
 
 def _check_pair(act_in: AbstractAction, act_out: AbstractAction) -> None:
+    require_actions("equivariant_basis", act_in, act_out)
     if act_in.monoid != act_out.monoid:
         raise ValueError(
             _messages.different_monoids(act_in.monoid.name, act_out.monoid.name)

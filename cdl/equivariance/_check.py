@@ -28,7 +28,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._space import space_of
 from ..nn._arguments import positive_int
 from . import _messages
-from ._action import AbstractAction, _relative
+from ._action import AbstractAction, _relative, require_actions
 
 
 @eqx.filter_jit
@@ -119,6 +119,7 @@ def equivariance_error(
     >>> float(cdl.equivariance_error(jnp.cumsum, act, act, key=jax.random.key(0))) > 0.1
     True
     """
+    require_actions("equivariance_error", act_in, act_out)
     if act_in.monoid != act_out.monoid:
         raise ValueError(
             _messages.different_monoids(act_in.monoid.name, act_out.monoid.name)

@@ -32,7 +32,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._para import Para
 from .._reparam import Reparam
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace, space_of
-from ._action import AbstractAction
+from ._action import AbstractAction, require_actions
 from ._basis import Basis, equivariant_basis, invariant_basis
 from ._structured import Apply, structured as structured_apply
 
@@ -197,6 +197,7 @@ class EquivariantLinear(Reparam[Any, Any, Coefficients]):
         use_bias: bool = True,
         structured: bool = True,
     ) -> None:
+        require_actions("EquivariantLinear", act_in, act_out)
         basis = equivariant_basis(act_in, act_out)
         bias_basis = invariant_basis(act_out) if use_bias else None
         points_in, features_in = act_in.canonical_shape()

@@ -155,3 +155,36 @@ def bad_element(index: int, name: str, size: int, value: object) -> str:
         f"equivariance_error: element {index} must be {size} indices in [-1, {size}) "
         f"(a map of the points {name} acts on), but is {value}."
     )
+
+
+def not_an_action_value(owner: str, value: object) -> str:
+    """Text of the error for something given as an action that is not one."""
+    return (
+        f"{owner} needs actions (e.g. cdl.permutation_action(5, (3,)) or "
+        f"cdl.signal_action(cdl.Monoid.cyclic(8), 8, 1)), but was given "
+        f"{type(value).__name__} {value!r}."
+    )
+
+
+def not_a_monoid(owner: str, value: object) -> str:
+    """Text of the error for an action built on something that is not a monoid."""
+    return (
+        f"{owner} needs a cdl.Monoid (e.g. cdl.Monoid.cyclic(8)), but was given "
+        f"{type(value).__name__} {value!r}."
+    )
+
+
+def bad_shape(shape: object) -> str:
+    """Text of the error for an action's shape that is not positive sizes."""
+    return (
+        f"an action's shape must be a tuple of positive sizes (channels, points, "
+        f"features), but was given {shape!r}."
+    )
+
+
+def features_not_a_shape(features: object) -> str:
+    """Text of the error for `permutation_action` given one number as features."""
+    return (
+        f"permutation_action: features is the shape at each point, a tuple such "
+        f"as ({features!r},), not {features!r}."
+    )
