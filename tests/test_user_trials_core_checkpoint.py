@@ -52,9 +52,10 @@ def test_a_run_resumed_with_another_optimiser_is_refused(
     # moments' parts; each would have been read as the other's.
     first = AdaGrad(0.1)
     _fit(tmp_path, _model(), first, 1)
-    with pytest.raises(CheckpointError, match="was written by a run training") as e:
+    written = "does not match this learner and model: it was written by a run"
+    with pytest.raises(CheckpointError, match=written) as e:
         _fit(tmp_path, _model(), optimiser, 2)
-    assert f"with {type(first).__name__}, but this one trains" in str(e.value)
+    assert f"with {type(first).__name__}, and this one trains" in str(e.value)
 
 
 def test_a_run_resumed_with_a_changed_model_is_refused(tmp_path: Path) -> None:

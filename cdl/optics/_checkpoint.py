@@ -476,21 +476,34 @@ learner and model ...
         except (ValueError, TypeError):
             raise CheckpointError(_messages.unknown_key_impl(path, impl)) from None
         saved_run = progress.get("run")
-        if run is not None and saved_run is not None and dict(run) != saved_run:
-            raise CheckpointError(_messages.checkpoint_other_run(path, saved_run, run))
+        differs = saved_run is not None and run is not None and dict(run) != saved_run
+        other = run if differs else None
         names = [(str(name), int(at)) for name, at in progress.get("kept", [])]
+        in_state = True
         try:
             stream = io.BytesIO(arrays)
             state = read_like(stream, like, whole=False)
+            in_state = False
             key_data = read_like(stream, key_data_like(impl), whole=not names)
             kept = {
                 name: (at, read_like(stream, like, whole=i == len(names) - 1))
                 for i, (name, at) in enumerate(names)
             }
         except (ValueError, RuntimeError, TypeError, EOFError) as error:
+            why = str(error).splitlines()[0]
+            if not other:
+                raise CheckpointError(
+                    _messages.checkpoint_mismatch(path, why)
+                ) from None
+            # Arrays read past the state (as the key) say nothing of use.
+            detail = why if in_state else None
             raise CheckpointError(
-                _messages.checkpoint_mismatch(path, str(error).splitlines()[0])
+                _messages.checkpoint_other_run(path, saved_run, other, detail)
             ) from None
+        if other is not None:
+            raise CheckpointError(
+                _messages.checkpoint_other_run(path, saved_run, other, None)
+            )
         epoch = int(progress["epoch"])
         history = {
             name: [float(v) for v in values][:epoch]

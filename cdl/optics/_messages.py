@@ -123,20 +123,25 @@ def checkpoint_mismatch(path: object, why: str) -> str:
 
 
 def checkpoint_other_run(
-    path: object, saved: Mapping[str, str], given: Mapping[str, str]
+    path: object,
+    saved: Mapping[str, str],
+    given: Mapping[str, str],
+    why: str | None,
 ) -> str:
     """Text of the error raised when a checkpoint was written by another run."""
 
     def run(r: Mapping[str, str]) -> str:
         return f"{r.get('model')} with {r.get('optimiser')}"
 
+    detail = "" if why is None else f" ({why})"
     return (
-        f"checkpoint {path} was written by a run training {run(saved)}, but this "
-        f"one trains {run(given)}: resuming would load its parameters and optimiser "
-        f"state into another model or optimiser. Resume with the model and "
-        f"optimiser that wrote it, or point `checkpoint=` at a fresh directory (to "
-        f"start from its parameters on purpose, read them with "
-        f"`load_checkpoint(directory, old_learner.init(old_model))`)."
+        f"checkpoint {path} does not match this learner and model: it was written "
+        f"by a run training {run(saved)}, and this one trains {run(given)}{detail}; "
+        f"resuming would load its parameters and optimiser state into another "
+        f"model or optimiser. Resume with the model and optimiser that wrote it, or "
+        f"point `checkpoint=` at a fresh directory (to start from its parameters on "
+        f"purpose, read them with `load_checkpoint(directory, "
+        f"old_learner.init(old_model))`)."
     )
 
 
