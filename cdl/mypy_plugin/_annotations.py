@@ -234,6 +234,11 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
     if not isinstance(info, TypeInfo):
         _FUNCTION_DIMS.setdefault(scope, set()).add(d.name)
         return _own(Sym(d.name, scope), analyser)
+    if info.is_protocol:
+        # A protocol's names are free, as a field's are: a class implements it
+        # with names of its own (its fields'), which mypy would take for other
+        # sizes than the protocol's own type variables.
+        return d
     if info.has_base(DEFINED_IN[PARA]):
         # A morphism's named dimensions are its type parameters' (``Linear[784,
         # 128]``): the morphism rules bind them, and its methods override Para's.
