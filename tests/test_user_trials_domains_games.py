@@ -5,7 +5,14 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.games import Game, Move, Player, all_gradients, simultaneous_gradient
+from cdl.games import (
+    Game,
+    Move,
+    Player,
+    all_gradients,
+    best_response_gains,
+    simultaneous_gradient,
+)
 
 
 def _player(name: str) -> Player[object, object]:
@@ -82,3 +89,15 @@ def test_losses_that_are_not_one_scalar_per_player_are_named(
         simultaneous_gradient(losses, PARAMS)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=says):
         all_gradients(losses, PARAMS)  # type: ignore[arg-type]
+
+
+def test_a_whole_state_given_for_parameters_says_to_pass_its_params() -> None:
+    game = Game(_player("x"), {"x": lambda o, _: jnp.sum(o**2)})
+    with pytest.raises(ValueError, match=r"a whole GameState: pass `state.params`"):
+        game.outcome(game.init())  # type: ignore[arg-type]
+
+
+def test_best_response_gains_names_an_optimiser_that_is_not_one() -> None:
+    game = Game(_player("x"), {"x": lambda o, _: jnp.sum(o**2)})
+    with pytest.raises(TypeError, match=r"best_response_gains: the optimiser must"):
+        best_response_gains(game, game.init(), optimiser="adam")  # type: ignore[arg-type]

@@ -45,6 +45,8 @@ def best_response_gains(
     """
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(_messages.bad_steps(steps))
+    if optimiser is not None and not isinstance(optimiser, AbstractOptimiser):
+        raise TypeError(_messages.not_an_optimiser("best_response_gains", optimiser))
     gains = []
     for i in range(len(game.names)):
         opt = game.optimisers[i] if optimiser is None else optimiser

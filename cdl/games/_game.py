@@ -254,7 +254,11 @@ per player of the arena.
         players = players_of(self.arena)
         if not isinstance(params, tuple | list) or len(params) != len(players):
             count = len(params) if isinstance(params, tuple | list) else None
-            raise ValueError(_messages.foreign_params(list(self.names), count))
+            raise ValueError(
+                _messages.foreign_params(
+                    list(self.names), count, isinstance(params, GameState)
+                )
+            )
         for player, given in zip(players, params, strict=True):
             expected: Any = jax.tree.structure(player.params)
             if jax.tree.structure(given) != expected:

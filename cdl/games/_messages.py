@@ -107,10 +107,10 @@ def needs_targets(name: str, loss: str) -> str:
     )
 
 
-def not_an_optimiser(name: str, value: object) -> str:
-    """Text of the error raised when a player's optimiser is not an optimiser lens."""
+def not_an_optimiser(owner: str, value: object) -> str:
+    """Text of the error raised when an optimiser is not an optimiser lens."""
     return (
-        f"Player({name!r}): the optimiser must be a cdl optimiser lens (e.g. "
+        f"{owner}: the optimiser must be a cdl optimiser lens (e.g. "
         f"`cdl.SGD(0.1)`, or `cdl.optics.from_optax(...)`), but was given "
         f"{type(value).__name__}."
     )
@@ -170,8 +170,13 @@ def loss_arity(name: str, signature: str) -> str:
     )
 
 
-def foreign_params(names: list[str], count: int | None) -> str:
-    """Text of the error raised for parameters of another game."""
+def foreign_params(names: list[str], count: int | None, given_state: bool) -> str:
+    """Text of the error raised for parameters of another game, or a whole state."""
+    if given_state:
+        return (
+            f"Game: the parameters must be one entry per player {names}, but were "
+            f"given a whole GameState: pass `state.params`."
+        )
     given = "not a tuple" if count is None else f"a tuple of {count}"
     return (
         f"Game: the parameters must be one entry per player {names} (as in "

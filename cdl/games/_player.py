@@ -72,7 +72,7 @@ class Player(Para[_A, _B]):
                 _messages.not_a_morphism(f"Player({name!r}): the model", model)
             )
         if not isinstance(optimiser, AbstractOptimiser):
-            raise TypeError(_messages.not_an_optimiser(name, optimiser))
+            raise TypeError(_messages.not_an_optimiser(f"Player({name!r})", optimiser))
         self.name = name
         self.model = model
         self.optimiser = optimiser
