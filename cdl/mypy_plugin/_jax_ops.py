@@ -1124,20 +1124,47 @@ def _is_partial_vmap(expr: CallExpr) -> bool:
 
 def _vmap_axes(
     formals: Sequence[str | None], args: Sequence[Sequence[Expression]]
-) -> tuple[_Axes, int | None | str]:
+) -> tuple[_Axes, _Axes]:
     """``in_axes`` and ``out_axes`` of a ``jax.vmap`` given `args` for `formals`."""
     in_axes: _Axes = 0
-    out_axis: int | None | str = 0
+    out_axis: _Axes = 0
     for formal, exprs in zip(formals, args, strict=False):
         if exprs and formal == "in_axes":
             in_axes = _in_axes(exprs[0])
         elif exprs and formal == "out_axes":
-            out_axis = _axis(exprs[0])
+            out_axis = _in_axes(exprs[0])
     return in_axes, out_axis
 
 
+def _mapped_output(env: Env, ret: Type, out_axis: _Axes) -> Type | None:
+    """A mapped function's result: its batch axis where `out_axis` puts it.
+
+    One axis for every array of the result, or one for each item of a tuple
+    (``out_axes=(0, None)``: a batched output and a state that is not); ``None``
+    leaves an output as it is. None: axes that are not constants.
+    """
+    if out_axis is None:
+        return ret
+    if isinstance(out_axis, int):
+        return batched_type(env, ret, out_axis)
+    t = get_proper_type(ret)
+    if (
+        not isinstance(out_axis, list)
+        or not isinstance(t, TupleType)
+        or len(t.items) != len(out_axis)
+        or "?" in out_axis
+    ):
+        return None
+    return t.copy_modified(
+        items=[
+            item if a is None or isinstance(a, str) else batched_type(env, item, a)
+            for item, a in zip(t.items, out_axis, strict=True)
+        ]
+    )
+
+
 def mapped(
-    env: Env, function: Type, in_axes: _Axes, out_axis: int | None | str, default: Type
+    env: Env, function: Type, in_axes: _Axes, out_axis: _Axes, default: Type
 ) -> Type:
     """The type of `function` mapped by ``jax.vmap`` on `in_axes` and `out_axis`.
 
@@ -1157,7 +1184,12 @@ def mapped(
         call = _step(fun)
         if call is not None:
             fun = call
-    if isinstance(fun, CallableType) and isinstance(out_axis, int):
+    out = (
+        _mapped_output(env, fun.ret_type, out_axis)
+        if isinstance(fun, CallableType)
+        else None
+    )
+    if isinstance(fun, CallableType) and out is not None:
         axes = in_axes if isinstance(in_axes, list) else [in_axes] * len(fun.arg_types)
         if len(axes) == len(fun.arg_types) and "?" not in axes:
             return fun.copy_modified(
@@ -1166,7 +1198,7 @@ def mapped(
                     for t, a in zip(fun.arg_types, axes, strict=True)
                     if not isinstance(a, str)
                 ],
-                ret_type=batched_type(env, fun.ret_type, out_axis),
+                ret_type=out,
             )
     if isinstance(fun, Instance) and para is not None and fallback is not None:
         sig = signature(env, fun, para)
