@@ -126,3 +126,13 @@ def not_endomorphism(name: str, dom: object, cod: object) -> str:
 def bad_times(times: object) -> str:
     """Text of the error raised when `repeat` is given a bad count."""
     return f"repeat needs a positive int number of steps, not {times!r}."
+
+
+def unhashable(name: str) -> str:
+    """Text of the error raised by hashing a morphism that holds arrays."""
+    return (
+        f"{name} holds arrays, so it is not hashable: `jax.jit(model)` cannot take "
+        f"it as the function to compile; jit a function of the model instead, "
+        f"`eqx.filter_jit(lambda m, x: m(x))(model, x)`, or "
+        f"`jax.jit(lambda x: model(x))`."
+    )

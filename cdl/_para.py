@@ -102,6 +102,8 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     def checked(self: "Para[Any, Any]", x: object, *args: Any, **kwargs: Any) -> Any:
         x = _as_jax(x)
         dom, cod = self._call_signature
+        if isinstance(dom, TensorSpace) and type(x) in (int, float):
+            x = jax.numpy.asarray(x)  # a Python number where an array is wanted
         unifier = Unifier()
         if not _unconstrained(dom, cod):
             given = space_of(x)
@@ -246,6 +248,27 @@ class Para(AbstractArrow[A, B]):
     @abc.abstractmethod
     def __call__(self, x: A) -> B:
         """Apply the morphism to one point of its domain."""
+
+    def __hash__(self) -> int:
+        """Equinox's hash; a morphism holding arrays has none, and says what to jit.
+
+        ``jax.jit(model)`` hashes the model as the function to compile, so this
+        is the error it raises:
+
+        >>> import cdl
+        >>> hash(cdl.Bias(2))
+        Traceback (most recent call last):
+        ...
+        TypeError: Bias(2,) holds arrays, so it is not hashable: `jax.jit(model)` \
+cannot take it as the function to compile; jit a function of the model instead, \
+`eqx.filter_jit(lambda m, x: m(x))(model, x)`, or `jax.jit(lambda x: model(x))`.
+        >>> hash(cdl.Tanh()) == hash(cdl.Tanh())
+        True
+        """
+        try:
+            return super().__hash__()
+        except TypeError:
+            raise TypeError(_messages.unhashable(self.label)) from None
 
     @property
     def _call_signature(self) -> tuple[Space, Space]:
