@@ -35,3 +35,25 @@ def test_a_model_with_state_trained_without_it_points_to_model_state() -> None:
             ys, epochs=1, batch_size=4, key=K1, progress=False,
         )  # fmt: skip
     assert "keeps state" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("metric", "why"),
+    [
+        (lambda outputs, labels: 1.0, "it raised <lambda>() takes 2 positional"),
+        (lambda model, xs, ys: jnp.ones(3), "it returned float32[3]"),
+    ],
+    ids=["arity", "not-a-scalar"],
+)
+def test_a_metric_function_that_cannot_be_used_is_named(
+    metric: object, why: str
+) -> None:
+    model = cdl.Linear(4, 2, key=K1)
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.1))
+    with pytest.raises(TypeError) as e:
+        fit(
+            learner, model, jnp.ones((8, 4)), jnp.zeros(8, jnp.int32), epochs=1,
+            batch_size=4, key=K1, progress=False, metrics={"acc": metric},
+        )  # fmt: skip
+    assert str(e.value).startswith(f"fit(Linear(4→2)): metric 'acc' failed ({why}")
+    assert "called as f(model, xs, ys)" in str(e.value)

@@ -475,8 +475,25 @@ def _scores(
         if isinstance(metric, AbstractMetric):
             sums[name] = jnp.sum(metric.per_example(outputs, labels) * weights)
         else:
-            sums[name] = metric(model, xs, labels) * count
+            sums[name] = _metric_value(learner.label, name, metric, model, xs, labels)
+            sums[name] = sums[name] * count
     return sums, count
+
+
+def _metric_value(
+    at: str, name: str, metric: Metric, model: Para[Any, Any], xs: Any, ys: Any
+) -> Float[Array, ""]:
+    """``metric(model, xs, ys)``, a scalar; a TypeError naming it otherwise."""
+    try:
+        value = jnp.asarray(metric(model, xs, ys))
+    except TypeError as error:
+        raise TypeError(
+            _messages.metric_failed(at, name, f"it raised {error}")
+        ) from None
+    if value.shape != () or not jnp.issubdtype(value.dtype, jnp.number):
+        got = f"it returned {value.dtype}{list(value.shape)}"
+        raise TypeError(_messages.metric_failed(at, name, got))
+    return value
 
 
 def _epoch_keys(key: PRNGKeyArray, epoch: Int[Array, ""] | int) -> Any:

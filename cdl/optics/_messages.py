@@ -605,6 +605,16 @@ def not_an_optimiser(name: str, optimiser: object) -> str:
     )
 
 
+def metric_failed(name: str, metric_name: str, why: str) -> str:
+    """Text of the error raised for a metric function that cannot be used."""
+    return (
+        f"fit({name}): metric {metric_name!r} failed ({why}): a metric function is "
+        f"called as f(model, xs, ys) on a batch and returns one number, the batch's "
+        f"mean; a metric of each example's outputs and labels is an AbstractMetric "
+        f"(its per_example(outputs, labels))."
+    )
+
+
 def bad_metric(name: str, metric_name: str, metric: object) -> str:
     """Text of the error raised for a metric that is neither kind `fit` takes."""
     return (
