@@ -86,8 +86,13 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
 class Pool(Para[Any, Any]):
     """Invariant pooling: reduce over every point the monoid moves.
 
-    **Arguments:** `act`, an `IndexAction`; `reduce`, one of ``"sum"``,
-    ``"mean"``, ``"max"``.
+    Only a group (its elements permute the points) leaves a sum, mean or maximum
+    over the points unchanged; a monoid that drops entries (zero-fill shifts,
+    truncations) is refused, and `EquivariantLinear` into `cdl.trivial_action`
+    solves for its invariant linear maps instead.
+
+    **Arguments:** `act`, an `IndexAction` of a group; `reduce`, one of
+    ``"sum"``, ``"mean"``, ``"max"``.
 
     **Returns:** the morphism from the space of `act` to the features, invariant
     (equivariant into `act_out`, the trivial action).
@@ -98,6 +103,10 @@ class Pool(Para[Any, Any]):
     Array([6., 9.], dtype=float32)
     >>> pool.act_out.label
     'S3 on float[2] trivially'
+    >>> Pool(cdl.signal_action(cdl.Monoid.shifts(4), 4), "sum")
+    Traceback (most recent call last):
+    ...
+    ValueError: Pool(sum) is not invariant under Shift4 on float[4] (0): ...
     """
 
     act: IndexAction = eqx.field(static=True)
@@ -108,6 +117,8 @@ class Pool(Para[Any, Any]):
             raise TypeError(_messages.pool_needs_index_action(self.act.label))
         if self.reduce not in _REDUCE:
             raise ValueError(_messages.bad_reduce(self.reduce))
+        if not self.act.monoid.is_group:
+            raise ValueError(_messages.pool_not_invariant(self.reduce, self.act.label))
 
     def signature(self) -> tuple[Space, Space]:
         """From the space of `act` to the features."""

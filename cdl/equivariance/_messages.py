@@ -188,3 +188,13 @@ def features_not_a_shape(features: object) -> str:
         f"permutation_action: features is the shape at each point, a tuple such "
         f"as ({features!r},), not {features!r}."
     )
+
+
+def pool_not_invariant(reduce: str, action: str) -> str:
+    """Text of the error for pooling over a monoid that is not a group."""
+    return (
+        f"Pool({reduce}) is not invariant under {action}: the monoid is not a group "
+        f"(its elements drop or repeat entries), so a {reduce} over its points "
+        f"changes when it acts. Its invariant linear maps are "
+        f"cdl.EquivariantLinear(act, cdl.trivial_action(act.monoid, features))."
+    )
