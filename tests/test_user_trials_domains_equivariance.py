@@ -1,6 +1,8 @@
 """Equivariance as a new user tries it: deriving layers and the mistakes made."""
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -64,8 +66,43 @@ def test_pool_is_refused_exactly_where_it_would_not_be_invariant(
 
 
 def test_the_invariants_of_a_monoid_that_drops_entries_are_solved_for() -> None:
-    keep_two = cdl.signal_action(cdl.Monoid.truncations(4, [2]), 4, 1)
+    keep_two = cdl.signal_action(cdl.Monoid.truncations(3, [2]), 3, 1)
     invariant = cdl.trivial_action(keep_two.monoid, (3,))
     readout = cdl.EquivariantLinear(keep_two, invariant, key=KEY)
     assert readout.size == 2
     assert cdl.equivariance_error(readout, keep_two, invariant, key=KEY) < 1e-6
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None)
+@given(
+    monoid=_transformation_monoids(),
+    activation=st.sampled_from([cdl.Sigmoid(), cdl.Tanh(), cdl.Relu(), cdl.Gelu()]),
+)
+def test_equivariant_mlp_is_equivariant_or_refuses_its_activation(
+    monoid: cdl.Monoid, activation: cdl.Para[jax.Array, jax.Array]
+) -> None:
+    acts = [cdl.signal_action(monoid, monoid.size, c) for c in (1, 3, 1)]
+    try:
+        mlp = cdl.equivariant_mlp(acts, key=KEY, activation=activation)
+    except ValueError as error:
+        assert "must send 0 to 0" in str(error)
+        assert not monoid.is_group and float(activation(jnp.zeros(()))) != 0.0
+        return
+    error = cdl.equivariance_error(mlp, acts[0], acts[-1], key=KEY, samples=2)
+    assert error < 1e-5
+
+
+def test_equivariant_mlp_names_hidden_actions_an_activation_does_not_commute_with() -> (
+    None
+):
+    turn = np.array([[0.0, -1.0], [1.0, 0.0]])
+    plane = cdl.MatrixAction(cdl.Monoid.cyclic(4), [turn])
+    with pytest.raises(ValueError, match=r"Relu\(\) applied entry by entry need not"):
+        cdl.equivariant_mlp([plane, plane, plane], key=KEY)
+
+
+def test_equivariant_mlp_refuses_an_activation_that_moves_zero_under_shifts() -> None:
+    shifts = [cdl.signal_action(cdl.Monoid.shifts(4), 4, c) for c in (1, 2, 1)]
+    with pytest.raises(ValueError, match=r"Sigmoid\(\) does not commute with Shift4"):
+        cdl.equivariant_mlp(shifts, key=KEY, activation=cdl.Sigmoid())

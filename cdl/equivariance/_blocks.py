@@ -147,6 +147,21 @@ class Pool(Para[Any, Any]):
         return _REDUCE[self.reduce](x, axis=self._axes())
 
 
+def _check_activation(sigma: Para[Any, Any], act: AbstractAction) -> None:
+    """Refuse an activation that need not commute with the hidden action `act`.
+
+    As for `Pointwise`: only an action that reindexes entries commutes with every
+    function applied entry by entry, and one that writes zeros needs ``σ(0) = 0``.
+    """
+    if not isinstance(act, IndexAction):
+        raise ValueError(_messages.not_pointwise(sigma.label, act.label))
+    if act.monoid.is_group:
+        return
+    at_zero = sigma(jnp.zeros(act.shape))
+    if not bool(jnp.all(at_zero == 0)):
+        raise ValueError(_messages.zero_not_fixed(sigma.label, act.label))
+
+
 def equivariant_mlp(
     actions: Sequence[AbstractAction],
     *,
@@ -157,7 +172,9 @@ def equivariant_mlp(
     """Derived linear layers between successive actions, with activations between.
 
     **Arguments:** `actions`, at least two, all of one monoid; `key`; `activation`,
-    a pointwise morphism (default `cdl.Relu`); `use_bias`.
+    a pointwise morphism (default `cdl.Relu`), so the hidden actions must reindex
+    entries (`IndexAction`), and where they write zeros it must send 0 to 0;
+    `use_bias`.
 
     **Returns:** ``L_1 >> σ >> L_2 >> … >> L_k`` (no activation after the last).
 
@@ -171,6 +188,8 @@ EquivariantLinear(C8: float[4,8]→float[1,8])
     if len(actions) < 2:
         raise ValueError(_messages.too_few_actions(len(actions)))
     sigma: Para[Any, Any] = Relu() if activation is None else activation
+    for hidden in actions[1:-1]:
+        _check_activation(sigma, hidden)
     keys = jax.random.split(key, len(actions) - 1)
     layers: list[Para[Any, Any]] = []
     for i, (a, b) in enumerate(zip(actions[:-1], actions[1:], strict=True)):
