@@ -151,3 +151,19 @@ def test_aggregate_names_an_aggregation_given_as_a_string() -> None:
     g = Graph.from_edge_list([(0, 1)], 2)
     with pytest.raises(TypeError, match=r"cdl.graphs.Min\(\), not the string 'min'"):
         aggregate(g, jnp.ones(1), "min")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "says"),
+    [
+        ((3, -1, 2, 0), "num_edges must be an int >= 0"),
+        ((3, 4, 0, 0), "node_dim must be a positive int"),
+        ((3, 4, 2, -2), "edge_dim must be an int >= 0"),
+    ],
+)
+def test_graph_action_names_sizes_that_are_no_sizes(
+    sizes: tuple[int, int, int, int], says: str
+) -> None:
+    n, e, d, edge_dim = sizes
+    with pytest.raises(ValueError, match=f"GraphAction: {says}"):
+        cdl.GraphAction(n, e, d, edge_dim=edge_dim)

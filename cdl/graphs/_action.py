@@ -24,6 +24,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..equivariance import AbstractAction, Monoid
+from ..nn._arguments import natural_int, positive_int
 from ._graph import Graph
 
 
@@ -68,8 +69,10 @@ dtype=float32))
         monoid: Monoid | None = None,
     ) -> None:
         self.monoid = Monoid.symmetric(num_nodes) if monoid is None else monoid
-        self.num_nodes, self.num_edges = num_nodes, num_edges
-        self.node_dim, self.edge_dim = node_dim, edge_dim
+        self.num_nodes = positive_int("GraphAction", "num_nodes", num_nodes)
+        self.num_edges = natural_int("GraphAction", "num_edges", num_edges)
+        self.node_dim = positive_int("GraphAction", "node_dim", node_dim)
+        self.edge_dim = natural_int("GraphAction", "edge_dim", edge_dim)
 
     @property
     def is_linear(self) -> bool:
