@@ -100,7 +100,7 @@ def annotation_mismatch(name: str, report: str) -> str:
         line for line in lines if line.startswith(("Actual value", "Expected type"))
     ]
     summary = "; ".join(found) or (lines[0] if lines else report)
-    return f"{name} violates its own jaxtyping annotations: {summary}."
+    return f"{name} violates its own jaxtyping annotations: {summary.rstrip('.')}."
 
 
 EMPTY_COMPOSITE: Final = "a composite needs at least one factor."

@@ -56,3 +56,16 @@ def test_batch_norm_joined_to_a_layer_without_state_shows_the_fix() -> None:
         cdl.Linear(4, 16, key=K) >> cdl.Linear(5, 2, key=K)
     assert "keeps state" not in str(plain.value)
     assert model.cod is not None
+
+
+def test_a_layer_breaking_its_own_annotations_ends_its_message_once() -> None:
+    from jaxtyping import Array, Float
+
+    class Drop(cdl.Para[Float[Array, " n"], Float[Array, " n"]]):
+        def __call__(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+            return x[:-1]
+
+    with pytest.raises(cdl.SpaceError) as e:
+        Drop()(jnp.ones(3))
+    assert str(e.value).startswith("Drop() violates its own jaxtyping annotations")
+    assert not str(e.value).endswith("..")

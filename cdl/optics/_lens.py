@@ -217,33 +217,34 @@ def _snd(s: tuple[Any, Any]) -> Any:
 
 
 def _put_fst(s: tuple[Any, Any], a: Any) -> tuple[Any, Any]:
-    return a, s[1]
+    # The rest of a longer tuple is kept, not dropped.
+    return (a, *s[1:])
 
 
 def _put_snd(s: tuple[Any, Any], a: Any) -> tuple[Any, Any]:
-    return s[0], a
+    return (s[0], a, *s[2:])
 
 
 def first() -> Lens[tuple[Any, Any], Any]:
-    """The lawful lens onto the first component of a pair.
+    """The lawful lens onto the first component of a pair (or of any tuple).
 
-    **Returns:** the lens ``S × T → S``.
+    **Returns:** the lens ``S × T → S``; writing keeps the other components.
 
     >>> from cdl.optics import first
-    >>> first().put((1, 2), 5)
-    (5, 2)
+    >>> first().put((1, 2), 5), first().put((1, 2, 3), 5)
+    ((5, 2), (5, 2, 3))
     """
     return Lens(_fst, _put_fst)
 
 
 def second() -> Lens[tuple[Any, Any], Any]:
-    """The lawful lens onto the second component of a pair.
+    """The lawful lens onto the second component of a pair (or of any tuple).
 
-    **Returns:** the lens ``S × T → T``.
+    **Returns:** the lens ``S × T → T``; writing keeps the other components.
 
     >>> from cdl.optics import second
-    >>> second().put((1, 2), 5)
-    (1, 5)
+    >>> second().put((1, 2), 5), second().put((1, 2, 3), 5)
+    ((1, 5), (1, 5, 3))
     """
     return Lens(_snd, _put_snd)
 
