@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.architectures import unet
+from cdl.architectures import conv_bn, unet
 
 KEY = jax.random.key(0)
 
@@ -45,3 +45,14 @@ def test_unet_takes_any_multiple_of_its_halvings(
 def test_unet_of_depth_zero_takes_any_size() -> None:
     flat = eqx.filter_eval_shape(lambda: unet(1, 2, 4, 0, key=KEY))
     assert eqx.filter_eval_shape(flat, jnp.ones((1, 7, 5))).shape == (2, 7, 5)
+
+
+@pytest.mark.parametrize("kernel", [2, 4])
+def test_conv_bn_names_an_even_kernel(kernel: int) -> None:
+    with pytest.raises(ValueError, match=rf"kernel must be odd .* given {kernel}"):
+        conv_bn(3, 8, kernel, 1, key=KEY)
+
+
+def test_conv_bn_keeps_the_size_with_an_odd_kernel() -> None:
+    layer = eqx.filter_eval_shape(lambda: conv_bn(3, 8, 5, 1, key=KEY))
+    assert layer.label == "(Conv2d(3→8, 5×5) @ id) >> BatchNorm(8)"

@@ -68,3 +68,12 @@ def unet_sides(name: str, multiple: int, height: object, width: object) -> str:
         f"multiples of {multiple}, but the image is {height}×{width}: pad or crop "
         f"it (to {up(height)}×{up(width)}, say)."
     )
+
+
+def even_kernel(kernel: int) -> str:
+    """Text of the error for a `conv_bn` kernel that padding cannot centre."""
+    return (
+        f"conv_bn: kernel must be odd (it is padded by kernel // 2 on each side to "
+        f"keep the size at stride 1), but was given {kernel}: an even kernel grows "
+        f"the image by one pixel."
+    )

@@ -96,6 +96,8 @@ def conv_bn(
     >>> conv_bn(3, 8, 3, 1, key=jax.random.key(0)).label
     '(Conv2d(3→8, 3×3) @ id) >> BatchNorm(8)'
     """
+    if isinstance(kernel, int) and not isinstance(kernel, bool) and kernel % 2 == 0:
+        raise ValueError(_messages.even_kernel(kernel))
     conv = Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, key=key)
     return with_state(conv) >> BatchNorm(c_out)
 
