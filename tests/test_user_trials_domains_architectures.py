@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.architectures import conv_bn, unet
+from cdl.architectures import conv_bn, generate, gpt, unet
 
 KEY = jax.random.key(0)
 
@@ -56,3 +56,23 @@ def test_conv_bn_names_an_even_kernel(kernel: int) -> None:
 def test_conv_bn_keeps_the_size_with_an_odd_kernel() -> None:
     layer = eqx.filter_eval_shape(lambda: conv_bn(3, 8, 5, 1, key=KEY))
     assert layer.label == "(Conv2d(3→8, 5×5) @ id) >> BatchNorm(8)"
+
+
+@pytest.fixture(scope="module")
+def decoder() -> cdl.Para[jax.Array, jax.Array]:
+    return gpt(vocab=5, dim=4, depth=1, heads=1, max_length=4, key=KEY)
+
+
+def test_generate_takes_a_prompt_given_as_a_list(
+    decoder: cdl.Para[jax.Array, jax.Array],
+) -> None:
+    out = generate(decoder, [1, 2], 4, key=KEY, temperature=0.0)  # type: ignore[arg-type]
+    assert out.shape == (4,) and out[:2].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("length", [6.0, 0, -1])
+def test_generate_names_a_length_that_is_no_length(
+    decoder: cdl.Para[jax.Array, jax.Array], length: object
+) -> None:
+    with pytest.raises(ValueError, match=r"generate: length must be a positive int"):
+        generate(decoder, jnp.array([1]), length, key=KEY)  # type: ignore[arg-type]

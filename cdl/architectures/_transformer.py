@@ -159,6 +159,8 @@ def generate(
     >>> out.shape, out[:2].tolist()
     ((6,), [1, 2])
     """
+    prompt = jnp.asarray(prompt)
+    length = positive_int("generate", "length", length)
     if prompt.ndim != 1:
         raise ValueError(_messages.bad_prompt_rank(prompt.shape))
     if temperature < 0:
