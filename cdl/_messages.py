@@ -21,7 +21,13 @@ def stateful_hint(stateful: str, stateless: str) -> str:
 
 
 def not_an_array(kind: str) -> str:
-    """Why a Python list (or dict, str, None) is not a point of a tensor space."""
+    """Why a Python list (or dict, str, None, a model) is not a point of a space."""
+    if kind.endswith(" module"):
+        return (
+            f"a {kind} is not an array: a model was called on a model; "
+            f"optax.multi_transform calls labels that are callable, so give a "
+            f"tree of labels shaped like a model as `lambda params: labels`"
+        )
     return f"a {kind} is not an array: convert it with `jnp.asarray`"
 
 

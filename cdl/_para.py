@@ -147,6 +147,8 @@ def _python_value(dom: Space, x: object) -> str | None:
     """
     if isinstance(dom, TensorSpace) and isinstance(x, _PYTHON_VALUES):
         return type(x).__name__
+    if isinstance(dom, TensorSpace) and isinstance(x, AbstractArrow):
+        return f"{type(x).__name__} module"
     if isinstance(dom, ProductSpace) and isinstance(x, tuple):
         for space, part in zip(dom.factors, x, strict=False):
             found = _python_value(space, part)

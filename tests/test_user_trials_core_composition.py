@@ -69,3 +69,25 @@ def test_a_layer_breaking_its_own_annotations_ends_its_message_once() -> None:
         Drop()(jnp.ones(3))
     assert str(e.value).startswith("Drop() violates its own jaxtyping annotations")
     assert not str(e.value).endswith("..")
+
+
+def test_a_model_given_labels_shaped_like_a_model_names_the_optax_trap() -> None:
+    import optax
+
+    from cdl.optics import from_optax, split_parameters
+
+    model = cdl.Linear(4, 8, key=K) >> cdl.Relu() >> cdl.Linear(8, 2, key=K)
+    params, _ = split_parameters(model)
+    labels = eqx.tree_at(
+        lambda t: t.factors[2].weight, jax.tree.map(lambda _: "slow", params), "fast"
+    )
+    tx = optax.multi_transform(
+        {"slow": optax.sgd(0.1), "fast": optax.adam(0.1)}, labels
+    )
+    with pytest.raises(cdl.SpaceError, match="a Compose module is not an array") as e:
+        from_optax(tx).init(params)
+    assert "`lambda params: labels`" in str(e.value)
+    good = optax.multi_transform(
+        {"slow": optax.sgd(0.1), "fast": optax.adam(0.1)}, lambda _: labels
+    )
+    assert from_optax(good).init(params) is not None
