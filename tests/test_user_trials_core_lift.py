@@ -38,3 +38,18 @@ def test_a_lifted_function_that_requires_a_key_is_stochastic() -> None:
     assert f(jnp.zeros(3), key=jax.random.key(0)).shape == (3,)
     optional = cdl.lift(lambda x, key=None: x, dom=N, cod=N)
     assert not optional.stochastic
+
+
+def test_a_lifted_function_that_fails_on_its_declared_domain_is_named() -> None:
+    weights = jnp.ones((5, 2))
+    with pytest.raises(cdl.SpaceError) as e:
+        cdl.lift(
+            lambda x: x @ weights,
+            dom=Float[Array, "4"],
+            cod=Float[Array, "2"],
+            label="project",
+        )
+    assert str(e.value).startswith(
+        "lift(project): calling it on the declared domain float[4] fails (TypeError: "
+        "dot_general requires contracting dimensions to have the same shape"
+    )

@@ -298,7 +298,11 @@ def _check_output(lifted: Lifted, dom: Space, cod: Space, name: str) -> None:
     def run(x: Any) -> Any:
         return lifted.call(*x, **kwargs) if lifted.unpack else lifted.call(x, **kwargs)
 
-    returned = space_of(jax.eval_shape(run, _example(dom)))
+    try:
+        returned = space_of(jax.eval_shape(run, _example(dom)))
+    except (TypeError, ValueError, IndexError) as error:
+        why = f"{type(error).__name__}: {str(error).splitlines()[0]}"
+        raise SpaceError(_messages.lift_fails_on_dom(name, dom, why)) from None
     try:
         Unifier().unify(cod, returned)
     except Mismatch as error:

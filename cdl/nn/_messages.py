@@ -99,6 +99,14 @@ def lift_unannotated(name: str) -> str:
     )
 
 
+def lift_fails_on_dom(name: str, dom: object, why: str) -> str:
+    """Text of the error for a lifted callable that cannot run on its domain."""
+    return (
+        f"lift({name}): calling it on the declared domain {dom!r} fails ({why}): "
+        f"declare the dom= it takes."
+    )
+
+
 def lift_wrong_output(
     name: str, cod: object, dom: object, returned: object, why: str
 ) -> str:
