@@ -361,8 +361,11 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
     bracketing of the same factors gives an equal module, and a chain of any
     length is built, called and differentiated without recursion. Long runs of
     repeated blocks (at least 16 equal blocks of up to 8 factors) are run as one
-    `jax.lax.scan` over their stacked weights, so compile time does not grow with
-    depth; the values are the same.
+    `jax.lax.scan` over their stacked weights, so the forward pass compiles in a
+    time that does not grow with depth; the values are the same. A gradient with
+    respect to the per-layer weights still hands back one array per layer, which
+    XLA compiles in a time that grows with depth, as for the unrolled chain (see
+    `cdl._runs`); weights shared by every block (`cdl.repeat`) avoid it.
 
     **Arguments:** the factors, ``f_i: A_i → A_{i+1}``.
 

@@ -9,6 +9,14 @@ scan-over-layers idiom do by hand. The composite's pytree is unchanged (its
 parameters, gradients and checkpoints are per layer); only the program differs,
 and it computes the same values.
 
+That keeps the forward pass's compile time flat. The gradient is another matter:
+its transpose of the stacking slices the stacked cotangent back into one array
+per layer, and XLA on CPU compiles those slices in a time that grows with their
+number. Measured on 2 CPU cores, jitted ``eqx.filter_grad`` of chains of
+16×16 `Linear` and `Tanh`: 3.8 s at 100 layers, 9.9 s at 200 (the unrolled chain,
+without the scan: 10.5 s), 57 s at 1,000; the forward pass of 1,000 compiles in
+3 s. Weights shared by every block (`cdl.repeat`) have no such slices.
+
 A run is found when at least `MIN_REPEATS` consecutive blocks of up to
 `MAX_PERIOD` factors have equal structure (pytree layout, static fields, array
 shapes and dtypes) and each block maps its input's shape and dtype to itself.
