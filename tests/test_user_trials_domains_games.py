@@ -1,11 +1,17 @@
 """Games as a new user writes them: classic games and the mistakes made on the way."""
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 import pytest
 
 import cdl
 from cdl.games import (
+    LOLA,
+    SGA,
+    Consensus,
+    Extragradient,
     Game,
     Move,
     Player,
@@ -101,3 +107,33 @@ def test_best_response_gains_names_an_optimiser_that_is_not_one() -> None:
     game = Game(_player("x"), {"x": lambda o, _: jnp.sum(o**2)})
     with pytest.raises(TypeError, match=r"best_response_gains: the optimiser must"):
         best_response_gains(game, game.init(), optimiser="adam")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "says"),
+    [
+        (lambda: SGA("big"), r"SGA: lam must be a number, but was given str 'big'"),
+        (lambda: Consensus(None), r"Consensus: gamma must be a number"),
+        (lambda: Extragradient(True), r"Extragradient: step must be a number"),
+        (lambda: LOLA([0.1, 0.2]), r"LOLA: alpha .* \(or a tuple, one per player\)"),
+        (lambda: LOLA((0.1, "x")), r"LOLA: alpha must be a number"),
+    ],
+)
+def test_rule_coefficients_that_are_not_numbers_are_named(
+    build: Callable[[], object], says: str
+) -> None:
+    with pytest.raises(TypeError, match=says):
+        build()
+
+
+def test_rule_coefficients_may_be_arrays_and_traced() -> None:
+    losses = (lambda p: p[0] * p[1], lambda p: -p[0] * p[1])
+
+    def first(gamma: jax.Array) -> jax.Array:
+        rule = Consensus(gamma)
+        direction, _ = rule.direction(
+            lambda p: (losses[0](p), losses[1](p)), PARAMS, ((), ())
+        )
+        return direction[0]
+
+    assert jax.jit(first)(jnp.array(1.0)) == first(jnp.array(1.0))

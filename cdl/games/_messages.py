@@ -217,3 +217,12 @@ def losses_not_scalars(owner: str, shapes: list[tuple[int, ...]]) -> str:
         f"{owner}: each player's loss must be a scalar, but the losses have shapes "
         f"{shapes} (reduce them, e.g. with .mean())."
     )
+
+
+def bad_coefficient(rule: str, name: str, value: object) -> str:
+    """Text of the error raised when a rule's coefficient is not a number."""
+    per_player = " (or a tuple, one per player)" if name == "alpha" else ""
+    return (
+        f"{rule}: {name} must be a number{per_player}, but was given "
+        f"{type(value).__name__} {value!r}."
+    )

@@ -35,6 +35,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from . import _messages
@@ -62,6 +63,21 @@ def _dot(x: Any, y: Any) -> Float[Array, ""]:
 
 def _size(tree: Any) -> int:
     return sum(leaf.size for leaf in jax.tree.leaves(tree))
+
+
+_COEFFICIENTS = ("step", "gamma", "lam", "alpha")
+
+
+def _is_number(value: object) -> bool:
+    """Whether `value` is a real number or an array of them (a traced one too)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | np.integer | np.floating):
+        return True
+    return isinstance(value, jax.Array | np.ndarray) and (
+        jnp.issubdtype(value.dtype, jnp.integer)
+        or jnp.issubdtype(value.dtype, jnp.floating)
+    )
 
 
 def _unit(values: tuple[Array, ...], i: int) -> tuple[Array, ...]:
@@ -168,6 +184,15 @@ class AbstractGameRule(eqx.Module):
             raise TypeError(
                 _messages.not_a_rule(f"{type(self).__name__}: inner", inner)
             )
+        for name in _COEFFICIENTS:
+            if not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            items = value if name == "alpha" and isinstance(value, tuple) else (value,)
+            if not all(_is_number(item) for item in items):
+                raise TypeError(
+                    _messages.bad_coefficient(type(self).__name__, name, value)
+                )
 
     @abc.abstractmethod
     def init(self, params: Params) -> tuple[Any, ...]:
