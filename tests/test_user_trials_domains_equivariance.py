@@ -106,3 +106,17 @@ def test_equivariant_mlp_refuses_an_activation_that_moves_zero_under_shifts() ->
     shifts = [cdl.signal_action(cdl.Monoid.shifts(4), 4, c) for c in (1, 2, 1)]
     with pytest.raises(ValueError, match=r"Sigmoid\(\) does not commute with Shift4"):
         cdl.equivariant_mlp(shifts, key=KEY, activation=cdl.Sigmoid())
+
+
+@pytest.mark.parametrize("length", [4, -1, 1.5])
+def test_a_truncation_longer_than_the_signal_is_named(length: object) -> None:
+    with pytest.raises(ValueError, match=r"truncations\(3, ...\): .* in 0..3"):
+        cdl.Monoid.truncations(3, [length])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("keep", [(5,), (0, -1), (0.5,)])
+def test_a_projection_keeping_a_coordinate_that_does_not_exist_is_named(
+    keep: tuple[object, ...],
+) -> None:
+    with pytest.raises(ValueError, match=r"projections\(3, ...\): .* in 0..2"):
+        cdl.Monoid.projections(3, [keep])  # type: ignore[list-item]

@@ -198,3 +198,19 @@ def pool_not_invariant(reduce: str, action: str) -> str:
         f"changes when it acts. Its invariant linear maps are "
         f"cdl.EquivariantLinear(act, cdl.trivial_action(act.monoid, features))."
     )
+
+
+def bad_length(n: int, length: object) -> str:
+    """Text of the error for a truncation length outside ``0..n``."""
+    return (
+        f"Monoid.truncations({n}, ...): each length is a prefix to keep, a whole "
+        f"number in 0..{n}, but was given {length!r}."
+    )
+
+
+def bad_keep(n: int, keep: object) -> str:
+    """Text of the error for a projection keeping coordinates that do not exist."""
+    return (
+        f"Monoid.projections({n}, ...): each projection lists coordinates to keep, "
+        f"in 0..{n - 1}, but was given {keep!r}."
+    )

@@ -316,6 +316,9 @@ class Monoid:
         (array([ 0,  1, -1, -1]),)
         """
         ks = range(1, n) if lengths is None else lengths
+        for k in ks:
+            if not _is_index(k) or not 0 <= k <= n:
+                raise ValueError(_messages.bad_length(n, k))
         gens = tuple(tuple(i if i < k else -1 for i in range(n)) for k in ks)
         return cls(n, gens, name=f"Trunc{n}{'' if lengths is None else list(ks)}")
 
@@ -330,6 +333,9 @@ class Monoid:
         >>> Monoid.projections(4, [[0, 2]]).order
         2
         """
+        for keep in keeps:
+            if not all(_is_index(i) and 0 <= i < n for i in keep):
+                raise ValueError(_messages.bad_keep(n, keep))
         gens = tuple(
             tuple(i if i in set(keep) else -1 for i in range(n)) for keep in keeps
         )
