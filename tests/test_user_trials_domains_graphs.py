@@ -167,3 +167,10 @@ def test_graph_action_names_sizes_that_are_no_sizes(
     n, e, d, edge_dim = sizes
     with pytest.raises(ValueError, match=f"GraphAction: {says}"):
         cdl.GraphAction(n, e, d, edge_dim=edge_dim)
+
+
+def test_a_monoid_or_semiring_of_an_operation_that_is_not_a_function_is_named() -> None:
+    with pytest.raises(TypeError, match=r"Monoid needs an elementwise function"):
+        cdl.graphs.Monoid("add", 0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"Semiring: times needs an elementwise"):
+        cdl.graphs.Semiring(Max(), "min", 1.0)  # type: ignore[arg-type]

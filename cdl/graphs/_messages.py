@@ -367,3 +367,11 @@ def not_a_morphism(owner: str, f: object) -> str:
         f"cdl.Linear(...)), not {name}: lift a function with its spaces, "
         f"cdl.lift(fn, dom=..., cod=...)."
     )
+
+
+def not_an_operation(owner: str, value: object) -> str:
+    """An operation of a monoid or semiring given as something not callable."""
+    return (
+        f"{owner} needs an elementwise function of two arrays (e.g. jnp.maximum, "
+        f"jnp.add), but was given {type(value).__name__} {value!r}."
+    )

@@ -176,6 +176,10 @@ class Monoid(AbstractMonoid):
     unit: float = eqx.field(static=True)
     name: str = eqx.field(static=True, default="monoid")
 
+    def __check_init__(self) -> None:
+        if not callable(self.operation):
+            raise TypeError(_messages.not_an_operation("Monoid", self.operation))
+
     def combine(
         self, a: Shaped[Array, " *d"], b: Shaped[Array, " *d"]
     ) -> Shaped[Array, " *d"]:
@@ -391,6 +395,8 @@ class Semiring(eqx.Module):
     def __check_init__(self) -> None:
         if not isinstance(self.plus, AbstractMonoid):
             raise TypeError(_messages.not_a_monoid(self.plus))
+        if not callable(self.times):
+            raise TypeError(_messages.not_an_operation("Semiring: times", self.times))
 
     def zero(self, dtype: ArrayLike | jnp.dtype | type) -> Shaped[Array, ""]:
         """The identity of ⊕, absorbing for ⊗.
