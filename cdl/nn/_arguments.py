@@ -15,13 +15,28 @@ import operator
 from collections.abc import Sequence
 from typing import Final
 
+import jax
 import numpy as np
+from jaxtyping import PRNGKeyArray
 
 from . import _messages
 
 # The most parameter entries one layer may allocate (16 GiB of float32): an
 # absurd size fails at construction instead of at the first call on a device.
 MAX_ENTRIES: Final = 2**32
+
+
+def prng_key(layer: str, key: PRNGKeyArray) -> PRNGKeyArray:
+    """`key` if it is a PRNG key (typed or raw), else `TypeError` naming the layer.
+
+    >>> prng_key("Linear", 0)
+    Traceback (most recent call last):
+    ...
+    TypeError: Linear: key must be a PRNG key such as jax.random.key(0), not int 0.
+    """
+    if isinstance(key, jax.Array | np.ndarray):
+        return key
+    raise TypeError(_messages.bad_key(layer, key))
 
 
 def positive_int(layer: str, name: str, value: object) -> int:

@@ -27,7 +27,7 @@ from typing_extensions import TypeVar
 
 from .._para import Para
 from . import _messages
-from ._arguments import affordable, positive_int
+from ._arguments import affordable, positive_int, prng_key
 from ._linear import Linear
 from ._positional import rotate
 
@@ -131,7 +131,7 @@ class _Attention(eqx.Module):
         if rotary and (dim // heads) % 2:
             raise ValueError(_messages.not_even(layer, "dim // heads", dim // heads))
         affordable(layer, [(dim, dim), (dim, kv_dim), (dim, kv_dim), (dim, dim)])
-        kq, kk, kv, ko = jax.random.split(key, 4)
+        kq, kk, kv, ko = jax.random.split(prng_key(layer, key), 4)
         self.query_proj = Linear(dim, dim, use_bias=use_bias, key=kq)
         self.key_proj = Linear(kv_dim, dim, use_bias=use_bias, key=kk)
         self.value_proj = Linear(kv_dim, dim, use_bias=use_bias, key=kv)

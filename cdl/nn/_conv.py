@@ -13,7 +13,7 @@ from .._errors import CompositionError, SpaceError
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
 from . import _messages
-from ._arguments import affordable, natural_int, positive_int, positive_ints
+from ._arguments import affordable, natural_int, positive_int, positive_ints, prng_key
 
 # Static channel counts, for the mypy plugin: ``Conv2d[1, 8]``.
 _InChannels = TypeVar("_InChannels", covariant=True, default=Any)
@@ -127,6 +127,7 @@ class Conv1d(
         (stride,) = positive_ints("Conv1d", "stride", stride, 1)
         padding = natural_int("Conv1d", "padding", padding)
         affordable("Conv1d", [(out_channels, in_channels, kernel_size)])
+        key = prng_key("Conv1d", key)
         self.weight, self.bias = _init(key, out_channels, in_channels, (kernel_size,))
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
@@ -202,6 +203,7 @@ class Conv2d(
         sh, sw = positive_ints("Conv2d", "stride", stride, 2)
         padding = natural_int("Conv2d", "padding", padding)
         affordable("Conv2d", [(out_channels, in_channels, kh, kw)])
+        key = prng_key("Conv2d", key)
         self.weight, self.bias = _init(key, out_channels, in_channels, (kh, kw))
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = (kh, kw)

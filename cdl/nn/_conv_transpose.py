@@ -22,7 +22,7 @@ from typing_extensions import TypeVar
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
 from . import _messages
-from ._arguments import affordable, natural_ints, positive_int, positive_ints
+from ._arguments import affordable, natural_ints, positive_int, positive_ints, prng_key
 
 # Static channel counts, for the mypy plugin: ``ConvTranspose2d[8, 4]``.
 _InChannels = TypeVar("_InChannels", covariant=True, default=Any)
@@ -60,7 +60,7 @@ class _ConvTranspose(eqx.Module):
             )
         shape = (out_channels, in_channels, *self.kernel_size)
         affordable(layer, [shape])
-        w_key, b_key = jax.random.split(key)
+        w_key, b_key = jax.random.split(prng_key(layer, key))
         bound = 1 / math.sqrt(in_channels * math.prod(self.kernel_size))
         self.weight = jax.random.uniform(w_key, shape, minval=-bound, maxval=bound)
         self.bias = jax.random.uniform(

@@ -9,7 +9,7 @@ from typing_extensions import TypeVar
 
 from .._para import Para
 from . import _messages
-from ._arguments import affordable, positive_int
+from ._arguments import affordable, positive_int, prng_key
 
 # The static vector size, for the mypy plugin: ``Embedding[64]``.
 _Dim = TypeVar("_Dim", covariant=True, default=Any)
@@ -38,7 +38,7 @@ class Embedding(Para[Integer[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
         num = positive_int("Embedding", "num", num)
         dim = positive_int("Embedding", "dim", dim)
         affordable("Embedding", [(num, dim)])
-        self.table = jax.random.normal(key, (num, dim))
+        self.table = jax.random.normal(prng_key("Embedding", key), (num, dim))
         self.num = num
         self.dim = dim
 

@@ -10,7 +10,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .._para import Para
-from ._arguments import affordable, positive_int, positive_ints
+from ._arguments import affordable, positive_int, positive_ints, prng_key
 
 # Static sizes of a `Linear`, for the mypy plugin: ``Linear[784, 128]``.
 _InDim = TypeVar("_InDim", covariant=True, default=Any)
@@ -49,7 +49,7 @@ class Linear(
         in_dim = positive_int("Linear", "in_dim", in_dim)
         out_dim = positive_int("Linear", "out_dim", out_dim)
         affordable("Linear", [(out_dim, in_dim), (out_dim,)])
-        w_key, b_key = jax.random.split(key)
+        w_key, b_key = jax.random.split(prng_key("Linear", key))
         bound = 1 / math.sqrt(in_dim)
         self.weight = jax.random.uniform(
             w_key, (out_dim, in_dim), minval=-bound, maxval=bound

@@ -77,6 +77,14 @@ def bad_choice(layer: str, name: str, value: object, choices: tuple[str, ...]) -
     return f"{layer}: {name} must be one of {listed}, but was given {value!r}."
 
 
+def bad_key(layer: str, key: object) -> str:
+    """Text of the error raised when a layer is given something not a PRNG key."""
+    return (
+        f"{layer}: key must be a PRNG key such as jax.random.key(0), not "
+        f"{type(key).__name__} {key!r}."
+    )
+
+
 def lift_not_callable(value: object) -> str:
     """Text of the error for lifting something that cannot be called."""
     return (
@@ -129,10 +137,14 @@ def not_positive(layer: str, name: str, value: object) -> str:
 
 def bad_target_shape(shape: object) -> str:
     """Text of the error for a `Reshape` target that no array can take."""
-    return (
+    text = (
         f"Reshape{shape}: the target must be positive ints, with at most one -1 "
-        f"standing for the rest."
+        f"standing for the rest"
     )
+    if isinstance(shape, tuple) and len(shape) == 1 and isinstance(shape[0], tuple):
+        sizes = ", ".join(map(repr, shape[0]))
+        text += f", given as arguments: Reshape({sizes}), not a tuple"
+    return text + "."
 
 
 def reshape_size(layer: str, given: object, size: int, target: tuple[int, ...]) -> str:

@@ -21,7 +21,7 @@ from typing_extensions import TypeVar
 
 from .._para import Para
 from . import _messages
-from ._arguments import affordable, positive_int
+from ._arguments import affordable, positive_int, prng_key
 
 # The static width, for the mypy plugin: ``SinusoidalPositions[64]``.
 _Dim = TypeVar("_Dim", covariant=True, default=Any)
@@ -113,6 +113,7 @@ class LearnedPositions(
         self.max_length = positive_int("LearnedPositions", "max_length", max_length)
         self.dim = positive_int("LearnedPositions", "dim", dim)
         affordable("LearnedPositions", [(max_length, dim)])
+        key = prng_key("LearnedPositions", key)
         self.table = 0.02 * jax.random.normal(key, (max_length, dim))
         self.from_end = from_end
 
