@@ -174,3 +174,21 @@ def test_a_monoid_or_semiring_of_an_operation_that_is_not_a_function_is_named() 
         cdl.graphs.Monoid("add", 0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"Semiring: times needs an elementwise"):
         cdl.graphs.Semiring(Max(), "min", 1.0)  # type: ignore[arg-type]
+
+
+def test_a_networkx_multigraph_gives_each_parallel_edge() -> None:
+    multi = nx.MultiDiGraph()
+    multi.add_edge(0, 1, w=1.0)
+    multi.add_edge(0, 1, w=5.0)
+    g = Graph.from_networkx(multi, edge_features="w")
+    assert g.senders.tolist() == [0, 0] and g.receivers.tolist() == [1, 1]
+    assert g.edges is not None and g.edges[:, 0].tolist() == [1.0, 5.0]
+    undirected = nx.MultiGraph([(0, 1), (0, 1)])
+    assert Graph.from_networkx(undirected).num_edges == 4
+
+
+def test_from_networkx_names_what_is_not_a_networkx_graph() -> None:
+    with pytest.raises(
+        GraphError, match=r"needs a networkx graph, .*Graph.from_edge_list"
+    ):
+        Graph.from_networkx([(0, 1)])

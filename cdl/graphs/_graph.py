@@ -336,7 +336,8 @@ class Graph(eqx.Module):
 
         **Arguments:**
 
-        - `graph`: a networkx ``Graph`` or ``DiGraph``.
+        - `graph`: a networkx ``Graph`` or ``DiGraph`` (or a multigraph: each
+          parallel edge is an edge).
         - `node_features`, `edge_features`: names of node and edge attributes to
           read as features (a number is one column, a sequence several).
 
@@ -350,8 +351,16 @@ class Graph(eqx.Module):
         (Graph(nodes=3, edges=4, graphs=1, edge_features=1), Array([1.5, 1.5, \
 1.5, 1.5], dtype=float32))
         """
+        if not all(hasattr(graph, a) for a in ("nodes", "edges", "is_directed")):
+            raise GraphError(_messages.not_networkx(graph))
         index = {v: i for i, v in enumerate(graph.nodes)}
-        pairs = [(index[u], index[v]) for u, v in graph.edges]
+        # (where, u, v, attributes) per edge; a multigraph's parallel edges each once
+        listed = (
+            [((u, v, k), u, v, d) for u, v, k, d in graph.edges(keys=True, data=True)]
+            if graph.is_multigraph()
+            else [((u, v), u, v, d) for u, v, d in graph.edges(data=True)]
+        )
+        pairs = [(index[u], index[v]) for _, u, v, _ in listed]
         nodes = None
         if node_features is not None:
             nodes = _feature_rows(
@@ -360,8 +369,7 @@ class Graph(eqx.Module):
         edges = None
         if edge_features is not None:
             edges = _feature_rows(
-                {f"edge {(u, v)!r}": graph.edges[u, v] for u, v in graph.edges},
-                edge_features,
+                {f"edge {where!r}": d for where, _, _, d in listed}, edge_features
             ).reshape(len(pairs), -1 if pairs else 1)
         return cls.from_edge_list(
             pairs,

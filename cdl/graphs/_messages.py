@@ -375,3 +375,12 @@ def not_an_operation(owner: str, value: object) -> str:
         f"{owner} needs an elementwise function of two arrays (e.g. jnp.maximum, "
         f"jnp.add), but was given {type(value).__name__} {value!r}."
     )
+
+
+def not_networkx(value: object) -> str:
+    """`Graph.from_networkx` was given something other than a networkx graph."""
+    return (
+        f"Graph.from_networkx needs a networkx graph, but was given "
+        f"{type(value).__name__}; for a list of (sender, receiver) pairs use "
+        f"Graph.from_edge_list(pairs, num_nodes)."
+    )
