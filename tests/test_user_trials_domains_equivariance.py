@@ -1,5 +1,6 @@
 """Equivariance as a new user tries it: deriving layers and the mistakes made."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -120,3 +121,27 @@ def test_a_projection_keeping_a_coordinate_that_does_not_exist_is_named(
 ) -> None:
     with pytest.raises(ValueError, match=r"projections\(3, ...\): .* in 0..2"):
         cdl.Monoid.projections(3, [keep])  # type: ignore[list-item]
+
+
+class _SignFlip(cdl.AbstractAction):
+    """Z2 acting on R^3 by sign, written as a user would: branching on the element."""
+
+    monoid: cdl.Monoid = eqx.field(static=True)
+
+    def __init__(self) -> None:
+        self.monoid = cdl.Monoid.reflection(2)
+
+    def act(self, g: object, x: jax.Array) -> jax.Array:
+        return -x if int(np.asarray(g)[0]) == 1 else x
+
+    def random_input(self, key: jax.Array) -> jax.Array:
+        return jax.random.normal(key, (3,))
+
+
+def test_an_action_that_branches_on_its_element_in_python_can_be_measured() -> None:
+    flip = _SignFlip()
+    assert cdl.is_equivariant(jnp.tanh, flip, flip, key=KEY)
+    assert not cdl.is_equivariant(jnp.cos, flip, flip, key=KEY)
+    layer = cdl.EquivariantLinear(flip, flip, key=KEY)
+    assert layer.size == 9  # -I commutes with every matrix
+    assert cdl.equivariance_error(layer, flip, flip, key=KEY) < 1e-6

@@ -17,7 +17,7 @@ True
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import equinox as eqx
 import jax
@@ -31,18 +31,44 @@ from . import _messages
 from ._action import AbstractAction, _relative, require_actions
 
 
-@eqx.filter_jit
-def _errors(
+def _relative_errors(
     f: Callable[[Any], Any],
     act_in: AbstractAction,
     act_out: AbstractAction,
     xs: Any,
-    g: Array,
+    g: Any,
 ) -> Array:
+    """``‖f(g▷x) − g▷f(x)‖`` relative, for each point `x` of the batch `xs`."""
+
     def one(x: Any) -> Array:
         return _relative(f(act_in.act(g, x)), act_out.act(g, f(x)))
 
-    return jax.vmap(one)(xs)
+    errors: Array = jax.vmap(one)(xs)
+    return errors
+
+
+_errors = eqx.filter_jit(_relative_errors)
+
+
+@eqx.filter_jit
+def _errors_at(
+    f: Callable[[Any], Any],
+    act_in: AbstractAction,
+    act_out: AbstractAction,
+    xs: Any,
+    g: tuple[int, ...],
+) -> Array:
+    """The errors with the element static: for actions that branch on it in Python."""
+    return _relative_errors(f, act_in, act_out, xs, np.asarray(g))
+
+
+# What an action that reads its element as a Python value raises on a traced one.
+_TRACED: Final = (
+    jax.errors.TracerArrayConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
 
 
 def _check_batch(act: AbstractAction, inputs: Any) -> None:
@@ -146,7 +172,11 @@ def equivariance_error(
     _check_outputs(f, act_in, act_out, inputs)
     worst = jnp.zeros((), jnp.float32)
     for g in gs:
-        errors = _errors(f, act_in, act_out, inputs, jnp.asarray(g))
+        try:
+            errors = _errors(f, act_in, act_out, inputs, jnp.asarray(g))
+        except _TRACED:  # the action branches on the element: compile per element
+            element = tuple(int(i) for i in np.asarray(g))
+            errors = _errors_at(f, act_in, act_out, inputs, element)
         worst = jnp.maximum(worst, jnp.max(errors).astype(jnp.float32))
     return worst
 
