@@ -229,3 +229,18 @@ def test_a_python_number_seed_takes_the_steps_dtype() -> None:
     # JAX's scan widens a weakly typed carry: an int seed halved by `/` unfolds.
     halve = cdl.ListCoalgebra(lambda s: (s, s / 2), lambda s: s < 1)
     assert cdl.ana(halve, max_size=10)(8).to_list() == [8.0, 4.0, 2.0, 1.0]
+
+
+def test_a_layer_of_one_tensor_as_a_tree_cell_points_to_its_payload() -> None:
+    embed = cdl.Linear(3, 8, key=jax.random.key(0))
+    told = r"TreeF\.Leaf .*Linear\(3→8\) takes float\[3\]"
+    with pytest.raises(TypeError, match=told):
+        cdl.Algebra(cdl.TreeF, Leaf=embed, Node=lambda p: p[1][0] + p[1][1])
+    with pytest.raises(TypeError, match=r"unpacked: `Algebra\(TreeF, \*\*cells\)`"):
+        cdl.Algebra(cdl.TreeF, {"Leaf": embed})  # type: ignore[arg-type]
+    fixed = cdl.Algebra(
+        cdl.TreeF, Leaf=cdl.Fst() >> embed, Node=lambda p: p[1][0] + p[1][1]
+    )
+    ones = jnp.ones(3)
+    folded = cdl.cata(fixed)(Node(Leaf(ones), Leaf(ones)))
+    assert jnp.allclose(folded, 2 * embed(ones))

@@ -741,6 +741,21 @@ def not_a_match(functor: str, given: object) -> str:
         f"Algebra({functor}, f) takes one plain function matching on {functor}'s "
         f"constructors; a cdl.Para goes with its constructor's name "
         f"(`Name=cell`), and {type(given).__name__} is neither."
+        + (
+            f" A dict of cells by constructor goes unpacked: "
+            f"`Algebra({functor}, **cells)`."
+            if isinstance(given, dict)
+            else ""
+        )
+    )
+
+
+def cell_of_a_tensor(functor: str, name: str, cell: str, domain: object) -> str:
+    """Text of the error raised by a tree cell that takes one tensor."""
+    return (
+        f"the cell of {functor}.{name} is called on (payload, children), a pair, "
+        f"but {cell} takes {domain}; to apply it to the payload alone, give "
+        f"`cdl.Fst() >> cell`."
     )
 
 

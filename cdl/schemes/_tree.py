@@ -37,7 +37,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from .._para import Para
-from .._space import Space, SpaceVar, space_of
+from .._space import Space, SpaceVar, TensorSpace, space_of
 from . import _messages
 from ._functor import Constructor, Functor, Layer
 from ._plain import as_cell, by_constructor
@@ -928,6 +928,12 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
             functor.constructor(name)
         self.functor = functor
         self.cells = {k: as_cell(v, f"the cell of {k}") for k, v in cells.items()}
+        for name, cell in self.cells.items():
+            domain = cell.signature()[0]
+            if isinstance(domain, TensorSpace):
+                raise TypeError(
+                    _messages.cell_of_a_tensor(functor.name, name, cell.label, domain)
+                )
         self.carrier = carrier
 
     def signature(self) -> tuple[Space, Space]:
