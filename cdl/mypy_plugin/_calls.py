@@ -67,6 +67,7 @@ from mypy.types import (
 
 from . import _messages
 from ._annotations import CLASS_DIMS
+from ._names import is_vmap_axis
 from ._shapes import (
     Dim,
     Star,
@@ -339,6 +340,9 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
         report(ctx.api, message, where)
     for where in binding.ranks if binding.errors else []:
         replace_error(ctx.api, where, "arg-type")  # the [shape] error says more
+    if binding.errors:
+        # A mapped axis bound by arguments that disagree is left unknown.
+        _unbind_mapped_axes(binding)
     return _bound_result(result, scopes, binding, shapes)
 
 
@@ -707,7 +711,18 @@ def _named_run(sig: CallableType) -> bool:
 
 
 def _show(dims: tuple[Dim, ...]) -> str:
-    return "f32[" + ",".join(render_dim(d) for d in dims) + "]"
+    return "f32[" + ",".join(render_dim(_shown(d)) for d in dims) + "]"
+
+
+def _shown(d: Dim) -> Dim:
+    """`d` as a message writes it: a mapped axis not bound is of unknown size."""
+    return None if isinstance(d, Sym) and is_vmap_axis(d.name) else d
+
+
+def _unbind_mapped_axes(binding: _Binding) -> None:
+    """Leave unknown the mapped axes of a call whose arguments disagree."""
+    for name in [n for n in binding.bound if is_vmap_axis(n)]:
+        del binding.bound[name]
 
 
 def _show_run(dims: tuple[Dim, ...]) -> str:
@@ -830,14 +845,27 @@ def _called_value(env: Env, ctx: FunctionContext) -> Type:
         return ctx.default_return_type
     scopes = in_scope(api)
     name = callee.name or "the call"
-    binding = _bind(sig, _known(ctx, _actual_formals(sig, ctx)), scopes, name)
+    formals = _known(ctx, _actual_formals(sig, ctx))
+    binding = _bind(sig, formals, scopes, name)
     if not binding.errors:
-        return ctx.default_return_type
+        # The plugin's binding, as for a value kept in a name: an argument of
+        # unknown size (a key array) leaves a size another argument gives. mypy
+        # infers a mapped axis from the declared return first, and then names an
+        # argument that fits the binding: that error is not reported.
+        for formal, actual, expr in formals:
+            expected = _bound_result(formal, scopes, binding, shapes)
+            if not foreign(api, [expected]) and is_subtype(actual, expected):
+                replace_error(api, expr, "arg-type")
+        return _bound_result(sig.ret_type, scopes, binding, shapes)
     for message, where in binding.errors:
         report(api, message, where)
     replace_error(api, call, "misc")
-    for where in binding.ranks:
+    for where in call.args:
+        # mypy, inferring a mapped axis from the declared return, names an
+        # argument instead; the plugin's error names the dimension.
         replace_error(api, where, "arg-type")
+    # A mapped axis bound by arguments that disagree is left unknown.
+    _unbind_mapped_axes(binding)
     return _bound_result(sig.ret_type, scopes, binding, shapes)
 
 

@@ -55,7 +55,7 @@ from . import _messages
 from ._calls import in_scope
 from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
 from ._morphisms import signature
-from ._names import PADDED_LIST, PARA, PARTIAL, VMAPS
+from ._names import PADDED_LIST, PARA, PARTIAL, VMAP_AXIS, VMAPS
 from ._shapes import (
     Arr,
     Dim,
@@ -89,6 +89,7 @@ from ._types import (
     fold_bool,
     fold_shape,
     operand_dims,
+    rigid_type,
     space_of,
     star,
 )
@@ -1192,7 +1193,7 @@ def mapped(
     if isinstance(fun, CallableType) and out is not None:
         axes = in_axes if isinstance(in_axes, list) else [in_axes] * len(fun.arg_types)
         if len(axes) == len(fun.arg_types) and "?" not in axes:
-            return fun.copy_modified(
+            made = fun.copy_modified(
                 arg_types=[
                     t if a is None else batched_type(env, t, a)
                     for t, a in zip(fun.arg_types, axes, strict=True)
@@ -1200,6 +1201,7 @@ def mapped(
                 ],
                 ret_type=out,
             )
+            return _sized_batch(env, made, axes, out_axis)
     if isinstance(fun, Instance) and para is not None and fallback is not None:
         sig = signature(env, fun, para)
         if sig is None:
@@ -1233,6 +1235,79 @@ def mapped(
             ret_type=erased_type(env, fun.ret_type),
         )
     return default
+
+
+def _sized_batch(
+    env: Env, made: CallableType, in_axes: list[int | None | str], out_axis: _Axes
+) -> CallableType:
+    """`made` with its batch axes one named dimension of its own signature.
+
+    A call then binds it from the mapped arguments, as a function's own names
+    are bound: two arguments mapped over axes of different sizes (``in_axes=(0,
+    0)`` given ``[n, d]`` and ``[d, k]``) are reported, and the result's batch
+    axis has the arguments' size.
+    """
+    shapes = env.shapes()
+    if shapes is None or shapes.object_type is None:
+        return made
+    # A function mapped twice (``pairwise``) has a batch axis of each mapping.
+    taken = {tv.name for tv in made.variables}
+    name = next(
+        n
+        for n in (VMAP_AXIS + suffix for suffix in ("", *"23456789"))
+        if n not in taken
+    )
+    batch = rigid_type(Sym(name, "cdl-vmap"), shapes.object_type)
+    mapped_axes = [a for a in in_axes if not isinstance(a, str)]
+    args = [
+        _set_any_batch(t, a, batch) if isinstance(a, int) else t
+        for t, a in zip(made.arg_types, mapped_axes, strict=True)
+    ]
+    if all(a is t for a, t in zip(args, made.arg_types, strict=True)):
+        return made  # no mapped argument is an array: nothing would bind the axis
+    outs = out_axis if isinstance(out_axis, list) else None
+    ret = get_proper_type(made.ret_type)
+    if isinstance(out_axis, int):
+        ret_type = _set_any_batch(made.ret_type, out_axis, batch)
+    elif (
+        outs is not None
+        and isinstance(ret, TupleType)
+        and ret.partial_fallback.type.fullname == "builtins.tuple"
+    ):
+        ret_type = ret.copy_modified(
+            items=[
+                i if not isinstance(a, int) else _set_any_batch(i, a, batch)
+                for i, a in zip(ret.items, outs, strict=True)
+            ]
+        )
+    else:
+        ret_type = made.ret_type
+    return made.copy_modified(
+        arg_types=args, ret_type=ret_type, variables=[*made.variables, batch]
+    )
+
+
+def _set_any_batch(t: Type, axis: int, batch: Type) -> Type:
+    """`t`, a batched array or tuple of them, with `batch` as the axis at `axis`."""
+    p = get_proper_type(t)
+    if (
+        isinstance(p, TupleType)
+        and p.partial_fallback.type.fullname == "builtins.tuple"
+    ):
+        # A NamedTuple's fields keep a batch axis of unknown size: it is accepted
+        # where it is declared, its sizes not bound.
+        return p.copy_modified(items=[_set_any_batch(i, axis, batch) for i in p.items])
+    if not isinstance(p, Instance) or p.type.fullname != ARRAY_CLASS:
+        return t
+    dims = array_dims(p)
+    if dims is None or (star(dims) and axis != 0):
+        return t
+    position = axis if axis >= 0 else len(dims) + axis
+    if not 0 <= position < len(p.args) or dims[position] is not None:
+        return t
+    args = list(p.args)
+    args[position] = batch
+    return p.copy_modified(args=args)
 
 
 def _in_axes(expr: Expression) -> _Axes:

@@ -255,3 +255,13 @@ class Names:
     def list_folds(self) -> frozenset[str]:
         """The definitions' names of the folds of lists."""
         return frozenset(self[n] for n in LIST_FOLDS)
+
+
+# The batch axis that ``jax.vmap`` adds to a function's signature: a named dimension
+# of the mapped function (`._jax_ops`), bound at its calls (`._calls`).
+VMAP_AXIS: Final = "vmap"
+
+
+def is_vmap_axis(name: str) -> bool:
+    """Whether `name` is a batch axis that ``jax.vmap`` added (``vmap``, ``vmap2``)."""
+    return name.startswith(VMAP_AXIS) and name[len(VMAP_AXIS) :] in ("", *"23456789")
