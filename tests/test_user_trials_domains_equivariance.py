@@ -145,3 +145,34 @@ def test_an_action_that_branches_on_its_element_in_python_can_be_measured() -> N
     layer = cdl.EquivariantLinear(flip, flip, key=KEY)
     assert layer.size == 9  # -I commutes with every matrix
     assert cdl.equivariance_error(layer, flip, flip, key=KEY) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("matrices", "says"),
+    [
+        ([np.ones((2, 3))], r"matrix 0 \(shape \(2, 3\)\) is not a square matrix"),
+        ([np.ones(2)], r"matrix 0 \(shape \(2,\)\) is not a square matrix"),
+        ([np.array([[np.nan, 0.0], [0.0, 1.0]])], r"has entries that are not finite"),
+    ],
+)
+def test_a_representation_by_matrices_that_are_not_square_or_finite_is_named(
+    matrices: list[np.ndarray], says: str
+) -> None:
+    with pytest.raises(ValueError, match=says):
+        cdl.MatrixAction(cdl.Monoid.cyclic(4), matrices)
+
+
+def test_sums_and_tensor_products_of_actions_name_their_mistakes() -> None:
+    sets, ring = (
+        cdl.permutation_action(4, (2,)),
+        cdl.signal_action(cdl.Monoid.cyclic(4), 4, 1),
+    )
+    with pytest.raises(ValueError, match=r"DirectSum needs at least one summand"):
+        cdl.DirectSum()
+    with pytest.raises(ValueError, match=r"DirectSum: .* they are of S4, C4\."):
+        cdl.DirectSum(sets, ring)
+    with pytest.raises(ValueError, match=r"tensor: .* they are of S4, C4\."):
+        sets.tensor(ring)
+    sign = cdl.MatrixAction(sets.monoid, [-np.eye(1), -np.eye(1)])  # a 4-cycle is odd
+    with pytest.raises(TypeError, match=r"tensor: .* another IndexAction"):
+        sets.tensor(sign)  # type: ignore[arg-type]

@@ -259,9 +259,15 @@ class IndexAction(AbstractAction):
         >>> v.tensor(v).shape, v.tensor(v).canonical_shape()
         ((3, 3), (9, 1))
         """
+        given: object = other  # annotated, but a user may pass any action
+        if not isinstance(given, IndexAction):
+            label = getattr(given, "label", type(given).__name__)
+            raise TypeError(_messages.tensor_needs_index_action(self.label, label))
         if other.monoid != self.monoid:
             raise ValueError(
-                _messages.different_monoids(self.monoid.name, other.monoid.name)
+                _messages.summands_of_one_monoid(
+                    "tensor", [self.monoid.name, other.monoid.name]
+                )
             )
         offset = len(self.shape)
         slots = self.slots + tuple(tuple(a + offset for a in s) for s in other.slots)
@@ -290,14 +296,16 @@ class DirectSum(AbstractAction):
     monoid: Monoid = eqx.field(static=True)
 
     def __init__(self, *summands: AbstractAction) -> None:
+        if not summands:
+            raise ValueError(_messages.EMPTY_SUM)
+        require_actions("DirectSum", *summands)
         self.summands = tuple(summands)
         self.monoid = summands[0].monoid
 
     def __check_init__(self) -> None:
-        first = self.summands[0].monoid
-        for s in self.summands[1:]:
-            if s.monoid != first:
-                raise ValueError(_messages.different_monoids(first.name, s.monoid.name))
+        names = [s.monoid.name for s in self.summands]
+        if any(s.monoid != self.monoid for s in self.summands):
+            raise ValueError(_messages.summands_of_one_monoid("DirectSum", names))
 
     @property
     def label(self) -> str:
@@ -364,7 +372,19 @@ class MatrixAction(AbstractAction):
         gens = [np.asarray(m, dtype=np.float64) for m in matrices]
         if len(gens) != len(monoid.generators) or not gens:
             raise ValueError(_messages.matrix_count(monoid.name, len(gens)))
-        dim = gens[0].shape[0]
+        dim = gens[0].shape[0] if gens[0].ndim else 0
+        for index, m in enumerate(gens):
+            reason = (
+                "is not a square matrix"
+                if m.ndim != 2 or m.shape[0] != m.shape[1] or m.size == 0
+                else f"differs in size from matrix 0, {dim}×{dim}"
+                if m.shape != (dim, dim)
+                else "has entries that are not finite"
+                if not np.all(np.isfinite(m))
+                else None
+            )
+            if reason is not None:
+                raise ValueError(_messages.bad_matrix(monoid.name, index, m, reason))
         table = {tuple(range(monoid.size)): np.eye(dim)}
         frontier = [monoid.identity()]
         while frontier:

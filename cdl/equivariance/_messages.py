@@ -1,5 +1,7 @@
 """Every user-facing error text of `cdl.equivariance`, in one place."""
 
+from typing import Final
+
 
 def bad_size(name: str, size: object) -> str:
     """Text of the error for a monoid on no points, or on a number that is no size."""
@@ -213,4 +215,32 @@ def bad_keep(n: int, keep: object) -> str:
     return (
         f"Monoid.projections({n}, ...): each projection lists coordinates to keep, "
         f"in 0..{n - 1}, but was given {keep!r}."
+    )
+
+
+EMPTY_SUM: Final = "DirectSum needs at least one summand: DirectSum(act, other, ...)."
+
+
+def summands_of_one_monoid(owner: str, names: list[str]) -> str:
+    """Text of the error for a sum or tensor product of actions of several monoids."""
+    return (
+        f"{owner}: the actions must be of one monoid, but they are of "
+        f"{', '.join(names)}."
+    )
+
+
+def tensor_needs_index_action(left: str, right: str) -> str:
+    """Text of the error for a tensor product with an action that is not by indices."""
+    return (
+        f"tensor: {left} can be tensored with another IndexAction (of the same "
+        f"monoid), but was given {right}."
+    )
+
+
+def bad_matrix(name: str, index: int, matrix: object, reason: str) -> str:
+    """Text of the error for a representation matrix that is not square or finite."""
+    shape = getattr(matrix, "shape", ())
+    return (
+        f"a representation of {name} needs square, finite matrices of one size, "
+        f"one per generator, but matrix {index} (shape {shape}) {reason}."
     )
