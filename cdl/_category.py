@@ -140,6 +140,16 @@ class AbstractArrow(eqx.Module, Generic[_A, _B]):
         return _parallel(self, other)
 
 
+def _check_family(composite: str, family: type, factors: tuple[Any, ...]) -> None:
+    """Raise `TypeError` naming the first of `factors` not an arrow of `family`."""
+    for index, factor in enumerate(factors):
+        if family_of(factor) is not family:
+            lift = callable(factor) and not isinstance(factor, AbstractArrow)
+            raise TypeError(
+                _messages.not_a_factor(composite, index, factor, family.__name__, lift)
+            )
+
+
 def _not_composable(operator: str, reflected: str, left: Any, right: Any) -> Any:
     """Raise the error of ``left >> right`` (or ``@``) for a `right` of another kind.
 
@@ -321,6 +331,7 @@ class AbstractSequential(AbstractArrow[_A, _B]):
     def __init__(self, *factors: Any) -> None:
         if not factors:
             raise ValueError(_messages.EMPTY_COMPOSITE)
+        _check_family(type(self).__name__, type(self).family, factors)
         head = factors[0]
         self.factors = _flat_factors(type(self), factors) or (head,)
         signature = _chain_signature(type(self), factors, self.factors)
@@ -383,6 +394,7 @@ class AbstractParallel(AbstractArrow[_A, _B]):
     def __init__(self, *factors: Any) -> None:
         if not factors:
             raise ValueError(_messages.EMPTY_COMPOSITE)
+        _check_family(type(self).__name__, type(self).family, factors)
         self.factors = factors
 
     def signature(self) -> tuple[Space, Space]:

@@ -31,6 +31,24 @@ def not_an_array(kind: str) -> str:
     return f"a {kind} is not an array: convert it with `jnp.asarray`"
 
 
+def not_a_factor(
+    composite: str, index: int, factor: object, family: str, lift: bool
+) -> str:
+    """Text of the error raised when a composite is given a factor of another kind."""
+    hint = (
+        " (make a function or an Equinox module one with `cdl.lift(f, "
+        'dom=Float[Array, "n"], cod=Float[Array, "n"])`)'
+        if lift
+        else ""
+    )
+    kind = type(factor).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return (
+        f"{composite}: factor {index} is {article} {kind}, not a {family} arrow: "
+        f"a composite joins arrows of one kind{hint}."
+    )
+
+
 def not_an_arrow(operator: str, left: str, right: object) -> str:
     """Text of the error raised when `operator` is given something not an arrow."""
     name = getattr(right, "__name__", type(right).__name__)

@@ -91,3 +91,23 @@ def test_a_model_given_labels_shaped_like_a_model_names_the_optax_trap() -> None
         {"slow": optax.sgd(0.1), "fast": optax.adam(0.1)}, lambda _: labels
     )
     assert from_optax(good).init(params) is not None
+
+
+def test_composites_built_by_hand_refuse_a_factor_of_another_kind() -> None:
+    with pytest.raises(TypeError, match="Compose: factor 1 is a PjitFunction, not a"):
+        cdl.Compose(cdl.Tanh(), jnp.tanh)
+    with pytest.raises(TypeError, match="Tensor: factor 1 is an int, not a Para"):
+        cdl.Tensor(cdl.Tanh(), 3)  # accepted before, failing only when called
+    with pytest.raises(TypeError, match="Tensor: factor 0 is a Lens"):
+        cdl.Tensor(first(), cdl.Tanh())
+
+
+def test_a_residual_whose_branches_end_apart_names_both_ends() -> None:
+    with pytest.raises(cdl.CompositionError) as e:
+        cdl.nn.residual(cdl.Linear(4, 3, key=K))
+    assert str(e.value).startswith(
+        "residual(Linear(4→3)): on float[4] the branch Linear(4→3) ends in float[3] "
+        "and the shortcut id in float[4], which cannot be added"
+    )
+    block = cdl.nn.residual(cdl.Linear(4, 3, key=K), cdl.Linear(4, 3, key=K))
+    assert block(jnp.ones(4)).shape == (3,)

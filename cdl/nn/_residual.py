@@ -22,9 +22,10 @@ import equinox as eqx
 from jaxtyping import PRNGKeyArray
 from typing_extensions import TypeVar
 
-from .._para import Para, apply
-from .._space import Space
+from .._para import CompositionError, Para, apply
+from .._space import Mismatch, Space
 from .._structure import Add, Copy, Identity
+from . import _messages
 
 _A = TypeVar("_A", default=Any)
 _B = TypeVar("_B", default=Any)
@@ -44,12 +45,24 @@ def residual(f: Para[_A, _A], shortcut: Para[_A, _A] | None = None) -> Para[_A, 
     ...     cdl.residual(cdl.Linear(4, 3, key=jax.random.key(0)))
     ... except cdl.CompositionError as error:
     ...     print(error)
-    Copy() >> (Linear(4→3) @ id) does not compose with Add(): \
-output (float[3] × float[4]) of Copy() >> (Linear(4→3) @ id) != input \
-(any[*shape] × any[*shape]) of Add().
+    residual(Linear(4→3)): on float[4] the branch Linear(4→3) ends in float[3] \
+and the shortcut id in float[4], which cannot be added: give a shortcut that \
+ends where the branch does, residual(f, shortcut) (e.g. a Linear projection).
     """
     other: Para[Any, Any] = Identity() if shortcut is None else shortcut
-    out: Para[Any, Any] = Copy() >> (f @ other) >> Add()
+    try:
+        out: Para[Any, Any] = Copy() >> (f @ other) >> Add()
+    except CompositionError:
+        dom = f.dom
+        ends = []
+        for branch in (f, other):
+            try:
+                ends.append(branch.output_space(dom))
+            except Mismatch:
+                ends.append(branch.cod)
+        raise CompositionError(
+            _messages.residual_mismatch(f.label, other.label, dom, *ends)
+        ) from None
     return out
 
 
