@@ -117,6 +117,8 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
                 message = _messages.call_mismatch(self.label, dom, given, str(error))
                 if _looks_batched(dom, given):
                     message += _messages.BATCH_HINT
+                else:
+                    message += self.input_hint(given)
                 raise SpaceError(message) from None
         try:
             out = inner(self, x, *args, **kwargs)
@@ -272,6 +274,14 @@ cannot take it as the function to compile; jit a function of the model instead, 
         except TypeError:
             raise TypeError(_messages.unhashable(self.label)) from None
 
+    def input_hint(self, given: Space) -> str:
+        """More to say when an input from `given` is refused (empty by default).
+
+        A layer overrides it for a common mistake, e.g. a convolution given an
+        image with its channels last.
+        """
+        return ""
+
     @property
     def _call_signature(self) -> tuple[Space, Space]:
         """The signature that calls are checked against, computed once."""
@@ -383,6 +393,11 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
 
     def __init__(self, *factors: Para[Any, Any]) -> None:
         super().__init__(*factors)
+
+    def input_hint(self, given: Space) -> str:
+        """That of the first factor, which receives the input."""
+        hint: str = self.factors[0].input_hint(given)
+        return hint
 
     def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> C:
         """Run the factors in turn."""

@@ -34,3 +34,24 @@ def test_reshape_given_a_tuple_shows_the_arguments() -> None:
     with pytest.raises(ValueError, match=r"as arguments: Reshape\(2, 3\), not a tuple"):
         cdl.Reshape((2, 3))  # type: ignore[arg-type]
     assert cdl.Reshape(2, 3)(jnp.ones(6)).shape == (2, 3)
+
+
+def test_an_image_with_its_channels_last_is_pointed_to_channels_first() -> None:
+    from cdl.optics import Adam, DataError, Learner, SoftmaxCrossEntropy, fit
+
+    key = jax.random.key(0)
+    model = cdl.Conv2d(3, 4, 3, key=key) >> cdl.Relu() >> cdl.GlobalAvgPool()
+    hint = "It looks channels-last: cdl's convolutions take channels first"
+    with pytest.raises(cdl.SpaceError, match=hint):
+        model(jnp.ones((8, 8, 3)))
+    with pytest.raises(cdl.SpaceError, match=hint):
+        cdl.Conv1d(3, 4, 3, key=key)(jnp.ones((8, 3)))
+    with pytest.raises(DataError, match=hint):
+        fit(
+            Learner(model, SoftmaxCrossEntropy(), Adam(0.1)), model,
+            jnp.ones((4, 8, 8, 3)), jnp.zeros(4, jnp.int32), epochs=1, batch_size=2,
+            key=key, progress=False,
+        )  # fmt: skip
+    with pytest.raises(cdl.SpaceError) as e:  # not a channels-last image: no hint
+        model(jnp.ones((5, 8, 8)))
+    assert "channels-last" not in str(e.value)

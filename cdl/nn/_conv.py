@@ -20,6 +20,21 @@ _InChannels = TypeVar("_InChannels", covariant=True, default=Any)
 _OutChannels = TypeVar("_OutChannels", covariant=True, default=Any)
 
 
+def channels_last_hint(channels: int, given: Space) -> str:
+    """A hint for an input whose last axis, not its first, holds `channels`.
+
+    >>> from cdl._space import space_of
+    >>> import jax.numpy as jnp
+    >>> channels_last_hint(3, space_of(jnp.ones((32, 32, 3)))).split(":")[0]
+    ' It looks channels-last'
+    """
+    if not isinstance(given, TensorSpace) or len(given.shape) < 2:
+        return ""
+    if given.shape[-1] == channels and given.shape[0] != channels:
+        return _messages.CHANNELS_LAST
+    return ""
+
+
 def _init(
     key: PRNGKeyArray, out_channels: int, in_channels: int, kernel: tuple[int, ...]
 ) -> tuple[Array, Array]:
@@ -148,6 +163,10 @@ class Conv1d(
             self.padding,
         )
 
+    def input_hint(self, given: Space) -> str:
+        """Points to channels first when `given` has them last."""
+        return channels_last_hint(self.in_channels, given)
+
     def __call__(
         self, x: Float[Array, "in_channels length"]
     ) -> Float[Array, "out_channels out_length"]:
@@ -209,6 +228,10 @@ class Conv2d(
         self.kernel_size = (kh, kw)
         self.stride = (sh, sw)
         self.padding = padding
+
+    def input_hint(self, given: Space) -> str:
+        """Points to channels first when `given` has them last."""
+        return channels_last_hint(self.in_channels, given)
 
     @property
     def label(self) -> str:

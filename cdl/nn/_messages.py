@@ -1,6 +1,7 @@
 """Every user-facing error text of cdl's layers, in one place."""
 
 import math
+from typing import Final
 
 
 def bad_int(layer: str, name: str, value: object, what: str) -> str:
@@ -191,3 +192,22 @@ def empty_mean(layer: str, what: str, shape: tuple[int, ...]) -> str:
         f"{layer} averages over the {what}, but was given shape {shape}, which has "
         f"none: the mean of nothing is undefined (nan)."
     )
+
+
+def residual_mismatch(
+    branch: str, shortcut: str, dom: object, end: object, other_end: object
+) -> str:
+    """Text of the error for a residual whose two branches end in different spaces."""
+    return (
+        f"residual({branch}): on {dom!r} the branch {branch} ends in {end!r} and the "
+        f"shortcut {shortcut} in {other_end!r}, which cannot be added: give a "
+        f"shortcut that ends where the branch does, residual(f, shortcut) (e.g. a "
+        f"Linear projection)."
+    )
+
+
+CHANNELS_LAST: Final = (
+    " It looks channels-last: cdl's convolutions take channels first, "
+    "(channels, height, width) as Equinox's do; move the axis with "
+    "`jnp.moveaxis(x, -1, 0)`."
+)

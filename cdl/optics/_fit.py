@@ -221,7 +221,10 @@ def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
         Unifier().unify(dom, given)
     except Mismatch as error:
         message = _messages.bad_inputs(at, dom, given, str(error))
-        index = None if stateful else _state_index(learner.model.skeleton)
+        skeleton = learner.model.skeleton
+        if isinstance(skeleton, Para):
+            message += skeleton.input_hint(given)
+        index = None if stateful else _state_index(skeleton)
         if index is not None:
             message += _messages.state_not_given(index)
         raise DataError(message) from None
