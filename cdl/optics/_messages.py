@@ -655,3 +655,11 @@ def pattern_matches_nothing(pattern: str, paths: list[str]) -> str:
         f"the parameter pattern {pattern!r} matches no parameter's path, so it would "
         f"place nothing; the paths are {shown}."
     )
+
+
+def derivative_of_non_morphism(functor: str, value: object) -> str:
+    """Text of the error raised when a derivative functor is given no morphism."""
+    return (
+        f"{functor} takes a cdl.Para morphism, not {type(value).__name__}: make a "
+        f"function or an Equinox module one with `cdl.lift(f, dom=..., cod=...)`."
+    )

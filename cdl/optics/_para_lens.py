@@ -34,6 +34,7 @@ from .._category import AbstractArrow, AbstractParallel, AbstractSequential, spl
 from .._para import Para, apply
 from .._reparam import is_frozen
 from .._space import Space
+from . import _messages
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -328,7 +329,14 @@ def reverse_derivative(
     >>> bool(jnp.allclose(dx, f.weight[0])), dp.bias
     (True, Array([1.], dtype=float32))
     """
+    _check_morphism("reverse_derivative", f)
     return ReverseDerivative(f, batched)
+
+
+def _check_morphism(functor: str, f: object) -> None:
+    """Raise `TypeError` unless `f` is a `cdl.Para` morphism."""
+    if not isinstance(f, Para):
+        raise TypeError(_messages.derivative_of_non_morphism(functor, f))
 
 
 class AbstractTangentMap(AbstractArrow[_A, _B]):
@@ -474,4 +482,5 @@ def forward_derivative(f: Para[_A, _B]) -> ForwardDerivative[_A, _B]:
     >>> forward_derivative(cdl.Tanh()).push(None, jnp.zeros(1), None, jnp.full(1, 2.0))
     (Array([0.], dtype=float32), Array([2.], dtype=float32))
     """
+    _check_morphism("forward_derivative", f)
     return ForwardDerivative(f)
