@@ -88,10 +88,11 @@ def test_equivariant_mlp_is_equivariant_or_refuses_its_activation(
         mlp = cdl.equivariant_mlp(acts, key=KEY, activation=activation)
     except ValueError as error:
         assert "must send 0 to 0" in str(error)
-        assert not monoid.is_group and float(activation(jnp.zeros(()))) != 0.0
+        writes_zeros = any(-1 in g for g in monoid.generators)
+        assert writes_zeros and float(activation(jnp.zeros(()))) != 0.0
         return
     error = cdl.equivariance_error(mlp, acts[0], acts[-1], key=KEY, samples=2)
-    assert error < 1e-5
+    assert error < 1e-4  # relative, in f32: small outputs of a zero-writing monoid
 
 
 def test_equivariant_mlp_names_hidden_actions_an_activation_does_not_commute_with() -> (
@@ -176,3 +177,12 @@ def test_sums_and_tensor_products_of_actions_name_their_mistakes() -> None:
     sign = cdl.MatrixAction(sets.monoid, [-np.eye(1), -np.eye(1)])  # a 4-cycle is odd
     with pytest.raises(TypeError, match=r"tensor: .* another IndexAction"):
         sets.tensor(sign)  # type: ignore[arg-type]
+
+
+def test_a_function_moving_zero_commutes_with_a_monoid_that_writes_no_zeros() -> None:
+    merge = cdl.signal_action(cdl.Monoid(3, ((0, 0, 1),)), 3, 1)  # not a group
+    sigmoid = cdl.Pointwise(merge, jax.nn.sigmoid)
+    assert cdl.equivariance_error(sigmoid, merge, merge, key=KEY) < 1e-6
+    shifts = cdl.signal_action(cdl.Monoid.shifts(3), 3, 1)
+    with pytest.raises(ValueError, match=r"the monoid writes zeros"):
+        cdl.Pointwise(shifts, jax.nn.sigmoid)

@@ -33,12 +33,21 @@ from ..nn import Relu
 from . import _messages
 from ._action import AbstractAction, IndexAction, trivial_action
 from ._linear import EquivariantLinear
+from ._monoid import Monoid
 
 _REDUCE: dict[str, Callable[..., Array]] = {
     "sum": jnp.sum,
     "mean": jnp.mean,
     "max": jnp.max,
 }
+
+
+def _writes_zeros(monoid: Monoid) -> bool:
+    """Whether some element writes a zero (a generator has a ``-1``).
+
+    Products of maps that never write zeros never do, so the generators decide.
+    """
+    return any(-1 in g for g in monoid.generators)
 
 
 class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
@@ -68,7 +77,7 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
         name = getattr(fn, "__name__", repr(fn))
         if not isinstance(act, IndexAction):
             raise ValueError(_messages.not_pointwise(name, act.label))
-        if not act.monoid.is_group and float(fn(jnp.zeros(()))) != 0.0:
+        if _writes_zeros(act.monoid) and float(fn(jnp.zeros(()))) != 0.0:
             raise ValueError(_messages.zero_not_fixed(name, act.label))
         self.fn = fn
         self.act = act
@@ -155,7 +164,7 @@ def _check_activation(sigma: Para[Any, Any], act: AbstractAction) -> None:
     """
     if not isinstance(act, IndexAction):
         raise ValueError(_messages.not_pointwise(sigma.label, act.label))
-    if act.monoid.is_group:
+    if not _writes_zeros(act.monoid):
         return
     at_zero = sigma(jnp.zeros(act.shape))
     if not bool(jnp.all(at_zero == 0)):
