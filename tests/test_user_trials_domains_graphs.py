@@ -192,3 +192,19 @@ def test_from_networkx_names_what_is_not_a_networkx_graph() -> None:
         GraphError, match=r"needs a networkx graph, .*Graph.from_edge_list"
     ):
         Graph.from_networkx([(0, 1)])
+
+
+def test_clrs_names_sizes_that_are_not_whole_and_a_seed_given_for_a_generator() -> None:
+    with pytest.raises(ValueError, match=r"er_graph: expected n >= 1 .* n=3.5"):
+        clrs.er_graph(3.5, 0.5, np.random.default_rng(0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"rng must be a NumPy generator"):
+        clrs.er_graph(3, 0.5, 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"sample: expected count >= 1"):
+        clrs.sample(2.5, 4, p=(0.5,), seed=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"sample: expected nodes >= 1"):
+        clrs.sample(2, 4.0, p=(0.5,), seed=0)  # type: ignore[arg-type]
+    assert clrs.sample(np.int64(2), np.int32(4), p=(0.5,), seed=0).weights.shape == (
+        2,
+        4,
+        4,
+    )

@@ -384,3 +384,11 @@ def not_networkx(value: object) -> str:
         f"{type(value).__name__}; for a list of (sender, receiver) pairs use "
         f"Graph.from_edge_list(pairs, num_nodes)."
     )
+
+
+def clrs_not_a_generator(rng: object) -> str:
+    """`clrs.er_graph` was given something other than a NumPy generator."""
+    return (
+        f"er_graph: rng must be a NumPy generator, np.random.default_rng(seed), but "
+        f"was given {type(rng).__name__} {rng!r}."
+    )

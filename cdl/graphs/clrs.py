@@ -67,6 +67,11 @@ class Sample(NamedTuple):
     pointers: np.ndarray
 
 
+def _whole(value: object) -> bool:
+    """Whether `value` is a Python or NumPy int (not a bool)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     """A weighted undirected Erdős–Rényi graph as CLRS samples it.
 
@@ -79,8 +84,10 @@ def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     >>> bool((g > 0).all()), bool((g < 1.001).all())
     (True, True)
     """
-    if n < 1 or not 0.0 <= p <= 1.0:
+    if not _whole(n) or n < 1 or not 0.0 <= p <= 1.0:
         raise ValueError(_messages.clrs_bad_graph(n, p))
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(_messages.clrs_not_a_generator(rng))
     drawn = rng.binomial(1, p, size=(n, n))
     drawn = drawn * drawn.T
     w = rng.uniform(0.0, 1.0, size=(n, n))
@@ -112,8 +119,7 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
     if bad.size:
         i, j = (int(v) for v in bad[0])
         raise ValueError(_messages.clrs_not_finite(i, j, float(weights[i, j])))
-    whole = isinstance(source, int | np.integer) and not isinstance(source, bool)
-    if not whole or not 0 <= source < n:
+    if not _whole(source) or not 0 <= source < n:
         raise ValueError(_messages.clrs_bad_source(n, source))
     d = np.zeros(n)
     pi = np.arange(n, dtype=np.int32)
@@ -146,9 +152,9 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
     >>> s.weights.dtype, s.pointers.dtype, s.source.tolist() == s.source.tolist()
     (dtype('float32'), dtype('int32'), True)
     """
-    if count < 1 or not isinstance(p, tuple | list) or not p:
+    if not _whole(count) or count < 1 or not isinstance(p, tuple | list) or not p:
         raise ValueError(_messages.clrs_bad_sample(count, p))
-    if nodes < 1 or not all(0.0 <= q <= 1.0 for q in p):
+    if not _whole(nodes) or nodes < 1 or not all(0.0 <= q <= 1.0 for q in p):
         raise ValueError(_messages.clrs_bad_sample_graphs(nodes, p))
     rng = np.random.default_rng(seed)
     weights = np.empty((count, nodes, nodes), np.float32)
