@@ -208,3 +208,12 @@ def test_clrs_names_sizes_that_are_not_whole_and_a_seed_given_for_a_generator() 
         4,
         4,
     )
+
+
+def test_message_passing_whose_update_is_smaller_than_its_message_says_so() -> None:
+    says = r"must take more than 16 inputs, but it takes 10\.$"
+    with pytest.raises(cdl.CompositionError, match=says):
+        MessagePassing(cdl.Linear(8, 16, key=KEY), cdl.Linear(10, 4, key=KEY))
+    says = r"must take at least 2·4 = 8 inputs, but it takes 5\.$"
+    with pytest.raises(cdl.CompositionError, match=says):
+        MessagePassing(cdl.Linear(5, 16, key=KEY), cdl.Linear(20, 4, key=KEY))

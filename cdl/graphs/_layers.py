@@ -253,15 +253,21 @@ class MessagePassing(
                 sizes.append(size)
         k, m, u, o = sizes
         in_dim = u - m
-        if in_dim < 1 or k < 2 * in_dim:
-            raise CompositionError(
-                _messages.split_mismatch(
-                    "MessagePassing",
-                    f"messages of size {m} leave {in_dim} node features for the "
-                    f"update's input of size {u}, but the message map takes {k} "
-                    f"(at least 2·{in_dim} are needed)",
-                )
+        if in_dim < 1:
+            detail = (
+                f"the update map reads [x_v ; m_v], a node's features and its "
+                f"message of size {m}, so it must take more than {m} inputs, but it "
+                f"takes {u}"
             )
+            raise CompositionError(_messages.split_mismatch("MessagePassing", detail))
+        if k < 2 * in_dim:
+            detail = (
+                f"messages of size {m} leave {in_dim} node features for the "
+                f"update's input of size {u}, so the message map, which reads "
+                f"[x_u ; x_v ; e_uv], must take at least 2·{in_dim} = {2 * in_dim} "
+                f"inputs, but it takes {k}"
+            )
+            raise CompositionError(_messages.split_mismatch("MessagePassing", detail))
         self.in_dim, self.edge_dim, self.message_dim, self.out_dim = (
             in_dim,
             k - 2 * in_dim,
