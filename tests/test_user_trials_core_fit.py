@@ -57,3 +57,18 @@ def test_a_metric_function_that_cannot_be_used_is_named(
         )  # fmt: skip
     assert str(e.value).startswith(f"fit(Linear(4→2)): metric 'acc' failed ({why}")
     assert "called as f(model, xs, ys)" in str(e.value)
+
+
+def test_a_learner_of_a_model_with_dropout_steps_with_a_key_and_evaluates_without() -> (
+    None
+):
+    model = cdl.Linear(4, 8, key=K1) >> cdl.Dropout(0.5) >> cdl.Linear(8, 2, key=K2)
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(0.1))
+    state = learner.init(model)
+    xs, ys = jnp.ones((4, 4)), jnp.zeros(4, jnp.int32)
+    with pytest.raises(ValueError, match=r"\.step: the model is stochastic and needs"):
+        learner.step(state, xs, ys)
+    state, _ = learner.step(state, xs, ys, key=K1)
+    # Held-out loss with dropout off, as fit's validation loss (it needed a key).
+    plain = learner.with_model(cdl.inference_mode(model))
+    assert learner.evaluate(state, xs, ys) == plain.evaluate(state, xs, ys)

@@ -33,6 +33,7 @@ from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para
+from ..nn import inference_mode
 from . import _messages
 from ._optimiser import AbstractOptimiser
 from ._para_lens import AbstractParaLens, ReverseDerivative, split_parameters
@@ -236,6 +237,9 @@ transformation as from_optax(tx).
     def evaluate(self, state: TrainState, xs: Any, ys: Any) -> Float[Array, ""]:
         """The loss of the model at `state` on a batch, without training.
 
+        Stochastic layers (`cdl.Dropout`) are switched off, as for `fit`'s
+        validation loss (`cdl.inference_mode`), so no key is needed.
+
         **Arguments:** `state`; `xs` and `ys`, a batch of inputs and labels.
 
         **Returns:** the scalar loss.
@@ -248,8 +252,11 @@ transformation as from_optax(tx).
         Array(1., dtype=float32)
         """
         self._check_batch(xs)
-        xs, ys = self._shard((xs, ys))
-        return self.lens.get((state.params, ys), xs)
+        learner = self
+        if self.model.skeleton.stochastic:
+            learner = self.with_model(inference_mode(self.model.skeleton))
+        xs, ys = learner._shard((xs, ys))
+        return learner.lens.get((state.params, ys), xs)
 
     def step(
         self,
@@ -276,6 +283,8 @@ transformation as from_optax(tx).
         (Array([0.5], dtype=float32), Array(1., dtype=float32))
         """
         self._check_batch(xs)
+        if key is None and self.model.skeleton.stochastic:
+            raise ValueError(_messages.step_needs_key(self.label))
         if state.model_state is not None:
             params, opt, model_state, loss = step_with_state(self, state, xs, ys, key)
             return TrainState(params, opt, state.step + 1, model_state), loss

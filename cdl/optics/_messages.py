@@ -663,3 +663,12 @@ def derivative_of_non_morphism(functor: str, value: object) -> str:
         f"{functor} takes a cdl.Para morphism, not {type(value).__name__}: make a "
         f"function or an Equinox module one with `cdl.lift(f, dom=..., cod=...)`."
     )
+
+
+def step_needs_key(name: str) -> str:
+    """Text of the error raised when a stochastic learner steps without a key."""
+    return (
+        f"Learner({name}).step: the model is stochastic and needs a PRNG key, a "
+        f"fresh one each step: `learner.step(state, xs, ys, key=k)` with "
+        f"k = jax.random.fold_in(key, step)."
+    )
