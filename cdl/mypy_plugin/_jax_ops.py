@@ -478,7 +478,7 @@ def axes_rule(env: Env, ctx: FunctionContext | MethodContext, name: str) -> Type
         this = array_dims(ctx.arg_types[0][0])
     else:
         this = None
-    if this is None or star(this):
+    if this is None:
         return ctx.default_return_type
     given = {
         formal: exprs[0]
@@ -486,10 +486,43 @@ def axes_rule(env: Env, ctx: FunctionContext | MethodContext, name: str) -> Type
         if formal and exprs
     }
     try:
-        out = _moved(name, this, given)
+        out = (
+            _moved_right(name, this, given) if star(this) else _moved(name, this, given)
+        )
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, name, str(why))
     return env.array(out, ctx.default_return_type)
+
+
+_AXIS_FORMALS: Final = ("axis", "axis1", "axis2", "source", "destination")
+
+
+def _moved_right(
+    name: str, this: tuple[Dim, ...], given: dict[str, Expression]
+) -> tuple[Dim, ...] | None:
+    """`_moved` of an array whose shape opens with a variadic run (``"*b d 1"``).
+
+    Axes counted from the right (``x.squeeze(-1)``, ``jnp.expand_dims(x, -1)``)
+    move the dimensions right of the run; the run is kept. Others: None.
+    """
+    if not isinstance(this[0], Star) or star(this[1:]):
+        return None
+    axes: list[int] = []
+    for formal in _AXIS_FORMALS:
+        if formal in given:
+            found = fold_shape(given[formal])
+            if found is None or None in found:
+                return None
+            axes.extend(a for a in found if a is not None)
+    if not axes or any(a >= 0 for a in axes):
+        return None
+    tail = this[1:]
+    if name != "expand_dims" and any(a < -len(tail) for a in axes):
+        return None
+    if name == "expand_dims" and any(a < -len(tail) - len(axes) for a in axes):
+        return None
+    out = _moved(name, tail, given)
+    return None if out is None else (this[0], *out)
 
 
 # Scans along an axis: ``jnp.cumsum(x, axis=0)`` has the shape of `x`.
