@@ -85,7 +85,7 @@ from ._types import (
     RIGID,
     Env,
     Shapes,
-    dims_of_args,
+    instance_dims,
     report,
     rigid_again,
     rigid_type,
@@ -688,7 +688,7 @@ def _array_dims(typ: Type) -> tuple[Dim, ...] | None:
         arrays = [i for i in t.items if not isinstance(get_proper_type(i), NoneType)]
         return _array_dims(arrays[0]) if len(arrays) == 1 else None
     if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
-        return tuple(dims_of_args(t.args, None))
+        return tuple(instance_dims(t, None))
     return None
 
 

@@ -197,6 +197,18 @@ def dims_of_args(
     return dims
 
 
+def instance_dims(t: Instance, rename: Callable[[str], str] | None) -> list[Dim]:
+    """The dimensions of an ``Array`` instance.
+
+    jax's own ``Array`` (read when cdl's stubs are not on mypy's path) takes no type
+    arguments, so a bare one says nothing of its shape: a run of unknown length,
+    not a scalar.
+    """
+    if not t.args and not t.type.type_vars:
+        return [Star(None)]
+    return dims_of_args(t.args, rename)
+
+
 def space_of(
     typ: Type,
     rename: Callable[[str], str] | None = None,
@@ -205,7 +217,7 @@ def space_of(
     """The space a mypy type describes (`rename`: tags become fresh variables)."""
     t = get_proper_type(typ)
     if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
-        return Arr(tuple(dims_of_args(t.args, rename)))
+        return Arr(tuple(instance_dims(t, rename)))
     if isinstance(t, TupleType):
         return Tup(tuple(space_of(i, rename, tvars) for i in t.items))
     if isinstance(t, TypeVarType) and tvars is not None and t.name in tvars:
@@ -385,7 +397,7 @@ def forget_vars(space: Space) -> Space:
 def array_dims(typ: Type) -> tuple[Dim, ...] | None:
     t = get_proper_type(typ)
     if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
-        return tuple(dims_of_args(t.args, None))
+        return tuple(instance_dims(t, None))
     return None
 
 
