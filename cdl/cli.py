@@ -83,9 +83,13 @@ def _no_name(source: str, name: str) -> str:
     return f"{source} defines no {name!r}."
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def _not_para(spec: str, value: object) -> str:
     return (
-        f"{spec} is a {type(value).__name__}, not a cdl.Para morphism "
+        f"{spec} is {_a(type(value).__name__)}, not a cdl.Para morphism "
         f"(or a function returning one)."
     )
 

@@ -114,7 +114,7 @@ def test_draw_from_a_file_and_from_a_module(
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
 
     code, _, err = run(["draw", f"{source}:not_a_model", "x.svg"], capsys)
-    assert code == 2 and "is a int, not a cdl.Para" in err
+    assert code == 2 and "is an int, not a cdl.Para" in err
     code, _, err = run(["draw", f"{source}:nothing", "x.svg"], capsys)
     assert code == 2 and "defines no 'nothing'" in err
     code, _, err = run(["draw", "cdl.architectures:gpt", "x.svg"], capsys)

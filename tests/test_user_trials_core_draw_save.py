@@ -27,3 +27,15 @@ def test_save_names_a_hyperparameter_json_cannot_hold(tmp_path: Path) -> None:
     assert not path.exists()
     cdl.save(path, cdl.Bias(2), size=2, act="relu")
     assert cdl.load(path, lambda size, act: cdl.Bias(size)).bias.shape == (2,)
+
+
+def test_load_names_a_build_that_cannot_take_the_saved_hyperparameters(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.cdl"
+    cdl.save(path, cdl.Bias(2), size=2)
+    with pytest.raises(TypeError) as e:
+        cdl.load(path, lambda width: cdl.Bias(width))
+    assert str(e.value).startswith(f"cdl.load: model file {path} was saved with ")
+    assert "{'size': 2}, which build cannot take (" in str(e.value)
+    assert cdl.load(path, lambda size: cdl.Bias(size)).bias.shape == (2,)

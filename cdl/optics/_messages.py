@@ -523,6 +523,15 @@ def host_data_across_processes(name: str, kind: str) -> str:
     )
 
 
+def build_arguments(path: object, hyperparameters: object, why: str) -> str:
+    """Text of the error raised when `load`'s build cannot take the saved values."""
+    return (
+        f"cdl.load: model file {path} was saved with hyperparameters "
+        f"{hyperparameters!r}, which build cannot take ({why}): give the function "
+        f"that built the saved model."
+    )
+
+
 def hyperparameter_not_json(name: str, value: object, error: Exception) -> str:
     """Text of the error raised by `cdl.save` for a hyperparameter JSON cannot hold."""
     return (

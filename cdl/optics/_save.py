@@ -17,6 +17,7 @@ The file is written atomically and carries a SHA-256 checksum, checked on load.
 True
 """
 
+import inspect
 import io
 import json
 import os
@@ -119,6 +120,8 @@ hyperparameters it was saved from.
         raise ValueError(_messages.model_damaged(source, str(error))) from None
     header, arrays = body.split(b"\n", 1)
     hyperparameters = json.loads(header)["hyperparameters"]
+    if _is_builder(build):
+        _check_arguments(source, build, hyperparameters)  # type: ignore[arg-type]
     like = build(**hyperparameters) if _is_builder(build) else build  # type: ignore[operator]
     try:
         model: _M = read_like(io.BytesIO(arrays), like, theirs="the model built has")
@@ -127,6 +130,19 @@ hyperparameters it was saved from.
             _messages.model_mismatch(source, str(error).splitlines()[0])
         ) from None
     return model
+
+
+def _check_arguments(
+    source: pathlib.Path, build: Callable[..., Any], hyperparameters: dict[str, Any]
+) -> None:
+    """Raise `TypeError` when `build` cannot be called with the saved values."""
+    try:
+        inspect.signature(build).bind(**hyperparameters)
+    except TypeError as error:
+        text = _messages.build_arguments(source, hyperparameters, str(error))
+        raise TypeError(text) from None
+    except ValueError:  # no signature to read: the call itself will tell
+        pass
 
 
 def _is_builder(build: object) -> bool:
