@@ -925,13 +925,35 @@ def fn_fft(env: Env, ctx: FunctionContext) -> Type:
 
 
 def fn_solve(env: Env, ctx: FunctionContext) -> Type:
-    """``solve_triangular(a, b)``, ``cho_solve((c, lower), b)``: the shape of `b`."""
+    """``solve(a, b)``, ``solve_triangular(a, b)``, ``cho_solve((c, lower), b)``.
+
+    The result has the shape of `b`; a matrix `a` of ``solve`` and
+    ``solve_triangular`` is square, and its columns are as many as `b`'s rows.
+    """
     if len(ctx.arg_types) < 2 or len(ctx.arg_types[1]) != 1:
         return ctx.default_return_type
     b = get_proper_type(ctx.arg_types[1][0])
-    if isinstance(b, Instance) and b.type.fullname == ARRAY_CLASS:
+    if not isinstance(b, Instance) or b.type.fullname != ARRAY_CLASS:
+        return ctx.default_return_type
+    a = array_dims(ctx.arg_types[0][0]) if len(ctx.arg_types[0]) == 1 else None
+    rows = array_dims(b)
+    if a is not None and (len(a) != 2 or star(a)):
+        return ctx.default_return_type  # a batch of matrices broadcasts against `b`
+    if a is None or rows is None or not 1 <= len(rows) <= 2:
         return b
-    return ctx.default_return_type
+    name = callee_name(ctx.context)
+    shown = render(Arr(a)), render(Arr(rows))
+    try:
+        matmul(a, a)
+    except Mismatch:
+        return env.fail(ctx.api, ctx.context, name, _messages.not_square(shown[0]))
+    try:
+        matmul(a, rows)
+    except Mismatch as why:
+        return env.fail(
+            ctx.api, ctx.context, name, _messages.solve_for(*shown, str(why))
+        )
+    return b
 
 
 def fn_split(env: Env, ctx: FunctionContext) -> Type:
@@ -1628,6 +1650,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
         f"jax._src.scipy.linalg.{name}": fn_solve
         for name in ("solve_triangular", "cho_solve")
     },
+    "jax.numpy.linalg.solve": fn_solve,
     **{
         f"{module}.cholesky": lambda env, ctx: same_as_first(env, ctx)
         for module in ("jax._src.numpy.linalg", "jax._src.scipy.linalg")

@@ -122,3 +122,13 @@ def arithmetic_conflict(callee: str, expr: str, value: int, given: int) -> str:
 def redeclared(name: str, declared: str, given: str) -> str:
     """An annotated variable assigned an array of another shape than it declares."""
     return f"{name} is declared {declared}, but is assigned {given}"
+
+
+def not_square(matrix: str) -> str:
+    """``jnp.linalg.solve(a, b)`` of a matrix `a` that is not square."""
+    return f"{matrix} is not a square matrix"
+
+
+def solve_for(matrix: str, rhs: str, why: str) -> str:
+    """``jnp.linalg.solve(a, b)`` where `b` has another number of rows than `a`."""
+    return f"{matrix} does not solve for {rhs}: {why}"
