@@ -31,6 +31,11 @@ def not_an_array(kind: str) -> str:
     return f"a {kind} is not an array: convert it with `jnp.asarray`"
 
 
+def not_a_tuple(kind: str, parts: int) -> str:
+    """Why a value that is no tuple (a graph, a dict) is not a point of a product."""
+    return f"a {kind} is not a tuple: the input is one tuple of {parts} values"
+
+
 def not_a_factor(
     composite: str, index: int, factor: object, family: str, lift: bool
 ) -> str:

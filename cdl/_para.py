@@ -107,9 +107,8 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
         unifier = Unifier()
         if not _unconstrained(dom, cod):
             given = space_of(x)
-            plain = _python_value(dom, x)
-            if plain is not None:
-                why = _messages.not_an_array(plain)
+            why = _not_a_point(dom, x)
+            if why is not None:
                 raise SpaceError(_messages.call_mismatch(self.label, dom, given, why))
             try:
                 unifier.unify(dom, given)
@@ -141,21 +140,27 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
 _PYTHON_VALUES = (list, dict, str, set, type(None))
 
 
-def _python_value(dom: Space, x: object) -> str | None:
-    """The kind of a Python list (dict, str, None) given where `dom` wants an array.
+def _not_a_point(dom: Space, x: object) -> str | None:
+    """Why `x` cannot be a point of `dom`, for values read as any space.
 
-    A tensor space is unified with such a value's space as with any variable, so
-    it is caught here, by the value.
+    A Python list (dict, str, None) or a model given where an array is wanted, or a
+    value that is neither a tuple (nor a list) nor an array (a graph, say) given
+    where a tuple is wanted: such a value's space is a variable and would unify
+    with `dom`, so it is caught here, by the value.
     """
     if isinstance(dom, TensorSpace) and isinstance(x, _PYTHON_VALUES):
-        return type(x).__name__
+        return _messages.not_an_array(type(x).__name__)
     if isinstance(dom, TensorSpace) and isinstance(x, AbstractArrow):
-        return f"{type(x).__name__} module"
+        return _messages.not_an_array(f"{type(x).__name__} module")
     if isinstance(dom, ProductSpace) and isinstance(x, tuple):
         for space, part in zip(dom.factors, x, strict=False):
-            found = _python_value(space, part)
+            found = _not_a_point(space, part)
             if found is not None:
                 return found
+    elif isinstance(dom, ProductSpace) and not (
+        isinstance(x, list) or hasattr(x, "shape")
+    ):
+        return _messages.not_a_tuple(type(x).__name__, len(dom.factors))
     return None
 
 

@@ -217,3 +217,21 @@ def test_message_passing_whose_update_is_smaller_than_its_message_says_so() -> N
     says = r"must take at least 2·4 = 8 inputs, but it takes 5\.$"
     with pytest.raises(cdl.CompositionError, match=says):
         MessagePassing(cdl.Linear(5, 16, key=KEY), cdl.Linear(20, 4, key=KEY))
+
+
+def test_a_graph_given_without_its_features_is_refused_by_the_input_check() -> None:
+    g = Graph.from_edge_list([(0, 1), (1, 2)], num_nodes=3, undirected=True)
+    conv = GraphConv(5, 4, key=jax.random.key(0))
+    told = r"expects input \(Graph × float\[n,5\]\), but was given Graph \(a Graph is "
+    with pytest.raises(cdl.SpaceError, match=told + "not a tuple"):
+        conv(g)  # type: ignore[arg-type]
+    with pytest.raises(cdl.SpaceError, match="a dict is not a tuple"):
+        conv({"graph": g, "x": jnp.ones((3, 5))})  # type: ignore[arg-type]
+    assert conv((g, jnp.ones((3, 5))))[1].shape == (3, 4)
+
+
+def test_a_graph_whose_arrays_were_mapped_to_shapes_prints() -> None:
+    g = Graph.from_edge_list([(0, 1)], num_nodes=2, nodes=jnp.ones((2, 3)))
+    shapes = jax.tree.map(jnp.shape, g)
+    assert "senders=(1,)" in repr(shapes)
+    assert repr(g) == "Graph(nodes=2, edges=1, graphs=1, node_features=3)"

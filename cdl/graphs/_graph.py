@@ -268,6 +268,10 @@ class Graph(eqx.Module):
                 )
 
     def __repr__(self) -> str:
+        tables = (self.senders, self.n_node, self.nodes, self.edges)
+        if not all(t is None or hasattr(t, "shape") for t in tables):
+            # Leaves mapped to other values (``jax.tree.map(jnp.shape, graph)``).
+            return eqx.tree_pformat(self)
         parts = [
             f"nodes={self.num_nodes}",
             f"edges={self.num_edges}",
