@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import networkx as nx
 import numpy as np
 import pytest
+from jaxtyping import Array, Float
 
 import cdl
 from cdl.graphs import (
@@ -235,3 +236,23 @@ def test_a_graph_whose_arrays_were_mapped_to_shapes_prints() -> None:
     shapes = jax.tree.map(jnp.shape, g)
     assert "senders=(1,)" in repr(shapes)
     assert repr(g) == "Graph(nodes=2, edges=1, graphs=1, node_features=3)"
+
+
+def test_lift_reads_a_function_of_a_graph_and_its_features() -> None:
+    def normalised(
+        x: tuple[Graph, Float[Array, "n d"]],
+    ) -> tuple[Graph, Float[Array, "n d"]]:
+        g, h = x
+        return g, h / (1.0 + jnp.linalg.norm(h, axis=-1, keepdims=True))
+
+    layer = cdl.lift(normalised)
+    assert repr(layer.dom) == "(Graph × float[n,d])"
+    g = Graph.from_edge_list([(0, 1)], num_nodes=2)
+    model = GraphConv(3, 4, key=jax.random.key(0)) >> layer
+    assert model((g, jnp.ones((2, 3))))[1].shape == (2, 4)
+
+    def untyped(x: tuple[Graph, int]) -> int:
+        return x[1]
+
+    with pytest.raises(TypeError, match="no jaxtyping annotations"):
+        cdl.lift(untyped)

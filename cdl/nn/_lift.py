@@ -26,11 +26,10 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import equinox as eqx
 import jax
-import jaxtyping
 from jaxtyping import PRNGKeyArray
 
 from .. import _messages as _para_messages
-from .._para import Para, SpaceError
+from .._para import Para, SpaceError, mentions_jaxtyping
 from .._space import (
     Mismatch,
     ProductSpace,
@@ -95,16 +94,16 @@ def _sizes(fn: object, given: dict[str, int] | None) -> dict[str, object]:
     return sizes
 
 
-def _is_array_type(annotation: object) -> bool:
-    """Whether `annotation` is a jaxtyping array type or a tuple of them."""
-    if isinstance(annotation, type) and issubclass(annotation, jaxtyping.AbstractArray):
+def _readable(annotation: object) -> bool:
+    """Whether `annotation` reads as a space.
+
+    jaxtyping arrays do, and tuples of them beside other classes (a graph), each
+    read as a space of its own.
+    """
+    if isinstance(annotation, type):
         return True
     args = get_args(annotation)
-    return (
-        get_origin(annotation) is tuple
-        and bool(args)
-        and all(_is_array_type(a) for a in args)
-    )
+    return get_origin(annotation) is tuple and bool(args) and all(map(_readable, args))
 
 
 def _annotations(fn: Callable[..., Any], name: str) -> tuple[object, object]:
@@ -116,7 +115,10 @@ def _annotations(fn: Callable[..., Any], name: str) -> tuple[object, object]:
         hints = getattr(call, "__annotations__", {})
     inputs = [p for p in _positional(call) if p.name != "self"]
     names = [p.name for p in inputs] + ["return"]
-    if not inputs or not all(_is_array_type(hints.get(n)) for n in names):
+    declared = [hints.get(n) for n in names]
+    if not inputs or not (
+        all(map(_readable, declared)) and any(map(mentions_jaxtyping, declared))
+    ):
         raise TypeError(_messages.lift_unannotated(name))
     if len(inputs) == 1:
         return hints[inputs[0].name], hints["return"]
