@@ -7,8 +7,11 @@ types), `._morphisms` (``>>``, ``@``, application and algebras of `Para` maps),
 guarded, so a failure inside the plugin falls back to mypy's own answer.
 """
 
+import functools
+import hashlib
+import pathlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mypy.nodes import (
     Expression,
@@ -29,6 +32,7 @@ from mypy.plugin import (
     MethodContext,
     MethodSigContext,
     Plugin,
+    ReportConfigContext,
 )
 from mypy.types import FunctionLike, Type
 
@@ -89,6 +93,19 @@ _Call = TypeVar("_Call", FunctionContext, MethodContext)
 _Out = TypeVar("_Out")
 
 
+@functools.cache
+def sources_digest(package: pathlib.Path) -> str:
+    """A digest of the plugin's sources in `package`, every module of it.
+
+    >>> len(sources_digest(pathlib.Path(__file__).resolve().parent))
+    16
+    """
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class CdlPlugin(Plugin):
     """Shape checks for cdl morphisms and the jax operations in their bodies.
 
@@ -118,6 +135,15 @@ class CdlPlugin(Plugin):
         self._rigid = "shape" not in options.disable_error_code
         self._aliases = _aliases.Aliases({}, options)
         self._arrays = _printing.ArrayAnnotations()
+
+    def report_config_data(self, ctx: ReportConfigContext) -> Any:
+        """The digest of the plugin's sources, kept in mypy's cache of each module.
+
+        mypy re-checks a module when this changes; of a plugin it otherwise tracks
+        only the entry module, so a newer cdl whose other plugin modules changed
+        would leave results of the older plugin in the cache.
+        """
+        return sources_digest(pathlib.Path(__file__).resolve().parent)
 
     def set_modules(self, modules: dict[str, MypyFile]) -> None:
         """Keep mypy's trees: module-level constants and aliases are read from them."""
