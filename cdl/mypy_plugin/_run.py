@@ -10,6 +10,8 @@ from typing import Final
 
 from mypy import api
 
+from ._plugin import sources_digest
+
 ROOT: Final = pathlib.Path(__file__).resolve().parent.parent.parent
 _LINE: Final = re.compile(r"^(.*?\.py):(\d+): (error|note): (.*)$")
 
@@ -19,15 +21,12 @@ Message = tuple[int, str, str]
 def cache_dir() -> pathlib.Path:
     """A mypy cache keyed by the plugin's and the stubs' sources.
 
-    mypy invalidates its cache when a plugin's entry module changes, not when the
-    plugin's other modules do, so the key covers all of them.
+    A cache of its own for each version of them, so that runs of two versions (in
+    two checkouts, say) do not overwrite each other's cache.
     """
-    digest = hashlib.sha256()
-    package = pathlib.Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py")) + sorted(
-        (ROOT / "typeshed_ext").rglob("*.pyi")
-    )
-    for path in sources:
+    plugin = sources_digest(pathlib.Path(__file__).resolve().parent)
+    digest = hashlib.sha256(plugin.encode())
+    for path in sorted((ROOT / "typeshed_ext").rglob("*.pyi")):
         digest.update(path.read_bytes())
     name = f"cdl-shapes-{digest.hexdigest()[:16]}"
     return pathlib.Path(tempfile.gettempdir()) / name
