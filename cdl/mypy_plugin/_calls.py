@@ -67,6 +67,7 @@ from mypy.types import (
 
 from . import _messages
 from ._annotations import CLASS_DIMS
+from ._named_tuples import constructed
 from ._names import is_vmap_axis
 from ._shapes import (
     Dim,
@@ -343,7 +344,9 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
     if binding.errors:
         # A mapped axis bound by arguments that disagree is left unknown.
         _unbind_mapped_axes(binding)
-    return _bound_result(result, scopes, binding, shapes)
+    result = _bound_result(result, scopes, binding, shapes)
+    sizes = {name: size for name, (size, _) in binding.bound.items()}
+    return constructed(ctx, result, sizes, shapes)
 
 
 def _forget_result(ctx: FunctionContext | MethodContext) -> Type:

@@ -86,13 +86,13 @@ def array_index(env: Env, ctx: MethodContext) -> Type:
     else:
         items, types = [index], [ctx.arg_types[0][0]]
     try:
-        out = _indexed(ctx.api, dims, items, types)
+        out = indexed(ctx.api, dims, items, types)
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, "index", str(why))
     return env.array(out, ctx.default_return_type)
 
 
-def _indexed(
+def indexed(
     api: CheckerPluginInterface,
     dims: tuple[Dim, ...],
     items: list[Expression],

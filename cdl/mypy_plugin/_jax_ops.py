@@ -1002,23 +1002,6 @@ def _divided(dim: Dim, parts: int | None) -> Dim:
     return Sym(size, dim.scope) if isinstance(size, str) else size
 
 
-def index_update(ctx: MethodContext) -> Type:
-    """``x.at[i].set(v)`` and the other updates: the shape of `x`."""
-    callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
-    ref = callee.expr if isinstance(callee, MemberExpr) else None
-    helper = ref.base if isinstance(ref, IndexExpr) else None
-    if (
-        not isinstance(helper, MemberExpr)
-        or helper.name != "at"
-        or not isinstance(ctx.api, TypeChecker)
-    ):
-        return ctx.default_return_type
-    t = get_proper_type(ctx.api.lookup_type(helper.expr))
-    if isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS:
-        return t
-    return ctx.default_return_type
-
-
 def fn_pad(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.pad(x, pad_width)``: each axis longer by what is added before and after.
 

@@ -132,3 +132,9 @@ def not_square(matrix: str) -> str:
 def solve_for(matrix: str, rhs: str, why: str) -> str:
     """``jnp.linalg.solve(a, b)`` where `b` has another number of rows than `a`."""
     return f"{matrix} does not solve for {rhs}: {why}"
+
+
+def update_slot(value: str, slot: str, *, more_axes: bool) -> str:
+    """``x.at[i].set(v)`` of a `v` that does not broadcast to the slot ``x[i]``."""
+    extra = " (it has more axes)" if more_axes else ""
+    return f"value {value} does not fit the slot {slot} it updates{extra}"

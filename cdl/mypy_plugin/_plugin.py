@@ -49,10 +49,13 @@ from . import (
     _jit,
     _layers,
     _lifts,
+    _linalg,
     _morphisms,
+    _named_tuples,
     _printing,
     _redefine,
     _unknown,
+    _updates,
 )
 from ._names import (
     ANNOTATED,
@@ -251,6 +254,8 @@ class CdlPlugin(Plugin):
         if fullname in _jax_ops.FUNCTION_RULES:
             rule = _jax_ops.FUNCTION_RULES[fullname]
             return lambda ctx: _calls.forget_foreign(ctx.api, rule(env, ctx))
+        if fullname in _linalg.DECOMPOSITIONS:
+            return lambda ctx: _linalg.decomposition(env, ctx, fullname)
         if fullname in NORMS or (
             fullname.startswith("jax.numpy.") and fullname[10:] in REDUCTIONS
         ):
@@ -331,8 +336,10 @@ class CdlPlugin(Plugin):
             if method in ("__matmul__", "tensor"):
                 return lambda ctx: _morphisms.tensor(env, ctx)
             return lambda ctx: _morphisms.apply(env, ctx)
+        if method == "_replace" and _named_tuples.is_named_tuple(self.env.info(cls)):
+            return _named_tuples.replaced
         if fullname in INDEX_UPDATES:
-            return _jax_ops.index_update
+            return lambda ctx: _updates.index_update(env, ctx)
         if fullname == PARTIAL_CALL:
             return lambda ctx: _jax_ops.partial_vmap_call(env, ctx)
         if fullname == BINARY_UFUNC_CALL:
@@ -371,6 +378,13 @@ class CdlPlugin(Plugin):
             owner = info if _calls.carries_symbols(info) else None
             init, value = built
             return lambda ctx: _fields.field_type(ctx, init, value, owner=owner)
+        index = _named_tuples.field_index(info, name)
+        if index is not None and _calls.carries_symbols(info):
+            return lambda ctx: _calls.forget_attribute(
+                _named_tuples.field(ctx, index), info
+            )
+        if index is not None:
+            return lambda ctx: _named_tuples.field(ctx, index).default_attr_type
         if _calls.carries_symbols(info):
             return lambda ctx: _calls.forget_attribute(ctx, info)
         return None

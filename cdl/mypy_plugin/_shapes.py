@@ -269,7 +269,7 @@ class Unifier:
             self.dims[b.name] = a
         elif isinstance(a, int) and isinstance(b, int):
             raise Mismatch(f"dimension {a} != {b}")
-        elif _rigid(a) and _rigid(b):
+        elif fixed_size(a) and fixed_size(b):
             raise Mismatch(f"dimension {render_dim(a)} != {render_dim(b)}")
 
     def solve(self, expr: str, names: dict[str, str], size: Dim) -> None:
@@ -384,7 +384,7 @@ def _arithmetic(var: Var) -> bool:
     return not base_name(var.name).isidentifier()
 
 
-def _rigid(d: Dim) -> bool:
+def fixed_size(d: Dim) -> bool:
     """A rigid named dimension or a known size: what equals itself only."""
     return (isinstance(d, int) and not isinstance(d, bool)) or (
         isinstance(d, Sym) and d.rigid
@@ -644,7 +644,7 @@ def broadcast(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...]:
             out.append(b)
         elif b == 1 or a == b:
             out.append(a)
-        elif _rigid(a) and _rigid(b):
+        elif fixed_size(a) and fixed_size(b):
             raise Mismatch(
                 f"cannot broadcast {render(Arr(tuple(left)))} "
                 f"with {render(Arr(tuple(right)))}"
@@ -719,7 +719,7 @@ def matmul(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...] | None:
 
 
 def _contract(a: Dim, b: Dim) -> None:
-    if _rigid(a) and _rigid(b) and a != b:
+    if fixed_size(a) and fixed_size(b) and a != b:
         raise Mismatch(f"contracted dimension {render_dim(a)} != {render_dim(b)}")
 
 
@@ -801,7 +801,7 @@ def _total(column: Sequence[Dim]) -> Dim:
     if all(isinstance(d, int) and not isinstance(d, bool) for d in column):
         return sum(d for d in column if isinstance(d, int))
     syms = [d for d in column if isinstance(d, Sym)]
-    if not all(_rigid(d) for d in column) or len({d.scope for d in syms}) != 1:
+    if not all(fixed_size(d) for d in column) or len({d.scope for d in syms}) != 1:
         return None
     if any(polynomial(d.name) is None for d in syms):
         return None
@@ -812,7 +812,7 @@ def _total(column: Sequence[Dim]) -> Dim:
 
 
 def _agree(column: Sequence[Dim], k: int) -> Dim:
-    known = [d for d in column if _rigid(d)]
+    known = [d for d in column if fixed_size(d)]
     for d in known[1:]:
         if d != known[0]:
             raise Mismatch(f"axis {k}: {render_dim(known[0])} != {render_dim(d)}")
@@ -869,11 +869,11 @@ def einsum(spec: str, shapes: Sequence[Sequence[Dim]]) -> tuple[Dim, ...] | None
                 f"operand {n} has rank {len(shape)} but '{term}' names {len(term)}"
             )
         for letter, d in zip(term, shape, strict=True):
-            if letter not in sizes or (sizes[letter][0] is None and _rigid(d)):
+            if letter not in sizes or (sizes[letter][0] is None and fixed_size(d)):
                 sizes[letter] = (d, n)
                 continue
             seen, where = sizes[letter]
-            if _rigid(seen) and _rigid(d) and seen != d and 1 not in (seen, d):
+            if fixed_size(seen) and fixed_size(d) and seen != d and 1 not in (seen, d):
                 raise Mismatch(
                     f"index '{letter}' is {render_dim(seen)} in operand {where} and "
                     f"{render_dim(d)} in operand {n}"
@@ -1020,7 +1020,7 @@ def ravel(dims: Sequence[Dim]) -> tuple[Dim, ...]:
     if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
         return (math.prod(d for d in dims if isinstance(d, int)),)
     syms = [d for d in dims if isinstance(d, Sym)]
-    if not all(_rigid(d) for d in dims) or len({d.scope for d in syms}) != 1:
+    if not all(fixed_size(d) for d in dims) or len({d.scope for d in syms}) != 1:
         return (None,)
     if any(polynomial(d.name) is None for d in syms):
         return (None,)

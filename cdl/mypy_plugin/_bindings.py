@@ -1,0 +1,116 @@
+"""How often a scope binds each name: a value may keep shapes only where bound once.
+
+A tuple of shaped arrays (a named tuple built by its constructor, the results of
+``jnp.linalg.qr``) given to a name bound again later (``s = State(...)`` in a loop
+or in two branches, ``q, r = qr(b)`` after ``q, r = qr(a)``) would fix the name's
+type to its first shapes, and mypy would reject the second binding. Such values
+keep their declared, unshaped items.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Final
+
+from mypy.checker import TypeChecker
+from mypy.nodes import (
+    AssignmentStmt,
+    Block,
+    Context,
+    Expression,
+    ForStmt,
+    IfStmt,
+    ListExpr,
+    MatchStmt,
+    NameExpr,
+    Node,
+    StarExpr,
+    Statement,
+    TryStmt,
+    TupleExpr,
+    Var,
+    WhileStmt,
+    WithStmt,
+)
+
+# For each scope: the statement of each right-hand side, and how often names are bound.
+_SCOPES: Final[dict[int, tuple[Node, dict[int, AssignmentStmt], Counter[Var]]]] = {}
+
+
+class _Bindings:
+    """The assignments of one scope and the names they bind (not nested scopes')."""
+
+    def __init__(self) -> None:
+        self.statements: dict[int, AssignmentStmt] = {}
+        self.counts: Counter[Var] = Counter()
+
+    def visit(self, body: Sequence[Statement]) -> None:
+        for stmt in body:
+            if isinstance(stmt, AssignmentStmt):
+                self.statements[id(stmt.rvalue)] = stmt
+                for lvalue in stmt.lvalues:
+                    self._bind(lvalue)
+            elif isinstance(stmt, ForStmt):
+                self._bind(stmt.index)
+            elif isinstance(stmt, WithStmt):
+                for target in stmt.target:
+                    if target is not None:
+                        self._bind(target)
+            for block in _blocks(stmt):
+                self.visit(block.body)
+
+    def _bind(self, target: Expression) -> None:
+        names: list[Var] = []
+        _names(target, names)
+        self.counts.update(names)
+
+
+def _blocks(stmt: Statement) -> list[Block]:
+    """The blocks of a compound statement of the same scope."""
+    if isinstance(stmt, ForStmt | WhileStmt):
+        found = [stmt.body, stmt.else_body]
+    elif isinstance(stmt, IfStmt):
+        found = [*stmt.body, stmt.else_body]
+    elif isinstance(stmt, WithStmt):
+        found = [stmt.body]
+    elif isinstance(stmt, TryStmt):
+        found = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
+    elif isinstance(stmt, MatchStmt):
+        found = list(stmt.bodies)
+    elif isinstance(stmt, Block):
+        found = [stmt]
+    else:
+        found = []
+    return [block for block in found if block is not None]
+
+
+def bound_once(api: TypeChecker, context: Context) -> bool:
+    """Whether `context` is no right-hand side of an assignment to a name bound again.
+
+    An assignment to anything else than names (``self.state = ...``) counts as
+    bound once: its target has a declared type.
+    """
+    function = api.scope.current_function()
+    scope: Node = function if function is not None else api.tree
+    entry = _SCOPES.get(id(scope))
+    if entry is None or entry[0] is not scope:
+        visitor = _Bindings()
+        visitor.visit(function.body.body if function is not None else api.tree.defs)
+        entry = (scope, visitor.statements, visitor.counts)
+        _SCOPES[id(scope)] = entry
+    stmt = entry[1].get(id(context))
+    if stmt is None:
+        return True
+    names: list[Var] = []
+    for lvalue in stmt.lvalues:
+        _names(lvalue, names)
+    return all(entry[2][var] <= 1 for var in names)
+
+
+def _names(target: Expression, out: list[Var]) -> None:
+    if isinstance(target, TupleExpr | ListExpr):
+        for item in target.items:
+            _names(item, out)
+    elif isinstance(target, StarExpr):
+        _names(target.expr, out)
+    elif isinstance(target, NameExpr) and isinstance(target.node, Var):
+        out.append(target.node)

@@ -1,0 +1,160 @@
+"""Shapes of matrix decompositions: ``qr``, ``svd``, ``eigh``, ``eig``, ``slogdet``.
+
+jax returns them as named tuples (``QRResult``, ``SVDResult``, ...) of unshaped
+arrays. Each rule keeps jax's tuple and gives its items the shapes the
+decomposition has: of a ``[..., m, n]`` matrix, ``qr``'s ``Q`` is ``[..., m, k]``
+and ``R`` ``[..., k, n]`` with ``k = min(m, n)`` (``mode="complete"``: ``[m, m]``
+and ``[m, n]``); ``svd``'s ``U``, ``S``, ``Vh`` are ``[m, m]``, ``[k]``, ``[n, n]``
+(``full_matrices=False``: ``[m, k]``, ``[k]``, ``[k, n]``); ``eigh`` and ``eig``
+of a square ``[..., n, n]`` give ``[..., n]`` values and ``[..., n, n]`` vectors;
+``slogdet`` gives a sign and a log-determinant of the batch's shape. ``k`` of two
+named sizes is unknown. Arguments that are not constants, and results given to
+names bound again (`._bindings`), leave jax's answer; a matrix that is not square
+where one must be is a ``[shape]`` error.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from mypy.checker import TypeChecker
+from mypy.nodes import Expression, StrExpr
+from mypy.plugin import FunctionContext
+from mypy.types import Instance, TupleType, Type, get_proper_type
+
+from . import _messages
+from ._bindings import bound_once
+from ._shapes import Arr, Dim, Star, render
+from ._types import Env, array_dims, callee_name, fold_bool
+
+_Rule = Callable[[Env, FunctionContext, list[Dim], Dim, Dim], list[list[Dim]] | None]
+
+
+def _given(ctx: FunctionContext) -> dict[str, Expression]:
+    """The expression given for each parameter, by name (positional ones too)."""
+    return {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal is not None and len(exprs) == 1
+    }
+
+
+def _shorter(m: Dim, n: Dim) -> Dim:
+    """``min(m, n)``: known for two sizes, or one size twice."""
+    if isinstance(m, int) and isinstance(n, int):
+        return min(m, n)
+    return m if m is not None and m == n else None
+
+
+def _flag(ctx: FunctionContext, name: str, default: bool) -> bool | None:
+    expr = _given(ctx).get(name)
+    return default if expr is None else fold_bool(expr)
+
+
+def _square(
+    env: Env, ctx: FunctionContext, dims: Sequence[Dim], m: Dim, n: Dim
+) -> Dim | None:
+    """The side of the square matrix `m` by `n` (None, reported: not square)."""
+    if m is not None and n is not None and m != n:
+        why = _messages.not_square(render(Arr(tuple(dims))))
+        env.fail(ctx.api, ctx.context, callee_name(ctx.context), why)
+        return None
+    return m if m is not None else n
+
+
+def _qr(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    mode = _given(ctx).get("mode")
+    if mode is not None and not isinstance(mode, StrExpr):
+        return None
+    kind = "reduced" if mode is None else mode.value
+    k = _shorter(m, n)
+    if kind == "reduced":
+        return [[*batch, m, k], [*batch, k, n]]
+    if kind in ("complete", "full"):
+        return [[*batch, m, m], [*batch, m, n]]
+    if kind == "r":
+        return [[*batch, k, n]]
+    return None
+
+
+def _svd(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    if "subset_by_index" in _given(ctx):
+        return None
+    full, uv = _flag(ctx, "full_matrices", True), _flag(ctx, "compute_uv", True)
+    k = _shorter(m, n)
+    if uv is False:
+        return [[*batch, k]]
+    if uv is None or full is None:
+        return None
+    if full:
+        return [[*batch, m, m], [*batch, k], [*batch, n, n]]
+    return [[*batch, m, k], [*batch, k], [*batch, k, n]]
+
+
+def _eig(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    side = _square(env, ctx, [*batch, m, n], m, n)
+    if side is None and (m is not None or n is not None):
+        return None
+    return [[*batch, side], [*batch, side, side]]
+
+
+def _eigvals(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    side = _square(env, ctx, [*batch, m, n], m, n)
+    if side is None and (m is not None or n is not None):
+        return None
+    return [[*batch, side]]
+
+
+def _slogdet(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    side = _square(env, ctx, [*batch, m, n], m, n)
+    if side is None and (m is not None or n is not None):
+        return None
+    return [list(batch), list(batch)]
+
+
+_RULES: Final[dict[str, _Rule]] = {
+    "qr": _qr,
+    "svd": _svd,
+    "eigh": _eig,
+    "eig": _eig,
+    "eigvals": _eigvals,
+    "slogdet": _slogdet,
+}
+DECOMPOSITIONS: Final = frozenset(
+    {f"jax.numpy.linalg.{name}" for name in ("qr", "svd", "eigh")}
+    | {f"jax._src.numpy.linalg.{name}" for name in ("eig", "eigvals", "slogdet")}
+)
+
+
+def decomposition(env: Env, ctx: FunctionContext, fullname: str) -> Type:
+    """The shapes of the results of `fullname` (jax's own answer where unknown)."""
+    rule = _RULES.get(fullname.rpartition(".")[2])
+    if rule is None or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    dims = array_dims(ctx.arg_types[0][0])
+    if dims is None or len(dims) < 2 or any(isinstance(d, Star) for d in dims[-2:]):
+        return ctx.default_return_type
+    *batch, m, n = dims
+    shapes = rule(env, ctx, batch, m, n)
+    if shapes is None or not (
+        isinstance(ctx.api, TypeChecker) and bound_once(ctx.api, ctx.context)
+    ):
+        return ctx.default_return_type
+    default = get_proper_type(ctx.default_return_type)
+    if isinstance(default, TupleType) and len(default.items) == len(shapes):
+        items = [
+            env.array(s, item) for s, item in zip(shapes, default.items, strict=True)
+        ]
+        return default.copy_modified(items=items)
+    if isinstance(default, Instance) and len(shapes) == 1:
+        return env.array(shapes[0], default)
+    return ctx.default_return_type
