@@ -307,7 +307,12 @@ class Pattern(type):
             # is off is refused below
             at = -1 if c.variadic and c.payload_at else c.payload_at
             payload = given.pop(min(at, len(given) - 1))
-        if c.variadic and len(given) == 1 and isinstance(given[0], list | tuple):
+        if (
+            c.variadic
+            and len(given) == 1
+            and isinstance(given[0], list | tuple)
+            and not isinstance(given[0], Layer)  # one child, itself a layer
+        ):
             given = list(given[0])
         wanted = int(c.payload) + c.arity
         if (

@@ -685,6 +685,19 @@ def not_a_term(functor: str, given: object) -> str:
     return f"a term of {functor} is a cdl.Layer, not {type(given).__name__}."
 
 
+def not_a_container(
+    functor: str, algebra: object, constructor: str, given: object
+) -> str:
+    """Text of the error raised by a monadic algebra returning a bare value."""
+    name = getattr(algebra, "__name__", type(algebra).__name__)
+    return (
+        f"cataM({functor}, {name}): the algebra returned {type(given).__name__} "
+        f"{given!r:.60} on a {constructor} layer, where a container of the "
+        "`returns` package (with bind and map) is expected: wrap the value, "
+        "`Some(v)` or `Success(v)`, or use cdl.cata for a plain fold."
+    )
+
+
 def not_a_cell(what: str, given: object) -> str:
     """Text of the error raised by a cell that is neither a Para nor a function."""
     return (

@@ -46,6 +46,16 @@ def _as_term(functor: Functor, data: Any) -> Any:
     return cons_term(data)
 
 
+def _contained(functor: Functor, algebra: Any, layer: Layer[Any]) -> Any:
+    """`algebra` on `layer`, refused where it returns no container to bind."""
+    out = algebra(layer)
+    if not (hasattr(out, "bind") and hasattr(out, "map")):
+        raise TypeError(
+            _messages.not_a_container(functor.name, algebra, layer.constructor, out)
+        )
+    return out
+
+
 def fold_monadic(
     functor: Functor, algebra: Callable[[Layer[Any]], Any], data: Any
 ) -> Any:
@@ -64,13 +74,15 @@ def fold_monadic(
             continue
         kids, done[len(done) - n :] = done[len(done) - n :] if n else [], []
         if not kids:
-            done.append(algebra(Layer(term.constructor, term.payload, ())))
+            done.append(
+                _contained(functor, algebra, Layer(term.constructor, term.payload, ()))
+            )
             continue
         layer = term
         done.append(
             _sequenced(kids).bind(
-                lambda values, layer=layer: algebra(
-                    Layer(layer.constructor, layer.payload, values)
+                lambda values, layer=layer: _contained(
+                    functor, algebra, Layer(layer.constructor, layer.payload, values)
                 )
             )
         )

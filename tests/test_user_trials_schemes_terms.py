@@ -1,0 +1,74 @@
+"""Terms and host folds as a Haskell user writes them: patterns, cataM."""
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from returns.maybe import Some
+
+import cdl
+
+ROSE = cdl.RoseF(3)
+(RNODE,) = ROSE.patterns
+LEAF, NODE = cdl.TreeF.patterns
+
+
+@st.composite
+def rose_shapes(draw: Any, depth: int = 3) -> Any:
+    """A rose tree's shape: the list of its children's shapes (at most 3)."""
+    if depth == 0:
+        return []
+    return draw(st.lists(rose_shapes(depth=depth - 1), max_size=3))
+
+
+def build(shape: list[Any], payload: float = 1.0) -> Any:
+    """The term of `shape`, its children given one by one, as Haskell writes them."""
+    return RNODE(payload, *(build(child, payload + 1) for child in shape))
+
+
+def count(shape: list[Any]) -> int:
+    return 1 + sum(count(child) for child in shape)
+
+
+def arity(term: Any) -> list[Any]:
+    return [arity(child) for child in term.children]
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=rose_shapes())
+def test_a_variadic_pattern_keeps_a_single_child_given_as_a_layer(shape: Any) -> None:
+    # Node(p, Node(q)) unpacked its one child (a layer is a tuple) into the children:
+    # ('Node', q, ()), which failed later as "a term of RoseF is a cdl.Layer, not str".
+    term = build(shape)
+    assert arity(term) == shape
+    assert cdl.tree_table(ROSE, term).size == count(shape)
+
+
+def test_a_variadic_pattern_takes_its_children_as_one_list_too() -> None:
+    one = RNODE(1.0, [RNODE(2.0)])
+    assert one == RNODE(1.0, RNODE(2.0))
+    assert len(one.children) == 1 and one.children[0].payload == 2.0
+
+
+def half(layer: Any) -> Any:
+    match layer:
+        case LEAF(x):
+            return Some(x)
+        case NODE(a, b):
+            return a + b  # the container is forgotten
+
+
+@pytest.mark.parametrize(
+    "term", [NODE(LEAF(1.0), LEAF(2.0)), NODE(NODE(LEAF(1.0), LEAF(2.0)), LEAF(3.0))]
+)
+def test_a_monadic_algebra_returning_a_bare_value_is_named(term: Any) -> None:
+    # At the root the bare 3.0 was returned as the fold's result; deeper, bind
+    # failed with "'float' object has no attribute 'map'".
+    with pytest.raises(TypeError, match=r"cataM\(TreeF, half\): the algebra returned"
+                       r" float 3.0 on a Node layer.*Some\(v\)"):  # fmt: skip
+        cdl.cataM(cdl.TreeF, half)(term)
+
+
+def test_a_monadic_algebra_returning_none_at_a_leaf_is_named() -> None:
+    with pytest.raises(TypeError, match="returned NoneType None on a Leaf layer"):
+        cdl.cataM(cdl.TreeF, lambda layer: None)(NODE(LEAF(1.0), LEAF(2.0)))
