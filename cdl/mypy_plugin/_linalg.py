@@ -1,4 +1,4 @@
-"""Shapes of matrix decompositions: ``qr``, ``svd``, ``eigh``, ``eig``, ``slogdet``.
+"""Shapes of matrix decompositions and inverses: ``qr``, ``svd``, ``eigh``, ``inv``, ...
 
 jax returns them as named tuples (``QRResult``, ``SVDResult``, ...) of unshaped
 arrays. Each rule keeps jax's tuple and gives its items the shapes the
@@ -7,7 +7,10 @@ and ``R`` ``[..., k, n]`` with ``k = min(m, n)`` (``mode="complete"``: ``[m, m]`
 and ``[m, n]``); ``svd``'s ``U``, ``S``, ``Vh`` are ``[m, m]``, ``[k]``, ``[n, n]``
 (``full_matrices=False``: ``[m, k]``, ``[k]``, ``[k, n]``); ``eigh`` and ``eig``
 of a square ``[..., n, n]`` give ``[..., n]`` values and ``[..., n, n]`` vectors;
-``slogdet`` gives a sign and a log-determinant of the batch's shape. ``k`` of two
+``slogdet`` gives a sign and a log-determinant of the batch's shape; ``inv`` of a
+square matrix and ``pinv`` of ``[..., m, n]`` are ``[..., n, m]``, ``det``
+of the batch's shape: also where the call is an operand (``a @ inv(s)``), in whose
+type context mypy would pick the stubs' unshaped variant. ``k`` of two
 named sizes is unknown. Arguments that are not constants, and results given to
 names bound again (`._bindings`), leave jax's answer; a matrix that is not square
 where one must be is a ``[shape]`` error.
@@ -121,7 +124,35 @@ def _slogdet(
     return [list(batch), list(batch)]
 
 
+def _inverse(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    side = _square(env, ctx, [*batch, m, n], m, n)
+    if side is None and (m is not None or n is not None):
+        return None
+    return [[*batch, side, side]]
+
+
+def _pseudo_inverse(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    return [[*batch, n, m]]
+
+
+def _determinant(
+    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+) -> list[list[Dim]] | None:
+    side = _square(env, ctx, [*batch, m, n], m, n)
+    if side is None and (m is not None or n is not None):
+        return None
+    return [list(batch)]
+
+
 _RULES: Final[dict[str, _Rule]] = {
+    "inv": _inverse,
+    "pinv": _pseudo_inverse,
+    "det": _determinant,
+    "eigvalsh": _eigvals,
     "qr": _qr,
     "svd": _svd,
     "eigh": _eig,
@@ -130,7 +161,10 @@ _RULES: Final[dict[str, _Rule]] = {
     "slogdet": _slogdet,
 }
 DECOMPOSITIONS: Final = frozenset(
-    {f"jax.numpy.linalg.{name}" for name in ("qr", "svd", "eigh")}
+    {
+        f"jax.numpy.linalg.{name}"
+        for name in ("qr", "svd", "eigh", "inv", "pinv", "det", "eigvalsh")
+    }
     | {f"jax._src.numpy.linalg.{name}" for name in ("eig", "eigvals", "slogdet")}
 )
 
@@ -145,12 +179,12 @@ def decomposition(env: Env, ctx: FunctionContext, fullname: str) -> Type:
         return ctx.default_return_type
     *batch, m, n = dims
     shapes = rule(env, ctx, batch, m, n)
-    if shapes is None or not (
-        isinstance(ctx.api, TypeChecker) and bound_once(ctx.api, ctx.context)
-    ):
-        return ctx.default_return_type
     default = get_proper_type(ctx.default_return_type)
+    if shapes is None:
+        return ctx.default_return_type
     if isinstance(default, TupleType) and len(default.items) == len(shapes):
+        if not isinstance(ctx.api, TypeChecker) or not bound_once(ctx.api, ctx.context):
+            return ctx.default_return_type
         items = [
             env.array(s, item) for s, item in zip(shapes, default.items, strict=True)
         ]

@@ -17,6 +17,7 @@ from mypy.nodes import (
     CallExpr,
     Context,
     Expression,
+    ForStmt,
     IntExpr,
     ListExpr,
     MemberExpr,
@@ -24,6 +25,7 @@ from mypy.nodes import (
     NameExpr,
     OperatorAssignmentStmt,
     OpExpr,
+    Statement,
     SymbolTableNode,
     TupleExpr,
     TypeInfo,
@@ -240,8 +242,8 @@ class ModuleConstants:
     """Module-level int constants assigned once (``HIDDEN = 128``, no ``Final`` needed).
 
     Read from the modules' trees: a name bound by exactly one top-level assignment to
-    a foldable int, and never re-bound there (``+=``, a second assignment), is that
-    int.
+    a foldable int (``t, d = 6, 8`` binds each), and never re-bound there (``+=``, a
+    second assignment, a ``for`` loop's target), is that int.
 
     **Arguments:** `modules`, mypy's trees by module name.
 
@@ -275,18 +277,39 @@ class ModuleConstants:
                 targets = list(stmt.lvalues)
             elif isinstance(stmt, OperatorAssignmentStmt):
                 targets = [stmt.lvalue, stmt.lvalue]  # re-binds: never a constant
+            elif isinstance(stmt, ForStmt):
+                targets = [stmt.index, stmt.index]
             for target in targets:
-                names = [target] if isinstance(target, NameExpr) else []
-                if isinstance(target, TupleExpr | ListExpr):
-                    names = [i for i in target.items if isinstance(i, NameExpr)] * 2
-                for name in names:
+                for name, rvalue in _bound_names(target, stmt):
                     bindings[name.name] = bindings.get(name.name, 0) + 1
-                    if isinstance(stmt, AssignmentStmt):
-                        rvalues[name.name] = stmt.rvalue
+                    if rvalue is not None:
+                        rvalues[name.name] = rvalue
         for name, count in bindings.items():
             value = fold(rvalues[name]) if count == 1 and name in rvalues else None
             if value is not None:
                 values[name] = value
+
+
+def _bound_names(
+    target: Expression, stmt: Statement
+) -> list[tuple[NameExpr, Expression | None]]:
+    """The names `target` binds, each with its value when `stmt` assigns one.
+
+    ``t, d = 6, 8`` binds each name to its item; unpacking anything else binds
+    the names to no known value (twice, so that they are never constants).
+    """
+    rvalue = stmt.rvalue if isinstance(stmt, AssignmentStmt) else None
+    if isinstance(target, NameExpr):
+        return [(target, rvalue)]
+    if not isinstance(target, TupleExpr | ListExpr):
+        return []
+    names = [i for i in target.items if isinstance(i, NameExpr)]
+    if isinstance(rvalue, TupleExpr | ListExpr) and len(names) == len(
+        target.items
+    ) == len(rvalue.items):
+        return list(zip(names, rvalue.items, strict=True))
+    unknown: list[tuple[NameExpr, Expression | None]] = [(n, None) for n in names]
+    return unknown * 2
 
 
 _constants: list[ModuleConstants] = []
