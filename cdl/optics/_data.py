@@ -11,7 +11,8 @@ index. Three kinds cover what cdl builds:
   side by side (`cdl.graphs.batch`), padded to one size for the dataset
   (`cdl.graphs.pad`) so that every step, the last partial one included, runs the
   same compiled code; the labels of the padding graph are masked (`Masked`).
-- `Trees`: a list of terms of a functor, one label per term. Each batch is one
+- `Trees`: a list of terms of a functor, one label per term (or, with
+  ``per_node=True``, one per node, masked). Each batch is one
   node table of the forest of its terms, built by `tables` (by default
   ``cdl.tree_table(functor, terms, forest=True)``; a builder that buckets tables
   so batches share compiled code slots in there).
@@ -268,15 +269,21 @@ def _forest(functor: Functor, terms: list[Any]) -> NodeTable:
 
 
 class Trees(AbstractData):
-    """Terms of a functor (trees, expressions) with one label each.
+    """Terms of a functor (trees, expressions) with one label each, or one per node.
 
     **Arguments:** `functor`; `terms`, a sequence of terms (`cdl.Layer`s, or
     nested tuples for `cdl.TreeF`); `labels`, an array with one row per term;
     `tables`, the builder of a batch's node table from ``(functor, terms)``
-    (by default the forest of the terms, `cdl.tree_table`).
+    (by default the forest of the terms, `cdl.tree_table`); `per_node`, labels on
+    every node instead: `labels` is then a sequence with, for each term, its nodes'
+    labels in the order `cdl.tree_table` stores them (children before parents,
+    left to right, as `cdl.read_brackets(..., labels=True)` returns them), ``None``
+    for a node without a label.
 
     **Returns:** the dataset; the model takes a `cdl.NodeTable` of a forest and
-    returns one row per root.
+    returns one row per root (a fold, `cdl.cata`), or with `per_node` one row per
+    entry of the table (`cdl.upwards`), the labels of a batch then `Masked` by
+    which entries are labelled nodes.
 
     >>> import numpy as np, cdl
     >>> from cdl.optics import Trees
@@ -284,6 +291,10 @@ class Trees(AbstractData):
     >>> table, labels = data.batch(np.array([2, 0]))
     >>> table.roots.shape, labels
     ((2,), Array([2, 0], dtype=int32))
+    >>> nodes = Trees(cdl.TreeF, [(1.0, 2.0), 3.0], [[0, 1, 1], [None]], per_node=True)
+    >>> table, masked = nodes.batch(np.array([0, 1]))
+    >>> masked.labels[:5], masked.mask[:5]
+    (Array([0, 1, 1, 0, 0], dtype=int32), Array([1., 1., 1., 0., 0.], dtype=float32))
     """
 
     def __init__(
@@ -293,11 +304,20 @@ class Trees(AbstractData):
         labels: Any,
         *,
         tables: Callable[[Functor, list[Any]], NodeTable] = _forest,
+        per_node: bool = False,
     ) -> None:
         self.functor = functor
         self.terms = list(terms)
-        self.labels = jnp.asarray(labels)
         self.tables = tables
+        self.per_node = per_node
+        if per_node:
+            self._rows, self._weights = _node_labels(labels, len(self.terms))
+            self.labels = _padded_rows(self._rows)
+            return
+        try:
+            self.labels = jnp.asarray(labels)
+        except (TypeError, ValueError):
+            raise DataError(_messages.ragged_tree_labels()) from None
         if self.labels.ndim == 0 or self.labels.shape[0] != len(self.terms):
             count = self.labels.shape[0] if self.labels.ndim else 0
             raise DataError(_messages.length_mismatch("Trees", len(self.terms), count))
@@ -314,8 +334,66 @@ class Trees(AbstractData):
 
     def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
         """The node table of the terms at `indices`, and their labels."""
-        table = self.tables(self.functor, [self.terms[int(i)] for i in indices])
-        return table, self.labels[jnp.asarray(indices)]
+        terms = [self.terms[int(i)] for i in indices]
+        table = self.tables(self.functor, terms)
+        if not self.per_node:
+            return table, self.labels[jnp.asarray(indices)]
+        rows = np.concatenate([self._rows[int(i)] for i in indices])
+        if rows.shape[0] != table.size:
+            raise DataError(self._miscounted(indices))
+        weights = np.concatenate([self._weights[int(i)] for i in indices])
+        labels = jnp.asarray(table.per_node(rows))
+        return table, Masked(labels, jnp.asarray(table.per_node(weights), jnp.float32))
+
+    def _miscounted(self, indices: np.ndarray) -> str:
+        """The error text for the first term whose labels miss its nodes."""
+        for i in map(int, indices):
+            nodes = self.tables(self.functor, [self.terms[i]]).size
+            if nodes != self._rows[i].shape[0]:
+                return _messages.node_labels_miscounted(
+                    i, nodes, self._rows[i].shape[0]
+                )
+        return _messages.node_labels_miscounted(int(indices[0]), -1, -1)
+
+
+def _node_labels(labels: Any, terms: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each term's node labels (``None`` filled) and their weights (0 for ``None``)."""
+    if isinstance(labels, np.ndarray | jax.Array) and labels.ndim < 2:
+        raise DataError(_messages.node_labels_not_nested(labels.shape))
+    try:
+        given = list(labels)
+    except TypeError:
+        raise DataError(_messages.node_labels_not_nested(())) from None
+    if len(given) != terms:
+        raise DataError(_messages.length_mismatch("Trees", terms, len(given)))
+    rows, weights = [], []
+    for i, row in enumerate(given):
+        items = list(row) if isinstance(row, Sequence) else None
+        if items is None:
+            array = np.asarray(row)
+            if array.ndim == 0:
+                raise DataError(_messages.node_labels_not_nested((), i))
+            rows.append(array)
+            weights.append(np.ones(array.shape[0], np.float32))
+            continue
+        present = [x for x in items if x is not None]
+        fill = present[0] if present else 0
+        rows.append(np.asarray([fill if x is None else x for x in items]))
+        weights.append(np.asarray([x is not None for x in items], np.float32))
+    for i, row in enumerate(rows):
+        if row.dtype.kind not in "biuf":
+            raise DataError(_messages.node_labels_not_numbers(i, row.dtype))
+    return rows, weights
+
+
+def _padded_rows(rows: list[np.ndarray]) -> jax.Array:
+    """The terms' node labels padded with a label of their own, one row per term."""
+    width = max((r.shape[0] for r in rows), default=0)
+    out = []
+    for r in rows:
+        fill = r[:1] if r.shape[0] else np.zeros((1, *r.shape[1:]), r.dtype)
+        out.append(np.concatenate([r, np.repeat(fill, width - r.shape[0], 0)]))
+    return jnp.asarray(np.stack(out)) if out else jnp.zeros((0, 0))
 
 
 class DataError(ValueError):

@@ -25,7 +25,7 @@ import dataclasses
 import inspect
 import os
 import pathlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import equinox as eqx
@@ -35,6 +35,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._errors import SpaceError
+from .._messages import BATCH_HINT
 from .._para import Para
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..graphs import Graph
@@ -48,6 +49,7 @@ from ._display import Display, notice
 from ._distributed import (
     check_shards,
     global_batch,
+    in_every_process,
     multiprocess,
     place_state,
     prepare_directory,
@@ -197,6 +199,47 @@ def _payloads(term: Any) -> list[Any]:
     return found
 
 
+def _payload_shapes(term: Any) -> Iterator[tuple[str, Any]]:
+    """Each node's constructor and its payload's structure and shapes."""
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Layer):
+            payload, name = t.payload, t.constructor
+            stack.extend(t.children)
+        elif isinstance(t, tuple) and len(t) == 2:
+            stack += t
+            continue
+        else:
+            payload, name = t, "Leaf"
+        if isinstance(payload, np.ndarray | jax.Array | float | int):
+            yield name, (None, np.shape(payload))
+        elif payload is not None:
+            leaves, tree = jax.tree.flatten(payload)
+            if jax.tree_util.treedef_is_leaf(tree):  # a NumPy scalar, say
+                yield name, (None, np.shape(payload))
+            else:
+                yield name, (tree, tuple(np.shape(leaf) for leaf in leaves))
+
+
+def _check_payload_shapes(at: str, data: Trees) -> None:
+    """Raise `DataError` at the first term whose payloads differ from earlier ones.
+
+    A batch's table stacks each constructor's payloads, so they must agree in
+    shape over the whole dataset, not only within a batch.
+    """
+    first: dict[str, tuple[int, Any]] = {}
+    for i, term in enumerate(data.terms):
+        for name, shape in _payload_shapes(term):
+            j, seen = first.setdefault(name, (i, shape))
+            if seen != shape:
+                raise DataError(
+                    _messages.payload_shapes_differ(
+                        at, f"{data.functor.name}.{name}", i, shape[1], j, seen[1]
+                    )
+                )
+
+
 def _example_arrays(data: AbstractData) -> list[list[Any]] | None:
     """Each example's input arrays, for graphs and trees; None for other data."""
     if isinstance(data, Graphs):
@@ -288,12 +331,25 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
     """
     data = as_data(xs, ys)
     at = _messages.subject(learner.label, validation)
+    # Across processes each checks its own share; one refusing stops them all.
+    total = check_shards(at, data.size, learner.mesh)
+    in_every_process(lambda: _check_share(learner, state, data, at, batch_size, total))
+
+
+def _check_share(
+    learner: Learner,
+    state: TrainState,
+    data: AbstractData,
+    at: str,
+    batch_size: int | None,
+    total: int,
+) -> None:
+    """`check_data` on this process's share of the data, of `total` in all."""
     n = data.size
     if n == 0:
         raise DataError(_messages.empty_dataset(at))
     if isinstance(data, Arrays) and data.labels != n:
         raise DataError(_messages.length_mismatch(at, n, data.labels))
-    total = check_shards(at, n, learner.mesh)
     if batch_size is not None and not 1 <= batch_size <= total:
         raise DataError(_messages.bad_batch_size(at, batch_size, total))
     parts = 1 if learner.mesh is None else learner.mesh.shape["batch"]
@@ -303,6 +359,8 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         _check_finite(at, "inputs", data.xs)
         _check_finite(at, "labels", data.ys)
         _check_domain(at, learner, data.xs, state.model_state is not None)
+    if isinstance(data, Trees):
+        _check_payload_shapes(at, data)
     examples = _example_arrays(data)
     if examples is not None:
         _check_finite_examples(at, examples)
@@ -318,6 +376,8 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         why = str(error).splitlines()[0]
         if isinstance(data, Graphs) and data.graphs[0].nodes is None:
             why += _messages.graphs_without_nodes()
+        if isinstance(data, Trees) and why.endswith(BATCH_HINT):
+            why = why[: -len(BATCH_HINT)] + _messages.rows_of_roots()
         kind = type(data).__name__.lower()
         raise DataError(_messages.batch_outside_domain(at, kind, why)) from None
     try:
@@ -327,6 +387,8 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
         why = str(error).splitlines()[0]
         if any(isinstance(o, Graph) for o in jax.tree.leaves(outputs, is_leaf=_graph)):
             why = _messages.graph_outputs()
+        if isinstance(data, Trees):
+            why += _tree_rows_hint(data, outputs, min(n, 2))
         raise DataError(
             _messages.bad_labels(at, _shape_text(labels), _shape_text(outputs), why)
         ) from None
@@ -349,6 +411,16 @@ the model's domain, but the examples are f32[3] (dimension 2 is not 3).
             raise DataError(_messages.label_out_of_range(at, value, index, classes))
 
 
+def _tree_rows_hint(data: Trees, outputs: Any, terms: int) -> str:
+    """Why a tree model's rows miss the labels: a fold for node labels, or back."""
+    leaves = jax.tree.leaves(outputs)
+    rows = leaves[0].shape[0] if leaves and leaves[0].ndim else None
+    wanted = terms if not data.per_node else None
+    if rows is None or rows == wanted or (data.per_node and rows != terms):
+        return ""
+    return _messages.rows_not_terms(rows, terms, data.per_node)
+
+
 def _validation_data(
     name: str, validation: object, train: AbstractData
 ) -> AbstractData:
@@ -363,7 +435,16 @@ def _validation_data(
         raise DataError(_messages.bad_validation(name, validation))
     if isinstance(train, Trees):
         terms, labels = validation
-        return Trees(train.functor, terms, labels, tables=train.tables)
+        try:
+            return Trees(
+                train.functor,
+                terms,
+                labels,
+                tables=train.tables,
+                per_node=train.per_node,
+            )
+        except DataError as error:
+            raise DataError(_messages.in_validation(name, str(error))) from None
     try:
         return as_data(*validation)
     except DataError as error:

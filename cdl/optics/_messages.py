@@ -681,3 +681,80 @@ def step_needs_key(name: str) -> str:
         f"fresh one each step: `learner.step(state, xs, ys, key=k)` with "
         f"k = jax.random.fold_in(key, step)."
     )
+
+
+def ragged_tree_labels() -> str:
+    """Text of the error raised for `Trees` labels of different lengths."""
+    return (
+        "Trees: the labels are not one array with a row per term (their rows "
+        "differ in length): labels on every node of each term go with "
+        "Trees(functor, terms, node_labels, per_node=True) and a model of "
+        "cdl.upwards, one row per node."
+    )
+
+
+def node_labels_not_nested(shape: tuple[int, ...], term: int | None = None) -> str:
+    """Text of the error raised for per-node labels that are not one row per term."""
+    where = (
+        f"term {term}'s labels are one value"
+        if term is not None
+        else (f"the labels have shape {shape}")
+    )
+    return (
+        f"Trees(..., per_node=True): {where}; give for each term a sequence of its "
+        "nodes' labels, in node order (cdl.read_brackets(..., labels=True) "
+        "returns them so)."
+    )
+
+
+def node_labels_not_numbers(term: int, dtype: object) -> str:
+    """Text of the error raised for per-node labels that are not numbers."""
+    return (
+        f"Trees(..., per_node=True): term {term}'s labels are {dtype} values, not "
+        "numbers: convert them (cdl.read_brackets returns each label as text: "
+        "int(label), None kept for a node without one)."
+    )
+
+
+def node_labels_miscounted(term: int, nodes: int, labels: int) -> str:
+    """Text of the error raised when a term's per-node labels miss its nodes."""
+    return (
+        f"Trees(..., per_node=True): term {term} has {nodes} node(s) in its table "
+        f"but {labels} label(s): give one label per node (None for a node "
+        "without one), in the order cdl.tree_table stores them."
+    )
+
+
+def rows_not_terms(rows: int, terms: int, per_node: bool) -> str:
+    """The hint added where a tree model's rows do not meet the labels' rows."""
+    if per_node:
+        return (
+            f" The model returns {rows} row(s) for {terms} term(s), but per-node "
+            "labels need one row per entry of the table: fold with cdl.upwards, "
+            "not cdl.cata."
+        )
+    return (
+        f" The model returns {rows} row(s) for {terms} term(s), one per entry of "
+        "the table (cdl.upwards): labels on every node go with "
+        "Trees(..., per_node=True); one label per term wants cdl.cata."
+    )
+
+
+def payload_shapes_differ(
+    at: str, constructor: str, term: int, shapes: object, first: int, seen: object
+) -> str:
+    """Text of the error raised where a term's payloads differ from an earlier's."""
+    where = "another" if term == first else f"term {first}'s"
+    return (
+        f"{at}: term {term} has a {constructor} payload of shape {shapes}, where "
+        f"{where} is {seen}: a batch stacks the payloads of each constructor, so "
+        "they must agree in shape over the dataset."
+    )
+
+
+def rows_of_roots() -> str:
+    """The hint for a layer after a tree fold that takes one row, not all roots."""
+    return (
+        " A fold of a forest returns one row per tree: map the layers after it "
+        "over the rows with cdl.Each (cata(algebra) >> cdl.Each(head))."
+    )
