@@ -132,7 +132,15 @@ def global_batch(learner: Learner, local: Any) -> Any:
     Array([1.], dtype=float32)
     """
     sharding = NamedSharding(_mesh(learner, "global_batch"), _batch)
-    return jax.tree.map(lambda x: _from_local(sharding, np.asarray(x)), local)
+    local = jax.tree.map(np.asarray, local)
+    if multiprocess():
+        # Each array's global shape is its local one times the processes: the
+        # processes must agree on every array's length, or their arrays differ.
+        sizes = [int(x.shape[0]) if x.ndim else 0 for x in jax.tree.leaves(local)]
+        held = [json.loads(text) for text in gather_texts(json.dumps(sizes))]
+        if any(other != sizes for other in held):
+            raise ValueError(_messages.uneven_global_batch(held))
+    return jax.tree.map(lambda x: _from_local(sharding, x), local)
 
 
 def _put_everywhere(x: Any, sharding: NamedSharding) -> Any:
@@ -190,13 +198,72 @@ def check_shards(at: str, count: int, mesh: Mesh | None) -> int:
         if mesh is None
         else sum(d.process_index == here for d in mesh.devices.flat) or 1
     )
-    counts = multihost_utils.process_allgather(np.asarray(count, np.int64))
-    counts = [int(c) for c in np.ravel(counts)]
+    # Every process sees every count, so all raise the same error (or none).
+    table = multihost_utils.process_allgather(np.asarray([count, devices], np.int64))
+    table = np.asarray(table).reshape(-1, 2)
+    counts = [int(c) for c in table[:, 0]]
     if len(set(counts)) > 1:
         raise DataError(_messages.uneven_shards(at, counts))
-    if count % devices:
-        raise DataError(_messages.indivisible_shard(at, count, devices))
+    for index, (held, share) in enumerate(table.tolist()):
+        if held % share:
+            raise DataError(_messages.indivisible_shard(at, held, share, index))
     return sum(counts)
+
+
+def gather_texts(text: str) -> list[str]:
+    """Every process's `text`, in process order (a collective across processes).
+
+    **Arguments:** `text`, this process's.
+
+    **Returns:** the list of all processes' texts (in one process, ``[text]``).
+
+    >>> from cdl.optics._distributed import gather_texts
+    >>> gather_texts("fine")
+    ['fine']
+    """
+    if not multiprocess():
+        return [text]
+    data = np.frombuffer(text.encode(), np.uint8)
+    sizes = multihost_utils.process_allgather(np.asarray(data.size, np.int64))
+    sizes = [int(size) for size in np.ravel(sizes)]
+    buffer = np.zeros(max(1, *sizes), np.uint8)
+    buffer[: data.size] = data
+    rows = np.asarray(multihost_utils.process_allgather(buffer))
+    rows = rows.reshape(len(sizes), -1)
+    return [bytes(row[:size]).decode() for row, size in zip(rows, sizes, strict=True)]
+
+
+def in_every_process(check: Callable[[], None]) -> None:
+    """Run `check` in each process; if it fails in any, raise in all of them.
+
+    A check of each process's own data fails in that process alone; had the
+    others gone on, they would wait for it forever at the first collective.
+    The process that failed raises its own error, the others a `DataError`
+    naming it and quoting the error.
+
+    **Arguments:** `check`, a function raising on what it refuses; it must not
+    itself communicate across processes.
+
+    **Returns:** nothing.
+
+    >>> from cdl.optics._distributed import in_every_process
+    >>> in_every_process(lambda: None)
+    """
+    if not multiprocess():
+        check()
+        return
+    error: Exception | None = None
+    try:
+        check()
+    except Exception as raised:  # every kind: the others must hear of it
+        error = raised
+    said = "" if error is None else (str(error).splitlines() or [repr(error)])[0]
+    texts = gather_texts(said)
+    if error is not None:
+        raise error
+    for index, text in enumerate(texts):
+        if text:
+            raise DataError(_messages.refused_elsewhere(index, text))
 
 
 def _broadcast_bytes(data: bytes) -> bytes:

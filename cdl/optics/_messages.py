@@ -506,11 +506,27 @@ def uneven_shards(at: str, counts: list[int]) -> str:
     )
 
 
-def indivisible_shard(at: str, count: int, devices: int) -> str:
+def indivisible_shard(at: str, count: int, devices: int, index: int) -> str:
     """Text of the error raised when a process's examples cannot fill its devices."""
     return (
-        f"{at}: this process holds {count} examples, which its {devices} "
+        f"{at}: process {index} holds {count} examples, which its {devices} "
         f"devices cannot share evenly: feed a multiple of {devices}."
+    )
+
+
+def refused_elsewhere(index: int, why: str) -> str:
+    """Text of the error raised in every process when one refuses its data."""
+    return f"process {index} stopped before training: {why}"
+
+
+def uneven_global_batch(held: list[list[int]]) -> str:
+    """Text of the error raised when `global_batch` gets unequal local batches."""
+    same = all(len(set(sizes)) == 1 for sizes in held)
+    counts = [sizes[0] for sizes in held] if same else held
+    return (
+        f"global_batch: the processes hold {counts} examples: every process "
+        f"must pass as many, array by array (the global batch is their "
+        f"concatenation)."
     )
 
 
