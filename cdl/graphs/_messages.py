@@ -257,7 +257,7 @@ def not_a_monoid(value: object) -> str:
 
 def clrs_bad_graph(n: object, p: object) -> str:
     """`clrs.er_graph` was given no nodes or a probability outside [0, 1]."""
-    return f"er_graph: expected n >= 1 and p in [0, 1], got n={n}, p={p}."
+    return f"er_graph: expected n >= 1 and p in [0, 1], got n={n}, p={p!r}."
 
 
 def clrs_bad_weights(shape: tuple[int, ...]) -> str:
@@ -306,10 +306,35 @@ def clrs_bad_sample_graphs(nodes: object, p: object) -> str:
     )
 
 
-def clrs_shapes(predicted: tuple[int, ...], pointers: tuple[int, ...]) -> str:
+def clrs_shapes(
+    predicted: tuple[int, ...], pointers: tuple[int, ...], *, scores: bool = False
+) -> str:
     """`clrs.pointer_accuracy` was given arrays of different shapes."""
+    hint = (
+        ": these look like scores over the candidates; predict the pointers "
+        "with their argmax over the last axis"
+        if scores
+        else ""
+    )
     return (
-        f"pointer_accuracy: predicted shape {predicted} != pointers shape {pointers}."
+        f"pointer_accuracy: predicted shape {predicted} != pointers shape "
+        f"{pointers}{hint}."
+    )
+
+
+def clrs_not_nodes(name: str, held: str) -> str:
+    """`clrs.pointer_accuracy` was given pointers that are not node indices."""
+    return (
+        f"pointer_accuracy: {name} must be node indices (whole numbers), but "
+        f"hold {held}; predict the pointers with the argmax over the candidates."
+    )
+
+
+def clrs_bad_seed(seed: object) -> str:
+    """`clrs.sample` was given a seed NumPy cannot take."""
+    return (
+        f"sample: seed must be an int >= 0 (or a NumPy generator), got "
+        f"{type(seed).__name__} {seed!r}."
     )
 
 

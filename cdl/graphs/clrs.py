@@ -72,6 +72,24 @@ def _whole(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def _probability(value: object) -> bool:
+    """Whether `value` is a real number in ``[0, 1]`` (not a bool or a string)."""
+    if isinstance(value, bool) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
+        return False
+    return 0.0 <= float(value) <= 1.0
+
+
+def _seed(value: object) -> bool:
+    """Whether `value` is a seed `sample` documents: an int >= 0 or a generator."""
+    if isinstance(value, np.random.Generator | np.random.SeedSequence):
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return False
+    return int(value) >= 0
+
+
 def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     """A weighted undirected Erdős–Rényi graph as CLRS samples it.
 
@@ -84,7 +102,7 @@ def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     >>> bool((g > 0).all()), bool((g < 1.001).all())
     (True, True)
     """
-    if not _whole(n) or n < 1 or not 0.0 <= p <= 1.0:
+    if not _whole(n) or n < 1 or not _probability(p):
         raise ValueError(_messages.clrs_bad_graph(n, p))
     if not isinstance(rng, np.random.Generator):
         raise TypeError(_messages.clrs_not_a_generator(rng))
@@ -144,7 +162,8 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
     """`count` Bellman-Ford instances on `nodes` nodes, with their pointers.
 
     **Arguments:** `count`, `nodes`; `p`, the edge draws (one chosen uniformly
-    per graph: `TRAIN_P` or `TEST_P`); `seed`.
+    per graph: `TRAIN_P` or `TEST_P`); `seed`, an int >= 0 (or a NumPy
+    generator).
 
     **Returns:** a `Sample`.
 
@@ -154,8 +173,10 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
     """
     if not _whole(count) or count < 1 or not isinstance(p, tuple | list) or not p:
         raise ValueError(_messages.clrs_bad_sample(count, p))
-    if not _whole(nodes) or nodes < 1 or not all(0.0 <= q <= 1.0 for q in p):
+    if not _whole(nodes) or nodes < 1 or not all(_probability(q) for q in p):
         raise ValueError(_messages.clrs_bad_sample_graphs(nodes, p))
+    if not _seed(seed):
+        raise ValueError(_messages.clrs_bad_seed(seed))
     rng = np.random.default_rng(seed)
     weights = np.empty((count, nodes, nodes), np.float32)
     source = np.empty(count, np.int32)
@@ -179,7 +200,19 @@ def pointer_accuracy(predicted: np.ndarray, pointers: np.ndarray) -> float:
     """
     predicted, pointers = np.asarray(predicted), np.asarray(pointers)
     if predicted.shape != pointers.shape:
-        raise ValueError(_messages.clrs_shapes(predicted.shape, pointers.shape))
+        scores = predicted.shape == (*pointers.shape, *pointers.shape[-1:])
+        raise ValueError(
+            _messages.clrs_shapes(predicted.shape, pointers.shape, scores=scores)
+        )
     if predicted.size == 0:
         raise ValueError(_messages.clrs_nothing_to_score())
+    for name, array in (("predicted", predicted), ("pointers", pointers)):
+        if not np.issubdtype(array.dtype, np.number):
+            raise ValueError(
+                _messages.clrs_not_nodes(name, f"values of dtype {array.dtype}")
+            )
+        fractional = np.flatnonzero(np.asarray(array, float) % 1 != 0)
+        if fractional.size:
+            value = array.ravel()[fractional[0]].item()
+            raise ValueError(_messages.clrs_not_nodes(name, repr(value)))
     return float(np.mean(predicted == pointers))
