@@ -53,6 +53,7 @@ from mypy.types import (
 
 from . import _messages
 from ._calls import in_scope
+from ._eqx_layers import mapped_call
 from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAP_AXIS, VMAPS
@@ -1222,7 +1223,7 @@ def mapped(
         # without ``disallow_untyped_calls``'s error.
         call = _step(fun)
         if call is not None:
-            fun = call
+            fun = mapped_call(env, fun, call)
     out = (
         _mapped_output(env, fun.ret_type, out_axis)
         if isinstance(fun, CallableType)

@@ -42,6 +42,7 @@ from . import (
     _annotations,
     _builders,
     _calls,
+    _eqx_layers,
     _fields,
     _grad,
     _indexing,
@@ -289,6 +290,10 @@ class CdlPlugin(Plugin):
         info = env.para(fullname)
         if info is not None and (info.defn.type_vars or fullname.startswith("cdl.")):
             return lambda ctx: _morphisms.construct(env, ctx, info)
+        if fullname in _eqx_layers.CONSTRUCTORS:
+            return lambda ctx: _eqx_layers.construct(
+                env, ctx, fullname, _calls.instantiate(env, ctx)
+            )
         if fullname.startswith(_UNSHAPED) or self._names_dimensions(fullname):
             return lambda ctx: _calls.instantiate(env, ctx)
         if fullname == REPLACE or "." not in fullname:
@@ -344,6 +349,8 @@ class CdlPlugin(Plugin):
             return lambda ctx: _jax_ops.partial_vmap_call(env, ctx)
         if fullname == BINARY_UFUNC_CALL:
             return lambda ctx: _jax_ops.broadcast_fn(env, ctx, callee_name(ctx.context))
+        if fullname in _eqx_layers.CALLS:
+            return lambda ctx: _eqx_layers.call(env, ctx)
         if cls != env.names[ARRAY]:
             if self._names_dimensions(fullname):
                 return lambda ctx: _calls.instantiate(env, ctx)
@@ -369,9 +376,12 @@ class CdlPlugin(Plugin):
         info = self.env.info(cls)
         if info is None:
             return None
+        if fullname in _eqx_layers.WEIGHTS:
+            return lambda ctx: _eqx_layers.weight(self.env, ctx)
         built = (
             _fields.built_in_init(info, name)
             if _fields.declared_morphism(info, name, self.env.names[PARA])
+            or _eqx_layers.declared_layer(info, name)
             else None
         )
         if built is not None:

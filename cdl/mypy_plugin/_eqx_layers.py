@@ -1,0 +1,397 @@
+"""Equinox's own layers: sizes fixed where they are built, checked where they are used.
+
+``eqx.nn.Linear(3, 4, key=k)`` is a ``Linear`` to mypy, whose ``__call__`` takes and
+returns a bare ``Array``. The plugin reads the constant sizes given to the
+constructor (``Linear``'s features, ``Embedding``'s table, ``Conv1d``/``Conv2d``/
+``Conv3d``'s channels, kernel, stride, padding and dilation, ``LayerNorm``'s shape)
+and carries them on the instance's type, as it carries a cdl layer's (`._layers`).
+From them, a call checks its input and has the shape Equinox documents:
+
+- ``Linear(i, o)`` on ``[i]`` is ``[o]`` (``"scalar"``: ``[]``); its ``weight`` is
+  ``[o, i]`` (``self.weight @ x``: an input whose contracted axis is another size
+  fails);
+- ``Embedding(n, d)`` on a scalar index is ``[d]``, its ``weight`` ``[n, d]``;
+- ``Conv2d(c, o, k, ...)`` on ``[c, h, w]`` is ``[o, h', w']``, each spatial size
+  ``(h + pads - dilation * (k - 1) - 1) // stride + 1`` (``"SAME"``: ``h`` divided by
+  the stride, rounded up); its ``weight`` is ``[o, c // groups, k, k]``;
+- ``MaxPool2d(k, stride, padding)`` (and the other pools) on ``[c, h, w]`` is
+  ``[c, h', w']``, as a convolution of `c` channels (``use_ceil=True``: unknown
+  spatial sizes);
+- ``LayerNorm(shape)`` takes exactly ``shape`` and returns it.
+
+A size that is not a constant is unknown and is never compared. The sizes travel
+with the type: a layer kept in a variable, returned, or kept in a field built once
+in ``__init__`` (`._fields`), and ``jax.vmap(layer)`` (`._jax_ops`). A layer whose
+arrays are replaced by others of another shape (``eqx.tree_at``) keeps its type,
+and so the sizes it was built with.
+"""
+
+import ast
+import dataclasses
+from typing import Final
+
+from mypy.nodes import (
+    ARG_POS,
+    Expression,
+    ListExpr,
+    StrExpr,
+    TupleExpr,
+    TypeInfo,
+    Var,
+)
+from mypy.plugin import AttributeContext, FunctionContext, MethodContext
+from mypy.types import (
+    CallableType,
+    Instance,
+    LiteralType,
+    Type,
+    get_proper_type,
+)
+
+from . import _messages
+from ._layers import attrs, text_type, with_attrs
+from ._shapes import Arr, Dim, Star, fixed_size, render
+from ._types import (
+    ARRAY_CLASS,
+    Env,
+    array_dims,
+    fold,
+    fold_bool,
+    operand_dims,
+    report,
+    star,
+)
+
+_NN: Final = "equinox.nn."
+LINEAR: Final = _NN + "_linear.Linear"
+EMBEDDING: Final = _NN + "_embedding.Embedding"
+LAYER_NORM: Final = _NN + "_normalisation.LayerNorm"
+_CONV: Final = _NN + "_conv.Conv"
+_CONVS: Final = {_CONV + "1d": 1, _CONV + "2d": 2, _CONV + "3d": 3}
+_POOLS: Final = {
+    f"{_NN}_pool.{kind}Pool{n}d": n for kind in ("Max", "Avg") for n in (1, 2, 3)
+}
+CONSTRUCTORS: Final = frozenset({LINEAR, EMBEDDING, LAYER_NORM, *_CONVS, *_POOLS})
+# mypy names a method by the class of the object it is called on.
+CALLS: Final = frozenset(f"{cls}.__call__" for cls in CONSTRUCTORS)
+WEIGHTS: Final = frozenset(f"{cls}.weight" for cls in (LINEAR, EMBEDDING, _CONV))
+_KEY: Final = "cdl:eqx"
+# The parameters of each constructor, in order.
+_FORMALS: Final = {
+    LINEAR: ("in_features", "out_features"),
+    EMBEDDING: ("num_embeddings", "embedding_size"),
+    LAYER_NORM: ("shape",),
+    **{
+        conv: (
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "padding",
+            "dilation",
+            "groups",
+        )
+        for conv in _CONVS
+    },
+}
+_Size = int | str | None  # a constant int, "scalar", or unknown
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """The sizes an Equinox layer was built with (None: not a constant)."""
+
+    kind: str  # "linear", "embedding", "norm" or "conv"
+    sizes: tuple[_Size, ...]  # features, table, shape, or the channels
+    kernel: tuple[int | None, ...] = ()
+    stride: tuple[int | None, ...] = ()
+    padding: tuple[tuple[int, int] | None, ...] | str | None = None
+    dilation: tuple[int | None, ...] = ()
+    groups: int | None = 1
+    ceil: bool | None = False
+    name: str = ""  # the class's
+
+    def encode(self) -> str:
+        return repr(dataclasses.astuple(self))
+
+    @classmethod
+    def decode(cls, text: str) -> "Layer | None":
+        try:
+            return cls(*ast.literal_eval(text))
+        except (ValueError, SyntaxError, TypeError):
+            return None
+
+    def label(self) -> str:
+        """How messages write the layer: ``eqx.nn.Linear(3, 4)``."""
+        args = self.kernel if self.kind == "pool" else self.sizes
+        shown = ", ".join("?" if s is None else str(s) for s in args)
+        return f"eqx.nn.{self.name}({shown})"
+
+
+# -- construction ---------------------------------------------------------------------
+
+
+def construct(env: Env, ctx: FunctionContext, fullname: str, built: Type) -> Type:
+    """`built`, the type of a new layer, carrying the sizes it is built with."""
+    t = get_proper_type(built)
+    layer = _read(ctx, fullname)
+    if layer is not None:
+        layer = dataclasses.replace(layer, name=fullname.rpartition(".")[2])
+    text = text_type(env, layer.encode()) if layer is not None else None
+    if not isinstance(t, Instance) or text is None:
+        return built
+    return with_attrs(t, {_KEY: text})
+
+
+def _read(ctx: FunctionContext, fullname: str) -> Layer | None:
+    given: dict[str, Expression] = {}
+    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+        if formal is not None and len(exprs) == 1:
+            given[formal] = exprs[0]
+    if fullname == LINEAR:
+        return Layer("linear", tuple(_size(given.get(n)) for n in _FORMALS[LINEAR]))
+    if fullname == EMBEDDING:
+        if "weight" in given:
+            return None
+        sizes = tuple(_size(given.get(n)) for n in _FORMALS[EMBEDDING])
+        return Layer("embedding", sizes)
+    if fullname == LAYER_NORM:
+        shape = given.get("shape")
+        return Layer("norm", _ints(shape, None) if shape is not None else (None,))
+    if fullname in _POOLS:
+        n = _POOLS[fullname]
+        stride, ceil = given.get("stride"), given.get("use_ceil")
+        return Layer(
+            "pool",
+            (),
+            kernel=_ints(given.get("kernel_size"), n),
+            stride=(1,) * n if stride is None else _ints(stride, n),
+            padding=_padding(given.get("padding"), n),
+            dilation=(1,) * n,
+            ceil=False if ceil is None else fold_bool(ceil),
+        )
+    n = _CONVS[fullname]
+    stride, dilation = given.get("stride"), given.get("dilation")
+    groups = given.get("groups")
+    return Layer(
+        "conv",
+        (_size(given.get("in_channels")), _size(given.get("out_channels"))),
+        kernel=_ints(given.get("kernel_size"), n),
+        stride=(1,) * n if stride is None else _ints(stride, n),
+        padding=_padding(given.get("padding"), n),
+        dilation=(1,) * n if dilation is None else _ints(dilation, n),
+        groups=1 if groups is None else fold(groups),
+    )
+
+
+def _size(expr: Expression | None) -> _Size:
+    if isinstance(expr, StrExpr):
+        return "scalar" if expr.value == "scalar" else None
+    return None if expr is None else fold(expr)
+
+
+def _ints(expr: Expression | None, n: int | None) -> tuple[int | None, ...]:
+    """An int or a sequence of ints, one for each of `n` axes (None: any number)."""
+    if isinstance(expr, TupleExpr | ListExpr):
+        if n is not None and len(expr.items) != n:
+            return (None,) * n
+        return tuple(fold(item) for item in expr.items)
+    value = None if expr is None else fold(expr)
+    return (value,) * (1 if n is None else n)
+
+
+def _padding(
+    expr: Expression | None, n: int
+) -> tuple[tuple[int, int] | None, ...] | str | None:
+    if expr is None:
+        return ((0, 0),) * n
+    if isinstance(expr, StrExpr):
+        return expr.value.upper()
+    if isinstance(expr, TupleExpr | ListExpr) and all(
+        isinstance(item, TupleExpr | ListExpr) for item in expr.items
+    ):
+        pairs = [_ints(item, 2) for item in expr.items]
+        if len(pairs) != n:
+            return None
+        return tuple(
+            (p[0], p[1]) if p[0] is not None and p[1] is not None else None
+            for p in pairs
+        )
+    return tuple(None if p is None else (p, p) for p in _ints(expr, n))
+
+
+def layer_of(typ: Type) -> Layer | None:
+    """The sizes a layer's type carries (None: built elsewhere, or not a layer)."""
+    found = get_proper_type(attrs(typ).get(_KEY))
+    if isinstance(found, LiteralType) and isinstance(found.value, str):
+        return Layer.decode(found.value)
+    return None
+
+
+# -- use ------------------------------------------------------------------------------
+
+
+def call(env: Env, ctx: MethodContext) -> Type:
+    """``layer(x)``: `x` checked against the layer's input, the result's shape."""
+    layer = layer_of(ctx.type)
+    default = get_proper_type(ctx.default_return_type)
+    if (
+        layer is None
+        or not ctx.arg_types
+        or len(ctx.arg_types[0]) != 1
+        or not isinstance(default, Instance)
+        or default.type.fullname != ARRAY_CLASS
+    ):
+        return ctx.default_return_type
+    given = operand_dims(ctx.arg_types[0][0])
+    if given is None or star(given):
+        return ctx.default_return_type
+    try:
+        out = _output(layer, given)
+    except _Wrong as wrong:
+        hint = _messages.CALL_BATCH_HINT if wrong.batch else ""
+        shown = _messages.call(layer.label(), wrong.expected, render(Arr(given)))
+        report(ctx.api, shown + hint, ctx.context)
+        return env.array([Star(None)], ctx.default_return_type)
+    return ctx.default_return_type if out is None else env.array(out, default)
+
+
+class _Wrong(Exception):
+    def __init__(self, expected: str, *, batch: bool) -> None:
+        super().__init__(expected)
+        self.expected, self.batch = expected, batch
+
+
+def _output(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
+    """The shape of `layer` applied to `x`; `_Wrong` when `x` does not fit."""
+    if layer.kind == "linear":
+        return _linear(layer, x)
+    if layer.kind == "embedding":
+        if x:
+            raise _Wrong("a scalar index", batch=True)
+        size = layer.sizes[1]
+        return [size if isinstance(size, int) else None]
+    if layer.kind == "norm":
+        shape: list[Dim] = [s if isinstance(s, int) else None for s in layer.sizes]
+        if None in shape:
+            return list(x)
+        if len(x) != len(shape) or any(
+            fixed_size(a) and a != b for a, b in zip(x, shape, strict=False)
+        ):
+            batch = len(x) == len(shape) + 1
+            raise _Wrong(render(Arr(tuple(shape))), batch=batch)
+        return shape
+    if layer.kind == "pool":
+        return _pool(layer, x)
+    return _conv(layer, x)
+
+
+def _pool(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
+    n = len(layer.kernel)
+    if len(x) != n + 1:
+        raise _Wrong(render(Arr((None,) * (n + 1))), batch=len(x) == n + 2)
+    if layer.ceil is not False:
+        return [x[0], *([None] * n)]
+    return [x[0], *(_window(layer, axis, size) for axis, size in enumerate(x[1:]))]
+
+
+def _features(size: _Size) -> list[Dim]:
+    """The shape of a vector of `size` features (``"scalar"``: a scalar)."""
+    return [] if size == "scalar" else [size if isinstance(size, int) else None]
+
+
+def _linear(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
+    n_in, n_out = layer.sizes
+    out = _features(n_out)
+    if n_in == "scalar":
+        if x:
+            raise _Wrong("f32[]", batch=True)
+        return out
+    if not isinstance(n_in, int):
+        return out if len(x) == 1 else None
+    expected = render(Arr((n_in,)))
+    if not x:
+        raise _Wrong(expected, batch=False)
+    contracted = x[0] if len(x) == 1 else x[-2]
+    if fixed_size(contracted) and contracted != n_in:
+        raise _Wrong(expected, batch=len(x) == 2 and x[1] == n_in)
+    return out if len(x) == 1 else None
+
+
+def _conv(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
+    n = len(layer.kernel)
+    c_in, c_out = layer.sizes
+    expected = render(Arr((c_in if isinstance(c_in, int) else None, *([None] * n))))
+    if len(x) != n + 1:
+        raise _Wrong(expected, batch=len(x) == n + 2)
+    if isinstance(c_in, int) and fixed_size(x[0]) and x[0] != c_in:
+        raise _Wrong(expected, batch=False)
+    spatial = [_window(layer, axis, size) for axis, size in enumerate(x[1:])]
+    return [c_out if isinstance(c_out, int) else None, *spatial]
+
+
+def _window(layer: Layer, axis: int, size: Dim) -> Dim:
+    """One spatial size of a convolution's output (None: unknown)."""
+    k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+    if k is None or s is None or d is None or s <= 0:
+        return None
+    if layer.padding in ("SAME", "SAME_LOWER"):
+        if s == 1:
+            return size
+        return -(-size // s) if isinstance(size, int) else None
+    if layer.padding == "VALID":
+        low, high = 0, 0
+    else:
+        pair = layer.padding[axis] if isinstance(layer.padding, tuple) else None
+        if pair is None:
+            return None
+        low, high = pair
+    if not isinstance(size, int) or isinstance(size, bool):
+        shrink = low + high - d * (k - 1)
+        return size if shrink == 0 and s == 1 else None
+    return (size + low + high - d * (k - 1) - 1) // s + 1
+
+
+def weight(env: Env, ctx: AttributeContext) -> Type:
+    """``layer.weight``: ``[o, i]``, ``[n, d]``, ``[o, c // groups, *kernel]``."""
+    layer = layer_of(ctx.type)
+    if layer is None or ctx.is_lvalue or array_dims(ctx.default_attr_type) is None:
+        return ctx.default_attr_type
+    sizes = [
+        s if isinstance(s, int) else 1 if s == "scalar" else None for s in layer.sizes
+    ]
+    if layer.kind == "linear":
+        return env.array([sizes[1], sizes[0]], ctx.default_attr_type)
+    if layer.kind == "embedding":
+        return env.array(sizes, ctx.default_attr_type)
+    if layer.kind == "conv":
+        c_in, c_out = sizes
+        groups = layer.groups
+        per_group = c_in // groups if c_in is not None and groups else None
+        return env.array([c_out, per_group, *layer.kernel], ctx.default_attr_type)
+    return ctx.default_attr_type
+
+
+def mapped_call(env: Env, module: Instance, call: CallableType) -> CallableType:
+    """The ``__call__`` of `module` that ``jax.vmap`` maps: shaped where known."""
+    layer = layer_of(module)
+    if layer is None or layer.kind not in ("linear", "embedding") or not call.arg_types:
+        return call
+    if call.arg_kinds[0] != ARG_POS:
+        return call
+    n_in, n_out = layer.sizes
+    given = _features(n_in) if layer.kind == "linear" else []
+    out = _features(n_out)
+    first = env.array(given, call.arg_types[0])
+    return call.copy_modified(
+        arg_types=[first, *call.arg_types[1:]],
+        ret_type=env.array(out, call.ret_type),
+    )
+
+
+def declared_layer(info: TypeInfo, name: str) -> bool:
+    """Whether the field `name` of `info` is declared as one of these layers."""
+    node = info.names.get(name)
+    var = node.node if node is not None else None
+    declared = get_proper_type(var.type) if isinstance(var, Var) else None
+    return isinstance(declared, Instance) and declared.type.fullname in CONSTRUCTORS
