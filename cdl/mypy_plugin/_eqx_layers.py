@@ -31,9 +31,12 @@ import dataclasses
 from typing import Final
 
 from mypy.nodes import (
+    ARG_NAMED,
     ARG_POS,
+    CallExpr,
     Expression,
     ListExpr,
+    RefExpr,
     StrExpr,
     TupleExpr,
     TypeInfo,
@@ -93,6 +96,7 @@ _FORMALS: Final = {
         )
         for conv in _CONVS
     },
+    **{pool: ("kernel_size", "stride", "padding", "use_ceil") for pool in _POOLS},
 }
 _Size = int | str | None  # a constant int, "scalar", or unknown
 
@@ -133,14 +137,47 @@ class Layer:
 
 def construct(env: Env, ctx: FunctionContext, fullname: str, built: Type) -> Type:
     """`built`, the type of a new layer, carrying the sizes it is built with."""
-    t = get_proper_type(built)
-    layer = _read(ctx, fullname)
+    return _carrying(env, built, _read(ctx, fullname), fullname)
+
+
+def _carrying(env: Env, typ: Type, layer: Layer | None, fullname: str) -> Type:
+    """`typ` carrying the sizes of `layer`, a `fullname` (unchanged when None)."""
+    t = get_proper_type(typ)
     if layer is not None:
         layer = dataclasses.replace(layer, name=fullname.rpartition(".")[2])
     text = text_type(env, layer.encode()) if layer is not None else None
     if not isinstance(t, Instance) or text is None:
-        return built
+        return typ
     return with_attrs(t, {_KEY: text})
+
+
+def built_by(env: Env, field: Type, rvalue: Expression) -> Type:
+    """`field`, the type of a layer's field, with the sizes of the call `rvalue`.
+
+    Read from the call's text, so that a field has them also where mypy has not
+    checked ``__init__`` yet (code at a module's top level).
+    """
+    if layer_of(field) is not None or not isinstance(rvalue, CallExpr):
+        return field
+    callee = rvalue.callee
+    fullname = callee.fullname if isinstance(callee, RefExpr) else ""
+    t = get_proper_type(field)
+    if fullname not in _FORMALS or not isinstance(t, Instance):
+        return field
+    if t.type.fullname != fullname:
+        return field
+    formals = _FORMALS[fullname]
+    given: dict[str, Expression] = {}
+    for position, (arg, kind, name) in enumerate(
+        zip(rvalue.args, rvalue.arg_kinds, rvalue.arg_names, strict=True)
+    ):
+        if kind == ARG_NAMED and name is not None:
+            given[name] = arg
+        elif kind == ARG_POS and position < len(formals):
+            given[formals[position]] = arg
+        elif kind != ARG_POS:
+            return field  # *args or **kwargs: not read
+    return _carrying(env, field, _layer(fullname, given), fullname)
 
 
 def _read(ctx: FunctionContext, fullname: str) -> Layer | None:
@@ -148,6 +185,11 @@ def _read(ctx: FunctionContext, fullname: str) -> Layer | None:
     for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
         if formal is not None and len(exprs) == 1:
             given[formal] = exprs[0]
+    return _layer(fullname, given)
+
+
+def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
+    """The layer `fullname` built from the arguments `given` for its parameters."""
     if fullname == LINEAR:
         return Layer("linear", tuple(_size(given.get(n)) for n in _FORMALS[LINEAR]))
     if fullname == EMBEDDING:

@@ -387,7 +387,9 @@ class CdlPlugin(Plugin):
         if built is not None:
             owner = info if _calls.carries_symbols(info) else None
             init, value = built
-            return lambda ctx: _fields.field_type(ctx, init, value, owner=owner)
+            return lambda ctx: _eqx_layers.built_by(
+                self.env, _fields.field_type(ctx, init, value, owner=owner), value
+            )
         index = _named_tuples.field_index(info, name)
         if index is not None and _calls.carries_symbols(info):
             return lambda ctx: _calls.forget_attribute(
