@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
+from .. import _random
 from . import _messages
 from ._monoid import Monoid
 
@@ -216,7 +217,7 @@ class IndexAction(AbstractAction):
 
     def random_input(self, key: PRNGKeyArray) -> Array:
         """Standard normal entries of shape `shape`."""
-        return jax.random.normal(key, self.shape)
+        return _random.normal(key, self.shape)
 
     # -- linear structure ------------------------------------------------------
 
@@ -419,7 +420,7 @@ class MatrixAction(AbstractAction):
 
     def random_input(self, key: PRNGKeyArray) -> Array:
         """Standard normal entries of shape ``(d,)``."""
-        return jax.random.normal(key, (self.dim,))
+        return _random.normal(key, (self.dim,))
 
 
 def permutation_action(

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .. import _random
 from .._para import Para
 from .._reparam import Reparam
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace, space_of
@@ -204,13 +205,13 @@ class EquivariantLinear(Reparam[Any, Any, Coefficients]):
         _, features_out = act_out.canonical_shape()
         w_key, b_key = jax.random.split(key)
         bound = 1 / math.sqrt(max(points_in * features_in, 1))
-        weight = jax.random.uniform(
-            w_key, (basis.size, features_out, features_in), minval=-bound, maxval=bound
+        weight = _random.uniform(
+            w_key, (basis.size, features_out, features_in), -bound, bound
         )
         bias = None
         if bias_basis is not None and bias_basis.size:
-            bias = jax.random.uniform(
-                b_key, (bias_basis.size, features_out), minval=-bound, maxval=bound
+            bias = _random.uniform(
+                b_key, (bias_basis.size, features_out), -bound, bound
             )
         else:
             bias_basis = None

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .. import _random
 from ..equivariance import AbstractAction, Monoid
 from ..nn._arguments import natural_int, positive_int
 from ._graph import Graph
@@ -96,11 +97,11 @@ dtype=float32))
         """A graph with uniformly random edges and standard normal features."""
         ks, kr, ke, kx = jax.random.split(key, 4)
         n, e = self.num_nodes, self.num_edges
-        edges = jax.random.normal(ke, (e, self.edge_dim)) if self.edge_dim else None
+        edges = _random.normal(ke, (e, self.edge_dim)) if self.edge_dim else None
         graph = Graph(
             jax.random.randint(ks, (e,), 0, n),
             jax.random.randint(kr, (e,), 0, n),
             num_nodes=n,
             edges=edges,
         )
-        return graph, jax.random.normal(kx, (n, self.node_dim))
+        return graph, _random.normal(kx, (n, self.node_dim))

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
+from .. import _random
 from .._para import CompositionError, Para, SpaceError, apply, split_key
 from .._space import (
     Dim,
@@ -422,12 +423,8 @@ class GraphAttention(
         k1, k2, k3 = jax.random.split(key, 3)
         self.linear = Linear(in_dim, out_dim, use_bias=False, key=k1)
         bound = 1 / max(out_dim, 1) ** 0.5
-        self.source_score = jax.random.uniform(
-            k2, (out_dim,), minval=-bound, maxval=bound
-        )
-        self.target_score = jax.random.uniform(
-            k3, (out_dim,), minval=-bound, maxval=bound
-        )
+        self.source_score = _random.uniform(k2, (out_dim,), -bound, bound)
+        self.target_score = _random.uniform(k3, (out_dim,), -bound, bound)
         self.bias = jnp.zeros(out_dim)
         self.in_dim, self.out_dim = in_dim, out_dim
         self.negative_slope = negative_slope

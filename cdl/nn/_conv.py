@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _random
 from .._errors import CompositionError, SpaceError
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
@@ -41,8 +42,8 @@ def _init(
     w_key, b_key = jax.random.split(key)
     bound = 1 / math.sqrt(in_channels * math.prod(kernel))
     shape = (out_channels, in_channels, *kernel)
-    weight = jax.random.uniform(w_key, shape, minval=-bound, maxval=bound)
-    bias = jax.random.uniform(b_key, (out_channels,), minval=-bound, maxval=bound)
+    weight = _random.uniform(w_key, shape, -bound, bound)
+    bias = _random.uniform(b_key, (out_channels,), -bound, bound)
     return weight, bias
 
 

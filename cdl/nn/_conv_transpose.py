@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _random
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
 from . import _messages
@@ -62,10 +63,8 @@ class _ConvTranspose(eqx.Module):
         affordable(layer, [shape])
         w_key, b_key = jax.random.split(prng_key(layer, key))
         bound = 1 / math.sqrt(in_channels * math.prod(self.kernel_size))
-        self.weight = jax.random.uniform(w_key, shape, minval=-bound, maxval=bound)
-        self.bias = jax.random.uniform(
-            b_key, (out_channels,), minval=-bound, maxval=bound
-        )
+        self.weight = _random.uniform(w_key, shape, -bound, bound)
+        self.bias = _random.uniform(b_key, (out_channels,), -bound, bound)
 
     def describe(self, name: str) -> str:
         """``name(in→out, k)``."""

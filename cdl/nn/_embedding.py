@@ -7,6 +7,7 @@ import jax
 from jaxtyping import Array, Float, Integer, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _random
 from .._para import Para
 from . import _messages
 from ._arguments import affordable, positive_int, prng_key
@@ -38,7 +39,7 @@ class Embedding(Para[Integer[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
         num = positive_int("Embedding", "num", num)
         dim = positive_int("Embedding", "dim", dim)
         affordable("Embedding", [(num, dim)])
-        self.table = jax.random.normal(prng_key("Embedding", key), (num, dim))
+        self.table = _random.normal(prng_key("Embedding", key), (num, dim))
         self.num = num
         self.dim = dim
 

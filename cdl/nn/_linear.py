@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _random
 from .._para import Para
 from ._arguments import affordable, positive_int, positive_ints, prng_key
 
@@ -51,13 +52,9 @@ class Linear(
         affordable("Linear", [(out_dim, in_dim), (out_dim,)])
         w_key, b_key = jax.random.split(prng_key("Linear", key))
         bound = 1 / math.sqrt(in_dim)
-        self.weight = jax.random.uniform(
-            w_key, (out_dim, in_dim), minval=-bound, maxval=bound
-        )
+        self.weight = _random.uniform(w_key, (out_dim, in_dim), -bound, bound)
         self.bias = (
-            jax.random.uniform(b_key, (out_dim,), minval=-bound, maxval=bound)
-            if use_bias
-            else None
+            _random.uniform(b_key, (out_dim,), -bound, bound) if use_bias else None
         )
         self.in_dim = in_dim
         self.out_dim = out_dim

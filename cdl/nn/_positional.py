@@ -14,11 +14,11 @@ growing with the position (apply them to queries and keys, as
 from typing import Any, Generic
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _random
 from .._para import Para
 from . import _messages
 from ._arguments import affordable, positive_int, prng_key
@@ -114,7 +114,7 @@ class LearnedPositions(
         self.dim = positive_int("LearnedPositions", "dim", dim)
         affordable("LearnedPositions", [(max_length, dim)])
         key = prng_key("LearnedPositions", key)
-        self.table = 0.02 * jax.random.normal(key, (max_length, dim))
+        self.table = 0.02 * _random.normal(key, (max_length, dim))
         self.from_end = from_end
 
     @property

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
+from .. import _random
 from .._para import Para
 from .._space import (
     DimVar,
@@ -131,8 +132,8 @@ class DecoderCell(Para[_Hidden, tuple[_Out, _Hidden]]):
     def __init__(self, hidden: int, out_dim: int, *, key: PRNGKeyArray) -> None:
         k1, k2 = jax.random.split(key)
         bound = 1 / hidden**0.5
-        self.w = jax.random.uniform(k1, (hidden, hidden), minval=-bound, maxval=bound)
-        self.v = jax.random.uniform(k2, (out_dim, hidden), minval=-bound, maxval=bound)
+        self.w = _random.uniform(k1, (hidden, hidden), -bound, bound)
+        self.v = _random.uniform(k2, (out_dim, hidden), -bound, bound)
         self.b = jnp.zeros(hidden)
         self.c = jnp.zeros(out_dim)
         self.hidden, self.out_dim = hidden, out_dim
@@ -313,8 +314,8 @@ class FiniteMealyCell(Para[tuple[Int[Array, ""], _States], tuple[_Outputs, _Stat
         self, n_states: int, n_inputs: int, n_outputs: int, *, key: PRNGKeyArray
     ) -> None:
         k1, k2 = jax.random.split(key)
-        self.transitions = jax.random.normal(k1, (n_inputs, n_states, n_states))
-        self.emissions = jax.random.normal(k2, (n_inputs, n_states, n_outputs))
+        self.transitions = _random.normal(k1, (n_inputs, n_states, n_states))
+        self.emissions = _random.normal(k2, (n_inputs, n_states, n_outputs))
         self.n_states, self.n_inputs, self.n_outputs = n_states, n_inputs, n_outputs
 
     def start(self) -> Float[Array, "n_states"]:

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _random
 from .._para import Para
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace
 
@@ -39,7 +40,7 @@ _HiddenDim = TypeVar("_HiddenDim", covariant=True, default=Any)
 
 def _uniform(key: PRNGKeyArray, shape: tuple[int, ...], fan_in: int) -> Array:
     bound = 1 / math.sqrt(max(fan_in, 1))
-    return jax.random.uniform(key, shape, minval=-bound, maxval=bound)
+    return _random.uniform(key, shape, -bound, bound)
 
 
 class ElmanCell(
