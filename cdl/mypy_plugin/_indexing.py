@@ -193,8 +193,12 @@ def _trimmed(dim: Sym, begin: int | None, end: int | None, step: int | None) -> 
     """A named axis without `begin` entries in front and ``-end`` at the back.
 
     ``x[1:]`` and ``x[:-1]`` of ``"t"`` are ``t-1``, as jaxtyping would write them;
-    a slice of other bounds (a positive end, a step) is of unknown length.
+    ``x[:1]`` and ``x[-1:]`` are 1 (as ``t-1`` does, this takes the axis to be
+    non-empty); a slice of other bounds (another positive end, a step) is of
+    unknown length: ``x[:2]`` of an axis of 1 is 1 long.
     """
+    if step in (None, 1) and (begin, end) in ((None, 1), (0, 1), (-1, None)):
+        return 1
     if step not in (None, 1) or dim.scope is None or polynomial(dim.name) is None:
         return None
     front = begin or 0
