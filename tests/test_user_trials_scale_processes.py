@@ -56,6 +56,7 @@ WORKER = textwrap.dedent(
     # Arrays of different lengths, alike in every process (training and
     # validation data together, as fit passes them), are fine.
     attempt("ragged", lambda: global_batch(data_parallel(learner), (xs, ys[:6])))
+    attempt("odd", lambda: global_batch(data_parallel(learner), xs[:3]))
     """
 )
 
@@ -71,7 +72,7 @@ def test_one_process_refusing_its_data_stops_both(tmp_path: Path) -> None:
     worker = tmp_path / "worker.py"
     worker.write_text(WORKER)
     env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=1"
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
     port = str(_free_port())
     running = [
         subprocess.Popen(
@@ -126,3 +127,12 @@ def test_one_process_refusing_its_data_stops_both(tmp_path: Path) -> None:
         )
     )
     assert first["ragged"] == second["ragged"] == "no error"
+    assert (
+        first["odd"]
+        == second["odd"]
+        == (
+            "ValueError: global_batch: this process's batch holds 3 examples, which "
+            "its 2 devices on the mesh's 'batch' axis cannot share evenly: pass a "
+            "multiple of 2."
+        )
+    )

@@ -131,7 +131,8 @@ def global_batch(learner: Learner, local: Any) -> Any:
     >>> jax.jit(learner.step)(state, xs, ys)[0].params.bias
     Array([1.], dtype=float32)
     """
-    sharding = NamedSharding(_mesh(learner, "global_batch"), _batch)
+    mesh = _mesh(learner, "global_batch")
+    sharding = NamedSharding(mesh, _batch)
     local = jax.tree.map(np.asarray, local)
     if multiprocess():
         # Each array's global shape is its local one times the processes: the
@@ -140,7 +141,26 @@ def global_batch(learner: Learner, local: Any) -> Any:
         held = [json.loads(text) for text in gather_texts(json.dumps(sizes))]
         if any(other != sizes for other in held):
             raise ValueError(_messages.uneven_global_batch(held))
+    parts = _local_batch_parts(mesh)
+    for x in jax.tree.leaves(local):
+        if x.ndim == 0:
+            raise ValueError(_messages.global_batch_scalar(x))
+        if x.shape[0] % parts:
+            raise ValueError(_messages.indivisible_global_batch(x.shape[0], parts))
     return jax.tree.map(lambda x: _from_local(sharding, x), local)
+
+
+def _local_batch_parts(mesh: Mesh) -> int:
+    """How many parts this process's rows are split into along ``"batch"``."""
+    axis = mesh.axis_names.index("batch")
+    here = jax.process_index()
+    return len(
+        {
+            index[axis]
+            for index, device in np.ndenumerate(mesh.devices)
+            if device.process_index == here
+        }
+    )
 
 
 def _put_everywhere(x: Any, sharding: NamedSharding) -> Any:

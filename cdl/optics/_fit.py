@@ -496,6 +496,16 @@ def _check_arguments(
     raise ValueError(_messages.bad_key(name, key))
 
 
+def _check_saving(name: str, checkpoint: object, keep: object) -> None:
+    """Raise ValueError for a checkpoint that is no directory or a bad `keep`."""
+    if checkpoint is not None and (
+        not isinstance(checkpoint, str | os.PathLike) or not os.fspath(checkpoint)
+    ):
+        raise ValueError(_messages.bad_checkpoint_path(name, checkpoint))
+    if isinstance(keep, bool) or not isinstance(keep, int | np.integer) or keep < 1:
+        raise ValueError(_messages.bad_count(name, "keep", keep))
+
+
 def _check_start(learner: Learner, start: Para[Any, Any] | TrainState) -> None:
     """Raise ValueError naming where `start` is not the learner's model."""
     given = start.params if isinstance(start, TrainState) else start
@@ -916,10 +926,18 @@ def fit(
     >>> len(result.history["loss"]), round(float(result.model.weight[0, 0]), 2)
     (20, 2.0)
     """
+    if not isinstance(learner, Learner):
+        raise TypeError(_messages.not_a_learner(learner))
     name = learner.label
     key = _check_arguments(
         name, epochs, batch_size, key, on_nonfinite, epochs_per_call, unroll
     )
+    # NumPy ints pass the checks; the loop wants Python's (a list times a count).
+    epochs, batch_size = int(epochs), int(batch_size)
+    epochs_per_call, unroll = int(epochs_per_call), int(unroll)
+    _check_saving(name, checkpoint, keep)
+    if metrics is not None and not isinstance(metrics, Mapping):
+        raise ValueError(_messages.metrics_not_a_mapping(name, metrics))
     metrics = dict(metrics or {})
     data = as_data(xs, ys)
     learner = learner.with_model(learner.model.skeleton, per_example=data.per_example)
@@ -931,6 +949,11 @@ def fit(
             learner = data_parallel(learner)
     if not isinstance(callbacks, Sequence):
         raise ValueError(_messages.bad_callbacks(name, callbacks))
+    for callback in callbacks:
+        if isinstance(callback, type) or not callable(
+            getattr(callback, "on_epoch_end", None)
+        ):
+            raise ValueError(_messages.not_a_callback(name, callback))
     for metric_name, metric in metrics.items():
         if not isinstance(metric, AbstractMetric) and not callable(metric):
             raise ValueError(_messages.bad_metric(name, metric_name, metric))

@@ -23,7 +23,7 @@ training step is that one composite, run on a batch (``vmap``) and jitted as a w
 True
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import equinox as eqx
@@ -304,6 +304,16 @@ transformation as from_optax(tx).
         return TrainState(new, opt_state, state.step + 1), loss
 
 
+def _device_list(devices: object) -> list[Any]:
+    """`devices` as a non-empty list of JAX devices; ValueError naming it if not."""
+    if isinstance(devices, str | bytes) or not isinstance(devices, Iterable):
+        raise ValueError(_messages.bad_devices(devices))
+    listed = list(devices)
+    if not listed or not all(isinstance(d, jax.Device) for d in listed):
+        raise ValueError(_messages.bad_devices(devices))
+    return listed
+
+
 def data_parallel(
     learner: Learner, devices: Any = None, *, params: ParameterRule | None = None
 ) -> Learner:
@@ -331,6 +341,8 @@ def data_parallel(
     >>> learner.mesh.axis_names
     ('batch',)
     """
+    if not isinstance(learner, Learner):
+        raise TypeError(_messages.data_parallel_not_a_learner(learner))
     if isinstance(devices, Mesh):
         if "batch" not in devices.axis_names:
             raise ValueError(_messages.no_batch_axis(devices.axis_names))
@@ -338,7 +350,8 @@ def data_parallel(
         auto = (AxisType.Auto,) * len(devices.axis_names)
         mesh = Mesh(devices.devices, devices.axis_names, axis_types=auto)
     else:
-        mesh = Mesh(jax.devices() if devices is None else list(devices), ("batch",))
+        listed = jax.devices() if devices is None else _device_list(devices)
+        mesh = Mesh(listed, ("batch",))
     return Learner(
         learner.model.skeleton,
         learner.loss,

@@ -490,6 +490,48 @@ def no_batch_axis(axes: object) -> str:
     )
 
 
+def data_parallel_not_a_learner(value: object) -> str:
+    """Text of the error raised when `data_parallel` is given no learner."""
+    return (
+        f"data_parallel: the first argument must be a Learner(model, loss, "
+        f"optimiser), not {type(value).__name__}."
+    )
+
+
+def bad_devices(devices: object) -> str:
+    """Text of the error raised when `data_parallel` is given no devices."""
+    return (
+        f"data_parallel: `devices` must be a jax.sharding.Mesh with a 'batch' "
+        f"axis or a non-empty sequence of JAX devices (e.g. jax.devices()[:2]), "
+        f"not {type(devices).__name__} {devices!r}."
+    )
+
+
+def bad_fsdp(axis: object, min_size: object) -> str:
+    """Text of the error raised for `fsdp` arguments of the wrong kind."""
+    return (
+        f"fsdp: expected a mesh axis name and min_size an int >= 0, got "
+        f"axis={axis!r}, min_size={min_size!r}."
+    )
+
+
+def fsdp_axis(axis: str, mesh: dict[str, int]) -> str:
+    """Text of the error raised when `fsdp` names an axis the mesh lacks."""
+    return (
+        f"fsdp({axis!r}): the mesh {mesh} has no axis {axis!r}: name one of "
+        f"its axes, or build the learner on a mesh with it "
+        f"(data_parallel(learner, jax.make_mesh(...), params=fsdp({axis!r})))."
+    )
+
+
+def bad_pattern(pattern: object, why: str) -> str:
+    """Text of the error raised for a parameter pattern that is no regex."""
+    return (
+        f"the parameter pattern {pattern!r} is not a regular expression ({why}): "
+        f"escape brackets and dots, e.g. r'factors\\[0\\]\\.weight'."
+    )
+
+
 def needs_mesh(name: str, what: str) -> str:
     """Text of the error raised when a learner without a mesh meets a mesh-only use."""
     return (
@@ -527,6 +569,24 @@ def uneven_global_batch(held: list[list[int]]) -> str:
         f"global_batch: the processes hold {counts} examples: every process "
         f"must pass as many, array by array (the global batch is their "
         f"concatenation)."
+    )
+
+
+def global_batch_scalar(value: object) -> str:
+    """Text of the error raised when `global_batch` meets a leaf with no rows."""
+    return (
+        f"global_batch: every array needs the examples on its leading axis, but "
+        f"one is a scalar ({value!r}); a Python list of numbers is a pytree of "
+        f"scalars: convert it with np.asarray first."
+    )
+
+
+def indivisible_global_batch(rows: int, parts: int) -> str:
+    """Text of the error raised when a local batch does not fill the devices."""
+    return (
+        f"global_batch: this process's batch holds {rows} examples, which its "
+        f"{parts} devices on the mesh's 'batch' axis cannot share evenly: pass "
+        f"a multiple of {parts}."
     )
 
 
@@ -646,6 +706,43 @@ def bad_metric(name: str, metric_name: str, metric: object) -> str:
         f"fit({name}): metric {metric_name!r} must be an AbstractMetric (e.g. "
         f"accuracy) or a function f(model, xs, ys), not {type(metric).__name__} "
         f"{metric!r}."
+    )
+
+
+def not_a_learner(value: object) -> str:
+    """Text of the error raised when `fit` is given something else as its learner."""
+    return (
+        f"fit: the first argument must be a Learner(model, loss, optimiser), not "
+        f"{type(value).__name__}: fit(learner, model, xs, ys, ...)."
+    )
+
+
+def metrics_not_a_mapping(name: str, metrics: object) -> str:
+    """Text of the error raised when `metrics` is not a mapping of names."""
+    return (
+        f"fit({name}): `metrics` must map names to metrics, e.g. "
+        f"metrics={{'accuracy': accuracy}}, not {type(metrics).__name__}."
+    )
+
+
+def not_a_callback(name: str, callback: object) -> str:
+    """Text of the error raised for an entry of `callbacks` that is no callback."""
+    if isinstance(callback, type):
+        return (
+            f"fit({name}): callbacks=[{callback.__name__}] holds the class, not a "
+            f"callback: pass an instance, callbacks=[{callback.__name__}(...)]."
+        )
+    return (
+        f"fit({name}): {type(callback).__name__} {callback!r} in `callbacks` is not "
+        f"a callback: give Callback instances (CSVLogger(...), EarlyStopping(...))."
+    )
+
+
+def bad_checkpoint_path(name: str, checkpoint: object) -> str:
+    """Text of the error raised when `checkpoint` names no directory."""
+    return (
+        f"fit({name}): `checkpoint` must be a directory path (a non-empty str or "
+        f"os.PathLike) or None, not {checkpoint!r}."
     )
 
 

@@ -83,9 +83,21 @@ class FSDP(AbstractParameterRule):
     axis: str = "batch"
     min_size: int = 1024
 
+    def __post_init__(self) -> None:
+        """Refuse an axis that is not a name and a size that is not an int >= 0."""
+        size = self.min_size
+        if (
+            not isinstance(self.axis, str)
+            or isinstance(size, bool)
+            or not (isinstance(size, int) and size >= 0)
+        ):
+            raise ValueError(_messages.bad_fsdp(self.axis, size))
+
     def spec(self, path: str, leaf: Any, mesh: Mesh) -> PartitionSpec:
         """The spec splitting `leaf`'s largest divisible dimension over `axis`."""
         shape = tuple(leaf.shape)
+        if self.axis not in mesh.shape:
+            raise ValueError(_messages.fsdp_axis(self.axis, dict(mesh.shape)))
         parts = mesh.shape[self.axis]
         if leaf.size < self.min_size:
             return _spec()
@@ -116,6 +128,14 @@ class ByPath(AbstractParameterRule):
     """
 
     patterns: tuple[tuple[str, PartitionSpec], ...]
+
+    def __post_init__(self) -> None:
+        """Refuse a pattern that is not a regular expression, naming it."""
+        for pattern, _ in self.patterns:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as error:
+                raise ValueError(_messages.bad_pattern(pattern, str(error))) from None
 
     def spec(self, path: str, leaf: Any, mesh: Mesh) -> PartitionSpec:
         """The spec of the first pattern found in `path`, else replicated."""
