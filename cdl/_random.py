@@ -5,10 +5,11 @@
 before it exists. With the threefry generator in its partitionable mode (JAX's
 default), an entry's bits depend only on the key and the entry's flat index, so a
 draw of any shape is the first entries of a longer flat draw. `uniform` and
-`normal` draw a flat vector whose length is a power of two (one program per
-length) and cut it to the shape on the host: the same numbers as `jax.random`'s,
-bit for bit, for a handful of compiles. With a traced key (as when `jax.vmap`
-builds an ensemble) or another generator they call `jax.random` itself.
+`normal` draw a flat vector whose length is a power of four (one program per
+length, eight in all) and cut it to the shape on the host: the same numbers as
+`jax.random`'s, bit for bit, for a handful of compiles. With a traced key (as
+when `jax.vmap` builds an ensemble) or another generator they call `jax.random`
+itself.
 
 >>> import jax
 >>> key = jax.random.key(0)
@@ -27,11 +28,12 @@ import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 SMALLEST: Final = 256
-"""The shortest flat draw: smaller shapes share its program."""
+"""The shortest flat draw: smaller shapes share its program; the others are
+four, sixteen, … times as long."""
 
-LARGEST: Final = 1 << 24
+LARGEST: Final = 1 << 22
 """Shapes with more entries are drawn as they are: their compile is small beside
-the draw, and a flat draw twice their size would cost memory."""
+the draw, and a flat draw up to four times their size would cost memory."""
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3))
@@ -59,7 +61,10 @@ def _length(key: PRNGKeyArray, shape: tuple[int, ...]) -> int | None:
         or size > LARGEST
     ):
         return None
-    return max(SMALLEST, 1 << (size - 1).bit_length())
+    length = SMALLEST
+    while length < size:
+        length *= 4
+    return length
 
 
 def _dtype(dtype: jnp.dtype | None) -> np.dtype:
@@ -81,7 +86,8 @@ def _cut(key: PRNGKeyArray, flat: Array, shape: tuple[int, ...]) -> Array:
     if getattr(key, "committed", False):
         placed: Array = jax.device_put(host, next(iter(key.devices())))
         return placed
-    return jnp.asarray(host)
+    uncommitted: Array = jax.device_put(host)
+    return uncommitted
 
 
 def uniform(
