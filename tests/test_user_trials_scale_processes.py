@@ -5,7 +5,9 @@ process's own share (labels out of range, a NaN, inputs and labels of different
 lengths) used to fail in that process only: the other went on into training and
 waited for it at the first collective, forever. `global_batch` given local
 batches of different sizes built global arrays of different shapes in each
-process, silently.
+process, silently. `cdl.save` of a model trained with FSDP across processes
+failed on its arrays (not fully addressable): it gathers them and process 0
+writes.
 """
 
 import os
@@ -57,6 +59,22 @@ WORKER = textwrap.dedent(
     # validation data together, as fit passes them), are fine.
     attempt("ragged", lambda: global_batch(data_parallel(learner), (xs, ys[:6])))
     attempt("odd", lambda: global_batch(data_parallel(learner), xs[:3]))
+
+    # Parameters split across the processes (FSDP) are gathered to be saved.
+    from cdl.optics import fsdp
+    from cdl.optics._distributed import to_host
+    wide = cdl.Linear(3, 4, key=jax.random.key(0))  # weight split in 4 parts
+    split = data_parallel(Learner(wide, SoftmaxCrossEntropy(), SGD(0.1)),
+                          params=fsdp(min_size=0))
+    result = fit(split, wide, xs, ys, epochs=1, batch_size=4, key=jax.random.key(0),
+                 progress=False)
+    print(f"spec: {result.model.weight.sharding.spec}")
+    attempt("save", lambda: cdl.save(sys.argv[3], result.model, size=4))
+    whole = [to_host(x) for x in jax.tree.leaves(result.model)]
+    if index == 0:
+        back = cdl.load(sys.argv[3], cdl.Linear(3, 4, key=jax.random.key(1)))
+        same = all((a == b).all() for a, b in zip(jax.tree.leaves(back), whole))
+        print(f"loaded: {same}")
     """
 )
 
@@ -76,7 +94,7 @@ def test_one_process_refusing_its_data_stops_both(tmp_path: Path) -> None:
     port = str(_free_port())
     running = [
         subprocess.Popen(
-            [sys.executable, str(worker), str(i), port],
+            [sys.executable, str(worker), str(i), port, str(tmp_path / "m.cdl")],
             env=env,
             cwd=tmp_path,
             stdout=subprocess.PIPE,
@@ -127,6 +145,10 @@ def test_one_process_refusing_its_data_stops_both(tmp_path: Path) -> None:
         )
     )
     assert first["ragged"] == second["ragged"] == "no error"
+    assert first["spec"] == "P('batch', None)"
+    assert first["save"] == second["save"] == "no error"
+    assert first["loaded"] == "True"
+    assert sorted(os.listdir(tmp_path)) == ["m.cdl", "worker.py"]
     assert (
         first["odd"]
         == second["odd"]

@@ -30,6 +30,7 @@ import jax
 
 from . import _messages
 from ._checkpoint import read_like, sealed, verified, write_atomically
+from ._distributed import is_main, to_host
 
 _M = TypeVar("_M")
 
@@ -42,7 +43,10 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     `hyperparameters`, JSON-serialisable keyword arguments of the function that
     builds the model (given to `load`).
 
-    **Returns:** nothing. A model with state (`BatchNorm`, whose running
+    **Returns:** nothing. Across `jax.distributed` processes call it in every
+    process, as `fit` runs: parameters split across processes (`fsdp`) are
+    gathered first, which takes all of them, and process 0 alone writes the
+    file. A model with state (`BatchNorm`, whose running
     statistics live in an `equinox.nn.State`, not in the model) is saved with
     its state, as the pair ``(model, state)``, and loaded by a `build` that
     returns such a pair (``equinox.nn.make_with_state(build_model)(...)``);
@@ -71,12 +75,23 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
         except (TypeError, ValueError) as error:
             text = _messages.hyperparameter_not_json(name, value, error)
             raise TypeError(text) from None
+    # Arrays spread over processes (after multi-process training) are gathered.
+    model = jax.tree.map(_whole, model)
+    if not is_main():
+        return
     target = pathlib.Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, model)
     header = json.dumps({"hyperparameters": hyperparameters}).encode() + b"\n"
     write_atomically(target, sealed(header + arrays.getvalue()))
+
+
+def _whole(x: Any) -> Any:
+    """An array's whole value on this host, if some of it lives on other hosts."""
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        return to_host(x)
+    return x
 
 
 def _is_index(node: object) -> bool:
