@@ -52,6 +52,7 @@ from mypy.types import (
 )
 
 from . import _messages
+from ._bindings import bound_once
 from ._calls import in_scope
 from ._eqx_layers import mapped_call
 from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
@@ -984,6 +985,8 @@ def fn_split(env: Env, ctx: FunctionContext) -> Type:
         why = _messages.split_unequal(whole, parts, axis)
         return env.fail(ctx.api, ctx.context, "split", why)
     dims[axis] = _divided(whole, parts)
+    if not isinstance(ctx.api, TypeChecker) or not bound_once(ctx.api, ctx.context):
+        return ctx.default_return_type  # a list given to a name bound again
     part = env.array(dims, AnyType(TypeOfAny.special_form))
     return default.copy_modified(args=[part])
 

@@ -33,10 +33,12 @@ from mypy.nodes import (
     ClassDef,
     Context,
     Decorator,
+    Expression,
     ForStmt,
     FuncBase,
     FuncDef,
     IfStmt,
+    ListExpr,
     MatchStmt,
     NameExpr,
     Node,
@@ -44,6 +46,7 @@ from mypy.nodes import (
     Statement,
     SymbolNode,
     TryStmt,
+    TupleExpr,
     Var,
     WhileStmt,
     WithStmt,
@@ -54,6 +57,7 @@ from mypy.types import (
     AnyType,
     CallableType,
     Instance,
+    TupleType,
     Type,
     TypeOfAny,
     UninhabitedType,
@@ -64,9 +68,11 @@ from mypy.types import (
 from . import _messages
 from ._shapes import Dim, Star, render_dim
 from ._types import ARRAY_CLASS, Shapes, array_dims, report
+from ._unknown import reads
 
-# (assigned name, inside a branch or loop) for each right-hand side, by scope.
-_Targets = dict[int, tuple[NameExpr, bool]]
+# (assigned name or names, inside a branch or loop) for each right-hand side, by
+# scope; the items of ``x, y = f(x), g(y)`` are right-hand sides of their own.
+_Targets = dict[int, tuple[NameExpr | TupleExpr, bool]]
 _TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
 
 
@@ -79,19 +85,43 @@ def redefine(ctx: FunctionContext | MethodContext, result: Type) -> Type:
     re-bound).
     """
     api = ctx.api
-    if not isinstance(api, TypeChecker) or array_dims(result) is None:
+    proper = get_proper_type(result)
+    if not isinstance(api, TypeChecker) or not (
+        array_dims(result) is not None or isinstance(proper, TupleType)
+    ):
         return result
     found = _target(api, ctx.context)
     if found is None:
         return result
-    name, branch = found
+    target, branch = found
+    if isinstance(target, TupleExpr):
+        if not isinstance(proper, TupleType) or len(proper.items) != len(target.items):
+            return result
+        items = [
+            _rebound(api, ctx.context, name, branch, item)
+            if isinstance(name, NameExpr) and _rebindable(api, name)
+            else item
+            for name, item in zip(target.items, proper.items, strict=True)
+        ]
+        return proper.copy_modified(items=items)
+    if not _rebindable(api, target):
+        return result
+    return _rebound(api, ctx.context, target, branch, result)
+
+
+def _rebound(
+    api: TypeChecker, context: Context, name: NameExpr, branch: bool, result: Type
+) -> Type:
+    """`result` assigned to `name`, which takes its shape (see `redefine`)."""
+    if array_dims(result) is None:
+        return result
     var = name.node
     assert isinstance(var, Var) and var.type is not None
     current = _current(api, name, var.type)
     if current is None:
         return result
     if not (var.is_argument or var.is_inferred):
-        return _declared(api, ctx.context, name.name, var.type, result)
+        return _declared(api, context, name.name, var.type, result)
     new = _join(current, result, api) if branch else result
     if branch:
         _rebind(api, name, new)
@@ -117,8 +147,10 @@ def _declared(
     return _any_shape(api, result)
 
 
-def _target(api: TypeChecker, context: Context) -> tuple[NameExpr, bool] | None:
-    """The name that `context` is assigned to, when it can be re-bound."""
+def _target(
+    api: TypeChecker, context: Context
+) -> tuple[NameExpr | TupleExpr, bool] | None:
+    """The name or names that `context` is assigned to."""
     function = api.scope.current_function()
     scope: Node = function if function is not None else api.tree
     entry = _TARGETS.get(id(scope))
@@ -128,30 +160,26 @@ def _target(api: TypeChecker, context: Context) -> tuple[NameExpr, bool] | None:
         _index(body, targets, branch=False)
         entry = (scope, targets)
         _TARGETS[id(scope)] = entry
-    found = entry[1].get(id(context))
-    if found is None:
-        return None
-    name, _ = found
+    return entry[1].get(id(context))
+
+
+def _rebindable(api: TypeChecker, name: NameExpr) -> bool:
+    """Whether the assignment to `name` re-binds a local variable (not defines it)."""
     var = name.node
     if not isinstance(var, Var) or var.type is None or var.is_final:
-        return None
+        return False
     if name.is_inferred_def:
-        return None  # the definition itself: mypy infers its type
-    local = name.kind == LDEF or (name.kind == GDEF and function is None)
-    return found if local else None
+        return False  # the definition itself: mypy infers its type
+    function = api.scope.current_function()
+    return name.kind == LDEF or (name.kind == GDEF and function is None)
 
 
 def _index(body: list[Statement], targets: _Targets, *, branch: bool) -> None:
     """Record the simple assignments of `body`, not those of nested scopes."""
     for stmt in body:
         if isinstance(stmt, AssignmentStmt):
-            if (
-                len(stmt.lvalues) == 1
-                and isinstance(stmt.lvalues[0], NameExpr)
-                and not stmt.is_alias_def
-                and stmt.type is None
-            ):
-                targets[id(stmt.rvalue)] = (stmt.lvalues[0], branch)
+            if len(stmt.lvalues) == 1 and not stmt.is_alias_def and stmt.type is None:
+                _assigned(stmt.lvalues[0], stmt.rvalue, targets, branch)
         elif isinstance(stmt, ForStmt | WhileStmt):
             _blocks([stmt.body, stmt.else_body], targets, branch=True)
         elif isinstance(stmt, IfStmt):
@@ -169,6 +197,36 @@ def _index(body: list[Statement], targets: _Targets, *, branch: bool) -> None:
             stmt, FuncBase | Decorator | OverloadedFuncDef | ClassDef
         ):  # their own scopes
             continue
+
+
+def _assigned(
+    lvalue: Expression, rvalue: Expression, targets: _Targets, branch: bool
+) -> None:
+    """Record `rvalue` as assigned to `lvalue`: a name, or a tuple of names.
+
+    ``x, y = x[1:], y[:-1]`` re-binds each name by its item, as two assignments
+    would, unless an item reads a name that an earlier item re-binds (the hook
+    that re-binds it runs before the later item is checked).
+    """
+    if isinstance(lvalue, NameExpr):
+        targets[id(rvalue)] = (lvalue, branch)
+        return
+    if not isinstance(lvalue, TupleExpr) or not all(
+        isinstance(item, NameExpr) for item in lvalue.items
+    ):
+        return
+    names = [item for item in lvalue.items if isinstance(item, NameExpr)]
+    if not isinstance(rvalue, TupleExpr | ListExpr):
+        targets[id(rvalue)] = (lvalue, branch)
+        return
+    if len(rvalue.items) != len(names):
+        return
+    for k, item in enumerate(rvalue.items):
+        earlier: set[SymbolNode] = {n.node for n in names[:k] if n.node is not None}
+        if reads(item, earlier):
+            return
+    for name, item in zip(names, rvalue.items, strict=True):
+        targets[id(item)] = (name, branch)
 
 
 def _blocks(blocks: list[Block | None], targets: _Targets, *, branch: bool) -> None:
