@@ -38,6 +38,7 @@ from typing import Any, Final
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
 from . import _messages
@@ -324,13 +325,50 @@ def save_checkpoint(
     ...     sorted(os.listdir(d))
     ['epoch-00000001.ckpt', 'epoch-00000002.ckpt']
     """
+    _check_save_arguments(state, key, epoch, keep)
+    history = _plain_history(history)
     root = pathlib.Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     final = _file(root, epoch)
     write_atomically(final, _encode(state, key, epoch, history, kept or {}, run))
-    for _, old in _saved(root)[max(keep, 1) :]:
+    for _, old in _saved(root)[keep:]:
         old.unlink(missing_ok=True)
     return final
+
+
+def _count(value: object, least: int) -> bool:
+    """Whether `value` is an int (not a bool) of at least `least`."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return False
+    return int(value) >= least
+
+
+def _check_save_arguments(
+    state: object, key: object, epoch: object, keep: object
+) -> None:
+    """Raise naming a `save_checkpoint` argument of the wrong kind."""
+    if not isinstance(state, TrainState):
+        raise TypeError(_messages.checkpoint_not_a_state("save_checkpoint", state))
+    typed = isinstance(key, jax.Array) and jnp.issubdtype(
+        key.dtype, jax.dtypes.prng_key
+    )
+    raw = isinstance(key, jax.Array) and key.dtype == jnp.uint32 and key.ndim == 1
+    if not (typed or raw):
+        raise TypeError(_messages.checkpoint_bad_key(key))
+    for what, value, least in (("epoch", epoch, 0), ("keep", keep, 1)):
+        if not _count(value, least):
+            raise ValueError(_messages.checkpoint_bad_count(what, value, least))
+
+
+def _plain_history(history: Mapping[str, Any]) -> dict[str, list[float]]:
+    """`history` with Python floats (NumPy and JAX scalars converted), checked."""
+    plain: dict[str, list[float]] = {}
+    for name, values in history.items():
+        try:
+            plain[str(name)] = [float(value) for value in values]
+        except (TypeError, ValueError):
+            raise TypeError(_messages.checkpoint_bad_history(name, values)) from None
+    return plain
 
 
 def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
@@ -457,7 +495,11 @@ def load_checkpoint(
     cdl.optics._checkpoint.CheckpointError: checkpoint ... does not match this \
 learner and model ...
     """
+    if not isinstance(like, TrainState):
+        raise TypeError(_messages.checkpoint_not_a_state("load_checkpoint", like))
     root = pathlib.Path(directory)
+    if not _saved(root):
+        raise CheckpointError(_messages.nothing_to_load(root, root.is_file()))
     damaged: list[str] = []
     for _, path in _saved(root):
         try:

@@ -182,6 +182,46 @@ def checkpoint_damaged(path: object, why: str, aside: object) -> str:
     return f"checkpoint {path} is damaged ({why}); kept as {aside}"
 
 
+def checkpoint_not_a_state(what: str, value: object) -> str:
+    """Text of the error raised when a checkpoint function gets no TrainState."""
+    return (
+        f"{what}: expected a TrainState (learner.init(model), or fit(...).state), "
+        f"not {type(value).__name__}."
+    )
+
+
+def checkpoint_bad_key(key: object) -> str:
+    """Text of the error raised when `save_checkpoint` gets no PRNG key."""
+    shown = repr(key) if isinstance(key, int | float | str) else type(key).__name__
+    return (
+        f"save_checkpoint: `key` must be a PRNG key such as jax.random.key(0), "
+        f"not {shown}."
+    )
+
+
+def checkpoint_bad_count(what: str, value: object, least: int) -> str:
+    """Text of the error raised for a bad `epoch` or `keep` of `save_checkpoint`."""
+    return f"save_checkpoint: `{what}` must be an int >= {least}, not {value!r}."
+
+
+def checkpoint_bad_history(name: object, values: object) -> str:
+    """Text of the error raised for a history that is not lists of numbers."""
+    return (
+        f"save_checkpoint: history[{name!r}] must be a list of numbers (one per "
+        f"epoch), not {type(values).__name__} {values!r}."
+    )
+
+
+def nothing_to_load(path: object, is_file: bool) -> str:
+    """Text of the error raised when `load_checkpoint` finds no checkpoint file."""
+    if is_file:
+        return (
+            f"load_checkpoint: {path} is a file: give the directory that holds "
+            f"the epoch-*.ckpt files (fit's checkpoint=)."
+        )
+    return f"load_checkpoint: {path} holds no checkpoint (no epoch-*.ckpt file)."
+
+
 def no_intact_checkpoint(path: object, damaged: list[str]) -> str:
     """Text of the error raised when no checkpoint of a directory is intact."""
     return (
