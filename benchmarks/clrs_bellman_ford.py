@@ -186,21 +186,40 @@ def train(
     return trained
 
 
+def _positive(text: str) -> int:
+    """An argument that must be a positive int (argparse names it if not)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, list[float]]]:
     """Train every model on each seed; print in- and out-of-distribution scores."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run")
-    parser.add_argument("--train", type=int, default=1000, help="training graphs")
-    parser.add_argument("--test", type=int, default=32, help="test graphs per size")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10, help="processor steps")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--train", type=_positive, default=1000, help="training graphs")
+    parser.add_argument(
+        "--test", type=_positive, default=32, help="test graphs per size"
+    )
+    parser.add_argument("--epochs", type=_positive, default=30)
+    parser.add_argument("--hidden", type=_positive, default=64)
+    parser.add_argument("--steps", type=_positive, default=10, help="processor steps")
+    parser.add_argument("--seeds", type=_positive, default=3)
     parser.add_argument("--models", default="min,max,sum,mean")
     args = parser.parse_args(argv)
     if args.quick:
         args.train, args.test, args.epochs, args.hidden = 200, 16, 8, 32
     names = args.models.split(",")
+    unknown = [name for name in names if name not in AGGREGATIONS]
+    if unknown:
+        parser.error(
+            f"--models: unknown aggregation {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(AGGREGATIONS)} (comma-separated)"
+        )
     train_data = clrs.sample(args.train, clrs.TRAIN_NODES, p=clrs.TRAIN_P, seed=1)
     val = clrs.sample(args.test, clrs.TRAIN_NODES, p=clrs.TRAIN_P, seed=2)
     test = clrs.sample(args.test, clrs.TEST_NODES, p=clrs.TEST_P, seed=3)
@@ -216,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, list[float]]]:
                 hidden=args.hidden,
                 steps=args.steps,
                 epochs=args.epochs,
-                batch_size=32,
+                batch_size=min(32, args.train),
                 learning_rate=1e-3,
                 seed=seed,
             )

@@ -3,8 +3,13 @@
 A string probability and a bad seed reached NumPy (`'<=' not supported`,
 `SeedSequence expects int`); `pointer_accuracy` scored pointers that are not
 node indices (a float prediction of 0.5 counted as wrong, silently) and gave no
-hint when handed the scores over the candidates instead of their argmax.
+hint when handed the scores over the candidates instead of their argmax. The
+benchmark's `--models median` raised a KeyError after sampling the data, and
+`--seeds 0` a StatisticsError after training.
 """
+
+import importlib.util
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -12,6 +17,8 @@ import pytest
 import scipy.sparse.csgraph as csgraph
 
 from cdl.graphs import clrs
+
+BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "clrs_bellman_ford.py"
 
 
 def _is_predecessor(w: np.ndarray, dist: np.ndarray, u: int, v: int) -> bool:
@@ -91,3 +98,18 @@ def test_pointer_accuracy_refuses_what_is_not_node_indices() -> None:
     with pytest.raises(ValueError, match="look like scores over the candidates"):
         clrs.pointer_accuracy(scores, pointers)
     assert clrs.pointer_accuracy(np.array([[0.0, 0.0, 2.0]]), pointers) == 2 / 3
+
+
+def test_benchmark_names_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("clrs_bellman_ford", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for argv, says in [
+        (["--models", "min,median"], "unknown aggregation 'median'; choose from min"),
+        (["--seeds", "0"], "--seeds: expected a positive int, got '0'"),
+        (["--train", "x"], "--train: expected a positive int, got 'x'"),
+    ]:
+        with pytest.raises(SystemExit):
+            bench.main(argv)
+        assert says in capsys.readouterr().err
