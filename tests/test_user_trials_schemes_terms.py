@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import pytest
 from hypothesis import given, settings, strategies as st
 from returns.maybe import Some
@@ -72,3 +74,33 @@ def test_a_monadic_algebra_returning_a_bare_value_is_named(term: Any) -> None:
 def test_a_monadic_algebra_returning_none_at_a_leaf_is_named() -> None:
     with pytest.raises(TypeError, match="returned NoneType None on a Leaf layer"):
         cdl.cataM(cdl.TreeF, lambda layer: None)(NODE(LEAF(1.0), LEAF(2.0)))
+
+
+def preorder(term: Any) -> list[Any]:
+    return [term.payload] + [p for child in term.children for p in preorder(child)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=rose_shapes())
+def test_a_term_flattens_to_its_payloads_in_preorder_and_back(shape: Any) -> None:
+    term = build(shape)
+    leaves, structure = jax.tree.flatten(term)
+    assert leaves == preorder(term)
+    assert jax.tree.unflatten(structure, leaves) == term
+    doubled = jax.tree.map(lambda x: 2 * x, term)
+    assert preorder(doubled) == [2 * p for p in preorder(term)]
+    assert arity(doubled) == shape
+
+
+def test_a_term_deeper_than_pythons_stack_passes_through_jit() -> None:
+    # A Cons list of 1,200 elements as a term: JAX recursed into each layer's
+    # children, and under jit the interpreter crashed (RecursionError in C++).
+    nil, cons = cdl.ListF.patterns
+    term = nil()
+    for x in range(1200):
+        term = cons(jnp.float32(x), term)
+    assert len(jax.tree.leaves(term)) == 1200
+    total = cdl.cata(
+        cdl.Algebra(cdl.ListF, Nil=lambda p: 0.0, Cons=lambda p: p[0] + p[1][0])
+    )
+    assert float(jax.jit(total)(term)) == sum(range(1200))

@@ -53,13 +53,44 @@ class Layer(NamedTuple, Generic[_X]):
         raise AttributeError(name)
 
 
-def _flatten_layer(layer: Layer[Any]) -> tuple[tuple[Any, ...], str]:
-    return (layer.payload, layer.children), layer.constructor
+_Shape = tuple[tuple[str | None, int], ...]
 
 
-def _unflatten_layer(constructor: str, fields: Any) -> Layer[Any]:
-    payload, children = fields
-    return Layer(constructor, payload, children)
+def _flatten_layer(layer: Layer[Any]) -> tuple[tuple[Any, ...], _Shape]:
+    """A whole term's payloads in preorder, and its constructors as the structure.
+
+    Walked without recursion, so that a term deeper than Python's stack (a long
+    ``Cons`` list) passes through `jax.jit`: JAX recurses into what a flatten
+    returns, and a layer's children returned as children crashed the interpreter
+    at a depth of about 900. A child that is not a layer is kept whole, as a
+    payload is (marked ``None``).
+    """
+    shape: list[tuple[str | None, int]] = []
+    payloads: list[Any] = []
+    stack: list[Any] = [layer]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, Layer):
+            shape.append((t.constructor, len(t.children)))
+            payloads.append(t.payload)
+            stack.extend(reversed(t.children))
+        else:
+            shape.append((None, 0))
+            payloads.append(t)
+    return tuple(payloads), tuple(shape)
+
+
+def _unflatten_layer(shape: _Shape, payloads: Any) -> Layer[Any]:
+    """The term of `_flatten_layer`'s structure, rebuilt from the last node up."""
+    built: list[Any] = []
+    for (name, arity), payload in zip(reversed(shape), reversed(payloads), strict=True):
+        if name is None:
+            built.append(payload)
+            continue
+        children = tuple(built.pop() for _ in range(arity))
+        built.append(Layer(name, payload, children))
+    top: Layer[Any] = built[0]
+    return top
 
 
 # A term is a pytree whose constructor names are its structure, so that it
