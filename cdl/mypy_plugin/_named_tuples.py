@@ -99,7 +99,8 @@ def replaced(ctx: MethodContext) -> Type:
     if not isinstance(fields, list) or declared is None:
         return ctx.default_return_type
     if not bound_once(ctx.api, ctx.context):
-        return declared
+        # The fields' declared types, behind the class (not ``tuple``'s).
+        return t.copy_modified(items=list(declared.items))
     items = list(t.items)
     for name, types in zip(ctx.callee_arg_names, ctx.arg_types, strict=False):
         if name in fields and len(types) == 1:
