@@ -149,3 +149,16 @@ def test_payloads_of_another_shape_in_a_later_term_are_named_before_training() -
                        r"\(3,\), where term 0's is \(4,\)"):  # fmt: skip
         fit(learner, cata, Trees(cdl.TreeF, terms, np.zeros(6, np.int32)),
             epochs=1, batch_size=2, key=jax.random.key(1))  # fmt: skip
+
+
+def test_node_labels_of_a_term_drawn_twice_or_sharing_a_subterm_line_up() -> None:
+    leaf, node = cdl.TreeF.patterns
+    pair = node(leaf(1.0), leaf(2.0))
+    terms = [pair, pair, node(pair, pair)]  # one Python object met five times
+    labels = [[0, 1, 2], [0, 1, 2], [0, 1, 2, 0, 1, 2, 1]]
+    # A table stores a layer met twice once: 3 nodes for 13 labels, and the
+    # error blamed term 0 with "-1 node(s)".
+    table, masked = Trees(cdl.TreeF, terms, labels, per_node=True).batch(np.arange(3))
+    assert table.size == 13
+    assert masked.labels[:13].tolist() == sum(labels, [])
+    assert float(masked.mask.sum()) == 13

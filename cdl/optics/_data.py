@@ -340,20 +340,29 @@ class Trees(AbstractData):
             return table, self.labels[jnp.asarray(indices)]
         rows = np.concatenate([self._rows[int(i)] for i in indices])
         if rows.shape[0] != table.size:
-            raise DataError(self._miscounted(indices))
+            # A table stores a layer met twice (a term drawn twice, a shared
+            # subterm) once, but each occurrence has its labels.
+            table = self.tables(self.functor, [_unshared(t) for t in terms])
+        if rows.shape[0] != table.size:
+            raise DataError(self._miscounted(indices, table.size, rows.shape[0]))
         weights = np.concatenate([self._weights[int(i)] for i in indices])
         labels = jnp.asarray(table.per_node(rows))
         return table, Masked(labels, jnp.asarray(table.per_node(weights), jnp.float32))
 
-    def _miscounted(self, indices: np.ndarray) -> str:
+    def _miscounted(self, indices: np.ndarray, nodes: int, labels: int) -> str:
         """The error text for the first term whose labels miss its nodes."""
         for i in map(int, indices):
-            nodes = self.tables(self.functor, [self.terms[i]]).size
+            nodes = self.tables(self.functor, [_unshared(self.terms[i])]).size
             if nodes != self._rows[i].shape[0]:
                 return _messages.node_labels_miscounted(
                     i, nodes, self._rows[i].shape[0]
                 )
-        return _messages.node_labels_miscounted(int(indices[0]), -1, -1)
+        return _messages.batch_labels_miscounted(nodes, labels)
+
+
+def _unshared(term: Any) -> Any:
+    """`term` with a new layer for every node, none of them met twice."""
+    return jax.tree.unflatten(jax.tree.structure(term), jax.tree.leaves(term))
 
 
 def _node_labels(labels: Any, terms: int) -> tuple[list[np.ndarray], list[np.ndarray]]:

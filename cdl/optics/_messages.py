@@ -878,6 +878,15 @@ def node_labels_miscounted(term: int, nodes: int, labels: int) -> str:
     )
 
 
+def batch_labels_miscounted(nodes: int, labels: int) -> str:
+    """Text of the error raised when a built batch's table misses its node labels."""
+    return (
+        f"Trees(..., per_node=True): a batch's table has {nodes} node(s), but its "
+        f"terms have {labels} label(s): a `tables` builder must store every node "
+        "of every term once, in order."
+    )
+
+
 def rows_not_terms(rows: int, terms: int, per_node: bool) -> str:
     """The hint added where a tree model's rows do not meet the labels' rows."""
     if per_node:
