@@ -104,3 +104,26 @@ def test_a_term_deeper_than_pythons_stack_passes_through_jit() -> None:
         cdl.Algebra(cdl.ListF, Nil=lambda p: 0.0, Cons=lambda p: p[0] + p[1][0])
     )
     assert float(jax.jit(total)(term)) == sum(range(1200))
+
+
+EXPR = cdl.polynomial("ExprF", Num="a", Add="x x", Neg="x")
+
+
+@pytest.mark.parametrize(
+    ("functor", "cells"),
+    [
+        (cdl.TreeF, {"Leaf": lambda p: p[0], "Node": lambda p: p[1][0] + p[1][1]}),
+        (ROSE, {"Node": lambda p: p[0] + (p[1][0] * p[1][1]).sum()}),
+        (EXPR, {"Num": lambda p: p[0], "Add": lambda p: p[1][0], "Neg": lambda p: 0.0}),
+    ],
+)
+def test_an_empty_forest_folds_to_no_rows_for_any_functor(
+    functor: cdl.Functor, cells: dict[str, Any]
+) -> None:
+    # Only TreeF's nested pairs gave an empty table; other functors raised
+    # "a node table needs at least one node".
+    table = cdl.tree_table(functor, [], forest=True)
+    algebra = cdl.Algebra(functor, carrier=jnp.float32(0), **cells)
+    assert table.size == 0 and table.roots.shape == (0,)
+    assert cdl.cata(algebra)(table).shape == (0,)
+    assert not cdl.upwards(algebra)(table).any()

@@ -615,6 +615,14 @@ def tree_table(
     if strategy not in STRATEGIES:
         raise ValueError(_messages.UNKNOWN_STRATEGY.format(strategy))
     tops = list(terms) if forest else [terms]
+    if not tops:  # an empty forest, as the binary reader gives one
+        width = max((c.arity for c in functor.constructors), default=0)
+        none = np.zeros(0, np.int64)
+        blank = {c.name: np.zeros(0, np.float32) for c in functor.constructors}
+        return _build(
+            functor, none, np.zeros((0, width), np.int64), none, none, blank, none,
+            strategy, _capacity(0, buckets),
+        )  # fmt: skip
     with no_collection():
         walked = _walk_pairs(tops) if functor.names == ("Leaf", "Node") else None
         if walked is not None:
