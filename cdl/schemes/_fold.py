@@ -8,8 +8,6 @@ levels' widths are data.
 from typing import Any
 
 import equinox as eqx
-import jax
-import jax.numpy as jnp
 
 from . import _messages
 from ._levels import fold_levels
@@ -28,17 +26,13 @@ def evaluate(
 
     The result is the carrier at every root, or with `every_node` at every node in
     node order, padded to the table's capacity (zeros past the last node). Called
-    outside `jax.jit`, the fold is compiled once per algebra structure and table
-    bucket (or envelope) and reused, as under `jit`.
+    outside `jax.jit` (under an eager `jax.grad` or `jax.vmap` too), the fold is
+    compiled once per algebra structure and table bucket (or envelope) and
+    reused, as under `jit`: its loops never run one operation at a time.
     """
     noisy = [n for n, c in algebra.cells.items() if getattr(c, "stochastic", False)]
     if noisy:
         raise ValueError(_messages.stochastic_tree_cell(algebra.label, noisy))
-    leaves = jax.tree.leaves((algebra, table))
-    if any(isinstance(x, jax.core.Tracer) for x in leaves):
-        # A table is built on the host (numpy); traced here, it moves as a whole.
-        table = jax.tree.map(jnp.asarray, table)
-        return _either(algebra, table, subtrees, every_node)
     return _compiled(algebra, table, subtrees, every_node)
 
 
