@@ -7,7 +7,10 @@ waited for it at the first collective, forever. `global_batch` given local
 batches of different sizes built global arrays of different shapes in each
 process, silently. `cdl.save` of a model trained with FSDP across processes
 failed on its arrays (not fully addressable): it gathers them and process 0
-writes.
+writes. Processes given different keys trained on garbage (a NaN loss at step
+3), different start models trained silently apart, and `checkpoint=` given in
+process 0 only (the docs say only process 0 needs to see the directory) waited
+forever: such settings are compared before training.
 """
 
 import os
@@ -44,6 +47,15 @@ WORKER = textwrap.dedent(
         else:
             print(f"{tag}: no error", flush=True)
 
+    run = dict(epochs=1, batch_size=4, progress=False)
+    own_key = jax.random.key(index)
+    attempt("key", lambda: fit(learner, model, xs, ys, key=own_key, **run))
+    own = cdl.Linear(3, 2, key=own_key)
+    attempt("start", lambda: fit(Learner(own, SoftmaxCrossEntropy(), SGD(0.1)), own,
+                                 xs, ys, key=jax.random.key(0), **run))
+    where = sys.argv[3] + ".run" if index == 0 else None
+    attempt("checkpoint", lambda: fit(learner, model, xs, ys, key=jax.random.key(0),
+                                      checkpoint=where, **run))
     bad = np.full(8, 5, np.int32) if index == 1 else ys
     attempt("labels", lambda: fit(learner, model, xs, bad, epochs=1, batch_size=4,
                                   key=jax.random.key(0), progress=False))
@@ -113,6 +125,21 @@ def test_one_process_refusing_its_data_stops_both(tmp_path: Path) -> None:
         for process in running:
             process.kill()
     first, second = outputs
+    for case in ("key", "start", "checkpoint"):
+        assert first[case] == second[case], case
+    assert first["key"] == (
+        "ValueError: fit(Linear(3→2)): the processes were given different keys "
+        "(key data): [[0, 0], [0, 1]], from process 0 on. Run fit with the same "
+        "arguments in every process, each with its own share of the data."
+    )
+    assert first["start"] == (
+        "ValueError: fit(Linear(3→2)): the start model differs between processes: "
+        "build it alike in every process (from the same key), or load one file."
+    )
+    assert first["checkpoint"].startswith(
+        "ValueError: fit(Linear(3→2)): checkpoint= was given in processes "
+        "[True, False] (True: given): give it in every process"
+    )
     label_error = (
         "fit(Linear(3→2)): label 5 of example 0 is not a class of the model's "
         "2 outputs: labels must lie in 0..1."

@@ -20,6 +20,7 @@ In one process these functions do what single-process training does.
 (4, 2)
 """
 
+import hashlib
 import io
 import json
 import os
@@ -251,6 +252,55 @@ def gather_texts(text: str) -> list[str]:
     rows = np.asarray(multihost_utils.process_allgather(buffer))
     rows = rows.reshape(len(sizes), -1)
     return [bytes(row[:size]).decode() for row, size in zip(rows, sizes, strict=True)]
+
+
+def digest(tree: Any) -> str:
+    """A short SHA-256 of the arrays of `tree` this process holds whole.
+
+    Arrays spread over processes are left out (one array, the same for all).
+
+    **Arguments:** `tree`, a pytree.
+
+    **Returns:** 16 hexadecimal digits.
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics._distributed import digest
+    >>> digest(jnp.zeros(2)) == digest(jnp.zeros(2)) != digest(jnp.ones(2))
+    True
+    """
+    hashed = hashlib.sha256()
+    for leaf in jax.tree.leaves(tree):
+        if not eqx.is_array(leaf):
+            continue
+        if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+            continue
+        if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            leaf = jax.random.key_data(leaf)
+        hashed.update(np.asarray(leaf).tobytes())
+    return hashed.hexdigest()[:16]
+
+
+def same_everywhere(name: str, settings: Mapping[str, Any]) -> None:
+    """Raise in every process when the processes' `settings` differ.
+
+    **Arguments:** `name`, the learner's label; `settings`, JSON-able values
+    that must be equal in all processes.
+
+    **Returns:** nothing; raises ValueError naming the first setting that differs
+    and each process's value.
+
+    >>> from cdl.optics._distributed import same_everywhere
+    >>> same_everywhere("m", {"epochs": 3})
+    """
+    mine = json.dumps(settings, sort_keys=True, default=repr)
+    texts = gather_texts(mine)
+    if all(text == mine for text in texts):
+        return
+    told = [json.loads(text) for text in texts]
+    for what in sorted(settings):
+        values = [one.get(what) for one in told]
+        if any(value != values[0] for value in values):
+            raise ValueError(_messages.settings_differ(name, what, values))
 
 
 def in_every_process(check: Callable[[], None]) -> None:

@@ -48,12 +48,14 @@ from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
 from ._display import Display, notice
 from ._distributed import (
     check_shards,
+    digest,
     global_batch,
     in_every_process,
     multiprocess,
     place_state,
     prepare_directory,
     restore,
+    same_everywhere,
     save_once,
     to_host,
 )
@@ -959,9 +961,28 @@ def fit(
             raise ValueError(_messages.bad_metric(name, metric_name, metric))
         if not data.per_example and not isinstance(metric, AbstractMetric):
             raise ValueError(_messages.metric_needs_outputs(name, metric_name))
+    if any(getattr(callback, "reads_state", True) for callback in callbacks):
+        epochs_per_call = 1
     _check_start(learner, start)
     _check_captured(name, learner.model.skeleton)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
+    if multiprocess():
+        # Processes given other settings would part ways at a collective and wait.
+        settings = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "epochs_per_call": epochs_per_call,
+            "unroll": unroll,
+            "shuffle": bool(shuffle),
+            "on_nonfinite": on_nonfinite,
+            "keep": int(keep),
+            "checkpoint": checkpoint is not None,
+            "validation": validation is not None,
+            "metrics": sorted(metrics),
+            "key": np.asarray(jax.random.key_data(key)).tolist(),
+            "start": digest(state),
+        }
+        same_everywhere(name, settings)
     check_data(learner, state, data, batch_size=batch_size)
     val_data = None if validation is None else _validation_data(name, validation, data)
     if val_data is not None:
@@ -1009,8 +1030,6 @@ def fit(
         on_resume = getattr(callback, "on_resume", None)
         if restored is not None and callable(on_resume):
             on_resume(restored.kept.get(name_of))
-    if any(getattr(callback, "reads_state", True) for callback in callbacks):
-        epochs_per_call = 1
     stopped = _stop_asked(callbacks)
 
     def save_now(root: pathlib.Path) -> None:

@@ -596,6 +596,27 @@ def indivisible_shard(at: str, count: int, devices: int, index: int) -> str:
     )
 
 
+def settings_differ(name: str, what: str, values: list[object]) -> str:
+    """Text of the error raised when processes run `fit` with other arguments."""
+    if what == "start":
+        return (
+            f"fit({name}): the start model differs between processes: build it "
+            f"alike in every process (from the same key), or load one file."
+        )
+    if what == "checkpoint":
+        return (
+            f"fit({name}): checkpoint= was given in processes {values} (True: "
+            f"given): give it in every process; only process 0 reads and writes "
+            f"the directory, so the others' need not exist."
+        )
+    shown = {"key": "keys (key data)", "validation": "validation (True: given)"}
+    return (
+        f"fit({name}): the processes were given different {shown.get(what, what)}: "
+        f"{values}, from process 0 on. Run fit with the same arguments in every "
+        f"process, each with its own share of the data."
+    )
+
+
 def refused_elsewhere(index: int, why: str) -> str:
     """Text of the error raised in every process when one refuses its data."""
     return f"process {index} stopped before training: {why}"
