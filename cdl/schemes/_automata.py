@@ -33,7 +33,7 @@ from .._space import (
     space_of,
 )
 from . import _messages
-from ._list import _settle, stacked
+from ._list import PaddedList, _settle, stacked
 from ._plain import as_cell, run_step
 
 _I = TypeVar("_I")
@@ -44,6 +44,20 @@ _S = TypeVar("_S")
 def _sequence(label: str, inputs: Any) -> Any:
     """An input sequence: an array ``[n, ...]`` (a pytree of such), or a Python list."""
     return stacked(label, inputs) if isinstance(inputs, list) else inputs
+
+
+def _padded_run(machine: Any, inputs: PaddedList) -> PaddedList:
+    """A machine run over a padded list: its outputs padded alike, zeros past them.
+
+    A machine is causal, so the outputs within the list do not see the padding.
+    """
+    outputs = machine(inputs.values)
+
+    def cut(o: Array) -> Array:
+        keep = jnp.arange(o.shape[0]) < inputs.length
+        return jnp.where(keep.reshape(-1, *(1,) * (o.ndim - 1)), o, jnp.zeros_like(o))
+
+    return PaddedList(jax.tree.map(cut, outputs), inputs.length)
 
 
 def _stream_space(element: Space, name: str) -> Space:
@@ -151,7 +165,9 @@ class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
 
     The cell maps ``(input, state)`` to ``(output, next_state)``, the curried form of
     the coalgebra. Calling the machine on inputs ``[n, ...]`` returns the outputs
-    ``[n, ...]``, one per input, in one `jax.lax.scan`.
+    ``[n, ...]``, one per input, in one `jax.lax.scan`; on a `cdl.PaddedList` (a
+    ragged batch from `cdl.batch_lists(..., pad=True)`, under `jax.vmap`), a
+    `PaddedList` of the outputs, zeros past its length.
 
     **Arguments:** `cell`, a `cdl.Para` ``I × S → O × S``; `init`, the start state
     (it may be a learned parameter).
@@ -209,7 +225,11 @@ class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
             o, nxt = _pair(self.label, self.cell((i, s)))
             return nxt, o
 
+        if isinstance(inputs, PaddedList):
+            return _padded_run(self, inputs)
         inputs = _sequence(self.label, inputs)
+        if isinstance(self.cell, FiniteMealyCell):
+            self.cell.check_inputs(inputs)
         init = _settle(self.label, inputs, self.init, lambda i, s, _: body(s, i)[0])
         _, outputs = jax.lax.scan(body, init, inputs)
         return outputs
@@ -277,6 +297,8 @@ class Moore(Para[Any, Any], Generic[_I, _O, _S]):
             nxt = self.transition((i, s))
             return nxt, self.output(nxt)
 
+        if isinstance(inputs, PaddedList):
+            return _padded_run(self, inputs)
         inputs = _sequence(self.label, inputs)
         init = _settle(self.label, inputs, self.init, lambda i, s, _: body(s, i)[0])
         _, outputs = jax.lax.scan(body, init, inputs)
@@ -318,6 +340,21 @@ class FiniteMealyCell(Para[tuple[Int[Array, ""], _States], tuple[_Outputs, _Stat
         self.emissions = _random.normal(k2, (n_inputs, n_states, n_outputs))
         self.n_states, self.n_inputs, self.n_outputs = n_states, n_inputs, n_outputs
 
+    def check_inputs(self, inputs: Any) -> None:
+        """Raise `ValueError` for concrete inputs outside the alphabet.
+
+        (Traced inputs are checked at each step, with `equinox.error_if`.)
+        """
+        if isinstance(inputs, jax.core.Tracer):
+            return
+        outside = (inputs < 0) | (inputs >= self.n_inputs)
+        if bool(jnp.any(outside)):
+            at = int(jnp.argmax(jnp.ravel(outside)))
+            raise ValueError(
+                _messages.input_outside(self.label, self.n_inputs)
+                + f" Input {at} is {int(jnp.ravel(inputs)[at])}."
+            )
+
     def start(self) -> Float[Array, "n_states"]:
         """The start state: all mass on state 0."""
         return jnp.zeros(self.n_states).at[0].set(1.0)
@@ -327,6 +364,8 @@ class FiniteMealyCell(Para[tuple[Int[Array, ""], _States], tuple[_Outputs, _Stat
     ) -> tuple[Float[Array, "n_outputs"], Float[Array, "n_states"]]:
         """Emit the output distribution and move the state distribution."""
         i, s = x
+        outside = (i < 0) | (i >= self.n_inputs)
+        i = eqx.error_if(i, outside, _messages.input_outside(self.label, self.n_inputs))
         p = jax.nn.softmax(self.transitions[i], axis=-1)
         e = jax.nn.softmax(self.emissions[i], axis=-1)
         return s @ e, s @ p

@@ -698,6 +698,14 @@ def not_a_container(
     )
 
 
+def input_outside(cell: str, inputs: int) -> str:
+    """Text of the error raised for a finite machine's input outside its alphabet."""
+    return (
+        f"{cell} reads inputs 0 to {inputs - 1} (its alphabet), but was given one "
+        "outside them."
+    )
+
+
 def not_a_cell(what: str, given: object) -> str:
     """Text of the error raised by a cell that is neither a Para nor a function."""
     return (
