@@ -31,7 +31,7 @@ WORKER = textwrap.dedent(
     jax.distributed.initialize(f"localhost:{port}", num_processes=2, process_id=index)
     import numpy as np, cdl
     from cdl.optics import Learner, SGD, SoftmaxCrossEntropy, data_parallel, fit
-    from cdl.optics import global_batch
+    from cdl.optics import global_batch, place_state
 
     rng = np.random.default_rng(index)
     xs = rng.normal(size=(8, 3)).astype(np.float32)
@@ -53,6 +53,8 @@ WORKER = textwrap.dedent(
     own = cdl.Linear(3, 2, key=own_key)
     attempt("start", lambda: fit(Learner(own, SoftmaxCrossEntropy(), SGD(0.1)), own,
                                  xs, ys, key=jax.random.key(0), **run))
+    shared = data_parallel(learner)
+    attempt("place", lambda: place_state(shared, shared.init(own)))
     where = sys.argv[3] + ".run" if index == 0 else None
     attempt("checkpoint", lambda: fit(learner, model, xs, ys, key=jax.random.key(0),
                                       checkpoint=where, **run))
@@ -125,7 +127,12 @@ def test_one_process_refusing_its_data_stops_both(tmp_path: Path) -> None:
         for process in running:
             process.kill()
     first, second = outputs
-    for case in ("key", "start", "checkpoint"):
+    assert first["place"] == (
+        "ValueError: place_state(Linear(3→2)): the state differs between "
+        "processes: every process must pass the same one (learner.init of a "
+        "model built alike everywhere)."
+    )
+    for case in ("key", "start", "checkpoint", "place"):
         assert first[case] == second[case], case
     assert first["key"] == (
         "ValueError: fit(Linear(3→2)): the processes were given different keys "

@@ -193,6 +193,9 @@ def place_state(learner: Learner, state: TrainState) -> TrainState:
     P()
     """
     mesh = _mesh(learner, "place_state")
+    if multiprocess():
+        # Each process places its own values: they must be the same everywhere.
+        same_everywhere(f"place_state({learner.label})", {"state": digest(state)})
     put = _put_everywhere if multiprocess() else jax.device_put
     placed: TrainState = place_like(state, state.params, mesh, learner.placement, put)
     return placed

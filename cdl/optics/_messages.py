@@ -603,6 +603,11 @@ def settings_differ(name: str, what: str, values: list[object]) -> str:
             f"fit({name}): the start model differs between processes: build it "
             f"alike in every process (from the same key), or load one file."
         )
+    if what == "state":
+        return (
+            f"{name}: the state differs between processes: every process must "
+            f"pass the same one (learner.init of a model built alike everywhere)."
+        )
     if what == "checkpoint":
         return (
             f"fit({name}): checkpoint= was given in processes {values} (True: "
