@@ -54,3 +54,35 @@ def test_a_finite_machine_refuses_an_input_outside_its_alphabet() -> None:
     with pytest.raises(eqx.EquinoxRuntimeError, match="reads inputs 0 to 1"):
         run(machine, jnp.array([0, -1, 1], jnp.int32))
     assert run(machine, jnp.array([0, 1, 1], jnp.int32)).shape == (3, 2)
+
+
+def test_a_finite_machine_from_a_start_off_the_simplex_emits_distributions() -> None:
+    # fit moves the start state with the rest of the machine's arrays; off the
+    # simplex, outputs summed to 2 (a negative "probability" made the loss NaN).
+    cell = cdl.FiniteMealyCell(2, 2, 3, key=jax.random.key(0))
+    drifted = cdl.Mealy(cell, jnp.array([3.0, -1.0]))
+    out = drifted(jnp.array([0, 1, 1, 0], jnp.int32))
+    assert np.allclose(out.sum(-1), 1.0) and (out >= 0).all() and (out <= 1).all()
+    start = cdl.Mealy(cell, cell.start())(jnp.array([0, 1], jnp.int32))
+    assert np.allclose(start.sum(-1), 1.0)
+
+
+@pytest.mark.slow
+def test_fit_trains_a_finite_machine_with_its_start_state() -> None:
+    from cdl.optics import Adam, Learner, SoftmaxCrossEntropy, accuracy, fit
+
+    cell = cdl.FiniteMealyCell(2, 2, 2, key=jax.random.key(0))
+    logits = cdl.lift(
+        lambda p: jnp.log(p + 1e-9),
+        dom=cdl.space_of(jnp.zeros((10, 2))),
+        cod=cdl.space_of(jnp.zeros((10, 2))),
+    )
+    model = cdl.Mealy(cell, cell.start()) >> logits
+    xs = np.random.default_rng(0).integers(0, 2, size=(200, 10)).astype(np.int32)
+    ys = (np.cumsum(xs, 1) % 2).astype(np.int32)
+    result = fit(
+        Learner(model, SoftmaxCrossEntropy(), Adam(0.1)), model, jnp.asarray(xs),
+        jnp.asarray(ys), epochs=30, batch_size=50, key=jax.random.key(1),
+        progress=False, metrics={"accuracy": accuracy},
+    )  # fmt: skip
+    assert result.history["accuracy"][-1] > 0.99

@@ -366,6 +366,11 @@ class FiniteMealyCell(Para[tuple[Int[Array, ""], _States], tuple[_Outputs, _Stat
         i, s = x
         outside = (i < 0) | (i >= self.n_inputs)
         i = eqx.error_if(i, outside, _messages.input_outside(self.label, self.n_inputs))
+        # A state off the simplex (a start state moved by an optimiser, as `fit`
+        # moves every array of the machine) is taken back to a distribution: the
+        # identity on distributions, which every later state is.
+        s = jnp.abs(s)
+        s = s / jnp.maximum(s.sum(), 1e-30)
         p = jax.nn.softmax(self.transitions[i], axis=-1)
         e = jax.nn.softmax(self.emissions[i], axis=-1)
         return s @ e, s @ p
