@@ -2,7 +2,8 @@
 
 The fold is compiled once per algebra structure and table bucket; an eager
 `jax.grad(fold)(term)` differentiates that program rather than running the level
-engine's loops one operation at a time, so a second gradient traces nothing.
+engine's loops one operation at a time, so a second gradient traces and compiles
+nothing.
 """
 
 import jax
@@ -12,6 +13,16 @@ import cdl
 
 ExprF = cdl.polynomial("ExprF", Lit="a", Add="x x", Mul="x x")
 Lit, Add, Mul = ExprF.patterns
+Leaf, Node = cdl.TreeF.patterns
+
+COMPILES: list[str] = []
+jax.monitoring.register_event_duration_secs_listener(
+    lambda event, _seconds, **_: (
+        COMPILES.append(event)
+        if event == "/jax/core/compile/backend_compile_duration"
+        else None
+    )
+)
 
 
 def _counting_algebra() -> tuple[cdl.Algebra, list[int]]:
@@ -40,15 +51,15 @@ def _reference(e):  # type: ignore[no-untyped-def]
             return _reference(a) * _reference(b)
 
 
-def test_a_second_eager_gradient_traces_nothing_and_agrees() -> None:
+def test_a_second_eager_gradient_compiles_nothing_and_agrees() -> None:
     algebra, traces = _counting_algebra()
     fold = cdl.cata(algebra)
     expr = Mul(Add(Lit(2.0), Lit(3.0)), Lit(4.0))
     first = jax.grad(fold)(expr)
-    after_first = traces[0]
+    after_first = traces[0], len(COMPILES)
     other = Mul(Add(Lit(1.0), Lit(-2.0)), Lit(0.5))
     second = jax.grad(fold)(other)
-    assert traces[0] == after_first
+    assert (traces[0], len(COMPILES)) == after_first
     assert jax.tree.leaves(first) == jax.tree.leaves(jax.grad(_reference)(expr))
     assert jax.tree.leaves(second) == jax.tree.leaves(jax.grad(_reference)(other))
 
@@ -65,3 +76,34 @@ def test_a_fold_under_vmap_of_its_payloads_matches_one_by_one() -> None:
     one_by_one = jnp.stack([value(x, y) for x, y in zip(xs, ys, strict=True)])
     assert jnp.allclose(mapped, one_by_one)
     assert jnp.allclose(mapped, (xs + ys) * xs)
+
+
+def test_a_second_eager_gradient_of_a_tree_prepro_compiles_nothing() -> None:
+    traces = [0]
+
+    def swap(layer):  # type: ignore[no-untyped-def]
+        match layer:
+            case Leaf(x):
+                return Leaf(2.0 * x)
+            case Node(l, r):
+                return Node(r, l)
+
+    def shape(layer):  # type: ignore[no-untyped-def]
+        traces[0] += 1
+        match layer:
+            case Leaf(x):
+                return x
+            case Node(a, b):
+                return a - b
+
+    fold = cdl.prepro(swap, cdl.Algebra(cdl.TreeF, shape))
+
+    def term(a: jax.Array) -> cdl.Layer:
+        return Node(Leaf(a), Node(Leaf(2.0), Leaf(3.0)))
+
+    first = jax.grad(lambda a: fold(term(a)))(1.0)
+    after_first = traces[0], len(COMPILES)
+    second = jax.grad(lambda a: fold(term(a)))(4.0)
+    assert (traces[0], len(COMPILES)) == after_first
+    # The leaf at depth one is doubled once before the fold reads it.
+    assert float(first) == float(second) == 2.0

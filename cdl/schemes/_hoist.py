@@ -262,10 +262,8 @@ def _table_prepro(
         # Depths rounded up to a power of two (at least 16) share a program.
         depth = max(int(table.levels) - 1, 1)
         times = min(times, max(16, 1 << (depth - 1).bit_length()))
-    leaves = jax.tree.leaves((nat, algebra, table))
-    if any(isinstance(x, jax.core.Tracer) for x in leaves):
-        traced: _A = _prepro_table(scheme, nat, algebra, table, times)
-        return traced
+    # Compiled under an eager `jax.grad` or `jax.vmap` too, so that its loops
+    # never run one operation at a time.
     out: _A = _compiled(scheme, nat, algebra, table, times)
     return out
 
