@@ -75,7 +75,7 @@ def _dtype(dtype: jnp.dtype | None) -> np.dtype:
 
 
 def _cut(key: PRNGKeyArray, flat: Array, shape: tuple[int, ...]) -> Array:
-    """The first entries of `flat`, shaped, on the device the key is committed to.
+    """The first entries of `flat`, shaped, placed as the key is when committed.
 
     Under a transformation that traces the draw though its key is concrete
     (`jax.eval_shape`, say), the cut is traced too.
@@ -84,7 +84,7 @@ def _cut(key: PRNGKeyArray, flat: Array, shape: tuple[int, ...]) -> Array:
         return flat[: math.prod(shape)].reshape(shape)
     host = np.asarray(flat)[: math.prod(shape)].reshape(shape)
     if getattr(key, "committed", False):
-        placed: Array = jax.device_put(host, next(iter(key.devices())))
+        placed: Array = jax.device_put(host, key.sharding)
         return placed
     uncommitted: Array = jax.device_put(host)
     return uncommitted

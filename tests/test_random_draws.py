@@ -61,3 +61,12 @@ def test_other_generators_and_x64_fall_back_to_jax_random() -> None:
         assert (_random.normal(key, (5, 3)) == jax.random.normal(key, (5, 3))).all()
     draw = _random.uniform(jax.random.key(4), (2, 2), 0.0, 1.0, jnp.float16)
     assert draw.dtype == jnp.float16
+
+
+def test_a_draw_is_placed_as_its_committed_key() -> None:
+    device = jax.devices()[-1]
+    key = jax.device_put(jax.random.key(5), device)
+    draw = _random.uniform(key, (3, 2), -1.0, 1.0)
+    assert draw.committed and draw.devices() == {device}
+    assert (draw == jax.random.uniform(key, (3, 2), minval=-1.0, maxval=1.0)).all()
+    assert not _random.normal(jax.random.key(5), (3, 2)).committed
