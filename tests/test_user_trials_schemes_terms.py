@@ -127,3 +127,20 @@ def test_an_empty_forest_folds_to_no_rows_for_any_functor(
     assert table.size == 0 and table.roots.shape == (0,)
     assert cdl.cata(algebra)(table).shape == (0,)
     assert not cdl.upwards(algebra)(table).any()
+
+
+def test_a_law_of_the_other_kind_says_which_scheme_takes_it() -> None:
+    down = cdl.ListCoalgebra(lambda n: (n, n - 1), lambda n: n <= 0)
+    fib = cdl.ListAlgebra(0, lambda p: p[1][0] + jnp.maximum(p[1][1], 1))
+    # Each said only "gcata needs a distributive law (...)", ghylo's swapped
+    # laws too, naming a scheme the user had not called.
+    with pytest.raises(TypeError, match="not dist_ana: dist_ana is a law of gana"):
+        cdl.gcata(cdl.dist_ana, fib)
+    with pytest.raises(TypeError, match=r"not dist_histo\(2\): .* law of gcata"):
+        cdl.gana(cdl.dist_histo(2), down, 5)
+    with pytest.raises(
+        TypeError, match=r"takes the fold's law first: ghylo\(dist_histo"
+    ):
+        cdl.ghylo(cdl.dist_ana, cdl.dist_histo(2), fib, down, 20)
+    with pytest.raises(TypeError, match="needs a distributive law .*, not ListAlgebra"):
+        cdl.gcata(fib, fib)

@@ -293,10 +293,12 @@ def gcata(
     """
     if not isinstance(law, Distributive):
         raise TypeError(
-            _messages.not_a_scheme_input(
+            _messages.wrong_law(
                 "gcata",
                 "a distributive law (cdl.dist_cata, cdl.dist_para, "
                 "cdl.dist_zygo(...), cdl.dist_histo(...))",
+                law,
+                "gana, an unfold" if isinstance(law, Codistributive) else None,
             )
         )
     folded: Para[Any, _A] = law.fold(algebra)
@@ -401,9 +403,11 @@ def gana(
     """
     if not isinstance(law, Codistributive):
         raise TypeError(
-            _messages.not_a_scheme_input(
+            _messages.wrong_law(
                 "gana",
                 "a distributive law (cdl.dist_ana, cdl.dist_futu, cdl.dist_apo(...))",
+                law,
+                "gcata, a fold" if isinstance(law, Distributive) else None,
             )
         )
     return law.unfold(coalgebra, *args, **bounds)
@@ -452,4 +456,6 @@ def ghylo(
     >>> cdl.ghylo(cdl.dist_histo(2), cdl.dist_ana, fib, down, 20)(jnp.int32(10))
     Array(89, dtype=int32, weak_type=True)
     """
+    if isinstance(w, Codistributive) and isinstance(m, Distributive):
+        raise TypeError(_messages.swapped_laws(w, m))
     return GHylo(gcata(w, algebra), gana(m, coalgebra, *args, **bounds))

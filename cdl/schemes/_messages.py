@@ -842,6 +842,21 @@ def shared_depths(scheme: str) -> str:
     )
 
 
+def wrong_law(scheme: str, wanted: str, given: object, other: str | None) -> str:
+    """Text of the error raised by a generalised scheme given no law of its kind."""
+    name = repr(given) if other else type(given).__name__
+    text = f"{scheme} needs {wanted}, not {name}"
+    return text + (f": {name} is a law of {other}." if other else ".")
+
+
+def swapped_laws(w: object, m: object) -> str:
+    """Text of the error raised by ghylo given its two laws in the wrong order."""
+    return (
+        f"ghylo(w, m, algebra, coalgebra) takes the fold's law first: "
+        f"ghylo({m!r}, {w!r}, ...), not ghylo({w!r}, {m!r}, ...)."
+    )
+
+
 def not_a_scheme_input(scheme: str, given: object) -> str:
     """Text of the error raised when a generalised scheme gets a wrong argument."""
     return f"{scheme} needs {given}."
