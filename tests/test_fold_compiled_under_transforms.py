@@ -6,6 +6,7 @@ engine's loops one operation at a time, so a second gradient traces and compiles
 nothing.
 """
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -107,3 +108,41 @@ def test_a_second_eager_gradient_of_a_tree_prepro_compiles_nothing() -> None:
     assert (traces[0], len(COMPILES)) == after_first
     # The leaf at depth one is doubled once before the fold reads it.
     assert float(first) == float(second) == 2.0
+
+
+class _Double(cdl.Para):  # type: ignore[type-arg]
+    """A Leaf cell: twice its payload."""
+
+    def __call__(self, x):  # type: ignore[no-untyped-def]
+        return 2.0 * x[0]
+
+
+class _Pick(cdl.Para):  # type: ignore[type-arg]
+    """A Node cell with an integer field: which child its second term reads."""
+
+    w: jax.Array
+    pick: jax.Array
+
+    def __call__(self, x):  # type: ignore[no-untyped-def]
+        _, (left, right) = x
+        return self.w * left + jnp.where(self.pick == 0, left, right)
+
+
+def test_a_gradient_outside_jit_of_an_algebra_with_an_integer_field() -> None:
+    algebra = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=_Double(),
+        Node=_Pick(jnp.float32(0.5), jnp.int32(1)),
+    )
+    table = cdl.tree_table(cdl.TreeF, [(1.0, (2.0, 3.0)), 4.0], forest=True)
+
+    def loss(a: cdl.Algebra) -> jax.Array:
+        return jnp.sum(cdl.cata(a)(table))
+
+    def reference(w: jax.Array) -> jax.Array:
+        inner = w * 4.0 + 6.0  # the Node of (2, 3) reads its right child
+        return w * 2.0 + inner + 8.0
+
+    for grad in (eqx.filter_grad(eqx.filter_jit(loss)), eqx.filter_grad(loss)):
+        got = grad(algebra).cells["Node"].w
+        assert jnp.allclose(got, jax.grad(reference)(jnp.float32(0.5)))

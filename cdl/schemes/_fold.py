@@ -8,8 +8,6 @@ levels' widths are data.
 from typing import Any
 
 import equinox as eqx
-import jax
-import jax.numpy as jnp
 
 from . import _messages
 from ._levels import fold_levels
@@ -35,29 +33,7 @@ def evaluate(
     noisy = [n for n, c in algebra.cells.items() if getattr(c, "stochastic", False)]
     if noisy:
         raise ValueError(_messages.stochastic_tree_cell(algebra.label, noisy))
-    if traced_in_place(algebra, table):
-        # A table is built on the host (numpy); traced here, it moves as a whole.
-        table = jax.tree.map(jnp.asarray, table)
-        return _either(algebra, table, subtrees, every_node)
     return _compiled(algebra, table, subtrees, every_node)
-
-
-def traced_in_place(algebra: Any, *data: Any) -> bool:
-    """Whether a fold under a transformation is traced where it is called.
-
-    Otherwise it runs its compiled program, differentiated or batched. Inside that
-    program an algebra's integer arrays are traced too, and the engine's trace
-    of a cell closes over them, which a gradient taken outside the program cannot
-    follow: an algebra holding integer arrays is traced in place when any of its
-    leaves (or the data's) is traced.
-    """
-    leaves = jax.tree.leaves((algebra, *data))
-    if not any(isinstance(x, jax.core.Tracer) for x in leaves):
-        return False
-    return any(
-        eqx.is_array(x) and not eqx.is_inexact_array(x)
-        for x in jax.tree.leaves(algebra)
-    )
 
 
 def _either(

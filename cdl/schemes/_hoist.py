@@ -33,7 +33,7 @@ from jaxtyping import Array
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
-from ._fold import evaluate, traced_in_place
+from ._fold import evaluate
 from ._functor import Functor, Layer
 from ._list import (
     Ana,
@@ -262,9 +262,6 @@ def _table_prepro(
         # Depths rounded up to a power of two (at least 16) share a program.
         depth = max(int(table.levels) - 1, 1)
         times = min(times, max(16, 1 << (depth - 1).bit_length()))
-    if traced_in_place((nat, algebra), table):
-        traced: _A = _prepro_table(scheme, nat, algebra, table, times)
-        return traced
     # Compiled under an eager `jax.grad` or `jax.vmap` too, so that its loops
     # never run one operation at a time.
     out: _A = _compiled(scheme, nat, algebra, table, times)

@@ -120,7 +120,7 @@ def closed_over(cell: Para[Any, Any], example: Any) -> tuple[Para[Any, Any], Any
 
 
 def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
-    """Split ``cell(x)`` into ``body(hoist(params), x)``; `params`, the cell's arrays.
+    """Split ``cell(x)`` into ``body(hoist(cell), x)``, `hoist` reading its arrays.
 
     `hoist` holds the operations that read the parameters alone (slices of
     stacked weights, transposes, casts). A fold calling the cell at every step of
@@ -128,16 +128,18 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
     loops. Operations that enlarge their operands (broadcasts) stay in `body`,
     where XLA fuses them. `example` gives the shapes of `x`.
     """
-    fixed, rest = eqx.partition(cell, eqx.is_inexact_array)
-    fixed_leaves, fixed_def = jax.tree.flatten(fixed)
+    fixed, exact, rest = _parts(cell)
+    fixed_def, exact_def = jax.tree.structure(fixed), jax.tree.structure(exact)
+    own = _own(cell)
     x_def = jax.tree.structure(example)
-    n = len(fixed_leaves)
+    n, n_fixed = len(own), len(jax.tree.leaves(fixed))
 
     def flat(*leaves: Array) -> Any:
-        f = jax.tree.unflatten(fixed_def, leaves[:n])
-        return eqx.combine(f, rest)(jax.tree.unflatten(x_def, leaves[n:]))
+        f = jax.tree.unflatten(fixed_def, leaves[:n_fixed])
+        e = jax.tree.unflatten(exact_def, leaves[n_fixed:n])
+        return eqx.combine(f, e, rest)(jax.tree.unflatten(x_def, leaves[n:]))
 
-    avals = [*jax.eval_shape(lambda: fixed_leaves), *jax.tree.leaves(example)]
+    avals = [*jax.eval_shape(lambda: own), *jax.tree.leaves(example)]
     closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*avals)
     out_def = jax.tree.structure(out_shape)
     jaxpr = closed.jaxpr
@@ -157,7 +159,7 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
         else:
             kept.append(eqn)
     if not hoisted:
-        return jax.tree.leaves, Body(closed, n, x_def, out_def)
+        return _own, Body(closed, n, x_def, out_def)
     used = [v for e in kept for v in e.invars] + list(jaxpr.outvars)
     residuals = list(
         dict.fromkeys(v for v in used if isinstance(v, jcore.Var) and v in known)
@@ -175,9 +177,27 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
     body = Body(rest_closed, len(residuals), x_def, out_def)
 
     def hoist(f: Any) -> list[Array]:
-        return list(hoist_fn(*jax.tree.leaves(f)))
+        return list(hoist_fn(*_own(f)))
 
     return hoist, body
+
+
+def _parts(cell: Any) -> tuple[Any, Any, Any]:
+    """A cell's inexact arrays, its other arrays (integers, booleans), the rest."""
+    fixed, rest = eqx.partition(cell, eqx.is_inexact_array)
+    exact, rest = eqx.partition(rest, eqx.is_array)
+    return fixed, exact, rest
+
+
+def _own(cell: Any) -> list[Array]:
+    """A cell's arrays, inexact ones first: the inputs of its trace in `split`.
+
+    Integer arrays are inputs too, not constants of the trace: traced inside a
+    compiled fold, a constant would be a tracer that a gradient taken outside
+    the fold cannot follow.
+    """
+    fixed, exact, _ = _parts(cell)
+    return [*jax.tree.leaves(fixed), *jax.tree.leaves(exact)]
 
 
 def _size(atoms: Sequence[Any]) -> int:

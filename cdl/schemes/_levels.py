@@ -596,12 +596,16 @@ def fold_levels(
         )
         return out
 
-    def cells(p: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    def cells(
+        p: Any, env: _Env
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Each cell's hoisted parameters (differentiated and not), and the VJPs."""
         fixed, pull, loose = {}, {}, {}
         for name, (hoist, _) in splits.items():
             fixed[name], pull[name], loose[name] = jax.vjp(
-                lambda cp, h=hoist: eqx.partition(h(cp), eqx.is_inexact_array),
+                lambda cp, h=hoist, n=name: eqx.partition(
+                    h(eqx.combine(cp, env.static.cells[n])), eqx.is_inexact_array
+                ),
                 p.cells[name],
                 has_aux=True,
             )
@@ -652,7 +656,13 @@ def fold_levels(
     @jax.custom_vjp
     def run(p: Any, pd: Any, arrays: Any) -> Any:
         env = unpack(arrays)
-        alg = hoisted(env, {n: s[0](p.cells[n]) for n, s in splits.items()})
+        alg = hoisted(
+            env,
+            {
+                n: s[0](eqx.combine(p.cells[n], env.static.cells[n]))
+                for n, s in splits.items()
+            },
+        )
         buf = forward(
             _Pass(alg, eqx.combine(pd, env.pay_static), env.table, subtrees),
             template,
@@ -661,7 +671,7 @@ def fold_levels(
 
     def run_fwd(p: Any, pd: Any, arrays: Any) -> tuple[Any, Any]:
         env = unpack(arrays)
-        fixed, _, loose = cells(p)
+        fixed, _, loose = cells(p, env)
         ps, _, perturbed = chunk_cells(env, pd, loose)
         keep = keeping(ps, perturbed, fixed, loose)
         step = _kept(keep)
@@ -684,7 +694,7 @@ def fold_levels(
         )
         # The gradient flows to each cell's hoisted parameters, then once through
         # its hoist.
-        fixed, hoist_vjp, loose = cells(p)
+        fixed, hoist_vjp, loose = cells(p, env)
         ps, local, perturbed = chunk_cells(env, pd, loose)
         keep = keeping(ps, perturbed, fixed, loose)
         pulls = _pulls(ps, local, fixed, keep, saved)
