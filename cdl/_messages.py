@@ -31,6 +31,15 @@ def not_an_array(kind: str) -> str:
     return f"a {kind} is not an array: convert it with `jnp.asarray`"
 
 
+def with_article(noun: str) -> str:
+    """`noun` after "a" or "an", as its first letter asks.
+
+    >>> with_article("Linear"), with_article("int")
+    ('a Linear', 'an int')
+    """
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def not_a_tuple(kind: str, parts: int) -> str:
     """Why a value that is no tuple (a graph, a dict) is not a point of a product."""
     return f"a {kind} is not a tuple: the input is one tuple of {parts} values"
@@ -46,10 +55,9 @@ def not_a_factor(
         if lift
         else ""
     )
-    kind = type(factor).__name__
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    kind = with_article(type(factor).__name__)
     return (
-        f"{composite}: factor {index} is {article} {kind}, not a {family} arrow: "
+        f"{composite}: factor {index} is {kind}, not a {family} arrow: "
         f"a composite joins arrows of one kind{hint}."
     )
 

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final
 import typer
 
 from ._check import NO_FILES, mypy_arguments, mypy_config, stub_path
+from ._messages import with_article
 
 __all__ = ["main", "mypy_config", "stub_path"]
 
@@ -83,13 +84,9 @@ def _no_name(source: str, name: str) -> str:
     return f"{source} defines no {name!r}."
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
 def _not_para(spec: str, value: object) -> str:
     return (
-        f"{spec} is {_a(type(value).__name__)}, not a cdl.Para morphism "
+        f"{spec} is {with_article(type(value).__name__)}, not a cdl.Para morphism "
         f"(or a function returning one)."
     )
 
