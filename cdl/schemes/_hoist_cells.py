@@ -129,10 +129,11 @@ def split(cell: Para[Any, Any], example: Any) -> tuple[Hoist, Body]:
     where XLA fuses them. `example` gives the shapes of `x`.
     """
     fixed, exact, rest = _parts(cell)
-    fixed_def, exact_def = jax.tree.structure(fixed), jax.tree.structure(exact)
-    own = _own(cell)
+    fixed_leaves, fixed_def = jax.tree.flatten(fixed)
+    exact_leaves, exact_def = jax.tree.flatten(exact)
+    own = [*fixed_leaves, *exact_leaves]
     x_def = jax.tree.structure(example)
-    n, n_fixed = len(own), len(jax.tree.leaves(fixed))
+    n, n_fixed = len(own), len(fixed_leaves)
 
     def flat(*leaves: Array) -> Any:
         f = jax.tree.unflatten(fixed_def, leaves[:n_fixed])

@@ -596,15 +596,19 @@ def fold_levels(
         )
         return out
 
+    def hoist(name: str, cp: Any, env: _Env) -> list[Array]:
+        """The hoisted values of a cell whose differentiated arrays are `cp`."""
+        return splits[name][0](eqx.combine(cp, env.static.cells[name]))
+
     def cells(
         p: Any, env: _Env
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         """Each cell's hoisted parameters (differentiated and not), and the VJPs."""
         fixed, pull, loose = {}, {}, {}
-        for name, (hoist, _) in splits.items():
+        for name in splits:
             fixed[name], pull[name], loose[name] = jax.vjp(
-                lambda cp, h=hoist, n=name: eqx.partition(
-                    h(eqx.combine(cp, env.static.cells[n])), eqx.is_inexact_array
+                lambda cp, n=name: eqx.partition(
+                    hoist(n, cp, env), eqx.is_inexact_array
                 ),
                 p.cells[name],
                 has_aux=True,
@@ -656,13 +660,7 @@ def fold_levels(
     @jax.custom_vjp
     def run(p: Any, pd: Any, arrays: Any) -> Any:
         env = unpack(arrays)
-        alg = hoisted(
-            env,
-            {
-                n: s[0](eqx.combine(p.cells[n], env.static.cells[n]))
-                for n, s in splits.items()
-            },
-        )
+        alg = hoisted(env, {n: hoist(n, p.cells[n], env) for n in splits})
         buf = forward(
             _Pass(alg, eqx.combine(pd, env.pay_static), env.table, subtrees),
             template,
