@@ -336,8 +336,13 @@ def save_checkpoint(
     return final
 
 
-def _count(value: object, least: int) -> bool:
-    """Whether `value` is an int (not a bool) of at least `least`."""
+def is_count(value: object, least: int) -> bool:
+    """Whether `value` is an int (a NumPy one too, not a bool) of at least `least`.
+
+    >>> import numpy as np
+    >>> is_count(np.int64(3), 1), is_count(True, 1), is_count(0, 1)
+    (True, False, False)
+    """
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         return False
     return int(value) >= least
@@ -356,7 +361,7 @@ def _check_save_arguments(
     if not (typed or raw):
         raise TypeError(_messages.checkpoint_bad_key(key))
     for what, value, least in (("epoch", epoch, 0), ("keep", keep, 1)):
-        if not _count(value, least):
+        if not is_count(value, least):
             raise ValueError(_messages.checkpoint_bad_count(what, value, least))
 
 

@@ -43,7 +43,7 @@ from ..nn import inference_mode
 from ..schemes import Case, Function, Layer, PaddedList
 from . import _messages
 from ._callbacks import Callback
-from ._checkpoint import CheckpointError, run_of
+from ._checkpoint import CheckpointError, is_count, run_of
 from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
 from ._display import Display, notice
 from ._distributed import (
@@ -182,38 +182,31 @@ def _check_finite_examples(at: str, examples: list[list[Any]]) -> None:
         raise DataError(_messages.not_finite(at, "inputs", count, first))
 
 
-def _payloads(term: Any) -> list[Any]:
-    """The payloads' arrays of a term (a `cdl.Layer`, or nested pairs).
+def _nodes(term: Any) -> Iterator[tuple[str, Any]]:
+    """Each node's constructor and payload in a term (a `cdl.Layer`, or nested pairs).
 
     Walked without recursion: a term may be deeper than Python's stack.
     """
-    found: list[Any] = []
     stack = [term]
     while stack:
         t = stack.pop()
         if isinstance(t, Layer):
-            found += jax.tree.leaves(t.payload)
             stack += t.children
+            yield t.constructor, t.payload
         elif isinstance(t, tuple) and len(t) == 2:
             stack += t
         else:
-            found += jax.tree.leaves(t)
-    return found
+            yield "Leaf", t
+
+
+def _payloads(term: Any) -> list[Any]:
+    """The payloads' arrays of a term."""
+    return [leaf for _, payload in _nodes(term) for leaf in jax.tree.leaves(payload)]
 
 
 def _payload_shapes(term: Any) -> Iterator[tuple[str, Any]]:
     """Each node's constructor and its payload's structure and shapes."""
-    stack = [term]
-    while stack:
-        t = stack.pop()
-        if isinstance(t, Layer):
-            payload, name = t.payload, t.constructor
-            stack.extend(t.children)
-        elif isinstance(t, tuple) and len(t) == 2:
-            stack += t
-            continue
-        else:
-            payload, name = t, "Leaf"
+    for name, payload in _nodes(term):
         if isinstance(payload, np.ndarray | jax.Array | float | int):
             yield name, (None, np.shape(payload))
         elif payload is not None:
@@ -478,11 +471,7 @@ def _check_arguments(
         ("epochs_per_call", epochs_per_call),
         ("unroll", unroll),
     ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | np.integer)
-            or value < 1
-        ):
+        if not is_count(value, 1):
             raise ValueError(_messages.bad_count(name, what, value))
     if on_nonfinite not in ("raise", "skip"):
         raise ValueError(_messages.bad_on_nonfinite(name, on_nonfinite))
@@ -504,7 +493,7 @@ def _check_saving(name: str, checkpoint: object, keep: object) -> None:
         not isinstance(checkpoint, str | os.PathLike) or not os.fspath(checkpoint)
     ):
         raise ValueError(_messages.bad_checkpoint_path(name, checkpoint))
-    if isinstance(keep, bool) or not isinstance(keep, int | np.integer) or keep < 1:
+    if not is_count(keep, 1):
         raise ValueError(_messages.bad_count(name, "keep", keep))
 
 
