@@ -26,7 +26,7 @@ True
 1.0
 """
 
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeGuard
 
 import numpy as np
 
@@ -67,7 +67,7 @@ class Sample(NamedTuple):
     pointers: np.ndarray
 
 
-def _whole(value: object) -> bool:
+def _whole(value: object) -> TypeGuard[int | np.integer[Any]]:
     """Whether `value` is a Python or NumPy int (not a bool)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
@@ -85,9 +85,7 @@ def _seed(value: object) -> bool:
     """Whether `value` is a seed `sample` documents: an int >= 0 or a generator."""
     if isinstance(value, np.random.Generator | np.random.SeedSequence):
         return True
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        return False
-    return int(value) >= 0
+    return _whole(value) and int(value) >= 0
 
 
 def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
