@@ -60,6 +60,7 @@ from ._types import (
     array_dims,
     fold,
     fold_bool,
+    given_arguments,
     operand_dims,
     report,
     star,
@@ -181,11 +182,7 @@ def built_by(env: Env, field: Type, rvalue: Expression) -> Type:
 
 
 def _read(ctx: FunctionContext, fullname: str) -> Layer | None:
-    given: dict[str, Expression] = {}
-    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
-        if formal is not None and len(exprs) == 1:
-            given[formal] = exprs[0]
-    return _layer(fullname, given)
+    return _layer(fullname, given_arguments(ctx))
 
 
 def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:

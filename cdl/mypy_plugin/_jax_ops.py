@@ -90,6 +90,7 @@ from ._types import (
     fold,
     fold_bool,
     fold_shape,
+    given_arguments,
     operand_dims,
     rigid_type,
     space_of,
@@ -715,15 +716,6 @@ def fn_filled(env: Env, ctx: FunctionContext) -> Type:
     return env.array(shape_target(ctx.api, ctx.args[0][0]), ctx.default_return_type)
 
 
-def _given(ctx: FunctionContext) -> dict[str, Expression]:
-    """The expression given for each parameter that one argument fills, by name."""
-    return {
-        formal: exprs[0]
-        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
-        if formal is not None and len(exprs) == 1
-    }
-
-
 def fn_arange(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.arange(n)``, ``jnp.arange(a, b)``: one axis of ``b - a`` entries.
 
@@ -731,7 +723,7 @@ def fn_arange(env: Env, ctx: FunctionContext) -> Type:
     is counted when every bound is an int. Other bounds give one axis of unknown
     length.
     """
-    given = _given(ctx)
+    given = given_arguments(ctx)
     start, stop, step = (given.get(name) for name in ("start", "stop", "step"))
     size: Dim = None
     if start is not None and stop is None and step is None:
@@ -756,7 +748,7 @@ def fn_repeat(env: Env, ctx: FunctionContext) -> Type:
         return ctx.default_return_type
     this = array_dims(ctx.arg_types[0][0])
     times = fold(ctx.args[1][0])
-    given = _given(ctx)
+    given = given_arguments(ctx)
     if this is None or star(this) or (times is not None and times < 0):
         return ctx.default_return_type
     axis_expr = given.get("axis")
@@ -798,7 +790,7 @@ def fn_tile(env: Env, ctx: FunctionContext) -> Type:
 
 def fn_eye(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.eye(n)``, ``jnp.eye(n, m)``: ``[n, n]`` or ``[n, m]``."""
-    given = _given(ctx)
+    given = given_arguments(ctx)
     rows = given.get("N")
     if rows is None:
         return ctx.default_return_type
@@ -826,7 +818,7 @@ def fn_like(env: Env, ctx: FunctionContext) -> Type:
 
 def fn_linspace(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.linspace(start, stop, num)``: one axis of `num` entries (50 by default)."""
-    given = _given(ctx)
+    given = given_arguments(ctx)
     if given.get("axis") is not None or not _is_scalar(ctx, 0):
         return ctx.default_return_type
     num = given.get("num")
@@ -844,7 +836,7 @@ def _is_scalar(ctx: FunctionContext, position: int) -> bool:
 
 def fn_broadcast_to(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.broadcast_to(x, shape)``: the shape given, checked against `x`'s."""
-    given = _given(ctx)
+    given = given_arguments(ctx)
     shape = given.get("shape")
     if shape is None:
         return ctx.default_return_type
@@ -870,7 +862,7 @@ def fn_permutation(env: Env, ctx: FunctionContext) -> Type:
 
 def fn_diag(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.diag(v)``: a ``[n, n]`` matrix of ``[n]``, the diagonal of a square one."""
-    if not ctx.arg_types or len(ctx.arg_types[0]) != 1 or "k" in _given(ctx):
+    if not ctx.arg_types or len(ctx.arg_types[0]) != 1 or "k" in given_arguments(ctx):
         return ctx.default_return_type
     this = array_dims(ctx.arg_types[0][0])
     if this is None or star(this):
@@ -907,7 +899,7 @@ def fn_fft(env: Env, ctx: FunctionContext) -> Type:
     if name not in _FFT_LENGTH or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
     this = array_dims(ctx.arg_types[0][0])
-    given = _given(ctx)
+    given = given_arguments(ctx)
     if this is None or star(this) or not this or "s" in given:
         return ctx.default_return_type
     dims = list(this)

@@ -20,25 +20,16 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from mypy.checker import TypeChecker
-from mypy.nodes import Expression, StrExpr
+from mypy.nodes import StrExpr
 from mypy.plugin import FunctionContext
 from mypy.types import Instance, TupleType, Type, get_proper_type
 
 from . import _messages
 from ._bindings import bound_once
 from ._shapes import Arr, Dim, Star, render
-from ._types import Env, array_dims, callee_name, fold_bool
+from ._types import Env, array_dims, callee_name, fold_bool, given_arguments
 
 _Rule = Callable[[Env, FunctionContext, list[Dim], Dim, Dim], list[list[Dim]] | None]
-
-
-def _given(ctx: FunctionContext) -> dict[str, Expression]:
-    """The expression given for each parameter, by name (positional ones too)."""
-    return {
-        formal: exprs[0]
-        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
-        if formal is not None and len(exprs) == 1
-    }
 
 
 def _shorter(m: Dim, n: Dim) -> Dim:
@@ -49,7 +40,7 @@ def _shorter(m: Dim, n: Dim) -> Dim:
 
 
 def _flag(ctx: FunctionContext, name: str, default: bool) -> bool | None:
-    expr = _given(ctx).get(name)
+    expr = given_arguments(ctx).get(name)
     return default if expr is None else fold_bool(expr)
 
 
@@ -67,7 +58,7 @@ def _square(
 def _qr(
     env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
 ) -> list[list[Dim]] | None:
-    mode = _given(ctx).get("mode")
+    mode = given_arguments(ctx).get("mode")
     if mode is not None and not isinstance(mode, StrExpr):
         return None
     kind = "reduced" if mode is None else mode.value
@@ -84,7 +75,7 @@ def _qr(
 def _svd(
     env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
 ) -> list[list[Dim]] | None:
-    if "subset_by_index" in _given(ctx):
+    if "subset_by_index" in given_arguments(ctx):
         return None
     full, uv = _flag(ctx, "full_matrices", True), _flag(ctx, "compute_uv", True)
     k = _shorter(m, n)
@@ -97,55 +88,35 @@ def _svd(
     return [[*batch, m, k], [*batch, k], [*batch, k, n]]
 
 
-def _eig(
-    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
-) -> list[list[Dim]] | None:
-    side = _square(env, ctx, [*batch, m, n], m, n)
-    if side is None and (m is not None or n is not None):
-        return None
-    return [[*batch, side], [*batch, side, side]]
+def _of_a_square(shapes: Callable[[list[Dim], Dim], list[list[Dim]]]) -> _Rule:
+    """The rule of a function of a square matrix, ``shapes(batch, side)``.
+
+    A matrix whose two sides are known to differ is reported (and the rule gives
+    no shapes).
+    """
+
+    def rule(
+        env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
+    ) -> list[list[Dim]] | None:
+        side = _square(env, ctx, [*batch, m, n], m, n)
+        if side is None and (m is not None or n is not None):
+            return None
+        return shapes(batch, side)
+
+    return rule
 
 
-def _eigvals(
-    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
-) -> list[list[Dim]] | None:
-    side = _square(env, ctx, [*batch, m, n], m, n)
-    if side is None and (m is not None or n is not None):
-        return None
-    return [[*batch, side]]
-
-
-def _slogdet(
-    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
-) -> list[list[Dim]] | None:
-    side = _square(env, ctx, [*batch, m, n], m, n)
-    if side is None and (m is not None or n is not None):
-        return None
-    return [list(batch), list(batch)]
-
-
-def _inverse(
-    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
-) -> list[list[Dim]] | None:
-    side = _square(env, ctx, [*batch, m, n], m, n)
-    if side is None and (m is not None or n is not None):
-        return None
-    return [[*batch, side, side]]
+_eig = _of_a_square(lambda batch, side: [[*batch, side], [*batch, side, side]])
+_eigvals = _of_a_square(lambda batch, side: [[*batch, side]])
+_slogdet = _of_a_square(lambda batch, side: [list(batch), list(batch)])
+_inverse = _of_a_square(lambda batch, side: [[*batch, side, side]])
+_determinant = _of_a_square(lambda batch, side: [list(batch)])
 
 
 def _pseudo_inverse(
     env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
 ) -> list[list[Dim]] | None:
     return [[*batch, n, m]]
-
-
-def _determinant(
-    env: Env, ctx: FunctionContext, batch: list[Dim], m: Dim, n: Dim
-) -> list[list[Dim]] | None:
-    side = _square(env, ctx, [*batch, m, n], m, n)
-    if side is None and (m is not None or n is not None):
-        return None
-    return [list(batch)]
 
 
 _RULES: Final[dict[str, _Rule]] = {

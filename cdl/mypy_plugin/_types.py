@@ -32,7 +32,7 @@ from mypy.nodes import (
     UnaryExpr,
     Var,
 )
-from mypy.plugin import CheckerPluginInterface
+from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import (
     AnyType,
     Instance,
@@ -460,6 +460,18 @@ def callee_name(node: Context) -> str:
     if isinstance(node, CallExpr) and isinstance(node.callee, NameExpr | MemberExpr):
         return node.callee.name
     return "op"
+
+
+def given_arguments(ctx: FunctionContext | MethodContext) -> dict[str, Expression]:
+    """The expression given for each parameter that one argument fills, by name.
+
+    Positional arguments count under their parameter's name.
+    """
+    return {
+        formal: exprs[0]
+        for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False)
+        if formal is not None and len(exprs) == 1
+    }
 
 
 def modelled(space: Space) -> bool:
