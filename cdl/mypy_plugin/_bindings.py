@@ -55,7 +55,7 @@ class _Bindings:
                 for target in stmt.target:
                     if target is not None:
                         self._bind(target)
-            for block in _blocks(stmt):
+            for block in blocks_of(stmt):
                 self.visit(block.body)
 
     def _bind(self, target: Expression) -> None:
@@ -64,8 +64,11 @@ class _Bindings:
         self.counts.update(names)
 
 
-def _blocks(stmt: Statement) -> list[Block]:
-    """The blocks of a compound statement of the same scope."""
+def blocks_of(stmt: Statement) -> list[Block]:
+    """The blocks of a compound statement of the same scope.
+
+    A nested function's or class's body is a scope of its own, not a block.
+    """
     if isinstance(stmt, ForStmt | WhileStmt):
         found = [stmt.body, stmt.else_body]
     elif isinstance(stmt, IfStmt):

@@ -17,23 +17,18 @@ from mypy.nodes import (
     Block,
     Decorator,
     Expression,
-    ForStmt,
     FuncDef,
-    IfStmt,
     MemberExpr,
     NameExpr,
-    Statement,
-    TryStmt,
     TypeInfo,
     Var,
-    WhileStmt,
-    WithStmt,
 )
 from mypy.plugin import AttributeContext
 from mypy.subtypes import is_subtype
 from mypy.types import AnyType, Instance, Type, get_proper_type
 
 from . import _calls
+from ._bindings import blocks_of
 
 
 def built_in_init(info: TypeInfo, name: str) -> tuple[FuncDef, Expression] | None:
@@ -126,23 +121,9 @@ def _assignments(block: Block, this: str, name: str) -> list[AssignmentStmt]:
             for lvalue in stmt.lvalues
         ):
             found.append(stmt)
-        for inner in _blocks(stmt):
+        for inner in blocks_of(stmt):
             found += _assignments(inner, this, name)
     return found
-
-
-def _blocks(stmt: Statement) -> list[Block]:
-    """The blocks of a compound statement (a nested function's are not searched)."""
-    if isinstance(stmt, IfStmt):
-        return [*stmt.body, *([stmt.else_body] if stmt.else_body else [])]
-    if isinstance(stmt, ForStmt | WhileStmt):
-        return [stmt.body, *([stmt.else_body] if stmt.else_body else [])]
-    if isinstance(stmt, WithStmt):
-        return [stmt.body]
-    if isinstance(stmt, TryStmt):
-        rest = [stmt.else_body, stmt.finally_body]
-        return [stmt.body, *stmt.handlers, *(b for b in rest if b is not None)]
-    return []
 
 
 def _bare(declared: Type) -> bool:

@@ -18,13 +18,11 @@ from mypy.checker import TypeChecker
 from mypy.nodes import (
     ARG_NAMED,
     AssignmentStmt,
-    Block,
     CallExpr,
     EllipsisExpr,
     Expression,
     ForStmt,
     FuncItem,
-    IfStmt,
     IndexExpr,
     IntExpr,
     ListExpr,
@@ -36,16 +34,15 @@ from mypy.nodes import (
     RefExpr,
     SliceExpr,
     Statement,
-    TryStmt,
     TupleExpr,
     UnaryExpr,
     Var,
-    WhileStmt,
     WithStmt,
 )
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import Instance, TupleType, Type, UnboundType, get_proper_type
 
+from ._bindings import blocks_of
 from ._shapes import Dim, Mismatch, Sym, broadcast, canonical, polynomial, render_dim
 from ._types import Env, array_dims, fold, is_int, star
 
@@ -353,25 +350,9 @@ def _rebound(body: Sequence[Statement], var: Var) -> bool:
             t is not None and _names(t, var) for t in stmt.target
         ):
             return True
-        if any(_rebound(b.body, var) for b in _blocks_of(stmt)):
+        if any(_rebound(b.body, var) for b in blocks_of(stmt)):
             return True
     return False
-
-
-def _blocks_of(stmt: Statement) -> list[Block]:
-    """The blocks a compound statement runs (loops, branches, with, try)."""
-    blocks: list[Block | None] = []
-    if isinstance(stmt, ForStmt | WhileStmt):
-        blocks = [stmt.body, stmt.else_body]
-    elif isinstance(stmt, IfStmt):
-        blocks = [*stmt.body, stmt.else_body]
-    elif isinstance(stmt, WithStmt):
-        blocks = [stmt.body]
-    elif isinstance(stmt, TryStmt):
-        blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
-    elif isinstance(stmt, Block):
-        blocks = [stmt]
-    return [b for b in blocks if b is not None]
 
 
 def _assignments(body: Sequence[Statement]) -> list[AssignmentStmt]:
@@ -380,7 +361,7 @@ def _assignments(body: Sequence[Statement]) -> list[AssignmentStmt]:
     for stmt in body:
         if isinstance(stmt, AssignmentStmt):
             out.append(stmt)
-        for block in _blocks_of(stmt):
+        for block in blocks_of(stmt):
             out.extend(_assignments(block.body))
     return out
 
