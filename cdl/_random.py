@@ -103,9 +103,7 @@ def uniform(
     >>> uniform(jax.random.key(1), (2, 3), -1.0, 1.0).shape
     (2, 3)
     """
-    kind = jnp.dtype(
-        dtype if dtype is not None else jax.dtypes.canonicalize_dtype(float)
-    )
+    kind = _dtype(dtype)
     length = _length(key, shape)
     if length is None:
         return jax.random.uniform(key, shape, kind, minval=minval, maxval=maxval)
@@ -122,9 +120,7 @@ def normal(
     >>> normal(jax.random.key(1), (4,)).shape
     (4,)
     """
-    kind = jnp.dtype(
-        dtype if dtype is not None else jax.dtypes.canonicalize_dtype(float)
-    )
+    kind = _dtype(dtype)
     length = _length(key, shape)
     if length is None:
         return jax.random.normal(key, shape, kind)
