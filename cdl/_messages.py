@@ -2,9 +2,54 @@
 
 from typing import Final
 
+# The longest label a message quotes whole; a longer one is shortened by `shown`.
+LONGEST_LABEL: Final = 240
+# Factors of a long chain named at each end.
+ENDS: Final = 3
+
+
+def _top_level(label: str, separator: str) -> list[str]:
+    """`label` split at the occurrences of `separator` outside brackets."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(label):
+        if label[i] in "([{":
+            depth += 1
+        elif label[i] in ")]}":
+            depth -= 1
+        elif depth == 0 and label.startswith(separator, i):
+            parts.append(label[start:i])
+            start = i + len(separator)
+            i = start
+            continue
+        i += 1
+    parts.append(label[start:])
+    return parts
+
+
+def shown(label: str) -> str:
+    """`label` as a message quotes it: a long chain names its ends and a count.
+
+    A model of thousands of layers would otherwise fill a message with its
+    whole label (its `label` itself stays whole: checkpoints compare it).
+
+    >>> shown("Tanh() >> Relu()")
+    'Tanh() >> Relu()'
+    >>> shown(" >> ".join(["Tanh()"] * 2000))
+    'Tanh() >> Tanh() >> Tanh() >> …1,994 more… >> Tanh() >> Tanh() >> Tanh()'
+    """
+    if len(label) <= LONGEST_LABEL:
+        return label
+    parts = _top_level(label, " >> ")
+    if len(parts) > 2 * ENDS + 1:
+        middle = f"…{len(parts) - 2 * ENDS:,} more…"
+        return " >> ".join([*parts[:ENDS], middle, *parts[-ENDS:]])
+    half = LONGEST_LABEL // 2
+    return f"{label[:half]}…{label[-half:]}"
+
 
 def composition_mismatch(left: str, right: str, out: object, inp: object) -> str:
     """Text of a `CompositionError` raised by ``left >> right``."""
+    left, right = shown(left), shown(right)
     return (
         f"{left} does not compose with {right}: "
         f"output {out!r} of {left} != input {inp!r} of {right}."
@@ -75,12 +120,12 @@ def not_an_arrow(operator: str, left: str, right: object) -> str:
 
 def call_mismatch(name: str, expected: object, given: object, why: str) -> str:
     """Text of a `SpaceError` raised when a morphism is called on the wrong space."""
-    return f"{name} expects input {expected!r}, but was given {given!r} ({why})."
+    return f"{shown(name)} expects input {expected!r}, but was given {given!r} ({why})."
 
 
 def output_mismatch(name: str, expected: object, given: object, why: str) -> str:
     """Text of a `SpaceError` raised when a morphism returns the wrong space."""
-    return f"{name} must return {expected!r}, but returned {given!r} ({why})."
+    return f"{shown(name)} must return {expected!r}, but returned {given!r} ({why})."
 
 
 BATCH_HINT: Final = (
@@ -92,7 +137,7 @@ BATCH_HINT: Final = (
 def needs_key(name: str) -> str:
     """Text of the error raised when a stochastic morphism gets no key."""
     return (
-        f"{name} is stochastic and needs a PRNG key: call it as "
+        f"{shown(name)} is stochastic and needs a PRNG key: call it as "
         f"`model(x, key=jax.random.key(0))`, or switch it off with "
         f"`cdl.inference_mode(model)`."
     )
@@ -137,7 +182,9 @@ def annotation_mismatch(name: str, report: str) -> str:
         line for line in lines if line.startswith(("Actual value", "Expected type"))
     ]
     summary = "; ".join(found) or (lines[0] if lines else report)
-    return f"{name} violates its own jaxtyping annotations: {summary.rstrip('.')}."
+    return (
+        f"{shown(name)} violates its own jaxtyping annotations: {summary.rstrip('.')}."
+    )
 
 
 EMPTY_COMPOSITE: Final = "a composite needs at least one factor."
@@ -168,8 +215,14 @@ def bad_times(times: object) -> str:
 def unhashable(name: str) -> str:
     """Text of the error raised by hashing a morphism that holds arrays."""
     return (
-        f"{name} holds arrays, so it is not hashable: `jax.jit(model)` cannot take "
+        f"{shown(name)} holds arrays, so it is not hashable: `jax.jit(model)` "
+        f"cannot take "
         f"it as the function to compile; jit a function of the model instead, "
         f"`eqx.filter_jit(lambda m, x: m(x))(model, x)`, or "
         f"`jax.jit(lambda x: model(x))`."
     )
+
+
+def cyclic_run(seq: str, dims: str) -> str:
+    """Why a variadic run of dimensions cannot hold itself and more."""
+    return f"{seq} cannot be [{dims}], which holds it and more"

@@ -25,6 +25,8 @@ from typing import Any, Final, TypeAlias, TypeVar, get_args, get_origin
 import jaxtyping
 import numpy as np
 
+from . import _messages
+
 _fresh: Final = itertools.count(1)
 
 
@@ -230,7 +232,7 @@ class Unifier:
                 self._unify_dim(a, b)
             seq = left[i]
             assert isinstance(seq, SeqVar)
-            self.bindings[seq] = right[len(head) : len(right) - len(tail)]
+            self._bind_run(seq, right[len(head) : len(right) - len(tail)])
             return
         k = min(i, j)
         m = min(len(left) - i - 1, len(right) - j - 1)
@@ -240,11 +242,35 @@ class Unifier:
             self._unify_dim(a, b)
         rest_left, rest_right = left[k : len(left) - m], right[k : len(right) - m]
         if len(rest_left) == 1:
-            self.bindings[rest_left[0]] = rest_right
+            self._bind_run(rest_left[0], rest_right)
         elif len(rest_right) == 1:
-            self.bindings[rest_right[0]] = rest_left
+            self._bind_run(rest_right[0], rest_left)
         # Otherwise both sides keep a variadic run in different places: any split
         # of the dimensions could agree, so nothing is bound.
+
+    def _bind_run(self, seq: Dim, run: tuple[Dim, ...]) -> None:
+        """Bind the variadic `seq` to the dimensions `run`.
+
+        A run that is `seq` alone binds nothing (a variable bound to itself would
+        be expanded forever); one that holds `seq` and more has no finite
+        solution.
+
+        >>> u = Unifier()
+        >>> s = SeqVar("shape")
+        >>> u._bind_run(s, (s,))
+        >>> u.bindings
+        {}
+        >>> u._bind_run(s, (s, 3))
+        Traceback (most recent call last):
+        ...
+        cdl._space.Mismatch: *shape cannot be [*shape,3], which holds it and more
+        """
+        if run == (seq,):
+            return
+        if seq in run:
+            dims = ",".join(repr(d) for d in run)
+            raise Mismatch(_messages.cyclic_run(repr(seq), dims))
+        self.bindings[seq] = run
 
     def substitute(self, space: Space) -> Space:
         """`space` with every bound variable replaced by what it is bound to."""

@@ -2,9 +2,12 @@
 
 from collections.abc import Mapping
 
+from .._messages import shown
+
 
 def subject(name: str, validation: bool = False) -> str:
     """Whose data an error is about: ``fit(model)``, or its validation data."""
+    name = shown(name)
     return f"fit({name}), validation data" if validation else f"fit({name})"
 
 
