@@ -33,6 +33,7 @@ from .._space import (
     space_of,
 )
 from . import _messages
+from ._eager import compiled
 from ._list import PaddedList, _settle, stacked
 from ._plain import as_cell, run_step
 
@@ -102,6 +103,7 @@ class Unfold(Para[_S, Any], Generic[_S, _O]):
         """``unfold(<coalgebra>, length)``."""
         return f"unfold({self.coalgebra.label}, {self.length})"
 
+    @compiled
     def __call__(self, seed: _S) -> Any:
         """The first `length` outputs of the stream unfolded from `seed`."""
 
@@ -218,6 +220,7 @@ class Mealy(Para[Any, Any], Generic[_I, _O, _S]):
         """``Mealy(<cell>)``."""
         return f"Mealy({self.cell.label})"
 
+    @compiled
     def __call__(self, inputs: Any) -> Any:
         """Run the machine from `init` over `inputs`; one output per input."""
 
@@ -290,6 +293,7 @@ class Moore(Para[Any, Any], Generic[_I, _O, _S]):
         """``Moore(<output>, <transition>)``."""
         return f"Moore({self.output.label}, {self.transition.label})"
 
+    @compiled
     def __call__(self, inputs: Any) -> Any:
         """Run the machine from `init`; one output per input."""
 

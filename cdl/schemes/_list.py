@@ -43,6 +43,7 @@ from .._space import (
     space_of,
 )
 from . import _messages
+from ._eager import compiled
 from ._functor import Layer
 from ._plain import as_cell, run_step
 
@@ -490,6 +491,7 @@ class Cata(_AlgebraFold[_E, _A], Generic[_E, _A]):
     Built by `cdl.cata`; see there.
     """
 
+    @compiled
     def __call__(
         self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
     ) -> _A:
@@ -500,6 +502,7 @@ class Cata(_AlgebraFold[_E, _A], Generic[_E, _A]):
 class FoldL(_AlgebraFold[_E, _A], Generic[_E, _A]):
     """The accumulating (left) fold of a `ListAlgebra`; built by `cdl.foldl`."""
 
+    @compiled
     def __call__(
         self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
     ) -> _A:
@@ -520,6 +523,7 @@ class UpwardsList(_AlgebraFold[_E, _A], Generic[_E, _A]):
         """``upwards(<cell>)``."""
         return f"upwards({self.algebra.cons.label})"
 
+    @compiled
     def __call__(
         self, xs: Array | PaddedList | list[Any], *, key: Array | None = None
     ) -> _A:
@@ -589,6 +593,7 @@ class ParaList(_ListScheme[_A], Generic[_A]):
         """``para(<cell>)``."""
         return f"para({self.cons.label})"
 
+    @compiled
     def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs` from the end; the cell also sees the unfolded tail."""
         values, length, n = _unpack(self.label, xs)
@@ -643,6 +648,7 @@ class Histo(_ListScheme[_A], Generic[_A]):
         """``histo(<cell>, depth)``."""
         return f"histo({self.cons.label}, {self.depth})"
 
+    @compiled
     def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs` from the end, keeping the last `depth` results."""
         history = (self.nil,) * self.depth
@@ -698,6 +704,7 @@ class Zygo(_ListScheme[_A], Generic[_E, _A, _B]):
         """``zygo(<helper>, <cell>)``."""
         return f"zygo({self.helper.cons.label}, {self.cons.label})"
 
+    @compiled
     def __call__(self, xs: Array | PaddedList | list[Any]) -> _A:
         """Fold `xs` from the end, running the helper alongside."""
 
@@ -761,6 +768,7 @@ class Mutu(Para[Any, tuple[_A, _B]], Generic[_A, _B]):
         """``mutu(<first>, <second>)``."""
         return f"mutu({self.first.label}, {self.second.label})"
 
+    @compiled
     def __call__(self, xs: Array | PaddedList | list[Any]) -> tuple[_A, _B]:
         """Fold `xs` from the end with both cells, each seeing both results."""
 
@@ -919,6 +927,7 @@ class Ana(Para[_S, PaddedList], Generic[_E, _S]):
         """``ana(<step>, max_size)``."""
         return f"ana({self.coalgebra.step.label}, {self.max_size})"
 
+    @compiled
     def __call__(self, seed: _S) -> PaddedList:
         """Unfold `seed` into at most `max_size` elements."""
         elements, length, _, truncated = _emit(self.coalgebra, seed, self.max_size)
@@ -971,6 +980,7 @@ class Hylo(Para[_S, _A], Generic[_E, _S, _A]):
         """``hylo(<cell>, <step>)``."""
         return f"hylo({self.algebra.cons.label}, {self.coalgebra.step.label})"
 
+    @compiled
     def __call__(self, seed: _S) -> _A:
         """Unfold and fold without handing the list to anyone."""
         cons = self.algebra.cons
@@ -1057,6 +1067,7 @@ class Apo(Para[_S, PaddedList], Generic[_E, _S]):
         """``apo(<step>, max_size)``."""
         return f"apo({self.coalgebra.step.label}, {self.max_size})"
 
+    @compiled
     def __call__(self, seed: _S) -> PaddedList:
         """Unfold until `stop`, or until `finish` hands over ``tail(seed)``."""
         step, stop, finish = self.coalgebra.step, self.coalgebra.stop, self.finish
@@ -1145,6 +1156,7 @@ class Futu(Para[_S, PaddedList], Generic[_S]):
         """``futu(<step>, max_size)``."""
         return f"futu({self.step.label}, {self.max_size})"
 
+    @compiled
     def __call__(self, seed: _S) -> PaddedList:
         """Unfold, each step emitting a block of up to `width` elements."""
         template = jax.eval_shape(self.step, seed)[1]
