@@ -52,8 +52,10 @@ from ._types import ARRAY_CLASS, RIGID, Shapes, tag_of
 CLASS_DIMS: Final = "cdl-class-dims"
 # After mypy's own patches of a module's analysis: signatures are complete then.
 _PATCH_PRIORITY: Final = 100
-# The named dimensions of each function analysed, for the functions nested in it.
-_FUNCTION_DIMS: Final[dict[str, set[str]]] = {}
+# The named dimensions of each function or method analysed, with the scope each is
+# a symbol of (a method's: its override root's or its class's), for the functions
+# nested in it.
+_FUNCTION_DIMS: Final[dict[str, dict[str, str]]] = {}
 
 
 def parse_dims(text: str) -> list[Dim] | None:
@@ -219,12 +221,9 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
     analyser = getattr(ctx.api, "api", None)
     for outer in reversed(getattr(analyser, "function_stack", [])):
         name = getattr(outer, "fullname", "")
-        if (
-            isinstance(name, str)
-            and name != scope
-            and d.name in _FUNCTION_DIMS.get(name, ())
-        ):
-            return Sym(d.name, name)  # a nested function shares its enclosing one's
+        shared = _FUNCTION_DIMS.get(name, {}).get(d.name) if name != scope else None
+        if shared is not None and _in_parameters(outer, shared, d.name):
+            return Sym(d.name, shared)  # a nested function shares its enclosing one's
     info = getattr(analyser, "type", None)
     statement = getattr(analyser, "statement", None)
     if isinstance(statement, ClassDef) and scope.rpartition(".")[2] == statement.name:
@@ -232,8 +231,7 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
         # fields, as a dataclass's are, whose names a constructor binds freely.
         return d
     if not isinstance(info, TypeInfo):
-        _FUNCTION_DIMS.setdefault(scope, set()).add(d.name)
-        return _own(Sym(d.name, scope), analyser)
+        return _own(_recorded(Sym(d.name, scope), scope), analyser)
     if info.is_protocol:
         # A protocol's names are free, as a field's are: a class implements it
         # with names of its own (its fields'), which mypy would take for other
@@ -251,8 +249,34 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
         # takes any sizes; read on `self` it is the class's (`._calls`).
         return d
     if scope.startswith(info.fullname + ".") and d.name in names:
-        return Sym(d.name, info.fullname)
-    return _own(Sym(d.name, _override_root(info, scope)), analyser)
+        return _recorded(Sym(d.name, info.fullname), scope)
+    return _own(_recorded(Sym(d.name, _override_root(info, scope)), scope), analyser)
+
+
+def _recorded(d: Sym, scope: str) -> Sym:
+    """`d`, named by the function `scope`'s annotations, kept for its nested ones."""
+    if d.scope is not None:
+        _FUNCTION_DIMS.setdefault(scope, {})[d.name] = d.scope
+    return d
+
+
+def _in_parameters(outer: object, scope: str, name: str) -> bool:
+    """Whether the parameters of the function `outer` name `name`, a symbol of `scope`.
+
+    A name only the return type uses is an unknown size in the function's body
+    (`_bind_own_dims`): a function nested in it that names it too has it as its own.
+    """
+    typ = getattr(outer, "type", None)
+    if not isinstance(typ, CallableType):
+        return False
+    used = {
+        n
+        for arg in typ.arg_types
+        for tv in get_all_type_vars(arg)
+        if isinstance(tv, TypeVarType) and tv.id.namespace == RIGID + scope
+        for n in names_in(tv.name)
+    }
+    return set(names_in(name)) <= used
 
 
 def _own(d: Sym, analyser: object) -> Sym:
