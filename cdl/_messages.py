@@ -143,11 +143,21 @@ def needs_key(name: str) -> str:
     )
 
 
-def reparam_mismatch(name: str, expected: object, given: object) -> str:
+def reparam_mismatch(name: str, path: str, expected: str, given: str) -> str:
     """Text of the error raised when a reparametrisation returns the wrong tree."""
+    name = shown(name)
     return (
         f"the reparametrisation of {name} must return parameters shaped like "
-        f"{expected}, but returned {given}."
+        f"cdl.parameters({name}), but returned {given} at {path or 'the root'} "
+        f"where those hold {expected}."
+    )
+
+
+def tied_to_itself(name: str, index: int) -> str:
+    """Text of the error raised when a target of `tie` picks its source."""
+    return (
+        f"tie({shown(name)}): target {index} picks the source itself; a tie "
+        f"copies the source into other parameters."
     )
 
 

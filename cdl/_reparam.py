@@ -116,7 +116,8 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
         expected = jax.tree.structure(_pruned(parameters(base)))
         given = jax.tree.structure(_pruned(rebuilt))
         if expected != given:  # type: ignore[operator]
-            raise TypeError(_messages.reparam_mismatch(base.label, expected, given))
+            path, want, got = _first_difference(_pruned(parameters(base)), rebuilt)
+            raise TypeError(_messages.reparam_mismatch(base.label, path, want, got))
         _check_leaves(base, rebuilt)
 
     def base(self) -> Para[A, B]:
@@ -176,6 +177,39 @@ def _pruned(tree: Any) -> Any:
     return jax.tree.map(
         lambda node: None if _empty(node) else node, tree, is_leaf=_empty
     )
+
+
+def _described(node: object) -> str:
+    """What a leaf of a tree of parameters is, for a message."""
+    if node is None:
+        return "nothing"
+    if isinstance(node, jax.ShapeDtypeStruct) or eqx.is_array(node):
+        return f"{node.dtype}{list(node.shape)}"
+    return _messages.with_article(type(node).__name__)
+
+
+def _first_difference(expected: Any, given: Any) -> tuple[str, str, str]:
+    """The first path where two trees of parameters differ, and what each holds.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> _first_difference(cdl.Bias(2), jnp.zeros(2))
+    ('.bias', 'float32[2]', 'nothing')
+    """
+
+    def leaves(tree: Any) -> dict[str, str]:
+        found = jax.tree_util.tree_leaves_with_path(
+            _pruned(tree), is_leaf=lambda node: node is None
+        )
+        return {jax.tree_util.keystr(path): _described(leaf) for path, leaf in found}
+
+    want, got = leaves(expected), leaves(given)
+    for path, kind in want.items():
+        if got.get(path, "nothing") != kind:
+            return path, kind, got.get(path, "nothing")
+    for path, kind in got.items():
+        if path not in want:
+            return path, "nothing", kind
+    return "", str(jax.tree.structure(expected)), str(jax.tree.structure(given))
 
 
 def _check_leaves(base: Para[Any, Any], rebuilt: Any) -> None:
@@ -272,11 +306,14 @@ def tie(
     r = _Tie(source, targets, via)
     params = _own_parameters(f)
     try:
-        source(params)
+        picked = source(params)
+        itself = [i for i, target in enumerate(targets) if target(params) is picked]
         holed = r.holes(params)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
         nested = isinstance(f, Reparam)
         raise TypeError(_messages.bad_picker("tie", f.label, error, nested)) from None
+    if itself:
+        raise ValueError(_messages.tied_to_itself(f.label, itself[0]))
     return Reparam(f, r, holed)
 
 
