@@ -179,7 +179,7 @@ def _pruned(tree: Any) -> Any:
     )
 
 
-def _described(node: object) -> str:
+def _described(node: Any) -> str:
     """What a leaf of a tree of parameters is, for a message."""
     if node is None:
         return "nothing"
