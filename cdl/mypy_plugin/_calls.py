@@ -437,7 +437,9 @@ def _bind(
             if value is not None and isinstance(g, int) and value != g:
                 shown = _messages.arithmetic_conflict(callee, text, value, g)
                 errors.append((shown, expr))
-            _solve(text, g, values, bound)
+            if not _solve(text, g, values, bound) and isinstance(g, int):
+                shown = _messages.arithmetic_impossible(callee, text, g)
+                errors.append((shown, expr))
     runs_bound = {n: r for n, (r, _) in runs.items()}
     return _Binding(bound, values, runs_bound, errors, ranks)
 
@@ -614,21 +616,28 @@ def _fits(relaxed: CallableType, ctx: FunctionContext | MethodContext) -> bool:
 
 def _solve(
     text: str, size: Dim, values: dict[str, int], bound: dict[str, tuple[Dim, int]]
-) -> None:
-    """Bind the one unbound name of the arithmetic `text` to what makes it `size`."""
+) -> bool:
+    """Bind the one unbound name of the arithmetic `text` to what makes it `size`.
+
+    False where no size of the name does (``2*d`` given 7, ``n+1`` given 0).
+    """
     if isinstance(size, Sym) and size.scope is not None:
         _solve_symbolic(text, size, bound)
-        return
+        return True
     free = [n for n in names_in(text) if n not in values]
     if len(free) != 1 or not isinstance(size, int):
-        return
+        return True
     at = [evaluate(text, {**values, free[0]: x}) for x in (0, 1, 2)]
     if at[0] is None or at[1] is None or at[2] is None:
-        return
+        return True
     slope = at[1] - at[0]
-    if slope and at[2] - at[1] == slope and (size - at[0]) % slope == 0:
-        values[free[0]] = (size - at[0]) // slope
-        bound[free[0]] = (values[free[0]], 0)
+    if not slope or at[2] - at[1] != slope:
+        return True
+    if (size - at[0]) % slope or (size - at[0]) // slope < 0:
+        return False
+    values[free[0]] = (size - at[0]) // slope
+    bound[free[0]] = (values[free[0]], 0)
+    return True
 
 
 def _solve_symbolic(text: str, size: Sym, bound: dict[str, tuple[Dim, int]]) -> None:

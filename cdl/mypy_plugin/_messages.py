@@ -119,6 +119,11 @@ def arithmetic_conflict(callee: str, expr: str, value: int, given: int) -> str:
     return f"{callee}: dimension {expr} is {value}, but is given {given}"
 
 
+def arithmetic_impossible(callee: str, expr: str, given: int) -> str:
+    """A call whose argument is a size that a dimension's arithmetic cannot be."""
+    return f"{callee}: dimension {expr} cannot be {given}"
+
+
 def redeclared(name: str, declared: str, given: str) -> str:
     """An annotated variable assigned an array of another shape than it declares."""
     return f"{name} is declared {declared}, but is assigned {given}"
