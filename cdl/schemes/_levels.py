@@ -142,7 +142,11 @@ def _take(b: Array, child: Array) -> Array:
     rows = [
         jax.lax.dynamic_slice_in_dim(b, child[0, j], 1) for j in range(child.shape[1])
     ]
-    return jnp.stack(rows, axis=1)
+    # Read before any buffer is written: fused into the cell's operations, a
+    # slice of one buffer would be read after a write into another (a carrier
+    # of several arrays), and XLA would copy the whole buffer at every node.
+    out: Array = jax.lax.optimization_barrier(jnp.stack(rows, axis=1))
+    return out
 
 
 def _per_row(
