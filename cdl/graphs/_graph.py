@@ -70,6 +70,22 @@ def _checked(idx: Array, side: str, num_nodes: int) -> Array:
     return checked
 
 
+def _given_indices(x: object) -> np.ndarray[Any, Any] | None:
+    """Edge indices as given, before JAX narrows them to int32; None if traced."""
+    try:
+        return _concrete(x)
+    except jax.errors.TracerArrayConversionError:  # a sequence holding tracers
+        return None
+
+
+def _check_range(side: str, idx: np.ndarray[Any, Any], num_nodes: int) -> None:
+    """Raise a `GraphError` naming the first edge whose node is out of range."""
+    bad = np.flatnonzero((idx < 0) | (idx >= num_nodes))
+    if bad.size:
+        i = int(bad[0])
+        raise GraphError(_messages.index_out_of_range(side, i, int(idx[i]), num_nodes))
+
+
 def _attribute(attributes: Mapping[str, Any], name: str, where: str) -> Any:
     """The attribute `name` of a networkx node or edge, or a `GraphError`."""
     if name not in attributes:
@@ -169,6 +185,12 @@ class Graph(eqx.Module):
     ) -> None:
         self.nodes = _as_features(nodes, "node")
         self.edges = _as_features(edges, "edge")
+        # Read concrete indices before JAX narrows them to int32, which would
+        # wrap an index beyond its range onto some node.
+        raw = [
+            (name, _given_indices(a))
+            for name, a in (("senders", senders), ("receivers", receivers))
+        ]
         s, r = jnp.asarray(senders), jnp.asarray(receivers)
         for name, a in (("senders", s), ("receivers", r)):
             if not jnp.issubdtype(a.dtype, jnp.integer):
@@ -186,6 +208,9 @@ class Graph(eqx.Module):
         ):
             raise GraphError(_messages.bad_num_nodes(num_nodes))
         self.num_nodes = int(num_nodes)
+        for name, values in raw:
+            if values is not None:
+                _check_range(name, values, self.num_nodes)
         self.senders = _checked(s.astype(jnp.int32), "senders", self.num_nodes)
         self.receivers = _checked(r.astype(jnp.int32), "receivers", self.num_nodes)
         e = int(self.senders.shape[0])
@@ -226,12 +251,8 @@ class Graph(eqx.Module):
             )
         for side in ("senders", "receivers"):
             idx = _concrete(getattr(self, side))
-            if idx is None:
-                continue
-            bad = np.flatnonzero((idx < 0) | (idx >= n))
-            if bad.size:
-                i = int(bad[0])
-                raise GraphError(_messages.index_out_of_range(side, i, int(idx[i]), n))
+            if idx is not None:
+                _check_range(side, idx, n)
         self._check_counts()
 
     def _check_counts(self) -> None:
@@ -578,6 +599,9 @@ def batch(graphs: Sequence[Graph]) -> Graph:
     """
     if not graphs:
         raise GraphError(_messages.empty_batch())
+    for index, g in enumerate(graphs):
+        if not isinstance(g, Graph):
+            raise GraphError(_messages.not_a_graph_in_batch(index, g))
     tables: dict[str, list[Array] | None] = {}
     for name in ("nodes", "edges"):
         present = [getattr(g, name) is not None for g in graphs]

@@ -59,6 +59,7 @@ from .._space import (
     rename,
 )
 from ..nn import Linear
+from ..nn._arguments import positive_int
 from . import _messages
 from ._graph import Graph
 from ._monoid import MIN_PLUS, AbstractAggregator, Semiring, Sum, _column
@@ -136,6 +137,9 @@ def segment_softmax(
     >>> w.round(4)
     Array([0.25, 0.75, 1.  ], dtype=float32)
     """
+    rows, ids = tuple(jnp.shape(logits)), tuple(jnp.shape(segment_ids))
+    if len(ids) != 1 or not rows or rows[0] != ids[0]:
+        raise SpaceError(_messages.segment_rows(rows, ids))
     top = jax.ops.segment_max(logits, segment_ids, num_segments)
     top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0.0))
     weights = jnp.exp(logits - top[segment_ids])
@@ -356,6 +360,8 @@ class GraphConv(
         aggregate: AbstractAggregator | None = None,
         key: PRNGKeyArray,
     ) -> None:
+        in_dim = positive_int("GraphConv", "in_dim", in_dim)
+        out_dim = positive_int("GraphConv", "out_dim", out_dim)
         k1, k2 = jax.random.split(key)
         self.root = Linear(in_dim, out_dim, key=k1)
         self.neighbours = Linear(in_dim, out_dim, use_bias=False, key=k2)
@@ -420,6 +426,8 @@ class GraphAttention(
         negative_slope: float = 0.2,
         key: PRNGKeyArray,
     ) -> None:
+        in_dim = positive_int("GraphAttention", "in_dim", in_dim)
+        out_dim = positive_int("GraphAttention", "out_dim", out_dim)
         k1, k2, k3 = jax.random.split(key, 3)
         self.linear = Linear(in_dim, out_dim, use_bias=False, key=k1)
         bound = 1 / max(out_dim, 1) ** 0.5

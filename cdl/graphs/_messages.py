@@ -97,6 +97,19 @@ def mixed_features(what: str) -> str:
     )
 
 
+def not_a_graph_in_batch(index: int, value: object) -> str:
+    """`batch` was given something that is not a `Graph`."""
+    hint = (
+        " (a (graph, features) pair? batch the graphs; their nodes hold the features)"
+        if isinstance(value, tuple)
+        else ""
+    )
+    return (
+        f"batch needs a sequence of cdl.graphs.Graph, but item {index} is a "
+        f"{type(value).__name__}{hint}."
+    )
+
+
 def empty_batch() -> str:
     """`batch` was given no graph."""
     return "cannot batch an empty list of graphs; give at least one graph."
@@ -170,9 +183,9 @@ def feature_widths(
 
 def edge_width(layer: str, expected: int, given: int) -> str:
     """A layer's messages expect edge features of another width."""
+    has = f"edge features of width {given}" if given else "no edge features"
     return (
-        f"{layer} expects edge features of width {expected}, but the graph has "
-        f"edge features of width {given}."
+        f"{layer} expects edge features of width {expected}, but the graph has {has}."
     )
 
 
@@ -327,6 +340,22 @@ def clrs_not_nodes(name: str, held: str) -> str:
     return (
         f"pointer_accuracy: {name} must be node indices (whole numbers), but "
         f"hold {held}; predict the pointers with the argmax over the candidates."
+    )
+
+
+def clrs_not_a_node(name: str, value: object, nodes: int) -> str:
+    """`clrs.pointer_accuracy` was given a pointer to a node the graphs lack."""
+    return (
+        f"pointer_accuracy: {name} must be node indices in [0, {nodes}) (the last "
+        f"axis has one entry per node), but hold {value!r}."
+    )
+
+
+def segment_rows(logits: tuple[int, ...], segments: tuple[int, ...]) -> str:
+    """`segment_softmax` was given logits and segment ids of different lengths."""
+    return (
+        f"segment_softmax needs one segment id per row of logits, but the logits "
+        f"have shape {logits} and the segment ids {segments}."
     )
 
 

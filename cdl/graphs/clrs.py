@@ -213,4 +213,8 @@ def pointer_accuracy(predicted: np.ndarray, pointers: np.ndarray) -> float:
         if fractional.size:
             value = array.ravel()[fractional[0]].item()
             raise ValueError(_messages.clrs_not_nodes(name, repr(value)))
+        outside = np.flatnonzero((array < 0) | (array >= pointers.shape[-1]))
+        if outside.size:
+            value = array.ravel()[outside[0]].item()
+            raise ValueError(_messages.clrs_not_a_node(name, value, pointers.shape[-1]))
     return float(np.mean(predicted == pointers))
