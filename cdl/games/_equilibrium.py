@@ -8,7 +8,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..optics import AbstractOptimiser
 from . import _messages
-from ._game import Game, GameState
+from ._game import Game, GameState, require_state
 
 
 def best_response_gains(
@@ -43,6 +43,7 @@ def best_response_gains(
     >>> best_response_gains(game, game.init(), steps=100)   # x gains 1, y gains 4
     Array([1...,  4...], dtype=float32)
     """
+    require_state("best_response_gains", state)
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(_messages.bad_steps(steps))
     if optimiser is not None and not isinstance(optimiser, AbstractOptimiser):

@@ -288,6 +288,7 @@ per player of the arena.
         Array(3., dtype=float32)
         """
         player = players_of(self.arena)[self.index(name)]
+        require_state("Game.model_of", state)
         return player.with_params(state.params[self.index(name)]).model
 
     def draw(self, path: str | Path | None = None) -> Diagram:
@@ -339,6 +340,8 @@ per player of the arena.
                     raise
                 cut = text[: -len(core_messages.BATCH_HINT)]
                 raise SpaceError(cut + _messages.BATCH_HINT) from None
+        if not jax.tree.leaves(inputs):
+            raise ValueError(_messages.batched_without_inputs(self.arena.label))
         if key is None or not arena.stochastic:
             return jax.vmap(lambda x: apply(arena, x, None))(inputs)
         keys = jax.random.split(key, jax.tree.leaves(inputs)[0].shape[0])
@@ -388,6 +391,7 @@ per player of the arena.
 
         **Returns:** the new state and every player's loss before the round.
         """
+        require_state("Game.step", state)
 
         def losses(params: Params) -> tuple[Float[Array, ""], ...]:
             return self.losses_at(params, inputs, targets, key=key)
@@ -442,4 +446,14 @@ def _read(
     if isinstance(loss, AbstractParaLens):
         value: Float[Array, ""] = loss.get(targets, outcome)
         return value
-    return loss(outcome, targets)
+    try:
+        return loss(outcome, targets)
+    except Exception as error:  # the user's own code: say whose loss it was
+        error.add_note(_messages.in_loss(name))
+        raise
+
+
+def require_state(owner: str, state: object) -> None:
+    """Refuse a value that is not a `GameState` where one is read."""
+    if not isinstance(state, GameState):
+        raise TypeError(_messages.not_a_state(owner, state))

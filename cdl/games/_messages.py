@@ -226,3 +226,30 @@ def bad_coefficient(rule: str, name: str, value: object) -> str:
         f"{rule}: {name} must be a number{per_player}, but was given "
         f"{type(value).__name__} {value!r}."
     )
+
+
+def not_a_state(owner: str, value: object) -> str:
+    """Text of the error raised when a function that takes a state got another value."""
+    hint = (
+        " (the parameters alone: pass the whole state, e.g. `game.init()`)"
+        if isinstance(value, tuple | list)
+        else ""
+    )
+    return (
+        f"{owner}: the state must be a cdl.games.GameState (from `game.init()` or "
+        f"`game.step`), but was given a {type(value).__name__}{hint}."
+    )
+
+
+def batched_without_inputs(arena: str) -> str:
+    """Text of the error raised when a batched game is played without a batch."""
+    return (
+        f"Game({arena}) is batched: it maps the arena over the leading axis of its "
+        f"inputs, but was given no arrays to map over; pass a batch of inputs, or "
+        f"build the game with batched=False."
+    )
+
+
+def in_loss(name: str) -> str:
+    """Note added to an error raised inside a player's loss function."""
+    return f"(raised in the loss of player {name!r})"
