@@ -29,6 +29,7 @@ from .._space import space_of
 from ..nn._arguments import positive_int
 from . import _messages
 from ._action import AbstractAction, _relative, require_actions
+from ._monoid import outside
 
 
 def _relative_errors(
@@ -161,6 +162,10 @@ def equivariance_error(
         ):
             raise ValueError(
                 _messages.bad_element(index, monoid.name, monoid.size, array.tolist())
+            )
+        if outside(monoid, array):
+            raise ValueError(
+                _messages.not_an_element(index, monoid.name, array.tolist())
             )
     if not gs:
         gs = [monoid.identity()]

@@ -159,6 +159,15 @@ def bad_element(index: int, name: str, size: int, value: object) -> str:
     )
 
 
+def not_an_element(index: int, name: str, value: object) -> str:
+    """Text of the error for an element to check that the monoid does not hold."""
+    return (
+        f"equivariance_error: element {index}, {value}, is not an element of {name} "
+        f"(no product of its generators gives it), so equivariance under {name} "
+        f"says nothing about it; give elements of the monoid the actions are of."
+    )
+
+
 def not_an_action_value(owner: str, value: object) -> str:
     """Text of the error for something given as an action that is not one."""
     return (

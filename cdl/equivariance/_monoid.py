@@ -20,6 +20,7 @@ True
 """
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Final
 
@@ -340,6 +341,38 @@ class Monoid:
             tuple(i if i in set(keep) else -1 for i in range(n)) for keep in keeps
         )
         return cls(n, gens, name=f"Proj{n}")
+
+
+_MEMBERSHIP_LIMIT: Final = 10_000
+
+
+@functools.lru_cache(maxsize=32)
+def _element_set(monoid: Monoid) -> frozenset[tuple[int, ...]] | None:
+    """The elements of `monoid` as tuples, or None when there are too many."""
+    try:
+        found = monoid.elements(limit=_MEMBERSHIP_LIMIT)
+    except ValueError:  # too many to enumerate for a check
+        return None
+    return frozenset(tuple(int(i) for i in g) for g in found)
+
+
+def outside(monoid: Monoid, g: np.ndarray) -> bool:
+    """Whether the map `g` is known not to be an element of `monoid`.
+
+    A group holds only permutations, and the symmetric group every one; other
+    monoids are enumerated (up to 10,000 elements; a larger one is not checked).
+
+    >>> c3 = Monoid.cyclic(3)
+    >>> outside(c3, np.array([1, 0, 2])), outside(c3, np.array([1, 2, 0]))
+    (True, False)
+    """
+    permutation = sorted(int(i) for i in g) == list(range(monoid.size))
+    if monoid.is_group and not permutation:
+        return True
+    if permutation and monoid == Monoid.symmetric(monoid.size):
+        return False
+    known = _element_set(monoid)
+    return known is not None and tuple(int(i) for i in g) not in known
 
 
 def partitions(items: Sequence[int]) -> list[list[list[int]]]:

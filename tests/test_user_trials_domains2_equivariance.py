@@ -1,0 +1,81 @@
+"""Equivariance checks given elements their monoid does not hold (second round)."""
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import cdl
+from cdl.equivariance._monoid import outside
+
+
+def _closure(size: int, generators: list[tuple[int, ...]]) -> set[tuple[int, ...]]:
+    """Every product of the generators, the identity included, by brute force."""
+    found = {tuple(range(size))}
+    frontier = list(found)
+    while frontier:
+        nxt = []
+        for x in frontier:
+            for g in generators:
+                # (g ▷ (x ▷ v))[i] = (x ▷ v)[g[i]] = v[x[g[i]]]
+                y = tuple(-1 if j < 0 else x[j] for j in g)
+                if y not in found:
+                    found.add(y)
+                    nxt.append(y)
+        frontier = nxt
+    return found
+
+
+@st.composite
+def _maps(draw: st.DrawFn, size: int) -> tuple[int, ...]:
+    return tuple(
+        draw(st.lists(st.integers(-1, size - 1), min_size=size, max_size=size))
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_equivariance_error_refuses_exactly_the_maps_outside_the_monoid(
+    data: st.DataObject,
+) -> None:
+    # A map outside the monoid was measured as if it were an element, and a
+    # correct layer looked non-equivariant (C5's layer at a swap: error 1.2).
+    size = data.draw(st.integers(1, 4))
+    generators = data.draw(st.lists(_maps(size), min_size=1, max_size=2))
+    monoid = cdl.Monoid(size, tuple(generators), name="M")
+    g = np.array(data.draw(st.one_of(_maps(size), st.sampled_from(generators))))
+    if tuple(int(i) for i in g) in _closure(size, generators):
+        # an element is measured (the measurement itself: the tests below)
+        assert not outside(monoid, g)
+    else:
+        act = cdl.signal_action(monoid, size)
+        with pytest.raises(ValueError, match="is not an element of M"):
+            cdl.equivariance_error(
+                lambda x: x, act, act, key=jax.random.key(0), elements=[g]
+            )
+
+
+def test_a_swap_is_not_an_element_of_a_cyclic_group() -> None:
+    act = cdl.signal_action(cdl.Monoid.cyclic(5), 5, 2)
+    layer = lambda x: x + jnp.roll(x, 1, axis=1)  # noqa: E731  (a circular filter)
+    swap = np.array([1, 0, 2, 3, 4])
+    text = "element 0, [1, 0, 2, 3, 4], is not an element of C5"
+    with pytest.raises(ValueError, match=re.escape(text)):
+        cdl.equivariance_error(layer, act, act, key=jax.random.key(1), elements=[swap])
+    turn = np.array([2, 3, 4, 0, 1])
+    assert cdl.is_equivariant(layer, act, act, key=jax.random.key(1), elements=[turn])
+
+
+def test_any_permutation_is_an_element_of_a_large_symmetric_group() -> None:
+    # S_12 has 479,001,600 elements: no enumeration is needed to know it.
+    act = cdl.permutation_action(12, (1,))
+    perm = np.random.default_rng(0).permutation(12)
+    mean = lambda x: jnp.broadcast_to(jnp.mean(x, axis=0), x.shape)  # noqa: E731
+    assert cdl.is_equivariant(mean, act, act, key=jax.random.key(0), elements=[perm])
+    with pytest.raises(ValueError, match="is not an element of S12"):
+        cdl.equivariance_error(
+            mean, act, act, key=jax.random.key(0), elements=[np.zeros(12, int)]
+        )
