@@ -145,7 +145,7 @@ def _take(b: Array, child: Array) -> Array:
     # Read before any buffer is written: fused into the cell's operations, a
     # slice of one buffer would be read after a write into another (a carrier
     # of several arrays), and XLA would copy the whole buffer at every node.
-    out: Array = jax.lax.optimization_barrier(jnp.stack(rows, axis=1))
+    out: Array = jax.lax.optimization_barrier(jnp.stack(rows, axis=1))  # type: ignore[no-untyped-call]
     return out
 
 
