@@ -77,3 +77,8 @@ def even_kernel(kernel: int) -> str:
         f"keep the size at stride 1), but was given {kernel}: an even kernel grows "
         f"the image by one pixel."
     )
+
+
+def heads_not_dividing(builder: str, dim: int, heads: int) -> str:
+    """Text of the error for attention heads that do not divide the width."""
+    return f"{builder}: dim must be a multiple of heads ({heads}), but was given {dim}."

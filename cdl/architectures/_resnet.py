@@ -96,7 +96,9 @@ def conv_bn(
     >>> conv_bn(3, 8, 3, 1, key=jax.random.key(0)).label
     '(Conv2d(3→8, 3×3) @ id) >> BatchNorm(8)'
     """
-    if isinstance(kernel, int) and not isinstance(kernel, bool) and kernel % 2 == 0:
+    for name, value in (("c_in", c_in), ("c_out", c_out), ("stride", stride)):
+        positive_int("conv_bn", name, value)
+    if positive_int("conv_bn", "kernel", kernel) % 2 == 0:
         raise ValueError(_messages.even_kernel(kernel))
     conv = Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, key=key)
     return with_state(conv) >> BatchNorm(c_out)
@@ -119,6 +121,8 @@ def basic_block(
     >>> basic_block(8, 8, key=jax.random.key(0)).label
     'BasicBlock(8→8, stride 1)'
     """
+    for name, value in (("c_in", c_in), ("c_out", c_out), ("stride", stride)):
+        positive_int("basic_block", name, value)
     k1, k2, k3 = jax.random.split(key, 3)
     body = (
         conv_bn(c_in, c_out, 3, stride, key=k1)
@@ -176,6 +180,10 @@ def resnet(
     if stem not in ("small", "imagenet"):
         raise ValueError(_messages.bad_stem(stem))
     counts = [positive_int("resnet", f"stages[{i}]", n) for i, n in enumerate(stages)]
+    for i, w in enumerate(widths):
+        positive_int("resnet", f"widths[{i}]", w)
+    positive_int("resnet", "channels", channels)
+    positive_int("resnet", "classes", classes)
     keys = iter(jax.random.split(key, sum(counts) + 2))
     first = widths[0]
     if stem == "imagenet":

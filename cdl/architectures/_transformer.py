@@ -41,6 +41,15 @@ from . import _messages
 from ._find import layers_of
 
 
+def _attention_sizes(builder: str, dim: object, heads: object) -> tuple[int, int]:
+    """`dim` and `heads` as ints, checked and named as the builder's own."""
+    d = positive_int(builder, "dim", dim)
+    h = positive_int(builder, "heads", heads)
+    if d % h:
+        raise ValueError(_messages.heads_not_dividing(builder, d, h))
+    return d, h
+
+
 def transformer_block(
     dim: int,
     heads: int,
@@ -67,6 +76,7 @@ def transformer_block(
     >>> transformer_block(8, 2, key=jax.random.key(0)).label
     'EncoderBlock(8, heads=2)'
     """
+    dim, heads = _attention_sizes("transformer_block", dim, heads)
     hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
     k1, k2, k3 = jax.random.split(key, 3)
     attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)
@@ -112,7 +122,10 @@ def gpt(
     >>> model.dom, model.cod
     (integer[n], float[n,11])
     """
+    positive_int("gpt", "vocab", vocab)
+    dim, heads = _attention_sizes("gpt", dim, heads)
     positive_int("gpt", "depth", depth)
+    positive_int("gpt", "max_length", max_length)
     keys = jax.random.split(key, depth + 3)
     blocks = [transformer_block(dim, heads, causal=True, key=k) for k in keys[3:]]
     model: Para[Any, Any] = Each(_embedding(vocab, dim, keys[0])) >> LearnedPositions(
@@ -216,6 +229,9 @@ def vit(
         "vit", "patch", patch
     ):
         raise ValueError(_messages.bad_patch(image_size, patch))
+    positive_int("vit", "channels", channels)
+    positive_int("vit", "classes", classes)
+    dim, heads = _attention_sizes("vit", dim, heads)
     positive_int("vit", "depth", depth)
     count = (image_size // patch) ** 2
     keys = jax.random.split(key, depth + 3)

@@ -71,6 +71,8 @@ def double_conv(c_in: int, c_out: int, *, key: PRNGKeyArray) -> Para[Any, Any]:
     >>> double_conv(1, 4, key=jax.random.key(0)).label
     'Conv2d(1→4, 3×3) >> Relu() >> Conv2d(4→4, 3×3) >> Relu()'
     """
+    positive_int("double_conv", "c_in", c_in)
+    positive_int("double_conv", "c_out", c_out)
     k1, k2 = jax.random.split(key)
     return (
         Conv2d(c_in, c_out, 3, padding=1, key=k1)
@@ -120,6 +122,8 @@ def unet(
     cdl.SpaceError: Level1(3→8): a U-Net of depth 1 needs a height and width \
 that are multiples of 2, but the image is 5×6: pad or crop it (to 6×6, say).
     """
+    positive_int("unet", "channels", channels)
+    positive_int("unet", "out_channels", out_channels)
     positive_int("unet", "width", width)
     natural_int("unet", "depth", depth)
     k1, k2 = jax.random.split(key)
