@@ -601,7 +601,7 @@ def test_a_list_of_sequences_and_a_learner_given_no_batch_are_named() -> None:
     )
     learner = Learner(model, SoftmaxCrossEntropy(), Adam(1e-2))
     lists = [jnp.ones((n, 2)) for n in (1, 3, 2)]
-    with pytest.raises(DataError, match=r"Python list of 3 arrays .*batch_lists"):
+    with pytest.raises(DataError, match=r"Python list of 3 values .*batch_lists"):
         fit(learner, model, lists, jnp.zeros(3, jnp.int32), epochs=1, batch_size=3,
             key=jax.random.key(0), progress=False)  # fmt: skip
     # A model of a whole forest, stepped by hand with a per-example learner.

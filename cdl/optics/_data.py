@@ -83,6 +83,30 @@ def _leading(tree: Any) -> set[int]:
     }
 
 
+def _arrays(which: str, tree: Any) -> Any:
+    """`tree` with every leaf a JAX array; a `DataError` naming a leaf that is none.
+
+    >>> _arrays("inputs", (x for x in [1, 2]))
+    Traceback (most recent call last):
+    ...
+    cdl.optics._data.DataError: the inputs are a generator, which is not an \
+array: fit takes the whole data as arrays (or tuples and dicts of arrays) with \
+one row per example, not an iterator of batches: collect it first, e.g. \
+xs = np.concatenate([x for x, _ in batches]).
+    """
+
+    def convert(path: Any, leaf: Any) -> Any:
+        try:
+            return jnp.asarray(leaf)
+        except TypeError:
+            where = jax.tree_util.keystr(path)
+            raise DataError(
+                _messages.not_array_data(which, where, type(leaf).__name__)
+            ) from None
+
+    return jax.tree_util.tree_map_with_path(convert, tree)
+
+
 class Arrays(AbstractData):
     """Pytrees of arrays whose leaves share a leading axis of examples.
 
@@ -106,16 +130,23 @@ as one array (jnp.asarray(xs)).
     """
 
     def __init__(self, xs: Any, ys: Any) -> None:
-        self.xs = jax.tree.map(jnp.asarray, xs)
-        self.ys = jax.tree.map(jnp.asarray, ys)
+        self.xs = _arrays("inputs", xs)
+        self.ys = _arrays("labels", ys)
         for which, tree in (("inputs", self.xs), ("labels", self.ys)):
             for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
                 if not leaf.ndim:
                     where = jax.tree_util.keystr(path) or "the top"
                     raise DataError(_messages.scalar_leaf(which, where))
         inputs, labels = _leading(self.xs), _leading(self.ys)
-        if len(inputs) > 1 and isinstance(xs, list) and {len(xs)} == labels:
-            raise DataError(_messages.list_of_examples(len(xs), sorted(inputs)))
+        for which, given, sizes in (("inputs", xs, inputs), ("labels", ys, labels)):
+            # A Python list of examples reads as that many inputs (or labels),
+            # each with its own rows: its rows disagree among themselves or with
+            # the other side's.
+            disagree = len(sizes) > 1 or bool(inputs and labels and inputs != labels)
+            if isinstance(given, list) and given and disagree:
+                raise DataError(
+                    _messages.list_of_examples(which, len(given), sorted(sizes))
+                )
         if len(inputs) > 1 or len(labels) > 1:
             raise DataError(_messages.ragged_leaves(sorted(inputs | labels)))
         self._size = inputs.pop() if inputs else 0

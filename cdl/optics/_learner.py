@@ -35,6 +35,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .._para import Para
 from ..nn import inference_mode
 from . import _messages
+from ._loss import check_scalar_loss
 from ._optimiser import AbstractOptimiser
 from ._para_lens import AbstractParaLens, ReverseDerivative, split_parameters
 from ._sharding import (
@@ -292,6 +293,7 @@ transformation as from_optax(tx).
         params = self.optimiser.get((state.opt_state, state.params))
         params = self._place(params, params)
         loss, residual = self.lens.forward((params, ys), xs, key=key)
+        check_scalar_loss(self.label, loss)
         (grads, _), _ = self.lens.backward(residual, jnp.ones_like(loss))
         grads = self._place(grads, params)
         opt_state, new = self.optimiser.put(

@@ -32,6 +32,19 @@ from . import _messages
 from ._para_lens import AbstractParaLens, ReverseDerivative
 
 
+def check_scalar_loss(name: str, loss: Any) -> None:
+    """Raise `TypeError` unless the loss of a batch is one number.
+
+    A tensor of losses (``MeanSquaredError() @ SoftmaxCrossEntropy()``) gives a
+    tuple, which no gradient descent can follow.
+    """
+    if not (isinstance(loss, jax.Array) and loss.shape == ()):
+        given = " × ".join(
+            f"{leaf.dtype}{list(leaf.shape)}" for leaf in jax.tree.leaves(loss)
+        )
+        raise TypeError(_messages.loss_not_scalar(name, given))
+
+
 class LossShapeError(ValueError):
     """Labels and predictions a loss cannot compare: their shapes differ.
 
@@ -50,7 +63,17 @@ def _shape(x: Any) -> str:
     return text
 
 
+def _one_array(loss: "AbstractLoss", labels: Any, predictions: Any) -> None:
+    """Raise `LossShapeError` for the outputs of a model with several outputs."""
+    for given in (labels, predictions):
+        if isinstance(given, tuple | list | dict):
+            raise LossShapeError(
+                _messages.several_outputs(loss.label, type(given).__name__)
+            )
+
+
 def _same_shape(loss: "AbstractLoss", labels: Any, predictions: Any) -> None:
+    _one_array(loss, labels, predictions)
     labels, predictions = jnp.asarray(labels), jnp.asarray(predictions)
     if predictions.ndim == 0:
         raise LossShapeError(
@@ -192,6 +215,7 @@ class SoftmaxCrossEntropy(AbstractLoss):
 
         An example with several labels (a sequence) averages over its positions.
         """
+        _one_array(self, labels, predictions)
         labels, predictions = jnp.asarray(labels), jnp.asarray(predictions)
         if not jnp.issubdtype(labels.dtype, jnp.integer):
             raise LossShapeError(

@@ -1,8 +1,9 @@
 """Every user-facing error text of `cdl.optics`, in one place."""
 
 from collections.abc import Mapping
+from typing import Final
 
-from .._messages import shown
+from .._messages import shown, with_article
 
 
 def subject(name: str, validation: bool = False) -> str:
@@ -382,14 +383,27 @@ def ragged_leaves(sizes: list[int]) -> str:
     )
 
 
-def list_of_examples(count: int, sizes: list[int]) -> str:
+def list_of_examples(which: str, count: int, sizes: list[int]) -> str:
     """Text of the error raised for inputs given as a Python list of examples."""
+    name = "xs" if which == "inputs" else "ys"
     return (
-        f"the inputs are a Python list of {count} arrays of different lengths "
-        f"{sizes}, read as {count} inputs each with one row per example: for a "
-        f"list of sequences (or lists) of different lengths pass "
-        f"cdl.batch_lists(xs, pad=True); for examples of one shape, stack them "
-        f"(jnp.stack(xs))."
+        f"the {which} are a Python list of {count} values with {sizes} rows, read "
+        f"as {count} {which} each with one row per example: for a list of "
+        f"sequences (or lists) of different lengths pass "
+        f"cdl.batch_lists({name}, pad=True); for examples of one shape, stack "
+        f"them (jnp.stack({name})); for (x, y) pairs, stack each side."
+    )
+
+
+def not_array_data(which: str, where: str, kind: str) -> str:
+    """Text of the error raised for data that JAX cannot make an array of."""
+    at = f" at {where}" if where else ""
+    return (
+        f"the {which}{' hold' if where else ' are'} {with_article(kind)}{at}, "
+        f"which is not an array: fit takes the whole data as arrays (or tuples "
+        f"and dicts of arrays) with one row per example, not an iterator of "
+        f"batches: collect it first, e.g. "
+        f"xs = np.concatenate([x for x, _ in batches])."
     )
 
 
@@ -948,4 +962,39 @@ def rows_of_roots() -> str:
     return (
         " A fold of a forest returns one row per tree: map the layers after it "
         "over the rows with cdl.Each (cata(algebra) >> cdl.Each(head))."
+    )
+
+
+def accuracy_shapes(outputs: str, labels: str) -> str:
+    """Text of the error raised when `accuracy` is given labels it cannot score."""
+    return (
+        f"accuracy compares each example's predicted class (the arg-max of its "
+        f"outputs, or a single logit's sign) with an integer label, but the outputs "
+        f"are {outputs} and the labels {labels}: give labels of the outputs' shape "
+        f"less the last axis (or of the outputs' shape for a single logit); for a "
+        f"regression use another metric."
+    )
+
+
+_ONE_LOSS: Final = (
+    "for a model with several outputs, write one loss of them all: a subclass of "
+    "AbstractLoss whose losses(labels, predictions) adds each output's per-example "
+    "loss, e.g. MeanSquaredError().losses(labels[0], predictions[0]) + "
+    "SoftmaxCrossEntropy().losses(labels[1], predictions[1])."
+)
+
+
+def several_outputs(loss: str, kind: str) -> str:
+    """Text of the error raised when a loss of one array is given a tuple."""
+    return (
+        f"{loss} compares one array of predictions with one array of labels, "
+        f"but was given a {kind}: {_ONE_LOSS}"
+    )
+
+
+def loss_not_scalar(name: str, given: str) -> str:
+    """Text of the error raised when a learner's loss is not one number."""
+    return (
+        f"Learner({shown(name)}): the loss of a batch must be one number, but it "
+        f"is {given} (a tensor of losses gives one per factor): {_ONE_LOSS}"
     )

@@ -18,6 +18,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._para import Para
+from . import _messages
+
+
+def _shape(array: Array) -> str:
+    return f"{array.dtype}{list(array.shape)}"
 
 
 class AbstractMetric(eqx.Module):
@@ -46,7 +51,11 @@ class AbstractMetric(eqx.Module):
 
 
 class Accuracy(AbstractMetric):
-    """The fraction of examples whose arg-max output is their integer label.
+    """The fraction of examples whose predicted class is their integer label.
+
+    The predicted class is the arg-max of the outputs, or, for a single output
+    (one logit, as `BinaryCrossEntropy` takes it), 1 where it is positive. Labels
+    of another shape (a regression's targets) are an error, not broadcast.
 
     **Arguments:** none.
 
@@ -56,14 +65,26 @@ class Accuracy(AbstractMetric):
     >>> from cdl.optics import accuracy
     >>> accuracy(cdl.Identity(), jnp.eye(3), jnp.array([0, 1, 0]))
     Array(0.6666667, dtype=float32)
+    >>> accuracy(cdl.Identity(), jnp.array([[2.0], [-1.0]]), jnp.array([[1], [1]]))
+    Array(0.5, dtype=float32)
     """
 
     def per_example(self, outputs: Any, labels: Any) -> Array:
-        """1.0 where the arg-max of the outputs is the label, else 0.0.
+        """1.0 where the predicted class is the label, else 0.0.
 
         An example with several labels (a sequence) averages over its positions.
         """
-        right = jnp.argmax(outputs, axis=-1) == labels
+        outputs, labels = jnp.asarray(outputs), jnp.asarray(labels)
+        if outputs.shape[-1:] == (1,) and labels.shape in (
+            outputs.shape,
+            outputs.shape[:-1],
+        ):
+            predicted = (outputs[..., 0] > 0).astype(labels.dtype)
+            right = predicted == labels.reshape(predicted.shape)
+        elif labels.shape == outputs.shape[:-1]:
+            right = jnp.argmax(outputs, axis=-1) == labels
+        else:
+            raise ValueError(_messages.accuracy_shapes(_shape(outputs), _shape(labels)))
         mean: Array = right.reshape(right.shape[0], -1).mean(axis=1, dtype=jnp.float32)
         return mean
 

@@ -33,6 +33,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._para import Para, apply
 from .._space import ProductSpace, Space
+from ._loss import check_scalar_loss
 
 BATCH_AXIS: Final = "batch"
 """The name of the batch axis a model with state is mapped over."""
@@ -114,6 +115,7 @@ def step_with_state(
 
     out, pullback, model_state = jax.vjp(outputs, params, has_aux=True)
     loss, residual = learner.loss.forward(ys, out)
+    check_scalar_loss(learner.label, loss)
     _, d_out = learner.loss.backward(residual, jnp.ones_like(loss))
     (grads,) = pullback(d_out)
     grads = learner._place(grads, params)
