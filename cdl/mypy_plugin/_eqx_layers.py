@@ -30,6 +30,7 @@ import ast
 import dataclasses
 from typing import Final
 
+from mypy.checker import TypeChecker
 from mypy.nodes import (
     ARG_NAMED,
     ARG_POS,
@@ -47,6 +48,7 @@ from mypy.types import (
     CallableType,
     Instance,
     LiteralType,
+    TupleType,
     Type,
     get_proper_type,
 )
@@ -70,12 +72,36 @@ _NN: Final = "equinox.nn."
 LINEAR: Final = _NN + "_linear.Linear"
 EMBEDDING: Final = _NN + "_embedding.Embedding"
 LAYER_NORM: Final = _NN + "_normalisation.LayerNorm"
+MLP: Final = _NN + "_mlp.MLP"
+GRU_CELL: Final = _NN + "_rnn.GRUCell"
+LSTM_CELL: Final = _NN + "_rnn.LSTMCell"
+SEQUENTIAL: Final = _NN + "_sequential.Sequential"
+# Layers that keep the shape of their input (``Lambda`` only of the functions below).
+_KEEP: Final = {
+    _NN + "_sequential.Lambda",
+    _NN + "_dropout.Dropout",
+    _NN + "_linear.Identity",
+}
+# Functions that keep the shape of their argument, given to ``eqx.nn.Lambda``.
+_ELEMENTWISE: Final = frozenset(
+    {
+        *("relu", "relu6", "gelu", "silu", "swish", "sigmoid", "softplus", "elu"),
+        *("selu", "celu", "leaky_relu", "log_sigmoid", "hard_tanh", "mish"),
+        *("softmax", "log_softmax", "tanh", "exp", "sin", "cos", "abs", "square"),
+    }
+)
+_ELEMENTWISE_MODULES: Final = frozenset(
+    {"jax.nn", "jax.numpy", "jax._src.nn.functions", "jax._src.numpy.ufuncs"}
+)
 _CONV: Final = _NN + "_conv.Conv"
 _CONVS: Final = {_CONV + "1d": 1, _CONV + "2d": 2, _CONV + "3d": 3}
 _POOLS: Final = {
     f"{_NN}_pool.{kind}Pool{n}d": n for kind in ("Max", "Avg") for n in (1, 2, 3)
 }
-CONSTRUCTORS: Final = frozenset({LINEAR, EMBEDDING, LAYER_NORM, *_CONVS, *_POOLS})
+CONSTRUCTORS: Final = frozenset(
+    {LINEAR, EMBEDDING, LAYER_NORM, MLP, GRU_CELL, LSTM_CELL, SEQUENTIAL}
+    | {*_CONVS, *_POOLS, *_KEEP}
+)
 # mypy names a method by the class of the object it is called on.
 CALLS: Final = frozenset(f"{cls}.__call__" for cls in CONSTRUCTORS)
 WEIGHTS: Final = frozenset(f"{cls}.weight" for cls in (LINEAR, EMBEDDING, _CONV))
@@ -85,6 +111,9 @@ _FORMALS: Final = {
     LINEAR: ("in_features", "out_features"),
     EMBEDDING: ("num_embeddings", "embedding_size"),
     LAYER_NORM: ("shape",),
+    MLP: ("in_size", "out_size"),
+    GRU_CELL: ("input_size", "hidden_size"),
+    LSTM_CELL: ("input_size", "hidden_size"),
     **{
         conv: (
             "in_channels",
@@ -115,6 +144,7 @@ class Layer:
     groups: int | None = 1
     ceil: bool | None = False
     name: str = ""  # the class's
+    parts: tuple[tuple[object, ...], ...] = ()  # a Sequential's layers, as tuples
 
     def encode(self) -> str:
         return repr(dataclasses.astuple(self))
@@ -126,8 +156,14 @@ class Layer:
         except (ValueError, SyntaxError, TypeError):
             return None
 
+    def layers(self) -> list["Layer"]:
+        """A ``Sequential``'s layers."""
+        return [Layer(*part) for part in self.parts]  # type: ignore[arg-type]
+
     def label(self) -> str:
         """How messages write the layer: ``eqx.nn.Linear(3, 4)``."""
+        if self.kind == "sequential":
+            return "eqx.nn.Sequential"
         args = self.kernel if self.kind == "pool" else self.sizes
         shown = ", ".join("?" if s is None else str(s) for s in args)
         return f"eqx.nn.{self.name}({shown})"
@@ -137,8 +173,71 @@ class Layer:
 
 
 def construct(env: Env, ctx: FunctionContext, fullname: str, built: Type) -> Type:
-    """`built`, the type of a new layer, carrying the sizes it is built with."""
+    """`built`, the type of a new layer, carrying the sizes it is built with.
+
+    A ``Sequential`` carries the sizes of its layers; one whose output is not
+    the next one's input is reported.
+    """
+    if fullname == SEQUENTIAL:
+        layer = _sequential(ctx)
+        if layer is not None:
+            _check_chain(ctx, layer)
+        return _carrying(env, built, layer, fullname)
     return _carrying(env, built, _read(ctx, fullname), fullname)
+
+
+def _sequential(ctx: FunctionContext) -> Layer | None:
+    """A ``Sequential`` of the layers of a list or tuple written in the call."""
+    found = given_arguments(ctx).get("layers")
+    api = ctx.api
+    if not isinstance(found, ListExpr | TupleExpr) or not isinstance(api, TypeChecker):
+        return None
+    parts: list[Layer] = []
+    for item in found.items:
+        part = layer_of(api.lookup_type(item)) if api.has_type(item) else None
+        if part is None:
+            part = Layer("unknown", ())
+        parts.append(dataclasses.replace(part, parts=()) if part.parts else part)
+        if part.kind == "sequential":
+            parts[-1:] = part.layers()
+    return Layer("sequential", (), parts=tuple(dataclasses.astuple(p) for p in parts))
+
+
+def _check_chain(ctx: FunctionContext, layer: Layer) -> None:
+    """Each layer of a ``Sequential`` against the output of the ones before it.
+
+    The shape flows from the first layer's input; after a layer of unknown output
+    it starts again from the next layer's input.
+    """
+    shape: tuple[Dim, ...] | None = None
+    source = ""
+    for part in layer.layers():
+        if shape is None and part.kind not in ("linear", "mlp", "conv", "norm"):
+            continue
+        try:
+            out = _output(part, _input(part) if shape is None else shape)
+        except _Wrong as wrong:
+            assert shape is not None
+            shown = _messages.composition(
+                source, render(Arr(shape)), part.label(), wrong.expected
+            )
+            report(ctx.api, shown, ctx.context)
+            return
+        shape = None if out is None else tuple(out)
+        if part.kind != "same":
+            source = part.label()
+
+
+def _input(layer: Layer) -> tuple[Dim, ...]:
+    """The input a layer takes, its unknown sizes None (a guess for the others)."""
+    if layer.kind in ("linear", "mlp", "cell"):
+        return tuple(_features(layer.sizes[0]))
+    if layer.kind == "conv":
+        c_in = layer.sizes[0]
+        return (c_in if isinstance(c_in, int) else None, *([None] * len(layer.kernel)))
+    if layer.kind == "norm":
+        return tuple(s if isinstance(s, int) else None for s in layer.sizes)
+    return ()
 
 
 def _carrying(env: Env, typ: Type, layer: Layer | None, fullname: str) -> Type:
@@ -187,8 +286,20 @@ def _read(ctx: FunctionContext, fullname: str) -> Layer | None:
 
 def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
     """The layer `fullname` built from the arguments `given` for its parameters."""
-    if fullname == LINEAR:
-        return Layer("linear", tuple(_size(given.get(n)) for n in _FORMALS[LINEAR]))
+    if fullname in (LINEAR, MLP):
+        sizes = tuple(_size(given.get(n)) for n in _FORMALS[fullname])
+        return Layer("linear" if fullname == LINEAR else "mlp", sizes)
+    if fullname in (GRU_CELL, LSTM_CELL):
+        sizes = tuple(_size(given.get(n)) for n in _FORMALS[fullname])
+        return Layer("cell", sizes)
+    if fullname in _KEEP:
+        function = given.get("fn")
+        named = function.fullname if isinstance(function, RefExpr) else ""
+        module, _, name = named.rpartition(".")
+        keeps = not fullname.endswith("Lambda") or (
+            module in _ELEMENTWISE_MODULES and name in _ELEMENTWISE
+        )
+        return Layer("same" if keeps else "unknown", ())
     if fullname == EMBEDDING:
         if "weight" in given:
             return None
@@ -270,17 +381,21 @@ def layer_of(typ: Type) -> Layer | None:
 # -- use ------------------------------------------------------------------------------
 
 
+class _Wrong(Exception):
+    def __init__(self, expected: str, *, batch: bool) -> None:
+        super().__init__(expected)
+        self.expected, self.batch = expected, batch
+
+
 def call(env: Env, ctx: MethodContext) -> Type:
     """``layer(x)``: `x` checked against the layer's input, the result's shape."""
     layer = layer_of(ctx.type)
+    if layer is None or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
+        return ctx.default_return_type
+    if layer.kind == "cell":
+        return _cell_call(env, ctx, layer)
     default = get_proper_type(ctx.default_return_type)
-    if (
-        layer is None
-        or not ctx.arg_types
-        or len(ctx.arg_types[0]) != 1
-        or not isinstance(default, Instance)
-        or default.type.fullname != ARRAY_CLASS
-    ):
+    if not isinstance(default, Instance) or default.type.fullname != ARRAY_CLASS:
         return ctx.default_return_type
     given = operand_dims(ctx.arg_types[0][0])
     if given is None or star(given):
@@ -288,23 +403,84 @@ def call(env: Env, ctx: MethodContext) -> Type:
     try:
         out = _output(layer, given)
     except _Wrong as wrong:
-        hint = _messages.CALL_BATCH_HINT if wrong.batch else ""
-        shown = _messages.call(layer.label(), wrong.expected, render(Arr(given)))
-        report(ctx.api, shown + hint, ctx.context)
+        _report(ctx, layer, wrong, given)
         return env.array([Star(None)], ctx.default_return_type)
     return ctx.default_return_type if out is None else env.array(out, default)
 
 
-class _Wrong(Exception):
-    def __init__(self, expected: str, *, batch: bool) -> None:
-        super().__init__(expected)
-        self.expected, self.batch = expected, batch
+def _report(
+    ctx: MethodContext, layer: Layer, wrong: _Wrong, given: tuple[Dim, ...]
+) -> None:
+    hint = _messages.CALL_BATCH_HINT if wrong.batch else ""
+    shown = _messages.call(layer.label(), wrong.expected, render(Arr(given)))
+    report(ctx.api, shown + hint, ctx.context)
+
+
+def _cell_call(env: Env, ctx: MethodContext, layer: Layer) -> Type:
+    """``cell(x, hidden)`` of a ``GRUCell`` or an ``LSTMCell`` (`hidden` a pair).
+
+    `x` is ``[input_size]``, each hidden array ``[hidden_size]``, and so is the
+    result (a pair of them for an ``LSTMCell``).
+    """
+    given = operand_dims(ctx.arg_types[0][0])
+    state = ctx.arg_types[1][0] if len(ctx.arg_types) > 1 and ctx.arg_types[1] else None
+    pair = isinstance(get_proper_type(state), TupleType)
+    size = layer.sizes[1]
+    hidden: list[Dim] = [size if isinstance(size, int) else None]
+    try:
+        if given is not None and not star(given):
+            _linear(layer, given)
+    except _Wrong as wrong:
+        _report(ctx, layer, wrong, given or ())
+        return ctx.default_return_type
+    for item in _hidden_items(state):
+        dims = operand_dims(item)
+        if dims is None or star(dims):
+            continue
+        try:
+            _linear(Layer("cell", (size, size)), dims)
+        except _Wrong as wrong:
+            shown = _messages.cell_state(
+                layer.label(), wrong.expected, render(Arr(dims))
+            )
+            report(ctx.api, shown, ctx.context)
+            return ctx.default_return_type
+    out = env.array(hidden, ctx.default_return_type)
+    if not pair:
+        return out
+    fallback = ctx.api.named_generic_type("builtins.tuple", [out])
+    return TupleType([out, out], fallback)
+
+
+def _hidden_items(state: Type | None) -> list[Type]:
+    """The arrays of a cell's hidden state: one array, or the items of a pair."""
+    t = get_proper_type(state)
+    if isinstance(t, TupleType):
+        return list(t.items)
+    return [] if t is None else [t]
 
 
 def _output(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
     """The shape of `layer` applied to `x`; `_Wrong` when `x` does not fit."""
-    if layer.kind == "linear":
+    if layer.kind in ("linear", "mlp", "cell"):
         return _linear(layer, x)
+    if layer.kind == "same":
+        return list(x)
+    if layer.kind == "sequential":
+        # Only the first layer's input is the call's: a later layer that does
+        # not fit the one before it is reported where the Sequential is built.
+        first, *rest = layer.layers() or [Layer("same", ())]
+        out = _output(first, x)
+        for part in rest:
+            if out is None:
+                return None
+            try:
+                out = _output(part, tuple(out))
+            except _Wrong:
+                return None
+        return out
+    if layer.kind == "unknown":
+        return None
     if layer.kind == "embedding":
         if x:
             raise _Wrong("a scalar index", batch=True)
@@ -414,12 +590,13 @@ def weight(env: Env, ctx: AttributeContext) -> Type:
 def mapped_call(env: Env, module: Instance, call: CallableType) -> CallableType:
     """The ``__call__`` of `module` that ``jax.vmap`` maps: shaped where known."""
     layer = layer_of(module)
-    if layer is None or layer.kind not in ("linear", "embedding") or not call.arg_types:
+    kinds = ("linear", "mlp", "embedding")
+    if layer is None or layer.kind not in kinds or not call.arg_types:
         return call
     if call.arg_kinds[0] != ARG_POS:
         return call
     n_in, n_out = layer.sizes
-    given = _features(n_in) if layer.kind == "linear" else []
+    given = _features(n_in) if layer.kind != "embedding" else []
     out = _features(n_out)
     first = env.array(given, call.arg_types[0])
     return call.copy_modified(

@@ -27,6 +27,11 @@ def call(label: str, expected: str, given: str) -> str:
     return f"{label} expects input {expected}, but is given {given}"
 
 
+def cell_state(label: str, expected: str, given: str) -> str:
+    """A recurrent cell given a hidden state of another shape than its own."""
+    return f"{label} expects hidden state {expected}, but is given {given}"
+
+
 def applied(label: str, given: str, why: str) -> str:
     """A composite applied to an input on which one of its stages fails."""
     return f"{label} applied to {given}: {why}"
