@@ -236,3 +236,11 @@ def unhashable(name: str) -> str:
 def cyclic_run(seq: str, dims: str) -> str:
     """Why a variadic run of dimensions cannot hold itself and more."""
     return f"{seq} cannot be [{dims}], which holds it and more"
+
+
+def call_key(name: str, key: object) -> str:
+    """Text of the error raised when a morphism is called with a bad ``key=``."""
+    return (
+        f"{shown(name)}: key must be a PRNG key such as jax.random.key(0), not "
+        f"{type(key).__name__} {key!r}."
+    )

@@ -101,6 +101,12 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(call)
     def checked(self: "Para[Any, Any]", x: object, *args: Any, **kwargs: Any) -> Any:
         x = _as_jax(x)
+        if "key" in kwargs:
+            key = kwargs["key"]
+            if key is not None and not isinstance(key, jax.Array | np.ndarray):
+                raise TypeError(_messages.call_key(self.label, key))
+            if not self.takes_key:
+                del kwargs["key"]  # no randomness: ignored, as Equinox's layers do
         dom, cod = self._call_signature
         if isinstance(dom, TensorSpace) and type(x) in (int, float):
             x = jax.numpy.asarray(x)  # a Python number where an array is wanted
@@ -230,7 +236,9 @@ class Para(AbstractArrow[A, B]):
     Subclass it with the spaces written as jaxtyping annotations; dimensions named
     after an int field of the layer take that field's value. Every call is checked
     against the domain and codomain, once per trace under `jax.jit`. NumPy arrays
-    are accepted wherever JAX arrays are, and converted as `jnp.asarray` does.
+    are accepted wherever JAX arrays are, and converted as `jnp.asarray` does. A
+    morphism whose call takes no ``key`` ignores ``key=`` (as Equinox's layers
+    do), so one loop can pass a key to every layer.
 
     **Arguments:** those of the subclass.
 
