@@ -76,6 +76,9 @@ MLP: Final = _NN + "_mlp.MLP"
 GRU_CELL: Final = _NN + "_rnn.GRUCell"
 LSTM_CELL: Final = _NN + "_rnn.LSTMCell"
 SEQUENTIAL: Final = _NN + "_sequential.Sequential"
+BATCH_NORM: Final = _NN + "_batch_norm.BatchNorm"
+# ``eqx.nn.inference_mode(model)``: the model, its layers switched to inference.
+INFERENCE_MODE: Final = _NN + "_inference.inference_mode"
 # Layers that keep the shape of their input (``Lambda`` only of the functions below).
 _KEEP: Final = {
     _NN + "_sequential.Lambda",
@@ -99,7 +102,7 @@ _POOLS: Final = {
     f"{_NN}_pool.{kind}Pool{n}d": n for kind in ("Max", "Avg") for n in (1, 2, 3)
 }
 CONSTRUCTORS: Final = frozenset(
-    {LINEAR, EMBEDDING, LAYER_NORM, MLP, GRU_CELL, LSTM_CELL, SEQUENTIAL}
+    {LINEAR, EMBEDDING, LAYER_NORM, MLP, GRU_CELL, LSTM_CELL, SEQUENTIAL, BATCH_NORM}
     | {*_CONVS, *_POOLS, *_KEEP}
 )
 # mypy names a method by the class of the object it is called on.
@@ -114,6 +117,7 @@ _FORMALS: Final = {
     MLP: ("in_size", "out_size"),
     GRU_CELL: ("input_size", "hidden_size"),
     LSTM_CELL: ("input_size", "hidden_size"),
+    BATCH_NORM: ("input_size",),
     **{
         conv: (
             "in_channels",
@@ -289,6 +293,8 @@ def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
     if fullname in (LINEAR, MLP):
         sizes = tuple(_size(given.get(n)) for n in _FORMALS[fullname])
         return Layer("linear" if fullname == LINEAR else "mlp", sizes)
+    if fullname == BATCH_NORM:
+        return Layer("batch_norm", (_size(given.get("input_size")),))
     if fullname in (GRU_CELL, LSTM_CELL):
         sizes = tuple(_size(given.get(n)) for n in _FORMALS[fullname])
         return Layer("cell", sizes)
@@ -394,6 +400,8 @@ def call(env: Env, ctx: MethodContext) -> Type:
         return ctx.default_return_type
     if layer.kind == "cell":
         return _cell_call(env, ctx, layer)
+    if layer.kind == "batch_norm":
+        return _batch_norm_call(env, ctx, layer)
     default = get_proper_type(ctx.default_return_type)
     if not isinstance(default, Instance) or default.type.fullname != ARRAY_CLASS:
         return ctx.default_return_type
@@ -450,6 +458,30 @@ def _cell_call(env: Env, ctx: MethodContext, layer: Layer) -> Type:
         return out
     fallback = ctx.api.named_generic_type("builtins.tuple", [out])
     return TupleType([out, out], fallback)
+
+
+def _batch_norm_call(env: Env, ctx: MethodContext, layer: Layer) -> Type:
+    """``norm(x, state)`` of a ``BatchNorm(c)``: `x` is ``[c, ...]``, kept."""
+    given = operand_dims(ctx.arg_types[0][0])
+    default = get_proper_type(ctx.default_return_type)
+    if given is None or star(given) or not isinstance(default, TupleType):
+        return ctx.default_return_type
+    c = layer.sizes[0]
+    if not given or (isinstance(c, int) and fixed_size(given[0]) and given[0] != c):
+        expected = (
+            "f32[" + ",".join([str(c) if isinstance(c, int) else "?", "..."]) + "]"
+        )
+        _report(ctx, layer, _Wrong(expected, batch=False), given)
+        return ctx.default_return_type
+    kept = env.array(list(given), default.items[0])
+    return default.copy_modified(items=[kept, *default.items[1:]])
+
+
+def inference_mode(ctx: FunctionContext) -> Type:
+    """``eqx.nn.inference_mode(model)``: of `model`'s type (the same layers)."""
+    if ctx.arg_types and len(ctx.arg_types[0]) == 1:
+        return ctx.arg_types[0][0]
+    return ctx.default_return_type
 
 
 def _hidden_items(state: Type | None) -> list[Type]:

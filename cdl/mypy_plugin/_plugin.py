@@ -290,6 +290,8 @@ class CdlPlugin(Plugin):
         info = env.para(fullname)
         if info is not None and (info.defn.type_vars or fullname.startswith("cdl.")):
             return lambda ctx: _morphisms.construct(env, ctx, info)
+        if fullname == _eqx_layers.INFERENCE_MODE:
+            return _eqx_layers.inference_mode
         if fullname in _eqx_layers.CONSTRUCTORS:
             return lambda ctx: _eqx_layers.construct(
                 env, ctx, fullname, _calls.instantiate(env, ctx)
