@@ -414,6 +414,25 @@ def verified(data: bytes) -> bytes:
     return body
 
 
+def _load_array(stream: io.BytesIO) -> np.ndarray:
+    """The next array of `stream` in the dtype it was written in.
+
+    As `jnp.load`, but without JAX's conversion (which turns a float64 into a
+    float32 where 64-bit types are off); NumPy writes bfloat16 as 2-byte voids.
+
+    >>> import io, jax.numpy as jnp
+    >>> stream = io.BytesIO()
+    >>> jnp.save(stream, jnp.ones(2, jnp.bfloat16))
+    >>> _ = stream.seek(0)
+    >>> _load_array(stream).dtype
+    dtype(bfloat16)
+    """
+    array: np.ndarray = np.load(stream)
+    if array.dtype == np.dtype("V2"):
+        array = array.view(jnp.bfloat16)
+    return array
+
+
 def read_like(
     stream: io.BytesIO,
     like: Any,
@@ -449,7 +468,14 @@ float32[3]
     for path, leaf in pairs:
         where = jax.tree_util.keystr(path)
         try:
-            value = eqx.default_deserialise_filter_spec(stream, leaf)
+            # An array is read as NumPy, in the dtype it was written in: JAX
+            # would turn a float64 into a float32 where 64-bit types are off.
+            array = isinstance(leaf, jax.Array | jax.ShapeDtypeStruct)
+            value = (
+                _load_array(stream)
+                if array
+                else eqx.default_deserialise_filter_spec(stream, leaf)
+            )
         except (ValueError, EOFError):
             raise ValueError(_messages.checkpoint_ends(where)) from None
         if eqx.is_array(leaf) and (leaf.shape, leaf.dtype) != (
@@ -460,8 +486,9 @@ float32[3]
                 _messages.checkpoint_leaf(
                     where, describe(leaf), describe(value), theirs
                 )
+                + _messages.x64_hint(str(leaf.dtype), str(value.dtype))
             )
-        leaves.append(value)
+        leaves.append(jnp.asarray(value) if array else value)
     left = len(stream.getbuffer()) - stream.tell()
     if whole and left:
         raise ValueError(_messages.checkpoint_longer(left))

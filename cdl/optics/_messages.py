@@ -163,6 +163,16 @@ def checkpoint_leaf(where: str, expected: str, given: str, theirs: str) -> str:
     return f"it holds {given} at {where} where {theirs} {expected}"
 
 
+def x64_hint(expected: str, given: str) -> str:
+    """What to add when a file's array differs from the model's in bits only."""
+    wide = {"float32": "float64", "int32": "int64", "uint32": "uint64"}
+    if wide.get(expected) == given:
+        return " (it was written with jax_enable_x64 on, and this process has it off)"
+    if wide.get(given) == expected:
+        return " (it was written with jax_enable_x64 off, and this process has it on)"
+    return ""
+
+
 def checkpoint_ends(where: str) -> str:
     """Why a checkpoint or model file does not fit: its arrays end too soon."""
     return f"its arrays end before {where}: it was saved from a smaller model"
