@@ -98,12 +98,13 @@ _ELEMENTWISE_MODULES: Final = frozenset(
 )
 _CONV: Final = _NN + "_conv.Conv"
 _CONVS: Final = {_CONV + "1d": 1, _CONV + "2d": 2, _CONV + "3d": 3}
+_TRANSPOSED: Final = {_CONV + f"Transpose{n}d": n for n in (1, 2, 3)}
 _POOLS: Final = {
     f"{_NN}_pool.{kind}Pool{n}d": n for kind in ("Max", "Avg") for n in (1, 2, 3)
 }
 CONSTRUCTORS: Final = frozenset(
     {LINEAR, EMBEDDING, LAYER_NORM, MLP, GRU_CELL, LSTM_CELL, SEQUENTIAL, BATCH_NORM}
-    | {*_CONVS, *_POOLS, *_KEEP}
+    | {*_CONVS, *_TRANSPOSED, *_POOLS, *_KEEP}
 )
 # mypy names a method by the class of the object it is called on.
 CALLS: Final = frozenset(f"{cls}.__call__" for cls in CONSTRUCTORS)
@@ -130,6 +131,19 @@ _FORMALS: Final = {
         )
         for conv in _CONVS
     },
+    **{
+        conv: (
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "output_padding",
+            "padding",
+            "dilation",
+            "groups",
+        )
+        for conv in _TRANSPOSED
+    },
     **{pool: ("kernel_size", "stride", "padding", "use_ceil") for pool in _POOLS},
 }
 _Size = int | str | None  # a constant int, "scalar", or unknown
@@ -149,6 +163,8 @@ class Layer:
     ceil: bool | None = False
     name: str = ""  # the class's
     parts: tuple[tuple[object, ...], ...] = ()  # a Sequential's layers, as tuples
+    output_padding: tuple[int | None, ...] = ()  # a transposed convolution's
+    transposed: bool = False
 
     def encode(self) -> str:
         return repr(dataclasses.astuple(self))
@@ -326,12 +342,15 @@ def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
             dilation=(1,) * n,
             ceil=False if ceil is None else fold_bool(ceil),
         )
-    n = _CONVS[fullname]
+    transposed = fullname in _TRANSPOSED
+    n = _TRANSPOSED[fullname] if transposed else _CONVS[fullname]
     stride, dilation = given.get("stride"), given.get("dilation")
-    groups = given.get("groups")
+    groups, extra = given.get("groups"), given.get("output_padding")
     return Layer(
         "conv",
         (_size(given.get("in_channels")), _size(given.get("out_channels"))),
+        output_padding=(0,) * n if extra is None else _ints(extra, n),
+        transposed=transposed,
         kernel=_ints(given.get("kernel_size"), n),
         stride=(1,) * n if stride is None else _ints(stride, n),
         padding=_padding(given.get("padding"), n),
@@ -582,6 +601,8 @@ def _window(layer: Layer, axis: int, size: Dim) -> Dim:
     k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
     if k is None or s is None or d is None or s <= 0:
         return None
+    if layer.transposed:
+        return _transposed_window(layer, axis, size)
     if layer.padding in ("SAME", "SAME_LOWER"):
         if s == 1:
             return size
@@ -597,6 +618,22 @@ def _window(layer: Layer, axis: int, size: Dim) -> Dim:
         shrink = low + high - d * (k - 1)
         return size if shrink == 0 and s == 1 else None
     return (size + low + high - d * (k - 1) - 1) // s + 1
+
+
+def _transposed_window(layer: Layer, axis: int, size: Dim) -> Dim:
+    """One spatial size of a transposed convolution's output (None: unknown).
+
+    ``(size - 1) * stride - padding + dilation * (kernel - 1) + output_padding + 1``,
+    the padding being the forward convolution's (Equinox's convention).
+    """
+    k, s, d = layer.kernel[axis], layer.stride[axis], layer.dilation[axis]
+    extra = layer.output_padding[axis] if axis < len(layer.output_padding) else None
+    pair = layer.padding[axis] if isinstance(layer.padding, tuple) else None
+    if None in (k, s, d, extra, pair) or not isinstance(size, int):
+        return None
+    assert k is not None and s is not None and d is not None and extra is not None
+    assert pair is not None
+    return (size - 1) * s - pair[0] - pair[1] + d * (k - 1) + extra + 1
 
 
 def weight(env: Env, ctx: AttributeContext) -> Type:
