@@ -79,3 +79,66 @@ def test_any_permutation_is_an_element_of_a_large_symmetric_group() -> None:
         cdl.equivariance_error(
             mean, act, act, key=jax.random.key(0), elements=[np.zeros(12, int)]
         )
+
+
+_SUMMANDS = {
+    "S4": lambda: (
+        cdl.permutation_action(4, (3,)),
+        cdl.permutation_action(4, (2,), order=2),
+    ),
+    "shifts": lambda: (
+        cdl.signal_action(cdl.Monoid.shifts(4), 4, 2),
+        cdl.signal_action(cdl.Monoid.shifts(4), 4, 1),
+    ),
+}
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.sampled_from(sorted(_SUMMANDS)),
+    st.sampled_from([jax.nn.relu, jnp.tanh]),
+    st.integers(0, 2**31 - 1),
+)
+def test_pointwise_on_a_direct_sum_of_reindexings_is_equivariant(
+    name: str, fn: object, seed: int
+) -> None:
+    # It was refused: "only actions that reindex entries (IndexAction) ...",
+    # though each summand does reindex its entries.
+    a, b = _SUMMANDS[name]()
+    act = cdl.DirectSum(a, b)
+    layer = cdl.Pointwise(act, fn)  # type: ignore[arg-type]
+    assert layer.dom == layer.cod
+    g = act.monoid.sample(np.random.default_rng(seed))
+    x = act.random_input(jax.random.key(seed))
+    left, right = layer(act.act(g, x)), act.act(g, layer(x))
+    assert all(jnp.allclose(u, v) for u, v in zip(left, right, strict=True))
+
+
+@pytest.mark.slow
+def test_a_network_over_a_direct_sum_with_pointwise_between_layers() -> None:
+    k1, k2, k3 = jax.random.split(jax.random.key(0), 3)
+    nodes = cdl.permutation_action(3, (1,))
+    both = cdl.DirectSum(nodes, cdl.permutation_action(3, (1,), order=2))
+    model = (
+        cdl.EquivariantLinear(both, both, key=k1)
+        >> cdl.Pointwise(both, jax.nn.relu)
+        >> cdl.EquivariantLinear(both, nodes, key=k2)
+    )
+    assert cdl.is_equivariant(model, both, nodes, key=k3)
+
+
+def test_equivariant_mlp_points_a_direct_sum_hidden_action_to_pointwise() -> None:
+    nodes = cdl.permutation_action(3, (1,))
+    both = cdl.DirectSum(nodes, cdl.permutation_action(3, (1,), order=2))
+    with pytest.raises(ValueError, match="acts on tuples: chain cdl.EquivariantLinear"):
+        cdl.equivariant_mlp([nodes, both, nodes], key=jax.random.key(0))
+    shifts = _SUMMANDS["shifts"]()
+    with pytest.raises(ValueError, match="sigmoid does not commute"):
+        cdl.Pointwise(cdl.DirectSum(*shifts), jax.nn.sigmoid)
+
+
+@pytest.mark.parametrize("fn", [cdl.Relu, 3.0, "relu"])
+def test_pointwise_names_a_function_that_is_not_one(fn: object) -> None:
+    # The class cdl.Relu was accepted and failed at the first call.
+    with pytest.raises(TypeError, match="Pointwise needs a function applied entry"):
+        cdl.Pointwise(cdl.permutation_action(3, (1,)), fn)  # type: ignore[arg-type]

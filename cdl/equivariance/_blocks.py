@@ -31,8 +31,8 @@ from .._para import Para
 from .._space import _FLOAT, Space, TensorSpace
 from ..nn import Relu
 from . import _messages
-from ._action import AbstractAction, IndexAction, trivial_action
-from ._linear import EquivariantLinear
+from ._action import AbstractAction, DirectSum, IndexAction, trivial_action
+from ._linear import EquivariantLinear, _space
 from ._monoid import Monoid
 
 _REDUCE: dict[str, Callable[..., Array]] = {
@@ -40,6 +40,13 @@ _REDUCE: dict[str, Callable[..., Array]] = {
     "mean": jnp.mean,
     "max": jnp.max,
 }
+
+
+def _reindexes(act: AbstractAction) -> bool:
+    """Whether `act` only moves entries: an `IndexAction`, or a sum of such."""
+    if isinstance(act, DirectSum):
+        return all(_reindexes(summand) for summand in act.summands)
+    return isinstance(act, IndexAction)
 
 
 def _writes_zeros(monoid: Monoid) -> bool:
@@ -53,8 +60,9 @@ def _writes_zeros(monoid: Monoid) -> bool:
 class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     """A function applied entry by entry, checked to commute with an action.
 
-    The action must reindex entries (an `IndexAction`); if it also writes zeros,
-    the function must send 0 to 0.
+    The action must reindex entries (an `IndexAction`, or a `DirectSum` of them,
+    whose tuples get `fn` on each array); if it also writes zeros, the function
+    must send 0 to 0.
 
     **Arguments:** `act`, the action; `fn`, the scalar function (vectorised).
 
@@ -75,7 +83,9 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
 
     def __init__(self, act: AbstractAction, fn: Callable[[Array], Array]) -> None:
         name = getattr(fn, "__name__", repr(fn))
-        if not isinstance(act, IndexAction):
+        if isinstance(fn, type) or not callable(fn):
+            raise TypeError(_messages.not_a_function("Pointwise", fn))
+        if not _reindexes(act):
             raise ValueError(_messages.not_pointwise(name, act.label))
         if _writes_zeros(act.monoid) and float(fn(jnp.zeros(()))) != 0.0:
             raise ValueError(_messages.zero_not_fixed(name, act.label))
@@ -87,9 +97,14 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
         """``Pointwise(fn)``."""
         return f"Pointwise({getattr(self.fn, '__name__', 'fn')})"
 
-    def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
-        """Apply `fn` to every entry."""
-        return self.fn(x)
+    def signature(self) -> tuple[Space, Space]:
+        """The space of `act`, to itself."""
+        space = _space(self.act)
+        return space, space
+
+    def __call__(self, x: Any) -> Any:
+        """Apply `fn` to every entry (of every array of a direct sum's tuple)."""
+        return jax.tree.map(self.fn, x)
 
 
 class Pool(Para[Any, Any]):
@@ -162,6 +177,8 @@ def _check_activation(sigma: Para[Any, Any], act: AbstractAction) -> None:
     As for `Pointwise`: only an action that reindexes entries commutes with every
     function applied entry by entry, and one that writes zeros needs ``σ(0) = 0``.
     """
+    if isinstance(act, DirectSum) and _reindexes(act):
+        raise ValueError(_messages.activation_on_tuples(sigma.label, act.label))
     if not isinstance(act, IndexAction):
         raise ValueError(_messages.not_pointwise(sigma.label, act.label))
     if not _writes_zeros(act.monoid):

@@ -91,6 +91,24 @@ def not_pointwise(name: str, action: str) -> str:
     )
 
 
+def not_a_function(owner: str, value: object) -> str:
+    """Text of the error for a pointwise function that is not one."""
+    what = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
+    return (
+        f"{owner} needs a function applied entry by entry (e.g. jax.nn.relu, or an "
+        f"instance such as cdl.Relu()), but was given {what}."
+    )
+
+
+def activation_on_tuples(name: str, action: str) -> str:
+    """Text of the error for an `equivariant_mlp` hidden action on tuples."""
+    return (
+        f"equivariant_mlp applies {name} to one array, but the hidden action "
+        f"{action} acts on tuples: chain cdl.EquivariantLinear layers by hand with "
+        f"cdl.Pointwise(act, fn) between them, which maps fn over the tuple."
+    )
+
+
 def zero_not_fixed(name: str, action: str) -> str:
     """Text of the error for a pointwise function moving 0 under a zero-fill action."""
     return (
