@@ -485,14 +485,11 @@ def _batch_norm_call(env: Env, ctx: MethodContext, layer: Layer) -> Type:
     default = get_proper_type(ctx.default_return_type)
     if given is None or star(given) or not isinstance(default, TupleType):
         return ctx.default_return_type
-    c = layer.sizes[0]
-    if not given or (isinstance(c, int) and fixed_size(given[0]) and given[0] != c):
-        expected = (
-            "f32[" + ",".join([str(c) if isinstance(c, int) else "?", "..."]) + "]"
-        )
-        _report(ctx, layer, _Wrong(expected, batch=False), given)
+    try:
+        kept = env.array(_output(layer, given), default.items[0])
+    except _Wrong as wrong:
+        _report(ctx, layer, wrong, given)
         return ctx.default_return_type
-    kept = env.array(list(given), default.items[0])
     return default.copy_modified(items=[kept, *default.items[1:]])
 
 
@@ -532,6 +529,11 @@ def _output(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
         return out
     if layer.kind == "unknown":
         return None
+    if layer.kind == "batch_norm":
+        c = layer.sizes[0]
+        if not x or (isinstance(c, int) and fixed_size(x[0]) and x[0] != c):
+            raise _Wrong(f"f32[{c if isinstance(c, int) else '?'},...]", batch=False)
+        return list(x)
     if layer.kind == "embedding":
         if x:
             raise _Wrong("a scalar index", batch=True)
