@@ -95,3 +95,16 @@ def test_matching_pennies_under_consensus_reaches_the_mixed_equilibrium() -> Non
     p, q = (jax.nn.softmax(m) for m in game.outcome(state.params))
     assert jnp.allclose(p, 0.5, atol=1e-3) and jnp.allclose(q, 0.5, atol=1e-3)
     assert jnp.all(best_response_gains(game, state, steps=50) < 1e-3)
+
+
+def test_one_example_given_to_a_batched_game_says_the_game_is_batched() -> None:
+    k1, k2 = jax.random.split(jax.random.key(0))
+    enc = Player("enc", cdl.Linear(4, 8, key=k1) >> cdl.Tanh(), cdl.SGD(0.1))
+    head = Player("head", cdl.Linear(8, 3, key=k2), cdl.SGD(0.1))
+    loss = cdl.SoftmaxCrossEntropy()
+    game = Game(enc >> head, {"enc": loss, "head": loss}, batched=True)
+    # It said only "expects input float[4], but was given f32[] (rank 1 is not
+    # rank 0)": the vector's own axis had been taken as the batch.
+    with pytest.raises(cdl.SpaceError, match=r"rank 0\)\. The game is batched: it"):
+        game.step(game.init(), jnp.ones(4), jnp.array(0))
+    assert game.outcome(game.init().params, jnp.ones((1, 4))).shape == (1, 3)

@@ -342,10 +342,13 @@ per player of the arena.
                 raise SpaceError(cut + _messages.BATCH_HINT) from None
         if not jax.tree.leaves(inputs):
             raise ValueError(_messages.batched_without_inputs(self.arena.label))
-        if key is None or not arena.stochastic:
-            return jax.vmap(lambda x: apply(arena, x, None))(inputs)
-        keys = jax.random.split(key, jax.tree.leaves(inputs)[0].shape[0])
-        return jax.vmap(lambda x, k: apply(arena, x, k))(inputs, keys)
+        try:
+            if key is None or not arena.stochastic:
+                return jax.vmap(lambda x: apply(arena, x, None))(inputs)
+            keys = jax.random.split(key, jax.tree.leaves(inputs)[0].shape[0])
+            return jax.vmap(lambda x, k: apply(arena, x, k))(inputs, keys)
+        except SpaceError as error:  # say that the leading axis was taken as a batch
+            raise SpaceError(str(error) + _messages.BATCHED_HINT) from None
 
     def losses_at(
         self, params: tuple[Any, ...], inputs: Any = None, targets: Any = None, *,

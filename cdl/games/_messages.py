@@ -129,6 +129,13 @@ BATCH_HINT: Final = (
 )
 
 
+BATCHED_HINT: Final = (
+    " The game is batched: it maps the arena over the leading axis of the inputs, "
+    "so one example is the inputs without that axis; give a batch (one example "
+    "as `x[None]`), or build the game with batched=False."
+)
+
+
 def needs_key(arena: str) -> str:
     """Text of the error for a stochastic arena played without a key."""
     return (
