@@ -384,11 +384,12 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
     bracketing of the same factors gives an equal module, and a chain of any
     length is built, called and differentiated without recursion. Long runs of
     repeated blocks (at least 16 equal blocks of up to 8 factors) are run as one
-    `jax.lax.scan` over their stacked weights, so the forward pass compiles in a
-    time that does not grow with depth; the values are the same. A gradient with
-    respect to the per-layer weights still hands back one array per layer, which
-    XLA compiles in a time that grows with depth, as for the unrolled chain (see
-    `cdl._runs`); weights shared by every block (`cdl.repeat`) avoid it.
+    `jax.lax.scan` over their stacked weights, so the forward pass traces one
+    block; the values are the same. Per-layer weights still enter the program
+    one array per layer, so compile time grows with depth (1.4 s at 1,000
+    layers, 18 s at 5,000), and more for a gradient, which hands back one array
+    per layer (see `cdl._runs`); weights shared by every block (`cdl.repeat`)
+    avoid both.
 
     **Arguments:** the factors, ``f_i: A_i → A_{i+1}``.
 

@@ -9,7 +9,12 @@ scan-over-layers idiom do by hand. The composite's pytree is unchanged (its
 parameters, gradients and checkpoints are per layer); only the program differs,
 and it computes the same values.
 
-That keeps the forward pass's compile time flat. The gradient is another matter:
+That keeps the forward pass's trace one block long, but its compile time still
+grows with depth, since every layer's weights enter the program as arguments of
+their own and are stacked there: jitted chains of 4×4 `Linear` and `Tanh`
+compiled in 1.4 s at 1,000 layers, 2.7 s at 2,000 and 18 s at 5,000 (2 CPU
+cores; a plain `jax.jit` stacking 1,000 such weights alone took 11 s). The
+gradient is another matter:
 its transpose of the stacking slices the stacked cotangent back into one array
 per layer, and XLA on CPU compiles those slices in a time that grows with their
 number. Measured on 2 CPU cores, jitted ``eqx.filter_grad`` of chains of
