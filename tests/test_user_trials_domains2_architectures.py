@@ -5,18 +5,24 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
+import cdl
 from cdl.architectures import (
     basic_block,
     conv_bn,
     double_conv,
+    generate,
     gpt,
+    layers_of,
     resnet,
     transformer_block,
     unet,
     vit,
 )
+from cdl.architectures._transformer import _temperature
 
 K = jax.random.key(0)
 
@@ -81,3 +87,44 @@ def test_builders_name_their_own_arguments(
 def test_conv_bn_still_names_an_even_kernel() -> None:
     with pytest.raises(ValueError, match="odd"):
         conv_bn(3, 8, 2, 1, key=K)
+
+
+def test_layers_of_a_tied_model_finds_each_layer_once() -> None:
+    # A tied GPT gave 14 Linear layers, the last 7 copies from its skeleton
+    # without weights (`layers_of(model, cdl.Linear)[-1].weight` was None).
+    tied = gpt(9, 8, 1, 2, 6, key=K)
+    untied = gpt(9, 8, 1, 2, 6, tied=False, key=K)
+    found = layers_of(tied, cdl.Linear)
+    assert [f.label for f in found] == [f.label for f in layers_of(untied, cdl.Linear)]
+    assert len(found) == 7
+    assert all(f.weight is not None for f in found[:-1])  # the read-out is tied
+    assert len(layers_of(cdl.parameters(tied), cdl.Embedding)) == 1
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "0", True, [0.5], -1.0])
+def test_generate_names_a_temperature_that_is_no_number_at_least_zero(
+    bad: object,
+) -> None:
+    model = gpt(5, 8, 1, 2, 6, key=K)
+    # NaN sampled token 0 at every step, silently; "0" raised a bare TypeError.
+    with pytest.raises(ValueError, match="temperature must be 0 .* positive number"):
+        generate(model, jnp.array([1]), 4, key=K, temperature=bad)  # type: ignore[arg-type]
+
+
+def test_a_temperature_given_as_a_concrete_array_is_read_as_a_number() -> None:
+    # A jnp temperature raised TracerBoolConversionError inside the loop.
+    assert _temperature(jnp.array(0.5)) == 0.5
+    assert _temperature(np.float32(0.0)) == 0.0
+
+
+@pytest.mark.slow
+def test_generate_takes_a_temperature_traced_under_jit() -> None:
+    model = gpt(5, 8, 1, 2, 6, key=K)
+    prompt = jnp.array([1, 2])
+    sample = jax.jit(lambda t: generate(model, prompt, 6, key=K, temperature=t))
+    for t in (0.0, 0.7):
+        eager = generate(model, prompt, 6, key=K, temperature=t)
+        assert jnp.array_equal(sample(t), eager)
+        assert jnp.array_equal(
+            generate(model, prompt, 6, key=K, temperature=jnp.array(t)), eager
+        )

@@ -4,6 +4,7 @@ from typing import Any, TypeVar
 
 import jax
 
+from .._reparam import Reparam
 from . import _messages
 
 _T = TypeVar("_T")
@@ -24,8 +25,28 @@ def layers_of(model: Any, kind: type[_T]) -> list[_T]:
     >>> mlp = cdl.Linear(2, 3, key=k1) >> cdl.Relu() >> cdl.Linear(3, 1, key=k2)
     >>> [layer.label for layer in layers_of(mlp, cdl.Linear)]
     ['Linear(2→3)', 'Linear(3→1)']
+    >>> source = lambda m: m.factors[0].bias[:1]
+    >>> tied = cdl.tie(mlp, source, lambda m: m.factors[2].bias)
+    >>> len(layers_of(tied, cdl.Linear))
+    2
     """
     if not isinstance(kind, type):
         raise TypeError(_messages.not_a_class(kind))
-    nodes = jax.tree.leaves(model, is_leaf=lambda node: isinstance(node, kind))
-    return [node for node in nodes if isinstance(node, kind)]
+    found: list[_T] = []
+    _collect(model, kind, found)
+    return found
+
+
+def _collect(model: Any, kind: type[_T], found: list[_T]) -> None:
+    """Append the modules of `kind` in `model`; a `cdl.Reparam`'s by its params.
+
+    A reparametrised model (`cdl.tie`, `EquivariantLinear`) also holds its base
+    as a skeleton without arrays; its modules there are not looked at, so each
+    layer is found once, where its parameters are.
+    """
+    stop = lambda node: isinstance(node, kind | Reparam)  # noqa: E731
+    for node in jax.tree.leaves(model, is_leaf=stop):
+        if isinstance(node, kind):
+            found.append(node)
+        elif isinstance(node, Reparam):
+            _collect(node.params, kind, found)

@@ -18,10 +18,10 @@ def bad_prompt_rank(shape: tuple[int, ...]) -> str:
 
 
 def bad_temperature(temperature: object) -> str:
-    """Text of the error for a sampling temperature below zero."""
+    """Text of the error for a sampling temperature that is no number >= 0."""
     return (
-        f"generate: temperature must be 0 (the most likely token) or positive, "
-        f"but was given {temperature!r}."
+        f"generate: temperature must be 0 (the most likely token) or a positive "
+        f"number, but was given {temperature!r}."
     )
 
 

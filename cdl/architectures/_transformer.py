@@ -17,6 +17,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Int, PRNGKeyArray
 
 from .._para import Para
@@ -176,8 +177,7 @@ def generate(
     length = positive_int("generate", "length", length)
     if prompt.ndim != 1:
         raise ValueError(_messages.bad_prompt_rank(prompt.shape))
-    if temperature < 0:
-        raise ValueError(_messages.bad_temperature(temperature))
+    temperature = _temperature(temperature)
     start = prompt.shape[0]
     if not 0 < start <= length:
         raise ValueError(_messages.bad_prompt(start, length))
@@ -187,7 +187,12 @@ def generate(
         tokens, k = carry
         k, draw = jax.random.split(k)
         logits = model(tokens)[t - 1]
-        if temperature == 0:
+        if isinstance(temperature, jax.core.Tracer):  # chosen when the loop runs
+            greedy = temperature == 0
+            scale = jnp.where(greedy, 1.0, temperature)
+            drawn = jax.random.categorical(draw, logits / scale)
+            token = jnp.where(greedy, jnp.argmax(logits), drawn)
+        elif temperature == 0:
             token = jnp.argmax(logits)
         else:
             token = jax.random.categorical(draw, logits / temperature)
@@ -196,6 +201,23 @@ def generate(
     tokens: Array
     tokens, _ = jax.lax.fori_loop(start, length, step, (buffer, key))
     return tokens
+
+
+def _temperature(value: Any) -> Any:
+    """A sampling temperature as a float >= 0 (NaN refused), or a traced scalar."""
+    if isinstance(value, jax.core.Tracer) and jnp.shape(value) == ():
+        return value
+    number = (
+        float(np.asarray(value))
+        if not isinstance(value, bool | str)
+        and np.ndim(value) == 0
+        and np.isrealobj(value)
+        and np.issubdtype(np.asarray(value).dtype, np.number)
+        else None
+    )
+    if number is None or not number >= 0:  # also refuses NaN
+        raise ValueError(_messages.bad_temperature(value))
+    return number
 
 
 def vit(
