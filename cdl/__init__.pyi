@@ -159,6 +159,7 @@ from .optics import (
 )
 from .schemes import (
     Algebra as Algebra,
+    ChildSumTreeLSTMCell as ChildSumTreeLSTMCell,
     Coalgebra as Coalgebra,
     Codistributive as Codistributive,
     Constructor as Constructor,

@@ -8,6 +8,7 @@ from ._automata import (
 )
 from ._brackets import bracket_table as bracket_table, read_brackets as read_brackets
 from ._cells import (
+    ChildSumTreeLSTMCell as ChildSumTreeLSTMCell,
     ElmanCell as ElmanCell,
     GRUCell as GRUCell,
     LSTMCell as LSTMCell,

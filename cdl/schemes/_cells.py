@@ -20,12 +20,12 @@ from typing import Any, Generic
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .. import _random
 from .._para import Para
-from .._space import _FLOAT, ProductSpace, Space, TensorSpace
+from .._space import _BOOL, _FLOAT, DimVar, ProductSpace, Space, TensorSpace
 
 _In = Float[Array, "in_dim"]
 _Hidden = Float[Array, "hidden"]
@@ -310,4 +310,83 @@ class TreeLSTMCell(
         for k, (_, c_k) in enumerate(children):
             f_k = jax.nn.sigmoid(z[(3 + k) * n : (4 + k) * n])
             c = c + f_k * c_k
+        return o * jnp.tanh(c), c
+
+
+_Kids = tuple[
+    tuple[Float[Array, "k hidden"], Float[Array, "k hidden"]], Bool[Array, " k"]
+]
+
+
+class ChildSumTreeLSTMCell(
+    Para[
+        tuple[Float[Array, " in_dim"], _Kids],
+        tuple[Float[Array, " hidden"], Float[Array, " hidden"]],
+    ],
+    Generic[_InDim, _HiddenDim],
+):
+    """The Child-Sum Tree-LSTM cell (Tai, Socher and Manning, 2015); carrier ``(h, c)``.
+
+    For nodes with any number of children, in any order (dependency trees): the
+    cell of a variadic constructor (``cdl.RoseF(k)``'s ``Node``), which is handed
+    its children's ``(h, c)`` stacked with a mask of those present.
+    ``h̃ = Σ_k h_k``; ``i, o, u`` from ``W x + U h̃ + b``; one forget gate per child
+    from its own state, ``f_k = σ(W_f x + U_f h_k + b_f)``;
+    ``c = i ⊙ tanh(u) + Σ_k f_k ⊙ c_k``, ``h = o ⊙ tanh(c)``. A node without
+    children (a leaf) gets ``h̃ = 0`` and no forget gate. Its result does not
+    depend on the children's order.
+
+    **Arguments:** `in_dim` (0 for nodes without a payload), `hidden`, and a PRNG
+    `key`.
+
+    **Returns:** a morphism ``float[in_dim] × ((float[k,hidden]²) × bool[k]) →
+    float[hidden]²``.
+
+    >>> import jax, jax.numpy as jnp, cdl
+    >>> Node, = cdl.RoseF(3).patterns
+    >>> cell = cdl.ChildSumTreeLSTMCell(2, 4, key=jax.random.key(0))
+    >>> fold = cdl.cata(cdl.Algebra(cdl.RoseF(3), Node=cell))
+    >>> leaf = lambda: Node(jnp.ones(2), [])
+    >>> h, c = fold(Node(jnp.zeros(2), [leaf(), Node(jnp.ones(2), [leaf()])]))
+    >>> h.shape, c.shape
+    ((4,), (4,))
+    """
+
+    w_in: Float[Array, "four_hidden in_dim"]
+    w_sum: Float[Array, "three_hidden hidden"]
+    w_forget: Float[Array, "hidden hidden"]
+    bias: Float[Array, " four_hidden"]
+    in_dim: int = eqx.field(static=True)
+    hidden: int = eqx.field(static=True)
+
+    def __init__(self, in_dim: int, hidden: int, *, key: PRNGKeyArray) -> None:
+        k1, k2, k3 = jax.random.split(key, 3)
+        fan_in = in_dim + hidden
+        self.w_in = _uniform(k1, (4 * hidden, in_dim), fan_in)
+        self.w_sum = _uniform(k2, (3 * hidden, hidden), fan_in)
+        self.w_forget = _uniform(k3, (hidden, hidden), fan_in)
+        self.bias = jnp.zeros(4 * hidden).at[3 * hidden :].set(1.0)
+        self.in_dim, self.hidden = in_dim, hidden
+
+    def signature(self) -> tuple[Space, Space]:
+        """``float[in_dim] × ((float[k,hidden]²) × bool[k]) → float[hidden]²``."""
+        k = DimVar("k")
+        stacked = TensorSpace(_FLOAT, (k, self.hidden))
+        kids = ProductSpace(
+            (ProductSpace((stacked, stacked)), TensorSpace(_BOOL, (k,)))
+        )
+        h = TensorSpace(_FLOAT, (self.hidden,))
+        payload = TensorSpace(_FLOAT, (self.in_dim,))
+        return ProductSpace((payload, kids)), ProductSpace((h, h))
+
+    def __call__(self, x: tuple[_In, _Kids]) -> _HC:
+        """Combine the payload and the present children's ``(h, c)``."""
+        payload, ((hs, cs), mask) = x
+        n = self.hidden
+        z = self.bias if self.in_dim == 0 else self.w_in @ payload + self.bias
+        present = mask[:, None]
+        iou = z[: 3 * n] + self.w_sum @ jnp.where(present, hs, 0.0).sum(axis=0)
+        i, o = jax.nn.sigmoid(iou[:n]), jax.nn.sigmoid(iou[n : 2 * n])
+        forget = jax.nn.sigmoid(z[None, 3 * n :] + hs @ self.w_forget.T)
+        c = i * jnp.tanh(iou[2 * n :]) + jnp.where(present, forget * cs, 0.0).sum(0)
         return o * jnp.tanh(c), c

@@ -36,8 +36,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Int
 
-from .._para import Para
-from .._space import Space, SpaceVar, TensorSpace, space_of
+from .._para import Para, SpaceError
+from .._space import ProductSpace, Space, SpaceVar, TensorSpace, space_of
 from . import _messages
 from ._functor import Constructor, Functor, Layer
 from ._plain import as_cell, by_constructor
@@ -1061,7 +1061,8 @@ def carrier_template(
     Given as `carrier`, or what a nullary constructor's cell returns. A functor
     whose only leaves are nodes of a variadic constructor with no children (a
     rose tree's) reads it from that cell: it is the carrier whose children give
-    back a carrier of the same shapes, sought from the payload's shapes on.
+    back a carrier of the same shapes, sought from the cell's declared result,
+    then from the payload's shapes.
     """
     if algebra.carrier is not None:
         return eqx.filter_eval_shape(lambda c: c, algebra.carrier)
@@ -1091,9 +1092,11 @@ def _variadic_carrier(
 ) -> tuple[Any, Exception | None]:
     """The carrier a variadic constructor's cell keeps, or ``None`` if none found.
 
-    Tried from the payload's shapes, then from what the cell returned, a few
-    times: a carrier is accepted only when the cell returns its own shapes. Also
-    the error the cell raised on the last guess, if it raised one.
+    Tried from the cell's declared result (a `cdl.Para` whose codomain has known
+    sizes), then from the payload's shapes, each then from what the cell
+    returned, a few times: a carrier is accepted only when the cell returns its
+    own shapes. Also the first error the cell raised on a guess, if any; a cell
+    refusing its input (`SpaceError`) with its own declared carrier raises.
     """
     payload = jax.tree.map(lambda p: p[0], table.payloads[c.name])
     rows = jnp.asarray(table.rows.children[0, : c.arity])
@@ -1104,16 +1107,51 @@ def _variadic_carrier(
         kids = jax.tree.map(lambda t: jnp.zeros((c.arity, *t.shape), t.dtype), guess)
         return cell(cell_input(c, payload, kids, rows, table.capacity, views))
 
-    guess = jax.eval_shape(lambda: payload)
-    for _ in range(3):
-        try:
-            out = eqx.filter_eval_shape(run, guess)
-        except Exception as error:  # the guess is not a carrier the cell takes
-            return None, error
-        if _layout(out) == _layout(guess):
-            return out, None
-        guess = out
-    return None, None
+    failure: Exception | None = None
+    declared = _declared_example(cell)
+    first = [] if declared is None else [declared]
+    for guess in [*first, jax.eval_shape(lambda: payload)]:
+        for _ in range(3):
+            try:
+                out = eqx.filter_eval_shape(run, guess)
+            except Exception as error:  # the guess is not a carrier the cell takes
+                if guess is declared and isinstance(error, SpaceError):
+                    raise  # the cell refuses its input with its own declared carrier
+                failure = failure or error
+                break
+            if _layout(out) == _layout(guess):
+                return out, None
+            guess = out
+    return None, failure
+
+
+def _declared_example(cell: Any) -> Any:
+    """Shapes and dtypes of the points of a cell's declared codomain, or ``None``.
+
+    Only for a codomain of known sizes, made of arrays and tuples of them (a
+    float's dtype taken as float32).
+    """
+    if not isinstance(cell, Para):
+        return None
+    try:
+        _, cod = cell.signature()
+    except Exception:  # a signature needing what the cell cannot know alone
+        return None
+
+    def example(space: Space) -> Any:
+        if isinstance(space, ProductSpace):
+            parts = [example(f) for f in space.factors]
+            return None if any(p is None for p in parts) else tuple(parts)
+        if not isinstance(space, TensorSpace) or not isinstance(space.dtype, frozenset):
+            return None
+        shape = tuple(d for d in space.shape if isinstance(d, int))
+        if len(shape) != len(space.shape):
+            return None
+        names = sorted(space.dtype)
+        dtype = jnp.dtype("float32" if "float32" in names else names[0])
+        return jax.ShapeDtypeStruct(shape, dtype)  # type: ignore[no-untyped-call]
+
+    return example(cod)
 
 
 class Subtree(eqx.Module):
