@@ -239,12 +239,13 @@ def _draw(
     from rich.console import Console
 
     from .draw import draw
+    from .draw._messages import box_count
 
     _suffix_checked(output, "OUTPUT")
     diagram = draw(_load_model(model), output)
     width, height = diagram.size
     Console(soft_wrap=True).print(
-        f"{output}: {len(diagram.boxes())} boxes, {width:g}×{height:g} pixels"
+        f"{output}: {box_count(len(diagram.boxes()))}, {width:g}×{height:g} pixels"
     )
 
 

@@ -110,7 +110,7 @@ def test_draw_from_a_file_and_from_a_module(
 
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out, _ = run(["draw", "models:residual", str(tmp_path / "r.png")], capsys)
-    assert code == 0 and "1 boxes" in out
+    assert code == 0 and "1 box," in out
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
 
     code, _, err = run(["draw", f"{source}:not_a_model", "x.svg"], capsys)

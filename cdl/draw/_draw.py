@@ -70,7 +70,9 @@ class Diagram:
 
     def __repr__(self) -> str:
         width, height = self.size
-        return f"Diagram({len(self.boxes())} boxes, {width:g}×{height:g})"
+        return (
+            f"Diagram({_messages.box_count(len(self.boxes()))}, {width:g}×{height:g})"
+        )
 
 
 def draw(

@@ -24,3 +24,12 @@ def bad_dom(name: str, expected: object, given: object, why: str) -> str:
     return (
         f"cdl.draw: {name} takes {expected!r}, not the dom= given, {given!r} ({why})."
     )
+
+
+def box_count(count: int) -> str:
+    """``1 box``, ``2 boxes``: how many boxes a diagram has.
+
+    >>> box_count(1), box_count(3)
+    ('1 box', '3 boxes')
+    """
+    return f"{count} box" if count == 1 else f"{count} boxes"
