@@ -8,8 +8,12 @@ LONGEST_LABEL: Final = 240
 ENDS: Final = 3
 
 
-def _top_level(label: str, separator: str) -> list[str]:
-    """`label` split at the occurrences of `separator` outside brackets."""
+def top_level(label: str, separator: str) -> list[str]:
+    """`label` split at the occurrences of `separator` outside brackets.
+
+    >>> top_level("(f >> g) @ h >> k", " >> ")
+    ['(f >> g) @ h', 'k']
+    """
     parts, depth, start, i = [], 0, 0, 0
     while i < len(label):
         if label[i] in "([{":
@@ -39,7 +43,7 @@ def shown(label: str) -> str:
     """
     if len(label) <= LONGEST_LABEL:
         return label
-    parts = _top_level(label, " >> ")
+    parts = top_level(label, " >> ")
     if len(parts) > 2 * ENDS + 1:
         middle = f"…{len(parts) - 2 * ENDS:,} more…"
         return " >> ".join([*parts[:ENDS], middle, *parts[-ENDS:]])
@@ -244,3 +248,18 @@ def call_key(name: str, key: object) -> str:
         f"{shown(name)}: key must be a PRNG key such as jax.random.key(0), not "
         f"{type(key).__name__} {key!r}."
     )
+
+
+def first_difference(saved: str, given: str) -> str:
+    """Where two chains' labels first differ, factor by factor ("" if nowhere).
+
+    >>> first_difference("Linear(2→2) >> Tanh()", "Linear(2→2) >> Relu()")
+    'factor 1 is Tanh() there and Relu() here'
+    """
+    there, here = top_level(saved, " >> "), top_level(given, " >> ")
+    for index, (a, b) in enumerate(zip(there, here, strict=False)):
+        if a != b:
+            return f"factor {index} is {shown(a)} there and {shown(b)} here"
+    if len(there) != len(here):
+        return f"{len(there)} factors there and {len(here)} here"
+    return ""

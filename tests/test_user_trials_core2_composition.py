@@ -7,6 +7,7 @@ import pytest
 from jaxtyping import Array, Float
 
 import cdl
+from cdl.optics._messages import checkpoint_other_run
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,20 @@ def test_errors_about_a_long_chain_name_its_ends_and_a_count() -> None:
     with pytest.raises(TypeError, match=r"…1,994 more….* holds arrays"):
         hash(chain)
     assert chain.label.count(">>") == 1999  # the label itself stays whole
+
+
+def test_a_checkpoint_of_a_long_chain_changed_inside_names_the_factor() -> None:
+    # Both labels whole made a 5,000-character message; shortened alone they
+    # would look the same. The message says where they differ.
+    layers = [cdl.Tanh() if i % 2 else cdl.Bias(4) for i in range(200)]
+    changed = list(layers)
+    changed[101] = cdl.Relu()
+    saved, given = cdl.Compose(*layers), cdl.Compose(*changed)
+    text = checkpoint_other_run(
+        "runs/a",
+        {"model": saved.label, "optimiser": "Adam"},
+        {"model": given.label, "optimiser": "Adam"},
+        None,
+    )
+    assert len(text) < 800
+    assert "(the models' factor 101 is Tanh() there and Relu() here)" in text

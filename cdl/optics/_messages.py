@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Final
 
-from .._messages import shown, with_article
+from .._messages import first_difference, shown, with_article
 
 
 def subject(name: str, validation: bool = False) -> str:
@@ -135,9 +135,13 @@ def checkpoint_other_run(
     """Text of the error raised when a checkpoint was written by another run."""
 
     def run(r: Mapping[str, str]) -> str:
-        return f"{r.get('model')} with {r.get('optimiser')}"
+        return f"{shown(str(r.get('model')))} with {r.get('optimiser')}"
 
-    detail = "" if why is None else f" ({why})"
+    models = first_difference(str(saved.get("model")), str(given.get("model")))
+    detail = "; ".join(
+        part for part in (f"the models' {models}" if models else "", why) if part
+    )
+    detail = f" ({detail})" if detail else ""
     return (
         f"checkpoint {path} does not match this learner and model: it was written "
         f"by a run training {run(saved)}, and this one trains {run(given)}{detail}; "
