@@ -2,6 +2,7 @@
 
 import re
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,6 +16,7 @@ from cdl.graphs import (
     GraphConv,
     GraphError,
     MessagePassing,
+    Product,
     batch,
     clrs,
     segment_softmax,
@@ -113,3 +115,46 @@ def test_pointer_accuracy_names_a_pointer_outside_the_nodes(bad: int) -> None:
     with pytest.raises(ValueError, match=r"pointers must be node indices in \[0, 3\)"):
         clrs.pointer_accuracy(pointers, predicted)
     assert clrs.pointer_accuracy(pointers, pointers) == 1.0
+
+
+@jax.jit
+def _fold_and_grad(values: jax.Array, ids: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def total(v: jax.Array) -> jax.Array:
+        return jnp.sum(Product().segment(v, ids, 4))
+
+    return Product().segment(values, ids, 4), jax.grad(total)(values)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from([0.0, 1.0, -2.0, 0.5, 3.0])),
+        min_size=6,
+        max_size=6,
+    )
+)
+def test_product_aggregation_folds_and_differentiates_like_numpy(
+    rows: list[tuple[int, float]],
+) -> None:
+    # Its gradient raised "scatter_mul gradients are only implemented if
+    # `unique_indices=True`": GraphConv(aggregate=Product()) could not train.
+    ids = jnp.array([r[0] for r in rows], jnp.int32)
+    values = jnp.array([r[1] for r in rows], jnp.float32)
+    fold, grads = _fold_and_grad(values, ids)
+    for node in range(4):
+        mine = [v for i, v in rows if i == node]
+        assert float(fold[node]) == pytest.approx(float(np.prod(mine)))
+    for index, (node, _) in enumerate(rows):
+        others = [v for j, (i, v) in enumerate(rows) if i == node and j != index]
+        assert float(grads[index]) == pytest.approx(float(np.prod(others)))
+
+
+def test_graph_conv_with_product_aggregation_trains() -> None:
+    g = Graph.from_edge_list([(0, 1), (2, 1), (1, 1)], 3, nodes=np.ones((3, 2)))
+    conv = GraphConv(2, 2, aggregate=Product(), key=jax.random.key(0))
+    loss = lambda m, x: jnp.sum(m((g, x))[1] ** 2)  # noqa: E731
+    grads = eqx.filter_jit(jax.grad(loss, argnums=(0, 1)))(conv, g.nodes)
+    assert all(
+        bool(jnp.all(jnp.isfinite(leaf)))
+        for leaf in jax.tree.leaves(eqx.filter(grads, eqx.is_inexact_array))
+    )

@@ -227,9 +227,16 @@ class Sum(AbstractMonoid):
 class Product(AbstractMonoid):
     """Multiplication, with identity 1.
 
-    >>> import jax.numpy as jnp, cdl
+    Floating-point rows fold by the segmented scan, which JAX differentiates
+    (its ``segment_prod`` has no gradient for repeated segment ids); integer
+    rows by ``jax.ops.segment_prod``.
+
+    >>> import jax, jax.numpy as jnp, cdl
     >>> cdl.graphs.Product().segment(jnp.array([2.0, 3.0]), jnp.array([1, 1]), 2)
     Array([1., 6.], dtype=float32)
+    >>> fold = lambda x: cdl.graphs.Product().segment(x, jnp.array([1, 1]), 2)[1]
+    >>> jax.grad(fold)(jnp.array([2.0, 3.0]))
+    Array([3., 2.], dtype=float32)
     """
 
     def combine(
@@ -248,7 +255,9 @@ class Product(AbstractMonoid):
         segment_ids: Int[Array, " e"],
         num_segments: int,
     ) -> Shaped[Array, " s *d"]:
-        """``jax.ops.segment_prod``."""
+        """The scan for floating-point rows, else ``jax.ops.segment_prod``."""
+        if jnp.issubdtype(data.dtype, jnp.inexact):
+            return super().segment(data, segment_ids, num_segments)
         return jax.ops.segment_prod(data, segment_ids, num_segments)
 
 
