@@ -263,3 +263,11 @@ def first_difference(saved: str, given: str) -> str:
     if len(there) != len(here):
         return f"{len(there)} factors there and {len(here)} here"
     return ""
+
+
+RAISED_IN: Final = "raised in "
+
+
+def raised_in(name: str, given: object) -> str:
+    """The note added to an error raised inside a morphism's own call."""
+    return f"{RAISED_IN}{shown(name)}, called on {given!r}"

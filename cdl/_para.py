@@ -130,6 +130,18 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
         except jaxtyping.TypeCheckError as error:
             detail = _messages.annotation_mismatch(self.label, str(error))
             raise SpaceError(detail) from error
+        except Exception as error:
+            # JAX's own errors (a weight of the wrong shape put in by hand) do
+            # not say which layer failed: the innermost morphism says so.
+            notes = getattr(error, "__notes__", [])
+            composite = isinstance(self, AbstractSequential | AbstractParallel)
+            if not (
+                composite
+                or isinstance(error, SpaceError | CompositionError)
+                or any(note.startswith(_messages.RAISED_IN) for note in notes)
+            ):
+                error.add_note(_messages.raised_in(self.label, space_of(x)))
+            raise
         expected = unifier.substitute(cod)
         returned = space_of(out)
         try:

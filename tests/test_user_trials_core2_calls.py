@@ -1,10 +1,12 @@
 """Calls as a user ported from Equinox writes them: a key passed to every layer."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
 
 import cdl
+from cdl.optics import at
 
 K1, K2 = jax.random.split(jax.random.key(0))
 
@@ -30,3 +32,19 @@ def test_a_key_that_is_not_a_prng_key_is_named_at_the_call() -> None:
     )
     with pytest.raises(TypeError, match="Tanh\\(\\): key must be a PRNG key"):
         cdl.Tanh()(jnp.ones(2), key="seed")
+
+
+def test_an_error_inside_a_layer_names_the_layer_and_its_input() -> None:
+    # A weight of the wrong shape put in by hand (a lens, eqx.tree_at) failed
+    # with JAX's "add got incompatible shapes" and no word of which layer.
+    layer = cdl.Linear(2, 3, key=K1)
+    broken = at(lambda m: m.weight).put(layer, jnp.zeros((2, 2)))
+    model = cdl.Tanh() >> broken >> cdl.Relu()
+    jitted = eqx.filter_jit(lambda m, x: m(x))
+    for call in (model, lambda x: jitted(model, x)):
+        with pytest.raises(TypeError) as e:
+            call(jnp.ones(2))
+        assert "raised in Linear(2→3), called on f32[2]" in e.value.__notes__
+    with pytest.raises(ValueError) as needs_key:
+        (cdl.Tanh() >> cdl.Dropout(0.5))(jnp.ones(2))
+    assert not getattr(needs_key.value, "__notes__", [])
