@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 import cdl
 from cdl.graphs import (
     Graph,
+    GraphAction,
     GraphAttention,
     GraphConv,
     GraphError,
@@ -158,3 +159,24 @@ def test_graph_conv_with_product_aggregation_trains() -> None:
         bool(jnp.all(jnp.isfinite(leaf)))
         for leaf in jax.tree.leaves(eqx.filter(grads, eqx.is_inexact_array))
     )
+
+
+@pytest.mark.parametrize(
+    ("monoid", "says"),
+    [
+        (cdl.Monoid.shifts(5), "Shift5, which is not a group"),
+        (cdl.Monoid.cyclic(4), "C4, which acts on 4 points"),
+        ("S5", "was given a str"),
+    ],
+    ids=["shifts", "size", "string"],
+)
+def test_graph_action_names_a_monoid_that_does_not_renumber_its_nodes(
+    monoid: object, says: str
+) -> None:
+    # Each was accepted; the first failed inside a jitted check with Equinox's
+    # runtime error, the second with a message about an IndexAction's slots.
+    with pytest.raises(
+        ValueError, match=f"must be a group of permutations of 5 .*{says}"
+    ):
+        GraphAction(5, 8, 2, monoid=monoid)  # type: ignore[arg-type]
+    assert GraphAction(5, 8, 2, monoid=cdl.Monoid.cyclic(5)).monoid.order == 5

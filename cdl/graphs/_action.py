@@ -26,6 +26,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .. import _random
 from ..equivariance import AbstractAction, Monoid
 from ..nn._arguments import natural_int, positive_int
+from . import _messages
 from ._graph import Graph
 
 
@@ -69,8 +70,14 @@ dtype=float32))
         edge_dim: int = 0,
         monoid: Monoid | None = None,
     ) -> None:
-        self.monoid = Monoid.symmetric(num_nodes) if monoid is None else monoid
         self.num_nodes = positive_int("GraphAction", "num_nodes", num_nodes)
+        if monoid is not None and (
+            not isinstance(monoid, Monoid)
+            or monoid.size != self.num_nodes
+            or not monoid.is_group
+        ):
+            raise ValueError(_messages.bad_graph_monoid(self.num_nodes, monoid))
+        self.monoid = Monoid.symmetric(num_nodes) if monoid is None else monoid
         self.num_edges = natural_int("GraphAction", "num_edges", num_edges)
         self.node_dim = positive_int("GraphAction", "node_dim", node_dim)
         self.edge_dim = natural_int("GraphAction", "edge_dim", edge_dim)

@@ -446,3 +446,18 @@ def clrs_not_a_generator(rng: object) -> str:
         f"er_graph: rng must be a NumPy generator, np.random.default_rng(seed), but "
         f"was given {type(rng).__name__} {rng!r}."
     )
+
+
+def bad_graph_monoid(num_nodes: int, monoid: object) -> str:
+    """`GraphAction` was given a monoid that does not renumber its nodes."""
+    if not hasattr(monoid, "is_group"):
+        given = f"a {type(monoid).__name__}"
+    elif getattr(monoid, "size", None) != num_nodes:
+        given = f"{monoid!r}, which acts on {getattr(monoid, 'size', '?')} points"
+    else:
+        given = f"{monoid!r}, which is not a group (it writes zeros or merges nodes)"
+    return (
+        f"GraphAction renumbers the {num_nodes} nodes of a graph, so its monoid must "
+        f"be a group of permutations of {num_nodes} points (a subgroup of S_"
+        f"{num_nodes}, e.g. cdl.Monoid.cyclic({num_nodes})), but was given {given}."
+    )
