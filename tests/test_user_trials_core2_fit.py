@@ -83,7 +83,7 @@ def test_a_model_with_two_outputs_needs_one_loss_of_both() -> None:
     pair = Learner(two, MeanSquaredError() @ SoftmaxCrossEntropy(), Adam(1e-2))
     state = pair.init(two)
     with pytest.raises(TypeError, match=r"must be one number, but it is float32\[\] ×"):
-        pair.step(state, X[:8], (ys[0][:8], ys[1][:8]))
+        jax.eval_shape(pair.step, state, X[:8], (ys[0][:8], ys[1][:8]))
 
 
 @pytest.mark.slow
