@@ -142,3 +142,13 @@ def test_pointwise_names_a_function_that_is_not_one(fn: object) -> None:
     # The class cdl.Relu was accepted and failed at the first call.
     with pytest.raises(TypeError, match="Pointwise needs a function applied entry"):
         cdl.Pointwise(cdl.permutation_action(3, (1,)), fn)  # type: ignore[arg-type]
+
+
+def test_monoid_product_and_name_of_the_wrong_kind_are_named() -> None:
+    # product(C2, 3): AttributeError 'int' object has no attribute 'size';
+    # name=5 was accepted and broke the monoid's repr later.
+    with pytest.raises(TypeError, match="Monoid.product needs a cdl.Monoid .* int 3"):
+        cdl.Monoid.product(cdl.Monoid.cyclic(2), 3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="name must be a string .* int 5"):
+        cdl.Monoid(3, ((1, 2, 0),), name=5)  # type: ignore[arg-type]
+    assert cdl.Monoid.product(cdl.Monoid.cyclic(2), cdl.Monoid.cyclic(3)).order == 6

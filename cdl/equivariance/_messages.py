@@ -203,6 +203,14 @@ def not_a_monoid(owner: str, value: object) -> str:
     )
 
 
+def bad_monoid_name(name: object) -> str:
+    """Text of the error for a monoid named by something that is not a string."""
+    return (
+        f"Monoid: name must be a string (it labels the monoid in messages), but was "
+        f"given {type(name).__name__} {name!r}."
+    )
+
+
 def bad_shape(shape: object) -> str:
     """Text of the error for an action's shape that is not positive sizes."""
     return (

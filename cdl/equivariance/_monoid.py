@@ -59,6 +59,8 @@ class Monoid:
     name: str = "M"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(_messages.bad_monoid_name(self.name))
         size = self.size
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(_messages.bad_size(self.name, size))
@@ -281,6 +283,9 @@ class Monoid:
         >>> Monoid.product(Monoid.cyclic(2), Monoid.cyclic(3)).order
         6
         """
+        for factor in (first, second):
+            if not isinstance(factor, Monoid):
+                raise TypeError(_messages.not_a_monoid("Monoid.product", factor))
         m, n = first.size, second.size
         gens = []
         for g in first.generators_array():
