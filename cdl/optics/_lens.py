@@ -36,6 +36,7 @@ from .._category import (
     AbstractParallel,
     AbstractSequential,
 )
+from . import _messages
 
 _S = TypeVar("_S")
 _A = TypeVar("_A")
@@ -208,20 +209,28 @@ class TensorLens(AbstractParallel[Any, Any], AbstractLens[Any, Any]):
         )
 
 
+def _parts(s: Any, lens: str, index: int) -> Any:
+    """`s` if it is a tuple (or list) with a component `index`, else `TypeError`."""
+    if not isinstance(s, tuple | list) or len(s) <= index:
+        raise TypeError(_messages.lens_needs_tuple(lens, index, s))
+    return s
+
+
 def _fst(s: tuple[Any, Any]) -> Any:
-    return s[0]
+    return _parts(s, "first()", 0)[0]
 
 
 def _snd(s: tuple[Any, Any]) -> Any:
-    return s[1]
+    return _parts(s, "second()", 1)[1]
 
 
 def _put_fst(s: tuple[Any, Any], a: Any) -> tuple[Any, Any]:
     # The rest of a longer tuple is kept, not dropped.
-    return (a, *s[1:])
+    return (a, *_parts(s, "first()", 0)[1:])
 
 
 def _put_snd(s: tuple[Any, Any], a: Any) -> tuple[Any, Any]:
+    s = _parts(s, "second()", 1)
     return (s[0], a, *s[2:])
 
 

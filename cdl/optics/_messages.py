@@ -1012,3 +1012,15 @@ def loss_not_scalar(name: str, given: str) -> str:
         f"Learner({shown(name)}): the loss of a batch must be one number, but it "
         f"is {given} (a tensor of losses gives one per factor): {_ONE_LOSS}"
     )
+
+
+def lens_needs_tuple(lens: str, index: int, source: object) -> str:
+    """Text of the error raised when `first()`/`second()` read no tuple."""
+    if isinstance(source, tuple | list):
+        given = f"a {type(source).__name__} of {len(source)}"
+    else:
+        given = with_article(type(source).__name__)
+    return (
+        f"{lens} focuses on component {index} of a tuple, but was given {given}: "
+        f"its source is a pair (or a longer tuple)."
+    )
