@@ -37,8 +37,7 @@ def compiled(method: _Method) -> _Method:
         try:
             return _run(method, self, args, kwargs)
         except eqx.EquinoxRuntimeError:
-            traced = jax.tree.leaves((self, args, kwargs), is_leaf=_is_tracer)
-            if any(_is_tracer(leaf) for leaf in traced):
+            if any(map(_is_tracer, jax.tree.leaves((self, args, kwargs)))):
                 raise
             return method(self, *args, **kwargs)
 
