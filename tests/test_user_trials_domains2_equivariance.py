@@ -152,3 +152,15 @@ def test_monoid_product_and_name_of_the_wrong_kind_are_named() -> None:
     with pytest.raises(TypeError, match="name must be a string .* int 5"):
         cdl.Monoid(3, ((1, 2, 0),), name=5)  # type: ignore[arg-type]
     assert cdl.Monoid.product(cdl.Monoid.cyclic(2), cdl.Monoid.cyclic(3)).order == 6
+
+
+def test_monoid_sample_names_its_arguments_and_samples_a_trivial_monoid() -> None:
+    shifts = cdl.Monoid.shifts(3)
+    rng = np.random.default_rng(0)
+    # length=-1 returned the unit silently; an int seed raised AttributeError.
+    with pytest.raises(ValueError, match=r"Shift3.sample: length must be .* -1"):
+        shifts.sample(rng, -1)
+    with pytest.raises(TypeError, match="Shift3.sample needs a NumPy generator"):
+        shifts.sample(0)  # type: ignore[arg-type]
+    # a monoid without generators drew from an empty list (numpy's "high <= 0")
+    assert cdl.Monoid(3, ()).sample(rng, 4).tolist() == [0, 1, 2]

@@ -211,6 +211,22 @@ def bad_monoid_name(name: object) -> str:
     )
 
 
+def not_a_generator(name: str, rng: object) -> str:
+    """Text of the error for `Monoid.sample` given something other than a generator."""
+    return (
+        f"{name}.sample needs a NumPy generator (np.random.default_rng(seed)), but "
+        f"was given {type(rng).__name__} {rng!r}."
+    )
+
+
+def bad_word_length(name: str, length: object) -> str:
+    """Text of the error for a word length that is not a whole number >= 0."""
+    return (
+        f"{name}.sample: length must be a whole number >= 0 (the number of "
+        f"generators multiplied), but was given {length!r}."
+    )
+
+
 def bad_shape(shape: object) -> str:
     """Text of the error for an action's shape that is not positive sizes."""
     return (

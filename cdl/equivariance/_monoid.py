@@ -187,10 +187,19 @@ class Monoid:
         >>> sorted(g.tolist())
         [0, 1, 2, 3, 4]
         """
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(_messages.not_a_generator(self.name, rng))
+        if length is not None and (
+            isinstance(length, bool) or not isinstance(length, int | np.integer)
+            or length < 0
+        ):  # fmt: skip
+            raise ValueError(_messages.bad_word_length(self.name, length))
         if length is None and self == Monoid.symmetric(self.size):
             return rng.permutation(self.size)
         gens = self.generators_array()
         element = self.identity()
+        if not gens:  # the trivial monoid: every word is the unit
+            return element
         for _ in range(2 * self.size if length is None else length):
             element = self.multiply(element, gens[int(rng.integers(len(gens)))])
         return element
