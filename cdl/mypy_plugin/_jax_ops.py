@@ -713,7 +713,30 @@ def fn_einsum(env: Env, ctx: FunctionContext) -> Type:
 def fn_filled(env: Env, ctx: FunctionContext) -> Type:
     if not ctx.args or len(ctx.args[0]) != 1:
         return ctx.default_return_type
-    return env.array(shape_target(ctx.api, ctx.args[0][0]), ctx.default_return_type)
+    shape = _created_shape(ctx.api, ctx.args[0][0], ctx.arg_types[0][0])
+    return env.array(shape, ctx.default_return_type)
+
+
+def _created_shape(
+    api: CheckerPluginInterface, expr: Expression, typ: Type
+) -> list[Dim] | None:
+    """The shape given to ``jnp.zeros`` or ``jax.random.normal`` (None: unknown).
+
+    A size of unknown value still fixes the rank: an ``int`` (``self.hidden``) is
+    one axis, a tuple of ints of known length (``shape: tuple[int, int]``) as many.
+    """
+    target = shape_target(api, expr)
+    if target is not None:
+        return target
+    t = get_proper_type(typ)
+    if isinstance(t, Instance) and t.type.fullname == "builtins.int":
+        return [None]
+    if isinstance(t, TupleType) and all(
+        isinstance(i, Instance) and i.type.fullname == "builtins.int"
+        for i in map(get_proper_type, t.items)
+    ):
+        return [None] * len(t.items)
+    return None
 
 
 def fn_arange(env: Env, ctx: FunctionContext) -> Type:
@@ -1062,9 +1085,11 @@ def fn_segment_sum(env: Env, ctx: FunctionContext) -> Type:
 
 
 def fn_random(env: Env, ctx: FunctionContext) -> Type:
-    for formal, exprs in zip(ctx.callee_arg_names, ctx.args, strict=False):
+    groups = zip(ctx.callee_arg_names, ctx.args, ctx.arg_types, strict=False)
+    for formal, exprs, types in groups:
         if formal == "shape" and len(exprs) == 1:
-            return env.array(shape_target(ctx.api, exprs[0]), ctx.default_return_type)
+            shape = _created_shape(ctx.api, exprs[0], types[0])
+            return env.array(shape, ctx.default_return_type)
     return env.array((), ctx.default_return_type)
 
 
