@@ -7,6 +7,7 @@ import pytest
 from jaxtyping import Array, Float
 
 import cdl
+from cdl.optics import Adam, Learner, MeanSquaredError
 from cdl.optics._messages import checkpoint_other_run
 
 
@@ -96,3 +97,16 @@ def test_a_checkpoint_of_a_long_chain_changed_inside_names_the_factor() -> None:
     )
     assert len(text) < 800
     assert "(the models' factor 101 is Tanh() there and Relu() here)" in text
+
+
+def test_a_learner_of_a_long_chain_is_named_by_its_ends() -> None:
+    chain = cdl.Compose(
+        *[cdl.Dropout(0.1) if i % 2 else cdl.Bias(3) for i in range(2000)]
+    )
+    learner = Learner(chain, MeanSquaredError(), Adam(1e-2))
+    with pytest.raises(ValueError) as e:
+        learner.step(learner.init(chain), jnp.ones((2, 3)), jnp.ones((2, 3)))
+    assert str(e.value).startswith(
+        "Learner(Bias(3,) >> Dropout(0.1) >> Bias(3,) >> …1,994 more… >> "
+    )
+    assert len(str(e.value)) < 400

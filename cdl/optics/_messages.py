@@ -110,6 +110,7 @@ def indivisible_batch(at: str, batch_size: int, devices: int) -> str:
 
 def start_mismatch(name: str, what: str, path: str, expected: str, given: str) -> str:
     """Text of the error raised when `fit` starts from a model unlike the learner's."""
+    name = shown(name)
     return (
         f"fit({name}): {what} differs from the learner's model at {path}: the "
         f"learner has {expected} there, {what} {given}. Start from the model the "
@@ -292,26 +293,30 @@ def labels_not_integer(loss: str, labels: str) -> str:
 
 def bad_count(name: str, what: str, value: object) -> str:
     """Text of the error raised for a count argument of `fit` that is not >= 1."""
+    name = shown(name)
     return f"fit({name}): `{what}` must be a positive int, not {value!r}."
 
 
 def bad_on_nonfinite(name: str, value: object) -> str:
     """Text of the error raised for an unknown `on_nonfinite`."""
+    name = shown(name)
     return f"fit({name}): `on_nonfinite` must be 'raise' or 'skip', not {value!r}."
 
 
 def bad_key(name: str, value: object) -> str:
     """Text of the error raised when `key` is not a PRNG key."""
-    shown = (
+    name = shown(name)
+    given = (
         repr(value) if isinstance(value, int | float | str) else type(value).__name__
     )
     return (
-        f"fit({name}): `key` must be a PRNG key such as jax.random.key(0), not {shown}."
+        f"fit({name}): `key` must be a PRNG key such as jax.random.key(0), not {given}."
     )
 
 
 def metric_needs_outputs(name: str, metric: str) -> str:
     """Text of the error raised for a model-level metric on whole-batch data."""
+    name = shown(name)
     return (
         f"fit({name}): metric {metric!r} is a function of (model, xs, ys), which "
         f"cannot be averaged over padded batches of graphs or trees: write it as a "
@@ -323,6 +328,7 @@ def non_finite_loss(
     name: str, value: str, step: int, epoch: int, batch: int, saved: str
 ) -> str:
     """Text of the error raised when the training loss is NaN or infinite."""
+    name = shown(name)
     return (
         f"fit({name}): the loss became {value} at step {step} (epoch {epoch}, "
         f"batch {batch}); the updates of that call were discarded and {saved}. "
@@ -333,6 +339,7 @@ def non_finite_loss(
 
 def non_finite_parameters(name: str, epoch: int, saved: str) -> str:
     """Text of the error raised when the parameters became NaN or infinite."""
+    name = shown(name)
     return (
         f"fit({name}): the parameters became NaN or infinite by the end of epoch "
         f"{epoch}; they were discarded and {saved}. Lower the learning rate."
@@ -372,6 +379,7 @@ def finished(path: object, done: int) -> str:
 
 def stopped_early(name: str, done: int, epochs: int) -> str:
     """The line printed when a callback ends a run before its last epoch."""
+    name = shown(name)
     return f"fit({name}): a callback stopped the run after epoch {done} of {epochs}."
 
 
@@ -423,6 +431,7 @@ def not_array_data(which: str, where: str, kind: str) -> str:
 
 def not_a_batch(name: str, kind: str, sizes: list[int]) -> str:
     """Text of the error raised when a per-example learner is given no batch."""
+    name = shown(name)
     return (
         f"Learner({name}): its step maps the model over the leading axis of xs "
         f"(per_example=True), but xs, a {kind}, has arrays of leading sizes "
@@ -473,6 +482,7 @@ def terms_without_trees(constructor: str) -> str:
 
 def captured_layer(name: str, cell: str, var: str) -> str:
     """Text of the error raised when a plain function cell reads a learned layer."""
+    name = shown(name)
     return (
         f"{name}: the cell {cell} reads the layer `{var}` from outside (its closure "
         f"or the module's globals), so fit would never train it: hold it in the "
@@ -524,11 +534,13 @@ def model_mismatch(path: object, why: str) -> str:
 
 def mixed_graph_features(name: str) -> str:
     """Text of the error raised when only some graphs carry a feature table."""
+    name = shown(name)
     return f"some graphs have {name} features and some have none: give all or none."
 
 
 def validation_kind(name: str, train: str, validation: str) -> str:
     """Text of the error raised when validation data differ in kind from training."""
+    name = shown(name)
     return (
         f"fit({name}): the training data are {train} but the validation data "
         f"{validation}: give validation data of the same kind."
@@ -605,6 +617,7 @@ def bad_pattern(pattern: object, why: str) -> str:
 
 def needs_mesh(name: str, what: str) -> str:
     """Text of the error raised when a learner without a mesh meets a mesh-only use."""
+    name = shown(name)
     return (
         f"{what}({name}): the learner has no mesh: make it with "
         f"data_parallel(learner) first."
@@ -629,6 +642,7 @@ def indivisible_shard(at: str, count: int, devices: int, index: int) -> str:
 
 def settings_differ(name: str, what: str, values: list[object]) -> str:
     """Text of the error raised when processes run `fit` with other arguments."""
+    name = shown(name)
     if what == "start":
         return (
             f"fit({name}): the start model differs between processes: build it "
@@ -645,9 +659,9 @@ def settings_differ(name: str, what: str, values: list[object]) -> str:
             f"given): give it in every process; only process 0 reads and writes "
             f"the directory, so the others' need not exist."
         )
-    shown = {"key": "keys (key data)", "validation": "validation (True: given)"}
+    called = {"key": "keys (key data)", "validation": "validation (True: given)"}
     return (
-        f"fit({name}): the processes were given different {shown.get(what, what)}: "
+        f"fit({name}): the processes were given different {called.get(what, what)}: "
         f"{values}, from process 0 on. Run fit with the same arguments in every "
         f"process, each with its own share of the data."
     )
@@ -689,6 +703,7 @@ def indivisible_global_batch(rows: int, parts: int) -> str:
 
 def host_data_across_processes(name: str, kind: str) -> str:
     """Text of the error raised for host-batched data in a multi-process run."""
+    name = shown(name)
     return (
         f"fit({name}): {kind} data are batched on the host, which fit does not "
         f"spread across processes: train on arrays (e.g. padded batches), or "
@@ -721,6 +736,7 @@ def save_failed(root: object, why: str) -> str:
 
 def save_failed_here(name: str, epoch: int, why: str, saved: str) -> str:
     """Text of the error raised when `fit` cannot write a checkpoint."""
+    name = shown(name)
     return (
         f"fit({name}): could not save the checkpoint of epoch {epoch} ({why}); {saved}."
     )
@@ -766,6 +782,7 @@ def best_state_not_kept(monitor: str, best: int) -> str:
 
 def not_a_loss(name: str, loss: object) -> str:
     """Text of the error raised when a learner's loss is not a loss lens."""
+    name = shown(name)
     what = getattr(loss, "__name__", type(loss).__name__)
     return (
         f"Learner({name}): the loss must be a cdl loss lens (SoftmaxCrossEntropy(), "
@@ -776,6 +793,7 @@ def not_a_loss(name: str, loss: object) -> str:
 
 def not_an_optimiser(name: str, optimiser: object) -> str:
     """Text of the error raised when a learner's optimiser is not an optimiser lens."""
+    name = shown(name)
     hint = (
         ": wrap an optax transformation as from_optax(tx)"
         if hasattr(optimiser, "init") and hasattr(optimiser, "update")
@@ -789,6 +807,7 @@ def not_an_optimiser(name: str, optimiser: object) -> str:
 
 def metric_failed(name: str, metric_name: str, why: str) -> str:
     """Text of the error raised for a metric function that cannot be used."""
+    name = shown(name)
     return (
         f"fit({name}): metric {metric_name!r} failed ({why}): a metric function is "
         f"called as f(model, xs, ys) on a batch and returns one number, the batch's "
@@ -799,6 +818,7 @@ def metric_failed(name: str, metric_name: str, why: str) -> str:
 
 def bad_metric(name: str, metric_name: str, metric: object) -> str:
     """Text of the error raised for a metric that is neither kind `fit` takes."""
+    name = shown(name)
     return (
         f"fit({name}): metric {metric_name!r} must be an AbstractMetric (e.g. "
         f"accuracy) or a function f(model, xs, ys), not {type(metric).__name__} "
@@ -816,6 +836,7 @@ def not_a_learner(value: object) -> str:
 
 def metrics_not_a_mapping(name: str, metrics: object) -> str:
     """Text of the error raised when `metrics` is not a mapping of names."""
+    name = shown(name)
     return (
         f"fit({name}): `metrics` must map names to metrics, e.g. "
         f"metrics={{'accuracy': accuracy}}, not {type(metrics).__name__}."
@@ -824,6 +845,7 @@ def metrics_not_a_mapping(name: str, metrics: object) -> str:
 
 def not_a_callback(name: str, callback: object) -> str:
     """Text of the error raised for an entry of `callbacks` that is no callback."""
+    name = shown(name)
     if isinstance(callback, type):
         return (
             f"fit({name}): callbacks=[{callback.__name__}] holds the class, not a "
@@ -837,6 +859,7 @@ def not_a_callback(name: str, callback: object) -> str:
 
 def bad_checkpoint_path(name: str, checkpoint: object) -> str:
     """Text of the error raised when `checkpoint` names no directory."""
+    name = shown(name)
     return (
         f"fit({name}): `checkpoint` must be a directory path (a non-empty str or "
         f"os.PathLike) or None, not {checkpoint!r}."
@@ -845,6 +868,7 @@ def bad_checkpoint_path(name: str, checkpoint: object) -> str:
 
 def bad_callbacks(name: str, callbacks: object) -> str:
     """Text of the error raised when `callbacks` is not a sequence of callbacks."""
+    name = shown(name)
     return (
         f"fit({name}): `callbacks` must be a list of callbacks, not "
         f"{type(callbacks).__name__}: pass callbacks=[...]."
@@ -886,6 +910,7 @@ def derivative_of_non_morphism(functor: str, value: object) -> str:
 
 def step_needs_key(name: str) -> str:
     """Text of the error raised when a stochastic learner steps without a key."""
+    name = shown(name)
     return (
         f"Learner({name}).step: the model is stochastic and needs a PRNG key, a "
         f"fresh one each step: `learner.step(state, xs, ys, key=k)` with "
