@@ -268,6 +268,6 @@ def first_difference(saved: str, given: str) -> str:
 RAISED_IN: Final = "raised in "
 
 
-def raised_in(name: str, given: object) -> str:
+def raised_in(name: str, given: str) -> str:
     """The note added to an error raised inside a morphism's own call."""
-    return f"{RAISED_IN}{shown(name)}, called on {given!r}"
+    return f"{RAISED_IN}{shown(name)}, called on {given}"

@@ -140,7 +140,10 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
                 or isinstance(error, SpaceError | CompositionError)
                 or any(note.startswith(_messages.RAISED_IN) for note in notes)
             ):
-                error.add_note(_messages.raised_in(self.label, space_of(x)))
+                # A fold's term may nest thousands of levels: not read into a space.
+                deep = isinstance(dom, SpaceVar)
+                given = type(x).__name__ if deep else repr(space_of(x))
+                error.add_note(_messages.raised_in(self.label, given))
             raise
         expected = unifier.substitute(cod)
         returned = space_of(out)

@@ -48,3 +48,17 @@ def test_an_error_inside_a_layer_names_the_layer_and_its_input() -> None:
     with pytest.raises(ValueError) as needs_key:
         (cdl.Tanh() >> cdl.Dropout(0.5))(jnp.ones(2))
     assert not getattr(needs_key.value, "__notes__", [])
+
+
+class _Refuses(cdl.Para):
+    def __call__(self, x: object) -> object:
+        raise ValueError("refused")
+
+
+def test_the_note_does_not_read_a_deep_term_into_a_space() -> None:
+    term: object = jnp.ones(2)
+    for _ in range(5000):
+        term = (term,)  # a term as deep as a fold's, any space
+    with pytest.raises(ValueError) as e:
+        _Refuses()(term)
+    assert e.value.__notes__ == ["raised in _Refuses(), called on tuple"]
