@@ -42,11 +42,12 @@ from ._action import (  # noqa: F401 (the examples below use them)
     require_actions,
     signal_action,
 )
+from ._by_value import ByValue
 from ._monoid import Monoid  # noqa: F401
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Basis:
+class Basis(ByValue):
     """A basis of the equivariant linear maps between the moved points of two actions.
 
     Features (axes the monoid leaves alone) factor out of the constraint, so a

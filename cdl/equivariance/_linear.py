@@ -35,6 +35,7 @@ from .._reparam import Reparam
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace, space_of
 from ._action import AbstractAction, require_actions
 from ._basis import Basis, equivariant_basis, invariant_basis
+from ._by_value import ByValue
 from ._structured import Apply, structured as structured_apply
 
 
@@ -131,7 +132,7 @@ class Coefficients(eqx.Module):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Expand:
+class Expand(ByValue):
     """The 2-cell ``θ ↦ Σ_k θ_k ⊗ B_k``: from coefficients to the dense weight."""
 
     act_in: AbstractAction

@@ -27,13 +27,14 @@ from jaxtyping import Array
 
 from ._action import AbstractAction, IndexAction
 from ._basis import Basis
+from ._by_value import ByValue
 from ._monoid import Monoid, partitions
 
 Apply = Callable[[Array, Any], Any]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class CircularConv:
+class CircularConv(ByValue):
     """``x ↦ θ ⋆ x`` by wrap padding and a convolution, channels first."""
 
     act_in: IndexAction
@@ -104,7 +105,7 @@ def circular_conv(
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class CausalConv:
+class CausalConv(ByValue):
     """``y[t] = Σ_k a_k x[t−k]`` by left zero padding and a convolution."""
 
     act_in: IndexAction
@@ -177,7 +178,7 @@ def _broadcast(x: Array, axes: tuple[int, ...], n: int) -> Array:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class PartitionMaps:
+class PartitionMaps(ByValue):
     """``x ↦ Σ_π A_π(x) φ_π``: each ``A_π`` an einsum of diagonals, sums, broadcasts."""
 
     act_in: IndexAction
