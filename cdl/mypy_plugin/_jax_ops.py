@@ -1424,8 +1424,7 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
     """
     ret = get_proper_type(ctx.default_return_type)
     body = _step(ctx.arg_types[0][0]) if ctx.arg_types[0] else None
-    if isinstance(body, CallableType):
-        _check_elements(env, ctx, body)
+    wrong = isinstance(body, CallableType) and not _check_elements(env, ctx, body)
     if not isinstance(ret, TupleType) or len(ret.items) != 2:
         return ctx.default_return_type
     if not isinstance(body, CallableType):
@@ -1436,7 +1435,37 @@ def fn_scan(env: Env, ctx: FunctionContext) -> Type:
     stacked = get_proper_type(out.items[1])
     if not isinstance(stacked, Instance) or stacked.type.fullname != ARRAY_CLASS:
         return ctx.default_return_type
-    return ret.copy_modified(items=[ret.items[0], batched_type(env, stacked)])
+    result = batched_type(env, stacked)
+    # Stacked along as many steps as the scan takes (unknown where xs is wrong).
+    dims, length = array_dims(result), None if wrong else _scan_length(ctx)
+    if length is not None and dims and dims[0] is None:
+        result = env.array([length, *dims[1:]], result)
+    return ret.copy_modified(items=[ret.items[0], result])
+
+
+def _scan_length(ctx: FunctionContext) -> Dim:
+    """How many steps a scan takes: ``length=``, or the leading axis of ``xs``."""
+    given = {
+        formal: (types[0], exprs[0])
+        for formal, types, exprs in zip(
+            ctx.callee_arg_names, ctx.arg_types, ctx.args, strict=False
+        )
+        if formal and len(types) == 1 and len(exprs) == 1
+    }
+    if "length" in given:
+        value = fold(given["length"][1])
+        if value is not None:
+            return value
+    if "xs" not in given:
+        return None
+    xs = get_proper_type(given["xs"][0])
+    first = (
+        get_proper_type(xs.items[0]) if isinstance(xs, TupleType) and xs.items else xs
+    )
+    dims = array_dims(first)
+    if not dims or isinstance(dims[0], Star):
+        return None
+    return dims[0]
 
 
 def fn_while_loop(env: Env, ctx: FunctionContext) -> Type:
@@ -1472,11 +1501,11 @@ def _step(typ: Type) -> CallableType | None:
     return call if isinstance(call, CallableType) and not call.implicit else None
 
 
-def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
+def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> bool:
     """A ``[shape]`` error where an element of ``xs`` is not the body's input.
 
     An ``xs`` of a tuple of arrays is checked item by item against a step that
-    takes a tuple.
+    takes a tuple. False where an error was reported.
     """
     given = {
         formal: (types[0], exprs[0])
@@ -1486,13 +1515,13 @@ def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
         if formal and len(types) == 1 and len(exprs) == 1
     }
     if "xs" not in given or len(body.arg_types) < 2:
-        return
+        return True
     xs, expr = get_proper_type(given["xs"][0]), given["xs"][1]
     takes = get_proper_type(body.arg_types[1])
     pairs: list[tuple[Type, Type, Expression]] = [(xs, takes, expr)]
     if isinstance(xs, TupleType) and isinstance(takes, TupleType):
         if len(xs.items) != len(takes.items):
-            return
+            return True
         items = expr.items if isinstance(expr, TupleExpr) else [expr] * len(xs.items)
         pairs = list(zip(xs.items, takes.items, items, strict=True))
     scopes = in_scope(ctx.api)
@@ -1504,6 +1533,7 @@ def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
         for c, t in zip(carry, first, strict=True):
             if _own(t, scopes) and _known(c, scopes) and isinstance(t, Sym):
                 bound.setdefault(t, c)
+    fits = True
     for stacked_type, wanted_type, at in pairs:
         stacked, wanted = array_dims(stacked_type), array_dims(wanted_type)
         if not stacked or wanted is None or star(stacked) or star(wanted):
@@ -1520,6 +1550,8 @@ def _check_elements(env: Env, ctx: FunctionContext, body: CallableType) -> None:
             f"but the step takes {render(Arr(wanted))}"
         )
         env.fail(ctx.api, at, "scan", why)
+        fits = False
+    return fits
 
 
 def _known(d: Dim, scopes: set[str]) -> bool:
