@@ -246,9 +246,35 @@ class SoftmaxCrossEntropy(AbstractLoss):
                     predictions.shape[:-1],
                 )
             )
+        predictions = _classes_only(self.label, labels, predictions)
         losses = optax.softmax_cross_entropy_with_integer_labels(predictions, labels)
         mean: Array = losses.reshape(losses.shape[0], -1).mean(axis=1)
         return mean
+
+
+def _classes_only(loss: str, labels: Array, logits: Array) -> Array:
+    """`logits`, or an error naming a label that is not one of their classes.
+
+    Checked on the host when the labels are known, else (under `jax.jit`) when the
+    program runs, on the logits so that a gradient alone keeps the check: a label
+    past the logits would give a loss of NaN and a gradient that ignores it.
+    """
+    classes = logits.shape[-1]
+    if not isinstance(labels, jax.core.Tracer):
+        known = np.asarray(labels).reshape(-1)
+        bad = np.flatnonzero((known < 0) | (known >= classes))
+        if bad.size:
+            flat = int(bad[0])
+            example = flat // max(known.size // max(len(labels), 1), 1)
+            raise LossShapeError(
+                _messages.label_out_of_range(loss, int(known[flat]), example, classes)
+            )
+        return logits
+    outside = jnp.any((labels < 0) | (labels >= classes))
+    checked: Array = eqx.error_if(
+        logits, outside, _messages.labels_past_classes(loss, classes)
+    )
+    return checked
 
 
 def outside_unit(labels: Any) -> tuple[int, float] | None:

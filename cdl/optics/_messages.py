@@ -92,6 +92,14 @@ def label_out_of_range(at: str, label: int, index: int, classes: int) -> str:
     )
 
 
+def labels_past_classes(loss: str, classes: int) -> str:
+    """Text of the error raised (as the program runs) for a label that is no class."""
+    return (
+        f"{loss}: a label is not a class of the {classes} logits: labels must lie "
+        f"in 0..{classes - 1}."
+    )
+
+
 def label_outside_unit(at: str, index: int, value: float) -> str:
     """Text of the error raised when a binary target lies outside [0, 1]."""
     return (
