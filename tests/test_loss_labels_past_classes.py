@@ -17,6 +17,7 @@ import cdl
 
 LOSS = cdl.SoftmaxCrossEntropy()
 LOGITS = jnp.linspace(-1.0, 1.0, 8).reshape(2, 4)
+JITTED = jax.jit(LOSS.get)
 
 
 def test_a_label_past_the_classes_is_named_with_its_example() -> None:
@@ -47,4 +48,4 @@ def test_labels_in_range_give_optax_s_loss(labels: list[int]) -> None:
     y = jnp.asarray(labels)
     want = optax.softmax_cross_entropy_with_integer_labels(LOGITS, y).mean()
     np.testing.assert_allclose(LOSS.get(y, LOGITS), want, rtol=1e-6)
-    np.testing.assert_allclose(jax.jit(LOSS.get)(y, LOGITS), want, rtol=1e-6)
+    np.testing.assert_allclose(JITTED(y, LOGITS), want, rtol=1e-6)
