@@ -128,6 +128,11 @@ def _gather(p: _Pass, name: str, k: _Chunk, buf: Buffer) -> Any:
     """The children's rows, the payloads and the children's carriers of a chunk."""
     child, pay = _structure(p, name, k)
     kids = jax.tree.map(lambda b: _take(b, child), buf)
+    if child.shape[0] == 1 and len(jax.tree.leaves(buf)) > 1:
+        # Read before any buffer is written: fused into the cell's operations,
+        # a slice of one buffer would be read after a write into another, and
+        # XLA would copy the whole buffer at every node.
+        kids = jax.lax.optimization_barrier(kids)  # type: ignore[no-untyped-call]
     return child, pay, kids
 
 
@@ -142,11 +147,7 @@ def _take(b: Array, child: Array) -> Array:
     rows = [
         jax.lax.dynamic_slice_in_dim(b, child[0, j], 1) for j in range(child.shape[1])
     ]
-    # Read before any buffer is written: fused into the cell's operations, a
-    # slice of one buffer would be read after a write into another (a carrier
-    # of several arrays), and XLA would copy the whole buffer at every node.
-    out: Array = jax.lax.optimization_barrier(jnp.stack(rows, axis=1))  # type: ignore[no-untyped-call]
-    return out
+    return jnp.stack(rows, axis=1)
 
 
 def _per_row(
