@@ -13,6 +13,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
+from _compiles import compiles
 
 import cdl
 
@@ -36,15 +37,6 @@ BUILDS: dict[str, Callable[[], cdl.EquivariantLinear]] = {
     ),
 }
 
-COMPILES: list[str] = []
-jax.monitoring.register_event_duration_secs_listener(
-    lambda event, _s, **_: (
-        COMPILES.append(event)
-        if event == "/jax/core/compile/backend_compile_duration"
-        else None
-    )
-)
-
 
 @pytest.mark.parametrize("name", sorted(BUILDS))
 def test_two_builds_alike_share_one_structure(name: str) -> None:
@@ -61,9 +53,9 @@ def test_a_new_build_reuses_a_jitted_program(name: str) -> None:
     x = jnp.ones(layer.dom.shape)  # type: ignore[attr-defined]
     run = eqx.filter_jit(lambda m, v: m(v))
     run(layer, x)
-    before = len(COMPILES)
+    before = compiles()
     run(BUILDS[name](), x)
-    assert len(COMPILES) == before
+    assert compiles() == before
 
 
 def test_layers_of_other_monoids_still_differ() -> None:

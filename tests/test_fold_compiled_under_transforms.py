@@ -9,21 +9,13 @@ nothing.
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from _compiles import compiles
 
 import cdl
 
 ExprF = cdl.polynomial("ExprF", Lit="a", Add="x x", Mul="x x")
 Lit, Add, Mul = ExprF.patterns
 Leaf, Node = cdl.TreeF.patterns
-
-COMPILES: list[str] = []
-jax.monitoring.register_event_duration_secs_listener(
-    lambda event, _seconds, **_: (
-        COMPILES.append(event)
-        if event == "/jax/core/compile/backend_compile_duration"
-        else None
-    )
-)
 
 
 def _counting_algebra() -> tuple[cdl.Algebra, list[int]]:
@@ -57,10 +49,10 @@ def test_a_second_eager_gradient_compiles_nothing_and_agrees() -> None:
     fold = cdl.cata(algebra)
     expr = Mul(Add(Lit(2.0), Lit(3.0)), Lit(4.0))
     first = jax.grad(fold)(expr)
-    after_first = traces[0], len(COMPILES)
+    after_first = traces[0], compiles()
     other = Mul(Add(Lit(1.0), Lit(-2.0)), Lit(0.5))
     second = jax.grad(fold)(other)
-    assert (traces[0], len(COMPILES)) == after_first
+    assert (traces[0], compiles()) == after_first
     assert jax.tree.leaves(first) == jax.tree.leaves(jax.grad(_reference)(expr))
     assert jax.tree.leaves(second) == jax.tree.leaves(jax.grad(_reference)(other))
 
@@ -103,9 +95,9 @@ def test_a_second_eager_gradient_of_a_tree_prepro_compiles_nothing() -> None:
         return Node(Leaf(a), Node(Leaf(2.0), Leaf(3.0)))
 
     first = jax.grad(lambda a: fold(term(a)))(1.0)
-    after_first = traces[0], len(COMPILES)
+    after_first = traces[0], compiles()
     second = jax.grad(lambda a: fold(term(a)))(4.0)
-    assert (traces[0], len(COMPILES)) == after_first
+    assert (traces[0], compiles()) == after_first
     # The leaf at depth one is doubled once before the fold reads it.
     assert float(first) == float(second) == 2.0
 
