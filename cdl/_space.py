@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final, TypeAlias, TypeVar, get_args, get_origin
 
+import jax
 import jaxtyping
 import numpy as np
 
@@ -330,6 +331,25 @@ def known_size(space: TensorSpace) -> int | None:
     if not is_concrete(space):
         return None
     return math.prod(d for d in space.shape if isinstance(d, int))
+
+
+def example_of(space: Space) -> Any:
+    """A `jax.ShapeDtypeStruct` (or a tuple of them) lying in a concrete `space`.
+
+    A dtype kind is read as its usual member (float32, int32, bool).
+
+    >>> floats = TensorSpace(frozenset({"float32", "float16"}), (2,))
+    >>> example_of(ProductSpace((floats,)))
+    (ShapeDtypeStruct(shape=(2,), dtype=float32),)
+    """
+    if isinstance(space, ProductSpace):
+        return tuple(example_of(f) for f in space.factors)
+    assert isinstance(space, TensorSpace)
+    kinds = space.dtype if isinstance(space.dtype, frozenset) else frozenset()
+    preferred = [d for d in ("float32", "int32", "bool") if d in kinds]
+    dtype = preferred[0] if preferred else min(kinds, default="float32")
+    shape = tuple(d for d in space.shape if isinstance(d, int))
+    return jax.ShapeDtypeStruct(shape, np.dtype(dtype))  # type: ignore[no-untyped-call]
 
 
 def space_of(value: object) -> Space:

@@ -37,6 +37,7 @@ from .._space import (
     SpaceVar,
     TensorSpace,
     Unifier,
+    example_of,
     is_concrete,
     rename,
     space_from_annotation,
@@ -45,7 +46,6 @@ from .._space import (
 from . import _messages
 
 _partial: Callable[[Callable[..., Any]], Any] = jax.tree_util.Partial
-_shape_dtype: Callable[[tuple[int, ...], Any], Any] = jax.ShapeDtypeStruct
 _SPACES = (TensorSpace, ProductSpace, SpaceVar)
 
 
@@ -281,18 +281,6 @@ cod=Float[Array, "n"])`.
     return lifted
 
 
-def _example(space: Space) -> Any:
-    """A `jax.ShapeDtypeStruct` (or a tuple of them) lying in a concrete `space`."""
-    if isinstance(space, ProductSpace):
-        return tuple(_example(f) for f in space.factors)
-    assert isinstance(space, TensorSpace)
-    kinds = space.dtype if isinstance(space.dtype, frozenset) else frozenset()
-    preferred = [d for d in ("float32", "int32", "bool") if d in kinds]
-    dtype = preferred[0] if preferred else min(kinds, default="float32")
-    shape = tuple(d for d in space.shape if isinstance(d, int))
-    return _shape_dtype(shape, jax.numpy.dtype(dtype))
-
-
 def _check_output(lifted: Lifted, dom: Space, cod: Space, name: str) -> None:
     """Trace `lifted` on `dom` and raise `SpaceError` unless it returns `cod`."""
     kwargs = {"key": jax.random.key(0)} if _requires_key(lifted.call) else {}
@@ -301,7 +289,7 @@ def _check_output(lifted: Lifted, dom: Space, cod: Space, name: str) -> None:
         return lifted.call(*x, **kwargs) if lifted.unpack else lifted.call(x, **kwargs)
 
     try:
-        returned = space_of(jax.eval_shape(run, _example(dom)))
+        returned = space_of(jax.eval_shape(run, example_of(dom)))
     except (TypeError, ValueError, IndexError) as error:
         why = f"{type(error).__name__}: {str(error).splitlines()[0]}"
         raise SpaceError(_messages.lift_fails_on_dom(name, dom, why)) from None

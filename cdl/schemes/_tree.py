@@ -37,7 +37,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from .._para import Para, SpaceError
-from .._space import ProductSpace, Space, SpaceVar, TensorSpace, space_of
+from .._space import Space, SpaceVar, TensorSpace, example_of, is_concrete, space_of
 from . import _messages
 from ._functor import Constructor, Functor, Layer
 from ._plain import as_cell, by_constructor
@@ -1128,8 +1128,7 @@ def _variadic_carrier(
 def _declared_example(cell: Any) -> Any:
     """Shapes and dtypes of the points of a cell's declared codomain, or ``None``.
 
-    Only for a codomain of known sizes, made of arrays and tuples of them (a
-    float's dtype taken as float32).
+    Only for a `cdl.Para` whose codomain has known sizes.
     """
     if not isinstance(cell, Para):
         return None
@@ -1137,21 +1136,7 @@ def _declared_example(cell: Any) -> Any:
         _, cod = cell.signature()
     except Exception:  # a signature needing what the cell cannot know alone
         return None
-
-    def example(space: Space) -> Any:
-        if isinstance(space, ProductSpace):
-            parts = [example(f) for f in space.factors]
-            return None if any(p is None for p in parts) else tuple(parts)
-        if not isinstance(space, TensorSpace) or not isinstance(space.dtype, frozenset):
-            return None
-        shape = tuple(d for d in space.shape if isinstance(d, int))
-        if len(shape) != len(space.shape):
-            return None
-        names = sorted(space.dtype)
-        dtype = jnp.dtype("float32" if "float32" in names else names[0])
-        return jax.ShapeDtypeStruct(shape, dtype)  # type: ignore[no-untyped-call]
-
-    return example(cod)
+    return example_of(cod) if is_concrete(cod) else None
 
 
 class Subtree(eqx.Module):
