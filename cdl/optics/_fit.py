@@ -37,6 +37,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .._errors import SpaceError
 from .._messages import BATCH_HINT
 from .._para import Para
+from .._reparam import is_frozen
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..graphs import Graph
 from ..nn import inference_mode
@@ -510,6 +511,15 @@ def _check_start(learner: Learner, start: Para[Any, Any] | TrainState) -> None:
         raise ValueError(_messages.start_mismatch(learner.label, what, *found))
 
 
+def _check_trainable(name: str, state: TrainState, skeleton: Any) -> None:
+    """Raise ValueError when the model has no parameter to train."""
+    if any(eqx.is_inexact_array(x) for x in jax.tree.leaves(state.params)):
+        return
+    frozen = [x for x in jax.tree.leaves(skeleton, is_leaf=is_frozen) if is_frozen(x)]
+    arrays = sum(len(jax.tree.leaves(x)) for x in frozen)
+    raise ValueError(_messages.nothing_to_train(name, arrays))
+
+
 def _keep_finite(
     old: TrainState, new: TrainState, loss: Float[Array, ""]
 ) -> TrainState:
@@ -955,6 +965,7 @@ def fit(
     _check_start(learner, start)
     _check_captured(name, learner.model.skeleton)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
+    _check_trainable(name, state, learner.model.skeleton)
     if multiprocess():
         # Processes given other settings would part ways at a collective and wait.
         settings = {

@@ -127,6 +127,23 @@ def start_mismatch(name: str, what: str, path: str, expected: str, given: str) -
     )
 
 
+def nothing_to_train(name: str, frozen: int) -> str:
+    """Text of the error raised when `fit` is given a model without parameters."""
+    if frozen:
+        why = f"all {frozen} of its parameter arrays are frozen (cdl.freeze)"
+        hint = (
+            "Freeze only the layers meant to stay fixed, and leave the part to "
+            "train as it is"
+        )
+    else:
+        why = "it has no parameters"
+        hint = "Give it a layer with weights (cdl.Linear, …)"
+    return (
+        f"fit({shown(name)}): the model has nothing to train: {why}, so every "
+        f"step would leave it as it is. {hint}, or run the model without fit."
+    )
+
+
 def checkpoint_mismatch(path: object, why: str) -> str:
     """Text of the error raised when a checkpoint does not fit the learner."""
     return (
