@@ -151,6 +151,18 @@ def test_reparametrisation_is_a_frame_around_its_base() -> None:
         assert isinstance(box, Box) and box.label == title
 
 
+def test_a_layer_built_as_a_reparametrisation_is_one_box_under_its_name() -> None:
+    act = cdl.permutation_action(4, (2,))
+    layer = cdl.EquivariantLinear(act, act, key=keys(1)[0])
+    diagram = cdl.draw(layer >> cdl.Relu())
+    assert diagram.boxes() == [layer.label, "Relu()"]
+    assert layer.label.startswith("EquivariantLinear(")
+    frames = [
+        i for i in diagram.block.items if isinstance(i, Box) and i.kind == "frame"
+    ]
+    assert frames == []
+
+
 def test_fold_frames_its_cell_with_nil_and_a_loop() -> None:
     diagram = cdl.draw(fold())
     boxes = [i for i in diagram.block.items if isinstance(i, Box)]

@@ -451,6 +451,10 @@ def _reparam_title(morphism: Reparam[Any, Any, Any]) -> str:
 
 def _reparam(morphism: Para[Any, Any], dom: Space) -> Block:
     assert isinstance(morphism, Reparam)
+    if morphism.label != morphism.skeleton.label:
+        # A layer built as a reparametrisation, under its own name
+        # (`cdl.EquivariantLinear`): one box, as the layer it is to its user.
+        return _box(morphism, dom)
     return frame(_reparam_title(morphism), layout(morphism.skeleton, dom))
 
 
