@@ -74,6 +74,10 @@ from ._unknown import reads
 # scope; the items of ``x, y = f(x), g(y)`` are right-hand sides of their own.
 _Targets = dict[int, tuple[NameExpr | TupleExpr, bool]]
 _TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
+# The variables first bound by a call the plugin typed otherwise than mypy does.
+_REFINED: Final[dict[int, Var]] = {}
+# The right-hand sides whose name `_retyped` gave any type.
+_RETYPED: Final[dict[int, Context]] = {}
 
 
 def redefine(ctx: FunctionContext | MethodContext, result: Type) -> Type:
@@ -86,10 +90,10 @@ def redefine(ctx: FunctionContext | MethodContext, result: Type) -> Type:
     """
     api = ctx.api
     proper = get_proper_type(result)
-    if not isinstance(api, TypeChecker) or not (
-        array_dims(result) is not None or isinstance(proper, TupleType)
-    ):
+    if not isinstance(api, TypeChecker):
         return result
+    if not (array_dims(result) is not None or isinstance(proper, TupleType)):
+        return _retyped(api, ctx, result)
     found = _target(api, ctx.context)
     if found is None:
         return result
@@ -132,6 +136,69 @@ def _rebound(
         return new
     var.type = new
     return _any_shape(api, result)
+
+
+def _retyped(
+    api: TypeChecker, ctx: FunctionContext | MethodContext, result: Type
+) -> Type:
+    """`result`, not an array, assigned to a name (see `redefine`).
+
+    The plugin never makes such an assignment fail where mypy would accept it:
+    ``f = jax.vmap(f)`` (jax types the result as `f`'s own type; the plugin, as
+    `f` with a batch axis), or a name first bound by a call the plugin refined
+    (``m = eqx.nn.inference_mode(model)``, then ``m = eqx.Partial(m, ...)``). An
+    unannotated name then takes any type from there on (mypy checks the
+    assignment against the type the name had before it, so the new type cannot
+    be given to it); an annotated one keeps mypy's own check.
+    """
+    found = _target(api, ctx.context)
+    if found is None:
+        return result
+    name, branch = found
+    if not isinstance(name, NameExpr):
+        return result
+    var = name.node
+    if name.is_inferred_def and isinstance(var, Var):
+        if _refines(result, ctx.default_return_type):
+            _REFINED[id(var)] = var
+        return result
+    if not _rebindable(api, name):
+        return result
+    assert isinstance(var, Var) and var.type is not None
+    anything = AnyType(TypeOfAny.special_form)
+    if _RETYPED.get(id(ctx.context)) is ctx.context:
+        return anything  # mypy checks the right-hand side again
+    if not (var.is_argument or var.is_inferred) or _identical(result, var.type):
+        return result
+    if is_subtype(result, var.type) and not isinstance(
+        get_proper_type(result), CallableType
+    ):
+        return result  # mypy narrows the name to it
+    if not (
+        is_subtype(ctx.default_return_type, var.type) or _REFINED.get(id(var)) is var
+    ):
+        return result
+    if branch:
+        _rebind(api, name, anything)
+    var.type = anything
+    _RETYPED[id(ctx.context)] = ctx.context
+    return anything
+
+
+def _identical(a: Type, b: Type) -> bool:
+    """Whether two types are one, type variables included.
+
+    mypy's `is_same_type` unifies a generic callable's type variables: to it,
+    ``[b, 3] -> [b, 4]`` and ``[a, b, 3] -> [a, b, 4]`` are the same.
+    """
+    return get_proper_type(a) == get_proper_type(b)
+
+
+def _refines(result: Type, default: Type) -> bool:
+    """Whether the plugin typed a call otherwise than mypy (`default`) does."""
+    if isinstance(get_proper_type(default), AnyType):
+        return not isinstance(get_proper_type(result), AnyType)
+    return not _identical(result, default)
 
 
 def _declared(
