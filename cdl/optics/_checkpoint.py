@@ -535,7 +535,12 @@ learner and model ...
     damaged: list[str] = []
     for _, path in _saved(root):
         try:
-            body = verified(path.read_bytes())
+            data = path.read_bytes()
+        except OSError as error:
+            why = f"{type(error).__name__}: {error.strerror or error}"
+            raise CheckpointError(_messages.checkpoint_unreadable(path, why)) from None
+        try:
+            body = verified(data)
         except ValueError as error:
             aside = path.with_name(path.name + ".damaged")
             os.replace(path, aside)

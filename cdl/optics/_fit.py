@@ -591,6 +591,42 @@ def _metric_value(
     return value
 
 
+def _recorded(metrics: Mapping[str, Metric], validation: bool, skip: bool) -> set[str]:
+    """The names a run's history records each epoch."""
+    names = {"loss", *metrics}
+    if validation:
+        names |= {"val_loss", *(f"val_{name}" for name in metrics)}
+    return names | {"skipped"} if skip else names
+
+
+def _resumed_history(
+    name: str,
+    root: pathlib.Path,
+    history: dict[str, list[float]],
+    done: int,
+    metrics: Mapping[str, Metric],
+    validation: bool,
+    skip: bool,
+) -> dict[str, list[float]]:
+    """A checkpoint's history, checked to record what this run records.
+
+    A run resumed with other metrics or validation would extend each name's list
+    from its own end, so that a value added now stood at the first epoch and one
+    dropped now stopped short: refused. ``skipped`` alone may appear (a run
+    resumed with ``on_nonfinite="skip"`` after a NaN): the epochs before skipped
+    nothing, since a skipped batch would have stopped them.
+    """
+    history = dict(history)
+    if skip and "skipped" not in history:
+        history["skipped"] = [0.0] * done
+    wanted = _recorded(metrics, validation, skip) | ({"skipped"} & set(history))
+    if set(history) != wanted:
+        raise CheckpointError(
+            _messages.resumed_other_metrics(name, root, sorted(history), sorted(wanted))
+        )
+    return history
+
+
 def _epoch_keys(key: PRNGKeyArray, epoch: Int[Array, ""] | int) -> Any:
     return jax.random.split(jax.random.fold_in(key, epoch))
 
@@ -994,6 +1030,7 @@ def fit(
             )
         check_data(learner, state, val_data, batch_size=None, validation=True)
     root = None if checkpoint is None else prepare_directory(checkpoint)
+    skip = on_nonfinite == "skip"
     history: dict[str, list[float]] = {}
     done = 0
     run = run_of(learner, state)
@@ -1007,12 +1044,15 @@ def fit(
             restored.epoch,
             restored.history,
         )
+        if done < epochs:
+            history = _resumed_history(
+                name, root, history, done, metrics, val_data is not None, skip
+            )
         notice(
             _messages.finished(root, done)
             if done >= epochs
             else _messages.resuming(root, done, epochs)
         )
-    skip = on_nonfinite == "skip"
     saved = done
     arrays = (data.xs, data.ys) if isinstance(data, Arrays) else None
     validation_arrays = (
@@ -1083,7 +1123,7 @@ def fit(
                 columns = {
                     k: to_host(v).tolist()
                     for k, v in values.items()
-                    if skip or k != "skipped"
+                    if skip or k != "skipped" or k in history
                 }
                 for k, column in columns.items():
                     history.setdefault(k, []).extend(column)

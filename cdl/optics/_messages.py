@@ -226,6 +226,14 @@ def checkpoint_damaged(path: object, why: str, aside: object) -> str:
     return f"checkpoint {path} is damaged ({why}); kept as {aside}"
 
 
+def checkpoint_unreadable(path: object, why: str) -> str:
+    """Text of the error raised when a checkpoint's name holds nothing readable."""
+    return (
+        f"checkpoint {path} cannot be read ({why}): move it out of the directory, "
+        "or point `checkpoint=` at a fresh one."
+    )
+
+
 def checkpoint_not_a_state(what: str, value: object) -> str:
     """Text of the error raised when a checkpoint function gets no TrainState."""
     return (
@@ -392,6 +400,19 @@ def checkpoint_holds(path: object, epoch: int) -> str:
 def resuming(path: object, done: int, epochs: int) -> str:
     """The line printed when a run resumes from a checkpoint."""
     return f"resuming from the checkpoint in {path}: epoch {done} of {epochs} done."
+
+
+def resumed_other_metrics(
+    name: str, path: object, saved: list[str], wanted: list[str]
+) -> str:
+    """Text of the error raised when a run resumes recording other metrics."""
+    return (
+        f"fit({shown(name)}): the checkpoint in {path} records "
+        f"{', '.join(saved)} each epoch, and this run would record "
+        f"{', '.join(wanted)}: resuming would misalign the history's epochs. "
+        "Resume with the metrics and validation data of the run that wrote it, "
+        "or point `checkpoint=` at a fresh directory."
+    )
 
 
 def finished(path: object, done: int) -> str:

@@ -1,0 +1,111 @@
+"""Resuming `fit` from a checkpoint as a new user does it: with other metrics, with
+`on_nonfinite` changed, and from a directory holding entries that are not
+checkpoints."""
+
+import csv
+import os
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import cdl
+from cdl.optics import (
+    Adam,
+    CheckpointError,
+    CSVLogger,
+    Learner,
+    SoftmaxCrossEntropy,
+    accuracy,
+    fit,
+)
+
+K = jax.random.split(jax.random.key(0), 4)
+X = np.random.default_rng(0).normal(size=(24, 3)).astype(np.float32)
+Y = (X[:, 0] > 0).astype(np.int32)
+MODEL = cdl.Linear(3, 2, key=K[0])
+LEARNER = Learner(MODEL, SoftmaxCrossEntropy(), Adam(1e-2))
+SETTINGS = {"batch_size": 8, "key": K[1], "progress": False}
+
+
+def test_resuming_with_new_metrics_is_refused(tmp_path: pathlib.Path) -> None:
+    # The history's lists were extended from their own ends: the accuracy of
+    # epoch 3 stood at index 0, and a CSV log left the new columns out.
+    fit(LEARNER, MODEL, X, Y, epochs=2, checkpoint=tmp_path, **SETTINGS)
+    with pytest.raises(CheckpointError, match=r"records loss each epoch, and this run"):
+        fit(
+            LEARNER, MODEL, X, Y, epochs=4, checkpoint=tmp_path,
+            metrics={"accuracy": accuracy}, **SETTINGS,
+        )  # fmt: skip
+    with pytest.raises(CheckpointError, match=r"would record loss, val_loss: resum"):
+        fit(
+            LEARNER, MODEL, X, Y, epochs=4, checkpoint=tmp_path,
+            validation=(X[:4], Y[:4]), **SETTINGS,
+        )  # fmt: skip
+    result = fit(LEARNER, MODEL, X, Y, epochs=3, checkpoint=tmp_path, **SETTINGS)
+    assert [len(v) for v in result.history.values()] == [3]
+
+
+def test_resuming_with_fewer_metrics_is_refused(tmp_path: pathlib.Path) -> None:
+    metrics = {"accuracy": accuracy}
+    fit(
+        LEARNER, MODEL, X, Y, epochs=1, checkpoint=tmp_path, metrics=metrics, **SETTINGS
+    )
+    with pytest.raises(CheckpointError, match="records accuracy, loss each epoch"):
+        fit(LEARNER, MODEL, X, Y, epochs=2, checkpoint=tmp_path, **SETTINGS)
+    # A finished run is returned as it is, whatever is asked of the next epochs.
+    again = fit(LEARNER, MODEL, X, Y, epochs=1, checkpoint=tmp_path, **SETTINGS)
+    assert sorted(again.history) == ["accuracy", "loss"]
+
+
+def test_on_nonfinite_may_change_on_resume(tmp_path: pathlib.Path) -> None:
+    # After a NaN stopped a run, resuming with "skip" is the documented way on;
+    # the CSV log kept one column per name, and resuming back without "skip"
+    # raised a KeyError for 'skipped' inside the logger.
+    log = tmp_path / "log.csv"
+    run = tmp_path / "run"
+    fit(
+        LEARNER,
+        MODEL,
+        X,
+        Y,
+        epochs=1,
+        checkpoint=run,
+        callbacks=[CSVLogger(log)],
+        **SETTINGS,
+    )
+    skip = fit(
+        LEARNER, MODEL, X, Y, epochs=2, checkpoint=run, on_nonfinite="skip",
+        callbacks=[CSVLogger(log)], **SETTINGS,
+    )  # fmt: skip
+    assert skip.history["skipped"] == [0.0, 0.0]
+    plain = fit(
+        LEARNER,
+        MODEL,
+        X,
+        Y,
+        epochs=3,
+        checkpoint=run,
+        callbacks=[CSVLogger(log)],
+        **SETTINGS,
+    )
+    assert plain.history["skipped"] == [0.0, 0.0, 0.0]
+    assert len(plain.history["loss"]) == 3
+    with open(log) as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert [float(r["skipped"]) for r in rows] == [0.0, 0.0, 0.0]
+    np.testing.assert_allclose([float(r["loss"]) for r in rows], plain.history["loss"])
+
+
+def test_an_entry_that_is_not_a_file_is_named(tmp_path: pathlib.Path) -> None:
+    # A directory named like a checkpoint raised IsADirectoryError from deep
+    # inside the reader.
+    os.mkdir(tmp_path / "epoch-7.ckpt")
+    with pytest.raises(
+        CheckpointError, match=r"epoch-7\.ckpt cannot be read .*Is a dir"
+    ):
+        fit(LEARNER, MODEL, X, Y, epochs=1, checkpoint=tmp_path, **SETTINGS)
+    assert jnp.isfinite(MODEL.weight).all()
