@@ -139,12 +139,20 @@ def gpt(
     )
     if not tied:
         return model
-    tied_model: Para[Any, Any] = tie(
-        model,
-        lambda m: layers_of(m, Embedding)[0].table,
-        lambda m: layers_of(m, Linear)[-1].weight,
-    )
+    tied_model: Para[Any, Any] = tie(model, _embedding_table, _readout_weight)
     return tied_model
+
+
+# The tie's two places are named functions, not lambdas: they are static metadata
+# of the tied model, so two builds compare equal and share one pytree structure.
+def _embedding_table(model: Para[Any, Any]) -> Any:
+    """The table of a GPT's embedding, the source of its tie."""
+    return layers_of(model, Embedding)[0].table
+
+
+def _readout_weight(model: Para[Any, Any]) -> Any:
+    """The weight of a GPT's read-out, the place its tie fills."""
+    return layers_of(model, Linear)[-1].weight
 
 
 def generate(
