@@ -129,13 +129,16 @@ def segment_softmax(
     **Arguments:** `logits`, one row per edge; `segment_ids`, the receiver of each
     edge; `num_segments`, the number of nodes.
 
-    **Returns:** weights of the shape of `logits` that sum to 1 over each segment.
+    **Returns:** weights of the shape of `logits` that sum to 1 over each segment;
+    a segment whose logits are all ``-inf`` (every edge masked) gets weights 0.
 
     >>> import jax.numpy as jnp, cdl
     >>> ids = jnp.array([0, 0, 1])
     >>> w = cdl.graphs.segment_softmax(jnp.array([0.0, jnp.log(3.0), 5.0]), ids, 2)
     >>> w.round(4)
     Array([0.25, 0.75, 1.  ], dtype=float32)
+    >>> cdl.graphs.segment_softmax(jnp.array([0.0, -jnp.inf]), jnp.array([0, 1]), 2)
+    Array([1., 0.], dtype=float32)
     """
     rows, ids = tuple(jnp.shape(logits)), tuple(jnp.shape(segment_ids))
     if len(ids) != 1 or not rows or rows[0] != ids[0]:
@@ -143,8 +146,10 @@ def segment_softmax(
     top = jax.ops.segment_max(logits, segment_ids, num_segments)
     top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0.0))
     weights = jnp.exp(logits - top[segment_ids])
-    total = jax.ops.segment_sum(weights, segment_ids, num_segments)
-    return weights / total[segment_ids]
+    total = jax.ops.segment_sum(weights, segment_ids, num_segments)[segment_ids]
+    # a segment whose logits are all -inf (every edge masked) gets weights 0, not
+    # 0/0; dividing by 1 there keeps the gradient finite too
+    return weights / jnp.where(total > 0, total, 1)
 
 
 def _rows(f: Para[Any, Any], xs: Array, key: PRNGKeyArray | None) -> Array:
