@@ -204,11 +204,14 @@ def test_algebras_and_functors_built_wrong_are_named() -> None:
         cdl.polynomial("F")
 
 
-@pytest.mark.parametrize("given", [[1.0, 2.0], [{"a": [1.0]}], [jnp.float32(1.0)]])
+@pytest.mark.parametrize("given", [[1.0, 2.0], [jnp.float32(1.0)]])
 def test_batch_lists_names_an_item_that_is_not_a_list(given: list) -> None:
     # "object of type 'float' has no len()", or "len() of unsized object".
     with pytest.raises(TypeError, match="batch_lists takes lists.*item 0 is a"):
         cdl.batch_lists(given, pad=True)
+    # A dict is a list given as a pytree, whose leaves hold the elements' rows.
+    with pytest.raises(ValueError, match=r"list 0 is a pytree whose leaves .*\[\(\)\]"):
+        cdl.batch_lists([{"a": [1.0]}], pad=True)
 
 
 def test_a_matching_cell_returning_a_term_points_to_a_host_fold() -> None:

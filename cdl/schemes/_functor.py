@@ -351,6 +351,12 @@ class Pattern(type):
             or len(given) > c.arity
             or (len(given) < c.arity and not c.variadic)
         ):
+            if c.variadic and len(given) > c.arity:
+                raise TypeError(
+                    _messages.too_many_children(
+                        cls.functor.name, repr(c), c.arity, len(given)
+                    )
+                )
             raise TypeError(
                 _messages.pattern_fields(cls.functor.name, repr(c), wanted, len(fields))
             )

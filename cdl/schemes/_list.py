@@ -1230,15 +1230,81 @@ def futu(
     return Futu(as_cell(step, "futu's step"), stop, max_size)
 
 
+def _structured(element: object) -> bool:
+    """Whether a list's element is a pytree of arrays (a dict of features, say).
+
+    Lists and tuples of numbers are vectors, as NumPy reads them.
+    """
+    return type(element) not in (list, tuple) and not jax.tree_util.treedef_is_leaf(
+        jax.tree.structure(element)
+    )
+
+
+def _structure_of(tree: Any) -> Any:
+    """`tree`'s pytree structure (compared with ``!=``, printed in messages)."""
+    return jax.tree.structure(tree)
+
+
+def _leafwise(lists: list[Any]) -> tuple[Any, list[list[Any]]] | None:
+    """The lists' structure and, per leaf, the lists of that leaf; None if plain."""
+    trees: list[Any] = []
+    for i, xs in enumerate(lists):
+        if isinstance(xs, list | tuple) and any(_structured(e) for e in xs):
+            for e in xs[1:]:
+                if _structure_of(e) != _structure_of(xs[0]):
+                    raise ValueError(
+                        _messages.ragged_element_trees(
+                            i, _structure_of(xs[0]), _structure_of(e)
+                        )
+                    )
+            trees.append(jax.tree.map(lambda *ls: np.stack(ls), *xs) if xs else None)
+        elif _structured(xs) and not isinstance(xs, list | tuple):
+            trees.append(xs)
+        elif isinstance(xs, list | tuple) and len(xs) == 0:
+            trees.append(None)
+        else:
+            trees.append(False)
+    if not any(t is not None and t is not False for t in trees):
+        return None
+    first = next(t for t in trees if t is not None and t is not False)
+    structure = _structure_of(first)
+    columns: list[list[Any]] = [[] for _ in range(len(jax.tree.leaves(first)))]
+    for i, tree in enumerate(trees):
+        if tree is False or (tree is not None and _structure_of(tree) != structure):
+            given = (
+                "a list of plain elements"
+                if tree is False
+                else f"of structure {_structure_of(tree)}"
+            )
+            raise ValueError(_messages.ragged_list_trees(i, given, structure))
+        if tree is None:  # an empty list: no rows of any leaf
+            for column in columns:
+                column.append([])
+            continue
+        leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(tree)]
+        if (
+            any(leaf.ndim == 0 for leaf in leaves)
+            or len({len(leaf) for leaf in leaves}) > 1
+        ):
+            shapes = [leaf.shape for leaf in leaves]
+            raise ValueError(_messages.list_tree_lengths(i, shapes))
+        for column, leaf in zip(columns, leaves, strict=True):
+            column.append(leaf)
+    return structure, columns
+
+
 def batch_lists(lists: list[Any], *, pad: bool = False) -> Any:
     """Stack lists (Python sequences of elements) into one batched array.
 
     **Arguments:** `lists`, the lists; `pad`, whether lists of different lengths
-    may be padded (with zeros) and masked.
+    may be padded (with zeros) and masked. Elements may be pytrees (a dict of
+    features each), of one structure; a list may also be given as a pytree of
+    arrays holding its elements on their leading axis.
 
     **Returns:** an array ``[batch, n, *element_shape]`` when all lengths agree and
-    `pad` is off; a `PaddedList` with a batch axis when `pad` is on. Raises
-    `ValueError` for a ragged batch without `pad`.
+    `pad` is off (for pytree elements, that pytree of such arrays); a `PaddedList`
+    with a batch axis when `pad` is on. Raises `ValueError` for a ragged batch
+    without `pad`.
 
     >>> import jax, jax.numpy as jnp, cdl
     >>> batch = cdl.batch_lists([[1.0, 2.0], [3.0]], pad=True)
@@ -1250,9 +1316,23 @@ def batch_lists(lists: list[Any], *, pad: bool = False) -> Any:
     ...
     ValueError: the lists have different lengths [2, 1] and no mask was asked for: \
 pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
+    >>> words = [[{"id": 3, "weight": 0.5}], [{"id": 1, "weight": 1.0}] * 2]
+    >>> cdl.batch_lists(words, pad=True).values["id"]
+    Array([[3, 0],
+           [1, 1]], dtype=int32)
     """
     if len(lists) == 0:
         raise ValueError(_messages.no_lists())
+    leafwise = _leafwise(list(lists))
+    if leafwise is not None:
+        structure, columns = leafwise
+        batched = [batch_lists(column, pad=pad) for column in columns]
+        if not pad:
+            return jax.tree.unflatten(structure, batched)
+        return PaddedList(
+            jax.tree.unflatten(structure, [b.values for b in batched]),
+            batched[0].length,
+        )
     for i, xs in enumerate(lists):
         sequence = isinstance(xs, list | tuple)
         if not (sequence or isinstance(xs, np.ndarray | jax.Array) and xs.ndim):
@@ -1266,7 +1346,8 @@ pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
     shape = filled[0][1].shape[1:] if filled else ()
     for i, a in filled:
         if a.shape[1:] != shape:
-            raise ValueError(_messages.ragged_elements(i, a.shape[1:], shape))
+            first = filled[0][0]
+            raise ValueError(_messages.ragged_elements(i, a.shape[1:], first, shape))
     if not pad:
         return jnp.asarray(np.stack(arrays))
     # The common type of all the lists: [1, 2] and [0.5] are floats together.

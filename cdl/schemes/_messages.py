@@ -279,8 +279,7 @@ def not_a_list_to_batch(index: int, given: object) -> str:
     return (
         f"batch_lists takes lists (Python sequences or arrays, one row per "
         f"element), but item {index} is a {type(given).__name__}: for one list, "
-        f"pass [xs]; a list of pytrees is batched leaf by leaf "
-        f"(jax.tree.map over its leaves)."
+        f"pass [xs]."
     )
 
 
@@ -672,11 +671,35 @@ def no_lists() -> str:
     )
 
 
-def ragged_elements(index: int, shape: object, first: object) -> str:
+def ragged_elements(index: int, shape: object, at: int, first: object) -> str:
     """Text of the error raised by lists whose elements differ in shape."""
     return (
-        f"list {index} has elements of shape {shape}, but list 0's are of shape "
+        f"list {index} has elements of shape {shape}, but list {at}'s are of shape "
         f"{first}: a batch of lists has one element shape."
+    )
+
+
+def ragged_element_trees(index: int, first: object, other: object) -> str:
+    """Text of the error raised by a list whose elements differ in structure."""
+    return (
+        f"list {index} holds elements of different structures: {first} and {other}; "
+        f"a list's elements share one structure."
+    )
+
+
+def ragged_list_trees(index: int, given: str, first: object) -> str:
+    """Text of the error raised by lists of pytrees of different structures."""
+    return (
+        f"list {index} is {given}, but the batch's lists are pytrees of structure "
+        f"{first}: a batch of lists has one element structure."
+    )
+
+
+def list_tree_lengths(index: int, shapes: object) -> str:
+    """Text of the error raised by a pytree list whose leaves differ in length."""
+    return (
+        f"list {index} is a pytree whose leaves have shapes {shapes}: each leaf "
+        f"holds one row per element, so they need one leading length."
     )
 
 
@@ -741,6 +764,15 @@ def truncated_to_list(capacity: int) -> str:
 def no_such_attribute(functor: str, name: str) -> str:
     """Text of the error raised by a functor attribute that is no constructor."""
     return f"{functor} has no constructor or attribute {name!r}."
+
+
+def too_many_children(functor: str, constructor: str, most: int, given: int) -> str:
+    """Text of the error raised by a variadic pattern given too many children."""
+    return (
+        f"{functor}'s {constructor} takes at most {most} children, but {given} were "
+        f"given: use a functor with room for them (cdl.RoseF({given}), or "
+        f"x*{given} in cdl.polynomial)."
+    )
 
 
 def pattern_fields(functor: str, constructor: str, wanted: int, given: int) -> str:

@@ -1,0 +1,86 @@
+"""Ragged lists as a new user batches them: elements that are pytrees (a dict of
+features per element), and lists with an empty one first."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import cdl
+
+RNG = np.random.default_rng(0)
+
+
+def _element() -> dict[str, np.ndarray]:
+    return {"a": RNG.normal(size=2).astype(np.float32), "b": np.float32(RNG.normal())}
+
+
+LISTS = [[_element() for _ in range(n)] for n in (3, 0, 2)]
+TOTAL = cdl.cata(
+    cdl.ListAlgebra(jnp.float32(0.0), lambda p: p[0]["a"].sum() * p[0]["b"] + p[1])
+)
+
+
+def test_lists_of_pytree_elements_pad_leaf_by_leaf() -> None:
+    # np.asarray of a list of dicts is an object array: JAX raised "Error
+    # interpreting argument to stage as a JAX value" from inside jnp.asarray.
+    batch = cdl.batch_lists(LISTS, pad=True)
+    assert batch.length.tolist() == [3, 0, 2]
+    assert jax.tree.map(jnp.shape, batch.values) == {"a": (3, 3, 2), "b": (3, 3)}
+    expected = [sum(float(e["a"].sum() * e["b"]) for e in xs) for xs in LISTS]
+    np.testing.assert_allclose(jax.vmap(TOTAL)(batch), expected, rtol=1e-5)
+
+
+def test_lists_given_as_pytrees_of_arrays_batch_alike() -> None:
+    # The documented pytree list (a dict of arrays with the elements on the
+    # leading axis) was refused with a hint that built a dict of PaddedLists.
+    trees = [
+        {
+            "a": np.stack([e["a"] for e in xs]) if xs else np.zeros((0, 2), np.float32),
+            "b": np.array([e["b"] for e in xs], np.float32),
+        }
+        for xs in LISTS
+    ]
+    batch, same = cdl.batch_lists(trees, pad=True), cdl.batch_lists(LISTS, pad=True)
+    assert jax.tree.all(jax.tree.map(np.array_equal, batch.values, same.values))
+    stacked = cdl.batch_lists([trees[0], trees[0]])
+    assert jax.tree.map(jnp.shape, stacked) == {"a": (2, 3, 2), "b": (2, 3)}
+
+
+@pytest.mark.parametrize(
+    ("lists", "message"),
+    [
+        ([LISTS[0], [[1.0, 2.0]]], "list 1 is a list of plain elements, but the batch"),
+        (
+            [LISTS[0], [{"a": np.ones(2)}]],
+            r"list 1 is of structure PyTreeDef\({'a': \*}\)",
+        ),
+        (
+            [{"a": np.ones(3), "b": np.ones(2)}],
+            r"leaves have shapes \[\(3,\), \(2,\)\]",
+        ),
+        ([[{"a": 1.0}, {"b": 1.0}]], "list 0 holds elements of different structures"),
+    ],
+)
+def test_lists_of_unlike_pytrees_are_named(lists: list[object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        cdl.batch_lists(lists, pad=True)
+
+
+def test_unlike_elements_name_the_list_compared_with() -> None:
+    # List 0 is empty: the shape compared with is list 1's, which was called list 0's.
+    with pytest.raises(
+        ValueError, match=r"list 2 has elements of shape \(3,\), but list 1's"
+    ):
+        cdl.batch_lists([[], [np.ones(2)], [np.ones(3)]], pad=True)
+
+
+def test_a_rose_node_with_too_many_children_says_so() -> None:
+    # It said "takes 5 fields, but 2 were given" of a payload and a list.
+    (node,) = cdl.RoseF(4).patterns
+    leaf = node(1.0, [])
+    with pytest.raises(TypeError, match=r"takes at most 4 children, but 5 were given"):
+        node(1.0, [leaf] * 5)
+    with pytest.raises(TypeError, match=r"at most 4 children, but 5 .*cdl\.RoseF\(5\)"):
+        node(1.0, *[leaf] * 5)
+    assert len(node(1.0, [leaf] * 4).children) == 4
