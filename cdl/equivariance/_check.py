@@ -88,6 +88,8 @@ def _check_batch(act: AbstractAction, inputs: Any) -> None:
                 [str(g) for g in given],
             )
         )
+    if given[0][0] == 0:
+        raise ValueError(_messages.empty_inputs(act.label))
 
 
 def _check_outputs(
@@ -152,6 +154,12 @@ def equivariance_error(
             _messages.different_monoids(act_in.monoid.name, act_out.monoid.name)
         )
     monoid = act_in.monoid
+    if elements is not None:
+        if all(np.ndim(g) == 0 for g in elements) and len(elements) == monoid.size:
+            one = np.asarray(elements).tolist()
+            raise ValueError(_messages.one_element_given(monoid.name, one))
+        if len(elements) == 0:
+            raise ValueError(_messages.no_elements(monoid.name))
     gs = list(monoid.generators_array()) if elements is None else list(elements)
     for index, g in enumerate(gs):
         array = np.asarray(g)
@@ -167,7 +175,7 @@ def equivariance_error(
             raise ValueError(
                 _messages.not_an_element(index, monoid.name, array.tolist())
             )
-    if not gs:
+    if not gs:  # a monoid without generators: its unit
         gs = [monoid.identity()]
     if inputs is None:
         positive_int("equivariance_error", "samples", samples)

@@ -177,6 +177,31 @@ def bad_element(index: int, name: str, size: int, value: object) -> str:
     )
 
 
+def no_elements(name: str) -> str:
+    """Text of the error for an empty sequence of elements to check."""
+    return (
+        f"equivariance_error: elements is empty, so nothing would be checked and any "
+        f"map would pass; give elements of {name} (e.g. [g]), or leave elements out "
+        f"to check its generators."
+    )
+
+
+def one_element_given(name: str, value: object) -> str:
+    """Text of the error for one element given where a sequence of them belongs."""
+    return (
+        f"equivariance_error: elements must be a sequence of elements of {name}, but "
+        f"was given one element, {value}; wrap it in a list: elements=[g]."
+    )
+
+
+def empty_inputs(name: str) -> str:
+    """Text of the error for `inputs=` holding no point."""
+    return (
+        f"inputs must be a batch of points of {name}, but the batch is empty (its "
+        f"leading axis is 0), so nothing would be checked; give at least one point."
+    )
+
+
 def not_an_element(index: int, name: str, value: object) -> str:
     """Text of the error for an element to check that the monoid does not hold."""
     return (

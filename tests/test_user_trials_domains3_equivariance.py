@@ -1,0 +1,42 @@
+"""Equivariance checks refuse to check nothing, and say how to give one element."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import cdl
+
+ACT = cdl.permutation_action(4, (2,))
+KEY = jax.random.key(0)
+
+
+def _cumsum(x: jax.Array) -> jax.Array:
+    return jnp.cumsum(x, axis=0)  # not equivariant under S4
+
+
+def test_empty_elements_are_refused_instead_of_passing_any_map() -> None:
+    # elements=[] measured nothing and returned 0.0: is_equivariant said True.
+    with pytest.raises(ValueError, match="elements is empty, so nothing would be"):
+        cdl.equivariance_error(_cumsum, ACT, ACT, key=KEY, elements=[])
+    with pytest.raises(ValueError, match="elements is empty"):
+        cdl.is_equivariant(_cumsum, ACT, ACT, key=KEY, elements=[])
+
+
+def test_an_empty_batch_of_inputs_is_named() -> None:
+    # It raised IndexError from inside the output check.
+    with pytest.raises(ValueError, match=r"the batch is empty \(its leading axis is 0"):
+        cdl.equivariance_error(_cumsum, ACT, ACT, key=KEY, inputs=jnp.ones((0, 4, 2)))
+
+
+@pytest.mark.parametrize(
+    "one", [np.array([1, 0, 2, 3]), (1, 0, 2, 3), jnp.array([1, 0, 2, 3])]
+)
+def test_one_element_given_for_elements_says_to_wrap_it(one: object) -> None:
+    # It said "element 0 must be 4 indices ... but is 1".
+    with pytest.raises(ValueError, match=r"one element, \[1, 0, 2, 3\]; wrap it"):
+        cdl.equivariance_error(_cumsum, ACT, ACT, key=KEY, elements=one)  # type: ignore[arg-type]
+    swap = [np.array([1, 0, 2, 3])]
+    assert (
+        float(cdl.equivariance_error(_cumsum, ACT, ACT, key=KEY, elements=swap)) > 0.1
+    )
