@@ -1,6 +1,6 @@
 """Resuming `fit` from a checkpoint as a new user does it: with other metrics, with
 `on_nonfinite` changed, and from a directory holding entries that are not
-checkpoints."""
+checkpoints; and trees with a label on every node, given in unlike shapes."""
 
 import csv
 import os
@@ -16,8 +16,10 @@ from cdl.optics import (
     Adam,
     CheckpointError,
     CSVLogger,
+    DataError,
     Learner,
     SoftmaxCrossEntropy,
+    Trees,
     accuracy,
     fit,
 )
@@ -109,3 +111,29 @@ def test_an_entry_that_is_not_a_file_is_named(tmp_path: pathlib.Path) -> None:
     ):
         fit(LEARNER, MODEL, X, Y, epochs=1, checkpoint=tmp_path, **SETTINGS)
     assert jnp.isfinite(MODEL.weight).all()
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (
+            [[[0], [1], [1]], [[1, 2]]],
+            r"term 1's node labels are of shape \(2,\), but term 0's",
+        ),
+        (
+            [[0, 1, 1], [[1]]],
+            r"term 1's node labels are of shape \(1,\), but term 0's are of shape \(\)",
+        ),
+    ],
+)
+def test_per_node_labels_of_unlike_shapes_are_named(labels: list, message: str) -> None:
+    # NumPy's "all input arrays must have the same shape" came out of the padding.
+    with pytest.raises(DataError, match=message):
+        Trees(cdl.TreeF, [(1.0, 2.0), 3.0], labels, per_node=True)
+
+
+def test_a_term_given_no_node_labels_is_counted() -> None:
+    # [] was an array of shape (0,) beside rows of shape (3, 1): NumPy's error again.
+    data = Trees(cdl.TreeF, [(1.0, 2.0), 3.0], [[[0], [1], [1]], []], per_node=True)
+    with pytest.raises(DataError, match="term 1 has 1 node.* but 0 label"):
+        data.batch(np.array([0, 1]))

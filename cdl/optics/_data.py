@@ -423,6 +423,14 @@ def _node_labels(labels: Any, terms: int) -> tuple[list[np.ndarray], list[np.nda
     for i, row in enumerate(rows):
         if row.dtype.kind not in "biuf":
             raise DataError(_messages.node_labels_not_numbers(i, row.dtype))
+    filled = [(i, row) for i, row in enumerate(rows) if row.shape[0]]
+    shape = filled[0][1].shape[1:] if filled else ()
+    for i, row in filled:
+        if row.shape[1:] != shape:
+            first = filled[0][0]
+            raise DataError(_messages.node_label_shapes(i, row.shape[1:], first, shape))
+    # A term with no labels given ([]) has none of any shape: the others' shape.
+    rows = [row if row.shape[0] else row.reshape(0, *shape) for row in rows]
     return rows, weights
 
 

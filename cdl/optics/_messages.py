@@ -988,6 +988,17 @@ def node_labels_not_nested(shape: tuple[int, ...], term: int | None = None) -> s
     )
 
 
+def node_label_shapes(
+    term: int, shape: tuple[int, ...], first: int, wanted: tuple[int, ...]
+) -> str:
+    """Text of the error raised for per-node labels of different shapes."""
+    return (
+        f"Trees(..., per_node=True): term {term}'s node labels are of shape "
+        f"{shape}, but term {first}'s are of shape {wanted}: every "
+        "node's label has one shape."
+    )
+
+
 def node_labels_not_numbers(term: int, dtype: object) -> str:
     """Text of the error raised for per-node labels that are not numbers."""
     return (
