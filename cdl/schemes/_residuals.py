@@ -178,10 +178,15 @@ class Keep:
         sites = self.sites[name]
         return [i for i, again in enumerate(sites.recomputed) if not again]
 
-    def empty(self, rows: int) -> tuple[dict[Any, list[Array]], dict[str, list[Array]]]:
-        """Zeroed row buffers: residuals (shared), sites' inputs (per constructor)."""
+    def empty(self, rows: int) -> tuple[dict[Any, Array], dict[str, list[Array]]]:
+        """Zeroed row buffers: residuals (shared), sites' inputs (per constructor).
+
+        The residual buffers of one shape and dtype are one array, ``[n, rows,
+        ...]``: n arrays zeroed alike would be one zeroed array copied n times
+        (XLA merges the equal zeros, then copies them apart for the loops).
+        """
         shared = {
-            key: [jnp.zeros((rows, *key[0]), key[1]) for _ in range(n)]
+            key: jnp.zeros((n, rows, *key[0]), key[1])
             for key, n in self._shared().items()
         }
         inputs = {
@@ -230,10 +235,11 @@ class Keep:
             if ax is not None
         )
         shared, ins = saved
-        shared = {key: list(bufs) for key, bufs in shared.items()}
+        shared = dict(shared)
         for (key, j), value in zip(self._places(name), stored, strict=True):
-            b = shared[key][j]
-            shared[key][j] = jax.lax.dynamic_update_slice_in_dim(b, value, row, 0)
+            b = shared[key]
+            at = (j, row, *[0] * (b.ndim - 2))
+            shared[key] = jax.lax.dynamic_update_slice(b, value[None], at)
         mine = [
             jax.lax.dynamic_update_slice_in_dim(b, inputs[i].astype(b.dtype), slot, 0)
             for b, i in zip(ins[name], self._stored(name), strict=True)
@@ -258,7 +264,11 @@ class Keep:
         leaves, treedef = jax.tree.flatten(vjp)
         shared, _ = saved
         rows = iter(
-            jax.lax.dynamic_slice_in_dim(shared[key][j], row, size)
+            jax.lax.dynamic_slice(
+                shared[key],
+                (j, row, *[0] * (shared[key].ndim - 2)),
+                (1, size, *shared[key].shape[2:]),
+            )[0]
             for key, j in self._places(name)
         )
         merged = [
