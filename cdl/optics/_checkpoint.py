@@ -390,6 +390,20 @@ def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
     return bool(_saved(pathlib.Path(directory)))
 
 
+def is_sealed(data: bytes) -> bool:
+    """Whether `data` begins as `sealed` bytes do (whatever follows).
+
+    **Arguments:** `data`.
+
+    **Returns:** True for bytes with cdl's header.
+
+    >>> from cdl.optics._checkpoint import is_sealed, sealed
+    >>> is_sealed(sealed(b"abc")), is_sealed(b"abc")
+    (True, False)
+    """
+    return data.startswith(_MAGIC)
+
+
 def verified(data: bytes) -> bytes:
     """The checked body of sealed bytes; raises ValueError saying what is wrong.
 

@@ -570,6 +570,24 @@ def model_damaged(path: object, why: str) -> str:
     return f"model file {path} is damaged ({why}): save the model again."
 
 
+def model_not_saved_by_cdl(path: object) -> str:
+    """Text of the error raised by `cdl.load` of a file `cdl.save` did not write."""
+    return (
+        f"model file {path} was not written by cdl.save (its header is not cdl's): "
+        "a file of equinox.tree_serialise_leaves is read with "
+        "equinox.tree_deserialise_leaves(path, like)."
+    )
+
+
+def model_is_checkpoint(path: object) -> str:
+    """Text of the error raised by `cdl.load` of a checkpoint of `fit`."""
+    return (
+        f"model file {path} is a checkpoint of fit, not a model file of cdl.save: "
+        "read its directory with load_checkpoint(directory, learner.init(model)) "
+        "and take learner.model_at(checkpoint.state)."
+    )
+
+
 def model_mismatch(path: object, why: str) -> str:
     """Text of the error raised when a saved model does not fit the structure."""
     return (

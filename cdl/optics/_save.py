@@ -27,9 +27,10 @@ from typing import Any, TypeVar
 
 import equinox as eqx
 import jax
+import numpy as np
 
 from . import _messages
-from ._checkpoint import read_like, sealed, verified, write_atomically
+from ._checkpoint import is_sealed, read_like, sealed, verified, write_atomically
 from ._distributed import is_main, to_host
 
 _M = TypeVar("_M")
@@ -71,7 +72,7 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     _check_state(model)
     for name, value in hyperparameters.items():
         try:
-            json.dumps(value)
+            json.dumps(value, default=_plain)
         except (TypeError, ValueError) as error:
             text = _messages.hyperparameter_not_json(name, value, error)
             raise TypeError(text) from None
@@ -83,8 +84,16 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, model)
-    header = json.dumps({"hyperparameters": hyperparameters}).encode() + b"\n"
+    text = json.dumps({"hyperparameters": hyperparameters}, default=_plain)
+    header = text.encode() + b"\n"
     write_atomically(target, sealed(header + arrays.getvalue()))
+
+
+def _plain(value: object) -> object:
+    """A NumPy scalar (``np.int64(3)`` from a grid) as the Python number it holds."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _whole(x: Any) -> Any:
@@ -129,12 +138,18 @@ at .bias where the model built has float32[3]): build the model with the code an
 hyperparameters it was saved from.
     """
     source = pathlib.Path(path)
+    data = source.read_bytes()
+    if not is_sealed(data):
+        raise ValueError(_messages.model_not_saved_by_cdl(source))
     try:
-        body = verified(source.read_bytes())
+        body = verified(data)
     except ValueError as error:
         raise ValueError(_messages.model_damaged(source, str(error))) from None
     header, arrays = body.split(b"\n", 1)
-    hyperparameters = json.loads(header)["hyperparameters"]
+    written = json.loads(header)
+    if "hyperparameters" not in written:
+        raise ValueError(_messages.model_is_checkpoint(source))
+    hyperparameters = written["hyperparameters"]
     if _is_builder(build):
         _check_arguments(source, build, hyperparameters)  # type: ignore[arg-type]
     like = build(**hyperparameters) if _is_builder(build) else build  # type: ignore[operator]
