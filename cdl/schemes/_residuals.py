@@ -238,7 +238,7 @@ class Keep:
         shared = dict(shared)
         for (key, j), value in zip(self._places(name), stored, strict=True):
             b = shared[key]
-            at = (j, row, *[0] * (b.ndim - 2))
+            at: list[Array | int] = [j, row, *[0] * (b.ndim - 2)]
             shared[key] = jax.lax.dynamic_update_slice(b, value[None], at)
         mine = [
             jax.lax.dynamic_update_slice_in_dim(b, inputs[i].astype(b.dtype), slot, 0)
