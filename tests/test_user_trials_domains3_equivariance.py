@@ -40,3 +40,38 @@ def test_one_element_given_for_elements_says_to_wrap_it(one: object) -> None:
     assert (
         float(cdl.equivariance_error(_cumsum, ACT, ACT, key=KEY, elements=swap)) > 0.1
     )
+
+
+class _Abs(cdl.AbstractAction):
+    """An idempotent action x ↦ |x| of the two-element monoid {e, a}: not linear."""
+
+    monoid: cdl.Monoid
+
+    def __init__(self) -> None:
+        self.monoid = cdl.Monoid(2, ((0, 0),), name="Idem")
+
+    def act(self, g: object, x: jax.Array) -> jax.Array:
+        return jnp.where(jnp.asarray(g)[1] == 0, jnp.abs(x), x)
+
+    def random_input(self, key: jax.Array) -> jax.Array:
+        return jax.random.normal(key, (3,))
+
+
+class _Flip(_Abs):
+    """x ↦ −x: linear, so every linear map of R^3 commutes with it."""
+
+    def act(self, g: object, x: jax.Array) -> jax.Array:
+        return jnp.where(jnp.asarray(g)[1] == 0, -x, x)
+
+
+def test_an_action_written_nonlinearly_is_refused_by_the_solver() -> None:
+    # Its matrices were read off the images of basis vectors (|e_i| = e_i), so
+    # EquivariantLinear built all 9 maps of R^3 and none of them commutes with |x|.
+    action = _Abs()
+    cdl.check_action(action, key=KEY)  # it is an action, only not a linear one
+    with pytest.raises(ValueError, match=r"Idem\) does not act linearly: the element"):
+        cdl.EquivariantLinear(action, action, key=KEY)
+    flip = _Flip()
+    layer = cdl.EquivariantLinear(flip, flip, key=KEY)
+    assert layer.size == 9
+    assert float(cdl.equivariance_error(layer, flip, flip, key=KEY)) < 1e-6

@@ -26,7 +26,9 @@ The known answers come out, with their parameter counts:
 
 import dataclasses
 from collections.abc import Callable
+from typing import Final
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.linalg  # type: ignore[import-untyped]
@@ -37,6 +39,7 @@ from jaxtyping import Array
 from . import _messages
 from ._action import (  # noqa: F401 (the examples below use them)
     AbstractAction,
+    _relative,
     image_action,
     permutation_action,
     require_actions,
@@ -44,6 +47,9 @@ from ._action import (  # noqa: F401 (the examples below use them)
 )
 from ._by_value import ByValue
 from ._monoid import Monoid  # noqa: F401
+
+# Relative error above which an action is taken not to be linear (float32 points).
+_LINEAR_TOLERANCE: Final = 1e-4
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -249,3 +255,22 @@ def _check_pair(act_in: AbstractAction, act_out: AbstractAction) -> None:
     for act in (act_in, act_out):
         if not act.is_linear:
             raise ValueError(_messages.not_linear(act.label))
+        _check_linear(act)
+
+
+def _check_linear(act: AbstractAction) -> None:
+    """Raise unless `act` acts linearly where its matrices are read off a basis.
+
+    An action that is not an index map (a subclass's own `act`) is solved for
+    through the images of basis vectors, which describe it only if it is linear;
+    an action such as ``x ↦ |x|`` would give maps that are not equivariant.
+    """
+    x, y = (act.random_input(k) for k in jax.random.split(jax.random.key(0)))
+    both = jax.tree.map(lambda a, b: a + 2 * b, x, y)
+    for g in act.monoid.generators_array():
+        if act.slot_index(g) is not None:
+            continue
+        apart = jax.tree.map(lambda a, b: a + 2 * b, act.act(g, x), act.act(g, y))
+        error = float(_relative(act.act(g, both), apart))
+        if error > _LINEAR_TOLERANCE:
+            raise ValueError(_messages.acts_nonlinearly(act.label, g.tolist(), error))

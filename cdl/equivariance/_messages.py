@@ -82,6 +82,16 @@ def not_linear(name: str) -> str:
     )
 
 
+def acts_nonlinearly(name: str, element: object, error: float) -> str:
+    """Text of the error for an action whose `act` is not linear."""
+    return (
+        f"{name} does not act linearly: the element {element} sends x + 2y elsewhere "
+        f"than (g ▷ x) + 2(g ▷ y) (relative error {error:.2e} on random points), so "
+        f"no basis of equivariant linear maps describes it; make act linear, or set "
+        f"is_linear to False."
+    )
+
+
 def not_pointwise(name: str, action: str) -> str:
     """Text of the error for a pointwise function on an action that mixes entries."""
     return (
