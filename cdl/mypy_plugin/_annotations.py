@@ -302,9 +302,9 @@ def _bind_own_dims(defn: FuncDef, scope: str) -> None:
     it to what the function returns, so it is an unknown size, in the body
     (``-> Float[Array, "b feat"]`` may return ``[b, 784]``) and to callers.
     """
-    typ = defn.type
-    if not isinstance(typ, CallableType):
+    if not isinstance(defn.type, CallableType):
         return
+    typ = _free_element_dims(defn.type, scope)
     known = {tv.id for tv in typ.variables}
     own: dict[TypeVarId, TypeVarType] = {}
     for tv in (tv for arg in typ.arg_types for tv in get_all_type_vars(arg)):
@@ -323,11 +323,87 @@ def _bind_own_dims(defn: FuncDef, scope: str) -> None:
         and tv.id.namespace == RIGID + scope
         and not set(names_in(tv.name)) <= bound
     }
-    if own or free:
+    if own or free or typ is not defn.type:
         defn.type = typ.copy_modified(
             variables=[*typ.variables, *own.values()],
             ret_type=expand_type(typ.ret_type, free) if free else typ.ret_type,
         )
+
+
+# Containers whose items are alike in type but not in size: a list of layers'
+# weights (``list[tuple[Float[Array, "i o"], Float[Array, " o"]]]``) holds
+# layers of several widths.
+_CONTAINERS: Final = frozenset(
+    {
+        "builtins.list",
+        "builtins.set",
+        "builtins.frozenset",
+        "builtins.dict",
+        "builtins.tuple",  # tuple[X, ...]; a tuple of fixed length is a TupleType
+        "typing.Sequence",
+        "typing.MutableSequence",
+        "typing.Iterable",
+        "typing.Iterator",
+        "typing.Collection",
+        "typing.AbstractSet",
+        "typing.MutableSet",
+        "typing.Mapping",
+        "typing.MutableMapping",
+    }
+)
+
+
+def _free_element_dims(typ: CallableType, scope: str) -> CallableType:
+    """`typ` with the names that only the items of containers use made unknown sizes.
+
+    Each item of a ``list[Float[Array, "d_in d_out"]]`` has sizes of its own (a
+    list of layers' weights is one per width), as jaxtyping checks them: a name
+    that the parameters use only inside such items binds nothing across them, so
+    it is an unknown size. A name also used outside a container (the list's
+    arrays against another parameter, or the return's) stays the function's one
+    size.
+    """
+    outside: set[str] = set()
+    inside: dict[TypeVarId, TypeVarType] = {}
+    for arg in typ.arg_types:
+        _element_vars(arg, scope, False, outside, inside)
+    _element_vars(typ.ret_type, scope, False, outside, {})
+    free: dict[TypeVarId, Type] = {
+        tv.id: AnyType(TypeOfAny.special_form)
+        for tv in inside.values()
+        if not set(names_in(tv.name)) <= outside
+    }
+    if not free:
+        return typ
+    return typ.copy_modified(arg_types=[expand_type(t, free) for t in typ.arg_types])
+
+
+def _element_vars(
+    typ: Type,
+    scope: str,
+    in_item: bool,
+    outside: set[str],
+    inside: dict[TypeVarId, TypeVarType],
+) -> None:
+    """Sort the named dimensions of `scope` in `typ` by where they are used."""
+    t = get_proper_type(typ)
+    items: list[Type] = []
+    if isinstance(t, TypeVarType):
+        if t.id.namespace == RIGID + scope:
+            if in_item:
+                inside.setdefault(t.id, t)
+            else:
+                outside.update(names_in(t.name))
+        return
+    if isinstance(t, Instance):
+        in_item = in_item or t.type.fullname in _CONTAINERS
+        items = list(t.args)
+    elif isinstance(t, TupleType | UnionType):
+        items = list(t.items)
+    elif isinstance(t, UnpackType):
+        items = [t.type]
+    for item in items:
+        _element_vars(item, scope, in_item, outside, inside)
 
 
 def _override_root(info: TypeInfo, scope: str) -> str:
