@@ -3,7 +3,8 @@
 ``eqx.nn.Linear(3, 4, key=k)`` is a ``Linear`` to mypy, whose ``__call__`` takes and
 returns a bare ``Array``. The plugin reads the constant sizes given to the
 constructor (``Linear``'s features, ``Embedding``'s table, ``Conv1d``/``Conv2d``/
-``Conv3d``'s channels, kernel, stride, padding and dilation, ``LayerNorm``'s shape)
+``Conv3d``'s channels, kernel, stride, padding and dilation, ``LayerNorm``'s and
+``RMSNorm``'s shape, ``GroupNorm``'s groups and channels)
 and carries them on the instance's type, as it carries a cdl layer's (`._layers`).
 From them, a call checks its input and has the shape Equinox documents:
 
@@ -17,7 +18,9 @@ From them, a call checks its input and has the shape Equinox documents:
 - ``MaxPool2d(k, stride, padding)`` (and the other pools) on ``[c, h, w]`` is
   ``[c, h', w']``, as a convolution of `c` channels (``use_ceil=True``: unknown
   spatial sizes);
-- ``LayerNorm(shape)`` takes exactly ``shape`` and returns it.
+- ``LayerNorm(shape)`` and ``RMSNorm(shape)`` take exactly ``shape`` and return it
+  (a ``shape`` of unknown sizes still fixes the rank: one axis for an ``int``);
+- ``GroupNorm(groups, channels)`` on ``[channels, ...]`` keeps its shape.
 
 A size that is not a constant is unknown and is never compared. The sizes travel
 with the type: a layer kept in a variable, returned, or kept in a field built once
@@ -44,10 +47,12 @@ from mypy.nodes import (
     Var,
 )
 from mypy.plugin import AttributeContext, FunctionContext, MethodContext
+from mypy.subtypes import find_member
 from mypy.types import (
     CallableType,
     Instance,
     LiteralType,
+    Overloaded,
     TupleType,
     Type,
     get_proper_type,
@@ -72,6 +77,8 @@ _NN: Final = "equinox.nn."
 LINEAR: Final = _NN + "_linear.Linear"
 EMBEDDING: Final = _NN + "_embedding.Embedding"
 LAYER_NORM: Final = _NN + "_normalisation.LayerNorm"
+RMS_NORM: Final = _NN + "_normalisation.RMSNorm"
+GROUP_NORM: Final = _NN + "_normalisation.GroupNorm"
 MLP: Final = _NN + "_mlp.MLP"
 GRU_CELL: Final = _NN + "_rnn.GRUCell"
 LSTM_CELL: Final = _NN + "_rnn.LSTMCell"
@@ -103,8 +110,8 @@ _POOLS: Final = {
     f"{_NN}_pool.{kind}Pool{n}d": n for kind in ("Max", "Avg") for n in (1, 2, 3)
 }
 CONSTRUCTORS: Final = frozenset(
-    {LINEAR, EMBEDDING, LAYER_NORM, MLP, GRU_CELL, LSTM_CELL, SEQUENTIAL, BATCH_NORM}
-    | {*_CONVS, *_TRANSPOSED, *_POOLS, *_KEEP}
+    {LINEAR, EMBEDDING, LAYER_NORM, RMS_NORM, GROUP_NORM, MLP, GRU_CELL, LSTM_CELL}
+    | {SEQUENTIAL, BATCH_NORM, *_CONVS, *_TRANSPOSED, *_POOLS, *_KEEP}
 )
 # mypy names a method by the class of the object it is called on.
 CALLS: Final = frozenset(f"{cls}.__call__" for cls in CONSTRUCTORS)
@@ -115,6 +122,8 @@ _FORMALS: Final = {
     LINEAR: ("in_features", "out_features"),
     EMBEDDING: ("num_embeddings", "embedding_size"),
     LAYER_NORM: ("shape",),
+    RMS_NORM: ("shape",),
+    GROUP_NORM: ("groups", "channels", "eps", "channelwise_affine"),
     MLP: ("in_size", "out_size"),
     GRU_CELL: ("input_size", "hidden_size"),
     LSTM_CELL: ("input_size", "hidden_size"),
@@ -153,7 +162,7 @@ _Size = int | str | None  # a constant int, "scalar", or unknown
 class Layer:
     """The sizes an Equinox layer was built with (None: not a constant)."""
 
-    kind: str  # "linear", "embedding", "norm" or "conv"
+    kind: str  # "linear", "embedding", "norm", "group_norm", "conv", ...
     sizes: tuple[_Size, ...]  # features, table, shape, or the channels
     kernel: tuple[int | None, ...] = ()
     stride: tuple[int | None, ...] = ()
@@ -165,6 +174,7 @@ class Layer:
     parts: tuple[tuple[object, ...], ...] = ()  # a Sequential's layers, as tuples
     output_padding: tuple[int | None, ...] = ()  # a transposed convolution's
     transposed: bool = False
+    rank: int | None = None  # a norm's: the length of its shape, where known
 
     def encode(self) -> str:
         return repr(dataclasses.astuple(self))
@@ -203,7 +213,29 @@ def construct(env: Env, ctx: FunctionContext, fullname: str, built: Type) -> Typ
         if layer is not None:
             _check_chain(ctx, layer)
         return _carrying(env, built, layer, fullname)
-    return _carrying(env, built, _read(ctx, fullname), fullname)
+    layer = _read(ctx, fullname)
+    if layer is not None and layer.kind == "norm" and layer.rank is None:
+        layer = dataclasses.replace(layer, rank=_rank_of_shape(ctx))
+    return _carrying(env, built, layer, fullname)
+
+
+def _rank_of_shape(ctx: FunctionContext) -> int | None:
+    """The length of a norm's shape of unknown sizes, from its argument's type.
+
+    ``LayerNorm(d_model)`` of an ``int`` parameter takes a vector of unknown
+    size; a ``tuple[int, int]`` a matrix.
+    """
+    for formal, types in zip(ctx.callee_arg_names, ctx.arg_types, strict=False):
+        if formal != "shape" or len(types) != 1:
+            continue
+        t = get_proper_type(types[0])
+        if isinstance(t, LiteralType):
+            t = t.fallback
+        if isinstance(t, Instance) and t.type.fullname == "builtins.int":
+            return 1
+        if isinstance(t, TupleType):
+            return len(t.items)
+    return None
 
 
 def _sequential(ctx: FunctionContext) -> Layer | None:
@@ -314,6 +346,12 @@ def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
     if fullname in (GRU_CELL, LSTM_CELL):
         sizes = tuple(_size(given.get(n)) for n in _FORMALS[fullname])
         return Layer("cell", sizes)
+    if fullname == GROUP_NORM:
+        # Without its affine weights, a GroupNorm does not read its channels.
+        affine = given.get("channelwise_affine")
+        checked = affine is None or fold_bool(affine) is not False
+        channels = _size(given.get("channels")) if checked else None
+        return Layer("group_norm", (_size(given.get("groups")), channels))
     if fullname in _KEEP:
         function = given.get("fn")
         named = function.fullname if isinstance(function, RefExpr) else ""
@@ -327,9 +365,12 @@ def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
             return None
         sizes = tuple(_size(given.get(n)) for n in _FORMALS[EMBEDDING])
         return Layer("embedding", sizes)
-    if fullname == LAYER_NORM:
+    if fullname in (LAYER_NORM, RMS_NORM):
         shape = given.get("shape")
-        return Layer("norm", _ints(shape, None) if shape is not None else (None,))
+        if isinstance(shape, TupleExpr | ListExpr):
+            return Layer("norm", _ints(shape, None), rank=len(shape.items))
+        size = None if shape is None else fold(shape)
+        return Layer("norm", (size,), rank=None if size is None else 1)
     if fullname in _POOLS:
         n = _POOLS[fullname]
         stride, ceil = given.get("stride"), given.get("use_ceil")
@@ -541,17 +582,43 @@ def _output(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
         return [size if isinstance(size, int) else None]
     if layer.kind == "norm":
         shape: list[Dim] = [s if isinstance(s, int) else None for s in layer.sizes]
-        if None in shape:
+        rank = len(shape) if None not in shape else layer.rank
+        if rank is None:
             return list(x)
-        if len(x) != len(shape) or any(
-            fixed_size(a) and a != b for a, b in zip(x, shape, strict=False)
+        if len(x) != rank or any(
+            fixed_size(a) and b is not None and a != b
+            for a, b in zip(x, shape, strict=False)
         ):
-            batch = len(x) == len(shape) + 1
-            raise _Wrong(render(Arr(tuple(shape))), batch=batch)
-        return shape
+            batch = len(x) == rank + 1
+            raise _Wrong(render(Arr(tuple(shape[:rank]))), batch=batch)
+        return [a if b is None else b for a, b in zip(x, shape, strict=True)]
+    if layer.kind == "group_norm":
+        return _group_norm(layer, x)
     if layer.kind == "pool":
         return _pool(layer, x)
     return _conv(layer, x)
+
+
+def _group_norm(layer: Layer, x: tuple[Dim, ...]) -> list[Dim]:
+    """``GroupNorm(groups, channels)`` on ``[channels, ...]``: the same shape.
+
+    The channels must be `channels` (the affine weights' length) and a multiple
+    of `groups`.
+    """
+    groups, channels = layer.sizes
+    c = channels if isinstance(channels, int) else None
+    if not x or (c is not None and fixed_size(x[0]) and x[0] != c):
+        raise _Wrong(f"f32[{'?' if c is None else c},...]", batch=False)
+    first = x[0]
+    if (
+        isinstance(groups, int)
+        and groups > 0
+        and isinstance(first, int)
+        and not isinstance(first, bool)
+        and first % groups
+    ):
+        raise _Wrong(f"channels a multiple of {groups}", batch=False)
+    return list(x)
 
 
 def _pool(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
@@ -658,17 +725,39 @@ def weight(env: Env, ctx: AttributeContext) -> Type:
     return ctx.default_attr_type
 
 
+def plain_call(module: Instance) -> CallableType | None:
+    """The call without a state of a norm that keeps none, for ``jax.vmap(norm)``.
+
+    ``LayerNorm``, ``RMSNorm`` and ``GroupNorm`` are also callable with a state
+    (given back as it is, for ``Sequential``); mapped, they are called without
+    one: ``norm(x, *, key)``, their first variant.
+    """
+    if module.type.fullname not in (LAYER_NORM, RMS_NORM, GROUP_NORM):
+        return None
+    call = get_proper_type(find_member("__call__", module, module))
+    if isinstance(call, Overloaded) and call.items:
+        return call.items[0]
+    return None
+
+
 def mapped_call(env: Env, module: Instance, call: CallableType) -> CallableType:
     """The ``__call__`` of `module` that ``jax.vmap`` maps: shaped where known."""
     layer = layer_of(module)
-    kinds = ("linear", "mlp", "embedding")
+    kinds = ("linear", "mlp", "embedding", "norm")
     if layer is None or layer.kind not in kinds or not call.arg_types:
         return call
     if call.arg_kinds[0] != ARG_POS:
         return call
-    n_in, n_out = layer.sizes
-    given = _features(n_in) if layer.kind != "embedding" else []
-    out = _features(n_out)
+    if layer.kind == "norm":
+        shape = [s if isinstance(s, int) else None for s in layer.sizes]
+        rank = len(shape) if None not in shape else layer.rank
+        if rank is None:
+            return call
+        given = out = shape[:rank]
+    else:
+        n_in, n_out = layer.sizes
+        given = _features(n_in) if layer.kind != "embedding" else []
+        out = _features(n_out)
     first = env.array(given, call.arg_types[0])
     return call.copy_modified(
         arg_types=[first, *call.arg_types[1:]],

@@ -54,7 +54,7 @@ from mypy.types import (
 from . import _messages
 from ._bindings import bound_once
 from ._calls import in_scope
-from ._eqx_layers import mapped_call
+from ._eqx_layers import mapped_call, plain_call
 from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAP_AXIS, VMAPS
@@ -1241,7 +1241,7 @@ def mapped(
         # ``functools.partial`` as the arguments it has left; an untyped
         # ``__call__`` (jax's ``jax.jit(f)``) keeps mypy's own type, which calls it
         # without ``disallow_untyped_calls``'s error.
-        call = _step(fun)
+        call = _step(fun) or plain_call(fun)
         if call is not None:
             fun = mapped_call(env, fun, call)
     out = (
