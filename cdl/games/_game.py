@@ -140,7 +140,8 @@ class Game(eqx.Module):
     - `rule`: the update rule (`GradientPlay` by default; see `cdl.games`).
     - `play`: ``"simultaneous"`` (every player moves from the same point) or
       ``"alternating"`` (players move in turn, in `order`).
-    - `order`: the order of turns in alternating play (the arena's by default).
+    - `order`: the order of turns in alternating play (the arena's by default);
+      simultaneous play has no turns, and refuses one.
     - `batched`: whether `step` maps the arena over a batch (leading axis) of
       inputs; losses then read a batch of outcomes.
 
@@ -207,6 +208,8 @@ per player of the arena.
         turns = names if order is None else list(order)
         if sorted(turns) != sorted(names):
             raise ValueError(_messages.bad_order(turns, names))
+        if order is not None and play == "simultaneous":
+            raise ValueError(_messages.order_without_turns(turns))
         self.arena = arena
         self.losses = tuple(losses[n] for n in names)
         self.optimisers = tuple(p.optimiser for p in players)

@@ -52,6 +52,15 @@ def bad_order(order: list[str], players: list[str]) -> str:
     )
 
 
+def order_without_turns(order: list[str]) -> str:
+    """Text of the error raised for an order of turns given to simultaneous play."""
+    return (
+        f"Game: an order of turns {order} was given, but play is 'simultaneous', "
+        f"where every player moves at once and no order is read; pass "
+        f"play='alternating' for turns, or leave order out."
+    )
+
+
 def needs_inputs(arena: str, dom: object) -> str:
     """Text of the error raised when an arena that reads data was given none."""
     return (
