@@ -84,3 +84,32 @@ def test_a_rose_node_with_too_many_children_says_so() -> None:
     with pytest.raises(TypeError, match=r"at most 4 children, but 5 .*cdl\.RoseF\(5\)"):
         node(1.0, *[leaf] * 5)
     assert len(node(1.0, [leaf] * 4).children) == 4
+
+
+@pytest.mark.parametrize("count", [5, -1])
+def test_a_rose_unfold_counting_past_its_arity_raises(count: int) -> None:
+    # The count was clamped to 0..3: five children became three, silently.
+    rose = cdl.RoseF(3)
+    tally = cdl.Algebra(
+        rose,
+        Node=lambda p: 1.0 + jnp.sum(jnp.where(p[1][1], p[1][0], 0.0)),
+        carrier=jnp.float32(0),
+    )
+
+    def step(n: jax.Array) -> tuple:
+        kids = jnp.stack([n - 1] * 3)
+        return 0, {"Node": jnp.float32(0)}, kids, jnp.where(n > 0, count, 0)
+
+    unfold = cdl.hylo(tally, cdl.Coalgebra(rose, step), max_depth=4, max_width=16)
+    with pytest.raises(Exception, match=r"count of children outside .*Node: 0\.\.3"):
+        unfold(jnp.int32(2))
+    fine = cdl.Coalgebra(
+        rose,
+        lambda n: (
+            0,
+            {"Node": jnp.float32(0)},
+            jnp.stack([n - 1] * 3),
+            jnp.minimum(n, 3),
+        ),
+    )
+    assert float(cdl.hylo(tally, fine, max_depth=5, max_width=64)(jnp.int32(3))) == 16.0

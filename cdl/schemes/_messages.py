@@ -350,6 +350,16 @@ def tag_out_of_range(functor: str, names: tuple[str, ...]) -> str:
     )
 
 
+def count_out_of_range(functor: str, arities: dict[str, int]) -> str:
+    """Text of the run-time error raised by a count of children out of range."""
+    most = ", ".join(f"{name}: 0..{arity}" for name, arity in arities.items())
+    return (
+        f"a coalgebra step of {functor} returned a count of children outside what "
+        f"its constructor holds ({most}): count only the seeds that are "
+        "children, none past the constructor's arity."
+    )
+
+
 def cut_off(deep: bool, depth: int, width: int) -> str:
     """Text of the error raised when converting a cut-off unfold."""
     why = f"deeper than {depth} levels" if deep else f"wider than {width} nodes"

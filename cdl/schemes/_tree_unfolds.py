@@ -73,8 +73,9 @@ class Coalgebra(Para[_S, Any], Generic[_S]):
     - `seeds`: the children's seeds stacked along a new first axis of length `k`,
       the largest arity of the functor (a pytree of such arrays); a constructor
       of arity `a` uses the first `a`;
-    - `count`: for a variadic constructor, how many children it has (clamped to
-      its arity; all of them when left out).
+    - `count`: for a variadic constructor, how many children it has, from 0 up
+      to its arity (all of them when left out; another count is an error as the
+      unfold runs, as a tag outside the constructors is).
 
     A branch stops at a constructor with no recursive field. As in Haskell, the
     step may instead return a layer built by the functor's patterns whose
@@ -308,7 +309,8 @@ def _sprout(functor: Functor, out: Any, seed: Any = None) -> _Sprout:
     arity, variadic, _ = _arities(functor)
     safe = jnp.clip(tag, 0, len(functor.constructors) - 1)
     if len(out) == 4:
-        given = jnp.clip(jnp.asarray(out[3], jnp.int32), 0, arity[safe])
+        # A count past 0..arity is refused as the level runs (`_grow`).
+        given = jnp.asarray(out[3], jnp.int32)
         count = jnp.where(variadic[safe], given, arity[safe])
     else:
         count = arity[safe]
@@ -416,6 +418,14 @@ def _grow(
             _messages.tag_out_of_range(functor.name, functor.names),
         )
         safe = jnp.clip(tag, 0, n_cons - 1)
+        count = eqx.error_if(
+            count,
+            valid & ((count < 0) | (count > arity[safe])),
+            _messages.count_out_of_range(
+                functor.name,
+                {c.name: c.arity for c in functor.constructors if c.variadic},
+            ),
+        )
         count = jnp.where(valid, jnp.clip(count, 0, arity[safe]), 0)
         exists = (jnp.arange(k)[None, :] < count[:, None]).reshape(-1)
         total = exists.sum(dtype=jnp.int32)
