@@ -17,7 +17,7 @@ From them, a call checks its input and has the shape Equinox documents:
   the stride, rounded up); its ``weight`` is ``[o, c // groups, k, k]``;
 - ``MaxPool2d(k, stride, padding)`` (and the other pools) on ``[c, h, w]`` is
   ``[c, h', w']``, as a convolution of `c` channels (``use_ceil=True``: unknown
-  spatial sizes);
+  spatial sizes); ``AdaptiveAvgPool2d(t)`` (and the others) is ``[c, t, t]``;
 - ``LayerNorm(shape)`` and ``RMSNorm(shape)`` take exactly ``shape`` and return it
   (a ``shape`` of unknown sizes still fixes the rank: one axis for an ``int``);
 - ``GroupNorm(groups, channels)`` on ``[channels, ...]`` keeps its shape.
@@ -109,9 +109,14 @@ _TRANSPOSED: Final = {_CONV + f"Transpose{n}d": n for n in (1, 2, 3)}
 _POOLS: Final = {
     f"{_NN}_pool.{kind}Pool{n}d": n for kind in ("Max", "Avg") for n in (1, 2, 3)
 }
+_ADAPTIVE: Final = {
+    f"{_NN}_pool.Adaptive{kind}Pool{n}d": n
+    for kind in ("Max", "Avg")
+    for n in (1, 2, 3)
+}
 CONSTRUCTORS: Final = frozenset(
     {LINEAR, EMBEDDING, LAYER_NORM, RMS_NORM, GROUP_NORM, MLP, GRU_CELL, LSTM_CELL}
-    | {SEQUENTIAL, BATCH_NORM, *_CONVS, *_TRANSPOSED, *_POOLS, *_KEEP}
+    | {SEQUENTIAL, BATCH_NORM, *_CONVS, *_TRANSPOSED, *_POOLS, *_ADAPTIVE, *_KEEP}
 )
 # mypy names a method by the class of the object it is called on.
 CALLS: Final = frozenset(f"{cls}.__call__" for cls in CONSTRUCTORS)
@@ -154,6 +159,7 @@ _FORMALS: Final = {
         for conv in _TRANSPOSED
     },
     **{pool: ("kernel_size", "stride", "padding", "use_ceil") for pool in _POOLS},
+    **{pool: ("target_shape",) for pool in _ADAPTIVE},
 }
 _Size = int | str | None  # a constant int, "scalar", or unknown
 
@@ -194,7 +200,7 @@ class Layer:
         """How messages write the layer: ``eqx.nn.Linear(3, 4)``."""
         if self.kind == "sequential":
             return "eqx.nn.Sequential"
-        args = self.kernel if self.kind == "pool" else self.sizes
+        args = self.kernel if self.kind in ("pool", "adaptive") else self.sizes
         shown = ", ".join("?" if s is None else str(s) for s in args)
         return f"eqx.nn.{self.name}({shown})"
 
@@ -371,6 +377,9 @@ def _layer(fullname: str, given: dict[str, Expression]) -> Layer | None:
             return Layer("norm", _ints(shape, None), rank=len(shape.items))
         size = None if shape is None else fold(shape)
         return Layer("norm", (size,), rank=None if size is None else 1)
+    if fullname in _ADAPTIVE:
+        target = _ints(given.get("target_shape"), _ADAPTIVE[fullname])
+        return Layer("adaptive", (), kernel=target)
     if fullname in _POOLS:
         n = _POOLS[fullname]
         stride, ceil = given.get("stride"), given.get("use_ceil")
@@ -596,6 +605,11 @@ def _output(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
         return _group_norm(layer, x)
     if layer.kind == "pool":
         return _pool(layer, x)
+    if layer.kind == "adaptive":
+        n = len(layer.kernel)
+        if len(x) != n + 1:
+            raise _Wrong(render(Arr((None,) * (n + 1))), batch=len(x) == n + 2)
+        return [x[0], *layer.kernel]
     return _conv(layer, x)
 
 

@@ -190,6 +190,15 @@ UNARY_FUNCTIONS: Final = frozenset(
             "standardize glu mish squareplus sparse_plus"
         ).split()
     ]
+    + [
+        f"{module}.{n}"
+        for module in ("jax.lax", "jax._src.lax.lax")
+        for n in (
+            "rsqrt sqrt cbrt exp exp2 expm1 log log1p logistic tanh sin cos tan "
+            "sinh cosh asin acos atan asinh acosh atanh abs neg sign floor ceil "
+            "round square reciprocal integer_pow is_finite convert_element_type"
+        ).split()
+    ]
 )
 REDUCTIONS: Final = frozenset(
     (
