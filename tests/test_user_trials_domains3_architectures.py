@@ -1,12 +1,16 @@
-"""A tied GPT built twice is one pytree structure: equal, and mapped together."""
+"""GPT trials: two builds share one pytree structure; generation keeps its tokens."""
 
 import io
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from cdl.architectures import gpt
+import cdl
+from cdl.architectures import generate, gpt, layers_of
+
+K = jax.random.key(0)
 
 
 def _build(seed: int) -> object:
@@ -35,3 +39,30 @@ def test_a_loaded_tied_gpt_maps_with_a_fresh_one() -> None:
     )
     assert max(float(g) for g in jax.tree.leaves(gap)) > 0
     assert bool(eqx.tree_equal(loaded, trained))
+
+
+def test_generate_from_a_narrow_integer_prompt_keeps_tokens_past_its_range() -> None:
+    # The buffer took the prompt's dtype, so token 299 drawn after a uint8 prompt
+    # was stored as 43 (299 − 256) and fed back to the model, without a word.
+    model = gpt(300, 8, 1, 2, 8, tied=False, key=jax.random.key(0))
+    norm, readout = (
+        layers_of(model, cdl.LayerNorm)[-1],
+        layers_of(model, cdl.Linear)[-1],
+    )
+    model = eqx.tree_at(
+        lambda m: (
+            layers_of(m, cdl.LayerNorm)[-1].weight,
+            layers_of(m, cdl.LayerNorm)[-1].bias,
+            layers_of(m, cdl.Linear)[-1].weight,
+        ),
+        model,
+        (
+            jnp.zeros_like(norm.weight),
+            jnp.ones_like(norm.bias),
+            jnp.zeros_like(readout.weight).at[299].set(1.0),
+        ),
+    )  # every position's logits favour token 299
+    for dtype in (np.uint8, np.int8, np.uint16, np.int32):
+        out = generate(model, np.array([1, 2], dtype), 5, key=K, temperature=0.0)
+        assert out.dtype == jnp.int32
+        assert out.tolist() == [1, 2, 299, 299, 299]

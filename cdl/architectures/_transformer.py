@@ -173,7 +173,9 @@ def generate(
     token; `length`, the total length; keyword `key` and `temperature` (0 means
     the most likely token).
 
-    **Returns:** ``int[length]``, the prompt followed by the sampled tokens.
+    **Returns:** ``int[length]``, the prompt followed by the sampled tokens; a
+    prompt of a narrower integer type (``uint8``, ``uint16``) gives ``int32``, so
+    tokens past its range are kept whole.
 
     >>> import jax, jax.numpy as jnp
     >>> model = gpt(5, 8, 1, 2, 16, key=jax.random.key(0))
@@ -189,7 +191,10 @@ def generate(
     start = prompt.shape[0]
     if not 0 < start <= length:
         raise ValueError(_messages.bad_prompt(start, length))
-    buffer = jnp.zeros(length, prompt.dtype).at[:start].set(prompt)
+    dtype = prompt.dtype
+    if jnp.issubdtype(dtype, jnp.integer):  # room for every token of the vocabulary
+        dtype = jax.dtypes.canonicalize_dtype(jnp.promote_types(dtype, jnp.int32))
+    buffer = jnp.zeros(length, dtype).at[:start].set(prompt)
 
     def step(t: Any, carry: tuple[Array, Array]) -> tuple[Array, Array]:
         tokens, k = carry
