@@ -113,3 +113,35 @@ def test_a_rose_unfold_counting_past_its_arity_raises(count: int) -> None:
         ),
     )
     assert float(cdl.hylo(tally, fine, max_depth=5, max_width=64)(jnp.int32(3))) == 16.0
+
+
+def test_validation_lists_beside_padded_lists_are_padded_alike() -> None:
+    # docs/learning.md passes validation=(held_lists, held_labels) beside
+    # cdl.batch_lists(lists, pad=True); it was a DataError asking to pad them.
+    from cdl.optics import Adam, Learner, SoftmaxCrossEntropy, fit
+
+    rng = np.random.default_rng(1)
+    lists = [rng.normal(size=(n, 2)).astype(np.float32) for n in (0, 3, 1, 4, 2, 5)]
+    labels = np.array([0, 1, 0, 1, 1, 0])
+    keys = jax.random.split(jax.random.key(0), 3)
+    fold = cdl.cata(cdl.ListAlgebra(jnp.zeros(4), cdl.GRUCell(2, 4, key=keys[0])))
+    model = fold >> cdl.Linear(4, 2, key=keys[1])
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(1e-2))
+    settings = {"epochs": 1, "batch_size": 3, "key": keys[2], "progress": False}
+    padded = cdl.batch_lists(lists, pad=True)
+    held = (lists[:3], labels[:3])
+    plain = fit(learner, model, padded, labels, validation=held, **settings)
+    batched = (cdl.batch_lists(lists[:3], pad=True), labels[:3])
+    expected = fit(learner, model, padded, labels, validation=batched, **settings)
+    assert plain.history == expected.history
+    with pytest.raises(
+        ValueError, match="validation data: list 1 has elements of shape"
+    ):
+        fit(
+            learner,
+            model,
+            padded,
+            labels,
+            validation=([lists[1], np.ones((2, 3))], labels[:2]),
+            **settings,
+        )

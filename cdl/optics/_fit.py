@@ -41,7 +41,7 @@ from .._reparam import is_frozen
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..graphs import Graph
 from ..nn import inference_mode
-from ..schemes import Case, Function, Layer, PaddedList
+from ..schemes import Case, Function, Layer, PaddedList, batch_lists
 from . import _messages
 from ._callbacks import Callback
 from ._checkpoint import CheckpointError, is_count, run_of
@@ -423,7 +423,8 @@ def _validation_data(
     """`fit`'s validation data as a dataset; its errors say they are about them.
 
     A pair ``(terms, labels)`` beside training `Trees` is read as trees of the
-    same functor, tabled alike.
+    same functor, tabled alike; lists beside training padded lists are padded
+    as `cdl.batch_lists(lists, pad=True)` pads them.
     """
     if isinstance(validation, AbstractData):
         return validation
@@ -441,8 +442,18 @@ def _validation_data(
             )
         except DataError as error:
             raise DataError(_messages.in_validation(name, str(error))) from None
+    xs, ys = validation
+    if (
+        isinstance(train, Arrays)
+        and isinstance(train.xs, PaddedList)
+        and isinstance(xs, list | tuple)
+    ):
+        try:
+            xs = batch_lists(list(xs), pad=True)
+        except (TypeError, ValueError) as error:
+            raise DataError(_messages.in_validation(name, str(error))) from None
     try:
-        return as_data(*validation)
+        return as_data(xs, ys)
     except DataError as error:
         raise DataError(_messages.in_validation(name, str(error))) from None
 
