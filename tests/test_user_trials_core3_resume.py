@@ -19,6 +19,7 @@ from cdl.optics import (
     DataError,
     Learner,
     SoftmaxCrossEntropy,
+    TrainState,
     Trees,
     accuracy,
     fit,
@@ -137,3 +138,24 @@ def test_a_term_given_no_node_labels_is_counted() -> None:
     data = Trees(cdl.TreeF, [(1.0, 2.0), 3.0], [[[0], [1], [1]], []], per_node=True)
     with pytest.raises(DataError, match="term 1 has 1 node.* but 0 label"):
         data.batch(np.array([0, 1]))
+
+
+def test_an_unknown_monitor_is_named_before_any_epoch(tmp_path: pathlib.Path) -> None:
+    # It was found after the first epoch had run (and been paid for).
+    from cdl.optics import EarlyStopping
+
+    epochs = []
+
+    class Count(EarlyStopping):
+        def on_epoch_end(self, epoch: int, values: dict, state: TrainState) -> None:
+            epochs.append(epoch)
+            super().on_epoch_end(epoch, values, state)
+
+    with pytest.raises(
+        ValueError, match=r"reports no 'val_accuracy'.*'accuracy', 'loss'"
+    ):
+        fit(
+            LEARNER, MODEL, X, Y, epochs=2, callbacks=[Count("val_accuracy")],
+            metrics={"accuracy": accuracy}, checkpoint=tmp_path, **SETTINGS,
+        )  # fmt: skip
+    assert epochs == [] and list(tmp_path.iterdir()) == []

@@ -43,7 +43,7 @@ from ..graphs import Graph
 from ..nn import inference_mode
 from ..schemes import Case, Function, Layer, PaddedList, batch_lists
 from . import _messages
-from ._callbacks import Callback
+from ._callbacks import Callback, EarlyStopping
 from ._checkpoint import CheckpointError, is_count, run_of
 from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
 from ._display import Display, notice
@@ -1040,8 +1040,13 @@ def fit(
                 )
             )
         check_data(learner, state, val_data, batch_size=None, validation=True)
-    root = None if checkpoint is None else prepare_directory(checkpoint)
     skip = on_nonfinite == "skip"
+    recorded = _recorded(metrics, validation is not None, skip)
+    for callback in callbacks:
+        if isinstance(callback, EarlyStopping) and callback.monitor not in recorded:
+            text = _messages.unknown_monitor(callback.monitor, sorted(recorded))
+            raise ValueError(text)
+    root = None if checkpoint is None else prepare_directory(checkpoint)
     history: dict[str, list[float]] = {}
     done = 0
     run = run_of(learner, state)
