@@ -145,3 +145,15 @@ def test_validation_lists_beside_padded_lists_are_padded_alike() -> None:
             validation=([lists[1], np.ones((2, 3))], labels[:2]),
             **settings,
         )
+
+
+def test_padded_lists_keep_float64_where_x64_is_on() -> None:
+    # batch_lists cast float64 to float32 always: 1e-10 + 1.0 then read 1.0 in a
+    # fold that folds the unpadded float64 array exactly.
+    total = cdl.cata(cdl.ListAlgebra(0.0, lambda p: p[0] + p[1]))
+    with jax.enable_x64(True):
+        batch = cdl.batch_lists([[1e-10, 1.0], [2.0]], pad=True)
+        assert batch.values.dtype == jnp.float64
+        assert float(jax.vmap(total)(batch)[0]) == 1.0 + 1e-10
+    assert cdl.batch_lists([[1e-10, 1.0], [2.0]], pad=True).values.dtype == jnp.float32
+    assert cdl.batch_lists([[1, 2], [3]], pad=True).values.dtype == jnp.int32

@@ -1352,8 +1352,8 @@ pass `pad=True` to get a `cdl.PaddedList` whose `length` masks the padding.
         return jnp.asarray(np.stack(arrays))
     # The common type of all the lists: [1, 2] and [0.5] are floats together.
     dtype = np.result_type(*[a for _, a in filled]) if filled else np.dtype(np.float32)
-    if dtype == np.float64:
-        dtype = np.dtype(np.float32)
+    # As jnp.asarray makes of it: float32, or float64 where JAX's x64 is on.
+    dtype = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
     rows = []
     for arr in arrays:
         arr = arr.reshape(len(arr), *shape).astype(dtype)
