@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import cdl
 
@@ -19,3 +20,50 @@ def test_segment_softmax_of_a_fully_masked_segment_is_zero_with_a_finite_gradien
     np.testing.assert_allclose(np.asarray(weights), expected, rtol=1e-6)
     grad = jax.grad(lambda z: cdl.graphs.segment_softmax(z, ids, 4) @ jnp.arange(6.0))
     assert bool(jnp.all(jnp.isfinite(grad(logits))))
+
+
+MESSAGES = jnp.array([4.0, 2.0])
+TWO_INTO_ONE = cdl.graphs.Graph.from_edge_list([(0, 1), (2, 1)], 3)
+ALONE = np.array([0, 2, 3])  # the nodes of a 4-node TWO_INTO_ONE that receive nothing
+
+
+@pytest.mark.parametrize(
+    ("monoid", "received"),
+    [
+        (cdl.graphs.Sum(), 6.0),
+        (cdl.graphs.Product(), 8.0),
+        (cdl.graphs.Mean(), 3.0),
+        (cdl.graphs.Min(), 2.0),
+        (cdl.graphs.Monoid(jnp.multiply, 1.0, "times"), 8.0),
+    ],
+    ids=["sum", "product", "mean", "min", "user product"],
+)
+def test_aggregate_gives_nodes_that_receive_nothing_the_empty_value_asked_for(
+    monoid: cdl.graphs.AbstractAggregator, received: float
+) -> None:
+    # `empty` was read only for max, min and log-sum-exp: a sum, mean or product
+    # left its own identity (0 or 1) where empty=-1 was asked for.
+    folded = cdl.graphs.aggregate(TWO_INTO_ONE, MESSAGES, monoid, empty=-1.0)
+    assert folded.tolist() == [-1.0, received, -1.0]
+
+
+def test_a_product_graph_layer_gives_a_node_with_no_neighbour_no_neighbour_term() -> (
+    None
+):
+    # Inside the layers a node that receives nothing folds to 0, as for max and
+    # min; with Product it folded to 1, so W₂·1 was added to an isolated node.
+    nodes = jnp.asarray(np.random.default_rng(0).normal(size=(4, 3)), jnp.float32)
+    graph = cdl.graphs.Graph.from_edge_list([(0, 1), (2, 1)], 4, nodes=nodes)
+    key = jax.random.key(0)
+    _, by_sum = cdl.graphs.GraphConv(3, 2, key=key)(graph.inputs())
+    for monoid in (cdl.graphs.Product(), cdl.graphs.Max(), cdl.graphs.Mean()):
+        _, out = cdl.graphs.GraphConv(3, 2, aggregate=monoid, key=key)(graph.inputs())
+        # nodes 0, 2 and 3 receive nothing: only W₁x + b, as with a sum
+        np.testing.assert_allclose(out[ALONE], by_sum[ALONE], atol=1e-6)
+    nothing = cdl.graphs.Graph(
+        jnp.zeros(0, jnp.int32), jnp.zeros(0, jnp.int32), num_nodes=0,
+        nodes=jnp.ones((0, 3)),
+    )  # fmt: skip
+    both = cdl.graphs.batch([graph, nothing])
+    folded = cdl.graphs.Readout(cdl.graphs.Product())(both.inputs())
+    assert folded[1].tolist() == [0.0, 0.0, 0.0]  # a graph with no node folds to 0

@@ -62,7 +62,15 @@ from ..nn import Linear
 from ..nn._arguments import positive_int
 from . import _messages
 from ._graph import Graph
-from ._monoid import MIN_PLUS, AbstractAggregator, Semiring, Sum, _column
+from ._monoid import (
+    MIN_PLUS,
+    AbstractAggregator,
+    AbstractMonoid,
+    Mean,
+    Semiring,
+    Sum,
+    _column,
+)
 
 X = TypeVar("X")
 Y = TypeVar("Y")
@@ -97,8 +105,9 @@ def aggregate(
     - `graph`: the graph whose `receivers` say where each message goes.
     - `messages`: one row per edge.
     - `monoid`: the aggregation, e.g. `Sum()` or `Min()`.
-    - `empty`: a value for nodes that receive nothing (default: the monoid's
-      identity, which is ±∞ for max and min).
+    - `empty`: a value for nodes that receive nothing, whatever the monoid
+      (default: the monoid's identity, which is ±∞ for max and min, 1 for a
+      product).
 
     **Returns:** one row per node.
 
@@ -109,16 +118,32 @@ def aggregate(
     Array([inf,  2., inf], dtype=float32)
     >>> cdl.graphs.aggregate(g, m, cdl.graphs.Min(), empty=0.0)
     Array([0., 2., 0.], dtype=float32)
+    >>> cdl.graphs.aggregate(g, m, cdl.graphs.Product(), empty=0.0)
+    Array([0., 8., 0.], dtype=float32)
     """
     monoid = _aggregator("aggregate", monoid)
     shape = tuple(jnp.shape(messages))
     if not shape or shape[0] != graph.num_edges:
         raise SpaceError(_messages.message_rows(shape, graph.num_edges))
     folded = monoid.segment(messages, graph.receivers, graph.num_nodes)
-    if empty is None or monoid.finite_identity:
+    if empty is None or _folds_nothing_to(monoid, empty, folded.dtype):
         return folded
     received = _column(graph.in_degree > 0, folded)
     return jnp.where(received, folded, jnp.asarray(empty, folded.dtype))
+
+
+def _folds_nothing_to(monoid: AbstractAggregator, empty: Any, dtype: Any) -> bool:
+    """Whether `monoid` already folds an empty segment to `empty` (0 for a sum)."""
+    if isinstance(empty, jax.core.Tracer):
+        return False
+    with jax.ensure_compile_time_eval():
+        if isinstance(monoid, Mean):
+            nothing = jnp.zeros((), dtype)
+        elif isinstance(monoid, AbstractMonoid):
+            nothing = monoid.identity(dtype)
+        else:
+            return False
+        return bool(nothing == jnp.asarray(empty, dtype))
 
 
 def segment_softmax(
@@ -691,6 +716,6 @@ class Readout(Para[tuple[Graph, Shaped[Array, " n *d"]], Shaped[Array, " g *d"]]
         """One row per graph."""
         graph, h = _node_table(self.label, x)
         folded = self.aggregate.segment(h, graph.node_graph, graph.num_graphs)
-        if self.aggregate.finite_identity:
+        if _folds_nothing_to(self.aggregate, 0, folded.dtype):
             return folded
         return jnp.where(_column(graph.n_node > 0, folded), folded, 0)
