@@ -159,3 +159,15 @@ def test_an_unknown_monitor_is_named_before_any_epoch(tmp_path: pathlib.Path) ->
             metrics={"accuracy": accuracy}, checkpoint=tmp_path, **SETTINGS,
         )  # fmt: skip
     assert epochs == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_second_damaged_checkpoint_keeps_the_first(tmp_path: pathlib.Path) -> None:
+    # The newest damaged file was renamed over the one set aside before it.
+    fit(LEARNER, MODEL, X, Y, epochs=2, checkpoint=tmp_path, **SETTINGS)
+    newest = tmp_path / "epoch-00000002.ckpt"
+    (tmp_path / "epoch-00000002.ckpt.damaged").write_bytes(b"first")
+    newest.write_bytes(b"second")
+    result = fit(LEARNER, MODEL, X, Y, epochs=3, checkpoint=tmp_path, **SETTINGS)
+    assert len(result.history["loss"]) == 3
+    assert (tmp_path / "epoch-00000002.ckpt.damaged").read_bytes() == b"first"
+    assert (tmp_path / "epoch-00000002.ckpt.damaged-2").read_bytes() == b"second"

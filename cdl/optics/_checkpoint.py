@@ -106,6 +106,20 @@ def _saved(root: pathlib.Path) -> list[tuple[int, pathlib.Path]]:
     return sorted(found, reverse=True)
 
 
+def _aside(path: pathlib.Path) -> pathlib.Path:
+    """Where to keep a damaged checkpoint: ``<name>.damaged`` (or ``.damaged-2``).
+
+    A file set aside earlier under the name (a run whose epoch was damaged
+    twice) is kept, not replaced.
+    """
+    aside = path.with_name(path.name + ".damaged")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{n}")
+    return aside
+
+
 def _sync_directory(root: pathlib.Path) -> None:
     try:
         fd = os.open(root, os.O_RDONLY)
@@ -556,7 +570,7 @@ learner and model ...
         try:
             body = verified(data)
         except ValueError as error:
-            aside = path.with_name(path.name + ".damaged")
+            aside = _aside(path)
             os.replace(path, aside)
             damaged.append(_messages.checkpoint_damaged(path, str(error), aside))
             continue
