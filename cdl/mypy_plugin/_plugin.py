@@ -373,7 +373,9 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[AttributeContext], Type] | None:
         if fullname == self.env.names[ARRAY] + ".T":
-            return lambda ctx: _jax_ops.array_t(self.env, _unknown.erase_unknown(ctx))
+            return lambda ctx: _redefine.redefine(
+                ctx, _jax_ops.array_t(self.env, _unknown.erase_unknown(ctx))
+            )
         cls, _, name = fullname.rpartition(".")
         info = self.env.info(cls)
         if info is None:

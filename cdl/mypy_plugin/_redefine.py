@@ -51,7 +51,7 @@ from mypy.nodes import (
     WhileStmt,
     WithStmt,
 )
-from mypy.plugin import FunctionContext, MethodContext
+from mypy.plugin import AttributeContext, FunctionContext, MethodContext
 from mypy.subtypes import is_subtype
 from mypy.types import (
     AnyType,
@@ -80,10 +80,13 @@ _REFINED: Final[dict[int, Var]] = {}
 _RETYPED: Final[dict[int, Context]] = {}
 
 
-def redefine(ctx: FunctionContext | MethodContext, result: Type) -> Type:
+def redefine(
+    ctx: FunctionContext | MethodContext | AttributeContext, result: Type
+) -> Type:
     """`result`, the value of a call, re-binding the name it is assigned to.
 
-    **Arguments:** `ctx`, the hook's context; `result`, the array type computed.
+    **Arguments:** `ctx`, the hook's context (an attribute's: ``x = x.T``);
+    `result`, the array type computed.
 
     **Returns:** the type mypy should give the call (`result` where no name is
     re-bound).
@@ -93,6 +96,8 @@ def redefine(ctx: FunctionContext | MethodContext, result: Type) -> Type:
     if not isinstance(api, TypeChecker):
         return result
     if not (array_dims(result) is not None or isinstance(proper, TupleType)):
+        if isinstance(ctx, AttributeContext):
+            return result
         return _retyped(api, ctx, result)
     found = _target(api, ctx.context)
     if found is None:
