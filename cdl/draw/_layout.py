@@ -36,6 +36,7 @@ BOX_H: Final = 32.0
 GAP: Final = 40.0
 WIRE_GAP: Final = 28.0
 H_GAP: Final = 18.0
+LABEL_GAP: Final = 8.0  # between labels of wires side by side
 PAD: Final = 10.0
 TITLE: Final = 18.0
 MIN_W: Final = 56.0
@@ -401,6 +402,8 @@ def beside(left: Block, right: Block) -> Block:
     items: list[Item] = []
     ins: list[tuple[float, Space]] = []
     outs: list[tuple[float, Space]] = []
+    # labels hanging past a block's edges keep clear of the neighbouring block
+    gap = max(H_GAP, _overhang(left)[1] + _overhang(right)[0] + LABEL_GAP)
     x = 0.0
     for block in (left, right):
         dy = (height - block.height) / 2
@@ -413,8 +416,16 @@ def beside(left: Block, right: Block) -> Block:
             outs.append((px + x, space))
             if dy:
                 items.append(Curve((px + x, dy + block.height), (px + x, height)))
-        x += block.width + H_GAP
-    return Block(x - H_GAP, height, tuple(ins), tuple(outs), tuple(items))
+        x += block.width + gap
+    return Block(x - gap, height, tuple(ins), tuple(outs), tuple(items))
+
+
+def _overhang(block: Block) -> tuple[float, float]:
+    """How far the labels of `block` reach past its left and right edges."""
+    texts = [item for item in block.items if isinstance(item, Text)]
+    left = max([0.0] + [-t.left() for t in texts])
+    right = max([0.0] + [t.right() - block.width for t in texts])
+    return left, right
 
 
 def frame(title: str, inner: Block, kind: str = "frame") -> Block:
