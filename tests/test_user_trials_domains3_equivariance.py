@@ -75,3 +75,31 @@ def test_an_action_written_nonlinearly_is_refused_by_the_solver() -> None:
     layer = cdl.EquivariantLinear(flip, flip, key=KEY)
     assert layer.size == 9
     assert float(cdl.equivariance_error(layer, flip, flip, key=KEY)) < 1e-6
+
+
+def test_a_slot_axis_past_the_shape_is_refused_not_wrapped_onto_another() -> None:
+    # Axis 2 of a 2-axis shape was read as 2 % 2 = 0: the action moved the rows.
+    with pytest.raises(ValueError, match=r"slot axes \(2,\) of shape \(4, 2\) must"):
+        cdl.IndexAction(cdl.Monoid.cyclic(4), (4, 2), ((2,),))
+    last = cdl.IndexAction(cdl.Monoid.cyclic(4), (2, 4), ((-1,),))
+    assert last.slots == ((1,),)  # a negative axis still counts from the end
+
+
+@pytest.mark.parametrize("order", [-1, 1.5, True])
+def test_permutation_action_names_an_order_that_is_not_a_natural_number(
+    order: object,
+) -> None:
+    # -1 gave a trivial action without a word, 1.5 a TypeError from tuple * float.
+    with pytest.raises(ValueError, match="order .* must be an int >= 0, but was"):
+        cdl.permutation_action(4, (2,), order=order)  # type: ignore[arg-type]
+    assert cdl.permutation_action(4, (2,), order=0).slots == ()
+
+
+def test_builders_name_an_argument_of_the_wrong_kind() -> None:
+    act = cdl.permutation_action(4, (2,))
+    with pytest.raises(TypeError, match="check_action needs actions .* given int 3"):
+        cdl.check_action(3, key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sequence of actions, .* given IndexAction"):
+        cdl.equivariant_mlp(act, key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="EquivariantLinear: key must be a PRNG key"):
+        cdl.EquivariantLinear(act, act, key=0)  # type: ignore[arg-type]

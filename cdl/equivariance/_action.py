@@ -181,9 +181,11 @@ class IndexAction(AbstractAction):
             raise ValueError(_messages.bad_shape(shape))
         self.monoid = monoid
         self.shape = tuple(int(s) for s in shape)
-        self.slots = tuple(
-            tuple(int(a) % max(len(self.shape), 1) for a in s) for s in slots
-        )
+        rank = len(self.shape)
+        for axes in slots:  # negative axes count from the end, as in NumPy
+            if any(not -rank <= int(a) < rank for a in axes):
+                raise ValueError(_messages.bad_slots(tuple(axes), self.shape))
+        self.slots = tuple(tuple(int(a) % max(rank, 1) for a in s) for s in slots)
 
     def __check_init__(self) -> None:
         used: set[int] = set()
@@ -436,8 +438,9 @@ def permutation_action(
     with ``order=2`` the rows and columns of an adjacency matrix or edge features.
 
     **Arguments:** `n`; `features`, the shape of what sits at each point;
-    `order`, how many axes are permuted; `monoid`, a subgroup of ``S_n`` to use
-    instead (e.g. ``Monoid.cyclic(n)``).
+    `order`, how many axes are permuted (an int >= 0; 0 gives the trivial action
+    on `features`); `monoid`, a subgroup of ``S_n`` to use instead (e.g.
+    ``Monoid.cyclic(n)``).
 
     **Returns:** the action.
 
@@ -450,6 +453,8 @@ def permutation_action(
     """
     if not isinstance(features, Sequence):
         raise TypeError(_messages.features_not_a_shape(features))
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 0:
+        raise ValueError(_messages.bad_order(order))
     group = Monoid.symmetric(n) if monoid is None else monoid
     shape = (n,) * order + tuple(features)
     return IndexAction(group, shape, tuple((a,) for a in range(order)))
@@ -552,6 +557,7 @@ def check_action(
     >>> torus = image_action(Monoid.translations(3, 3), 3, 3, 2)
     >>> check_action(torus, key=jax.random.key(0))
     """
+    require_actions("check_action", action)
     monoid = action.monoid
     rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2**31 - 1)))
     xs = [action.random_input(k) for k in jax.random.split(key, samples)]

@@ -211,6 +211,8 @@ def equivariant_mlp(
     EquivariantLinear(C8: float[1,8]→float[4,8]) >> Relu() >> \
 EquivariantLinear(C8: float[4,8]→float[1,8])
     """
+    if not isinstance(actions, Sequence):
+        raise TypeError(_messages.actions_not_a_sequence(actions))
     if len(actions) < 2:
         raise ValueError(_messages.too_few_actions(len(actions)))
     sigma: Para[Any, Any] = Relu() if activation is None else activation

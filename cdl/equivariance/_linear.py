@@ -33,6 +33,7 @@ from .. import _random
 from .._para import Para
 from .._reparam import Reparam
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace, space_of
+from ..nn._arguments import prng_key
 from ._action import AbstractAction, require_actions
 from ._basis import Basis, equivariant_basis, invariant_basis
 from ._by_value import ByValue
@@ -200,6 +201,7 @@ class EquivariantLinear(Reparam[Any, Any, Coefficients]):
         structured: bool = True,
     ) -> None:
         require_actions("EquivariantLinear", act_in, act_out)
+        key = prng_key("EquivariantLinear", key)
         basis = equivariant_basis(act_in, act_out)
         bias_basis = invariant_basis(act_out) if use_bias else None
         points_in, features_in = act_in.canonical_shape()

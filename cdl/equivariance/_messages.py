@@ -43,6 +43,22 @@ def bad_slots(axes: tuple[int, ...], shape: tuple[int, ...]) -> str:
     )
 
 
+def bad_order(order: object) -> str:
+    """Text of the error for a tensor order that is not a whole number >= 0."""
+    return (
+        f"permutation_action: order (how many axes are permuted) must be an int "
+        f">= 0, but was given {order!r}."
+    )
+
+
+def actions_not_a_sequence(value: object) -> str:
+    """Text of the error for `equivariant_mlp` given something not a list."""
+    return (
+        f"equivariant_mlp needs a sequence of actions, [input, hidden…, output], "
+        f"but was given {type(value).__name__}; wrap the actions in a list."
+    )
+
+
 def different_monoids(left: str, right: str) -> str:
     """Text of the error raised when two actions of different monoids are paired."""
     return (
