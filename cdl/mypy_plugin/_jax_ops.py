@@ -593,6 +593,14 @@ def array_t(env: Env, ctx: AttributeContext) -> Type:
     return env.array(tuple(reversed(this)), ctx.default_attr_type)
 
 
+def array_mt(env: Env, ctx: AttributeContext) -> Type:
+    """``x.mT``: the last two axes swapped (of a stack of matrices too)."""
+    this = array_dims(ctx.type)
+    if this is None or len(this) < 2 or any(isinstance(d, Star) for d in this[-2:]):
+        return ctx.default_attr_type
+    return env.array((*this[:-2], this[-1], this[-2]), ctx.default_attr_type)
+
+
 # jax functions ----------------------------------------------------------------
 
 

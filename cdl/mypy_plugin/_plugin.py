@@ -376,6 +376,10 @@ class CdlPlugin(Plugin):
             return lambda ctx: _redefine.redefine(
                 ctx, _jax_ops.array_t(self.env, _unknown.erase_unknown(ctx))
             )
+        if fullname == self.env.names[ARRAY] + ".mT":
+            return lambda ctx: _redefine.redefine(
+                ctx, _jax_ops.array_mt(self.env, _unknown.erase_unknown(ctx))
+            )
         cls, _, name = fullname.rpartition(".")
         info = self.env.info(cls)
         if info is None:
