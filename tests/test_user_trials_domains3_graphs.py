@@ -7,6 +7,8 @@ import pytest
 
 import cdl
 
+KEY = jax.random.key(0)
+
 
 def test_segment_softmax_of_a_fully_masked_segment_is_zero_with_a_finite_gradient() -> (
     None
@@ -67,3 +69,22 @@ def test_a_product_graph_layer_gives_a_node_with_no_neighbour_no_neighbour_term(
     both = cdl.graphs.batch([graph, nothing])
     folded = cdl.graphs.Readout(cdl.graphs.Product())(both.inputs())
     assert folded[1].tolist() == [0.0, 0.0, 0.0]  # a graph with no node folds to 0
+
+
+def test_graph_builders_name_arguments_of_the_wrong_kind() -> None:
+    # Each raised from inside JAX (invalid PRNG key data, "Shapes must be 1D
+    # sequences of concrete values of integer type", leaky_relu's argument) or
+    # AttributeError, naming nothing of the user's.
+    g = cdl.graphs.Graph.from_edge_list([(0, 1)], 2, nodes=jnp.ones((2, 3)))
+    with pytest.raises(TypeError, match="GraphConv: key must be a PRNG key"):
+        cdl.graphs.GraphConv(3, 4, key=0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="GraphAttention: key must be a PRNG key"):
+        cdl.graphs.GraphAttention(3, 4, key=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="negative_slope must be a finite number"):
+        cdl.graphs.GraphAttention(3, 4, negative_slope="a", key=KEY)  # type: ignore[arg-type]
+    with pytest.raises(cdl.graphs.GraphError, match="pad: num_nodes must be an int"):
+        cdl.graphs.pad(g, 4.0, 2, 2)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="pad needs a cdl.graphs.Graph, but was given"):
+        cdl.graphs.pad((g, g.nodes), 4, 2, 2)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="aggregate needs a cdl.graphs.Graph"):
+        cdl.graphs.aggregate(g.senders, jnp.ones(1), cdl.graphs.Sum())  # type: ignore[arg-type]

@@ -575,6 +575,13 @@ class Graph(eqx.Module):
         )
 
 
+def _natural(name: str, value: object) -> int:
+    """A size given to `pad` as an int, if it is a whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise GraphError(_messages.bad_pad_size(name, value))
+    return int(value)
+
+
 def _sizes(graph: Graph, what: str) -> tuple[np.ndarray[Any, Any], ...]:
     arrays = (graph.n_node, graph.n_edge, graph.graph_mask)
     values = [_concrete(a) for a in arrays]
@@ -679,6 +686,11 @@ def pad(graph: Graph, num_nodes: int, num_edges: int, num_graphs: int) -> Graph:
     (Array([2, 2, 0], dtype=int32), Array([1, 2, 0], dtype=int32), Array([ True, \
 False, False], dtype=bool))
     """
+    if not isinstance(graph, Graph):
+        raise TypeError(_messages.not_a_graph("pad", graph))
+    num_nodes = _natural("num_nodes", num_nodes)
+    num_edges = _natural("num_edges", num_edges)
+    num_graphs = _natural("num_graphs", num_graphs)
     n_node, n_edge, mask = _sizes(graph, "pad")
     extra_nodes = num_nodes - graph.num_nodes
     extra_edges = num_edges - graph.num_edges

@@ -41,6 +41,7 @@ from typing import Any, Generic, TypeVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
 from .. import _random
@@ -59,7 +60,7 @@ from .._space import (
     rename,
 )
 from ..nn import Linear
-from ..nn._arguments import positive_int
+from ..nn._arguments import positive_int, prng_key
 from . import _messages
 from ._graph import Graph
 from ._monoid import (
@@ -121,6 +122,8 @@ def aggregate(
     >>> cdl.graphs.aggregate(g, m, cdl.graphs.Product(), empty=0.0)
     Array([0., 8., 0.], dtype=float32)
     """
+    if not isinstance(graph, Graph):
+        raise TypeError(_messages.not_a_graph("aggregate", graph))
     monoid = _aggregator("aggregate", monoid)
     shape = tuple(jnp.shape(messages))
     if not shape or shape[0] != graph.num_edges:
@@ -392,7 +395,7 @@ class GraphConv(
     ) -> None:
         in_dim = positive_int("GraphConv", "in_dim", in_dim)
         out_dim = positive_int("GraphConv", "out_dim", out_dim)
-        k1, k2 = jax.random.split(key)
+        k1, k2 = jax.random.split(prng_key("GraphConv", key))
         self.root = Linear(in_dim, out_dim, key=k1)
         self.neighbours = Linear(in_dim, out_dim, use_bias=False, key=k2)
         self.aggregate = _aggregator("GraphConv", aggregate)
@@ -458,7 +461,13 @@ class GraphAttention(
     ) -> None:
         in_dim = positive_int("GraphAttention", "in_dim", in_dim)
         out_dim = positive_int("GraphAttention", "out_dim", out_dim)
-        k1, k2, k3 = jax.random.split(key, 3)
+        if (
+            isinstance(negative_slope, bool)
+            or not isinstance(negative_slope, int | float | np.integer | np.floating)
+            or not np.isfinite(negative_slope)
+        ):
+            raise ValueError(_messages.bad_negative_slope(negative_slope))
+        k1, k2, k3 = jax.random.split(prng_key("GraphAttention", key), 3)
         self.linear = Linear(in_dim, out_dim, use_bias=False, key=k1)
         bound = 1 / max(out_dim, 1) ** 0.5
         self.source_score = _random.uniform(k2, (out_dim,), -bound, bound)

@@ -115,6 +115,27 @@ def empty_batch() -> str:
     return "cannot batch an empty list of graphs; give at least one graph."
 
 
+def bad_pad_size(name: str, value: object) -> str:
+    """`pad` was given a size that is not a whole number >= 0."""
+    return f"pad: {name} must be an int >= 0, but was given {value!r}."
+
+
+def not_a_graph(owner: str, value: object) -> str:
+    """A function on graphs was given something else."""
+    return (
+        f"{owner} needs a cdl.graphs.Graph, but was given {type(value).__name__}; "
+        f"build one with Graph(...) or Graph.from_edge_list(...)."
+    )
+
+
+def bad_negative_slope(value: object) -> str:
+    """`GraphAttention` was given a slope that is not a finite number."""
+    return (
+        f"GraphAttention: negative_slope must be a finite number (0.2 in GAT), but "
+        f"was given {value!r}."
+    )
+
+
 def padding_too_small(what: str, have: int, asked: int) -> str:
     """`pad` was asked for a size below the graph's own."""
     return f"cannot pad a graph with {have} {what} to {asked} {what}; ask for more."
