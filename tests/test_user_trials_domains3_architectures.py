@@ -6,6 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import cdl
 from cdl.architectures import generate, gpt, layers_of
@@ -66,3 +67,10 @@ def test_generate_from_a_narrow_integer_prompt_keeps_tokens_past_its_range() -> 
         out = generate(model, np.array([1, 2], dtype), 5, key=K, temperature=0.0)
         assert out.dtype == jnp.int32
         assert out.tolist() == [1, 2, 299, 299, 299]
+
+
+def test_generate_names_a_key_that_is_not_a_prng_key() -> None:
+    # It failed inside jax.random.split with "invalid PRNG key data".
+    model = gpt(5, 8, 1, 2, 8, key=K)
+    with pytest.raises(TypeError, match="generate: key must be a PRNG key"):
+        generate(model, jnp.array([1]), 4, key=0)  # type: ignore[arg-type]

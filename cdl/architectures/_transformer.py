@@ -37,7 +37,7 @@ from ..nn import (
     Transpose,
     residual,
 )
-from ..nn._arguments import positive_int
+from ..nn._arguments import positive_int, prng_key
 from . import _messages
 from ._find import layers_of
 
@@ -185,6 +185,7 @@ def generate(
     """
     prompt = jnp.asarray(prompt)
     length = positive_int("generate", "length", length)
+    key = prng_key("generate", key)
     if prompt.ndim != 1:
         raise ValueError(_messages.bad_prompt_rank(prompt.shape))
     temperature = _temperature(temperature)

@@ -92,6 +92,14 @@ def not_a_morphism(what: str, value: object) -> str:
     return f"{what} must be a cdl.Para morphism, but was given {type(value).__name__}."
 
 
+def bad_move(value: object) -> str:
+    """Text of the error raised when a Move is given something not numbers."""
+    return (
+        f"Move: the initial move must be a number or an array of real numbers "
+        f"(e.g. jnp.zeros(3)), but was given {type(value).__name__} {value!r}."
+    )
+
+
 def not_a_rule(what: str, value: object) -> str:
     """Text of the error raised when an update rule is not a rule."""
     return (

@@ -20,7 +20,9 @@ move is another's input, and each player's parameters stay apart from the rest.
 from typing import Any, ClassVar, TypeVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._para import Para, apply
@@ -134,6 +136,17 @@ class Player(Para[_A, _B]):
         return apply(self.model, x, key)
 
 
+def _numeric(value: object) -> bool:
+    """Whether `value` reads as an array of real numbers (a move)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        return False
+    return np.issubdtype(array.dtype, np.integer) or np.issubdtype(
+        array.dtype, np.floating
+    )
+
+
 class Move(Para[tuple[()], Float[Array, "*shape"]]):
     """A move chosen outright: a morphism from the unit ``()`` returning its parameter.
 
@@ -156,6 +169,8 @@ class Move(Para[tuple[()], Float[Array, "*shape"]]):
     shape: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, value: ArrayLike) -> None:
+        if not isinstance(value, jax.Array) and not _numeric(value):
+            raise TypeError(_messages.bad_move(value))
         self.value = jnp.asarray(value, dtype=jnp.result_type(float))
         self.shape = tuple(self.value.shape)
 
