@@ -40,6 +40,7 @@ from mypy.nodes import (
     IfStmt,
     ListExpr,
     MatchStmt,
+    MemberExpr,
     NameExpr,
     Node,
     OverloadedFuncDef,
@@ -72,7 +73,7 @@ from ._unknown import reads
 
 # (assigned name or names, inside a branch or loop) for each right-hand side, by
 # scope; the items of ``x, y = f(x), g(y)`` are right-hand sides of their own.
-_Targets = dict[int, tuple[NameExpr | TupleExpr, bool]]
+_Targets = dict[int, tuple[NameExpr | TupleExpr | MemberExpr, bool]]
 _TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
 # The variables first bound by a call the plugin typed otherwise than mypy does.
 _REFINED: Final[dict[int, Var]] = {}
@@ -103,6 +104,8 @@ def redefine(
     if found is None:
         return result
     target, branch = found
+    if isinstance(target, MemberExpr):
+        return _attribute(api, target, result)
     if isinstance(target, TupleExpr):
         if not isinstance(proper, TupleType) or len(proper.items) != len(target.items):
             return result
@@ -219,9 +222,34 @@ def _declared(
     return _any_shape(api, result)
 
 
+def _attribute(api: TypeChecker, target: MemberExpr, result: Type) -> Type:
+    """`result` assigned to an attribute that mypy inferred from its first value.
+
+    ``self.data = jnp.concatenate([self.data, x])`` grows a buffer first built as
+    ``jnp.zeros((0, 4))``: mypy gives the attribute the type of that first value,
+    which for arrays fixes a shape (``[0, 4]``) that plain mypy, to which every
+    array is one type, never compares. The attribute takes the join of its shapes
+    (sizes that agree, any shape for another rank), and the assignment is
+    accepted. An annotated attribute keeps mypy's check.
+    """
+    owner = get_proper_type(api.lookup_type_or_none(target.expr))
+    if not isinstance(owner, Instance) or array_dims(result) is None:
+        return result
+    node = owner.type.get(target.name)
+    var = node.node if node is not None else None
+    if not isinstance(var, Var) or var.type is None:
+        return result
+    if not var.is_inferred or var.explicit_self_type:
+        return result  # annotated (``self.w: Float[Array, "3 4"] = ...``)
+    if array_dims(var.type) is None or is_subtype(result, var.type):
+        return result
+    var.type = _join(var.type, result, api)
+    return _any_shape(api, result)
+
+
 def _target(
     api: TypeChecker, context: Context
-) -> tuple[NameExpr | TupleExpr, bool] | None:
+) -> tuple[NameExpr | TupleExpr | MemberExpr, bool] | None:
     """The name or names that `context` is assigned to."""
     function = api.scope.current_function()
     scope: Node = function if function is not None else api.tree
@@ -280,7 +308,9 @@ def _assigned(
     would, unless an item reads a name that an earlier item re-binds (the hook
     that re-binds it runs before the later item is checked).
     """
-    if isinstance(lvalue, NameExpr):
+    if isinstance(lvalue, NameExpr) or (
+        isinstance(lvalue, MemberExpr) and isinstance(lvalue.expr, NameExpr)
+    ):
         targets[id(rvalue)] = (lvalue, branch)
         return
     if not isinstance(lvalue, TupleExpr) or not all(
