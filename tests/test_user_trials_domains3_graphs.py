@@ -88,3 +88,29 @@ def test_graph_builders_name_arguments_of_the_wrong_kind() -> None:
         cdl.graphs.pad((g, g.nodes), 4, 2, 2)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="aggregate needs a cdl.graphs.Graph"):
         cdl.graphs.aggregate(g.senders, jnp.ones(1), cdl.graphs.Sum())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("operation", "unit", "law"),
+    [
+        (jnp.subtract, 0.0, r"op\(a, b\) = op\(b, a\) fails"),
+        (lambda a, b: (a + b) / 2, 0.0, r"op\(op\(a, b\), c\) = op\(a, op\(b, c\)\)"),
+        (jnp.add, 1.0, r"op\(a, 1.0\) = a fails"),
+    ],
+    ids=["not commutative", "not associative", "wrong unit"],
+)
+def test_a_monoid_whose_operation_breaks_a_law_is_refused(
+    operation: object, unit: float, law: str
+) -> None:
+    # The fold sorts a segment's rows and scans them in an order of its own, so
+    # such an operation gave results that depended on the order of the edges.
+    with pytest.raises(ValueError, match=law):
+        cdl.graphs.Monoid(operation, unit, "m")  # type: ignore[arg-type]
+
+
+def test_lawful_user_monoids_are_taken() -> None:
+    for operation, unit in [
+        (jnp.gcd, 0), (jnp.bitwise_or, 0), (jnp.logaddexp, -jnp.inf),
+        (jnp.maximum, -jnp.inf), (jnp.multiply, 1.0),
+    ]:  # fmt: skip
+        cdl.graphs.Monoid(operation, unit)

@@ -452,6 +452,15 @@ def not_an_operation(owner: str, value: object) -> str:
     )
 
 
+def not_a_monoid_law(name: str, equation: str, values: str) -> str:
+    """A `Monoid`'s operation breaks a law of commutative monoids."""
+    return (
+        f"Monoid {name!r}: its operation is not a commutative monoid with this unit: "
+        f"{equation} fails (at {values}), so a fold would depend on the order of "
+        f"the edges; give an associative, commutative operation and its identity."
+    )
+
+
 def not_networkx(value: object) -> str:
     """`Graph.from_networkx` was given something other than a networkx graph."""
     return (

@@ -155,6 +155,46 @@ class AbstractMonoid(AbstractAggregator):
         return out.at[where].set(scanned, mode="drop")
 
 
+def _broken_law(
+    operation: Callable[[Array, Array], Array], unit: object
+) -> tuple[str, str] | None:
+    """A law of a commutative monoid that `operation` breaks on sample values.
+
+    The fold sorts and scans the rows of a segment in an order of its own, so an
+    operation that is not associative and commutative with `unit` as identity gives
+    results that depend on the order of the edges. Returns the law's name and the
+    values that break it, or None (also when the samples cannot be folded, e.g. an
+    operation on integers given a float unit).
+    """
+    whole = isinstance(unit, bool | int | np.integer)
+    dtype = jnp.int32 if whole else jnp.float32
+    samples = (
+        np.array([3, 12, 7, 18, 5, 42])
+        if whole
+        else np.array([0.37, -1.25, 2.5, 0.81, -0.4, 1.7])
+    )
+    a, b, c = (jnp.asarray(samples[i::3], dtype) for i in range(3))
+    try:
+        with jax.ensure_compile_time_eval():
+            e = jnp.broadcast_to(jnp.asarray(unit, dtype), a.shape)
+            laws = (
+                (operation(a, b), operation(b, a), "op(a, b) = op(b, a)"),
+                (
+                    operation(operation(a, b), c),
+                    operation(a, operation(b, c)),
+                    "op(op(a, b), c) = op(a, op(b, c))",
+                ),
+                (operation(a, e), a, f"op(a, {unit!r}) = a"),
+            )
+            for left, right, equation in laws:
+                if not np.allclose(np.asarray(left), np.asarray(right), rtol=1e-4):
+                    at = ", ".join(f"{n} = {samples[i]}" for i, n in enumerate("abc"))
+                    return equation, at
+    except Exception:  # noqa: BLE001 (samples the operation cannot take: unchecked)
+        return None
+    return None
+
+
 class Monoid(AbstractMonoid):
     """A commutative monoid from an elementwise operation and its identity.
 
@@ -179,6 +219,9 @@ class Monoid(AbstractMonoid):
     def __check_init__(self) -> None:
         if not callable(self.operation):
             raise TypeError(_messages.not_an_operation("Monoid", self.operation))
+        broken = _broken_law(self.operation, self.unit)
+        if broken is not None:
+            raise ValueError(_messages.not_a_monoid_law(self.name, *broken))
 
     def combine(
         self, a: Shaped[Array, " *d"], b: Shaped[Array, " *d"]
