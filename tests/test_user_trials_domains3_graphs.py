@@ -114,3 +114,24 @@ def test_lawful_user_monoids_are_taken() -> None:
         (jnp.maximum, -jnp.inf), (jnp.multiply, 1.0),
     ]:  # fmt: skip
         cdl.graphs.Monoid(operation, unit)
+
+
+def test_graph_inputs_holding_their_own_node_features_are_told_how_to_pass() -> None:
+    # A real graph passed as inputs=(graph, features) carries graph.nodes too: the
+    # message listed 7 arrays against 6 and left the user to find why.
+    conv = cdl.graphs.GraphConv(3, 2, key=KEY)
+    act = cdl.GraphAction(5, 6, 3)
+    ring = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2)]
+    g = cdl.graphs.Graph.from_edge_list(ring, 5, nodes=jnp.ones((5, 3)))
+    out = cdl.permutation_action(5, (2,))
+    perm = [np.array([2, 0, 1, 4, 3])]
+
+    def measure(pair: tuple[cdl.graphs.Graph, jax.Array]) -> jax.Array:
+        batch = jax.tree.map(lambda a: a[None], pair)
+        return cdl.equivariance_error(
+            lambda x: conv(x)[1], act, out, key=KEY, inputs=batch, elements=perm
+        )
+
+    with pytest.raises(ValueError, match=r"pass \(graph.with_nodes\(None\), features"):
+        measure((g, g.nodes))
+    assert float(measure((g.with_nodes(None), g.nodes))) < 1e-6

@@ -65,6 +65,14 @@ class AbstractAction(eqx.Module):
     def __call__(self, g: Any, x: Any) -> Any:
         return self.act(g, x)
 
+    def input_hint(self, inputs: Any) -> str:
+        """A sentence on how to give `inputs` that are not points of the action.
+
+        `equivariance_error` adds it to its message about such inputs; subclasses
+        that know a common mistake say so (the default says nothing).
+        """
+        return ""
+
     @property
     def label(self) -> str:
         """Short name for messages, e.g. ``S4 on float[4,3]``."""

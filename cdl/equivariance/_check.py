@@ -81,13 +81,13 @@ def _check_batch(act: AbstractAction, inputs: Any) -> None:
         g[1:] != e or len(g) != len(e) + 1
         for g, e in zip(given, expected, strict=False)
     ):
-        raise ValueError(
-            _messages.bad_inputs(
-                act.label,
-                [str(("b", *e)).replace("'", "") for e in expected],
-                [str(g) for g in given],
-            )
+        message = _messages.bad_inputs(
+            act.label,
+            [str(("b", *e)).replace("'", "") for e in expected],
+            [str(g) for g in given],
         )
+        hint = act.input_hint(inputs)
+        raise ValueError(f"{message} {hint}" if hint else message)
     if given[0][0] == 0:
         raise ValueError(_messages.empty_inputs(act.label))
 

@@ -92,6 +92,17 @@ dtype=float32))
         """``S_n on graphs with n nodes``."""
         return f"{self.monoid.name} on graphs with {self.num_nodes} nodes"
 
+    def input_hint(self, inputs: Any) -> str:
+        """Where the graphs given hold node features of their own, say to drop them."""
+        if (
+            isinstance(inputs, tuple)
+            and inputs
+            and isinstance(inputs[0], Graph)
+            and inputs[0].nodes is not None
+        ):
+            return _messages.graph_inputs_with_nodes()
+        return ""
+
     def act(
         self, g: Any, x: tuple[Graph, Float[Array, "n d"]]
     ) -> tuple[Graph, Float[Array, "n d"]]:

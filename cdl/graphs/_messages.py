@@ -461,6 +461,14 @@ def not_a_monoid_law(name: str, equation: str, values: str) -> str:
     )
 
 
+def graph_inputs_with_nodes() -> str:
+    """Inputs of a `GraphAction` whose graphs carry their node features."""
+    return (
+        "The graphs hold node features of their own besides the pair's features: "
+        "pass (graph.with_nodes(None), features), as a point of the action is."
+    )
+
+
 def not_networkx(value: object) -> str:
     """`Graph.from_networkx` was given something other than a networkx graph."""
     return (
