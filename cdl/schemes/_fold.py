@@ -40,7 +40,7 @@ def _either(
     algebra: Algebra[Any], table: NodeTable, subtrees: bool, every_node: bool
 ) -> Any:
     engine = evaluate_unrolled if table.envelope is not None else fold_levels
-    return engine(algebra, table, subtrees=subtrees, every_node=every_node)
+    return engine(algebra.untied(), table, subtrees=subtrees, every_node=every_node)
 
 
 @eqx.filter_jit

@@ -26,6 +26,7 @@ Array(5., dtype=float32)
 """
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Generic, TypeVar
@@ -912,8 +913,9 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
     """
 
     functor: Functor = eqx.field(static=True)
-    cells: dict[str, Para[Any, _A]]
+    _cells: dict[str, Para[Any, _A]]
     carrier: Any
+    _ties: "Ties" = eqx.field(static=True)
 
     def __init__(
         self,
@@ -935,14 +937,38 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
         for name in cells:
             functor.constructor(name)
         self.functor = functor
-        self.cells = {k: as_cell(v, f"the cell of {k}") for k, v in cells.items()}
-        for name, cell in self.cells.items():
+        made = {k: as_cell(v, f"the cell of {k}") for k, v in cells.items()}
+        for name, cell in made.items():
             domain = cell.signature()[0]
             if isinstance(domain, TensorSpace):
                 raise TypeError(
                     _messages.cell_of_a_tensor(functor.name, name, cell.label, domain)
                 )
+        self._cells, self._ties = _untie(made)
         self.carrier = carrier
+
+    @property
+    def cells(self) -> dict[str, Para[Any, _A]]:
+        """Each constructor's cell (a layer two cells share is one in both)."""
+        if not self._ties:
+            return self._cells
+        return _tie(self._cells, self._ties)
+
+    def untied(self) -> "Algebra[_A]":
+        """The algebra with a copy of each shared array in every cell that uses it.
+
+        An algebra stores an array that several cells use once (so that it is
+        trained, saved and loaded as one); a fold differentiates each cell
+        apart on this form, and the cotangents of the copies add up in the one.
+        """
+        if not self._ties:
+            return self
+        out: Algebra[_A] = object.__new__(type(self))
+        for field in dataclasses.fields(self):
+            object.__setattr__(out, field.name, getattr(self, field.name))
+        object.__setattr__(out, "_cells", self.cells)
+        object.__setattr__(out, "_ties", ())
+        return out
 
     def signature(self) -> tuple[Space, Space]:
         """``F(A) → A``; `A` is left open (unchecked pytrees)."""
@@ -979,6 +1005,56 @@ class Algebra(Para[Layer[_A], _A], Generic[_A]):
         if c.variadic:
             children = _stack_children(children, c.arity, self.carrier)
         return self.cells[c.name]((payload, children))
+
+
+def _leaves(tree: Any) -> tuple[list[Any], Any]:
+    """`tree`'s leaves, a `None` counted as one (a left-out array keeps its place)."""
+    return jax.tree.flatten(tree, is_leaf=lambda x: x is None)
+
+
+Ties = tuple[tuple[str, tuple[tuple[int, str, int], ...]], ...]
+"""Per cell with arrays met in an earlier cell: (leaf index, earlier cell, index)."""
+
+
+def _untie(cells: dict[str, Any]) -> tuple[dict[str, Any], Ties]:
+    """The cells with each array met before in them left out, and where it was met.
+
+    An array is met twice when two cells hold one layer: the cells of a
+    ``match`` (one per constructor, each holding the function's layers), or one
+    layer given as the cell of two constructors. Kept twice, it would be two
+    parameters, each trained by its own constructor's nodes alone.
+    """
+    first: dict[int, tuple[str, int]] = {}
+    stored: dict[str, Any] = {}
+    ties = []
+    for name, cell in cells.items():
+        leaves, treedef = _leaves(cell)
+        tied = []
+        for i, leaf in enumerate(leaves):
+            if not eqx.is_array(leaf):
+                continue
+            seen = first.setdefault(id(leaf), (name, i))
+            if seen != (name, i):
+                tied.append((i, *seen))
+                leaves[i] = None
+        stored[name] = jax.tree.unflatten(treedef, leaves) if tied else cell
+        if tied:
+            ties.append((name, tuple(tied)))
+    return stored, tuple(ties)
+
+
+def _tie(stored: dict[str, Any], ties: Ties) -> dict[str, Any]:
+    """The cells with each array left out by `_untie` put back where it was met."""
+    where = dict(ties)
+    out: dict[str, Any] = {}
+    leaves_of: dict[str, list[Any]] = {}
+    for name, cell in stored.items():
+        leaves, treedef = _leaves(cell)
+        for i, source, j in where.get(name, ()):
+            leaves[i] = leaves_of[source][j]
+        leaves_of[name] = leaves
+        out[name] = jax.tree.unflatten(treedef, leaves) if name in where else cell
+    return out
 
 
 def _stack_children(children: tuple[Any, ...], arity: int, carrier: Any) -> Any:
