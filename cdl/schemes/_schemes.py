@@ -538,7 +538,8 @@ def hylo(
     ...         _, (kids, mask) = x
     ...         return 1 + jnp.where(mask, kids, 0.0).max()
     >>> def count_down(n):
-    ...     return 0, {"Node": n.astype(float)}, jnp.stack([n - 1, n - 2, n - 3]), n
+    ...     kids = jnp.stack([n - 1, n - 2, n - 3])
+    ...     return 0, {"Node": n.astype(float)}, kids, jnp.minimum(n, 3)
     >>> rose = cdl.RoseF(3)
     >>> depth = cdl.hylo(cdl.Algebra(rose, carrier=jnp.float32(0), Node=Depth()),
     ...                  cdl.Coalgebra(rose, count_down), max_depth=8, max_width=64)
