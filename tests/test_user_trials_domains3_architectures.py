@@ -1,6 +1,7 @@
 """GPT trials: two builds share one pytree structure; generation keeps its tokens."""
 
 import io
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -9,7 +10,18 @@ import numpy as np
 import pytest
 
 import cdl
-from cdl.architectures import generate, gpt, layers_of
+from cdl.architectures import (
+    basic_block,
+    conv_bn,
+    double_conv,
+    generate,
+    gpt,
+    layers_of,
+    resnet,
+    transformer_block,
+    unet,
+    vit,
+)
 
 K = jax.random.key(0)
 
@@ -74,3 +86,23 @@ def test_generate_names_a_key_that_is_not_a_prng_key() -> None:
     model = gpt(5, 8, 1, 2, 8, key=K)
     with pytest.raises(TypeError, match="generate: key must be a PRNG key"):
         generate(model, jnp.array([1]), 4, key=0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("transformer_block", lambda: transformer_block(8, 2, key=0)),
+        ("gpt", lambda: gpt(5, 8, 1, 2, 8, key=0)),
+        ("vit", lambda: vit(8, 4, 1, 3, 16, 1, 2, key=0)),
+        ("unet", lambda: unet(1, 1, 4, 1, key=0)),
+        ("double_conv", lambda: double_conv(1, 2, key=0)),
+        ("conv_bn", lambda: conv_bn(1, 2, 3, 1, key=0)),
+        ("basic_block", lambda: basic_block(4, 8, 2, key=0)),
+        ("resnet", lambda: resnet((1,), (4,), 1, 3, key=0)),
+    ],
+)
+def test_builders_name_a_key_that_is_not_a_prng_key(name: str, build: Any) -> None:
+    # Each failed inside jax.random.split with "invalid PRNG key data" (conv_bn
+    # named its Conv2d).
+    with pytest.raises(TypeError, match=f"^{name}: key must be a PRNG key"):
+        build()

@@ -23,7 +23,7 @@ from jaxtyping import PRNGKeyArray
 from .._para import Para
 from .._structure import Copy, Fst, Identity
 from ..nn import BatchNorm, Block, Conv2d, GlobalAvgPool, Linear, MaxPool2d, Relu
-from ..nn._arguments import positive_int
+from ..nn._arguments import positive_int, prng_key
 from . import _messages
 from ._wiring import AddWithState, Regroup
 
@@ -100,6 +100,7 @@ def conv_bn(
         positive_int("conv_bn", name, value)
     if positive_int("conv_bn", "kernel", kernel) % 2 == 0:
         raise ValueError(_messages.even_kernel(kernel))
+    key = prng_key("conv_bn", key)
     conv = Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, key=key)
     return with_state(conv) >> BatchNorm(c_out)
 
@@ -123,7 +124,7 @@ def basic_block(
     """
     for name, value in (("c_in", c_in), ("c_out", c_out), ("stride", stride)):
         positive_int("basic_block", name, value)
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, k3 = jax.random.split(prng_key("basic_block", key), 3)
     body = (
         conv_bn(c_in, c_out, 3, stride, key=k1)
         >> with_state(Relu())
@@ -184,7 +185,7 @@ def resnet(
         positive_int("resnet", f"widths[{i}]", w)
     positive_int("resnet", "channels", channels)
     positive_int("resnet", "classes", classes)
-    keys = iter(jax.random.split(key, sum(counts) + 2))
+    keys = iter(jax.random.split(prng_key("resnet", key), sum(counts) + 2))
     first = widths[0]
     if stem == "imagenet":
         model = conv_bn(channels, first, 7, 2, key=next(keys)) >> with_state(

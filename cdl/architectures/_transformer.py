@@ -79,7 +79,7 @@ def transformer_block(
     """
     dim, heads = _attention_sizes("transformer_block", dim, heads)
     hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, k3 = jax.random.split(prng_key("transformer_block", key), 3)
     attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)
     act = Gelu() if activation is None else activation
     mlp = Linear(dim, hidden, key=k2) >> act >> Linear(hidden, dim, key=k3)
@@ -127,7 +127,7 @@ def gpt(
     dim, heads = _attention_sizes("gpt", dim, heads)
     positive_int("gpt", "depth", depth)
     positive_int("gpt", "max_length", max_length)
-    keys = jax.random.split(key, depth + 3)
+    keys = jax.random.split(prng_key("gpt", key), depth + 3)
     blocks = [transformer_block(dim, heads, causal=True, key=k) for k in keys[3:]]
     model: Para[Any, Any] = Each(_embedding(vocab, dim, keys[0])) >> LearnedPositions(
         max_length, dim, key=keys[1]
@@ -270,7 +270,7 @@ def vit(
     dim, heads = _attention_sizes("vit", dim, heads)
     positive_int("vit", "depth", depth)
     count = (image_size // patch) ** 2
-    keys = jax.random.split(key, depth + 3)
+    keys = jax.random.split(prng_key("vit", key), depth + 3)
     model: Para[Any, Any] = (
         Conv2d(channels, dim, patch, stride=patch, key=keys[0])
         >> Reshape(dim, count)

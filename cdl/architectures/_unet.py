@@ -22,7 +22,7 @@ from .._para import Para
 from .._space import Space, TensorSpace, space_of
 from .._structure import Copy, Identity
 from ..nn import Block, Concat, Conv2d, ConvTranspose2d, MaxPool2d, Relu
-from ..nn._arguments import natural_int, positive_int
+from ..nn._arguments import natural_int, positive_int, prng_key
 from . import _messages
 
 
@@ -73,7 +73,7 @@ def double_conv(c_in: int, c_out: int, *, key: PRNGKeyArray) -> Para[Any, Any]:
     """
     positive_int("double_conv", "c_in", c_in)
     positive_int("double_conv", "c_out", c_out)
-    k1, k2 = jax.random.split(key)
+    k1, k2 = jax.random.split(prng_key("double_conv", key))
     return (
         Conv2d(c_in, c_out, 3, padding=1, key=k1)
         >> Relu()
@@ -126,6 +126,6 @@ that are multiples of 2, but the image is 5×6: pad or crop it (to 6×6, say).
     positive_int("unet", "out_channels", out_channels)
     positive_int("unet", "width", width)
     natural_int("unet", "depth", depth)
-    k1, k2 = jax.random.split(key)
+    k1, k2 = jax.random.split(prng_key("unet", key))
     top = _level(depth, channels, width, k1, top=True)
     return top >> Conv2d(width, out_channels, 1, key=k2)
