@@ -60,7 +60,7 @@ from mypy.types import (
 
 from . import _messages
 from ._layers import attrs, text_type, with_attrs
-from ._shapes import Arr, Dim, Star, fixed_size, render
+from ._shapes import Arr, Dim, Star, fixed_size, render, shifted
 from ._types import (
     ARRAY_CLASS,
     Env,
@@ -698,8 +698,10 @@ def _window(layer: Layer, axis: int, size: Dim) -> Dim:
             return None
         low, high = pair
     if not isinstance(size, int) or isinstance(size, bool):
+        # A named size at stride 1 is named arithmetic (``h-2``); a stride would
+        # floor-divide it, which is compared as written only.
         shrink = low + high - d * (k - 1)
-        return size if shrink == 0 and s == 1 else None
+        return shifted(size, shrink) if s == 1 else None
     return (size + low + high - d * (k - 1) - 1) // s + 1
 
 

@@ -788,6 +788,15 @@ def concatenate(shapes: Sequence[Sequence[Dim]], axis: int) -> tuple[Dim, ...] |
     return tuple(out)
 
 
+def shifted(size: Dim, by: int) -> Dim:
+    """`size` plus the constant `by`: arithmetic of a named dimension kept.
+
+    >>> shifted(Sym("h", "f"), -2), shifted(30, -2), shifted(None, 1)
+    (Sym(name='h-2', scope='f'), 28, None)
+    """
+    return _total([size, by])
+
+
 def _total(column: Sequence[Dim]) -> Dim:
     """The sum of sizes and named dimensions of one scope (None: unknown).
 
