@@ -135,3 +135,10 @@ def test_graph_inputs_holding_their_own_node_features_are_told_how_to_pass() -> 
     with pytest.raises(ValueError, match=r"pass \(graph.with_nodes\(None\), features"):
         measure((g, g.nodes))
     assert float(measure((g.with_nodes(None), g.nodes))) < 1e-6
+
+
+def test_an_undirected_edge_list_holding_both_directions_is_refused() -> None:
+    with pytest.raises(cdl.graphs.GraphError, match=r"edge 0-1 is listed both"):
+        cdl.graphs.Graph.from_edge_list([(0, 1), (2, 1), (1, 0)], 3, undirected=True)
+    g = cdl.graphs.Graph.from_edge_list([(0, 1), (0, 1), (1, 1)], 2, undirected=True)
+    assert g.senders.tolist() == [0, 0, 1, 1, 1]

@@ -322,7 +322,9 @@ class Graph(eqx.Module):
         - `num_nodes`: the number of nodes.
         - `nodes`, `edges`: optional feature tables.
         - `undirected`: also add every edge reversed (with the same features); a
-          self-loop, its own reverse, stays one edge.
+          self-loop, its own reverse, stays one edge. An edge listed in both
+          directions is then a `GraphError` (it would be two parallel edges each
+          way, and a sum over neighbours would count it twice).
 
         **Returns:** the `Graph`.
 
@@ -341,6 +343,7 @@ class Graph(eqx.Module):
         s, r = a[:, 0], a[:, 1]
         feats = _as_features(edges, "edge")
         if undirected:  # a self-loop is its own reverse: it is listed once
+            _check_one_direction(s, r)
             back = np.flatnonzero(s != r)
             s, r = np.concatenate([s, r[back]]), np.concatenate([r, s[back]])
             if feats is not None:
@@ -727,3 +730,13 @@ False, False], dtype=bool))
         n_edge=np.concatenate([n_edge, edge_counts]),
         graph_mask=np.concatenate([mask, np.zeros(extra_graphs, dtype=bool)]),
     )
+
+
+def _check_one_direction(senders: np.ndarray, receivers: np.ndarray) -> None:
+    """Raise GraphError if an edge (not a self-loop) is listed both ways."""
+    forward = {
+        (int(a), int(b)) for a, b in zip(senders, receivers, strict=True) if a != b
+    }
+    for a, b in sorted(forward):
+        if (b, a) in forward:
+            raise GraphError(_messages.listed_both_ways(a, b))

@@ -499,3 +499,13 @@ def bad_graph_monoid(num_nodes: int, monoid: object) -> str:
         f"be a group of permutations of {num_nodes} points (a subgroup of S_"
         f"{num_nodes}, e.g. cdl.Monoid.cyclic({num_nodes})), but was given {given}."
     )
+
+
+def listed_both_ways(a: int, b: int) -> str:
+    """Text of the error raised for an undirected edge list holding both directions."""
+    return (
+        f"Graph.from_edge_list(..., undirected=True): the edge {a}-{b} is listed both "
+        f"as ({a}, {b}) and as ({b}, {a}); undirected=True adds each edge's reverse "
+        f"itself, so it would be two edges each way. List each edge once, or pass "
+        f"undirected=False for a list that already holds both directions."
+    )
