@@ -36,6 +36,7 @@ from typing import Final
 from mypy.checker import TypeChecker
 from mypy.nodes import (
     ARG_NAMED,
+    ARG_OPT,
     ARG_POS,
     CallExpr,
     Expression,
@@ -741,18 +742,23 @@ def weight(env: Env, ctx: AttributeContext) -> Type:
     return ctx.default_attr_type
 
 
-def plain_call(module: Instance) -> CallableType | None:
-    """The call without a state of a norm that keeps none, for ``jax.vmap(norm)``.
+def plain_call(module: Instance, arguments: int | None) -> CallableType | None:
+    """The variant of an Equinox layer's overloaded ``__call__`` that ``jax.vmap`` maps.
 
-    ``LayerNorm``, ``RMSNorm`` and ``GroupNorm`` are also callable with a state
-    (given back as it is, for ``Sequential``); mapped, they are called without
-    one: ``norm(x, *, key)``, their first variant.
+    ``Sequential``, ``LayerNorm``, ``RMSNorm`` and ``GroupNorm`` are callable
+    with a state or without (``x`` or ``x, state``). The variant of `arguments`
+    positional arguments (one for each of ``in_axes``) is mapped; without a
+    count, the one without a state.
     """
-    if module.type.fullname not in (LAYER_NORM, RMS_NORM, GROUP_NORM):
+    if module.type.fullname not in (SEQUENTIAL, LAYER_NORM, RMS_NORM, GROUP_NORM):
         return None
     call = get_proper_type(find_member("__call__", module, module))
-    if isinstance(call, Overloaded) and call.items:
-        return call.items[0]
+    if not isinstance(call, Overloaded) or not call.items:
+        return None
+    for item in call.items:
+        positional = sum(kind in (ARG_POS, ARG_OPT) for kind in item.arg_kinds)
+        if arguments is None or positional == arguments:
+            return item
     return None
 
 

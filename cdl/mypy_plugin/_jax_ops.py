@@ -1249,7 +1249,8 @@ def mapped(
         # ``functools.partial`` as the arguments it has left; an untyped
         # ``__call__`` (jax's ``jax.jit(f)``) keeps mypy's own type, which calls it
         # without ``disallow_untyped_calls``'s error.
-        call = _step(fun) or plain_call(fun)
+        arguments = len(in_axes) if isinstance(in_axes, list) else None
+        call = _step(fun) or plain_call(fun, arguments)
         if call is not None:
             fun = mapped_call(env, fun, call)
     out = (
