@@ -993,13 +993,13 @@ def fn_split(env: Env, ctx: FunctionContext) -> Type:
         return ctx.default_return_type
     this = array_dims(ctx.arg_types[0][0])
     axis = _keyword_int(ctx, "axis", 0)
-    if (
-        this is None
-        or star(this)
-        or axis is None
-        or not -len(this) <= axis < len(this)
-        or not isinstance(default, Instance)
-    ):
+    if this is None or axis is None or not isinstance(default, Instance):
+        return ctx.default_return_type
+    runs = [k for k, d in enumerate(this) if isinstance(d, Star)]
+    # Of a shape with a variadic run (``"*b s 3*d"``), only an axis right of the
+    # run, counted from the end (``axis=-1``), is known.
+    low = -(len(this) - 1 - runs[0]) if runs else -len(this)
+    if not low <= axis < (0 if runs else len(this)):
         return ctx.default_return_type
     dims = list(this)
     parts = fold(ctx.args[1][0])
