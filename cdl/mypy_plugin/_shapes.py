@@ -767,9 +767,14 @@ def concatenate(shapes: Sequence[Sequence[Dim]], axis: int) -> tuple[Dim, ...] |
     Traceback (most recent call last):
     ...
     cdl.mypy_plugin._shapes.Mismatch: axis 1: 3 != 4
+    >>> b, n = Star("b"), Sym("n", "f")
+    >>> concatenate([(b, n, 2), (b, n, 3)], -1)
+    (Star(name='b', var=False), Sym(name='n', scope='f'), 5)
     """
-    if not shapes or any(_star_index(s) is not None for s in shapes):
+    if not shapes:
         return None
+    if any(_star_index(s) is not None for s in shapes):
+        return _concatenate_after_run(shapes, axis)
     rank = len(shapes[0])
     if any(len(s) != rank for s in shapes):
         raise Mismatch(
@@ -795,6 +800,39 @@ def shifted(size: Dim, by: int) -> Dim:
     (Sym(name='h-2', scope='f'), 28, None)
     """
     return _total([size, by])
+
+
+def _concatenate_after_run(
+    shapes: Sequence[Sequence[Dim]], axis: int
+) -> tuple[Dim, ...] | None:
+    """Arrays of one named variadic run (``"*b n d"``) joined right of it.
+
+    Only an axis counted from the end (``axis=-1``) that lies right of the run is
+    known; other joins (another run, an axis inside or left of it) are None.
+    """
+    first = shapes[0]
+    at = _star_index(first)
+    if at is None:
+        return None
+    run = first[at]
+    if not isinstance(run, Star) or run.name is None:
+        return None
+    if any(
+        len(s) != len(first) or _star_index(s) != at or s[at] != run for s in shapes
+    ):
+        return None
+    if not at - len(first) < axis < 0:
+        return None
+    out: list[Dim] = []
+    for k in range(len(first)):
+        column = [s[k] for s in shapes]
+        if k == at:
+            out.append(run)
+        elif k == len(first) + axis:
+            out.append(_total(column))
+        else:
+            out.append(_agree(column, k - len(first)))
+    return tuple(out)
 
 
 def _total(column: Sequence[Dim]) -> Dim:
