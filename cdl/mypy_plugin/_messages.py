@@ -148,3 +148,11 @@ def update_slot(value: str, slot: str, *, more_axes: bool) -> str:
     """``x.at[i].set(v)`` of a `v` that does not broadcast to the slot ``x[i]``."""
     extra = " (it has more axes)" if more_axes else ""
     return f"value {value} does not fit the slot {slot} it updates{extra}"
+
+
+def incompatible_assignment(expression: str, variable: str) -> str:
+    """Mypy's own text for an assignment it refuses (types already quoted)."""
+    return (
+        f"Incompatible types in assignment (expression has type {expression}, "
+        f"variable has type {variable})"
+    )

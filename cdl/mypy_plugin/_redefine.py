@@ -22,9 +22,11 @@ mypy then checks the assignment against a shape that accepts it (any shape, or w
 
 from typing import Final
 
+from mypy import errorcodes as codes
 from mypy.binder import CurrentType
 from mypy.checker import TypeChecker
 from mypy.literals import literal_hash
+from mypy.messages import format_type
 from mypy.nodes import (
     GDEF,
     LDEF,
@@ -75,8 +77,9 @@ from ._unknown import reads
 # scope; the items of ``x, y = f(x), g(y)`` are right-hand sides of their own.
 _Targets = dict[int, tuple[NameExpr | TupleExpr | MemberExpr, bool]]
 _TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
-# The variables first bound by a call the plugin typed otherwise than mypy does.
-_REFINED: Final[dict[int, Var]] = {}
+# The variables first bound by a call the plugin typed otherwise than mypy does,
+# with the type mypy gives that call.
+_REFINED: Final[dict[int, tuple[Var, Type]]] = {}
 # The right-hand sides whose name `_retyped` gave any type.
 _RETYPED: Final[dict[int, Context]] = {}
 
@@ -151,7 +154,8 @@ def _retyped(
 ) -> Type:
     """`result`, not an array, assigned to a name (see `redefine`).
 
-    The plugin never makes such an assignment fail where mypy would accept it:
+    The plugin makes such an assignment fail exactly where mypy would (the
+    types mypy gives the call and the name's first value decide):
     ``f = jax.vmap(f)`` (jax types the result as `f`'s own type; the plugin, as
     `f` with a batch axis), or a name first bound by a call the plugin refined
     (``m = eqx.nn.inference_mode(model)``, then ``m = eqx.Partial(m, ...)``). An
@@ -168,7 +172,7 @@ def _retyped(
     var = name.node
     if name.is_inferred_def and isinstance(var, Var):
         if _refines(result, ctx.default_return_type):
-            _REFINED[id(var)] = var
+            _REFINED[id(var)] = (var, ctx.default_return_type)
         return result
     if not _rebindable(api, name):
         return result
@@ -182,9 +186,17 @@ def _retyped(
         get_proper_type(result), CallableType
     ):
         return result  # mypy narrows the name to it
-    if not (
-        is_subtype(ctx.default_return_type, var.type) or _REFINED.get(id(var)) is var
-    ):
+    refined = _REFINED.get(id(var))
+    plain = refined[1] if refined is not None and refined[0] is var else var.type
+    if not is_subtype(ctx.default_return_type, plain):
+        # mypy's own error, kept: where the plugin's types would pass, reported
+        # with mypy's types.
+        if is_subtype(result, var.type):
+            text = _messages.incompatible_assignment(
+                format_type(ctx.default_return_type, api.options),
+                format_type(plain, api.options),
+            )
+            api.fail(text, ctx.context, code=codes.ASSIGNMENT)
         return result
     if branch:
         _rebind(api, name, anything)
