@@ -422,11 +422,39 @@ class MatrixAction(AbstractAction):
         return f"{self.monoid.name} on float[{self.dim}] by matrices"
 
     def act(self, g: Any, x: Any) -> Any:
-        """Multiply `x` by the matrix of `g`, looked up in the table of elements."""
+        """Multiply `x` by the matrix of `g`, looked up in the table of elements.
+
+        The matrix is taken at `x`'s precision (float64 under x64, at least
+        float32). A concrete `g` the monoid does not hold is refused; a traced
+        one acts by a matrix of NaN, so that it cannot pass for the identity.
+
+        >>> import numpy as np, jax.numpy as jnp
+        >>> act = MatrixAction(Monoid.cyclic(2), [[[-1.0]]])
+        >>> act.act(np.array([1, 0]), jnp.array([3.0]))
+        Array([-3.], dtype=float32)
+        >>> act.act(np.array([0, 0]), jnp.array([3.0]))
+        Traceback (most recent call last):
+        ...
+        ValueError: C2 on float[1] by matrices: [0, 0] is not an element of C2 ...
+        """
+        if not isinstance(g, jax.core.Tracer):
+            element = np.asarray(g)
+            if (
+                element.shape != (self.monoid.size,)
+                or not np.issubdtype(element.dtype, np.integer)
+                or tuple(int(i) for i in element) not in self.elements
+            ):
+                value = element.tolist()
+                raise ValueError(
+                    _messages.not_in_table(self.label, self.monoid.name, value)
+                )
+        x = jnp.asarray(x)
+        dtype = jax.dtypes.canonicalize_dtype(jnp.promote_types(x.dtype, jnp.float32))
         table = jnp.asarray(np.array(self.elements))
-        index = jnp.argmax(jnp.all(table == jnp.asarray(g)[None, :], axis=1))
-        images = jnp.asarray(np.array(self.images, dtype=np.float32))
-        return images[index].reshape(self.dim, self.dim) @ x
+        found = jnp.all(table == jnp.asarray(g)[None, :], axis=1)
+        index = jnp.where(jnp.any(found), jnp.argmax(found), len(self.elements))
+        images = np.array(self.images + ((np.nan,) * self.dim**2,), dtype=dtype)
+        return jnp.asarray(images)[index].reshape(self.dim, self.dim) @ x
 
     def random_input(self, key: PRNGKeyArray) -> Array:
         """Standard normal entries of shape ``(d,)``."""

@@ -143,6 +143,15 @@ def zero_not_fixed(name: str, action: str) -> str:
     )
 
 
+def not_in_table(label: str, name: str, value: object) -> str:
+    """Text of the error for a matrix action given an element its monoid lacks."""
+    return (
+        f"{label}: {value} is not an element of {name} (no product of its "
+        f"generators gives it), so it has no matrix; give an element of {name}, "
+        f"e.g. one of {name}.elements()."
+    )
+
+
 def matrix_count(name: str, given: int) -> str:
     """Text of the error for a representation with the wrong number of matrices."""
     return f"a representation of {name} needs one matrix per generator, not {given}."

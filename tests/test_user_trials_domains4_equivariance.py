@@ -1,0 +1,36 @@
+"""A matrix action acts only by elements of its monoid, at the input's precision."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import cdl
+
+_C, _S = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
+_TURN = np.array([[_C, -_S], [_S, _C]])  # a third of a turn: irrational entries
+ROT = cdl.MatrixAction(cdl.Monoid.cyclic(3), [_TURN])
+
+
+def test_an_element_outside_the_monoid_is_refused_not_read_as_the_identity() -> None:
+    # [0, 0, 0] is no rotation of C3: it was looked up, not found, and acted as
+    # the identity matrix; a wrong-length element failed inside a broadcast.
+    x = jnp.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"\[0, 0, 0\] is not an element of C3"):
+        ROT.act(np.array([0, 0, 0]), x)
+    with pytest.raises(ValueError, match=r"\[0, 1\] is not an element of C3"):
+        ROT.act(np.array([0, 1]), x)
+    traced = jax.jit(ROT.act)(jnp.array([0, 0, 0]), x)
+    assert bool(jnp.all(jnp.isnan(traced)))  # under jit: NaN, not x unchanged
+    g = np.array([1, 2, 0])
+    assert np.allclose(jax.jit(ROT.act)(jnp.asarray(g), x), _TURN @ np.asarray(x))
+
+
+def test_the_matrix_keeps_float64_under_x64() -> None:
+    # The matrices were rounded to float32 whatever the input: a float64 point
+    # was turned with an error of 3e-8.
+    with jax.enable_x64(True):
+        x = jnp.array([1.0, 2.0], jnp.float64)
+        y = ROT.act(np.array([1, 2, 0]), x)
+        assert y.dtype == jnp.float64
+        assert np.abs(np.asarray(y) - _TURN @ np.asarray(x)).max() < 1e-15
