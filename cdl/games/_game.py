@@ -203,6 +203,8 @@ per player of the arena.
             _check_loss(name, losses[name])
         if rule is not None and not isinstance(rule, AbstractGameRule):
             raise TypeError(_messages.not_a_rule("Game: the rule", rule))
+        if not isinstance(batched, bool | np.bool_):
+            raise TypeError(_messages.not_a_flag("Game", "batched", batched))
         if play not in PLAYS:
             raise ValueError(_messages.bad_play(play))
         turns = names if order is None else list(order)
@@ -217,7 +219,7 @@ per player of the arena.
         self.names = tuple(names)
         self.play = play
         self.order = tuple(names.index(n) for n in turns)
-        self.batched = batched
+        self.batched = bool(batched)
 
     def index(self, name: str) -> int:
         """The position of player `name` in `names` (and in a state's tuples).

@@ -100,6 +100,27 @@ def bad_move(value: object) -> str:
     )
 
 
+def move_not_finite(value: object) -> str:
+    """Text of the error raised when a Move starts at NaN or infinity."""
+    return (
+        f"Move: the initial move must be finite (every step from NaN or infinity "
+        f"is NaN), but was given {value!r}."
+    )
+
+
+def coefficient_not_finite(rule: str, name: str, value: object) -> str:
+    """Text of the error raised when a rule's coefficient is NaN or infinite."""
+    return (
+        f"{rule}: {name} must be finite (it scales every step, which would be "
+        f"NaN), but was given {value!r}."
+    )
+
+
+def not_a_flag(owner: str, name: str, value: object) -> str:
+    """Text of the error raised when a switch is given something not True/False."""
+    return f"{owner}: {name} must be True or False, but was given {value!r}."
+
+
 def not_a_rule(what: str, value: object) -> str:
     """Text of the error raised when an update rule is not a rule."""
     return (

@@ -169,8 +169,15 @@ class Move(Para[tuple[()], Float[Array, "*shape"]]):
     shape: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, value: ArrayLike) -> None:
-        if not isinstance(value, jax.Array) and not _numeric(value):
+        if isinstance(value, jax.core.Tracer):
+            if not jnp.issubdtype(value.dtype, jnp.integer) and not jnp.issubdtype(
+                value.dtype, jnp.floating
+            ):
+                raise TypeError(_messages.bad_move(value))
+        elif not _numeric(value):
             raise TypeError(_messages.bad_move(value))
+        elif not np.all(np.isfinite(np.asarray(value))):
+            raise ValueError(_messages.move_not_finite(value))
         self.value = jnp.asarray(value, dtype=jnp.result_type(float))
         self.shape = tuple(self.value.shape)
 

@@ -80,6 +80,13 @@ def _is_number(value: object) -> bool:
     )
 
 
+def _finite(value: object) -> bool:
+    """Whether a concrete coefficient is finite (a traced one passes)."""
+    if isinstance(value, jax.core.Tracer):
+        return True
+    return bool(np.all(np.isfinite(np.asarray(value))))
+
+
 def _unit(values: tuple[Array, ...], i: int) -> tuple[Array, ...]:
     return tuple(jnp.ones_like(v) if j == i else jnp.zeros_like(v)
                  for j, v in enumerate(values))  # fmt: skip
@@ -193,6 +200,13 @@ class AbstractGameRule(eqx.Module):
                 raise TypeError(
                     _messages.bad_coefficient(type(self).__name__, name, value)
                 )
+            if not all(_finite(item) for item in items):
+                raise ValueError(
+                    _messages.coefficient_not_finite(type(self).__name__, name, value)
+                )
+        align = getattr(self, "align", False)
+        if not isinstance(align, bool | np.bool_):
+            raise TypeError(_messages.not_a_flag(type(self).__name__, "align", align))
 
     @abc.abstractmethod
     def init(self, params: Params) -> tuple[Any, ...]:
