@@ -44,6 +44,7 @@ from mypy.types import (
     CallableType,
     Instance,
     LiteralType,
+    Overloaded,
     TupleType,
     Type,
     TypeOfAny,
@@ -1240,6 +1241,12 @@ def mapped(
     """
     batched = in_axes in (0, [0]) and out_axis == 0
     fun = get_proper_type(function)
+    if isinstance(fun, Overloaded):
+        # An overloaded function (``jnp.linalg.norm``) maps as each of its variants.
+        items = [mapped(env, item, in_axes, out_axis, item) for item in fun.items]
+        if all(isinstance(i, CallableType) for i in items):
+            return Overloaded([i for i in items if isinstance(i, CallableType)])
+        return default
     para = env.info(PARA)
     fallback = env.info("builtins.function")
     if isinstance(fun, Instance) and (
