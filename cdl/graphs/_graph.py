@@ -125,6 +125,16 @@ def _as_features(
 ) -> Float[Array, " rows d"] | None:
     if x is None:
         return None
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(x).dtype
+    if not (
+        np.issubdtype(dtype, np.floating)
+        or np.issubdtype(dtype, np.integer)
+        or np.issubdtype(dtype, np.bool_)
+        or dtype == jnp.bfloat16
+    ):
+        raise GraphError(_messages.not_real_features(what, dtype))
     a = jnp.asarray(x)
     if a.ndim == 0:
         raise GraphError(_messages.scalar_features(what, a.dtype))
@@ -342,6 +352,10 @@ class Graph(eqx.Module):
         a = a.astype(np.int64) if a.size else np.zeros((0, 2), int)
         s, r = a[:, 0], a[:, 1]
         feats = _as_features(edges, "edge")
+        if not isinstance(undirected, bool | np.bool_):
+            raise TypeError(
+                _messages.not_a_flag("Graph.from_edge_list", "undirected", undirected)
+            )
         if undirected:  # a self-loop is its own reverse: it is listed once
             _check_one_direction(s, r)
             back = np.flatnonzero(s != r)
@@ -651,6 +665,8 @@ def unbatch(graph: Graph) -> list[Graph]:
     >>> [x.senders.tolist() for x in cdl.graphs.unbatch(cdl.graphs.batch([g, g]))]
     [[0], [0]]
     """
+    if not isinstance(graph, Graph):
+        raise TypeError(_messages.not_a_graph("unbatch", graph))
     n_node, n_edge, mask = _sizes(graph, "unbatch")
     node_starts = np.concatenate([[0], np.cumsum(n_node)])
     edge_starts = np.concatenate([[0], np.cumsum(n_edge)])

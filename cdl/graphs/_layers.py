@@ -533,7 +533,9 @@ class Propagate(
         if semiring is not None and not isinstance(semiring, Semiring):
             raise TypeError(_messages.not_a_semiring(semiring))
         self.semiring = MIN_PLUS if semiring is None else semiring
-        self.keep = keep
+        if not isinstance(keep, bool | np.bool_):
+            raise TypeError(_messages.not_a_flag("Propagate", "keep", keep))
+        self.keep = bool(keep)
 
     @property
     def label(self) -> str:

@@ -32,6 +32,25 @@ def no_num_nodes(num_edges: int) -> str:
     )
 
 
+def not_a_flag(owner: str, name: str, value: object) -> str:
+    """A switch was given something other than True or False."""
+    return f"{owner}: {name} must be True or False, but was given {value!r}."
+
+
+def not_real_features(what: str, dtype: object) -> str:
+    """A feature table of complex numbers, strings or objects."""
+    hint = (
+        "; a complex table would lose its imaginary part (pass its real and "
+        "imaginary parts as columns)"
+        if str(dtype).startswith("complex")
+        else ""
+    )
+    return (
+        f"Graph {what} features must be real numbers (float, int or bool), but "
+        f"were given an array of {dtype}{hint}."
+    )
+
+
 def scalar_features(what: str, dtype: object) -> str:
     """A feature table given as one number."""
     return (
@@ -441,6 +460,15 @@ def not_a_morphism(owner: str, f: object) -> str:
         f"{owner} needs a cdl morphism (a cdl.Para, e.g. cdl.Relu() or "
         f"cdl.Linear(...)), not {name}: lift a function with its spaces, "
         f"cdl.lift(fn, dom=..., cod=...)."
+    )
+
+
+def not_a_unit(owner: str, name: str, value: object) -> str:
+    """A Monoid or Semiring was given a unit that is not one real number."""
+    return (
+        f"{owner} {name!r}: the unit must be one real number (the identity of the "
+        f"operation, e.g. 0 for addition), but was given "
+        f"{type(value).__name__} {value!r}."
     )
 
 

@@ -219,6 +219,9 @@ class Monoid(AbstractMonoid):
     def __check_init__(self) -> None:
         if not callable(self.operation):
             raise TypeError(_messages.not_an_operation("Monoid", self.operation))
+        unit = self.unit
+        if not isinstance(unit, int | float | np.integer | np.floating | np.bool_):
+            raise TypeError(_messages.not_a_unit("Monoid", self.name, unit))
         broken = _broken_law(self.operation, self.unit)
         if broken is not None:
             raise ValueError(_messages.not_a_monoid_law(self.name, *broken))
@@ -449,6 +452,9 @@ class Semiring(eqx.Module):
             raise TypeError(_messages.not_a_monoid(self.plus))
         if not callable(self.times):
             raise TypeError(_messages.not_an_operation("Semiring: times", self.times))
+        one = self.one
+        if not isinstance(one, int | float | np.integer | np.floating | np.bool_):
+            raise TypeError(_messages.not_a_unit("Semiring", self.name, one))
 
     def zero(self, dtype: ArrayLike | jnp.dtype | type) -> Shaped[Array, ""]:
         """The identity of ⊕, absorbing for ⊗.

@@ -1,0 +1,54 @@
+"""Graphs refuse features that are not real numbers, units that are not numbers,
+switches that are not bools, and `unbatch` of something that is not a graph."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cdl.graphs import Graph, Monoid, Propagate, Semiring, Sum, aggregate, unbatch
+
+_S, _R = jnp.array([0]), jnp.array([1])
+
+
+def test_complex_or_text_features_are_refused() -> None:
+    # A complex table was cast to float32, its imaginary part dropped without a
+    # word; strings failed inside JAX ("Error interpreting argument to stage").
+    with pytest.raises(Exception, match="node features must be real numbers") as e:
+        Graph(_S, _R, num_nodes=2, nodes=jnp.ones((2, 1)) * (1 + 2j))
+    assert "imaginary part" in str(e.value)
+    with pytest.raises(Exception, match=r"edge features must be real numbers.*<U1"):
+        Graph(_S, _R, num_nodes=2, edges=np.array(["a"]))
+    with pytest.raises(Exception, match="edge features must be real numbers"):
+        Graph.from_edge_list([(0, 1)], 2, edges=np.array([1j]))
+    # Real tables are taken as before (ints and bools as float32).
+    g = Graph(_S, _R, num_nodes=2, nodes=[[1], [2]], edges=[True])
+    assert g.nodes is not None and g.nodes.dtype == jnp.float32
+    assert g.edges is not None and g.edges.dtype == jnp.float32
+
+
+def test_a_unit_that_is_not_a_number_is_refused_when_built() -> None:
+    # Monoid(jnp.add, "a") was built and failed at its first fold with
+    # "could not convert string to float"; None with "not a valid value".
+    for bad in ("a", None, 1j):
+        with pytest.raises(TypeError, match="the unit must be one real number"):
+            Monoid(jnp.add, bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="the unit must be one real number"):
+            Semiring(Sum(), jnp.multiply, bad)  # type: ignore[arg-type]
+    g = Graph.from_edge_list([(0, 1), (2, 1)], 3)
+    folded = aggregate(g, jnp.array([4, 6]), Monoid(jnp.gcd, 0))
+    assert folded.tolist() == [0, 2, 0]
+
+
+def test_switches_take_only_bools() -> None:
+    # keep="no" and undirected="no" were read as True.
+    with pytest.raises(TypeError, match="Propagate: keep must be True or False"):
+        Propagate(keep="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="undirected must be True or False"):
+        Graph.from_edge_list([(0, 1)], 2, undirected="no")  # type: ignore[arg-type]
+    assert Propagate(keep=np.bool_(False)).keep is False
+
+
+def test_unbatch_names_what_is_not_a_graph() -> None:
+    # It raised AttributeError: 'int' object has no attribute 'n_node'.
+    with pytest.raises(TypeError, match="unbatch needs a cdl.graphs.Graph"):
+        unbatch(3)  # type: ignore[arg-type]
