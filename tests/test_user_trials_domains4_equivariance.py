@@ -34,3 +34,16 @@ def test_the_matrix_keeps_float64_under_x64() -> None:
         y = ROT.act(np.array([1, 2, 0]), x)
         assert y.dtype == jnp.float64
         assert np.abs(np.asarray(y) - _TURN @ np.asarray(x)).max() < 1e-15
+
+
+def test_layer_switches_take_only_bools() -> None:
+    # use_bias="no" built a layer with a bias, structured="no" the fast path.
+    act = cdl.permutation_action(3, (2,))
+    key = jax.random.key(0)
+    with pytest.raises(TypeError, match="use_bias must be True or False"):
+        cdl.EquivariantLinear(act, act, key=key, use_bias="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="structured must be True or False"):
+        cdl.EquivariantLinear(act, act, key=key, structured="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="use_bias must be True or False"):
+        cdl.equivariant_mlp([act, act], key=key, use_bias=0)  # type: ignore[arg-type]
+    assert cdl.EquivariantLinear(act, act, key=key, use_bias=False).params.bias is None

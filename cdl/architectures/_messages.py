@@ -82,3 +82,8 @@ def even_kernel(kernel: int) -> str:
 def heads_not_dividing(builder: str, dim: int, heads: int) -> str:
     """Text of the error for attention heads that do not divide the width."""
     return f"{builder}: dim must be a multiple of heads ({heads}), but was given {dim}."
+
+
+def not_a_flag(builder: str, name: str, value: object) -> str:
+    """Text of the error for a switch given something other than True or False."""
+    return f"{builder}: {name} must be True or False, but was given {value!r}."

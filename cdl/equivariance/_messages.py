@@ -152,6 +152,11 @@ def not_in_table(label: str, name: str, value: object) -> str:
     )
 
 
+def not_a_flag(owner: str, name: str, value: object) -> str:
+    """Text of the error for a switch given something other than True or False."""
+    return f"{owner}: {name} must be True or False, but was given {value!r}."
+
+
 def matrix_count(name: str, given: int) -> str:
     """Text of the error for a representation with the wrong number of matrices."""
     return f"a representation of {name} needs one matrix per generator, not {given}."
