@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cdl.graphs import Graph, Monoid, Propagate, Semiring, Sum, aggregate, unbatch
+from cdl.graphs import Graph, Monoid, Propagate, Semiring, Sum, aggregate, clrs, unbatch
 
 _S, _R = jnp.array([0]), jnp.array([1])
 
@@ -52,3 +52,13 @@ def test_unbatch_names_what_is_not_a_graph() -> None:
     # It raised AttributeError: 'int' object has no attribute 'n_node'.
     with pytest.raises(TypeError, match="unbatch needs a cdl.graphs.Graph"):
         unbatch(3)  # type: ignore[arg-type]
+
+
+def test_bellman_ford_refuses_weights_that_are_not_real_numbers() -> None:
+    # Complex weights lost their imaginary parts (a ComplexWarning, then pointers
+    # from the real parts); text failed inside np.isfinite.
+    with pytest.raises(ValueError, match="weights must be real numbers.*complex128"):
+        clrs.bellman_ford(np.array([[0, 1j], [1, 0]]), 0)
+    with pytest.raises(ValueError, match="weights must be real numbers.*<U1"):
+        clrs.bellman_ford(np.array([["a", "b"], ["c", "d"]]), 0)
+    assert clrs.bellman_ford(np.array([[0, 2], [2, 0]]), 0).tolist() == [0, 0]

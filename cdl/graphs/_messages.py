@@ -321,6 +321,14 @@ def clrs_bad_weights(shape: tuple[int, ...]) -> str:
     )
 
 
+def clrs_weights_not_real(dtype: object) -> str:
+    """`clrs.bellman_ford` was given weights that are not real numbers."""
+    return (
+        f"bellman_ford: weights must be real numbers (float or int; 0: no edge), "
+        f"got an array of {dtype}."
+    )
+
+
 def clrs_not_finite(i: int, j: int, value: float) -> str:
     """`clrs.bellman_ford` was given a NaN or infinite weight."""
     return (

@@ -130,6 +130,11 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
     weights = np.asarray(weights)
     if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
         raise ValueError(_messages.clrs_bad_weights(weights.shape))
+    if not (
+        np.issubdtype(weights.dtype, np.floating)
+        or np.issubdtype(weights.dtype, np.integer)
+    ):
+        raise ValueError(_messages.clrs_weights_not_real(weights.dtype))
     n = weights.shape[0]
     bad = np.argwhere(~np.isfinite(weights))
     if bad.size:
