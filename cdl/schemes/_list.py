@@ -759,7 +759,13 @@ class Mutu(Para[Any, tuple[_A, _B]], Generic[_A, _B]):
     def signature(self) -> tuple[Space, Space]:
         """A list of the cells' elements to the pair of carriers."""
         element, _, _ = _cell_parts(self.first)
-        both = rename(ProductSpace((_list_space(element), space_of(self.nils))))
+        carriers = ProductSpace(
+            (
+                _carrier(self.first, self.nils[0]),
+                _carrier(self.second, self.nils[1]),
+            )
+        )
+        both = rename(ProductSpace((_list_space(element), carriers)))
         assert isinstance(both, ProductSpace)
         return both.factors[0], both.factors[1]
 
@@ -804,8 +810,11 @@ def mutu(
     >>> parity(jnp.zeros(3))
     (Array(0., dtype=float32), Array(1., dtype=float32))
     """
+    if not isinstance(nils, tuple | list) or len(nils) != 2:
+        raise TypeError(_messages.mutu_nils(nils))
     cells = as_cell(first, "mutu's first"), as_cell(second, "mutu's second")
-    return Mutu(nils, *cells)
+    first_nil, second_nil = nils
+    return Mutu((first_nil, second_nil), *cells)
 
 
 class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E, _S]):

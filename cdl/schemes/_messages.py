@@ -88,6 +88,14 @@ def histo_needs_depth(algebra: str) -> str:
     )
 
 
+def mutu_nils(given: object) -> str:
+    """Text of the error raised by a list `mutu` whose initial values are no pair."""
+    return (
+        f"mutu(nils, first, second) on lists takes `nils` as a pair, the two folds' "
+        f"results on the empty list (e.g. (0.0, 1.0)), not {given!r}."
+    )
+
+
 def bad_size(what: str, size: int) -> str:
     """Text of the error raised by a maximum size below one."""
     return f"{what} needs a maximum size of at least 1, not {size}."

@@ -1,0 +1,45 @@
+"""List schemes as a new user writes them from docs/haskell.md: Python numbers as
+the initial values of `mutu`, as they are of every other list fold."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+
+
+def _reference(xs: list[float]) -> tuple[float, float]:
+    first, second = 0.0, 0.0
+    for x in reversed(xs):
+        first, second = x + second, first
+    return first, second
+
+
+@pytest.mark.parametrize("xs", [[], [1.0], [1.0, 2.0, 3.0, 4.0, 5.0]])
+def test_mutu_with_python_numbers_takes_the_cells_type(xs: list[float]) -> None:
+    # (0, 0) fixed the carriers to int[] x int[]: a float fold was a SpaceError
+    # "must return (int[] × int[]), but returned (f32[] × f32[])", where
+    # cata, zygo and histo take a Python number's type from the cell.
+    alternate = cdl.mutu((0, 0), lambda p: p[0] + p[1][1], lambda p: p[1][0])
+    first, second = alternate(jnp.array(xs, jnp.float32))
+    assert (float(first), float(second)) == _reference(xs)
+    assert jnp.result_type(first) == jnp.float32 or not xs
+    jitted = jax.jit(alternate)(jnp.array(xs, jnp.float32))
+    assert tuple(map(float, jitted)) == _reference(xs)
+
+
+def test_mutu_of_padded_lists_with_python_numbers() -> None:
+    alternate = cdl.mutu((0, 0), lambda p: p[0] + p[1][1], lambda p: p[1][0])
+    lists = [[1.0, 2.0], [3.0], [], [1.0, 2.0, 3.0]]
+    first, second = jax.vmap(alternate)(cdl.batch_lists(lists, pad=True))
+    expected = [_reference(xs) for xs in lists]
+    assert first.tolist() == [e[0] for e in expected]
+    assert second.tolist() == [e[1] for e in expected]
+
+
+@pytest.mark.parametrize("nils", [0, (0,), (0, 0, 0)])
+def test_mutu_names_nils_that_are_no_pair(nils: object) -> None:
+    # A bare number was "'int' object is not iterable" and a tuple of one
+    # "zip() argument 2 is shorter than argument 1".
+    with pytest.raises(TypeError, match=r"takes `nils` as a pair.*not"):
+        cdl.mutu(nils, lambda p: p[1][1], lambda p: p[1][0])  # type: ignore[arg-type]
