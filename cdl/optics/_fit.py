@@ -26,7 +26,7 @@ import inspect
 import os
 import pathlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import equinox as eqx
 import jax
@@ -476,6 +476,8 @@ def _check_arguments(
     on_nonfinite: object,
     epochs_per_call: object,
     unroll: object,
+    shuffle: object,
+    progress: object,
 ) -> PRNGKeyArray:
     for what, value in (
         ("epochs", epochs),
@@ -487,6 +489,9 @@ def _check_arguments(
             raise ValueError(_messages.bad_count(name, what, value))
     if on_nonfinite not in ("raise", "skip"):
         raise ValueError(_messages.bad_on_nonfinite(name, on_nonfinite))
+    for what, flag in (("shuffle", shuffle), ("progress", progress)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ValueError(_messages.not_a_flag(name, what, flag))
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape == ():
             return key
@@ -600,6 +605,10 @@ def _metric_value(
         got = f"it returned {value.dtype}{list(value.shape)}"
         raise TypeError(_messages.metric_failed(at, name, got))
     return value
+
+
+_RESERVED: Final = frozenset(("loss", "skipped"))
+"""Names the history records for itself, which no metric may take."""
 
 
 def _recorded(metrics: Mapping[str, Metric], validation: bool, skip: bool) -> set[str]:
@@ -978,7 +987,15 @@ def fit(
         raise TypeError(_messages.not_a_learner(learner))
     name = learner.label
     key = _check_arguments(
-        name, epochs, batch_size, key, on_nonfinite, epochs_per_call, unroll
+        name,
+        epochs,
+        batch_size,
+        key,
+        on_nonfinite,
+        epochs_per_call,
+        unroll,
+        shuffle,
+        progress,
     )
     # NumPy ints pass the checks; the loop wants Python's (a list times a count).
     epochs, batch_size = int(epochs), int(batch_size)
@@ -1003,6 +1020,12 @@ def fit(
         ):
             raise ValueError(_messages.not_a_callback(name, callback))
     for metric_name, metric in metrics.items():
+        if (
+            not isinstance(metric_name, str)
+            or metric_name in _RESERVED
+            or (metric_name.startswith("val_") or not metric_name)
+        ):
+            raise ValueError(_messages.reserved_metric(name, metric_name))
         if not isinstance(metric, AbstractMetric) and not callable(metric):
             raise ValueError(_messages.bad_metric(name, metric_name, metric))
         if not data.per_example and not isinstance(metric, AbstractMetric):

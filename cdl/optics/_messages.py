@@ -907,6 +907,27 @@ def metrics_not_a_mapping(name: str, metrics: object) -> str:
     )
 
 
+def reserved_metric(name: str, metric_name: object) -> str:
+    """Text of the error raised for a metric name the history uses for itself."""
+    name = shown(name)
+    if not isinstance(metric_name, str) or not metric_name:
+        why = "a metric's name must be a non-empty str"
+    elif metric_name.startswith("val_"):
+        why = (
+            "names beginning val_ are the history's names of the metrics on the "
+            "validation data (metric 'acc' is recorded as 'acc' and 'val_acc')"
+        )
+    else:
+        why = f"the history records {metric_name!r} itself, and the two would mix"
+    return f"fit({name}): a metric may not be named {metric_name!r}: {why}."
+
+
+def not_a_flag(name: str, what: str, value: object) -> str:
+    """Text of the error raised for a yes-or-no argument that is not a bool."""
+    name = shown(name)
+    return f"fit({name}): `{what}` must be True or False, not {value!r}."
+
+
 def not_a_callback(name: str, callback: object) -> str:
     """Text of the error raised for an entry of `callbacks` that is no callback."""
     name = shown(name)

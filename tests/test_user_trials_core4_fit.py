@@ -1,0 +1,50 @@
+"""fit's arguments as a new user gets them wrong: a metric named like the history's
+own entries, and yes-or-no arguments given as words or numbers."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.optics import SGD, Learner, SoftmaxCrossEntropy, accuracy, fit
+
+XS = jax.random.normal(jax.random.key(0), (12, 3))
+YS = (XS[:, 0] > 0).astype(jnp.int32)
+MODEL = cdl.Linear(3, 2, key=jax.random.key(1))
+LEARNER = Learner(MODEL, SoftmaxCrossEntropy(), SGD(0.1))
+
+
+def _fit(**options: object) -> object:
+    return fit(
+        LEARNER,
+        MODEL,
+        XS,
+        YS,
+        epochs=1,
+        batch_size=4,
+        key=jax.random.key(2),
+        **{"progress": False, **options},  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("name", ["loss", "skipped", "val_acc", "val_loss", "", 3])
+def test_a_metric_named_like_the_historys_own_entries_is_refused(name: object) -> None:
+    # metrics={"loss": accuracy} ran and its values and the loss's shared one
+    # list; {"val_acc": accuracy} without validation data recorded the training
+    # accuracy as val_acc.
+    with pytest.raises(ValueError, match=f"a metric may not be named {name!r}"):
+        _fit(metrics={name: accuracy}, validation=(XS, YS))
+
+
+def test_a_metric_of_its_own_name_is_recorded_with_its_validation_twin() -> None:
+    result = _fit(metrics={"acc": accuracy}, validation=(XS, YS))
+    assert sorted(result.history) == ["acc", "loss", "val_acc", "val_loss"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("what", "value"), [("shuffle", "no"), ("shuffle", 0), ("progress", "off")]
+)
+def test_flags_that_are_not_bools_are_refused(what: str, value: object) -> None:
+    # shuffle="no" is truthy: the run shuffled, against what was asked.
+    with pytest.raises(ValueError, match=f"`{what}` must be True or False, not"):
+        _fit(**{what: value})
