@@ -848,6 +848,17 @@ def fn_like(env: Env, ctx: FunctionContext) -> Type:
     return same_as_first(env, ctx)
 
 
+def fn_asarray(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.asarray(x)``, ``jnp.array(x, dtype)``, ``jnp.copy(x)``: the shape of `x`.
+
+    An array keeps its shape (its dtype aside), a Python number is 0-d; a list, or
+    ``ndmin=`` (which may add axes), gives jax's own type.
+    """
+    if "ndmin" in given_arguments(ctx):
+        return ctx.default_return_type
+    return same_as_first(env, ctx)
+
+
 def fn_linspace(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.linspace(start, stop, num)``: one axis of `num` entries (50 by default)."""
     given = given_arguments(ctx)
@@ -1710,6 +1721,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     **{
         f"jax.numpy.{name}_like": fn_like for name in ("zeros", "ones", "empty", "full")
     },
+    **{f"jax.numpy.{name}": fn_asarray for name in ("array", "asarray", "copy")},
     "jax.numpy.zeros": fn_filled,
     "jax.numpy.ones": fn_filled,
     "jax.numpy.empty": fn_filled,
