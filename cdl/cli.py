@@ -68,6 +68,14 @@ def _bad_suffix(option: str, path: Path) -> str:
     return f"{option} must end in .svg, .png or .pdf, not {found!r}."
 
 
+def _no_folder(option: str, path: Path) -> str:
+    return f"{option}: no folder {str(path.parent)!r} to write {path.name!r} in."
+
+
+def _is_folder(option: str, path: Path) -> str:
+    return f"{option}: {str(path)!r} is a folder; name a file to write."
+
+
 def _bad_spec(spec: str) -> str:
     return f"MODEL must be FILE.py:NAME or MODULE:NAME, not {spec!r}."
 
@@ -109,8 +117,15 @@ def _lengths(text: str) -> list[int]:
 
 
 def _suffix_checked(path: Path | None, option: str) -> Path | None:
-    if path is not None and path.suffix.lower() not in (".svg", ".png", ".pdf"):
+    """`path`, checked before any work: a picture's suffix, in a folder that exists."""
+    if path is None:
+        return path
+    if path.suffix.lower() not in (".svg", ".png", ".pdf"):
         raise _CliError(_bad_suffix(option, path))
+    if path.is_dir():
+        raise _CliError(_is_folder(option, path))
+    if not path.absolute().parent.is_dir():
+        raise _CliError(_no_folder(option, path))
     return path
 
 
@@ -125,7 +140,9 @@ def _addition(
     eval_size: Annotated[
         int, typer.Option(min=1, help="Held-out sums per length.")
     ] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed of the data and the weights.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the data and the weights.")
+    ] = 0,
     plot: Annotated[
         Path | None,
         typer.Option(help="Where to save the accuracy plot (.png, .svg, .pdf)."),

@@ -637,6 +637,8 @@ def run_addition(
     lengths = tuple(lengths)
     if steps < 1 or eval_size < 1 or not lengths or min(lengths) < 1:
         raise ValueError(_messages.bad_run(steps, eval_size, lengths))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(_messages.bad_seed(seed))
     budget = memory_budget() if memory is None else memory
     fold_key, base_key = jax.random.split(jax.random.key(seed))
     models: dict[str, Para[Any, Any]] = {

@@ -17,6 +17,11 @@ def bad_run(steps: int, eval_size: int, lengths: tuple[int, ...]) -> str:
     )
 
 
+def bad_seed(seed: object) -> str:
+    """Text of the error raised for a seed NumPy cannot take."""
+    return f"the addition demo needs a seed that is an int >= 0, not {seed!r}."
+
+
 def _size(count: int) -> str:
     if count >= 2**30:
         return f"{count / 2**30:.1f} GiB"
