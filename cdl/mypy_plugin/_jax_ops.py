@@ -1113,6 +1113,43 @@ def fn_random(env: Env, ctx: FunctionContext) -> Type:
     return env.array((), ctx.default_return_type)
 
 
+def fn_take_along_axis(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.take_along_axis(arr, indices, axis)``: `indices`' length along `axis`.
+
+    The array and the indices have one rank; their other axes broadcast together,
+    as NumPy's rule has it: ``logp`` of ``"b k"`` and ``labels[:, None]`` along
+    ``-1`` give ``[b, 1]``. ``axis=None`` takes from the flattened array: the
+    indices' shape. An array or indices of a variadic shape give jax's own type.
+    """
+    given = given_arguments(ctx)
+    if len(ctx.arg_types) < 2 or any(len(ts) != 1 for ts in ctx.arg_types[:2]):
+        return ctx.default_return_type
+    arr = array_dims(ctx.arg_types[0][0])
+    indices = array_dims(ctx.arg_types[1][0])
+    if arr is None or indices is None or star(arr) or star(indices):
+        return ctx.default_return_type
+    if "axis" not in given:
+        return ctx.default_return_type
+    if is_none(given["axis"]):
+        return env.array(indices, ctx.default_return_type)
+    axis = fold(given["axis"])
+    name = "take_along_axis"
+    if len(arr) != len(indices):
+        why = _messages.indices_rank(render(Arr(indices)), render(Arr(arr)))
+        return env.fail(ctx.api, ctx.context, name, why)
+    if axis is None or not -len(arr) <= axis < len(arr):
+        return ctx.default_return_type
+    at = axis % len(arr)
+    try:
+        out = list(
+            broadcast(arr[:at] + arr[at + 1 :], indices[:at] + indices[at + 1 :])
+        )
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, name, str(why))
+    out.insert(at, indices[at])
+    return env.array(out, ctx.default_return_type)
+
+
 def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
     """``jax.nn.one_hot(x, n)``: the shape of `x` with a last axis of `n` classes."""
     if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
@@ -1729,6 +1766,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.random.uniform": fn_random,
     "jax._src.random.core.normal": fn_random,
     "jax._src.random.core.uniform": fn_random,
+    "jax.numpy.take_along_axis": fn_take_along_axis,
     "jax.nn.one_hot": fn_one_hot,
     "jax._src.nn.functions.one_hot": fn_one_hot,
     "jax._src.api.vmap": fn_vmap,

@@ -103,6 +103,11 @@ def split_unequal(size: int, parts: int, axis: int) -> str:
     return f"axis {axis} of {size} entries does not split into {parts} equal parts"
 
 
+def indices_rank(indices: str, array: str) -> str:
+    """``jnp.take_along_axis`` given indices of another rank than the array's."""
+    return f"indices {indices} must have as many axes as the array {array}"
+
+
 def call_rank(
     callee: str, position: int, expected: str, given: str, *, batch: bool = False
 ) -> str:
