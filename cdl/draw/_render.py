@@ -8,7 +8,8 @@ import html
 from pathlib import Path
 from typing import Final
 
-from ._layout import FONT, Block, Box, Curve, Dot, Item, Text
+from .._space import Space
+from ._layout import FONT, LABEL_GAP, Block, Box, Curve, Dot, Item, Text
 
 MARGIN: Final = 16.0
 STUB: Final = 28.0
@@ -37,17 +38,38 @@ def canvas(block: Block) -> tuple[float, float, tuple[Item, ...]]:
     top = MARGIN + STUB
     items: list[Item] = list(block.moved(MARGIN, top))
     bottom = top + block.height
-    for x, space in block.ins:
+    for x, _ in block.ins:
         items.append(Curve((x + MARGIN, MARGIN), (x + MARGIN, top)))
-        items.append(Text(x + MARGIN + 5, MARGIN + STUB / 2 + 3.5, repr(space)))
-    for x, space in block.outs:
+    for x, _ in block.outs:
         items.append(Curve((x + MARGIN, bottom), (x + MARGIN, bottom + STUB)))
-        items.append(Text(x + MARGIN + 5, bottom + STUB / 2 + 3.5, repr(space)))
+    items += _stub_labels(block.ins, MARGIN + STUB / 2 + 3.5)
+    items += _stub_labels(block.outs, bottom + STUB / 2 + 3.5)
     overhang = max([0.0] + [MARGIN - i.left() for i in items if isinstance(i, Text)])
     if overhang:
         items = [item.moved(overhang, 0.0) for item in items]
     width = max([block.width + MARGIN + overhang] + [i.right() for i in items]) + MARGIN
     return round(width, 1), bottom + STUB + MARGIN, tuple(items)
+
+
+def _stub_labels(ports: tuple[tuple[float, Space], ...], y: float) -> list[Text]:
+    """The labels of a row of input or output wires, kept clear of each other.
+
+    Each is written right of its wire; where two would run into each other (the
+    wires of `Copy` or `Swap` sit closer than their labels are wide), the first is
+    written left of its wire and the others alternate up and down, as between
+    the factors of a composite.
+    """
+    texts = [Text(x + MARGIN + 5, y, repr(space)) for x, space in ports]
+    crowded = any(
+        a.right() + LABEL_GAP > b.left() for a, b in zip(texts, texts[1:], strict=False)
+    )
+    if not crowded:
+        return texts
+    placed = [Text(ports[0][0] + MARGIN - 5, y, texts[0].text, anchor="end")]
+    for i, text in enumerate(texts[1:], start=1):
+        stagger = ((i - 1) % 2) * 11.0 - 5.5 if len(texts) > 2 else 0.0
+        placed.append(text.moved(0.0, stagger))
+    return placed
 
 
 def _svg_item(item: Item) -> str:
