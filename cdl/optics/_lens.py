@@ -109,6 +109,22 @@ class Lens(AbstractLens[_S, _A]):
         self.getter = get
         self.putter = put
 
+    @property
+    def label(self) -> str:
+        """``first()``, ``second()``, ``at(where)``, or ``Lens(get)`` by its name.
+
+        >>> from cdl.optics import Lens, first
+        >>> (first() @ Lens(abs, lambda s, a: a)).label
+        '(first() @ Lens(abs))'
+        """
+        getter = self.getter
+        if getter is _fst or getter is _snd:
+            return "first()" if getter is _fst else "second()"
+        if isinstance(getattr(getter, "__self__", None), _At):
+            where = getter.__self__.where  # type: ignore[attr-defined]
+            return f"at({getattr(where, '__name__', type(where).__name__)})"
+        return f"Lens({getattr(getter, '__name__', type(getter).__name__)})"
+
     def get(self, s: _S) -> _A:
         """Apply the `get` function."""
         return self.getter(s)
@@ -199,14 +215,44 @@ class TensorLens(AbstractParallel[Any, Any], AbstractLens[Any, Any]):
 
     def get(self, s: tuple[Any, ...]) -> tuple[Any, ...]:
         """Read each component."""
-        return tuple(lens.get(part) for lens, part in zip(self.factors, s, strict=True))
+        parts = components(self, "source", s)
+        return tuple(
+            lens.get(part) for lens, part in zip(self.factors, parts, strict=True)
+        )
 
     def put(self, s: tuple[Any, ...], a: tuple[Any, ...]) -> tuple[Any, ...]:
         """Write each component back."""
+        parts, changes = components(self, "source", s), components(self, "view", a)
         return tuple(
             lens.put(part, change)
-            for lens, part, change in zip(self.factors, s, a, strict=True)
+            for lens, part, change in zip(self.factors, parts, changes, strict=True)
         )
+
+
+def components(arrow: Any, what: str, value: Any) -> tuple[Any, ...]:
+    """`value` as a tuple of one component per factor of the parallel `arrow`.
+
+    A `TypeError` naming `arrow` for a value that is no tuple (or list) of that
+    many components: zipped as it was, a longer tuple lost its last components
+    without a word and an array was read row by row.
+
+    >>> from cdl.optics import first
+    >>> components(first() @ first(), "source", [(1, 2), (3, 4)])
+    ((1, 2), (3, 4))
+    >>> components(first() @ first(), "source", ((1, 2),))
+    Traceback (most recent call last):
+    ...
+    TypeError: (first() @ first()) takes its source as a tuple of 2 components, \
+one per factor, but was given a tuple of 1.
+    """
+    count = len(arrow.factors)
+    if isinstance(value, tuple | list) and len(value) == count:
+        return tuple(value)
+    if isinstance(value, tuple | list):
+        given = f"a {type(value).__name__} of {len(value)}"
+    else:
+        given = type(value).__name__
+    raise TypeError(_messages.lens_components(arrow.label, what, count, given))
 
 
 def _parts(s: Any, lens: str, index: int) -> Any:

@@ -1135,6 +1135,14 @@ def loss_not_scalar(name: str, given: str) -> str:
     )
 
 
+def lens_components(lens: str, what: str, count: int, given: str) -> str:
+    """Text of the error raised when a parallel lens gets no tuple of its width."""
+    return (
+        f"{lens} takes its {what} as a tuple of {count} components, one per "
+        f"factor, but was given {given}."
+    )
+
+
 def lens_needs_tuple(lens: str, index: int, source: object) -> str:
     """Text of the error raised when `first()`/`second()` read no tuple."""
     if isinstance(source, tuple | list):

@@ -35,6 +35,7 @@ from .._para import Para, apply
 from .._reparam import is_frozen
 from .._space import Space
 from . import _messages
+from ._lens import components
 
 _A = TypeVar("_A")
 _B = TypeVar("_B")
@@ -181,6 +182,7 @@ class TensorParaLens(AbstractParallel[Any, Any], AbstractParaLens[Any, Any]):
     ) -> tuple[tuple[Any, ...], Any]:
         """Each factor on its component."""
         keys = split_among(key, [lens.stochastic for lens in self.factors])
+        p, a = components(self, "parameters", p), components(self, "input", a)
         pairs = [
             lens.forward(q, part, key=k)
             for lens, q, part, k in zip(self.factors, p, a, keys, strict=True)
@@ -192,6 +194,7 @@ class TensorParaLens(AbstractParallel[Any, Any], AbstractParaLens[Any, Any]):
     ) -> tuple[Any, ...]:
         """Each factor on its component, keeping no residuals."""
         keys = split_among(key, [lens.stochastic for lens in self.factors])
+        p, a = components(self, "parameters", p), components(self, "input", a)
         return tuple(
             lens.get(q, part, key=k)
             for lens, q, part, k in zip(self.factors, p, a, keys, strict=True)
@@ -199,6 +202,7 @@ class TensorParaLens(AbstractParallel[Any, Any], AbstractParaLens[Any, Any]):
 
     def backward(self, residual: Any, db: Any) -> tuple[Any, Any]:
         """Each factor back on its component."""
+        db = components(self, "change", db)
         pairs = [
             lens.backward(r, change)
             for lens, r, change in zip(self.factors, residual, db, strict=True)
@@ -421,6 +425,10 @@ class TensorTangentMap(AbstractParallel[Any, Any], AbstractTangentMap[Any, Any])
 
     def push(self, p: Any, a: Any, dp: Any, da: Any) -> tuple[Any, Any]:
         """Push each component through its factor."""
+        p, a = components(self, "parameters", p), components(self, "input", a)
+        dp, da = components(self, "parameters' tangent", dp), components(
+            self, "tangent", da
+        )
         pairs = [
             tangent_map.push(q, part, dq, tangent)
             for tangent_map, q, part, dq, tangent in zip(
