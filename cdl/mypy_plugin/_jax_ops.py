@@ -1150,6 +1150,98 @@ def fn_take_along_axis(env: Env, ctx: FunctionContext) -> Type:
     return env.array(out, ctx.default_return_type)
 
 
+def _argument(ctx: FunctionContext, name: str) -> tuple[Expression, Type] | None:
+    """The expression given for the parameter `name`, and its type."""
+    for formal, exprs, types in zip(
+        ctx.callee_arg_names, ctx.args, ctx.arg_types, strict=False
+    ):
+        if formal == name and len(exprs) == 1:
+            return exprs[0], types[0]
+    return None
+
+
+def _longer(
+    sizes: Sequence[Dim], dims: Sequence[Dim], axes: Sequence[int]
+) -> tuple[int, int] | None:
+    """The first constant size in `sizes` past the constant axis it is taken from."""
+    for size, dim, axis in zip(sizes, dims, axes, strict=True):
+        if isinstance(size, int) and isinstance(dim, int) and size > dim:
+            return size, axis
+    return None
+
+
+def fn_dynamic_slice(env: Env, ctx: FunctionContext) -> Type:
+    """``lax.dynamic_slice(x, starts, sizes)``: an array of the `sizes` given.
+
+    `sizes` are read as ``jnp.zeros`` reads a shape (``(5, x.shape[1])`` of
+    ``"t d"`` is ``[5, d]``); as many as `x` has axes, none longer than its axis.
+    """
+    operand = _argument(ctx, "operand")
+    sizes = _argument(ctx, "slice_sizes")
+    if operand is None or sizes is None:
+        return ctx.default_return_type
+    shape = _created_shape(ctx.api, sizes[0], sizes[1])
+    dims = array_dims(operand[1])
+    if shape is None:
+        return ctx.default_return_type
+    if dims is not None and not star(dims):
+        array = render(Arr(dims))
+        if len(shape) != len(dims):
+            sizes_text = "(" + ", ".join(render_dim(d) for d in shape)
+            sizes_text += ",)" if len(shape) == 1 else ")"
+            why = _messages.slice_rank(sizes_text, array)
+            return env.fail(ctx.api, ctx.context, "dynamic_slice", why)
+        longer = _longer(shape, dims, range(len(dims)))
+        if longer is not None:
+            why = _messages.slice_too_long(*longer, array)
+            return env.fail(ctx.api, ctx.context, "dynamic_slice", why)
+    return env.array(shape, ctx.default_return_type)
+
+
+def fn_dynamic_slice_in_dim(env: Env, ctx: FunctionContext) -> Type:
+    """``lax.dynamic_slice_in_dim(x, start, size, axis)``: `x`, `size` on `axis`."""
+    operand = _argument(ctx, "operand")
+    size = _argument(ctx, "slice_size")
+    if operand is None or size is None:
+        return ctx.default_return_type
+    dims = array_dims(operand[1])
+    axis = _keyword_int(ctx, "axis", 0)
+    if dims is None or star(dims) or axis is None or not -len(dims) <= axis < len(dims):
+        return ctx.default_return_type
+    at = axis % len(dims)
+    length = size_target(ctx.api, size[0])
+    longer = _longer([length], [dims[at]], [at])
+    if longer is not None:
+        why = _messages.slice_too_long(*longer, render(Arr(dims)))
+        return env.fail(ctx.api, ctx.context, "dynamic_slice_in_dim", why)
+    return env.array([*dims[:at], length, *dims[at + 1 :]], ctx.default_return_type)
+
+
+def fn_dynamic_update_slice(env: Env, ctx: FunctionContext) -> Type:
+    """``lax.dynamic_update_slice(x, update, starts)``: the shape of `x`.
+
+    `update` has as many axes as `x`, none longer than `x`'s.
+    """
+    operand = _argument(ctx, "operand")
+    update = _argument(ctx, "update")
+    if operand is None or update is None:
+        return ctx.default_return_type
+    dims = array_dims(operand[1])
+    new = array_dims(update[1])
+    if dims is None or star(dims):
+        return ctx.default_return_type
+    if new is not None and not star(new):
+        array = render(Arr(dims))
+        if len(new) != len(dims):
+            why = _messages.update_rank(render(Arr(new)), array)
+            return env.fail(ctx.api, ctx.context, "dynamic_update_slice", why)
+        longer = _longer(new, dims, range(len(dims)))
+        if longer is not None:
+            why = _messages.slice_too_long(*longer, array)
+            return env.fail(ctx.api, ctx.context, "dynamic_update_slice", why)
+    return env.array(dims, ctx.default_return_type)
+
+
 def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
     """``jax.nn.one_hot(x, n)``: the shape of `x` with a last axis of `n` classes."""
     if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
@@ -1767,6 +1859,9 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax._src.random.core.normal": fn_random,
     "jax._src.random.core.uniform": fn_random,
     "jax.numpy.take_along_axis": fn_take_along_axis,
+    "jax._src.lax.slicing.dynamic_slice": fn_dynamic_slice,
+    "jax._src.lax.slicing.dynamic_slice_in_dim": fn_dynamic_slice_in_dim,
+    "jax._src.lax.slicing.dynamic_update_slice": fn_dynamic_update_slice,
     "jax.nn.one_hot": fn_one_hot,
     "jax._src.nn.functions.one_hot": fn_one_hot,
     "jax._src.api.vmap": fn_vmap,

@@ -108,6 +108,21 @@ def indices_rank(indices: str, array: str) -> str:
     return f"indices {indices} must have as many axes as the array {array}"
 
 
+def slice_rank(sizes: str, array: str) -> str:
+    """``lax.dynamic_slice`` given as many sizes as the array has not axes."""
+    return f"slice sizes {sizes} for the array {array} of another rank"
+
+
+def slice_too_long(size: int, axis: int, array: str) -> str:
+    """A dynamic slice longer than the axis it is taken from."""
+    return f"a slice of {size} entries is longer than axis {axis} of {array}"
+
+
+def update_rank(update: str, array: str) -> str:
+    """``lax.dynamic_update_slice`` of an update of another rank than the array."""
+    return f"update {update} must have as many axes as the array {array}"
+
+
 def call_rank(
     callee: str, position: int, expected: str, given: str, *, batch: bool = False
 ) -> str:
