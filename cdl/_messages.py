@@ -165,6 +165,16 @@ def tied_to_itself(name: str, index: int) -> str:
     )
 
 
+def tied_to_frozen(name: str, index: int) -> str:
+    """Text of the error raised when a target of `tie` holds a frozen parameter."""
+    return (
+        f"tie({shown(name)}): target {index} holds a parameter frozen by "
+        f"cdl.freeze, which a tie would overwrite with the source: tie first, then "
+        f"freeze (cdl.freeze(cdl.tie(...), ...)), or freeze the source, whose "
+        f"copies are then frozen with it."
+    )
+
+
 def reparam_leaf(name: str, path: str, expected: str, given: str) -> str:
     """Text of the error raised when a reparametrisation changes an array's type."""
     return (
@@ -230,10 +240,10 @@ def unhashable(name: str) -> str:
     """Text of the error raised by hashing a morphism that holds arrays."""
     return (
         f"{shown(name)} holds arrays, so it is not hashable: `jax.jit(model)` "
-        f"cannot take "
-        f"it as the function to compile; jit a function of the model instead, "
-        f"`eqx.filter_jit(lambda m, x: m(x))(model, x)`, or "
-        f"`jax.jit(lambda x: model(x))`."
+        f"(or `jax.checkpoint`, `jax.remat`, `jax.pmap` of it) cannot take it as "
+        f"the function to transform; transform a function of the model instead, "
+        f"`eqx.filter_jit(lambda m, x: m(x))(model, x)`, "
+        f"`jax.jit(lambda x: model(x))`, or `eqx.filter_checkpoint(model)`."
     )
 
 

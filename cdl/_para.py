@@ -284,16 +284,18 @@ class Para(AbstractArrow[A, B]):
     def __hash__(self) -> int:
         """Equinox's hash; a morphism holding arrays has none, and says what to jit.
 
-        ``jax.jit(model)`` hashes the model as the function to compile, so this
-        is the error it raises:
+        ``jax.jit(model)`` (and ``jax.checkpoint``, ``jax.pmap``) hashes the
+        model as the function it transforms, so this is the error it raises:
 
         >>> import cdl
         >>> hash(cdl.Bias(2))
         Traceback (most recent call last):
         ...
         TypeError: Bias(2,) holds arrays, so it is not hashable: `jax.jit(model)` \
-cannot take it as the function to compile; jit a function of the model instead, \
-`eqx.filter_jit(lambda m, x: m(x))(model, x)`, or `jax.jit(lambda x: model(x))`.
+(or `jax.checkpoint`, `jax.remat`, `jax.pmap` of it) cannot take it as the function \
+to transform; transform a function of the model instead, \
+`eqx.filter_jit(lambda m, x: m(x))(model, x)`, `jax.jit(lambda x: model(x))`, or \
+`eqx.filter_checkpoint(model)`.
         >>> hash(cdl.Tanh()) == hash(cdl.Tanh())
         True
         """
