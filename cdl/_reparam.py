@@ -261,7 +261,9 @@ class _Tie:
         )
 
     def __call__(self, holed: Any) -> Any:
-        value = self.via(self.source(holed))
+        # A frozen source (`tie` of a `freeze`) is copied as its value, held
+        # fixed: its copies are as frozen as it is.
+        value = self.via(_thawed(self.source(holed)))
         return eqx.tree_at(
             lambda p: [t(p) for t in self.targets],
             holed,
@@ -272,6 +274,19 @@ class _Tie:
 
 def _identity(x: Any) -> Any:
     return x
+
+
+def _thawed(tree: Any) -> Any:
+    """`tree` with each `Frozen` parameter replaced by its value, held fixed."""
+    return jax.tree.map(
+        lambda node: jax.lax.stop_gradient(node.value) if is_frozen(node) else node,
+        tree,
+        is_leaf=is_frozen,
+    )
+
+
+def _holds_frozen(tree: Any) -> bool:
+    return any(is_frozen(leaf) for leaf in jax.tree.leaves(tree, is_leaf=is_frozen))
 
 
 def tie(
@@ -308,12 +323,17 @@ def tie(
     try:
         picked = source(params)
         itself = [i for i, target in enumerate(targets) if target(params) is picked]
+        frozen = [
+            i for i, target in enumerate(targets) if _holds_frozen(target(params))
+        ]
         holed = r.holes(params)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
         nested = isinstance(f, Reparam)
         raise TypeError(_messages.bad_picker("tie", f.label, error, nested)) from None
     if itself:
         raise ValueError(_messages.tied_to_itself(f.label, itself[0]))
+    if frozen:
+        raise ValueError(_messages.tied_to_frozen(f.label, frozen[0]))
     return Reparam(f, r, holed)
 
 
