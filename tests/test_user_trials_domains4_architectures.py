@@ -1,9 +1,10 @@
 """Builders take only True or False for their switches."""
 
 import jax
+import jax.numpy as jnp
 import pytest
 
-from cdl.architectures import gpt, transformer_block
+from cdl.architectures import generate, gpt, transformer_block
 
 KEY = jax.random.key(0)
 
@@ -18,3 +19,22 @@ def test_switches_that_are_not_bools_are_refused() -> None:
     with pytest.raises(TypeError, match="transformer_block: rotary must be True"):
         transformer_block(8, 2, rotary=1, key=KEY)  # type: ignore[arg-type]
     assert transformer_block(8, 2, causal=True, key=KEY).label.startswith("Decoder")
+
+
+def test_a_traced_temperature_that_is_negative_or_nan_fails_when_it_runs() -> None:
+    # Concrete ones were refused, but under vmap or jit -1 sampled the least
+    # likely tokens and NaN wrote token 0 everywhere, without a word.
+    model = gpt(5, 8, 1, 2, 4, key=KEY)
+    prompt = jnp.array([1])
+
+    def run(t: jax.Array) -> jax.Array:
+        return generate(model, prompt, 4, key=KEY, temperature=t)
+
+    for bad in (-1.0, jnp.nan):
+        with pytest.raises(Exception, match="traced temperature is negative or NaN"):
+            jax.block_until_ready(jax.vmap(run)(jnp.array([1.0, bad])))
+    greedy = jax.vmap(run)(jnp.array([0.0, 0.0]))
+    assert (
+        greedy[0].tolist()
+        == generate(model, prompt, 4, key=KEY, temperature=0.0).tolist()
+    )

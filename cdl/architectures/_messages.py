@@ -25,6 +25,14 @@ def bad_temperature(temperature: object) -> str:
     )
 
 
+def bad_traced_temperature() -> str:
+    """Text of the error for a traced temperature found negative or NaN as it runs."""
+    return (
+        "generate: temperature must be 0 (the most likely token) or a positive "
+        "number, but the traced temperature is negative or NaN."
+    )
+
+
 def bad_patch(size: int, patch: int) -> str:
     """Text of the error for an image size that patches do not tile."""
     return f"vit: image_size {size} is not a multiple of patch {patch}."

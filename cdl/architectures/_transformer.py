@@ -229,7 +229,9 @@ def generate(
 def _temperature(value: Any) -> Any:
     """A sampling temperature as a float >= 0 (NaN refused), or a traced scalar."""
     if isinstance(value, jax.core.Tracer) and jnp.shape(value) == ():
-        return value
+        # known only when the program runs: a negative or NaN one fails there
+        bad = jnp.isnan(value) | (value < 0)
+        return eqx.error_if(value, bad, _messages.bad_traced_temperature())
     number = (
         float(np.asarray(value))
         if not isinstance(value, bool | str)
