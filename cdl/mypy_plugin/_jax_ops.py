@@ -1113,6 +1113,20 @@ def fn_random(env: Env, ctx: FunctionContext) -> Type:
     return env.array((), ctx.default_return_type)
 
 
+def fn_outer(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.outer(a, b)``: ``[a.size, b.size]``, so ``[n, m]`` of two vectors.
+
+    Operands of more axes are flattened first, as NumPy does.
+    """
+    shapes = [operand_dims(ts[0]) for ts in ctx.arg_types[:2] if len(ts) == 1]
+    if len(shapes) != 2:
+        return ctx.default_return_type
+    a, b = shapes
+    if a is None or b is None or star(a) or star(b):
+        return ctx.default_return_type
+    return env.array([*ravel(a), *ravel(b)], ctx.default_return_type)
+
+
 def fn_take_along_axis(env: Env, ctx: FunctionContext) -> Type:
     """``jnp.take_along_axis(arr, indices, axis)``: `indices`' length along `axis`.
 
@@ -1859,6 +1873,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax._src.random.core.normal": fn_random,
     "jax._src.random.core.uniform": fn_random,
     "jax.numpy.take_along_axis": fn_take_along_axis,
+    "jax.numpy.outer": fn_outer,
     "jax._src.lax.slicing.dynamic_slice": fn_dynamic_slice,
     "jax._src.lax.slicing.dynamic_slice_in_dim": fn_dynamic_slice_in_dim,
     "jax._src.lax.slicing.dynamic_update_slice": fn_dynamic_update_slice,
