@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import cdl
 from cdl.graphs import Graph, Monoid, Propagate, Semiring, Sum, aggregate, clrs, unbatch
 
 _S, _R = jnp.array([0]), jnp.array([1])
@@ -62,3 +63,21 @@ def test_bellman_ford_refuses_weights_that_are_not_real_numbers() -> None:
     with pytest.raises(ValueError, match="weights must be real numbers.*<U1"):
         clrs.bellman_ford(np.array([["a", "b"], ["c", "d"]]), 0)
     assert clrs.bellman_ford(np.array([[0, 2], [2, 0]]), 0).tolist() == [0, 0]
+
+
+def test_readout_of_integer_features_gives_the_aggregations_dtype() -> None:
+    # Readout(Mean()) of an int table failed with "must return i32[g,1], but
+    # returned f32[2,1]": its signature tied the output's dtype to the input's,
+    # though a mean (or log-sum-exp) of ints is a float, as aggregate gives it.
+    from cdl.graphs import LogSumExp, Mean, Readout, batch
+
+    g = batch([Graph.from_edge_list([(0, 1)], 3), Graph.from_edge_list([], 2)])
+    x = jnp.array([[1], [2], [4], [3], [3]], jnp.int32)
+    mean = Readout(Mean())((g, x))
+    assert mean.dtype == jnp.float32
+    assert np.allclose(np.asarray(mean)[:, 0], [7 / 3, 3.0])
+    assert Readout(LogSumExp())((g, x)).dtype == jnp.float32
+    assert Readout(Sum())((g, x)).dtype == jnp.int32  # a sum of ints stays int
+    assert Readout(Sum())((g, x))[:, 0].tolist() == [7, 6]
+    space = Readout(Mean()).output_space(cdl.space_of((g, x)))
+    assert repr(space) == "f32[g,1]"

@@ -721,6 +721,33 @@ class Readout(Para[tuple[Graph, Shaped[Array, " n *d"]], Shaped[Array, " g *d"]]
         """``Readout(aggregation)``."""
         return f"Readout({self.aggregate.label})"
 
+    def signature(self) -> tuple[Space, Space]:
+        """A table in, one row per graph out, of a dtype of its own.
+
+        A mean of ints is a float: `output_space` finds the dtype from the table's.
+        """
+        dom, cod = super().signature()
+        assert isinstance(cod, TensorSpace)
+        return dom, TensorSpace(DTypeVar("folded"), cod.shape)
+
+    def output_space(self, dom: Space) -> Space:
+        """One row per graph, of the dtype the aggregation gives the table's."""
+        out = super().output_space(dom)
+        expected, _ = self.signature()
+        unifier = Unifier()
+        unifier.unify(expected, dom)
+        given = unifier.substitute(dom)
+        assert isinstance(given, ProductSpace) and isinstance(out, TensorSpace)
+        table = given.factors[1]
+        if not (isinstance(table, TensorSpace) and isinstance(table.dtype, frozenset)):
+            return out
+        if len(table.dtype) != 1:  # a kind (float): the aggregations keep it
+            return TensorSpace(table.dtype, out.shape)
+        (name,) = table.dtype
+        rows, ids = jnp.zeros((1,), jnp.dtype(name)), jnp.zeros((1,), jnp.int32)
+        folded = jax.eval_shape(lambda: self.aggregate.segment(rows, ids, 1))
+        return TensorSpace(frozenset({folded.dtype.name}), out.shape)
+
     def __call__(
         self, x: tuple[Graph, Shaped[Array, " n *d"]]
     ) -> Shaped[Array, " g *d"]:
