@@ -146,7 +146,7 @@ def _rebound(
         var.type = UninhabitedType()
         return new
     var.type = new
-    return _any_shape(api, result)
+    return _accepted(api, new, result)
 
 
 def _retyped(
@@ -231,7 +231,7 @@ def _declared(
             _messages.redeclared(name, _render(declared), _render(result)),
             context,
         )
-    return _any_shape(api, result)
+    return _accepted(api, declared, result)
 
 
 def _attribute(api: TypeChecker, target: MemberExpr, result: Type) -> Type:
@@ -370,6 +370,8 @@ def _join(current: Type, result: Type, api: TypeChecker) -> Type:
         other = array_dims(item)
         if dims is None or other is None:
             dims = None
+        elif dims == other:
+            continue
         elif len(dims) != len(other) or any(isinstance(d, Star) for d in dims + other):
             dims = None
         else:
@@ -389,6 +391,18 @@ def _rebind(api: TypeChecker, name: NameExpr, new: Type) -> None:
             frame.types[key] = CurrentType(new, True)
     if key in api.binder.declarations:
         api.binder.declarations[key] = new
+
+
+def _accepted(api: TypeChecker, name_type: Type, result: Type) -> Type:
+    """The type mypy gives an assigned value, so that the name keeps `name_type`.
+
+    mypy narrows the name to the meet of its type and the value's: any shape
+    leaves a fixed shape as it is, but its meet with a variadic one (``"*b d"``)
+    is ``Array[*tuple[Never, ...]]``, so that one is given as itself.
+    """
+    if any(isinstance(d, Star) for d in array_dims(name_type) or ()):
+        return name_type
+    return _any_shape(api, result)
 
 
 def _any_shape(api: TypeChecker, result: Type) -> Type:
