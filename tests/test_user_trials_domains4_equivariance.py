@@ -47,3 +47,14 @@ def test_layer_switches_take_only_bools() -> None:
     with pytest.raises(TypeError, match="use_bias must be True or False"):
         cdl.equivariant_mlp([act, act], key=key, use_bias=0)  # type: ignore[arg-type]
     assert cdl.EquivariantLinear(act, act, key=key, use_bias=False).params.bias is None
+
+
+def test_a_zero_writing_action_keeps_the_dtype_of_what_it_acts_on() -> None:
+    # Shifting ints with zero fill gave float32 (the fill 0.0 promoted them),
+    # while a permutation of the same ints stayed int.
+    shifts = cdl.signal_action(cdl.Monoid.shifts(4), 4, 1)
+    g = np.array([-1, 0, 1, 2])
+    y = shifts.act(g, jnp.arange(4).reshape(1, 4))
+    assert y.dtype == jnp.int32 and y.tolist() == [[0, 0, 1, 2]]
+    assert shifts.act(g, jnp.ones((1, 4), bool)).dtype == jnp.bool_
+    assert shifts.act(g, jnp.ones((1, 4), jnp.bfloat16)).dtype == jnp.bfloat16

@@ -143,7 +143,7 @@ def _reindex(
             mask = (g >= 0).reshape(
                 (1,) * first + (-1,) + (1,) * (len(merged) - first - 1)
             )
-            y = xp.where(mask, y, fill)
+            y = xp.where(mask, y, xp.asarray(fill).astype(y.dtype))  # keep the dtype
         x = y.reshape(shape)
     return x
 
