@@ -22,7 +22,8 @@ A chain is checked as it is built, each new factor against the codomain so far:
 float[4]
 """
 
-from typing import Any, ClassVar, Generic, TypeVar
+import sys
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import equinox as eqx
 import jax
@@ -156,6 +157,65 @@ def signature_of(arrow: Any) -> tuple[Space, Space]:
     return signature
 
 
+def nesting(arrow: Any) -> int:
+    """How many composites `arrow` nests one inside another, at the deepest.
+
+    Walked with a stack, so that it can be told of a composite too deep for
+    Python's recursion limit.
+
+    >>> import cdl
+    >>> nesting(cdl.Tanh()), nesting(cdl.residual(cdl.Tanh() >> cdl.Relu()))
+    (0, 3)
+    """
+    deepest = 0
+    stack = [(arrow, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in getattr(node, "__dict__", {}).values():
+            parts = child if isinstance(child, tuple) else (child,)
+            stack.extend(
+                (part, depth + isinstance(part, AbstractSequential | AbstractParallel))
+                for part in parts
+                if isinstance(part, AbstractArrow)
+            )
+    return deepest + isinstance(arrow, AbstractSequential | AbstractParallel)
+
+
+_DEEP: Final = 32
+"""Composites nested this deep take a sizeable share of Python's stack."""
+
+
+def too_deep(arrow: Any, doing: str) -> str | None:
+    """The text of the `RecursionError` of a composite nested too deep to handle.
+
+    None where `arrow` nests too few composites to be the cause (a recursive
+    function of the user's inside a layer).
+    """
+    depth = nesting(arrow)
+    if depth < _DEEP:
+        return None
+    return _messages.nested_too_deep(
+        type(arrow).__name__, depth, doing, sys.getrecursionlimit()
+    )
+
+
+def output_space_of(arrow: Any, dom: Space) -> Space:
+    """``arrow.output_space(dom)``, without looking the method up on the instance.
+
+    As for `signature_of`: the walk over `arrow`'s leaves that Equinox's bound
+    method costs, at every level of a composite nested in composites (residual
+    blocks around residual blocks), made building and tracing it quadratic in
+    its depth.
+
+    >>> import jax.numpy as jnp, cdl
+    >>> output_space_of(cdl.Tanh(), cdl.space_of(jnp.ones(2)))
+    float[2]
+    """
+    space: Space = type(arrow).output_space(arrow, dom)
+    return space
+
+
 def _check_family(composite: str, family: type, factors: tuple[Any, ...]) -> None:
     """Raise `TypeError` naming the first of `factors` not an arrow of `family`."""
     for index, factor in enumerate(factors):
@@ -226,7 +286,7 @@ def _flat_factors(cls: type, arrows: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _unify(factors: tuple[Any, ...]) -> tuple[Space, Space]:
     """The signature of the chain `factors`, one factor at a time."""
-    signature = factors[0].signature()
+    signature = signature_of(factors[0])
     for index in range(1, len(factors)):
         signature = _extend(signature, factors, index)
     return signature
@@ -246,11 +306,11 @@ def _extend(
     """The signature of ``factors[:index + 1]``, given that of ``factors[:index]``."""
     dom, cod = signature
     arrow = factors[index]
-    arrow_dom, _ = arrow.signature()
+    arrow_dom, _ = signature_of(arrow)
     unifier = Unifier()
     try:
         unifier.unify(cod, arrow_dom)
-        cod = arrow.output_space(unifier.substitute(cod))
+        cod = output_space_of(arrow, unifier.substitute(cod))
     except Mismatch:
         left = " >> ".join(f.label for f in factors[:index])
         message = _messages.composition_mismatch(left, arrow.label, cod, arrow_dom)
@@ -281,7 +341,7 @@ def _chain_signature(
         known = type(piece) is cls
         size = len(piece.factors) if known else 1
         if signature is None:
-            signature = piece._composite_signature if known else piece.signature()
+            signature = piece._composite_signature if known else signature_of(piece)
         else:
             joined = _join(signature, piece) if known else None
             if joined is not None:
@@ -291,7 +351,7 @@ def _chain_signature(
                     signature = _extend(signature, factors, index)
         done += size
     if signature is None:  # identities only
-        signature = factors[0].signature()
+        signature = signature_of(factors[0])
     return signature
 
 
@@ -350,7 +410,13 @@ class AbstractSequential(AbstractArrow[_A, _B]):
         _check_family(type(self).__name__, type(self).family, factors)
         head = factors[0]
         self.factors = _flat_factors(type(self), factors) or (head,)
-        signature = _chain_signature(type(self), factors, self.factors)
+        try:
+            signature = _chain_signature(type(self), factors, self.factors)
+        except RecursionError:
+            message = too_deep(self, "building")
+            if message is None:
+                raise
+            raise RecursionError(message) from None
         remembered(self, "composite", lambda: signature)
 
     @property
@@ -367,13 +433,16 @@ class AbstractSequential(AbstractArrow[_A, _B]):
     def output_space(self, dom: Space) -> Space:
         """Push `dom` through every factor in turn."""
         for arrow in self.factors:
-            dom = arrow.output_space(dom)
+            dom = output_space_of(arrow, dom)
         return dom
 
     @property
     def stochastic(self) -> bool:
         """Whether any factor needs a key."""
-        return any(arrow.stochastic for arrow in self.factors)
+        factors = self.factors
+        return remembered(
+            self, "stochastic", lambda: any(arrow.stochastic for arrow in factors)
+        )
 
     @property
     def label(self) -> str:
@@ -415,7 +484,7 @@ class AbstractParallel(AbstractArrow[_A, _B]):
 
     def signature(self) -> tuple[Space, Space]:
         """Products of the factors' spaces."""
-        pairs = [arrow.signature() for arrow in self.factors]
+        pairs = [signature_of(arrow) for arrow in self.factors]
         return (
             ProductSpace(tuple(dom for dom, _ in pairs)),
             ProductSpace(tuple(cod for _, cod in pairs)),
@@ -426,7 +495,7 @@ class AbstractParallel(AbstractArrow[_A, _B]):
         if isinstance(dom, ProductSpace) and len(dom.factors) == len(self.factors):
             return ProductSpace(
                 tuple(
-                    arrow.output_space(part)
+                    output_space_of(arrow, part)
                     for arrow, part in zip(self.factors, dom.factors, strict=True)
                 )
             )
@@ -435,7 +504,10 @@ class AbstractParallel(AbstractArrow[_A, _B]):
     @property
     def stochastic(self) -> bool:
         """Whether any factor needs a key."""
-        return any(arrow.stochastic for arrow in self.factors)
+        factors = self.factors
+        return remembered(
+            self, "stochastic", lambda: any(arrow.stochastic for arrow in factors)
+        )
 
     @property
     def label(self) -> str:

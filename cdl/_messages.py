@@ -165,6 +165,18 @@ def tied_to_itself(name: str, index: int) -> str:
     )
 
 
+def nested_too_deep(kind: str, depth: int, doing: str, limit: int) -> str:
+    """Text of the error raised for composites nested past Python's stack."""
+    return (
+        f"{doing} this {kind} went past Python's recursion limit ({limit}): it "
+        f"nests composites {depth} deep (an `@` or `>>` inside another, {depth} "
+        f"times), and each level takes several Python frames. Build it flatter: "
+        f"cdl.Tensor(f, g, h, ...) for many branches side by side instead of "
+        f"f @ g @ h @ ..., a chain of residual blocks (>>) instead of blocks "
+        f"inside blocks; or raise the limit, sys.setrecursionlimit({limit * 10})."
+    )
+
+
 def tied_to_frozen(name: str, index: int) -> str:
     """Text of the error raised when a target of `tie` holds a frozen parameter."""
     return (
