@@ -464,8 +464,14 @@ class _Wrong(Exception):
 
 
 def call(env: Env, ctx: MethodContext) -> Type:
-    """``layer(x)``: `x` checked against the layer's input, the result's shape."""
-    layer = layer_of(ctx.type)
+    """``layer(x)``: `x` checked against the layer's input, the result's shape.
+
+    A ``Linear`` or ``MLP`` whose sizes its type does not carry (a parameter
+    ``model: eqx.nn.MLP``, an item of a tuple of layers) still takes one vector
+    (or a scalar), and returns an array of any shape (its output may be a scalar).
+    """
+    known = layer_of(ctx.type)
+    layer = known or _unsized(ctx.type)
     if layer is None or not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
     if layer.kind == "cell":
@@ -483,7 +489,18 @@ def call(env: Env, ctx: MethodContext) -> Type:
     except _Wrong as wrong:
         _report(ctx, layer, wrong, given)
         return env.array([Star(None)], ctx.default_return_type)
-    return ctx.default_return_type if out is None else env.array(out, default)
+    if out is None or known is None:
+        return ctx.default_return_type
+    return env.array(out, default)
+
+
+def _unsized(typ: Type) -> Layer | None:
+    """A ``Linear`` or ``MLP`` of sizes unknown to the plugin (None: another)."""
+    t = get_proper_type(typ)
+    if not isinstance(t, Instance) or t.type.fullname not in (LINEAR, MLP):
+        return None
+    kind = "linear" if t.type.fullname == LINEAR else "mlp"
+    return Layer(kind, (None, None), name=t.type.name)
 
 
 def _report(
@@ -658,6 +675,8 @@ def _linear(layer: Layer, x: tuple[Dim, ...]) -> list[Dim] | None:
             raise _Wrong("f32[]", batch=True)
         return out
     if not isinstance(n_in, int):
+        if len(x) > 1:  # a vector, or a scalar for a "scalar" size, never more
+            raise _Wrong("f32[?]", batch=True)
         return out if len(x) == 1 else None
     expected = render(Arr((n_in,)))
     if not x:
