@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 
 import cdl
-from cdl.graphs import Graph, Monoid, Propagate, Semiring, Sum, aggregate, clrs, unbatch
+from cdl.graphs import (
+    Graph,
+    Max,
+    Monoid,
+    Propagate,
+    Semiring,
+    Sum,
+    aggregate,
+    clrs,
+    unbatch,
+)
 
 _S, _R = jnp.array([0]), jnp.array([1])
 
@@ -81,3 +91,13 @@ def test_readout_of_integer_features_gives_the_aggregations_dtype() -> None:
     assert Readout(Sum())((g, x))[:, 0].tolist() == [7, 6]
     space = Readout(Mean()).output_space(cdl.space_of((g, x)))
     assert repr(space) == "f32[g,1]"
+
+
+def test_max_of_bools_has_false_as_its_identity() -> None:
+    # Max().identity(bool) was True (-inf cast to bool), so aggregate(...,
+    # empty=True) took True for what the fold already gives and left False.
+    g = Graph.from_edge_list([(0, 1), (1, 2)], 3)
+    flags = jnp.array([True, False])
+    assert Max().identity(jnp.bool_).tolist() is False
+    assert aggregate(g, flags, Max()).tolist() == [False, True, False]
+    assert aggregate(g, flags, Max(), empty=True).tolist() == [True, True, False]

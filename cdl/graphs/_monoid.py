@@ -322,9 +322,11 @@ class Max(AbstractMonoid):
         return jnp.maximum(a, b)
 
     def identity(self, dtype: jnp.dtype) -> Shaped[Array, ""]:
-        """−∞."""
+        """−∞ (the least value of an integer dtype; False for bools)."""
         if jnp.issubdtype(dtype, jnp.integer):
             return jnp.asarray(np.iinfo(dtype).min, dtype)
+        if jnp.issubdtype(dtype, jnp.bool_):  # -inf cast to bool is True
+            return jnp.asarray(False)
         return jnp.asarray(-jnp.inf, dtype)
 
     def segment(
