@@ -160,7 +160,7 @@ def _checked_call(
             or any(note.startswith(_messages.RAISED_IN) for note in notes)
         ):
             # A fold's term may nest thousands of levels: not read into a space.
-            deep = isinstance(dom, SpaceVar)
+            deep = isinstance(dom, SpaceVar) and not _shallow(x)
             given = type(x).__name__ if deep else repr(space_of(x))
             error.add_note(_messages.raised_in(self.label, given))
         raise
@@ -199,6 +199,28 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
             _calls.depth -= 1
 
     return checked
+
+
+def _shallow(x: object, levels: int = 8) -> bool:
+    """Whether `x` is arrays in tuples nested at most `levels` deep (no term).
+
+    A plain function's input (an element and a carrier) is then named by its
+    space in an error raised inside it, where a fold's term is not walked.
+
+    >>> import jax.numpy as jnp
+    >>> _shallow((jnp.ones(2), (jnp.ones(1), 2.0))), _shallow(((((1,),),),), 3)
+    (True, False)
+    """
+    stack = [(x, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > levels or (isinstance(node, tuple) and hasattr(node, "_fields")):
+            return False
+        if isinstance(node, tuple):
+            stack.extend((part, depth + 1) for part in node)
+        elif not isinstance(node, jax.Array | np.ndarray | np.generic | int | float):
+            return False
+    return True
 
 
 _PYTHON_VALUES = (list, dict, str, set, type(None))

@@ -43,3 +43,16 @@ def test_mutu_names_nils_that_are_no_pair(nils: object) -> None:
     # "zip() argument 2 is shorter than argument 1".
     with pytest.raises(TypeError, match=r"takes `nils` as a pair.*not"):
         cdl.mutu(nils, lambda p: p[1][1], lambda p: p[1][0])  # type: ignore[arg-type]
+
+
+def test_an_error_inside_a_plain_cell_names_the_spaces_it_was_given() -> None:
+    # The note said "raised in <lambda>, called on tuple": an element of f32[3]
+    # beside a carrier of f32[2] was not to be seen.
+    machine = cdl.Mealy(lambda x: (x[0] + x[1], x[1]), jnp.zeros(2))
+    with pytest.raises(TypeError) as e:
+        machine(jnp.ones((4, 3)))
+    assert "raised in <lambda>, called on (f32[3] × f32[2])" in e.value.__notes__
+    fold = cdl.cata(cdl.ListAlgebra(jnp.zeros(2), lambda p: p[0] + p[1]))
+    with pytest.raises(TypeError) as e:
+        fold(jnp.ones((4, 3)))
+    assert "raised in <lambda>, called on (f32[3] × f32[2])" in e.value.__notes__
