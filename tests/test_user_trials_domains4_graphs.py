@@ -93,6 +93,21 @@ def test_readout_of_integer_features_gives_the_aggregations_dtype() -> None:
     assert repr(space) == "f32[g,1]"
 
 
+def test_an_empty_value_the_rows_cannot_hold_is_refused() -> None:
+    # empty=1.5 for int messages was cut to 1, -1 for uint8 ones wrapped to 255.
+    g = Graph.from_edge_list([(0, 1), (1, 2)], 3)
+    ints = jnp.array([3, 2], jnp.int32)
+    with pytest.raises(ValueError, match="empty must be one number.*int32.*1.5"):
+        aggregate(g, ints, Sum(), empty=1.5)
+    with pytest.raises(ValueError, match="uint8"):
+        aggregate(g, ints.astype(jnp.uint8), Sum(), empty=-1)
+    with pytest.raises(ValueError, match="empty must be one number"):
+        aggregate(g, ints.astype(jnp.float32), Sum(), empty=[0.0, 1.0])  # type: ignore[arg-type]
+    assert aggregate(g, ints, Sum(), empty=7).tolist() == [7, 3, 2]
+    floats = aggregate(g, ints.astype(jnp.float32), Sum(), empty=0.1)
+    assert np.allclose(floats, [0.1, 3.0, 2.0])
+
+
 def test_max_of_bools_has_false_as_its_identity() -> None:
     # Max().identity(bool) was True (-inf cast to bool), so aggregate(...,
     # empty=True) took True for what the fold already gives and left False.

@@ -129,10 +129,29 @@ def aggregate(
     if not shape or shape[0] != graph.num_edges:
         raise SpaceError(_messages.message_rows(shape, graph.num_edges))
     folded = monoid.segment(messages, graph.receivers, graph.num_nodes)
+    given: object = empty  # annotated as a float, but a user may pass anything
+    if given is not None and not isinstance(given, jax.core.Tracer):
+        _check_empty(given, folded.dtype)
     if empty is None or _folds_nothing_to(monoid, empty, folded.dtype):
         return folded
     received = _column(graph.in_degree > 0, folded)
     return jnp.where(received, folded, jnp.asarray(empty, folded.dtype))
+
+
+def _check_empty(empty: object, dtype: Any) -> None:
+    """Refuse an `empty` that is not one real number the rows of `dtype` hold.
+
+    Cast without a word, 1.5 in int rows was cut to 1 and -1 in uint8 rows
+    wrapped to 255.
+    """
+    value = np.asarray(empty)
+    real = (
+        np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.bool_)
+    ) and not np.iscomplexobj(value)
+    if real and not value.shape and jnp.issubdtype(dtype, jnp.inexact):
+        return
+    if not real or value.shape or value.astype(dtype) != value:
+        raise ValueError(_messages.bad_empty(empty, str(dtype)))
 
 
 def _folds_nothing_to(monoid: AbstractAggregator, empty: Any, dtype: Any) -> bool:

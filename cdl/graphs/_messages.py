@@ -32,6 +32,14 @@ def no_num_nodes(num_edges: int) -> str:
     )
 
 
+def bad_empty(value: object, dtype: str) -> str:
+    """`aggregate` was given an `empty` value its folded rows cannot hold."""
+    return (
+        f"aggregate: empty must be one number that the folded rows, of dtype "
+        f"{dtype}, hold exactly, but was given {value!r}."
+    )
+
+
 def not_a_flag(owner: str, name: str, value: object) -> str:
     """A switch was given something other than True or False."""
     return f"{owner}: {name} must be True or False, but was given {value!r}."
