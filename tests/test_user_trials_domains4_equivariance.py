@@ -58,3 +58,21 @@ def test_a_zero_writing_action_keeps_the_dtype_of_what_it_acts_on() -> None:
     assert y.dtype == jnp.int32 and y.tolist() == [[0, 0, 1, 2]]
     assert shifts.act(g, jnp.ones((1, 4), bool)).dtype == jnp.bool_
     assert shifts.act(g, jnp.ones((1, 4), jnp.bfloat16)).dtype == jnp.bfloat16
+
+
+def test_the_test_helpers_take_the_elements_and_inputs_the_measure_takes() -> None:
+    # is_equivariant had no inputs= and assert_equivariant neither elements=
+    # nor inputs=, so neither could check a map on real data (TypeError).
+    act = cdl.permutation_action(4, (2,))
+    key = jax.random.key(0)
+    data = jax.random.normal(key, (3, 4, 2))
+    swap = [np.array([1, 0, 2, 3])]
+
+    def cumsum(x: jax.Array) -> jax.Array:
+        return jnp.cumsum(x, axis=0)
+
+    assert cdl.is_equivariant(jnp.tanh, act, act, key=key, inputs=data)
+    assert not cdl.is_equivariant(cumsum, act, act, key=key, inputs=data)
+    cdl.assert_equivariant(jnp.tanh, act, act, key=key, elements=swap, inputs=data)
+    with pytest.raises(AssertionError, match="is not equivariant"):
+        cdl.assert_equivariant(cumsum, act, act, key=key, elements=swap, inputs=data)

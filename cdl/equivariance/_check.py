@@ -203,10 +203,12 @@ def is_equivariant(
     tol: float = 1e-5,
     samples: int = 8,
     elements: Sequence[np.ndarray] | None = None,
+    inputs: Any = None,
 ) -> bool:
     """Whether `f` is equivariant up to relative error `tol` (see `equivariance_error`).
 
-    **Arguments:** as for `equivariance_error`, and `tol`.
+    **Arguments:** as for `equivariance_error` (`samples`, `elements`, `inputs`),
+    and `tol`.
 
     **Returns:** a bool.
 
@@ -219,7 +221,7 @@ def is_equivariant(
     True
     """
     error = equivariance_error(
-        f, act_in, act_out, key=key, samples=samples, elements=elements
+        f, act_in, act_out, key=key, samples=samples, elements=elements, inputs=inputs
     )
     return bool(error < tol)
 
@@ -232,6 +234,8 @@ def assert_equivariant(
     key: PRNGKeyArray,
     tol: float = 1e-5,
     samples: int = 8,
+    elements: Sequence[np.ndarray] | None = None,
+    inputs: Any = None,
     name: str | None = None,
 ) -> None:
     """Raise `AssertionError` with the measured error unless `f` is equivariant.
@@ -249,7 +253,17 @@ def assert_equivariant(
     AssertionError: cumsum is not equivariant: relative error ... exceeds the \
 tolerance 1e-05.
     """
-    error = float(equivariance_error(f, act_in, act_out, key=key, samples=samples))
+    error = float(
+        equivariance_error(
+            f,
+            act_in,
+            act_out,
+            key=key,
+            samples=samples,
+            elements=elements,
+            inputs=inputs,
+        )
+    )
     if not error < tol:
         label = name if name is not None else getattr(f, "label", repr(f))
         raise AssertionError(_messages.not_equivariant(label, error, tol))
