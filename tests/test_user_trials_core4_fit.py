@@ -1,6 +1,7 @@
 """fit's arguments as a new user gets them wrong: a metric named like the history's
 own entries, and yes-or-no arguments given as words or numbers."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import pytest
@@ -48,3 +49,12 @@ def test_flags_that_are_not_bools_are_refused(what: str, value: object) -> None:
     # shuffle="no" is truthy: the run shuffled, against what was asked.
     with pytest.raises(ValueError, match=f"`{what}` must be True or False, not"):
         _fit(**{what: value})
+
+
+def test_a_model_state_beside_a_model_without_state_is_named() -> None:
+    # It was a SpaceError about the model's input, "(f32[3] × State)".
+    _, state = eqx.nn.make_with_state(cdl.BatchNorm)(3)
+    with pytest.raises(
+        ValueError, match="the model keeps no state.*leave model_state out"
+    ):
+        _fit(model_state=state)

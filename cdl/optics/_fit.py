@@ -1035,6 +1035,8 @@ def fit(
     _check_start(learner, start)
     _check_captured(name, learner.model.skeleton)
     state = start if isinstance(start, TrainState) else learner.init(start, model_state)
+    if state.model_state is not None and _state_index(learner.model.skeleton) is None:
+        raise ValueError(_messages.state_without_stateful_model(name))
     _check_trainable(name, state, learner.model.skeleton)
     if multiprocess():
         # Processes given other settings would part ways at a collective and wait.

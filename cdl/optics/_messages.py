@@ -71,6 +71,15 @@ def state_not_given(where: str) -> str:
     )
 
 
+def state_without_stateful_model(name: str) -> str:
+    """Text of the error raised for a model state given beside a model without one."""
+    return (
+        f"fit({shown(name)}): a model state was given (model_state=, or a "
+        f"TrainState holding one), but the model keeps no state (it holds no "
+        f"equinox.nn.StateIndex, as cdl.BatchNorm does): leave model_state out."
+    )
+
+
 def batch_outside_domain(at: str, kind: str, why: str) -> str:
     """Text of the error raised when a batch of a dataset does not fit the model."""
     return f"{at}: a batch of the {kind} does not fit the model: {why}"
