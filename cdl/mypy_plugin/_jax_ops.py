@@ -273,15 +273,28 @@ def size_target(api: CheckerPluginInterface, expr: Expression) -> Dim:
     ):
         index = fold(expr.index)
         dims = array_dims(api.lookup_type(expr.base.expr))
-        if index is not None and dims is not None and not star(dims):
-            if -len(dims) <= index < len(dims):
-                return dims[index]
+        if index is not None and dims is not None:
+            return _axis_size(dims, index)
     if (
         isinstance(expr, NameExpr)
         and isinstance(expr.node, Var)
         and isinstance(api, TypeChecker)
     ):
         return _unpacked_size(api, expr.node)
+    return None
+
+
+def _axis_size(dims: Sequence[Dim], index: int) -> Dim:
+    """The size of axis `index` of `dims` (None: unknown).
+
+    Of a shape with a variadic run (``"*b t d"``), an axis left of the run, or
+    right of it counted from the end (``x.shape[-2]`` is ``t``).
+    """
+    run = next((k for k, d in enumerate(dims) if isinstance(d, Star)), None)
+    if run is None:
+        return dims[index] if -len(dims) <= index < len(dims) else None
+    if 0 <= index < run or -(len(dims) - run - 1) <= index < 0:
+        return dims[index]
     return None
 
 
