@@ -1,5 +1,6 @@
 """Games refuse NaN and infinite coefficients and moves, and non-bool switches."""
 
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -15,6 +16,7 @@ from cdl.games import (
     Player,
 )
 
+KEY = jax.random.key(0)
 _X = Player("x", Move(jnp.array([1.0])), cdl.SGD(0.1))
 _Y = Player("y", Move(jnp.array([0.0])), cdl.SGD(0.1))
 _LOSSES = {
@@ -61,3 +63,17 @@ def test_switches_take_only_bools() -> None:
         SGA(1.0, align="no")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Game: batched must be True or False"):
         Game(_X @ _Y, _LOSSES, batched="no")  # type: ignore[arg-type]
+
+
+def test_a_key_that_is_not_a_prng_key_is_named() -> None:
+    # key=0 failed inside jax.random.split with "invalid PRNG key data" (a
+    # stochastic arena) or was ignored without a word (a deterministic one).
+    dropout = Player("d", cdl.Dropout(0.5) >> cdl.Linear(2, 1, key=KEY), cdl.SGD(0.1))
+    game = Game(dropout, {"d": cdl.MeanSquaredError()}, batched=True)
+    x, y = jnp.ones((4, 2)), jnp.zeros((4, 1))
+    with pytest.raises(TypeError, match=r"Game\(d\): key must be a PRNG key"):
+        game.step(game.init(), x, y, key=0)  # type: ignore[arg-type]
+    plain = Game(_X @ _Y, _LOSSES)
+    with pytest.raises(TypeError, match="key must be a PRNG key"):
+        plain.step(plain.init(), key="a")  # type: ignore[arg-type]
+    assert game.step(game.init(), x, y, key=KEY)[1].shape == (1,)

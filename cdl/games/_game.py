@@ -39,6 +39,7 @@ from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import ProductSpace, Space
 from ..draw import Diagram, draw
+from ..nn._arguments import prng_key
 from ..optics import AbstractLoss, AbstractOptimiser, AbstractParaLens
 from . import _messages
 from ._player import Player
@@ -334,6 +335,8 @@ per player of the arena.
         """
         arena = self.arena_at(params)
         inputs = self._inputs(inputs)
+        if key is not None:  # named here, not inside jax.random.split
+            prng_key(f"Game({self.arena.label})", key)
         if key is None and arena.stochastic:
             raise ValueError(_messages.needs_key(self.arena.label))
         if not self.batched:
