@@ -87,9 +87,25 @@ class ProductSpace:
     factors: tuple["Space", ...]
 
     def __repr__(self) -> str:
-        if not self.factors:
-            return "()"
-        return "(" + " × ".join(repr(f) for f in self.factors) + ")"
+        # Written out with a stack: a product of products (a reduction with
+        # `@` over hundreds of branches) nests deeper than Python's stack.
+        out: list[str] = []
+        stack: list[object] = [self]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, ProductSpace) and not item.factors:
+                out.append("()")
+            elif isinstance(item, ProductSpace):
+                tokens: list[object] = ["("]
+                for index, factor in enumerate(item.factors):
+                    tokens.extend([" × ", factor] if index else [factor])
+                tokens.append(")")
+                stack.extend(reversed(tokens))
+            else:
+                out.append(repr(item))
+        return "".join(out)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -96,3 +96,15 @@ def test_a_product_reduced_with_at_is_its_branches() -> None:
     flat.append(out)
     expected = [f(x) for f, x in zip(branches, inputs, strict=True)][::-1]
     assert all(jnp.array_equal(a, b) for a, b in zip(flat, expected, strict=True))
+
+
+def test_the_domain_of_a_product_reduced_over_hundreds_of_branches_prints() -> None:
+    # Printing (f @ g) @ h ... over 300 branches went past the recursion limit.
+    product = functools.reduce(operator.matmul, [cdl.Tanh() for _ in range(300)])
+    text = repr(product.dom)
+    assert text.startswith("(" * 299 + "float[*shape] × float[*shape])")
+    assert text.count("×") == 299 and text.endswith(")")
+    assert (
+        repr(cdl.space_of((jnp.ones(2), ((), jnp.ones(1)))))
+        == "(f32[2] × (() × f32[1]))"
+    )
