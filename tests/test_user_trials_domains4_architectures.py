@@ -38,3 +38,27 @@ def test_a_traced_temperature_that_is_negative_or_nan_fails_when_it_runs() -> No
         greedy[0].tolist()
         == generate(model, prompt, 4, key=KEY, temperature=0.0).tolist()
     )
+
+
+def test_a_model_that_gives_no_next_token_logits_is_refused() -> None:
+    # A model giving float[n] (or float[n, 3, 4], or a fixed float[2, 7]) was
+    # read with argmax of a scalar or a clamped row: the prompt, then zeros.
+    from jaxtyping import Array, Float, Int
+
+    import cdl
+
+    def scores(t: jax.Array) -> jax.Array:
+        return jnp.sin(t.astype(jnp.float32))
+
+    flat = cdl.lift(scores, dom=Int[Array, "n"], cod=Float[Array, "n"])
+    with pytest.raises(
+        ValueError, match=r"float\[n, vocab\] \(here n = 5\), but .* gives \(5,\)"
+    ):
+        generate(flat, jnp.array([1, 2]), 5, key=KEY)
+
+    def fixed(t: jax.Array) -> jax.Array:
+        return jnp.zeros((2, 7))
+
+    short = cdl.lift(fixed, dom=Int[Array, "n"], cod=Float[Array, "2 7"])
+    with pytest.raises(ValueError, match=r"gives \(2, 7\)"):
+        generate(short, jnp.array([1, 2]), 5, key=KEY)

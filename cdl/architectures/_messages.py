@@ -95,3 +95,11 @@ def heads_not_dividing(builder: str, dim: int, heads: int) -> str:
 def not_a_flag(builder: str, name: str, value: object) -> str:
     """Text of the error for a switch given something other than True or False."""
     return f"{builder}: {name} must be True or False, but was given {value!r}."
+
+
+def not_logits(model: str, length: int, given: object) -> str:
+    """Text of the error for a model `generate` cannot read next-token logits from."""
+    return (
+        f"generate: the model must give next-token logits at every position, "
+        f"float[n, vocab] (here n = {length}), but {model} gives {given}."
+    )

@@ -205,6 +205,12 @@ def generate(
     if jnp.issubdtype(dtype, jnp.integer):  # room for every token of the vocabulary
         dtype = jax.dtypes.canonicalize_dtype(jnp.promote_types(dtype, jnp.int32))
     buffer = jnp.zeros(length, dtype).at[:start].set(prompt)
+    logits = jax.eval_shape(model, buffer)
+    shape = getattr(logits, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] != length:
+        label = getattr(model, "label", type(model).__name__)
+        given = shape if shape is not None else type(logits).__name__
+        raise ValueError(_messages.not_logits(label, length, given))
 
     def step(t: Any, carry: tuple[Array, Array]) -> tuple[Array, Array]:
         tokens, k = carry
