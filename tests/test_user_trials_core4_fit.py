@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.optics import SGD, Learner, SoftmaxCrossEntropy, accuracy, fit
+from cdl.optics import SGD, Learner, MetaLearner, SoftmaxCrossEntropy, accuracy, fit
 
 XS = jax.random.normal(jax.random.key(0), (12, 3))
 YS = (XS[:, 0] > 0).astype(jnp.int32)
@@ -58,3 +58,18 @@ def test_a_model_state_beside_a_model_without_state_is_named() -> None:
         ValueError, match="the model keeps no state.*leave model_state out"
     ):
         _fit(model_state=state)
+
+
+def test_meta_learning_on_one_batch_instead_of_a_stack_is_named() -> None:
+    # unroll scanned the batch's examples as steps, and the error was about the
+    # model's input: "Linear(3→2) expects input float[3], but was given f32[]".
+    meta = MetaLearner(LEARNER, lambda m: m.optimiser.learning_rate, SGD(0.1))
+    start = meta.init(MODEL, jnp.array(0.1))
+    with pytest.raises(
+        ValueError,
+        match=r"batches stacked as \(steps, batch, ...\).*"
+        r"arrays of rank 3, but were given f32\[12,3\]",
+    ):
+        meta.step(*start, (XS, YS), (XS, YS))
+    stacked = (XS.reshape(3, 4, 3), YS.reshape(3, 4))
+    assert meta.step(*start, stacked, (XS, YS))[3].shape == ()

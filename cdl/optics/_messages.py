@@ -71,6 +71,15 @@ def state_not_given(where: str) -> str:
     )
 
 
+def not_stacked(name: str, dom: object, given: object, rank: int) -> str:
+    """Text of the error raised when `unroll` is given batches that are not stacked."""
+    return (
+        f"unroll({shown(name)}): the inputs are batches stacked as (steps, batch, "
+        f"...), for a model of {dom!r} arrays of rank {rank}, but were given "
+        f"{given!r}: stack the batches, xs.reshape(steps, batch_size, ...)."
+    )
+
+
 def state_without_stateful_model(name: str) -> str:
     """Text of the error raised for a model state given beside a model without one."""
     return (

@@ -28,6 +28,8 @@ import jax
 from jaxtyping import Array, Float
 
 from .._para import Para
+from .._space import SeqVar, TensorSpace, space_of
+from . import _messages
 from ._learner import Learner, TrainState
 from ._optimiser import AbstractOptimiser
 
@@ -55,6 +57,7 @@ def unroll(
     >>> losses
     Array([1.    , 0.25  , 0.0625], dtype=float32)
     """
+    _check_stacked(learner, xs)
 
     def body(
         state: TrainState, batch: tuple[Any, Any]
@@ -62,6 +65,26 @@ def unroll(
         return learner.step(state, *batch)
 
     return jax.lax.scan(body, state, (xs, ys))
+
+
+def _check_stacked(learner: Learner, xs: Any) -> None:
+    """Raise ValueError for an array of inputs that is one batch, not a stack.
+
+    Scanned over, one batch of a model of ``float[3]`` gave each step a single
+    example, which the step then mapped over its numbers: an error about the
+    model's input that did not say the batches were not stacked.
+    """
+    dom = getattr(learner.model.skeleton, "dom", None)
+    if not (learner.per_example and isinstance(xs, jax.Array)):
+        return
+    if not isinstance(dom, TensorSpace) or any(
+        isinstance(d, SeqVar) for d in dom.shape
+    ):
+        return
+    if xs.ndim != len(dom.shape) + 2:
+        raise ValueError(
+            _messages.not_stacked(learner.label, dom, space_of(xs), len(dom.shape) + 2)
+        )
 
 
 class MetaLearner(eqx.Module):
