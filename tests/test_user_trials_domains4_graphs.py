@@ -116,3 +116,15 @@ def test_max_of_bools_has_false_as_its_identity() -> None:
     assert Max().identity(jnp.bool_).tolist() is False
     assert aggregate(g, flags, Max()).tolist() == [False, True, False]
     assert aggregate(g, flags, Max(), empty=True).tolist() == [True, True, False]
+
+
+def test_a_graph_mask_of_the_wrong_kind_or_length_is_refused() -> None:
+    # Any value was cast to bool ("a", 0.5 and 2 all became True), and a mask
+    # with more entries than the graph has graphs was kept as it was.
+    s, r = jnp.array([0]), jnp.array([1])
+    for bad in (["a"], [0.5], [2]):
+        with pytest.raises(Exception, match="graph_mask must be booleans"):
+            Graph(s, r, num_nodes=2, graph_mask=bad)
+    with pytest.raises(Exception, match="1 node counts but 2 graph_mask entries"):
+        Graph(s, r, num_nodes=2, graph_mask=[True, False])
+    assert Graph(s, r, num_nodes=2, graph_mask=[0]).graph_mask.tolist() == [False]

@@ -143,6 +143,21 @@ def _as_features(
     return a[:, None] if a.ndim == 1 else a
 
 
+def _as_mask(mask: ArrayLike) -> Bool[Array, " g"]:
+    """`mask` as bools: bools, or ints that are 0 or 1 (anything else is refused)."""
+    dtype = getattr(mask, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(mask).dtype
+    if np.issubdtype(dtype, np.bool_):
+        return jnp.asarray(mask, dtype=bool)
+    if not np.issubdtype(dtype, np.integer):
+        raise GraphError(_messages.bad_graph_mask(dtype))
+    values = _concrete(mask)  # traced ints are taken as they are
+    if values is not None and not np.isin(values, (0, 1)).all():
+        raise GraphError(_messages.bad_graph_mask(dtype))
+    return jnp.asarray(mask, dtype=bool)
+
+
 class Graph(eqx.Module):
     """A directed graph, or a batch of disjoint graphs, as flat tables.
 
@@ -231,7 +246,7 @@ class Graph(eqx.Module):
         self.graph_mask = (
             jnp.ones(self.n_node.shape, dtype=bool)
             if graph_mask is None
-            else jnp.asarray(graph_mask, dtype=bool)
+            else _as_mask(graph_mask)
         )
 
     def __check_init__(self) -> None:
@@ -249,6 +264,15 @@ class Graph(eqx.Module):
         if self.edges is not None and self.edges.shape[0] != e:
             raise GraphError(
                 _messages.rows_mismatch("edge", int(self.edges.shape[0]), e, "edges")
+            )
+        if self.graph_mask.shape != self.n_node.shape:
+            raise GraphError(
+                _messages.length_mismatch(
+                    "node counts",
+                    int(self.n_node.shape[0]),
+                    "graph_mask entries",
+                    int(self.graph_mask.size),
+                )
             )
         if self.n_edge.shape != self.n_node.shape:
             raise GraphError(

@@ -40,6 +40,14 @@ def bad_empty(value: object, dtype: str) -> str:
     )
 
 
+def bad_graph_mask(dtype: object) -> str:
+    """A graph mask that is not booleans (or ints 0 and 1)."""
+    return (
+        f"Graph graph_mask must be booleans, True for real graphs and False for "
+        f"padding (or ints 0 and 1), but was given an array of {dtype}."
+    )
+
+
 def not_a_flag(owner: str, name: str, value: object) -> str:
     """A switch was given something other than True or False."""
     return f"{owner}: {name} must be True or False, but was given {value!r}."
