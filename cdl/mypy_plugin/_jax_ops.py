@@ -1269,6 +1269,18 @@ def fn_dynamic_update_slice(env: Env, ctx: FunctionContext) -> Type:
     return env.array(dims, ctx.default_return_type)
 
 
+def fn_random_of_shape(env: Env, ctx: FunctionContext) -> Type:
+    """``jax.random.randint(key, shape, ...)``, ``bernoulli(key, p, shape)``, ...
+
+    The `shape` given, read as ``jnp.zeros`` reads one; without it (or ``None``),
+    jax's own type (``bernoulli``'s of `p`'s shape).
+    """
+    found = _argument(ctx, "shape")
+    if found is None or is_none(found[0]):
+        return ctx.default_return_type
+    return env.array(_created_shape(ctx.api, *found), ctx.default_return_type)
+
+
 def fn_one_hot(env: Env, ctx: FunctionContext) -> Type:
     """``jax.nn.one_hot(x, n)``: the shape of `x` with a last axis of `n` classes."""
     if len(ctx.args) < 2 or len(ctx.arg_types[0]) != 1 or len(ctx.args[1]) != 1:
@@ -1885,6 +1897,19 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.random.uniform": fn_random,
     "jax._src.random.core.normal": fn_random,
     "jax._src.random.core.uniform": fn_random,
+    **{
+        f"{module}.{name}": rule
+        for module in ("jax.random", "jax._src.random.core")
+        for name, rule in (
+            ("randint", fn_random_of_shape),
+            ("bernoulli", fn_random_of_shape),
+            ("truncated_normal", fn_random_of_shape),
+            *(
+                (name, fn_random)
+                for name in "gumbel laplace logistic exponential cauchy".split()
+            ),
+        )
+    },
     "jax.numpy.take_along_axis": fn_take_along_axis,
     "jax.numpy.outer": fn_outer,
     "jax._src.lax.slicing.dynamic_slice": fn_dynamic_slice,
