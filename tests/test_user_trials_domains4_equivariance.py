@@ -76,3 +76,18 @@ def test_the_test_helpers_take_the_elements_and_inputs_the_measure_takes() -> No
     cdl.assert_equivariant(jnp.tanh, act, act, key=key, elements=swap, inputs=data)
     with pytest.raises(AssertionError, match="is not equivariant"):
         cdl.assert_equivariant(cumsum, act, act, key=key, elements=swap, inputs=data)
+
+
+def test_translations_of_the_transposed_grid_are_refused() -> None:
+    # translations(3, 5) on a 5×3 image was taken (both have 15 pixels): a valid
+    # action, but not the translations of that image, so the layers derived from
+    # it were not translation-equivariant.
+    with pytest.raises(
+        ValueError, match=r"translates a 3×5 grid, but the image is 5×3"
+    ):
+        cdl.image_action(cdl.Monoid.translations(3, 5), 5, 3, 2)
+    act = cdl.image_action(cdl.Monoid.translations(5, 3), 5, 3, 2)
+    layer = cdl.EquivariantLinear(act, act, key=jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (2, 5, 3))
+    shifted = layer(jnp.roll(x, (1, 2), axis=(1, 2)))
+    assert jnp.allclose(shifted, jnp.roll(layer(x), (1, 2), axis=(1, 2)), atol=1e-5)

@@ -555,7 +555,20 @@ def image_action(monoid: Monoid, height: int, width: int, channels: int) -> Inde
     Array([[[1., 3.],
             [0., 2.]]], dtype=float32)
     """
+    if (
+        isinstance(monoid, Monoid)
+        and _is_int(height)
+        and _is_int(width)
+        and height != width
+        and height * width == monoid.size
+        and monoid == Monoid.translations(width, height)
+    ):  # the same number of pixels, on the transposed grid
+        raise ValueError(_messages.transposed_grid(monoid.name, height, width))
     return IndexAction(monoid, (channels, height, width), ((1, 2),))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _numbers(tree: Any) -> list[Array]:

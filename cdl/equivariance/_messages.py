@@ -152,6 +152,14 @@ def not_in_table(label: str, name: str, value: object) -> str:
     )
 
 
+def transposed_grid(name: str, height: int, width: int) -> str:
+    """Text of the error for translations of the transposed grid of an image."""
+    return (
+        f"image_action: {name} translates a {width}×{height} grid, but the image is "
+        f"{height}×{width} (height×width); use Monoid.translations({height}, {width})."
+    )
+
+
 def not_a_flag(owner: str, name: str, value: object) -> str:
     """Text of the error for a switch given something other than True or False."""
     return f"{owner}: {name} must be True or False, but was given {value!r}."
