@@ -56,3 +56,19 @@ def test_an_error_inside_a_plain_cell_names_the_spaces_it_was_given() -> None:
     with pytest.raises(TypeError) as e:
         fold(jnp.ones((4, 3)))
     assert "raised in <lambda>, called on (f32[3] × f32[2])" in e.value.__notes__
+
+
+@pytest.mark.parametrize("field", ["x*k", "x*", "x*-1", "x*2.5"])
+def test_a_variadic_field_of_no_whole_count_is_named(field: str) -> None:
+    # 'x*k' as the docs spell it raised "invalid literal for int() with base 10:
+    # 'k'"; 'x*-1' declared a constructor of -1 children.
+    with pytest.raises(ValueError, match=r"'x\*k' holds up to k children.*not "):
+        cdl.polynomial("RoseLike", Node=f"a {field}")
+
+
+@pytest.mark.parametrize("name", ["names", "fmap", "patterns", "tag"])
+def test_a_constructor_named_like_a_functor_attribute_is_refused(name: str) -> None:
+    # Accepted, but F.names was the tuple of names and F.fmap the method, never
+    # the constructor's pattern.
+    with pytest.raises(ValueError, match=f"cannot have a constructor called {name!r}"):
+        cdl.polynomial("F", Leaf="a", **{name: "x x"})

@@ -18,7 +18,7 @@ True
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 import jax
 
@@ -214,6 +214,12 @@ class Functor:
         return Layer(layer.constructor, layer.payload, tuple(map(f, layer.children)))
 
 
+_FUNCTOR_ATTRIBUTES: Final = frozenset(
+    attribute for attribute in dir(Functor) if not attribute.startswith("_")
+) | {"name", "constructors"}
+"""What ``functor.<name>`` reads on every functor, so no constructor may be called."""
+
+
 def polynomial(name: str, **constructors: str) -> Functor:
     """Declare a polynomial functor from its constructors' fields.
 
@@ -241,6 +247,8 @@ def polynomial(name: str, **constructors: str) -> Functor:
         raise ValueError(_messages.no_constructors(name))
     out = []
     for cname, spec in constructors.items():
+        if cname in _FUNCTOR_ATTRIBUTES:
+            raise ValueError(_messages.constructor_shadows(name, cname))
         fields = spec.split()
         payload = fields.count("a")
         recursive = [f for f in fields if f != "a"]
@@ -250,6 +258,8 @@ def polynomial(name: str, **constructors: str) -> Functor:
         if variadic:
             if len(recursive) != 1:
                 raise ValueError(_messages.variadic_not_alone(name, cname, spec))
+            if not variadic[0][2:].isdigit():
+                raise ValueError(_messages.variadic_count(name, cname, variadic[0]))
             arity = int(variadic[0][2:])
         else:
             arity = len(recursive)

@@ -943,6 +943,24 @@ def payload_place(constructor: str, at: int, last: int, payload: bool) -> str:
     return f"constructor {constructor}: its payload's place {at} is outside 0..{last}."
 
 
+def variadic_count(functor: str, constructor: str, field: str) -> str:
+    """Text of the error raised for an 'x*k' whose k is no whole number."""
+    return (
+        f"constructor {constructor} of {functor}: 'x*k' holds up to k children, k "
+        f"a whole number (e.g. 'x*4'), not {field!r}."
+    )
+
+
+def constructor_shadows(functor: str, constructor: str) -> str:
+    """Text of the error raised for a constructor named like a functor's attribute."""
+    return (
+        f"{functor} cannot have a constructor called {constructor!r}: "
+        f"{functor}.{constructor} is an attribute of every functor, so its "
+        f"pattern could not be reached by name. Call it otherwise (e.g. "
+        f"{constructor.capitalize()})."
+    )
+
+
 def variadic_not_alone(functor: str, constructor: str, spec: str) -> str:
     """Text of the error raised when 'x*k' sits beside other recursive fields."""
     return (
