@@ -91,3 +91,16 @@ def test_translations_of_the_transposed_grid_are_refused() -> None:
     x = jax.random.normal(jax.random.key(1), (2, 5, 3))
     shifted = layer(jnp.roll(x, (1, 2), axis=(1, 2)))
     assert jnp.allclose(shifted, jnp.roll(layer(x), (1, 2), axis=(1, 2)), atol=1e-5)
+
+
+def test_pointwise_refuses_a_function_that_holds_weights() -> None:
+    # A lifted eqx.nn.PReLU acts entry by entry, but Pointwise kept it as static
+    # metadata: its slope was no parameter of the model and was never trained.
+    import equinox as eqx
+    from jaxtyping import Array, Float
+
+    act = cdl.permutation_action(3, (2,))
+    prelu = cdl.lift(eqx.nn.PReLU(0.25), dom=Float[Array, "*s"], cod=Float[Array, "*s"])
+    with pytest.raises(TypeError, match=r"holds arrays: they would be fixed, never"):
+        cdl.Pointwise(act, prelu)
+    assert cdl.Pointwise(act, cdl.Relu())(-jnp.ones((3, 2))).tolist() == [[0.0] * 2] * 3

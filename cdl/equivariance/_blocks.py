@@ -85,6 +85,9 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
         name = getattr(fn, "__name__", repr(fn))
         if isinstance(fn, type) or not callable(fn):
             raise TypeError(_messages.not_a_function("Pointwise", fn))
+        if any(eqx.is_array(leaf) for leaf in jax.tree.leaves(fn)):
+            label = getattr(fn, "label", name)
+            raise TypeError(_messages.function_with_weights("Pointwise", label))
         if not _reindexes(act):
             raise ValueError(_messages.not_pointwise(name, act.label))
         if _writes_zeros(act.monoid) and float(fn(jnp.zeros(()))) != 0.0:

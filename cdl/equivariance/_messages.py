@@ -117,6 +117,16 @@ def not_pointwise(name: str, action: str) -> str:
     )
 
 
+def function_with_weights(owner: str, label: str) -> str:
+    """Text of the error for a pointwise function that holds arrays (weights)."""
+    return (
+        f"{owner} applies a function without weights entry by entry, but {label} "
+        f"holds arrays: they would be fixed, never trained, and a layer such as "
+        f"Linear does not act on single entries; use an activation (cdl.Relu(), "
+        f"jnp.tanh), and EquivariantLinear for the weights."
+    )
+
+
 def not_a_function(owner: str, value: object) -> str:
     """Text of the error for a pointwise function that is not one."""
     what = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
