@@ -73,3 +73,23 @@ def test_meta_learning_on_one_batch_instead_of_a_stack_is_named() -> None:
         meta.step(*start, (XS, YS), (XS, YS))
     stacked = (XS.reshape(3, 4, 3), YS.reshape(3, 4))
     assert meta.step(*start, stacked, (XS, YS))[3].shape == ()
+
+
+def test_a_tied_start_beside_an_untied_learner_names_the_kinds() -> None:
+    # Both sides read "Linear(3→2) >> Tanh() >> Linear(2→3)": the message said
+    # they differ and showed the same text twice.
+    k1, k2 = jax.random.split(jax.random.key(3))
+    model = cdl.Linear(3, 2, key=k1) >> cdl.Tanh() >> cdl.Linear(2, 3, key=k2)
+    tied = cdl.tie(
+        model,
+        lambda m: m.factors[0].weight,
+        lambda m: m.factors[2].weight,
+        via=jnp.transpose,
+    )
+    learner = Learner(model, SoftmaxCrossEntropy(), SGD(0.1))
+    with pytest.raises(
+        ValueError,
+        match=r"\(Compose\) there, the start model .*"
+        r"\(a Reparam: tied, frozen or reparametrised\)",
+    ):
+        fit(learner, tied, XS, YS, epochs=1, batch_size=4, key=jax.random.key(2))

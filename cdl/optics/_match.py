@@ -45,6 +45,20 @@ def describe(node: Any) -> str:
     return type(node).__name__
 
 
+def _with_kind(node: Any) -> str:
+    """`describe(node)` followed by its class, for nodes of one label and two kinds.
+
+    >>> import jax, cdl
+    >>> from cdl.optics._match import _with_kind
+    >>> _with_kind(cdl.freeze(cdl.Linear(2, 3, key=jax.random.key(0))))
+    'Linear(2→3) (a Reparam: tied, frozen or reparametrised)'
+    """
+    kind = type(node).__name__
+    if kind == "Reparam":
+        kind = "a Reparam: tied, frozen or reparametrised"
+    return f"{describe(node)} ({kind})"
+
+
 def _short(value: Any) -> str:
     text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."
@@ -108,6 +122,9 @@ def first_difference(
     expected_children, expected_def = _children(expected)
     given_children, given_def = _children(given)
     if expected_def != given_def:
+        if here[1] == here[2] and type(expected) is not type(given):
+            # Alike in name, not in kind (a model beside its tie or freeze).
+            return (here[0], _with_kind(expected), _with_kind(given))
         if here[1] == here[2]:  # alike in name: name the static field that differs
             return _static_difference(expected, given, path) or here
         return here
