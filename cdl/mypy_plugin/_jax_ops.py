@@ -1312,7 +1312,24 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
     if not ctx.arg_types or len(ctx.arg_types[0]) != 1:
         return ctx.default_return_type
     in_axes, out_axis = _vmap_axes(ctx.callee_arg_names[1:], ctx.args[1:])
-    return mapped(env, ctx.arg_types[0][0], in_axes, out_axis, ctx.default_return_type)
+    made = mapped(env, ctx.arg_types[0][0], in_axes, out_axis, ctx.default_return_type)
+    return _typed_as(made, ctx.default_return_type)
+
+
+def _typed_as(made: Type, default: Type) -> Type:
+    """`made`, an untyped callable only where mypy's own result (`default`) is one.
+
+    The mapped type copies the function's; of an unannotated function (a lambda
+    kept in a name) it is "untyped", and calling it is ``[no-untyped-call]`` under
+    ``--strict``. ``jax.vmap`` returns the function's own type, so mypy reports
+    that call too; ``eqx.filter_vmap``'s result is typed, and so stays the mapped
+    type.
+    """
+    t, d = get_proper_type(made), get_proper_type(default)
+    if isinstance(t, CallableType) and t.implicit:
+        if not (isinstance(d, CallableType) and d.implicit):
+            return t.copy_modified(implicit=False)
+    return made
 
 
 def partial_vmap_call(env: Env, ctx: MethodContext) -> Type:
