@@ -111,70 +111,6 @@ class _Calls(threading.local):
 _calls: Final = _Calls()
 
 
-def _checked_call(
-    self: "Para[Any, Any]",
-    inner: Callable[..., Any],
-    x: object,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> Any:
-    """`inner` called on `x`, checked against the spaces of `self`."""
-    x = _as_jax(x)
-    if "key" in kwargs:
-        key = kwargs["key"]
-        if key is not None and not isinstance(key, jax.Array | np.ndarray):
-            raise TypeError(_messages.call_key(self.label, key))
-        if not self.takes_key:
-            del kwargs["key"]  # no randomness: ignored, as Equinox's layers do
-    dom, cod = self._call_signature
-    if isinstance(dom, TensorSpace) and type(x) in (int, float):
-        x = jax.numpy.asarray(x)  # a Python number where an array is wanted
-    unifier = Unifier()
-    if not _unconstrained(dom, cod):
-        given = space_of(x)
-        why = _not_a_point(dom, x)
-        if why is not None:
-            raise SpaceError(_messages.call_mismatch(self.label, dom, given, why))
-        try:
-            unifier.unify(dom, given)
-        except Mismatch as error:
-            message = _messages.call_mismatch(self.label, dom, given, str(error))
-            if _looks_batched(dom, given):
-                message += _messages.BATCH_HINT
-            else:
-                message += self.input_hint(given)
-            raise SpaceError(message) from None
-    try:
-        out = inner(self, x, *args, **kwargs)
-    except jaxtyping.TypeCheckError as error:
-        detail = _messages.annotation_mismatch(self.label, str(error))
-        raise SpaceError(detail) from error
-    except Exception as error:
-        # JAX's own errors (a weight of the wrong shape put in by hand) do
-        # not say which layer failed: the innermost morphism says so.
-        notes = getattr(error, "__notes__", [])
-        composite = isinstance(self, AbstractSequential | AbstractParallel)
-        if not (
-            composite
-            or isinstance(error, SpaceError | CompositionError)
-            or any(note.startswith(_messages.RAISED_IN) for note in notes)
-        ):
-            # A fold's term may nest thousands of levels: not read into a space.
-            deep = isinstance(dom, SpaceVar) and not _shallow(x)
-            given = type(x).__name__ if deep else repr(space_of(x))
-            error.add_note(_messages.raised_in(self.label, given))
-        raise
-    expected = unifier.substitute(cod)
-    returned = space_of(out)
-    try:
-        unifier.unify(expected, returned)
-    except Mismatch as error:
-        raise SpaceError(
-            _messages.output_mismatch(self.label, expected, returned, str(error))
-        ) from None
-    return out
-
-
 def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a ``__call__`` with cdl's space checks and jaxtyping + beartype."""
     hints = getattr(call, "__annotations__", {})
@@ -187,7 +123,66 @@ def _with_checks(call: Callable[..., Any]) -> Callable[..., Any]:
         outermost = not _calls.depth
         _calls.depth += 1
         try:
-            return _checked_call(self, inner, x, args, kwargs)
+            x = _as_jax(x)
+            if "key" in kwargs:
+                key = kwargs["key"]
+                if key is not None and not isinstance(key, jax.Array | np.ndarray):
+                    raise TypeError(_messages.call_key(self.label, key))
+                if not self.takes_key:
+                    del kwargs["key"]  # no randomness: ignored, as Equinox's layers do
+            dom, cod = self._call_signature
+            if isinstance(dom, TensorSpace) and type(x) in (int, float):
+                x = jax.numpy.asarray(x)  # a Python number where an array is wanted
+            unifier = Unifier()
+            if not _unconstrained(dom, cod):
+                given = space_of(x)
+                why = _not_a_point(dom, x)
+                if why is not None:
+                    raise SpaceError(
+                        _messages.call_mismatch(self.label, dom, given, why)
+                    )
+                try:
+                    unifier.unify(dom, given)
+                except Mismatch as error:
+                    message = _messages.call_mismatch(
+                        self.label, dom, given, str(error)
+                    )
+                    if _looks_batched(dom, given):
+                        message += _messages.BATCH_HINT
+                    else:
+                        message += self.input_hint(given)
+                    raise SpaceError(message) from None
+            try:
+                out = inner(self, x, *args, **kwargs)
+            except jaxtyping.TypeCheckError as error:
+                detail = _messages.annotation_mismatch(self.label, str(error))
+                raise SpaceError(detail) from error
+            except Exception as error:
+                # JAX's own errors (a weight of the wrong shape put in by hand) do
+                # not say which layer failed: the innermost morphism says so.
+                notes = getattr(error, "__notes__", [])
+                composite = isinstance(self, AbstractSequential | AbstractParallel)
+                if not (
+                    composite
+                    or isinstance(error, SpaceError | CompositionError)
+                    or any(note.startswith(_messages.RAISED_IN) for note in notes)
+                ):
+                    # A fold's term may nest thousands of levels: not read into a space.
+                    deep = isinstance(dom, SpaceVar) and not _shallow(x)
+                    given = type(x).__name__ if deep else repr(space_of(x))
+                    error.add_note(_messages.raised_in(self.label, given))
+                raise
+            expected = unifier.substitute(cod)
+            returned = space_of(out)
+            try:
+                unifier.unify(expected, returned)
+            except Mismatch as error:
+                raise SpaceError(
+                    _messages.output_mismatch(
+                        self.label, expected, returned, str(error)
+                    )
+                ) from None
+            return out
         except RecursionError:
             # Composites nested in composites, hundreds deep: said once, from
             # the outermost call, rather than in a traceback of every level.
