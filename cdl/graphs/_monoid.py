@@ -30,6 +30,7 @@ the min-plus semiring is one step of Bellman-Ford (see `Propagate`).
 
 import abc
 from collections.abc import Callable
+from itertools import product
 from typing import Final
 
 import equinox as eqx
@@ -155,6 +156,25 @@ class AbstractMonoid(AbstractAggregator):
         return out.at[where].set(scanned, mode="drop")
 
 
+def _unit(owner: str, name: str, value: object) -> float:
+    """`value` as one real number, the unit of a monoid or semiring, else TypeError.
+
+    A 0-d array (``jnp.float32(0)``, ``np.array(1)``) is taken as its number: a
+    unit is static metadata, so it is kept as a Python number.
+    """
+    if isinstance(value, np.ndarray | np.generic | jax.Array) and not isinstance(
+        value, jax.core.Tracer
+    ):
+        real = np.issubdtype(value.dtype, np.integer) or np.issubdtype(
+            value.dtype, np.floating
+        )
+        if value.shape == () and (real or value.dtype == np.bool_):
+            value = value.item()
+    if not isinstance(value, int | float):
+        raise TypeError(_messages.not_a_unit(owner, name, value))
+    return value
+
+
 def _broken_law(
     operation: Callable[[Array, Array], Array], unit: object
 ) -> tuple[str, str] | None:
@@ -166,13 +186,14 @@ def _broken_law(
     values that break it, or None (also when the samples cannot be folded, e.g. an
     operation on integers given a float unit).
     """
-    whole = isinstance(unit, bool | int | np.integer)
-    dtype = jnp.int32 if whole else jnp.float32
-    samples = (
-        np.array([3, 12, 7, 18, 5, 42])
-        if whole
-        else np.array([0.37, -1.25, 2.5, 0.81, -0.4, 1.7])
-    )
+    samples: np.ndarray
+    if isinstance(unit, bool | np.bool_):  # every triple of truth values
+        dtype, samples = jnp.bool_, np.array(list(product((False, True), repeat=3)))
+        samples = samples.reshape(-1)
+    elif isinstance(unit, int | np.integer):
+        dtype, samples = jnp.int32, np.array([3, 12, 7, 18, 5, 42])
+    else:
+        dtype, samples = jnp.float32, np.array([0.37, -1.25, 2.5, 0.81, -0.4, 1.7])
     a, b, c = (jnp.asarray(samples[i::3], dtype) for i in range(3))
     try:
         with jax.ensure_compile_time_eval():
@@ -187,8 +208,12 @@ def _broken_law(
                 (operation(a, e), a, f"op(a, {unit!r}) = a"),
             )
             for left, right, equation in laws:
-                if not np.allclose(np.asarray(left), np.asarray(right), rtol=1e-4):
-                    at = ", ".join(f"{n} = {samples[i]}" for i, n in enumerate("abc"))
+                close = np.isclose(np.asarray(left), np.asarray(right), rtol=1e-4)
+                if not close.all():
+                    j = int(np.argmin(close))  # the first sample that breaks it
+                    at = ", ".join(
+                        f"{n} = {samples[3 * j + i]}" for i, n in enumerate("abc")
+                    )
                     return equation, at
     except Exception:  # noqa: BLE001 (samples the operation cannot take: unchecked)
         return None
@@ -214,14 +239,21 @@ class Monoid(AbstractMonoid):
 
     operation: Callable[[Array, Array], Array] = eqx.field(static=True)
     unit: float = eqx.field(static=True)
-    name: str = eqx.field(static=True, default="monoid")
+    name: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        operation: Callable[[Array, Array], Array],
+        unit: float,
+        name: str = "monoid",
+    ) -> None:
+        self.operation = operation
+        self.unit = _unit("Monoid", name, unit)
+        self.name = name
 
     def __check_init__(self) -> None:
         if not callable(self.operation):
             raise TypeError(_messages.not_an_operation("Monoid", self.operation))
-        unit = self.unit
-        if not isinstance(unit, int | float | np.integer | np.floating | np.bool_):
-            raise TypeError(_messages.not_a_unit("Monoid", self.name, unit))
         broken = _broken_law(self.operation, self.unit)
         if broken is not None:
             raise ValueError(_messages.not_a_monoid_law(self.name, *broken))
@@ -447,16 +479,25 @@ class Semiring(eqx.Module):
     plus: AbstractMonoid
     times: Callable[[Array, Array], Array] = eqx.field(static=True)
     one: float = eqx.field(static=True)
-    name: str = eqx.field(static=True, default="semiring")
+    name: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        plus: AbstractMonoid,
+        times: Callable[[Array, Array], Array],
+        one: float,
+        name: str = "semiring",
+    ) -> None:
+        self.plus = plus
+        self.times = times
+        self.one = _unit("Semiring", name, one)
+        self.name = name
 
     def __check_init__(self) -> None:
         if not isinstance(self.plus, AbstractMonoid):
             raise TypeError(_messages.not_a_monoid(self.plus))
         if not callable(self.times):
             raise TypeError(_messages.not_an_operation("Semiring: times", self.times))
-        one = self.one
-        if not isinstance(one, int | float | np.integer | np.floating | np.bool_):
-            raise TypeError(_messages.not_a_unit("Semiring", self.name, one))
 
     def zero(self, dtype: ArrayLike | jnp.dtype | type) -> Shaped[Array, ""]:
         """The identity of ⊕, absorbing for ⊗.

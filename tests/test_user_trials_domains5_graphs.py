@@ -1,0 +1,60 @@
+"""Graph monoids and semirings take the units a user writes: truth values for the
+boolean monoids, and numbers given as 0-d arrays."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cdl.graphs import Graph, Monoid, Semiring, Sum, aggregate
+
+
+def _brute(messages: np.ndarray, receivers: np.ndarray, n: int, fold, unit):
+    out = []
+    for v in range(n):
+        acc = unit
+        for m in messages[receivers == v]:
+            acc = fold(acc, bool(m))
+        out.append(acc)
+    return np.array(out)
+
+
+def test_the_boolean_monoids_are_taken_and_fold_as_any_and_all() -> None:
+    # Their law check sampled ints (a bool is an int), so `op(a, False) = a` failed
+    # at a = 3: Monoid(jnp.logical_or, False) was refused as not a monoid.
+    rng = np.random.default_rng(0)
+    n, e = 7, 30
+    s, r = rng.integers(0, n, e), rng.integers(0, n, e)
+    g = Graph(jnp.asarray(s), jnp.asarray(r), num_nodes=n)
+    messages = rng.random(e) < 0.3
+    for op, unit, fold in (
+        (jnp.logical_or, False, lambda a, b: a or b),
+        (jnp.logical_and, True, lambda a, b: a and b),
+        (jnp.logical_xor, np.False_, lambda a, b: a != b),
+    ):
+        m = Monoid(op, unit, "bool")
+        got = aggregate(g, jnp.asarray(messages), m)
+        assert got.dtype == jnp.bool_
+        np.testing.assert_array_equal(got, _brute(messages, r, n, fold, bool(unit)))
+    # A wrong unit is still refused, at the triple that breaks the law.
+    with pytest.raises(ValueError, match=r"op\(a, True\) = a fails \(at a = False"):
+        Monoid(jnp.logical_or, True, "or")
+
+
+def test_a_unit_given_as_a_0d_array_is_taken_as_a_number() -> None:
+    # jnp.float32(0) (a jax array), np.array(0.0) and jnp.array(1) are one real
+    # number each, but were refused as "not one real number".
+    for unit in (jnp.float32(0), np.array(0.0), jnp.array(0), np.int64(0)):
+        m = Monoid(jnp.add, unit, "add")
+        assert type(m.unit) in (int, float)  # static metadata: a hashable number
+        s = jnp.array([0, 0, 1])
+        r = jnp.array([1, 1, 2])
+        g = Graph(s, r, num_nodes=3)
+        x = jnp.array([1.0, 2.0, 4.0])
+        out = jax.jit(lambda g, x, m=m: aggregate(g, x, m))(g, x)
+        np.testing.assert_array_equal(out, [0.0, 3.0, 4.0])
+    ring = Semiring(Sum(), jnp.multiply, jnp.array(1.0), "real")
+    assert ring.one == 1.0 and type(ring.one) is float
+    # An array of several numbers is still refused.
+    with pytest.raises(TypeError, match="the unit must be one real number"):
+        Monoid(jnp.add, np.zeros(2), "add")
