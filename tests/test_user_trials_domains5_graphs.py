@@ -58,3 +58,26 @@ def test_a_unit_given_as_a_0d_array_is_taken_as_a_number() -> None:
     # An array of several numbers is still refused.
     with pytest.raises(TypeError, match="the unit must be one real number"):
         Monoid(jnp.add, np.zeros(2), "add")
+
+
+def test_bellman_ford_takes_a_bool_adjacency_matrix_as_unit_weights() -> None:
+    # It was refused as "not real numbers" (bool is neither float nor int), though
+    # `adjacency > 0` reads as weights 1 and was taken before weights were checked.
+    import networkx as nx
+
+    from cdl.graphs import clrs
+
+    rng = np.random.default_rng(3)
+    adjacency = rng.random((12, 12)) < 0.2
+    np.fill_diagonal(adjacency, False)
+    pointers = clrs.bellman_ford(adjacency, 0)
+    hops = nx.single_source_shortest_path_length(nx.DiGraph(adjacency), 0)
+    for v in range(12):
+        if v not in hops:
+            assert pointers[v] == v  # unreached: points at itself
+            continue
+        length, u = 0, v
+        while u != 0:
+            assert adjacency[pointers[u], u]
+            u, length = int(pointers[u]), length + 1
+        assert length == hops[v]

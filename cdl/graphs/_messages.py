@@ -340,8 +340,8 @@ def clrs_bad_weights(shape: tuple[int, ...]) -> str:
 def clrs_weights_not_real(dtype: object) -> str:
     """`clrs.bellman_ford` was given weights that are not real numbers."""
     return (
-        f"bellman_ford: weights must be real numbers (float or int; 0: no edge), "
-        f"got an array of {dtype}."
+        f"bellman_ford: weights must be real numbers (float, int or bool; 0: no "
+        f"edge), got an array of {dtype}."
     )
 
 

@@ -118,7 +118,8 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
     distance changes; a node points at the node it was last improved from (the
     first such node on a tie), the source and unreached nodes at themselves.
 
-    **Arguments:** `weights`, ``[n, n]`` (0: no edge); `source`, a node.
+    **Arguments:** `weights`, ``[n, n]`` (0: no edge; a bool adjacency matrix
+    weighs every edge 1); `source`, a node.
 
     **Returns:** ``int32[n]``; a cycle of negative weight reachable from the
     source (no shortest paths) is a `ValueError` after ``n`` rounds.
@@ -130,6 +131,8 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
     weights = np.asarray(weights)
     if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
         raise ValueError(_messages.clrs_bad_weights(weights.shape))
+    if weights.dtype == np.bool_:  # an adjacency matrix: every edge weighs 1
+        weights = weights.astype(np.int32)
     if not (
         np.issubdtype(weights.dtype, np.floating)
         or np.issubdtype(weights.dtype, np.integer)
