@@ -1910,6 +1910,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.zeros": fn_filled,
     "jax.numpy.ones": fn_filled,
     "jax.numpy.empty": fn_filled,
+    "jax.numpy.full": fn_filled,
     "jax.random.normal": fn_random,
     "jax.random.uniform": fn_random,
     "jax._src.random.core.normal": fn_random,

@@ -82,7 +82,7 @@ class PaddedList(eqx.Module):
     """
 
     values: Any
-    length: Int[Array, ""]
+    length: Int[Array, "*b"]
     truncated: Bool[Array, "*b"] | None = None
 
     def __check_init__(self) -> None:
