@@ -20,7 +20,7 @@ loop, and folds of other functors as a frame around one cell per constructor.
 """
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from .._para import Compose, Para, Tensor
@@ -349,6 +349,29 @@ def _compose(morphism: Para[Any, Any], dom: Space) -> Block:
     return block
 
 
+def wire_labels(wires: Sequence[tuple[float, str]], y: float) -> list[Text]:
+    """The labels of wires side by side, at height `y`, kept clear of each other.
+
+    The leftmost wire is labelled on its left and the others on their right;
+    past two wires, these alternate up and down, so that neighbours do not meet.
+
+    **Arguments:** `wires`, each wire's x and label; `y`, the labels' baseline.
+
+    **Returns:** one `Text` per wire.
+
+    >>> [(t.x, t.y, t.anchor) for t in wire_labels([(0.0, "a"), (9.0, "b")], 20.0)]
+    [(-5.0, 20.0, 'end'), (14.0, 20.0, 'start')]
+    """
+    texts = []
+    for i, (x, text) in enumerate(wires):
+        if i == 0 and len(wires) > 1:
+            texts.append(Text(x - 5, y, text, anchor="end"))
+        else:
+            stagger = ((i - 1) % 2) * 11.0 - 5.5 if len(wires) > 2 else 0.0
+            texts.append(Text(x + 5, y + stagger, text))
+    return texts
+
+
 def stack(top: Block, bottom: Block) -> Block:
     """`top` above `bottom`, joined by labelled wires (``>>``)."""
     shift = 0.0
@@ -359,17 +382,14 @@ def stack(top: Block, bottom: Block) -> Block:
     top_x, bottom_x = max(-shift, 0.0), max(shift, 0.0)
     bottom_y = top.height + GAP
     items = list(top.moved(top_x, 0.0)) + list(bottom.moved(bottom_x, bottom_y))
-    joins = list(zip(top.outs, bottom.ins, strict=False))
-    for i, ((x0, space), (x1, _)) in enumerate(joins):
+    curves, labels = [], []
+    for (x0, space), (x1, _) in zip(top.outs, bottom.ins, strict=False):
         start, end = (x0 + top_x, top.height), (x1 + bottom_x, bottom_y)
-        items.append(Curve(start, end))
-        x, y = (start[0] + end[0]) / 2, top.height + GAP / 2 + 3.5
-        if i == 0 and len(joins) > 1:
-            # the leftmost wire is labelled on its left, clear of its neighbours
-            items.append(Text(x - 5, y, repr(space), anchor="end"))
-        else:
-            stagger = ((i - 1) % 2) * 11.0 - 5.5 if len(joins) > 2 else 0.0
-            items.append(Text(x + 5, y + stagger, repr(space)))
+        curves.append(Curve(start, end))
+        labels.append(((start[0] + end[0]) / 2, repr(space)))
+    texts = wire_labels(labels, top.height + GAP / 2 + 3.5)
+    for curve, text in zip(curves, texts, strict=True):
+        items += [curve, text]
     width = max(top.width + top_x, bottom.width + bottom_x)
     return Block(
         width,

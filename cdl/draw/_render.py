@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import Final
 
 from .._space import Space
-from ._layout import FONT, LABEL_GAP, Block, Box, Curve, Dot, Item, Text
+from ._layout import (
+    FONT,
+    LABEL_GAP,
+    Block,
+    Box,
+    Curve,
+    Dot,
+    Item,
+    Text,
+    wire_labels,
+)
 
 MARGIN: Final = 16.0
 STUB: Final = 28.0
@@ -65,11 +75,7 @@ def _stub_labels(ports: tuple[tuple[float, Space], ...], y: float) -> list[Text]
     )
     if not crowded:
         return texts
-    placed = [Text(ports[0][0] + MARGIN - 5, y, texts[0].text, anchor="end")]
-    for i, text in enumerate(texts[1:], start=1):
-        stagger = ((i - 1) % 2) * 11.0 - 5.5 if len(texts) > 2 else 0.0
-        placed.append(text.moved(0.0, stagger))
-    return placed
+    return wire_labels([(x + MARGIN, repr(space)) for x, space in ports], y)
 
 
 def _svg_item(item: Item) -> str:
