@@ -33,10 +33,12 @@ from . import _messages
 from ._errors import CompositionError
 from ._memo import remembered
 from ._space import (
+    DTypeVar,
     Mismatch,
     ProductSpace,
     Space,
     SpaceVar,
+    TensorSpace,
     Unifier,
     is_concrete,
     rename,
@@ -97,7 +99,7 @@ class AbstractArrow(eqx.Module, Generic[_A, _B]):
 
     def output_space(self, dom: Space) -> Space:
         """The codomain this arrow gives on inputs from `dom` (raises `Mismatch`)."""
-        expected, cod = self.signature()
+        expected, cod = signature_of(self)
         unifier = Unifier()
         unifier.unify(expected, dom)
         return unifier.substitute(cod)
@@ -208,12 +210,38 @@ def output_space_of(arrow: Any, dom: Space) -> Space:
     blocks around residual blocks), made building and tracing it quadratic in
     its depth.
 
+    A composite remembers what it gives on a domain without variables: a
+    composite nested in others (residual blocks inside residual blocks) is
+    otherwise walked again by every composite above it as each is built and
+    traced, which is quadratic in the depth.
+
     >>> import jax.numpy as jnp, cdl
     >>> output_space_of(cdl.Tanh(), cdl.space_of(jnp.ones(2)))
     float[2]
     """
-    space: Space = type(arrow).output_space(arrow, dom)
-    return space
+    push = type(arrow).output_space
+    if not isinstance(arrow, AbstractSequential | AbstractParallel) or not _ground(dom):
+        space: Space = push(arrow, dom)
+        return space
+    # A result with variables is not kept: they must stay fresh to each use.
+    pushed: Space = remembered(
+        arrow, ("output space", dom), lambda: push(arrow, dom), keep=_ground
+    )
+    return pushed
+
+
+def _ground(space: Space) -> bool:
+    """Whether `space` holds no variable at all, of shape or of dtype."""
+    stack = [space]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, ProductSpace):
+            stack.extend(s.factors)
+        elif not isinstance(s, TensorSpace) or not is_concrete(s):
+            return False
+        elif isinstance(s.dtype, DTypeVar):
+            return False
+    return True
 
 
 def _check_family(composite: str, family: type, factors: tuple[Any, ...]) -> None:

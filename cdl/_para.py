@@ -46,6 +46,7 @@ from ._category import (
     AbstractArrow,
     AbstractParallel,
     AbstractSequential,
+    signature_of,
     split_among,
     too_deep,
 )
@@ -375,9 +376,10 @@ to transform; transform a function of the model instead, \
     @property
     def _call_signature(self) -> tuple[Space, Space]:
         """The signature that calls are checked against, computed once."""
-        # A lambda, not the bound method: Equinox wraps a looked-up method as a
-        # module, which flattens the whole morphism on every call.
-        return remembered(self, "call", lambda: self.signature())
+        # Not the bound method: Equinox wraps a looked-up method as a module,
+        # which flattens the whole morphism (a walk over every composite below
+        # it, for each composite of a nest).
+        return remembered(self, "call", lambda: signature_of(self))
 
     @property
     def label(self) -> str:

@@ -26,6 +26,7 @@ import jax
 from jaxtyping import PRNGKeyArray
 
 from . import _messages
+from ._category import output_space_of, signature_of
 from ._errors import CompositionError
 from ._para import A, B, Para, apply
 from ._space import Mismatch, Space, Unifier
@@ -127,11 +128,11 @@ class Reparam(Para[A, B], Generic[A, B, _P]):
 
     def signature(self) -> tuple[Space, Space]:
         """That of the base morphism."""
-        return self.skeleton.signature()
+        return signature_of(self.skeleton)
 
     def output_space(self, dom: Space) -> Space:
         """That of the base morphism."""
-        return self.skeleton.output_space(dom)
+        return output_space_of(self.skeleton, dom)
 
     @property
     def stochastic(self) -> bool:
@@ -360,8 +361,8 @@ class Repeat(Para[A, A]):
     def __init__(self, cell: Para[A, A], times: int) -> None:
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise ValueError(_messages.bad_times(times))
-        dom, _ = cell.signature()
-        out = cell.output_space(dom)
+        dom, _ = signature_of(cell)
+        out = output_space_of(cell, dom)
         try:
             Unifier().unify(dom, out)
         except Mismatch:
@@ -373,11 +374,11 @@ class Repeat(Para[A, A]):
 
     def signature(self) -> tuple[Space, Space]:
         """That of the cell."""
-        return self.cell.signature()
+        return signature_of(self.cell)
 
     def output_space(self, dom: Space) -> Space:
         """That of the cell, which keeps its space."""
-        return self.cell.output_space(dom)
+        return output_space_of(self.cell, dom)
 
     @property
     def stochastic(self) -> bool:
