@@ -93,6 +93,7 @@ from ._types import (
     fold_shape,
     given_arguments,
     operand_dims,
+    report,
     rigid_type,
     space_of,
     star,
@@ -1696,6 +1697,59 @@ def fn_while_loop(env: Env, ctx: FunctionContext) -> Type:
     return ctx.default_return_type
 
 
+def fn_fori_loop(env: Env, ctx: FunctionContext) -> Type:
+    """``lax.fori_loop(lower, upper, body, init)`` of one array: init's type.
+
+    The body, called as ``body(i, carry)``, must take the carry and give it back
+    with the same shape; a ``[shape]`` error says where it does not. A carry that is
+    not one array keeps jax's answer (any type).
+    """
+    if len(ctx.arg_types) < 4 or not ctx.arg_types[3] or not ctx.arg_types[2]:
+        return ctx.default_return_type
+    init = get_proper_type(ctx.arg_types[3][0])
+    carry = array_dims(init)
+    if carry is None:
+        return ctx.default_return_type
+    body = _step(ctx.arg_types[2][0])
+    if body is not None and len(body.arg_types) >= 2:
+        _check_carry(env, ctx, "fori_loop", carry, body, 1)
+    return remove_instance_last_known_values(init)
+
+
+def _check_carry(
+    env: Env,
+    ctx: FunctionContext,
+    loop: str,
+    carry: tuple[Dim, ...],
+    body: CallableType,
+    position: int,
+) -> None:
+    """A ``[shape]`` error where a loop's body does not take or give its carry.
+
+    The body's parameter at `position` takes the carry; the body's own named
+    dimensions are bound by the carry, as at a call.
+    """
+    scopes = in_scope(ctx.api)
+    takes = array_dims(body.arg_types[position])
+    gives = array_dims(body.ret_type)
+    bound: dict[Sym, Dim] = {}
+    if takes is not None and len(takes) == len(carry):
+        for c, t in zip(carry, takes, strict=True):
+            if isinstance(t, Sym) and _own(t, scopes) and _known(c, scopes):
+                bound.setdefault(t, c)
+    for dims, text in ((takes, _messages.loop_takes), (gives, _messages.loop_gives)):
+        if dims is None or star(dims) or star(carry):
+            continue
+        dims = tuple(bound.get(d, d) if isinstance(d, Sym) else d for d in dims)
+        if len(dims) == len(carry) and all(
+            not (_known(d, scopes) and _known(c, scopes)) or d == c
+            for d, c in zip(dims, carry, strict=True)
+        ):
+            continue
+        report(ctx.api, text(loop, render(Arr(dims)), render(Arr(carry))), ctx.context)
+        return
+
+
 def _step(typ: Type) -> CallableType | None:
     """The signature of a function value: a function, a ``partial`` of one, a module.
 
@@ -1939,6 +1993,7 @@ FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "equinox._vmap_pmap.filter_vmap": fn_vmap,
     "jax._src.lax.control_flow.loops.scan": fn_scan,
     "jax.lax.while_loop": fn_while_loop,
+    "jax.lax.fori_loop": fn_fori_loop,
     "jax._src.lax.lax.top_k": fn_top_k,
     "jax.numpy.pad": fn_pad,
     **{

@@ -70,6 +70,19 @@ def op(name: str, why: str) -> str:
     return f"{name}: {why}"
 
 
+def loop_takes(loop: str, takes: str, carry: str) -> str:
+    """A loop whose body takes a carry of another shape than the initial value."""
+    return f"{loop}: the body takes a carry {takes}, but the initial value is {carry}"
+
+
+def loop_gives(loop: str, gives: str, carry: str) -> str:
+    """A loop whose body returns a carry of another shape than the one it is given."""
+    return (
+        f"{loop}: the body returns {gives}, but the carry is {carry} "
+        "(the initial value's shape)"
+    )
+
+
 def dimension_conflict(
     callee: str, name: str, first: str, where: int, second: str, position: int
 ) -> str:

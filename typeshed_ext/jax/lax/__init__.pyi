@@ -6,7 +6,9 @@ from typing import Any as _Any
 # shape, a conditional's the shape its first branch returns. Carries that are not
 # one shaped array (tuples, Python scalars, pytrees) give Any, as jax's own
 # annotations do. The callbacks' types are the same in every overload, so that an
-# Any in a lambda's parameters does not make mypy give up on the overloads.
+# Any in a lambda's parameters does not make mypy give up on the overloads, but for
+# fori_loop's body, which is given the carry's type so that a lambda's result has a
+# shape; cdl's plugin gives fori_loop's result and checks the body either way.
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
@@ -20,7 +22,7 @@ _S = TypeVarTuple("_S")
 def fori_loop(
     lower: Any,
     upper: Any,
-    body_fun: Callable[..., Any],
+    body_fun: Callable[[Any, Array[Unpack[_S]]], Any],
     init_val: Array[Unpack[_S]],
     *,
     unroll: int | bool | None = None,
