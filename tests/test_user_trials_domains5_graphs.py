@@ -81,3 +81,32 @@ def test_bellman_ford_takes_a_bool_adjacency_matrix_as_unit_weights() -> None:
             assert adjacency[pointers[u], u]
             u, length = int(pointers[u]), length + 1
         assert length == hops[v]
+
+
+def test_whole_numbers_given_as_jax_scalars_are_taken() -> None:
+    # num_nodes = senders.max() + 1 is a jax int: it was refused as "not a whole
+    # number", and so were pad's sizes, bellman_ford's source and a jnp.float32
+    # negative_slope of GraphAttention ("must be a finite number").
+    import jax
+
+    from cdl.graphs import GraphAttention, clrs, pad
+
+    s, r = jnp.array([0, 1, 2]), jnp.array([1, 2, 0])
+    g = Graph(s, r, num_nodes=jnp.maximum(s.max(), r.max()) + 1)
+    assert g.num_nodes == 3 and type(g.num_nodes) is int
+    padded = pad(g, jnp.int32(5), np.int64(4), jnp.int32(2))
+    want = pad(g, 5, 4, 2)
+    assert padded.num_nodes == want.num_nodes == 5
+    np.testing.assert_array_equal(padded.n_node, want.n_node)
+    w = np.array([[0, 1, 5], [1, 0, 1], [5, 1, 0]], np.float32)
+    np.testing.assert_array_equal(clrs.bellman_ford(w, jnp.int32(0)), [0, 0, 1])
+    key = jax.random.key(0)
+    x = jnp.arange(6.0).reshape(3, 2)
+    a = GraphAttention(2, 4, negative_slope=jnp.float32(0.1), key=key)
+    b = GraphAttention(2, 4, negative_slope=0.1, key=key)
+    assert isinstance(a.negative_slope, float)
+    np.testing.assert_allclose(a((g, x))[1], b((g, x))[1], rtol=1e-6)
+    # Floats, bools and arrays of several numbers are still refused.
+    for bad in (2.0, True, jnp.array([3])):
+        with pytest.raises(Exception, match="whole number"):
+            Graph(s, r, num_nodes=bad)

@@ -26,6 +26,7 @@ cdl.graphs._graph.GraphError: Graph edge 0 receives at node 3, but the graph has
 3 nodes (indices 0..2).
 """
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -143,6 +144,25 @@ def _as_features(
     return a[:, None] if a.ndim == 1 else a
 
 
+def whole(value: object) -> int | None:
+    """`value` as an int if it is a whole number, else None.
+
+    Python and NumPy ints and concrete 0-d integer arrays (``jnp.int32(3)``,
+    ``senders.max() + 1``) are whole numbers; bools, floats and traced values are
+    not.
+
+    >>> import jax.numpy as jnp, numpy as np
+    >>> whole(3), whole(np.int64(3)), whole(jnp.int32(3)), whole(True), whole(3.0)
+    (3, 3, 3, None, None)
+    """
+    if isinstance(value, bool | np.bool_):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:  # not an integer, or traced
+        return None
+
+
 def _as_mask(mask: ArrayLike) -> Bool[Array, " g"]:
     """`mask` as bools: bools, or ints that are 0 or 1 (anything else is refused)."""
     dtype = getattr(mask, "dtype", None)
@@ -226,13 +246,10 @@ class Graph(eqx.Module):
             if self.nodes is None and s.size:
                 raise GraphError(_messages.no_num_nodes(int(s.shape[0])))
             num_nodes = 0 if self.nodes is None else int(self.nodes.shape[0])
-        if (
-            isinstance(num_nodes, bool)
-            or not isinstance(num_nodes, int | np.integer)
-            or num_nodes < 0
-        ):
+        count = whole(num_nodes)
+        if count is None or count < 0:
             raise GraphError(_messages.bad_num_nodes(num_nodes))
-        self.num_nodes = int(num_nodes)
+        self.num_nodes = count
         for name, values in raw:
             if values is not None:
                 _check_range(name, values, self.num_nodes)
@@ -618,9 +635,10 @@ class Graph(eqx.Module):
 
 def _natural(name: str, value: object) -> int:
     """A size given to `pad` as an int, if it is a whole number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+    number = whole(value)
+    if number is None or number < 0:
         raise GraphError(_messages.bad_pad_size(name, value))
-    return int(value)
+    return number
 
 
 def _sizes(graph: Graph, what: str) -> tuple[np.ndarray[Any, Any], ...]:

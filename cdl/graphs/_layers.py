@@ -438,6 +438,22 @@ class GraphConv(
         return graph, out
 
 
+def _slope(value: object) -> float:
+    """A LeakyReLU slope as a float: a finite real number, or a 0-d array of one."""
+    if isinstance(value, np.ndarray | jax.Array) and value.shape == ():
+        try:  # its number, kept as static metadata (a traced one cannot be)
+            value = np.asarray(value).item()
+        except jax.errors.TracerArrayConversionError:
+            pass
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not np.isfinite(value)
+    ):
+        raise ValueError(_messages.bad_negative_slope(value))
+    return float(value)
+
+
 class GraphAttention(
     Para[
         tuple[Graph, Float[Array, " n in_dim"]],
@@ -480,12 +496,7 @@ class GraphAttention(
     ) -> None:
         in_dim = positive_int("GraphAttention", "in_dim", in_dim)
         out_dim = positive_int("GraphAttention", "out_dim", out_dim)
-        if (
-            isinstance(negative_slope, bool)
-            or not isinstance(negative_slope, int | float | np.integer | np.floating)
-            or not np.isfinite(negative_slope)
-        ):
-            raise ValueError(_messages.bad_negative_slope(negative_slope))
+        negative_slope = _slope(negative_slope)
         k1, k2, k3 = jax.random.split(prng_key("GraphAttention", key), 3)
         self.linear = Linear(in_dim, out_dim, use_bias=False, key=k1)
         bound = 1 / max(out_dim, 1) ** 0.5

@@ -26,11 +26,12 @@ True
 1.0
 """
 
-from typing import Any, Final, NamedTuple, TypeGuard
+from typing import Final, NamedTuple
 
 import numpy as np
 
 from . import _messages
+from ._graph import whole
 
 TRAIN_NODES: Final = 16
 """Nodes of a CLRS-30 training graph."""
@@ -67,9 +68,9 @@ class Sample(NamedTuple):
     pointers: np.ndarray
 
 
-def _whole(value: object) -> TypeGuard[int | np.integer[Any]]:
-    """Whether `value` is a Python or NumPy int (not a bool)."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+def _whole(value: object) -> bool:
+    """Whether `value` is a whole number (a Python or NumPy int, a 0-d int array)."""
+    return whole(value) is not None
 
 
 def _probability(value: object) -> bool:
@@ -85,7 +86,8 @@ def _seed(value: object) -> bool:
     """Whether `value` is a seed `sample` documents: an int >= 0 or a generator."""
     if isinstance(value, np.random.Generator | np.random.SeedSequence):
         return True
-    return _whole(value) and int(value) >= 0
+    number = whole(value)
+    return number is not None and number >= 0
 
 
 def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
@@ -104,6 +106,7 @@ def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
         raise ValueError(_messages.clrs_bad_graph(n, p))
     if not isinstance(rng, np.random.Generator):
         raise TypeError(_messages.clrs_not_a_generator(rng))
+    n = int(n)
     drawn = rng.binomial(1, p, size=(n, n))
     drawn = drawn * drawn.T
     w = rng.uniform(0.0, 1.0, size=(n, n))
@@ -143,12 +146,13 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
     if bad.size:
         i, j = (int(v) for v in bad[0])
         raise ValueError(_messages.clrs_not_finite(i, j, float(weights[i, j])))
-    if not _whole(source) or not 0 <= source < n:
+    start = whole(source)
+    if start is None or not 0 <= start < n:
         raise ValueError(_messages.clrs_bad_source(n, source))
     d = np.zeros(n)
     pi = np.arange(n, dtype=np.int32)
     reached = np.zeros(n, dtype=bool)
-    reached[source] = True
+    reached[start] = True
     edge = weights != 0
     for _ in range(n):  # shortest paths have at most n - 1 edges
         before, was = d.copy(), reached.copy()
@@ -161,7 +165,7 @@ def bellman_ford(weights: np.ndarray, source: int) -> np.ndarray:
         if np.array_equal(d, before) and np.array_equal(reached, was):
             return pi
     falling = np.flatnonzero(d < before).tolist()
-    raise ValueError(_messages.clrs_negative_cycle(source, falling))
+    raise ValueError(_messages.clrs_negative_cycle(start, falling))
 
 
 def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample:
@@ -183,6 +187,7 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
         raise ValueError(_messages.clrs_bad_sample_graphs(nodes, p))
     if not _seed(seed):
         raise ValueError(_messages.clrs_bad_seed(seed))
+    count, nodes = int(count), int(nodes)
     rng = np.random.default_rng(seed)
     weights = np.empty((count, nodes, nodes), np.float32)
     source = np.empty(count, np.int32)
