@@ -70,7 +70,10 @@ class Checkpoint:
     **Arguments:** `state`, `key` (the run's PRNG key), `epoch` (epochs done),
     `history` (metric name to one value per epoch), `path` (the file read),
     `damaged` (newer files found damaged and set aside, with why) and `kept`
-    (the states callbacks keep: a name to an epoch and the state of that epoch).
+    (the states callbacks keep: a name to an epoch and the state of that epoch)
+    and `settings` (what the run was given that a resume must give alike:
+    batch size, key, data; see `fit`'s `resume_changed`), empty for a file
+    written before they were recorded.
 
     **Returns:** the checkpoint, as read by `load_checkpoint`.
 
@@ -88,6 +91,7 @@ class Checkpoint:
     path: pathlib.Path | None = None
     damaged: tuple[str, ...] = ()
     kept: dict[str, tuple[int, TrainState]] = dataclasses.field(default_factory=dict)
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _file(root: pathlib.Path, epoch: int) -> pathlib.Path:
@@ -289,6 +293,7 @@ def _encode(
     history: dict[str, list[float]],
     kept: Mapping[str, tuple[int, TrainState]],
     run: Mapping[str, str] | None,
+    settings: Mapping[str, Any] | None = None,
 ) -> bytes:
     arrays = io.BytesIO()
     states = [kept_state for _, kept_state in kept.values()]
@@ -301,6 +306,8 @@ def _encode(
     }
     if run is not None:
         progress["run"] = dict(run)
+    if settings:
+        progress["settings"] = dict(settings)
     header = json.dumps(progress).encode() + b"\n"
     return sealed(header + arrays.getvalue())
 
@@ -315,6 +322,7 @@ def save_checkpoint(
     keep: int = 2,
     kept: Mapping[str, tuple[int, TrainState]] | None = None,
     run: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> pathlib.Path:
     """Write a checkpoint into `directory` (created if missing) in one atomic commit.
 
@@ -325,7 +333,9 @@ def save_checkpoint(
     done; `history`, the metrics so far; `keep`, how many checkpoints to keep;
     `kept`, states of the same learner that callbacks keep (a name to an epoch
     and that epoch's state; see `Callback.kept_state`); `run`, the model and
-    optimiser that wrote it (`run_of`), which resuming compares.
+    optimiser that wrote it (`run_of`), which resuming compares; `settings`,
+    JSON-able settings of the run (`fit` records its batch size, key and data),
+    handed back in the `Checkpoint`.
 
     **Returns:** the path of the checkpoint written.
 
@@ -344,7 +354,9 @@ def save_checkpoint(
     root = pathlib.Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     final = _file(root, epoch)
-    write_atomically(final, _encode(state, key, epoch, history, kept or {}, run))
+    write_atomically(
+        final, _encode(state, key, epoch, history, kept or {}, run, settings)
+    )
     for _, old in _saved(root)[keep:]:
         old.unlink(missing_ok=True)
     return final
@@ -540,7 +552,8 @@ def load_checkpoint(
     is refused, even when its arrays fit (without `run` nothing is compared).
 
     **Returns:** the `Checkpoint` (its `damaged` names what was set aside, its
-    `kept` holds the callbacks' states, shaped like `like` too); raises
+    `kept` holds the callbacks' states, shaped like `like` too, and `settings`
+    the settings recorded); raises
     `CheckpointError` if none is intact or the newest intact one does not fit
     `like`.
 
@@ -617,5 +630,8 @@ learner and model ...
             for name, values in progress["history"].items()
         }
         key = jax.random.wrap_key_data(jnp.asarray(key_data), impl=impl)
-        return Checkpoint(state, key, epoch, history, path, tuple(damaged), kept)
+        settings = dict(progress.get("settings") or {})
+        return Checkpoint(
+            state, key, epoch, history, path, tuple(damaged), kept, settings
+        )
     raise CheckpointError(_messages.no_intact_checkpoint(root, damaged))

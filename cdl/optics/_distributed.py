@@ -420,6 +420,7 @@ def restore(
                 "path": str(found.path),
                 "key_impl": key_impl(found.key),
                 "kept": [[name, at] for name, (at, _) in found.kept.items()],
+                "settings": found.settings,
             }
             kept = [state for _, state in found.kept.values()]
             eqx.tree_serialise_leaves(
@@ -443,6 +444,7 @@ def restore(
         pathlib.Path(said["path"]),
         tuple(said["damaged"]),
         {name: (at, one) for (name, at), one in zip(names, kept, strict=True)},
+        dict(said["settings"]),
     )
 
 
@@ -456,6 +458,7 @@ def save_once(
     keep: int,
     kept: Mapping[str, tuple[int, TrainState]] | None = None,
     run: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> None:
     """`save_checkpoint` by process 0 alone, after gathering sharded arrays.
 
@@ -463,7 +466,7 @@ def save_once(
     succeeded and raise process 0's error if not.
 
     **Arguments:** `root`; `state`; `key`, `epoch`, `history`, `keep`, `kept`,
-    `run` as for `save_checkpoint`.
+    `run`, `settings` as for `save_checkpoint`.
 
     **Returns:** nothing.
 
@@ -487,6 +490,7 @@ def save_once(
             keep=keep,
             kept=kept,
             run=run,
+            settings=settings,
         )
         return
     host, host_kept = jax.tree.map(
@@ -504,6 +508,7 @@ def save_once(
                 keep=keep,
                 kept=host_kept,
                 run=run,
+                settings=settings,
             )
         except OSError as raised:
             error = _messages.save_failed(root, str(raised))

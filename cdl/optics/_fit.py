@@ -23,6 +23,7 @@ True
 
 import dataclasses
 import inspect
+import json
 import os
 import pathlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,12 +45,13 @@ from ..nn import inference_mode
 from ..schemes import Case, Function, Layer, PaddedList, batch_lists
 from . import _messages
 from ._callbacks import Callback, EarlyStopping
-from ._checkpoint import CheckpointError, is_count, run_of
-from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data
+from ._checkpoint import Checkpoint, CheckpointError, is_count, key_impl, run_of
+from ._data import AbstractData, Arrays, DataError, Graphs, Trees, as_data, fingerprint
 from ._display import Display, notice
 from ._distributed import (
     check_shards,
     digest,
+    gather_texts,
     global_batch,
     in_every_process,
     multiprocess,
@@ -478,6 +480,7 @@ def _check_arguments(
     unroll: object,
     shuffle: object,
     progress: object,
+    resume_changed: object = False,
 ) -> PRNGKeyArray:
     for what, value in (
         ("epochs", epochs),
@@ -489,7 +492,8 @@ def _check_arguments(
             raise ValueError(_messages.bad_count(name, what, value))
     if on_nonfinite not in ("raise", "skip"):
         raise ValueError(_messages.bad_on_nonfinite(name, on_nonfinite))
-    for what, flag in (("shuffle", shuffle), ("progress", progress)):
+    flags = (("shuffle", shuffle), ("progress", progress))
+    for what, flag in (*flags, ("resume_changed", resume_changed)):
         if not isinstance(flag, bool | np.bool_):
             raise ValueError(_messages.not_a_flag(name, what, flag))
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
@@ -897,6 +901,58 @@ def _kept(named: Sequence[tuple[str, Callback]]) -> dict[str, tuple[int, TrainSt
     return kept
 
 
+def _key_text(key: PRNGKeyArray) -> str:
+    """A key as a checkpoint records it: its implementation and its data."""
+    data = np.asarray(jax.random.key_data(key)).tolist()
+    return f"{key_impl(key)} {data}"
+
+
+def _record(
+    batch_size: int,
+    key: PRNGKeyArray,
+    shuffle: bool,
+    data: AbstractData,
+    val_data: AbstractData | None,
+) -> dict[str, Any]:
+    """The settings a checkpoint records, which a resume must give alike."""
+    record: dict[str, Any] = {
+        "batch_size": batch_size,
+        "shuffle": bool(shuffle),
+        "key": _key_text(key),
+    }
+    for prefix, one in (("", data), ("val_", val_data)):
+        if one is None:
+            continue
+        found = fingerprint(one)
+        if multiprocess():
+            # Each process holds its share: the run's data is all of them.
+            shares = [json.loads(t) for t in gather_texts(json.dumps(found))]
+            found = {
+                "examples": sum(int(share["examples"]) for share in shares),
+                "arrays": found["arrays"],
+                "values": digest(
+                    [np.frombuffer(json.dumps(shares).encode(), np.uint8)]
+                ),
+            }
+        record.update({prefix + what: value for what, value in found.items()})
+    return record
+
+
+def _check_resumed(name: str, restored: Checkpoint, record: Mapping[str, Any]) -> None:
+    """Raise `CheckpointError` naming the first setting that differs from the saved.
+
+    A file written before settings were recorded holds the key alone.
+    """
+    saved = {**restored.settings, "key": _key_text(restored.key)}
+    for what, given in record.items():
+        if what in saved and saved[what] != given:
+            raise CheckpointError(
+                _messages.resumed_otherwise(
+                    name, restored.path, what, saved[what], given
+                )
+            )
+
+
 def _saved_line(root: pathlib.Path | None, saved: int) -> str:
     if root is None:
         return _messages.nothing_saved()
@@ -925,6 +981,7 @@ def fit(
     epochs_per_call: int = 1,
     unroll: int = 1,
     model_state: Any = None,
+    resume_changed: bool = False,
 ) -> FitResult:
     """Train `learner` for `epochs` epochs of shuffled batches.
 
@@ -944,9 +1001,15 @@ def fit(
       the training data and on `validation` (names ``val_…``), with stochastic
       layers switched off.
     - `checkpoint`: a directory, checked before training starts; if it holds a
-      checkpoint the run resumes from it (its key and state win over `start` and
-      `key`), and it is saved after every call in one atomic commit, keeping the
-      newest `keep`.
+      checkpoint the run resumes from it (its state wins over `start`), and it is
+      saved after every call in one atomic commit, keeping the newest `keep`. A
+      checkpoint records the run's `batch_size`, `shuffle`, `key` and a
+      fingerprint of its data and validation data (examples, shapes, a hash);
+      resuming with any of them changed is a `CheckpointError` naming it (more
+      or fewer `epochs` are fine).
+    - `resume_changed`: resume such a checkpoint all the same, going on from its
+      state with the batch size, key and data given now (no longer the run it
+      continues, nor what an uninterrupted run gives).
     - `callbacks`: `Callback`s, e.g. `CSVLogger`, `TensorBoardLogger`,
       `EarlyStopping` (a callback may end the run early, choose the state
       returned and keep a state in the checkpoints).
@@ -996,6 +1059,7 @@ def fit(
         unroll,
         shuffle,
         progress,
+        resume_changed,
     )
     # NumPy ints pass the checks; the loop wants Python's (a list times a count).
     epochs, batch_size = int(epochs), int(batch_size)
@@ -1075,16 +1139,16 @@ def fit(
     history: dict[str, list[float]] = {}
     done = 0
     run = run_of(learner, state)
+    record = None if root is None else _record(batch_size, key, shuffle, data, val_data)
     restored = None if root is None else restore(root, state, run)
     if root is not None and restored is not None:
+        if not resume_changed:
+            _check_resumed(name, restored, record or {})
         for line in restored.damaged:
             notice(line)
-        state, key, done, history = (
-            restored.state,
-            restored.key,
-            restored.epoch,
-            restored.history,
-        )
+        # The key is the checkpoint's (checked above) or, resumed on purpose
+        # with other settings, the one given now.
+        state, done, history = restored.state, restored.epoch, restored.history
         if done < epochs:
             history = _resumed_history(
                 name, root, history, done, metrics, val_data is not None, skip
@@ -1117,7 +1181,7 @@ def fit(
         """The run as it stands (state, epoch, history, what callbacks keep)."""
         save_once(
             root, state, key=key, epoch=done, history=history, keep=keep,
-            kept=_kept(named), run=run,
+            kept=_kept(named), run=run, settings=record,
         )  # fmt: skip
 
     with Display(name, total=epochs, done=done, enabled=progress) as display:

@@ -940,6 +940,35 @@ def reserved_metric(name: str, metric_name: object) -> str:
     return f"fit({name}): a metric may not be named {metric_name!r}: {why}."
 
 
+_SETTINGS: Final = {
+    "batch_size": "batch_size={}",
+    "shuffle": "shuffle={}",
+    "key": "the key {} (implementation, key data)",
+    "examples": "{} training examples",
+    "arrays": "training arrays {}",
+    "values": "training data whose values hash to {} (SHA-256)",
+    "val_examples": "{} validation examples",
+    "val_arrays": "validation arrays {}",
+    "val_values": "validation data whose values hash to {} (SHA-256)",
+}
+
+
+def resumed_otherwise(
+    name: str, path: object, what: str, saved: object, given: object
+) -> str:
+    """Text of the error raised when a run resumes with another setting."""
+    name = shown(name)
+    form = _SETTINGS.get(what, what + "={}")
+    return (
+        f"fit({name}): checkpoint {path} was written by a run given "
+        f"{form.format(saved)}, and this run is given {form.format(given)}: "
+        f"resumed, it would no longer be the run it continues. To resume it, give "
+        f"what it was given; to start a new run, point `checkpoint=` at a new "
+        f"directory; to go on from its state with what is given now, pass "
+        f"`resume_changed=True`."
+    )
+
+
 def not_a_flag(name: str, what: str, value: object) -> str:
     """Text of the error raised for a yes-or-no argument that is not a bool."""
     name = shown(name)
