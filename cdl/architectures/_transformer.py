@@ -278,14 +278,14 @@ def vit(
     >>> model.dom, model.cod
     (float[1,height,width], float[10])
     """
-    if positive_int("vit", "image_size", image_size) % positive_int(
-        "vit", "patch", patch
-    ):
+    image_size = positive_int("vit", "image_size", image_size)
+    patch = positive_int("vit", "patch", patch)
+    if image_size % patch:
         raise ValueError(_messages.bad_patch(image_size, patch))
-    positive_int("vit", "channels", channels)
-    positive_int("vit", "classes", classes)
+    channels = positive_int("vit", "channels", channels)
+    classes = positive_int("vit", "classes", classes)
     dim, heads = _attention_sizes("vit", dim, heads)
-    positive_int("vit", "depth", depth)
+    depth = positive_int("vit", "depth", depth)
     count = (image_size // patch) ** 2
     keys = jax.random.split(prng_key("vit", key), depth + 3)
     model: Para[Any, Any] = (
