@@ -1,5 +1,6 @@
 """Best responses: how much a player gains by changing its parameters alone."""
 
+import operator
 from typing import Any
 
 import jax
@@ -44,7 +45,11 @@ def best_response_gains(
     Array([1...,  4...], dtype=float32)
     """
     require_state("best_response_gains", state)
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+    try:  # an int, NumPy's too (not a bool)
+        count = -1 if isinstance(steps, bool) else operator.index(steps)
+    except TypeError:
+        count = -1
+    if count < 1:
         raise ValueError(_messages.bad_steps(steps))
     if optimiser is not None and not isinstance(optimiser, AbstractOptimiser):
         raise TypeError(_messages.not_an_optimiser("best_response_gains", optimiser))
@@ -68,7 +73,7 @@ def best_response_gains(
         start = state.params[i]
         now = own(start)
         (_, last, best), _ = jax.lax.scan(
-            search, (opt.init(start), start, now), None, length=steps
+            search, (opt.init(start), start, now), None, length=count
         )
         gains.append(jnp.maximum(now - jnp.minimum(best, own(last)), 0.0))
     return jnp.stack(gains)
