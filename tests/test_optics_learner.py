@@ -17,6 +17,7 @@ import cdl
 from cdl.optics import (
     SGD,
     Adam,
+    CheckpointError,
     DataError,
     Learner,
     MeanSquaredError,
@@ -113,9 +114,11 @@ def test_resume_continues_bit_for_bit(tmp_path: Path, dropout: float) -> None:
     straight = fit(learner, model, xs, ys, epochs=4, **kwargs)
     first = fit(learner, model, xs, ys, epochs=2, checkpoint=tmp_path, **kwargs)
     assert load_checkpoint(tmp_path, first.state).epoch == 2
-    # The resumed run takes its key and state from the checkpoint, not its arguments.
+    # Another key would make it another run: refused, naming both keys.
     other = dict(kwargs, key=jax.random.key(99))
-    resumed = fit(learner, model, xs, ys, epochs=4, checkpoint=tmp_path, **other)
+    with pytest.raises(CheckpointError, match=r"key threefry2x32 \[0, 7\]"):
+        fit(learner, model, xs, ys, epochs=4, checkpoint=tmp_path, **other)
+    resumed = fit(learner, model, xs, ys, epochs=4, checkpoint=tmp_path, **kwargs)
     assert resumed.history == straight.history
     for a, b in zip(
         jax.tree.leaves(resumed.state), jax.tree.leaves(straight.state), strict=True
