@@ -216,20 +216,29 @@ def generate(
         tokens, k = carry
         k, draw = jax.random.split(k)
         logits = model(tokens)[t - 1]
-        if isinstance(temperature, jax.core.Tracer):  # chosen when the loop runs
-            greedy = temperature == 0
-            scale = jnp.where(greedy, 1.0, temperature)
-            drawn = jax.random.categorical(draw, logits / scale)
-            token = jnp.where(greedy, jnp.argmax(logits), drawn)
-        elif temperature == 0:
+        if not isinstance(temperature, jax.core.Tracer) and temperature == 0:
             token = jnp.argmax(logits)
         else:
-            token = jax.random.categorical(draw, logits / temperature)
+            token = _draw(draw, logits, temperature)
         return tokens.at[t].set(token.astype(tokens.dtype)), k
 
     tokens: Array
     tokens, _ = jax.lax.fori_loop(start, length, step, (buffer, key))
     return tokens
+
+
+def _draw(key: PRNGKeyArray, logits: Array, temperature: Any) -> Array:
+    """A token drawn from ``softmax(logits / temperature)``.
+
+    At temperature 0, and at one so small that ``logits / temperature`` is no
+    longer finite (below about 1e-38 in float32, where it is also flushed to 0),
+    the token is the limit of those draws: the most likely one.
+    """
+    zero = temperature == 0
+    scaled = logits / jnp.where(zero, 1.0, temperature)
+    overflow = jnp.any(jnp.isfinite(logits) & ~jnp.isfinite(scaled))
+    drawn = jax.random.categorical(key, jnp.where(overflow, logits, scaled))
+    return jnp.where(zero | overflow, jnp.argmax(logits), drawn)
 
 
 def _temperature(value: Any) -> Any:
