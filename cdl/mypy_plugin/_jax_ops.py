@@ -248,7 +248,9 @@ def array_reshape(env: Env, ctx: MethodContext) -> Type:
     if this is None or not positional:
         return ctx.default_return_type
     target = shape_target(
-        ctx.api, positional[0] if len(positional) == 1 else TupleExpr(positional)
+        ctx.api,
+        positional[0] if len(positional) == 1 else TupleExpr(positional),
+        runs=True,
     )
     return reshaped(env, ctx.api, ctx.context, this, target, ctx.default_return_type)
 
@@ -331,38 +333,53 @@ def _unpacked_size(api: TypeChecker, var: Var) -> Dim:
     return None
 
 
-def shape_target(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | None:
+def shape_target(
+    api: CheckerPluginInterface, expr: Expression, *, runs: bool = False
+) -> list[Dim] | None:
     """The shape given to ``reshape`` or ``jnp.zeros`` as one argument (None: unknown).
 
     A tuple or a list of sizes (``*y.shape[:-1]`` among them), a size, ``y.shape``
     of a shaped `y`, a slice of it with constant bounds (``y.shape[1:]``), and
-    tuples of these joined with ``+`` (``y.shape[:-1] + (4,)``).
+    tuples of these joined with ``+`` (``y.shape[:-1] + (4,)``). With `runs`, the
+    shape of a variadic `y` (``"*b t d"``) and its slices that keep the run whole
+    (``y.shape[:-1]`` is ``[*b, t]``) give a shape with that run, at most one.
     """
+    out = _shape_target(api, expr, runs)
+    if out is not None and sum(isinstance(d, Star) for d in out) > 1:
+        return None
+    return out
+
+
+def _shape_target(
+    api: CheckerPluginInterface, expr: Expression, runs: bool
+) -> list[Dim] | None:
     if isinstance(expr, TupleExpr | ListExpr):
         out: list[Dim] = []
         for item in expr.items:
             if isinstance(item, StarExpr):
-                run = _shape_sequence(api, item.expr)
+                run = _shape_sequence(api, item.expr, runs)
                 if run is None:
                     return None
                 out.extend(run)
             else:
                 out.append(size_target(api, item))
         return out
-    run = _shape_sequence(api, expr)
+    run = _shape_sequence(api, expr, runs)
     if run is not None:
         return run
     value = size_target(api, expr)
     return None if value is None else [value]
 
 
-def _shape_sequence(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | None:
+def _shape_sequence(
+    api: CheckerPluginInterface, expr: Expression, runs: bool
+) -> list[Dim] | None:
     """The sizes of a tuple-valued `expr`: literal, ``y.shape``, a slice, a sum."""
     if isinstance(expr, TupleExpr | ListExpr):
-        return shape_target(api, expr)
+        return _shape_target(api, expr, runs)
     if isinstance(expr, OpExpr) and expr.op == "+":
-        left = _shape_sequence(api, expr.left)
-        right = _shape_sequence(api, expr.right)
+        left = _shape_sequence(api, expr.left, runs)
+        right = _shape_sequence(api, expr.right, runs)
         return None if left is None or right is None else left + right
     index: SliceExpr | None = None
     if isinstance(expr, IndexExpr) and isinstance(expr.index, SliceExpr):
@@ -375,14 +392,49 @@ def _shape_sequence(api: CheckerPluginInterface, expr: Expression) -> list[Dim] 
     ):
         return None
     dims = array_dims(api.lookup_type(expr.expr))
-    if dims is None or star(dims):
+    if dims is None or (star(dims) and not runs):
         return None
-    if index is None:
-        return list(dims)
-    bounds = slice_bounds(index)
+    bounds = (None, None, None) if index is None else slice_bounds(index)
     if bounds is None or bounds[2] == 0:
         return None
+    if star(dims):
+        return _sliced_run(dims, bounds)
     return list(dims[slice(*bounds)])
+
+
+def _sliced_run(
+    dims: Sequence[Dim], bounds: tuple[int | None, int | None, int | None]
+) -> list[Dim] | None:
+    """``shape[begin:end]`` of a shape with a variadic run (None: unknown).
+
+    Bounds left of the run count from the front, right of it from the end; a slice
+    whose bounds fall inside the run, or that steps, is unknown.
+    """
+    begin, end, step = bounds
+    if step not in (None, 1):
+        return None
+    run = next(k for k, d in enumerate(dims) if isinstance(d, Star))
+    front, back = list(dims[:run]), list(dims[run + 1 :])
+
+    def side(bound: int | None, default: str) -> tuple[str, int] | None:
+        if bound is None:
+            return default, 0
+        if 0 <= bound <= len(front):
+            return "front", bound
+        if -len(back) <= bound < 0:
+            return "back", -bound
+        return None
+
+    first, last = side(begin, "front"), side(end, "back")
+    if first is None or last is None:
+        return None
+    if first[0] == "front" and last[0] == "front":
+        return front[first[1] : last[1]]
+    if first[0] == "back" and last[0] == "back":
+        return back[len(back) - first[1] : len(back) - last[1]]
+    if first[0] == "back":
+        return None  # from right of the run to left of it: its length decides
+    return [*front[first[1] :], dims[run], *back[: len(back) - last[1]]]
 
 
 def _arithmetic(left: Dim, op: str, right: Dim) -> Dim:
@@ -422,7 +474,8 @@ def reshaped(
     for d in target:
         if isinstance(d, int) and not isinstance(d, bool):
             sizes.append(d)
-        elif d is not None and not isinstance(d, Star) and d in rest:
+        elif d is not None and d in rest:
+            # Also a variadic run kept whole (``x.reshape(*x.shape[:-1], 2, -1)``).
             rest.remove(d)
             kept.append(d)
             sizes.append(1)
@@ -449,7 +502,7 @@ def reshaped(
             ravel(rest)[0] if s == -1 else o for s, o in zip(sizes, out, strict=True)
         )
     dims = [
-        d if s == 1 and not isinstance(d, int) else o
+        d if (s == 1 and not isinstance(d, int)) or isinstance(d, Star) else o
         for d, s, o in zip(target, sizes, out, strict=True)
     ]
     return env.array(dims, default)
@@ -696,7 +749,7 @@ def fn_reshape(env: Env, ctx: FunctionContext) -> Type:
         ctx.api,
         ctx.context,
         this,
-        shape_target(ctx.api, ctx.args[1][0]),
+        shape_target(ctx.api, ctx.args[1][0], runs=True),
         ctx.default_return_type,
     )
 
@@ -748,7 +801,7 @@ def _created_shape(
     A size of unknown value still fixes the rank: an ``int`` (``self.hidden``) is
     one axis, a tuple of ints of known length (``shape: tuple[int, int]``) as many.
     """
-    target = shape_target(api, expr)
+    target = shape_target(api, expr, runs=True)
     if target is not None:
         return target
     t = get_proper_type(typ)

@@ -104,11 +104,17 @@ def run_conflict(
 
 
 def reshape_per(shape: str, entries: int, kept: list[str], target: str) -> str:
-    """A reshape that keeps sizes in place (``x.shape[0]``) but not the rest's count."""
-    return (
-        f"cannot reshape {shape} ({entries} entries for each {'*'.join(kept)}) "
-        f"to {target}"
+    """A reshape that keeps sizes in place (``x.shape[0]``) but not the rest's count.
+
+    Sizes kept with a variadic run (``*x.shape[:-1]``) are written as the indices
+    they count: ``for each [*b,t]``.
+    """
+    each = (
+        "[" + ",".join(kept) + "]"
+        if any(k.startswith("*") for k in kept)
+        else "*".join(kept)
     )
+    return f"cannot reshape {shape} ({entries} entries for each {each}) to {target}"
 
 
 def split_unequal(size: int, parts: int, axis: int) -> str:
