@@ -36,6 +36,23 @@ def _is_index(i: object) -> bool:
     return isinstance(i, int | np.integer) and not isinstance(i, bool)
 
 
+def _as_numbers(value: object) -> object:
+    """A concrete jax array as NumPy's, whose entries are NumPy ints.
+
+    ``jnp.int32(4)`` becomes ``np.int32(4)`` and ``jnp.roll(jnp.arange(4), 1)`` an
+    array of NumPy ints; anything else is returned as it is.
+    """
+    if isinstance(value, str | Sequence | np.ndarray | np.generic | int):
+        return value
+    if hasattr(value, "__array__") and hasattr(value, "shape"):
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # traced: left for the checks to name
+            return value
+        return array[()] if array.shape == () else array
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Monoid:
     """A finite monoid of maps of ``{0, …, size−1}``, given by generators.
@@ -61,12 +78,14 @@ class Monoid:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError(_messages.bad_monoid_name(self.name))
-        size = self.size
+        size = _as_numbers(self.size)
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(_messages.bad_size(self.name, size))
+        object.__setattr__(self, "size", int(size))
         generators = []
         given: tuple[object, ...] = tuple(self.generators)
         for index, g in enumerate(given):
+            g = _as_numbers(g)
             if (
                 isinstance(g, str)
                 or not isinstance(g, Sequence | np.ndarray)
