@@ -135,3 +135,39 @@ def test_a_best_state_the_checkpoint_lacks_is_named(
     resumed = run(5, [stop], checkpoint=tmp_path)
     assert "the best epoch, 1, ran before the checkpoint" in capsys.readouterr().err
     assert same_parameters(resumed, run(5, []))
+
+
+class Told(Callback):
+    """Records the epochs it is told of; raises Ctrl-C at epoch `stop_at`."""
+
+    reads_state = False
+
+    def __init__(self, stop_at: int = 0) -> None:
+        self.stop_at, self.told = stop_at, list[int]()
+
+    def on_epoch_end(self, epoch: int, values: dict, state: object) -> None:
+        if epoch == self.stop_at:
+            raise KeyboardInterrupt
+        self.told.append(epoch)
+
+
+@pytest.mark.parametrize(
+    ("per_call", "stop_at", "saved"), [(2, 3, 2), (2, 4, 4), (1, 3, 3)]
+)
+def test_ctrl_c_in_callbacks_saves_no_epoch_they_were_not_told_of(
+    tmp_path: Path, per_call: int, stop_at: int, saved: int
+) -> None:
+    # Ctrl-C in the callbacks of epoch 3 of a call running epochs 3 and 4 saved
+    # epoch 4 as done: on resuming no callback was ever told of epoch 4 (nor of
+    # the rest of 3), so a TensorBoard log lacked them for good.
+    first = Told(stop_at)
+    with pytest.raises(SystemExit):
+        run(6, [first], checkpoint=tmp_path, epochs_per_call=per_call)
+    assert load_checkpoint(tmp_path, LEARNER.init(MODEL)).epoch == saved
+    second = Told()
+    resumed = run(6, [second], checkpoint=tmp_path, epochs_per_call=per_call)
+    # Every epoch is told once, but the one Ctrl-C came in when it was saved.
+    told = [e for e in range(1, 7) if e != stop_at or saved < stop_at]
+    assert first.told + second.told == told
+    assert second.told[0] == saved + 1
+    assert resumed.history == run(6, [], epochs_per_call=per_call).history

@@ -1176,6 +1176,7 @@ def fit(
         if restored is not None and callable(on_resume):
             on_resume(restored.kept.get(name_of))
     stopped = _stop_asked(callbacks)
+    telling = done  # the epoch the callbacks are told of
 
     def save_now(root: pathlib.Path) -> None:
         """The run as it stands (state, epoch, history, what callbacks keep)."""
@@ -1235,8 +1236,9 @@ def fit(
                 done += count
                 for i in range(count):
                     epoch_values = {k: v[i] for k, v in columns.items()}
+                    telling = done - count + i + 1
                     for callback in callbacks:
-                        callback.on_epoch_end(done - count + i + 1, epoch_values, state)
+                        callback.on_epoch_end(telling, epoch_values, state)
                 # Saved once the callbacks have seen the epoch, with what they keep.
                 if root is not None:
                     try:
@@ -1251,8 +1253,10 @@ def fit(
                 display.update(done, history)
                 stopped = _stop_asked(callbacks)
         except KeyboardInterrupt:
-            if root is not None and saved < done and not multiprocess():
+            if root is not None and saved < telling == done and not multiprocess():
                 # Ctrl-C came after the epoch ran, in its callbacks or its save.
+                # Earlier epochs of the call that no callback was told of are
+                # run again on resuming, not saved as done (a log would lack them).
                 save_now(root)
                 saved = done
             notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
