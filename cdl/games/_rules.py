@@ -196,7 +196,9 @@ class AbstractGameRule(eqx.Module):
                 continue
             value = getattr(self, name)
             items = value if name == "alpha" and isinstance(value, tuple) else (value,)
-            if not all(_is_number(item) for item in items):
+            if name == "alpha" and _is_number(value) and np.ndim(value) == 1:
+                items = tuple(value)  # an array of rates: one per player
+            if not all(_is_number(item) and np.ndim(item) == 0 for item in items):
                 raise TypeError(
                     _messages.bad_coefficient(type(self).__name__, name, value)
                 )
@@ -448,10 +450,11 @@ class LOLA(AbstractGameRule):
     alpha: float | Array | tuple[float | Array, ...]
 
     def _rates(self, players: int) -> tuple[float | Array, ...]:
-        if isinstance(self.alpha, tuple):
-            if len(self.alpha) != players:
+        if isinstance(self.alpha, tuple) or np.ndim(self.alpha) == 1:
+            rates = tuple(self.alpha)  # type: ignore[arg-type]
+            if len(rates) != players:
                 raise ValueError(_messages.bad_alpha(self.alpha, players))
-            return self.alpha
+            return rates
         return (self.alpha,) * players
 
     def init(self, params: Params) -> tuple[Any, ...]:
