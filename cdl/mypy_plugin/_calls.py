@@ -219,7 +219,36 @@ def relax_constructor(ctx: FunctionSigContext) -> FunctionLike:
     sig = ctx.default_signature
     if _constructed(sig) is not None or _unbind_dimensions(sig) is not sig:
         return relax(ctx)
-    return sig
+    return named_value(ctx)
+
+
+def named_value(ctx: FunctionSigContext) -> FunctionLike:
+    """A function of arrays kept in a name, called under that name in mypy's errors.
+
+    mypy names no callee for a value (``batched = jax.vmap(predict, in_axes=(0,
+    None))``, then ``batched(params, images)``): its "Argument 2 has incompatible
+    type" did not say which function the argument was given to.
+    """
+    sig = ctx.default_signature
+    call = ctx.context
+    if (
+        not isinstance(sig, CallableType)
+        or sig.name is not None
+        or not isinstance(call, CallExpr)
+        or not isinstance(call.callee, NameExpr)
+        or not isinstance(call.callee.node, Var)
+        or not takes_arrays(sig)
+    ):
+        return sig
+    return sig.copy_modified(name=call.callee.name)
+
+
+def takes_arrays(sig: CallableType) -> bool:
+    """Whether a parameter of `sig` is an array."""
+    return any(
+        isinstance(t, Instance) and t.type.fullname == ARRAY_CLASS
+        for t in map(get_proper_type, sig.arg_types)
+    )
 
 
 def _constructed(sig: CallableType) -> TypeInfo | None:

@@ -20,6 +20,7 @@ from mypy.nodes import (
     NameExpr,
     SymbolNode,
     TypeAlias,
+    Var,
     get_member_expr_fullname,
 )
 from mypy.options import Options
@@ -34,7 +35,7 @@ from mypy.plugin import (
     Plugin,
     ReportConfigContext,
 )
-from mypy.types import FunctionLike, Type
+from mypy.types import CallableType, FunctionLike, Type, get_proper_type
 
 from . import (
     _actions,
@@ -134,6 +135,7 @@ class CdlPlugin(Plugin):
         self.env = Env(self.lookup_fully_qualified)
         self._callees: dict[str, bool] = {}
         self._array_callees: dict[str, bool] = {}
+        self._array_values: dict[str, bool] = {}
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
@@ -178,6 +180,23 @@ class CdlPlugin(Plugin):
                 node.node
             )
         return self._callees[fullname]
+
+    def _array_value(self, fullname: str) -> bool:
+        """Whether `fullname` is a variable holding a function of arrays.
+
+        Its calls are claimed so that mypy's errors name it (`._calls.named_value`).
+        """
+        if fullname not in self._array_values:
+            try:
+                node = self.lookup_fully_qualified(fullname)
+            except (KeyError, AssertionError):
+                node = None
+            var = node.node if node is not None else None
+            typ = get_proper_type(var.type) if isinstance(var, Var) else None
+            self._array_values[fullname] = isinstance(
+                typ, CallableType
+            ) and _calls.takes_arrays(typ)
+        return self._array_values[fullname]
 
     def _returns_array(self, fullname: str) -> bool:
         """Whether the callee `fullname` is declared to return an array.
@@ -317,7 +336,9 @@ class CdlPlugin(Plugin):
             return _calls.relax_replace
         if "." not in fullname:  # a local name: ``cls(rows)`` in a class method
             return _calls.relax_constructor
-        return _calls.relax if self._names_dimensions(fullname) else None
+        if self._names_dimensions(fullname):
+            return _calls.relax
+        return _calls.named_value if self._array_value(fullname) else None
 
     def _method_signature_hook(
         self, fullname: str
