@@ -820,15 +820,19 @@ def _run_host_epoch(
         if shuffle
         else np.arange(data.size)
     )
-    losses = []
+    losses, weights = [], []
     for i, part in enumerate(_batches(data.size, batch_size)):
         xs, ys = data.batch(order[part], batch_size)
         state, loss = _jit_step(
             learner, state, xs, ys, jax.random.fold_in(step_key, i), skip
         )
         losses.append(loss)
+        # A batch's loss is the mean over its labels (a masked one over those
+        # present: per-node labels), so the epoch's mean weighs it by them.
+        count = part.stop - part.start
+        weights.append(jnp.sum(ys.mask) if isinstance(ys, Masked) else count)
     stacked = jnp.stack(losses)
-    values = _epoch_loss(stacked, jnp.asarray(_sizes(data.size, batch_size)))
+    values = _epoch_loss(stacked, jnp.asarray(weights, jnp.float32))
     if metrics:
         train = _host_scores(learner, state, data, batch_size, metrics)
         values.update({k: jnp.asarray(v) for k, v in train.items() if k != "loss"})
