@@ -70,3 +70,15 @@ def test_numpy_arrays_are_accepted_like_jax_arrays(dtype: type) -> None:
     np.testing.assert_allclose(out, layer(jnp.asarray(x, jnp.float32)), rtol=1e-6)
     pair = (cdl.Relu() @ cdl.Tanh())((x, x))
     np.testing.assert_allclose(pair[0], np.maximum(x, 0), rtol=1e-6)
+
+
+def test_reshape_takes_sizes_given_as_numpy_and_jax_ints() -> None:
+    # Sizes read from a config array are NumPy ints: Reshape refused them as
+    # not positive ints, while every other layer takes them.
+    reshape = cdl.Reshape(np.int64(4), np.int32(-1))
+    assert reshape.target == (4, -1) and all(type(d) is int for d in reshape.target)
+    assert reshape(jnp.ones(8)).shape == (4, 2)
+    assert cdl.Reshape(jnp.int32(2), 4) == cdl.Reshape(2, 4)
+    for bad in [(True, 2), (2.0, 4), (np.bool_(True),)]:
+        with pytest.raises(ValueError, match="positive ints"):
+            cdl.Reshape(*bad)

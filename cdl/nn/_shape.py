@@ -1,9 +1,11 @@
 """Structural layers that move entries around: `Flatten`, `Reshape`, `Concat`."""
 
 import math
+import operator
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Shaped
 
 from .._errors import CompositionError, SpaceError
@@ -68,6 +70,19 @@ class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
         return cod
 
 
+def _whole_numbers(values: tuple[object, ...]) -> tuple[int, ...] | None:
+    """`values` as Python ints (NumPy and concrete 0-d JAX ints too); None if not."""
+    out = []
+    for value in values:
+        if isinstance(value, bool | np.bool_):
+            return None
+        try:
+            out.append(operator.index(value))  # type: ignore[arg-type]
+        except TypeError:
+            return None
+    return tuple(out)
+
+
 class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
     """Reshapes an array to `shape` (one entry may be -1).
 
@@ -79,13 +94,14 @@ class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
     target: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, *shape: int) -> None:
+        target = _whole_numbers(shape)
         if (
-            not all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
-            or sum(d == -1 for d in shape) > 1
-            or any(d < -1 or d == 0 for d in shape)
+            target is None
+            or sum(d == -1 for d in target) > 1
+            or any(d < -1 or d == 0 for d in target)
         ):
             raise ValueError(_messages.bad_target_shape(shape))
-        self.target = shape
+        self.target = target
 
     @property
     def label(self) -> str:
