@@ -1,4 +1,4 @@
-"""Trees given to fit are checked as arrays are, before training."""
+"""Trees (and masked labels) given to fit are checked as arrays are, before training."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import cdl
-from cdl.optics import SGD, DataError, Learner, SoftmaxCrossEntropy, Trees, fit
+from cdl.optics import SGD, DataError, Learner, Masked, SoftmaxCrossEntropy, Trees, fit
 
 TERMS: list[Any] = [(1.0, 2.0), 3.0, ((1.0, -2.0), 0.5), (-1.0, 1.0)]
 
@@ -78,3 +78,19 @@ def test_the_loss_of_per_node_labels_is_their_mean() -> None:
         batch_size=2, key=jax.random.key(1), progress=False, validation=data,
     )  # fmt: skip
     assert result.history["loss"] == pytest.approx(result.history["val_loss"], 1e-6)
+
+
+def test_the_loss_of_masked_array_labels_is_their_mean() -> None:
+    # Array batches weighed by their examples too: with half a batch masked the
+    # training loss was 0.918 where the same data's validation loss was 0.906.
+    xs = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    labels = jnp.asarray(np.arange(10) % 2)
+    ys = Masked(labels, jnp.asarray([1.0] * 6 + [0.0] * 4))
+    m = cdl.Linear(3, 2, key=jax.random.key(0))
+    for shuffle, per_call in ((False, 1), (True, 2)):
+        result = fit(
+            Learner(m, SoftmaxCrossEntropy(), SGD(0.0)), m, xs, ys, epochs=2,
+            batch_size=4, key=jax.random.key(1), progress=False, shuffle=shuffle,
+            epochs_per_call=per_call, validation=(xs, ys),
+        )  # fmt: skip
+        assert result.history["loss"] == pytest.approx(result.history["val_loss"])

@@ -665,7 +665,8 @@ def _run_epoch(
     unroll: int,
     skip: bool,
     shuffle: bool,
-) -> tuple[TrainState, Float[Array, " batches"]]:
+) -> tuple[TrainState, Float[Array, " batches"], Float[Array, " batches"]]:
+    """One epoch: the state after it, each batch's loss and each batch's weight."""
     n = jax.tree.leaves(data)[0].shape[0]
     batches, rest = divmod(n, batch_size)
     shuffle_key, step_key = _epoch_keys(key, epoch)
@@ -693,7 +694,26 @@ def _run_epoch(
             learner, state, x, y, jax.random.fold_in(step_key, batches), skip
         )
         losses = jnp.concatenate([losses, last[None]])
-    return state, losses
+    return state, losses, _batch_weights(data[1], order, batch_size)
+
+
+def _batch_weights(
+    ys: Any, order: Int[Array, " n"], batch_size: int
+) -> Float[Array, " batches"]:
+    """How much each batch's loss counts in the epoch's mean.
+
+    Its examples, or the labels present when they are `Masked` (the loss is a
+    mean over those).
+    """
+    n = order.shape[0]
+    if not isinstance(ys, Masked):
+        return jnp.asarray(_sizes(n, batch_size))
+    batches = n // batch_size
+    mask = ys.mask.astype(jnp.float32)
+    full = mask[order[: batches * batch_size]].reshape(batches, -1).sum(axis=1)
+    if n % batch_size:
+        full = jnp.concatenate([full, mask[order[batches * batch_size :]].sum()[None]])
+    return full
 
 
 def _epoch_loss(losses: Array, sizes: Array) -> dict[str, Array]:
@@ -734,16 +754,13 @@ def _run_epochs(
     metrics: Mapping[str, Metric],
     validation: tuple[Any, Any] | None,
 ) -> tuple[TrainState, dict[str, Array], Array]:
-    n = jax.tree.leaves(data)[0].shape[0]
-    sizes = jnp.asarray(_sizes(n, batch_size))
-
     def one(
         state: TrainState, epoch: Int[Array, ""]
     ) -> tuple[TrainState, tuple[dict[str, Array], Array]]:
-        state, losses = _run_epoch(
+        state, losses, weights = _run_epoch(
             learner, state, data, key, epoch, batch_size, unroll, skip, shuffle
         )
-        values = _epoch_loss(losses, sizes)
+        values = _epoch_loss(losses, weights)
         if metrics:
             train = _mean_scores(learner, state, data, metrics)
             values.update({k: v for k, v in train.items() if k != "loss"})
