@@ -426,8 +426,9 @@ class TensorTangentMap(AbstractParallel[Any, Any], AbstractTangentMap[Any, Any])
     def push(self, p: Any, a: Any, dp: Any, da: Any) -> tuple[Any, Any]:
         """Push each component through its factor."""
         p, a = components(self, "parameters", p), components(self, "input", a)
-        dp, da = components(self, "parameters' tangent", dp), components(
-            self, "tangent", da
+        dp, da = (
+            components(self, "parameters' tangent", dp),
+            components(self, "tangent", da),
         )
         pairs = [
             tangent_map.push(q, part, dq, tangent)
