@@ -92,11 +92,6 @@ def heads_not_dividing(builder: str, dim: int, heads: int) -> str:
     return f"{builder}: dim must be a multiple of heads ({heads}), but was given {dim}."
 
 
-def not_a_flag(builder: str, name: str, value: object) -> str:
-    """Text of the error for a switch given something other than True or False."""
-    return f"{builder}: {name} must be True or False, but was given {value!r}."
-
-
 def not_logits(model: str, length: int, given: object) -> str:
     """Text of the error for a model `generate` cannot read next-token logits from."""
     return (

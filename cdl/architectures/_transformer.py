@@ -37,7 +37,7 @@ from ..nn import (
     Transpose,
     residual,
 )
-from ..nn._arguments import positive_int, prng_key
+from ..nn._arguments import flag, positive_int, prng_key
 from . import _messages
 from ._find import layers_of
 
@@ -49,12 +49,6 @@ def _attention_sizes(builder: str, dim: object, heads: object) -> tuple[int, int
     if d % h:
         raise ValueError(_messages.heads_not_dividing(builder, d, h))
     return d, h
-
-
-def _flag(builder: str, name: str, value: object) -> None:
-    """Refuse a switch that is not True or False ("no" would read as True)."""
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(_messages.not_a_flag(builder, name, value))
 
 
 def transformer_block(
@@ -84,8 +78,8 @@ def transformer_block(
     'EncoderBlock(8, heads=2)'
     """
     dim, heads = _attention_sizes("transformer_block", dim, heads)
-    _flag("transformer_block", "causal", causal)
-    _flag("transformer_block", "rotary", rotary)
+    flag("transformer_block", "causal", causal)
+    flag("transformer_block", "rotary", rotary)
     hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
     k1, k2, k3 = jax.random.split(prng_key("transformer_block", key), 3)
     attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)
@@ -135,7 +129,7 @@ def gpt(
     dim, heads = _attention_sizes("gpt", dim, heads)
     positive_int("gpt", "depth", depth)
     positive_int("gpt", "max_length", max_length)
-    _flag("gpt", "tied", tied)
+    flag("gpt", "tied", tied)
     keys = jax.random.split(prng_key("gpt", key), depth + 3)
     blocks = [transformer_block(dim, heads, causal=True, key=k) for k in keys[3:]]
     model: Para[Any, Any] = Each(_embedding(vocab, dim, keys[0])) >> LearnedPositions(

@@ -27,15 +27,13 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import _random
 from .._para import Para
 from .._reparam import Reparam
 from .._space import _FLOAT, ProductSpace, Space, TensorSpace, space_of
-from ..nn._arguments import prng_key
-from . import _messages
+from ..nn._arguments import flag, prng_key
 from ._action import AbstractAction, require_actions
 from ._basis import Basis, equivariant_basis, invariant_basis
 from ._by_value import ByValue
@@ -204,9 +202,8 @@ class EquivariantLinear(Reparam[Any, Any, Coefficients]):
     ) -> None:
         require_actions("EquivariantLinear", act_in, act_out)
         key = prng_key("EquivariantLinear", key)
-        for name, value in (("use_bias", use_bias), ("structured", structured)):
-            if not isinstance(value, bool | np.bool_):
-                raise TypeError(_messages.not_a_flag("EquivariantLinear", name, value))
+        flag("EquivariantLinear", "use_bias", use_bias)
+        flag("EquivariantLinear", "structured", structured)
         basis = equivariant_basis(act_in, act_out)
         bias_basis = invariant_basis(act_out) if use_bias else None
         points_in, features_in = act_in.canonical_shape()

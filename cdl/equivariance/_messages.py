@@ -170,11 +170,6 @@ def transposed_grid(name: str, height: int, width: int) -> str:
     )
 
 
-def not_a_flag(owner: str, name: str, value: object) -> str:
-    """Text of the error for a switch given something other than True or False."""
-    return f"{owner}: {name} must be True or False, but was given {value!r}."
-
-
 def matrix_count(name: str, given: int) -> str:
     """Text of the error for a representation with the wrong number of matrices."""
     return f"a representation of {name} needs one matrix per generator, not {given}."

@@ -39,7 +39,7 @@ from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import ProductSpace, Space
 from ..draw import Diagram, draw
-from ..nn._arguments import prng_key
+from ..nn._arguments import flag, prng_key
 from ..optics import AbstractLoss, AbstractOptimiser, AbstractParaLens
 from . import _messages
 from ._player import Player
@@ -204,8 +204,7 @@ per player of the arena.
             _check_loss(name, losses[name])
         if rule is not None and not isinstance(rule, AbstractGameRule):
             raise TypeError(_messages.not_a_rule("Game: the rule", rule))
-        if not isinstance(batched, bool | np.bool_):
-            raise TypeError(_messages.not_a_flag("Game", "batched", batched))
+        flag("Game", "batched", batched)
         if play not in PLAYS:
             raise ValueError(_messages.bad_play(play))
         turns = names if order is None else list(order)

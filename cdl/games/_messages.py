@@ -116,11 +116,6 @@ def coefficient_not_finite(rule: str, name: str, value: object) -> str:
     )
 
 
-def not_a_flag(owner: str, name: str, value: object) -> str:
-    """Text of the error raised when a switch is given something not True/False."""
-    return f"{owner}: {name} must be True or False, but was given {value!r}."
-
-
 def not_a_rule(what: str, value: object) -> str:
     """Text of the error raised when an update rule is not a rule."""
     return (

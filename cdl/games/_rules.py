@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ..nn._arguments import flag
 from . import _messages
 
 Params = tuple[Any, ...]
@@ -206,9 +207,7 @@ class AbstractGameRule(eqx.Module):
                 raise ValueError(
                     _messages.coefficient_not_finite(type(self).__name__, name, value)
                 )
-        align = getattr(self, "align", False)
-        if not isinstance(align, bool | np.bool_):
-            raise TypeError(_messages.not_a_flag(type(self).__name__, "align", align))
+        flag(type(self).__name__, "align", getattr(self, "align", False))
 
     @abc.abstractmethod
     def init(self, params: Params) -> tuple[Any, ...]:

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from ..nn._arguments import flag
 from . import _messages
 
 
@@ -393,10 +394,7 @@ class Graph(eqx.Module):
         a = a.astype(np.int64) if a.size else np.zeros((0, 2), int)
         s, r = a[:, 0], a[:, 1]
         feats = _as_features(edges, "edge")
-        if not isinstance(undirected, bool | np.bool_):
-            raise TypeError(
-                _messages.not_a_flag("Graph.from_edge_list", "undirected", undirected)
-            )
+        flag("Graph.from_edge_list", "undirected", undirected)
         if undirected:  # a self-loop is its own reverse: it is listed once
             _check_one_direction(s, r)
             back = np.flatnonzero(s != r)

@@ -60,7 +60,7 @@ from .._space import (
     rename,
 )
 from ..nn import Linear
-from ..nn._arguments import positive_int, prng_key
+from ..nn._arguments import flag, positive_int, prng_key
 from . import _messages
 from ._graph import Graph
 from ._monoid import (
@@ -563,9 +563,7 @@ class Propagate(
         if semiring is not None and not isinstance(semiring, Semiring):
             raise TypeError(_messages.not_a_semiring(semiring))
         self.semiring = MIN_PLUS if semiring is None else semiring
-        if not isinstance(keep, bool | np.bool_):
-            raise TypeError(_messages.not_a_flag("Propagate", "keep", keep))
-        self.keep = bool(keep)
+        self.keep = flag("Propagate", "keep", keep)
 
     @property
     def label(self) -> str:

@@ -48,11 +48,6 @@ def bad_graph_mask(dtype: object) -> str:
     )
 
 
-def not_a_flag(owner: str, name: str, value: object) -> str:
-    """A switch was given something other than True or False."""
-    return f"{owner}: {name} must be True or False, but was given {value!r}."
-
-
 def not_real_features(what: str, dtype: object) -> str:
     """A feature table of complex numbers, strings or objects."""
     hint = (

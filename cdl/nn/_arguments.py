@@ -79,6 +79,24 @@ def natural_ints(layer: str, name: str, value: object, rank: int) -> tuple[int, 
     return tuple(natural_int(layer, name, item) for item in items)
 
 
+def flag(owner: str, name: str, value: object) -> bool:
+    """`value` as a bool if it is True or False (or a NumPy bool), else `TypeError`.
+
+    A string such as ``"no"`` or an int such as ``0`` is refused rather than read
+    by its truth value.
+
+    >>> flag("Game", "batched", np.bool_(True))
+    True
+    >>> flag("Propagate", "keep", "no")
+    Traceback (most recent call last):
+    ...
+    TypeError: Propagate: keep must be True or False, but was given 'no'.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(_messages.not_a_flag(owner, name, value))
+    return bool(value)
+
+
 def probability(layer: str, name: str, value: object) -> float:
     """`value` as a float if it is a real number in [0, 1), else `ValueError`.
 

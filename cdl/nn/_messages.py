@@ -17,6 +17,11 @@ def bad_rank(layer: str, name: str, value: object, rank: int) -> str:
     )
 
 
+def not_a_flag(owner: str, name: str, value: object) -> str:
+    """Text of the error for a switch given something other than True or False."""
+    return f"{owner}: {name} must be True or False, but was given {value!r}."
+
+
 def not_probability(layer: str, name: str, value: object) -> str:
     """Text of the error for a probability outside [0, 1)."""
     return f"{layer}: {name} must be a probability in [0, 1), but was given {value!r}."
