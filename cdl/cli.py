@@ -22,8 +22,8 @@ from typing import Annotated, Any, Final
 
 import typer
 
+from . import _cli_messages as _messages
 from ._check import NO_FILES, mypy_arguments, mypy_config, stub_path
-from ._messages import with_article
 
 __all__ = ["main", "mypy_config", "stub_path"]
 
@@ -56,63 +56,13 @@ class _CliError(typer.BadParameter):
         return self.message
 
 
-# Every error text of the command line, in one place.
-
-
-def _bad_lengths(text: str) -> str:
-    return f"--lengths must be positive integers separated by commas, not {text!r}."
-
-
-def _bad_suffix(option: str, path: Path) -> str:
-    found = path.suffix or path.name
-    return f"{option} must end in .svg, .png or .pdf, not {found!r}."
-
-
-def _no_folder(option: str, path: Path) -> str:
-    return f"{option}: no folder {str(path.parent)!r} to write {path.name!r} in."
-
-
-def _is_folder(option: str, path: Path) -> str:
-    return f"{option}: {str(path)!r} is a folder; name a file to write."
-
-
-def _bad_spec(spec: str) -> str:
-    return f"MODEL must be FILE.py:NAME or MODULE:NAME, not {spec!r}."
-
-
-def _no_file(source: str, spec: str) -> str:
-    return f"no such file {source!r} (from MODEL {spec!r})."
-
-
-def _no_module(source: str, error: ImportError) -> str:
-    return f"cannot import {source!r}: {error}."
-
-
-def _no_name(source: str, name: str) -> str:
-    return f"{source} defines no {name!r}."
-
-
-def _not_para(spec: str, value: object) -> str:
-    return (
-        f"{spec} is {with_article(type(value).__name__)}, not a cdl.Para morphism "
-        f"(or a function returning one)."
-    )
-
-
-def _needs_arguments(spec: str, parameters: str) -> str:
-    return (
-        f"{spec} takes arguments {parameters}: MODEL must name a cdl.Para "
-        f"morphism or a function of no arguments returning one."
-    )
-
-
 def _lengths(text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise _CliError(_bad_lengths(text)) from None
+        raise _CliError(_messages.bad_lengths(text)) from None
     if not values or min(values) < 1:
-        raise _CliError(_bad_lengths(text))
+        raise _CliError(_messages.bad_lengths(text))
     return values
 
 
@@ -121,11 +71,11 @@ def _suffix_checked(path: Path | None, option: str) -> Path | None:
     if path is None:
         return path
     if path.suffix.lower() not in (".svg", ".png", ".pdf"):
-        raise _CliError(_bad_suffix(option, path))
+        raise _CliError(_messages.bad_suffix(option, path))
     if path.is_dir():
-        raise _CliError(_is_folder(option, path))
+        raise _CliError(_messages.is_folder(option, path))
     if not path.absolute().parent.is_dir():
-        raise _CliError(_no_folder(option, path))
+        raise _CliError(_messages.no_folder(option, path))
     return path
 
 
@@ -195,23 +145,23 @@ def _load_model(spec: str) -> Any:
 
     source, _, name = spec.rpartition(":")
     if not source or not name:
-        raise _CliError(_bad_spec(spec))
+        raise _CliError(_messages.bad_spec(spec))
     if source.endswith(".py"):
         if not Path(source).is_file():
-            raise _CliError(_no_file(source, spec))
+            raise _CliError(_messages.no_file(source, spec))
         namespace = runpy.run_path(source)
     else:
         try:
             namespace = vars(importlib.import_module(source))
         except ImportError as error:
-            raise _CliError(_no_module(source, error)) from None
+            raise _CliError(_messages.no_module(source, error)) from None
     if name not in namespace:
-        raise _CliError(_no_name(source, name))
+        raise _CliError(_messages.no_name(source, name))
     value = namespace[name]
     if callable(value) and not isinstance(value, Para):
         value = _called(spec, value)
     if not isinstance(value, Para):
-        raise _CliError(_not_para(spec, value))
+        raise _CliError(_messages.not_para(spec, value))
     return value
 
 
@@ -231,7 +181,7 @@ def _called(spec: str, function: Any) -> Any:
             ],
             return_annotation=inspect.Signature.empty,
         )
-        raise _CliError(_needs_arguments(spec, str(bare))) from None
+        raise _CliError(_messages.needs_arguments(spec, str(bare))) from None
     return function()
 
 
@@ -327,13 +277,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = _app(args=args, prog_name="cdl", standalone_mode=False)
     except typer.Abort:
-        print("cdl: aborted.", file=sys.stderr)
+        print(_messages.aborted(), file=sys.stderr)
         return 1
     except typer.TyperException as error:
         described = getattr(error, "format_message", None)
         text = " ".join((described() if described else str(error)).split())
         if text:
-            print(f"cdl: error: {text}", file=sys.stderr)
+            print(_messages.error_line(text), file=sys.stderr)
         return int(getattr(error, "exit_code", 2))
     return result if isinstance(result, int) else 0
 
