@@ -56,11 +56,11 @@ SWITCHES: dict[str, tuple[str, Callable[[Any], object]]] = {
 def test_a_switch_refuses_what_is_not_a_bool_with_one_text(case: str) -> None:
     # "no" would read as True and 0 as False; each package said so in its own copy.
     head, build = SWITCHES[case]
-    for bad in ("no", 0, 1, None):
+    for bad in ("no", 0, 1, np.int64(1), None):
         text = f"{head} must be True or False, but was given {bad!r}."
         with pytest.raises(TypeError, match=f"^{re.escape(text)}$"):
             build(bad)
-    for good in (True, False):
+    for good in (True, np.bool_(False)):
         build(good)
 
 

@@ -78,8 +78,8 @@ def transformer_block(
     'EncoderBlock(8, heads=2)'
     """
     dim, heads = _attention_sizes("transformer_block", dim, heads)
-    flag("transformer_block", "causal", causal)
-    flag("transformer_block", "rotary", rotary)
+    causal = flag("transformer_block", "causal", causal)
+    rotary = flag("transformer_block", "rotary", rotary)
     hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
     k1, k2, k3 = jax.random.split(prng_key("transformer_block", key), 3)
     attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)

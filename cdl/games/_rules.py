@@ -207,7 +207,6 @@ class AbstractGameRule(eqx.Module):
                 raise ValueError(
                     _messages.coefficient_not_finite(type(self).__name__, name, value)
                 )
-        flag(type(self).__name__, "align", getattr(self, "align", False))
 
     @abc.abstractmethod
     def init(self, params: Params) -> tuple[Any, ...]:
@@ -377,6 +376,11 @@ class Consensus(AbstractGameRule):
         return _axpy(self.gamma, jt_d, d), new_state
 
 
+def _align(value: object) -> bool:
+    """SGA's `align` as a Python bool, checked before it is stored as static."""
+    return flag("SGA", "align", value)
+
+
 class SGA(AbstractGameRule):
     """Symplectic gradient adjustment (Balduzzi et al. 2018): ``d + λ Aᵀd``.
 
@@ -402,7 +406,7 @@ class SGA(AbstractGameRule):
 
     lam: float | Array
     inner: AbstractGameRule = GradientPlay()
-    align: bool = eqx.field(static=True, default=False)
+    align: bool = eqx.field(static=True, default=False, converter=_align)
 
     def init(self, params: Params) -> tuple[Any, ...]:
         """The inner rule's state."""
