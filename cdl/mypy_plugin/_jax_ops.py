@@ -1735,7 +1735,10 @@ def _scan_length(ctx: FunctionContext) -> Dim:
 
 
 def fn_while_loop(env: Env, ctx: FunctionContext) -> Type:
-    """``lax.while_loop`` of a tuple carry: the tuple's type, as jax's ``T`` gives.
+    """``lax.while_loop`` of an array or a tuple: the carry's type (jax's ``T``).
+
+    The body of an array carry must give it back with the same shape (a
+    ``[shape]`` error where it does not).
 
     The stubs answer ``Any`` for a carry that is not one array; a tuple of a known
     length keeps its items (``x, i = while_loop(cond, body, (x0, 0))``), as without
@@ -1743,10 +1746,18 @@ def fn_while_loop(env: Env, ctx: FunctionContext) -> Type:
     kind (``tuple(a_list)``) stays ``Any``.
     """
     ret = get_proper_type(ctx.default_return_type)
-    if isinstance(ret, AnyType) and len(ctx.arg_types) == 3 and ctx.arg_types[2]:
-        init = get_proper_type(ctx.arg_types[2][0])
-        if isinstance(init, TupleType):
-            return remove_instance_last_known_values(init)
+    if len(ctx.arg_types) != 3 or not ctx.arg_types[2] or not ctx.arg_types[1]:
+        return ctx.default_return_type
+    init = get_proper_type(ctx.arg_types[2][0])
+    carry = array_dims(init)
+    if carry is not None:
+        # One array: the body, called as ``body(carry)``, keeps its shape.
+        body = _step(ctx.arg_types[1][0])
+        if body is not None and body.arg_types:
+            _check_carry(env, ctx, "while_loop", carry, body, 0)
+        return remove_instance_last_known_values(init)
+    if isinstance(ret, AnyType) and isinstance(init, TupleType):
+        return remove_instance_last_known_values(init)
     return ctx.default_return_type
 
 

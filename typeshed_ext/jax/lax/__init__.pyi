@@ -7,8 +7,9 @@ from typing import Any as _Any
 # one shaped array (tuples, Python scalars, pytrees) give Any, as jax's own
 # annotations do. The callbacks' types are the same in every overload, so that an
 # Any in a lambda's parameters does not make mypy give up on the overloads, but for
-# fori_loop's body, which is given the carry's type so that a lambda's result has a
-# shape; cdl's plugin gives fori_loop's result and checks the body either way.
+# the bodies of fori_loop and while_loop, which are given the carry's type so that a
+# lambda's result has a shape; cdl's plugin gives these loops' results and checks
+# the bodies either way.
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
@@ -34,7 +35,7 @@ def fori_loop(
 @overload
 def while_loop(
     cond_fun: Callable[..., Any],
-    body_fun: Callable[..., Any],
+    body_fun: Callable[[Array[Unpack[_S]]], Any],
     init_val: Array[Unpack[_S]],
 ) -> Array[Unpack[_S]]: ...
 @overload
