@@ -26,7 +26,6 @@ cdl.graphs._graph.GraphError: Graph edge 0 receives at node 3, but the graph has
 3 nodes (indices 0..2).
 """
 
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ..nn._arguments import flag
+from ..nn._arguments import flag, whole
 from . import _messages
 
 
@@ -143,25 +142,6 @@ def _as_features(
     if not jnp.issubdtype(a.dtype, jnp.floating):
         a = a.astype(jnp.float32)
     return a[:, None] if a.ndim == 1 else a
-
-
-def whole(value: object) -> int | None:
-    """`value` as an int if it is a whole number, else None.
-
-    Python and NumPy ints and concrete 0-d integer arrays (``jnp.int32(3)``,
-    ``senders.max() + 1``) are whole numbers; bools, floats and traced values are
-    not.
-
-    >>> import jax.numpy as jnp, numpy as np
-    >>> whole(3), whole(np.int64(3)), whole(jnp.int32(3)), whole(True), whole(3.0)
-    (3, 3, 3, None, None)
-    """
-    if isinstance(value, bool | np.bool_):
-        return None
-    try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:  # not an integer, or traced
-        return None
 
 
 def _as_mask(mask: ArrayLike) -> Bool[Array, " g"]:

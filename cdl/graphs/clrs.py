@@ -30,8 +30,8 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
+from ..nn._arguments import whole
 from . import _messages
-from ._graph import whole
 
 TRAIN_NODES: Final = 16
 """Nodes of a CLRS-30 training graph."""

@@ -121,14 +121,29 @@ def affordable(layer: str, shapes: Sequence[tuple[int, ...]]) -> None:
         raise ValueError(_messages.too_large(layer, entries, MAX_ENTRIES))
 
 
-def _int_at_least(layer: str, name: str, value: object, least: int, what: str) -> int:
-    if isinstance(value, bool):
-        raise ValueError(_messages.bad_int(layer, name, value, what))
+def whole(value: object) -> int | None:
+    """`value` as an int if it is a whole number, else None.
+
+    Python and NumPy ints and concrete 0-d integer arrays (``jnp.int32(3)``,
+    ``senders.max() + 1``) are whole numbers; bools, floats and traced values are
+    not.
+
+    >>> import jax.numpy as jnp, numpy as np
+    >>> from cdl.nn._arguments import whole
+    >>> whole(3), whole(np.int64(3)), whole(jnp.int32(3)), whole(True), whole(3.0)
+    (3, 3, 3, None, None)
+    """
+    if isinstance(value, bool | np.bool_):
+        return None
     try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ValueError(_messages.bad_int(layer, name, value, what)) from None
-    if number < least:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:  # not an integer, or traced
+        return None
+
+
+def _int_at_least(layer: str, name: str, value: object, least: int, what: str) -> int:
+    number = whole(value)
+    if number is None or number < least:
         raise ValueError(_messages.bad_int(layer, name, value, what))
     return number
 

@@ -1,11 +1,9 @@
 """Structural layers that move entries around: `Flatten`, `Reshape`, `Concat`."""
 
 import math
-import operator
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Shaped
 
 from .._errors import CompositionError, SpaceError
@@ -22,6 +20,7 @@ from .._space import (
     space_of,
 )
 from . import _messages
+from ._arguments import whole
 
 
 def _fills(target: tuple[int, ...], size: int) -> bool:
@@ -70,19 +69,6 @@ class Flatten(Para[Shaped[Array, "*shape"], Shaped[Array, " size"]]):
         return cod
 
 
-def _whole_numbers(values: tuple[object, ...]) -> tuple[int, ...] | None:
-    """`values` as Python ints (NumPy and concrete 0-d JAX ints too); None if not."""
-    out = []
-    for value in values:
-        if isinstance(value, bool | np.bool_):
-            return None
-        try:
-            out.append(operator.index(value))  # type: ignore[arg-type]
-        except TypeError:
-            return None
-    return tuple(out)
-
-
 class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
     """Reshapes an array to `shape` (one entry may be -1).
 
@@ -94,9 +80,10 @@ class Reshape(Para[Shaped[Array, "*dims"], Shaped[Array, "*target"]]):
     target: tuple[int, ...] = eqx.field(static=True)
 
     def __init__(self, *shape: int) -> None:
-        target = _whole_numbers(shape)
+        numbers = [whole(d) for d in shape]
+        target = tuple(d for d in numbers if d is not None)
         if (
-            target is None
+            len(target) != len(shape)
             or sum(d == -1 for d in target) > 1
             or any(d < -1 or d == 0 for d in target)
         ):
