@@ -43,6 +43,7 @@ from . import (
     _annotations,
     _builders,
     _calls,
+    _context,
     _eqx_layers,
     _fields,
     _grad,
@@ -96,6 +97,7 @@ from ._types import (
 _Ctx = TypeVar("_Ctx")
 _Call = TypeVar("_Call", FunctionContext, MethodContext)
 _Out = TypeVar("_Out")
+_Sig = TypeVar("_Sig", FunctionSigContext, MethodSigContext)
 
 
 @functools.cache
@@ -136,6 +138,7 @@ class CdlPlugin(Plugin):
         self._callees: dict[str, bool] = {}
         self._array_callees: dict[str, bool] = {}
         self._array_values: dict[str, bool] = {}
+        self._variadics: dict[str, bool] = {}
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
@@ -197,6 +200,16 @@ class CdlPlugin(Plugin):
                 typ, CallableType
             ) and _calls.takes_arrays(typ)
         return self._array_values[fullname]
+
+    def _variadic(self, fullname: str) -> bool:
+        """Whether the callee `fullname` is generic in a ``TypeVarTuple``.
+
+        Its calls are claimed so that an ``Any`` in their type context, which mypy
+        cannot use for such a callee, is dropped (`._context`).
+        """
+        if fullname not in self._variadics:
+            self._variadics[fullname] = _context.variadic(self._lookup(fullname))
+        return self._variadics[fullname]
 
     def _returns_array(self, fullname: str) -> bool:
         """Whether the callee `fullname` is declared to return an array.
@@ -460,17 +473,19 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
         """Shape-changing generic functions and the carriers of algebras."""
-        return _guard(
-            self._function_signature_hook(fullname), lambda ctx: ctx.default_signature
-        )
+        hook = self._function_signature_hook(fullname)
+        if self._variadic(fullname):
+            hook = _without_any_context(hook)
+        return _guard(hook, lambda ctx: ctx.default_signature)
 
     def get_method_signature_hook(
         self, fullname: str
     ) -> Callable[[MethodSigContext], FunctionLike] | None:
         """Let the plugin, not mypy's invariance, judge what a morphism accepts."""
-        return _guard(
-            self._method_signature_hook(fullname), lambda ctx: ctx.default_signature
-        )
+        hook = self._method_signature_hook(fullname)
+        if self._variadic(fullname):
+            hook = _without_any_context(hook)
+        return _guard(hook, lambda ctx: ctx.default_signature)
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         """Composition, application of morphisms, and shape rules of array methods."""
@@ -509,6 +524,18 @@ def _redefining(
         return None
     checked = hook
     return lambda ctx: _redefine.redefine(ctx, checked(_unknown.erase_unknown(ctx)))
+
+
+def _without_any_context(
+    hook: Callable[[_Sig], FunctionLike] | None,
+) -> Callable[[_Sig], FunctionLike]:
+    """`hook` (or mypy's own signature), checked without ``Any`` in its context."""
+
+    def run(ctx: _Sig) -> FunctionLike:
+        _context.drop_any(ctx)
+        return ctx.default_signature if hook is None else hook(ctx)
+
+    return run
 
 
 def _guard(
