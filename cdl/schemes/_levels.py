@@ -705,8 +705,13 @@ def fold_levels(
         dres, dpd, ct, dsite = backward(
             ps, pulls, fixed, buf, ct, deferred, keep.cotangents(_rows(ps))
         )
-        for name in deferred:
-            dres[name] = deferred_parameters(ps, keep, name, dsite[name], saved, buf)
+        # In the cells' order, never the set's (it varies with the hash seed, and
+        # so would the program, missing JAX's persistent compilation cache).
+        for name in fixed:
+            if name in deferred:
+                dres[name] = deferred_parameters(
+                    ps, keep, name, dsite[name], saved, buf
+                )
         dcells = {
             name: jax.tree.map(jnp.zeros_like, cell) for name, cell in p.cells.items()
         }
