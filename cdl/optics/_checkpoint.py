@@ -32,6 +32,7 @@ import json
 import os
 import pathlib
 import re
+import socket
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -49,6 +50,7 @@ from ._optimiser import OptaxOptimiser
 _MAGIC: Final = b"cdl-checkpoint 1\n"
 _NAME: Final = re.compile(r"^epoch-(\d+)\.ckpt$")
 _DIGEST: Final = 64
+_LOCK: Final = ".lock"
 
 
 class CheckpointError(ValueError):
@@ -187,7 +189,9 @@ def check_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
     """Make sure checkpoints can be written to `directory` before training starts.
 
     It creates the directory if missing, writes and removes a probe file, and
-    removes temporary files left by a save that was killed.
+    removes temporary files left by a save that was killed. A directory that
+    a training run is writing to (see `lock_directory`) is refused, and its
+    temporary files are left alone.
 
     **Arguments:** `directory`.
 
@@ -200,19 +204,126 @@ def check_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
     ...     check_directory(os.path.join(d, "run")).name
     'run'
     """
+    lock_directory(directory).release()
+    return pathlib.Path(directory)
+
+
+class DirectoryLock:
+    """A checkpoint directory held by this process (see `lock_directory`).
+
+    **Arguments:** `path`, the lock file; `fd`, its open descriptor (None where
+    the system has no ``flock``).
+
+    **Returns:** the lock; `release` lets another run use the directory.
+
+    >>> import tempfile
+    >>> from cdl.optics._checkpoint import lock_directory
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     lock = lock_directory(d)
+    ...     lock.release()
+    ...     lock_directory(d).release()  # free again
+    """
+
+    def __init__(self, path: pathlib.Path, fd: int | None) -> None:
+        self.path, self.fd = path, fd
+
+    def release(self) -> None:
+        """Remove the lock file and unlock (idempotent)."""
+        if self.fd is None:
+            return
+        fd, self.fd = self.fd, None
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _holder(path: pathlib.Path) -> str:
+    try:
+        return path.read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def lock_directory(directory: str | os.PathLike[str]) -> DirectoryLock:
+    """Hold `directory` for one training run's checkpoints, ready to write.
+
+    The directory is created if missing and probed for writing; the run takes
+    an exclusive ``flock`` on ``<directory>/.lock`` (released when the lock is,
+    or when the process ends, even killed), then removes temporary files left
+    by a save that was killed. A directory already held by another run, in this
+    process or another, is refused: two runs saving into one directory would
+    prune each other's checkpoints, and a resume would read either's. Where the
+    system has no ``flock`` (Windows) nothing is locked.
+
+    **Arguments:** `directory`.
+
+    **Returns:** the `DirectoryLock`; raises `CheckpointError` naming why the
+    directory cannot hold this run's checkpoints.
+
+    >>> import tempfile
+    >>> from cdl.optics import CheckpointError
+    >>> from cdl.optics._checkpoint import lock_directory
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     lock = lock_directory(d)
+    ...     try:
+    ...         lock_directory(d)
+    ...     except CheckpointError as error:
+    ...         print("another run" in str(error))
+    ...     lock.release()
+    True
+    """
     root = pathlib.Path(directory)
+    path = root / _LOCK
     try:
         root.mkdir(parents=True, exist_ok=True)
         probe = root / f".probe-{os.getpid()}.tmp"
         with open(probe, "wb") as f:
             f.write(b"probe")
         probe.unlink()
-        _clear_temporaries(root)
+        lock = _take(path)
+        try:
+            _clear_temporaries(root)
+        except OSError:
+            lock.release()
+            raise
     except OSError as error:
         raise CheckpointError(
             _messages.checkpoint_unwritable(root, error.strerror or str(error))
         ) from None
-    return root
+    return lock
+
+
+def _take(path: pathlib.Path) -> DirectoryLock:
+    """The lock of `path`; CheckpointError if another run holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows has no flock
+        return DirectoryLock(path, None)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise CheckpointError(
+                _messages.checkpoint_in_use(path.parent, _holder(path))
+            ) from None
+        except OSError:
+            os.close(fd)
+            raise
+        # A holder that released meanwhile unlinks the file: lock the new one.
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode())
+    return DirectoryLock(path, fd)
 
 
 def key_impl(key: PRNGKeyArray) -> str:

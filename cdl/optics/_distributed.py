@@ -40,11 +40,12 @@ from . import _messages
 from ._checkpoint import (
     Checkpoint,
     CheckpointError,
-    check_directory,
+    DirectoryLock,
     has_checkpoint,
     key_data_like,
     key_impl,
     load_checkpoint,
+    lock_directory,
     save_checkpoint,
 )
 from ._data import DataError
@@ -354,29 +355,40 @@ def _agree(error: str) -> None:
         raise CheckpointError(said)
 
 
-def prepare_directory(directory: str | os.PathLike[str]) -> pathlib.Path:
-    """`check_directory`, done by process 0 only; every process raises its error.
+def prepare_directory(
+    directory: str | os.PathLike[str],
+) -> tuple[pathlib.Path, DirectoryLock | None]:
+    """`lock_directory`, done by process 0 only; every process raises its error.
 
     **Arguments:** `directory`.
 
-    **Returns:** the directory as a path.
+    **Returns:** the directory as a path, and the lock process 0 holds on it
+    for the run (None in the other processes); release it when the run ends.
 
     >>> import tempfile, os
     >>> from cdl.optics._distributed import prepare_directory
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     prepare_directory(os.path.join(d, "run")).name
+    ...     root, lock = prepare_directory(os.path.join(d, "run"))
+    ...     lock.release()
+    ...     root.name
     'run'
     """
     if not multiprocess():
-        return check_directory(directory)
+        return pathlib.Path(directory), lock_directory(directory)
     error = ""
+    lock = None
     if is_main():
         try:
-            check_directory(directory)
+            lock = lock_directory(directory)
         except CheckpointError as raised:
             error = str(raised)
-    _agree(error)
-    return pathlib.Path(directory)
+    try:
+        _agree(error)
+    except CheckpointError:
+        if lock is not None:
+            lock.release()
+        raise
+    return pathlib.Path(directory), lock
 
 
 def restore(

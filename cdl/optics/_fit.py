@@ -1156,137 +1156,146 @@ def fit(
         if isinstance(callback, EarlyStopping) and callback.monitor not in recorded:
             text = _messages.unknown_monitor(callback.monitor, sorted(recorded))
             raise ValueError(text)
-    root = None if checkpoint is None else prepare_directory(checkpoint)
-    history: dict[str, list[float]] = {}
-    done = 0
-    run = run_of(learner, state)
-    record = None if root is None else _record(batch_size, key, shuffle, data, val_data)
-    restored = None if root is None else restore(root, state, run)
-    if root is not None and restored is not None:
-        if not resume_changed:
-            _check_resumed(name, restored, record or {})
-        for line in restored.damaged:
-            notice(line)
-        # The key is the checkpoint's (checked above) or, resumed on purpose
-        # with other settings, the one given now.
-        state, done, history = restored.state, restored.epoch, restored.history
-        if done < epochs:
-            history = _resumed_history(
-                name, root, history, done, metrics, val_data is not None, skip
-            )
-        notice(
-            _messages.finished(root, done)
-            if done >= epochs
-            else _messages.resuming(root, done, epochs)
+    root, lock = (None, None) if checkpoint is None else prepare_directory(checkpoint)
+    try:
+        history: dict[str, list[float]] = {}
+        done = 0
+        run = run_of(learner, state)
+        record = (
+            None if root is None else _record(batch_size, key, shuffle, data, val_data)
         )
-    saved = done
-    arrays = (data.xs, data.ys) if isinstance(data, Arrays) else None
-    validation_arrays = (
-        None
-        if val_data is None or arrays is None
-        else val_data.batch(np.arange(val_data.size))
-    )
-    if learner.mesh is not None:
-        state = place_state(learner, state)
-    if multiprocess():
-        arrays, validation_arrays = global_batch(learner, (arrays, validation_arrays))
-    named = _named(callbacks)
-    for name_of, callback in named:
-        callback.on_train_begin(done, history)
-        on_resume = getattr(callback, "on_resume", None)
-        if restored is not None and callable(on_resume):
-            on_resume(restored.kept.get(name_of))
-    stopped = _stop_asked(callbacks)
-    telling = done  # the epoch the callbacks are told of
+        restored = None if root is None else restore(root, state, run)
+        if root is not None and restored is not None:
+            if not resume_changed:
+                _check_resumed(name, restored, record or {})
+            for line in restored.damaged:
+                notice(line)
+            # The key is the checkpoint's (checked above) or, resumed on purpose
+            # with other settings, the one given now.
+            state, done, history = restored.state, restored.epoch, restored.history
+            if done < epochs:
+                history = _resumed_history(
+                    name, root, history, done, metrics, val_data is not None, skip
+                )
+            notice(
+                _messages.finished(root, done)
+                if done >= epochs
+                else _messages.resuming(root, done, epochs)
+            )
+        saved = done
+        arrays = (data.xs, data.ys) if isinstance(data, Arrays) else None
+        validation_arrays = (
+            None
+            if val_data is None or arrays is None
+            else val_data.batch(np.arange(val_data.size))
+        )
+        if learner.mesh is not None:
+            state = place_state(learner, state)
+        if multiprocess():
+            arrays, validation_arrays = global_batch(
+                learner, (arrays, validation_arrays)
+            )
+        named = _named(callbacks)
+        for name_of, callback in named:
+            callback.on_train_begin(done, history)
+            on_resume = getattr(callback, "on_resume", None)
+            if restored is not None and callable(on_resume):
+                on_resume(restored.kept.get(name_of))
+        stopped = _stop_asked(callbacks)
+        telling = done  # the epoch the callbacks are told of
 
-    def save_now(root: pathlib.Path) -> None:
-        """The run as it stands (state, epoch, history, what callbacks keep)."""
-        save_once(
-            root, state, key=key, epoch=done, history=history, keep=keep,
-            kept=_kept(named), run=run, settings=record,
-        )  # fmt: skip
+        def save_now(root: pathlib.Path) -> None:
+            """The run as it stands (state, epoch, history, what callbacks keep)."""
+            save_once(
+                root, state, key=key, epoch=done, history=history, keep=keep,
+                kept=_kept(named), run=run, settings=record,
+            )  # fmt: skip
 
-    with Display(name, total=epochs, done=done, enabled=progress) as display:
-        try:
-            while done < epochs and not stopped:
-                if arrays is not None:
-                    count = min(epochs_per_call, epochs - done)
-                    new, values, losses = _run_epochs(
-                        learner,
-                        state,
-                        arrays,
-                        key,
-                        jnp.arange(done, done + count),
-                        batch_size,
-                        unroll,
-                        skip,
-                        shuffle,
-                        metrics,
-                        validation_arrays,
-                    )
-                else:
-                    count = 1
-                    new, values, losses = _run_host_epoch(
-                        learner,
-                        state,
-                        data,
-                        key,
-                        done,
-                        batch_size,
-                        skip,
-                        shuffle,
-                        metrics,
-                        val_data,
-                    )
-                host_losses = to_host(losses)
-                where = _saved_line(root, saved)
-                if not skip and not np.isfinite(host_losses).all():
-                    raise _nonfinite(name, host_losses, done, int(new.step), where)
-                if not _finite_params(new):
-                    raise NonFiniteLossError(
-                        _messages.non_finite_parameters(name, done + count, where)
-                    )
-                state = new
-                columns = {
-                    k: to_host(v).tolist()
-                    for k, v in values.items()
-                    if skip or k != "skipped" or k in history
-                }
-                for k, column in columns.items():
-                    history.setdefault(k, []).extend(column)
-                done += count
-                for i in range(count):
-                    epoch_values = {k: v[i] for k, v in columns.items()}
-                    telling = done - count + i + 1
-                    for callback in callbacks:
-                        callback.on_epoch_end(telling, epoch_values, state)
-                # Saved once the callbacks have seen the epoch, with what they keep.
-                if root is not None:
-                    try:
-                        save_now(root)
-                    except OSError as error:
-                        why = f"{type(error).__name__}: {error}"
-                        where = _saved_line(root, saved)
-                        raise CheckpointError(
-                            _messages.save_failed_here(name, done, why, where)
-                        ) from error
+        with Display(name, total=epochs, done=done, enabled=progress) as display:
+            try:
+                while done < epochs and not stopped:
+                    if arrays is not None:
+                        count = min(epochs_per_call, epochs - done)
+                        new, values, losses = _run_epochs(
+                            learner,
+                            state,
+                            arrays,
+                            key,
+                            jnp.arange(done, done + count),
+                            batch_size,
+                            unroll,
+                            skip,
+                            shuffle,
+                            metrics,
+                            validation_arrays,
+                        )
+                    else:
+                        count = 1
+                        new, values, losses = _run_host_epoch(
+                            learner,
+                            state,
+                            data,
+                            key,
+                            done,
+                            batch_size,
+                            skip,
+                            shuffle,
+                            metrics,
+                            val_data,
+                        )
+                    host_losses = to_host(losses)
+                    where = _saved_line(root, saved)
+                    if not skip and not np.isfinite(host_losses).all():
+                        raise _nonfinite(name, host_losses, done, int(new.step), where)
+                    if not _finite_params(new):
+                        raise NonFiniteLossError(
+                            _messages.non_finite_parameters(name, done + count, where)
+                        )
+                    state = new
+                    columns = {
+                        k: to_host(v).tolist()
+                        for k, v in values.items()
+                        if skip or k != "skipped" or k in history
+                    }
+                    for k, column in columns.items():
+                        history.setdefault(k, []).extend(column)
+                    done += count
+                    for i in range(count):
+                        epoch_values = {k: v[i] for k, v in columns.items()}
+                        telling = done - count + i + 1
+                        for callback in callbacks:
+                            callback.on_epoch_end(telling, epoch_values, state)
+                    # Saved once the callbacks have seen the epoch, with what they keep.
+                    if root is not None:
+                        try:
+                            save_now(root)
+                        except OSError as error:
+                            why = f"{type(error).__name__}: {error}"
+                            where = _saved_line(root, saved)
+                            raise CheckpointError(
+                                _messages.save_failed_here(name, done, why, where)
+                            ) from error
+                        saved = done
+                    display.update(done, history)
+                    stopped = _stop_asked(callbacks)
+            except KeyboardInterrupt:
+                if root is not None and saved < telling == done and not multiprocess():
+                    # Ctrl-C came after the epoch ran, in its callbacks or its save.
+                    # Earlier epochs of the call that no callback was told of are
+                    # run again on resuming, not saved as done (a log would lack them).
+                    save_now(root)
                     saved = done
-                display.update(done, history)
-                stopped = _stop_asked(callbacks)
-        except KeyboardInterrupt:
-            if root is not None and saved < telling == done and not multiprocess():
-                # Ctrl-C came after the epoch ran, in its callbacks or its save.
-                # Earlier epochs of the call that no callback was told of are
-                # run again on resuming, not saved as done (a log would lack them).
-                save_now(root)
-                saved = done
-            notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
-            raise TrainingInterrupted(130) from None
-    if stopped and done < epochs:
-        notice(_messages.stopped_early(name, done, epochs))
-    for callback in callbacks:
-        callback.on_train_end(history)
-    for callback in callbacks:
-        final_state = getattr(callback, "final_state", None)
-        state = state if final_state is None else final_state(state)
-    return FitResult(state, learner.model_at(state), history)
+                notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
+                raise TrainingInterrupted(130) from None
+        if stopped and done < epochs:
+            notice(_messages.stopped_early(name, done, epochs))
+        for callback in callbacks:
+            callback.on_train_end(history)
+        for callback in callbacks:
+            final_state = getattr(callback, "final_state", None)
+            state = state if final_state is None else final_state(state)
+        return FitResult(state, learner.model_at(state), history)
+    finally:
+        # Another run may use the directory once this one ends, however it ends.
+        if lock is not None:
+            lock.release()

@@ -239,6 +239,16 @@ def checkpoint_unwritable(path: object, why: str) -> str:
     )
 
 
+def checkpoint_in_use(path: object, holder: str) -> str:
+    """Text of the error raised for a checkpoint directory another run writes to."""
+    return (
+        f"checkpoint directory {path} is in use by another run ({holder}): two "
+        f"runs saving there would remove each other's checkpoints, and a resume "
+        f"would read either's. Wait for that run to end, or point `checkpoint=` "
+        f"at another directory."
+    )
+
+
 def checkpoint_damaged(path: object, why: str, aside: object) -> str:
     """Text of the line printed when a checkpoint file fails its check."""
     return f"checkpoint {path} is damaged ({why}); kept as {aside}"
