@@ -186,10 +186,55 @@ def _joined(typ: Type, any_shape: Instance) -> Type:
 def rigid_dim(ctx: AnalyzeTypeContext, d: Dim) -> Dim:
     """`d`, a named dimension of the function or class being analysed, made rigid.
 
-    A name of a module-level annotation stays an unknown size.
+    A name of a module-level annotation stays an unknown size, and so does one that
+    only an annotation in a function's body uses.
     """
     scope = _scope(ctx)
-    return _scoped(d, scope, ctx) if isinstance(d, Sym) and scope is not None else d
+    if not isinstance(d, Sym) or scope is None:
+        return d
+    if _free_in_body(d, scope, ctx):
+        return None
+    return _scoped(d, scope, ctx)
+
+
+def _free_in_body(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> bool:
+    """Whether `d`, named in the body of the function `scope`, is bound by nothing.
+
+    A name that a local annotation (``t: Float[Array, "seq h*d"] = ...``) uses and
+    the function's parameters do not is, to jaxtyping, bound where it is first met:
+    it stands for whatever size is there, so it is an unknown size, not a size of
+    its own that no other could equal. The names of the parameters, of an
+    enclosing function's and of the class's fields keep their meaning.
+    """
+    analyser = getattr(ctx.api, "api", None)
+    statement = getattr(analyser, "statement", None)
+    stack = getattr(analyser, "function_stack", [])
+    if isinstance(statement, (FuncDef, Decorator, OverloadedFuncDef, ClassDef)):
+        return False  # a signature, or a class's fields
+    if not stack or getattr(stack[-1], "fullname", None) != scope:
+        return False
+    names = set(names_in(d.name))
+    for outer in stack:
+        typ = getattr(outer, "type", None)
+        if isinstance(typ, CallableType) and names & _parameter_names(typ):
+            return False
+    info = getattr(analyser, "type", None)
+    if isinstance(info, TypeInfo):
+        fields = info.metadata.get(CLASS_DIMS, {}).get("names", [])
+        if names & {n for field in fields for n in names_in(field)}:
+            return False
+    return True
+
+
+def _parameter_names(typ: CallableType) -> set[str]:
+    """The named dimensions that the parameters of `typ` use."""
+    return {
+        n
+        for arg in typ.arg_types
+        for tv in get_all_type_vars(arg)
+        if isinstance(tv, TypeVarType) and tv.id.namespace.startswith(RIGID)
+        for n in names_in(tv.name)
+    }
 
 
 def _scope(ctx: AnalyzeTypeContext) -> str | None:
