@@ -20,6 +20,7 @@ from mypy.nodes import (
     NameExpr,
     SymbolNode,
     TypeAlias,
+    TypeInfo,
     Var,
     get_member_expr_fullname,
 )
@@ -441,6 +442,10 @@ class CdlPlugin(Plugin):
             return lambda ctx: _named_tuples.field(ctx, index).default_attr_type
         if _calls.carries_symbols(info):
             return lambda ctx: _calls.forget_attribute(ctx, info)
+        if _inferred_attribute(info, name):
+            # ``self.array = array`` in ``__init__``: the parameter's symbols are
+            # __init__'s, unknown sizes wherever else the attribute is read.
+            return lambda ctx: _calls.forget_foreign(ctx.api, ctx.default_attr_type)
         return None
 
     # the hooks mypy calls: a failure inside the plugin never stops mypy ---------
@@ -511,6 +516,15 @@ _ARRAY_METHODS: dict[str, Callable[[Env, MethodContext], Type]] = {
         for name in ("swapaxes", "squeeze", "ravel", "flatten")
     },
 }
+
+
+def _inferred_attribute(info: TypeInfo, name: str) -> bool:
+    """Whether `name` of the user class `info` is an attribute typed by assignment."""
+    if info.fullname.startswith(("cdl.", "builtins.", "jax.", "equinox.", "numpy.")):
+        return False
+    node = info.names.get(name)
+    var = node.node if node is not None else None
+    return isinstance(var, Var) and var.is_inferred and not var.is_classvar
 
 
 def _redefining(
