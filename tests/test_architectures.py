@@ -169,11 +169,12 @@ def test_an_image_of_a_size_an_architecture_cannot_take_is_named() -> None:
     with pytest.raises(cdl.SpaceError, match=joined):
         eqx.filter_eval_shape(net, jnp.ones((1, 10, 10)))
     model = abstract(lambda: vit(8, 2, 1, 10, 16, 1, 2, key=KEY))  # 8×8 images
-    cut = r"Reshape\(16, 16\) cannot take .*\[16,6,6\]: it has 576 entries"
-    with pytest.raises(cdl.CompositionError, match=cut):
-        model.output_space(cdl.space_of(jnp.ones((1, 12, 12))))
-    with pytest.raises(cdl.SpaceError, match=cut):
+    assert repr(model.dom) == "float[1,8,8]"
+    sized = r"expects input float\[1,8,8\], but was given f32\[1,12,12\]"
+    with pytest.raises(cdl.SpaceError, match=sized):
         eqx.filter_eval_shape(model, jnp.ones((1, 12, 12)))
+    with pytest.raises(Exception, match="dimension 8 is not 12"):
+        model.output_space(cdl.space_of(jnp.ones((1, 12, 12))))
 
 
 def test_builders_name_what_is_not_a_morphism_or_a_class() -> None:

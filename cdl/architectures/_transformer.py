@@ -254,6 +254,25 @@ def _temperature(value: Any) -> Any:
     return number
 
 
+class _Patches(Conv2d[Any, Any]):
+    """A ViT's patch stem: a strided convolution of images of one size only.
+
+    A convolution of stride `patch` takes any image and drops the rows and columns
+    its patches do not cover, so a 7×7 image into the stem of a ViT for 6×6 ones
+    gives the same 3×3 patches, silently cropped. The stem's domain is the image
+    size the ViT was built for, so any other is refused by name.
+    """
+
+    height: int = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+
+    def __init__(
+        self, channels: int, dim: int, patch: int, size: int, *, key: PRNGKeyArray
+    ) -> None:
+        super().__init__(channels, dim, patch, stride=patch, key=key)
+        self.height = self.width = size
+
+
 def vit(
     image_size: int,
     patch: int,
@@ -274,12 +293,13 @@ def vit(
     **Arguments:** `image_size` (a multiple of `patch`), `patch`, `channels`,
     `classes`, `dim`, `depth`, `heads`; keyword `key`.
 
-    **Returns:** the morphism ``float[channels, size, size] → float[classes]``.
+    **Returns:** the morphism ``float[channels, size, size] → float[classes]``;
+    an image of another size is refused.
 
     >>> import jax, jax.numpy as jnp
     >>> model = vit(8, 2, 1, 10, 16, 1, 2, key=jax.random.key(0))
     >>> model.dom, model.cod
-    (float[1,height,width], float[10])
+    (float[1,8,8], float[10])
     """
     image_size = positive_int("vit", "image_size", image_size)
     patch = positive_int("vit", "patch", patch)
@@ -292,7 +312,7 @@ def vit(
     count = (image_size // patch) ** 2
     keys = jax.random.split(prng_key("vit", key), depth + 3)
     model: Para[Any, Any] = (
-        Conv2d(channels, dim, patch, stride=patch, key=keys[0])
+        _Patches(channels, dim, patch, image_size, key=keys[0])
         >> Reshape(dim, count)
         >> Transpose()
         >> LearnedPositions(count, dim, key=keys[1])

@@ -1,0 +1,30 @@
+"""Architectures at unusual sizes, as an outside user builds them."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.architectures import layers_of, vit
+
+
+def test_vit_refuses_an_image_its_patches_would_crop() -> None:
+    # A ViT for 6×6 images with 2×2 patches took a 7×7 image: the strided stem
+    # dropped its last row and column and the model answered as if for the crop.
+    key = jax.random.key(0)
+    model = vit(6, 2, 1, 3, 4, 1, 2, key=key)
+    assert repr(model.dom) == "float[1,6,6]"
+    image = jax.random.normal(key, (1, 7, 7))
+    with pytest.raises(
+        cdl.SpaceError, match=r"float\[1,6,6\], but was given f32\[1,7,7\]"
+    ):
+        model(image)
+    with pytest.raises(
+        cdl.SpaceError, match=r"float\[1,6,6\], but was given f32\[1,6,4\]"
+    ):
+        model(image[:, :6, :4])
+    # the image it was built for runs, and the stem is still the Conv2d it was
+    (stem,) = layers_of(model, cdl.Conv2d)
+    assert stem.label == "Conv2d(1→4, 2×2)" and stem.stride == (2, 2)
+    assert model(image[:, :6, :6]).shape == (3,)
+    assert jax.vmap(model)(jnp.stack([image[:, :6, :6]] * 2)).shape == (2, 3)
