@@ -17,7 +17,8 @@ from cdl.mypy_plugin._run import Message, check
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "typesafety").glob("*/*.yml"))
-MARK = re.compile(r"#\s*([EN]):\s*")
+# One space after the colon: the rest is the message, indented notes included.
+MARK = re.compile(r"#\s*([EN]): ?")
 
 
 def _load() -> list[tuple[str, str]]:

@@ -7,19 +7,22 @@ overrides has them as its own type variables. mypy would call the override
 incompatible (``[override]``), though jaxtyping binds the names of both at each call,
 as in Equinox's abstract/final pattern (an abstract ``__call__`` of ``" in"`` arrays,
 a final class with an ``"latent in"`` weight). Such an error is not reported when the
-two signatures agree with their named dimensions forgotten; literal sizes, ranks and
-every other type are compared as mypy compares them.
+two signatures agree with their named dimensions forgotten (an overloaded one variant
+by variant, as mypy compares overloads); literal sizes, ranks and every other type
+are compared as mypy compares them.
 """
 
 from mypy.checker import TypeChecker
 from mypy.errors import ErrorInfo
 from mypy.expandtype import expand_type
-from mypy.nodes import Decorator, FuncDef
+from mypy.nodes import Decorator, FuncBase
 from mypy.subtypes import is_subtype
 from mypy.typeops import bind_self, get_all_type_vars
 from mypy.types import (
     AnyType,
     CallableType,
+    FunctionLike,
+    Overloaded,
     Type,
     TypeOfAny,
     TypeVarId,
@@ -43,12 +46,12 @@ def renamed_only(checker: TypeChecker, info: ErrorInfo) -> bool:
     if info.code is None or info.code.code != "override":
         return False
     defn = checker.tscope.function
-    if not isinstance(defn, FuncDef) or defn.info is None or defn.is_static:
+    if not isinstance(defn, FuncBase) or defn.info is None or defn.is_static:
         return False
     if not defn.line <= info.line <= (defn.end_line or defn.line):
         return False
-    override = defn.type
-    if not isinstance(override, CallableType):
+    override = _signature(defn)
+    if override is None:
         return False
     originals = [
         _signature(base.names[defn.name].node)
@@ -57,19 +60,28 @@ def renamed_only(checker: TypeChecker, info: ErrorInfo) -> bool:
     ]
     return bool(originals) and all(
         original is not None
-        and is_subtype(_forget(bind_self(override)), _forget(bind_self(original)))
+        and is_subtype(
+            _forget_all(bind_self(override)), _forget_all(bind_self(original))
+        )
         for original in originals
     )
 
 
-def _signature(node: object) -> CallableType | None:
-    """The declared signature of a method (None: overloaded, or not a method)."""
+def _signature(node: object) -> FunctionLike | None:
+    """The declared signature of a method, overloaded or not (None: no method)."""
     if isinstance(node, Decorator):
         node = node.func
-    if not isinstance(node, FuncDef):
+    if not isinstance(node, FuncBase):
         return None
     found = get_proper_type(node.type)
-    return found if isinstance(found, CallableType) else None
+    return found if isinstance(found, FunctionLike) else None
+
+
+def _forget_all(sig: FunctionLike) -> FunctionLike:
+    """`sig` (each variant of an overloaded one) with its names forgotten."""
+    if isinstance(sig, CallableType):
+        return _forget(sig)
+    return Overloaded([_forget(item) for item in sig.items])
 
 
 def _forget(sig: CallableType) -> CallableType:
