@@ -56,6 +56,7 @@ from ..nn import (
     SelfAttention,
     lift,
 )
+from ..nn._arguments import whole
 from ..optics import Adam, Callback, Learner, SoftmaxCrossEntropy, fit
 from ..schemes import ListAlgebra, cata
 from . import _messages
@@ -100,12 +101,17 @@ def addition_data(
     >>> bool((pairs[0, :2] == 0).all())
     True
     """
-    if batch < 1 or digits < 1:
+    count, length = whole(batch), whole(digits)
+    if count is None or length is None or count < 1 or length < 1:
         raise ValueError(_messages.bad_data(batch, digits))
+    batch, digits = count, length
+    most = None if max_digits is None else whole(max_digits)
+    if max_digits is not None and (most is None or most < 1):
+        raise ValueError(_messages.bad_max_digits(max_digits))
     used = (
         digits
-        if max_digits is None
-        else rng.integers(1, min(max_digits, digits) + 1, size=(batch, 1, 1))
+        if most is None
+        else rng.integers(1, min(most, digits) + 1, size=(batch, 1, 1))
     )
     pairs = rng.integers(0, 10, size=(batch, digits, 2))
     pairs = np.where(np.arange(digits)[None, ::-1, None] < used, pairs, 0)

@@ -1,11 +1,19 @@
 """Every user-facing error text of cdl's demos, in one place."""
 
 
-def bad_data(batch: int, digits: int) -> str:
-    """Text of the error raised for an empty batch of sums."""
+def bad_data(batch: object, digits: object) -> str:
+    """Text of the error raised for an empty batch of sums, or sizes not whole."""
     return (
-        f"addition data needs at least one sum of at least one digit, "
-        f"not batch={batch}, digits={digits}."
+        f"addition data needs at least one sum of at least one digit (whole "
+        f"numbers), not batch={batch!r}, digits={digits!r}."
+    )
+
+
+def bad_max_digits(max_digits: object) -> str:
+    """Text of the error raised for summands allowed no digit (or part of one)."""
+    return (
+        f"addition data: max_digits must be a whole number >= 1 (the most digits a "
+        f"summand uses), not {max_digits!r}."
     )
 
 
