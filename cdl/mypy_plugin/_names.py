@@ -148,7 +148,14 @@ PARTIAL_CALL: Final = "functools.partial.__call__"
 # of their signatures are erased (the plugin types the result).
 # Copies a dataclass (an Equinox module) with some fields replaced: a new instance.
 REPLACE: Final = "dataclasses.replace"
-ERASED_TYPE_VARIABLES: Final = {SCAN: frozenset({"X", "Y"})}
+ERASED_TYPE_VARIABLES: Final = {
+    SCAN: frozenset({"X", "Y"}),
+    # einops' `Tensor`: the result's shape is the pattern's, not the input's.
+    **{
+        f"einops.einops.{name}": frozenset({"Tensor"})
+        for name in ("rearrange", "reduce", "repeat")
+    },
+}
 
 ELEMENTWISE_METHODS: Final = frozenset(
     f"__{n}__"

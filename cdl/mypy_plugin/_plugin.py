@@ -45,6 +45,7 @@ from . import (
     _builders,
     _calls,
     _context,
+    _einops,
     _eqx_layers,
     _fields,
     _grad,
@@ -285,6 +286,9 @@ class CdlPlugin(Plugin):
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         env = self.env
+        if fullname in _einops.FUNCTIONS:
+            kind = _einops.FUNCTIONS[fullname]
+            return lambda ctx: _einops.einops_call(env, ctx, kind)
         if fullname in _jax_ops.FUNCTION_RULES:
             rule = _jax_ops.FUNCTION_RULES[fullname]
             return lambda ctx: _calls.forget_foreign(ctx.api, rule(env, ctx))
