@@ -90,6 +90,37 @@ def test_fit_refuses_labels_that_would_broadcast_and_trains_right_ones() -> None
     assert np.allclose(result.model.weight[0], [1.0, -2.0, 0.5, 3.0], atol=0.05)
 
 
+def test_labels_of_the_wrong_shape_are_named_at_the_size_of_the_data() -> None:
+    # The data are checked on a batch of two: the advice named that batch's
+    # shape (`give labels of shape (2, 1)`) for labels of 150 examples.
+    xs, ys = regression()
+    model = cdl.Linear(4, 1, key=jax.random.key(1))
+    learner = Learner(model, MeanSquaredError(), Adam(0.1))
+    kwargs = dict(epochs=1, batch_size=40, key=jax.random.key(2), progress=False)
+    with pytest.raises(DataError, match=r"f32\[150\] and predictions f32\[150,1\].*"
+                       r"shape \(150, 1\)\.$"):  # fmt: skip
+        fit(learner, model, xs, ys, **kwargs)
+    classifier = cdl.Linear(4, 3, key=jax.random.key(1))
+    one_hot = jax.nn.one_hot(jnp.arange(150) % 3, 3)
+    with pytest.raises(DataError, match=r"labels f32\[150,3\] must be integer"):
+        fit(Learner(classifier, SoftmaxCrossEntropy(), Adam(0.1)), classifier,
+            xs, one_hot, **kwargs)  # fmt: skip
+    with pytest.raises(DataError, match=r"validation data.*shape \(7, 1\)\.$"):
+        fit(learner, model, xs, ys[:, None], validation=(xs[:7], ys[:7]), **kwargs)
+    g1, g2 = jax.random.split(jax.random.key(0))
+    graph = cdl.Graph.from_edge_list([(0, 1)], 2, nodes=jnp.ones((2, 3)))
+    network = (
+        cdl.graphs.GraphConv(3, 4, key=g1)
+        >> cdl.graphs.Readout()
+        >> cdl.Each(cdl.Linear(4, 1, key=g2))
+    )
+    with pytest.raises(DataError, match=r"f32\[5\] and predictions f32\[5,1\].*"
+                       r"shape \(5, 1\)\.$"):  # fmt: skip
+        fit(Learner(network, MeanSquaredError(), Adam(0.1)), network, [graph] * 5,
+            np.zeros(5, np.float32), epochs=1, batch_size=2, key=jax.random.key(0),
+            progress=False)  # fmt: skip
+
+
 def test_the_last_partial_batch_is_used() -> None:
     xs, ys = regression(150)
     model = cdl.Linear(4, 1, key=jax.random.key(1))

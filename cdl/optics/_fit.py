@@ -382,7 +382,8 @@ def _check_share(
         jax.eval_shape(lambda y, o: learner.loss.get(y, o), probe_y, outputs)
     except (TypeError, ValueError) as error:
         labels = probe_y.labels if isinstance(probe_y, Masked) else probe_y
-        why = str(error).splitlines()[0]
+        why = _loss_error(learner, data, probe_y, outputs) or str(error)
+        why = why.splitlines()[0]
         if any(isinstance(o, Graph) for o in jax.tree.leaves(outputs, is_leaf=_graph)):
             why = _messages.graph_outputs()
         if isinstance(data, Trees):
@@ -407,6 +408,38 @@ def _check_share(
             index = int(np.argmax(outside.any(axis=1)))
             value = int(labels[index][outside[index]][0])
             raise DataError(_messages.label_out_of_range(at, value, index, classes))
+
+
+def _loss_error(
+    learner: Learner, data: AbstractData, probe_y: Any, outputs: Any
+) -> str | None:
+    """The loss's error on labels and outputs as large as the whole dataset.
+
+    The data are checked on a batch of two examples (graphs: and the padding
+    graph), so the loss's own error (``give labels of shape (2, 1)``) would
+    speak of that batch; for arrays and graphs, whose labels hold one row per
+    example, it is asked again of shapes with one row per example of the data.
+    """
+    if not isinstance(data, Arrays | Graphs):
+        return None
+    rows = min(data.size, 2) + isinstance(data, Graphs)
+
+    def whole(leaf: Any) -> Any:
+        shape = tuple(leaf.shape)
+        if shape[:1] != (rows,):
+            return leaf
+        return jax.ShapeDtypeStruct((data.size, *shape[1:]), leaf.dtype)  # type: ignore[no-untyped-call]
+
+    labels = probe_y.labels if isinstance(probe_y, Masked) else probe_y
+    try:
+        jax.eval_shape(
+            learner.loss.get,
+            jax.tree.map(whole, jax.eval_shape(lambda: labels)),
+            jax.tree.map(whole, outputs),
+        )
+    except (TypeError, ValueError) as error:
+        return str(error)
+    return None
 
 
 def _tree_rows_hint(data: Trees, outputs: Any, terms: int) -> str:
