@@ -43,8 +43,19 @@ _S = TypeVar("_S")
 
 
 def _sequence(label: str, inputs: Any) -> Any:
-    """An input sequence: an array ``[n, ...]`` (a pytree of such), or a Python list."""
-    return stacked(label, inputs) if isinstance(inputs, list) else inputs
+    """An input sequence: an array ``[n, ...]`` (a pytree of such), or a Python list.
+
+    Anything else (a scalar, arrays of unequal lengths) is a `TypeError` naming it.
+    """
+    inputs = stacked(label, inputs) if isinstance(inputs, list) else inputs
+    leaves = jax.tree.leaves(inputs)
+    if (
+        not leaves
+        or not all(getattr(v, "ndim", 0) >= 1 for v in leaves)
+        or len({v.shape[0] for v in leaves}) != 1
+    ):
+        raise TypeError(_messages.not_a_sequence(label, jax.tree.map(space_of, inputs)))
+    return inputs
 
 
 def _padded_run(machine: Any, inputs: PaddedList) -> PaddedList:

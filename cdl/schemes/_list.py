@@ -442,33 +442,69 @@ def _settle(scheme: str, values: Any, init: _B, step: Callable[..., _B]) -> _B:
 
     The step is traced once (``jax.eval_shape``) on an element and `init`: a plain
     function's carrier is found this way, and an initial value of a narrower
-    dtype (``0`` for a float fold) is promoted to the step's.
+    dtype (``0`` for a float fold) is promoted to the step's. A Python number
+    also takes a narrower dtype of its kind: with 64-bit types on, ``0.0`` is a
+    ``float64`` that a fold of ``float32`` elements narrows to ``float32``.
     """
+    weak = [
+        isinstance(leaf, bool | int | float | complex) for leaf in jax.tree.leaves(init)
+    ]
     init = jax.tree.map(jnp.asarray, init)
+    leaves, structure = jax.tree.flatten(init)
+    dtypes = [leaf.dtype for leaf in leaves]
     element = jax.tree.map(lambda v: _shape_dtype(v.shape[1:], v.dtype), values)
     position = _shape_dtype((), jnp.int32)
     # Each round widens at least one leaf (a history passes a widened result on
-    # to the next leaf), so one round per leaf and one to confirm suffice.
-    for _ in range(len(jax.tree.leaves(init)) + 1):
-        out = jax.eval_shape(step, element, init, position)
+    # to the next leaf), so one round per leaf and one to confirm suffice; a
+    # Python number may also narrow once. It is traced as weakly typed, as JAX
+    # types it, so that it does not widen what it meets.
+    for _ in range(2 * len(leaves) + 1):
+        start = jax.tree.unflatten(
+            structure,
+            [
+                _shape_dtype(leaf.shape, dtype, weak_type=python)
+                for leaf, dtype, python in zip(leaves, dtypes, weak, strict=True)
+            ],
+        )
+        out = jax.eval_shape(step, element, start, position)
         shapes: Any = jax.tree.structure(out)
-        if shapes != jax.tree.structure(init) or any(
+        if shapes != structure or any(
             a.shape != b.shape
-            for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(init), strict=True)
+            for a, b in zip(jax.tree.leaves(out), leaves, strict=True)
         ):
             break
-        pairs = zip(jax.tree.leaves(out), jax.tree.leaves(init), strict=True)
-        if all(a.dtype == b.dtype for a, b in pairs):
-            settled: _B = init
+        returned = [a.dtype for a in jax.tree.leaves(out)]
+        if returned == dtypes:
+            settled: _B = jax.tree.unflatten(
+                structure,
+                [
+                    leaf if leaf.dtype == dtype else leaf.astype(dtype)
+                    for leaf, dtype in zip(leaves, dtypes, strict=True)
+                ],
+            )
             return settled
         widened = [
-            jnp.promote_types(b.dtype, a.dtype) == a.dtype
-            for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(init), strict=True)
+            (python and _kind(a) == _kind(b)) or jnp.promote_types(b, a) == a
+            for a, b, python in zip(returned, dtypes, weak, strict=True)
         ]
         if not all(widened):
             break
-        init = jax.tree.map(lambda b, a: b.astype(a.dtype), init, out)
+        dtypes = returned
+    init = jax.tree.unflatten(
+        structure,
+        [leaf.astype(dtype) for leaf, dtype in zip(leaves, dtypes, strict=True)],
+    )
     raise TypeError(_messages.carrier_changes(scheme, space_of(init), space_of(out)))
+
+
+def _kind(dtype: Any) -> str:
+    """``"b"``, ``"i"``, ``"f"`` or ``"c"``; ml_dtypes' (``bfloat16``) as NumPy's.
+
+    >>> _kind(jnp.bfloat16), _kind(jnp.float64), _kind(jnp.uint8)
+    ('f', 'f', 'i')
+    """
+    kinds = (jnp.bool_, "b"), (jnp.integer, "i"), (jnp.floating, "f")
+    return next((k for t, k in kinds if jnp.issubdtype(dtype, t)), "c")
 
 
 class _AlgebraFold(_ListScheme[_A], Generic[_E, _A]):

@@ -20,6 +20,15 @@ def cell_not_algebra(algebra: str, cell: str, dom: object, cod: object) -> str:
     )
 
 
+def not_a_sequence(machine: str, given: object) -> str:
+    """Text of the error raised when a machine gets something that is no sequence."""
+    return (
+        f"{machine} runs over a sequence of inputs stored as an array [n, ...] (or a "
+        f"pytree of arrays of one length n, or a Python list, or a `cdl.PaddedList`), "
+        f"but was given {given!r}."
+    )
+
+
 def not_a_list(scheme: str, given: object) -> str:
     """Text of the error raised when a list scheme gets something with no length."""
     return (
