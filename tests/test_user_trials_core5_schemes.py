@@ -1,5 +1,5 @@
-"""Recursion schemes as an outside user met them: machines given no sequence, and
-Python start values beside bfloat16 lists or under x64."""
+"""Recursion schemes as an outside user met them: machines given no sequence,
+Python start values beside bfloat16 lists or under x64, and deep terms."""
 
 import subprocess
 import sys
@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
+
+Leaf, Node = cdl.TreeF.patterns
 
 
 @pytest.mark.parametrize(
@@ -73,3 +75,15 @@ def test_python_start_values_take_a_bfloat16_list_dtype():
     assert [a.dtype for a in (total, first, second, outputs)] == [jnp.bfloat16] * 4
     assert (float(total), float(first), float(second)) == (7.0, 5.0, 2.0)
     assert outputs.tolist() == [0.0, 1.0, 3.0]
+
+
+def test_a_deep_term_has_a_repr():
+    # repr of a term 3,000 deep raised RecursionError (a named tuple's repr).
+    term = Leaf(1.0)
+    for _ in range(3000):
+        term = Node(term, Leaf(2.0))
+    assert repr(term).startswith("Layer(constructor='Node', payload=None, children=(")
+    small = Node(Leaf(1.0), cdl.Layer("Cons", jnp.ones(2), ("rest",)))
+    named = "Layer(constructor=%r, payload=%r, children=%r)"
+    assert repr(small) == named % (small.constructor, small.payload, small.children)
+    assert repr(small.children[1]) == named % tuple(small.children[1])

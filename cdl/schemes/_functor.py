@@ -52,6 +52,37 @@ class Layer(NamedTuple, Generic[_X]):
             return self.children[int(name[6:])]
         raise AttributeError(name)
 
+    def __repr__(self) -> str:
+        """As a named tuple's, written out without recursion (a term may be deep).
+
+        >>> import cdl
+        >>> cdl.Layer("Cons", 1.0, ("rest",))
+        Layer(constructor='Cons', payload=1.0, children=('rest',))
+        """
+        parts: list[str] = []
+        stack: list[Any] = [self]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, _Text):
+                parts.append(t.text)
+            elif not isinstance(t, Layer):
+                parts.append(repr(t))
+            else:
+                head = f"Layer(constructor={t.constructor!r}, payload={t.payload!r}, "
+                todo: list[Any] = [_Text(head + "children=(")]
+                for j, child in enumerate(t.children):
+                    todo += [_Text(", ")] if j else []
+                    todo.append(child)
+                todo.append(_Text(",))" if len(t.children) == 1 else "))"))
+                stack.extend(reversed(todo))
+        return "".join(parts)
+
+
+class _Text(NamedTuple):
+    """Text to write as it is, on `Layer.__repr__`'s stack."""
+
+    text: str
+
 
 _Shape = tuple[tuple[str | None, int], ...]
 
