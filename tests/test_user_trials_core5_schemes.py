@@ -1,16 +1,66 @@
-"""Recursion schemes as an outside user met them: machines given no sequence,
-Python start values beside bfloat16 lists or under x64, and deep terms."""
+"""Recursion schemes as an outside user met them: payload dtypes and structures,
+machines given no sequence, Python start values beside bfloat16 lists or under x64,
+deep terms, and typed algebras over tables that lack a constructor."""
 
 import subprocess
 import sys
 import textwrap
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import cdl
 
 Leaf, Node = cdl.TreeF.patterns
+
+
+def _lstm() -> cdl.Algebra:
+    return cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeLSTMCell(2, 3, arity=0, key=jax.random.key(1)),
+        Node=cdl.TreeLSTMCell(0, 3, arity=2, key=jax.random.key(2)),
+    )
+
+
+def test_bfloat16_payloads_fold_as_their_values():
+    # bfloat16 arrays were refused as "payloads are numbers, arrays, or pytrees".
+    a, b = jnp.array([1.0, 2.0], jnp.bfloat16), jnp.array([3.0, 0.5], jnp.bfloat16)
+    fold = cdl.cata(_lstm())
+    want = fold(
+        cdl.tree_table(cdl.TreeF, (a.astype(jnp.float32), b.astype(jnp.float32)))
+    )
+    for term in [(a, b), Node(Leaf(a), Leaf(b))]:
+        table = cdl.tree_table(cdl.TreeF, term)
+        assert table.payloads["Leaf"].dtype == jnp.bfloat16
+        h, c = fold(table)
+        np.testing.assert_allclose(h, want[0], rtol=1e-6)
+        np.testing.assert_allclose(c, want[1], rtol=1e-6)
+
+
+def test_a_tuple_payload_in_nested_pairs_is_the_pytree_a_layer_gives():
+    # Nested pairs stacked a 3-tuple payload into an array f32[3]; the same tree
+    # written with patterns hands the cell the tuple.
+    algebra = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=lambda p: p[0][0] * 10 + p[0][2],
+        Node=lambda p: p[1][0] + p[1][1],
+    )
+    fold = cdl.cata(algebra)
+    pairs = cdl.tree_table(cdl.TreeF, ((1.0, 2.0, 3.0), (4.0, 5.0, 6.0)))
+    layers = cdl.tree_table(
+        cdl.TreeF, Node(Leaf((1.0, 2.0, 3.0)), Leaf((4.0, 5.0, 6.0)))
+    )
+    assert isinstance(pairs.payloads["Leaf"], tuple)
+    assert float(fold(pairs)) == float(fold(layers)) == 13.0 + 46.0
+    # A typed leaf cell names the tuple it was given, not an array f32[3,2].
+    v = jnp.ones(2)
+    with pytest.raises(
+        cdl.SpaceError, match=r"\(\(f32\[2\] × f32\[2\] × f32\[2\]\) × \(\)\)"
+    ):
+        cdl.cata(_lstm())(cdl.tree_table(cdl.TreeF, (v, v, v)))
 
 
 @pytest.mark.parametrize(
@@ -87,3 +137,30 @@ def test_a_deep_term_has_a_repr():
     named = "Layer(constructor=%r, payload=%r, children=%r)"
     assert repr(small) == named % (small.constructor, small.payload, small.children)
     assert repr(small.children[1]) == named % tuple(small.children[1])
+
+
+def test_a_typed_algebra_folds_a_table_without_one_of_its_constructors():
+    # A batch of expressions without an Op (or an empty forest) stored Op's
+    # payloads as f32[], and TreeRNNCell(4, 3) refused them: a SpaceError.
+    E = cdl.polynomial("E", Num="a", Op="a x x")
+    Num, Op = E.patterns
+    num = cdl.TreeRNNCell(2, 3, arity=0, key=jax.random.key(0))
+    op = cdl.TreeRNNCell(4, 3, arity=2, key=jax.random.key(1))
+    algebra = cdl.Algebra(E, Num=num, Op=op)
+    x = jnp.array([0.5, -1.0])
+    only_nums = cdl.tree_table(E, [Num(x), Num(2 * x)], forest=True)
+    assert only_nums.unknown == frozenset({"Op"})
+    want = jnp.stack([num((x, ())), num((2 * x, ()))])
+    np.testing.assert_allclose(cdl.cata(algebra)(only_nums), want, rtol=1e-6)
+    jitted = eqx.filter_jit(lambda a, t: cdl.cata(a)(t))(algebra, only_nums)
+    np.testing.assert_allclose(jitted, want, rtol=1e-6)
+    # With an Op present nothing changes.
+    both = cdl.tree_table(E, Op(jnp.ones(4), Num(x), Num(x)))
+    assert both.unknown == frozenset()
+    h = num((x, ()))
+    np.testing.assert_allclose(
+        cdl.cata(algebra)(both), op((jnp.ones(4), (h, h))), rtol=1e-6
+    )
+    # An empty forest folds to no rows of the carrier.
+    empty = cdl.tree_table(cdl.TreeF, [], forest=True)
+    assert [a.shape for a in cdl.cata(_lstm())(empty)] == [(0, 3), (0, 3)]

@@ -435,4 +435,5 @@ def _placed(
         np.asarray(n, np.int32), moved[np.asarray(table.roots)].astype(np.int32),
         Rows(*by_row), out_nodes, envelope,
     ]  # fmt: skip
-    return NodeTable(table.functor, capacity, capacity + _GRAIN, *host)
+    placed = NodeTable(table.functor, capacity, capacity + _GRAIN, *host)
+    return dataclasses.replace(placed, unknown=table.unknown)

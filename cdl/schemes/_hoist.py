@@ -21,6 +21,7 @@ layer transformed `i` times.
 time, then fold with a look-back.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -308,6 +309,8 @@ def _prepro_table(
         for c in functor.constructors
     }
     moved = eqx.tree_at(lambda tb: tb.payloads, table, stored)
+    # Every constructor's slots now hold states, whose shapes are known.
+    moved = dataclasses.replace(moved, unknown=frozenset())
     out: _A = evaluate(Algebra(functor, None, carrier=algebra.carrier, **cells), moved)
     return out
 

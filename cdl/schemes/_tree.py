@@ -130,6 +130,10 @@ class NodeTable(eqx.Module):
     envelope: Any = eqx.field(static=True, default=None)
     """The `cdl.Envelope` the table is laid out in (`Envelope.layout`), or ``None``:
     then its levels' widths are data."""
+    unknown: frozenset[str] = eqx.field(static=True, default=frozenset())
+    """Constructors with a payload that have no node here and whose payloads' shape
+    was not given (stored as ``f32[rows]``): a fold gives their cells payloads of
+    the space each cell declares (`cdl.TreeRNNCell(4, …)`: ``float[4]``)."""
 
     @property
     def size(self) -> int:
@@ -483,7 +487,15 @@ def _build(
         position[roots].astype(np.int32), Rows(*by_row), nodes,
     ]  # fmt: skip
     widest = 1 if strategy == "nodes" else capacity + _GRAIN
-    return NodeTable(functor, capacity, widest, *host)
+    unknown = frozenset(
+        c.name
+        for t, c in enumerate(functor.constructors)
+        if c.payload
+        and counts[t] == 0
+        and all(np.shape(leaf) == (0,) for leaf in jax.tree.leaves(payloads[c.name]))
+    )
+    table = NodeTable(functor, capacity, widest, *host)
+    return dataclasses.replace(table, unknown=unknown) if unknown else table
 
 
 def _ranks(tags: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -556,7 +568,7 @@ def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
             )
         for column, leaf in zip(columns, leaves, strict=True):
             value = leaf if traced(leaf) else np.asarray(leaf)
-            if value.dtype.kind not in "biufc":
+            if not numeric(value.dtype):
                 raise ValueError(
                     _messages.payload_not_numeric(
                         functor, constructor, index, type(leaf).__name__
@@ -686,6 +698,10 @@ def _walk_pairs(tops: list[Any]) -> tuple[np.ndarray, Any] | None:
     return np.asarray(marks, np.int64), _leaf_payloads(leaves)
 
 
+_PLAIN: Final = (int, float, complex, np.number, np.bool_, np.ndarray, jax.Array)
+"""What a leaf's payload may be for `_leaf_payloads` to stack it in one call."""
+
+
 def _leaf_payloads(leaves: list[Any]) -> Any:
     """The leaves' payloads stacked, as fast as numpy where it can.
 
@@ -694,15 +710,27 @@ def _leaf_payloads(leaves: list[Any]) -> Any:
     """
     if not leaves:
         return np.zeros((0,), np.float32)
-    if any(map(traced, jax.tree.leaves(leaves))):
+    if any(map(traced, jax.tree.leaves(leaves))) or not all(
+        issubclass(kind, _PLAIN) for kind in set(map(type, leaves))
+    ):  # a pytree payload (a tuple, a dict) stays a pytree, as in a `Layer`
         return stack_payloads("TreeF", "Leaf", leaves)
     try:
         payload = np.asarray(leaves)
     except ValueError:  # ragged: let stack_payloads name the payload
         payload = None
-    if payload is not None and payload.dtype.kind in "biufc":
+    if payload is not None and numeric(payload.dtype):
         return payload
     return stack_payloads("TreeF", "Leaf", leaves)
+
+
+def numeric(dtype: np.dtype[Any]) -> bool:
+    """Whether `dtype` holds numbers: NumPy's, and ml_dtypes' (``bfloat16``).
+
+    >>> import jax.numpy as jnp
+    >>> numeric(np.dtype(jnp.bfloat16)), numeric(np.dtype(object))
+    (True, False)
+    """
+    return dtype.kind in "biufc" or bool(jnp.issubdtype(dtype, jnp.number))
 
 
 def binary_table(
