@@ -255,7 +255,7 @@ class TreeLSTMCell(
     """The N-ary Tree-LSTM cell (Tai, Socher and Manning, 2015); carrier ``(h, c)``.
 
     ``i, o, u`` from ``W x + Σ_j U_j h_j + b``; one forget gate per child,
-    ``f_k = σ(W_f x + Σ_j U_{kj} h_j + b_f)``; ``c = i ⊙ u + Σ_k f_k ⊙ c_k``,
+    ``f_k = σ(W_f x + Σ_j U_{kj} h_j + b_f)``; ``c = i ⊙ tanh(u) + Σ_k f_k ⊙ c_k``,
     ``h = o ⊙ tanh(c)``. With ``arity=0`` it is the leaf cell.
 
     **Arguments:** `in_dim` (0 for constructors without a payload), `hidden`,
