@@ -1,18 +1,19 @@
 """A cooperative referential game: a speaker and a listener learn a shared code.
 
-Objects have two attributes with five values each (25 objects). The speaker sees an
-object and says a message of two symbols from a vocabulary of five; a noisy discrete
-channel carries it (straight-through Gumbel-softmax: one-hot symbols forwards,
-softmax gradients backwards); the listener reads the message and names both
-attributes. The arena is
+Objects have three attributes with four values each (64 objects). The speaker
+sees an object and says a message of three symbols from a vocabulary of eight; a
+noisy discrete channel carries it (straight-through Gumbel-softmax: one-hot symbols
+forwards, softmax gradients backwards); the listener reads the message and names
+every attribute. The arena is
 
     speaker >> channel >> listener
 
 where the channel is nature, not a player: it has no parameters. Both players pay
 the same loss, the listener's cross-entropy, each with its own parameters and
-optimiser. Five objects are never seen in training; at the end the speaker says
-its most likely symbols about them, and the listener must recover both attributes
-of objects it has never heard of: that only works if the code is compositional.
+optimiser. Sixteen objects (attributes summing to 0 mod 4) are never seen in
+training; at the end the speaker says its most likely symbols about them, and the
+listener must recover every attribute of objects it has never heard of: that only
+works if the code is compositional.
 
 Run: ``python examples/games_referential.py``.
 """
@@ -66,7 +67,7 @@ class Channel(cdl.Para[Float[Array, "n v"], Float[Array, "n v"]]):
 
 
 def objects() -> tuple[Array, Array]:
-    """Every object: its two one-hot attributes side by side, and their values."""
+    """Every object: its one-hot attributes side by side, and their values."""
     values = jnp.array(list(itertools.product(range(VALUES), repeat=ATTRIBUTES)))
     seen = jax.nn.one_hot(values, VALUES).reshape(len(values), ATTRIBUTES * VALUES)
     return seen, values
