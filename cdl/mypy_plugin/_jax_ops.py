@@ -82,6 +82,7 @@ from ._shapes import (
     squeeze,
     stack,
     swapaxes,
+    tensordot,
 )
 from ._types import (
     ARRAY_CLASS,
@@ -683,6 +684,28 @@ def fn_matmul(env: Env, ctx: FunctionContext) -> Type:
         return env.array(matmul(dims[0], dims[1]), ctx.default_return_type)
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, name, _pair(dims[0], dims[1], why))
+
+
+def fn_tensordot(env: Env, ctx: FunctionContext) -> Type:
+    """``jnp.tensordot(a, b, axes)``: the axes left of `a`, then those of `b`."""
+    dims = [array_dims(ts[0]) if len(ts) == 1 else None for ts in ctx.arg_types[:2]]
+    if len(dims) != 2 or dims[0] is None or dims[1] is None:
+        return ctx.default_return_type
+    given = given_arguments(ctx)
+    expr = given.get("axes")
+    axes: tuple[list[int], list[int]] | int | None = 2 if expr is None else fold(expr)
+    if axes is None and isinstance(expr, TupleExpr | ListExpr) and len(expr.items) == 2:
+        pair = [fold_shape(item) for item in expr.items]
+        if all(p is not None and None not in p for p in pair):
+            axes = ([a for a in pair[0] or [] if a is not None],
+                    [a for a in pair[1] or [] if a is not None])  # fmt: skip
+    if axes is None:
+        return ctx.default_return_type
+    try:
+        out = tensordot(dims[0], dims[1], axes)
+    except Mismatch as why:
+        return env.fail(ctx.api, ctx.context, "tensordot", _pair(dims[0], dims[1], why))
+    return env.array(out, ctx.default_return_type)
 
 
 def fn_join(env: Env, ctx: FunctionContext) -> Type:
@@ -1986,6 +2009,7 @@ def same_as_object(ctx: MethodContext) -> Type:
 FUNCTION_RULES: Final[dict[str, Callable[[Env, FunctionContext], Type]]] = {
     "jax.numpy.matmul": fn_matmul,
     "jax.numpy.dot": fn_matmul,
+    "jax.numpy.tensordot": fn_tensordot,
     "jax.numpy.concatenate": fn_join,
     "jax.numpy.concat": fn_join,
     "jax.numpy.stack": fn_join,

@@ -718,6 +718,43 @@ def matmul(left: Sequence[Dim], right: Sequence[Dim]) -> tuple[Dim, ...] | None:
     return tuple(out)
 
 
+def tensordot(
+    left: Sequence[Dim], right: Sequence[Dim], axes: tuple[list[int], list[int]] | int
+) -> tuple[Dim, ...] | None:
+    """Shape of ``jnp.tensordot(left, right, axes)``; None when a rank is unknown.
+
+    `axes` is the number of trailing axes of `left` contracted with as many leading
+    axes of `right`, or the two lists of axes.
+
+    >>> tensordot((2, 3, 4), (4, 5), 1)
+    (2, 3, 5)
+    >>> tensordot((2, 3, 4), (4, 5), ([1], [0]))
+    Traceback (most recent call last):
+    ...
+    cdl.mypy_plugin._shapes.Mismatch: contracted dimension 3 != 4
+    """
+    if _star_index(left) is not None or _star_index(right) is not None:
+        return None
+    if isinstance(axes, int):
+        if not 0 <= axes <= min(len(left), len(right)):
+            raise Mismatch(
+                f"cannot contract {axes} axes of ranks {len(left)} and {len(right)}"
+            )
+        mine = list(range(len(left) - axes, len(left)))
+        theirs = list(range(axes))
+    else:
+        mine = [_axis_of(a, len(left)) for a in axes[0]]
+        theirs = [_axis_of(a, len(right)) for a in axes[1]]
+        if len(mine) != len(theirs):
+            raise Mismatch(f"{len(mine)} axes contracted with {len(theirs)}")
+    for a, b in zip(mine, theirs, strict=True):
+        _contract(left[a], right[b])
+    return (
+        *(d for i, d in enumerate(left) if i not in mine),
+        *(d for i, d in enumerate(right) if i not in theirs),
+    )
+
+
 def _contract(a: Dim, b: Dim) -> None:
     if fixed_size(a) and fixed_size(b) and a != b:
         raise Mismatch(f"contracted dimension {render_dim(a)} != {render_dim(b)}")
