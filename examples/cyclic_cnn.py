@@ -31,10 +31,24 @@ def circular_convolution(
     )[0]
 
 
+MOTIF: int = 4
+"""Steps of each motif: a ring needs at least this many positions."""
+
+
+def check_length(length: int) -> None:
+    """Refuse rings too short to hold a motif, naming the length."""
+    if length < MOTIF:
+        raise ValueError(
+            f"cyclic_cnn: the motifs are {MOTIF} steps long, so the rings need "
+            f"length >= {MOTIF}, not {length}."
+        )
+
+
 def make_rings(
     key: jax.Array, count: int, length: int
 ) -> tuple[Float[Array, "count 1 length"], Array]:
     """Noisy rings holding one of two motifs (rising or falling) at a random place."""
+    check_length(length)
     k_label, k_shift, k_noise = jax.random.split(key, 3)
     labels = jax.random.bernoulli(k_label, 0.5, (count,)).astype(jnp.int32)
     motif = jnp.zeros(length).at[:4].set(jnp.array([1.0, 2.0, 3.0, 4.0]))
@@ -49,6 +63,7 @@ def main(
     length: int = 32, channels: int = 8, steps: int = 400, seed: int = 0
 ) -> dict[str, float]:
     """Derive, compare with the convolution, train; return the measured figures."""
+    check_length(length)  # before the derivation, not after it
     key = jax.random.key(seed)
     k_layer, k_x, k_model, k_data, k_test, k_check = jax.random.split(key, 6)
     group = cdl.Monoid.cyclic(length)
