@@ -73,13 +73,30 @@ def _whole(value: object) -> bool:
     return whole(value) is not None
 
 
+def _real(value: object) -> float | None:
+    """`value` as a float if it is a real number, else None.
+
+    Python and NumPy numbers and concrete 0-d real arrays (``jnp.float32(0.5)``,
+    ``np.array(0.5)``) are real numbers; bools, strings and traced values are not.
+    """
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if getattr(value, "shape", None) == () and hasattr(value, "dtype"):
+        try:
+            array = np.asarray(value)
+        except Exception:  # traced: no number yet
+            return None
+        if array.dtype.kind in "iuf":
+            return float(array)
+    return None
+
+
 def _probability(value: object) -> bool:
     """Whether `value` is a real number in ``[0, 1]`` (not a bool or a string)."""
-    if isinstance(value, bool) or not isinstance(
-        value, int | float | np.integer | np.floating
-    ):
-        return False
-    return 0.0 <= float(value) <= 1.0
+    number = _real(value)
+    return number is not None and 0.0 <= number <= 1.0
 
 
 def _seed(value: object) -> bool:
@@ -106,7 +123,7 @@ def er_graph(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
         raise ValueError(_messages.clrs_bad_graph(n, p))
     if not isinstance(rng, np.random.Generator):
         raise TypeError(_messages.clrs_not_a_generator(rng))
-    n = int(n)
+    n, p = int(n), float(np.asarray(p))
     drawn = rng.binomial(1, p, size=(n, n))
     drawn = drawn * drawn.T
     w = rng.uniform(0.0, 1.0, size=(n, n))
