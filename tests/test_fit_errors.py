@@ -121,6 +121,43 @@ def test_labels_of_the_wrong_shape_are_named_at_the_size_of_the_data() -> None:
             progress=False)  # fmt: skip
 
 
+def test_a_metric_that_cannot_score_the_data_is_named_before_training() -> None:
+    # Graphs train a whole epoch before their metrics are computed: a metric
+    # that could not score them failed then, unnamed, the epoch's work lost.
+    started: list[int] = []
+
+    class Spy(Callback):
+        def on_train_begin(self, epoch: int, history: dict[str, list[float]]) -> None:
+            started.append(epoch)
+
+    g1, g2 = jax.random.split(jax.random.key(0))
+    graph = cdl.Graph.from_edge_list([(0, 1)], 2, nodes=jnp.ones((2, 3)))
+    network = (
+        cdl.graphs.GraphConv(3, 4, key=g1)
+        >> cdl.graphs.Readout()
+        >> cdl.Each(cdl.Linear(4, 2, key=g2))
+    )
+    one_hot = np.eye(2, dtype=np.float32)[np.arange(6) % 2]
+    with pytest.raises(ValueError, match="metric 'acc' cannot score the model's"):
+        fit(Learner(network, MeanSquaredError(), Adam(0.1)), network, [graph] * 6,
+            one_hot, epochs=1, batch_size=2, key=jax.random.key(0), progress=False,
+            metrics={"acc": accuracy}, callbacks=[Spy()])  # fmt: skip
+    assert started == []
+    # A metric function whose shapes do not fit is named too, not JAX's error.
+    xs, ys = regression(8)
+    model = cdl.Linear(4, 2, key=jax.random.key(1))
+
+    def first_equal(m: object, x: jax.Array, y: jax.Array) -> jax.Array:
+        return jnp.mean(jax.vmap(m)(x)[:, 0] == y)  # type: ignore[arg-type]
+
+    with pytest.raises(
+        ValueError, match=r"metric 'first' failed \(it raised .*broadcast"
+    ):
+        fit(Learner(model, MeanSquaredError(), Adam(0.1)), model, xs,
+            jnp.zeros((8, 2)), epochs=1, batch_size=4, key=jax.random.key(0),
+            progress=False, metrics={"first": first_equal})  # fmt: skip
+
+
 def test_the_last_partial_batch_is_used() -> None:
     xs, ys = regression(150)
     model = cdl.Linear(4, 1, key=jax.random.key(1))
@@ -213,6 +250,13 @@ def test_skipping_non_finite_batches_is_an_option(tmp_path: Path) -> None:
         ("epochs", 2.5, r"`epochs` must be a positive int, not 2.5"),
         ("batch_size", 0, r"`batch_size` must be a positive int, not 0"),
         ("key", 0, r"`key` must be a PRNG key such as jax.random.key\(0\), not 0"),
+        # A split key was 'not PRNGKeyArray', as if it were no key at all.
+        (
+            "key",
+            jax.random.split(jax.random.key(0), 2),
+            r"not an array of keys of shape \(2,\): pass one of them",
+        ),
+        ("key", jnp.zeros(3, jnp.uint32), r"not an array of uint32 of shape \(3,\)"),
         ("on_nonfinite", "ignore", r"must be 'raise' or 'skip', not 'ignore'"),
     ],
 )

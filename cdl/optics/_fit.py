@@ -532,12 +532,15 @@ def _check_arguments(
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape == ():
             return key
+        raise ValueError(_messages.bad_key(name, "keys", key.shape))
     elif isinstance(key, jax.Array | np.ndarray) and key.dtype == np.uint32:
         # A raw key (jax.random.PRNGKey) of the default implementation, whose
         # shape is that implementation's: (2,) for threefry, (4,) for rbg.
         if key.shape == jax.random.key_data(jax.random.key(0)).shape:
             wrapped: PRNGKeyArray = jax.random.wrap_key_data(jnp.asarray(key))
             return wrapped
+    if isinstance(key, jax.Array | np.ndarray):
+        raise ValueError(_messages.bad_key(name, key.dtype, key.shape))
     raise ValueError(_messages.bad_key(name, key))
 
 
@@ -621,11 +624,43 @@ def _scores(
     sums = {"loss": learner.loss.get(ys, outputs) * count}
     for name, metric in metrics.items():
         if isinstance(metric, AbstractMetric):
-            sums[name] = jnp.sum(metric.per_example(outputs, labels) * weights)
+            scores = _per_example(learner.label, name, metric, outputs, labels)
+            sums[name] = jnp.sum(scores * weights)
         else:
             sums[name] = _metric_value(learner.label, name, metric, model, xs, labels)
             sums[name] = sums[name] * count
     return sums, count
+
+
+def _per_example(
+    at: str, name: str, metric: AbstractMetric, outputs: Any, labels: Any
+) -> Array:
+    """``metric.per_example(outputs, labels)``; its error names the metric."""
+    try:
+        return metric.per_example(outputs, labels)
+    except (TypeError, ValueError) as error:
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        why = str(error).splitlines()[0]
+        raise kind(_messages.metric_cannot_score(at, name, why)) from None
+
+
+def _check_metrics(
+    learner: Learner,
+    state: TrainState,
+    data: AbstractData,
+    metrics: Mapping[str, Metric],
+) -> None:
+    """Trace the metrics on two examples: one that fails the data fails now.
+
+    Otherwise it would fail after the first epoch's training for data batched
+    on the host, and after the callbacks' start (a log file begun) for arrays.
+    """
+    if not metrics:
+        return
+    count = min(data.size, 2)
+    xs, ys = data.batch(np.arange(count), count)
+    probe = learner.with_model(learner.model_at(state), per_example=data.per_example)
+    jax.eval_shape(lambda x, y: _scores(probe, state, x, y, metrics), xs, ys)
 
 
 def _metric_value(
@@ -634,10 +669,10 @@ def _metric_value(
     """``metric(model, xs, ys)``, a scalar; a TypeError naming it otherwise."""
     try:
         value = jnp.asarray(metric(model, xs, ys))
-    except TypeError as error:
-        raise TypeError(
-            _messages.metric_failed(at, name, f"it raised {error}")
-        ) from None
+    except (TypeError, ValueError) as error:
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        why = f"it raised {str(error).splitlines()[0]}"
+        raise kind(_messages.metric_failed(at, name, why)) from None
     if value.shape != () or not jnp.issubdtype(value.dtype, jnp.number):
         got = f"it returned {value.dtype}{list(value.shape)}"
         raise TypeError(_messages.metric_failed(at, name, got))
@@ -1183,6 +1218,7 @@ def fit(
                 )
             )
         check_data(learner, state, val_data, batch_size=None, validation=True)
+    _check_metrics(learner, state, data, metrics)
     skip = on_nonfinite == "skip"
     recorded = _recorded(metrics, validation is not None, skip)
     for callback in callbacks:

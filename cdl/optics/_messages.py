@@ -364,12 +364,19 @@ def bad_on_nonfinite(name: str, value: object) -> str:
     return f"fit({name}): `on_nonfinite` must be 'raise' or 'skip', not {value!r}."
 
 
-def bad_key(name: str, value: object) -> str:
-    """Text of the error raised when `key` is not a PRNG key."""
+def bad_key(name: str, value: object, shape: tuple[int, ...] | None = None) -> str:
+    """Text of the error raised when `key` is not one PRNG key.
+
+    `shape`: that of an array given (of keys, if `value` names them).
+    """
     name = shown(name)
     given = (
         repr(value) if isinstance(value, int | float | str) else type(value).__name__
     )
+    if shape is not None:
+        given = f"an array of {value} of shape {shape}"
+        if value == "keys":
+            given += ": pass one of them (keys[0]), or split one per run"
     return (
         f"fit({name}): `key` must be a PRNG key such as jax.random.key(0), not {given}."
     )
@@ -905,6 +912,14 @@ def metric_failed(name: str, metric_name: str, why: str) -> str:
         f"called as f(model, xs, ys) on a batch and returns one number, the batch's "
         f"mean; a metric of each example's outputs and labels is an AbstractMetric "
         f"(its per_example(outputs, labels))."
+    )
+
+
+def metric_cannot_score(name: str, metric_name: str, why: str) -> str:
+    """Text of the error raised for a metric that cannot score the model's outputs."""
+    name = shown(name)
+    return (
+        f"fit({name}): metric {metric_name!r} cannot score the model's outputs: {why}"
     )
 
 
