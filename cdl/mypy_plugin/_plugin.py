@@ -13,6 +13,7 @@ import pathlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mypy.checker import SetNothingToAny
 from mypy.nodes import (
     Expression,
     MemberExpr,
@@ -36,7 +37,7 @@ from mypy.plugin import (
     Plugin,
     ReportConfigContext,
 )
-from mypy.types import CallableType, FunctionLike, Type, get_proper_type
+from mypy.types import CallableType, FunctionLike, Instance, Type, get_proper_type
 
 from . import (
     _actions,
@@ -89,6 +90,7 @@ from ._names import (
     UNARY_METHODS,
 )
 from ._types import (
+    ARRAY_CLASS,
     Env,
     ModuleConstants,
     array_dims,
@@ -541,7 +543,23 @@ def _redefining(
     if hook is None:
         return None
     checked = hook
-    return lambda ctx: _redefine.redefine(ctx, checked(_unknown.erase_unknown(ctx)))
+    return lambda ctx: _redefine.redefine(
+        ctx, _no_never(checked(_unknown.erase_unknown(ctx)))
+    )
+
+
+def _no_never(typ: Type) -> Type:
+    """`typ`, an array of sizes mypy could not infer (``Never``) of unknown sizes.
+
+    mypy infers ``Never`` for a shape bound only by an argument of an invalid type
+    (``key: jr.PRNGKey``, a function); it would then ask for an annotation of the
+    name the call is assigned to, an error on a line that has none.
+    """
+    proper = get_proper_type(typ)
+    if not isinstance(proper, Instance) or proper.type.fullname != ARRAY_CLASS:
+        return typ
+    args = [arg.accept(SetNothingToAny()) for arg in proper.args]
+    return proper.copy_modified(args=args)
 
 
 def _without_any_context(
