@@ -359,7 +359,10 @@ class Repeat(Para[A, A]):
     takes_key: ClassVar[bool] = True
 
     def __init__(self, cell: Para[A, A], times: int) -> None:
-        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+        from .nn._arguments import whole  # the layers import this module
+
+        steps = whole(times)  # NumPy ints too, read from a config array
+        if steps is None or steps < 1:
             raise ValueError(_messages.bad_times(times))
         dom, _ = signature_of(cell)
         out = output_space_of(cell, dom)
@@ -370,7 +373,7 @@ class Repeat(Para[A, A]):
                 _messages.not_endomorphism(cell.label, dom, out)
             ) from None
         self.cell = cell
-        self.times = times
+        self.times = steps
 
     def signature(self) -> tuple[Space, Space]:
         """That of the cell."""
