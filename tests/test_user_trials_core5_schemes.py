@@ -5,6 +5,7 @@ deep terms, and typed algebras over tables that lack a constructor."""
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import equinox as eqx
 import jax
@@ -164,3 +165,95 @@ def test_a_typed_algebra_folds_a_table_without_one_of_its_constructors():
     # An empty forest folds to no rows of the carrier.
     empty = cdl.tree_table(cdl.TreeF, [], forest=True)
     assert [a.shape for a in cdl.cata(_lstm())(empty)] == [(0, 3), (0, 3)]
+
+
+def test_scheme_sizes_may_be_numpy_ints_and_must_be_whole():
+    # np.int64 sizes were kept as static fields (Equinox's 'A JAX array is being
+    # set as static!' warning, an error where warnings are errors); a tree
+    # unfold's max_width=np.int64(8) raised "'numpy.int64' object is not
+    # iterable", a tree histo's depth np.int64(2) was refused as "not 2", and a
+    # float size (2.5) passed the check.
+    n = np.int64
+    up = cdl.ListCoalgebra(lambda x: (x, x + 1), lambda x: x > 7)
+    grow = cdl.Coalgebra(
+        cdl.TreeF,
+        lambda h: (
+            jnp.where(h == 0, 0, 1),
+            {"Leaf": h * 1.0},
+            jnp.stack([h - 1, h - 1]),
+        ),
+    )
+    count = cdl.Algebra(cdl.TreeF, Leaf=lambda p: 1.0, Node=lambda p: p[1][0] + p[1][1])
+    depth2 = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0].value + p[1][1].value
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        schemes = [
+            cdl.histo(0.0, lambda p: p[0] + p[1][0], depth=n(3)),
+            cdl.ana(up, max_size=n(10)),
+            cdl.unfold(lambda s: (s, s + 1), n(4)),
+            cdl.ana(grow, max_depth=n(4), max_width=n(8)),
+            cdl.hylo(count, grow, max_depth=n(4), max_width=np.array([1, 2, 4, 8])),
+            cdl.histo(depth2, n(2)),
+        ]
+        assert schemes[0].depth == 3 and type(schemes[0].depth) is int
+        assert float(schemes[0](jnp.ones(4))) == 4.0
+        assert [int(v) for v in schemes[1](jnp.int32(3)).to_list()] == [3, 4, 5, 6, 7]
+        assert schemes[2](jnp.int32(0)).tolist() == [0, 1, 2, 3]
+        assert schemes[3](jnp.int32(3)).valid.sum(axis=1).tolist() == [1, 2, 4, 8]
+        assert float(schemes[4](jnp.int32(3))) == 8.0
+        assert float(schemes[5](cdl.tree_table(cdl.TreeF, (1.0, 2.0)))) == 3.0
+    for bad in [2.5, True, 0]:
+        with pytest.raises(
+            ValueError, match=f"ana needs a maximum size of at least 1, not {bad!r}"
+        ):
+            cdl.ana(up, max_size=bad)
+        with pytest.raises(ValueError, match="ana's width needs a maximum size"):
+            cdl.ana(grow, max_depth=2, max_width=bad)
+    with pytest.raises(
+        ValueError, match="prepro's depth needs a maximum size of at least 0"
+    ):
+        cdl.prepro(
+            lambda layer: layer, cdl.ListAlgebra(0, lambda p: p[0] + p[1]), max_depth=-1
+        )
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        cdl.ElmanCell,
+        cdl.GRUCell,
+        cdl.LSTMCell,
+        cdl.TreeRNNCell,
+        cdl.TreeLSTMCell,
+        cdl.ChildSumTreeLSTMCell,
+        cdl.DecoderCell,
+    ],
+)
+def test_a_cell_checks_its_sizes(cell):
+    # A NumPy int size was labelled away ('GRUCell(4)') and kept as a static JAX
+    # array; 3.0 failed in a slice, -1 built a cell (LSTMCell(-1, 4)) or failed in
+    # numpy, and hidden=0 built an empty cell.
+    key = jax.random.key(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        made = cell(np.int64(3), 4, key=key)
+    assert made.label == f"{cell.__name__}(3, 4)" and made == cell(3, 4, key=key)
+    for args in [(3.0, 4), (-1, 4), (True, 4), (3, 0)]:
+        with pytest.raises(ValueError, match=rf"^{cell.__name__}: \w+ must be"):
+            cell(*args, key=key)
+    with pytest.raises(TypeError, match="key must be a PRNG key"):
+        cell(3, 4, key=0)
+
+
+def test_a_finite_mealy_cell_checks_its_sizes():
+    key = jax.random.key(0)
+    assert (
+        cdl.FiniteMealyCell(np.int64(3), 2, 2, key=key).label
+        == "FiniteMealyCell(3, 2, 2)"
+    )
+    with pytest.raises(
+        ValueError, match="FiniteMealyCell: n_inputs must be a positive int"
+    ):
+        cdl.FiniteMealyCell(3, 0, 2, key=key)

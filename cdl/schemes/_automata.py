@@ -32,6 +32,7 @@ from .._space import (
     rename,
     space_of,
 )
+from ..nn._arguments import positive_int, prng_key
 from . import _messages
 from ._eager import compiled
 from ._list import PaddedList, _settle, stacked
@@ -157,6 +158,9 @@ class DecoderCell(Para[_Hidden, tuple[_Out, _Hidden]]):
     out_dim: int = eqx.field(static=True)
 
     def __init__(self, hidden: int, out_dim: int, *, key: PRNGKeyArray) -> None:
+        hidden = positive_int("DecoderCell", "hidden", hidden)
+        out_dim = positive_int("DecoderCell", "out_dim", out_dim)
+        key = prng_key("DecoderCell", key)
         k1, k2 = jax.random.split(key)
         bound = 1 / hidden**0.5
         self.w = _random.uniform(k1, (hidden, hidden), -bound, bound)
@@ -350,6 +354,10 @@ class FiniteMealyCell(Para[tuple[Int[Array, ""], _States], tuple[_Outputs, _Stat
     def __init__(
         self, n_states: int, n_inputs: int, n_outputs: int, *, key: PRNGKeyArray
     ) -> None:
+        n_states = positive_int("FiniteMealyCell", "n_states", n_states)
+        n_inputs = positive_int("FiniteMealyCell", "n_inputs", n_inputs)
+        n_outputs = positive_int("FiniteMealyCell", "n_outputs", n_outputs)
+        key = prng_key("FiniteMealyCell", key)
         k1, k2 = jax.random.split(key)
         self.transitions = _random.normal(k1, (n_inputs, n_states, n_states))
         self.emissions = _random.normal(k2, (n_inputs, n_states, n_outputs))

@@ -26,6 +26,7 @@ from typing_extensions import TypeVar
 from .. import _random
 from .._para import Para
 from .._space import _BOOL, _FLOAT, DimVar, ProductSpace, Space, TensorSpace
+from ..nn._arguments import natural_int, positive_int, prng_key
 
 _In = Float[Array, "in_dim"]
 _Hidden = Float[Array, "hidden"]
@@ -67,6 +68,9 @@ class ElmanCell(
     hidden: int = eqx.field(static=True)
 
     def __init__(self, in_dim: int, hidden: int, *, key: PRNGKeyArray) -> None:
+        in_dim = natural_int("ElmanCell", "in_dim", in_dim)
+        hidden = positive_int("ElmanCell", "hidden", hidden)
+        key = prng_key("ElmanCell", key)
         k1, k2 = jax.random.split(key)
         self.w_in = _uniform(k1, (hidden, in_dim), hidden)
         self.w_h = _uniform(k2, (hidden, hidden), hidden)
@@ -109,6 +113,9 @@ class GRUCell(
     hidden: int = eqx.field(static=True)
 
     def __init__(self, in_dim: int, hidden: int, *, key: PRNGKeyArray) -> None:
+        in_dim = natural_int("GRUCell", "in_dim", in_dim)
+        hidden = positive_int("GRUCell", "hidden", hidden)
+        key = prng_key("GRUCell", key)
         k1, k2 = jax.random.split(key)
         self.w_in = _uniform(k1, (3 * hidden, in_dim), hidden)
         self.w_h = _uniform(k2, (3 * hidden, hidden), hidden)
@@ -165,6 +172,9 @@ class LSTMCell(
     hidden: int = eqx.field(static=True)
 
     def __init__(self, in_dim: int, hidden: int, *, key: PRNGKeyArray) -> None:
+        in_dim = natural_int("LSTMCell", "in_dim", in_dim)
+        hidden = positive_int("LSTMCell", "hidden", hidden)
+        key = prng_key("LSTMCell", key)
         k1, k2 = jax.random.split(key)
         self.w_in = _uniform(k1, (4 * hidden, in_dim), hidden)
         self.w_h = _uniform(k2, (4 * hidden, hidden), hidden)
@@ -218,6 +228,10 @@ class TreeRNNCell(
     def __init__(
         self, in_dim: int, hidden: int, *, arity: int = 2, key: PRNGKeyArray
     ) -> None:
+        in_dim = natural_int("TreeRNNCell", "in_dim", in_dim)
+        hidden = positive_int("TreeRNNCell", "hidden", hidden)
+        arity = natural_int("TreeRNNCell", "arity", arity)
+        key = prng_key("TreeRNNCell", key)
         k1, k2 = jax.random.split(key)
         self.w_in = _uniform(k1, (hidden, in_dim), in_dim + arity * hidden)
         self.w_children = _uniform(k2, (arity, hidden, hidden), in_dim + arity * hidden)
@@ -283,6 +297,10 @@ class TreeLSTMCell(
     def __init__(
         self, in_dim: int, hidden: int, *, arity: int = 2, key: PRNGKeyArray
     ) -> None:
+        in_dim = natural_int("TreeLSTMCell", "in_dim", in_dim)
+        hidden = positive_int("TreeLSTMCell", "hidden", hidden)
+        arity = natural_int("TreeLSTMCell", "arity", arity)
+        key = prng_key("TreeLSTMCell", key)
         k1, k2 = jax.random.split(key)
         gates = (3 + arity) * hidden
         fan_in = in_dim + arity * hidden
@@ -360,6 +378,9 @@ class ChildSumTreeLSTMCell(
     hidden: int = eqx.field(static=True)
 
     def __init__(self, in_dim: int, hidden: int, *, key: PRNGKeyArray) -> None:
+        in_dim = natural_int("ChildSumTreeLSTMCell", "in_dim", in_dim)
+        hidden = positive_int("ChildSumTreeLSTMCell", "hidden", hidden)
+        key = prng_key("ChildSumTreeLSTMCell", key)
         k1, k2, k3 = jax.random.split(key, 3)
         fan_in = in_dim + hidden
         self.w_in = _uniform(k1, (4 * hidden, in_dim), fan_in)

@@ -41,6 +41,7 @@ from . import _list, _messages
 from ._functor import Layer
 from ._list import ListAlgebra, ListCoalgebra
 from ._schemes import ana, apo, cata, futu, histo, para, zygo
+from ._sizes import size
 from ._tree import Algebra, tree_table
 from ._tree_unfolds import Coalgebra
 
@@ -259,8 +260,7 @@ def dist_histo(depth: int) -> Distributive:
     >>> cdl.gcata(cdl.dist_histo(2), fib)(jnp.zeros(5))
     Array(8, dtype=int32, weak_type=True)
     """
-    if depth < 1:
-        raise ValueError(_messages.bad_size("dist_histo's depth", depth))
+    depth = size("dist_histo's depth", depth)
     return _DistHisto(depth)
 
 

@@ -46,6 +46,7 @@ from . import _messages
 from ._eager import compiled
 from ._functor import Layer
 from ._plain import as_cell, run_step
+from ._sizes import size
 
 _shape_dtype: Callable[..., Any] = jax.ShapeDtypeStruct
 _E = TypeVar("_E")
@@ -720,8 +721,7 @@ def histo(
     >>> cdl.histo(jnp.float32(0.0), Fib(), depth=2)(jnp.zeros(10))
     Array(89., dtype=float32)
     """
-    if depth < 1:
-        raise ValueError(_messages.bad_size("histo's look-back", depth))
+    depth = size("histo's look-back", depth)
     return Histo(nil, as_cell(cons, "histo's cons"), depth)
 
 
@@ -1001,8 +1001,7 @@ Array(False, dtype=bool))
     >>> cdl.ana(down, max_size=2)(jnp.float32(3.0)).truncated
     Array(True, dtype=bool)
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("ana", max_size))
+    max_size = size("ana", max_size)
     return Ana(coalgebra, max_size)
 
 
@@ -1090,8 +1089,7 @@ def hylo(
     >>> cdl.hylo(times, down, max_size=10, accumulate=True)(jnp.float32(5.0))
     Array(120., dtype=float32)
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("hylo", max_size))
+    max_size = size("hylo", max_size)
     return Hylo(algebra, coalgebra, max_size, accumulate)
 
 
@@ -1180,8 +1178,7 @@ def apo(
     >>> [float(x) for x in insert(jnp.int32(0)).to_list()]
     [1.0, 2.0, 2.5, 3.0, 4.0]
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("apo", max_size))
+    max_size = size("apo", max_size)
     return Apo(coalgebra, finish, tail, max_size)
 
 
@@ -1270,8 +1267,7 @@ def futu(
     >>> out.values[: out.length]
     Array([7, 7, 5, 9, 9, 9], dtype=int32)
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("futu", max_size))
+    max_size = size("futu", max_size)
     return Futu(as_cell(step, "futu's step"), stop, max_size)
 
 

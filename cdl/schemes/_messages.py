@@ -105,9 +105,9 @@ def mutu_nils(given: object) -> str:
     )
 
 
-def bad_size(what: str, size: int) -> str:
-    """Text of the error raised by a maximum size below one."""
-    return f"{what} needs a maximum size of at least 1, not {size}."
+def bad_size(what: str, size: object, least: int = 1) -> str:
+    """Text of the error raised by a maximum size below one (or not a whole number)."""
+    return f"{what} needs a maximum size of at least {least}, not {size!r}."
 
 
 def unknown_constructor(functor: str, name: str, known: object) -> str:

@@ -54,6 +54,7 @@ from ._monadic import fold_monadic
 from ._natural import Natural
 from ._plain import as_cell
 from ._shortcut import Coelgot, Dyna, Elgot
+from ._sizes import size
 from ._tree import Algebra
 from ._tree_folds import (
     TreeCata,
@@ -353,8 +354,7 @@ def histo(nil: Any, cons: Any = None, depth: int | None = None) -> Any:
         look_back = cons if depth is None else depth
         if look_back is None:
             raise TypeError(_messages.histo_needs_depth(nil.label))
-        if not isinstance(look_back, int) or look_back < 1:
-            raise ValueError(_messages.bad_size("histo's look-back", look_back))
+        look_back = size("histo's look-back", look_back)
         return TreeHisto(nil, look_back)
     if depth is None:
         raise TypeError(
@@ -642,7 +642,7 @@ def apo(
             raise TypeError(_messages.apo_needs_source(max_size))
         widths = level_widths("apo", max_depth, max_width)
         return TreeApo(coalgebra, widths, finish, tail, max_size)
-    if not isinstance(max_size, int) or max_depth is not None:
+    if max_size is None or isinstance(max_size, Unfolded) or max_depth is not None:
         raise TypeError(_messages.list_needs_size("apo"))
     return _list.apo(coalgebra, finish, tail, max_size)
 
@@ -774,8 +774,8 @@ def prepro(
     ...     Node(Leaf(8.0), Node(Leaf(8.0), Leaf(8.0))))
     Array(8., dtype=float32)
     """
-    if max_depth is not None and max_depth < 0:
-        raise ValueError(_messages.bad_size("prepro's depth", max_depth))
+    if max_depth is not None:
+        max_depth = size("prepro's depth", max_depth, least=0)
     if isinstance(algebra, ListAlgebra):
         return Prepro(as_natural("prepro", eta, ListF), algebra, max_depth)
     if isinstance(algebra, Algebra):
@@ -840,8 +840,7 @@ def postpro(
         )
     if not isinstance(coalgebra, ListCoalgebra) or max_size is None:
         raise TypeError(_messages.list_needs_size("postpro"))
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("postpro", max_size))
+    max_size = size("postpro", max_size)
     return Postpro(as_natural("postpro", eta, ListF), coalgebra, max_size, ())
 
 
@@ -943,10 +942,8 @@ def dyna(
     >>> cdl.dyna(1, climb, 3, down, 20)(jnp.int32(4))
     Array(7, dtype=int32, weak_type=True)
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("dyna", max_size))
-    if depth < 1:
-        raise ValueError(_messages.bad_size("dyna's look-back", depth))
+    max_size = size("dyna", max_size)
+    depth = size("dyna's look-back", depth)
     histo = Histo(nil, as_cell(cons, "dyna's cons"), depth)
     return Dyna(histo, coalgebra, max_size)
 
@@ -980,8 +977,7 @@ def elgot(
     >>> product(jnp.int32(0)), product(jnp.int32(3))
     (Array(0., dtype=float32), Array(5., dtype=float32))
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("elgot", max_size))
+    max_size = size("elgot", max_size)
     return Elgot(algebra, coalgebra, exit, as_cell(result, "elgot's result"), max_size)
 
 
@@ -1008,8 +1004,7 @@ def coelgot(
     >>> weighted(jnp.int32(3))  # 3·9 + 2·4 + 1·1
     Array(36, dtype=int32)
     """
-    if max_size < 1:
-        raise ValueError(_messages.bad_size("coelgot", max_size))
+    max_size = size("coelgot", max_size)
     return Coelgot(nil, as_cell(cons, "coelgot's cons"), coalgebra, max_size)
 
 
@@ -1060,8 +1055,7 @@ def unfold(
     >>> decoder.dom, decoder.cod
     (float[4], float[5,3])
     """
-    if length < 1:
-        raise ValueError(_messages.bad_size("unfold", length))
+    length = size("unfold", length)
     return Unfold(as_cell(coalgebra, "unfold's coalgebra"), length)
 
 

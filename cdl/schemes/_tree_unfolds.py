@@ -43,11 +43,13 @@ from jaxtyping import Array, Bool, Int
 
 from .._para import Para
 from .._space import Space, SpaceVar
+from ..nn._arguments import whole
 from . import _messages
 from ._functor import Functor, Layer
 from ._natural import Choice
 from ._plain import run_step
 from ._sites import struct
+from ._sizes import size
 from ._tree import Algebra, NodeTable, settle_carrier, tree_table
 
 _A = TypeVar("_A")
@@ -824,17 +826,17 @@ def level_widths(
 ) -> tuple[int, ...]:
     if max_depth is None or max_width is None or extra is not None:
         raise TypeError(_messages.tree_needs_sizes(scheme))
-    if max_depth < 1:
-        raise ValueError(_messages.bad_size(f"{scheme}'s depth", max_depth))
-    widths = (
-        (max_width,) * max_depth if isinstance(max_width, int) else tuple(max_width)
-    )
-    if len(widths) != max_depth:
+    max_depth = size(f"{scheme}'s depth", max_depth)
+    given: object = max_width
+    widths: tuple[object, ...] = (given,)  # a float, say: named below
+    if whole(given) is not None:
+        widths = (given,) * max_depth
+    elif isinstance(given, Sequence | np.ndarray | jax.Array):
+        widths = (given,) if isinstance(given, str) else tuple(given)
+    checked = tuple(size(f"{scheme}'s width", w) for w in widths)
+    if len(checked) != max_depth:
         raise ValueError(_messages.widths_per_level(scheme, max_depth, len(widths)))
-    for w in widths:
-        if w < 1:
-            raise ValueError(_messages.bad_size(f"{scheme}'s width", w))
-    return widths
+    return checked
 
 
 def _describe(widths: tuple[int, ...]) -> str:
