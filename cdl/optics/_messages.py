@@ -510,6 +510,14 @@ def not_array_data(which: str, where: str, kind: str) -> str:
     )
 
 
+def empty_step_batch(name: str) -> str:
+    """Text of the error raised when a learner's step is given a batch of nothing."""
+    return (
+        f"Learner({shown(name)}): the batch is empty (xs holds 0 examples); a step "
+        f"needs at least one example to average its loss over."
+    )
+
+
 def not_a_batch(name: str, kind: str, sizes: list[int]) -> str:
     """Text of the error raised when a per-example learner is given no batch."""
     name = shown(name)
@@ -823,8 +831,8 @@ def hyperparameter_not_json(name: str, value: object, error: Exception) -> str:
     """Text of the error raised by `cdl.save` for a hyperparameter JSON cannot hold."""
     return (
         f"cdl.save: hyperparameter {name}={value!r} is not JSON ({error}): the file "
-        f"keeps numbers, strings, bools, None, lists and dicts of them; pass a name "
-        f"(act='relu') and map it to the function in `build`."
+        f"keeps numbers, strings, bools, None, and lists, tuples and dicts of them; "
+        f"pass a name (act='relu') and map it to the function in `build`."
     )
 
 

@@ -23,7 +23,7 @@ import json
 import os
 import pathlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import equinox as eqx
 import jax
@@ -72,7 +72,7 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     _check_state(model)
     for name, value in hyperparameters.items():
         try:
-            json.dumps(value, default=_plain)
+            json.dumps(_tagged(value), default=_plain)
         except (TypeError, ValueError) as error:
             text = _messages.hyperparameter_not_json(name, value, error)
             raise TypeError(text) from None
@@ -84,7 +84,8 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, model)
-    text = json.dumps({"hyperparameters": hyperparameters}, default=_plain)
+    tagged = {name: _tagged(value) for name, value in hyperparameters.items()}
+    text = json.dumps({"hyperparameters": tagged}, default=_plain)
     header = text.encode() + b"\n"
     write_atomically(target, sealed(header + arrays.getvalue()))
 
@@ -94,6 +95,47 @@ def _plain(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_TUPLE: Final = "__cdl_tuple__"
+_DICT: Final = "__cdl_dict__"
+
+
+def _tagged(value: object) -> object:
+    """`value` for JSON, its tuples and its dicts of other keys than strings tagged.
+
+    JSON has lists and string-keyed objects only: a tuple would come back a
+    list, and ``{1: 3}`` as ``{"1": 3}``, so `load` would call `build` with
+    other values than `save` was given.
+
+    >>> from cdl.optics._save import _tagged, _untagged
+    >>> import json
+    >>> given = {"sizes": (3, 5), "table": {1: "a"}, "names": ["x"]}
+    >>> _untagged(json.loads(json.dumps(_tagged(given)))) == given
+    True
+    """
+    if isinstance(value, tuple):
+        return {_TUPLE: [_tagged(v) for v in value]}
+    if isinstance(value, list):
+        return [_tagged(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and k not in (_TUPLE, _DICT) for k in value):
+            return {k: _tagged(v) for k, v in value.items()}
+        return {_DICT: [[_tagged(k), _tagged(v)] for k, v in value.items()]}
+    return value
+
+
+def _untagged(value: Any) -> Any:
+    """What `_tagged` wrote, read back from JSON: tuples and keys as they were."""
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    if isinstance(value, dict):
+        if list(value) == [_TUPLE]:
+            return tuple(_untagged(v) for v in value[_TUPLE])
+        if list(value) == [_DICT]:
+            return {_untagged(k): _untagged(v) for k, v in value[_DICT]}
+        return {k: _untagged(v) for k, v in value.items()}
+    return value
 
 
 def _whole(x: Any) -> Any:
@@ -149,7 +191,7 @@ hyperparameters it was saved from.
     written = json.loads(header)
     if "hyperparameters" not in written:
         raise ValueError(_messages.model_is_checkpoint(source))
-    hyperparameters = written["hyperparameters"]
+    hyperparameters = _untagged(written["hyperparameters"])
     if _is_builder(build):
         _check_arguments(source, build, hyperparameters)  # type: ignore[arg-type]
     like = build(**hyperparameters) if _is_builder(build) else build  # type: ignore[operator]
