@@ -220,6 +220,9 @@ transformation as from_optax(tx).
         sizes = {
             int(jnp.shape(x)[0]) if jnp.ndim(x) else 0 for x in jax.tree.leaves(xs)
         }
+        leaves = jax.tree.leaves(xs)
+        if sizes == {0} and all(jnp.ndim(x) for x in leaves):
+            raise ValueError(_messages.empty_step_batch(self.label))
         if len(sizes) > 1 or 0 in sizes:
             kind = type(xs).__name__
             raise ValueError(_messages.not_a_batch(self.label, kind, sorted(sizes)))
