@@ -57,6 +57,27 @@ def _writes_zeros(monoid: Monoid) -> bool:
     return any(-1 in g for g in monoid.generators)
 
 
+def _fn_name(fn: object) -> str:
+    """How `fn` is named in labels and messages: its label, its name or its kind.
+
+    >>> import functools, jax, cdl
+    >>> _fn_name(cdl.Relu()), _fn_name(jax.nn.relu)
+    ('Relu()', 'relu')
+    >>> _fn_name(functools.partial(jax.nn.leaky_relu, negative_slope=0.1))
+    'partial(leaky_relu)'
+    """
+    label = getattr(fn, "label", None)
+    if isinstance(label, str):
+        return label
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    inner = getattr(fn, "func", None)  # functools.partial and jax's Partial
+    if inner is not None:
+        return f"{type(fn).__name__}({_fn_name(inner)})"
+    return type(fn).__name__
+
+
 class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     """A function applied entry by entry, checked to commute with an action.
 
@@ -82,12 +103,11 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     act: AbstractAction = eqx.field(static=True)
 
     def __init__(self, act: AbstractAction, fn: Callable[[Array], Array]) -> None:
-        name = getattr(fn, "__name__", repr(fn))
         if isinstance(fn, type) or not callable(fn):
             raise TypeError(_messages.not_a_function("Pointwise", fn))
+        name = _fn_name(fn)
         if any(eqx.is_array(leaf) for leaf in jax.tree.leaves(fn)):
-            label = getattr(fn, "label", name)
-            raise TypeError(_messages.function_with_weights("Pointwise", label))
+            raise TypeError(_messages.function_with_weights("Pointwise", name))
         if not _reindexes(act):
             raise ValueError(_messages.not_pointwise(name, act.label))
         if _writes_zeros(act.monoid) and float(fn(jnp.zeros(()))) != 0.0:
@@ -97,8 +117,8 @@ class Pointwise(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
 
     @property
     def label(self) -> str:
-        """``Pointwise(fn)``."""
-        return f"Pointwise({getattr(self.fn, '__name__', 'fn')})"
+        """``Pointwise(fn)``, naming the function (``Pointwise(Relu())``)."""
+        return f"Pointwise({_fn_name(self.fn)})"
 
     def signature(self) -> tuple[Space, Space]:
         """The space of `act`, to itself."""
