@@ -21,3 +21,22 @@ def test_clrs_takes_a_probability_given_as_a_zero_d_array() -> None:
     for bad in (jnp.float32(1.5), np.array([0.5]), np.nan, True, np.bool_(True), "0.5"):
         with pytest.raises(ValueError, match="p in \\[0, 1\\]"):
             clrs.er_graph(6, bad, np.random.default_rng(0))  # type: ignore[arg-type]
+
+
+def test_segment_softmax_refuses_ids_outside_its_segments() -> None:
+    # An id outside 0..num_segments-1 (a wrong num_segments, say) was dropped by
+    # the sums but still read a clamped total: [1.0, 2.0] with ids [0, 5] and 3
+    # segments gave weights [1, 7.39], nowhere summing to 1.
+    from cdl.graphs import segment_softmax
+
+    logits = jnp.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="row 1 has segment id 5, outside 0..2"):
+        segment_softmax(logits, jnp.array([0, 5]), 3)
+    with pytest.raises(ValueError, match="row 1 has segment id -1, outside 0..1"):
+        segment_softmax(logits, jnp.array([0, -1]), 2)
+    with pytest.raises(ValueError, match="segment_ids must be integers"):
+        segment_softmax(logits, jnp.array([0.0, 1.0]), 2)
+    with pytest.raises(ValueError, match="num_segments must be a whole number"):
+        segment_softmax(logits, jnp.array([0, 1]), 2.0)  # type: ignore[arg-type]
+    weights = segment_softmax(logits, jnp.array([1, 1]), np.int64(2))
+    np.testing.assert_allclose(weights, [0.2689414, 0.7310586], rtol=1e-6)

@@ -60,9 +60,9 @@ from .._space import (
     rename,
 )
 from ..nn import Linear
-from ..nn._arguments import flag, positive_int, prng_key
+from ..nn._arguments import flag, positive_int, prng_key, whole
 from . import _messages
-from ._graph import Graph
+from ._graph import Graph, _concrete
 from ._monoid import (
     MIN_PLUS,
     AbstractAggregator,
@@ -174,7 +174,8 @@ def segment_softmax(
     """Softmax over the rows of each segment: attention weights of incoming edges.
 
     **Arguments:** `logits`, one row per edge; `segment_ids`, the receiver of each
-    edge; `num_segments`, the number of nodes.
+    edge (ints in ``0..num_segments-1``: concrete ones are checked, as an id
+    outside would belong to no segment); `num_segments`, the number of nodes.
 
     **Returns:** weights of the shape of `logits` that sum to 1 over each segment;
     a segment whose logits are all ``-inf`` (every edge masked) gets weights 0.
@@ -190,6 +191,24 @@ def segment_softmax(
     rows, ids = tuple(jnp.shape(logits)), tuple(jnp.shape(segment_ids))
     if len(ids) != 1 or not rows or rows[0] != ids[0]:
         raise SpaceError(_messages.segment_rows(rows, ids))
+    count = whole(num_segments)
+    if count is None or count < 0:
+        raise ValueError(_messages.bad_segment_count(num_segments))
+    if not jnp.issubdtype(jnp.result_type(segment_ids), jnp.integer):
+        raise ValueError(_messages.segment_ids_not_ints(jnp.result_type(segment_ids)))
+    given = _concrete(segment_ids)
+    if given is not None:  # an id outside 0..count-1 would be dropped by the sums
+        outside = np.flatnonzero((given < 0) | (given >= count))
+        if outside.size:
+            row = int(outside[0])
+            raise ValueError(_messages.segment_outside(row, int(given[row]), count))
+    return _softmax_within(logits, segment_ids, count)
+
+
+def _softmax_within(
+    logits: Float[Array, " e *d"], segment_ids: Int[Array, " e"], num_segments: int
+) -> Float[Array, " e *d"]:
+    """`segment_softmax` of ids known to lie in ``0..num_segments-1`` (a graph's)."""
     top = jax.ops.segment_max(logits, segment_ids, num_segments)
     top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0.0))
     weights = jnp.exp(logits - top[segment_ids])
@@ -524,7 +543,7 @@ class GraphAttention(
             graph.receivers
         ]
         scores = jax.nn.leaky_relu(scores, self.negative_slope)
-        alpha = segment_softmax(scores, graph.receivers, graph.num_nodes)
+        alpha = _softmax_within(scores, graph.receivers, graph.num_nodes)
         sent = alpha[:, None] * z[graph.senders]
         folded = jax.ops.segment_sum(sent, graph.receivers, graph.num_nodes)
         return graph, folded + self.bias[None]

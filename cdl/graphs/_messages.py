@@ -418,6 +418,30 @@ def segment_rows(logits: tuple[int, ...], segments: tuple[int, ...]) -> str:
     )
 
 
+def bad_segment_count(count: object) -> str:
+    """`segment_softmax` was given a number of segments that is not an int >= 0."""
+    return (
+        f"segment_softmax: num_segments must be a whole number >= 0 (the number "
+        f"of nodes), but was given {count!r}."
+    )
+
+
+def segment_ids_not_ints(dtype: object) -> str:
+    """`segment_softmax` was given segment ids that are not integers."""
+    return (
+        f"segment_softmax: segment_ids must be integers (the receiver of each "
+        f"edge), but have dtype {dtype}."
+    )
+
+
+def segment_outside(row: int, segment: int, count: int) -> str:
+    """`segment_softmax` was given a segment id outside ``0..count-1``."""
+    return (
+        f"segment_softmax: row {row} has segment id {segment}, outside 0..{count - 1} "
+        f"({count} segments), so it belongs to no segment."
+    )
+
+
 def clrs_bad_seed(seed: object) -> str:
     """`clrs.sample` was given a seed NumPy cannot take."""
     return (
