@@ -25,6 +25,9 @@ import csv
 import math
 import os
 import pathlib
+import socket
+import struct
+import time
 from typing import Any, Literal
 
 import jax
@@ -284,8 +287,11 @@ def _order(name: str) -> tuple[bool, bool, str]:
 class TensorBoardLogger(Callback):
     """Write each epoch's metrics as TensorBoard scalars (with tensorboardX).
 
-    On resuming, the events of epochs after the checkpoint are purged, so the
-    curves show each epoch once.
+    Each epoch's scalars are on the disk (written and synced) before `fit`
+    saves that epoch's checkpoint, so a crash loses no epoch the checkpoint
+    holds. On resuming, the events of epochs after the checkpoint are purged,
+    so the curves show each epoch once. Each run writes its own event file,
+    named in the order the runs started.
 
     **Arguments:** `logdir`, the directory of the run's event files.
 
@@ -304,28 +310,67 @@ class TensorBoardLogger(Callback):
 
     def __init__(self, logdir: str | os.PathLike[str]) -> None:
         self.logdir = pathlib.Path(logdir)
-        self._writer: Any = None
+        self._path: pathlib.Path | None = None
 
     def on_train_begin(self, epoch: int, history: dict[str, list[float]]) -> None:
-        """Open the writer, purging events of epochs after `epoch`."""
+        """Begin an event file, purging events of epochs after `epoch`."""
         if jax.process_index() != 0:
             return
-        from tensorboardX import SummaryWriter
+        from tensorboardX.proto.event_pb2 import Event, SessionLog
 
-        self._writer = SummaryWriter(str(self.logdir), purge_step=epoch + 1)
+        # Files are named by the second they start in (as tensorboardX names
+        # them); the suffix keeps two runs of one second apart, in the order
+        # they started, where one wrote over the other.
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        self._path = self.logdir / (
+            f"events.out.tfevents.{int(now):010d}.{socket.gethostname()}"
+            f".{time.time_ns():020d}.{os.getpid()}"
+        )
+        start = SessionLog(status=SessionLog.START)
+        self._write(
+            Event(wall_time=now, step=epoch + 1, file_version="brain.Event:2"),
+            Event(wall_time=now, step=epoch + 1, session_log=start),
+        )
+
+    def _write(self, *events: Any) -> None:
+        """Append `events` to the run's file, on the disk on return.
+
+        tensorboardX's SummaryWriter queues events for a thread that writes
+        them when it likes, and its flush() does not wait for it: the last
+        epochs' events were lost on a crash or Ctrl-C, though their checkpoint
+        was saved (and a resumed run does not log them again).
+        """
+        from tensorboardX.record_writer import masked_crc32c
+
+        if self._path is None:
+            return
+        with open(self._path, "ab") as file:
+            for event in events:
+                data = event.SerializeToString()
+                header = struct.pack("<Q", len(data))
+                file.write(header + struct.pack("<I", masked_crc32c(header)))
+                file.write(data + struct.pack("<I", masked_crc32c(data)))
+            file.flush()
+            os.fsync(file.fileno())
 
     def on_epoch_end(
         self, epoch: int, values: dict[str, float], state: TrainState
     ) -> None:
-        """Add each metric as a scalar at step `epoch`."""
-        if self._writer is None:
+        """Add each metric as a scalar at step `epoch`, on the disk on return."""
+        if self._path is None:
             return
-        for name, value in values.items():
-            self._writer.add_scalar(name, value, epoch)
-        self._writer.flush()
+        from tensorboardX.proto.event_pb2 import Event
+        from tensorboardX.summary import scalar
+
+        now = time.time()
+        self._write(
+            *(
+                Event(wall_time=now, step=epoch, summary=scalar(name, value))
+                for name, value in values.items()
+            )
+        )
 
     def on_train_end(self, history: dict[str, list[float]]) -> None:
-        """Close the writer."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        """End the run's event file (another run begins its own)."""
+        self._path = None
