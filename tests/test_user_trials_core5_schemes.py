@@ -257,3 +257,37 @@ def test_a_finite_mealy_cell_checks_its_sizes():
         ValueError, match="FiniteMealyCell: n_inputs must be a positive int"
     ):
         cdl.FiniteMealyCell(3, 0, 2, key=key)
+
+
+def test_a_rose_tree_unfold_folds_without_a_declared_carrier():
+    # cata of an Unfolded of RoseF (and hylo) asked for carrier=, where the same
+    # algebra folds the same tree as a table: the carrier of a functor whose only
+    # leaves are a variadic constructor's was read for tables alone.
+    rose = cdl.RoseF(3)
+    add = cdl.Algebra(
+        rose, Node=lambda p: p[0] + jnp.sum(jnp.where(p[1][1], p[1][0], 0.0))
+    )
+
+    def step(n):
+        k = jnp.minimum(n, n % 3 + 1) * (n > 0)
+        return 0, {"Node": n.astype(jnp.float32)}, jnp.stack([n - 1, n - 2, n - 3]), k
+
+    def total(n):
+        k = min(n, n % 3 + 1) if n > 0 else 0
+        return n + sum(total(n - 1 - j) for j in range(k))
+
+    grow = cdl.Coalgebra(rose, step)
+    tree = cdl.ana(grow, max_depth=8, max_width=64)(jnp.int32(4))
+    assert float(cdl.cata(add)(tree)) == float(cdl.cata(add)(tree.to_table())) == 13.0
+    sums = jax.vmap(cdl.hylo(add, grow, max_depth=8, max_width=64))(jnp.arange(5))
+    assert sums.tolist() == [total(n) for n in range(5)]
+    # A cell declaring its carrier (Child-Sum Tree-LSTM) is read from its result.
+    cell = cdl.ChildSumTreeLSTMCell(3, 4, key=jax.random.key(0))
+    lstm = cdl.Algebra(rose, Node=cell)
+    pairs = cdl.Coalgebra(
+        rose,
+        lambda n: (0, {"Node": jnp.ones(3) * n}, jnp.stack([n - 1] * 3), (n > 0) * 2),
+    )
+    h, _ = cdl.hylo(lstm, pairs, max_depth=4, max_width=16)(jnp.int32(3))
+    table = cdl.ana(pairs, max_depth=4, max_width=16)(jnp.int32(3)).to_table()
+    np.testing.assert_allclose(h, cdl.cata(lstm)(table)[0], rtol=1e-6)

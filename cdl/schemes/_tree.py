@@ -1185,7 +1185,7 @@ def carrier_template(
     raise error from failure
 
 
-def _layout(value: Any) -> tuple[str, list[tuple[Any, Any]]]:
+def layout(value: Any) -> tuple[str, list[tuple[Any, Any]]]:
     """A pytree's structure and its leaves' shapes and dtypes."""
     leaves, structure = jax.tree.flatten(value)
     return str(structure), [(a.shape, a.dtype) for a in leaves]
@@ -1212,7 +1212,7 @@ def _variadic_carrier(
         return cell(cell_input(c, payload, kids, rows, table.capacity, views))
 
     failure: Exception | None = None
-    declared = _declared_example(cell)
+    declared = declared_example(cell)
     first = [] if declared is None else [declared]
     for guess in [*first, jax.eval_shape(lambda: payload)]:
         for _ in range(3):
@@ -1223,13 +1223,13 @@ def _variadic_carrier(
                     raise  # the cell refuses its input with its own declared carrier
                 failure = failure or error
                 break
-            if _layout(out) == _layout(guess):
+            if layout(out) == layout(guess):
                 return out, None
             guess = out
     return None, failure
 
 
-def _declared_example(cell: Any) -> Any:
+def declared_example(cell: Any) -> Any:
     """Shapes and dtypes of the points of a cell's declared codomain, or ``None``.
 
     Only for a `cdl.Para` whose codomain has known sizes.

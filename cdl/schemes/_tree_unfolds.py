@@ -45,12 +45,19 @@ from .._para import Para
 from .._space import Space, SpaceVar
 from ..nn._arguments import whole
 from . import _messages
-from ._functor import Functor, Layer
+from ._functor import Constructor, Functor, Layer
 from ._natural import Choice
 from ._plain import run_step
 from ._sites import struct
 from ._sizes import size
-from ._tree import Algebra, NodeTable, settle_carrier, tree_table
+from ._tree import (
+    Algebra,
+    NodeTable,
+    declared_example,
+    layout,
+    settle_carrier,
+    tree_table,
+)
 
 _A = TypeVar("_A")
 _S = TypeVar("_S")
@@ -545,7 +552,48 @@ def _carrier(algebra: Algebra[Any], tree: Unfolded) -> Any:
                 payload = jax.tree.map(lambda p: p[0, 0], tree.payloads[c.name])
             cell = algebra.cells[c.name]
             return eqx.filter_eval_shape(lambda x, cell=cell: cell(x), (payload, ()))
-    raise ValueError(_messages.no_carrier(algebra.functor.name))
+    # Only variadic leaves (a rose tree's): as `carrier_template` does for tables.
+    variadic = [c for c in algebra.functor.constructors if c.variadic]
+    failure: Exception | None = None
+    for c in variadic:
+        found, failure = _variadic_carrier(algebra, c, tree)
+        if found is not None:
+            return found
+    error = ValueError(_messages.no_carrier(algebra.functor.name, bool(variadic)))
+    raise error from failure
+
+
+def _variadic_carrier(
+    algebra: Algebra[Any], c: Constructor, tree: Unfolded
+) -> tuple[Any, Exception | None]:
+    """The carrier `c`'s cell keeps: from its declared result, then its payload's.
+
+    A guess is accepted when the cell, given children of its shapes, returns
+    them; else what it returned is tried next, a few times.
+    """
+    payload: Any = jnp.zeros(0)
+    if c.payload:
+        payload = jax.tree.map(lambda p: p[0, 0], tree.payloads[c.name])
+    cell = algebra.cells[c.name]
+
+    def run(guess: Any) -> Any:
+        kids = jax.tree.map(lambda t: jnp.zeros((c.arity, *t.shape), t.dtype), guess)
+        return cell((payload, (kids, jnp.zeros(c.arity, bool))))
+
+    failure: Exception | None = None
+    declared = declared_example(cell)
+    first = [] if declared is None else [declared]
+    for guess in [*first, jax.eval_shape(lambda: payload)]:
+        for _ in range(3):
+            try:
+                out = eqx.filter_eval_shape(run, guess)
+            except Exception as error:  # the guess is not a carrier the cell takes
+                failure = failure or error
+                break
+            if layout(out) == layout(guess):
+                return out, None
+            guess = out
+    return None, failure
 
 
 def _settled(algebra: Algebra[Any], tree: Unfolded, template: Any) -> Any:
