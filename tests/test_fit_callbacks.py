@@ -155,7 +155,11 @@ class Told(Callback):
     ("per_call", "stop_at", "saved"), [(2, 3, 2), (2, 4, 4), (1, 3, 3)]
 )
 def test_ctrl_c_in_callbacks_saves_no_epoch_they_were_not_told_of(
-    tmp_path: Path, per_call: int, stop_at: int, saved: int
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    per_call: int,
+    stop_at: int,
+    saved: int,
 ) -> None:
     # Ctrl-C in the callbacks of epoch 3 of a call running epochs 3 and 4 saved
     # epoch 4 as done: on resuming no callback was ever told of epoch 4 (nor of
@@ -164,6 +168,11 @@ def test_ctrl_c_in_callbacks_saves_no_epoch_they_were_not_told_of(
     with pytest.raises(SystemExit):
         run(6, [first], checkpoint=tmp_path, epochs_per_call=per_call)
     assert load_checkpoint(tmp_path, LEARNER.init(MODEL)).epoch == saved
+    # It names the epoch Ctrl-C came in, not the last one the call ran
+    # ('interrupted after 4 of 6 epochs' for Ctrl-C in epoch 3).
+    err = capsys.readouterr().err
+    assert f"interrupted after {stop_at} of 6 epochs" in err
+    assert f"holds epoch {saved}:" in err
     second = Told()
     resumed = run(6, [second], checkpoint=tmp_path, epochs_per_call=per_call)
     # Every epoch is told once, but the one Ctrl-C came in when it was saved.

@@ -1354,7 +1354,9 @@ def fit(
                     # run again on resuming, not saved as done (a log would lack them).
                     save_now(root)
                     saved = done
-                notice(_messages.interrupted(done, epochs, _saved_line(root, saved)))
+                # The epoch Ctrl-C came in (the call may have run later ones).
+                line = _saved_line(root, saved)
+                notice(_messages.interrupted(telling, epochs, line))
                 raise TrainingInterrupted(130) from None
         if stopped and done < epochs:
             notice(_messages.stopped_early(name, done, epochs))
