@@ -73,6 +73,7 @@ from ._shapes import (
     known_size,
     matmul,
     moveaxis,
+    names_in,
     polynomial,
     ravel,
     render,
@@ -457,6 +458,23 @@ def _arithmetic(left: Dim, op: str, right: Dim) -> Dim:
     return size if size is not None and size >= 0 else None
 
 
+def _merged(size: Sym, dims: Sequence[Dim]) -> list[Dim]:
+    """The named sizes of `dims` whose product is `size` (none: not such a product).
+
+    >>> _merged(Sym("h*w", "f"), [Sym("b", "f"), Sym("h", "f"), Sym("w", "f")])
+    [Sym(name='h', scope='f'), Sym(name='w', scope='f')]
+    """
+    names = names_in(size.name)
+    parts: list[Dim] = [
+        d
+        for d in dims
+        if isinstance(d, Sym) and d.scope == size.scope and d.name in names
+    ]
+    if len(parts) < 2 or len({str(d) for d in parts}) != len(parts):
+        return []
+    return parts if ravel(parts)[0] == size else []
+
+
 def reshaped(
     env: Env,
     api: CheckerPluginInterface,
@@ -478,6 +496,12 @@ def reshaped(
         elif d is not None and d in rest:
             # Also a variadic run kept whole (``x.reshape(*x.shape[:-1], 2, -1)``).
             rest.remove(d)
+            kept.append(d)
+            sizes.append(1)
+        elif isinstance(d, Sym) and (merged := _merged(d, rest)):
+            # Named sizes merged into one (``x.reshape(b, h * w, c)``).
+            for part in merged:
+                rest.remove(part)
             kept.append(d)
             sizes.append(1)
         else:
