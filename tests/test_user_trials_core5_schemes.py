@@ -277,9 +277,9 @@ def test_a_rose_tree_unfold_folds_without_a_declared_carrier():
         return n + sum(total(n - 1 - j) for j in range(k))
 
     grow = cdl.Coalgebra(rose, step)
-    tree = cdl.ana(grow, max_depth=8, max_width=64)(jnp.int32(4))
+    tree = cdl.ana(grow, max_depth=5, max_width=8)(jnp.int32(4))
     assert float(cdl.cata(add)(tree)) == float(cdl.cata(add)(tree.to_table())) == 13.0
-    sums = jax.vmap(cdl.hylo(add, grow, max_depth=8, max_width=64))(jnp.arange(5))
+    sums = jax.vmap(cdl.hylo(add, grow, max_depth=5, max_width=8))(jnp.arange(5))
     assert sums.tolist() == [total(n) for n in range(5)]
     # A cell declaring its carrier (Child-Sum Tree-LSTM) is read from its result.
     cell = cdl.ChildSumTreeLSTMCell(3, 4, key=jax.random.key(0))
@@ -288,6 +288,6 @@ def test_a_rose_tree_unfold_folds_without_a_declared_carrier():
         rose,
         lambda n: (0, {"Node": jnp.ones(3) * n}, jnp.stack([n - 1] * 3), (n > 0) * 2),
     )
-    h, _ = cdl.hylo(lstm, pairs, max_depth=4, max_width=16)(jnp.int32(3))
-    table = cdl.ana(pairs, max_depth=4, max_width=16)(jnp.int32(3)).to_table()
+    h, _ = cdl.hylo(lstm, pairs, max_depth=3, max_width=4)(jnp.int32(2))
+    table = cdl.ana(pairs, max_depth=3, max_width=4)(jnp.int32(2)).to_table()
     np.testing.assert_allclose(h, cdl.cata(lstm)(table)[0], rtol=1e-6)
