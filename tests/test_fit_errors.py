@@ -242,6 +242,26 @@ def test_skipping_non_finite_batches_is_an_option(tmp_path: Path) -> None:
     assert np.isfinite(result.model.weight).all()
 
 
+def test_an_epoch_whose_every_batch_was_skipped_has_no_loss(tmp_path: Path) -> None:
+    # Its loss was recorded as 0.0, a perfect score, which EarlyStopping and
+    # any reader of the history took as the best epoch.
+    model = cdl.Linear(1, 1, key=jax.random.key(0))
+    learner = Learner(model, MeanSquaredError(), SGD(0.1))
+    xs = jnp.ones((8, 1)).at[0:2, 0].set(1e30)  # an infinite loss: skipped
+
+    def run(data: jax.Array, epochs: int) -> dict[str, list[float]]:
+        return fit(learner, model, data, jnp.ones((len(data), 1)), epochs=epochs,
+                   batch_size=2, key=jax.random.key(0), progress=False,
+                   on_nonfinite="skip", checkpoint=tmp_path / str(len(data)),
+                   epochs_per_call=2).history  # fmt: skip
+
+    history = run(xs[:2], 2)
+    assert np.isnan(history["loss"]).all() and history["skipped"] == [1.0, 1.0]
+    assert np.isnan(run(xs[:2], 3)["loss"]).all()  # resumed: NaN saved and read
+    mixed = run(xs, 1)  # the mean of the batches left
+    assert mixed["skipped"][0] in (1.0, 2.0) and np.isfinite(mixed["loss"]).all()
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [

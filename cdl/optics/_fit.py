@@ -785,12 +785,16 @@ def _batch_weights(
 
 
 def _epoch_loss(losses: Array, sizes: Array) -> dict[str, Array]:
+    """The epoch's mean loss over its finite batches, and the batches skipped.
+
+    The mean is NaN when every batch was skipped (no loss was measured).
+    """
     finite = jnp.isfinite(losses)
     total = jnp.sum(jnp.where(finite, losses * sizes, 0.0))
-    return {
-        "loss": total / jnp.maximum(jnp.sum(jnp.where(finite, sizes, 0.0)), 1.0),
-        "skipped": jnp.sum(~finite).astype(jnp.float32),
-    }
+    counted = jnp.sum(jnp.where(finite, sizes, 0.0))
+    # An epoch whose every batch was skipped has no loss: 0.0 read as perfect.
+    mean = jnp.where(counted > 0, total / jnp.maximum(counted, 1.0), jnp.nan)
+    return {"loss": mean, "skipped": jnp.sum(~finite).astype(jnp.float32)}
 
 
 def _sizes(n: int, batch_size: int) -> np.ndarray:
