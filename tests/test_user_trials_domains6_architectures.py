@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.architectures import layers_of, vit
+from cdl.architectures import layers_of, unet, vit
 
 SDS = jax.ShapeDtypeStruct
 
@@ -39,3 +39,13 @@ def test_vit_refuses_an_image_its_patches_would_crop() -> None:
     assert eqx.filter_eval_shape(model, image[:, :6, :6]).shape == (3,)
     batch = jnp.stack([image[:, :6, :6]] * 2)
     assert eqx.filter_eval_shape(jax.vmap(model), batch).shape == (2, 3)
+
+
+def test_unet_given_a_channels_last_image_says_so() -> None:
+    # A convolution given (h, w, c) says the image looks channels-last, but a U-Net,
+    # whose first factor is its top level (a block), only said "dimension 3 is not 8".
+    shell = eqx.filter_eval_shape(lambda: unet(3, 1, 2, 2, key=jax.random.key(0)))
+    image = jnp.ones((8, 8, 3))
+    with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 8\). It looks chan"):
+        shell(image)
+    assert eqx.filter_eval_shape(shell, jnp.moveaxis(image, -1, 0)).shape == (1, 8, 8)

@@ -45,6 +45,11 @@ class _TopLevel(Block[Any, Any]):
             return _messages.unet_sides(self.name, self.multiple, height, width)
         return None
 
+    def input_hint(self, given: Space) -> str:
+        """The body's: its first convolution's word on a channels-last image."""
+        hint: str = self.body.input_hint(given)
+        return hint
+
     def output_space(self, dom: Space) -> Space:
         """The body's output on `dom`, once its sides are known to halve."""
         refusal = self._refusal(dom)
