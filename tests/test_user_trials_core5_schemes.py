@@ -291,3 +291,17 @@ def test_a_rose_tree_unfold_folds_without_a_declared_carrier():
     h, _ = cdl.hylo(lstm, pairs, max_depth=3, max_width=4)(jnp.int32(2))
     table = cdl.ana(pairs, max_depth=3, max_width=4)(jnp.int32(2)).to_table()
     np.testing.assert_allclose(h, cdl.cata(lstm)(table)[0], rtol=1e-6)
+
+
+def test_a_payload_that_contains_itself_is_named():
+    # A forest list appended to itself (or any list payload holding itself)
+    # failed in JAX's flatten: "SystemError: <nanobind.nb_method ...> returned a
+    # result with an exception set".
+    v = jnp.ones(2)
+    forest: list = [v]
+    forest.append(forest)
+    with pytest.raises(ValueError, match=r"TreeF.Leaf's payload 1 contains itself"):
+        cdl.tree_table(cdl.TreeF, forest, forest=True)
+    (node,) = cdl.RoseF(2).patterns
+    with pytest.raises(ValueError, match=r"RoseF.Node's payload 0 contains itself"):
+        cdl.tree_table(cdl.RoseF(2), node({"a": forest}, []))

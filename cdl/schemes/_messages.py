@@ -415,6 +415,15 @@ def carrier_differs_at(path: str, given: object, carrier: object) -> str:
     return f" At {path} it returns {given} where the carrier has {carrier}."
 
 
+def payload_cycle(functor: str, constructor: str, index: int) -> str:
+    """Text of the error raised for a payload that contains itself."""
+    return (
+        f"{functor}.{constructor}'s payload {index} contains itself (a list or dict "
+        f"holding itself, directly or deeper): a payload is a number, an array, or a "
+        f"finite pytree of them."
+    )
+
+
 def payload_structure(
     functor: str, constructor: str, index: int, given: str, first: str
 ) -> str:

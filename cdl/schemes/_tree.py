@@ -554,12 +554,12 @@ def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
     ...
     ValueError: E.Lit's payload 1 has a leaf of shape (1,), where payload 0's is (2,).
     """
-    first_leaves, first = jax.tree.flatten(rows[0])
+    first_leaves, first = _flatten(functor, constructor, 0, rows[0])
     columns: list[list[np.ndarray]] = [[] for _ in first_leaves]
     for index, row in enumerate(rows):
         if row is None:
             raise ValueError(_messages.payload_none(functor, constructor))
-        leaves, structure = jax.tree.flatten(row)
+        leaves, structure = _flatten(functor, constructor, index, row)
         if str(structure) != str(first):
             raise ValueError(
                 _messages.payload_structure(
@@ -586,6 +586,26 @@ def stack_payloads(functor: str, constructor: str, rows: list[Any]) -> Any:
         for column in columns
     ]
     return jax.tree.unflatten(first, stacked)
+
+
+def _flatten(functor: str, constructor: str, index: int, row: Any) -> Any:
+    """`jax.tree.flatten` of one payload; a payload that contains itself is named.
+
+    >>> cycle: list = [1.0]
+    >>> cycle.append(cycle)
+    >>> _flatten("TreeF", "Leaf", 3, cycle)
+    Traceback (most recent call last):
+    ...
+    ValueError: TreeF.Leaf's payload 3 contains itself (a list or dict holding it...
+    """
+    try:
+        return jax.tree.flatten(row)
+    except (RecursionError, SystemError) as error:  # JAX wraps the RecursionError
+        if isinstance(error, SystemError) and not isinstance(
+            error.__cause__, RecursionError
+        ):
+            raise
+        raise ValueError(_messages.payload_cycle(functor, constructor, index)) from None
 
 
 def traced(value: Any) -> bool:
@@ -710,8 +730,8 @@ def _leaf_payloads(leaves: list[Any]) -> Any:
     """
     if not leaves:
         return np.zeros((0,), np.float32)
-    if any(map(traced, jax.tree.leaves(leaves))) or not all(
-        issubclass(kind, _PLAIN) for kind in set(map(type, leaves))
+    if not all(issubclass(kind, _PLAIN) for kind in set(map(type, leaves))) or any(
+        map(traced, leaves)
     ):  # a pytree payload (a tuple, a dict) stays a pytree, as in a `Layer`
         return stack_payloads("TreeF", "Leaf", leaves)
     try:
