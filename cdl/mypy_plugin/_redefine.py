@@ -82,6 +82,9 @@ _TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
 _REFINED: Final[dict[int, tuple[Var, Type]]] = {}
 # The right-hand sides whose name `_retyped` gave any type.
 _RETYPED: Final[dict[int, Context]] = {}
+# Each call that re-bound a name: the binder's frame it did so in, the name's type
+# and the type it had there before.
+_FIRST: Final[dict[int, tuple[Context, object, Type, Type]]] = {}
 
 
 def redefine(
@@ -132,9 +135,17 @@ def _rebound(
         return result
     var = name.node
     assert isinstance(var, Var) and var.type is not None
-    current = _current(api, name, var.type)
-    if current is None:
-        return result
+    frame = api.binder.frames[-1]
+    first = _FIRST.get(id(context))
+    if first is not None and first[0] is context and first[1] is frame:
+        # The same call again, in the same pass (a next variant of an overloaded
+        # callee, another type context): from the name's type before the first.
+        var.type, current = first[2], first[3]
+    else:
+        current = _current(api, name, var.type)
+        if current is None:
+            return result
+        _FIRST[id(context)] = (context, frame, var.type, current)
     if not (var.is_argument or var.is_inferred):
         return _declared(api, context, name.name, var.type, result)
     new = _join(current, result, api) if branch else result
