@@ -305,3 +305,53 @@ def test_a_payload_that_contains_itself_is_named():
     (node,) = cdl.RoseF(2).patterns
     with pytest.raises(ValueError, match=r"RoseF.Node's payload 0 contains itself"):
         cdl.tree_table(cdl.RoseF(2), node({"a": forest}, []))
+
+
+def test_a_module_algebra_sharing_a_layer_folds_whatever_its_constructor_order():
+    # Constructors declared Lit, Add, Mul and a layer shared by Add and Mul: the
+    # fold failed with KeyError: 'Lit', since the algebra's cells come back from
+    # a JAX transform with their names sorted (Add first), and the shared layer
+    # was looked up in a cell not yet rebuilt.
+    E = cdl.polynomial("E", Lit="a", Add="x x", Mul="x x")
+    Lit, Add, Mul = E.patterns
+
+    class Cell(eqx.Module):
+        embed: cdl.Linear
+        comb: cdl.Linear
+
+        def __call__(self, layer):
+            match layer:
+                case Lit(x):
+                    return jnp.tanh(self.embed(x))
+                case Add(a, b):
+                    return jnp.tanh(self.comb(jnp.concatenate([a, b])))
+                case Mul(a, b):
+                    return jnp.tanh(self.comb(jnp.concatenate([a * b, a - b])))
+
+    def reference(cell, term):
+        match term:
+            case Lit(x):
+                return jnp.tanh(cell.embed(x))
+            case Add(a, b):
+                x, y = reference(cell, a), reference(cell, b)
+                return jnp.tanh(cell.comb(jnp.concatenate([x, y])))
+            case Mul(a, b):
+                x, y = reference(cell, a), reference(cell, b)
+                return jnp.tanh(cell.comb(jnp.concatenate([x * y, x - y])))
+
+    keys = jax.random.split(jax.random.key(0))
+    cell = Cell(cdl.Linear(1, 3, key=keys[0]), cdl.Linear(6, 3, key=keys[1]))
+    one = jnp.ones(1)
+    terms = [Add(Lit(one), Mul(Lit(2 * one), Lit(-one))), Mul(Lit(one), Lit(one))]
+    table = cdl.tree_table(E, terms, forest=True)
+    algebra = cdl.Algebra(E, cell)
+    want = jnp.stack([reference(cell, t) for t in terms])
+    np.testing.assert_allclose(cdl.cata(algebra)(table), want, atol=1e-6)
+    grads = eqx.filter_grad(lambda a: cdl.cata(a)(table).sum())(algebra)
+    expected = eqx.filter_grad(lambda c: sum(reference(c, t).sum() for t in terms))(
+        cell
+    )
+    got, ref = jax.tree.leaves(grads), jax.tree.leaves(expected)
+    assert len(got) == len(ref) == 4  # comb is one parameter, its gradient summed
+    for g, r in zip(got, ref, strict=True):
+        np.testing.assert_allclose(g, r, atol=1e-6)

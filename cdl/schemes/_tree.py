@@ -1092,15 +1092,18 @@ def _untie(cells: dict[str, Any]) -> tuple[dict[str, Any], Ties]:
 
 
 def _tie(stored: dict[str, Any], ties: Ties) -> dict[str, Any]:
-    """The cells with each array left out by `_untie` put back where it was met."""
+    """The cells with each array left out by `_untie` put back where it was met.
+
+    The cells may come in another order than they were met in: a dict that has
+    been through a JAX transform comes back with its keys sorted.
+    """
     where = dict(ties)
+    flat = {name: _leaves(cell) for name, cell in stored.items()}
     out: dict[str, Any] = {}
-    leaves_of: dict[str, list[Any]] = {}
     for name, cell in stored.items():
-        leaves, treedef = _leaves(cell)
+        leaves, treedef = flat[name]
         for i, source, j in where.get(name, ()):
-            leaves[i] = leaves_of[source][j]
-        leaves_of[name] = leaves
+            leaves[i] = flat[source][0][j]
         out[name] = jax.tree.unflatten(treedef, leaves) if name in where else cell
     return out
 
