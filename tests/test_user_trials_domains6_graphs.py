@@ -40,3 +40,17 @@ def test_segment_softmax_refuses_ids_outside_its_segments() -> None:
         segment_softmax(logits, jnp.array([0, 1]), 2.0)  # type: ignore[arg-type]
     weights = segment_softmax(logits, jnp.array([1, 1]), np.int64(2))
     np.testing.assert_allclose(weights, [0.2689414, 0.7310586], rtol=1e-6)
+
+
+def test_clrs_takes_a_bfloat16_probability() -> None:
+    # A 0-d bfloat16 array was refused as out of range: NumPy reports its kind as
+    # "V", not a float, so the check for 0-d real arrays passed it by.
+    half = jnp.array(0.5, jnp.bfloat16)
+    got = clrs.er_graph(6, half, np.random.default_rng(3))
+    np.testing.assert_array_equal(got, clrs.er_graph(6, 0.5, np.random.default_rng(3)))
+    a = clrs.sample(3, 8, p=(half, jnp.array(0.25, jnp.bfloat16)), seed=1)
+    b = clrs.sample(3, 8, p=(0.5, 0.25), seed=1)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match="p in \\[0, 1\\]"):
+        clrs.er_graph(6, jnp.array(1.5, jnp.bfloat16), np.random.default_rng(0))

@@ -28,6 +28,7 @@ True
 
 from typing import Final, NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 
 from ..nn._arguments import whole
@@ -77,7 +78,12 @@ def _real(value: object) -> float | None:
     """`value` as a float if it is a real number, else None.
 
     Python and NumPy numbers and concrete 0-d real arrays (``jnp.float32(0.5)``,
-    ``np.array(0.5)``) are real numbers; bools, strings and traced values are not.
+    ``np.array(0.5)``, bfloat16 ones too) are real numbers; bools, strings and
+    traced values are not.
+
+    >>> import jax.numpy as jnp
+    >>> _real(jnp.array(0.5, jnp.bfloat16)), _real(jnp.array(True)), _real("0.5")
+    (0.5, None, None)
     """
     if isinstance(value, bool | np.bool_):
         return None
@@ -88,7 +94,10 @@ def _real(value: object) -> float | None:
             array = np.asarray(value)
         except Exception:  # traced: no number yet
             return None
-        if array.dtype.kind in "iuf":
+        # `jnp.issubdtype` knows bfloat16 a float, which NumPy's kind ("V") hides
+        if jnp.issubdtype(array.dtype, jnp.integer) or jnp.issubdtype(
+            array.dtype, jnp.floating
+        ):
             return float(array)
     return None
 
@@ -205,12 +214,13 @@ def sample(count: int, nodes: int, *, p: tuple[float, ...], seed: int) -> Sample
     if not _seed(seed):
         raise ValueError(_messages.clrs_bad_seed(seed))
     count, nodes = int(count), int(nodes)
+    chances = [float(np.asarray(q)) for q in p]  # numbers, whatever held them
     rng = np.random.default_rng(seed)
     weights = np.empty((count, nodes, nodes), np.float32)
     source = np.empty(count, np.int32)
     pointers = np.empty((count, nodes), np.int32)
     for i in range(count):
-        weights[i] = er_graph(nodes, float(rng.choice(p)), rng)
+        weights[i] = er_graph(nodes, float(rng.choice(chances)), rng)
         source[i] = rng.integers(nodes)
         pointers[i] = bellman_ford(weights[i], int(source[i]))
     return Sample(weights, source, pointers)
