@@ -54,3 +54,17 @@ def test_clrs_takes_a_bfloat16_probability() -> None:
         np.testing.assert_array_equal(x, y)
     with pytest.raises(ValueError, match="p in \\[0, 1\\]"):
         clrs.er_graph(6, jnp.array(1.5, jnp.bfloat16), np.random.default_rng(0))
+
+
+def test_segment_softmax_names_ids_given_as_a_list() -> None:
+    # The dtype check of the segment ids read a list's dtype and failed with
+    # "Cannot determine dtype of [0, 1]", naming neither the function nor the fix.
+    from cdl.graphs import segment_softmax
+
+    logits = jnp.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"segment_ids must be an array, but was"):
+        segment_softmax(logits, [0, 1], 2)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"logits must be an array, but was given"):
+        segment_softmax([1.0, 2.0], jnp.array([0, 1]), 2)  # type: ignore[arg-type]
+    weights = segment_softmax(np.asarray(logits), np.array([0, 0]), 1)
+    np.testing.assert_allclose(weights, [0.2689414, 0.7310586], rtol=1e-6)

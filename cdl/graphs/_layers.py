@@ -188,6 +188,9 @@ def segment_softmax(
     >>> cdl.graphs.segment_softmax(jnp.array([0.0, -jnp.inf]), jnp.array([0, 1]), 2)
     Array([1., 0.], dtype=float32)
     """
+    for name, value in (("logits", logits), ("segment_ids", segment_ids)):
+        if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise TypeError(_messages.segment_not_an_array(name, value))
     rows, ids = tuple(jnp.shape(logits)), tuple(jnp.shape(segment_ids))
     if len(ids) != 1 or not rows or rows[0] != ids[0]:
         raise SpaceError(_messages.segment_rows(rows, ids))

@@ -418,6 +418,14 @@ def segment_rows(logits: tuple[int, ...], segments: tuple[int, ...]) -> str:
     )
 
 
+def segment_not_an_array(name: str, value: object) -> str:
+    """`segment_softmax` was given a list (or another non-array) for `name`."""
+    return (
+        f"segment_softmax: {name} must be an array, but was given "
+        f"{type(value).__name__} {value!r:.60}; pass jnp.asarray({name})."
+    )
+
+
 def bad_segment_count(count: object) -> str:
     """`segment_softmax` was given a number of segments that is not an int >= 0."""
     return (
