@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import cdl
-from cdl.architectures import layers_of, unet, vit
+from cdl.architectures import layers_of, resnet, unet, vit
 
 SDS = jax.ShapeDtypeStruct
 
@@ -49,3 +49,26 @@ def test_unet_given_a_channels_last_image_says_so() -> None:
     with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 8\). It looks chan"):
         shell(image)
     assert eqx.filter_eval_shape(shell, jnp.moveaxis(image, -1, 0)).shape == (1, 8, 8)
+
+
+@pytest.mark.parametrize("stem", ["small", "imagenet"])
+def test_resnet_given_a_channels_last_image_says_so(stem: str) -> None:
+    # A convolution given (h, w, c) says the image looks channels-last, but a ResNet,
+    # whose first factor is its stem's `conv @ id` (a Tensor), said only
+    # "dimension 3 is not 8".
+    build = eqx.nn.make_with_state(resnet)
+    shell, state = eqx.filter_eval_shape(
+        build, (1,), (2,), 3, 4, stem=stem, key=jax.random.key(0)
+    )
+    image = jnp.ones((8, 8, 3))
+    with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 8\). It looks chan"):
+        shell((image, state))
+    # `cdl.fit` checks the images alone against the model's domain
+    assert "jnp.moveaxis(x, -1, 0)" in shell.input_hint(cdl.space_of(image))
+    # a channels-first image is not hinted at, and runs
+    assert shell.input_hint(cdl.space_of(jnp.ones((3, 8, 8)))) == ""
+    axes = {"axis_name": "batch", "in_axes": ((0, None),), "out_axes": (0, None)}
+    images = jnp.stack([jnp.moveaxis(image, -1, 0)] * 2)
+    run = lambda m, x: jax.vmap(m, **axes)(x)  # noqa: E731
+    y, _ = eqx.filter_eval_shape(run, shell, (images, state))
+    assert y.shape == (2, 4)

@@ -20,7 +20,8 @@ from typing import Any
 import jax
 from jaxtyping import PRNGKeyArray
 
-from .._para import Para
+from .._para import Para, Tensor
+from .._space import ProductSpace, Space
 from .._structure import Copy, Fst, Identity
 from ..nn import BatchNorm, Block, Conv2d, GlobalAvgPool, Linear, MaxPool2d, Relu
 from ..nn._arguments import positive_int, prng_key
@@ -28,12 +29,32 @@ from . import _messages
 from ._wiring import AddWithState, Regroup
 
 
+class _WithState(Tensor[Any, Any, Any, Any]):
+    """``f @ id``, the state passed along: a `Tensor` whose hint is `f`'s.
+
+    A convolution given a channels-last image says so; a ResNet, whose first
+    factor is its stem's ``conv @ id``, passes the image part of its input on to
+    the convolution's hint (`cdl.fit` gives the image alone).
+    """
+
+    def __init__(self, f: Para[Any, Any]) -> None:
+        super().__init__(f, Identity())
+
+    def input_hint(self, given: Space) -> str:
+        """That of `f`, on the first component of `given` (or on `given`)."""
+        if isinstance(given, ProductSpace) and len(given.factors) == 2:
+            given = given.factors[0]
+        hint: str = self.factors[0].input_hint(given)
+        return hint
+
+
 def with_state(f: Para[Any, Any]) -> Para[Any, Any]:
     """`f` on the first component, the state passed along: ``f @ id``.
 
     **Arguments:** `f`, a morphism ``A → B``.
 
-    **Returns:** the morphism ``A × S → B × S``.
+    **Returns:** the morphism ``A × S → B × S``, a `cdl.Tensor` that passes on
+    `f`'s word on a refused input (a convolution's on a channels-last image).
 
     >>> import cdl
     >>> with_state(cdl.Relu()).label
@@ -41,7 +62,7 @@ def with_state(f: Para[Any, Any]) -> Para[Any, Any]:
     """
     if not isinstance(f, Para):
         raise TypeError(_messages.not_a_morphism("with_state: f", f))
-    stateful: Para[Any, Any] = f @ Identity()
+    stateful: Para[Any, Any] = _WithState(f)
     return stateful
 
 
