@@ -3,10 +3,12 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import cdl
 from cdl.architectures import layers_of, resnet, unet, vit
+from cdl.architectures._twins import resnet_twin
 
 SDS = jax.ShapeDtypeStruct
 
@@ -72,3 +74,31 @@ def test_resnet_given_a_channels_last_image_says_so(stem: str) -> None:
     run = lambda m, x: jax.vmap(m, **axes)(x)  # noqa: E731
     y, _ = eqx.filter_eval_shape(run, shell, (images, state))
     assert y.shape == (2, 4)
+
+
+def test_resnet_twin_of_an_imagenet_stem_has_its_max_pool() -> None:
+    # The twin of a ResNet with the ImageNet stem was built without the stem's
+    # 3×3 max pool of stride 2, silently: it computed another function.
+    build = lambda: eqx.nn.make_with_state(resnet)(  # noqa: E731
+        (1,), (2,), 1, 3, stem="imagenet", key=jax.random.key(0)
+    )
+    rng = np.random.default_rng(0)
+    model, state = jax.tree.map(
+        lambda a: (
+            jnp.asarray(0.5 * rng.standard_normal(a.shape), a.dtype)
+            if isinstance(a, jax.ShapeDtypeStruct)
+            else a
+        ),
+        eqx.filter_eval_shape(build),
+    )
+    twin, twin_state = resnet_twin(model)
+    images = jax.random.normal(jax.random.key(1), (3, 1, 9, 9))  # odd: pool pads
+    ours, _ = eqx.filter_jit(
+        lambda m, x: jax.vmap(m, axis_name="batch", in_axes=((0, None),),
+                              out_axes=(0, None))(x)
+    )(model, (images, state))  # fmt: skip
+    theirs, _ = eqx.filter_jit(
+        lambda m, x, s: jax.vmap(m, axis_name="batch", in_axes=(0, None),
+                                 out_axes=(0, None))(x, s)
+    )(twin, images, twin_state)  # fmt: skip
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)

@@ -33,6 +33,7 @@ from ..nn import (
     LayerNorm,
     LearnedPositions,
     Linear,
+    MaxPool2d,
     SelfAttention,
 )
 from ._find import layers_of
@@ -292,38 +293,53 @@ class TwinBasicBlock(eqx.Module):
 
 
 class TwinResNet(eqx.Module):
-    """A ResNet in plain Equinox (small stem), state passed by hand."""
+    """A ResNet in plain Equinox, state passed by hand.
+
+    The ImageNet stem ends in a max pool (`pool`); the small stem has none.
+    """
 
     stem: tuple[eqx.nn.Conv2d, eqx.nn.BatchNorm]
     blocks: tuple[TwinBasicBlock, ...]
     head: eqx.nn.Linear
+    pool: eqx.nn.MaxPool2d | None = None
 
     def __call__(self, x: Array, state: eqx.nn.State) -> tuple[Array, eqx.nn.State]:
         """Class logits of one image, and the new state."""
         conv, bn = self.stem
         x, state = bn(conv(x), state)
         x = jax.nn.relu(x)
+        if self.pool is not None:
+            x = self.pool(x)
         for block in self.blocks:
             x, state = block(x, state)
         return self.head(jnp.mean(x, axis=(1, 2))), state
 
 
 def resnet_twin(model: Any) -> tuple[TwinResNet, eqx.nn.State]:
-    """The plain-Equinox twin of a `resnet` with the small stem, and its state.
+    """The plain-Equinox twin of a `resnet`, and its state.
 
-    **Arguments:** `model`, built by `cdl.architectures.resnet` (``stem="small"``).
+    **Arguments:** `model`, built by `cdl.architectures.resnet` (either stem).
 
-    **Returns:** ``(twin, state)``.
+    **Returns:** ``(twin, state)``; the twin of an ImageNet stem has its max pool.
 
     >>> import jax
     >>> from cdl.architectures import resnet
     >>> twin, _ = resnet_twin(resnet((1,), (4,), 1, 3, key=jax.random.key(0)))
-    >>> len(twin.blocks)
-    1
+    >>> len(twin.blocks), twin.pool
+    (1, None)
+    >>> big = resnet((1,), (4,), 1, 3, stem="imagenet", key=jax.random.key(0))
+    >>> resnet_twin(big)[0].pool.stride
+    (2, 2)
     """
     convs: Iterator[Conv2d[Any, Any]] = iter(layers_of(model, Conv2d))
     norms: Iterator[BatchNorm[Any]] = iter(layers_of(model, BatchNorm))
     stem = (_conv(next(convs)), _batch_norm(next(norms)))
+    pools = layers_of(model, MaxPool2d)  # the ImageNet stem's, after its relu
+    pool = (
+        eqx.nn.MaxPool2d(pools[0].kernel_size, pools[0].stride, pools[0].padding)
+        if pools
+        else None
+    )
     blocks = []
     for block in layers_of(model, Block):
         count = len(layers_of(block, Conv2d))
@@ -333,7 +349,8 @@ def resnet_twin(model: Any) -> tuple[TwinResNet, eqx.nn.State]:
             (_conv(next(convs)), _batch_norm(next(norms))) if count == 3 else None
         )
         blocks.append(TwinBasicBlock(conv1, bn1, conv2, bn2, shortcut))
-    twin = TwinResNet(stem, tuple(blocks), _linear(layers_of(model, Linear)[-1]))
+    head = _linear(layers_of(model, Linear)[-1])
+    twin = TwinResNet(stem, tuple(blocks), head, pool)
     return twin, eqx.nn.State(twin)
 
 
