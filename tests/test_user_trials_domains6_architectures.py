@@ -102,3 +102,25 @@ def test_resnet_twin_of_an_imagenet_stem_has_its_max_pool() -> None:
                                  out_axes=(0, None))(x, s)
     )(twin, images, twin_state)  # fmt: skip
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_layers_of_a_tied_gpt_as_applied_holds_the_tied_weight() -> None:
+    # layers_of(tied_gpt, Linear)[-1] is the read-out as a parameter, whose tied
+    # weight is a hole (None); a user reading the weights had no way to the one used.
+    from cdl.architectures import gpt
+
+    model = gpt(11, 8, 1, 2, 6, key=jax.random.key(0))
+    (table,) = [e.table for e in layers_of(model, cdl.Embedding)]
+    assert layers_of(model, cdl.Linear)[-1].weight is None
+    readout = layers_of(model, cdl.Linear, applied=True)[-1]
+    assert readout.weight is table
+    assert readout(jnp.ones(8)).shape == (11,)
+    # a frozen tied GPT: its read-out holds no parameter, but is applied
+    frozen = cdl.freeze(model, lambda p: layers_of(p, cdl.LayerNorm)[0].weight)
+    linears = layers_of(frozen, cdl.Linear, applied=True)
+    assert len(linears) == len(layers_of(model, cdl.Linear)) == 7
+    assert (linears[-1].weight == table).all()
+    norm = layers_of(frozen, cdl.LayerNorm, applied=True)[0]
+    assert isinstance(norm.weight, jax.Array)  # the frozen value, not `Frozen`
+    with pytest.raises(TypeError, match="layers_of: applied must be True or False"):
+        layers_of(model, cdl.Linear, applied="yes")  # type: ignore[arg-type]

@@ -113,7 +113,9 @@ def gpt(
 
     ``each(Embedding) >> LearnedPositions >> DecoderBlock × depth >> LayerNorm >>
     each(Linear(dim, vocab))``; with `tied`, the read-out's weight is the
-    embedding table, a 2-cell (`cdl.tie`) from one parameter to both places.
+    embedding table, a 2-cell (`cdl.tie`) from one parameter to both places (as a
+    parameter the read-out's weight is then None; ``layers_of(model, Linear,
+    applied=True)[-1].weight`` is the table).
 
     **Arguments:** `vocab`, `dim`, `depth`, `heads`, `max_length` (the longest
     sequence); keyword `tied` (True) and `key`.
