@@ -124,3 +124,29 @@ def test_layers_of_a_tied_gpt_as_applied_holds_the_tied_weight() -> None:
     assert isinstance(norm.weight, jax.Array)  # the frozen value, not `Frozen`
     with pytest.raises(TypeError, match="layers_of: applied must be True or False"):
         layers_of(model, cdl.Linear, applied="yes")  # type: ignore[arg-type]
+
+
+def test_batch_norm_in_inference_uses_its_running_statistics_undivided() -> None:
+    # docs/architectures.md says BatchNorm equals eqx.nn.BatchNorm(mode="batch") in
+    # training only: both keep the same running statistics, which cdl uses as they
+    # are in inference (as PyTorch does) and Equinox divides by 1 - momentum^steps.
+    bn, state = eqx.nn.make_with_state(cdl.BatchNorm)(3)
+    theirs, their_state = eqx.nn.make_with_state(eqx.nn.BatchNorm)(
+        3, "batch", momentum=0.9, mode="batch"
+    )
+    xs = 2 * jax.random.normal(jax.random.key(0), (16, 3, 4)) + 1
+    ys, state = jax.vmap(
+        bn, axis_name="batch", in_axes=((0, None),), out_axes=(0, None)
+    )((xs, state))
+    zs, their_state = jax.vmap(
+        theirs, axis_name="batch", in_axes=(0, None), out_axes=(0, None)
+    )(xs, their_state)
+    assert jnp.allclose(ys, zs, atol=1e-5)
+    mean, var = state.get(bn.running)
+    hidden = their_state.get(theirs.batch_state_index)
+    assert jnp.allclose(mean, hidden[0]) and jnp.allclose(var, hidden[1])
+    y, _ = cdl.inference_mode(bn)((xs[0], state))
+    scale = (var + bn.eps) ** -0.5
+    assert jnp.allclose(y, (xs[0] - mean[:, None]) * scale[:, None], atol=1e-5)
+    z, _ = eqx.nn.inference_mode(theirs)(xs[0], their_state)
+    assert float(jnp.abs(y - z).max()) > 1.0  # Equinox divides by 1 - 0.9
