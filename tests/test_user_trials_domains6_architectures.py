@@ -150,3 +150,18 @@ def test_batch_norm_in_inference_uses_its_running_statistics_undivided() -> None
     assert jnp.allclose(y, (xs[0] - mean[:, None]) * scale[:, None], atol=1e-5)
     z, _ = eqx.nn.inference_mode(theirs)(xs[0], their_state)
     assert float(jnp.abs(y - z).max()) > 1.0  # Equinox divides by 1 - 0.9
+
+
+def test_generate_names_a_prompt_token_outside_the_vocabulary() -> None:
+    # A prompt token the embedding has no row for failed inside the sampling loop,
+    # in a long Equinox runtime report from the compiled loop.
+    from cdl.architectures import generate, gpt
+
+    model = gpt(5, 8, 1, 2, 16, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"prompt\[1\] is token 7, but .*0\.\.4 only"):
+        generate(model, jnp.array([1, 7]), 4, key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"prompt\[0\] is token -1"):
+        generate(model, jnp.array([-1, 2]), 4, key=jax.random.key(1))
+    # every token of the vocabulary is taken, of a narrow dtype too
+    out = generate(model, jnp.array([4, 0], jnp.uint8), 3, key=jax.random.key(1))
+    assert out[:2].tolist() == [4, 0]

@@ -17,6 +17,14 @@ def bad_prompt_rank(shape: tuple[int, ...]) -> str:
     )
 
 
+def prompt_outside(position: int, token: int, layer: str, rows: int) -> str:
+    """Text of the error for a prompt token the model's embedding has no row for."""
+    return (
+        f"generate: prompt[{position}] is token {token}, but the model's first "
+        f"layer, {layer}, has rows for tokens 0..{rows - 1} only."
+    )
+
+
 def bad_temperature(temperature: object) -> str:
     """Text of the error for a sampling temperature that is no number >= 0."""
     return (

@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Int, PRNGKeyArray
 
-from .._para import Para
-from .._reparam import tie
+from .._para import Compose, Para
+from .._reparam import Reparam, tie
 from ..nn import (
     Block,
     Conv2d,
@@ -207,6 +207,7 @@ def generate(
         label = getattr(model, "label", type(model).__name__)
         given = shape if shape is not None else type(logits).__name__
         raise ValueError(_messages.not_logits(label, length, given))
+    _check_tokens(model, prompt)
 
     def step(t: Any, carry: tuple[Array, Array]) -> tuple[Array, Array]:
         tokens, k = carry
@@ -221,6 +222,46 @@ def generate(
     tokens: Array
     tokens, _ = jax.lax.fori_loop(start, length, step, (buffer, key))
     return tokens
+
+
+def _first_embedding(model: Any) -> Embedding[Any] | None:
+    """The `Embedding` the tokens go into first, if the model starts with one.
+
+    >>> import jax
+    >>> _first_embedding(gpt(5, 8, 1, 2, 16, key=jax.random.key(0))).label
+    'Embedding(5, 8)'
+    """
+    while True:
+        if isinstance(model, Embedding):
+            return model
+        if isinstance(model, Reparam):
+            model = model.skeleton
+        elif isinstance(model, Each):
+            model = model.f
+        elif isinstance(model, Compose):
+            model = model.factors[0]
+        else:
+            return None
+
+
+def _check_tokens(model: Any, prompt: Array) -> None:
+    """Refuse a concrete prompt token the model's first embedding has no row for.
+
+    Inside the sampling loop such a token fails at run time, in a long report
+    from inside the compiled loop; here it is named, with its position.
+    """
+    embedding = _first_embedding(model)
+    if embedding is None or isinstance(prompt, jax.core.Tracer):
+        return
+    tokens = np.asarray(prompt)
+    outside = np.flatnonzero((tokens < 0) | (tokens >= embedding.num))
+    if outside.size:
+        at = int(outside[0])
+        raise ValueError(
+            _messages.prompt_outside(
+                at, int(tokens[at]), embedding.label, embedding.num
+            )
+        )
 
 
 def _draw(key: PRNGKeyArray, logits: Array, temperature: Any) -> Array:
