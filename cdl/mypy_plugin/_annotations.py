@@ -46,6 +46,7 @@ from mypy.types import (
 
 from . import _messages
 from ._names import DEFINED_IN, JAXTYPING_DTYPES, PARA
+from ._numpy import NDARRAY, numpy_annotation
 from ._shapes import Dim, Star, Sym, canonical, names_in
 from ._types import ARRAY_CLASS, RIGID, Shapes, tag_of
 
@@ -104,13 +105,17 @@ def analyze_jaxtyping(ctx: AnalyzeTypeContext, *, rigid: bool = True) -> Type:
     proper = get_proper_type(base)
     if not isinstance(text, str) or not isinstance(proper, Instance):
         return base
-    if proper.type.fullname != ARRAY_CLASS:
+    numpy = proper.type.fullname == NDARRAY
+    if proper.type.fullname != ARRAY_CLASS and not numpy:
         return base
     dims = parse_dims(text)
     if dims is None:
         return base
     if rigid:
         dims = [rigid_dim(ctx, d) for d in dims]
+    if numpy:
+        # NumPy's type as without the plugin; its sizes count where jit converts it.
+        return numpy_annotation(proper, dims)
     integer = ctx.api.named_type("builtins.int", [])
     tup = ctx.api.named_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
     obj = ctx.api.named_type("builtins.object", [])

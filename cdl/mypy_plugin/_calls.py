@@ -733,6 +733,11 @@ def _array_dims(typ: Type) -> tuple[Dim, ...] | None:
     return None
 
 
+def array_dims_or_optional(typ: Type) -> tuple[Dim, ...] | None:
+    """The shape a parameter declares, if it is a jax array or an optional one."""
+    return _array_dims(typ)
+
+
 def _has_star(dims: tuple[Dim, ...]) -> bool:
     return any(isinstance(d, Star) for d in dims)
 

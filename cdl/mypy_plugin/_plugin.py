@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from mypy.checker import SetNothingToAny
 from mypy.nodes import (
+    Decorator,
     Expression,
     MemberExpr,
     MypyFile,
@@ -53,6 +54,7 @@ from . import (
     _indexing,
     _jax_ops,
     _jit,
+    _jit_args,
     _layers,
     _lifts,
     _linalg,
@@ -143,6 +145,7 @@ class CdlPlugin(Plugin):
         self._array_callees: dict[str, bool] = {}
         self._array_values: dict[str, bool] = {}
         self._variadics: dict[str, bool] = {}
+        self._decorated: dict[str, bool] = {}
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
@@ -286,8 +289,33 @@ class CdlPlugin(Plugin):
             return None
         return self._aliases.definition(node.fullname, node)
 
+    def _may_be_jitted(self, fullname: str) -> bool:
+        """Whether `fullname` may be a jitted function (a decorated one or a value).
+
+        A local name (``jax.jit(f)(x)`` calls a value named after `f`) may be one
+        too; whether it is one is read from its signature at the call.
+        """
+        if "." not in fullname:
+            return True
+        if fullname not in self._decorated:
+            node = self._lookup(fullname)
+            self._decorated[fullname] = isinstance(node, Decorator | Var)
+        return self._decorated[fullname]
+
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        hook = self._function_return_hook(fullname)
+        if not self._may_be_jitted(fullname):
+            return hook
+        return _jit_args.converting(self.env, hook)
+
+    def _function_return_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionContext], Type] | None:
         env = self.env
+        if fullname == _jit_args.FILTER_JIT:
+            return lambda ctx: _jit_args.mark_filter_jit(
+                ctx, _calls.instantiate(env, ctx)
+            )
         if fullname in _einops.FUNCTIONS:
             kind = _einops.FUNCTIONS[fullname]
             return lambda ctx: _einops.einops_call(env, ctx, kind)
@@ -344,6 +372,12 @@ class CdlPlugin(Plugin):
     def _function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        hook = self._function_sig_hook(fullname)
+        return _jit_args.noting(hook) if self._may_be_jitted(fullname) else hook
+
+    def _function_sig_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionSigContext], FunctionLike] | None:
         env = self.env
         if fullname in ERASED_TYPE_VARIABLES:
             names = ERASED_TYPE_VARIABLES[fullname]
@@ -363,6 +397,12 @@ class CdlPlugin(Plugin):
     def _method_signature_hook(
         self, fullname: str
     ) -> Callable[[MethodSigContext], FunctionLike] | None:
+        hook = self._method_sig_hook(fullname)
+        return _jit_args.noting(hook) if self._may_be_jitted(fullname) else hook
+
+    def _method_sig_hook(
+        self, fullname: str
+    ) -> Callable[[MethodSigContext], FunctionLike] | None:
         env = self.env
         cls, _, method = fullname.rpartition(".")
         if method == "__call__" and cls in env.names.list_folds():
@@ -376,6 +416,14 @@ class CdlPlugin(Plugin):
         return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        hook = self._method_return_hook(fullname)
+        if not self._may_be_jitted(fullname):
+            return hook
+        return _jit_args.converting(self.env, hook)
+
+    def _method_return_hook(
+        self, fullname: str
+    ) -> Callable[[MethodContext], Type] | None:
         env = self.env
         cls, _, method = fullname.rpartition(".")
         if method in MORPHISM_METHODS and self._cdl_operator(cls, method):
