@@ -214,13 +214,30 @@ def bad_picker(operation: str, name: str, error: BaseException, nested: bool) ->
 def annotation_mismatch(name: str, report: str) -> str:
     """Text of a `SpaceError` raised when jaxtyping rejects a call of `name`."""
     lines = [line.strip() for line in report.splitlines()]
-    found = [
-        line for line in lines if line.startswith(("Actual value", "Expected type"))
-    ]
+    found: list[str] = []
+    for line in lines:
+        if line.startswith(("Actual value", "Expected type")):
+            found.append(line)
+        elif line.startswith("-" * 4) or not found:
+            continue
+        elif found[-1].startswith("Actual value"):
+            # A value printed over several lines (a module's fields): one line.
+            tight = found[-1].endswith(("(", "[", "{")) or line.startswith(
+                (")", "]", "}")
+            )
+            found[-1] += line if tight else " " + line
+    found = [f if len(f) <= 300 else f[:297] + "..." for f in found]
     summary = "; ".join(found) or (lines[0] if lines else report)
-    return (
-        f"{shown(name)} violates its own jaxtyping annotations: {summary.rstrip('.')}."
-    )
+    if "checking the parameters" in report:
+        what = "was given an input its jaxtyping annotations refuse"
+    else:
+        what = "violates its own jaxtyping annotations"
+    return f"{shown(name)} {what}: {summary.rstrip('.')}."
+
+
+def not_of_kind(space: str, kind: str) -> str:
+    """Text of a mismatch between a space and a variable of the class `kind`."""
+    return f"a {space} is not a {kind}"
 
 
 EMPTY_COMPOSITE: Final = "a composite needs at least one factor."

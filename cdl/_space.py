@@ -110,10 +110,23 @@ class ProductSpace:
 
 @dataclasses.dataclass(frozen=True)
 class SpaceVar:
-    """Any space: the domain of a fully polymorphic morphism such as ``Identity``."""
+    """Any space: the domain of a fully polymorphic morphism such as ``Identity``.
+
+    With a `kind`, a class, it stands for any instance of that class (a graph, a
+    node table) and for no array or tuple: ``(Graph × float[n,2])`` refuses
+    ``(f32[4,2] × Graph)``. The kind takes no part in equality: it narrows what the
+    variable may be bound to, not which variable it is.
+
+    >>> u = Unifier()
+    >>> u.unify(SpaceVar("Graph", kind=dict), space_of(jax.numpy.zeros(2)))
+    Traceback (most recent call last):
+    ...
+    cdl._space.Mismatch: a f32[2] is not a dict
+    """
 
     name: str
     uid: int = 0
+    kind: type | None = dataclasses.field(default=None, compare=False)
 
     def __repr__(self) -> str:
         return self.name
@@ -150,6 +163,49 @@ class Mismatch(Exception):
     """Raised by `Unifier` when two spaces cannot be the same."""
 
 
+def _check_kind(var: SpaceVar, space: Space) -> None:
+    """Raise `Mismatch` if `var`, of a kind, cannot stand for `space`.
+
+    A variable of another kind may, if either kind is a subclass of the other.
+    """
+    if var.kind is None:
+        return
+    if isinstance(space, SpaceVar):
+        if space.kind is None or issubclass(space.kind, var.kind):
+            return
+        if issubclass(var.kind, space.kind):
+            return
+    raise Mismatch(_messages.not_of_kind(repr(space), var.kind.__name__))
+
+
+def _is_pytree(annotation: type) -> bool:
+    """Whether `annotation` is jaxtyping's ``PyTree`` (any value may be one)."""
+    try:
+        return issubclass(annotation, jaxtyping.PyTree)
+    except TypeError:
+        return False
+
+
+def _kind(annotation: type) -> type | None:
+    """The class a space read from `annotation` is limited to, if any.
+
+    Classes whose values are arrays, numbers or tuples have spaces of their own
+    (tensor spaces, products), and protocols are met by classes unrelated to
+    them: neither limits a variable.
+    """
+    valued = (np.ndarray, np.generic, jax.Array, int, float, complex, tuple)
+    if (
+        annotation is object
+        or getattr(annotation, "_is_protocol", False)
+        or _is_pytree(annotation)
+    ):
+        return None
+    try:
+        return None if issubclass(annotation, valued) else annotation
+    except TypeError:
+        return None
+
+
 _V = TypeVar("_V", DimVar, SeqVar, DTypeVar, SpaceVar)
 
 
@@ -176,10 +232,13 @@ class Unifier:
         left, right = self._resolve(left), self._resolve(right)
         if left == right:
             return
+        if isinstance(right, SpaceVar) and (
+            not isinstance(left, SpaceVar) or left.kind is None
+        ):
+            left, right = right, left
         if isinstance(left, SpaceVar):
+            _check_kind(left, right)
             self.bindings[left] = right
-        elif isinstance(right, SpaceVar):
-            self.bindings[right] = left
         elif isinstance(left, TensorSpace) and isinstance(right, TensorSpace):
             self._unify_dtype(left.dtype, right.dtype)
             self._unify_shape(self._expand(left.shape), self._expand(right.shape))
@@ -387,7 +446,7 @@ def space_of(value: object) -> Space:
         return TensorSpace(_INT, ())
     if isinstance(value, float):
         return TensorSpace(_FLOAT, ())
-    return SpaceVar(type(value).__name__, uid=next(_fresh))
+    return SpaceVar(type(value).__name__, uid=next(_fresh), kind=_kind(type(value)))
 
 
 def space_from_annotation(annotation: object, sizes: Mapping[str, object]) -> Space:
@@ -417,6 +476,8 @@ def space_from_annotation(annotation: object, sizes: Mapping[str, object]) -> Sp
     if annotation is Any:
         # Each `Any` is a space of its own: `Para[Any, Any]` is not `Para[X, X]`.
         return SpaceVar("Any", uid=next(_fresh))
+    if isinstance(annotation, type):
+        return SpaceVar(annotation.__name__, kind=_kind(annotation))
     return SpaceVar(getattr(annotation, "__name__", "X"))
 
 
