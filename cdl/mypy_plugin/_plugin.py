@@ -293,14 +293,26 @@ class CdlPlugin(Plugin):
         """Whether `fullname` may be a jitted function (a decorated one or a value).
 
         A local name (``jax.jit(f)(x)`` calls a value named after `f`) may be one
-        too; whether it is one is read from its signature at the call.
+        too; whether it is one is read from its signature at the call. A name
+        whose type is known and not jitted is left to the other plugins (mypy's
+        own has hooks for some decorated functions); one not yet inferred (a
+        function decorated below its first call) is asked again.
         """
         if "." not in fullname:
             return True
-        if fullname not in self._decorated:
-            node = self._lookup(fullname)
-            self._decorated[fullname] = isinstance(node, Decorator | Var)
-        return self._decorated[fullname]
+        if fullname in self._decorated:
+            return self._decorated[fullname]
+        node = self._lookup(fullname)
+        var = node.var if isinstance(node, Decorator) else node
+        if not isinstance(var, Var):
+            self._decorated[fullname] = False
+            return False
+        typ = get_proper_type(var.type) if var.type is not None else None
+        if typ is None:
+            return True
+        found = isinstance(typ, FunctionLike) and _jit_args.jitted(typ) is not None
+        self._decorated[fullname] = found
+        return found
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         hook = self._function_return_hook(fullname)
