@@ -83,6 +83,23 @@ def mark_filter_jit(ctx: FunctionContext, typ: Type) -> Type:
     return _marked(t)
 
 
+def without_context(ctx: FunctionSigContext) -> FunctionLike:
+    """``eqx.filter_jit(f)`` checked without the type its result goes to.
+
+    Equinox types it ``Callable[P, T] -> Callable[P, T]``, so mypy infers ``P``
+    from that type first: a name bound first to a function of named parameters,
+    then to ``eqx.filter_jit(eqx.filter_vmap(f))`` of a ``Callable`` `f`, whose
+    mapped signature has positional parameters only, refused `f` ("Argument 1 to
+    "filter_jit" has incompatible type"). The result is `f`'s own type; mypy's
+    assignment check still compares it with the name's.
+    """
+    checker = getattr(ctx.api, "expr_checker", None)
+    contexts: list[Type | None] | None = getattr(checker, "type_context", None)
+    if contexts:
+        contexts[-1] = None
+    return ctx.default_signature
+
+
 def _is_function(typ: Type) -> bool:
     return isinstance(get_proper_type(typ), CallableType)
 

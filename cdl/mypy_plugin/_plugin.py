@@ -391,6 +391,8 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
         env = self.env
+        if fullname == _jit_args.FILTER_JIT:
+            return _jit_args.without_context
         if fullname in ERASED_TYPE_VARIABLES:
             names = ERASED_TYPE_VARIABLES[fullname]
             return lambda ctx: _jax_ops.erase(ctx.default_signature, names)
