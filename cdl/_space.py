@@ -446,7 +446,7 @@ def space_of(value: object) -> Space:
         return TensorSpace(_INT, ())
     if isinstance(value, float):
         return TensorSpace(_FLOAT, ())
-    return SpaceVar(type(value).__name__, uid=next(_fresh), kind=_kind(type(value)))
+    return SpaceVar(type(value).__name__, uid=next(_fresh))
 
 
 def space_from_annotation(annotation: object, sizes: Mapping[str, object]) -> Space:

@@ -54,10 +54,16 @@ def test_a_graph_given_after_its_features_is_refused_by_the_space_check() -> Non
         layer((features, graph))
 
 
-def test_instances_of_unrelated_classes_do_not_unify() -> None:
+def test_spaces_of_unrelated_classes_do_not_unify() -> None:
     with pytest.raises(Mismatch, match="is not a Box"):
-        Unifier().unify(space_from_annotation(Box, {}), space_of({"value": 1}))
-    Unifier().unify(space_from_annotation(Box, {}), space_of(BigBox(jnp.ones(1))))
+        Unifier().unify(space_from_annotation(Box, {}), space_from_annotation(dict, {}))
+    Unifier().unify(space_from_annotation(Box, {}), space_from_annotation(BigBox, {}))
+    Unifier().unify(space_from_annotation(BigBox, {}), space_from_annotation(Box, {}))
+
+
+def test_a_value_that_is_no_array_may_stand_where_a_tensor_is_declared() -> None:
+    # A list fold declares float[n,3] and also takes a PaddedList of such rows.
+    Unifier().unify(space_from_annotation(Float[Array, "n 3"], {}), space_of(Box(1)))
 
 
 @pytest.mark.parametrize(
