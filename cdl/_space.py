@@ -232,13 +232,12 @@ class Unifier:
         left, right = self._resolve(left), self._resolve(right)
         if left == right:
             return
-        if isinstance(right, SpaceVar) and (
-            not isinstance(left, SpaceVar) or left.kind is None
-        ):
-            left, right = right, left
         if isinstance(left, SpaceVar):
             _check_kind(left, right)
             self.bindings[left] = right
+        elif isinstance(right, SpaceVar):
+            _check_kind(right, left)
+            self.bindings[right] = left
         elif isinstance(left, TensorSpace) and isinstance(right, TensorSpace):
             self._unify_dtype(left.dtype, right.dtype)
             self._unify_shape(self._expand(left.shape), self._expand(right.shape))
