@@ -1234,6 +1234,19 @@ def _variadic_carrier(
         kids = jax.tree.map(lambda t: jnp.zeros((c.arity, *t.shape), t.dtype), guess)
         return cell(cell_input(c, payload, kids, rows, table.capacity, views))
 
+    return kept_carrier(cell, payload, run, refuse_declared=True)
+
+
+def kept_carrier(
+    cell: Any, payload: Any, run: Callable[[Any], Any], *, refuse_declared: bool
+) -> tuple[Any, Exception | None]:
+    """The carrier ``run`` (the cell on children of a guessed carrier) returns as given.
+
+    Guessed from the cell's declared result, then from the payload's shapes,
+    each then from what the cell returned, a few times. Also the first error the
+    cell raised on a guess, if any. With `refuse_declared`, a cell refusing its
+    input (`SpaceError`) with its own declared carrier raises.
+    """
     failure: Exception | None = None
     declared = declared_example(cell)
     first = [] if declared is None else [declared]
@@ -1242,8 +1255,9 @@ def _variadic_carrier(
             try:
                 out = eqx.filter_eval_shape(run, guess)
             except Exception as error:  # the guess is not a carrier the cell takes
-                if guess is declared and isinstance(error, SpaceError):
-                    raise  # the cell refuses its input with its own declared carrier
+                if refuse_declared and guess is declared:
+                    if isinstance(error, SpaceError):
+                        raise  # the cell refuses its own declared carrier
                 failure = failure or error
                 break
             if layout(out) == layout(guess):

@@ -53,8 +53,7 @@ from ._sizes import size
 from ._tree import (
     Algebra,
     NodeTable,
-    declared_example,
-    layout,
+    kept_carrier,
     settle_carrier,
     tree_table,
 )
@@ -580,20 +579,7 @@ def _variadic_carrier(
         kids = jax.tree.map(lambda t: jnp.zeros((c.arity, *t.shape), t.dtype), guess)
         return cell((payload, (kids, jnp.zeros(c.arity, bool))))
 
-    failure: Exception | None = None
-    declared = declared_example(cell)
-    first = [] if declared is None else [declared]
-    for guess in [*first, jax.eval_shape(lambda: payload)]:
-        for _ in range(3):
-            try:
-                out = eqx.filter_eval_shape(run, guess)
-            except Exception as error:  # the guess is not a carrier the cell takes
-                failure = failure or error
-                break
-            if layout(out) == layout(guess):
-                return out, None
-            guess = out
-    return None, failure
+    return kept_carrier(cell, payload, run, refuse_declared=False)
 
 
 def _settled(algebra: Algebra[Any], tree: Unfolded, template: Any) -> Any:
