@@ -1,28 +1,14 @@
 """The equivariance examples on small settings, and the nonlinear blocks."""
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _examples import load
 
 import cdl
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KEY = jax.random.key(0)
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_deepsets_learns_an_invariant_function() -> None:

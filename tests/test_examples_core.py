@@ -1,20 +1,6 @@
 """The core's examples, run on small settings."""
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from _examples import load
 
 
 def test_linear_regression_recovers_the_line() -> None:
