@@ -422,7 +422,8 @@ def _node_labels(labels: Any, terms: int) -> tuple[list[np.ndarray], list[np.nda
         rows.append(np.asarray([fill if x is None else x for x in items]))
         weights.append(np.asarray([x is not None for x in items], np.float32))
     for i, row in enumerate(rows):
-        if row.dtype.kind not in "biuf":
+        # bfloat16 (ml_dtypes) is of kind "V" to NumPy; jnp knows it as a float.
+        if row.dtype.kind not in "biuf" and not jnp.issubdtype(row.dtype, jnp.floating):
             raise DataError(_messages.node_labels_not_numbers(i, row.dtype))
     filled = [(i, row) for i, row in enumerate(rows) if row.shape[0]]
     shape = filled[0][1].shape[1:] if filled else ()

@@ -124,7 +124,8 @@ class FitResult:
 
 
 def _first_not_finite(values: np.ndarray) -> tuple[int, int] | None:
-    if not np.issubdtype(values.dtype, np.inexact) or values.ndim == 0:
+    # jnp.issubdtype: NumPy's own does not count bfloat16 (ml_dtypes) as inexact.
+    if not jnp.issubdtype(values.dtype, jnp.inexact) or values.ndim == 0:
         return None
     bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
     count = int((~np.isfinite(values)).sum())
@@ -178,7 +179,8 @@ def _check_finite_examples(at: str, examples: list[list[Any]]) -> None:
     count, first = 0, 0
     for i, arrays in enumerate(examples):
         for a in map(np.asarray, arrays):
-            bad = int((~np.isfinite(a)).sum()) if a.dtype.kind in "fc" else 0
+            inexact = jnp.issubdtype(a.dtype, jnp.inexact)  # bfloat16's kind is "V"
+            bad = int((~np.isfinite(a)).sum()) if inexact else 0
             first = i if bad and not count else first
             count += bad
     if count:
