@@ -567,11 +567,13 @@ def fold_levels(
     *,
     subtrees: bool = False,
     every_node: bool = False,
+    plain: bool = False,
 ) -> Any:
     """Fold every tree of `table` with `algebra`, level by level (see the module).
 
     The result is the carrier at every root, or with `every_node` at every node in
-    node order; its gradient is the backward sweep's.
+    node order; its gradient is the backward sweep's. With `plain` the pass runs
+    without that rule, for forward-mode derivatives (`_fold.forward_mode`).
     """
     template, algebra, examples = _settled(algebra, table, subtrees)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
@@ -721,7 +723,7 @@ def fold_levels(
         return dp, dpd, None
 
     run.defvjp(run_fwd, run_bwd)
-    return run(params, pay_diff, env_arrays)
+    return (run.fun if plain else run)(params, pay_diff, env_arrays)
 
 
 def _kept(keep: Keep) -> "Step":

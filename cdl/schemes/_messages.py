@@ -20,6 +20,28 @@ def cell_not_algebra(algebra: str, cell: str, dom: object, cod: object) -> str:
     )
 
 
+def reverse_of_forward(algebra: str) -> str:
+    """Text of the error raised for the reverse derivative of a tree fold's jvp."""
+    return (
+        f"{algebra}: a tree fold's forward-mode derivative (jax.jvp, jax.jacfwd) "
+        f"cannot itself be differentiated in reverse mode (jax.grad, jax.jacrev of "
+        f"it): the level engine's loop has no transpose. Take the forward derivative "
+        f"of the reverse one instead: jax.hessian(f), jax.jacfwd(jax.jacrev(f)) or "
+        f"jax.jvp of jax.grad(f)."
+    )
+
+
+def reverse_of_reverse(algebra: str) -> str:
+    """Text of the error raised for a second reverse derivative of a tree fold."""
+    return (
+        f"{algebra}: a tree fold's reverse-mode derivative is a sweep over the "
+        f"levels that cannot itself be differentiated in reverse mode (jax.grad of "
+        f"jax.grad, jax.jacrev of jax.jacrev). For second derivatives take the "
+        f"forward derivative of the reverse one: jax.hessian(f), "
+        f"jax.jacfwd(jax.jacrev(f)) or jax.jvp of jax.grad(f)."
+    )
+
+
 def not_a_sequence(machine: str, given: object) -> str:
     """Text of the error raised when a machine gets something that is no sequence."""
     return (

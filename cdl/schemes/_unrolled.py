@@ -46,12 +46,18 @@ def _blocks(table: NodeTable) -> list[_Block]:
 
 
 def evaluate_unrolled(
-    algebra: Algebra[Any], table: NodeTable, *, subtrees: bool, every_node: bool
+    algebra: Algebra[Any],
+    table: NodeTable,
+    *,
+    subtrees: bool,
+    every_node: bool,
+    plain: bool = False,
 ) -> Any:
     """Fold every tree of `table` (laid out in an envelope) with `algebra`.
 
     Returns the carrier at every root, or with `every_node` at every node in
-    node order, padded to the table's capacity; with `subtrees`, as a para.
+    node order, padded to the table's capacity; with `subtrees`, as a para. With
+    `plain` the sweep runs without its reverse-mode rule (forward mode).
     """
     template, algebra, _ = _settled(algebra, table, subtrees)
     params, static = eqx.partition(algebra, eqx.is_inexact_array)
@@ -144,7 +150,7 @@ def evaluate_unrolled(
         return eqx.tree_at(lambda a: a.cells, dparams, dcells), dpay, None
 
     run.defvjp(run_fwd, run_bwd)
-    return run(params, pay_diff, arrays)
+    return (run.fun if plain else run)(params, pay_diff, arrays)
 
 
 def _structure(p: _Pass, b: _Block) -> tuple[Array, Any]:
