@@ -49,6 +49,7 @@ from ._optimiser import OptaxOptimiser
 
 _MAGIC: Final = b"cdl-checkpoint 1\n"
 _NAME: Final = re.compile(r"^epoch-(\d+)\.ckpt$")
+_DAMAGED: Final = re.compile(r"^epoch-(\d+)\.ckpt\.damaged(-\d+)?$")
 _DIGEST: Final = 64
 _LOCK: Final = ".lock"
 
@@ -110,6 +111,13 @@ def _saved(root: pathlib.Path) -> list[tuple[int, pathlib.Path]]:
         if match:
             found.append((int(match.group(1)), path))
     return sorted(found, reverse=True)
+
+
+def _set_aside(root: pathlib.Path) -> list[pathlib.Path]:
+    """The checkpoint files of `root` set aside as damaged, by name."""
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.iterdir() if _DAMAGED.match(path.name))
 
 
 def _aside(path: pathlib.Path) -> pathlib.Path:
@@ -518,13 +526,16 @@ def has_checkpoint(directory: str | os.PathLike[str]) -> bool:
 
     **Arguments:** `directory`.
 
-    **Returns:** True when there is at least one ``epoch-*.ckpt`` file.
+    **Returns:** True when there is at least one ``epoch-*.ckpt`` file, or one
+    set aside as damaged (``epoch-*.ckpt.damaged``): a run resumed there is
+    refused rather than started afresh over the damaged run.
 
     >>> from cdl.optics import has_checkpoint
     >>> has_checkpoint("/nonexistent")
     False
     """
-    return bool(_saved(pathlib.Path(directory)))
+    root = pathlib.Path(directory)
+    return bool(_saved(root) or _set_aside(root))
 
 
 def is_sealed(data: bytes) -> bool:
@@ -683,6 +694,9 @@ learner and model ...
         raise TypeError(_messages.checkpoint_not_a_state("load_checkpoint", like))
     root = pathlib.Path(directory)
     if not _saved(root):
+        if _set_aside(root):
+            text = _messages.only_damaged_checkpoints(root, _set_aside(root))
+            raise CheckpointError(text)
         raise CheckpointError(_messages.nothing_to_load(root, root.is_file()))
     damaged: list[str] = []
     for _, path in _saved(root):

@@ -1,5 +1,6 @@
 """Every user-facing error text of `cdl.optics`, in one place."""
 
+import pathlib
 from collections.abc import Mapping
 from typing import Final
 
@@ -308,6 +309,15 @@ def no_intact_checkpoint(path: object, damaged: list[str]) -> str:
         f"no intact checkpoint in {path}: "
         + "; ".join(damaged)
         + ". Delete the directory to start afresh."
+    )
+
+
+def only_damaged_checkpoints(path: object, aside: list[pathlib.Path]) -> str:
+    """Text of the error raised when a directory holds only damaged checkpoints."""
+    names = ", ".join(p.name for p in aside)
+    return (
+        f"no intact checkpoint in {path}: it holds only checkpoints set aside as "
+        f"damaged ({names}). Delete them (or the directory) to start afresh."
     )
 
 
@@ -629,6 +639,26 @@ def model_is_checkpoint(path: object) -> str:
         "read its directory with load_checkpoint(directory, learner.init(model)) "
         "and take learner.model_at(checkpoint.state)."
     )
+
+
+def save_to_directory(path: object) -> str:
+    """Text of the error raised by `cdl.save` given a directory."""
+    return (
+        f"cdl.save: {path} is a directory: give the path of the file to write, "
+        f"e.g. {pathlib.Path(str(path)) / 'model.cdl'}."
+    )
+
+
+def load_from_directory(path: object, checkpoints: bool) -> str:
+    """Text of the error raised by `cdl.load` given a directory."""
+    text = f"cdl.load: {path} is a directory: give the path of the file cdl.save wrote"
+    if checkpoints:
+        return (
+            f"{text}; it holds checkpoints of fit: read them with "
+            "load_checkpoint(directory, learner.init(model)) and take "
+            "learner.model_at(checkpoint.state)."
+        )
+    return text + "."
 
 
 def model_mismatch(path: object, why: str) -> str:

@@ -30,7 +30,14 @@ import jax
 import numpy as np
 
 from . import _messages
-from ._checkpoint import is_sealed, read_like, sealed, verified, write_atomically
+from ._checkpoint import (
+    has_checkpoint,
+    is_sealed,
+    read_like,
+    sealed,
+    verified,
+    write_atomically,
+)
 from ._distributed import is_main, to_host
 
 _M = TypeVar("_M")
@@ -81,6 +88,8 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     if not is_main():
         return
     target = pathlib.Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(_messages.save_to_directory(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, model)
@@ -180,6 +189,9 @@ at .bias where the model built has float32[3]): build the model with the code an
 hyperparameters it was saved from.
     """
     source = pathlib.Path(path)
+    if source.is_dir():
+        text = _messages.load_from_directory(source, has_checkpoint(source))
+        raise IsADirectoryError(text)
     data = source.read_bytes()
     if not is_sealed(data):
         raise ValueError(_messages.model_not_saved_by_cdl(source))
