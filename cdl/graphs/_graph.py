@@ -109,16 +109,18 @@ def _feature_rows(items: Mapping[str, Mapping[str, Any]], name: str) -> np.ndarr
     for where, attributes in items.items():
         value = _attribute(attributes, name, where)
         try:
-            row = np.asarray(value, dtype=np.float32)
+            row = np.asarray(value)
         except (TypeError, ValueError):
             raise GraphError(_messages.feature_not_numbers(where, name)) from None
+        if row.dtype.kind not in "biuf":  # read as the table's floats later
+            raise GraphError(_messages.feature_not_numbers(where, name))
         if rows and row.shape != rows[0].shape:
             first = next(iter(items))
             raise GraphError(
                 _messages.feature_shapes(where, name, row.shape, first, rows[0].shape)
             )
         rows.append(row)
-    return np.asarray(rows, np.float32)
+    return np.asarray(rows, np.result_type(*rows) if rows else np.float32)
 
 
 def _as_features(
@@ -140,8 +142,30 @@ def _as_features(
     if a.ndim == 0:
         raise GraphError(_messages.scalar_features(what, a.dtype))
     if not jnp.issubdtype(a.dtype, jnp.floating):
-        a = a.astype(jnp.float32)
+        a = _as_float(x, a, what)
     return a[:, None] if a.ndim == 1 else a
+
+
+def _as_float(x: object, a: Array, what: str) -> Array:
+    """An int or bool table as JAX's default float, refusing ints it would round.
+
+    The default float is float32, or float64 under ``jax_enable_x64``; float32
+    holds integers exactly up to 2**24 only, so a larger id would silently
+    become another number.
+    """
+    target = jax.dtypes.canonicalize_dtype(jnp.float64)
+    values = _concrete(x)
+    if values is not None and np.issubdtype(values.dtype, np.integer) and values.size:
+        exact = 2 ** (np.finfo(target).nmant + 1)
+        far = np.flatnonzero(((values > exact) | (values < -exact)).reshape(-1))
+        if far.size:
+            at = np.unravel_index(int(far[0]), values.shape)
+            raise GraphError(
+                _messages.inexact_int_features(
+                    what, int(at[0]), int(values[at]), str(np.dtype(target)), exact
+                )
+            )
+    return a.astype(target)
 
 
 def _as_mask(mask: ArrayLike) -> Bool[Array, " g"]:

@@ -48,6 +48,19 @@ def bad_graph_mask(dtype: object) -> str:
     )
 
 
+def inexact_int_features(
+    what: str, row: int, value: int, dtype: str, exact: int
+) -> str:
+    """An integer feature that the cast to floats would round to another number."""
+    wider = ", or enable float64 (jax_enable_x64)" if dtype == "float32" else ""
+    return (
+        f"Graph {what} features are integers, read as {dtype}, which holds "
+        f"integers exactly only up to {exact:,}, but row {row} holds {value:,}: "
+        f"it would be read as another number. Scale the feature or split a large "
+        f"id into smaller columns{wider}."
+    )
+
+
 def not_real_features(what: str, dtype: object) -> str:
     """A feature table of complex numbers, strings or objects."""
     hint = (
