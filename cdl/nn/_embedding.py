@@ -4,6 +4,7 @@ from typing import Any, Generic
 
 import equinox as eqx
 import jax
+import numpy as np
 from jaxtyping import Array, Float, Integer, PRNGKeyArray
 from typing_extensions import TypeVar
 
@@ -57,3 +58,34 @@ class Embedding(Para[Integer[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
             x, ~inside, _messages.traced_index_out_of_range(self.label, self.num)
         )
         return self.table[x]
+
+    def _refuse_outside(self, indices: object, owner: str) -> None:
+        """Refuse a concrete index of `indices` that the table has no row for.
+
+        `owner` applies the table at every position of `indices` (``each(…)``):
+        the first index outside ``0..num-1`` is an `IndexError` naming its
+        position, where a lookup mapped over the positions would fail only at run
+        time, inside the map. Traced indices are left to that check.
+
+        >>> import jax, jax.numpy as jnp, cdl
+        >>> e = cdl.Embedding(5, 2, key=jax.random.key(0))
+        >>> e._refuse_outside(jnp.array([1, 7]), "each(Embedding(5, 2))")
+        Traceback (most recent call last):
+        ...
+        IndexError: each(Embedding(5, 2)): position 1 holds index 7, but the \
+table has rows 0..4 only.
+        """
+        if isinstance(indices, jax.core.Tracer) or not eqx.is_array_like(indices):
+            return
+        values = np.asarray(indices)
+        if not np.issubdtype(values.dtype, np.integer):
+            return
+        outside = np.flatnonzero((values < 0) | (values >= self.num))
+        if outside.size:
+            at = np.unravel_index(int(outside[0]), values.shape)
+            position = at[0] if len(at) == 1 else at
+            raise IndexError(
+                _messages.position_out_of_range(
+                    owner, position, int(values[at]), self.num
+                )
+            )

@@ -23,6 +23,7 @@ from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
 from . import _messages
+from ._embedding import Embedding
 
 _A = TypeVar("_A", default=Any)
 _B = TypeVar("_B", default=Any)
@@ -95,6 +96,8 @@ class Each(Para[_A, _B], Generic[_A, _B]):
 
     def __call__(self, x: _A, *, key: PRNGKeyArray | None = None) -> _B:
         """Apply `f` at every position."""
+        if isinstance(self.f, Embedding):  # name a concrete index it has no row for
+            self.f._refuse_outside(x, self.label)
         if key is None or not self.f.stochastic:
             out: _B = jax.vmap(lambda part: apply(self.f, part, key))(x)
             return out

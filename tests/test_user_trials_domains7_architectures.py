@@ -1,0 +1,50 @@
+"""Architectures tried as an outside user tries them (seventh round)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+from cdl.architectures import basic_block, gpt
+
+MOVEAXIS = r"It looks channels-last.*jnp\.moveaxis\(x, -1, 0\)"
+
+
+def test_blocks_starting_with_a_convolution_point_to_channels_first() -> None:
+    # A lone basic block, a user's Block around a convolution and a Block around a
+    # residual convolution said only "dimension 3 is not 8" of an (8, 8, 3) image,
+    # where the convolution inside says it looks channels-last.
+    key = jax.random.key(0)
+    block, state = eqx.nn.make_with_state(basic_block)(3, 8, 2, key=key)
+    image = jnp.ones((8, 8, 3))
+    with pytest.raises(
+        cdl.SpaceError, match=r"BasicBlock\(3→8, stride 2\).*" + MOVEAXIS
+    ):
+        block((image, state))
+    conv = cdl.Conv2d(3, 4, 3, padding=1, key=key)
+    with pytest.raises(cdl.SpaceError, match=r"^Stem expects .*" + MOVEAXIS):
+        cdl.Block("Stem", conv >> cdl.Relu())(image)
+    res = cdl.residual(cdl.Conv2d(3, 3, 3, padding=1, key=key) >> cdl.Relu())
+    with pytest.raises(cdl.SpaceError, match=r"^Res expects .*" + MOVEAXIS):
+        cdl.Block("Res", res)(image)
+    # an input that is wrong in another way gets no such hint
+    with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 4\)\.$"):
+        block((jnp.ones((4, 8, 8)), state))
+
+
+def test_a_gpt_called_with_a_token_outside_its_vocabulary_names_it() -> None:
+    # gpt(5, ...)(jnp.array([1, 7])) failed with Equinox's long runtime report from
+    # inside each(Embedding)'s vmap; generate already named such a prompt token.
+    model = gpt(5, 8, 1, 2, 6, key=jax.random.key(0))
+    for tokens, at, token in (([1, 7], 1, 7), ([-1, 2, 3], 0, -1)):
+        with pytest.raises(
+            IndexError,
+            match=rf"^each\(Embedding\(5, 8\)\): position {at} holds index "
+            rf"{token}, but the table has rows 0..4 only\.",
+        ):
+            model(jnp.array(tokens))
+    assert model(jnp.array([0, 4], jnp.uint8)).shape == (2, 5)
+    embed = cdl.Each(cdl.Embedding(3, 2, key=jax.random.key(1)))
+    with pytest.raises(IndexError, match=r"position 2 holds index 3"):
+        embed(jnp.array([0, 2, 3]))
