@@ -168,7 +168,23 @@ class CdlPlugin(Plugin):
         self._aliases = _aliases.Aliases(modules, self.options)
 
     def _lookup(self, fullname: str) -> SymbolNode | None:
-        """What `fullname` names, if mypy knows it already."""
+        """What `fullname` names, if mypy knows it already.
+
+        mypy names a method after the class of the object it is called on
+        (``Sub.sample`` for a ``sample`` that ``Sub`` inherits), so a member not
+        found in its class is looked up along the class's bases.
+        """
+        found = self._lookup_exact(fullname)
+        if found is not None:
+            return found
+        cls, _, member = fullname.rpartition(".")
+        owner = self._lookup_exact(cls) if cls else None
+        if not isinstance(owner, TypeInfo):
+            return None
+        inherited = owner.get(member)
+        return None if inherited is None else inherited.node
+
+    def _lookup_exact(self, fullname: str) -> SymbolNode | None:
         try:
             found = self.lookup_fully_qualified(fullname)
         except (KeyError, AssertionError):
@@ -182,13 +198,8 @@ class CdlPlugin(Plugin):
         own for ``functools.partial``, say) keeps every other name.
         """
         if fullname not in self._callees:
-            try:
-                node = self.lookup_fully_qualified(fullname)
-            except (KeyError, AssertionError):
-                node = None
-            self._callees[fullname] = node is not None and _calls.names_dimensions(
-                node.node
-            )
+            node = self._lookup(fullname)
+            self._callees[fullname] = node is not None and _calls.names_dimensions(node)
         return self._callees[fullname]
 
     def _array_value(self, fullname: str) -> bool:
@@ -197,12 +208,8 @@ class CdlPlugin(Plugin):
         Its calls are claimed so that mypy's errors name it (`._calls.named_value`).
         """
         if fullname not in self._array_values:
-            try:
-                node = self.lookup_fully_qualified(fullname)
-            except (KeyError, AssertionError):
-                node = None
-            var = node.node if node is not None else None
-            typ = get_proper_type(var.type) if isinstance(var, Var) else None
+            node = self._lookup(fullname)
+            typ = get_proper_type(node.type) if isinstance(node, Var) else None
             self._array_values[fullname] = isinstance(
                 typ, CallableType
             ) and _calls.takes_arrays(typ)
@@ -225,12 +232,9 @@ class CdlPlugin(Plugin):
         (`._redefine`).
         """
         if fullname not in self._array_callees:
-            try:
-                node = self.lookup_fully_qualified(fullname)
-            except (KeyError, AssertionError):
-                node = None
-            self._array_callees[fullname] = node is not None and (
-                _redefine.returns_array(node.node)
+            node = self._lookup(fullname)
+            self._array_callees[fullname] = (
+                node is not None and _redefine.returns_array(node)
             )
         return self._array_callees[fullname]
 
