@@ -1669,6 +1669,9 @@ def _set_any_batch(t: Type, axis: int, batch: Type) -> Type:
         # A NamedTuple's fields keep a batch axis of unknown size: it is accepted
         # where it is declared, its sizes not bound.
         return p.copy_modified(items=[_set_any_batch(i, axis, batch) for i in p.items])
+    if isinstance(p, UnionType):
+        items = [_set_any_batch(i, axis, batch) for i in p.items]
+        return UnionType.make_union(items, p.line, p.column)
     if not isinstance(p, Instance) or p.type.fullname != ARRAY_CLASS:
         return t
     dims = array_dims(p)
@@ -1726,6 +1729,10 @@ def batched_type(env: Env, typ: Type, axis: int = 0) -> Type:
         return env.shape_type(Arr(tuple(dims)))
     if isinstance(t, TupleType):
         return t.copy_modified(items=[batched_type(env, i, axis) for i in t.items])
+    if isinstance(t, UnionType):
+        # An optional array (``Float[Array, "t i"] | None``): None maps to None.
+        items = [batched_type(env, i, axis) for i in t.items]
+        return UnionType.make_union(items, t.line, t.column)
     return typ
 
 
