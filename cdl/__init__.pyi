@@ -1,6 +1,11 @@
 """The public face of cdl, read by type checkers and by the lazy loader."""
 
-from . import games as games, graphs as graphs, optics as optics
+from . import (
+    architectures as architectures,
+    games as games,
+    graphs as graphs,
+    optics as optics,
+)
 from ._para import (
     Compose as Compose,
     CompositionError as CompositionError,

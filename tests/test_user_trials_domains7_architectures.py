@@ -48,3 +48,18 @@ def test_a_gpt_called_with_a_token_outside_its_vocabulary_names_it() -> None:
     embed = cdl.Each(cdl.Embedding(3, 2, key=jax.random.key(1)))
     with pytest.raises(IndexError, match=r"position 2 holds index 3"):
         embed(jnp.array([0, 2, 3]))
+
+
+def test_architectures_is_an_attribute_of_cdl() -> None:
+    # After `import cdl`, cdl.graphs and cdl.games were there but
+    # cdl.architectures (which docs/architectures.md writes as
+    # cdl.architectures.with_state) was "No cdl attribute architectures".
+    import subprocess
+    import sys
+
+    code = "import cdl; print(cdl.architectures.gpt.__name__)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert out.stdout.strip() == "gpt", out.stderr[-300:]
+    assert "architectures" in dir(cdl)
