@@ -366,6 +366,14 @@ def tensor_needs_index_action(left: str, right: str) -> str:
     )
 
 
+def tensor_needs_matrix_action(left: str, right: str) -> str:
+    """Text of the error for a tensor product of matrices with another action."""
+    return (
+        f"tensor: {left} can be tensored with another MatrixAction (of the same "
+        f"monoid), but was given {right}."
+    )
+
+
 def bad_matrix(name: str, index: int, matrix: object, reason: str) -> str:
     """Text of the error for a representation matrix that is not square or finite."""
     shape = getattr(matrix, "shape", ())
