@@ -82,9 +82,9 @@ _TARGETS: Final[dict[int, tuple[Node, _Targets]]] = {}
 _REFINED: Final[dict[int, tuple[Var, Type]]] = {}
 # The right-hand sides whose name `_retyped` gave any type.
 _RETYPED: Final[dict[int, Context]] = {}
-# Each call that re-bound a name: the binder's frame it did so in, the name's type
+# Each call and name it re-bound: the binder's frame it did so in, the name's type
 # and the type it had there before.
-_FIRST: Final[dict[int, tuple[Context, object, Type, Type]]] = {}
+_FIRST: Final[dict[tuple[int, int], tuple[Context, object, Type, Type]]] = {}
 
 
 def redefine(
@@ -116,7 +116,7 @@ def redefine(
         if not isinstance(proper, TupleType) or len(proper.items) != len(target.items):
             return result
         items = [
-            _rebound(api, ctx.context, name, branch, item)
+            _rebound(api, ctx.context, name, branch, item, in_tuple=True)
             if isinstance(name, NameExpr) and _rebindable(api, name)
             else item
             for name, item in zip(target.items, proper.items, strict=True)
@@ -128,15 +128,26 @@ def redefine(
 
 
 def _rebound(
-    api: TypeChecker, context: Context, name: NameExpr, branch: bool, result: Type
+    api: TypeChecker,
+    context: Context,
+    name: NameExpr,
+    branch: bool,
+    result: Type,
+    *,
+    in_tuple: bool = False,
 ) -> Type:
-    """`result` assigned to `name`, which takes its shape (see `redefine`)."""
+    """`result` assigned to `name`, which takes its shape (see `redefine`).
+
+    **Arguments:** `in_tuple`, whether `name` is one of several names a tuple is
+    unpacked to (``carry, ys = lax.scan(step, carry, xs)``).
+    """
     if array_dims(result) is None:
         return result
     var = name.node
     assert isinstance(var, Var) and var.type is not None
     frame = api.binder.frames[-1]
-    first = _FIRST.get(id(context))
+    key = (id(context), id(var))
+    first = _FIRST.get(key)
     if first is not None and first[0] is context and first[1] is frame:
         # The same call again, in the same pass (a next variant of an overloaded
         # callee, another type context): from the name's type before the first.
@@ -145,13 +156,20 @@ def _rebound(
         current = _current(api, name, var.type)
         if current is None:
             return result
-        _FIRST[id(context)] = (context, frame, var.type, current)
+        _FIRST[key] = (context, frame, var.type, current)
     if not (var.is_argument or var.is_inferred):
         return _declared(api, context, name.name, var.type, result)
     new = _join(current, result, api) if branch else result
     if branch:
         _rebind(api, name, new)
     if api.options.allow_redefinition:
+        if in_tuple and api.expr_checker.type_context[-1] is None:
+            # mypy infers a tuple unpacked to names once without a type context,
+            # then again in the context of the names' types: those must still be
+            # their own then (as nothing, they made the callee's type variables
+            # nothing: "Argument 2 to "scan" has incompatible type "Array";
+            # expected "Never"").
+            return new
         # mypy widens the variable to the union of its type and the new one:
         # the union of nothing and `new` is `new`.
         var.type = UninhabitedType()
