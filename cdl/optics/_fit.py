@@ -63,7 +63,13 @@ from ._distributed import (
     to_host,
 )
 from ._learner import Learner, TrainState, data_parallel
-from ._loss import BinaryCrossEntropy, Masked, SoftmaxCrossEntropy, outside_unit
+from ._loss import (
+    BinaryCrossEntropy,
+    Masked,
+    SoftmaxCrossEntropy,
+    outside_unit,
+    split_over_devices,
+)
 from ._match import first_difference
 from ._metric import AbstractMetric
 from ._stateful import input_space, run_with_state, with_state_fixed
@@ -623,7 +629,8 @@ def _scores(
     rows = jax.tree.leaves(labels)[0].shape[0]
     weights = jnp.ones(rows) if mask is None else mask.astype(jnp.float32)
     count = jnp.sum(weights)
-    sums = {"loss": learner.loss.get(ys, outputs) * count}
+    with split_over_devices(learner.mesh is not None):
+        sums = {"loss": learner.loss.get(ys, outputs) * count}
     for name, metric in metrics.items():
         if isinstance(metric, AbstractMetric):
             scores = _per_example(learner.label, name, metric, outputs, labels)

@@ -35,7 +35,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .._para import Para
 from ..nn import inference_mode
 from . import _messages
-from ._loss import check_scalar_loss
+from ._loss import check_scalar_loss, split_over_devices
 from ._optimiser import AbstractOptimiser
 from ._para_lens import AbstractParaLens, ReverseDerivative, split_parameters
 from ._sharding import (
@@ -260,7 +260,8 @@ transformation as from_optax(tx).
         if self.model.skeleton.stochastic:
             learner = self.with_model(inference_mode(self.model.skeleton))
         xs, ys = learner._shard((xs, ys))
-        return learner.lens.get((state.params, ys), xs)
+        with split_over_devices(self.mesh is not None):
+            return learner.lens.get((state.params, ys), xs)
 
     def step(
         self,
@@ -289,6 +290,12 @@ transformation as from_optax(tx).
         self._check_batch(xs)
         if key is None and self.model.skeleton.stochastic:
             raise ValueError(_messages.step_needs_key(self.label))
+        with split_over_devices(self.mesh is not None):
+            return self._step(state, xs, ys, key)
+
+    def _step(
+        self, state: TrainState, xs: Any, ys: Any, key: PRNGKeyArray | None
+    ) -> tuple[TrainState, Float[Array, ""]]:
         if state.model_state is not None:
             params, opt, model_state, loss = step_with_state(self, state, xs, ys, key)
             return TrainState(params, opt, state.step + 1, model_state), loss

@@ -18,7 +18,10 @@ Array([[1.],
 """
 
 import abc
-from typing import Any
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any, Final
 
 import equinox as eqx
 import jax
@@ -30,6 +33,38 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._para import Para
 from . import _messages
 from ._para_lens import AbstractParaLens, ReverseDerivative
+
+_SPLIT: Final[ContextVar[bool]] = ContextVar("cdl_loss_split", default=False)
+
+
+@contextlib.contextmanager
+def split_over_devices(split: bool = True) -> Iterator[None]:
+    """Trace the losses inside for a batch split over the devices of a mesh.
+
+    A label that is not one of the logits' classes is then no run-time error
+    (``equinox.error_if``), which on several devices gathers the logits onto
+    one device at every step and, when it fires, stops that device alone while
+    the others wait for it in the gradients' reduction until the process
+    aborts. The loss of such an example is NaN instead, and so the gradient
+    (`fit` checks every label on the host before training anyway).
+
+    **Arguments:** `split`, whether the batch is split (`Learner.mesh`).
+
+    **Returns:** a context manager.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from cdl.optics import SoftmaxCrossEntropy
+    >>> from cdl.optics._loss import split_over_devices
+    >>> loss = jax.jit(SoftmaxCrossEntropy().get)
+    >>> with split_over_devices():
+    ...     loss(jnp.array([3]), jnp.zeros((1, 2)))
+    Array(nan, dtype=float32)
+    """
+    token = _SPLIT.set(split)
+    try:
+        yield
+    finally:
+        _SPLIT.reset(token)
 
 
 def check_scalar_loss(name: str, loss: Any) -> None:
@@ -257,10 +292,13 @@ def _classes_only(loss: str, labels: Array, logits: Array) -> Array:
 
     Checked on the host when the labels are known, else (under `jax.jit`) when the
     program runs, on the logits so that a gradient alone keeps the check: a label
-    past the logits would give a loss of NaN and a gradient that ignores it.
+    past the logits would give a loss of NaN and a gradient that ignores it. On
+    a mesh (`split_over_devices`) such an example's logits are NaN instead.
     """
     classes = logits.shape[-1]
-    if not isinstance(labels, jax.core.Tracer):
+    split = _SPLIT.get()
+    concrete = not isinstance(labels, jax.core.Tracer)
+    if concrete and getattr(labels, "is_fully_addressable", True):
         known = np.asarray(labels).reshape(-1)
         bad = np.flatnonzero((known < 0) | (known >= classes))
         if bad.size:
@@ -270,6 +308,13 @@ def _classes_only(loss: str, labels: Array, logits: Array) -> Array:
                 _messages.label_out_of_range(loss, int(known[flat]), example, classes)
             )
         return logits
+    if split or concrete:
+        # Row by row, with nothing to gather: NaN flows into the loss and,
+        # added to the logits, into the gradient too.
+        outside_rows = (labels < 0) | (labels >= classes)
+        nan = jnp.where(outside_rows, jnp.nan, 0.0).astype(logits.dtype)
+        poisoned: Array = logits + nan[..., None]
+        return poisoned
     outside = jnp.any((labels < 0) | (labels >= classes))
     checked: Array = eqx.error_if(
         logits, outside, _messages.labels_past_classes(loss, classes)
