@@ -37,7 +37,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from .. import _messages as core_messages
 from .._errors import SpaceError
 from .._para import Para, apply
-from .._space import ProductSpace, Space
+from .._space import Mismatch, ProductSpace, Space, Unifier, space_of
 from ..draw import Diagram, draw
 from ..nn._arguments import flag, prng_key
 from ..optics import AbstractLoss, AbstractOptimiser, AbstractParaLens
@@ -125,6 +125,15 @@ class GameState(eqx.Module):
     opt_states: tuple[Any, ...]
     rule_state: tuple[Any, ...]
     step: Int[Array, ""]
+
+
+def _one_example(dom: Space, inputs: Any) -> bool:
+    """Whether `inputs`, leading axis and all, is a point of the arena's `dom`."""
+    try:
+        Unifier().unify(dom, space_of(inputs))
+    except Mismatch:
+        return False
+    return True
 
 
 class Game(eqx.Module):
@@ -347,15 +356,23 @@ per player of the arena.
                     raise
                 cut = text[: -len(core_messages.BATCH_HINT)]
                 raise SpaceError(cut + _messages.BATCH_HINT) from None
-        if not jax.tree.leaves(inputs):
+        leaves = jax.tree.leaves(inputs)
+        if not leaves:
             raise ValueError(_messages.batched_without_inputs(self.arena.label))
+        shapes = [np.shape(leaf) for leaf in leaves]
+        if len({shape[:1] for shape in shapes}) > 1 or shapes[0] == ():
+            # vmap would say it in its own words, naming no game
+            raise ValueError(_messages.batch_sizes(self.arena.label, shapes))
         try:
             if key is None or not arena.stochastic:
                 return jax.vmap(lambda x: apply(arena, x, None))(inputs)
-            keys = jax.random.split(key, jax.tree.leaves(inputs)[0].shape[0])
+            keys = jax.random.split(key, shapes[0][0])
             return jax.vmap(lambda x, k: apply(arena, x, k))(inputs, keys)
-        except SpaceError as error:  # say that the leading axis was taken as a batch
-            raise SpaceError(str(error) + _messages.BATCHED_HINT) from None
+        except SpaceError as error:
+            text = str(error)
+            if _one_example(arena.dom, inputs):  # its leading axis taken as a batch
+                text += _messages.BATCHED_HINT
+            raise SpaceError(text) from None
 
     def losses_at(
         self, params: tuple[Any, ...], inputs: Any = None, targets: Any = None, *,

@@ -169,6 +169,15 @@ BATCHED_HINT: Final = (
 )
 
 
+def batch_sizes(arena: str, shapes: list[tuple[int, ...]]) -> str:
+    """Text of the error for a batched game's inputs without one leading axis."""
+    listed = ", ".join(str(shape) for shape in shapes)
+    return (
+        f"Game({arena}) is batched: each of its inputs needs the same leading "
+        f"(batch) axis, but their shapes are {listed}."
+    )
+
+
 def needs_key(arena: str) -> str:
     """Text of the error for a stochastic arena played without a key."""
     return (
