@@ -274,12 +274,20 @@ def polynomial(name: str, **constructors: str) -> Functor:
     >>> bin(tip(), 5.0, tip()).payload
     5.0
     """
+    given: object = name  # annotated, but a user may pass anything
+    if not isinstance(given, str) or not name.isidentifier():
+        raise TypeError(_messages.functor_name(given))
     if not constructors:
         raise ValueError(_messages.no_constructors(name))
     out = []
     for cname, spec in constructors.items():
         if cname in _FUNCTOR_ATTRIBUTES:
             raise ValueError(_messages.constructor_shadows(name, cname))
+        if not cname.isidentifier():
+            raise ValueError(_messages.constructor_name(name, cname))
+        fields_given: object = spec
+        if not isinstance(fields_given, str):
+            raise TypeError(_messages.constructor_spec(name, cname, fields_given))
         fields = spec.split()
         payload = fields.count("a")
         recursive = [f for f in fields if f != "a"]

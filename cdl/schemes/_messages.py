@@ -475,6 +475,14 @@ def payload_not_numeric(functor: str, constructor: str, index: int, kind: str) -
     )
 
 
+def payload_rows_not_numeric(functor: str, constructor: str, dtype: object) -> str:
+    """Text of the error raised for payload rows given as an array of no numbers."""
+    return (
+        f"{functor}.{constructor}'s payload rows are an array of {dtype} values; "
+        f"payloads are numbers, arrays, or pytrees of them."
+    )
+
+
 def no_carrier(functor: str, tried: bool = False) -> str:
     """Text of the error raised when an algebra's carrier cannot be inferred.
 
@@ -988,6 +996,31 @@ def variadic_count(functor: str, constructor: str, field: str) -> str:
     return (
         f"constructor {constructor} of {functor}: 'x*k' holds up to k children, k "
         f"a whole number (e.g. 'x*4'), not {field!r}."
+    )
+
+
+def functor_name(given: object) -> str:
+    """Text of the error raised for a functor named by no Python identifier."""
+    return (
+        f"a polynomial functor is named by a Python identifier (a str such as "
+        f'"ExprF"), not {given!r}.'
+    )
+
+
+def constructor_name(functor: str, constructor: str) -> str:
+    """Text of the error raised for a constructor named by no Python identifier."""
+    return (
+        f"{functor} cannot have a constructor called {constructor!r}: a constructor "
+        f"is named by a Python identifier, the name of its pattern class."
+    )
+
+
+def constructor_spec(functor: str, constructor: str, given: object) -> str:
+    """Text of the error raised for a constructor whose fields are not a string."""
+    return (
+        f"constructor {constructor} of {functor}: its fields are a string of 'a' "
+        f"(the payload, once), 'x' (a recursive field) or 'x*k' (up to k children), "
+        f'e.g. "a x x" or "" for none, not {type(given).__name__} {given!r}.'
     )
 
 

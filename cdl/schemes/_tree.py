@@ -523,6 +523,10 @@ def _payload_rows(
 
     def place(leaf: Any) -> Any:
         given = leaf if traced(leaf) else np.asarray(leaf)
+        if not numeric(given.dtype):
+            raise ValueError(
+                _messages.payload_rows_not_numeric(functor.name, c.name, given.dtype)
+            )
         if given.shape[:1] != (count,):
             raise ValueError(
                 _messages.payload_rows(functor.name, c.name, count, given.shape)

@@ -1,0 +1,28 @@
+"""Malformed functors and node tables, as users write them: each a clear error."""
+
+import numpy as np
+import pytest
+
+import cdl
+
+
+@pytest.mark.parametrize("spec", [3, None, ["a", "x"]])
+def test_a_constructor_whose_fields_are_no_string(spec):
+    with pytest.raises(TypeError, match=r"constructor A of F: its fields are a string"):
+        cdl.polynomial("F", A=spec)
+
+
+def test_functor_and_constructor_names_are_identifiers():
+    with pytest.raises(TypeError, match="named by a Python identifier.*not 3"):
+        cdl.polynomial(3, A="a")
+    with pytest.raises(ValueError, match="F cannot have a constructor called '1A'"):
+        cdl.polynomial("F", **{"1A": "a"})
+    assert cdl.polynomial("F", Leaf="a", leaf="a").names == ("Leaf", "leaf")
+
+
+@pytest.mark.parametrize("rows", [np.array(["a", "b"]), np.array([object(), object()])])
+def test_table_payload_rows_that_are_no_numbers(rows):
+    with pytest.raises(ValueError, match=r"TreeF\.Leaf's payload rows .*numbers"):
+        cdl.NodeTable.from_arrays(
+            cdl.TreeF, [1, 0, 0], [[1, 2], [-1, -1], [-1, -1]], {"Leaf": rows}, 0
+        )
