@@ -26,3 +26,31 @@ def test_table_payload_rows_that_are_no_numbers(rows):
         cdl.NodeTable.from_arrays(
             cdl.TreeF, [1, 0, 0], [[1, 2], [-1, -1], [-1, -1]], {"Leaf": rows}, 0
         )
+
+
+def _deep_terms(n):
+    zero, succ = cdl.NatF.patterns
+    leaf, node = cdl.TreeF.patterns
+    nat, tree = zero(), leaf(np.float32(0.0))
+    for i in range(n):
+        nat, tree = succ(nat), node(tree, leaf(np.float32(i)))
+    return nat, tree
+
+
+def node_swapped(tree):
+    return tree._replace(children=tree.children[::-1])
+
+
+def test_deep_terms_pickle_copy_and_compare():
+    import copy
+    import pickle
+
+    for t in _deep_terms(3000):
+        other = _deep_terms(3000)[0 if t.constructor == "Succ" else 1]
+        assert t == other and not t != other and hash(t) == hash(other)
+        assert pickle.loads(pickle.dumps(t)) == t
+        u = copy.deepcopy(t)
+        assert u == t and u is not t
+    nat, tree = _deep_terms(3000)
+    assert nat != _deep_terms(2999)[0]
+    assert tree != node_swapped(tree) and tree != nat

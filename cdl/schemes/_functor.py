@@ -15,6 +15,7 @@ True
 True
 """
 
+import copy
 import dataclasses
 import functools
 from collections.abc import Callable
@@ -76,6 +77,66 @@ class Layer(NamedTuple, Generic[_X]):
                 todo.append(_Text(",))" if len(t.children) == 1 else "))"))
                 stack.extend(reversed(todo))
         return "".join(parts)
+
+    def __eq__(self, other: object) -> bool:
+        """Layer by layer, as tuples compare, without recursion (a term may be deep).
+
+        >>> import cdl
+        >>> Zero, Succ = cdl.NatF.patterns
+        >>> a, b = Zero(), Zero()
+        >>> for _ in range(5000):
+        ...     a, b = Succ(a), Succ(b)
+        >>> a == b, a == Succ(b), a != b
+        (True, False, False)
+        """
+        if not isinstance(other, Layer):
+            return tuple.__eq__(self, other)
+        mine, shape = _flatten_layer(self)
+        theirs, other_shape = _flatten_layer(other)
+        return shape == other_shape and all(
+            x is y or bool(x == y) for x, y in zip(mine, theirs, strict=True)
+        )
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        """The hash of its flat list of layers (a deep term hashes too)."""
+        payloads, shape = _flatten_layer(self)
+        return hash((shape, payloads))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, tuple[Any, ...]]]:
+        """Pickled as its flat list of layers, so that a deep term pickles.
+
+        Python's pickle recurses into nested tuples, one level of its stack per
+        layer, and failed past about a thousand layers; the list is rebuilt from
+        the last node up, without recursion.
+
+        >>> import pickle, cdl
+        >>> Zero, Succ = cdl.NatF.patterns
+        >>> n = Zero()
+        >>> for _ in range(5000):
+        ...     n = Succ(n)
+        >>> pickle.loads(pickle.dumps(n)) == n
+        True
+        """
+        payloads, shape = _flatten_layer(self)
+        return _unflatten_layer, (shape, payloads)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Layer[_X]":
+        """A copy of the payloads in a term of the same layers, at any depth.
+
+        >>> import copy, cdl
+        >>> Leaf, Node = cdl.TreeF.patterns
+        >>> t = Node(Leaf([1.0]), Leaf([2.0]))
+        >>> u = copy.deepcopy(t)
+        >>> u == t, u.children[0].payload is t.children[0].payload
+        (True, False)
+        """
+        payloads, shape = _flatten_layer(self)
+        out: Layer[_X] = _unflatten_layer(shape, copy.deepcopy(payloads, memo))
+        return out
 
 
 class _Text(NamedTuple):
