@@ -63,3 +63,20 @@ def test_architectures_is_an_attribute_of_cdl() -> None:
     )
     assert out.stdout.strip() == "gpt", out.stderr[-300:]
     assert "architectures" in dir(cdl)
+
+
+def test_transposed_convolutions_and_batch_norm_point_to_channels_first() -> None:
+    # Conv2d said "It looks channels-last" of an (8, 8, 3) image, but
+    # ConvTranspose1d/2d and BatchNorm, which also take channels first, did not.
+    key = jax.random.key(0)
+    with pytest.raises(
+        cdl.SpaceError, match=r"ConvTranspose2d\(3→4, 2×2\).*" + MOVEAXIS
+    ):
+        cdl.ConvTranspose2d(3, 4, 2, stride=2, key=key)(jnp.ones((8, 8, 3)))
+    with pytest.raises(cdl.SpaceError, match=r"ConvTranspose1d\(3→4, 2\).*" + MOVEAXIS):
+        cdl.ConvTranspose1d(3, 4, 2, key=key)(jnp.ones((8, 3)))
+    bn, state = eqx.nn.make_with_state(cdl.BatchNorm)(3)
+    with pytest.raises(cdl.SpaceError, match=r"BatchNorm\(3\).*" + MOVEAXIS):
+        bn((jnp.ones((8, 8, 3)), state))
+    with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 4\)\.$"):
+        bn((jnp.ones((4, 8, 8)), state))

@@ -26,8 +26,10 @@ from jaxtyping import Array, Float
 from typing_extensions import TypeVar
 
 from .._para import Para
+from .._space import ProductSpace, Space
 from . import _messages
 from ._arguments import positive_int
+from ._conv import channels_last_hint
 
 _pmean: Final[Callable[[Array, str], Array]] = jax.lax.pmean
 
@@ -137,6 +139,12 @@ class BatchNorm(
         self.bias = jnp.zeros(channels)
         self.running = eqx.nn.StateIndex((jnp.zeros(channels), jnp.ones(channels)))
         self.inference = inference
+
+    def input_hint(self, given: Space) -> str:
+        """Points to channels first when the image part of `given` has them last."""
+        if isinstance(given, ProductSpace) and len(given.factors) == 2:
+            return channels_last_hint(self.channels, given.factors[0])
+        return ""
 
     @property
     def label(self) -> str:
