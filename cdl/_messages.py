@@ -111,12 +111,36 @@ def not_a_factor(
     )
 
 
+def public_class(value: object) -> str:
+    """The class of `value`, with the public part of its module (not for builtins).
+
+    >>> import numpy as np
+    >>> public_class(3), public_class(np.ones(2)), public_class(lambda: 0)
+    ('int', 'numpy.ndarray', 'function')
+    """
+    cls = type(value)
+    parts = cls.__module__.split(".")
+    private = [i for i, p in enumerate(parts) if p.startswith("_")]
+    public = parts[: private[0]] if private else parts
+    if cls.__module__ == "builtins" or not public:
+        return cls.__qualname__
+    return ".".join([*public, cls.__qualname__])
+
+
 def not_an_arrow(operator: str, left: str, right: object) -> str:
-    """Text of the error raised when `operator` is given something not an arrow."""
+    """Text of the error raised when `operator` is given something not an arrow.
+
+    The value's class is named with its package, where it has one, so that an
+    ``equinox.nn.Linear`` is not taken for a ``cdl.Linear``.
+
+    >>> import equinox as eqx, jax
+    >>> print(not_an_arrow(">>", "Tanh()", eqx.nn.Linear(2, 2, key=jax.random.key(0))))
+    Tanh() >> Linear: >> composes cdl morphisms, and Linear (an equinox.nn.Linear) ...
+    """
     name = getattr(right, "__name__", type(right).__name__)
     return (
         f"{left} {operator} {name}: {operator} composes cdl morphisms, and {name} "
-        f"(a {type(right).__name__}) is not one: make it one with "
+        f"({with_article(public_class(right))}) is not one: make it one with "
         f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
         f"(an Equinox module or a JAX function)."
     )
