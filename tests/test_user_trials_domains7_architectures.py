@@ -80,3 +80,15 @@ def test_transposed_convolutions_and_batch_norm_point_to_channels_first() -> Non
         bn((jnp.ones((8, 8, 3)), state))
     with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 4\)\.$"):
         bn((jnp.ones((4, 8, 8)), state))
+
+
+def test_a_stochastic_block_called_without_a_key_is_named() -> None:
+    # A transformer block with dropout, called without a key, was refused under
+    # the label of its whole body ("Copy() >> ((LayerNorm(8, 1e-05) >> ...").
+    act = cdl.Gelu() >> cdl.Dropout(0.5)
+    block = cdl.architectures.transformer_block(
+        8, 2, activation=act, key=jax.random.key(0)
+    )
+    with pytest.raises(ValueError, match=r"^EncoderBlock\(8, heads=2\) is stochastic"):
+        block(jnp.ones((3, 8)))
+    assert block(jnp.ones((3, 8)), key=jax.random.key(1)).shape == (3, 8)

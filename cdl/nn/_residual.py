@@ -22,6 +22,7 @@ import equinox as eqx
 from jaxtyping import PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _messages as core_messages
 from .._category import AbstractParallel, AbstractSequential
 from .._errors import SpaceError
 from .._para import CompositionError, Para, apply
@@ -117,7 +118,9 @@ class Block(Para[_A, _B], Generic[_A, _B]):
         return _reached_hint(self.body, given)
 
     def __call__(self, x: _A, *, key: PRNGKeyArray | None = None) -> _B:
-        """Run the body."""
+        """Run the body; a stochastic one without a key is refused by the name."""
+        if key is None and self.body.stochastic:
+            raise ValueError(core_messages.needs_key(self.label))
         return apply(self.body, x, key)
 
 
