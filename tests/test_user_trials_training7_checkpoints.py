@@ -64,3 +64,38 @@ def test_save_and_load_name_a_directory_given_for_a_file(tmp_path: Path) -> None
     _fit(tmp_path / "run")
     with pytest.raises(IsADirectoryError, match="it holds checkpoints of fit"):
         cdl.load(tmp_path / "run", MODEL)
+
+
+def _two_layers(bias: bool) -> cdl.Para:  # type: ignore[type-arg]
+    k1, k2 = jax.random.split(jax.random.key(0))
+    return cdl.Linear(3, 4, key=k1, use_bias=bias) >> cdl.Linear(4, 2, key=k2)
+
+
+def test_a_parameter_removed_from_the_code_is_named(tmp_path: Path) -> None:
+    """The arrays of a file carry no names, so the reading went wrong at the
+    next array (``.factors[1].weight``) and the error named that one; the file
+    now records its arrays' paths, and the error names the bias removed."""
+    model = _two_layers(bias=True)
+    learner = Learner(model, SoftmaxCrossEntropy(), SGD(0.1))
+    settings = dict(epochs=1, batch_size=2, key=jax.random.key(0), progress=False)
+    fit(learner, model, XS, YS, checkpoint=tmp_path / "run", **settings)
+    cdl.save(tmp_path / "m.cdl", model)
+    changed = _two_layers(bias=False)
+    learner = Learner(changed, SoftmaxCrossEntropy(), SGD(0.1))
+    with pytest.raises(
+        CheckpointError,
+        match=r"it holds float32\[4\] at \.params\.factors\[0\]\.bias, which this "
+        r"learner and model have not\)",
+    ):
+        fit(learner, changed, XS, YS, checkpoint=tmp_path / "run", **settings)
+    with pytest.raises(
+        ValueError, match=r"float32\[4\] at \.factors\[0\]\.bias, which the model built"
+    ):
+        cdl.load(tmp_path / "m.cdl", changed)
+    with pytest.raises(
+        ValueError,
+        match=r"the model built has float32\[4\] at \.factors\[0\]\.bias, which it "
+        r"does not hold",
+    ):
+        cdl.save(tmp_path / "n.cdl", changed)
+        cdl.load(tmp_path / "n.cdl", model)

@@ -422,6 +422,7 @@ def _encode(
         "history": history,
         "key_impl": key_impl(key),
         "kept": [[name, at] for name, (at, _) in kept.items()],
+        "layout": layout(state),
     }
     if run is not None:
         progress["run"] = dict(run)
@@ -595,6 +596,65 @@ def _load_array(stream: io.BytesIO) -> np.ndarray:
     return array
 
 
+def layout(tree: Any) -> list[list[Any]]:
+    """The arrays `tree` writes, in order: each one's path, dtype and shape.
+
+    A checkpoint or model file records it beside its arrays (which carry no
+    names), so that a file that no longer fits the code can say which
+    parameter was added or removed, not only where the reading went wrong.
+
+    **Arguments:** `tree`.
+
+    **Returns:** a list of ``[path, dtype, shape]``.
+
+    >>> import jax.numpy as jnp
+    >>> from cdl.optics._checkpoint import layout
+    >>> layout({"w": jnp.zeros((2, 3)), "n": None})
+    [["['w']", 'float32', [2, 3]]]
+    """
+    pairs = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return [
+        [jax.tree_util.keystr(path), str(leaf.dtype), list(leaf.shape)]
+        for path, leaf in pairs
+        if eqx.is_array(leaf) or isinstance(leaf, jax.ShapeDtypeStruct)
+    ]
+
+
+def layout_difference(saved: Any, given: Any, theirs: str) -> str | None:
+    """The first array in which two layouts differ, as a reason; None if unclear.
+
+    **Arguments:** `saved`, a file's recorded `layout`; `given`, the layout of
+    what it is read into; `theirs`, what that is (for the text).
+
+    **Returns:** the reason, e.g. that the file holds an array at a path the
+    model does not have; None when the layouts agree or `saved` is not one.
+
+    >>> from cdl.optics._checkpoint import layout_difference
+    >>> saved = [[".w", "float32", [2]], [".b", "float32", [2]], [".v", "float32", [1]]]
+    >>> layout_difference(saved, [saved[0], saved[2]], "the model built has")
+    'it holds float32[2] at .b, which the model built has not'
+    """
+    try:
+        rows = [(str(p), f"{d}{list(map(int, shape))}") for p, d, shape in saved]
+    except (TypeError, ValueError):
+        return None
+    mine = [(str(p), f"{d}{list(map(int, shape))}") for p, d, shape in given]
+    saved_paths, given_paths = dict(rows), dict(mine)
+    for i in range(max(len(rows), len(mine))):
+        ours = rows[i] if i < len(rows) else None
+        other = mine[i] if i < len(mine) else None
+        if ours == other:
+            continue
+        if ours is not None and ours[0] not in given_paths:
+            return _messages.leaf_only_saved(ours[0], ours[1], theirs)
+        if other is not None and other[0] not in saved_paths:
+            return _messages.leaf_only_given(other[0], other[1], theirs)
+        if ours is not None and other is not None and ours[0] == other[0]:
+            return _messages.checkpoint_leaf(ours[0], other[1], ours[1], theirs)
+        return None
+    return None
+
+
 def read_like(
     stream: io.BytesIO,
     like: Any,
@@ -736,6 +796,9 @@ learner and model ...
             }
         except (ValueError, RuntimeError, TypeError, EOFError) as error:
             why = str(error).splitlines()[0]
+            if in_state and "layout" in progress:
+                theirs = "this learner and model have"
+                why = layout_difference(progress["layout"], layout(like), theirs) or why
             if not other:
                 raise CheckpointError(
                     _messages.checkpoint_mismatch(path, why)

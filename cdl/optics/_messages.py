@@ -212,6 +212,16 @@ def checkpoint_leaf(where: str, expected: str, given: str, theirs: str) -> str:
     return f"it holds {given} at {where} where {theirs} {expected}"
 
 
+def leaf_only_saved(where: str, given: str, theirs: str) -> str:
+    """Why a file does not fit: it holds an array the model no longer has."""
+    return f"it holds {given} at {where}, which {theirs} not"
+
+
+def leaf_only_given(where: str, expected: str, theirs: str) -> str:
+    """Why a file does not fit: the model has an array the file does not hold."""
+    return f"{theirs} {expected} at {where}, which it does not hold"
+
+
 def x64_hint(expected: str, given: str) -> str:
     """What to add when a file's array differs from the model's in bits only."""
     wide = {"float32": "float64", "int32": "int64", "uint32": "uint64"}

@@ -33,6 +33,8 @@ from . import _messages
 from ._checkpoint import (
     has_checkpoint,
     is_sealed,
+    layout,
+    layout_difference,
     read_like,
     sealed,
     verified,
@@ -94,7 +96,8 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
     arrays = io.BytesIO()
     eqx.tree_serialise_leaves(arrays, model)
     tagged = {name: _tagged(value) for name, value in hyperparameters.items()}
-    text = json.dumps({"hyperparameters": tagged}, default=_plain)
+    written = {"hyperparameters": tagged, "layout": layout(model)}
+    text = json.dumps(written, default=_plain)
     header = text.encode() + b"\n"
     write_atomically(target, sealed(header + arrays.getvalue()))
 
@@ -210,9 +213,11 @@ hyperparameters it was saved from.
     try:
         model: _M = read_like(io.BytesIO(arrays), like, theirs="the model built has")
     except (ValueError, RuntimeError, TypeError, EOFError) as error:
-        raise ValueError(
-            _messages.model_mismatch(source, str(error).splitlines()[0])
-        ) from None
+        why = str(error).splitlines()[0]
+        if "layout" in written:
+            theirs = "the model built has"
+            why = layout_difference(written["layout"], layout(like), theirs) or why
+        raise ValueError(_messages.model_mismatch(source, why)) from None
     return model
 
 
