@@ -1,5 +1,6 @@
 """Malformed functors and node tables, as users write them: each a clear error."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -54,3 +55,14 @@ def test_deep_terms_pickle_copy_and_compare():
     nat, tree = _deep_terms(3000)
     assert nat != _deep_terms(2999)[0]
     assert tree != node_swapped(tree) and tree != nat
+
+
+@pytest.mark.parametrize(
+    "stop", [lambda n: n, lambda n: jnp.stack([n <= 0, n > 0])], ids=["int", "vector"]
+)
+def test_a_stop_condition_that_is_no_single_bool(stop):
+    coalg = cdl.ListCoalgebra(lambda n: (n, n - 1), stop)
+    with pytest.raises(TypeError, match=r"stop condition of ListCoalgebra\(<lambda>\)"):
+        cdl.ana(coalg, max_size=4)(jnp.int32(3))
+    ok = cdl.ListCoalgebra(lambda n: (n, n - 1), lambda n: n <= 0)
+    assert cdl.ana(ok, max_size=4)(jnp.int32(3)).to_list() == [3, 2, 1]

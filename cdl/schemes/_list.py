@@ -894,6 +894,10 @@ class ListCoalgebra(Para[_S, tuple[Bool[Array, ""], tuple[_E, _S]]], Generic[_E,
     def __call__(self, seed: _S) -> tuple[Bool[Array, ""], tuple[_E, _S]]:
         """One layer of the unfold: whether to stop, else element and next seed."""
         stop = run_step(self.label, self.stop, seed)
+        if not isinstance(stop, bool) and not (
+            jnp.shape(stop) == () and jnp.result_type(stop) == jnp.bool_
+        ):
+            raise TypeError(_messages.stop_not_bool(self.label, space_of(stop)))
         out = run_step(self.label, self.step, seed)
         _check_next_seed(self.label, seed, out)
         return jnp.asarray(stop), out

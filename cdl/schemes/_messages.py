@@ -42,6 +42,15 @@ def reverse_of_reverse(algebra: str) -> str:
     )
 
 
+def stop_not_bool(coalgebra: str, given: object) -> str:
+    """Text of the error raised for a stop condition that returns no single bool."""
+    return (
+        f"the stop condition of {coalgebra} returns {given!r}, but it answers "
+        f"whether to stop at a seed with one bool (bool[]): write it as a "
+        f"comparison, e.g. `lambda n: n <= 0`."
+    )
+
+
 def not_a_sequence(machine: str, given: object) -> str:
     """Text of the error raised when a machine gets something that is no sequence."""
     return (
