@@ -92,3 +92,20 @@ def test_a_stochastic_block_called_without_a_key_is_named() -> None:
     with pytest.raises(ValueError, match=r"^EncoderBlock\(8, heads=2\) is stochastic"):
         block(jnp.ones((3, 8)))
     assert block(jnp.ones((3, 8)), key=jax.random.key(1)).shape == (3, 8)
+
+
+def test_a_lifted_equinox_convolution_points_to_channels_first() -> None:
+    # cdl.Conv2d said "It looks channels-last" of an (8, 8, 3) image, but the
+    # same convolution from Equinox, brought in with cdl.lift, did not.
+    from jaxtyping import Array, Float
+
+    conv = cdl.lift(
+        eqx.nn.Conv2d(3, 4, 3, key=jax.random.key(0)),
+        dom=Float[Array, "3 h w"],
+        cod=Float[Array, "4 h2 w2"],
+    )
+    with pytest.raises(cdl.SpaceError, match=r"^Conv2d expects .*" + MOVEAXIS):
+        conv(jnp.ones((8, 8, 3)))
+    mlp = cdl.lift(jax.nn.relu, dom=Float[Array, "3 h w"], cod=Float[Array, "3 h w"])
+    with pytest.raises(cdl.SpaceError, match=r"dimension 3 is not 8\)\.$"):
+        mlp(jnp.ones((8, 8, 3)))

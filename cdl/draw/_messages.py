@@ -3,9 +3,15 @@
 
 def not_a_morphism(given: object) -> str:
     """Text of the error raised when something other than a `cdl.Para` is drawn."""
+    lift = (
+        "; make an Equinox module or a JAX function one with `cdl.lift(f, dom=..., "
+        "cod=...)`"
+        if callable(given)
+        else ""
+    )
     return (
         f"cdl.draw draws a cdl.Para morphism (built with >>, @, layers and structure "
-        f"maps), but was given {type(given).__name__}."
+        f"maps), but was given {type(given).__name__}{lift}."
     )
 
 
