@@ -807,18 +807,41 @@ def forget_attribute(ctx: AttributeContext, owner: TypeInfo) -> Type:
     """A field of the class `owner`: its named dimensions rigid on `self` only.
 
     In the class's methods a field read on `self` has the class's dimensions;
-    another instance (``other.w``) has sizes of its own, and so has a value
-    assigned to a field or a field read outside the class.
+    another instance (``other.w``) has sizes of its own, and so has a field read
+    outside the class. A value assigned to a field on `self` in a method keeps
+    those of the class's dimensions that the method's parameters name (``self.a
+    = jnp.zeros((rank, y))`` in an ``__init__(self, weight: "x y", ...)`` for an
+    ``a: "x z"`` is an error); the others are the value's, as elsewhere.
     """
     typ = ctx.default_attr_type
-    scopes = set() if ctx.is_lvalue else in_scope(ctx.api)
+    scopes = in_scope(ctx.api)
     rigid = owner.fullname in scopes and _reads_self(ctx.context)
-    if not rigid:
-        scopes.discard(owner.fullname)
     object_type = ctx.api.named_generic_type("builtins.object", [])
     names = set(class_dimensions(owner))
+    if ctx.is_lvalue:
+        kept = _named_by_method(ctx.api, owner) & names if rigid else set()
+        typ = _class_dims(typ, kept, owner.fullname, object_type)
+        typ = _class_dims(typ, names - kept, None, object_type)
+        return _forget(typ, _foreign(typ, {owner.fullname} if kept else set()))
+    if not rigid:
+        scopes.discard(owner.fullname)
     typ = _class_dims(typ, names, owner.fullname if rigid else None, object_type)
     return _forget(typ, _foreign(typ, scopes))
+
+
+def _named_by_method(api: CheckerPluginInterface, owner: TypeInfo) -> set[str]:
+    """The dimensions of the class `owner` that the method being checked names."""
+    function = api.scope.current_function() if isinstance(api, TypeChecker) else None
+    sig = function.type if function is not None else None
+    if not isinstance(sig, CallableType):
+        return set()
+    namespace = RIGID + owner.fullname
+    return {
+        tv.name
+        for t in sig.arg_types
+        for tv in get_all_type_vars(t)
+        if isinstance(tv, TypeVarType) and tv.id.namespace == namespace
+    }
 
 
 def _class_dims(
