@@ -13,6 +13,8 @@ from mypy.erasetype import remove_instance_last_known_values
 from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_NAMED,
+    ARG_NAMED_OPT,
+    ARG_OPT,
     ARG_POS,
     ARG_STAR,
     CallExpr,
@@ -1564,6 +1566,7 @@ def mapped(
     )
     if isinstance(fun, CallableType) and out is not None:
         axes = in_axes if isinstance(in_axes, list) else [in_axes] * len(fun.arg_types)
+        axes = _axes_of_defaults(fun, axes)
         if len(axes) == len(fun.arg_types) and "?" not in axes:
             made = fun.copy_modified(
                 arg_types=[
@@ -1607,6 +1610,20 @@ def mapped(
             ret_type=erased_type(env, fun.ret_type),
         )
     return default
+
+
+def _axes_of_defaults(
+    fun: CallableType, axes: list[int | None | str]
+) -> list[int | None | str]:
+    """`axes` for every parameter of `fun`: ``in_axes`` names only those passed.
+
+    ``vmap(f, in_axes=(None, 0))`` of ``f(a, b, axis=-1)`` leaves ``axis`` to its
+    default; given by keyword, jax maps it over its leading axis.
+    """
+    rest = fun.arg_kinds[len(axes) :]
+    if not rest or not all(k in (ARG_OPT, ARG_NAMED, ARG_NAMED_OPT) for k in rest):
+        return axes
+    return [*axes, *[0] * len(rest)]
 
 
 def _sized_batch(
