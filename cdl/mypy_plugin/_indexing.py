@@ -33,6 +33,7 @@ from mypy.nodes import (
     OpExpr,
     RefExpr,
     SliceExpr,
+    StarExpr,
     Statement,
     TupleExpr,
     UnaryExpr,
@@ -298,6 +299,8 @@ def _names(lvalue: Expression, var: Var) -> bool:
         return lvalue.node is var
     if isinstance(lvalue, TupleExpr | ListExpr):
         return any(_names(item, var) for item in lvalue.items)
+    if isinstance(lvalue, StarExpr):  # ``*batch, x, y = w.shape``
+        return _names(lvalue.expr, var)
     return False
 
 

@@ -17,6 +17,7 @@ from mypy.nodes import (
     ARG_OPT,
     ARG_POS,
     ARG_STAR,
+    AssignmentStmt,
     CallExpr,
     Context,
     Decorator,
@@ -322,18 +323,70 @@ def _unpacked_size(api: TypeChecker, var: Var) -> Dim:
             and api.has_type(rvalue.base.expr)
         )
         return size_target(api, rvalue) if shaped else None
-    if not isinstance(lvalue, TupleExpr | ListExpr):
-        return None
-    if not (isinstance(rvalue, MemberExpr) and rvalue.name == "shape"):
-        return None
-    if not api.has_type(rvalue.expr):
-        return None
-    dims = array_dims(api.lookup_type(rvalue.expr))
-    if dims is None or star(dims) or len(dims) != len(lvalue.items):
-        return None
-    for item, d in zip(lvalue.items, dims, strict=True):
-        if isinstance(item, NameExpr) and item.node is var:
+    for item, d in _unpacked_shape(api, stmt):
+        if isinstance(item, NameExpr) and item.node is var and not isinstance(d, list):
             return d
+    return None
+
+
+def _unpacked_shape(
+    api: TypeChecker, stmt: AssignmentStmt
+) -> list[tuple[Expression, Dim | list[Dim]]]:
+    """The targets of ``b, t, d = x.shape`` with their sizes (none: another statement).
+
+    A starred target (``*batch, t, d = x.shape``) takes the sizes it gathers, a
+    variadic run among them (``"*b t d"``).
+    """
+    if len(stmt.lvalues) != 1:
+        return []
+    lvalue, rvalue = stmt.lvalues[0], stmt.rvalue
+    if not isinstance(lvalue, TupleExpr | ListExpr):
+        return []
+    if not (isinstance(rvalue, MemberExpr) and rvalue.name == "shape"):
+        return []
+    if not api.has_type(rvalue.expr):
+        return []
+    dims = array_dims(api.lookup_type(rvalue.expr))
+    if dims is None:
+        return []
+    items = lvalue.items
+    stars = [k for k, item in enumerate(items) if isinstance(item, StarExpr)]
+    run = next((k for k, d in enumerate(dims) if isinstance(d, Star)), None)
+    if not stars:
+        if run is not None or len(dims) != len(items):
+            return []
+        return list(zip(items, dims, strict=True))
+    if len(stars) > 1:
+        return []
+    first, last = stars[0], len(items) - stars[0] - 1
+    if run is not None and (first > run or last > len(dims) - run - 1):
+        return []
+    if first + last > len(dims):
+        return []
+    gathered: list[Dim] = list(dims[first : len(dims) - last])
+    sizes: list[Dim | list[Dim]] = [
+        *dims[:first],
+        gathered,
+        *dims[len(dims) - last :],
+    ]
+    targets = [item.expr if isinstance(item, StarExpr) else item for item in items]
+    return list(zip(targets, sizes, strict=True))
+
+
+def _starred_sizes(api: CheckerPluginInterface, expr: Expression) -> list[Dim] | None:
+    """The sizes a name gathered from a shape (``*batch, t, d = x.shape``)."""
+    if not (
+        isinstance(api, TypeChecker)
+        and isinstance(expr, NameExpr)
+        and isinstance(expr.node, Var)
+    ):
+        return None
+    stmt = sole_assignment(api, expr.node)
+    if stmt is None:
+        return None
+    for item, d in _unpacked_shape(api, stmt):
+        if isinstance(item, NameExpr) and item.node is expr.node:
+            return d if isinstance(d, list) else None
     return None
 
 
@@ -381,6 +434,9 @@ def _shape_sequence(
     """The sizes of a tuple-valued `expr`: literal, ``y.shape``, a slice, a sum."""
     if isinstance(expr, TupleExpr | ListExpr):
         return _shape_target(api, expr, runs)
+    gathered = _starred_sizes(api, expr)
+    if gathered is not None:
+        return gathered if runs or not star(gathered) else None
     if isinstance(expr, OpExpr) and expr.op == "+":
         left = _shape_sequence(api, expr.left, runs)
         right = _shape_sequence(api, expr.right, runs)
