@@ -48,6 +48,19 @@ def position_out_of_range(owner: str, position: object, index: int, num: int) ->
     )
 
 
+def foreign_state(layer: str, shape: tuple[int, ...] | None = None) -> str:
+    """Text of the error for a state that does not hold a batch norm's statistics."""
+    found = (
+        "holds no running statistics for it"
+        if shape is None
+        else f"holds running statistics of shape {shape} for it"
+    )
+    return (
+        f"{layer}: the state {found}; pass the state that "
+        f"`eqx.nn.make_with_state` built with this model (or one it returned)."
+    )
+
+
 def too_long(layer: str, length: int, most: int) -> str:
     """Text of the error for a sequence longer than a layer's table of positions."""
     return (

@@ -146,6 +146,20 @@ class BatchNorm(
             return channels_last_hint(self.channels, given.factors[0])
         return ""
 
+    def _running(self, state: eqx.nn.State) -> tuple[Array, Array]:
+        """The running mean and variance this layer keeps in `state`.
+
+        A state built with another model has none for it (Equinox's `KeyError`
+        names only a path) or holds statistics of another width.
+        """
+        try:
+            mean, var = state.get(self.running)
+        except KeyError:
+            raise ValueError(_messages.foreign_state(self.label)) from None
+        if mean.shape != (self.channels,):
+            raise ValueError(_messages.foreign_state(self.label, tuple(mean.shape)))
+        return mean, var
+
     @property
     def label(self) -> str:
         """``BatchNorm(channels)``."""
@@ -158,7 +172,7 @@ class BatchNorm(
         y, state = x
         axes = tuple(range(1, y.ndim))
         if self.inference:
-            mean, var = state.get(self.running)
+            mean, var = self._running(state)
         else:
             try:
                 mean = _pmean(jnp.mean(y, axis=axes), self.axis_name)
@@ -168,7 +182,7 @@ class BatchNorm(
                 ) from None
             square = _pmean(jnp.mean(y**2, axis=axes), self.axis_name)
             var = jnp.maximum(square - mean**2, 0.0)
-            old_mean, old_var = state.get(self.running)
+            old_mean, old_var = self._running(state)
             keep = self.momentum
             state = state.set(
                 self.running,
