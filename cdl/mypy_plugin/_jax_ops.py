@@ -5,6 +5,7 @@ Each rule computes the result's shape from its operands' with the rules of
 mypy's own answer where it models nothing.
 """
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Final, TypeAlias
 
@@ -533,6 +534,24 @@ def _merged(size: Sym, dims: Sequence[Dim]) -> list[Dim]:
     return parts if ravel(parts)[0] == size else []
 
 
+def _moved_entry(order: Sequence[tuple[int, Dim]]) -> tuple[Dim, Dim] | None:
+    """An axis that a reshape keeping `order` puts after one that came after it.
+
+    `order` holds the places in the source shape of the named sizes a reshape
+    keeps or merges, in the order of the target shape; they must not decrease.
+
+    >>> b, h, n, d = (Sym(s, "f") for s in "bhnd")
+    >>> _moved_entry([(0, b), (2, n), (1, h), (3, d)])
+    (Sym(name='h', scope='f'), Sym(name='n', scope='f'))
+    >>> _moved_entry([(0, b), (1, h), (2, n), (3, d)]) is None
+    True
+    """
+    for (place, dim), (later, after) in itertools.pairwise(order):
+        if later < place:
+            return after, dim
+    return None
+
+
 def reshaped(
     env: Env,
     api: CheckerPluginInterface,
@@ -546,6 +565,8 @@ def reshaped(
     # A named size kept in place (``x.reshape(x.shape[0], -1)``) cancels out: the
     # rest is reshaped by numbers.
     rest = list(this)
+    places = list(range(len(this)))  # where each entry of `rest` is in `this`
+    order: list[tuple[int, Dim]] = []  # the kept entries' places, in target order
     sizes: list[int | None] = []
     kept: list[Dim] = []
     for d in target:
@@ -553,17 +574,32 @@ def reshaped(
             sizes.append(d)
         elif d is not None and d in rest:
             # Also a variadic run kept whole (``x.reshape(*x.shape[:-1], 2, -1)``).
-            rest.remove(d)
+            k = rest.index(d)
+            order.append((places.pop(k), rest.pop(k)))
             kept.append(d)
             sizes.append(1)
         elif isinstance(d, Sym) and (merged := _merged(d, rest)):
             # Named sizes merged into one (``x.reshape(b, h * w, c)``).
             for part in merged:
-                rest.remove(part)
+                k = rest.index(part)
+                order.append((places.pop(k), rest.pop(k)))
             kept.append(d)
             sizes.append(1)
         else:
             sizes.append(None)
+    moved = _moved_entry(order)
+    if moved is not None and not rest:
+        return env.fail(
+            api,
+            context,
+            "reshape",
+            _messages.reshape_reorders(
+                render(Arr(tuple(this))),
+                render(Arr(tuple(target))),
+                render_dim(moved[0]),
+                render_dim(moved[1]),
+            ),
+        )
     try:
         out = reshape(rest, sizes)
     except Mismatch as why:

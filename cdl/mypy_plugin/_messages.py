@@ -117,6 +117,18 @@ def reshape_per(shape: str, entries: int, kept: list[str], target: str) -> str:
     return f"cannot reshape {shape} ({entries} entries for each {each}) to {target}"
 
 
+def reshape_reorders(shape: str, target: str, moved: str, past: str) -> str:
+    """A reshape to the same named sizes in another order: a transpose it is not.
+
+    A reshape keeps the entries in memory order; only a transpose (or
+    ``jnp.moveaxis``/``swapaxes``, or einsum) moves an axis.
+    """
+    return (
+        f"{shape} to {target} moves axis {moved} past {past}, but a reshape keeps "
+        "the entries in their order: transpose first (jnp.moveaxis, swapaxes)"
+    )
+
+
 def split_unequal(size: int, parts: int, axis: int) -> str:
     """``jnp.split`` into equal parts of an axis that they do not divide."""
     return f"axis {axis} of {size} entries does not split into {parts} equal parts"
