@@ -36,7 +36,7 @@ ONES = jax.tree.map(jnp.ones_like, TERM)
 def _close(a, b):
     la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
     assert len(la) == len(lb)
-    for x, y in zip(la, lb):
+    for x, y in zip(la, lb, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
 
 
@@ -89,3 +89,40 @@ def test_second_derivatives_work_forward_over_reverse_and_say_so_otherwise():
         jax.jacrev(jax.jacfwd(FOLD))(TERM)
     with pytest.raises(TypeError, match=r"Algebra\(TreeF.*jax\.hessian"):
         jax.jacrev(jax.jacrev(FOLD))(TERM)
+
+
+def _swap(layer):
+    match layer:
+        case Leaf(x):
+            return Leaf(x * 0.5)
+        case Node(l, r):
+            return Node(r, l)
+
+
+def _swap_ref(t):
+    kids = [_swap_ref(c) for c in t.children]
+    if t.constructor == "Leaf":
+        return Leaf(t.payload * 0.5)
+    return Node(kids[1], kids[0])
+
+
+def _prepro_ref(t):
+    if t.constructor == "Leaf":
+        return t.payload
+    a, b = [_prepro_ref(_swap_ref(c)) for c in t.children]
+    return a - 2 * b
+
+
+def test_jvp_of_prepro_after_a_plain_call():
+    def shape(layer):
+        match layer:
+            case Leaf(x):
+                return x
+            case Node(a, b):
+                return a - 2 * b
+
+    pre = cdl.prepro(_swap, cdl.Algebra(cdl.TreeF, shape))
+    term = Node(Node(Leaf(1.0), Leaf(2.0)), Node(Leaf(3.0), Leaf(4.0)))
+    assert float(pre(term)) == pytest.approx(float(_prepro_ref(term)))  # compiled
+    ones = jax.tree.map(jnp.ones_like, term)
+    _close(jax.jvp(pre, (term,), (ones,)), jax.jvp(_prepro_ref, (term,), (ones,)))

@@ -66,3 +66,18 @@ def test_a_stop_condition_that_is_no_single_bool(stop):
         cdl.ana(coalg, max_size=4)(jnp.int32(3))
     ok = cdl.ListCoalgebra(lambda n: (n, n - 1), lambda n: n <= 0)
     assert cdl.ana(ok, max_size=4)(jnp.int32(3)).to_list() == [3, 2, 1]
+
+
+def test_a_natural_transformation_that_reads_a_child():
+    leaf, node = cdl.TreeF.patterns
+
+    def peek(layer):
+        match layer:
+            case leaf(x):
+                return leaf(x)
+            case node(a, b):
+                return node(a + b, b)
+
+    alg = cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0])
+    with pytest.raises(TypeError, match="computed with child 0 of its layer"):
+        cdl.prepro(peek, alg)(node(leaf(1.0), leaf(2.0)))

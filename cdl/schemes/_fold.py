@@ -69,12 +69,7 @@ def forward_mode(algebra: Algebra[Any], table: NodeTable) -> bool:
     >>> round(float(tangent), 4)  # d/dε sin(1+ε) sin(2+ε) at 0 = sin(3)
     0.1411
     """
-    trace, modes = core.trace_ctx.trace, []
-    while trace is not None:
-        name = type(trace).__name__
-        if name in ("JVPTrace", "LinearizeTrace"):
-            modes.append(name)
-        trace = getattr(trace, "parent_trace", None)
+    modes = _modes()
     if not modes or table.envelope is not None:
         return bool(modes) and modes[0] == "JVPTrace"
     reverse = 0
@@ -86,6 +81,28 @@ def forward_mode(algebra: Algebra[Any], table: NodeTable) -> bool:
     if modes[0] == "LinearizeTrace" and reverse > 1:
         raise TypeError(_messages.reverse_of_reverse(algebra.label))
     return modes[0] == "JVPTrace"
+
+
+def forward_traced() -> bool:
+    """Whether the innermost derivative being taken here is a forward one.
+
+    A scheme that compiles itself around a fold (`prepro`) keys its program on
+    it, so that a program traced for a value or a gradient is not reused under
+    `jax.jvp`, where the fold must run without its reverse rule.
+    """
+    modes = _modes()
+    return bool(modes) and modes[0] == "JVPTrace"
+
+
+def _modes() -> list[str]:
+    """The derivatives being taken, innermost first: JVP or linearize traces."""
+    trace, modes = core.trace_ctx.trace, []
+    while trace is not None:
+        name = type(trace).__name__
+        if name in ("JVPTrace", "LinearizeTrace"):
+            modes.append(name)
+        trace = getattr(trace, "parent_trace", None)
+    return modes
 
 
 def _traces(x: Any) -> set[tuple[str, int]]:

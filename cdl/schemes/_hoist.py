@@ -34,7 +34,7 @@ from jaxtyping import Array
 from .._para import Para
 from .._space import Space, SpaceVar
 from . import _messages
-from ._fold import evaluate
+from ._fold import evaluate, forward_traced
 from ._functor import Functor, Layer
 from ._list import (
     Ana,
@@ -265,14 +265,24 @@ def _table_prepro(
         times = min(times, max(16, 1 << (depth - 1).bit_length()))
     # Compiled under an eager `jax.grad` or `jax.vmap` too, so that its loops
     # never run one operation at a time.
-    out: _A = _compiled(scheme, nat, algebra, table, times)
+    out: _A = _compiled(scheme, nat, algebra, table, times, forward_traced())
     return out
 
 
 def _prepro_table(
-    scheme: str, nat: Natural, algebra: Algebra[_A], table: NodeTable, times: int
+    scheme: str,
+    nat: Natural,
+    algebra: Algebra[_A],
+    table: NodeTable,
+    times: int,
+    forward: bool = False,
 ) -> _A:
-    """Transform every row's layer `depth` times (at most `times`), then fold."""
+    """Transform every row's layer `depth` times (at most `times`), then fold.
+
+    `forward` (whether a forward derivative is taken) only keys the compiled
+    program: the fold inside reads it from the trace (`_fold.forward_mode`).
+    """
+    del forward
     functor = algebra.functor
     table = jax.tree.map(jnp.asarray, table)
     rows = table.rows

@@ -51,6 +51,16 @@ def stop_not_bool(coalgebra: str, given: object) -> str:
     )
 
 
+def slot_read(index: int) -> str:
+    """Text of the error raised when a natural transformation reads a child."""
+    return (
+        f"a natural transformation computed with child {index} of its layer: it "
+        f"may change the payload and the constructor, and move, drop or repeat the "
+        f"children, but not look into them (they are results of other layers, not "
+        f"values here). Compute with children in an algebra instead (cata, para)."
+    )
+
+
 def not_a_sequence(machine: str, given: object) -> str:
     """Text of the error raised when a machine gets something that is no sequence."""
     return (

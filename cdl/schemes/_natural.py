@@ -65,6 +65,22 @@ class Slot:
     def __repr__(self) -> str:
         return f"child {self.index}"
 
+    def _read(self, *_: Any) -> Any:
+        """Refuse arithmetic on a child: a natural transformation cannot read one.
+
+        >>> import cdl
+        >>> cdl.schemes.Slot(0) + cdl.schemes.Slot(1)
+        Traceback (most recent call last):
+        ...
+        TypeError: a natural transformation computed with child 0 of its layer: ...
+        """
+        raise TypeError(_messages.slot_read(self.index))
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _read
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _read
+    __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __abs__ = _read
+    __lt__ = __le__ = __gt__ = __ge__ = __getitem__ = _read
+
 
 @dataclasses.dataclass(frozen=True)
 class Choice:
