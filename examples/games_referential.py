@@ -142,10 +142,10 @@ def main(steps: int = 1500, seed: int = 0) -> tuple[float, float, float]:
     losses: Any = None
     for i in range(steps + 1):
         if i % max(steps // 5, 1) == 0:
-            loss = float("nan") if losses is None else float(losses[0])
+            loss = "-" if losses is None else f"{float(losses[0]):.3f}"  # none yet
             train, _ = accuracy(game, state, train_x, train_y)
             test, attributes = accuracy(game, state, test_x, test_y)
-            print(f"{i:>6} {loss:>8.3f} {train:>7.0%} {test:>9.0%} {attributes:>11.0%}")
+            print(f"{i:>6} {loss:>8} {train:>7.0%} {test:>9.0%} {attributes:>11.0%}")
         if i < steps:
             state, losses = step(
                 state, train_x, train_y, key=jax.random.fold_in(key, i)
