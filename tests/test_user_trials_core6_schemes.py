@@ -81,3 +81,12 @@ def test_a_natural_transformation_that_reads_a_child():
     alg = cdl.Algebra(cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0])
     with pytest.raises(TypeError, match="computed with child 0 of its layer"):
         cdl.prepro(peek, alg)(node(leaf(1.0), leaf(2.0)))
+
+
+def test_a_list_of_tables_is_no_forest():
+    alg = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: jnp.tanh(p[0]), Node=lambda p: p[1][0] * p[1][1]
+    )
+    tables = [cdl.tree_table(cdl.TreeF, (1.0, 2.0)), cdl.tree_table(cdl.TreeF, 3.0)]
+    with pytest.raises(TypeError, match=r"cata\(Algebra\(TreeF.*list of 2 values"):
+        cdl.cata(alg)(tables)

@@ -61,6 +61,16 @@ def slot_read(index: int) -> str:
     )
 
 
+def list_of_tables(scheme: str, functor: str, count: int) -> str:
+    """Text of the error raised when a fold is given a Python list of node tables."""
+    return (
+        f"{scheme} was given a list of {count} values holding a NodeTable, but a "
+        f"list is read as a forest of {functor} terms: fold each table on its own, "
+        f"or build one table of the whole forest with "
+        f"cdl.tree_table({functor}, terms, forest=True)."
+    )
+
+
 def not_a_sequence(machine: str, given: object) -> str:
     """Text of the error raised when a machine gets something that is no sequence."""
     return (
