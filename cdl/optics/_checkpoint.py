@@ -626,8 +626,9 @@ def layout_difference(saved: Any, given: Any, theirs: str) -> str | None:
     **Arguments:** `saved`, a file's recorded `layout`; `given`, the layout of
     what it is read into; `theirs`, what that is (for the text).
 
-    **Returns:** the reason, e.g. that the file holds an array at a path the
-    model does not have; None when the layouts agree or `saved` is not one.
+    **Returns:** the reason, that the file holds an array at a path the model
+    does not have or the other way round; None otherwise (the layouts agree,
+    an array differs in shape or dtype alone, or `saved` is not a layout).
 
     >>> from cdl.optics._checkpoint import layout_difference
     >>> saved = [[".w", "float32", [2]], [".b", "float32", [2]], [".v", "float32", [1]]]
@@ -649,8 +650,8 @@ def layout_difference(saved: Any, given: Any, theirs: str) -> str | None:
             return _messages.leaf_only_saved(ours[0], ours[1], theirs)
         if other is not None and other[0] not in saved_paths:
             return _messages.leaf_only_given(other[0], other[1], theirs)
-        if ours is not None and other is not None and ours[0] == other[0]:
-            return _messages.checkpoint_leaf(ours[0], other[1], ours[1], theirs)
+        # The same array in another shape or dtype (reading names it, with a
+        # hint for 64-bit types), or arrays in another order.
         return None
     return None
 
