@@ -56,7 +56,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-from . import _messages
+from . import _lambdas, _messages
 from ._bindings import bound_once
 from ._calls import in_scope
 from ._eqx_layers import mapped_call, plain_call
@@ -1508,6 +1508,7 @@ def fn_vmap(env: Env, ctx: FunctionContext) -> Type:
         return ctx.default_return_type
     in_axes, out_axis = _vmap_axes(ctx.callee_arg_names[1:], ctx.args[1:])
     made = mapped(env, ctx.arg_types[0][0], in_axes, out_axis, ctx.default_return_type)
+    made = _lambdas.register(ctx.args[0][0], made, in_axes, out_axis)
     return _typed_as(made, ctx.default_return_type)
 
 

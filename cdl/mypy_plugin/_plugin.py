@@ -55,6 +55,7 @@ from . import (
     _jax_ops,
     _jit,
     _jit_args,
+    _lambdas,
     _layers,
     _lifts,
     _linalg,
@@ -381,8 +382,12 @@ class CdlPlugin(Plugin):
             )
         if fullname.startswith(_UNSHAPED) or self._names_dimensions(fullname):
             return lambda ctx: _calls.instantiate(env, ctx)
-        if fullname == REPLACE or "." not in fullname:
+        if fullname == REPLACE:
             return lambda ctx: _calls.instantiate_pending(env, ctx)
+        if "." not in fullname:  # a local name, or a value called at once
+            return lambda ctx: (
+                _lambdas.vmapped_call(env, ctx) or _calls.instantiate_pending(env, ctx)
+            )
         return _default_return if self._returns_array(fullname) else None
 
     def _function_signature_hook(
