@@ -58,7 +58,7 @@ from mypy.types import (
 
 from . import _lambdas, _messages
 from ._bindings import bound_once
-from ._calls import in_scope
+from ._calls import array_dims_or_optional, in_scope
 from ._eqx_layers import mapped_call, plain_call
 from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
 from ._morphisms import signature
@@ -915,9 +915,15 @@ def fn_einsum(env: Env, ctx: FunctionContext) -> Type:
         return ctx.default_return_type
     if any(k != ARG_POS for k in kinds[: len(exprs)]):
         return ctx.default_return_type
-    operands = [array_dims(t) for t, e in zip(types[1:], exprs[1:], strict=False)]
     names = [n for group in ctx.arg_names for n in group]
-    operands = [d for d, n in zip(operands, names[1:], strict=False) if n is None]
+    given = [t for t, n in zip(types[1:], names[1:], strict=False) if n is None]
+    subscripts = exprs[0].value.split("->")[0].replace(" ", "").split(",")
+    if len(subscripts) != len(given):
+        return ctx.default_return_type
+    operands = [
+        _einsum_operand(t, subscript)
+        for t, subscript in zip(given, subscripts, strict=True)
+    ]
     if any(d is None for d in operands):
         return ctx.default_return_type
     try:
@@ -925,6 +931,21 @@ def fn_einsum(env: Env, ctx: FunctionContext) -> Type:
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, "einsum", str(why))
     return env.array(out, ctx.default_return_type)
+
+
+def _einsum_operand(typ: Type, subscript: str) -> Sequence[Dim] | None:
+    """The shape of an einsum operand (None: unknown).
+
+    An optional array (``inputs: Float[Array, "t i"] | None``) is checked as the
+    array; an operand of no known shape (``Any``) as one of sizes unknown, as many
+    as its subscript names, so that the others are still compared.
+    """
+    dims = array_dims_or_optional(typ)
+    if dims is not None:
+        return dims
+    if isinstance(get_proper_type(typ), AnyType) and "." not in subscript:
+        return [None] * len(subscript)
+    return None
 
 
 def fn_filled(env: Env, ctx: FunctionContext) -> Type:
