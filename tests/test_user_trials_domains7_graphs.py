@@ -36,3 +36,35 @@ def test_integer_features_under_x64_are_float64() -> None:
         assert float(h.nodes[1, 0]) == 2**30 + 1
         with pytest.raises(GraphError, match=r"read as float64, .* 9,007,199,254"):
             Graph([0], [1], num_nodes=2, nodes=np.array([0, 2**53 + 1]))
+
+
+def test_categorical_node_ids_outside_the_embedding_are_named() -> None:
+    # OnNodes(Embedding(4, 5)) given node ids [0, 4, 1] failed with Equinox's
+    # long runtime report from inside the vmap over nodes.
+    import jax.numpy as jnp
+
+    import cdl
+    from cdl.graphs import GraphConv, OnNodes
+
+    g = Graph.from_edge_list([(0, 1), (1, 2)], 3, undirected=True)
+    key = jax.random.key(0)
+    model = OnNodes(cdl.Embedding(4, 5, key=key)) >> GraphConv(5, 2, key=key)
+    assert model((g, jnp.array([0, 3, 1])))[1].shape == (3, 2)
+    for ids, node, index in (([0, 4, 1], 1, 4), ([-1, 0, 1], 0, -1)):
+        with pytest.raises(
+            IndexError,
+            match=rf"^OnNodes\(Embedding\(4, 5\)\): node {node} holds index {index}, "
+            r"but the table has rows 0..3 only\.",
+        ):
+            model((g, jnp.array(ids)))
+
+
+def test_aggregate_names_messages_given_as_a_list() -> None:
+    # A list of messages failed inside JAX: "segment_sum requires ndarray or
+    # scalar arguments, got <class 'list'> at position 0".
+    from cdl.graphs import Sum, aggregate
+
+    g = Graph.from_edge_list([(0, 1), (1, 2)], 3)
+    with pytest.raises(TypeError, match=r"^aggregate: messages must be an array"):
+        aggregate(g, [[1.0], [2.0]], Sum())  # type: ignore[arg-type]
+    assert aggregate(g, np.array([[1.0], [2.0]]), Sum()).shape == (3, 1)

@@ -59,7 +59,7 @@ from .._space import (
     Unifier,
     rename,
 )
-from ..nn import Linear
+from ..nn import Embedding, Linear
 from ..nn._arguments import flag, positive_int, prng_key, whole
 from . import _messages
 from ._graph import Graph, _concrete
@@ -125,6 +125,8 @@ def aggregate(
     if not isinstance(graph, Graph):
         raise TypeError(_messages.not_a_graph("aggregate", graph))
     monoid = _aggregator("aggregate", monoid)
+    if not (hasattr(messages, "shape") and hasattr(messages, "dtype")):
+        raise TypeError(_messages.not_an_array("aggregate", "messages", messages))
     shape = tuple(jnp.shape(messages))
     if not shape or shape[0] != graph.num_edges:
         raise SpaceError(_messages.message_rows(shape, graph.num_edges))
@@ -190,7 +192,7 @@ def segment_softmax(
     """
     for name, value in (("logits", logits), ("segment_ids", segment_ids)):
         if not (hasattr(value, "shape") and hasattr(value, "dtype")):
-            raise TypeError(_messages.segment_not_an_array(name, value))
+            raise TypeError(_messages.not_an_array("segment_softmax", name, value))
     rows, ids = tuple(jnp.shape(logits)), tuple(jnp.shape(segment_ids))
     if len(ids) != 1 or not rows or rows[0] != ids[0]:
         raise SpaceError(_messages.segment_rows(rows, ids))
@@ -671,6 +673,8 @@ class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
     ) -> tuple[Graph, Y]:
         """Apply `f` to each row of the node table."""
         graph, h = _node_table(self.label, x)
+        if isinstance(self.f, Embedding):  # name a concrete id it has no row for
+            self.f._refuse_outside(h, self.label, "node")
         out: Y = _rows(self.f, h, key)  # type: ignore[assignment]
         return graph, out
 

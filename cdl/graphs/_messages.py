@@ -431,10 +431,10 @@ def segment_rows(logits: tuple[int, ...], segments: tuple[int, ...]) -> str:
     )
 
 
-def segment_not_an_array(name: str, value: object) -> str:
-    """`segment_softmax` was given a list (or another non-array) for `name`."""
+def not_an_array(owner: str, name: str, value: object) -> str:
+    """`owner` was given a list (or another non-array) for `name`."""
     return (
-        f"segment_softmax: {name} must be an array, but was given "
+        f"{owner}: {name} must be an array, but was given "
         f"{type(value).__name__} {value!r:.60}; pass jnp.asarray({name})."
     )
 

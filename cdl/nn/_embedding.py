@@ -59,13 +59,16 @@ class Embedding(Para[Integer[Array, ""], Float[Array, "dim"]], Generic[_Dim]):
         )
         return self.table[x]
 
-    def _refuse_outside(self, indices: object, owner: str) -> None:
+    def _refuse_outside(
+        self, indices: object, owner: str, where: str = "position"
+    ) -> None:
         """Refuse a concrete index of `indices` that the table has no row for.
 
-        `owner` applies the table at every position of `indices` (``each(…)``):
-        the first index outside ``0..num-1`` is an `IndexError` naming its
-        position, where a lookup mapped over the positions would fail only at run
-        time, inside the map. Traced indices are left to that check.
+        `owner` applies the table at every position of `indices` (``each(…)``,
+        or at every node): the first index outside ``0..num-1`` is an
+        `IndexError` naming its position (`where`), where a lookup mapped over
+        the positions would fail only at run time, inside the map. Traced
+        indices are left to that check.
 
         >>> import jax, jax.numpy as jnp, cdl
         >>> e = cdl.Embedding(5, 2, key=jax.random.key(0))
@@ -86,6 +89,6 @@ table has rows 0..4 only.
             position = at[0] if len(at) == 1 else at
             raise IndexError(
                 _messages.position_out_of_range(
-                    owner, position, int(values[at]), self.num
+                    owner, f"{where} {position}", int(values[at]), self.num
                 )
             )

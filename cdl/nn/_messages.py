@@ -40,10 +40,10 @@ def index_out_of_range(layer: str, index: int, num: int) -> str:
     return f"{layer}: index {index} is outside the table's rows 0..{num - 1}."
 
 
-def position_out_of_range(owner: str, position: object, index: int, num: int) -> str:
+def position_out_of_range(owner: str, where: str, index: int, num: int) -> str:
     """Text of the error for a sequence holding an index outside an embedding."""
     return (
-        f"{owner}: position {position} holds index {index}, but the table has "
+        f"{owner}: {where} holds index {index}, but the table has "
         f"rows 0..{num - 1} only."
     )
 
