@@ -425,12 +425,18 @@ def _loss_error(
 
     The data are checked on a batch of two examples (graphs: and the padding
     graph), so the loss's own error (``give labels of shape (2, 1)``) would
-    speak of that batch; for arrays and graphs, whose labels hold one row per
-    example, it is asked again of shapes with one row per example of the data.
+    speak of that batch; for arrays, graphs and trees labelled at their roots,
+    whose labels hold one row per example, it is asked again of shapes with one
+    row per example of the data.
     """
-    if not isinstance(data, Arrays | Graphs):
-        return None
     rows = min(data.size, 2) + isinstance(data, Graphs)
+    if isinstance(data, Trees):
+        leaves = jax.tree.leaves(outputs)
+        per_root = bool(leaves) and leaves[0].shape[:1] == (rows,)
+        if data.per_node or not per_root:
+            return None
+    elif not isinstance(data, Arrays | Graphs):
+        return None
 
     def whole(leaf: Any) -> Any:
         shape = tuple(leaf.shape)
