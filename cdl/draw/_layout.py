@@ -229,8 +229,10 @@ def _identity(morphism: Para[Any, Any], dom: Space) -> Block:
 
 def _copy(morphism: Para[Any, Any], dom: Space) -> Block:
     ins = wires(dom)
-    if len(ins) != 1:
+    if not ins:
         return _box(morphism, dom)
+    if len(ins) > 1:
+        return _copies(ins)
     width, height = 2 * WIRE_GAP, 28.0
     mid = width / 2
     left, right = width / 4, 3 * width / 4
@@ -243,6 +245,32 @@ def _copy(morphism: Para[Any, Any], dom: Space) -> Block:
     return Block(
         width, height, ((mid, ins[0]),), ((left, ins[0]), (right, ins[0])), items
     )
+
+
+def _copies(ins: tuple[Space, ...]) -> Block:
+    """The copy of several wires: each forks at a dot, into both copies of the tuple.
+
+    The outputs are the wires in order, then the wires again, so the forks of
+    later wires cross the first copy on their way to the second.
+
+    >>> from .._space import space_of
+    >>> import jax.numpy as jnp
+    >>> block = _copies((space_of(jnp.zeros(2)), space_of(jnp.zeros(3))))
+    >>> [round(x, 1) for x, _ in block.ins], [repr(s) for _, s in block.outs]
+    ([37.3, 74.7], ['f32[2]', 'f32[3]', 'f32[2]', 'f32[3]'])
+    """
+    width, fork, height = 2 * WIRE_GAP * len(ins), 10.0, 40.0
+    tops = _ports(width, ins)
+    outs = _ports(width, ins + ins)
+    items: list[Item] = []
+    for i, (x, _) in enumerate(tops):
+        items += [
+            Curve((x, 0.0), (x, fork)),
+            Curve((x, fork), (outs[i][0], height)),
+            Curve((x, fork), (outs[len(ins) + i][0], height)),
+            Dot(x, fork),
+        ]
+    return Block(width, height, tops, outs, tuple(items))
 
 
 def _ending(kept: tuple[bool, ...], dom: Space) -> Block:
