@@ -96,7 +96,10 @@ def forward_traced() -> bool:
 
 def _modes() -> list[str]:
     """The derivatives being taken, innermost first: JVP or linearize traces."""
-    trace, modes = core.trace_ctx.trace, []
+    # JAX's trace stack is internal: where a release moves it, nothing is found and
+    # the fold keeps its reverse rule, as before forward mode was supported.
+    trace = getattr(getattr(core, "trace_ctx", None), "trace", None)
+    modes: list[str] = []
     while trace is not None:
         name = type(trace).__name__
         if name in ("JVPTrace", "LinearizeTrace"):
