@@ -68,3 +68,20 @@ def test_aggregate_names_messages_given_as_a_list() -> None:
     with pytest.raises(TypeError, match=r"^aggregate: messages must be an array"):
         aggregate(g, [[1.0], [2.0]], Sum())  # type: ignore[arg-type]
     assert aggregate(g, np.array([[1.0], [2.0]]), Sum()).shape == (3, 1)
+
+
+def test_aggregate_names_bool_messages_it_cannot_add() -> None:
+    # Sum(), Mean() and Product() of bool messages failed inside JAX with "add
+    # does not accept dtype bool at position 0", naming no fold.
+    import jax.numpy as jnp
+
+    from cdl.graphs import Max, Mean, Product, Sum, aggregate
+
+    g = Graph(np.array([0, 1, 2]), np.array([1, 1, 2]), num_nodes=3)
+    flags = jnp.array([[True], [False], [True]])
+    for monoid, name in ((Sum(), "sum"), (Mean(), "mean"), (Product(), "product")):
+        with pytest.raises(
+            TypeError, match=rf"cannot take the {name} of bool messages"
+        ):
+            aggregate(g, flags, monoid)
+    assert aggregate(g, flags, Max())[:, 0].tolist() == [False, True, True]

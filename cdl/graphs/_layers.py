@@ -68,6 +68,7 @@ from ._monoid import (
     AbstractAggregator,
     AbstractMonoid,
     Mean,
+    Product,
     Semiring,
     Sum,
     _column,
@@ -130,6 +131,10 @@ def aggregate(
     shape = tuple(jnp.shape(messages))
     if not shape or shape[0] != graph.num_edges:
         raise SpaceError(_messages.message_rows(shape, graph.num_edges))
+    if jnp.result_type(messages) == jnp.bool_ and isinstance(
+        monoid, Sum | Mean | Product
+    ):  # JAX's own error names its add or mul, not the fold
+        raise TypeError(_messages.bool_messages(monoid.label))
     folded = monoid.segment(messages, graph.receivers, graph.num_nodes)
     given: object = empty  # annotated as a float, but a user may pass anything
     if given is not None and not isinstance(given, jax.core.Tracer):

@@ -431,6 +431,15 @@ def segment_rows(logits: tuple[int, ...], segments: tuple[int, ...]) -> str:
     )
 
 
+def bool_messages(monoid: str) -> str:
+    """`aggregate` of bool messages by a monoid of arithmetic."""
+    return (
+        f"aggregate: cannot take the {monoid} of bool messages (JAX neither adds "
+        f"nor multiplies bools); cast them (messages.astype(jnp.int32) counts the "
+        f"True ones), or fold them with Max() (any) or Min() (all)."
+    )
+
+
 def not_an_array(owner: str, name: str, value: object) -> str:
     """`owner` was given a list (or another non-array) for `name`."""
     return (
