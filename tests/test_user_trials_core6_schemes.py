@@ -90,3 +90,15 @@ def test_a_list_of_tables_is_no_forest():
     tables = [cdl.tree_table(cdl.TreeF, (1.0, 2.0)), cdl.tree_table(cdl.TreeF, 3.0)]
     with pytest.raises(TypeError, match=r"cata\(Algebra\(TreeF.*list of 2 values"):
         cdl.cata(alg)(tables)
+
+
+@pytest.mark.parametrize(
+    "n", [5.0, True, jnp.float32(3.0)], ids=["float", "bool", "0d"]
+)
+def test_a_fold_of_naturals_given_no_int(n):
+    count = cdl.cata(
+        cdl.Algebra(cdl.NatF, Zero=lambda p: 0.0, Succ=lambda p: p[1][0] + 1)
+    )
+    assert float(count(np.int64(4))) == 4.0
+    with pytest.raises(TypeError, match=r"folds natural numbers of NatF: an int >= 0"):
+        count(n)

@@ -313,6 +313,15 @@ def negative_natural(functor: str, n: int) -> str:
     return f"{n} is no natural number of {functor}: a fold of it takes an int >= 0."
 
 
+def not_natural(scheme: str, functor: str, given: object) -> str:
+    """Text of the error raised when a fold of naturals is given a float or bool."""
+    return (
+        f"{scheme} folds natural numbers of {functor}: an int >= 0 (a Python or "
+        f"NumPy int, or a 0-d int array), a term or a NodeTable, not "
+        f"{type(given).__name__} {given!r}; convert it with int() if it is whole."
+    )
+
+
 def traced_natural(scheme: str, functor: str) -> str:
     """Text of the error raised when a traced int is folded as a natural number."""
     return (

@@ -168,6 +168,11 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
         return tree_table(functor, cons_term(data))
     if isinstance(data, list):
         return tree_table(functor, data, forest=True)
+    if is_nat_functor(functor) and (
+        isinstance(data, bool | float)
+        or (getattr(data, "ndim", None) == 0 and not _is_integer(data))
+    ):
+        raise TypeError(_messages.not_natural(scheme, functor.name, data))
     if is_nat_functor(functor) and _is_integer(data):
         if traced(data):
             raise TypeError(_messages.traced_natural(scheme, functor.name))
