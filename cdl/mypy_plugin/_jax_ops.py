@@ -835,11 +835,16 @@ def fn_join(env: Env, ctx: FunctionContext) -> Type:
     if parts is None or axis is None:
         return ctx.default_return_type
     rule = concatenate if name in ("concatenate", "concat") else stack
-    one_d = bool(parts) and len(parts[0]) == 1
-    if name == "hstack":  # 1-d arrays are joined end to end, others side by side
-        rule, axis = concatenate, 0 if one_d else 1
-    elif name == "vstack":  # 1-d arrays become rows
-        rule, axis = (stack, 0) if one_d else (concatenate, 0)
+    if name in ("hstack", "vstack"):
+        # As numpy's: each array made at least 1-d (hstack) or 2-d (vstack, a 1-d
+        # array becomes a row); hstack joins 1-d arrays end to end, others side by
+        # side, as the first array decides.
+        lowest = 1 if name == "hstack" else 2
+        if any(star(p) for p in parts) and any(len(p) < lowest for p in parts):
+            return ctx.default_return_type
+        parts = [(*(1,) * max(lowest - len(p), 0), *p) for p in parts]
+        one_d = bool(parts) and len(parts[0]) == 1
+        rule, axis = concatenate, 1 if name == "hstack" and not one_d else 0
     try:
         return env.array(rule(parts, axis), ctx.default_return_type)
     except Mismatch as why:
