@@ -21,19 +21,37 @@ _InChannels = TypeVar("_InChannels", covariant=True, default=Any)
 _OutChannels = TypeVar("_OutChannels", covariant=True, default=Any)
 
 
-def channels_last_hint(channels: int, given: Space) -> str:
-    """A hint for an input whose last axis, not its first, holds `channels`.
+def image_hint(channels: int, given: Space) -> str:
+    """A hint for an image given as the layers do not take it.
+
+    Its last axis, not its first, holds `channels` (channels last), or it holds
+    integers (pixels of 0..255).
 
     >>> from cdl._space import space_of
     >>> import jax.numpy as jnp
-    >>> channels_last_hint(3, space_of(jnp.ones((32, 32, 3)))).split(":")[0]
+    >>> image_hint(3, space_of(jnp.ones((32, 32, 3)))).split(":")[0]
     ' It looks channels-last'
+    >>> image_hint(3, space_of(jnp.ones((3, 32, 32), jnp.uint8))).split(":")[0]
+    ' The image holds integers'
     """
     if not isinstance(given, TensorSpace) or len(given.shape) < 2:
         return ""
+    hint = ""
     if given.shape[-1] == channels and given.shape[0] != channels:
-        return _messages.CHANNELS_LAST
-    return ""
+        hint += _messages.CHANNELS_LAST
+    if _integers(given.dtype):
+        hint += _messages.INTEGER_IMAGE
+    return hint
+
+
+def _integers(kinds: object) -> bool:
+    """Whether the dtype names `kinds` (a frozenset, or a variable) are all ints."""
+    if not isinstance(kinds, frozenset) or not kinds:
+        return False
+    try:
+        return all(jnp.issubdtype(jnp.dtype(kind), jnp.integer) for kind in kinds)
+    except TypeError:  # a name that is no dtype
+        return False
 
 
 def _init(
@@ -166,7 +184,7 @@ class Conv1d(
 
     def input_hint(self, given: Space) -> str:
         """Points to channels first when `given` has them last."""
-        return channels_last_hint(self.in_channels, given)
+        return image_hint(self.in_channels, given)
 
     def __call__(
         self, x: Float[Array, "in_channels length"]
@@ -232,7 +250,7 @@ class Conv2d(
 
     def input_hint(self, given: Space) -> str:
         """Points to channels first when `given` has them last."""
-        return channels_last_hint(self.in_channels, given)
+        return image_hint(self.in_channels, given)
 
     @property
     def label(self) -> str:

@@ -24,7 +24,7 @@ from .._para import Para
 from .._space import Dim, Space, TensorSpace
 from . import _messages
 from ._arguments import affordable, natural_ints, positive_int, positive_ints, prng_key
-from ._conv import channels_last_hint
+from ._conv import image_hint
 
 # Static channel counts, for the mypy plugin: ``ConvTranspose2d[8, 4]``.
 _InChannels = TypeVar("_InChannels", covariant=True, default=Any)
@@ -74,7 +74,7 @@ class _ConvTranspose(eqx.Module):
 
     def input_hint(self, given: Space) -> str:
         """Points to channels first when `given` has them last, as `Conv2d` does."""
-        return channels_last_hint(self.in_channels, given)
+        return image_hint(self.in_channels, given)
 
     def sizes(self, cod: Space, dom: Space) -> Space:
         """`cod` with the spatial sizes that the input sizes in `dom` determine."""

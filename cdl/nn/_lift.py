@@ -44,7 +44,7 @@ from .._space import (
     space_of,
 )
 from . import _messages
-from ._conv import channels_last_hint
+from ._conv import image_hint
 
 _partial: Callable[[Callable[..., Any]], Any] = jax.tree_util.Partial
 _SPACES = (TensorSpace, ProductSpace, SpaceVar)
@@ -165,7 +165,7 @@ class Lifted(Para[Any, Any]):
     def input_hint(self, given: Space) -> str:
         """An Equinox convolution's word on a channels-last input, as `Conv2d`'s."""
         if isinstance(self.fn, eqx.nn.Conv | eqx.nn.ConvTranspose):
-            return channels_last_hint(self.fn.in_channels, given)
+            return image_hint(self.fn.in_channels, given)
         return ""
 
     def signature(self) -> tuple[Space, Space]:

@@ -232,6 +232,12 @@ def residual_mismatch(
     )
 
 
+INTEGER_IMAGE: Final = (
+    " The image holds integers: cdl's convolutions take floats, as Equinox's do; "
+    "convert it, e.g. `x.astype(jnp.float32) / 255` for pixels of 0..255."
+)
+
+
 CHANNELS_LAST: Final = (
     " It looks channels-last: cdl's convolutions take channels first, "
     "(channels, height, width) as Equinox's do; move the axis with "

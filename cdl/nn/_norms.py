@@ -29,7 +29,7 @@ from .._para import Para
 from .._space import ProductSpace, Space
 from . import _messages
 from ._arguments import positive_int
-from ._conv import channels_last_hint
+from ._conv import image_hint
 
 _pmean: Final[Callable[[Array, str], Array]] = jax.lax.pmean
 
@@ -143,7 +143,7 @@ class BatchNorm(
     def input_hint(self, given: Space) -> str:
         """Points to channels first when the image part of `given` has them last."""
         if isinstance(given, ProductSpace) and len(given.factors) == 2:
-            return channels_last_hint(self.channels, given.factors[0])
+            return image_hint(self.channels, given.factors[0])
         return ""
 
     def _running(self, state: eqx.nn.State) -> tuple[Array, Array]:
