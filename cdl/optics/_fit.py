@@ -689,7 +689,9 @@ def _metric_value(
         why = f"it raised {str(error).splitlines()[0]}"
         raise kind(_messages.metric_failed(at, name, why)) from None
     if value.shape != () or not jnp.issubdtype(value.dtype, jnp.number):
-        got = f"it returned {value.dtype}{list(value.shape)}"
+        leaves = jax.tree.leaves(ys)
+        rows = leaves[0].shape[0] if leaves and jnp.ndim(leaves[0]) else None
+        got = _messages.metric_returned(f"{value.dtype}{list(value.shape)}", rows)
         raise TypeError(_messages.metric_failed(at, name, got))
     return value
 

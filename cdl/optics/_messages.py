@@ -963,6 +963,12 @@ def metric_failed(name: str, metric_name: str, why: str) -> str:
     )
 
 
+def metric_returned(given: str, rows: int | None) -> str:
+    """What a metric function returned instead of one number, and on what batch."""
+    batch = "" if rows is None else f" on a batch of {rows} example{'s' * (rows != 1)}"
+    return f"it returned {given}{batch}"
+
+
 def metric_cannot_score(name: str, metric_name: str, why: str) -> str:
     """Text of the error raised for a metric that cannot score the model's outputs."""
     name = shown(name)
