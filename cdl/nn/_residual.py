@@ -24,7 +24,6 @@ from typing_extensions import TypeVar
 
 from .. import _messages as core_messages
 from .._category import AbstractParallel, AbstractSequential
-from .._errors import SpaceError
 from .._para import CompositionError, Para, apply
 from .._space import Mismatch, ProductSpace, Space
 from .._structure import Add, Copy, Identity
@@ -154,6 +153,6 @@ def _reached_hint(morphism: Para[Any, Any], given: Space) -> str:
                 return hint
             try:
                 space = factor.output_space(space)
-            except (Mismatch, SpaceError, CompositionError):
+            except Exception:  # a hint must never hide the refusal it adds to
                 return ""
     return ""
