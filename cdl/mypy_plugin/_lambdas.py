@@ -52,6 +52,12 @@ def register(function: Expression, made: Type, in_axes: _Axes, out_axis: _Axes) 
     return m.copy_modified(fallback=fallback)
 
 
+def is_mapped(typ: Type | None) -> bool:
+    """Whether `typ` is the type ``jax.vmap`` gave a lambda."""
+    sig = get_proper_type(typ) if typ is not None else None
+    return isinstance(sig, CallableType) and _mapped_lambda(sig) is not None
+
+
 def _mapped_lambda(sig: CallableType) -> tuple[LambdaExpr, _Axes, _Axes] | None:
     """The lambda, in_axes and out_axes of a mapped lambda's signature `sig`."""
     extra = sig.fallback.extra_attrs

@@ -388,7 +388,16 @@ class CdlPlugin(Plugin):
             return lambda ctx: (
                 _lambdas.vmapped_call(env, ctx) or _calls.instantiate_pending(env, ctx)
             )
+        if self._mapped_lambda(fullname):
+            return lambda ctx: (
+                _lambdas.vmapped_call(env, ctx) or ctx.default_return_type
+            )
         return _default_return if self._returns_array(fullname) else None
+
+    def _mapped_lambda(self, fullname: str) -> bool:
+        """Whether `fullname` is a name bound to ``jax.vmap`` of a lambda."""
+        node = self._lookup(fullname)
+        return isinstance(node, Var) and _lambdas.is_mapped(node.type)
 
     def _function_signature_hook(
         self, fullname: str
