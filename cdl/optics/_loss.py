@@ -175,16 +175,25 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
     def value(self, labels: Any, predictions: Any) -> Float[Array, ""]:
         """The mean loss of a batch (over its examples of weight 1 when masked).
 
-        A batch of no examples is a `LossShapeError` (its mean is undefined).
+        A batch of no examples is a `LossShapeError` (its mean is undefined), and
+        so are `losses` of another shape than one value per example.
         """
         leaves = jax.tree.leaves(predictions)
         if leaves and all(jnp.ndim(x) >= 1 and jnp.shape(x)[0] == 0 for x in leaves):
             raise LossShapeError(_messages.empty_batch(self.label, _shape(leaves[0])))
+        given = labels.labels if isinstance(labels, Masked) else labels
+        losses = jnp.asarray(self.losses(given, predictions))
+        rows = jnp.shape(leaves[0])[0] if leaves and jnp.ndim(leaves[0]) else None
+        if rows is not None and losses.shape != (rows,):
+            # A mean or a row per output would be averaged (or masked) wrongly.
+            raise LossShapeError(
+                _messages.losses_not_per_example(self.label, _shape(losses), rows)
+            )
         if isinstance(labels, Masked):
             weights = labels.mask.astype(jnp.result_type(float))
-            total = jnp.sum(self.losses(labels.labels, predictions) * weights)
+            total = jnp.sum(losses * weights)
             return total / jnp.maximum(jnp.sum(weights), 1.0)
-        return jnp.mean(self.losses(labels, predictions))
+        return jnp.mean(losses)
 
     def forward(
         self, p: Any, a: Any, *, key: PRNGKeyArray | None = None

@@ -1094,6 +1094,16 @@ def bad_learning_rate(optimiser: str, value: object) -> str:
     )
 
 
+def losses_not_per_example(loss: str, given: str, rows: int) -> str:
+    """Text of the error raised for a loss whose `losses` are not one per example."""
+    return (
+        f"{loss}.losses returned {given} for a batch of {rows} examples: it must "
+        f"return one value per example, of shape ({rows},), which the loss "
+        f"averages over the batch (leaving out padding); sum or average any other "
+        f"axes in it, and return no mean of the batch."
+    )
+
+
 def empty_batch(loss: str, predictions: object) -> str:
     """Text of the error raised by a loss of a batch with no examples."""
     return (
