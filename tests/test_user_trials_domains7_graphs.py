@@ -85,3 +85,27 @@ def test_aggregate_names_bool_messages_it_cannot_add() -> None:
         ):
             aggregate(g, flags, monoid)
     assert aggregate(g, flags, Max())[:, 0].tolist() == [False, True, True]
+
+
+def test_stochastic_graph_layers_without_a_key_are_named() -> None:
+    # MessagePassing with dropout in its message map, called without a key, was
+    # refused under the message map's label ("Linear(6→4) >> Dropout(0.5) is
+    # stochastic"), and OnNodes and each(...) likewise under their insides'.
+    import jax.numpy as jnp
+
+    import cdl
+    from cdl.graphs import MessagePassing, OnNodes
+
+    g = Graph.from_edge_list([(0, 1), (1, 2)], 3, nodes=np.ones((3, 3)))
+    key = jax.random.key(0)
+    drop = cdl.Linear(6, 4, key=key) >> cdl.Dropout(0.5)
+    layers = {
+        r"MessagePassing\(3→3": MessagePassing(drop, cdl.Linear(7, 3, key=key)),
+        r"OnNodes\(Dropout": OnNodes(cdl.Dropout(0.5)),
+    }
+    for name, layer in layers.items():
+        with pytest.raises(ValueError, match=rf"^{name}.* is stochastic and needs"):
+            layer(g.inputs())
+        assert layer(g.inputs(), key=key)[1].shape[0] == 3
+    with pytest.raises(ValueError, match=r"^each\(Linear\(6→4\) >> Dropout"):
+        cdl.Each(drop)(jnp.ones((2, 6)))

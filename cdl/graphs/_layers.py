@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray, Shaped
 
-from .. import _random
+from .. import _messages as core_messages, _random
 from .._para import CompositionError, Para, SpaceError, apply, split_key
 from .._space import (
     Dim,
@@ -238,6 +238,12 @@ def _rows(f: Para[Any, Any], xs: Array, key: PRNGKeyArray | None) -> Array:
     return mapped
 
 
+def _needs_key(layer: Para[Any, Any], key: PRNGKeyArray | None) -> None:
+    """Refuse a stochastic layer called without a key, by its own name."""
+    if key is None and layer.stochastic:
+        raise ValueError(core_messages.needs_key(layer.label))
+
+
 def _node_table(label: str, x: tuple[Graph, Any]) -> tuple[Graph, Array]:
     """The graph and its node table; a table without one row per node is refused."""
     graph, h = x
@@ -384,6 +390,7 @@ class MessagePassing(
         key: PRNGKeyArray | None = None,
     ) -> tuple[Graph, Float[Array, " n out_dim"]]:
         """Send, fold and update once; the graph passes through unchanged."""
+        _needs_key(self, key)
         graph, h = _node_table(self.label, x)
         parts = [h[graph.senders], h[graph.receivers]]
         if self.edge_dim:
@@ -677,6 +684,7 @@ class OnNodes(Para[tuple[Graph, X], tuple[Graph, Y]], Generic[X, Y]):
         self, x: tuple[Graph, X], *, key: PRNGKeyArray | None = None
     ) -> tuple[Graph, Y]:
         """Apply `f` to each row of the node table."""
+        _needs_key(self, key)
         graph, h = _node_table(self.label, x)
         if isinstance(self.f, Embedding):  # name a concrete id it has no row for
             self.f._refuse_outside(h, self.label, "node")

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
+from .. import _messages as core_messages
 from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import DimVar, ProductSpace, Space, SpaceVar, TensorSpace, rename
@@ -96,6 +97,8 @@ class Each(Para[_A, _B], Generic[_A, _B]):
 
     def __call__(self, x: _A, *, key: PRNGKeyArray | None = None) -> _B:
         """Apply `f` at every position."""
+        if key is None and self.f.stochastic:  # refused by this layer's name
+            raise ValueError(core_messages.needs_key(self.label))
         if isinstance(self.f, Embedding):  # name a concrete index it has no row for
             self.f._refuse_outside(x, self.label)
         if key is None or not self.f.stochastic:
