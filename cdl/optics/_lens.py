@@ -29,6 +29,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
 
 from .._category import (
     AbstractArrow,
@@ -36,6 +39,8 @@ from .._category import (
     AbstractParallel,
     AbstractSequential,
 )
+from .._messages import with_article
+from .._space import space_of
 from . import _messages
 
 _S = TypeVar("_S")
@@ -304,6 +309,126 @@ def second() -> Lens[tuple[Any, Any], Any]:
     return Lens(_snd, _put_snd)
 
 
+def _space(value: Any) -> str:
+    """``f32[3]`` for an array (or tracer), ``float 2.0`` for a number, a type name."""
+    if _is_array(value):
+        dtype = _dtype(value)
+        if jnp.issubdtype(dtype, jax.dtypes.extended):
+            return f"{dtype}[{','.join(map(str, np.shape(value)))}]"  # PRNG keys
+        shape = jax.ShapeDtypeStruct(np.shape(value), dtype)  # type: ignore[no-untyped-call]
+        return repr(space_of(shape))
+    if isinstance(value, tuple | list):
+        inner = ", ".join(_space(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, bool | int | float | complex | str) or value is None:
+        return f"{type(value).__name__} {value!r}"
+    label = getattr(value, "label", None)
+    return label if isinstance(label, str) else with_article(type(value).__name__)
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _dtype(value: Any) -> Any:
+    """The dtype JAX gives `value` (float64 NumPy is float32 when x64 is off)."""
+    return jax.dtypes.canonicalize_dtype(value.dtype, allow_extended_dtype=True)
+
+
+def _fits(old: Any, new: Any) -> str | None:
+    """``None`` when `new` may replace the leaf `old`, else the hint of the error.
+
+    Only array leaves are checked: a new array must have the old shape and, after
+    JAX's canonicalisation (so ``np.zeros(3)`` fills a float32 leaf when x64 is off),
+    the old dtype. A Python number fills a 0-d array whose dtype it does not promote.
+    Other leaves (Python numbers, strings, functions) may be replaced by anything.
+    """
+    if not _is_array(old):
+        return None
+    dtype = _dtype(old)
+    if isinstance(new, bool | int | float | complex) and not _is_array(new):
+        if jnp.issubdtype(dtype, jax.dtypes.extended):
+            return ""  # a number is no PRNG key
+        if np.shape(old) != ():
+            return _messages.LENS_PUT_BROADCAST
+        return None if jnp.result_type(dtype, new) == dtype else _messages.LENS_PUT_CAST
+    if not _is_array(new):
+        return ""
+    if np.shape(new) != np.shape(old):
+        return _messages.LENS_PUT_BROADCAST if np.shape(new) == () else ""
+    if _dtype(new) != dtype:
+        return _messages.LENS_PUT_CAST
+    return None
+
+
+# (which of several picked nodes, path inside it, expected, given, hint)
+_Refusal = tuple[int | None, str, str, str, str]
+
+
+def _refusal(old: Any, new: Any) -> _Refusal | None:
+    """``None`` when `new` may replace the view `old`, else what to say and where."""
+    if _is_array(old):
+        hint = _fits(old, new)
+        return None if hint is None else (None, "", _space(old), _space(new), hint)
+    old_leaves, old_tree = jax.tree_util.tree_flatten_with_path(old)
+    if not any(_is_array(leaf) for _, leaf in old_leaves):
+        return None  # no array to keep (a Python number, a function, None)
+    if isinstance(old, tuple | list) and isinstance(new, tuple | list):
+        # `where` picking several nodes takes a tuple or list of as many.
+        if len(old) != len(new):
+            return (None, "", _space(old), _space(new), "")
+        for index, (o, n) in enumerate(zip(old, new, strict=True)):
+            found = _refusal(o, n)
+            if found is not None:
+                return (index, *found[1:])
+        return None
+    new_leaves, new_tree = jax.tree_util.tree_flatten(new)
+    if new_tree != old_tree:  # type: ignore[operator]
+        return (None, "", _space(old), _space(new), _messages.LENS_PUT_TREE)
+    for (path, o), n in zip(old_leaves, new_leaves, strict=True):
+        hint = _fits(o, n)
+        if hint is not None:
+            return (None, jax.tree_util.keystr(path), _space(o), _space(n), hint)
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Key:
+    """A leaf's key path, as a leaf (no pytree) that `where` can pick out."""
+
+    keys: tuple[Any, ...]
+
+
+def _path(where: Callable[[Any], Any], s: Any, part: int | None = None) -> str:
+    """Where `where` points in `s`, as ``jax.tree_util.keystr`` writes it, or ``""``.
+
+    `where` is run on `s` with each leaf replaced by its key path; a subtree picked
+    out is named by the path its leaves share; `part` names one of several nodes.
+    """
+    try:
+        node = where(jax.tree_util.tree_map_with_path(lambda p, _: _Key(p), s))
+    except Exception:  # noqa: BLE001 (a `where` that computes with the leaves)
+        return ""
+    picked = node if isinstance(node, tuple | list) else (node,)
+    if part is not None and part < len(picked):
+        picked = (picked[part],)
+    names = []
+    for one in picked:
+        keys = [k.keys for k in jax.tree_util.tree_leaves(one) if isinstance(k, _Key)]
+        if not keys:
+            return ""
+        common = keys[0]
+        for other in keys[1:]:
+            length = 0
+            while length < min(len(common), len(other)):
+                if common[length] != other[length]:
+                    break
+                length += 1
+            common = common[:length]
+        names.append(jax.tree_util.keystr(common) if common else "the source")
+    return ", ".join(names)
+
+
 @dataclasses.dataclass(frozen=True)
 class _At:
     where: Callable[[Any], Any]
@@ -312,6 +437,12 @@ class _At:
         return self.where(s)
 
     def put(self, s: Any, a: Any) -> Any:
+        found = _refusal(self.where(s), a)
+        if found is not None:
+            part, inside, expected, given, hint = found
+            lens = f"at({getattr(self.where, '__name__', type(self.where).__name__)})"
+            path = _path(self.where, s, part) + inside
+            raise TypeError(_messages.lens_put_space(lens, path, expected, given, hint))
         return eqx.tree_at(self.where, s, a)
 
 
@@ -320,13 +451,22 @@ def at(where: Callable[[_S], _A]) -> Lens[_S, _A]:
 
     **Arguments:** `where`, a function selecting a node, as for `equinox.tree_at`.
 
-    **Returns:** the lens; its `put` replaces that node.
+    **Returns:** the lens; its `put` replaces that node. An array is replaced only
+    by one of its shape and dtype (a NumPy array or a Python number as JAX would
+    read it), so that reading back gives what was written; anything else is a
+    `TypeError` naming the lens, the path and both spaces.
 
     >>> import jax, jax.numpy as jnp, cdl
     >>> from cdl.optics import at
     >>> layer = cdl.Linear(2, 1, key=jax.random.key(0))
     >>> at(lambda m: m.bias).put(layer, jnp.zeros(1)).bias
     Array([0.], dtype=float32)
+    >>> at(lambda m: m.bias).put(layer, jnp.zeros(2))
+    Traceback (most recent call last):
+    ...
+    TypeError: at(<lambda>) (at .bias) writes back a view of f32[1], but was given \
+f32[2]: put must keep the view's shape and dtype, or reading it back would not give \
+what was read before.
     """
     focus = _At(where)
     return Lens(focus.get, focus.put)

@@ -1289,3 +1289,20 @@ def lens_needs_tuple(lens: str, index: int, source: object) -> str:
         f"{lens} focuses on component {index} of a tuple, but was given {given}: "
         f"its source is a pair (or a longer tuple)."
     )
+
+
+def lens_put_space(lens: str, path: str, expected: str, given: str, hint: str) -> str:
+    """Text of the error raised when an `at` lens is given a view of another space."""
+    where = f" (at {path})" if path else ""
+    return (
+        f"{lens}{where} writes back a view of {expected}, but was given {given}: "
+        f"put must keep the view's shape and dtype, or reading it back would not "
+        f"give what was read before{hint}."
+    )
+
+
+LENS_PUT_BROADCAST: Final = (
+    "; to write one number everywhere, give jnp.full_like(lens.get(s), value)"
+)
+LENS_PUT_CAST: Final = "; cast it first, e.g. value.astype(lens.get(s).dtype)"
+LENS_PUT_TREE: Final = "; a lens's put keeps the kind of the part it replaces"
