@@ -1,6 +1,8 @@
 """Nothing silent: loss shapes, non-finite losses, bad arguments, Ctrl-C, and the
 habits users bring (schedules, loggers, model files, whole progress lines)."""
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -34,6 +36,7 @@ from cdl.optics import (
     fit,
     load_checkpoint,
 )
+from cdl.optics._checkpoint import sealed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -493,36 +496,59 @@ def test_progress_lines_are_whole_when_not_a_terminal(
     assert all(f"val_{name}" in lines[1] for name in names)
 
 
+def _three_layers(hidden: int = 8) -> cdl.Para:  # type: ignore[type-arg]
+    k1, k2 = jax.random.split(jax.random.key(0))
+    return cdl.Linear(4, hidden, key=k1) >> cdl.Tanh() >> cdl.Linear(hidden, 3, key=k2)
+
+
+def _without_layout(path: Path, model: object) -> None:
+    """A model file as `cdl.save` wrote it before files named their arrays."""
+    arrays = io.BytesIO()
+    eqx.tree_serialise_leaves(arrays, model)
+    header = json.dumps({"hyperparameters": {}}).encode() + b"\n"
+    path.write_bytes(sealed(header + arrays.getvalue()))
+
+
 def test_a_structure_that_fills_only_the_start_of_a_model_file_is_refused(
     tmp_path: Path,
 ) -> None:
-    k1, k2 = jax.random.split(jax.random.key(0))
     path = tmp_path / "m.cdl"
-    cdl.save(path, cdl.Linear(4, 8, key=k1) >> cdl.Tanh() >> cdl.Linear(8, 3, key=k2))
+    cdl.save(path, _three_layers())
+    smaller = cdl.Linear(4, 8, key=jax.random.key(1))
+    with pytest.raises(ValueError) as raised:
+        cdl.load(path, smaller)
+    assert (
+        "it holds float32[8, 4] at .factors[0].weight, which the model built has not"
+        in str(raised.value)
+    )
+    old = tmp_path / "old.cdl"
+    _without_layout(old, _three_layers())
     with pytest.raises(ValueError, match="bytes of arrays are left over"):
-        cdl.load(path, cdl.Linear(4, 8, key=k2))
+        cdl.load(old, smaller)
 
 
 def test_a_model_file_of_other_sizes_names_the_array_that_differs(
     tmp_path: Path,
 ) -> None:
-    def build(hidden: int) -> cdl.Para:  # type: ignore[type-arg]
-        k1, k2 = jax.random.split(jax.random.key(0))
-        return (
-            cdl.Linear(4, hidden, key=k1) >> cdl.Tanh() >> cdl.Linear(hidden, 3, key=k2)
-        )
-
     path = tmp_path / "m.cdl"
-    cdl.save(path, build(16), hidden=16)
+    cdl.save(path, _three_layers(16), hidden=16)
     with pytest.raises(ValueError) as raised:
-        cdl.load(path, lambda hidden: build(2 * hidden))
+        cdl.load(path, lambda hidden: _three_layers(2 * hidden))
     assert (
         "it holds float32[16, 4] at .factors[0].weight where the model built has "
         "float32[32, 4]" in str(raised.value)
     )
-    larger = build(16) >> cdl.Linear(3, 2, key=jax.random.key(1))
-    with pytest.raises(ValueError, match=r"arrays end before .factors\[3\].weight"):
+    larger = _three_layers(16) >> cdl.Linear(3, 2, key=jax.random.key(1))
+    with pytest.raises(ValueError) as raised:
         cdl.load(path, larger)
+    assert (
+        "the model built has float32[2, 3] at .factors[3].weight, which it does not "
+        "hold" in str(raised.value)
+    )
+    old = tmp_path / "old.cdl"
+    _without_layout(old, _three_layers(16))
+    with pytest.raises(ValueError, match=r"arrays end before .factors\[3\].weight"):
+        cdl.load(old, larger)
 
 
 def test_callbacks_see_each_epochs_own_state_whatever_epochs_per_call() -> None:
