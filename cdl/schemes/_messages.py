@@ -314,11 +314,23 @@ def negative_natural(functor: str, n: int) -> str:
 
 
 def not_natural(scheme: str, functor: str, given: object) -> str:
-    """Text of the error raised when a fold of naturals is given a float or bool."""
+    """Text of the error raised when a fold of naturals is given a float or bool.
+
+    An array is named by its dtype (its class, ``ArrayImpl``, is JAX's own):
+
+    >>> import jax.numpy as jnp
+    >>> not_natural("cata(f)", "NatF", jnp.float32(3.0)).split(", not ")[1]
+    'a 0-d float32 array (3.0); convert it with int() if it is whole.'
+    """
+    dtype = getattr(given, "dtype", None)
+    if dtype is not None:
+        shown = f"a 0-d {dtype} array ({given})"
+    else:
+        shown = f"{type(given).__name__} {given!r}"
     return (
         f"{scheme} folds natural numbers of {functor}: an int >= 0 (a Python or "
         f"NumPy int, or a 0-d int array), a term or a NodeTable, not "
-        f"{type(given).__name__} {given!r}; convert it with int() if it is whole."
+        f"{shown}; convert it with int() if it is whole."
     )
 
 
