@@ -72,11 +72,17 @@ def forward_mode(algebra: Algebra[Any], table: NodeTable) -> bool:
     modes = _modes()
     if not modes or table.envelope is not None:
         return bool(modes) and modes[0] == "JVPTrace"
-    reverse = 0
+    reverse, forward = 0, False
     for x in jax.tree.leaves((algebra, table)):
         kinds = _traces(x)
         reverse = max(reverse, sum(k == "LinearizeTrace" for k, _ in kinds))
+        forward = forward or any(k == "JVPTrace" for k, _ in kinds)
     if modes[0] == "JVPTrace" and reverse:
+        if not forward:
+            # The jvp does not reach the fold's inputs (a jvp in another variable
+            # inside a gradient): JAX passes the fold by, and the outer gradient
+            # takes the reverse rule.
+            return False
         raise TypeError(_messages.reverse_of_forward(algebra.label))
     if modes[0] == "LinearizeTrace" and reverse > 1:
         raise TypeError(_messages.reverse_of_reverse(algebra.label))
