@@ -145,13 +145,18 @@ _SHORT: Final = {"float32": "f32", "float64": "f64", "float16": "f16",
 
 
 def dtype_name(dtype: DType) -> str:
-    """Short name of a dtype kind: ``f32`` for one dtype, ``float`` for the kind."""
+    """Short name of a dtype kind: ``f32`` for one dtype, ``float`` for the kind.
+
+    >>> dtype_name(frozenset({"float32"})), dtype_name(_FLOAT), dtype_name(_BOOL)
+    ('f32', 'float', 'bool')
+    """
     if isinstance(dtype, DTypeVar):
         return "any"
     if len(dtype) == 1:
         (only,) = dtype
         return _SHORT.get(only, only)
-    for kind, name in ((_FLOAT, "float"), (_INT, "int"), (_UINT, "uint")):
+    kinds = ((_FLOAT, "float"), (_INT, "int"), (_UINT, "uint"), (_BOOL, "bool"))
+    for kind, name in kinds:
         if dtype <= kind:
             return name
     if dtype <= _INT | _UINT:

@@ -1,6 +1,6 @@
 import jax.numpy as jnp
 import pytest
-from jaxtyping import Array, Float, Int, Shaped
+from jaxtyping import Array, Bool, Float, Int, Shaped
 
 from cdl._space import (
     DimVar,
@@ -37,6 +37,12 @@ def test_shaped_is_a_dtype_variable_and_int_is_not_float() -> None:
     u.unify(shaped, space_of(jnp.zeros(3, dtype=jnp.int32)))
     with pytest.raises(Mismatch, match="dtype"):
         Unifier().unify(space_from_annotation(Int[Array, "n"], {}), t(3))
+
+
+def test_kinds_print_by_their_names() -> None:
+    spaces = [Float[Array, "n"], Int[Array, "n"], Bool[Array, "n"], Shaped[Array, "n"]]
+    printed = [repr(space_from_annotation(a, {})) for a in spaces]
+    assert printed == ["float[n]", "int[n]", "bool[n]", "any[n]"]
 
 
 def test_variadic_binds_the_middle() -> None:
