@@ -25,3 +25,16 @@ def test_a_fold_of_naturals_names_what_it_was_given(n: object, shown: str) -> No
         count(n)
     assert f", not {shown}; convert it with int()" in str(e.value)
     assert "ArrayImpl" not in str(e.value)
+
+
+def test_a_tree_fold_given_a_tuple_of_tables_says_so() -> None:
+    # A tuple was read as nested pairs, a Node of two leaves whose payloads were
+    # the tables: 'tanh requires ndarray or scalar arguments, got NodeTable'.
+    algebra = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: jnp.tanh(p[0]), Node=lambda p: p[1][0] * p[1][1]
+    )
+    tables = (cdl.tree_table(cdl.TreeF, (1.0, 2.0)), cdl.tree_table(cdl.TreeF, 3.0))
+    with pytest.raises(TypeError) as e:
+        cdl.cata(algebra)(tables)
+    assert "was given a tuple of 2 values holding a NodeTable" in str(e.value)
+    assert "read as a term of TreeF (nested pairs)" in str(e.value)

@@ -61,11 +61,20 @@ def slot_read(index: int) -> str:
     )
 
 
-def list_of_tables(scheme: str, functor: str, count: int) -> str:
-    """Text of the error raised when a fold is given a Python list of node tables."""
+def list_of_tables(scheme: str, functor: str, count: int, kind: str = "list") -> str:
+    """Text of the error raised when a fold is given a Python list of node tables.
+
+    A tuple (`kind`) is read as nested pairs, a term of `cdl.TreeF`:
+
+    >>> print(list_of_tables("cata(f)", "TreeF", 2, "tuple"))
+    cata(f) was given a tuple of 2 values holding a NodeTable, but a tuple is read \
+as a term of TreeF (nested pairs): fold each table on its own, or build one table \
+of the whole forest with cdl.tree_table(TreeF, terms, forest=True).
+    """
+    read = "a forest of {f} terms" if kind == "list" else "a term of {f} (nested pairs)"
     return (
-        f"{scheme} was given a list of {count} values holding a NodeTable, but a "
-        f"list is read as a forest of {functor} terms: fold each table on its own, "
+        f"{scheme} was given a {kind} of {count} values holding a NodeTable, but a "
+        f"{kind} is read as {read.format(f=functor)}: fold each table on its own, "
         f"or build one table of the whole forest with "
         f"cdl.tree_table({functor}, terms, forest=True)."
     )

@@ -160,8 +160,9 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
     >>> as_table("para", cdl.TreeF, (1.0, (2.0, 3.0))).size
     5
     """
-    if isinstance(data, list) and any(isinstance(t, NodeTable) for t in data):
-        raise TypeError(_messages.list_of_tables(scheme, functor.name, len(data)))
+    if isinstance(data, list | tuple) and any(isinstance(t, NodeTable) for t in data):
+        kind = "list" if isinstance(data, list) else "tuple"
+        raise TypeError(_messages.list_of_tables(scheme, functor.name, len(data), kind))
     if isinstance(data, list) and is_list_functor(functor):
         if data and all(isinstance(t, Layer) for t in data):
             return tree_table(functor, data, forest=True)
