@@ -1,3 +1,5 @@
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -126,6 +128,15 @@ def test_activations_keep_shape_and_values() -> None:
     np.testing.assert_allclose(jnp.exp(cdl.LogSoftmax()(x)).sum(-1), 1, rtol=1e-6)
     with pytest.raises(cdl.SpaceError, match="dtype"):
         cdl.Tanh()(jnp.arange(3))
+
+
+def test_exact_gelu_is_x_times_the_normal_cdf() -> None:
+    x = np.linspace(-5, 5, 41)
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    exact = cdl.Gelu(approximate=False)(jnp.asarray(x, jnp.float32))
+    np.testing.assert_allclose(exact, x * cdf, atol=1e-6)
+    gap = jnp.abs(cdl.Gelu()(jnp.asarray(x, jnp.float32)) - exact)
+    assert 1e-4 < float(gap.max()) < 1e-3  # the tanh approximation, by default
 
 
 def test_bias_adds() -> None:

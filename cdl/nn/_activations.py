@@ -56,16 +56,26 @@ class Sigmoid(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
 
 
 class Gelu(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
-    """Elementwise Gaussian error linear unit (tanh approximation).
+    """Elementwise Gaussian error linear unit, ``x·Φ(x)``.
+
+    **Arguments:** `approximate`, whether to use the tanh approximation (the
+    default, as `jax.nn.gelu` and GPT-2) or the exact form by the error function
+    (PyTorch's `nn.GELU()` default, used by BERT and ViT weights; the two differ
+    by up to about 5e-4).
 
     >>> import jax.numpy as jnp, cdl
     >>> cdl.Gelu()(jnp.zeros(1))
     Array([0.], dtype=float32)
+    >>> exact = cdl.Gelu(approximate=False)
+    >>> exact, round(float(exact(jnp.ones(1))[0]), 4)  # Φ(1) = 0.8413
+    (Gelu(approximate=False), 0.8413)
     """
+
+    approximate: bool = eqx.field(static=True, default=True)
 
     def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
         """Apply gelu."""
-        return jax.nn.gelu(x)
+        return jax.nn.gelu(x, approximate=self.approximate)
 
 
 class Softmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
