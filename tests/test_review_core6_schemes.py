@@ -38,3 +38,24 @@ def test_a_tree_fold_given_a_tuple_of_tables_says_so() -> None:
         cdl.cata(algebra)(tables)
     assert "was given a tuple of 2 values holding a NodeTable" in str(e.value)
     assert "read as a term of TreeF (nested pairs)" in str(e.value)
+
+
+@pytest.mark.parametrize("read", [float, int, lambda c: [1.0, 2.0][c]])
+def test_a_natural_transformation_converting_a_child_says_so(read: object) -> None:
+    # float(child) said "float() argument must be a string or a real number, not
+    # 'Slot'"; arithmetic on a child already gave the message below.
+    Leaf, Node = cdl.TreeF.patterns
+    algebra = cdl.Algebra(
+        cdl.TreeF, Leaf=lambda p: p[0], Node=lambda p: p[1][0] - p[1][1]
+    )
+
+    def nat(layer: object) -> object:
+        if layer.constructor == "Node":  # type: ignore[attr-defined]
+            return Node(read(layer.child_0), layer.child_1)  # type: ignore[attr-defined, operator]
+        return layer
+
+    term = Node(Leaf(1.0), Leaf(2.0))
+    with pytest.raises(
+        TypeError, match="a natural transformation computed with child 0"
+    ):
+        cdl.prepro(cdl.schemes.Natural(cdl.TreeF, nat), algebra)(term)

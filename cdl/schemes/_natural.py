@@ -80,6 +80,7 @@ class Slot:
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = _read
     __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __abs__ = _read
     __lt__ = __le__ = __gt__ = __ge__ = __getitem__ = _read
+    __float__ = __int__ = __complex__ = __index__ = _read  # float(child) reads it
 
 
 @dataclasses.dataclass(frozen=True)
