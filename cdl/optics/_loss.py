@@ -183,12 +183,23 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
             raise LossShapeError(_messages.empty_batch(self.label, _shape(leaves[0])))
         given = labels.labels if isinstance(labels, Masked) else labels
         losses = jnp.asarray(self.losses(given, predictions))
-        rows = jnp.shape(leaves[0])[0] if leaves and jnp.ndim(leaves[0]) else None
+        # The batch is the leading axis of the outputs that have one (a head
+        # giving one number for the whole batch has none).
+        batched = [x for x in leaves if jnp.ndim(x)]
+        rows = jnp.shape(batched[0])[0] if batched else None
         if rows is not None and losses.shape != (rows,):
             # A mean or a row per output would be averaged (or masked) wrongly.
             raise LossShapeError(
                 _messages.losses_not_per_example(self.label, _shape(losses), rows)
             )
+        if isinstance(labels, Masked) and rows is not None:
+            mask = jnp.shape(labels.mask)
+            if mask != (rows,):
+                # Another shape would broadcast against the losses (or fail
+                # inside JAX): one weight per position, or one for all.
+                raise LossShapeError(
+                    _messages.mask_not_per_example(self.label, mask, rows)
+                )
         if isinstance(labels, Masked):
             weights = labels.mask.astype(jnp.result_type(float))
             total = jnp.sum(losses * weights)

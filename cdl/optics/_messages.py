@@ -1306,3 +1306,13 @@ LENS_PUT_BROADCAST: Final = (
 )
 LENS_PUT_CAST: Final = "; cast it first, e.g. value.astype(lens.get(s).dtype)"
 LENS_PUT_TREE: Final = "; a lens's put keeps the kind of the part it replaces"
+
+
+def mask_not_per_example(loss: str, mask: tuple[int, ...], rows: int) -> str:
+    """Text of the error raised for `Masked` labels without one weight per example."""
+    return (
+        f"{loss}: the mask of the Masked labels has shape {mask} for a batch of "
+        f"{rows} examples: give one weight per example, of shape ({rows},); to "
+        f"leave out positions inside an example (padded tokens, nodes), weigh "
+        f"them in the losses of a loss of your own (subclass AbstractLoss)."
+    )
