@@ -7,6 +7,9 @@
 - `AbstractLoss.value` took the batch from the outputs' first leaf, so outputs
   whose first leaf is one number (a dict with a scalar head) skipped the check
   that `losses` give one value per example.
+- A checkpoint whose state ends in arrays the code no longer has reads that
+  state whole; the recorded layout was consulted only while reading the state,
+  so the error named the key read after it (``at  where ... uint32[2]``).
 """
 
 import jax
@@ -15,10 +18,14 @@ import pytest
 
 from cdl.optics import (
     AbstractLoss,
+    CheckpointError,
     LossShapeError,
     Masked,
     MeanSquaredError,
     SoftmaxCrossEntropy,
+    TrainState,
+    load_checkpoint,
+    save_checkpoint,
 )
 
 
@@ -60,3 +67,19 @@ def test_losses_are_checked_past_a_scalar_output() -> None:
     with pytest.raises(LossShapeError, match=r"returned f32\[\] .* shape \(4,\)"):
         _MeanOfZ().get(jnp.zeros((4, 2)), outputs)
     assert float(_PerExampleOfZ().get(jnp.zeros((4, 2)), outputs)) == 2.0
+
+
+def _state(model_state: dict) -> TrainState:
+    return TrainState({"w": jnp.zeros(3)}, (), jnp.zeros([], jnp.int32), model_state)
+
+
+def test_state_arrays_gone_from_the_end_are_named(tmp_path: object) -> None:
+    saved = _state({"a": jnp.zeros(2), "b": jnp.zeros(4)})
+    save_checkpoint(tmp_path, saved, key=jax.random.key(0), epoch=1, history={})
+    with pytest.raises(
+        CheckpointError,
+        match=r"it holds float32\[4\] at \.model_state\['b'\], which this learner",
+    ):
+        load_checkpoint(tmp_path, _state({"a": jnp.zeros(2)}))
+    restored = load_checkpoint(tmp_path, saved)
+    assert restored.epoch == 1

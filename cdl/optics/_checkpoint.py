@@ -797,15 +797,19 @@ learner and model ...
             }
         except (ValueError, RuntimeError, TypeError, EOFError) as error:
             why = str(error).splitlines()[0]
-            if in_state and "layout" in progress:
+            # Read past the state too: a state whose last arrays are gone from
+            # the code reads whole, and the key is read from what follows.
+            named = None
+            if "layout" in progress:
                 theirs = "this learner and model have"
-                why = layout_difference(progress["layout"], layout(like), theirs) or why
+                named = layout_difference(progress["layout"], layout(like), theirs)
+            why = named or why
             if not other:
                 raise CheckpointError(
                     _messages.checkpoint_mismatch(path, why)
                 ) from None
             # Arrays read past the state (as the key) say nothing of use.
-            detail = why if in_state else None
+            detail = why if in_state or named else None
             raise CheckpointError(
                 _messages.checkpoint_other_run(path, saved_run, other, detail)
             ) from None
