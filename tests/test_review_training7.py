@@ -83,3 +83,11 @@ def test_state_arrays_gone_from_the_end_are_named(tmp_path: object) -> None:
         load_checkpoint(tmp_path, _state({"a": jnp.zeros(2)}))
     restored = load_checkpoint(tmp_path, saved)
     assert restored.epoch == 1
+
+
+def test_a_batch_of_one_is_one_example() -> None:
+    with pytest.raises(LossShapeError, match=r"a batch of 1 example: it must"):
+        _MeanOfZ().get(jnp.zeros((1, 2)), {"z": jnp.ones((1, 2))})
+    labels = Masked(jnp.zeros((1, 2)), jnp.ones(2))
+    with pytest.raises(LossShapeError, match=r"a batch of 1 example: give"):
+        MeanSquaredError().get(labels, jnp.ones((1, 2)))

@@ -1097,7 +1097,8 @@ def bad_learning_rate(optimiser: str, value: object) -> str:
 def losses_not_per_example(loss: str, given: str, rows: int) -> str:
     """Text of the error raised for a loss whose `losses` are not one per example."""
     return (
-        f"{loss}.losses returned {given} for a batch of {rows} examples: it must "
+        f"{loss}.losses returned {given} for a batch of {rows} "
+        f"example{'s' * (rows != 1)}: it must "
         f"return one value per example, of shape ({rows},), which the loss "
         f"averages over the batch (leaving out padding); sum or average any other "
         f"axes in it, and return no mean of the batch."
@@ -1312,7 +1313,8 @@ def mask_not_per_example(loss: str, mask: tuple[int, ...], rows: int) -> str:
     """Text of the error raised for `Masked` labels without one weight per example."""
     return (
         f"{loss}: the mask of the Masked labels has shape {mask} for a batch of "
-        f"{rows} examples: give one weight per example, of shape ({rows},); to "
+        f"{rows} example{'s' * (rows != 1)}: give one weight per example, of "
+        f"shape ({rows},); to "
         f"leave out positions inside an example (padded tokens, nodes), weigh "
         f"them in the losses of a loss of your own (subclass AbstractLoss)."
     )
