@@ -175,8 +175,22 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
     def value(self, labels: Any, predictions: Any) -> Float[Array, ""]:
         """The mean loss of a batch (over its examples of weight 1 when masked).
 
-        A batch of no examples is a `LossShapeError` (its mean is undefined), and
-        so are `losses` of another shape than one value per example.
+        `losses` give one value per example, or one per position of each example
+        (a token, a node: shape ``(batch, ...)``), all averaged. A mask weighs
+        each example, or each value `losses` give (a mask of their shape: the
+        mean over the unmasked tokens of a padded batch of sequences, say). A
+        batch of no examples is a `LossShapeError` (its mean is undefined), and
+        so are `losses` without the batch's leading axis (the batch's own mean,
+        which the mask could not weigh) and a mask of another shape.
+
+        >>> import jax.numpy as jnp
+        >>> from cdl.optics import AbstractLoss, Masked
+        >>> class TokenLoss(AbstractLoss):
+        ...     def losses(self, labels, predictions):
+        ...         return (predictions - labels) ** 2  # (batch, time)
+        >>> valid = jnp.array([[1, 1, 1], [1, 0, 0]])  # the second is padded
+        >>> float(TokenLoss().get(Masked(jnp.zeros((2, 3)), valid), jnp.ones((2, 3))))
+        1.0
         """
         leaves = jax.tree.leaves(predictions)
         if leaves and all(jnp.ndim(x) >= 1 and jnp.shape(x)[0] == 0 for x in leaves):
@@ -187,24 +201,27 @@ class AbstractLoss(AbstractParaLens[Any, Float[Array, ""]]):
         # giving one number for the whole batch has none).
         batched = [x for x in leaves if jnp.ndim(x)]
         rows = jnp.shape(batched[0])[0] if batched else None
-        if rows is not None and losses.shape != (rows,):
-            # A mean or a row per output would be averaged (or masked) wrongly.
+        if rows is not None and losses.shape[:1] != (rows,):
+            # The batch's mean (or another's rows) cannot be weighed per example.
             raise LossShapeError(
                 _messages.losses_not_per_example(self.label, _shape(losses), rows)
             )
-        if isinstance(labels, Masked) and rows is not None:
-            mask = jnp.shape(labels.mask)
-            if mask != (rows,):
-                # Another shape would broadcast against the losses (or fail
-                # inside JAX): one weight per position, or one for all.
-                raise LossShapeError(
-                    _messages.mask_not_per_example(self.label, mask, rows)
-                )
-        if isinstance(labels, Masked):
-            weights = labels.mask.astype(jnp.result_type(float))
-            total = jnp.sum(losses * weights)
-            return total / jnp.maximum(jnp.sum(weights), 1.0)
-        return jnp.mean(losses)
+        if not isinstance(labels, Masked):
+            return jnp.mean(losses)
+        mask = jnp.shape(labels.mask)
+        if rows is not None and mask not in ((rows,), losses.shape):
+            # Another shape would broadcast against the losses (or fail inside
+            # JAX): one weight per example, or one per value.
+            raise LossShapeError(
+                _messages.mask_not_per_example(self.label, mask, rows, losses.shape)
+            )
+        weights = labels.mask.astype(jnp.result_type(float))
+        weights = jnp.broadcast_to(
+            weights.reshape(weights.shape + (1,) * (losses.ndim - weights.ndim)),
+            losses.shape,
+        )
+        total = jnp.sum(losses * weights)
+        return total / jnp.maximum(jnp.sum(weights), 1.0)
 
     def forward(
         self, p: Any, a: Any, *, key: PRNGKeyArray | None = None

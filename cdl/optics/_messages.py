@@ -1095,13 +1095,13 @@ def bad_learning_rate(optimiser: str, value: object) -> str:
 
 
 def losses_not_per_example(loss: str, given: str, rows: int) -> str:
-    """Text of the error raised for a loss whose `losses` are not one per example."""
+    """Text of the error raised for a loss whose `losses` lack the batch axis."""
     return (
         f"{loss}.losses returned {given} for a batch of {rows} "
         f"example{'s' * (rows != 1)}: it must "
-        f"return one value per example, of shape ({rows},), which the loss "
-        f"averages over the batch (leaving out padding); sum or average any other "
-        f"axes in it, and return no mean of the batch."
+        f"return one value per example, of shape ({rows},), or one per position "
+        f"of each example, of shape ({rows}, ...), which the loss averages over "
+        f"the batch (leaving out padding); return no mean of the batch."
     )
 
 
@@ -1309,12 +1309,16 @@ LENS_PUT_CAST: Final = "; cast it first, e.g. value.astype(lens.get(s).dtype)"
 LENS_PUT_TREE: Final = "; a lens's put keeps the kind of the part it replaces"
 
 
-def mask_not_per_example(loss: str, mask: tuple[int, ...], rows: int) -> str:
-    """Text of the error raised for `Masked` labels without one weight per example."""
+def mask_not_per_example(
+    loss: str, mask: tuple[int, ...], rows: int, losses: tuple[int, ...]
+) -> str:
+    """Text of the error raised for `Masked` labels of a mask of another shape."""
+    also = "" if losses == (rows,) else f", or one per value of the losses, {losses}"
     return (
         f"{loss}: the mask of the Masked labels has shape {mask} for a batch of "
         f"{rows} example{'s' * (rows != 1)}: give one weight per example, of "
-        f"shape ({rows},); to "
-        f"leave out positions inside an example (padded tokens, nodes), weigh "
-        f"them in the losses of a loss of your own (subclass AbstractLoss)."
+        f"shape ({rows},){also}; to "
+        f"leave out positions inside an example (padded tokens, nodes), give a "
+        f"loss of your own (subclass AbstractLoss) whose losses have one value "
+        f"per position, and a mask of their shape."
     )
