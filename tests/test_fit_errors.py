@@ -767,3 +767,17 @@ def test_a_loss_of_an_empty_batch_is_named():
     with pytest.raises(LossShapeError, match="batch of no examples"):
         MeanSquaredError().get(jnp.zeros((0, 2)), jnp.zeros((0, 2)))
     assert float(MeanSquaredError().get(jnp.zeros((1, 2)), jnp.ones((1, 2)))) == 2.0
+
+
+def test_channels_last_images_are_moved_for_the_whole_array() -> None:
+    model = cdl.Conv2d(3, 4, 3, key=jax.random.key(0)) >> cdl.Flatten()
+    images = np.zeros((10, 8, 8, 3), np.float32)
+    learner = Learner(model, SoftmaxCrossEntropy(), Adam(1e-3))
+    with pytest.raises(DataError) as raised:
+        fit(learner, model, images, np.zeros(10, np.int32), epochs=1, batch_size=5,
+            key=jax.random.key(0), progress=False)  # fmt: skip
+    assert "`jnp.moveaxis(x, -1, 0)`" in str(raised.value)  # one example's
+    assert "`xs = jnp.moveaxis(xs, -1, 1)`" in str(raised.value)
+    moved = jnp.moveaxis(jnp.asarray(images), -1, 1)
+    fit(learner, model, moved, np.zeros(10, np.int32), epochs=1, batch_size=5,
+        key=jax.random.key(0), progress=False)  # fmt: skip

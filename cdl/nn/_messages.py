@@ -238,8 +238,11 @@ INTEGER_IMAGE: Final = (
 )
 
 
+MOVE_CHANNELS_FIRST: Final = "`jnp.moveaxis(x, -1, 0)`"
+"""How `CHANNELS_LAST` moves the channels of one example."""
+
 CHANNELS_LAST: Final = (
     " It looks channels-last: cdl's convolutions take channels first, "
     "(channels, height, width) as Equinox's do; move the axis with "
-    "`jnp.moveaxis(x, -1, 0)`."
+    f"{MOVE_CHANNELS_FIRST}."
 )

@@ -42,6 +42,7 @@ from .._reparam import is_frozen
 from .._space import Mismatch, TensorSpace, Unifier, space_of
 from ..graphs import Graph
 from ..nn import inference_mode
+from ..nn._messages import MOVE_CHANNELS_FIRST
 from ..schemes import Case, Function, Layer, PaddedList, batch_lists
 from . import _messages
 from ._callbacks import Callback, EarlyStopping
@@ -272,7 +273,10 @@ def _check_domain(at: str, learner: Learner, xs: Any, stateful: bool) -> None:
         message = _messages.bad_inputs(at, dom, given, str(error))
         skeleton = learner.model.skeleton
         if isinstance(skeleton, Para):
-            message += skeleton.input_hint(given)
+            hint = skeleton.input_hint(given)
+            message += hint
+            if MOVE_CHANNELS_FIRST in hint:  # said of one example
+                message += _messages.MOVE_DATASET_CHANNELS_FIRST
         index = None if stateful else _state_index(skeleton)
         if index is not None:
             message += _messages.state_not_given(index)

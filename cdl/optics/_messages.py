@@ -63,6 +63,12 @@ def bad_inputs(at: str, expected: object, given: object, why: str) -> str:
     )
 
 
+MOVE_DATASET_CHANNELS_FIRST: Final = (
+    " For the whole array of examples the channels move to axis 1: "
+    "`xs = jnp.moveaxis(xs, -1, 1)`."
+)
+
+
 def state_not_given(where: str) -> str:
     """What to add when a model with state is trained without its state."""
     return (
