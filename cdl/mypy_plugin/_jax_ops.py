@@ -18,22 +18,37 @@ from mypy.nodes import (
     ARG_OPT,
     ARG_POS,
     ARG_STAR,
+    AssignmentExpr,
     AssignmentStmt,
     CallExpr,
+    ComparisonExpr,
+    ConditionalExpr,
     Context,
     Decorator,
+    DelStmt,
     Expression,
+    ExpressionStmt,
+    ForStmt,
+    FuncItem,
+    IfStmt,
     IndexExpr,
+    LambdaExpr,
     ListExpr,
     MemberExpr,
     NameExpr,
+    OperatorAssignmentStmt,
     OpExpr,
     RefExpr,
+    ReturnStmt,
     SliceExpr,
     StarExpr,
+    Statement,
     StrExpr,
     TupleExpr,
+    UnaryExpr,
     Var,
+    WhileStmt,
+    WithStmt,
 )
 from mypy.plugin import (
     AttributeContext,
@@ -57,7 +72,7 @@ from mypy.types import (
 )
 
 from . import _lambdas, _messages
-from ._bindings import bound_once
+from ._bindings import blocks_of, bound_once
 from ._calls import array_dims_or_optional, in_scope
 from ._eqx_layers import mapped_call, plain_call
 from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
@@ -383,12 +398,113 @@ def _starred_sizes(api: CheckerPluginInterface, expr: Expression) -> list[Dim] |
     ):
         return None
     stmt = sole_assignment(api, expr.node)
-    if stmt is None:
+    function = api.scope.current_function()
+    if stmt is None or function is None or _changed_in_place(function, expr.node):
         return None
     for item, d in _unpacked_shape(api, stmt):
         if isinstance(item, NameExpr) and item.node is expr.node:
             return d if isinstance(d, list) else None
     return None
+
+
+def _changed_in_place(function: FuncItem, var: Var) -> bool:
+    """Whether `function` may change the list `var` in place.
+
+    A starred target is a list: ``*batch, d = x.shape`` then ``batch.append(1)``,
+    ``batch[0] = 1`` or ``del batch[-1]`` give it other sizes than those it
+    gathered. Any method read on it counts.
+
+    >>> from mypy.nodes import Block, ExpressionStmt, FuncDef
+    >>> batch = Var("batch")
+    >>> name = NameExpr("batch")
+    >>> name.node = batch
+    >>> call = CallExpr(MemberExpr(name, "append"), [], [], [])
+    >>> _changed_in_place(FuncDef("f", [], Block([ExpressionStmt(call)])), batch)
+    True
+    >>> _changed_in_place(FuncDef("f", [], Block([])), batch)
+    False
+    """
+    return any(_changes(stmt, var) for stmt in function.body.body)
+
+
+def _changes(stmt: Statement, var: Var) -> bool:
+    """Whether `stmt`, or a statement in its blocks, may change the list `var`."""
+    if isinstance(stmt, AssignmentStmt | OperatorAssignmentStmt):
+        targets = stmt.lvalues if isinstance(stmt, AssignmentStmt) else [stmt.lvalue]
+        if any(_item_of(t, var) for t in targets):
+            return True
+    if isinstance(stmt, DelStmt) and _item_of(stmt.expr, var):
+        return True
+    if isinstance(stmt, FuncItem):
+        return any(_changes(s, var) for s in stmt.body.body)
+    if isinstance(stmt, Decorator):
+        return any(_changes(s, var) for s in stmt.func.body.body)
+    if any(_method_of(e, var) for e in _expressions_of(stmt)):
+        return True
+    return any(_changes(s, var) for b in blocks_of(stmt) for s in b.body)
+
+
+def _expressions_of(stmt: Statement) -> list[Expression]:
+    """The expressions a statement holds itself (not those of its blocks)."""
+    if isinstance(stmt, AssignmentStmt):
+        return [*stmt.lvalues, stmt.rvalue]
+    if isinstance(stmt, OperatorAssignmentStmt):
+        return [stmt.lvalue, stmt.rvalue]
+    if isinstance(stmt, ExpressionStmt):
+        return [stmt.expr]
+    if isinstance(stmt, ReturnStmt) and stmt.expr is not None:
+        return [stmt.expr]
+    if isinstance(stmt, IfStmt):
+        return list(stmt.expr)
+    if isinstance(stmt, WhileStmt):
+        return [stmt.expr]
+    if isinstance(stmt, ForStmt):
+        return [stmt.index, stmt.expr]
+    if isinstance(stmt, WithStmt):
+        return list(stmt.expr)
+    return []
+
+
+def _method_of(expr: Expression | None, var: Var) -> bool:
+    """Whether `expr` reads an attribute (a method) of the name `var` anywhere."""
+    if expr is None:
+        return False
+    if isinstance(expr, MemberExpr):
+        named = isinstance(expr.expr, NameExpr) and expr.expr.node is var
+        return named or _method_of(expr.expr, var)
+    if isinstance(expr, CallExpr):
+        return _method_of(expr.callee, var) or any(
+            _method_of(a, var) for a in expr.args
+        )
+    if isinstance(expr, OpExpr):
+        return _method_of(expr.left, var) or _method_of(expr.right, var)
+    if isinstance(expr, ComparisonExpr):
+        return any(_method_of(e, var) for e in expr.operands)
+    if isinstance(expr, IndexExpr):
+        return _method_of(expr.base, var) or _method_of(expr.index, var)
+    if isinstance(expr, TupleExpr | ListExpr):
+        return any(_method_of(e, var) for e in expr.items)
+    if isinstance(expr, StarExpr | UnaryExpr):
+        return _method_of(expr.expr, var)
+    if isinstance(expr, ConditionalExpr):
+        parts = (expr.cond, expr.if_expr, expr.else_expr)
+        return any(_method_of(e, var) for e in parts)
+    if isinstance(expr, AssignmentExpr):
+        return _method_of(expr.value, var)
+    if isinstance(expr, LambdaExpr):
+        return _method_of(expr.expr(), var)
+    return False
+
+
+def _item_of(target: Expression, var: Var) -> bool:
+    """Whether the target `target` is an item or slice of the name `var`."""
+    if isinstance(target, IndexExpr):
+        return isinstance(target.base, NameExpr) and target.base.node is var
+    if isinstance(target, TupleExpr | ListExpr):
+        return any(_item_of(t, var) for t in target.items)
+    if isinstance(target, StarExpr):
+        return _item_of(target.expr, var)
+    return False
 
 
 def shape_target(
