@@ -13,7 +13,7 @@ class's own methods, binds the class's dimensions as a call from outside does.
 """
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from mypy.argmap import map_actuals_to_formals
 from mypy.checker import TypeChecker
@@ -33,6 +33,7 @@ from mypy.nodes import (
     FuncDef,
     MemberExpr,
     NameExpr,
+    SuperExpr,
     SymbolNode,
     TypeInfo,
     Var,
@@ -332,6 +333,27 @@ def forget_foreign(api: CheckerPluginInterface, typ: Type) -> Type:
     ``b`` with the caller's sizes.
     """
     return _forget(typ, _foreign(typ, in_scope(api)))
+
+
+def super_result(
+    hook: Callable[[FunctionContext], Type] | None,
+) -> Callable[[FunctionContext], Type]:
+    """What ``super().m(...)`` returns: the overridden method's names forgotten.
+
+    mypy calls a function hook under the callee's name (``__call__ of Base``), as
+    it calls no hook of the method's own for a callee ``super().m``. The method
+    keeps its class's rigid names, which are not the caller's: its result has them
+    of unknown size, as ``Base.m(self, ...)`` has. Any other callee of no full
+    name (``jax.vmap(model)(xs)``) is left to `hook` (None: mypy's result).
+    """
+
+    def run(ctx: FunctionContext) -> Type:
+        call = ctx.context
+        if isinstance(call, CallExpr) and isinstance(call.callee, SuperExpr):
+            return forget_foreign(ctx.api, ctx.default_return_type)
+        return ctx.default_return_type if hook is None else hook(ctx)
+
+    return run
 
 
 def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:

@@ -558,7 +558,11 @@ class CdlPlugin(Plugin):
         self, fullname: str
     ) -> Callable[[FunctionContext], Type] | None:
         """Constructors of generic morphisms and shape-aware jax functions."""
-        return _guard(_redefining(self._function_hook(fullname)), _default_return)
+        hook = _guard(_redefining(self._function_hook(fullname)), _default_return)
+        if " of " not in fullname:
+            return hook
+        # A callee of no full name, as ``super().__call__`` (``__call__ of Base``).
+        return _guard(_calls.super_result(hook), _default_return)
 
     def get_function_signature_hook(
         self, fullname: str

@@ -35,7 +35,7 @@ from mypy.types import (
     get_proper_type,
 )
 
-from ._overrides import renamed_only
+from ._overrides import renamed_only, super_renamed
 from ._unknown import replaced, unknown
 
 # How mypy writes a bare Array: with PEP 646's star, or before Python 3.11 with Unpack.
@@ -65,7 +65,11 @@ def _rewrite(file: str, info: ErrorInfo) -> bool:
         checker = _checker(file)
         if checker is None:
             return False
-        return renamed_only(checker, info) or (shaped and unknown(checker, info))
+        return (
+            renamed_only(checker, info)
+            or super_renamed(checker, info)
+            or (shaped and unknown(checker, info))
+        )
     except Exception:  # a plugin bug must not stop type checking
         return False
 
