@@ -137,6 +137,8 @@ def test_exact_gelu_is_x_times_the_normal_cdf() -> None:
     np.testing.assert_allclose(exact, x * cdf, atol=1e-6)
     gap = jnp.abs(cdl.Gelu()(jnp.asarray(x, jnp.float32)) - exact)
     assert 1e-4 < float(gap.max()) < 1e-3  # the tanh approximation, by default
+    labels = cdl.Gelu().label, cdl.Gelu(approximate=False).label
+    assert labels == ("Gelu()", "Gelu(approximate=False)")
 
 
 def test_bias_adds() -> None:

@@ -71,7 +71,7 @@ class Gelu(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     (Gelu(approximate=False), 0.8413)
     """
 
-    approximate: bool = eqx.field(static=True, default=True)
+    approximate: bool = eqx.field(static=True, default=True, kw_only=True)
 
     def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
         """Apply gelu."""
