@@ -636,10 +636,10 @@ def layout_difference(saved: Any, given: Any, theirs: str) -> str | None:
     'it holds float32[2] at .b, which the model built has not'
     """
     try:
-        rows = [(str(p), f"{d}{list(map(int, shape))}") for p, d, shape in saved]
+        rows = _layout_rows(saved)
     except (TypeError, ValueError):
         return None
-    mine = [(str(p), f"{d}{list(map(int, shape))}") for p, d, shape in given]
+    mine = _layout_rows(given)
     saved_paths, given_paths = dict(rows), dict(mine)
     for i in range(max(len(rows), len(mine))):
         ours = rows[i] if i < len(rows) else None
@@ -654,6 +654,11 @@ def layout_difference(saved: Any, given: Any, theirs: str) -> str | None:
         # hint for 64-bit types), or arrays in another order.
         return None
     return None
+
+
+def _layout_rows(recorded: Any) -> list[tuple[str, str]]:
+    """Each array of a `layout` as its path and ``float32[2, 3]``."""
+    return [(str(p), f"{d}{list(map(int, shape))}") for p, d, shape in recorded]
 
 
 def read_like(
@@ -755,9 +760,9 @@ learner and model ...
         raise TypeError(_messages.checkpoint_not_a_state("load_checkpoint", like))
     root = pathlib.Path(directory)
     if not _saved(root):
-        if _set_aside(root):
-            text = _messages.only_damaged_checkpoints(root, _set_aside(root))
-            raise CheckpointError(text)
+        aside = _set_aside(root)
+        if aside:
+            raise CheckpointError(_messages.only_damaged_checkpoints(root, aside))
         raise CheckpointError(_messages.nothing_to_load(root, root.is_file()))
     damaged: list[str] = []
     for _, path in _saved(root):
