@@ -46,6 +46,7 @@ from ._category import (
     AbstractArrow,
     AbstractParallel,
     AbstractSequential,
+    output_space_of,
     signature_of,
     split_among,
     too_deep,
@@ -488,9 +489,22 @@ class Compose(AbstractSequential[A, C], Para[A, C], Generic[A, B, C]):
         super().__init__(*factors)
 
     def input_hint(self, given: Space) -> str:
-        """That of the first factor, which receives the input."""
-        hint: str = self.factors[0].input_hint(given)
-        return hint
+        """That of the first factor the input reaches with one.
+
+        Each factor is asked on what the ones before it make of `given`, as far
+        as they take it: copies and projections pass the input on, so a
+        residual around a convolution points to channels first as it does.
+        """
+        space = given
+        for factor in self.factors:
+            hint: str = factor.input_hint(space)
+            if hint:
+                return hint
+            try:
+                space = output_space_of(factor, space)
+            except Exception:  # noqa: BLE001 (a hint never hides its refusal)
+                return ""
+        return ""
 
     def __call__(self, x: A, *, key: PRNGKeyArray | None = None) -> C:
         """Run the factors in turn."""
@@ -537,6 +551,18 @@ class Tensor(
 
     def __init__(self, *factors: Para[Any, Any]) -> None:
         super().__init__(*factors)
+
+    def input_hint(self, given: Space) -> str:
+        """That of the first factor with one, each on its component of `given`."""
+        if not isinstance(given, ProductSpace):
+            return ""
+        if len(given.factors) != len(self.factors):
+            return ""
+        for factor, part in zip(self.factors, given.factors, strict=True):
+            hint: str = factor.input_hint(part)
+            if hint:
+                return hint
+        return ""
 
     def __call__(
         self, x: tuple[Any, ...], *, key: PRNGKeyArray | None = None

@@ -201,3 +201,15 @@ def test_a_mean_over_nothing_is_named_not_nan() -> None:
     with pytest.raises(cdl.SpaceError, match=r"GlobalAvgPool\(\) .* shape \(3, 0, 4\)"):
         cdl.GlobalAvgPool()(jnp.ones((3, 0, 4)))
     assert cdl.SequenceMean()(jnp.ones((2, 0))).shape == (0,)  # no features: fine
+
+
+def test_composites_pass_on_the_hint_of_the_convolution_the_input_reaches() -> None:
+    conv = cdl.Conv2d(3, 3, 3, padding=1, key=jax.random.key(0))
+    image = jnp.ones((8, 8, 3))  # channels last
+    for model, x in [
+        (cdl.residual(conv), image),
+        (conv @ conv, (jnp.ones((3, 8, 8)), image)),
+        (cdl.Tanh() >> conv, image),
+    ]:
+        with pytest.raises(cdl.SpaceError, match=r"jnp\.moveaxis\(x, -1, 0\)"):
+            model(x)

@@ -23,9 +23,8 @@ from jaxtyping import PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .. import _messages as core_messages
-from .._category import AbstractParallel, AbstractSequential
 from .._para import CompositionError, Para, apply
-from .._space import Mismatch, ProductSpace, Space
+from .._space import Mismatch, Space
 from .._structure import Add, Copy, Identity
 from . import _messages
 
@@ -114,45 +113,11 @@ class Block(Para[_A, _B], Generic[_A, _B]):
         basic block, given a channels-last image points to `jnp.moveaxis` as
         the convolution does.
         """
-        return _reached_hint(self.body, given)
+        hint: str = self.body.input_hint(given)
+        return hint
 
     def __call__(self, x: _A, *, key: PRNGKeyArray | None = None) -> _B:
         """Run the body; a stochastic one without a key is refused by the name."""
         if key is None and self.body.stochastic:
             raise ValueError(core_messages.needs_key(self.label))
         return apply(self.body, x, key)
-
-
-def _reached_hint(morphism: Para[Any, Any], given: Space) -> str:
-    """The hint of the first morphism that the input `given` reaches with one.
-
-    The input is followed through composites (each factor on what the ones
-    before it make of it, as far as they take it), side-by-side composites (each
-    factor on its component) and blocks; copies and projections pass it on.
-    """
-    hint: str = morphism.input_hint(given)
-    if hint:
-        return hint
-    if isinstance(morphism, Block):
-        return _reached_hint(morphism.body, given)
-    if isinstance(morphism, AbstractParallel):
-        if not isinstance(given, ProductSpace):
-            return ""
-        if len(given.factors) != len(morphism.factors):
-            return ""
-        for factor, part in zip(morphism.factors, given.factors, strict=True):
-            hint = _reached_hint(factor, part)
-            if hint:
-                return hint
-        return ""
-    if isinstance(morphism, AbstractSequential):
-        space = given
-        for factor in morphism.factors:
-            hint = _reached_hint(factor, space)
-            if hint:
-                return hint
-            try:
-                space = factor.output_space(space)
-            except Exception:  # a hint must never hide the refusal it adds to
-                return ""
-    return ""
