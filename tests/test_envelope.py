@@ -43,15 +43,24 @@ def algebra(seed: int) -> cdl.Algebra[Any]:
     )
 
 
+def loss_and_folds(alg: cdl.Algebra[Any], table: cdl.NodeTable) -> Any:
+    """A loss of the roots and of every node, with the two folds beside it."""
+    roots, every = cdl.cata(alg)(table), cdl.upwards(alg)(table)
+    # `every` holds zeros past the last node
+    return (roots**2).sum() + jnp.sin(every).sum(), (roots, every)
+
+
 def loss(alg: cdl.Algebra[Any], table: cdl.NodeTable) -> jax.Array:
-    every = cdl.upwards(alg)(table)  # zeros past the last node
-    return (cdl.cata(alg)(table) ** 2).sum() + jnp.sin(every).sum()
+    return loss_and_folds(alg, table)[0]
 
 
 @jax.jit
 def folds_and_gradient(alg: cdl.Algebra[Any], table: cdl.NodeTable) -> Any:
     """The roots, every node and the gradient of `loss`: one program per layout."""
-    return cdl.cata(alg)(table), cdl.upwards(alg)(table), jax.grad(loss)(alg, table)
+    (_, (roots, every)), grad = jax.value_and_grad(loss_and_folds, has_aux=True)(
+        alg, table
+    )
+    return roots, every, grad
 
 
 @settings(max_examples=4, deadline=None)
