@@ -416,7 +416,8 @@ def _encode(
 ) -> bytes:
     arrays = io.BytesIO()
     states = [kept_state for _, kept_state in kept.values()]
-    eqx.tree_serialise_leaves(arrays, (state, jax.random.key_data(key), *states))
+    written = (state, jax.random.key_data(key), *states)
+    eqx.tree_serialise_leaves(arrays, with_key_data(written))
     progress = {
         "epoch": epoch,
         "history": history,
@@ -596,6 +597,38 @@ def _load_array(stream: io.BytesIO) -> np.ndarray:
     return array
 
 
+def is_key(leaf: object) -> bool:
+    """Whether `leaf` is an array of typed PRNG keys (``jax.random.key``).
+
+    >>> import jax
+    >>> from cdl.optics._checkpoint import is_key
+    >>> is_key(jax.random.key(0)), is_key(jax.random.PRNGKey(0))
+    (True, False)
+    """
+    return isinstance(leaf, jax.Array) and jnp.issubdtype(
+        leaf.dtype, jax.dtypes.prng_key
+    )
+
+
+def with_key_data(tree: Any) -> Any:
+    """`tree` with each array of typed PRNG keys replaced by its raw data.
+
+    NumPy, and so `equinox.tree_serialise_leaves`, cannot write typed keys; a
+    model holding one (a noise layer's seed) is written as the key's data and
+    wrapped again by `read_like`, with the implementation of the key it fills.
+
+    **Arguments:** `tree`.
+
+    **Returns:** the tree, its keys as ``uint32`` arrays.
+
+    >>> import jax
+    >>> from cdl.optics._checkpoint import with_key_data
+    >>> with_key_data({"seed": jax.random.key(3)})["seed"].dtype
+    dtype('uint32')
+    """
+    return jax.tree.map(lambda x: jax.random.key_data(x) if is_key(x) else x, tree)
+
+
 def layout(tree: Any) -> list[list[Any]]:
     """The arrays `tree` writes, in order: each one's path, dtype and shape.
 
@@ -695,6 +728,12 @@ float32[3]
     leaves = []
     for path, leaf in pairs:
         where = jax.tree_util.keystr(path)
+        expected = describe(leaf)
+        impl = jax.random.key_impl(leaf) if is_key(leaf) else None
+        if impl is not None:
+            # Written as its raw data (`with_key_data`): read that, wrap it again.
+            leaf = jax.random.key_data(leaf)
+            expected = f"{expected} (data {describe(leaf)})"
         try:
             # An array is read as NumPy, in the dtype it was written in: JAX
             # would turn a float64 into a float32 where 64-bit types are off.
@@ -711,11 +750,11 @@ float32[3]
             value.dtype,
         ):
             raise ValueError(
-                _messages.checkpoint_leaf(
-                    where, describe(leaf), describe(value), theirs
-                )
+                _messages.checkpoint_leaf(where, expected, describe(value), theirs)
                 + _messages.x64_hint(str(leaf.dtype), str(value.dtype))
             )
+        if impl is not None:
+            value = jax.random.wrap_key_data(jnp.asarray(value), impl=impl)
         leaves.append(jnp.asarray(value) if array else value)
     left = len(stream.getbuffer()) - stream.tell()
     if whole and left:

@@ -38,6 +38,7 @@ from ._checkpoint import (
     read_like,
     sealed,
     verified,
+    with_key_data,
     write_atomically,
 )
 from ._distributed import is_main, to_host
@@ -94,7 +95,7 @@ def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> No
         raise IsADirectoryError(_messages.save_to_directory(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = io.BytesIO()
-    eqx.tree_serialise_leaves(arrays, model)
+    eqx.tree_serialise_leaves(arrays, with_key_data(model))
     tagged = {name: _tagged(value) for name, value in hyperparameters.items()}
     written = {"hyperparameters": tagged, "layout": layout(model)}
     text = json.dumps(written, default=_plain)
