@@ -146,11 +146,17 @@ class Sites:
             feed = iter(inputs)
             for i, row_ins, floats in self.sites:
                 eqn = jaxpr.eqns[i]
-                kept = {v: next(feed) for v in row_ins}
+                # A list, not a dict keyed by the row inputs: vmap sorts a dict's
+                # keys, and jaxpr variables have no order (a site with several row
+                # inputs, such as a jax.checkpoint of a cell's product, failed).
+                kept = [next(feed) for _ in row_ins]
 
-                def site(kept: Any, eqn: Any = eqn, floats: Any = floats) -> Any:
+                def site(
+                    kept: Any, eqn: Any = eqn, floats: Any = floats,
+                    row_ins: Any = row_ins,
+                ) -> Any:  # fmt: skip
                     # Row inputs the cotangent does not read are zeros (dead).
-                    local = {**env, **kept}
+                    local = {**env, **dict(zip(row_ins, kept, strict=True))}
                     args = [
                         _read(local, v) if not _is_row(v, local) else _zero_row(v)
                         for v in eqn.invars
@@ -162,7 +168,7 @@ class Sites:
                 if kept:
                     out += jax.vmap(site)(kept)
                 else:
-                    out += [jnp.broadcast_to(o, (rows, *o.shape)) for o in site({})]
+                    out += [jnp.broadcast_to(o, (rows, *o.shape)) for o in site([])]
             out += [env[v] for v in self.outputs]
             return out
 
