@@ -453,6 +453,41 @@ def space_of(value: object) -> Space:
     return SpaceVar(type(value).__name__, uid=next(_fresh))
 
 
+def describe(value: object) -> str:
+    """A value's space for messages, with the keys and fields of its containers.
+
+    Tuples and arrays read as `space_of` prints them; a dict, list, named tuple
+    or Equinox module (which `space_of` knows only by its class) shows its keys
+    or fields, so that two carriers that differ there can be told apart.
+
+    >>> import jax.numpy as jnp
+    >>> describe({"n": jnp.float32(0), "sum": (jnp.zeros(3), 1)})
+    "{'n': f32[], 'sum': (f32[3] × int[])}"
+    >>> describe([jnp.zeros(2)])
+    '[f32[2]]'
+    """
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return repr(space_of(value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        pairs = zip(value._fields, value, strict=True)
+        fields = (f"{f}={describe(v)}" for f, v in pairs)
+        return f"{type(value).__name__}({', '.join(fields)})"
+    if isinstance(value, tuple):
+        return "(" + " × ".join(describe(v) for v in value) + ")"
+    if isinstance(value, dict):
+        items = (f"{k!r}: {describe(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(describe(v) for v in value) + "]"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = (
+            f"{f.name}={describe(getattr(value, f.name, None))}"
+            for f in dataclasses.fields(value)
+        )
+        return f"{type(value).__name__}({', '.join(fields)})"
+    return repr(space_of(value))
+
+
 def space_from_annotation(annotation: object, sizes: Mapping[str, object]) -> Space:
     """Read a space from a type annotation: jaxtyping arrays, tuples, type variables.
 

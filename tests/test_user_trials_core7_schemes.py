@@ -4,11 +4,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from jaxtyping import Array, Float
 
 import cdl
 
 _F = Float[Array, ""]
+Leaf, Node = cdl.TreeF.patterns
 
 
 def test_a_tree_cell_with_a_checkpointed_product_has_weight_gradients() -> None:
@@ -47,3 +49,31 @@ def test_a_tree_cell_with_a_checkpointed_product_has_weight_gradients() -> None:
 
     closure = jax.grad(closed)(w)
     np.testing.assert_allclose(closure, jax.grad(reference)(w, term), rtol=1e-5)
+
+
+def test_a_carrier_of_dicts_that_changes_names_its_keys() -> None:
+    # A dict carrier was printed as its class alone: "the carrier starts in dict but
+    # the step returns dict", which does not say what differs.
+    xs = jnp.array([1.0, 2.0])
+    keys = cdl.cata(
+        cdl.ListAlgebra({"n": jnp.float32(0)}, lambda p: {"n": p[1]["n"], "x": p[0]})
+    )
+    with pytest.raises(TypeError) as error:
+        keys(xs)
+    assert "starts in {'n': f32[]} but the step returns {'n': f32[], 'x': f32[]}" in (
+        str(error.value)
+    )
+
+    def cell(layer: cdl.Layer) -> object:
+        match layer:
+            case Leaf(x):
+                return {"sum": x}
+            case Node(a, b):
+                return (a["sum"], b["sum"])
+
+    with pytest.raises(TypeError) as error:
+        cdl.cata(cdl.Algebra(cdl.TreeF, cell))(((1.0, 2.0), 3.0))
+    assert "the cell of Node returns (f32[] × f32[]), but the carrier is " in str(
+        error.value
+    )
+    assert "{'sum': f32[]}" in str(error.value)

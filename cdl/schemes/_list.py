@@ -39,6 +39,7 @@ from .._space import (
     SpaceVar,
     TensorSpace,
     Unifier,
+    describe,
     rename,
     space_of,
 )
@@ -495,7 +496,7 @@ def _settle(scheme: str, values: Any, init: _B, step: Callable[..., _B]) -> _B:
         structure,
         [leaf.astype(dtype) for leaf, dtype in zip(leaves, dtypes, strict=True)],
     )
-    raise TypeError(_messages.carrier_changes(scheme, space_of(init), space_of(out)))
+    raise TypeError(_messages.carrier_changes(scheme, describe(init), describe(out)))
 
 
 def _kind(dtype: Any) -> str:

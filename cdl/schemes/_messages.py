@@ -865,8 +865,8 @@ def not_a_cell(what: str, given: object) -> str:
 def carrier_changes(scheme: str, given: object, returned: object) -> str:
     """Text of the error raised when a fold's step does not return its carrier."""
     return (
-        f"{scheme}: the carrier starts in {given!r} but the step returns "
-        f"{returned!r}; a fold's step must return its carrier's space."
+        f"{scheme}: the carrier starts in {given} but the step returns "
+        f"{returned}; a fold's step must return its carrier's space."
     )
 
 

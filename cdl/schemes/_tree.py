@@ -38,7 +38,15 @@ import numpy as np
 from jaxtyping import Array, Bool, Int
 
 from .._para import Para, SpaceError
-from .._space import Space, SpaceVar, TensorSpace, example_of, is_concrete, space_of
+from .._space import (
+    Space,
+    SpaceVar,
+    TensorSpace,
+    describe,
+    example_of,
+    is_concrete,
+    space_of,
+)
 from . import _messages
 from ._functor import Constructor, Functor, Layer
 from ._plain import as_cell, by_constructor
@@ -1150,7 +1158,7 @@ def settle_carrier(functor: str, template: Any, outs: dict[str, Any]) -> Any:
         ):
             raise TypeError(
                 _messages.cell_off_carrier(
-                    functor, name, space_of(out), space_of(template)
+                    functor, name, describe(out), describe(template)
                 )
                 + _first_difference(out, template)
             )
