@@ -16,7 +16,9 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
-@pytest.mark.parametrize("page", ["architectures", "equivariance", "graphs", "games"])
+@pytest.mark.parametrize(
+    "page", ["architectures", "equivariance", "graphs", "games", "schemes"]
+)
 def test_the_blocks_of_a_page_run_in_order(page: str) -> None:
     namespace: dict[str, Any] = {}
     blocks = FENCE.findall((DOCS / f"{page}.md").read_text())
