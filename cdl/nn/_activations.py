@@ -13,7 +13,39 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._errors import CompositionError, SpaceError
 from .._para import Para
+from .._space import SeqVar, Space, TensorSpace, space_of
+from . import _messages
+from ._arguments import whole
+
+
+class _AlongAxis(eqx.Module):
+    """A map along one axis: its `axis` is an int, and lies inside the input's rank."""
+
+    axis: eqx.AbstractVar[int]
+
+    def __check_init__(self) -> None:
+        if whole(self.axis) is None:
+            name = type(self).__name__
+            raise TypeError(_messages.bad_int(name, "axis", self.axis, "an int"))
+
+    def _outside(self, shape: tuple[object, ...]) -> bool:
+        return not -len(shape) <= self.axis < len(shape)
+
+    def fits(self, label: str, x: Array) -> None:
+        """Raise `cdl.SpaceError` when `x` has no axis `axis`."""
+        if self._outside(x.shape):
+            raise SpaceError(_messages.axis_outside(label, self.axis, space_of(x)))
+
+    def fits_space(self, label: str, dom: Space) -> None:
+        """Raise `cdl.CompositionError` when `dom`'s known rank has no axis `axis`."""
+        if not isinstance(dom, TensorSpace):
+            return
+        if any(isinstance(d, SeqVar) for d in dom.shape):
+            return
+        if self._outside(dom.shape):
+            raise CompositionError(_messages.axis_outside(label, self.axis, dom))
 
 
 class Tanh(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
@@ -78,7 +110,7 @@ class Gelu(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
         return jax.nn.gelu(x, approximate=self.approximate)
 
 
-class Softmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+class Softmax(_AlongAxis, Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     """Softmax along `axis` (the last by default).
 
     >>> import jax.numpy as jnp, cdl
@@ -89,11 +121,17 @@ class Softmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     axis: int = eqx.field(static=True, default=-1)
 
     def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
-        """Apply softmax."""
+        """Apply softmax; an input without axis `axis` is a `cdl.SpaceError`."""
+        self.fits(self.label, x)
         return jax.nn.softmax(x, axis=self.axis)
 
+    def output_space(self, dom: Space) -> Space:
+        """`dom`; a known rank without axis `axis` is a `cdl.CompositionError`."""
+        self.fits_space(self.label, dom)
+        return super().output_space(dom)
 
-class LogSoftmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
+
+class LogSoftmax(_AlongAxis, Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     """Log-softmax along `axis` (the last by default).
 
     >>> import jax.numpy as jnp, cdl
@@ -104,5 +142,11 @@ class LogSoftmax(Para[Float[Array, "*shape"], Float[Array, "*shape"]]):
     axis: int = eqx.field(static=True, default=-1)
 
     def __call__(self, x: Float[Array, "*shape"]) -> Float[Array, "*shape"]:
-        """Apply log-softmax."""
+        """Apply log-softmax; an input without axis `axis` is a `cdl.SpaceError`."""
+        self.fits(self.label, x)
         return jax.nn.log_softmax(x, axis=self.axis)
+
+    def output_space(self, dom: Space) -> Space:
+        """`dom`; a known rank without axis `axis` is a `cdl.CompositionError`."""
+        self.fits_space(self.label, dom)
+        return super().output_space(dom)

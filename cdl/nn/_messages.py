@@ -187,6 +187,14 @@ def reshape_size(layer: str, given: object, size: int, target: tuple[int, ...]) 
     )
 
 
+def axis_outside(layer: str, axis: int, given: object) -> str:
+    """Text of the error for an input that has no axis `axis` to work along."""
+    return (
+        f"{layer} works along axis {axis}, but was given {given!r}, "
+        "which has no such axis."
+    )
+
+
 def concat_mismatch(layer: str, left: object, right: object, why: str) -> str:
     """Text of the error for a pair of arrays that `Concat` cannot join."""
     return f"{layer} cannot join {left!r} and {right!r}: {why}."
@@ -200,6 +208,16 @@ def unbound_batch_axis(layer: str, axis_name: str) -> str:
         f"`jax.vmap(model, axis_name={axis_name!r}, in_axes=((0, None),), "
         f"out_axes=(0, None))`, or call it in inference mode "
         f"(`cdl.inference_mode(model)`)."
+    )
+
+
+def padding_fills_window(layer: str, padding: int, kernel: int) -> str:
+    """Text of the error for pooling padded so wide that a window holds padding only."""
+    value = "-inf" if layer.startswith("Max") else "0"
+    return (
+        f"{layer}: padding {padding} is not less than the kernel size {kernel}, so "
+        f"a window at the edge would cover padding only and give {value}, not a "
+        f"value of the input; give a padding of at most {kernel - 1}."
     )
 
 

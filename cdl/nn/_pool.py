@@ -92,6 +92,9 @@ class _Pool(eqx.Module):
             else positive_ints(layer, "stride", stride, rank)
         )
         self.padding = natural_ints(layer, "padding", padding, rank)
+        for k, p in zip(self.kernel_size, self.padding, strict=True):
+            if p >= k:
+                raise ValueError(_messages.padding_fills_window(layer, p, k))
 
     def describe(self, name: str) -> str:
         """``name(k)`` or ``name(kh×kw)``."""

@@ -1,0 +1,48 @@
+"""Trial round 8: single layers given odd arguments and inputs."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import cdl
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: cdl.MaxPool2d(2, padding=2),
+        lambda: cdl.AvgPool2d((3, 2), padding=(1, 2)),
+        lambda: cdl.MaxPool1d(1, padding=1),
+        lambda: cdl.AvgPool1d(2, stride=1, padding=3),
+    ],
+)
+def test_pooling_padded_past_its_window_is_refused(make):
+    # A window made of padding only gave -inf (max) or 0 (mean) at the edges,
+    # values that are not in the input at all, without a word.
+    with pytest.raises(ValueError, match="padding . is not less than the kernel size"):
+        make()
+
+
+def test_pooling_padded_less_than_its_window_keeps_to_the_input():
+    x = jnp.arange(16.0).reshape(1, 4, 4)
+    y = cdl.MaxPool2d(3, stride=2, padding=2)(x)
+    assert bool(jnp.isfinite(y).all())
+    assert set(y.ravel().tolist()) <= set(x.ravel().tolist())
+
+
+@pytest.mark.parametrize("layer", [cdl.Softmax(axis=2), cdl.LogSoftmax(axis=-3)])
+def test_softmax_along_an_axis_the_input_lacks_names_the_layer(layer):
+    # NumPy's "axis 2 is out of bounds for array of dimension 2" named no layer.
+    with pytest.raises(cdl.SpaceError, match=r"Softmax\(-?[23]\) works along axis"):
+        layer(jnp.ones((2, 3)))
+    with pytest.raises(cdl.CompositionError, match="float\\[3\\], which has no such"):
+        cdl.Linear(2, 3, key=jax.random.key(0)) >> layer
+
+
+def test_softmax_of_a_scalar_and_a_bad_axis_are_named():
+    with pytest.raises(cdl.SpaceError, match=r"Softmax\(-1\) works along axis -1"):
+        cdl.Softmax()(jnp.float32(1.0))
+    with pytest.raises(TypeError, match="Softmax: axis must be an int"):
+        cdl.Softmax(axis="a")  # type: ignore[arg-type]
+    y = cdl.Softmax(axis=0)(jnp.zeros((2, 3)))
+    assert bool(jnp.allclose(y, 0.5))
