@@ -46,3 +46,15 @@ def test_softmax_of_a_scalar_and_a_bad_axis_are_named():
         cdl.Softmax(axis="a")  # type: ignore[arg-type]
     y = cdl.Softmax(axis=0)(jnp.zeros((2, 3)))
     assert bool(jnp.allclose(y, 0.5))
+
+
+def test_nested_each_names_its_two_lengths_apart():
+    # Each(Each(f)) printed float[n,n,3], which reads as a square, though any
+    # two lengths are taken; the same for Each around attention.
+    lin = cdl.Linear(3, 2, key=jax.random.key(0))
+    nested = cdl.Each(cdl.Each(lin))
+    assert (str(nested.dom), str(nested.cod)) == ("float[m,n,3]", "float[m,n,2]")
+    assert nested(jnp.ones((2, 4, 3))).shape == (2, 4, 2)
+    attention = cdl.Each(cdl.SelfAttention(4, 2, key=jax.random.key(1)))
+    assert str(attention.dom) == "float[m,n,4]"
+    assert str(cdl.Each(lin).dom) == "float[n,3]"

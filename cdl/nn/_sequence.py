@@ -50,6 +50,31 @@ def _strip(space: Space) -> tuple[Space, object]:
     return space, None
 
 
+def _names(space: Space) -> set[str]:
+    """The names of the dimensions of the tensors in `space`."""
+    if isinstance(space, TensorSpace):
+        return {d.name for d in space.shape if isinstance(d, DimVar)}
+    if isinstance(space, ProductSpace):
+        return set().union(*(_names(f) for f in space.factors))
+    return set()
+
+
+def _length_name(dom: Space, cod: Space) -> str:
+    """``n``, or the first of ``m``, ``p``, ``q``, ``n2``, … not used in `dom` or `cod`.
+
+    Nested maps (``Each(Each(f))``) then show two lengths as two names, not as
+    ``float[n,n,…]``, which reads as a square.
+    """
+    used = _names(dom) | _names(cod)
+    for name in ("n", "m", "p", "q"):
+        if name not in used:
+            return name
+    index = 2
+    while f"n{index}" in used:
+        index += 1
+    return f"n{index}"
+
+
 class Each(Para[_A, _B], Generic[_A, _B]):
     """`f` applied at every position of a sequence: ``float[n, *A] → float[n, *B]``.
 
@@ -81,9 +106,10 @@ class Each(Para[_A, _B], Generic[_A, _B]):
         return self.f.stochastic
 
     def signature(self) -> tuple[Space, Space]:
-        """`f`'s spaces with one shared leading dimension ``n``."""
+        """`f`'s spaces with one shared leading length (``n``, unless `f` has one)."""
         dom, cod = self.f.signature()
-        length = rename(TensorSpace(frozenset(), (DimVar("n"),)))
+        name = _length_name(dom, cod)
+        length = rename(TensorSpace(frozenset(), (DimVar(name),)))
         assert isinstance(length, TensorSpace)
         return _along(dom, length.shape[0]), _along(cod, length.shape[0])
 
