@@ -58,3 +58,13 @@ def test_nested_each_names_its_two_lengths_apart():
     attention = cdl.Each(cdl.SelfAttention(4, 2, key=jax.random.key(1)))
     assert str(attention.dom) == "float[m,n,4]"
     assert str(cdl.Each(lin).dom) == "float[n,3]"
+
+
+def test_a_residual_around_a_map_of_tuples_says_add_takes_arrays():
+    # The message said the branch and the shortcut end in
+    # (float[*shape] × float[*shape]) and "cannot be added": two equal spaces.
+    with pytest.raises(cdl.CompositionError, match="adds two arrays, not tuples"):
+        cdl.residual(cdl.Tanh() @ cdl.Tanh())
+    pair = cdl.residual(cdl.Tanh()) @ cdl.residual(cdl.Tanh())
+    x, y = pair((jnp.zeros(2), jnp.ones(3)))
+    assert x.shape == (2,) and bool(jnp.allclose(y, 1 + jnp.tanh(1.0)))

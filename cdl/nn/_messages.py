@@ -250,6 +250,16 @@ def residual_mismatch(
     )
 
 
+def residual_of_tuple(branch: str, dom: object, end: object, other_end: object) -> str:
+    """Text of the error for a residual whose branches end in tuples."""
+    return (
+        f"residual({branch}): on {dom!r} the branch ends in {end!r} and the shortcut "
+        f"in {other_end!r}, but the residual's Add adds two arrays, not tuples: put a "
+        "residual around each component, residual(f) @ residual(g), or end the "
+        "branch in one array."
+    )
+
+
 INTEGER_IMAGE: Final = (
     " The image holds integers: cdl's convolutions take floats, as Equinox's do; "
     "convert it, e.g. `x.astype(jnp.float32) / 255` for pixels of 0..255."

@@ -24,7 +24,7 @@ from typing_extensions import TypeVar
 
 from .. import _messages as core_messages
 from .._para import CompositionError, Para, apply
-from .._space import Mismatch, Space
+from .._space import Mismatch, ProductSpace, Space
 from .._structure import Add, Copy, Identity
 from . import _messages
 
@@ -61,6 +61,10 @@ ends where the branch does, residual(f, shortcut) (e.g. a Linear projection).
                 ends.append(branch.output_space(dom))
             except Mismatch:
                 ends.append(branch.cod)
+        if any(isinstance(end, ProductSpace) for end in ends):
+            raise CompositionError(
+                _messages.residual_of_tuple(f.label, dom, *ends)
+            ) from None
         raise CompositionError(
             _messages.residual_mismatch(f.label, other.label, dom, *ends)
         ) from None
