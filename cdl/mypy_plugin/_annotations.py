@@ -226,9 +226,22 @@ def _free_in_body(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> bool:
     info = getattr(analyser, "type", None)
     if isinstance(info, TypeInfo):
         fields = info.metadata.get(CLASS_DIMS, {}).get("names", [])
+        fields = [*fields, *inherited_dimensions(info)]
         if names & {n for field in fields for n in names_in(field)}:
             return False
     return True
+
+
+def inherited_dimensions(info: TypeInfo) -> list[str]:
+    """The dimensions that the fields of the bases of the class `info` name.
+
+    A subclass's methods read them on `self` as the subclass's own (`._calls`).
+    """
+    return [
+        str(n)
+        for base in info.mro[1:]
+        for n in base.metadata.get(CLASS_DIMS, {}).get("names", [])
+    ]
 
 
 def _parameter_names(typ: CallableType) -> set[str]:
@@ -298,7 +311,9 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
         # A field's declared type leaves the name free, so that a constructor
         # takes any sizes; read on `self` it is the class's (`._calls`).
         return d
-    if scope.startswith(info.fullname + ".") and d.name in names:
+    if scope.startswith(info.fullname + ".") and (
+        d.name in names or d.name in inherited_dimensions(info)
+    ):
         return _recorded(Sym(d.name, info.fullname), scope)
     return _own(_recorded(Sym(d.name, _override_root(info, scope)), scope), analyser)
 

@@ -837,18 +837,35 @@ def forget_attribute(ctx: AttributeContext, owner: TypeInfo) -> Type:
     """
     typ = ctx.default_attr_type
     scopes = in_scope(ctx.api)
-    rigid = owner.fullname in scopes and _reads_self(ctx.context)
+    here = _reading_class(ctx.api, owner) if _reads_self(ctx.context) else None
     object_type = ctx.api.named_generic_type("builtins.object", [])
     names = set(class_dimensions(owner))
     if ctx.is_lvalue:
-        kept = _named_by_method(ctx.api, owner) & names if rigid else set()
-        typ = _class_dims(typ, kept, owner.fullname, object_type)
+        kept = _named_by_method(ctx.api, here) & names if here is not None else set()
+        scope = here.fullname if here is not None else owner.fullname
+        typ = _class_dims(typ, kept, scope, object_type)
         typ = _class_dims(typ, names - kept, None, object_type)
-        return _forget(typ, _foreign(typ, {owner.fullname} if kept else set()))
-    if not rigid:
+        return _forget(typ, _foreign(typ, {scope} if kept else set()))
+    if here is None:
         scopes.discard(owner.fullname)
-    typ = _class_dims(typ, names, owner.fullname if rigid else None, object_type)
+    typ = _class_dims(
+        typ, names, here.fullname if here is not None else None, object_type
+    )
     return _forget(typ, _foreign(typ, scopes))
+
+
+def _reading_class(api: CheckerPluginInterface, owner: TypeInfo) -> TypeInfo | None:
+    """The class being checked whose `self` has the fields of `owner` (None: none).
+
+    `owner` itself, or a subclass: a field declared in a base class is read on a
+    subclass's `self` with the subclass's dimensions, which its methods name.
+    """
+    if not isinstance(api, TypeChecker):
+        return None
+    here = api.scope.current_class()
+    if here is None or not here.has_base(owner.fullname):
+        return None
+    return here
 
 
 def _named_by_method(api: CheckerPluginInterface, owner: TypeInfo) -> set[str]:
