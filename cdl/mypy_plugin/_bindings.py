@@ -18,6 +18,7 @@ from mypy.nodes import (
     Context,
     Expression,
     ForStmt,
+    FuncItem,
     IfStmt,
     ListExpr,
     MatchStmt,
@@ -94,12 +95,7 @@ def bound_once(api: TypeChecker, context: Context) -> bool:
     """
     function = api.scope.current_function()
     scope: Node = function if function is not None else api.tree
-    entry = _SCOPES.get(id(scope))
-    if entry is None or entry[0] is not scope:
-        visitor = _Bindings()
-        visitor.visit(function.body.body if function is not None else api.tree.defs)
-        entry = (scope, visitor.statements, visitor.counts)
-        _SCOPES[id(scope)] = entry
+    entry = _entry(scope, function.body.body if function is not None else api.tree.defs)
     stmt = entry[1].get(id(context))
     if stmt is None:
         return True
@@ -107,6 +103,24 @@ def bound_once(api: TypeChecker, context: Context) -> bool:
     for lvalue in stmt.lvalues:
         _names(lvalue, names)
     return all(entry[2][var] <= 1 for var in names)
+
+
+def rebinds(function: FuncItem, var: Var) -> bool:
+    """Whether the body of `function` binds the name `var` (a parameter) again."""
+    return _entry(function, function.body.body)[2][var] > 0
+
+
+def _entry(
+    scope: Node, body: Sequence[Statement]
+) -> tuple[Node, dict[int, AssignmentStmt], Counter[Var]]:
+    """The assignments of the scope `scope` (of statements `body`), found once."""
+    entry = _SCOPES.get(id(scope))
+    if entry is None or entry[0] is not scope:
+        visitor = _Bindings()
+        visitor.visit(body)
+        entry = (scope, visitor.statements, visitor.counts)
+        _SCOPES[id(scope)] = entry
+    return entry
 
 
 def _names(target: Expression, out: list[Var]) -> None:

@@ -68,6 +68,7 @@ from mypy.types import (
 
 from . import _messages
 from ._annotations import CLASS_DIMS
+from ._bindings import rebinds
 from ._named_tuples import constructed
 from ._names import is_vmap_axis
 from ._shapes import (
@@ -133,7 +134,7 @@ def _other_scopes(typ: Type, scopes: set[str]) -> list[TypeVarType]:
         for tv in get_all_type_vars(typ)
         if isinstance(tv, TypeVarType)
         and tv.id.namespace.startswith(RIGID)
-        and tv.id.namespace[len(RIGID) :] not in scopes
+        and tv.id.namespace[len(RIGID) :].partition("@")[0] not in scopes
     ]
 
 
@@ -848,10 +849,99 @@ def forget_attribute(ctx: AttributeContext, owner: TypeInfo) -> Type:
         return _forget(typ, _foreign(typ, {scope} if kept else set()))
     if here is None:
         scopes.discard(owner.fullname)
+        read = _parameter_read(ctx.api, ctx.context)
+        if read is not None:
+            return _parameter_field(typ, names, *read, scopes, object_type)
     typ = _class_dims(
         typ, names, here.fullname if here is not None else None, object_type
     )
     return _forget(typ, _foreign(typ, scopes))
+
+
+def _parameter_read(
+    api: CheckerPluginInterface, node: Context
+) -> tuple[FuncDef, str] | None:
+    """The function whose parameter `node` reads a field of, and the path read.
+
+    ``params.w`` or ``params.emissions.weights`` in a function (or a function
+    nested in it) of a parameter ``params`` that its body never binds again: the
+    fields read off it are those of one value all along. None otherwise.
+    """
+    if not isinstance(api, TypeChecker) or not isinstance(node, MemberExpr):
+        return None
+    path: list[str] = []
+    base = node.expr
+    while isinstance(base, MemberExpr):
+        path.append(base.name)
+        base = base.expr
+    if not isinstance(base, NameExpr) or not isinstance(base.node, Var):
+        return None
+    var = base.node
+    for item in reversed(api.scope.stack):
+        if isinstance(item, FuncDef) and any(a.variable is var for a in item.arguments):
+            kind = _class_of(item, var)
+            alike = [a for a in item.arguments if _class_of(item, a.variable) is kind]
+            if item.fullname == "" or kind is None or len(alike) > 1:
+                return None  # two values of one class may differ in their sizes
+            if rebinds(item, var):
+                return None
+            return item, ".".join([base.name, *reversed(path)])
+    return None
+
+
+def _class_of(function: FuncDef, var: Var) -> TypeInfo | None:
+    """The class of the parameter `var` of `function` (None: not one of a class)."""
+    if var.is_self:
+        return function.info if function.info is not None else None
+    t = get_proper_type(var.type) if var.type is not None else None
+    if isinstance(t, TupleType):
+        return t.partial_fallback.type
+    return t.type if isinstance(t, Instance) else None
+
+
+def _parameter_field(
+    typ: Type,
+    names: set[str],
+    function: FuncDef,
+    path: str,
+    scopes: set[str],
+    object_type: Instance,
+) -> Type:
+    """A field read off the parameter `path` of `function`: its sizes are fixed.
+
+    A name that the function's parameters name too is theirs (``params.w`` of
+    ``"n d"`` in ``f(params, x: Float[Array, " n"])`` has the rows of ``x``), as a
+    method shares its class's; another is a size of that value's own
+    (`own_scope`), the same at every read of the path and no other size.
+    """
+    named: dict[str, str] = {}
+    sig = function.type
+    if isinstance(sig, CallableType):
+        for arg in sig.arg_types:
+            for tv in get_all_type_vars(arg):
+                if isinstance(tv, TypeVarType) and tv.id.namespace.startswith(RIGID):
+                    for n in names_in(tv.name):
+                        named.setdefault(n, tv.id.namespace[len(RIGID) :])
+    own = own_scope(function.fullname, path)
+    groups: dict[str, set[str]] = {}
+    for name in names:
+        found = {named.get(n) for n in names_in(name)}
+        scope = found.pop() if len(found) == 1 else None
+        groups.setdefault(scope if scope is not None else own, set()).add(name)
+    for scope, group in groups.items():
+        typ = _class_dims(typ, group, scope, object_type)
+    return _forget(typ, _foreign(typ, scopes | set(groups)))
+
+
+def own_scope(function: str, path: str) -> str:
+    """The scope of the sizes of the value that `function`'s parameter `path` holds.
+
+    It is rigid wherever `function` is (`in_scope`).
+
+    >>> own_scope("m.f", "params.initial")
+    'm.f@params.initial'
+    """
+    return f"{function}@{path}"
 
 
 def _reading_class(api: CheckerPluginInterface, owner: TypeInfo) -> TypeInfo | None:
