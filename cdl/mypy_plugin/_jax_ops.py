@@ -18,6 +18,7 @@ from mypy.nodes import (
     ARG_OPT,
     ARG_POS,
     ARG_STAR,
+    ARG_STAR2,
     AssignmentExpr,
     AssignmentStmt,
     CallExpr,
@@ -1034,8 +1035,8 @@ def fn_einsum(env: Env, ctx: FunctionContext) -> Type:
     kinds = [k for group in ctx.arg_kinds for k in group]
     if not exprs or not isinstance(exprs[0], StrExpr):
         return ctx.default_return_type
-    if any(k != ARG_POS for k in kinds[: len(exprs)]):
-        return ctx.default_return_type
+    if kinds[0] != ARG_POS or any(k in (ARG_STAR, ARG_STAR2) for k in kinds):
+        return ctx.default_return_type  # operands of unknown number
     names = [n for group in ctx.arg_names for n in group]
     given = [t for t, n in zip(types[1:], names[1:], strict=False) if n is None]
     subscripts = exprs[0].value.split("->")[0].replace(" ", "").split(",")
