@@ -332,14 +332,22 @@ def sole_assignment(api: TypeChecker, var: Var) -> AssignmentStmt | None:
     A name bound again (another assignment, ``+=``, a ``for`` target) has no
     single value.
     """
+    found = assignments_of(api, var)
+    return found[0] if len(found) == 1 else None
+
+
+def assignments_of(api: TypeChecker, var: Var) -> list[AssignmentStmt]:
+    """The assignments that bind the local `var`.
+
+    None for a parameter, or a name bound otherwise too (``+=``, a ``for`` target).
+    """
     function = api.scope.current_function()
     if function is None or any(a.variable is var for a in function.arguments):
-        return None
+        return []
     body = function.body.body
-    found = [s for s in _assignments(body) if _binds(s, var)]
-    if len(found) != 1 or _rebound(body, var):
-        return None
-    return found[0]
+    if _rebound(body, var):
+        return []
+    return [s for s in _assignments(body) if _binds(s, var)]
 
 
 def _rebound(body: Sequence[Statement], var: Var) -> bool:

@@ -76,7 +76,13 @@ from . import _lambdas, _messages
 from ._bindings import blocks_of, bound_once
 from ._calls import array_dims_or_optional, in_scope
 from ._eqx_layers import mapped_call, plain_call
-from ._indexing import fn_top_k, is_none, slice_bounds, sole_assignment
+from ._indexing import (
+    assignments_of,
+    fn_top_k,
+    is_none,
+    slice_bounds,
+    sole_assignment,
+)
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAP_AXIS, VMAPS
 from ._shapes import (
@@ -327,10 +333,20 @@ def _unpacked_size(api: TypeChecker, var: Var) -> Dim:
     """The size a local name was given once from a shape (None: unknown).
 
     ``b, t, d = x.shape`` gives `t` the size of ``x``'s second axis, and
-    ``n = x.shape[0]`` the size of its first.
+    ``n = x.shape[0]`` the size of its first. A name given a size by several such
+    assignments (``b, s, h, d = q.shape`` then ``b, t, g, d = k.shape``) has it
+    when they all give the same.
     """
-    stmt = sole_assignment(api, var)
-    if stmt is None or len(stmt.lvalues) != 1:
+    found = assignments_of(api, var)
+    sizes = [_assigned_size(api, stmt, var) for stmt in found]
+    if not sizes or sizes[0] is None or any(s != sizes[0] for s in sizes[1:]):
+        return None
+    return sizes[0]
+
+
+def _assigned_size(api: TypeChecker, stmt: AssignmentStmt, var: Var) -> Dim:
+    """The size that the assignment `stmt` gives `var` from a shape (None: none)."""
+    if len(stmt.lvalues) != 1:
         return None
     lvalue, rvalue = stmt.lvalues[0], stmt.rvalue
     if isinstance(lvalue, NameExpr):
