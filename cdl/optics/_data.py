@@ -365,11 +365,25 @@ class Trees(AbstractData):
         return False
 
     def batch(self, indices: np.ndarray, batch_size: int | None = None) -> Any:
-        """The node table of the terms at `indices`, and their labels."""
+        """The node table of the terms at `indices`, and their labels.
+
+        With `batch_size`, a smaller batch (an epoch's last) is filled up to it
+        with its first term again, whose labels are masked out (`Masked`), so
+        that it has as many roots as a full batch and its steps run the full
+        batches' compiled program; every batch's labels are then `Masked`.
+        """
+        count = len(indices)
+        if batch_size is not None and 0 < count < batch_size:
+            fill = np.full(batch_size - count, indices[0], np.asarray(indices).dtype)
+            indices = np.concatenate([np.asarray(indices), fill])
         terms = [self.terms[int(i)] for i in indices]
         table = self.tables(self.functor, terms)
         if not self.per_node:
-            return table, self.labels[jnp.asarray(indices)]
+            labels = self.labels[jnp.asarray(indices)]
+            if batch_size is None:
+                return table, labels
+            present = (np.arange(len(indices)) < count).astype(np.float32)
+            return table, Masked(labels, jnp.asarray(present))
         rows = np.concatenate([self._rows[int(i)] for i in indices])
         if rows.shape[0] != table.size:
             # A table stores a layer met twice (a term drawn twice, a shared
@@ -377,7 +391,12 @@ class Trees(AbstractData):
             table = self.tables(self.functor, [_unshared(t) for t in terms])
         if rows.shape[0] != table.size:
             raise DataError(self._miscounted(indices, table.size, rows.shape[0]))
-        weights = np.concatenate([self._weights[int(i)] for i in indices])
+        weights = np.concatenate(
+            [
+                self._weights[int(i)] if j < count else 0 * self._weights[int(i)]
+                for j, i in enumerate(indices)
+            ]
+        )
         labels = jnp.asarray(table.per_node(rows))
         return table, Masked(labels, jnp.asarray(table.per_node(weights), jnp.float32))
 
