@@ -253,17 +253,29 @@ one per factor, but was given a tuple of 1.
     count = len(arrow.factors)
     if isinstance(value, tuple | list) and len(value) == count:
         return tuple(value)
+    raise TypeError(
+        _messages.lens_components(arrow.label, what, count, described(value))
+    )
+
+
+def described(value: Any) -> str:
+    """What a lens that wants a tuple was given: an array by its space, not class.
+
+    >>> import jax.numpy as jnp
+    >>> described(jnp.zeros(3)), described((1,)), described(2.0)
+    ('f32[3]', 'a tuple of 1', 'a float')
+    """
     if isinstance(value, tuple | list):
-        given = f"a {type(value).__name__} of {len(value)}"
-    else:
-        given = type(value).__name__
-    raise TypeError(_messages.lens_components(arrow.label, what, count, given))
+        return f"a {type(value).__name__} of {len(value)}"
+    if _is_array(value):
+        return _space(value)
+    return with_article(type(value).__name__)
 
 
 def _parts(s: Any, lens: str, index: int) -> Any:
     """`s` if it is a tuple (or list) with a component `index`, else `TypeError`."""
     if not isinstance(s, tuple | list) or len(s) <= index:
-        raise TypeError(_messages.lens_needs_tuple(lens, index, s))
+        raise TypeError(_messages.lens_needs_tuple(lens, index, described(s)))
     return s
 
 

@@ -1286,12 +1286,12 @@ def lens_components(lens: str, what: str, count: int, given: str) -> str:
     )
 
 
-def lens_needs_tuple(lens: str, index: int, source: object) -> str:
-    """Text of the error raised when `first()`/`second()` read no tuple."""
-    if isinstance(source, tuple | list):
-        given = f"a {type(source).__name__} of {len(source)}"
-    else:
-        given = with_article(type(source).__name__)
+def lens_needs_tuple(lens: str, index: int, given: str) -> str:
+    """Text of the error raised when `first()`/`second()` read no tuple.
+
+    `given` is what they read, as `_lens.described` writes it (``f32[3]`` for an
+    array, ``a tuple of 1``, ``a float``).
+    """
     return (
         f"{lens} focuses on component {index} of a tuple, but was given {given}: "
         f"its source is a pair (or a longer tuple)."
