@@ -65,6 +65,17 @@ def not_a_morphism(where: str, value: object) -> str:
     return f"{where} must be a cdl.Para morphism, but was given {type(value).__name__}."
 
 
+def not_an_activation(value: object) -> str:
+    """Text of the error for a transformer block given an activation that is no Para."""
+    name = getattr(value, "__name__", None)
+    shown = repr(value) if isinstance(value, str) or name is None else name
+    return (
+        f"{not_a_morphism('transformer_block: activation', value)[:-1]} ({shown}): "
+        "give a layer such as `cdl.Relu()` or `cdl.Gelu(approximate=False)`, or "
+        "make one of a function with `cdl.lift`."
+    )
+
+
 def not_a_class(value: object) -> str:
     """Text of the error for a kind of layer that is not a class."""
     return (

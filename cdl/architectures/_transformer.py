@@ -83,6 +83,8 @@ def transformer_block(
     hidden = positive_int("transformer_block", "mlp_ratio", mlp_ratio) * dim
     k1, k2, k3 = jax.random.split(prng_key("transformer_block", key), 3)
     attention = SelfAttention(dim, heads, causal=causal, rotary=rotary, key=k1)
+    if activation is not None and not isinstance(activation, Para):
+        raise TypeError(_messages.not_an_activation(activation))
     act = Gelu() if activation is None else activation
     mlp = Linear(dim, hidden, key=k2) >> act >> Linear(hidden, dim, key=k3)
     body = residual(LayerNorm(dim) >> attention) >> residual(
