@@ -753,8 +753,14 @@ def reshaped(
         out = tuple(
             ravel(rest)[0] if s == -1 else o for s, o in zip(sizes, out, strict=True)
         )
+    # An entry given by a named size is that size (``(b, s, kh, n // kh, d)`` of
+    # a ``[b, s, n, d]`` has ``kh`` heads), whatever the rest of its group is.
     dims = [
-        d if (s == 1 and not isinstance(d, int)) or isinstance(d, Star) else o
+        d
+        if (s == 1 and not isinstance(d, int))
+        or isinstance(d, Star)
+        or (s is None and isinstance(d, Sym))
+        else o
         for d, s, o in zip(target, sizes, out, strict=True)
     ]
     return env.array(dims, default)
