@@ -68,3 +68,23 @@ def test_a_residual_around_a_map_of_tuples_says_add_takes_arrays():
     pair = cdl.residual(cdl.Tanh()) @ cdl.residual(cdl.Tanh())
     x, y = pair((jnp.zeros(2), jnp.ones(3)))
     assert x.shape == (2,) and bool(jnp.allclose(y, 1 + jnp.tanh(1.0)))
+
+
+@pytest.mark.parametrize(
+    "make, owner",
+    [
+        (lambda: cdl.Each(jnp.tanh), "Each needs a cdl morphism"),
+        (lambda: cdl.residual(jnp.tanh), "residual needs a cdl morphism"),
+        (
+            lambda: cdl.residual(cdl.Tanh(), "id"),
+            "residual's shortcut needs a cdl morphism",
+        ),
+        (lambda: cdl.Block("MLP", jnp.tanh), r"Block\('MLP'\) needs a cdl morphism"),
+        (lambda: cdl.Block(3, cdl.Tanh()), "Block: name must be a str"),
+    ],
+)
+def test_sequence_and_residual_wrappers_refuse_what_is_no_morphism(make, owner):
+    # Each(jnp.tanh) and Block("MLP", jnp.tanh) were built and failed at their
+    # first use; residual(jnp.tanh) failed inside @ with "unsupported operand".
+    with pytest.raises(TypeError, match=owner):
+        make()

@@ -250,6 +250,21 @@ def residual_mismatch(
     )
 
 
+def not_a_morphism(owner: str, value: object) -> str:
+    """Text of the error for a layer given something other than a cdl morphism."""
+    name = getattr(value, "__name__", None) or type(value).__name__
+    return (
+        f"{owner} needs a cdl morphism (a cdl.Para, e.g. cdl.Relu() or "
+        f"cdl.Linear(...)), not {name}: make a function or an Equinox module one "
+        "with its spaces, cdl.lift(fn, dom=..., cod=...)."
+    )
+
+
+def not_a_name(owner: str, value: object) -> str:
+    """Text of the error for a block named by something other than a string."""
+    return f"{owner}: name must be a str, but was given {value!r}."
+
+
 def residual_of_tuple(branch: str, dom: object, end: object, other_end: object) -> str:
     """Text of the error for a residual whose branches end in tuples."""
     return (

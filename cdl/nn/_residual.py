@@ -50,6 +50,10 @@ def residual(f: Para[_A, _A], shortcut: Para[_A, _A] | None = None) -> Para[_A, 
 and the shortcut id in float[4], which cannot be added: give a shortcut that \
 ends where the branch does, residual(f, shortcut) (e.g. a Linear projection).
     """
+    if not isinstance(f, Para):
+        raise TypeError(_messages.not_a_morphism("residual", f))
+    if shortcut is not None and not isinstance(shortcut, Para):
+        raise TypeError(_messages.not_a_morphism("residual's shortcut", shortcut))
     other: Para[Any, Any] = Identity() if shortcut is None else shortcut
     try:
         out: Para[Any, Any] = Copy() >> (f @ other) >> Add()
@@ -91,6 +95,13 @@ class Block(Para[_A, _B], Generic[_A, _B]):
 
     name: str = eqx.field(static=True)
     body: Para[_A, _B]
+
+    def __check_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(_messages.not_a_name("Block", self.name))
+        if not isinstance(self.body, Para):
+            owner = f"Block({self.name!r})"
+            raise TypeError(_messages.not_a_morphism(owner, self.body))
 
     @property
     def label(self) -> str:

@@ -95,6 +95,10 @@ class Each(Para[_A, _B], Generic[_A, _B]):
 
     f: Para[Any, Any]
 
+    def __check_init__(self) -> None:
+        if not isinstance(self.f, Para):
+            raise TypeError(_messages.not_a_morphism("Each", self.f))
+
     @property
     def label(self) -> str:
         """``each(f)``."""
