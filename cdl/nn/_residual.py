@@ -97,11 +97,12 @@ class Block(Para[_A, _B], Generic[_A, _B]):
     body: Para[_A, _B]
 
     def __check_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(_messages.not_a_name("Block", self.name))
-        if not isinstance(self.body, Para):
-            owner = f"Block({self.name!r})"
-            raise TypeError(_messages.not_a_morphism(owner, self.body))
+        name: object = self.name  # typed, but given anything at run time
+        body: object = self.body
+        if not isinstance(name, str):
+            raise TypeError(_messages.not_a_name("Block", name))
+        if not isinstance(body, Para):
+            raise TypeError(_messages.not_a_morphism(f"Block({name!r})", body))
 
     @property
     def label(self) -> str:
