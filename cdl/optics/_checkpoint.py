@@ -689,6 +689,19 @@ def layout_difference(saved: Any, given: Any, theirs: str) -> str | None:
     return None
 
 
+def _same_parameters(saved: Any, like: TrainState) -> bool:
+    """Whether a recorded layout's parameters are those of the state `like`."""
+    try:
+        rows = _layout_rows(saved)
+    except (TypeError, ValueError):
+        return False
+
+    def params(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [row for row in rows if row[0].startswith(".params")]
+
+    return params(rows) == params(_layout_rows(layout(like)))
+
+
 def _layout_rows(recorded: Any) -> list[tuple[str, str]]:
     """Each array of a `layout` as its path and ``float32[2, 3]``."""
     return [(str(p), f"{d}{list(map(int, shape))}") for p, d, shape in recorded]
@@ -847,6 +860,8 @@ learner and model ...
             if "layout" in progress:
                 theirs = "this learner and model have"
                 named = layout_difference(progress["layout"], layout(like), theirs)
+                if named is not None and _same_parameters(progress["layout"], like):
+                    named += _messages.optimiser_state_changed()
             why = named or why
             if not other:
                 raise CheckpointError(

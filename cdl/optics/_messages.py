@@ -177,6 +177,15 @@ def checkpoint_mismatch(path: object, why: str) -> str:
     )
 
 
+def optimiser_state_changed() -> str:
+    """Why a checkpoint whose parameters fit does not: the optimiser's state."""
+    return (
+        "; its parameters fit, so the optimiser's state is laid out otherwise:"
+        " the optimiser changed (a schedule given or taken away, another optax"
+        " chain, other parameters frozen or trained)"
+    )
+
+
 def checkpoint_other_run(
     path: object,
     saved: Mapping[str, str],
