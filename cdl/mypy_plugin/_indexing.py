@@ -336,6 +336,20 @@ def sole_assignment(api: TypeChecker, var: Var) -> AssignmentStmt | None:
     return found[0] if len(found) == 1 else None
 
 
+def number_bindings(api: TypeChecker, var: Var) -> list[AssignmentStmt] | None:
+    """The assignments of the current function that bind `var` (a parameter too).
+
+    None where the function binds it otherwise too (``+=``, a ``for`` target).
+    """
+    function = api.scope.current_function()
+    if function is None:
+        return None
+    body = function.body.body
+    if _rebound(body, var):
+        return None
+    return [s for s in _assignments(body) if _binds(s, var)]
+
+
 def assignments_of(api: TypeChecker, var: Var) -> list[AssignmentStmt]:
     """The assignments that bind the local `var`.
 

@@ -29,10 +29,12 @@ from mypy.nodes import (
     DelStmt,
     Expression,
     ExpressionStmt,
+    FloatExpr,
     ForStmt,
     FuncItem,
     IfStmt,
     IndexExpr,
+    IntExpr,
     LambdaExpr,
     ListExpr,
     MemberExpr,
@@ -64,6 +66,7 @@ from mypy.types import (
     CallableType,
     Instance,
     LiteralType,
+    NoneType,
     Overloaded,
     TupleType,
     Type,
@@ -80,6 +83,7 @@ from ._indexing import (
     assignments_of,
     fn_top_k,
     is_none,
+    number_bindings,
     slice_bounds,
     sole_assignment,
 )
@@ -146,12 +150,94 @@ def array_broadcast(env: Env, ctx: MethodContext) -> Type:
     if this is None or not ctx.arg_types or not ctx.arg_types[0]:
         return ctx.default_return_type
     other = operand_dims(ctx.arg_types[0][0])
+    if other is None and ctx.args and ctx.args[0] and number(ctx.api, ctx.args[0][0]):
+        other = ()
     if other is None:
         return ctx.default_return_type
     try:
         return env.array(broadcast(this, other), ctx.default_return_type)
     except Mismatch as why:
         return env.fail(ctx.api, ctx.context, "broadcast", str(why))
+
+
+_NUMBER_OPS: Final = ("+", "-", "*", "/", "//", "%", "**")
+_NUMBER_CALLS: Final = ("builtins.len", "builtins.int", "builtins.float")
+
+
+def number(api: CheckerPluginInterface, expr: Expression, depth: int = 0) -> bool:
+    """Whether the program shows `expr` to be a Python number (of no shape).
+
+    Literals, sizes read off a shape, ``len``, arithmetic of numbers, a name of
+    type ``int``/``float`` or bound once to a number. mypy types ``d ** -0.5`` as
+    ``Any`` (a negative base gives a complex): ``q * (q.shape[-1] ** -0.5)``, the
+    attention scale, is still ``q``'s shape.
+
+    >>> number(None, IntExpr(3))
+    True
+    """
+    if depth > 8:
+        return False
+    if isinstance(expr, IntExpr | FloatExpr):
+        return True
+    if isinstance(expr, UnaryExpr) and expr.op in ("-", "+"):
+        return number(api, expr.expr, depth + 1)
+    if isinstance(expr, OpExpr) and expr.op in _NUMBER_OPS:
+        return number(api, expr.left, depth + 1) and number(api, expr.right, depth + 1)
+    if isinstance(expr, ConditionalExpr):
+        return number(api, expr.if_expr, depth + 1) and number(
+            api, expr.else_expr, depth + 1
+        )
+    if isinstance(expr, IndexExpr):
+        base = expr.base
+        return isinstance(base, MemberExpr) and base.name == "shape"
+    if isinstance(expr, CallExpr):
+        callee = expr.callee
+        return isinstance(callee, RefExpr) and callee.fullname in _NUMBER_CALLS
+    if not isinstance(expr, NameExpr) or not isinstance(api, TypeChecker):
+        return False
+    if api.has_type(expr) and _numeric(api.lookup_type(expr)):
+        return True
+    var = expr.node
+    if not isinstance(var, Var):
+        return False
+    # Each value the name is given is a number: a parameter of type ``float |
+    # None`` re-bound to ``d ** -0.5`` where it is None, say.
+    stmts = number_bindings(api, var)
+    if not stmts or (var.is_argument and not _numeric_parameter(api, var)):
+        return False
+    return all(
+        len(s.lvalues) == 1
+        and isinstance(s.lvalues[0], NameExpr)
+        and number(api, s.rvalue, depth + 1)
+        for s in stmts
+    )
+
+
+def _numeric_parameter(api: TypeChecker, var: Var) -> bool:
+    """Whether the parameter `var` is declared a number (or None)."""
+    function = api.scope.current_function()
+    sig = function.type if function is not None else None
+    if function is None or not isinstance(sig, CallableType):
+        return False
+    for argument, declared in zip(function.arguments, sig.arg_types, strict=False):
+        if argument.variable is var:
+            return _numeric(declared, optional=True)
+    return False
+
+
+def _numeric(typ: Type | None, *, optional: bool = False) -> bool:
+    """Whether `typ` is ``int``, ``float`` or a literal of them (None: `optional`)."""
+    t = get_proper_type(typ)
+    if isinstance(t, UnionType):
+        return all(_numeric(i, optional=optional) for i in t.items)
+    if optional and isinstance(t, NoneType):
+        return True
+    if isinstance(t, LiteralType):
+        return isinstance(t.value, int | float)
+    return isinstance(t, Instance) and t.type.fullname in (
+        "builtins.int",
+        "builtins.float",
+    )
 
 
 def broadcast_fn(env: Env, ctx: FunctionContext | MethodContext, fullname: str) -> Type:
