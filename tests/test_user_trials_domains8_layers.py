@@ -88,3 +88,13 @@ def test_sequence_and_residual_wrappers_refuse_what_is_no_morphism(make, owner):
     # first use; residual(jnp.tanh) failed inside @ with "unsupported operand".
     with pytest.raises(TypeError, match=owner):
         make()
+
+
+def test_a_pool_with_its_own_stride_or_padding_is_labelled_so():
+    # MaxPool2d(2, stride=1), Equinox's default, and MaxPool2d(2) were both
+    # labelled MaxPool2d(2×2), in errors and in diagrams alike.
+    assert cdl.MaxPool2d(2).label == "MaxPool2d(2×2)"
+    assert cdl.MaxPool2d(2, stride=1).label == "MaxPool2d(2×2, stride 1)"
+    pool = cdl.MaxPool2d(3, stride=2, padding=1)
+    assert pool.label == "MaxPool2d(3×3, stride 2, padding 1)"
+    assert cdl.AvgPool1d(2, stride=1).label == "AvgPool1d(2, stride 1)"

@@ -97,8 +97,22 @@ class _Pool(eqx.Module):
                 raise ValueError(_messages.padding_fills_window(layer, p, k))
 
     def describe(self, name: str) -> str:
-        """``name(k)`` or ``name(kh×kw)``."""
-        return f"{name}({'×'.join(str(k) for k in self.kernel_size)})"
+        """``name(kh×kw)``, with a stride other than the kernel size and a padding.
+
+        ``MaxPool2d(2, stride=1)``, Equinox's default stride, is then told apart
+        from ``MaxPool2d(2)`` in messages and diagrams.
+        """
+
+        def sizes(values: tuple[int, ...]) -> str:
+            same = all(v == values[0] for v in values)
+            return str(values[0]) if same else "×".join(str(v) for v in values)
+
+        parts = ["×".join(str(k) for k in self.kernel_size)]
+        if self.stride != self.kernel_size:
+            parts.append(f"stride {sizes(self.stride)}")
+        if any(self.padding):
+            parts.append(f"padding {sizes(self.padding)}")
+        return f"{name}({', '.join(parts)})"
 
     def pooled(self, label: str, cod: Space, dom: Space) -> Space:
         """`cod` with the output sizes `dom`'s sizes determine (`pooled_space`)."""
