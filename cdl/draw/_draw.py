@@ -2,10 +2,22 @@
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_origin
+
+import equinox as eqx
+import jaxtyping
 
 from .._para import Para, SpaceError
-from .._space import Mismatch, Space, Unifier
+from .._space import (
+    Mismatch,
+    ProductSpace,
+    Space,
+    SpaceVar,
+    TensorSpace,
+    Unifier,
+    space_from_annotation,
+    space_of,
+)
 from . import _messages
 from ._layout import Block, Box, layout
 from ._render import canvas, save_image, to_svg
@@ -75,8 +87,32 @@ class Diagram:
         )
 
 
+def _as_dom(dom: object, inside: bool = False) -> Space:
+    """`draw`'s `dom` as a space: a space, a jaxtyping annotation, or an example.
+
+    An example input (arrays, a `State`, tuples of them) gives its own space; a
+    shape or anything else is a `TypeError` naming the part that is neither.
+    """
+    if isinstance(dom, TensorSpace | ProductSpace | SpaceVar):
+        return dom
+    if get_origin(dom) is tuple or (
+        isinstance(dom, type) and issubclass(dom, jaxtyping.AbstractArray)
+    ):
+        return space_from_annotation(dom, {})
+    if isinstance(dom, tuple):
+        return ProductSpace(tuple(_as_dom(part, True) for part in dom))
+    if isinstance(dom, eqx.nn.State) or (
+        hasattr(dom, "shape") and hasattr(dom, "dtype")
+    ):
+        return space_of(dom)
+    raise TypeError(_messages.bad_dom_kind(dom, inside))
+
+
 def draw(
-    model: Para[Any, Any], path: str | Path | None = None, *, dom: Space | None = None
+    model: Para[Any, Any],
+    path: str | Path | None = None,
+    *,
+    dom: Space | Any | None = None,
 ) -> Diagram:
     """Draw `model` as a string diagram, and write it to `path` if given.
 
@@ -86,7 +122,8 @@ def draw(
 
     **Arguments:** `model`, any `cdl.Para`; `path`, a ``.svg``, ``.png`` or
     ``.pdf`` file to write; `dom`, the space of the inputs when it is more precise
-    than ``model.dom`` (it fixes the sizes shown on the wires).
+    than ``model.dom`` (it fixes the sizes shown on the wires): a cdl space, a
+    jaxtyping annotation, or an example input (arrays, or tuples of them).
 
     **Returns:** the `Diagram` (in a notebook it shows itself).
 
@@ -113,13 +150,14 @@ takes float[8], not the dom= given, f32[3] (dimension 8 is not 3).
     """
     if not isinstance(model, Para):
         raise TypeError(_messages.not_a_morphism(model))
+    space = model.dom if dom is None else _as_dom(dom)
     if dom is not None:
         try:
-            Unifier().unify(model.dom, dom)
+            Unifier().unify(model.dom, space)
         except Mismatch as error:
-            text = _messages.bad_dom(model.label, model.dom, dom, str(error))
+            text = _messages.bad_dom(model.label, model.dom, space, str(error))
             raise SpaceError(text) from None
-    diagram = Diagram(layout(model, model.dom if dom is None else dom))
+    diagram = Diagram(layout(model, space))
     if path is not None:
         diagram.save(path)
     return diagram

@@ -32,6 +32,17 @@ def bad_dom(name: str, expected: object, given: object, why: str) -> str:
     )
 
 
+def bad_dom_kind(given: object, inside: bool) -> str:
+    """Text of the error raised when `draw`'s `dom` is neither a space nor an input."""
+    where = " inside the tuple given" if inside else ""
+    shape = " (a shape is not a space)" if inside and isinstance(given, int) else ""
+    return (
+        "cdl.draw: dom= takes a cdl space (cdl.space_of(x) of an input x), a "
+        "jaxtyping annotation such as Float[Array, '3 32 32'], or an example input, "
+        f"but was given {type(given).__name__} {given!r}{where}{shape}."
+    )
+
+
 def box_count(count: int) -> str:
     """``1 box``, ``2 boxes``: how many boxes a diagram has.
 
