@@ -34,6 +34,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._para import Para
 from ..nn import inference_mode
+from ..schemes import NodeTable
 from . import _messages
 from ._loss import check_scalar_loss, split_over_devices
 from ._optimiser import AbstractOptimiser
@@ -231,7 +232,15 @@ transformation as from_optax(tx).
         if self.mesh is None:
             return tree
         sharding = NamedSharding(self.mesh, _partition("batch"))
-        return jax.tree.map(lambda x: _constrain(x, sharding), tree)
+
+        def split(x: Any) -> Any:
+            # A forest's node table holds levels of nodes, not examples, and
+            # numbers beside them: the fold reads it whole, as it was placed.
+            if isinstance(x, NodeTable) or not jnp.ndim(x):
+                return x
+            return _constrain(x, sharding)
+
+        return jax.tree.map(split, tree, is_leaf=lambda x: isinstance(x, NodeTable))
 
     def _place(self, tree: Any, params: Any) -> Any:
         if self.mesh is None:
