@@ -385,6 +385,11 @@ def outside_unit(labels: Any) -> tuple[int, float] | None:
 class BinaryCrossEntropy(AbstractLoss):
     """Binary cross-entropy of sigmoid(logits) against targets in ``[0, 1]``.
 
+    Summed over an example's outputs (the labels of a multi-label example),
+    averaged over the batch, as `MeanSquaredError` sums its squared errors:
+    with 5 labels an example costs 5 times the mean over its labels that
+    Keras' ``binary_crossentropy`` and PyTorch's ``BCEWithLogitsLoss`` give.
+
     **Arguments:** none.
 
     **Returns:** the loss lens; labels and logits share a shape ``(batch, ...)``
