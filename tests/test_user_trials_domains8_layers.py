@@ -98,3 +98,16 @@ def test_a_pool_with_its_own_stride_or_padding_is_labelled_so():
     pool = cdl.MaxPool2d(3, stride=2, padding=1)
     assert pool.label == "MaxPool2d(3×3, stride 2, padding 1)"
     assert cdl.AvgPool1d(2, stride=1).label == "AvgPool1d(2, stride 1)"
+
+
+def test_a_transposed_convolution_padded_to_nothing_is_refused():
+    # ConvTranspose2d(1, 1, 3, padding=3) on a 4×4 map returned a (1, 0, 0)
+    # array, and its output_space said float[1,-2,-2] for padding 4.
+    layer = cdl.ConvTranspose2d(1, 1, 3, padding=3, key=jax.random.key(0))
+    with pytest.raises(cdl.SpaceError, match="padding 3 leaves no output"):
+        layer(jnp.ones((1, 4, 4)))
+    wider = cdl.ConvTranspose2d(1, 1, 3, padding=4, key=jax.random.key(0))
+    with pytest.raises(cdl.CompositionError, match="at most 2"):
+        wider.output_space(cdl.space_of(jnp.ones((1, 4, 4))))
+    kept = cdl.ConvTranspose2d(1, 1, 3, padding=2, key=jax.random.key(0))
+    assert kept(jnp.ones((1, 4, 4))).shape == (1, 2, 2)

@@ -20,6 +20,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from typing_extensions import TypeVar
 
 from .. import _random
+from .._errors import CompositionError, SpaceError
 from .._para import Para
 from .._space import Dim, Space, TensorSpace
 from . import _messages
@@ -76,10 +77,28 @@ class _ConvTranspose(eqx.Module):
         """Points to channels first when `given` has them last, as `Conv2d` does."""
         return image_hint(self.in_channels, given)
 
+    def _empty(self, sizes: tuple[Dim, ...]) -> str | None:
+        """Why the output of inputs of spatial `sizes` would be empty, if it would."""
+        for size, k, s, p, q in zip(
+            sizes, self.kernel_size, self.stride, self.padding, self.output_padding,
+            strict=True,
+        ):  # fmt: skip
+            if isinstance(size, int) and (size - 1) * s - 2 * p + k + q <= 0:
+                label = self.describe(type(self).__name__)
+                return _messages.transposed_output_empty(label, size, s, p, k, q)
+        return None
+
     def sizes(self, cod: Space, dom: Space) -> Space:
-        """`cod` with the spatial sizes that the input sizes in `dom` determine."""
+        """`cod` with the spatial sizes that the input sizes in `dom` determine.
+
+        Sizes that leave no output raise `cdl.CompositionError`.
+        """
         if not (isinstance(cod, TensorSpace) and isinstance(dom, TensorSpace)):
             return cod
+        if len(dom.shape) == len(cod.shape):
+            why = self._empty(dom.shape[1:])
+            if why is not None:
+                raise CompositionError(why)
         dims: list[Dim] = [cod.shape[0]]
         for size, k, s, p, q, out in zip(
             dom.shape[1:], self.kernel_size, self.stride, self.padding,
@@ -91,7 +110,13 @@ class _ConvTranspose(eqx.Module):
         return TensorSpace(cod.dtype, tuple(dims))
 
     def apply(self, x: Array) -> Array:
-        """The transposed convolution: a convolution of the stride-dilated input."""
+        """The transposed convolution: a convolution of the stride-dilated input.
+
+        Padding that leaves no output is a `cdl.SpaceError`.
+        """
+        why = self._empty(tuple(x.shape[1:]))
+        if why is not None:
+            raise SpaceError(why)
         padding = [
             (k - 1 - p, k - 1 - p + q)
             for k, p, q in zip(

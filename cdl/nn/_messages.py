@@ -221,6 +221,19 @@ def padding_fills_window(layer: str, padding: int, kernel: int) -> str:
     )
 
 
+def transposed_output_empty(
+    layer: str, size: int, stride: int, padding: int, kernel: int, extra: int
+) -> str:
+    """Text of the error for a transposed convolution whose output would be empty."""
+    out = (size - 1) * stride - 2 * padding + kernel + extra
+    return (
+        f"{layer}: padding {padding} leaves no output for an input of size {size} "
+        f"(its size would be ({size} - 1)·{stride} - 2·{padding} + {kernel} + "
+        f"{extra} = {out}); give a padding of at most "
+        f"{((size - 1) * stride + kernel + extra - 1) // 2}."
+    )
+
+
 def kernel_over_input(layer: str, kernel: int, size: int, padding: int) -> str:
     """Text of the error for a window larger than the padded input it slides over."""
     padded = size + 2 * padding
