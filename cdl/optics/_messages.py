@@ -884,6 +884,17 @@ def build_arguments(path: object, hyperparameters: object, why: str) -> str:
 
 def hyperparameter_not_json(name: str, value: object, error: Exception) -> str:
     """Text of the error raised by `cdl.save` for a hyperparameter JSON cannot hold."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and hasattr(value, "dtype"):
+        # An array (a PRNG key too): its repr spans lines and its values are
+        # not the point; a list of its numbers is what the file can keep.
+        return (
+            f"cdl.save: hyperparameter {name}, an array {value.dtype}{list(shape)}, "
+            f"is not JSON: the file keeps numbers, strings, bools, None, and lists, "
+            f"tuples and dicts of them; give its numbers as a list "
+            f"({name}={name}.tolist()), or a seed (an int) for a PRNG key, and "
+            f"rebuild the array in `build`."
+        )
     return (
         f"cdl.save: hyperparameter {name}={value!r} is not JSON ({error}): the file "
         f"keeps numbers, strings, bools, None, and lists, tuples and dicts of them; "

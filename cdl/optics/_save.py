@@ -46,13 +46,14 @@ from ._distributed import is_main, to_host
 _M = TypeVar("_M")
 
 
-def save(path: str | os.PathLike[str], model: Any, **hyperparameters: Any) -> None:
+def save(path: str | os.PathLike[str], model: Any, /, **hyperparameters: Any) -> None:
     """Write `model`'s arrays and the `hyperparameters` that rebuild it to `path`.
 
     **Arguments:** `path`, the file (its directory is created); `model`, any
     Equinox module (a trained `cdl.Para`, e.g. ``fit(...).model``);
     `hyperparameters`, JSON-serialisable keyword arguments of the function that
-    builds the model (given to `load`).
+    builds the model (given to `load`), whatever their names (``path`` and
+    ``model`` too).
 
     **Returns:** nothing. Across `jax.distributed` processes call it in every
     process, as `fit` runs: parameters split across processes (`fsdp`) are
