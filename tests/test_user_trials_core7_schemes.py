@@ -1,5 +1,7 @@
 """Round core7 of user trials: recursion schemes."""
 
+import re
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -77,3 +79,26 @@ def test_a_carrier_of_dicts_that_changes_names_its_keys() -> None:
         error.value
     )
     assert "{'sum': f32[]}" in str(error.value)
+
+
+def test_a_natural_transformation_into_another_functor_says_how_to_map_terms() -> None:
+    # Haskell's hoist goes from one functor to another; cdl's transforms a functor into
+    # itself, and a transformation returning NatF layers from ListF ones failed with
+    # "KeyError: ListF has no constructor 'Zero'" from deep inside.
+    Nil, Cons = cdl.ListF.patterns
+    Zero, Succ = cdl.NatF.patterns
+
+    def forget(layer: cdl.Layer) -> cdl.Layer:
+        match layer:
+            case Nil():
+                return Zero()
+            case Cons(_, rest):
+                return Succ(rest)
+        raise AssertionError
+
+    text = "returns layers of ListF (Nil, Cons), but on a Nil layer it returned a Zero"
+    with pytest.raises(TypeError, match=re.escape(text) + ".*cdl.cataM"):
+        cdl.hoist(cdl.ListF, forget)(Cons(1.0, Nil()))
+    total = cdl.ListAlgebra(0.0, lambda p: p[0] + p[1])
+    with pytest.raises(TypeError, match=re.escape(text)):
+        cdl.prepro(forget, total)(jnp.ones(3))

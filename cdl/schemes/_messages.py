@@ -1,6 +1,7 @@
 """Every user-facing error text of `cdl.schemes`, in one place."""
 
 import inspect
+from collections.abc import Sequence
 from typing import Final
 
 
@@ -951,6 +952,21 @@ def natural_output(functor: str, source: str, given: object) -> str:
         f"a natural transformation of {functor} returns a layer (a pattern such as "
         f"{functor}'s constructors build) or cdl.choose(pred, layer, layer), but on "
         f"a {source} layer it returned {type(given).__name__}."
+    )
+
+
+def natural_foreign(functor: str, names: Sequence[str], source: str, given: str) -> str:
+    """Text of the error raised when a natural transformation leaves its functor.
+
+    >>> print(natural_foreign("ListF", ("Nil", "Cons"), "Cons", "Succ"))
+    a natural transformation of ListF returns layers of ListF (Nil, Cons), but on a ...
+    """
+    return (
+        f"a natural transformation of {functor} returns layers of {functor} "
+        f"({', '.join(names)}), but on a {source} layer it returned a {given} "
+        "layer: prepro, postpro and hoist transform a functor into itself. To map "
+        "terms into another functor (Haskell's hoist between two), fold them with "
+        "cdl.cataM, whose cells may return terms."
     )
 
 

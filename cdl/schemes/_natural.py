@@ -167,6 +167,7 @@ class Natural(eqx.Module):
         name = self.functor.name
         if not isinstance(out, Layer):
             raise TypeError(_messages.natural_output(name, source, out))
+        self._own(out, source)
         self.functor.check(out)
         d = self.functor.constructor(out.constructor)
         for child in out.children:
@@ -246,6 +247,15 @@ class Natural(eqx.Module):
             out[name] = tuple(n for n in self.functor.names if n in seen)
         return out
 
+    def _own(self, out: Layer[Any], source: str) -> None:
+        """`TypeError` for a layer of a constructor the functor does not have."""
+        if out.constructor not in self.functor.names:
+            raise TypeError(
+                _messages.natural_foreign(
+                    self.functor.name, self.functor.names, source, out.constructor
+                )
+            )
+
     def on_term(self, layer: Layer[Any]) -> Layer[Any]:
         """The transformation of one concrete layer (children kept as they are)."""
         c = self.functor.constructor(layer.constructor)
@@ -256,6 +266,7 @@ class Natural(eqx.Module):
             out = out.if_true if bool(out.pred) else out.if_false
         if not isinstance(out, Layer):
             raise TypeError(_messages.natural_output(self.functor.name, c.name, out))
+        self._own(out, c.name)
         self.functor.check(out)
         kids = []
         for child in out.children:
