@@ -296,6 +296,22 @@ def _as_jax(x: object) -> Any:
 
 
 def _looks_batched(dom: Space, given: Space) -> bool:
+    """Whether `given` is `dom` with a batch axis in front (on every component).
+
+    >>> f32 = frozenset({"float32"})
+    >>> pair = ProductSpace((TensorSpace(f32, (3,)), TensorSpace(f32, (2,))))
+    >>> _looks_batched(pair, ProductSpace((TensorSpace(f32, (4, 3)),
+    ...                                    TensorSpace(f32, (4, 2)))))
+    True
+    """
+    if isinstance(dom, ProductSpace) and isinstance(given, ProductSpace):
+        parts = list(zip(dom.factors, given.factors, strict=False))
+        sizes = {g.shape[0] for _, g in parts if isinstance(g, TensorSpace) and g.shape}
+        return (
+            len(dom.factors) == len(given.factors) > 0
+            and len(sizes) == 1
+            and all(_looks_batched(d, g) for d, g in parts)
+        )
     if not (isinstance(dom, TensorSpace) and isinstance(given, TensorSpace)):
         return False
     if not given.shape:

@@ -42,3 +42,22 @@ def test_a_long_chain_called_eagerly_compiles_no_stacking_of_its_weights(
     # Traced into a program, the chain is still one scan.
     program = str(jax.make_jaxpr(lambda m: m(x))(chain))
     assert "scan" in program
+
+
+def test_a_pair_of_batches_given_to_morphisms_side_by_side_says_vmap() -> None:
+    # A single morphism given a batch says to map it with jax.vmap; f @ g given a pair
+    # of batches said only "rank 1 is not rank 2".
+    pair = cdl.Linear(3, 4, key=jax.random.key(0)) @ cdl.Linear(
+        2, 5, key=jax.random.key(1)
+    )
+    with pytest.raises(cdl.SpaceError, match=r"It looks like a batch.*jax\.vmap"):
+        pair((jnp.ones((4, 3)), jnp.ones((4, 2))))
+    # Batches of different sizes, or one component batched, are no batch of pairs.
+    for given in (
+        (jnp.ones((4, 3)), jnp.ones((5, 2))),
+        (jnp.ones((4, 3)), jnp.ones(2)),
+    ):
+        with pytest.raises(cdl.SpaceError) as error:
+            pair(given)
+        assert "looks like a batch" not in str(error.value)
+    assert jax.vmap(pair)((jnp.ones((4, 3)), jnp.ones((4, 2))))[1].shape == (4, 5)
