@@ -39,6 +39,7 @@ from .._errors import SpaceError
 from .._para import Para, apply
 from .._space import Mismatch, ProductSpace, Space, Unifier, space_of
 from ..draw import Diagram, draw
+from ..nn import BatchNorm
 from ..nn._arguments import flag, prng_key
 from ..optics import AbstractLoss, AbstractOptimiser, AbstractParaLens
 from . import _messages
@@ -136,6 +137,32 @@ def _one_example(dom: Space, inputs: Any) -> bool:
     return True
 
 
+def _training_batch_norms(tree: Any) -> list[BatchNorm]:
+    """The batch norms in training mode inside `tree`."""
+    found = jax.tree.leaves(tree, is_leaf=lambda x: isinstance(x, BatchNorm))
+    return [n for n in found if isinstance(n, BatchNorm) and not n.inference]
+
+
+def _refuse_batch_statistics(
+    arena: Para[Any, Any], players: Sequence[Player[Any, Any]]
+) -> None:
+    """Refuse an arena with a batch norm in training mode, naming where it is.
+
+    Its running statistics are a state that a round of play neither takes nor
+    returns (and a batched game maps every input over the batch, the state too),
+    so such an arena fails at its first round with a message about axes.
+    """
+    norms = _training_batch_norms(arena)
+    if not norms:
+        return
+    owner = "nature"
+    for player in players:
+        if _training_batch_norms(player.model):
+            owner = f"player {player.name!r}"
+            break
+    raise ValueError(_messages.batch_statistics(norms[0].label, owner))
+
+
 class Game(eqx.Module):
     """A game: players wired in an arena, a loss per player, and an update rule.
 
@@ -201,6 +228,7 @@ per player of the arena.
         names = [p.name for p in players]
         if not players:
             raise ValueError(_messages.no_players(arena.label))
+        _refuse_batch_statistics(arena, players)
         if not isinstance(losses, Mapping):
             raise TypeError(_messages.losses_not_a_mapping(losses))
         missing = [n for n in names if n not in losses]

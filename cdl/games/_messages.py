@@ -302,3 +302,14 @@ def batched_without_inputs(arena: str) -> str:
 def in_loss(name: str) -> str:
     """Note added to an error raised inside a player's loss function."""
     return f"(raised in the loss of player {name!r})"
+
+
+def batch_statistics(layer: str, owner: str) -> str:
+    """Text of the error for an arena holding a batch norm in training mode."""
+    return (
+        f"Game: {layer} in {owner} keeps running statistics in a state, which a "
+        "round of play neither takes nor returns; use a layer without state "
+        "(cdl.LayerNorm, cdl.RMSNorm), or put it in inference mode "
+        "(cdl.inference_mode) and give its state as an input (one copy per "
+        "example in a batched game)."
+    )
