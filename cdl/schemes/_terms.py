@@ -148,6 +148,15 @@ def fold_data(algebra: Algebra[Any], data: Any, scheme: str) -> Any:
     return evaluate(algebra, as_table(scheme, functor, data))
 
 
+def _is_payload(data: Any) -> bool:
+    """Whether `data` is a number or an array (a tracer too), not a table or term."""
+    if isinstance(data, bool):
+        return False
+    return isinstance(data, int | float) or (
+        isinstance(data, jax.Array | np.ndarray | np.generic)
+    )
+
+
 def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
     """`data` as a node table of `functor`, for the fold labelled `scheme`.
 
@@ -159,6 +168,8 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
     >>> from cdl.schemes._terms import as_table
     >>> as_table("para", cdl.TreeF, (1.0, (2.0, 3.0))).size
     5
+    >>> as_table("cata", cdl.TreeF, 3.0).size  # nested pairs of one leaf
+    1
     """
     if isinstance(data, list | tuple) and any(isinstance(t, NodeTable) for t in data):
         kind = "list" if isinstance(data, list) else "tuple"
@@ -178,10 +189,12 @@ def as_table(scheme: str, functor: Functor, data: Any) -> NodeTable:
         if traced(data):
             raise TypeError(_messages.traced_natural(scheme, functor.name))
         return nat_table(functor, int(data))
-    if isinstance(data, Layer) or (
-        functor.names == ("Leaf", "Node") and isinstance(data, tuple)
-    ):
+    pairs = functor.names == ("Leaf", "Node")
+    if isinstance(data, Layer) or (pairs and isinstance(data, tuple)):
         return tree_table(functor, data)
+    if pairs and _is_payload(data):
+        # Nested pairs of one leaf: the tree `Leaf x` (also under jax.grad of it).
+        return tree_table(functor, Layer("Leaf", data, ()))
     if is_list_functor(functor) and isinstance(
         data, jax.Array | np.ndarray | PaddedList
     ):
