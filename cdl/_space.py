@@ -465,6 +465,16 @@ def describe(value: object) -> str:
     "{'n': f32[], 'sum': (f32[3] × int[])}"
     >>> describe([jnp.zeros(2)])
     '[f32[2]]'
+
+    A record of arrays shows its fields; a module holding other modules its class:
+
+    >>> import equinox as eqx
+    >>> class Stats(eqx.Module):
+    ...     n: jax.Array
+    >>> class Holder(eqx.Module):
+    ...     stats: Stats
+    >>> describe((Stats(jnp.zeros(2)), Holder(Stats(jnp.zeros(2)))))
+    '(Stats(n=f32[2]) × Holder)'
     """
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return repr(space_of(value))
@@ -480,10 +490,12 @@ def describe(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(describe(v) for v in value) + "]"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = (
-            f"{f.name}={describe(getattr(value, f.name, None))}"
-            for f in dataclasses.fields(value)
-        )
+        values = {
+            f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)
+        }
+        if any(dataclasses.is_dataclass(v) for v in values.values()):
+            return type(value).__name__  # a structure, not a record of arrays
+        fields = (f"{name}={describe(v)}" for name, v in values.items())
         return f"{type(value).__name__}({', '.join(fields)})"
     return repr(space_of(value))
 
