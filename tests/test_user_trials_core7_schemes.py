@@ -1,5 +1,7 @@
 """Round core7 of user trials: recursion schemes."""
 
+import copy
+import pickle
 import re
 
 import equinox as eqx
@@ -102,3 +104,47 @@ def test_a_natural_transformation_into_another_functor_says_how_to_map_terms() -
     total = cdl.ListAlgebra(0.0, lambda p: p[0] + p[1])
     with pytest.raises(TypeError, match=re.escape(text)):
         cdl.prepro(forget, total)(jnp.ones(3))
+
+
+def test_a_tree_of_one_leaf_given_as_nested_pairs_folds() -> None:
+    # In nested pairs a bare payload is the tree `Leaf x` (as inside a forest), but a
+    # fold given one said it "folds a cdl.NodeTable, but was given float" (under
+    # jax.grad: "given LinearizeTracer").
+    alg = cdl.Algebra(cdl.TreeF, Leaf=lambda p: 2.0 * p[0], Node=lambda p: sum(p[1]))
+    assert float(cdl.cata(alg)(3.0)) == 6.0
+    assert float(cdl.cata(alg)(jnp.float32(3.0))) == 6.0
+    assert float(jax.grad(cdl.cata(alg))(3.0)) == 2.0
+    assert float(cdl.upwards(alg)(3.0)[0]) == 6.0
+    k1, k2 = jax.random.split(jax.random.key(0))
+    rnn = cdl.Algebra(
+        cdl.TreeF,
+        Leaf=cdl.TreeRNNCell(2, 3, arity=0, key=k1),
+        Node=cdl.TreeRNNCell(0, 3, arity=2, key=k2),
+    )
+    leaf = jnp.array([1.0, -1.0])
+    np.testing.assert_allclose(cdl.cata(rnn)(leaf), cdl.cata(rnn)([leaf])[0])
+    with pytest.raises(TypeError, match="folds a `cdl.NodeTable`"):
+        cdl.cata(alg)("3")
+
+
+def test_functors_tables_and_folds_copy_and_pickle() -> None:
+    # copy.deepcopy and pickle of a functor (so of a node table or a tree fold, which
+    # hold one) ended in RecursionError: they make the object before setting its
+    # fields, and the lookup of a missing field asked for the constructors' names.
+    ExprF = cdl.polynomial("ExprF", Lit="a", Add="x x")
+    for functor in (cdl.TreeF, ExprF):
+        assert copy.deepcopy(functor) == functor
+        assert pickle.loads(pickle.dumps(functor)) == functor
+    table = cdl.tree_table(cdl.TreeF, ((1.0, 2.0), 3.0))
+    fold = cdl.cata(cdl.Algebra(cdl.TreeF, Leaf=_first, Node=_product))
+    assert float(fold(pickle.loads(pickle.dumps(table)))) == 6.0
+    assert float(copy.deepcopy(fold)(copy.deepcopy(table))) == 6.0
+    assert float(pickle.loads(pickle.dumps(fold))(table)) == 6.0
+
+
+def _first(p: tuple[Array, tuple[()]]) -> Array:
+    return p[0]
+
+
+def _product(p: tuple[Array, tuple[Array, Array]]) -> Array:
+    return p[1][0] * p[1][1]

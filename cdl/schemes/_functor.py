@@ -282,6 +282,10 @@ class Functor:
 
     def __getattr__(self, name: str) -> Any:
         """A constructor as a pattern class: ``TreeF.Leaf``, ``TreeF.Node``."""
+        if "constructors" not in vars(self):
+            # Not set up yet (copy and pickle make the object before its fields):
+            # reading the names here would call this again without end.
+            raise AttributeError(name)
         if name.startswith("_") or name not in self.names:
             raise AttributeError(_messages.no_such_attribute(self.name, name))
         return pattern(self, name)
