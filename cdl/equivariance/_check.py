@@ -265,5 +265,9 @@ tolerance 1e-05.
         )
     )
     if not error < tol:
-        label = name if name is not None else getattr(f, "label", repr(f))
+        label = (
+            name
+            if name is not None
+            else getattr(f, "label", getattr(f, "__name__", repr(f)))
+        )
         raise AssertionError(_messages.not_equivariant(label, error, tol))
