@@ -26,3 +26,14 @@ def test_draw_names_a_dom_that_is_no_space_nor_input():
         cdl.draw(_model(), dom=(3,))
     with pytest.raises(cdl.SpaceError, match="takes float\\[3\\], not the dom= given"):
         cdl.draw(_model(), dom=jnp.ones(4))
+
+
+def test_drawing_a_game_points_to_its_arena():
+    # cdl.draw(game) said only "but was given Game".
+    from cdl.games import Game, Move, Player
+
+    x = Player("x", Move(jnp.array([1.0])), cdl.SGD(0.1))
+    game = Game(x, {"x": lambda outcome, _: outcome.sum()})
+    with pytest.raises(TypeError, match=r"draw its arena, `cdl.draw\(game.arena\)`"):
+        cdl.draw(game)  # type: ignore[arg-type]
+    assert cdl.draw(game.arena).boxes() == ["x"]

@@ -3,15 +3,19 @@
 
 def not_a_morphism(given: object) -> str:
     """Text of the error raised when something other than a `cdl.Para` is drawn."""
-    lift = (
-        "; make an Equinox module or a JAX function one with `cdl.lift(f, dom=..., "
-        "cod=...)`"
-        if callable(given)
-        else ""
-    )
+    name = type(given).__name__
+    if hasattr(given, "arena"):  # a game: its players' wiring is the morphism
+        lift = f"; draw its arena, `cdl.draw({name.lower()}.arena)`"
+    elif callable(given):
+        lift = (
+            "; make an Equinox module or a JAX function one with `cdl.lift(f, "
+            "dom=..., cod=...)`"
+        )
+    else:
+        lift = ""
     return (
         f"cdl.draw draws a cdl.Para morphism (built with >>, @, layers and structure "
-        f"maps), but was given {type(given).__name__}{lift}."
+        f"maps), but was given {name}{lift}."
     )
 
 
