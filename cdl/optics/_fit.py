@@ -660,7 +660,10 @@ def _per_example(
     except (TypeError, ValueError) as error:
         kind = TypeError if isinstance(error, TypeError) else ValueError
         why = str(error).splitlines()[0]
-        raise kind(_messages.metric_cannot_score(at, name, why)) from None
+        # fit checks metrics on a batch of two examples: the shapes say so.
+        sized = [x for x in jax.tree.leaves(labels) if jnp.ndim(x)]
+        rows = int(jnp.shape(sized[0])[0]) if sized else None
+        raise kind(_messages.metric_cannot_score(at, name, why, rows)) from None
 
 
 def _check_metrics(

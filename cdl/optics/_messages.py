@@ -995,11 +995,17 @@ def metric_returned(given: str, rows: int | None) -> str:
     return f"it returned {given}{batch}"
 
 
-def metric_cannot_score(name: str, metric_name: str, why: str) -> str:
+def metric_cannot_score(
+    name: str, metric_name: str, why: str, rows: int | None = None
+) -> str:
     """Text of the error raised for a metric that cannot score the model's outputs."""
     name = shown(name)
+    batch = (
+        "" if rows is None else f" (on a batch of {rows} example{'s' * (rows != 1)})"
+    )
     return (
-        f"fit({name}): metric {metric_name!r} cannot score the model's outputs: {why}"
+        f"fit({name}): metric {metric_name!r} cannot score the model's outputs"
+        f"{batch}: {why}"
     )
 
 
