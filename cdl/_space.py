@@ -141,7 +141,9 @@ _UINT: Final = frozenset(jaxtyping.UInt[jaxtyping.Array, ""].dtypes)  # type: ig
 _BOOL: Final = frozenset(("bool", "bool_"))
 _SHORT: Final = {"float32": "f32", "float64": "f64", "float16": "f16",
                  "bfloat16": "bf16", "int32": "i32", "int64": "i64", "int8": "i8",
-                 "uint8": "u8", "uint32": "u32", "bool": "bool"}  # fmt: skip
+                 "uint8": "u8", "uint32": "u32", "bool": "bool", "int16": "i16",
+                 "uint16": "u16", "uint64": "u64", "complex64": "c64",
+                 "complex128": "c128"}  # fmt: skip
 
 
 def dtype_name(dtype: DType) -> str:

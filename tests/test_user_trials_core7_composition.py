@@ -61,3 +61,13 @@ def test_a_pair_of_batches_given_to_morphisms_side_by_side_says_vmap() -> None:
             pair(given)
         assert "looks like a batch" not in str(error.value)
     assert jax.vmap(pair)((jnp.ones((4, 3)), jnp.ones((4, 2))))[1].shape == (4, 5)
+
+
+def test_complex_and_16_bit_inputs_are_named_short() -> None:
+    # Every other dtype is named short (f32, i32, bf16); a complex input read
+    # "complex64[3]" and an int16 one "int16[3]".
+    layer = cdl.Linear(3, 2, key=jax.random.key(0))
+    with pytest.raises(cdl.SpaceError, match=r"given c64\[3\] \(dtype float is"):
+        layer(jnp.ones(3, jnp.complex64))
+    with pytest.raises(cdl.SpaceError, match=r"given i16\[3\]"):
+        layer(jnp.ones(3, jnp.int16))
