@@ -23,7 +23,7 @@ float[4]
 """
 
 import sys
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 import equinox as eqx
 import jax
@@ -141,6 +141,14 @@ class AbstractArrow(eqx.Module, Generic[_A, _B]):
         if family_of(other) is not family_of(self):
             return _not_composable("@", "__rmatmul__", self, other)
         return _parallel(self, other)
+
+    if not TYPE_CHECKING:  # to mypy, ``f >> g`` stays ``f.__rshift__(g)``
+
+        def __rrshift__(self, other: Any) -> Any:
+            return _not_composable_from_the_left(">>", other, self)
+
+        def __rmatmul__(self, other: Any) -> Any:
+            return _not_composable_from_the_left("@", other, self)
 
 
 def signature_of(arrow: Any) -> tuple[Space, Space]:
@@ -264,6 +272,18 @@ def _not_composable(operator: str, reflected: str, left: Any, right: Any) -> Any
         raise TypeError(_messages.foreign_arrows(operator, left, right))
     if callable(right) and not hasattr(type(right), reflected):
         raise TypeError(_messages.not_an_arrow(operator, left.label, right))
+    return NotImplemented
+
+
+def _not_composable_from_the_left(operator: str, left: Any, right: Any) -> Any:
+    """Raise the error of ``left >> right`` (or ``@``) for a function `left`.
+
+    Python asks `right` only when `left` does not compose with it itself; a
+    function (``jnp.tanh >> layer``) or an Equinox module is named with the way to
+    make it a morphism, and anything else gets Python's own error.
+    """
+    if callable(left) and not isinstance(left, AbstractArrow):
+        raise TypeError(_messages.not_an_arrow_on_the_left(operator, left, right.label))
     return NotImplemented
 
 

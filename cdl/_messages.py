@@ -146,6 +146,38 @@ def not_an_arrow(operator: str, left: str, right: object) -> str:
     )
 
 
+def not_an_arrow_on_the_left(operator: str, left: object, right: str) -> str:
+    """Text of the error raised when `operator` has something not an arrow on its left.
+
+    >>> import jax.numpy as jnp
+    >>> print(not_an_arrow_on_the_left(">>", jnp.tanh, "Linear(3→3)"))
+    tanh >> Linear(3→3): >> composes cdl morphisms, and tanh (a jaxlib...) is not ...
+    """
+    name = getattr(left, "__name__", type(left).__name__)
+    return (
+        f"{name} {operator} {right}: {operator} composes cdl morphisms, and {name} "
+        f"({with_article(public_class(left))}) is not one: make it one with "
+        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
+        f"(an Equinox module or a JAX function)."
+    )
+
+
+def not_a_morphism(receiver: str, value: object) -> str:
+    """Text of the error raised when `receiver` is given something not a morphism.
+
+    >>> import jax.numpy as jnp
+    >>> print(not_a_morphism("repeat", jnp.tanh))
+    repeat takes a cdl morphism, and tanh (a jaxlib...) is not one: make it one with ...
+    """
+    name = getattr(value, "__name__", type(value).__name__)
+    return (
+        f"{receiver} takes a cdl morphism, and {name} "
+        f"({with_article(public_class(value))}) is not one: make it one with "
+        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
+        f"(an Equinox module or a JAX function)."
+    )
+
+
 def call_mismatch(name: str, expected: object, given: object, why: str) -> str:
     """Text of a `SpaceError` raised when a morphism is called on the wrong space."""
     return f"{shown(name)} expects input {expected!r}, but was given {given!r} ({why})."

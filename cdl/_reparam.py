@@ -228,6 +228,12 @@ def _check_leaves(base: Para[Any, Any], rebuilt: Any) -> None:
             )
 
 
+def _require_morphism(receiver: str, f: object) -> None:
+    """Raise a `TypeError` naming `receiver` when `f` is not a `Para` morphism."""
+    if not isinstance(f, Para):
+        raise TypeError(_messages.not_a_morphism(receiver, f))
+
+
 def reparam(f: Para[A, B], r: Callable[[_P], Any], params: _P) -> Reparam[A, B, _P]:
     """Reparametrise `f` along ``r: P' → P``, starting from new parameters `params`.
 
@@ -245,6 +251,7 @@ def reparam(f: Para[A, B], r: Callable[[_P], Any], params: _P) -> Reparam[A, B, 
     >>> g(jnp.zeros(3))
     Array([2., 2., 2.], dtype=float32)
     """
+    _require_morphism("reparam", f)
     return Reparam(f, r, params)
 
 
@@ -319,6 +326,7 @@ def tie(
     >>> bool(jnp.allclose(tied(jnp.ones(4)), w.T @ (w @ jnp.ones(4))))
     True
     """
+    _require_morphism("tie", f)
     r = _Tie(source, targets, via)
     params = _own_parameters(f)
     try:
@@ -361,6 +369,7 @@ class Repeat(Para[A, A]):
     def __init__(self, cell: Para[A, A], times: int) -> None:
         from .nn._arguments import whole  # the layers import this module
 
+        _require_morphism("repeat", cell)
         steps = whole(times)  # NumPy ints too, read from a config array
         if steps is None or steps < 1:
             raise ValueError(_messages.bad_times(times))
@@ -533,6 +542,7 @@ parameters at .params (lambda m: m.params…).
     >>> cdl.is_frozen(g.params.params.bias), cdl.is_frozen(g.params.params.weight)
     (True, True)
     """
+    _require_morphism("freeze", f)
     params = _own_parameters(f)
     try:
         frozen = eqx.tree_at(
