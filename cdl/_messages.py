@@ -77,6 +77,11 @@ def not_an_array(kind: str) -> str:
             f"optax.multi_transform calls labels that are callable, so give a "
             f"tree of labels shaped like a model as `lambda params: labels`"
         )
+    if kind == "NoneType":
+        return (
+            "None is not an array: a value left out (an optional argument, a "
+            "graph built without node features) is given where an array is wanted"
+        )
     return f"a {kind} is not an array: convert it with `jnp.asarray`"
 
 

@@ -1,4 +1,4 @@
-"""A function or an Equinox module where a cdl morphism belongs is named at once.
+"""A function or a module where a morphism belongs, or None for an array, is named.
 
 On either side of ``>>`` and ``@`` and as the morphism of a reparametrisation, the
 error says which value is not a morphism and how to make it one (``cdl.lift``).
@@ -53,3 +53,13 @@ def test_morphisms_still_compose_and_reparametrise() -> None:
     assert model(jnp.ones(3)).shape == (3,)
     assert cdl.repeat(LIN, 2)(jnp.ones(3)).shape == (3,)
     assert cdl.freeze(LIN)(jnp.ones(3)).shape == (3,)
+
+
+def test_none_where_an_array_belongs_is_not_told_to_be_converted() -> None:
+    # None is a value left out (a graph built without node features, say):
+    # `jnp.asarray(None)` cannot help.
+    with pytest.raises(cdl.SpaceError) as caught:
+        (LIN @ LIN)((jnp.ones(3), None))
+    message = str(caught.value)
+    assert "None is not an array: a value left out" in message
+    assert "jnp.asarray" not in message
