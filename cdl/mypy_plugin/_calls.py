@@ -66,9 +66,9 @@ from mypy.types import (
     get_proper_type,
 )
 
-from . import _messages
+from . import _instances, _messages
 from ._annotations import CLASS_DIMS
-from ._bindings import rebinds
+from ._bindings import bound_once, rebinds
 from ._named_tuples import constructed
 from ._names import is_vmap_axis
 from ._shapes import (
@@ -272,7 +272,7 @@ def _relax(
     scopes = in_scope(ctx.api) - ({made.fullname} if made is not None else set())
     symbols = _foreign(sig, scopes)
     overloaded = _is_overload(sig)
-    constructs = made is not None and carries_symbols(made)
+    constructs = made is not None and _instances.sized_class(made)
     if not symbols and not overloaded and not constructs and not _named_run(sig):
         return sig
     if sig.variables:
@@ -376,14 +376,22 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
     if trial is None:
         return _forget_result(ctx)
     sig, _, scopes = trial
-    binding = _bind(sig, _known(ctx, _formals(sig, ctx)), scopes, _callee(ctx))
+    # A method of an instance that carries its fields' sizes binds them first.
+    sizes = (
+        _instances.given(ctx.type, in_scope(ctx.api), _instances.method_class(sig))
+        if isinstance(ctx, MethodContext)
+        else None
+    )
+    binding = _bind(
+        sig, _known(ctx, _formals(sig, ctx)), scopes, _callee(ctx), given=sizes
+    )
     result = ctx.default_return_type
     if binding.errors and pending.overloaded:
         other = _agreeing_variant(pending, ctx, exclude=trial)
         if other is not None:
             sig, _, scopes = other
             formals = _known(ctx, _actual_formals(sig, ctx))
-            binding = _bind(sig, formals, scopes, _callee(ctx))
+            binding = _bind(sig, formals, scopes, _callee(ctx), given=sizes)
             if sig.variables:
                 return _forget_result(ctx)
             result = sig.ret_type
@@ -397,8 +405,20 @@ def instantiate(env: Env, ctx: FunctionContext | MethodContext) -> Type:
         # A mapped axis bound by arguments that disagree is left unknown.
         _unbind_mapped_axes(binding)
     result = _bound_result(result, scopes, binding, shapes)
-    sizes = {name: size for name, (size, _) in binding.bound.items()}
-    return constructed(ctx, result, sizes, shapes)
+    bound = {name: size for name, (size, _) in binding.bound.items()}
+    made = _constructed(sig)
+    if made is not None and not binding.errors and _sized_here(ctx):
+        result = _instances.built(env, ctx, made, result, bound, binding.runs)
+    return constructed(ctx, result, bound, shapes)
+
+
+def _sized_here(ctx: FunctionContext | MethodContext) -> bool:
+    """Whether a new instance built by the call `ctx` may carry its sizes.
+
+    Not when it is assigned to a name bound again (in a loop, in two branches):
+    the name keeps one type, which the other value's sizes would contradict.
+    """
+    return isinstance(ctx.api, TypeChecker) and bound_once(ctx.api, ctx.context)
 
 
 def _forget_result(ctx: FunctionContext | MethodContext) -> Type:
@@ -435,10 +455,21 @@ def _bind(
     formals: list[tuple[Type, Type, Expression]],
     scopes: set[str],
     callee: str,
+    *,
+    given: tuple[dict[str, Dim], dict[str, tuple[Dim, ...]], str] | None = None,
 ) -> _Binding:
-    """Bind the symbols of `sig` from (formal, argument type, argument) triples."""
+    """Bind the symbols of `sig` from (formal, argument type, argument) triples.
+
+    `given`: the sizes (and runs) that the instance a method is called on carries,
+    bound first (its class's name, for messages).
+    """
     bound: dict[str, tuple[Dim, int]] = {}
     runs: dict[str, tuple[tuple[Dim, ...], int]] = {}
+    owner = ""
+    if given is not None:
+        sizes, given_runs, owner = given
+        bound.update({n: (d, _INSTANCE) for n, d in sizes.items()})
+        runs.update({n: (r, _INSTANCE) for n, r in given_runs.items()})
     exprs: dict[str, list[tuple[Dim, Expression]]] = {}
     errors: list[tuple[str, Context]] = []
     ranks: list[Context] = []
@@ -463,8 +494,24 @@ def _bind(
             name, run_dims = run
             if name in runs and not _runs_agree(runs[name][0], run_dims):
                 first, where = runs[name]
-                shown = _messages.run_conflict(
-                    callee, name, _show_run(first), where, _show_run(run_dims), position
+                shown = (
+                    _messages.instance_run_conflict(
+                        callee,
+                        name,
+                        _show_run(first),
+                        owner,
+                        _show_run(run_dims),
+                        position,
+                    )
+                    if where == _INSTANCE
+                    else _messages.run_conflict(
+                        callee,
+                        name,
+                        _show_run(first),
+                        where,
+                        _show_run(run_dims),
+                        position,
+                    )
                 )
                 errors.append((shown, expr))
             runs.setdefault(name, (run_dims, position))
@@ -476,8 +523,24 @@ def _bind(
                 continue
             if d.name in bound and not _agree(bound[d.name][0], g):
                 first, where = bound[d.name]
-                shown = _messages.dimension_conflict(
-                    callee, d.name, render_dim(first), where, render_dim(g), position
+                shown = (
+                    _messages.instance_conflict(
+                        callee,
+                        d.name,
+                        render_dim(first),
+                        owner,
+                        render_dim(g),
+                        position,
+                    )
+                    if where == _INSTANCE
+                    else _messages.dimension_conflict(
+                        callee,
+                        d.name,
+                        render_dim(first),
+                        where,
+                        render_dim(g),
+                        position,
+                    )
                 )
                 errors.append((shown, expr))
                 continue
@@ -494,6 +557,10 @@ def _bind(
                 errors.append((shown, expr))
     runs_bound = {n: r for n, (r, _) in runs.items()}
     return _Binding(bound, values, runs_bound, errors, ranks)
+
+
+# The position of the sizes an instance carries, among a call's arguments.
+_INSTANCE = -1
 
 
 def _runs_agree(first: tuple[Dim, ...], second: tuple[Dim, ...]) -> bool:
@@ -814,7 +881,7 @@ def names_dimensions(node: SymbolNode | None) -> bool:
         node = node.func
     if isinstance(node, TypeInfo):
         init = node.get("__init__")
-        return carries_symbols(node) or (
+        return _instances.sized_class(node) or (
             init is not None and names_dimensions(init.node)
         )
     typ = node.type if isinstance(node, FuncBase | Var) else None
@@ -849,6 +916,11 @@ def forget_attribute(ctx: AttributeContext, owner: TypeInfo) -> Type:
         return _forget(typ, _foreign(typ, {scope} if kept else set()))
     if here is None:
         scopes.discard(owner.fullname)
+        sized = _instances.given(ctx.type, scopes, owner)
+        if sized is not None:
+            # ``m.w`` of an instance that carries the sizes it was built with.
+            int_type = ctx.api.named_generic_type("builtins.int", [])
+            typ = _instances.fill(typ, sized[0], int_type, object_type)
         read = _parameter_read(ctx.api, ctx.context)
         if read is not None:
             return _parameter_field(typ, names, *read, scopes, object_type)

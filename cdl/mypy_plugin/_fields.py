@@ -100,7 +100,7 @@ def field_type(
         return declared
     built = api.lookup_type_or_none(rvalue)
     if built is None:
-        _wait(api, init)
+        wait(api, init)
         return declared
     if not isinstance(get_proper_type(built), Instance):
         return declared
@@ -138,7 +138,7 @@ def _bare(declared: Type) -> bool:
     )
 
 
-def _wait(api: TypeChecker, init: FuncDef) -> None:
+def wait(api: TypeChecker, init: FuncDef) -> None:
     """Check the function being checked again after `init`.
 
     As mypy does with a function that reads an attribute whose type is not

@@ -87,6 +87,7 @@ from ._indexing import (
     slice_bounds,
     sole_assignment,
 )
+from ._instances import sized_call
 from ._morphisms import signature
 from ._names import PADDED_LIST, PARA, PARTIAL, VMAP_AXIS, VMAPS
 from ._shapes import (
@@ -1902,7 +1903,7 @@ def mapped(
         arguments = len(in_axes) if isinstance(in_axes, list) else None
         call = _step(fun) or plain_call(fun, arguments)
         if call is not None:
-            fun = mapped_call(env, fun, call)
+            fun = sized_call(env, fun, mapped_call(env, fun, call))
     out = (
         _mapped_output(env, fun.ret_type, out_axis)
         if isinstance(fun, CallableType)

@@ -93,6 +93,30 @@ def dimension_conflict(
     )
 
 
+def instance_conflict(
+    callee: str, name: str, first: str, owner: str, second: str, position: int
+) -> str:
+    """A method given an argument of another size than its instance's fields have.
+
+    >>> instance_conflict("m", "i", "8", "MLP", "7", 1)
+    'm: dimension i is 8 in the fields of this MLP but 7 in argument 1'
+    """
+    return (
+        f"{callee}: dimension {name} is {first} in the fields of this {owner} but "
+        f"{second} in argument {position}"
+    )
+
+
+def instance_run_conflict(
+    callee: str, name: str, first: str, owner: str, second: str, position: int
+) -> str:
+    """A method given an argument of another run (``*b``) than its instance has."""
+    return (
+        f"{callee}: dimensions *{name} are {first} in the fields of this {owner} "
+        f"but {second} in argument {position}"
+    )
+
+
 def run_conflict(
     callee: str, name: str, first: str, where: int, second: str, position: int
 ) -> str:

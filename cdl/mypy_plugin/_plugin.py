@@ -17,6 +17,7 @@ from mypy.checker import SetNothingToAny
 from mypy.nodes import (
     Decorator,
     Expression,
+    FuncDef,
     MemberExpr,
     MypyFile,
     NameExpr,
@@ -52,6 +53,7 @@ from . import (
     _fields,
     _grad,
     _indexing,
+    _instances,
     _jax_ops,
     _jit,
     _jit_args,
@@ -147,6 +149,7 @@ class CdlPlugin(Plugin):
         self._array_values: dict[str, bool] = {}
         self._variadics: dict[str, bool] = {}
         self._decorated: dict[str, bool] = {}
+        self._sized_returns: dict[str, FuncDef | None] = {}
         # ``disable_error_code = shape`` turns off all that the plugin adds: named
         # dimensions are then unknown sizes, not rigid ones that mypy compares.
         self._rigid = "shape" not in options.disable_error_code
@@ -319,8 +322,31 @@ class CdlPlugin(Plugin):
         self._decorated[fullname] = found
         return found
 
+    def _returning_sized(
+        self, fullname: str, hook: Callable[[_Call], Type] | None
+    ) -> Callable[[_Call], Type] | None:
+        """`hook`, whose result also carries the sizes of what the callee returns.
+
+        For a function or method declared to return a class whose fields name
+        dimensions (`._instances.returned`).
+        """
+        if fullname not in self._sized_returns:
+            self._sized_returns[fullname] = _instances.returns_sized(
+                self._lookup(fullname)
+            )
+        func = self._sized_returns[fullname]
+        if func is None:
+            return hook
+        env, checked = self.env, hook
+
+        def run(ctx: _Call) -> Type:
+            result = ctx.default_return_type if checked is None else checked(ctx)
+            return _instances.returned(env, ctx, func, result)
+
+        return run
+
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
-        hook = self._function_return_hook(fullname)
+        hook = self._returning_sized(fullname, self._function_return_hook(fullname))
         if not self._may_be_jitted(fullname):
             return hook
         return _jit_args.converting(self.env, hook)
@@ -448,7 +474,7 @@ class CdlPlugin(Plugin):
         return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        hook = self._method_return_hook(fullname)
+        hook = self._returning_sized(fullname, self._method_return_hook(fullname))
         if not self._may_be_jitted(fullname):
             return hook
         return _jit_args.converting(self.env, hook)
@@ -507,10 +533,21 @@ class CdlPlugin(Plugin):
             return None
         if fullname in _eqx_layers.WEIGHTS:
             return lambda ctx: _eqx_layers.weight(self.env, ctx)
+        hook = self._field_hook(info, name)
+        if not _instances.declared_sized(info, name):
+            return hook
+        # ``net.enc`` of a module given to ``Net(enc=...)`` with its sizes.
+        inner = hook if hook is not None else _default_attribute
+        return lambda ctx: _instances.part(ctx, name) or inner(ctx)
+
+    def _field_hook(
+        self, info: TypeInfo, name: str
+    ) -> Callable[[AttributeContext], Type] | None:
         built = (
             _fields.built_in_init(info, name)
             if _fields.declared_morphism(info, name, self.env.names[PARA])
             or _eqx_layers.declared_layer(info, name)
+            or _instances.declared_sized(info, name)
             else None
         )
         if built is not None:
@@ -553,6 +590,12 @@ class CdlPlugin(Plugin):
     ) -> Callable[[ClassDefContext], None] | None:
         """Shapes in the declared spaces of a `Para` subclass."""
         return _guard(self._base_class_hook(fullname), lambda ctx: None)
+
+    def get_customize_class_mro_hook(
+        self, fullname: str
+    ) -> Callable[[ClassDefContext], None] | None:
+        """Every class: the attributes its methods assign again are noted."""
+        return _guard(_instances.note_reassigned, lambda ctx: None)
 
     def get_function_hook(
         self, fullname: str
@@ -674,6 +717,10 @@ def _guard(
             return fallback(ctx)
 
     return run
+
+
+def _default_attribute(ctx: AttributeContext) -> Type:
+    return ctx.default_attr_type
 
 
 def _default_return(ctx: FunctionContext | MethodContext) -> Type:
