@@ -32,6 +32,7 @@ from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_NAMED,
     ARG_POS,
+    FUNC_NO_INFO,
     AssignmentStmt,
     Block,
     CallExpr,
@@ -508,10 +509,11 @@ _LIBRARIES: Final = ("builtins.", "equinox.", "jax.", "typing.", "cdl.", "numpy.
 def returns_sized(node: SymbolNode | None) -> FuncDef | None:
     """The function `node` when it is declared to return a class that carries sizes.
 
-    Its body's one ``return`` tells which sizes (`returned`).
+    Its body's one ``return`` tells which sizes (`returned`). Not a method: a
+    subclass may override it with another body.
     """
     func = node.func if isinstance(node, Decorator) else node
-    if not isinstance(func, FuncDef):
+    if not isinstance(func, FuncDef) or func.info is not FUNC_NO_INFO:
         return None
     typ = get_proper_type(func.type)
     if not isinstance(typ, CallableType):

@@ -474,7 +474,7 @@ class CdlPlugin(Plugin):
         return _calls.relax if self._names_dimensions(fullname) else None
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        hook = self._returning_sized(fullname, self._method_return_hook(fullname))
+        hook = self._method_return_hook(fullname)
         if not self._may_be_jitted(fullname):
             return hook
         return _jit_args.converting(self.env, hook)
