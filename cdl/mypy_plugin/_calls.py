@@ -9,7 +9,9 @@ and gives the result the bound sizes. A function's own dimensions are bound by
 its signature (`._annotations`), so a function value keeps them; other symbols
 that leave through a value (``eqx.filter_grad(loss)``, ``model.weight``) are
 forgotten: unknown sizes, never flagged. A new instance of a class, built in the
-class's own methods, binds the class's dimensions as a call from outside does.
+class's own methods, binds the class's dimensions as a call from outside does; one
+built with sizes known keeps them, and a method called on it binds them first
+(`._instances`).
 """
 
 import dataclasses
