@@ -45,12 +45,16 @@ from mypy.types import (
 )
 
 from . import _messages
+from ._bindings import assigned_outside_init
 from ._names import DEFINED_IN, JAXTYPING_DTYPES, PARA
 from ._numpy import NDARRAY, numpy_annotation
 from ._shapes import Dim, Star, Sym, canonical, names_in
 from ._types import ARRAY_CLASS, RIGID, Shapes, tag_of
 
 CLASS_DIMS: Final = "cdl-class-dims"
+# Under CLASS_DIMS: the attributes that the class's methods other than ``__init__``
+# assign (`._instances`: an instance of such a class keeps no sizes).
+REASSIGNED: Final = "reassigned"
 # After mypy's own patches of a module's analysis: signatures are complete then.
 _PATCH_PRIORITY: Final = 100
 # The named dimensions of each function or method analysed, with the scope each is
@@ -304,7 +308,12 @@ def _scoped(d: Sym, scope: str, ctx: AnalyzeTypeContext) -> Sym:
         # A morphism's named dimensions are its type parameters' (``Linear[784,
         # 128]``): the morphism rules bind them, and its methods override Para's.
         return d
-    names = info.metadata.setdefault(CLASS_DIMS, {"names": []})["names"]
+    dims = info.metadata.setdefault(CLASS_DIMS, {"names": []})
+    if REASSIGNED not in dims:
+        # Read now, while the class's text is there: mypy drops the bodies of a
+        # module it has checked, and a class from its cache has none.
+        dims[REASSIGNED] = assigned_outside_init(info.defn)
+    names = dims["names"]
     if scope == info.fullname:
         if d.name not in names:
             names.append(d.name)

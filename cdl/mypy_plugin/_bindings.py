@@ -15,15 +15,21 @@ from mypy.checker import TypeChecker
 from mypy.nodes import (
     AssignmentStmt,
     Block,
+    ClassDef,
     Context,
+    Decorator,
     Expression,
     ForStmt,
+    FuncDef,
     FuncItem,
     IfStmt,
     ListExpr,
     MatchStmt,
+    MemberExpr,
     NameExpr,
     Node,
+    OperatorAssignmentStmt,
+    OverloadedFuncDef,
     StarExpr,
     Statement,
     TryStmt,
@@ -131,3 +137,46 @@ def _names(target: Expression, out: list[Var]) -> None:
         _names(target.expr, out)
     elif isinstance(target, NameExpr) and isinstance(target.node, Var):
         out.append(target.node)
+
+
+def assigned_outside_init(defn: ClassDef) -> list[str]:
+    """The attributes of `self` that the methods of `defn` but ``__init__`` assign.
+
+    Read from the class's text (empty once mypy has dropped its bodies).
+    """
+    names: set[str] = set()
+    for stmt in defn.defs.body:
+        func = stmt.func if isinstance(stmt, Decorator) else stmt
+        items = func.items if isinstance(func, OverloadedFuncDef) else [func]
+        for item in items:
+            item = item.func if isinstance(item, Decorator) else item
+            if isinstance(item, FuncDef) and item.name != "__init__" and item.arguments:
+                _assigned(item.body, item.arguments[0].variable.name, names)
+    return sorted(names)
+
+
+def _assigned(block: Block, this: str, out: set[str]) -> None:
+    for stmt in block.body:
+        targets = (
+            stmt.lvalues
+            if isinstance(stmt, AssignmentStmt)
+            else [stmt.lvalue]
+            if isinstance(stmt, OperatorAssignmentStmt)
+            else []
+        )
+        for target in targets:
+            _attributes(target, this, out)
+        for inner in blocks_of(stmt):
+            _assigned(inner, this, out)
+
+
+def _attributes(target: Expression, this: str, out: set[str]) -> None:
+    if isinstance(target, TupleExpr | ListExpr):
+        for item in target.items:
+            _attributes(item, this, out)
+    elif (
+        isinstance(target, MemberExpr)
+        and isinstance(target.expr, NameExpr)
+        and target.expr.name == this
+    ):
+        out.add(target.name)

@@ -8,16 +8,20 @@ by an ``__init__`` that assigns each field once an array whose shape is written
 out (``self.w = jax.random.normal(key, (4, 8))``, or ``(dout, din)`` of two
 ``int`` parameters given as constants), the plugin keeps the sizes its
 dimensions got on the instance's type (mypy's per-instance attributes, as for
-Equinox's layers, `._eqx_layers`): they travel with the value through
-assignments, a field built once in ``__init__`` (`._fields`) and ``jax.vmap``.
+Equinox's layers, `._eqx_layers`): they travel with the value through names
+bound once, the one ``return`` of a module-level function, a field built once
+in ``__init__`` (`._fields`), a module given to a dataclass's field
+(``Net(enc=MLP(w))``, then ``net.enc``) and ``jax.vmap``.
 
 A method called on such an instance (``m(x)``, ``m.step(x)``) then binds the
-class's dimensions to those sizes first: an argument of another size is a
-``[shape]`` error naming the dimension, and the result has the sizes. A
-method's own dimensions stay free at each call. A size that is not known (an
-argument of unknown shape, a name of another function) is not carried: never
-compared. A value replaced by ``eqx.tree_at`` keeps its type, and so the sizes
-it was built with.
+dimensions of its class's fields to those sizes first: an argument of another
+size is a ``[shape]`` error naming the dimension, and the result has the sizes.
+A method's own dimensions stay free at each call. Nothing is carried for a
+size that is not known (an argument of unknown shape, a name of another
+function), for a name bound again, for a class whose methods other than
+``__init__`` assign its fields, or through ``eqx.tree_at`` and ``tree_map``
+(typed ``Any``). The bodies of ``__init__`` and of functions are read only in
+the module being checked: mypy drops them once a module is checked.
 
 >>> decode(encode({"i": 8, "o": None}, {}))
 ({'i': 8}, {})
@@ -33,7 +37,6 @@ from mypy.nodes import (
     ARG_NAMED,
     ARG_POS,
     FUNC_NO_INFO,
-    AssignmentStmt,
     Block,
     CallExpr,
     Decorator,
@@ -41,11 +44,8 @@ from mypy.nodes import (
     FuncDef,
     IntExpr,
     ListExpr,
-    MemberExpr,
     NameExpr,
-    OperatorAssignmentStmt,
     OpExpr,
-    OverloadedFuncDef,
     RefExpr,
     ReturnStmt,
     SymbolNode,
@@ -56,7 +56,6 @@ from mypy.nodes import (
 )
 from mypy.plugin import (
     AttributeContext,
-    ClassDefContext,
     FunctionContext,
     MethodContext,
 )
@@ -74,8 +73,8 @@ from mypy.types import (
     get_proper_type,
 )
 
-from ._annotations import CLASS_DIMS
-from ._bindings import blocks_of
+from ._annotations import CLASS_DIMS, REASSIGNED
+from ._bindings import assigned_outside_init, blocks_of
 from ._layers import attrs, text_type, with_attrs
 from ._shapes import Dim, Sym
 from ._types import ARRAY_CLASS, RIGID, Env, fold, rigid_type, tag_of
@@ -219,7 +218,8 @@ def built(
     two sizes is not carried.
     """
     names = field_dimensions(info)
-    if _reassigned(info):
+    reassigned = _reassigned(info)
+    if reassigned or (reassigned is None and not _frozen(info)):
         return result
     parts = _parts(ctx, info)
     sizes: dict[str, Dim] = {}
@@ -599,69 +599,43 @@ def fill(
 
 # -- fields assigned again ----------------------------------------------------------
 
-_REASSIGNED: Final = "cdl-reassigned"
 
+def _reassigned(info: TypeInfo) -> bool | None:
+    """Whether a method of `info` (or of a base) assigns a field that names sizes.
 
-def note_reassigned(ctx: ClassDefContext) -> None:
-    """Record the attributes that a class's methods other than ``__init__`` assign.
-
-    Read from the class's text when mypy analyses it, and kept in the class's
-    metadata (and mypy's cache): an instance whose array fields a method may
-    assign again does not keep the sizes it was built with.
+    Noted when mypy analyses a class whose annotations name dimensions
+    (`._annotations`), otherwise read from the class's text where it is still
+    there; None where neither is known.
     """
-    names: set[str] = set()
-    for stmt in ctx.cls.defs.body:
-        func = stmt.func if isinstance(stmt, Decorator) else stmt
-        items = func.items if isinstance(func, OverloadedFuncDef) else [func]
-        for item in items:
-            item = item.func if isinstance(item, Decorator) else item
-            if not isinstance(item, FuncDef) or item.name == "__init__":
-                continue
-            if item.arguments:
-                _assigned(item.body, item.arguments[0].variable.name, names)
-    if names:
-        ctx.cls.info.metadata[_REASSIGNED] = {"names": sorted(names)}
-    else:
-        ctx.cls.info.metadata.pop(_REASSIGNED, None)
-
-
-def _assigned(block: Block, this: str, out: set[str]) -> None:
-    for stmt in block.body:
-        targets = (
-            stmt.lvalues
-            if isinstance(stmt, AssignmentStmt)
-            else [stmt.lvalue]
-            if isinstance(stmt, OperatorAssignmentStmt)
-            else []
-        )
-        for target in targets:
-            _targets(target, this, out)
-        for inner in blocks_of(stmt):
-            _assigned(inner, this, out)
-
-
-def _targets(target: Expression, this: str, out: set[str]) -> None:
-    if isinstance(target, TupleExpr | ListExpr):
-        for item in target.items:
-            _targets(item, this, out)
-    elif (
-        isinstance(target, MemberExpr)
-        and isinstance(target.expr, NameExpr)
-        and target.expr.name == this
-    ):
-        out.add(target.name)
-
-
-def _reassigned(info: TypeInfo) -> bool:
-    """Whether a method of `info` (or of a base) assigns a field that names sizes."""
+    unknown = False
     for base in info.mro:
-        names = base.metadata.get(_REASSIGNED, {}).get("names", [])
+        if base.fullname.startswith(_LIBRARIES):
+            continue
+        names = base.metadata.get(CLASS_DIMS, {}).get(REASSIGNED)
+        if names is None and base.defn.defs.body:
+            names = assigned_outside_init(base.defn)
+        if names is None:
+            unknown = True
+            continue
         for name in names if isinstance(names, list) else []:
             node = info.get(str(name))
             var = node.node if node is not None else None
-            if isinstance(var, Var) and var.type is not None and _names_sizes(var.type):
+            if isinstance(var, Var) and var.type is not None and _assignable(var.type):
                 return True
-    return False
+    return None if unknown else False
+
+
+def _assignable(typ: Type) -> bool:
+    """Whether a field of type `typ` assigned again may change an instance's sizes."""
+    t = get_proper_type(typ)
+    return _names_sizes(typ) or (isinstance(t, Instance) and sized_class(t.type))
+
+
+def _frozen(info: TypeInfo) -> bool:
+    """Whether the fields of `info` are set only in ``__init__`` (an Equinox module)."""
+    return any(
+        b.fullname.startswith("equinox.") and b.name == "Module" for b in info.mro
+    ) or bool(info.metadata.get("dataclass", {}).get("frozen"))
 
 
 def _names_sizes(typ: Type) -> bool:

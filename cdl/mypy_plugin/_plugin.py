@@ -591,12 +591,6 @@ class CdlPlugin(Plugin):
         """Shapes in the declared spaces of a `Para` subclass."""
         return _guard(self._base_class_hook(fullname), lambda ctx: None)
 
-    def get_customize_class_mro_hook(
-        self, fullname: str
-    ) -> Callable[[ClassDefContext], None] | None:
-        """Every class: the attributes its methods assign again are noted."""
-        return _guard(_instances.note_reassigned, lambda ctx: None)
-
     def get_function_hook(
         self, fullname: str
     ) -> Callable[[FunctionContext], Type] | None:
