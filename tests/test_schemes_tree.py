@@ -292,7 +292,12 @@ def test_an_algebra_of_another_functor_is_rejected():
         TypeError, match="the algebra is one of TreeF, but the data is a NatF"
     ):
         cdl.cata(tree_algebra(0))(nat)
-    with pytest.raises(TypeError, match="folds a `cdl.NodeTable`.*given ArrayImpl"):
+    # An array is one leaf's payload (the tree Leaf x, as inside a forest): a
+    # matrix where the leaf cell takes a number is named at that cell.
+    with pytest.raises(
+        TypeError,
+        match=r"expects input \(float\[\] × \(\)\), but was given \(f32\[3,4\]",
+    ):
         cdl.cata(tree_algebra(0))(jnp.ones((3, 4)))
 
 

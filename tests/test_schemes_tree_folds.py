@@ -353,7 +353,11 @@ def test_tree_folds_reject_wrong_input():
         ValueError, match="histo's look-back needs a maximum size of at least 1, not 0"
     ):
         cdl.histo(alg, 0)
-    with pytest.raises(TypeError, match=r"folds a `cdl.NodeTable`.*given ArrayImpl"):
+    # An array is one leaf's payload (the tree Leaf x): named at the leaf cell.
+    with pytest.raises(
+        TypeError,
+        match=r"expects input \(float\[\] × \(\)\), but was given \(f32\[3,3\]",
+    ):
         cdl.para(alg)(jnp.ones((3, 3)))
     table = cdl.tree_table(cdl.NatF, cdl.Layer("Zero", None, ()))
     with pytest.raises(TypeError, match="one of TreeF, but the data is a NatF"):
