@@ -132,6 +132,16 @@ def public_class(value: object) -> str:
     return ".".join([*public, cls.__qualname__])
 
 
+def _lift_advice(value: object) -> tuple[str, str]:
+    """The name of `value`, not a morphism, and what to do about it."""
+    name = getattr(value, "__name__", type(value).__name__)
+    return name, (
+        f"{name} ({with_article(public_class(value))}) is not one: make it one with "
+        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
+        f"(an Equinox module or a JAX function)."
+    )
+
+
 def not_an_arrow(operator: str, left: str, right: object) -> str:
     """Text of the error raised when `operator` is given something not an arrow.
 
@@ -142,13 +152,8 @@ def not_an_arrow(operator: str, left: str, right: object) -> str:
     >>> print(not_an_arrow(">>", "Tanh()", eqx.nn.Linear(2, 2, key=jax.random.key(0))))
     Tanh() >> Linear: >> composes cdl morphisms, and Linear (an equinox.nn.Linear) ...
     """
-    name = getattr(right, "__name__", type(right).__name__)
-    return (
-        f"{left} {operator} {name}: {operator} composes cdl morphisms, and {name} "
-        f"({with_article(public_class(right))}) is not one: make it one with "
-        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
-        f"(an Equinox module or a JAX function)."
-    )
+    name, advice = _lift_advice(right)
+    return f"{left} {operator} {name}: {operator} composes cdl morphisms, and {advice}"
 
 
 def not_an_arrow_on_the_left(operator: str, left: object, right: str) -> str:
@@ -158,13 +163,8 @@ def not_an_arrow_on_the_left(operator: str, left: object, right: str) -> str:
     >>> print(not_an_arrow_on_the_left(">>", jnp.tanh, "Linear(3→3)"))
     tanh >> Linear(3→3): >> composes cdl morphisms, and tanh (a jaxlib...) is not ...
     """
-    name = getattr(left, "__name__", type(left).__name__)
-    return (
-        f"{name} {operator} {right}: {operator} composes cdl morphisms, and {name} "
-        f"({with_article(public_class(left))}) is not one: make it one with "
-        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
-        f"(an Equinox module or a JAX function)."
-    )
+    name, advice = _lift_advice(left)
+    return f"{name} {operator} {right}: {operator} composes cdl morphisms, and {advice}"
 
 
 def not_a_morphism(receiver: str, value: object) -> str:
@@ -174,13 +174,7 @@ def not_a_morphism(receiver: str, value: object) -> str:
     >>> print(not_a_morphism("repeat", jnp.tanh))
     repeat takes a cdl morphism, and tanh (a jaxlib...) is not one: make it one with ...
     """
-    name = getattr(value, "__name__", type(value).__name__)
-    return (
-        f"{receiver} takes a cdl morphism, and {name} "
-        f"({with_article(public_class(value))}) is not one: make it one with "
-        f'`cdl.lift({name}, dom=Float[Array, "n"], cod=Float[Array, "n"])` '
-        f"(an Equinox module or a JAX function)."
-    )
+    return f"{receiver} takes a cdl morphism, and {_lift_advice(value)[1]}"
 
 
 def call_mismatch(name: str, expected: object, given: object, why: str) -> str:
