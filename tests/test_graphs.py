@@ -83,7 +83,7 @@ def close(a: jax.Array, b: jax.Array, tol: float = 1e-5) -> bool:
         ),
         (
             lambda: Graph.from_edge_list([(0, 1)], 3, edges=jnp.ones((2, 4))),
-            "Graph edge features have 2 rows, but the graph has 1 edges.",
+            "Graph edge features have 2 rows, but the graph has 1 edge.",
         ),
         (
             lambda: Graph(

@@ -10,8 +10,8 @@ def index_out_of_range(side: str, edge: int, node: int, num_nodes: int) -> str:
     """An edge names a node the graph does not have."""
     verb = "sends from" if side == "senders" else "receives at"
     return (
-        f"Graph edge {edge} {verb} node {node}, but the graph has {num_nodes} nodes "
-        f"(indices 0..{num_nodes - 1})."
+        f"Graph edge {edge} {verb} node {node}, but the graph has "
+        f"{_counted(num_nodes, 'node')} (indices 0..{num_nodes - 1})."
     )
 
 
@@ -24,10 +24,20 @@ def index_out_of_range_traced(side: str, num_nodes: int) -> str:
     )
 
 
+def _counted(count: int, noun: str) -> str:
+    """``"1 edge"``, ``"3 edges"``: `count` and `noun`, plural unless one."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _edges(count: int, kind: str = "") -> str:
+    """``"1 edge"``, ``"3 edges"`` (``"1 padding edge"`` with `kind`)."""
+    return _counted(count, f"{kind}edge")
+
+
 def no_num_nodes(num_edges: int) -> str:
     """A graph with edges was given neither `num_nodes` nor node features."""
     return (
-        f"Graph has {num_edges} edges but no num_nodes and no node features to "
+        f"Graph has {_edges(num_edges)} but no num_nodes and no node features to "
         f"count its nodes by: give num_nodes=... (or nodes=...)."
     )
 
@@ -94,7 +104,8 @@ def bad_num_nodes(num_nodes: object) -> str:
 def rows_mismatch(what: str, rows: int, expected: int, unit: str) -> str:
     """A feature table has the wrong number of rows."""
     return (
-        f"Graph {what} features have {rows} rows, but the graph has {expected} {unit}."
+        f"Graph {what} features have {_counted(rows, 'row')}, but the graph has "
+        f"{_counted(expected, unit.removesuffix('s'))}."
     )
 
 
@@ -187,8 +198,8 @@ def padding_too_small(what: str, have: int, asked: int) -> str:
 def padding_needs_node(num_edges: int) -> str:
     """Padding edges need a padding node to point at."""
     return (
-        f"cannot add {num_edges} padding edges without a padding node: ask for more "
-        f"nodes than the graph has."
+        f"cannot add {_edges(num_edges, 'padding ')} without a padding node: ask "
+        f"for more nodes than the graph has."
     )
 
 
@@ -319,7 +330,7 @@ def missing_attribute(where: str, name: str, present: list[str]) -> str:
 def message_rows(shape: tuple[int, ...], num_edges: int) -> str:
     """`aggregate` was given messages without one row per edge."""
     return (
-        f"aggregate needs one message per edge, but the graph has {num_edges} edges "
+        f"aggregate needs one message per edge, but the graph has {_edges(num_edges)} "
         f"and the messages have shape {shape}."
     )
 
