@@ -42,16 +42,12 @@ from mypy.nodes import (
     Decorator,
     Expression,
     FuncDef,
-    IntExpr,
     ListExpr,
-    NameExpr,
-    OpExpr,
     RefExpr,
     ReturnStmt,
     SymbolNode,
     TupleExpr,
     TypeInfo,
-    UnaryExpr,
     Var,
 )
 from mypy.plugin import (
@@ -343,7 +339,7 @@ def _shape_of(
         return None
     values = _parameter_values(ctx, init)
     items = shape.items if isinstance(shape, TupleExpr | ListExpr) else [shape]
-    return [_fold(item, values) for item in items]
+    return [fold(item, values) for item in items]
 
 
 def _parameter_values(
@@ -370,31 +366,6 @@ def _parameter_values(
         if value is not None:
             values[var] = value
     return values
-
-
-def _fold(expr: Expression, values: Mapping[Var, int]) -> int | None:
-    """`fold`, the parameters of ``__init__`` read as the values the call gives."""
-    if isinstance(expr, NameExpr) and isinstance(expr.node, Var):
-        if expr.node in values:
-            return values[expr.node]
-        return fold(expr)
-    if isinstance(expr, UnaryExpr) and expr.op == "-":
-        inner = _fold(expr.expr, values)
-        return None if inner is None else -inner
-    if isinstance(expr, OpExpr) and expr.op in ("+", "-", "*", "//"):
-        left, right = _fold(expr.left, values), _fold(expr.right, values)
-        if left is None or right is None:
-            return None
-        if expr.op == "+":
-            return left + right
-        if expr.op == "-":
-            return left - right
-        if expr.op == "*":
-            return left * right
-        return left // right if right else None
-    if isinstance(expr, IntExpr):
-        return expr.value
-    return fold(expr)
 
 
 # -- use ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ over it) and the plugin reads it back.
 
 import itertools
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from mypy.checker import TypeChecker
@@ -320,22 +320,28 @@ def use_module_constants(table: ModuleConstants) -> None:
     _constants[:] = [table]
 
 
-def fold(expr: Expression) -> int | None:
-    """The value of an int expression of literals, ``Final`` names and constants."""
+def fold(expr: Expression, values: Mapping[Var, int] | None = None) -> int | None:
+    """The value of an int expression of literals, ``Final`` names and constants.
+
+    `values` gives some variables theirs (a function's parameters, as a call
+    gives them).
+    """
     if isinstance(expr, IntExpr):
         return expr.value
     if isinstance(expr, NameExpr | MemberExpr):
         node = expr.node
+        if values and isinstance(node, Var) and node in values:
+            return values[node]
         if isinstance(node, Var) and type(node.final_value) is int:
             return node.final_value
         if isinstance(node, Var) and _constants:
             return _constants[0].value(node)
         return None
     if isinstance(expr, UnaryExpr) and expr.op == "-":
-        value = fold(expr.expr)
+        value = fold(expr.expr, values)
         return None if value is None else -value
     if isinstance(expr, OpExpr):
-        left, right = fold(expr.left), fold(expr.right)
+        left, right = fold(expr.left, values), fold(expr.right, values)
         if left is None or right is None:
             return None
         if expr.op == "+":
